@@ -1,0 +1,25 @@
+/**
+ * @packageDocumentation
+ *
+ * The @proto stage contract written once, as a Vitest suite that every stage package runs against its
+ * own stage. A package describes how to build a connected pair and how to make sample items; the suite
+ * checks ordering, error propagation through `it-pipe`, half-close versus abort, backpressure and cleanup.
+ *
+ * @example
+ *
+ * ```ts
+ * import { stageCompliance } from '@proto/stage-compliance'
+ *
+ * stageCompliance('codec over a memory pair', {
+ *   boundaries: true,
+ *   async setup () { … return { a, b } },
+ *   item: (i, size) => ({ type: 0, body: new Uint8Array(size).fill(i) }),
+ *   bytes: (frame) => frame.body
+ * })
+ * ```
+ */
+export type { StagePair, ComplianceHarness } from './harness.js'
+export { stageCompliance } from './suite.js'
+export { memoryBytePair } from './memory-pair.js'
+export type { MemoryBytePair, MemoryBytePairInit } from './memory-pair.js'
+export { collect, errorChain, hasInChain, resourceSnapshot, waitForResources } from './util.js'

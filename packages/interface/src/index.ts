@@ -1,0 +1,26 @@
+/**
+ * @packageDocumentation
+ *
+ * The shared vocabulary of the @proto stage contract. Every @proto stage takes a duplex one level down
+ * and returns a duplex one level up; the types here say what those duplexes look like, how they close,
+ * and how logging, clocks and randomness are injected.
+ *
+ * @example
+ *
+ * ```ts
+ * import type { ByteDuplex } from '@proto/interface'
+ * import { pipe } from 'it-pipe'
+ *
+ * async function echo (conn: ByteDuplex): Promise<void> {
+ *   await pipe(conn, conn)
+ * }
+ * ```
+ */
+
+export type { ByteChunk, ByteDuplex, StageDuplex, Closeable, AbortOptions } from './duplex.js'
+export type { Clock, Timers, TimerHandle } from './clock.js'
+export { systemClock, systemTimers } from './clock.js'
+export type { Logger, LoggerFactory } from './logger.js'
+export { createLogger, silentLogger, setLoggerFactory, DEBUG_ENV } from './logger.js'
+export { toUint8Array, chunkLength } from './bytes.js'
+export { raceSignal } from './abort.js'
