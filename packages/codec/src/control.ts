@@ -1,0 +1,95 @@
+import { GoAwayCode, HELLO_MAGIC, PROTOCOL_VERSION } from './constants.js'
+import { InvalidControlFrameError, InvalidParametersError, ProtocolVersionError } from './errors.js'
+
+/** What a HELLO frame carries (docs/PROTOCOL.md §HELLO). */
+export interface Hello {
+  /** Protocol version; this SDK speaks 1. */
+  version: number
+  /** Feature flags; none are defined in version 1, so senders send 0 and receivers ignore unknown bits. */
+  flags: number
+  /** The sender's heartbeat ping interval, in milliseconds (0: no heartbeat). */
+  interval: number
+  /** The sender's dead-peer timeout, in milliseconds (0: no heartbeat). */
+  timeout: number
+}
+
+/** What a GOAWAY frame carries (docs/PROTOCOL.md §GOAWAY). */
+export interface GoAway {
+  /** Why the sender is closing; see `GoAwayCode`. Unknown codes are treated like `NORMAL`. */
+  code: number
+  /** Human-readable detail, UTF-8, at most 1024 bytes. */
+  reason: string
+}
+
+/** HELLO bodies are exactly this long in version 1; longer bodies carry extensions that v1 readers skip. */
+export const HELLO_LENGTH = 14
+/** The longest GOAWAY reason, in UTF-8 bytes. */
+export const MAX_GOAWAY_REASON = 1024
+
+const U32_MAX = 0xFFFF_FFFF
+
+function checkU32 (name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > U32_MAX) {
+    throw new InvalidParametersError(`${name} must be a whole number of milliseconds from 0 to ${U32_MAX}; got ${value}`)
+  }
+}
+
+/** Encodes a HELLO body: magic `PRTO`, version u8, flags u8, interval u32be, timeout u32be. */
+export function encodeHello (hello: Partial<Pick<Hello, 'version' | 'flags'>> & Pick<Hello, 'interval' | 'timeout'>): Uint8Array {
+  const version = hello.version ?? PROTOCOL_VERSION
+  const flags = hello.flags ?? 0
+  if ((version & 0xFF) !== version) throw new InvalidParametersError(`HELLO version must be 0–255; got ${version}`)
+  if ((flags & 0xFF) !== flags) throw new InvalidParametersError(`HELLO flags must be 0–255; got ${flags}`)
+  checkU32('HELLO interval', hello.interval)
+  checkU32('HELLO timeout', hello.timeout)
+  const out = new Uint8Array(HELLO_LENGTH)
+  out.set(HELLO_MAGIC, 0)
+  const view = new DataView(out.buffer)
+  view.setUint8(4, version)
+  view.setUint8(5, flags)
+  view.setUint32(6, hello.interval)
+  view.setUint32(10, hello.timeout)
+  return out
+}
+
+/**
+ * Decodes a HELLO body. Throws `InvalidControlFrameError` when it is not a HELLO, and
+ * `ProtocolVersionError` when the version is not one this SDK speaks (`supported`, default 1).
+ */
+export function decodeHello (body: Uint8Array, supported: number = PROTOCOL_VERSION): Hello {
+  if (body.byteLength < HELLO_LENGTH || HELLO_MAGIC.some((b, i) => body[i] !== b)) {
+    throw new InvalidControlFrameError(`Expected a HELLO body of at least ${HELLO_LENGTH} bytes starting with "PRTO"; got ${body.byteLength} bytes — the peer does not speak the @proto protocol`)
+  }
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+  const version = view.getUint8(4)
+  if (version !== supported) throw new ProtocolVersionError(version, supported)
+  return { version, flags: view.getUint8(5), interval: view.getUint32(6), timeout: view.getUint32(10) }
+}
+
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder('utf-8', { fatal: false })
+
+/** Encodes a GOAWAY body: code u16be, then the reason in UTF-8. */
+export function encodeGoAway (goAway: Partial<GoAway> & Pick<GoAway, 'code'>): Uint8Array {
+  const code = goAway.code
+  if (!Number.isInteger(code) || code < 0 || code > 0xFFFF) throw new InvalidParametersError(`GOAWAY code must be 0–65535; got ${code}`)
+  const reason = utf8.encode(goAway.reason ?? '')
+  if (reason.byteLength > MAX_GOAWAY_REASON) throw new InvalidParametersError(`GOAWAY reason is ${reason.byteLength} bytes of UTF-8; at most ${MAX_GOAWAY_REASON} are allowed`)
+  const out = new Uint8Array(2 + reason.byteLength)
+  out[0] = code >>> 8
+  out[1] = code & 0xFF
+  out.set(reason, 2)
+  return out
+}
+
+/** Decodes a GOAWAY body. Throws `InvalidControlFrameError` if it is shorter than its code or the reason is too long. */
+export function decodeGoAway (body: Uint8Array): GoAway {
+  if (body.byteLength < 2) throw new InvalidControlFrameError(`Expected a GOAWAY body of at least 2 bytes (u16 code); got ${body.byteLength}`)
+  if (body.byteLength - 2 > MAX_GOAWAY_REASON) throw new InvalidControlFrameError(`GOAWAY reason is ${body.byteLength - 2} bytes; at most ${MAX_GOAWAY_REASON} are allowed`)
+  return { code: (body[0] << 8) | body[1], reason: fromUtf8.decode(body.subarray(2)) }
+}
+
+/** Whether a GOAWAY code asks the client not to reconnect. */
+export function isFinalGoAway (code: number): boolean {
+  return code === GoAwayCode.DO_NOT_RETRY
+}

@@ -1,0 +1,45 @@
+/**
+ * @packageDocumentation
+ *
+ * Framing for byte streams that never loses a message boundary. `codec(conn)` turns any byte duplex into
+ * a duplex of frames (a type byte and a body); `encode` and `decode` are the two halves as `it-pipe`
+ * transforms. The default wire format is `[u32be body length][u8 type][body]` (docs/PROTOCOL.md), and the
+ * header layout is configurable to speak `it-length-prefixed`, Netty/Java fixed-width prefixes or
+ * Python's `struct.pack('!BI', type, length)`.
+ *
+ * @example
+ *
+ * ```ts
+ * import { codec, FrameType } from '@proto/codec'
+ * import { connect } from '@proto/transport'
+ * import { pipe } from 'it-pipe'
+ *
+ * const frames = codec(await connect({ host: '127.0.0.1', port: 7000 }))
+ * await pipe(
+ *   [{ type: FrameType.DATA, body: new TextEncoder().encode('hello') }],
+ *   frames,
+ *   async (source) => {
+ *     for await (const frame of source) console.log(frame.type, frame.body)
+ *   }
+ * )
+ * ```
+ */
+
+export { codec } from './stage.js'
+export type { FrameDuplex, CodecDuplex } from './stage.js'
+export { encode, decode } from './transforms.js'
+export type { CodecInit } from './transforms.js'
+export type { FrameSource } from './frame-source.js'
+export { frame } from './frame.js'
+export type { Frame } from './frame.js'
+export { formats } from './format.js'
+export type { FrameFormat } from './format.js'
+export { encodeHello, decodeHello, encodeGoAway, decodeGoAway, isFinalGoAway, HELLO_LENGTH, MAX_GOAWAY_REASON } from './control.js'
+export type { Hello, GoAway } from './control.js'
+export {
+  FrameType, GoAwayCode, APP_TYPE_MIN, APP_TYPE_MAX, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH_LIMIT
+} from './constants.js'
+export {
+  InvalidParametersError, FrameTooLongError, InvalidHeaderError, TruncatedFrameError, InvalidFrameError,
+  InvalidControlFrameError, ProtocolVersionError
+} from './errors.js'

@@ -1,0 +1,109 @@
+import { BATCH_BYTES, ZERO_COPY_THRESHOLD } from './constants.js'
+import { FrameDecoder } from './decoder.js'
+import { FrameEncoder } from './encoder.js'
+import { DecodingSource } from './frame-source.js'
+import { toLayout } from './format.js'
+import type { FrameSource } from './frame-source.js'
+import type { Frame } from './frame.js'
+import type { FrameFormat } from './format.js'
+import type { ByteChunk } from '@proto/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Options of `encode`, `decode` and `codec`. */
+export interface CodecInit {
+  /**
+   * The header layout. See `formats` for ready-made ones.
+   * @default formats.proto — `[u32be body length][u8 type][body]`
+   */
+  format?: FrameFormat
+  /**
+   * The longest frame body accepted or sent, in bytes. A header announcing more fails as soon as it is
+   * read, before any of the body is buffered; both peers should agree on it.
+   * @default 16 MiB (16777216)
+   */
+  maxFrameLength?: number
+}
+
+function isSync<T> (source: AsyncIterable<T> | Iterable<T>): source is Iterable<T> {
+  return (source as Iterable<T>)[Symbol.iterator] != null && (source as AsyncIterable<T>)[Symbol.asyncIterator] == null
+}
+
+/** Packs frames from a synchronous source into chunks of about `BATCH_BYTES`; large bodies go uncopied. */
+function * encodeSync (frames: Iterable<Frame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> {
+  let batch: Frame[] = []
+  let size = 0
+  for (const f of frames) {
+    if (f.body.byteLength >= ZERO_COPY_THRESHOLD) {
+      if (batch.length > 0) yield encoder.encodeBatch(batch, size)
+      batch = []
+      size = 0
+      yield encoder.encode(f)
+      continue
+    }
+    size += encoder.check(f)
+    batch.push(f)
+    if (size >= BATCH_BYTES) {
+      yield encoder.encodeBatch(batch, size)
+      batch = []
+      size = 0
+    }
+  }
+  if (batch.length > 0) yield encoder.encodeBatch(batch, size)
+}
+
+/** Maps each frame of an async source to one chunk, without an async generator per item. */
+function encodeAsync (frames: AsyncIterable<Frame>, encoder: FrameEncoder): AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
+  const it = frames[Symbol.asyncIterator]()
+  const out: AsyncIterableIterator<Uint8Array | Uint8ArrayList> = {
+    [Symbol.asyncIterator]: () => out,
+    next: async () => {
+      const r = await it.next()
+      return r.done === true ? { done: true, value: undefined } : { done: false, value: encoder.encode(r.value) }
+    },
+    return: async () => {
+      await it.return?.()
+      return { done: true, value: undefined }
+    }
+  }
+  return out
+}
+
+/**
+ * Encodes frames into bytes, as an `it-pipe` transform. A synchronous source gives a synchronous
+ * generator that packs many frames into each chunk; an async source gives one chunk per frame. Header and
+ * body of a frame always travel in the same chunk.
+ */
+export function encode (source: Iterable<Frame>, init?: CodecInit): Generator<Uint8Array | Uint8ArrayList>
+export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init?: CodecInit): AsyncIterableIterator<Uint8Array | Uint8ArrayList>
+export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init: CodecInit = {}): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
+  const encoder = new FrameEncoder(toLayout(init.format, init.maxFrameLength))
+  return isSync(source) ? encodeSync(source, encoder) : encodeAsync(source, encoder)
+}
+
+function * decodeSync (chunks: Iterable<ByteChunk>, decoder: FrameDecoder): Generator<Frame> {
+  const out: Frame[] = []
+  for (const chunk of chunks) {
+    try {
+      decoder.push(chunk, out)
+    } finally {
+      // frames completed before a bad header are delivered before the error
+      yield * out
+      out.length = 0
+    }
+  }
+  decoder.end()
+}
+
+/**
+ * Decodes bytes into frames, as an `it-pipe` transform. Chunks may split or coalesce frames in any way.
+ * A synchronous source gives a synchronous generator; an async source gives a {@link FrameSource}.
+ * Bad input fails with a typed error (`FrameTooLongError`, `InvalidHeaderError`, `TruncatedFrameError`)
+ * after every frame completed before it has been delivered.
+ */
+export function decode (source: Iterable<ByteChunk>, init?: CodecInit): Generator<Frame>
+export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init?: CodecInit): FrameSource
+export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init: CodecInit = {}): Generator<Frame> | FrameSource {
+  const decoder = new FrameDecoder(toLayout(init.format, init.maxFrameLength))
+  if (isSync(source)) return decodeSync(source, decoder)
+  return new DecodingSource(source[Symbol.asyncIterator](), decoder)
+}
