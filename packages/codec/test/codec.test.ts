@@ -1,0 +1,201 @@
+import fc from 'fast-check'
+import { pipe } from 'it-pipe'
+import { describe, expect, it } from 'vitest'
+import { codec, decode, encode, formats, FrameType } from '../src/index.js'
+import type { Frame, FrameFormat } from '../src/index.js'
+import { collect, memoryBytePair } from '@proto/stage-compliance'
+import { referenceEncode } from './reference.js'
+
+const LAYOUTS: Array<[string, FrameFormat]> = [
+  ['proto', formats.proto],
+  ['lengthPrefixed', formats.lengthPrefixed],
+  ['structBI', formats.structBI],
+  ['int32', formats.int32],
+  ['u8 type before', { length: 1, type: 'before' }],
+  ['u16 little, counts type', { length: 2, endian: 'little', lengthCounts: 'type-and-body' }],
+  ['u32 little', { length: 4, endian: 'little' }],
+  ['u64 big, counts frame', { length: 8, lengthCounts: 'frame' }],
+  ['u64 little, no type', { length: 8, endian: 'little', type: 'none' }],
+  ['u32 counts frame, type before', { length: 4, type: 'before', lengthCounts: 'frame' }],
+  ['varint type before', { length: 'varint', type: 'before' }]
+]
+
+function maxBodyFor (format: FrameFormat): number {
+  return format.length === 1 ? 200 : 3000
+}
+
+function framesArb (format: FrameFormat): fc.Arbitrary<Frame[]> {
+  const type = format.type === 'none' ? fc.constant(0) : fc.integer({ min: 0, max: 255 })
+  return fc.array(fc.record({ type, body: fc.uint8Array({ maxLength: maxBodyFor(format) }) }), { maxLength: 30 })
+}
+
+/** Splits `bytes` at the given cut points. */
+function split (bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map(c => c % (bytes.byteLength + 1)))].sort((a, b) => a - b)
+  const out: Uint8Array[] = []
+  let prev = 0
+  for (const p of [...points, bytes.byteLength]) {
+    out.push(bytes.subarray(prev, p))
+    prev = p
+  }
+  return out
+}
+
+function concat (chunks: Iterable<Uint8Array | { subarray(): Uint8Array }>): Uint8Array {
+  const parts = [...chunks].map(c => c instanceof Uint8Array ? c : c.subarray())
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let off = 0
+  for (const p of parts) { out.set(p, off); off += p.byteLength }
+  return out
+}
+
+async function * asAsync<T> (items: Iterable<T>): AsyncGenerator<T> {
+  for (const item of items) yield item
+}
+
+describe.each(LAYOUTS)('layout %s', (_name, format) => {
+  it('encodes exactly as the naive reference encoder', () => {
+    fc.assert(fc.property(framesArb(format), frames => {
+      expect(concat(encode(frames, { format }))).toEqual(referenceEncode(frames, format))
+    }), { numRuns: 100 })
+  })
+
+  it('decodes every chunking of an encoded stream to the same frames', () => {
+    fc.assert(fc.property(framesArb(format), fc.array(fc.nat(), { maxLength: 40 }), (frames, cuts) => {
+      const wire = referenceEncode(frames, format)
+      expect([...decode(split(wire, cuts), { format })]).toEqual(frames)
+    }), { numRuns: 150 })
+  })
+
+  it('decodes 1-byte pieces and one coalesced chunk alike, sync and async', async () => {
+    const frames: Frame[] = Array.from({ length: 20 }, (_, i) => ({ type: format.type === 'none' ? 0 : i, body: new Uint8Array(i * 7).fill(i) }))
+    const wire = referenceEncode(frames, format)
+    const pieces = Array.from(wire, b => Uint8Array.of(b))
+    expect([...decode(pieces, { format })]).toEqual(frames)
+    expect([...decode([wire], { format })]).toEqual(frames)
+    expect(await collect(decode(asAsync(pieces), { format }))).toEqual(frames)
+    expect(await collect(decode(encode(asAsync(frames), { format }), { format }))).toEqual(frames)
+  })
+})
+
+describe('zero copy and one write per frame', () => {
+  it('decodes frames inside one chunk as views into it', () => {
+    const wire = referenceEncode([{ type: 0, body: Uint8Array.of(1, 2, 3) }, { type: 1, body: Uint8Array.of(4) }])
+    const [a, b] = [...decode([wire])]
+    expect(a.body.buffer).toBe(wire.buffer)
+    expect(b.body.buffer).toBe(wire.buffer)
+  })
+
+  it('assembles a frame split over chunks into one body', () => {
+    const body = new Uint8Array(100_000).map((_, i) => i)
+    const wire = referenceEncode([{ type: 0, body }])
+    const frames = [...decode(split(wire, [3, 5000, 70_000]))]
+    expect(frames).toHaveLength(1)
+    expect(frames[0].body).toEqual(body)
+  })
+
+  it('emits header and body of every frame in one chunk, and large bodies without copying', async () => {
+    const small = { type: 0, body: new Uint8Array(100) }
+    const large = { type: 0, body: new Uint8Array(1 << 20) }
+    const chunks = await collect(encode(asAsync([small, large])))
+    expect(chunks).toHaveLength(2)
+    expect(chunks[0].byteLength).toBe(105)
+    expect(chunks[1].byteLength).toBe(5 + (1 << 20))
+    const parts = [...(chunks[1] as Iterable<Uint8Array>)]
+    expect(parts[1]).toBe(large.body)
+  })
+
+  it('packs frames from a synchronous source into few chunks', () => {
+    const frames = Array.from({ length: 10_000 }, () => ({ type: 0, body: new Uint8Array(64) }))
+    const chunks = [...encode(frames)]
+    expect(chunks.length).toBeLessThan(20)
+    expect(concat(chunks).byteLength).toBe(10_000 * 69)
+  })
+})
+
+describe('limits and bad input', () => {
+  it('fails a length bomb from the header alone, without waiting for or buffering a body', async () => {
+    let pulled = 0
+    async function * source (): AsyncGenerator<Uint8Array> {
+      pulled++
+      yield Uint8Array.of(0xff, 0xff, 0xff, 0xf0)
+      pulled++
+      await new Promise(() => {}) // a peer that never sends the body
+    }
+    await expect(collect(decode(source()))).rejects.toMatchObject({ name: 'FrameTooLongError', length: 0xfffffff0, maxFrameLength: 16 << 20 })
+    expect(pulled).toBe(1)
+  })
+
+  it('delivers frames completed before an error, then the error', async () => {
+    const wire = concat([referenceEncode([{ type: 0, body: Uint8Array.of(1) }, { type: 0, body: Uint8Array.of(2) }]), Uint8Array.of(0, 0, 0, 9, 0)])
+    const got: Frame[] = []
+    const err = await (async () => {
+      try { for await (const f of decode(asAsync([wire]), { maxFrameLength: 8 })) got.push(f) } catch (e) { return e as Error }
+    })()
+    expect(err?.name).toBe('FrameTooLongError')
+    expect(got.map(f => f.body[0])).toEqual([1, 2])
+  })
+
+  it('refuses to encode an oversized frame or a bad type', () => {
+    expect(() => [...encode([{ type: 0, body: new Uint8Array(11) }], { maxFrameLength: 10 })]).toThrow(expect.objectContaining({ name: 'FrameTooLongError' }))
+    expect(() => [...encode([{ type: 0, body: new Uint8Array(256) }], { format: { length: 1 } })]).toThrow(expect.objectContaining({ name: 'FrameTooLongError' }))
+    expect(() => [...encode([{ type: 256, body: new Uint8Array(1) }])]).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    expect(() => [...encode([{ type: 1.5, body: new Uint8Array(1) }])]).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    expect(() => [...encode([{ type: 2, body: new Uint8Array(1) }], { format: formats.lengthPrefixed })]).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+  })
+
+  it.each([
+    [{ maxFrameLength: -1 }],
+    [{ maxFrameLength: 1.5 }],
+    [{ maxFrameLength: 2 ** 32 }],
+    [{ format: { length: 3 as 4 } }],
+    [{ format: { endian: 'middle' as 'big' } }],
+    [{ format: { type: 'inside' as 'after' } }],
+    [{ format: { lengthCounts: 'all' as 'body' } }],
+    [{ format: { length: 'varint' as const, lengthCounts: 'frame' as const } }]
+  ])('rejects invalid options at once: %j', (init) => {
+    expect(() => encode([], init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => decode([], init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => codec(memoryBytePair().a, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+  })
+})
+
+describe('codec() stage', () => {
+  it('aborts only its own connection on bad input and keeps earlier frames', async () => {
+    const bad = memoryBytePair()
+    const good = memoryBytePair()
+    const badFrames = codec(bad.a)
+    const goodFrames = codec(good.a)
+    const writeBad = bad.b.sink([referenceEncode([{ type: FrameType.DATA, body: Uint8Array.of(7) }]), Uint8Array.of(0xff, 0xff, 0xff, 0xff)])
+    const received: Frame[] = []
+    const error = await (async () => {
+      try { for await (const f of badFrames.source) received.push(f) } catch (err) { return err as Error }
+    })()
+    expect(error?.name).toBe('FrameTooLongError')
+    expect(received).toEqual([{ type: 0, body: Uint8Array.of(7) }])
+    await writeBad
+    // the peer of the bad connection sees it torn down with the same typed reason
+    await expect(collect(bad.b.source)).rejects.toMatchObject({ name: 'FrameTooLongError' })
+    // the other connection is untouched
+    const [got] = await Promise.all([collect(goodFrames.source), pipe([{ type: 0x40, body: Uint8Array.of(1) }], codec(good.b))])
+    expect(got).toEqual([{ type: 0x40, body: Uint8Array.of(1) }])
+  })
+
+  it('rejects the sink and aborts the connection when a frame cannot be encoded', async () => {
+    const pair = memoryBytePair()
+    const a = codec(pair.a)
+    const peer = collect(pair.b.source).catch((err: Error) => err)
+    await expect(a.sink([{ type: 999, body: new Uint8Array(1) }])).rejects.toMatchObject({ name: 'InvalidFrameError' })
+    expect(await peer).toMatchObject({ name: 'InvalidFrameError' })
+  })
+
+  it('serves whole batches through nextBatch()', async () => {
+    const pair = memoryBytePair()
+    const a = codec(pair.a)
+    void pair.b.sink([referenceEncode(Array.from({ length: 5 }, (_, i) => ({ type: 0, body: Uint8Array.of(i) })))])
+    const first = await a.source.next()
+    expect(first.value?.body[0]).toBe(0)
+    expect((await a.source.nextBatch())?.map(f => f.body[0])).toEqual([1, 2, 3, 4])
+    expect(await a.source.nextBatch()).toBeUndefined()
+  })
+})
