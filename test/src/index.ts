@@ -1,0 +1,42 @@
+/**
+ * @packageDocumentation
+ *
+ * The @proto chaos toolkit: a seeded fault-injecting TCP proxy for loopback, used by the end-to-end
+ * suite and by the demo. Put it between a client and a server and it cuts connections (FIN or reset),
+ * black-holes them (sockets stay open, nothing gets through), adds delay, throttles, re-slices bytes into
+ * random pieces or coalesces them, and refuses new connections — on command or on a random schedule that
+ * is reproducible from its seed.
+ *
+ * @example
+ *
+ * ```ts
+ * import { startFaultProxy } from '@proto/e2e'
+ *
+ * const proxy = await startFaultProxy({
+ *   target: { host: '127.0.0.1', port: server.port },
+ *   seed: 42,
+ *   faults: { cutEvery: [500, 2000], blackHoleEvery: [1000, 3000], blackHoleFor: [200, 800], fragment: { min: 1, max: 1460 } },
+ *   onEvent: (event) => { if (event.type === 'cut') console.log('cut', event.mode) }
+ * })
+ * // dial proxy.address instead of the server …
+ * proxy.blackHole(1000) // or drive faults by hand
+ * console.log(proxy.stats())
+ * await proxy.close()
+ * ```
+ */
+
+export { startFaultProxy } from './fault-proxy.js'
+export { faultSchedule, planSchedule } from './schedule.js'
+export { seededRandom, randomSeed } from './random.js'
+export type { Random } from './random.js'
+export { createThrottle } from './throttle.js'
+export type { Throttle } from './throttle.js'
+export { isLoopback } from './validate.js'
+export { InvalidParametersError } from './errors.js'
+export type {
+  CloseReason, CutMode, FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit, FaultProxyStats,
+  FaultProxyTarget, Fragmentation, LinkSettings, MsRange
+} from './types.js'
+export {
+  DEFAULT_BLACK_HOLE_HOLD_BYTES, DEFAULT_FIN_LINGER_MS, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_FAULTS
+} from './constants.js'
