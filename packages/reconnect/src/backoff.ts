@@ -1,0 +1,125 @@
+import { DEFAULT_FACTOR, DEFAULT_INITIAL_DELAY, DEFAULT_JITTER, DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, MAX_EXPONENT, MAX_TIMER_DELAY } from './constants.js'
+import { InvalidParametersError } from './errors.js'
+
+/**
+ * How a delay is spread under its ceiling `c` (the capped exponential value):
+ * - `'full'`: uniform in [0, c);
+ * - `'equal'`: c/2 plus uniform in [0, c/2);
+ * - `'decorrelated'`: uniform in [initialDelay, min(maxDelay, 3 × previous delay)), ignoring the attempt;
+ * - `'none'`: exactly c (deterministic: a fleet retries in lock-step; tests only).
+ */
+export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none'
+
+/**
+ * Computes the delay (ms) before dial number `attempt` (1-based, counted since the last stable
+ * connection), given the delay used before the previous attempt (0 for the first) and the error that
+ * ended it (`undefined` when the peer simply ended the connection).
+ */
+export type DelayFunction = (attempt: number, previousDelay: number, reason: Error | undefined) => number
+
+export interface BackoffInit {
+  /**
+   * Ceiling of the first delay (ms).
+   *
+   * @default 500
+   */
+  initialDelay?: number
+  /**
+   * Growth of the ceiling per attempt: `initialDelay × factor^(attempt-1)`.
+   *
+   * @default 2
+   */
+  factor?: number
+  /**
+   * Cap on the ceiling (ms), applied before jitter so jitter survives at the cap. At most 2 147 483 647.
+   *
+   * @default 30000
+   */
+  maxDelay?: number
+  /**
+   * Floor of every delay (ms), at least 1: no delay is ever 0 or negative.
+   *
+   * @default 1
+   */
+  minDelay?: number
+  /**
+   * How the delay is spread under its ceiling.
+   *
+   * @default 'full'
+   */
+  jitter?: JitterStrategy
+  /**
+   * Replaces the formula. Its result is clamped to [minDelay, maxDelay]; a non-finite result counts as
+   * `maxDelay`.
+   */
+  delay?: DelayFunction
+  /**
+   * The random source, returning numbers in [0, 1). Inject a seeded one for deterministic tests.
+   *
+   * @default Math.random
+   */
+  random?: () => number
+}
+
+const JITTERS = new Set<string>(['full', 'equal', 'decorrelated', 'none'])
+
+function positive (name: string, value: number, max = Infinity): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw new InvalidParametersError(`${name} must be a finite number above 0 and at most ${max}, got ${String(value)}`)
+  }
+  return value
+}
+
+/** The delay ceiling before attempt `attempt`: `min(maxDelay, initialDelay × factor^(attempt-1))`. */
+export function delayCeiling (attempt: number, initialDelay: number, factor: number, maxDelay: number): number {
+  const exponent = Math.min(Math.max(Math.floor(attempt) - 1, 0), MAX_EXPONENT)
+  const raw = initialDelay * factor ** exponent
+  // factor ** 1000 may be Infinity; min() takes the cap then, and nothing is ever subtracted from it.
+  return Number.isFinite(raw) ? Math.min(maxDelay, raw) : maxDelay
+}
+
+/**
+ * Validates `init` and returns the delay schedule it describes: cap first, then jitter; exponent from a
+ * clamped attempt count so nothing overflows; never below `minDelay` (≥ 1 ms) nor above `maxDelay`.
+ * Throws `InvalidParametersError` on a bad option.
+ */
+export function backoff (init: BackoffInit = {}): DelayFunction {
+  const initialDelay = positive('initialDelay', init.initialDelay ?? DEFAULT_INITIAL_DELAY, MAX_TIMER_DELAY)
+  const factor = positive('factor', init.factor ?? DEFAULT_FACTOR)
+  const maxDelay = positive('maxDelay', init.maxDelay ?? DEFAULT_MAX_DELAY, MAX_TIMER_DELAY)
+  const minDelay = positive('minDelay', init.minDelay ?? DEFAULT_MIN_DELAY, MAX_TIMER_DELAY)
+  const jitter = init.jitter ?? DEFAULT_JITTER
+  const random = init.random ?? Math.random
+  const custom = init.delay
+  if (factor < 1) throw new InvalidParametersError(`factor must be at least 1, got ${factor}`)
+  if (minDelay < 1) throw new InvalidParametersError(`minDelay must be at least 1 ms, got ${minDelay}`)
+  if (maxDelay < initialDelay) throw new InvalidParametersError(`maxDelay (${maxDelay}) must be at least initialDelay (${initialDelay})`)
+  if (maxDelay < minDelay) throw new InvalidParametersError(`maxDelay (${maxDelay}) must be at least minDelay (${minDelay})`)
+  if (!JITTERS.has(jitter)) throw new InvalidParametersError(`jitter must be one of full, equal, decorrelated, none; got ${String(jitter)}`)
+  if (typeof random !== 'function') throw new InvalidParametersError('random must be a function returning numbers in [0, 1)')
+  if (custom != null && typeof custom !== 'function') throw new InvalidParametersError('delay must be a function')
+
+  const draw = (): number => {
+    const r = random()
+    return r >= 0 && r < 1 ? r : (r >= 1 ? 1 - Number.EPSILON : 0)
+  }
+  const clamp = (ms: number): number => {
+    if (Number.isNaN(ms) || !Number.isFinite(ms)) return maxDelay
+    return Math.max(minDelay, Math.min(maxDelay, Math.floor(ms)))
+  }
+
+  return (attempt, previousDelay, reason) => {
+    if (custom != null) return clamp(custom(attempt, previousDelay, reason))
+    if (jitter === 'decorrelated') {
+      const prev = Number.isFinite(previousDelay) && previousDelay > initialDelay ? previousDelay : initialDelay
+      const upper = Math.min(maxDelay, prev * 3)
+      return clamp(initialDelay + draw() * (upper - initialDelay))
+    }
+    const ceiling = delayCeiling(attempt, initialDelay, factor, maxDelay)
+    switch (jitter) {
+      case 'full': return clamp(draw() * ceiling)
+      case 'equal': return clamp(ceiling / 2 + draw() * (ceiling / 2))
+      default: return clamp(ceiling)
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { memoryBytePair, stageCompliance } from '@proto/stage-compliance'
+import type { StagePair } from '@proto/stage-compliance'
+import { toUint8Array } from '@proto/interface'
+import type { ByteChunk } from '@proto/interface'
+import { reconnect } from '../src/index.js'
+
+class NoFarEndError extends Error {
+  constructor () {
+    super('the compliance far end accepts one connection only')
+    this.name = 'NoFarEndError'
+  }
+}
+
+/**
+ * `a` is a durable duplex over one end of a memory pair; `b` is the plain far end. The far end takes one
+ * connection, so a redial fails fatally and a broken lower layer surfaces from `a.source`. `peerEnd:
+ * 'end'` makes the far end's half-close end `a.source`, as the contract expects of a stage.
+ */
+stageCompliance<ByteChunk>('reconnect over a memory byte pair', {
+  boundaries: false,
+  maxBuffered: 1024 * 1024,
+  async setup (): Promise<StagePair<ByteChunk>> {
+    const pair = memoryBytePair()
+    let dialled = false
+    const a = reconnect<ByteChunk>(async () => {
+      if (dialled) throw new NoFarEndError()
+      dialled = true
+      return pair.a
+    }, {
+      peerEnd: 'end',
+      initialDelay: 1,
+      shouldRetry: (err) => err.name !== 'NoFarEndError'
+    })
+    return { a, b: pair.b, breakLower: pair.reset }
+  },
+  item: (i, size) => new Uint8Array(size).fill(i & 0xff),
+  bytes: toUint8Array
+})
