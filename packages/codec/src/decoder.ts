@@ -84,14 +84,21 @@ export class FrameDecoder {
     this.bodyType = this.header.type
     this.bodyLength = n
     this.bodyNeed = n - (end - off)
-    this.parts.push(chunk.subarray(off))
+    if (end > off) this.parts.push(chunk.subarray(off))
     return end
   }
 
   private continueBody (chunk: Uint8Array, out: Frame[]): number {
     const take = Math.min(this.bodyNeed, chunk.byteLength)
-    this.parts.push(take === chunk.byteLength ? chunk : chunk.subarray(0, take))
+    const piece = take === chunk.byteLength ? chunk : chunk.subarray(0, take)
     this.bodyNeed -= take
+    if (this.bodyNeed === 0 && this.parts.length === 0) {
+      // the whole body is in this chunk (e.g. a header+body list): no copy
+      out.push({ type: this.bodyType, body: piece })
+      this.inBody = false
+      return take
+    }
+    this.parts.push(piece)
     if (this.bodyNeed === 0) {
       out.push({ type: this.bodyType, body: concat(this.parts, this.bodyLength) })
       this.parts = []

@@ -199,3 +199,14 @@ describe('codec() stage', () => {
     expect(await a.source.nextBatch()).toBeUndefined()
   })
 })
+
+describe('zero copy across a header/body split', () => {
+  it('decodes a body that arrives whole after its header without copying it', () => {
+    const body = new Uint8Array(70_000).fill(9)
+    const chunks = [...encode([{ type: 3, body }])]
+    expect(chunks).toHaveLength(1)
+    const frames = [...decode(chunks)]
+    expect(frames[0].body).toBe(body)
+    expect([...decode([Uint8Array.of(0, 0, 0, 2, 1), Uint8Array.of(7, 8)])]).toEqual([{ type: 1, body: Uint8Array.of(7, 8) }])
+  })
+})
