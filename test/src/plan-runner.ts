@@ -22,17 +22,21 @@ export function runPlan (
   let stopped = false
   let index = 0
 
-  const arm = (): void => {
-    const next = schedule.next()
-    if (stopped || next.done === true) return
-    const action = next.value
-    const delay = Math.max(0, startedAt + action.atMs - clock.now())
+  // Node's timers may fire up to a millisecond early against a sub-millisecond clock: re-arm until due.
+  const wait = (action: FaultAction): void => {
+    const due = startedAt + action.atMs
     timer = timers.setTimeout(() => {
       timer = undefined
       if (stopped) return
+      if (clock.now() < due) { wait(action); return }
       act(action, index++)
       arm()
-    }, delay)
+    }, Math.max(0, due - clock.now()))
+  }
+  const arm = (): void => {
+    const next = schedule.next()
+    if (stopped || next.done === true) return
+    wait(next.value)
   }
   arm()
 

@@ -149,3 +149,20 @@ export async function send (socket: Socket, data: Uint8Array): Promise<void> {
     socket.write(data, err => { if (err != null) reject(err); else resolve() })
   })
 }
+
+/**
+ * Real timers (unref'ed, so invisible to `process.getActiveResourcesInfo()`) that count how many are
+ * pending, so tests can check that an owner cancelled all of its timers.
+ */
+export function countingTimers (): Timers & { readonly live: number } {
+  const pending = new Set<ReturnType<typeof setTimeout>>()
+  return {
+    get live () { return pending.size },
+    setTimeout (fn, ms) {
+      const t = setTimeout(() => { pending.delete(t); fn() }, ms)
+      t.unref()
+      pending.add(t)
+      return { cancel: () => { clearTimeout(t); pending.delete(t) } }
+    }
+  }
+}
