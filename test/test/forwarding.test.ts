@@ -43,6 +43,20 @@ describe('forwarding', () => {
     expect(events).toBeGreaterThan(minPieces / 2)
   })
 
+  it('fragment sizes stay within the requested range', async () => {
+    const { proxy } = await setup({ faults: { fragment: { min: 500, max: 600 } } })
+    const client = await dial(proxy.port)
+    cleanup.push(async () => { client.destroy() })
+    const payload = randomBytes(600_000)
+    const echoed = readBytes(client, payload.byteLength)
+    await send(client, payload)
+    expect((await echoed).data.equals(payload)).toBe(true)
+    const s = proxy.stats()
+    // Every piece is 500..600 bytes except the last of each read chunk, which may be shorter.
+    expect(s.writesUp).toBeGreaterThanOrEqual(payload.byteLength / 600)
+    expect(s.writesUp).toBeLessThanOrEqual(payload.byteLength / 500 + s.readsUp)
+  })
+
   it('without faults keeps bytes exact and passes half-close both ways', async () => {
     const { proxy, events } = await setup()
     const client = await dial(proxy.port)
