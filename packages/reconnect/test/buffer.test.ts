@@ -1,0 +1,223 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { reconnect } from '../src/index.js'
+import type { DurableDuplex, OverflowPolicy, ReconnectInit } from '../src/index.js'
+import { nextEvent, settle } from './helpers/events.js'
+import { itemConnection } from './helpers/item-pair.js'
+import type { ItemConnection } from './helpers/item-pair.js'
+
+const clock = { now: () => Date.now() }
+let open: Array<DurableDuplex<any>> = []
+
+/** A durable duplex whose dials wait until `up()` is called; each call to `up` lets one dial through. */
+function gated (init: ReconnectInit<any> = {}): { d: DurableDuplex<any>, up(): void, conns: Array<ItemConnection<any>> } {
+  const conns: Array<ItemConnection<any>> = []
+  const gates: Array<() => void> = []
+  let pending: (() => void) | undefined
+  const d = reconnect<any>(async () => {
+    await new Promise<void>(resolve => {
+      const go = gates.shift()
+      if (go != null) resolve()
+      else pending = resolve
+    })
+    const c = itemConnection<any>(1_000)
+    conns.push(c)
+    return c.near
+  }, { clock, connectTimeout: Infinity, ...init })
+  open.push(d)
+  return {
+    d,
+    conns,
+    up () {
+      const p = pending
+      pending = undefined
+      if (p != null) p()
+      else gates.push(() => {})
+    }
+  }
+}
+
+function * numbers (n: number, counter: { pulled: number }): Generator<number> {
+  for (let i = 0; i < n; i++) {
+    counter.pulled++
+    yield i
+  }
+}
+
+beforeEach(() => { vi.useFakeTimers() })
+afterEach(() => {
+  for (const d of open) d.abort(new Error('test over'))
+  open = []
+  vi.useRealTimers()
+})
+
+describe('writes while disconnected', () => {
+  it('wait (default): the producer is held at maxMessages, then everything goes in order', async () => {
+    const { d, up, conns } = gated({ buffer: { maxMessages: 4 } })
+    const counter = { pulled: 0 }
+    const writing = d.sink(numbers(10, counter))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(counter.pulled).toBe(5)
+    expect(d.stats()).toMatchObject({ buffered: 4, dropped: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    await writing
+    expect(conns[0].toFar).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
+
+  it.each<[OverflowPolicy, number[], number]>([
+    ['drop-oldest', [6, 7, 8, 9], 6],
+    ['drop-newest', [0, 1, 2, 3], 6]
+  ])('%s keeps the buffer bounded, counts drops and keeps FIFO order', async (overflow, delivered, dropped) => {
+    const { d, up, conns } = gated({ buffer: { maxMessages: 4, overflow } })
+    const counter = { pulled: 0 }
+    const writing = settle(d.sink(numbers(10, counter)))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(counter.pulled).toBe(10)
+    expect(d.stats()).toMatchObject({ buffered: 4, dropped })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    expect((await writing).ok).toBe(true)
+    expect(conns[0].toFar).toEqual(delivered)
+  })
+
+  it('error: the sink rejects with BufferOverflowError, keeps what it had, and a new sink may write on', async () => {
+    const { d, up, conns } = gated({ buffer: { maxMessages: 4, overflow: 'error' } })
+    const counter = { pulled: 0 }
+    const w = await settle(d.sink(numbers(10, counter)))
+    expect(w.ok).toBe(false)
+    if (!w.ok) expect(w.error.name).toBe('BufferOverflowError')
+    expect(counter.pulled).toBe(5)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    await d.sink([100, 101])
+    expect(conns[0].toFar).toEqual([0, 1, 2, 3, 100, 101])
+  })
+
+  it('bounds the buffer in bytes too, and takes one oversized item into an empty buffer', async () => {
+    const { d, up, conns } = gated({ buffer: { maxBytes: 10, overflow: 'drop-newest' } })
+    const chunk = (n: number, size: number): Uint8Array => new Uint8Array(size).fill(n)
+    void d.sink([chunk(1, 64), chunk(2, 4), chunk(3, 6), chunk(4, 4), chunk(5, 1)])
+    await vi.advanceTimersByTimeAsync(0)
+    // 64 B goes into the empty buffer; nothing else fits beside it.
+    expect(d.stats()).toMatchObject({ buffered: 1, bufferedBytes: 64, dropped: 4 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar.map((c: Uint8Array) => c[0])).toEqual([1])
+  })
+
+  it('stays bounded while connected: a peer that does not read holds the producer back', async () => {
+    const { d, up, conns } = gated({ buffer: { maxMessages: 8, overflow: 'drop-oldest' } })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const counter = { pulled: 0 }
+    const writing = d.sink(numbers(5_000, counter))
+    await vi.advanceTimersByTimeAsync(1_000)
+    // The in-memory connection holds 1 000 items, plus the one its sink waits on, plus the buffer.
+    expect(counter.pulled).toBeLessThanOrEqual(1_000 + 1 + 8 + 1)
+    expect(d.stats().dropped).toBe(0)
+    const far = conns[0].far
+    let got = 0
+    const reading = (async () => { for await (const n of far.source) { expect(n).toBe(got++) } })()
+    await writing
+    await d.close()
+    await reading
+    expect(got).toBe(5_000)
+  })
+
+  it('switches from waiting to the drop policy when the connection is lost', async () => {
+    const { d, up, conns } = gated({ buffer: { maxMessages: 2, overflow: 'drop-oldest' }, jitter: 'none', initialDelay: 1_000, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const counter = { pulled: 0 }
+    void d.sink(numbers(2_000, counter)).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    const before = counter.pulled
+    conns[0].reset(new Error('gone'))
+    await nextEvent(d, 'reconnecting')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(counter.pulled).toBe(2_000)
+    expect(before).toBeLessThan(2_000)
+    expect(d.stats().buffered).toBe(2)
+    up()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(conns[1].toFar).toEqual([1998, 1999])
+  })
+})
+
+describe('what happens to items a lost connection had', () => {
+  it('never resends them and counts them as unconfirmed', async () => {
+    const { d, up, conns } = gated({ jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = d.sink([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar.length).toBe(10)
+    conns[0].reset(new Error('reset before the peer read anything'))
+    const ev = await nextEvent(d, 'disconnected')
+    expect(ev).toMatchObject({ reason: 'read-error', handed: 10 })
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    await writing
+    expect(conns[1].toFar).toEqual([])
+    expect(d.stats()).toMatchObject({ handed: 10, unconfirmed: 10, unsent: 0 })
+  })
+
+  it('a clean close counts nothing as unconfirmed', async () => {
+    const { d, up, conns } = gated()
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    await d.sink([1, 2, 3])
+    await d.close()
+    expect(conns[0].toFar).toEqual([1, 2, 3])
+    expect(d.stats()).toMatchObject({ handed: 3, unconfirmed: 0, unsent: 0, status: 'closed' })
+  })
+})
+
+describe('status', () => {
+  it('the status iterator keeps the most recent events for a slow reader and ends after closed', async () => {
+    const { d, conns, up } = gated({ statusBuffer: 4, jitter: 'none', initialDelay: 1, minStableTime: 0 })
+    const statuses = d.statusIterator()
+    for (let i = 0; i < 20; i++) {
+      up()
+      await vi.advanceTimersByTimeAsync(1)
+      conns[conns.length - 1].reset(new Error(`cut ${i}`))
+      await vi.advanceTimersByTimeAsync(0)
+    }
+    await d.close()
+    const seen = []
+    for await (const s of statuses) seen.push(s.type)
+    expect(seen.length).toBe(4)
+    expect(seen[seen.length - 1]).toBe('closed')
+  })
+
+  it('a reader that keeps up sees every event in order', async () => {
+    const { d, up, conns } = gated({ jitter: 'none', initialDelay: 1, minStableTime: 0 })
+    const seen: string[] = []
+    const reading = (async () => { for await (const s of d.statusIterator()) seen.push(s.type) })()
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].reset(new Error('cut'))
+    up()
+    await vi.advanceTimersByTimeAsync(1)
+    await d.close()
+    await reading
+    expect(seen).toEqual(['connecting', 'connected', 'disconnected', 'reconnecting', 'connecting', 'connected', 'closed'])
+  })
+
+  it('a peer that ends cleanly is an outage by default, and the end of an exchange once we ended ours', async () => {
+    const { d, up, conns } = gated({ jitter: 'none', initialDelay: 1, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].endFromFar()
+    expect(await nextEvent(d, 'disconnected')).toMatchObject({ reason: 'peer-ended', error: undefined })
+    up()
+    await vi.advanceTimersByTimeAsync(1)
+    await d.sink([7])
+    const reading = (async () => { const got = []; for await (const n of d.source) got.push(n); return got })()
+    const far = conns[1].far
+    await far.sink([42])
+    expect(await reading).toEqual([42])
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.status).toBe('closed')
+  })
+})
