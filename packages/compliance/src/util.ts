@@ -1,3 +1,6 @@
+import { createHook } from 'node:async_hooks'
+import type { AsyncHook } from 'node:async_hooks'
+
 /** Collects every item of an (async) iterable into an array. */
 export async function collect<T> (source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
   const out: T[] = []
@@ -21,10 +24,34 @@ export function hasInChain (err: unknown, target: unknown): boolean {
   return errorChain(err).includes(target)
 }
 
-/** Counts Node's active resources by kind (`Timeout`, `TCPWrap`, …). */
+/**
+ * Timers that have not fired or been cleared, tracked with an async hook: Node's
+ * `getActiveResourcesInfo()` leaves out `unref()`ed timers, which are exactly the ones a leak hides in.
+ * The hook is installed on first use and only sees timers created after that.
+ */
+const liveTimers = new Set<number>()
+let timerHook: AsyncHook | undefined
+
+function trackTimers (): void {
+  if (timerHook != null) return
+  timerHook = createHook({
+    init (id, type) { if (type === 'Timeout') liveTimers.add(id) },
+    destroy (id) { liveTimers.delete(id) }
+  }).enable()
+}
+
+/**
+ * Counts Node's active resources by kind (`TCPWrap`, `PipeWrap`, …), plus `Timeout (incl. unref)`: every
+ * timer created since the first snapshot that is still pending, `unref()`ed or not.
+ */
 export function resourceSnapshot (): Map<string, number> {
+  trackTimers()
   const counts = new Map<string, number>()
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind === 'Timeout') continue
+    counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  }
+  counts.set('Timeout (incl. unref)', liveTimers.size)
   return counts
 }
 
@@ -43,5 +70,8 @@ export async function waitForResources (before: Map<string, number>, deadline = 
     }
     if (extra.length === 0 || Date.now() - started > deadline) return extra
     await new Promise(resolve => setTimeout(resolve, 10))
+    // let the poll timer's own destroy hook run before the next count
+    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => setImmediate(resolve))
   }
 }
