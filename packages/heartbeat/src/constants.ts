@@ -1,0 +1,64 @@
+/**
+ * Send a PING after this many milliseconds without sending anything. 15 s keeps idle flows alive through
+ * the common middlebox idle limits (AWS ELB 60 s, Cloudflare 100 s, GCP 10 min) with room for three pings.
+ */
+export const DEFAULT_INTERVAL = 15_000
+
+/**
+ * Declare the peer dead after this many milliseconds without receiving anything: three intervals, so two
+ * pings may go unanswered (a GC pause, a slow hop) before the link is torn down.
+ */
+export const DEFAULT_TIMEOUT = 45_000
+
+/** A timer that fires later than planned by more than this many milliseconds means the event loop stalled. */
+export const DEFAULT_STALL_THRESHOLD = 100
+
+/** Data frames held for a consumer that is not reading before the stage stops reading from below. */
+export const DEFAULT_MAX_QUEUED_FRAMES = 1024
+
+/** Data bytes held for a consumer that is not reading before the stage stops reading from below: 1 MiB. */
+export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024
+
+/** How many RTT samples the statistics keep (the mean and percentile cover these). */
+export const DEFAULT_RTT_SAMPLES = 32
+
+/** How long `close()` waits for both directions to finish before it aborts the connection, in milliseconds. */
+export const DEFAULT_CLOSE_TIMEOUT = 5_000
+
+/** Pings arriving closer together than `minPingInterval` this many times are tolerated (gRPC uses 2). */
+export const DEFAULT_MAX_PING_STRIKES = 2
+
+/** A ping counts as a strike only if it came earlier than `minPingInterval` by more than this fraction. */
+export const PING_INTERVAL_TOLERANCE = 0.1
+
+/** Adaptive timeout: multiplier applied to the p99 RTT. */
+export const DEFAULT_ADAPTIVE_MULTIPLIER = 4
+
+/** Adaptive timeout: the lower bound defaults to this many intervals. */
+export const DEFAULT_ADAPTIVE_MIN_FACTOR = 1.5
+
+/** Adaptive timeout: the upper bound defaults to this many times `timeout`. */
+export const DEFAULT_ADAPTIVE_MAX_FACTOR = 4
+
+/**
+ * Data frames handed down back to back (the lower sink asked and one was ready) are timestamped once per
+ * this many; a frame that had to be waited for is always timestamped. A clock read costs about as much as
+ * the rest of the hand-off, and for the send clock a slightly old timestamp is safe: at worst a ping goes
+ * out while a burst of data is still being written.
+ */
+export const BURST_STAMP_EVERY = 64
+
+/** Unanswered pings remembered for RTT matching. */
+export const MAX_OUTSTANDING_PINGS = 8
+
+/** Control frames (pongs) waiting to be sent beyond this are dropped: a peer flooding pings gets no more. */
+export const MAX_CONTROL_QUEUE = 32
+
+/** After sending GOAWAY, wait at most this long for it to be flushed before destroying the connection. */
+export const GOAWAY_GRACE = 1_000
+
+/** Length of the PING body the SDK sends: a u64 sequence number. */
+export const PING_BODY_LENGTH = 8
+
+/** The largest interval or timeout accepted, in milliseconds (what a HELLO can carry, and what a timer can wait). */
+export const MAX_DURATION = 2_147_483_647

@@ -1,0 +1,433 @@
+import { GoAwayCode, encodeGoAway, encodeHello } from '@proto/codec'
+import { createLogger, raceSignal } from '@proto/interface'
+import { GOAWAY_GRACE } from './constants.js'
+import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError, TooManyPingsError } from './errors.js'
+import { Emitter } from './events.js'
+import { InboundQueue } from './inbound.js'
+import { Outbound } from './outbound.js'
+import { Peer } from './peer.js'
+import type { HeartbeatEvents, HeartbeatListener } from './events.js'
+import type { HeartbeatConfig } from './options.js'
+import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
+import type { Frame, FrameDuplex } from '@proto/codec'
+import type { AbortOptions, Logger, TimerHandle } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+
+/** After a late timer finds the peer silent, this many `setImmediate` rounds let pending input be read first. */
+const YIELD_ROUNDS = 2
+
+interface Deferred {
+  promise: Promise<void>
+  resolve(): void
+  reject(err: Error): void
+}
+
+function deferred (): Deferred {
+  let resolve!: () => void
+  let reject!: (err: Error) => void
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  return { promise, resolve, reject }
+}
+
+/**
+ * One heartbeat stage over one frame duplex. Owns exactly one timer (re-armed from timestamps), a pump
+ * that reads the lower source continuously, the inbound queue the user drains, and the outbound that
+ * merges control frames ahead of the user's frames into the lower sink. The per-frame protocol (pings,
+ * pongs, HELLO, the ping guard, RTT) lives in {@link Peer}.
+ */
+export class Heartbeat implements HeartbeatDuplex {
+  readonly source: HeartbeatSource
+  private readonly inbound: InboundQueue
+  private readonly outbound: Outbound
+  private readonly peer: Peer
+  private readonly emitter: Emitter
+  private readonly log: Logger
+  private readonly lowerSource: AsyncIterator<Frame> & { nextBatch?: () => Promise<Frame[] | undefined> }
+
+  /** When we last handed a control frame down (data frames: `outbound.lastDataAt`). */
+  private lastControlAt: number
+  /** When we last read a frame from the peer (or resumed reading after our own backpressure). */
+  lastReceivedAt: number
+  private paused = false
+  private leftover: Frame[] | undefined
+  private leftoverIndex = 0
+
+  private timer: TimerHandle | undefined
+  private timerAt = Infinity
+  private immediate: ReturnType<typeof setImmediate> | undefined
+  private yieldsLeft = 0
+  private lastLag = 0
+  private maxLag = 0
+  private stalls = 0
+
+  private error: Error | undefined
+  private graceful = false
+  private userAborted = false
+  private inboundDone = false
+  private outboundDone = false
+  private finished = false
+  private onFinished: (() => void) | undefined
+  private userSink: Deferred | undefined
+  private sinkCalled = false
+  private closeDeadline = Infinity
+  private closePromise: Promise<void> | undefined
+
+  constructor (private readonly lower: FrameDuplex, readonly cfg: HeartbeatConfig) {
+    this.log = createLogger('heartbeat')
+    this.emitter = new Emitter(err => { this.log.error('event listener threw', err) })
+    this.inbound = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
+    this.source = this.inbound
+    this.outbound = new Outbound({
+      controlSent: frame => { this.controlSent(frame) },
+      userFailed: err => { this.fail(err instanceof Error ? err : new Error(String(err)), false) }
+    }, cfg.clock)
+    this.peer = new Peer(this, this.outbound, this.emitter)
+    const now = cfg.clock.now()
+    this.lastControlAt = now
+    this.lastReceivedAt = now
+    this.lowerSource = lower.source[Symbol.asyncIterator]()
+    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ interval: cfg.interval, timeout: cfg.timeout }) })
+    let sinking: Promise<void>
+    try {
+      sinking = lower.sink(this.outbound)
+    } catch (err) {
+      sinking = Promise.reject(err)
+    }
+    sinking.then(this.onLowerSinkDone, this.onLowerSinkError)
+    void this.pump()
+    this.evaluate(now, false)
+  }
+
+  /** The interval and timeout in force (after HELLO and adaptation). */
+  get interval (): number { return this.peer.interval }
+  get timeout (): number { return this.peer.timeout }
+
+  readonly sink = async (source: Source<Frame>): Promise<void> => {
+    if (this.sinkCalled) throw new InvalidParametersError('sink() may be called only once per stage')
+    this.sinkCalled = true
+    if (this.error != null) throw this.error
+    if (this.outbound.done) throw new InvalidParametersError('sink() was called after close(): nothing more can be sent')
+    this.userSink = deferred()
+    this.outbound.attach(source)
+    await this.userSink.promise
+  }
+
+  readonly close = async (options: AbortOptions = {}): Promise<void> => {
+    this.closePromise ??= this.closeOnce(options)
+    try {
+      await raceSignal(this.closePromise, options.signal)
+    } catch (err) {
+      if (options.signal?.aborted === true && err === options.signal.reason) this.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+
+  readonly abort = (err: Error): void => {
+    if (this.error == null) this.userAborted = true
+    this.fail(err, false)
+  }
+
+  stats (): HeartbeatStats {
+    const queued = this.inbound.size
+    return {
+      ...this.peer.stats(),
+      lastSentAt: this.lastSentAt,
+      lastReceivedAt: this.lastReceivedAt,
+      eventLoopLag: this.lastLag,
+      maxEventLoopLag: this.maxLag,
+      stalls: this.stalls,
+      queuedFrames: queued.frames,
+      queuedBytes: queued.bytes,
+      paused: this.paused
+    }
+  }
+
+  on<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): () => void {
+    if (this.finished) return () => {}
+    return this.emitter.on(type, listener)
+  }
+
+  off<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): void {
+    this.emitter.off(type, listener)
+  }
+
+  listenerCount (type: keyof HeartbeatEvents): number {
+    return this.emitter.listenerCount(type)
+  }
+
+  /** The timeout changed (HELLO, adaptation): make sure the timer is not armed past the new deadline. */
+  timeoutChanged (): void {
+    if (this.peer.timeout > 0 && !this.inboundDone && !this.paused) {
+      this.arm(this.lastReceivedAt + this.peer.timeout, this.cfg.clock.now())
+    }
+  }
+
+  /** Closes a peer that pings too often: GOAWAY first (flushed), then the connection is destroyed. */
+  tooManyPings (err: TooManyPingsError): void {
+    if (this.error != null) return
+    this.log.debug('peer pings too often, sending GOAWAY: %s', err.message)
+    if (this.cfg.goAwayType !== undefined) {
+      this.outbound.send({ type: this.cfg.goAwayType, body: encodeGoAway({ code: GoAwayCode.TOO_MANY_PINGS, reason: 'too_many_pings' }) })
+    }
+    this.graceful = true
+    this.fail(err, false)
+  }
+
+  /** Fails the stage with `err`; with `drain` the consumer first gets the frames already queued. */
+  fail (err: Error, drain: boolean): void {
+    if (this.error != null) return
+    this.error = err
+    this.inbound.fail(err, drain)
+    this.userSink?.reject(err)
+    if (this.graceful) {
+      // let the GOAWAY out: the outbound ends after it, then the lower is destroyed (or after a grace period)
+      this.outbound.finish()
+      this.cancelTimer()
+      const now = this.cfg.clock.now()
+      this.arm(now + GOAWAY_GRACE, now)
+      return
+    }
+    this.outbound.fail(err)
+    this.destroyLower()
+  }
+
+  private destroyLower (): void {
+    const err = this.error as Error
+    try {
+      this.lower.abort?.(err)
+    } catch (e) {
+      this.log.error('lower abort threw', e)
+    }
+    const ret = this.lowerSource.return?.()
+    if (ret != null) ret.then(undefined, () => {})
+    this.finish()
+  }
+
+  private finish (): void {
+    if (this.finished) return
+    this.finished = true
+    this.cancelTimer()
+    if (this.immediate !== undefined) clearImmediate(this.immediate)
+    this.immediate = undefined
+    this.emitter.emit('closed', { error: this.error })
+    this.emitter.clear()
+    this.onFinished?.()
+  }
+
+  private maybeFinish (): void {
+    if (this.inboundDone && this.outboundDone) this.finish()
+  }
+
+  private async closeOnce (options: AbortOptions): Promise<void> {
+    if (this.finished || this.error != null) return
+    const now = this.cfg.clock.now()
+    this.closeDeadline = now + this.cfg.closeTimeout
+    const done = new Promise<void>(resolve => { this.onFinished = resolve })
+    this.arm(this.closeDeadline, now)
+    this.outbound.close()
+    await done
+    if (this.error != null) {
+      if (this.userAborted) return
+      throw this.error
+    }
+    await this.lower.close?.(options)
+  }
+
+  // ---- inbound ----
+
+  private async pump (): Promise<void> {
+    const it = this.lowerSource
+    const batched = typeof it.nextBatch === 'function'
+    try {
+      for (;;) {
+        if (this.leftover !== undefined || this.inbound.full) {
+          await this.pause()
+          if (this.error != null) return
+          if (this.leftover !== undefined) this.deliver(this.leftover, this.leftoverIndex)
+          continue
+        }
+        if (batched) {
+          const batch = await (it.nextBatch as () => Promise<Frame[] | undefined>).call(it)
+          if (this.error != null) return
+          if (batch === undefined) break
+          this.received(batch)
+        } else {
+          const r = await it.next()
+          if (this.error != null) return
+          if (r.done === true) break
+          const now = this.cfg.clock.now()
+          this.lastReceivedAt = now
+          if (this.peer.receive(r.value, now)) this.deliver([r.value], 0)
+        }
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)), true)
+      return
+    }
+    this.inboundDone = true
+    this.inbound.end()
+    this.maybeFinish()
+  }
+
+  /** One batch from below: one timestamp for all; control frames handled, data frames queued in order. */
+  private received (batch: Frame[]): void {
+    const now = this.cfg.clock.now()
+    this.lastReceivedAt = now
+    let w = 0
+    for (let i = 0; i < batch.length; i++) {
+      const frame = batch[i]
+      if (this.peer.receive(frame, now)) batch[w++] = frame
+      else if (this.error != null) return
+    }
+    batch.length = w
+    this.deliver(batch, 0)
+  }
+
+  private deliver (frames: Frame[], from: number): void {
+    const i = this.inbound.pushMany(frames, from)
+    if (i < frames.length) {
+      this.leftover = frames
+      this.leftoverIndex = i
+    } else {
+      this.leftover = undefined
+    }
+  }
+
+  /** Our consumer is behind: stop reading, and stop the dead-peer clock (our silence, not the peer's). */
+  private async pause (): Promise<void> {
+    this.paused = true
+    await this.inbound.waitForSpace()
+    this.paused = false
+    if (this.error != null) return
+    const now = this.cfg.clock.now()
+    if (now > this.lastReceivedAt) this.lastReceivedAt = now
+    this.timeoutChanged()
+  }
+
+  // ---- outbound ----
+
+  private controlSent (frame: Frame): void {
+    const now = this.cfg.clock.now()
+    this.lastControlAt = now
+    this.peer.controlSent(frame, now)
+    if (this.peer.interval > 0 && !this.finished) this.arm(now + this.peer.interval, now)
+  }
+
+  private readonly onLowerSinkDone = (): void => {
+    this.outboundDone = true
+    this.userSink?.resolve()
+    if (this.graceful) {
+      this.destroyLower()
+      return
+    }
+    this.maybeFinish()
+  }
+
+  private readonly onLowerSinkError = (err: unknown): void => {
+    this.outboundDone = true
+    const e = err instanceof Error ? err : new Error(String(err))
+    if (this.error == null) this.fail(e, true)
+    else if (this.graceful) this.destroyLower()
+    this.userSink?.reject(this.error ?? e)
+  }
+
+  /** When we last handed anything down (for data during bursts, a slightly early lower bound). */
+  get lastSentAt (): number {
+    return Math.max(this.lastControlAt, this.outbound.lastDataAt)
+  }
+
+  // ---- the timer ----
+
+  private arm (at: number, now: number): void {
+    if (this.finished) return
+    if (this.timer !== undefined) {
+      if (this.timerAt <= at) return
+      this.timer.cancel()
+    }
+    this.timerAt = at
+    this.timer = this.cfg.timers.setTimeout(this.onTimer, Math.max(0, Math.ceil(at - now)))
+  }
+
+  private cancelTimer (): void {
+    this.timer?.cancel()
+    this.timer = undefined
+    this.timerAt = Infinity
+  }
+
+  private readonly onTimer = (): void => {
+    const scheduled = this.timerAt
+    this.timer = undefined
+    this.timerAt = Infinity
+    if (this.finished) return
+    const now = this.cfg.clock.now()
+    const lag = Math.max(0, now - scheduled)
+    this.lastLag = lag
+    if (lag > this.maxLag) this.maxLag = lag
+    const stalled = lag > this.cfg.stallThreshold
+    if (stalled) {
+      this.stalls++
+      this.log.debug('timer fired %d ms late: event loop stalled', Math.round(lag))
+      this.emitter.emit('stall', { lag })
+    }
+    this.evaluate(now, stalled)
+  }
+
+  /** The single place where time-based decisions are taken; re-arms the timer for the next one. */
+  private evaluate (now: number, stalled: boolean): void {
+    if (this.finished) return
+    if (this.error != null) {
+      if (this.graceful) this.destroyLower() // GOAWAY grace period over
+      return
+    }
+    if (now >= this.closeDeadline) {
+      this.fail(new CloseTimeoutError(this.cfg.closeTimeout), false)
+      return
+    }
+    let next = this.closeDeadline
+    const interval = this.peer.interval
+    if (interval > 0 && !this.outbound.done && !this.peer.pingQueued) {
+      const lastSent = this.lastSentAt
+      if (now - lastSent >= interval) this.peer.sendPing()
+      else next = Math.min(next, lastSent + interval)
+    }
+    const timeout = this.peer.timeout
+    if (timeout > 0 && !this.inboundDone && !this.paused) {
+      const due = this.lastReceivedAt + timeout
+      if (now >= due) {
+        if (stalled || this.yieldsLeft > 0) {
+          this.yieldToInput()
+          return
+        }
+        this.die(now)
+        return
+      }
+      next = Math.min(next, due)
+    }
+    if (next < Infinity) this.arm(next, now)
+  }
+
+  /** The loop was blocked: let the pump read what sits in the socket before judging the peer. */
+  private yieldToInput (): void {
+    if (this.immediate !== undefined) return
+    if (this.yieldsLeft === 0) this.yieldsLeft = YIELD_ROUNDS
+    this.immediate = setImmediate(this.afterYield)
+  }
+
+  private readonly afterYield = (): void => {
+    this.immediate = undefined
+    this.yieldsLeft--
+    if (this.finished) return
+    if (this.yieldsLeft > 0) {
+      this.immediate = setImmediate(this.afterYield)
+      return
+    }
+    this.evaluate(this.cfg.clock.now(), false)
+  }
+
+  private die (now: number): void {
+    const err = new HeartbeatTimeoutError(now - this.lastReceivedAt, this.peer.timeout)
+    this.log.debug('%s', err.message)
+    this.emitter.emit('timeout', err)
+    this.fail(err, true)
+  }
+}

@@ -1,0 +1,194 @@
+import type { Frame } from '@proto/codec'
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+const INITIAL_CAPACITY = 16
+
+interface Waiter<T> {
+  resolve(value: T): void
+  reject(err: unknown): void
+}
+
+/**
+ * The upper `source` of the stage: a bounded FIFO of inbound data frames, filled by the stage's pump and
+ * drained by the consumer through a hand-written async iterator. Queued frames are served with
+ * already-resolved promises; the ring grows by doubling up to `maxFrames` and is allocated lazily.
+ */
+export class InboundQueue implements AsyncIterableIterator<Frame> {
+  private buf: Array<Frame | undefined> = []
+  private mask = -1
+  private head = 0
+  private count = 0
+  private bytes = 0
+  private reader: Waiter<IteratorResult<Frame>> | Waiter<Frame[] | undefined> | undefined
+  private readerWantsBatch = false
+  private ended = false
+  private failure: Error | undefined
+  private space: (() => void) | undefined
+  /** The consumer called `return()`: data frames are dropped from now on. */
+  discarding = false
+
+  constructor (private readonly maxFrames: number, private readonly maxBytes: number) {}
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+
+  /** Frames and bytes queued. */
+  get size (): { frames: number, bytes: number } {
+    return { frames: this.count, bytes: this.bytes }
+  }
+
+  /** Whether the pump must stop reading from below. */
+  get full (): boolean {
+    return !this.discarding && (this.count >= this.maxFrames || this.bytes >= this.maxBytes)
+  }
+
+  /** Whether the consumer has drained the queue enough for the pump to resume (hysteresis at half). */
+  private get roomy (): boolean {
+    return this.count <= (this.maxFrames >>> 1) && this.bytes <= this.maxBytes / 2
+  }
+
+  /** Adds a data frame (the pump checks `full` first). */
+  push (frame: Frame): void {
+    if (this.discarding || this.ended || this.failure != null) return
+    const reader = this.reader
+    if (reader != null && this.count === 0) {
+      this.reader = undefined
+      if (this.readerWantsBatch) (reader as Waiter<Frame[] | undefined>).resolve([frame])
+      else (reader as Waiter<IteratorResult<Frame>>).resolve({ done: false, value: frame })
+      return
+    }
+    if (this.count === this.buf.length) this.grow()
+    this.buf[(this.head + this.count) & this.mask] = frame
+    this.count++
+    this.bytes += frame.body.byteLength
+  }
+
+  /**
+   * Adds `frames[from…]` until the queue is full; a waiting reader gets them directly (a batch reader as
+   * many as the limits allow, in one array). Returns the index of the first frame not taken.
+   */
+  pushMany (frames: Frame[], from: number): number {
+    let i = from
+    const reader = this.reader
+    if (reader != null && this.count === 0 && i < frames.length && !this.discarding) {
+      this.reader = undefined
+      if (this.readerWantsBatch) {
+        let bytes = 0
+        let j = i
+        while (j < frames.length && j - i < this.maxFrames && bytes < this.maxBytes) bytes += frames[j++].body.byteLength
+        ;(reader as Waiter<Frame[] | undefined>).resolve(i === 0 && j === frames.length ? frames : frames.slice(i, j))
+        i = j
+      } else {
+        (reader as Waiter<IteratorResult<Frame>>).resolve({ done: false, value: frames[i++] })
+      }
+    }
+    while (i < frames.length && !this.full) this.push(frames[i++])
+    return i
+  }
+
+  /** The peer finished writing: the consumer gets what is queued, then the end. */
+  end (): void {
+    if (this.ended || this.failure != null) return
+    this.ended = true
+    if (this.count === 0) this.settleReader(undefined)
+  }
+
+  /**
+   * Fails the source with `err`. With `drain` the consumer first gets what is queued; otherwise the queue
+   * is dropped and the pending read rejects now.
+   */
+  fail (err: Error, drain: boolean): void {
+    if (this.failure != null) return
+    this.failure = err
+    if (!drain) this.clear()
+    if (this.count === 0) this.settleReader(err)
+    this.wakePump()
+  }
+
+  /** Resolves once the consumer has made room (or nobody will read any more). */
+  async waitForSpace (): Promise<void> {
+    if (!this.full || this.failure != null) return
+    await new Promise<void>(resolve => { this.space = resolve })
+  }
+
+  next (): Promise<IteratorResult<Frame>> {
+    if (this.count > 0) return Promise.resolve({ done: false, value: this.shift() })
+    if (this.failure != null) return Promise.reject(this.failure)
+    if (this.ended || this.discarding) return Promise.resolve(DONE)
+    return new Promise((resolve, reject) => {
+      this.readerWantsBatch = false
+      this.reader = { resolve, reject }
+    })
+  }
+
+  /** Every queued frame at once, or the next frames to arrive; `undefined` at the end. For stages above. */
+  nextBatch (): Promise<Frame[] | undefined> {
+    if (this.count > 0) {
+      const out = new Array<Frame>(this.count)
+      for (let i = 0; i < out.length; i++) out[i] = this.shift()
+      return Promise.resolve(out)
+    }
+    if (this.failure != null) return Promise.reject(this.failure)
+    if (this.ended || this.discarding) return Promise.resolve(undefined)
+    return new Promise((resolve, reject) => {
+      this.readerWantsBatch = true
+      this.reader = { resolve, reject }
+    })
+  }
+
+  async return (): Promise<IteratorReturnResult<undefined>> {
+    this.discarding = true
+    this.clear()
+    this.settleReader(undefined)
+    this.wakePump()
+    return DONE
+  }
+
+  async throw (err?: unknown): Promise<IteratorReturnResult<undefined>> {
+    await this.return()
+    throw err
+  }
+
+  private shift (): Frame {
+    const frame = this.buf[this.head] as Frame
+    this.buf[this.head] = undefined
+    this.head = (this.head + 1) & this.mask
+    this.count--
+    this.bytes -= frame.body.byteLength
+    if (this.space != null && this.roomy) this.wakePump()
+    return frame
+  }
+
+  private settleReader (err: Error | undefined): void {
+    const reader = this.reader
+    if (reader == null) return
+    this.reader = undefined
+    if (err != null) reader.reject(err)
+    else if (this.readerWantsBatch) (reader as Waiter<Frame[] | undefined>).resolve(undefined)
+    else (reader as Waiter<IteratorResult<Frame>>).resolve(DONE)
+  }
+
+  private wakePump (): void {
+    const space = this.space
+    this.space = undefined
+    space?.()
+  }
+
+  private grow (): void {
+    const capacity = this.buf.length === 0 ? INITIAL_CAPACITY : this.buf.length * 2
+    const next = new Array<Frame | undefined>(capacity)
+    for (let i = 0; i < this.count; i++) next[i] = this.buf[(this.head + i) & this.mask]
+    this.buf = next
+    this.head = 0
+    this.mask = capacity - 1
+  }
+
+  private clear (): void {
+    this.buf = []
+    this.mask = -1
+    this.head = 0
+    this.count = 0
+    this.bytes = 0
+  }
+}

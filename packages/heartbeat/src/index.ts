@@ -1,0 +1,56 @@
+/**
+ * @packageDocumentation
+ *
+ * Keep-alive for frame duplexes that tells a dead peer from a busy one. `heartbeat(frames)` sends a ping
+ * when nothing has been sent for `interval`, answers the peer's pings ahead of queued data, and destroys
+ * the connection with a `HeartbeatTimeoutError` when nothing at all has arrived for `timeout`. A consumer
+ * that stops reading is not mistaken for a dead peer, and a blocked event loop is not either. The same
+ * stage runs on clients and servers.
+ *
+ * @example
+ *
+ * ```ts
+ * import { codec, FrameType } from '@proto/codec'
+ * import { heartbeat } from '@proto/heartbeat'
+ * import { connect } from '@proto/transport'
+ * import { pipe } from 'it-pipe'
+ *
+ * const link = heartbeat(codec(await connect({ host: '127.0.0.1', port: 7000 })), { interval: 5_000, timeout: 15_000 })
+ * link.on('rtt', ({ rtt }) => { console.log('rtt', rtt, 'ms') })
+ * link.on('timeout', (err) => { console.error(err.message) })
+ * await pipe(
+ *   [{ type: FrameType.DATA, body: new TextEncoder().encode('hello') }],
+ *   link,
+ *   async (source) => {
+ *     for await (const frame of source) console.log(frame.type, frame.body)
+ *   }
+ * )
+ * ```
+ */
+
+import { Heartbeat } from './heartbeat.js'
+import { resolveConfig } from './options.js'
+import type { HeartbeatInit } from './options.js'
+import type { HeartbeatDuplex } from './types.js'
+import type { FrameDuplex } from '@proto/codec'
+
+export type { HeartbeatInit, AdaptiveInit } from './options.js'
+export type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
+export type { HeartbeatEvents, HeartbeatListener } from './events.js'
+export type { RttStats } from './rtt.js'
+export {
+  InvalidParametersError, HeartbeatTimeoutError, TooManyPingsError, ProtocolVersionError, CloseTimeoutError
+} from './errors.js'
+export {
+  DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_STALL_THRESHOLD, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_RTT_SAMPLES, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PING_STRIKES
+} from './constants.js'
+
+/**
+ * Wraps a frame duplex (usually `codec(connection)`) in a keep-alive stage. Options are validated at
+ * once (`InvalidParametersError`). The stage starts reading and writing `lower` immediately: pings and
+ * pongs flow even before `sink` is called or `source` is read.
+ */
+export function heartbeat (lower: FrameDuplex, init: HeartbeatInit = {}): HeartbeatDuplex {
+  return new Heartbeat(lower, resolveConfig(init))
+}

@@ -1,0 +1,200 @@
+import { BURST_STAMP_EVERY, MAX_CONTROL_QUEUE } from './constants.js'
+import type { Clock } from '@proto/interface'
+import type { Frame } from '@proto/codec'
+import type { Source } from 'it-stream-types'
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+
+/** What the outbound tells its owner. */
+export interface OutboundHooks {
+  /** A control frame was handed to the connection. */
+  controlSent(frame: Frame): void
+  /** The user's source threw. */
+  userFailed(err: unknown): void
+}
+
+/**
+ * The one source the stage feeds into the lower sink: control frames (pings, pongs, GOAWAY, HELLO) are
+ * served before the next user frame, so a pong never waits behind queued data. User frames are pulled only
+ * when the lower sink asks for one, so the user's producer feels the connection's backpressure.
+ * Data frames are timestamped sparingly (see `BURST_STAMP_EVERY`).
+ */
+export class Outbound implements AsyncIterableIterator<Frame> {
+  private readonly control: Frame[] = []
+  private user: Iterator<Frame> | AsyncIterator<Frame> | undefined
+  private userPending = false
+  private stash: IteratorResult<Frame> | undefined
+  private writer: { resolve(r: IteratorResult<Frame>): void, reject(err: unknown): void } | undefined
+  private failure: Error | undefined
+  /** End as soon as the control queue is empty, whatever the user source does. */
+  private finishing = false
+  /** End once the user source (if any) has ended and the control queue is empty. */
+  private closing = false
+  /** The user's source has ended. */
+  userDone = false
+  /** `next()` has returned the end: nothing more can be sent. */
+  done = false
+  /** User frames handed down so far. */
+  dataSent = 0
+  /** When a user frame was last handed down (a lower bound during bursts). */
+  lastDataAt = -Infinity
+  /** `poll()` is running on behalf of a writer that was waiting: what it hands down is timestamped. */
+  private waking = false
+
+  constructor (private readonly hooks: OutboundHooks, private readonly clock: Clock) {}
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+
+  /** Whether a user source is attached and still running. */
+  get userActive (): boolean {
+    return this.user != null && !this.userDone
+  }
+
+  /** Starts pulling frames from the user's source. */
+  attach (source: Source<Frame>): void {
+    this.user = Symbol.asyncIterator in source
+      ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
+      : (source as Iterable<Frame>)[Symbol.iterator]()
+    this.wake()
+  }
+
+  /** Queues a control frame ahead of user data; `false` if it cannot be sent (ended, or too many queued). */
+  send (frame: Frame): boolean {
+    if (this.done || this.failure != null || this.finishing || this.control.length >= MAX_CONTROL_QUEUE) return false
+    this.control.push(frame)
+    this.wake()
+    return true
+  }
+
+  /** Ends after the user source ends (at once if there is none). */
+  close (): void {
+    this.closing = true
+    this.wake()
+  }
+
+  /** Ends once the queued control frames are out; the user source is abandoned. */
+  finish (): void {
+    this.finishing = true
+    this.dropUser()
+    this.wake()
+  }
+
+  /** Fails the lower sink's read with `err`; nothing more is sent. */
+  fail (err: Error): void {
+    if (this.failure != null || this.done) return
+    this.failure = err
+    this.control.length = 0
+    this.dropUser()
+    const writer = this.writer
+    this.writer = undefined
+    writer?.reject(err)
+  }
+
+  next (): Promise<IteratorResult<Frame>> {
+    try {
+      const r = this.poll()
+      if (r !== undefined) return Promise.resolve(r)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => { this.writer = { resolve, reject } })
+  }
+
+  async return (): Promise<IteratorReturnResult<undefined>> {
+    this.done = true
+    this.dropUser()
+    return DONE
+  }
+
+  /** What to hand down now, or `undefined` to wait. */
+  private poll (): IteratorResult<Frame> | undefined {
+    if (this.failure != null) throw this.failure
+    if (this.done) return DONE
+    if (this.control.length > 0) {
+      const frame = this.control.shift() as Frame
+      this.hooks.controlSent(frame)
+      return { done: false, value: frame }
+    }
+    while (!this.finishing) {
+      const r = this.stash
+      if (r !== undefined) {
+        this.stash = undefined
+        if (r.done !== true) {
+          this.dataSent++
+          if (this.waking || this.dataSent % BURST_STAMP_EVERY === 0) this.lastDataAt = this.clock.now()
+          return r
+        }
+        this.userDone = true
+        this.user = undefined
+        break
+      }
+      if (this.user == null || this.userPending) break
+      let next: IteratorResult<Frame> | Promise<IteratorResult<Frame>>
+      try {
+        next = this.user.next()
+      } catch (err) {
+        this.user = undefined
+        this.hooks.userFailed(err)
+        throw err
+      }
+      if (typeof (next as Promise<IteratorResult<Frame>>).then === 'function') {
+        this.userPending = true;
+        (next as Promise<IteratorResult<Frame>>).then(this.onUserResult, this.onUserError)
+        break
+      }
+      this.stash = next as IteratorResult<Frame>
+    }
+    if (this.finishing || (this.closing && this.user == null) || this.userDone) {
+      this.done = true
+      return DONE
+    }
+    return undefined
+  }
+
+  private readonly onUserResult = (r: IteratorResult<Frame>): void => {
+    this.userPending = false
+    if (this.failure != null || this.finishing || this.done) return
+    this.stash = r
+    this.wake()
+  }
+
+  private readonly onUserError = (err: unknown): void => {
+    this.userPending = false
+    if (this.failure != null || this.finishing || this.done) return
+    this.user = undefined
+    this.hooks.userFailed(err)
+  }
+
+  private wake (): void {
+    if (this.writer == null) return
+    let r: IteratorResult<Frame> | undefined
+    this.waking = true
+    try {
+      r = this.poll()
+    } catch (err) {
+      const writer = this.writer
+      this.writer = undefined
+      writer.reject(err)
+      return
+    } finally {
+      this.waking = false
+    }
+    if (r === undefined) return
+    const writer = this.writer
+    this.writer = undefined
+    writer.resolve(r)
+  }
+
+  private dropUser (): void {
+    const user = this.user
+    this.user = undefined
+    this.stash = undefined
+    if (user?.return == null) return
+    try {
+      const r = user.return()
+      if (typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => {})
+    } catch {}
+  }
+}

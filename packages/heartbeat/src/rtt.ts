@@ -1,0 +1,100 @@
+import { MAX_OUTSTANDING_PINGS, PING_BODY_LENGTH } from './constants.js'
+
+/** Round-trip statistics over the last samples, in milliseconds; `undefined` until the first pong. */
+export interface RttStats {
+  last: number | undefined
+  min: number | undefined
+  mean: number | undefined
+  p99: number | undefined
+  /** Samples the statistics cover (at most `rttSamples`). */
+  samples: number
+}
+
+/** Keeps the last `capacity` RTT samples in a ring; the array is allocated at the first sample. */
+export class RttRing {
+  private ring: Float64Array | undefined
+  private next = 0
+  private size = 0
+  private last: number | undefined
+
+  constructor (private readonly capacity: number) {}
+
+  add (rtt: number): void {
+    const ring = this.ring ??= new Float64Array(this.capacity)
+    ring[this.next] = rtt
+    this.next = (this.next + 1) % this.capacity
+    if (this.size < this.capacity) this.size++
+    this.last = rtt
+  }
+
+  /** The `q` quantile (0–1) of the kept samples, nearest-rank. */
+  quantile (q: number): number | undefined {
+    if (this.ring == null || this.size === 0) return undefined
+    const sorted = this.ring.slice(0, this.size).sort()
+    return sorted[Math.min(this.size - 1, Math.ceil(q * this.size) - 1)]
+  }
+
+  stats (): RttStats {
+    if (this.ring == null || this.size === 0) return { last: undefined, min: undefined, mean: undefined, p99: undefined, samples: 0 }
+    let min = Infinity
+    let sum = 0
+    for (let i = 0; i < this.size; i++) {
+      const v = this.ring[i]
+      if (v < min) min = v
+      sum += v
+    }
+    return { last: this.last, min, mean: sum / this.size, p99: this.quantile(0.99), samples: this.size }
+  }
+}
+
+/**
+ * Our pings that still wait for a pong. With sequence bodies a pong is matched by its body; with a fixed
+ * body pongs are matched in order (the peer answers in order over one stream).
+ */
+export class OutstandingPings {
+  private readonly seqs: number[] = []
+  private readonly sentAt: number[] = []
+  private seq = 0
+
+  get length (): number {
+    return this.seqs.length
+  }
+
+  /** The body of the next sequence ping: the sequence number as u64 big-endian. */
+  nextBody (): { seq: number, body: Uint8Array } {
+    const seq = ++this.seq
+    const body = new Uint8Array(PING_BODY_LENGTH)
+    const view = new DataView(body.buffer)
+    view.setUint32(0, Math.floor(seq / 0x1_0000_0000))
+    view.setUint32(4, seq >>> 0)
+    return { seq, body }
+  }
+
+  /** Records a ping handed to the connection at `at`. Forgets the oldest beyond the limit. */
+  sent (seq: number, at: number): void {
+    if (this.seqs.length >= MAX_OUTSTANDING_PINGS) {
+      this.seqs.shift()
+      this.sentAt.shift()
+    }
+    this.seqs.push(seq)
+    this.sentAt.push(at)
+  }
+
+  /** Matches a pong; returns when its ping was sent, or `undefined` if it matches none. */
+  match (body: Uint8Array, bySequence: boolean): number | undefined {
+    if (this.seqs.length === 0) return undefined
+    let i = 0
+    if (bySequence) {
+      if (body.byteLength !== PING_BODY_LENGTH) return undefined
+      const view = new DataView(body.buffer, body.byteOffset, PING_BODY_LENGTH)
+      const seq = view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4)
+      i = this.seqs.indexOf(seq)
+      if (i < 0) return undefined
+    }
+    const at = this.sentAt[i]
+    // everything older than the matched ping is unanswered for good: pongs come in order
+    this.seqs.splice(0, i + 1)
+    this.sentAt.splice(0, i + 1)
+    return at
+  }
+}

@@ -1,0 +1,148 @@
+import type { Frame, FrameDuplex } from '@proto/codec'
+import type { Source } from 'it-stream-types'
+
+/**
+ * The far end of a frame duplex, driven by the test: `send` delivers frames to the stage's lower source,
+ * `written` records what the stage handed to its lower sink. `holdWrites()` makes the lower sink stop
+ * pulling (a full socket); `aborted` is the error the stage destroyed the lower with.
+ */
+export interface RawPeer {
+  lower: FrameDuplex
+  /** Frames the stage wrote, in order. */
+  written: Frame[]
+  /** Frames the stage has pulled from the lower source so far. */
+  pulled: number
+  /** The error passed to `lower.abort`, if any. */
+  aborted: Error | undefined
+  /** Whether the stage ended its writing (lower sink finished). */
+  sinkEnded: boolean
+  send(...frames: Frame[]): void
+  end(): void
+  fail(err: Error): void
+  holdWrites(): void
+  releaseWrites(): void
+  /** Resolves once `written` holds at least `n` frames. */
+  waitWritten(n: number): Promise<void>
+}
+
+export interface RawPeerInit {
+  /** Serve `nextBatch()` like the codec does (default true); false gives a plain async iterator. */
+  batched?: boolean
+}
+
+export function rawPeer (init: RawPeerInit = {}): RawPeer {
+  const queue: Frame[] = []
+  let ended = false
+  let failure: Error | undefined
+  let wakeReader: (() => void) | undefined
+  let holding = false
+  let release: (() => void) | undefined
+  const watchers: Array<{ n: number, resolve: () => void }> = []
+
+  const wake = (): void => {
+    const w = wakeReader
+    wakeReader = undefined
+    w?.()
+  }
+
+  async function waitData (): Promise<void> {
+    while (queue.length === 0 && !ended && failure == null) {
+      await new Promise<void>(resolve => { wakeReader = resolve })
+    }
+    if (failure != null && queue.length === 0) throw failure
+  }
+
+  const iterator: AsyncIterableIterator<Frame> & { nextBatch?: () => Promise<Frame[] | undefined> } = {
+    [Symbol.asyncIterator]: () => iterator,
+    async next (): Promise<IteratorResult<Frame>> {
+      await waitData()
+      const frame = queue.shift()
+      if (frame === undefined) return { done: true, value: undefined }
+      peer.pulled++
+      return { done: false, value: frame }
+    },
+    async return (): Promise<IteratorResult<Frame>> {
+      ended = true
+      wake()
+      return { done: true, value: undefined }
+    }
+  }
+  if (init.batched !== false) {
+    iterator.nextBatch = async () => {
+      await waitData()
+      if (queue.length === 0) return undefined
+      const batch = queue.splice(0, queue.length)
+      peer.pulled += batch.length
+      return batch
+    }
+  }
+
+  const peer: RawPeer = {
+    written: [],
+    pulled: 0,
+    aborted: undefined,
+    sinkEnded: false,
+    lower: {
+      source: iterator,
+      async sink (source: Source<Frame>): Promise<void> {
+        for await (const frame of source) {
+          while (holding) await new Promise<void>(resolve => { release = resolve })
+          peer.written.push(frame)
+          for (const w of watchers.slice()) {
+            if (peer.written.length >= w.n) {
+              watchers.splice(watchers.indexOf(w), 1)
+              w.resolve()
+            }
+          }
+        }
+        peer.sinkEnded = true
+      },
+      abort (err: Error): void {
+        peer.aborted ??= err
+        failure ??= err
+        wake()
+      }
+    },
+    send (...frames) {
+      queue.push(...frames)
+      wake()
+    },
+    end () {
+      ended = true
+      wake()
+    },
+    fail (err) {
+      failure = err
+      wake()
+    },
+    holdWrites () {
+      holding = true
+    },
+    releaseWrites () {
+      holding = false
+      const r = release
+      release = undefined
+      r?.()
+    },
+    async waitWritten (n) {
+      if (peer.written.length >= n) return
+      await new Promise<void>(resolve => watchers.push({ n, resolve }))
+    }
+  }
+  return peer
+}
+
+/** A frame of `type` with `body` (bytes or a string). */
+export function f (type: number, body: Uint8Array | string = new Uint8Array(0)): Frame {
+  return { type, body: typeof body === 'string' ? new TextEncoder().encode(body) : body }
+}
+
+/** Resolves with the outcome of `promise` without ever rejecting. */
+export async function settle (promise: Promise<unknown>): Promise<{ ok: boolean, error?: any }> {
+  try {
+    await promise
+    return { ok: true }
+  } catch (error) {
+    return { ok: false, error }
+  }
+}
