@@ -26,6 +26,8 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
   private outageStart: number
   private lastError: Error | undefined
   private closePromise: Promise<void> | undefined
+  /** Ends a close() wait early when abort() or a failure overtakes it. */
+  private interruptClose: ((err: Error) => void) | undefined
 
   constructor (private readonly dial: DialFunction<T>, opts: ResolvedOptions<T>) {
     super(opts)
@@ -226,15 +228,20 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
     if (this.sourceDone && this.writeComplete && !this.closing && !this.finished) void this.close().catch(noop)
   }
 
-  async close (options: AbortOptions = {}): Promise<void> {
+  /** Without a signal, every call returns the same promise. */
+  close (options: AbortOptions = {}): Promise<void> {
     const signal = options.signal
-    signal?.throwIfAborted()
+    if (signal?.aborted === true) return Promise.reject(signal.reason)
     this.closePromise ??= this.runClose()
-    if (signal == null) { await this.closePromise; return }
+    return signal == null ? this.closePromise : this.closeWithin(this.closePromise, signal)
+  }
+
+  /** Waits for the close until `signal` aborts, which turns the close into an abort. */
+  private async closeWithin (closing: Promise<void>, signal: AbortSignal): Promise<void> {
     const onAbort = (): void => { this.abort(toError(signal.reason)) }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      await raceSignal(this.closePromise, signal)
+      await raceSignal(closing, signal)
     } finally {
       signal.removeEventListener('abort', onAbort)
     }
@@ -272,10 +279,12 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
     if (ms <= 0) throw new ClosedError('close deadline passed')
     try {
       await new Promise<void>((resolve, reject) => {
+        this.interruptClose = reject
         this.arm(ms, () => { reject(new ClosedError('close deadline passed')) })
         promise.then(resolve, reject)
       })
     } finally {
+      this.interruptClose = undefined
       this.disarm()
     }
   }
@@ -329,6 +338,7 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
     this.terminalError = err
     this.state = failure === undefined ? 'closed' : 'failed'
     this.disarm()
+    this.interruptClose?.(err)
     const c = this.conn
     this.conn = undefined
     if (c != null) {

@@ -173,6 +173,56 @@ describe('what happens to items a lost connection had', () => {
   })
 })
 
+describe('close and abort', () => {
+  it('close() waits for the flush up to closeTimeout, then aborts the connection and counts what it held', async () => {
+    const { d, up, conns } = gated({ closeTimeout: 2_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = settle(d.sink(Array.from({ length: 1_100 }, (_, i) => i)))
+    await vi.advanceTimersByTimeAsync(0)
+    let closed = false
+    const closing = d.close().then(() => { closed = true })
+    await vi.advanceTimersByTimeAsync(1_999)
+    expect(closed).toBe(false)
+    expect(d.status).toBe('closing')
+    await vi.advanceTimersByTimeAsync(1)
+    await closing
+    expect(conns[0].aborted).toBe(true)
+    const w = await writing
+    expect(w.ok).toBe(false)
+    if (!w.ok) expect(w.error.name).toBe('ClosedError')
+    const stats = d.stats()
+    expect(stats.unsent + stats.handed).toBe(1_100)
+    expect(stats.unconfirmed).toBe(stats.handed)
+  })
+
+  it('abort() overtaking a close() in progress settles both at once', async () => {
+    const { d, up } = gated()
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = settle(d.sink(Array.from({ length: 1_100 }, (_, i) => i)))
+    await vi.advanceTimersByTimeAsync(0)
+    const closing = d.close()
+    const reason = new Error('shutting down now')
+    d.abort(reason)
+    await closing
+    const w = await writing
+    expect(w.ok).toBe(false)
+    if (!w.ok) expect(w.error).toBe(reason)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('write after close is a ClosedError, and close() is idempotent', async () => {
+    const { d } = gated()
+    const p1 = d.close()
+    expect(d.close()).toBe(p1)
+    await p1
+    const w = await settle(d.sink([1]))
+    expect(w.ok).toBe(false)
+    if (!w.ok) expect(w.error.name).toBe('ClosedError')
+  })
+})
+
 describe('status', () => {
   it('the status iterator keeps the most recent events for a slow reader and ends after closed', async () => {
     const { d, conns, up } = gated({ statusBuffer: 4, jitter: 'none', initialDelay: 1, minStableTime: 0 })
