@@ -259,7 +259,7 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
       return
     }
     const deadline = this.opts.clock.now() + this.opts.closeTimeout
-    let clean = false
+    let clean: boolean
     try {
       await this.within(c.sinkSettled, deadline)
       if (!c.sinkFailed && c.duplex.close != null) {

@@ -130,7 +130,7 @@ describe('reconnect schedule under fake time', () => {
     let dials = 0
     const d = make(async () => { dials++; throw refused }, { maxAttempts: 3, initialDelay: 10, maxDelay: 10 })
     const seen = record(d)
-    const reading = settle((async () => { for await (const _ of d.source) {} })())
+    const reading = settle((async () => { for await (const _ of d.source) { /* discard */ } })())
     const writing = settle(d.sink([1, 2, 3]))
     await vi.advanceTimersByTimeAsync(100)
     const [r, w] = await Promise.all([reading, writing])
@@ -165,7 +165,7 @@ describe('reconnect schedule under fake time', () => {
     const d = make(dial, { shouldRetry: (err) => err.name !== 'GoAwayError' })
     await vi.advanceTimersByTimeAsync(0)
     const goAway = Object.assign(new Error('server said: do not retry'), { name: 'GoAwayError' })
-    const reading = settle((async () => { for await (const _ of d.source) {} })())
+    const reading = settle((async () => { for await (const _ of d.source) { /* discard */ } })())
     conns[0].reset(goAway)
     const r = await reading
     expect(r.ok).toBe(false)

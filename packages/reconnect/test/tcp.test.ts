@@ -82,7 +82,7 @@ describe('over real TCP on 127.0.0.1', () => {
     await srv.stop()
     const d = client(srv.port, { maxAttempts: 4 })
     const [r, w] = await Promise.all([
-      settle((async () => { for await (const _ of d.source) {} })()),
+      settle((async () => { for await (const _ of d.source) { /* discard */ } })()),
       settle(d.sink([seq(1), seq(2)]))
     ])
     for (const outcome of [r, w]) {
