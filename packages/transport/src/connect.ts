@@ -1,0 +1,89 @@
+import net from 'node:net'
+import tls from 'node:tls'
+import type { AbortOptions } from '@proto/interface'
+import { systemTimers } from '@proto/interface'
+import { CarrierConnection } from './connection.js'
+import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_NO_DELAY } from './constants.js'
+import { ConnectTimeoutError } from './errors.js'
+import { mapConnectError } from './map-error.js'
+import { SocketCarrier } from './socket-carrier.js'
+import type { Connection, ConnectInit } from './types.js'
+import { checkConnectionInit, checkEndpoint, checkMs, keepAliveDelay } from './validate.js'
+
+function socketOptions (init: ConnectInit): Record<string, unknown> {
+  const keepAlive = keepAliveDelay(init.keepAlive)
+  const base: Record<string, unknown> = {
+    allowHalfOpen: true,
+    noDelay: init.noDelay ?? DEFAULT_NO_DELAY,
+    keepAlive: keepAlive !== false,
+    keepAliveInitialDelay: keepAlive === false ? 0 : keepAlive
+  }
+  if (init.path != null) base.path = init.path
+  else {
+    base.host = init.host ?? 'localhost'
+    base.port = init.port
+  }
+  if (init.tls != null) {
+    const { servername, ...rest } = init.tls
+    Object.assign(base, rest)
+    if (servername != null) base.servername = servername
+  }
+  return base
+}
+
+function describeTarget (init: ConnectInit): string {
+  if (init.path != null) return init.path
+  const host = init.host ?? 'localhost'
+  return host.includes(':') ? `[${host}]:${String(init.port)}` : `${host}:${String(init.port)}`
+}
+
+/**
+ * Opens a TCP, TLS or Unix-socket connection. Rejects with `ConnectionRefusedError`,
+ * `ConnectTimeoutError`, `TLSError`, `InvalidParametersError`, or `signal.reason`.
+ */
+export async function connect (init: ConnectInit, options: AbortOptions = {}): Promise<Connection> {
+  checkEndpoint(init, 1)
+  checkConnectionInit(init)
+  checkMs('connectTimeout', init.connectTimeout, true)
+  const opts = socketOptions(init)
+  options.signal?.throwIfAborted()
+  const target = describeTarget(init)
+  const useTLS = init.tls != null
+  const socket = init.createSocket?.(opts) ?? (useTLS ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as unknown as net.NetConnectOpts))
+  const timeout = init.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT
+  const timers = init.timers ?? systemTimers
+  const signal = options.signal
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void => {
+      cleanup()
+      // A failing socket may report more than one error while it is torn down; none may go unhandled.
+      socket.on('error', () => {})
+      socket.destroy()
+      reject(err)
+    }
+    const onError = (err: Error): void => { fail(mapConnectError(err, target, useTLS)) }
+    const onAbort = (): void => { fail(signal?.reason as Error) }
+    const onConnect = (): void => {
+      cleanup()
+      resolve()
+    }
+    const timer = timers.setTimeout(() => {
+      fail(new ConnectTimeoutError(`expected ${target} to complete the ${useTLS ? 'TCP and TLS handshakes' : 'TCP handshake'} within connectTimeout (${timeout} ms), but it did not; check the address, or raise connectTimeout`))
+    }, timeout)
+    const event = useTLS ? 'secureConnect' : 'connect'
+    function cleanup (): void {
+      timer.cancel()
+      socket.off('error', onError)
+      socket.off(event, onConnect)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    socket.on('error', onError)
+    socket.once(event, onConnect)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+  return new CarrierConnection(new SocketCarrier(socket, init.path), {
+    ...init,
+    tls: useTLS,
+    idPrefix: 'c'
+  })
+}

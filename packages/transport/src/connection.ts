@@ -1,0 +1,269 @@
+import { createLogger, raceSignal, systemTimers } from '@proto/interface'
+import type { AbortOptions, ByteChunk, Clock, Logger, Timers } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+import type { Carrier } from './carrier.js'
+import { DEFAULT_CLOSE_TIMEOUT, READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK } from './constants.js'
+import { ConnectionClosedError, ConnectionResetError } from './errors.js'
+import { mapSocketError } from './map-error.js'
+import { ReadQueue } from './read-queue.js'
+import { runSink } from './sink.js'
+import type { Connection, ConnectionAddress, ConnectionInit, ConnectionStats, DisconnectInfo, DisconnectReason } from './types.js'
+import { Writer } from './writer.js'
+
+/** Epoch milliseconds, looked up at call time so fake timers apply. */
+export const wallClock: Clock = { now: () => Date.now() }
+
+let nextId = 1
+
+/** Options the connection core needs beyond the public ones. */
+export interface CoreInit extends ConnectionInit {
+  /** Whether the carrier speaks TLS (for error mapping). */
+  tls?: boolean
+  /** Prefix of the connection id. */
+  idPrefix?: string
+}
+
+interface Failure {
+  error: Error
+  reason: DisconnectReason
+  initiator: 'local' | 'remote'
+}
+
+/** The connection logic over any carrier: bounded reads, batched writes, half-close, abort, lifecycle. */
+export class CarrierConnection implements Connection {
+  readonly id: string
+  readonly source: ReadQueue
+  readonly closed: Promise<DisconnectInfo>
+  /** Called on every read or write; the server's idle watch reads `lastActivityAt`. */
+  lastActivityAt: number
+  private readonly writer: Writer
+  private readonly controller = new AbortController()
+  private readonly clock: Clock
+  private readonly timers: Timers
+  private readonly log: Logger
+  private readonly closeTimeout: number
+  private readonly tls: boolean
+  private resolveClosed!: (info: DisconnectInfo) => void
+  private readonly connectedAt: number
+  private bytesIn = 0
+  private chunksIn = 0
+  private lastReadAt: number | undefined
+  private lastWriteAt: number | undefined
+  private readEnded = false
+  private writeEnded = false
+  private finSent = false
+  private firstFin: 'local' | 'remote' | undefined
+  private failure: Failure | undefined
+  private gone = false
+  private sinkState: 'idle' | 'running' | 'done' = 'idle'
+  private sinkDone: Promise<void> | undefined
+  private sinkReject: ((err: Error) => void) | undefined
+  private finishWaiter: { resolve(): void, reject(err: Error): void } | undefined
+  private closing: Promise<void> | undefined
+
+  constructor (private readonly carrier: Carrier, init: CoreInit = {}) {
+    this.id = `${init.idPrefix ?? ''}${nextId++}`
+    this.clock = init.clock ?? wallClock
+    this.timers = init.timers ?? systemTimers
+    this.log = init.logger ?? createLogger('transport')
+    this.closeTimeout = init.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT
+    this.tls = init.tls ?? false
+    this.connectedAt = this.clock.now()
+    this.lastActivityAt = this.connectedAt
+    this.source = new ReadQueue(carrier, READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK)
+    this.writer = new Writer(carrier, this.onWrite)
+    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+    carrier.attach({
+      data: this.onData,
+      end: () => { this.onEnd() },
+      finish: () => { this.onFinish() },
+      drain: () => { this.writer.onDrain() },
+      error: (err) => { this.onError(err) },
+      close: () => { this.onClose() }
+    })
+  }
+
+  get localAddress (): ConnectionAddress | undefined {
+    return this.carrier.localAddress()
+  }
+
+  get remoteAddress (): ConnectionAddress | undefined {
+    return this.carrier.remoteAddress()
+  }
+
+  get signal (): AbortSignal {
+    return this.controller.signal
+  }
+
+  stats (): ConnectionStats {
+    const w = this.writer
+    return {
+      bytesIn: this.bytesIn,
+      bytesOut: w.bytes,
+      chunksIn: this.chunksIn,
+      chunksOut: w.chunks,
+      writes: w.writes,
+      connectedAt: this.connectedAt,
+      lastReadAt: this.lastReadAt,
+      lastWriteAt: this.lastWriteAt
+    }
+  }
+
+  sink = async (source: Source<ByteChunk>): Promise<void> => {
+    if (this.sinkState !== 'idle') throw new ConnectionClosedError(`expected one sink per connection ${this.id}, but sink() was called again; pipe everything through one source`)
+    if (this.failure != null) throw this.failure.error
+    if (this.closing != null || this.finSent) throw new ConnectionClosedError(`expected an open connection ${this.id}, but close() was already called; write before closing`)
+    this.sinkState = 'running'
+    const done = new Promise<void>((resolve, reject) => {
+      this.sinkReject = reject
+      runSink(source, this.writer, () => this.failure?.error, this.abortWith).then(async () => {
+        this.sendFin()
+        await this.waitFinish()
+      }).then(resolve, reject)
+    })
+    this.sinkDone = done.then(() => { this.sinkState = 'done' }, () => { this.sinkState = 'done' })
+    await done
+  }
+
+  abort (err: Error): void {
+    this.terminate(err, 'aborted', true)
+  }
+
+  async close (options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    this.closing ??= this.runClose(this.closeTimeout)
+    if (options.signal == null) { await this.closing; return }
+    const signal = options.signal
+    try {
+      await raceSignal(this.closing, signal)
+    } catch (err) {
+      if (signal.aborted) this.abort(signal.reason as Error)
+      throw err
+    }
+  }
+
+  /** Ends the connection now with `reason`: at once for the consumer, RST on the wire if `reset`. */
+  terminate (err: Error, reason: DisconnectReason, reset: boolean): void {
+    if (this.gone) return
+    this.fail({ error: err, reason, initiator: 'local' }, true)
+    if (this.log.enabled) this.log.debug('%s %s: %s', this.id, reason, err.message)
+    if (reset) this.carrier.reset()
+    else this.carrier.destroy()
+  }
+
+  /**
+   * Starts a graceful close whose deadline someone else enforces (a closing server): no timer of its
+   * own. Returns the same promise as `close()`.
+   */
+  closeUnbounded (): Promise<void> {
+    this.closing ??= this.runClose(undefined)
+    return this.closing
+  }
+
+  private async runClose (timeout: number | undefined): Promise<void> {
+    if (this.gone) return
+    const timer = timeout === undefined
+      ? undefined
+      : this.timers.setTimeout(() => {
+        this.terminate(new ConnectionClosedError(`expected the peer to finish within closeTimeout (${timeout} ms) of close() on connection ${this.id}, but it did not; destroyed the socket`), 'close-timeout', false)
+      }, timeout)
+    try {
+      if (this.sinkState === 'running') await this.sinkDone
+      if (this.sinkState === 'idle') {
+        this.sinkState = 'done'
+        this.sendFin()
+      }
+      await this.closed
+    } finally {
+      timer?.cancel()
+    }
+  }
+
+  private readonly abortWith = (err: Error): void => {
+    if (this.failure == null) this.abort(err)
+  }
+
+  private sendFin (): void {
+    if (this.finSent || this.failure != null) return
+    this.finSent = true
+    this.firstFin ??= 'local'
+    this.writer.end()
+  }
+
+  private async waitFinish (): Promise<void> {
+    if (this.writeEnded) return
+    if (this.failure != null) throw this.failure.error
+    await new Promise<void>((resolve, reject) => { this.finishWaiter = { resolve, reject } })
+  }
+
+  private readonly onWrite = (): void => {
+    const now = this.clock.now()
+    this.lastWriteAt = now
+    this.lastActivityAt = now
+  }
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    const now = this.clock.now()
+    this.bytesIn += chunk.byteLength
+    this.chunksIn++
+    this.lastReadAt = now
+    this.lastActivityAt = now
+    this.source.push(chunk)
+  }
+
+  private onEnd (): void {
+    this.readEnded = true
+    this.firstFin ??= 'remote'
+    this.source.end()
+  }
+
+  private onFinish (): void {
+    this.writeEnded = true
+    const waiter = this.finishWaiter
+    this.finishWaiter = undefined
+    waiter?.resolve()
+  }
+
+  private onError (err: Error): void {
+    const { error, reason } = mapSocketError(err, this.peerName(), this.tls)
+    this.fail({ error, reason, initiator: 'remote' }, false)
+  }
+
+  private onClose (): void {
+    if (this.gone) return
+    if (this.failure == null && !(this.readEnded && this.writeEnded)) {
+      this.fail({
+        error: new ConnectionResetError(`expected both sides of connection ${this.id} to finish before the socket closed, but it closed with read ${this.readEnded ? 'ended' : 'open'} and write ${this.writeEnded ? 'ended' : 'open'}; treated as a reset`),
+        reason: 'reset',
+        initiator: 'remote'
+      }, false)
+    }
+    this.gone = true
+    const failure = this.failure
+    const info: DisconnectInfo = failure != null
+      ? { reason: failure.reason, error: failure.error, initiator: failure.initiator, stats: this.stats() }
+      : { reason: 'closed', initiator: this.firstFin ?? 'local', stats: this.stats() }
+    if (this.log.enabled) this.log.debug('%s gone: %s', this.id, info.reason)
+    this.controller.abort(info.error ?? new ConnectionClosedError(`connection ${this.id} closed`))
+    this.resolveClosed(info)
+  }
+
+  private fail (failure: Failure, discard: boolean): void {
+    if (this.failure != null || this.gone) return
+    this.failure = failure
+    this.source.fail(failure.error, discard)
+    this.writer.fail(failure.error)
+    const waiter = this.finishWaiter
+    this.finishWaiter = undefined
+    waiter?.reject(failure.error)
+    if (this.sinkState === 'running') this.sinkReject?.(failure.error)
+  }
+
+  private peerName (): string {
+    const r = this.remoteAddress
+    if (r == null) return `connection ${this.id}`
+    if (r.family === 'unix') return r.path
+    if (r.family === 'memory') return r.name
+    return r.family === 'IPv6' ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`
+  }
+}

@@ -1,0 +1,38 @@
+/** How long `connect()` waits for the TCP (and TLS) handshake: 10 s. */
+export const DEFAULT_CONNECT_TIMEOUT = 10_000
+
+/** How long `close()` waits for the peer to finish before destroying the socket: 2 s. */
+export const DEFAULT_CLOSE_TIMEOUT = 2_000
+
+/** Nagle's algorithm is off by default: small frames go out at once. */
+export const DEFAULT_NO_DELAY = true
+
+/** TCP keep-alive is off by default; the heartbeat stage is the liveness check. */
+export const DEFAULT_KEEP_ALIVE = false
+
+/** The largest TCP keep-alive idle time Linux accepts (`TCP_KEEPIDLE`), in seconds. */
+export const MAX_KEEP_ALIVE_SECONDS = 32_767
+
+/** Bytes the read queue holds before the socket is paused (the kernel buffer then fills and TCP pushes back). */
+export const READ_HIGH_WATER_MARK = 256 * 1024
+
+/** The read queue resumes the socket when it has drained below this many bytes. */
+export const READ_LOW_WATER_MARK = 64 * 1024
+
+/** Pending outbound bytes that trigger a socket write at once instead of at the end of the producer's run. */
+export const WRITE_FLUSH_THRESHOLD = 64 * 1024
+
+/** Chunks shorter than this are copied into one buffer per write; longer ones are handed to `writev` as they are. */
+export const COALESCE_BELOW = 4 * 1024
+
+/** How long `server.close()` lets live connections finish before aborting them: 5 s. */
+export const DEFAULT_SERVER_CLOSE_DEADLINE = 5_000
+
+/** Idle timeout of server connections, in ms; 0 turns it off. */
+export const DEFAULT_IDLE_TIMEOUT = 0
+
+/** The listen backlog Node uses unless told otherwise. */
+export const DEFAULT_BACKLOG = 511
+
+/** Bytes one direction of an in-memory pair holds before the writer waits (stands in for the kernel buffers). */
+export const MEMORY_PAIR_HIGH_WATER_MARK = 64 * 1024

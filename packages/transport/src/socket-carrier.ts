@@ -1,0 +1,105 @@
+import type { Socket } from 'node:net'
+import type { Carrier, CarrierEvents } from './carrier.js'
+import type { ConnectionAddress } from './types.js'
+
+function tcpAddress (family: string | undefined, address: string | undefined, port: number | undefined): ConnectionAddress | undefined {
+  if (address == null || port == null) return undefined
+  return { family: family === 'IPv6' ? 'IPv6' : 'IPv4', address, port }
+}
+
+/** A `net.Socket` or `tls.TLSSocket` as a carrier. `path` names the Unix socket, where there is one. */
+export class SocketCarrier implements Carrier {
+  private local: ConnectionAddress | undefined
+  private remote: ConnectionAddress | undefined
+
+  constructor (readonly socket: Socket, private readonly path?: string) {
+    // Half-close is ours to manage: never let Node end our side when the peer ends theirs.
+    socket.allowHalfOpen = true
+  }
+
+  attach (events: CarrierEvents): void {
+    const s = this.socket
+    s.on('data', (chunk: Uint8Array | string) => {
+      events.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+    })
+    s.on('end', () => { events.end() })
+    s.on('finish', () => { events.finish() })
+    s.on('drain', () => { events.drain() })
+    s.on('error', (err) => { events.error(err) })
+    s.on('close', () => {
+      this.snapshotAddresses()
+      events.close()
+    })
+  }
+
+  write (data: Uint8Array): boolean {
+    return this.socket.write(data)
+  }
+
+  writev (data: Uint8Array[]): boolean {
+    const s = this.socket
+    s.cork()
+    let ok = true
+    for (const buf of data) ok = s.write(buf)
+    s.uncork()
+    return ok
+  }
+
+  end (): void {
+    this.socket.end()
+  }
+
+  pause (): void {
+    this.socket.pause()
+  }
+
+  resume (): void {
+    this.socket.resume()
+  }
+
+  reset (): void {
+    this.snapshotAddresses()
+    const s = this.socket
+    // RST only exists for TCP handles; Unix sockets, TLS wrappers and half-connected sockets just close.
+    if (s.destroyed) return
+    if (!s.connecting && !s.writableEnded) {
+      try {
+        s.resetAndDestroy()
+        return
+      } catch {}
+    }
+    s.destroy()
+  }
+
+  destroy (): void {
+    this.snapshotAddresses()
+    this.socket.destroy()
+  }
+
+  get destroyed (): boolean {
+    return this.socket.destroyed
+  }
+
+  localAddress (): ConnectionAddress | undefined {
+    this.snapshotAddresses()
+    return this.local
+  }
+
+  remoteAddress (): ConnectionAddress | undefined {
+    this.snapshotAddresses()
+    return this.remote
+  }
+
+  /** Node forgets addresses once the handle closes, so they are kept the first time they are known. */
+  private snapshotAddresses (): void {
+    if (this.local != null && this.remote != null) return
+    const s = this.socket
+    if (this.path != null) {
+      this.local ??= { family: 'unix', path: this.path }
+      this.remote ??= { family: 'unix', path: this.path }
+      return
+    }
+    this.local ??= tcpAddress(s.localFamily, s.localAddress, s.localPort)
+    this.remote ??= tcpAddress(s.remoteFamily, s.remoteAddress, s.remotePort)
+  }
+}

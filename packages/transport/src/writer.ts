@@ -1,0 +1,138 @@
+import type { ByteChunk } from '@proto/interface'
+import type { Carrier } from './carrier.js'
+import { COALESCE_BELOW, WRITE_FLUSH_THRESHOLD } from './constants.js'
+
+/** Joins runs of small chunks into single buffers; large chunks pass through uncopied. */
+function coalesce (parts: Uint8Array[], total: number): Uint8Array[] {
+  let allSmall = true
+  for (const p of parts) {
+    if (p.byteLength >= COALESCE_BELOW) { allSmall = false; break }
+  }
+  if (allSmall) return [concat(parts, 0, parts.length, total)]
+  const out: Uint8Array[] = []
+  let runStart = 0
+  let runBytes = 0
+  for (let i = 0; i <= parts.length; i++) {
+    const p = parts[i]
+    if (p != null && p.byteLength < COALESCE_BELOW) {
+      runBytes += p.byteLength
+      continue
+    }
+    if (i - runStart === 1) out.push(parts[runStart] as Uint8Array)
+    else if (i - runStart > 1) out.push(concat(parts, runStart, i, runBytes))
+    if (p != null) out.push(p)
+    runStart = i + 1
+    runBytes = 0
+  }
+  return out
+}
+
+function concat (parts: Uint8Array[], from: number, to: number, total: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(total)
+  let off = 0
+  for (let i = from; i < to; i++) {
+    const p = parts[i] as Uint8Array
+    buf.set(p, off)
+    off += p.byteLength
+  }
+  return buf
+}
+
+/**
+ * Batches outbound chunks into few socket writes. Chunks collect in a pending list that is written with
+ * one `write` (small chunks copied together) or one corked `writev` when the producer's synchronous run
+ * ends (`process.nextTick` runs after the current microtask chain drains) or when the pending bytes pass
+ * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
+ * backpressure, nothing more is written until `'drain'`.
+ */
+export class Writer {
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
+  private tickScheduled = false
+  private failure: Error | undefined
+  private drainWaiter: { resolve(): void, reject(err: Error): void } | undefined
+  /** The last write returned `false`: wait for drain before producing more. */
+  blocked = false
+  writes = 0
+  bytes = 0
+  chunks = 0
+
+  constructor (private readonly carrier: Carrier, private readonly onWrite: () => void) {}
+
+  /** Queues a chunk. Throws the connection's failure once there is one. */
+  push (chunk: ByteChunk): void {
+    if (this.failure != null) throw this.failure
+    this.chunks++
+    if (chunk instanceof Uint8Array) {
+      if (chunk.byteLength === 0) return
+      this.pending.push(chunk)
+    } else {
+      if (chunk.byteLength === 0) return
+      for (const buf of chunk) this.pending.push(buf)
+    }
+    this.pendingBytes += chunk.byteLength
+    if (this.pendingBytes >= WRITE_FLUSH_THRESHOLD) {
+      if (!this.blocked) this.flush()
+    } else if (!this.tickScheduled) {
+      this.tickScheduled = true
+      process.nextTick(this.onTick)
+    }
+  }
+
+  /** Resolves at the next `'drain'`; rejects if the connection fails first. */
+  async waitDrain (): Promise<void> {
+    if (!this.blocked) return
+    if (this.failure != null) throw this.failure
+    await new Promise<void>((resolve, reject) => { this.drainWaiter = { resolve, reject } })
+  }
+
+  onDrain (): void {
+    this.blocked = false
+    this.flush()
+    if (this.blocked) return
+    const waiter = this.drainWaiter
+    this.drainWaiter = undefined
+    waiter?.resolve()
+  }
+
+  /** Writes everything pending, backpressure or not (bounded by the flush threshold), then FIN. */
+  end (): void {
+    if (this.failure != null) return
+    this.flush()
+    this.carrier.end()
+  }
+
+  fail (err: Error): void {
+    if (this.failure != null) return
+    this.failure = err
+    this.pending = []
+    this.pendingBytes = 0
+    const waiter = this.drainWaiter
+    this.drainWaiter = undefined
+    waiter?.reject(err)
+  }
+
+  private readonly onTick = (): void => {
+    this.tickScheduled = false
+    if (!this.blocked) this.flush()
+  }
+
+  private flush (): void {
+    const parts = this.pending
+    if (parts.length === 0 || this.failure != null) return
+    const total = this.pendingBytes
+    this.pending = []
+    this.pendingBytes = 0
+    let ok: boolean
+    if (parts.length === 1) {
+      ok = this.carrier.write(parts[0] as Uint8Array)
+    } else {
+      const out = coalesce(parts, total)
+      ok = out.length === 1 ? this.carrier.write(out[0] as Uint8Array) : this.carrier.writev(out)
+    }
+    this.writes++
+    this.bytes += total
+    this.onWrite()
+    if (!ok) this.blocked = true
+  }
+}
