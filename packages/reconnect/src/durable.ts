@@ -1,37 +1,23 @@
-import { createLogger, raceSignal } from '@proto/interface'
-import type { AbortOptions, StageDuplex, TimerHandle } from '@proto/interface'
+import { raceSignal } from '@proto/interface'
+import type { StageDuplex } from '@proto/interface'
 import { noop, safeAbort, toError } from './connection.js'
 import type { Connection } from './connection.js'
-import { ClosedError, DialTimeoutError, InvalidParametersError, ReconnectFailedError } from './errors.js'
-import type { FailureKind } from './errors.js'
+import { ClosedError, DialTimeoutError, InvalidParametersError } from './errors.js'
+import { DurableLifecycle } from './lifecycle.js'
 import type { ResolvedOptions } from './options.js'
-import { DurablePipes } from './pipes.js'
-import { StatusEmitter } from './status.js'
-import type { DialFunction, DisconnectReason, DurableDuplex, ListenerOptions, ReconnectEventType, ReconnectListener, ReconnectStats, ReconnectStatus, StatusEvent } from './types.js'
+import type { DialFunction, DisconnectReason, DurableDuplex } from './types.js'
 
 /**
- * The lifecycle of a durable duplex: dial, connect, lose, back off, redial, close, fail. Every dial gets
- * an epoch and its own AbortController; results from an older epoch are released and ignored. One timer
- * slot serves the connect timeout, the backoff wait and the close deadline, which never overlap.
+ * A durable duplex: dial, connect, lose, back off, redial. Every dial gets an epoch and its own
+ * AbortController, which lives as long as the connection it makes; results from an older epoch are
+ * released and ignored, so nothing from an old attempt acts after a new one starts.
  */
-export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
-  private readonly log = createLogger('reconnect')
-  private readonly events: StatusEmitter
-  private state: ReconnectStatus = 'connecting'
-  private epoch = 0
-  private controller: AbortController | undefined
-  private timer: TimerHandle | undefined
-  private attempt = 0
+export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> {
   private previousDelay = 0
   private outageStart: number
-  private lastError: Error | undefined
-  private closePromise: Promise<void> | undefined
-  /** Ends a close() wait early when abort() or a failure overtakes it. */
-  private interruptClose: ((err: Error) => void) | undefined
 
   constructor (private readonly dial: DialFunction<T>, opts: ResolvedOptions<T>) {
     super(opts)
-    this.events = new StatusEmitter(opts.statusBuffer)
     this.outageStart = opts.clock.now()
     // Start on a microtask so listeners added right after reconnect() see the first 'connecting'.
     queueMicrotask(() => {
@@ -39,49 +25,6 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
       this.attempt = 1
       this.startAttempt()
     })
-  }
-
-  get status (): ReconnectStatus { return this.state }
-
-  stats (): ReconnectStats {
-    const c = this.counters
-    return {
-      status: this.state,
-      attempt: this.attempt,
-      attempts: c.attempts,
-      reconnects: c.reconnects,
-      connectedSince: this.conn?.connectedAt,
-      buffered: this.queue.length,
-      bufferedBytes: this.queue.byteLength,
-      dropped: c.dropped,
-      handed: c.handed,
-      unconfirmed: c.unconfirmed,
-      unsent: c.unsent,
-      discardedInbound: c.discardedInbound,
-      lastError: this.lastError
-    }
-  }
-
-  statusIterator (): AsyncIterableIterator<StatusEvent> { return this.events.iterator() }
-
-  addEventListener<K extends ReconnectEventType> (type: K, listener: ReconnectListener<K>, options?: ListenerOptions): void {
-    this.events.addEventListener(type, listener, options)
-  }
-
-  removeEventListener<K extends ReconnectEventType> (type: K, listener: ReconnectListener<K>, options?: ListenerOptions): void {
-    this.events.removeEventListener(type, listener, options)
-  }
-
-  // ---- dialling -----------------------------------------------------------------------------------
-
-  private arm (ms: number, fn: () => void): void {
-    this.timer?.cancel()
-    this.timer = this.opts.timers.setTimeout(fn, ms)
-  }
-
-  private disarm (): void {
-    this.timer?.cancel()
-    this.timer = undefined
   }
 
   private startAttempt (): void {
@@ -222,140 +165,4 @@ export class Durable<T> extends DurablePipes<T> implements DurableDuplex<T> {
     this.scheduleRetry(err)
   }
 
-  // ---- ending -------------------------------------------------------------------------------------
-
-  protected maybeComplete (): void {
-    if (this.sourceDone && this.writeComplete && !this.closing && !this.finished) void this.close().catch(noop)
-  }
-
-  /** Without a signal, every call returns the same promise. */
-  close (options: AbortOptions = {}): Promise<void> {
-    const signal = options.signal
-    if (signal?.aborted === true) return Promise.reject(signal.reason)
-    this.closePromise ??= this.runClose()
-    return signal == null ? this.closePromise : this.closeWithin(this.closePromise, signal)
-  }
-
-  /** Waits for the close until `signal` aborts, which turns the close into an abort. */
-  private async closeWithin (closing: Promise<void>, signal: AbortSignal): Promise<void> {
-    const onAbort = (): void => { this.abort(toError(signal.reason)) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      await raceSignal(closing, signal)
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-    }
-  }
-
-  private async runClose (): Promise<void> {
-    if (this.finished) return
-    this.closing = true
-    this.state = 'closing'
-    this.wakeProducer()
-    this.endFeed()
-    const c = this.conn
-    if (c == null) {
-      this.finish(undefined)
-      return
-    }
-    const deadline = this.opts.clock.now() + this.opts.closeTimeout
-    let clean: boolean
-    try {
-      await this.within(c.sinkSettled, deadline)
-      if (!c.sinkFailed && c.duplex.close != null) {
-        const duplex = c.duplex
-        await this.within(Promise.resolve().then(async () => { await duplex.close?.() }), deadline)
-      }
-      clean = !c.sinkFailed
-    } catch {
-      clean = false
-    }
-    this.finish(clean ? c : undefined)
-  }
-
-  /** Waits for `promise` until `deadline` (clock ms), using the timer slot. */
-  private async within (promise: Promise<void>, deadline: number): Promise<void> {
-    const ms = deadline - this.opts.clock.now()
-    if (ms <= 0) throw new ClosedError('close deadline passed')
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.interruptClose = reject
-        this.arm(ms, () => { reject(new ClosedError('close deadline passed')) })
-        promise.then(resolve, reject)
-      })
-    } finally {
-      this.interruptClose = undefined
-      this.disarm()
-    }
-  }
-
-  /** Ends a close(): releases the connection (aborting it unless it closed cleanly) and settles both sides. */
-  private finish (clean: Connection<T> | undefined): void {
-    if (this.finished) return
-    this.finished = true
-    this.state = 'closed'
-    this.disarm()
-    const reason = new ClosedError('close() released this connection')
-    const c = this.conn
-    this.conn = undefined
-    if (c != null) {
-      c.lost = true
-      if (c !== clean) {
-        this.counters.unconfirmed += c.handed
-        safeAbort(c.duplex, new ClosedError('close() could not finish in time; connection aborted'))
-      }
-      this.releaseFeed(c)
-    }
-    this.controller?.abort(reason)
-    const unsent = this.queue.clear()
-    this.counters.unsent += unsent
-    this.finishSource(undefined)
-    if (this.userEnded && unsent === 0 && c === clean) this.settleSink()
-    else this.settleSink(new ClosedError(`close() ended the write side; ${unsent} buffered items were not sent`))
-    this.wakeProducer()
-    this.log.debug('closed')
-    this.events.emit({ type: 'closed', error: undefined })
-  }
-
-  abort (err: Error): void {
-    this.terminate(err, undefined)
-  }
-
-  private fail (kind: FailureKind, cause: Error | undefined): void {
-    const attempts = kind === 'fatal' ? this.attempt : Math.max(0, this.attempt - 1)
-    const message = kind === 'attempts'
-      ? `Gave up after ${attempts} dial attempts (maxAttempts ${this.opts.maxAttempts}); the last error is the cause`
-      : kind === 'deadline'
-        ? `Gave up after ${attempts} dial attempts: the outage would outlast maxRetryTime (${this.opts.maxRetryTime} ms); the last error is the cause`
-        : 'Gave up: shouldRetry() called the last error fatal; it is the cause'
-    this.terminate(new ReconnectFailedError(message, { cause, attempts, kind }), kind)
-  }
-
-  /** Tears everything down with `err`: the source and sink fail with it. */
-  private terminate (err: Error, failure: FailureKind | undefined): void {
-    if (this.finished) return
-    this.finished = true
-    this.terminalError = err
-    this.state = failure === undefined ? 'closed' : 'failed'
-    this.disarm()
-    this.interruptClose?.(err)
-    const c = this.conn
-    this.conn = undefined
-    if (c != null) {
-      c.lost = true
-      this.counters.unconfirmed += c.handed
-      c.controller.abort(err)
-      safeAbort(c.duplex, err)
-      this.releaseFeed(c)
-    }
-    this.controller?.abort(err)
-    this.counters.unsent += this.queue.clear()
-    this.held = undefined
-    this.finishSource(err)
-    this.settleSink(err)
-    this.wakeProducer()
-    this.log.debug('terminated: %s', err.message)
-    if (failure !== undefined) this.events.emit({ type: 'failed', error: err })
-    this.events.emit({ type: 'closed', error: err })
-  }
 }
