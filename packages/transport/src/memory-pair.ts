@@ -24,6 +24,7 @@ class MemoryEnd implements Carrier {
   private peerEnded = false
   private endDelivered = false
   private finished = false
+  private finishDelivered = false
   private paused = false
   private scheduled = false
   private peerWantsDrain = false
@@ -56,6 +57,7 @@ class MemoryEnd implements Carrier {
     this.peer.receiveEnd()
     setImmediate(() => {
       if (this.destroyed) return
+      this.finishDelivered = true
       this.events?.finish()
       this.maybeAutoClose()
     })
@@ -146,7 +148,7 @@ class MemoryEnd implements Carrier {
   }
 
   private maybeAutoClose (): void {
-    if (this.endDelivered && this.finished && !this.destroyed) this.teardown()
+    if (this.endDelivered && this.finishDelivered && !this.destroyed) this.teardown()
   }
 
   private teardown (): void {

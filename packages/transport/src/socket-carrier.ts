@@ -19,6 +19,8 @@ export class SocketCarrier implements Carrier {
 
   attach (events: CarrierEvents): void {
     const s = this.socket
+    if (s.connecting) s.once('connect', () => { this.snapshotAddresses() })
+    else this.snapshotAddresses()
     s.on('data', (chunk: Uint8Array | string) => {
       events.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
     })

@@ -1,0 +1,184 @@
+import net from 'node:net'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { connect, fromSocket, listen } from '../src/index.js'
+import type { Connection, Server } from '../src/index.js'
+import { frozenListener, ipv6Available, nextConnection, portOf, readAll, settle, tempDir } from './helpers.js'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function echoServer (init: Parameters<typeof listen>[0]): Promise<Server> {
+  const server = await listen(init, async (conn) => {
+    const data = await readAll(conn)
+    await conn.sink([data])
+  })
+  cleanups.push(async () => { await server.close({ deadline: 500 }) })
+  return server
+}
+
+async function roundTrip (conn: Connection, text: string): Promise<string> {
+  const [, reply] = await Promise.all([conn.sink([Buffer.from(text)]), readAll(conn)])
+  return reply.toString()
+}
+
+describe('connect() over TCP, Unix sockets and fromSocket()', () => {
+  it('round-trips over IPv4 and reports addresses, stats and a clean close', async () => {
+    const server = await echoServer({ host: '127.0.0.1', port: 0 })
+    const accepted = nextConnection(server)
+    const conn = await connect({ host: '127.0.0.1', port: portOf(server) })
+    expect(await roundTrip(conn, 'hello v4')).toBe('hello v4')
+    expect(conn.remoteAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port: portOf(server) })
+    expect(conn.localAddress).toMatchObject({ family: 'IPv4', address: '127.0.0.1' })
+    const info = await conn.closed
+    expect(info.reason).toBe('closed')
+    expect(info.error).toBeUndefined()
+    expect(info.initiator).toBe('local')
+    expect(info.stats).toMatchObject({ bytesIn: 8, bytesOut: 8, chunksOut: 1, writes: 1 })
+    expect(info.stats.lastReadAt).toBeGreaterThanOrEqual(info.stats.connectedAt)
+    expect(conn.signal.aborted).toBe(true)
+    const serverSide = await accepted
+    expect((await serverSide.closed).reason).toBe('closed')
+    expect((await serverSide.closed).initiator).toBe('remote')
+  })
+
+  it('round-trips over IPv6 when ::1 is available', async (ctx) => {
+    if (!await ipv6Available()) { ctx.skip(); return }
+    const server = await echoServer({ host: '::1', port: 0 })
+    expect(server.address.family).toBe('IPv6')
+    const conn = await connect({ host: '::1', port: portOf(server) })
+    expect(await roundTrip(conn, 'hello v6')).toBe('hello v6')
+    expect(conn.remoteAddress).toEqual({ family: 'IPv6', address: '::1', port: portOf(server) })
+  })
+
+  it('round-trips over a Unix socket', async () => {
+    const tmp = tempDir()
+    cleanups.push(() => { tmp.remove() })
+    const path = join(tmp.dir, 'echo.sock')
+    const server = await echoServer({ path })
+    expect(server.address).toEqual({ family: 'unix', path })
+    const conn = await connect({ path })
+    expect(conn.remoteAddress).toEqual({ family: 'unix', path })
+    expect(await roundTrip(conn, 'hello unix')).toBe('hello unix')
+    expect((await conn.closed).reason).toBe('closed')
+  })
+
+  it('wraps a socket made elsewhere with fromSocket()', async () => {
+    const server = await echoServer({ host: '127.0.0.1', port: 0 })
+    const socket = net.connect({ host: '127.0.0.1', port: portOf(server) })
+    const conn = fromSocket(socket)
+    expect(await roundTrip(conn, 'adopted')).toBe('adopted')
+    expect((await conn.closed).reason).toBe('closed')
+    expect(socket.destroyed).toBe(true)
+  })
+
+  it('rejects with ConnectionRefusedError when nothing listens', async () => {
+    const probe = net.createServer()
+    await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as net.AddressInfo).port
+    await new Promise(resolve => probe.close(resolve))
+    const r = await settle(connect({ host: '127.0.0.1', port }))
+    expect(r.ok).toBe(false)
+    expect(r.ok ? undefined : r.error.name).toBe('ConnectionRefusedError')
+    expect(r.ok ? undefined : r.error.cause.code).toBe('ECONNREFUSED')
+    const tmp = tempDir()
+    const missing = await settle(connect({ path: join(tmp.dir, 'nobody.sock') }))
+    tmp.remove()
+    expect(missing.ok ? undefined : missing.error.name).toBe('ConnectionRefusedError')
+  })
+
+  it('rejects with ConnectTimeoutError when the handshake hangs (frozen listener, real time)', async () => {
+    const frozen = await frozenListener()
+    const opened: Connection[] = []
+    cleanups.push(async () => {
+      for (const c of opened) c.abort(new Error('test over'))
+      await frozen.release()
+    })
+    let timedOut: unknown
+    // The first backlog + 1 connects complete in the kernel; the next one hangs.
+    for (let i = 0; i < 10 && timedOut == null; i++) {
+      const started = Date.now()
+      const r = await settle(connect({ host: '127.0.0.1', port: frozen.port, connectTimeout: 200 }))
+      if (r.ok) opened.push(r.value)
+      else {
+        timedOut = r.error
+        expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+      }
+    }
+    expect((timedOut as Error)?.name).toBe('ConnectTimeoutError')
+  })
+
+  it('applies connectTimeout under fake timers and releases the socket', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    cleanups.push(() => { vi.useRealTimers() })
+    let socket: net.Socket | undefined
+    const pending = settle(connect({
+      host: '127.0.0.1',
+      port: 9,
+      connectTimeout: 5_000,
+      // A socket that never connects stands in for a black-holed SYN.
+      createSocket: () => { socket = new net.Socket(); return socket }
+    }))
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(socket?.destroyed).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    const r = await pending
+    expect(r.ok ? undefined : r.error.name).toBe('ConnectTimeoutError')
+    expect(socket?.destroyed).toBe(true)
+  })
+
+  it('rejects with signal.reason when the signal aborts, before or during the attempt', async () => {
+    const reason = new Error('caller gave up')
+    const frozen = await frozenListener()
+    cleanups.push(async () => { await frozen.release() })
+    const before = await settle(connect({ host: '127.0.0.1', port: frozen.port }, { signal: AbortSignal.abort(reason) }))
+    expect(before.ok ? undefined : before.error).toBe(reason)
+    let socket: net.Socket | undefined
+    const controller = new AbortController()
+    const during = settle(connect({ host: '127.0.0.1', port: 9, createSocket: () => { socket = new net.Socket(); return socket } }, { signal: controller.signal }))
+    controller.abort(reason)
+    const r = await during
+    expect(r.ok ? undefined : r.error).toBe(reason)
+    expect(socket?.destroyed).toBe(true)
+  })
+
+  it('validates options at once with InvalidParametersError', async () => {
+    const bad: Array<Parameters<typeof connect>[0]> = [
+      { host: '127.0.0.1', port: 1, keepAlive: 0.5 },
+      { host: '127.0.0.1', port: 1, keepAlive: 1.5 },
+      { host: '127.0.0.1', port: 1, keepAlive: 0 },
+      { host: '127.0.0.1', port: 0 },
+      { host: '127.0.0.1', port: 70000 },
+      { host: '127.0.0.1' },
+      { path: '/tmp/x.sock', port: 1 },
+      { host: '127.0.0.1', port: 1, connectTimeout: -1 },
+      { host: '127.0.0.1', port: 1, closeTimeout: Number.NaN }
+    ]
+    for (const init of bad) {
+      const r = await settle(connect(init))
+      expect(r.ok ? undefined : r.error.name, JSON.stringify(init)).toBe('InvalidParametersError')
+    }
+    const r = await settle(connect({ host: '127.0.0.1', port: 1, keepAlive: 0.5 }))
+    expect(r.ok ? '' : r.error.message).toMatch(/2 hours/)
+  })
+
+  it('sets keep-alive in whole seconds and noDelay on the socket', async () => {
+    const server = await echoServer({ host: '127.0.0.1', port: 0 })
+    let socket: net.Socket | undefined
+    const calls: unknown[] = []
+    const conn = await connect({
+      host: '127.0.0.1',
+      port: portOf(server),
+      keepAlive: 30,
+      createSocket: (opts) => {
+        calls.push({ keepAlive: opts.keepAlive, keepAliveInitialDelay: opts.keepAliveInitialDelay, noDelay: opts.noDelay })
+        socket = net.connect(opts as net.NetConnectOpts)
+        return socket
+      }
+    })
+    expect(calls).toEqual([{ keepAlive: true, keepAliveInitialDelay: 30_000, noDelay: true }])
+    expect(await roundTrip(conn, 'ka')).toBe('ka')
+  })
+})

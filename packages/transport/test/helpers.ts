@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Connection, Server } from '../src/index.js'
+
+/** A fresh temporary directory and a function that removes it. */
+export function tempDir (): { dir: string, remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'proto-transport-'))
+  return { dir, remove: () => { rmSync(dir, { recursive: true, force: true }) } }
+}
+
+/** Whether `::1` can be bound on this machine. */
+export async function ipv6Available (): Promise<boolean> {
+  return await new Promise(resolve => {
+    const s = net.createServer()
+    s.once('error', () => { resolve(false) })
+    s.listen(0, '::1', () => { s.close(() => { resolve(true) }) })
+  })
+}
+
+/** The TCP port of a server listening on TCP. */
+export function portOf (server: Server): number {
+  const a = server.address
+  if (a.family !== 'IPv4' && a.family !== 'IPv6') throw new Error('not a TCP server')
+  return a.port
+}
+
+/** Reads a source to its end and returns the bytes. */
+export async function readAll (conn: { source: AsyncIterable<Uint8Array | { subarray(): Uint8Array }> }): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of conn.source) parts.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+  return Buffer.concat(parts)
+}
+
+/** Resolves with the outcome of `promise`, never rejecting. */
+export async function settle<T> (promise: Promise<T>): Promise<{ ok: true, value: T } | { ok: false, error: any }> {
+  try {
+    return { ok: true, value: await promise }
+  } catch (error) {
+    return { ok: false, error }
+  }
+}
+
+/** Resolves with the next connection a server accepts. */
+export async function nextConnection (server: Server): Promise<Connection> {
+  return await new Promise(resolve => {
+    const off = server.on('connection', (conn) => {
+      off()
+      resolve(conn)
+    })
+  })
+}
+
+export interface TestPKI {
+  dir: string
+  ca: Buffer
+  serverCert: Buffer
+  serverKey: Buffer
+  clientCert: Buffer
+  clientKey: Buffer
+  /** A CA that signed nothing here: servers do not verify against it. */
+  otherCa: Buffer
+  remove(): void
+}
+
+function openssl (cwd: string, ...args: string[]): void {
+  execFileSync('/usr/bin/openssl', args, { cwd, stdio: 'pipe' })
+}
+
+function issue (cwd: string, name: string, subject: string, ext: string): void {
+  openssl(cwd, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject)
+  writeFileSync(join(cwd, `${name}.ext`), ext)
+  openssl(cwd, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`)
+}
+
+/** Generates a CA, a server certificate for localhost/127.0.0.1/::1 and a client certificate. */
+export function makePKI (): TestPKI {
+  const { dir, remove } = tempDir()
+  const selfSigned = (name: string, cn: string): void => {
+    openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+  }
+  selfSigned('ca', 'proto test CA')
+  selfSigned('other', 'unrelated CA')
+  issue(dir, 'server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n')
+  issue(dir, 'client', '/CN=proto client', 'extendedKeyUsage=clientAuth\n')
+  const read = (f: string): Buffer => readFileSync(join(dir, f))
+  return {
+    dir,
+    ca: read('ca.pem'),
+    otherCa: read('other.pem'),
+    serverCert: read('server.pem'),
+    serverKey: read('server.key'),
+    clientCert: read('client.pem'),
+    clientKey: read('client.key'),
+    remove
+  }
+}
+
+/**
+ * A TCP listener on 127.0.0.1 whose accept loop is frozen: a worker thread listens with backlog 1 and
+ * then blocks in `Atomics.wait`. Once the kernel's accept queue holds backlog + 1 connections, further
+ * SYNs are dropped, so a connect attempt hangs exactly like one to an unreachable host, but on loopback.
+ */
+export async function frozenListener (): Promise<{ port: number, release(): Promise<void> }> {
+  const { Worker } = await import('node:worker_threads')
+  const sab = new SharedArrayBuffer(4)
+  const worker = new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads')
+    const net = require('node:net')
+    const server = net.createServer(() => {})
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+      parentPort.postMessage(server.address().port)
+      setImmediate(() => { Atomics.wait(new Int32Array(workerData), 0, 0); server.close() })
+    })
+  `, { eval: true, workerData: sab })
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+  })
+  return {
+    port,
+    async release () {
+      const flag = new Int32Array(sab)
+      Atomics.store(flag, 0, 1)
+      Atomics.notify(flag, 0)
+      await worker.terminate()
+    }
+  }
+}
