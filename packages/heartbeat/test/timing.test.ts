@@ -1,7 +1,7 @@
 import { FrameType } from '@proto/codec'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { heartbeat } from '../src/index.js'
-import { f, rawPeer, settle } from './helpers/raw-peer.js'
+import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
 import type { HeartbeatDuplex } from '../src/index.js'
 
 const INTERVAL = 1000
@@ -330,7 +330,7 @@ describe('heartbeat timing (fake timers)', () => {
   it('sink() may be called once', async () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower)
-    void hb.sink((async function * () { await new Promise(() => {}) })()).catch(() => {})
+    void hb.sink(forever()).catch(() => {})
     const r = await settle(hb.sink([]))
     expect(r.error?.name).toBe('InvalidParametersError')
   })

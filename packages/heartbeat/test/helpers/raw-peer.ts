@@ -146,3 +146,9 @@ export async function settle (promise: Promise<unknown>): Promise<{ ok: boolean,
     return { ok: false, error }
   }
 }
+
+/** A user source that never yields and never ends. */
+export async function * forever<T> (): AsyncGenerator<T> {
+  await new Promise(() => {})
+  yield * []
+}

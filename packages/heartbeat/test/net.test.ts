@@ -1,0 +1,208 @@
+import { Worker } from 'node:worker_threads'
+import { FrameType, codec, encode } from '@proto/codec'
+import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { heartbeat } from '../src/index.js'
+import { blackHoleProxy, closed, dial, listen, socketDuplex } from './helpers/net.js'
+import { f, settle } from './helpers/raw-peer.js'
+import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
+import type net from 'node:net'
+
+resourceSnapshot() // start tracking timers before Vitest's hooks create theirs
+
+const INTERVAL = 100
+const TIMEOUT = 400
+const init: HeartbeatInit = { interval: INTERVAL, timeout: TIMEOUT }
+
+/** Resolves on the `n`-th event of `type`. */
+async function events (hb: HeartbeatDuplex, type: 'rtt' | 'ping', n: number): Promise<void> {
+  let seen = 0
+  await new Promise<void>(resolve => {
+    const off = hb.on(type, () => { if (++seen === n) { off(); resolve() } })
+  })
+}
+
+async function drain (hb: HeartbeatDuplex): Promise<{ ok: boolean, error?: any, frames: number }> {
+  let frames = 0
+  const r = await settle((async () => { for await (const _ of hb.source) frames++ })())
+  return { ...r, frames }
+}
+
+describe('heartbeat over real loopback sockets', () => {
+  let before: Map<string, number>
+  const cleanups: Array<() => Promise<void> | void> = []
+
+  beforeEach(() => { before = resourceSnapshot() })
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c()
+    expect(await waitForResources(before, 3000)).toEqual([])
+  })
+
+  it('detects a black-holed peer within the bounds and destroys the connection', async () => {
+    const server = await listen()
+    cleanups.push(async () => { await server.close() })
+    const proxy = await blackHoleProxy(server.port)
+    cleanups.push(async () => { await proxy.close() })
+    const clientSocket = await dial(proxy.port)
+    const client = heartbeat(codec(socketDuplex(clientSocket)), init)
+    const serverSocket = await server.next()
+    const srv = heartbeat(codec(socketDuplex(serverSocket)), init)
+    const reads = [drain(client), drain(srv)]
+    await Promise.all([events(client, 'rtt', 3), events(srv, 'rtt', 1)])
+
+    const cut = performance.now()
+    proxy.blackHole()
+    const dead = await new Promise<Error & { lastReceivedAge: number }>(resolve => client.on('timeout', resolve as any))
+    const elapsed = performance.now() - cut
+    expect(dead.name).toBe('HeartbeatTimeoutError')
+    expect(dead.lastReceivedAge).toBeGreaterThanOrEqual(TIMEOUT)
+    expect(dead.lastReceivedAge).toBeLessThan(TIMEOUT + 300)
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT - INTERVAL - 5)
+    expect(elapsed).toBeLessThan(TIMEOUT + 400)
+    await closed(clientSocket)
+    expect(clientSocket.destroyed).toBe(true)
+    const [c, s] = await Promise.all(reads)
+    expect(c.error?.name).toBe('HeartbeatTimeoutError')
+    expect(s.error?.name).toBe('HeartbeatTimeoutError') // the server side judged it too
+    expect((await settle(client.sink([f(FrameType.DATA)]))).error?.name).toBe('HeartbeatTimeoutError')
+  })
+
+  it('keeps a peer that sends data but never answers pings', async () => {
+    const server = await listen()
+    cleanups.push(async () => { await server.close() })
+    const clientSocket = await dial(server.port)
+    const client = heartbeat(codec(socketDuplex(clientSocket)), init)
+    const peer = await server.next()
+    peer.on('error', () => {})
+    peer.resume() // reads and ignores our pings
+    const timer = setInterval(() => {
+      for (const chunk of encode([f(FrameType.DATA, 'tick')])) peer.write(chunk as Uint8Array)
+    }, 30)
+    cleanups.push(() => { clearInterval(timer) })
+    const reading = drain(client)
+    await new Promise(resolve => setTimeout(resolve, 5 * TIMEOUT))
+    const stats = client.stats()
+    expect(clientSocket.destroyed).toBe(false)
+    expect(stats.pingsSent).toBeGreaterThanOrEqual(10)
+    expect(stats.pongsReceived).toBe(0)
+    expect(stats.missed).toBe(stats.pingsSent - 1)
+    clearInterval(timer)
+    peer.end()
+    await client.close()
+    const r = await reading
+    expect(r.ok).toBe(true)
+    expect(r.frames).toBeGreaterThan(20)
+  })
+
+  it('does not kill a consumer that pauses longer than the timeout while data streams in', async () => {
+    const server = await listen()
+    cleanups.push(async () => { await server.close() })
+    const clientSocket = await dial(server.port)
+    const client = heartbeat(codec(socketDuplex(clientSocket)), init)
+    const srv = heartbeat(codec(socketDuplex(await server.next())), init)
+    const total = 400
+    const body = new Uint8Array(64 * 1024)
+    const sending = srv.sink((function * () { for (let i = 0; i < total; i++) yield f(FrameType.DATA, body) })())
+    void drain(srv)
+    await new Promise(resolve => setTimeout(resolve, 5 * TIMEOUT)) // the consumer sleeps
+    expect(client.stats().paused).toBe(true)
+    expect(clientSocket.destroyed).toBe(false)
+    const r = await drain(client)
+    expect(r).toEqual({ ok: true, frames: total })
+    await sending
+    expect(srv.stats().pingsReceived).toBeGreaterThan(0) // the client's pings went through meanwhile
+    await client.close()
+    await srv.close()
+  })
+
+  for (const stallAware of [true, false]) {
+    it(`${stallAware ? 'survives' : 'without stall awareness would not survive'} an event-loop block longer than the timeout while pongs sit in the socket`, async () => {
+      const server = await listen()
+      cleanups.push(async () => { await server.close() })
+      const worker = pongWorker(server.port, 60)
+      cleanups.push(async () => { await worker.terminate() })
+      const hb = heartbeat(codec(socketDuplex(await server.next())), {
+        ...init, stallThreshold: stallAware ? 50 : 1e9
+      })
+      const reading = drain(hb)
+      const stalls: number[] = []
+      hb.on('stall', ({ lag }) => stalls.push(lag))
+      await events(hb, 'rtt', 3)
+      await events(hb, 'ping', 1)
+      // the pong to this ping arrives while the loop is blocked for 2.5 × timeout; the block runs in the check
+      // phase, so when it ends Node runs the (now overdue) timers before it polls the socket
+      await new Promise<void>(resolve => setImmediate(() => {
+        const until = performance.now() + 2.5 * TIMEOUT
+        while (performance.now() < until) { /* busy */ }
+        resolve()
+      }))
+      const after = await Promise.race([reading, events(hb, 'rtt', 3).then(() => 'alive' as const)])
+      if (stallAware) {
+        expect(after).toBe('alive')
+        expect(stalls.length).toBeGreaterThan(0)
+        expect(hb.stats().maxEventLoopLag).toBeGreaterThan(TIMEOUT)
+        hb.abort(new Error('test over'))
+        expect((await reading).error?.message).toBe('test over')
+      } else {
+        expect(after).not.toBe('alive')
+        expect((await reading).error?.name).toBe('HeartbeatTimeoutError')
+      }
+    })
+  }
+
+  it('leaves nothing behind after close, abort or death', async () => {
+    const server = await listen()
+    cleanups.push(async () => { await server.close() })
+    for (const end of ['close', 'abort', 'death'] as const) {
+      const clientSocket = await dial(server.port)
+      const client = heartbeat(codec(socketDuplex(clientSocket)), init)
+      const serverSocket: net.Socket = await server.next()
+      serverSocket.on('error', () => {})
+      if (end === 'death') {
+        // the server never reads nor answers: the client must judge it dead and destroy the socket
+        const r = await drain(client)
+        expect(r.error?.name).toBe('HeartbeatTimeoutError')
+        await closed(clientSocket)
+        serverSocket.destroy()
+      } else {
+        const srv = heartbeat(codec(socketDuplex(serverSocket)), init)
+        const reads = [drain(client), drain(srv)]
+        await events(client, 'rtt', 1)
+        if (end === 'close') await Promise.all([client.close(), srv.close()])
+        else client.abort(new Error('stop'))
+        const [c] = await Promise.all(reads)
+        expect(c.ok).toBe(end === 'close')
+        await Promise.all([closed(clientSocket), closed(serverSocket)])
+        expect(srv.listenerCount('rtt')).toBe(0)
+      }
+      await closed(serverSocket)
+    }
+  })
+})
+
+/** A peer on its own event loop (a worker thread) that answers @proto PINGs with PONGs after `delay` ms, and sends nothing else. */
+function pongWorker (port: number, delay: number): Worker {
+  const code = `
+    const net = require('node:net')
+    const { workerData } = require('node:worker_threads')
+    const sock = net.connect(workerData.port, '127.0.0.1')
+    sock.setNoDelay(true)
+    sock.on('error', () => {})
+    let buf = Buffer.alloc(0)
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d])
+      while (buf.length >= 5) {
+        const len = buf.readUInt32BE(0)
+        if (buf.length < 5 + len) break
+        const type = buf[4]
+        const pong = Buffer.alloc(5 + len)
+        pong.writeUInt32BE(len, 0)
+        pong[4] = 3
+        buf.copy(pong, 5, 5, 5 + len)
+        buf = buf.subarray(5 + len)
+        if (type === 2) setTimeout(() => { if (!sock.destroyed) sock.write(pong) }, workerData.delay)
+      }
+    })
+  `
+  return new Worker(code, { eval: true, workerData: { port, delay } })
+}

@@ -1,0 +1,238 @@
+import { FrameType, GoAwayCode, codec, decodeGoAway, encodeHello } from '@proto/codec'
+import { memoryBytePair } from '@proto/stage-compliance'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { heartbeat } from '../src/index.js'
+import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
+import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
+
+describe('options', () => {
+  const bad: Array<[string, HeartbeatInit]> = [
+    ['timeout equal to interval', { interval: 1000, timeout: 1000 }],
+    ['timeout below interval', { interval: 1000, timeout: 500 }],
+    ['negative interval', { interval: -1 }],
+    ['NaN timeout', { timeout: Number.NaN }],
+    ['infinite timeout', { timeout: Number.POSITIVE_INFINITY }],
+    ['interval as a string', { interval: '15' as unknown as number }],
+    ['ping and pong of one type', { pingType: 7, pongType: 7 }],
+    ['frame type above 255', { pingType: 256 }],
+    ['fractional frame type', { pongType: 2.5 }],
+    ['empty queue', { maxQueuedFrames: 0 }],
+    ['fractional queue bytes', { maxQueuedBytes: 10.5 }],
+    ['zero closeTimeout', { closeTimeout: 0 }],
+    ['adaptive min not above interval', { interval: 1000, timeout: 3000, adaptive: { min: 1000 } }],
+    ['adaptive max below min', { interval: 1000, timeout: 3000, adaptive: { min: 2000, max: 1500 } }],
+    ['adaptive multiplier 0', { adaptive: { multiplier: 0 } }],
+    ['adaptive without a timeout', { timeout: 0, adaptive: true }],
+    ['pingBody of the wrong kind', { pingBody: 'seq' as 'sequence' }],
+    ['negative minPingInterval', { minPingInterval: -5 }]
+  ]
+  for (const [name, init] of bad) {
+    it(`rejects ${name} at once`, () => {
+      const peer = rawPeer()
+      expect(() => heartbeat(peer.lower, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    })
+  }
+
+  it('accepts 0 to switch pinging or dead-peer detection off', async () => {
+    vi.useFakeTimers()
+    try {
+      const peer = rawPeer()
+      const hb = heartbeat(peer.lower, { interval: 0, timeout: 0 })
+      expect(vi.getTimerCount()).toBe(0)
+      await vi.advanceTimersByTimeAsync(100_000)
+      expect(peer.written).toHaveLength(0)
+      expect(peer.aborted).toBeUndefined()
+      hb.abort(new Error('done'))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('has the documented defaults', () => {
+    const hb = heartbeat(rawPeer().lower)
+    expect(hb.stats().interval).toBe(15_000)
+    expect(hb.stats().timeout).toBe(45_000)
+    hb.abort(new Error('done'))
+  })
+})
+
+/** Two heartbeat stages over codec over an in-memory byte pair. */
+function linked (a: HeartbeatInit, b: HeartbeatInit): { a: HeartbeatDuplex, b: HeartbeatDuplex } {
+  const pair = memoryBytePair()
+  return { a: heartbeat(codec(pair.a), a), b: heartbeat(codec(pair.b), b) }
+}
+
+describe('HELLO negotiation', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('both sides adopt the larger interval and the larger timeout', async () => {
+    vi.useFakeTimers()
+    const { a, b } = linked({ hello: true, interval: 1000, timeout: 5000 }, { hello: true, interval: 2000, timeout: 3000 })
+    await vi.advanceTimersByTimeAsync(0)
+    for (const side of [a, b]) {
+      expect(side.stats().interval).toBe(2000)
+      expect(side.stats().timeout).toBe(5000)
+    }
+    // and they keep each other alive with those values
+    await vi.advanceTimersByTimeAsync(20_000)
+    expect(a.stats().pingsSent + b.stats().pingsSent).toBeGreaterThan(5)
+    expect(a.stats().pingsSent).toBeLessThanOrEqual(10)
+    const data = settle((async () => { for await (const x of b.source) return x })())
+    await a.sink([f(FrameType.DATA, 'after hello')])
+    expect(((await data) as any).ok).toBe(true)
+    a.abort(new Error('done'))
+    b.abort(new Error('done'))
+  })
+
+  it('fails with ProtocolVersionError when the peer speaks another version', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { hello: true })
+    await peer.waitWritten(1)
+    expect(peer.written[0].type).toBe(FrameType.HELLO)
+    peer.send(f(FrameType.HELLO, encodeHello({ version: 9, interval: 1000, timeout: 3000 })))
+    const r = await settle(hb.source.next())
+    expect(r.error?.name).toBe('ProtocolVersionError')
+    expect(r.error?.cause?.name).toBe('ProtocolVersionError')
+    expect(peer.aborted?.name).toBe('ProtocolVersionError')
+  })
+
+  it('fails with ProtocolVersionError when the first frame is not a HELLO', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { hello: true })
+    peer.send(f(FrameType.DATA, 'hi'))
+    const r = await settle(hb.source.next())
+    expect(r.error?.name).toBe('ProtocolVersionError')
+  })
+
+  it('without hello a HELLO-typed frame is plain data (foreign protocols use 0x01 freely)', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower)
+    peer.send(f(0x01, 'x'))
+    const r = await hb.source.next()
+    expect(r.value.type).toBe(0x01)
+    hb.abort(new Error('done'))
+  })
+})
+
+describe('minPingInterval guard', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('sends GOAWAY TOO_MANY_PINGS and closes a peer that pings too often', async () => {
+    vi.useFakeTimers()
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { interval: 60_000, timeout: 120_000, minPingInterval: 1000, maxPingStrikes: 2 })
+    const reading = settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
+    for (let i = 0; i < 5; i++) {
+      peer.send(f(FrameType.PING, `p${i}`))
+      await vi.advanceTimersByTimeAsync(100)
+    }
+    const r = await reading
+    expect(r.error?.name).toBe('TooManyPingsError')
+    expect(r.error?.minPingInterval).toBe(1000)
+    // three pongs (first ping, two strikes), then GOAWAY, then the end of our writing; then destroyed
+    expect(peer.written.map(x => x.type)).toEqual([FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.GOAWAY])
+    expect(decodeGoAway(peer.written[3].body)).toEqual({ code: GoAwayCode.TOO_MANY_PINGS, reason: 'too_many_pings' })
+    expect(peer.sinkEnded).toBe(true)
+    expect(peer.aborted?.name).toBe('TooManyPingsError')
+    expect((await settle(hb.sink([]))).error?.name).toBe('TooManyPingsError')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('tolerates pings at the minimum interval with scheduling jitter', async () => {
+    vi.useFakeTimers()
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { interval: 60_000, timeout: 120_000, minPingInterval: 1000 })
+    for (let i = 0; i < 20; i++) {
+      peer.send(f(FrameType.PING))
+      await vi.advanceTimersByTimeAsync(i % 2 === 0 ? 950 : 1050) // ±5 % around the minimum
+    }
+    expect(peer.aborted).toBeUndefined()
+    expect(hb.stats().pongsSent).toBe(20)
+    hb.abort(new Error('done'))
+  })
+
+  it('forgives strikes while we send data', async () => {
+    vi.useFakeTimers()
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { interval: 60_000, timeout: 120_000, minPingInterval: 1000, maxPingStrikes: 1 })
+    let wake: (() => void) | undefined
+    void hb.sink((async function * () {
+      for (;;) {
+        await new Promise<void>(resolve => { wake = resolve })
+        yield f(FrameType.DATA)
+      }
+    })()).catch(() => {})
+    for (let i = 0; i < 10; i++) {
+      peer.send(f(FrameType.PING))
+      await vi.advanceTimersByTimeAsync(200)
+      wake?.()
+      await vi.advanceTimersByTimeAsync(0)
+    }
+    expect(peer.aborted).toBeUndefined()
+    hb.abort(new Error('done'))
+  })
+})
+
+describe('errors through the stage', () => {
+  it('a failing lower source fails the upper source after the queued frames', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower)
+    peer.send(f(FrameType.DATA, 'a'), f(FrameType.DATA, 'b'))
+    await new Promise(resolve => setImmediate(resolve))
+    const boom = new Error('socket reset')
+    peer.fail(boom)
+    const got: string[] = []
+    const r = await settle((async () => { for await (const x of hb.source) got.push(new TextDecoder().decode(x.body)) })())
+    expect(got).toEqual(['a', 'b'])
+    expect(r.error).toBe(boom)
+    expect(peer.aborted).toBe(boom)
+  })
+
+  it('a user source that throws rejects sink with that error and tears the connection down', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower)
+    const boom = new Error('producer failed')
+    const r = await settle(hb.sink((async function * () {
+      yield f(FrameType.DATA)
+      throw boom
+    })()))
+    expect(r.error).toBe(boom)
+    expect(peer.aborted).toBe(boom)
+  })
+
+  it('abort(err) fails a pending read and a pending write with err', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower)
+    const reading = settle(hb.source.next())
+    const writing = settle(hb.sink(forever()))
+    const reason = new Error('torn down')
+    hb.abort(reason)
+    hb.abort(new Error('second'))
+    expect((await reading).error).toBe(reason)
+    expect((await writing).error).toBe(reason)
+    expect(peer.aborted).toBe(reason)
+  })
+
+  it('a listener that throws does not break the stage', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower)
+    hb.on('closed', () => { throw new Error('bad listener') })
+    let closed = 0
+    hb.on('closed', () => { closed++ })
+    hb.abort(new Error('x'))
+    expect(closed).toBe(1)
+  })
+
+  it('a consumer that stops reading leaves pings answered and data dropped', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { maxQueuedFrames: 2 })
+    peer.send(f(FrameType.DATA, '1'))
+    for await (const _ of hb.source) break
+    for (let i = 0; i < 10; i++) peer.send(f(FrameType.DATA, 'x'))
+    peer.send(f(FrameType.PING, 'still here'))
+    await peer.waitWritten(1)
+    expect(peer.written[0].type).toBe(FrameType.PONG)
+    expect(hb.stats().queuedFrames).toBe(0)
+    hb.abort(new Error('done'))
+  })
+})
