@@ -49,7 +49,7 @@ export async function connect (init: ConnectInit, options: AbortOptions = {}): P
   options.signal?.throwIfAborted()
   const target = describeTarget(init)
   const useTLS = init.tls != null
-  const socket = init.createSocket?.(opts) ?? (useTLS ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as unknown as net.NetConnectOpts))
+  const socket = init.createSocket?.(opts as unknown as net.NetConnectOpts & tls.ConnectionOptions) ?? (useTLS ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as unknown as net.NetConnectOpts))
   const timeout = init.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT
   const timers = init.timers ?? systemTimers
   const signal = options.signal

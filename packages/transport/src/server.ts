@@ -149,14 +149,14 @@ class ListeningServer implements Server {
 
   private onRaw (raw: net.Socket): void {
     if (this.closing != null) {
-      raw.destroy()
       this.drop('server-closing', new ServerClosedError('the server is closing; connection dropped'), raw)
+      raw.destroy()
       return
     }
     if (this.live.size + this.handshaking.size >= this.maxConnections) {
+      this.drop('max-connections', new TooManyConnectionsError(`expected at most maxConnections (${this.maxConnections}) live connections, but one more arrived; dropped it (raise maxConnections or shed load)`), raw)
       raw.on('error', () => {})
       try { raw.resetAndDestroy() } catch { raw.destroy() }
-      this.drop('max-connections', new TooManyConnectionsError(`expected at most maxConnections (${this.maxConnections}) live connections, but one more arrived; dropped it (raise maxConnections or shed load)`), raw)
       return
     }
     tuneAccepted(raw, this.init)
@@ -200,7 +200,9 @@ class ListeningServer implements Server {
       this.checkEmpty()
     })
     this.emitter.emit('connection', conn)
-    if (this.handler != null) this.runHandler(conn, this.handler)
+    // A TLS handshake that finished while the server was closing: close it with the others.
+    if (this.closing != null) conn.closeUnbounded().then(undefined, () => {})
+    else if (this.handler != null) this.runHandler(conn, this.handler)
   }
 
   private runHandler (conn: CarrierConnection, handler: ConnectionHandler): void {

@@ -1,5 +1,6 @@
 import type { AbortOptions, ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
-import type { Socket } from 'node:net'
+import type { NetConnectOpts, Socket } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
 
 /** Where one end of a connection is. */
 export type ConnectionAddress =
@@ -133,7 +134,7 @@ export interface ConnectInit extends ConnectionInit {
    * Makes the socket instead of `net.connect`/`tls.connect` (proxies, tests). Receives the options that
    * would have been passed to Node.
    */
-  createSocket?: (options: Record<string, unknown>) => Socket
+  createSocket?: (options: NetConnectOpts & ConnectionOptions) => Socket
 }
 
 /** TLS options for `listen()`. */

@@ -20,7 +20,7 @@ stageCompliance<ByteChunk>('TCP connection pair (client a, server-side b)', {
     const a: Connection = await connect({
       host: '127.0.0.1',
       port: portOf(server),
-      createSocket: (opts) => { raw = net.connect(opts as net.NetConnectOpts); return raw }
+      createSocket: (opts) => { raw = net.connect(opts); return raw }
     })
     const b = await accepted
     const pair = { a, b, breakLower: () => { raw?.resetAndDestroy() } }

@@ -173,8 +173,9 @@ describe('connect() over TCP, Unix sockets and fromSocket()', () => {
       port: portOf(server),
       keepAlive: 30,
       createSocket: (opts) => {
-        calls.push({ keepAlive: opts.keepAlive, keepAliveInitialDelay: opts.keepAliveInitialDelay, noDelay: opts.noDelay })
-        socket = net.connect(opts as net.NetConnectOpts)
+        const o = opts as unknown as Record<string, unknown>
+        calls.push({ keepAlive: o.keepAlive, keepAliveInitialDelay: o.keepAliveInitialDelay, noDelay: o.noDelay })
+        socket = net.connect(opts)
         return socket
       }
     })
