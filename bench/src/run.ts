@@ -1,0 +1,98 @@
+/**
+ * The whole-stack benchmark suite: throughput, echo latency, reconnect and scale, each side by side with its
+ * baseline in the same run. Writes bench/RESULTS.md.
+ *
+ * Run from the repository root: `npm run bench` (full, ~5 min) or `npm run bench -- --quick` (~1 min).
+ * Flags: `--quick`; `--only=throughput,echo,reconnect,scale`; `--out=<file>` (default bench/RESULTS.md);
+ * `--cpu-prof` (profile the worker processes into bench/profiles/).
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startWorker } from './lib/ipc.js'
+import { machine } from './lib/machine.js'
+import { writeReport } from './report.js'
+import { runReconnect } from './reconnect.js'
+import { runScale } from './scale.js'
+import { runEcho, runThroughput } from './throughput.js'
+import { echoClients, senders } from './variants.js'
+import type { Worker } from './lib/ipc.js'
+import type { Section, Target } from './report.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const benchDir = resolve(here, '..', '..')
+const argv = process.argv.slice(2)
+const quick = argv.includes('--quick')
+const profile = argv.includes('--cpu-prof')
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const out = argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(benchDir, 'RESULTS.md')
+const wants = (part: string): boolean => only === undefined || only.includes(part)
+const log = (s: string): void => { process.stdout.write(`${s}\n`) }
+
+const profDir = join(benchDir, 'profiles')
+const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []
+if (profile) mkdirSync(profDir, { recursive: true })
+
+async function main (): Promise<void> {
+  const t0 = performance.now()
+  const targets: Target[] = []
+  const sections: Section[] = []
+  const notes: string[] = []
+  log(`@proto bench (${quick ? 'quick' : 'full'}) — node ${process.version}`)
+
+  if (wants('throughput') || wants('echo') || wants('reconnect')) {
+    let server: Worker | undefined
+    let client: Worker | undefined
+    try {
+      server = await startWorker(join(here, 'worker.js'), ['server'], { nodeFlags, fdLimit: 4096 })
+      client = await startWorker(join(here, 'worker.js'), ['client'], { nodeFlags, fdLimit: 4096 })
+      if (wants('throughput')) {
+        log('throughput')
+        const r = await runThroughput(server, client, { sizes: [64, 1024, 65536], rounds: quick ? 2 : 5, maxMs: quick ? 250 : 600, layers: !quick }, (v) => senders[v].receiver, log)
+        sections.push(r.section)
+        targets.push(...r.targets)
+      }
+      if (wants('echo')) {
+        log('echo latency')
+        const r = await runEcho(server, client, { rounds: quick ? 2 : 5, count: quick ? 1_000 : 4_000, warmup: 200 }, (v) => echoClients[v].receiver, log)
+        sections.push(r.section)
+        targets.push(...r.targets)
+      }
+      if (wants('reconnect')) {
+        log('reconnect')
+        const r = await runReconnect(server, client, { outages: quick ? 3 : 8, outageMs: quick ? 600 : 1_000, backoff: { initialDelay: 50, factor: 2, maxDelay: 200 } }, log)
+        sections.push(r.section)
+        targets.push(...r.targets)
+      }
+    } finally {
+      await client?.stop()
+      await server?.stop()
+    }
+  }
+
+  if (wants('scale')) {
+    log('scale')
+    const r = await runScale({
+      connections: quick ? 2_000 : 10_000,
+      rounds: quick ? 1 : 2,
+      settleMs: 2_500,
+      windowMs: quick ? 3_000 : 10_000,
+      fdLimit: 65_536
+    }, here, log, nodeFlags)
+    sections.push(r.section)
+    targets.push(...r.targets)
+    notes.push(...r.notes)
+  }
+
+  notes.push(
+    'Loopback only (127.0.0.1). Client and server are separate processes; on a 2-core machine they share the cores with the OS and anything else running, so spreads can be wide: trust the same-run ratios.',
+    'Heartbeat and reconnect run with their package defaults except where a table says otherwise.'
+  )
+  const seconds = (performance.now() - t0) / 1000
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
+  writeReport(out, { machine: machine(), command, mode: quick ? 'quick' : 'full', seconds, targets, sections, notes, findingsFile: join(benchDir, 'FINDINGS.md') })
+  log(`wrote ${relative(process.cwd(), out)} in ${seconds.toFixed(0)} s`)
+  for (const t of targets) log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value} (target ${t.target})`)
+}
+
+await main()

@@ -1,0 +1,40 @@
+/**
+ * Scale worker, client side: many bare `node:net` connections in one process, each answering every PING
+ * frame (`type 0x02`, any body) with a PONG (`0x03`) carrying the same body. The same clients serve both
+ * the baseline and the @proto server, so the server is the only thing that differs.
+ */
+import net from 'node:net'
+import { Deframer, frame5 } from './lib/framing.js'
+import { serveRequests } from './lib/ipc.js'
+import { HOST } from './lib/net-util.js'
+import { fdLimit } from './lib/machine.js'
+
+const sockets: net.Socket[] = []
+let pingsSeen = 0
+
+function open (port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ port, host: HOST, noDelay: true })
+    const deframer = new Deframer(5, (body, type) => {
+      if (type === 0x02) { pingsSeen++; socket.write(frame5(0x03, body)) }
+    })
+    socket.on('data', (chunk: Buffer) => { deframer.push(chunk) })
+    socket.once('connect', () => { sockets.push(socket); socket.off('error', reject); socket.on('error', () => {}); resolve() })
+    socket.once('error', reject)
+  })
+}
+
+serveRequests({
+  async 'scale.limit' (): Promise<number> { return fdLimit() },
+  /** Opens `n` connections, at most `parallel` handshakes at a time. */
+  async 'scale.open' ({ port, n, parallel }: { port: number, n: number, parallel: number }): Promise<{ opened: number, seconds: number }> {
+    const t0 = performance.now()
+    let next = 0
+    const lanes = Array.from({ length: Math.min(parallel, n) }, async () => {
+      while (next < n) { next++; await open(port) }
+    })
+    await Promise.all(lanes)
+    return { opened: sockets.length, seconds: (performance.now() - t0) / 1000 }
+  },
+  async 'scale.pings' (): Promise<number> { return pingsSeen }
+})

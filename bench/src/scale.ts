@@ -1,0 +1,89 @@
+/**
+ * Scale, orchestrator side: for each round and variant, a fresh server process (measured) and a fresh client
+ * process (N idle connections answering pings). Memory per connection = (after − before) ÷ live connections,
+ * both taken after two forced GCs; CPU = `process.cpuUsage()` of the server over a window, per second.
+ */
+import { startWorker } from './lib/ipc.js'
+import { fmtBytes, fmtRatio, median, pairedRatio, spread } from './lib/stats.js'
+import type { Worker } from './lib/ipc.js'
+import type { Section, Target } from './report.js'
+import type { MemorySnapshot } from './scale-server.js'
+
+export interface ScaleConfig { connections: number, rounds: number, settleMs: number, windowMs: number, fdLimit: number }
+
+interface ScaleRun { live: number, rssPerConn: number, heapPerConn: number, cpuMsPerSec: number, pingsPerSec: number, pongsPerSec: number, openSeconds: number }
+
+const FD_SPARE = 200
+
+async function one (variant: 'net' | 'proto', cfg: ScaleConfig, dir: string, wanted: number, nodeFlags: string[]): Promise<ScaleRun & { limit: number }> {
+  const server = await startWorker(`${dir}/scale-server.js`, [], { nodeFlags: ['--expose-gc', ...nodeFlags], fdLimit: cfg.fdLimit })
+  let client: Worker | undefined
+  try {
+    client = await startWorker(`${dir}/scale-clients.js`, [], { fdLimit: cfg.fdLimit })
+    const limit = Math.min(await server.call<number>('scale.limit'), await client.call<number>('scale.limit'))
+    const n = Math.min(wanted, limit - FD_SPARE)
+    const { port, before } = await server.call<{ port: number, before: MemorySnapshot }>('scale.prepare', { variant })
+    const opened = await client.call<{ opened: number, seconds: number }>('scale.open', { port, n, parallel: 256 })
+    const { live, after } = await server.call<{ live: number, after: MemorySnapshot }>('scale.settle', { n, settleMs: cfg.settleMs })
+    const cpu = await server.call<{ cpuMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }>('scale.cpu', { windowMs: cfg.windowMs })
+    return {
+      limit,
+      live,
+      rssPerConn: (after.rss - before.rss) / live,
+      heapPerConn: (after.heapUsed + after.external - before.heapUsed - before.external) / live,
+      cpuMsPerSec: cpu.cpuMsPerSec,
+      pingsPerSec: cpu.pingsPerSec,
+      pongsPerSec: cpu.pongsPerSec,
+      openSeconds: opened.seconds
+    }
+  } finally {
+    await client?.stop()
+    await server.stop()
+  }
+}
+
+export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) => void, nodeFlags: string[] = []): Promise<{ section: Section, targets: Target[], notes: string[] }> {
+  const runs = new Map<string, ScaleRun[]>([['net', []], ['proto', []]])
+  const notes: string[] = []
+  let wanted = cfg.connections
+  for (let r = 0; r < cfg.rounds; r++) {
+    const order: Array<'net' | 'proto'> = r % 2 === 0 ? ['net', 'proto'] : ['proto', 'net']
+    for (const v of order) {
+      const res = await one(v, cfg, dir, wanted, nodeFlags)
+      if (res.limit - FD_SPARE < wanted) {
+        notes.push(`The file-descriptor limit could only be raised to ${res.limit}; the scale test ran with ${res.limit - FD_SPARE} connections instead of ${cfg.connections}.`)
+        wanted = res.limit - FD_SPARE
+      }
+      runs.get(v)?.push(res)
+      log(`  scale ${v} round ${r + 1}/${cfg.rounds}: ${res.live} live, RSS ${fmtBytes(res.rssPerConn)}/conn, heap ${fmtBytes(res.heapPerConn)}/conn, CPU ${res.cpuMsPerSec.toFixed(1)} ms/s, ${res.pingsPerSec.toFixed(0)} pings/s, opened in ${res.openSeconds.toFixed(1)} s`)
+    }
+  }
+  const net = runs.get('net') ?? []
+  const proto = runs.get('proto') ?? []
+  const label: Record<string, string> = { net: 'bare net sockets + one shared 1 s timer', proto: '**@proto** listen+codec+heartbeat (interval 1 s)' }
+  const rows = (['net', 'proto'] as const).map((v) => {
+    const xs = runs.get(v) ?? []
+    const rss = xs.map((x) => x.rssPerConn)
+    const heap = xs.map((x) => x.heapPerConn)
+    const cpu = xs.map((x) => x.cpuMsPerSec)
+    return `| ${label[v]} | ${median(xs.map((x) => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map((x) => x.pingsPerSec)).toFixed(0)} | ${median(xs.map((x) => x.pongsPerSec)).toFixed(0)} | ${fmtRatio(pairedRatio(rss, net.map((x) => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map((x) => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map((x) => x.cpuMsPerSec)))} |`
+  })
+  const rssRatio = pairedRatio(proto.map((x) => x.rssPerConn), net.map((x) => x.rssPerConn))
+  const heapRatio = pairedRatio(proto.map((x) => x.heapPerConn), net.map((x) => x.heapPerConn))
+  const cpuRatio = pairedRatio(proto.map((x) => x.cpuMsPerSec), net.map((x) => x.cpuMsPerSec))
+  const body = [
+    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs, ${cfg.settleMs} ms after the last connection was accepted; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window, per second of wall time.`,
+    '',
+    '| server | live | RSS / conn | heap / conn | CPU per second | pings/s sent | pongs/s received | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows
+  ].join('\n')
+  return {
+    section: { title: `Scale: ${wanted} idle connections with heartbeat`, body },
+    targets: [
+      { name: `${wanted} idle: memory/conn ÷ bare net (RSS; heap)`, target: '≤ 2×', value: `${fmtRatio(rssRatio)}; ${fmtRatio(heapRatio)}`, met: rssRatio <= 2 && heapRatio <= 2 },
+      { name: `${wanted} idle: heartbeat CPU ÷ shared-timer loop`, target: '≤ 1.5×', value: fmtRatio(cpuRatio), met: cpuRatio <= 1.5 }
+    ],
+    notes
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The @proto stack as the suite runs it.
+ *
+ * Full client stack: `reconnect(dial)` where `dial` = transport `connect` → `codec` → `heartbeat`.
+ * Server: transport `listen` → `codec` → `heartbeat`. Heartbeat and reconnect run with their defaults.
+ *
+ * For the cost breakdown the client stack is also run one layer at a time against the same kind of server:
+ * `proto-transport` (transport only, each message pre-framed in the @proto wire format, one chunk per
+ * message), `proto-codec` (transport + codec), `proto-hb` (transport + codec + heartbeat).
+ */
+import { codec } from '@proto/codec'
+import { heartbeat } from '@proto/heartbeat'
+import { reconnect } from '@proto/reconnect'
+import { connect, listen } from '@proto/transport'
+import { frame5 } from '../lib/framing.js'
+import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
+import { pushable } from '../lib/pushable.js'
+import type { SendInit } from '../baseline/net.js'
+import type { RunResult, Tally } from '../lib/net-util.js'
+import type { Listening } from '../variants.js'
+import type { Frame, FrameDuplex } from '@proto/codec'
+import type { HeartbeatInit } from '@proto/heartbeat'
+import type { StageDuplex } from '@proto/interface'
+import type { Connection } from '@proto/transport'
+
+/** Application frame type that ends a throughput run (answered with a DATA frame holding the tally). */
+export const END = 0x41
+const DATA = 0x00
+
+/** Heartbeat settings of every stack in the suite: the package defaults. */
+export const heartbeatInit: HeartbeatInit = {}
+
+async function protoListener (wrap: (conn: Connection) => FrameDuplex, serve: (link: FrameDuplex) => Promise<void>): Promise<Listening> {
+  const server = await listen({ host: HOST, port: 0 }, async (conn) => { await serve(wrap(conn)) })
+  const port = (server.address as { port: number }).port
+  return { port, close: async () => { await server.close({ deadline: 1_000 }) } }
+}
+
+/** Counts DATA frames; END is answered with the tally. Ends writing when the peer does. */
+async function tallyServe (link: FrameDuplex): Promise<void> {
+  const replies = pushable<Frame>()
+  const writing = link.sink(replies)
+  const tally: Tally = { count: 0, bytes: 0 }
+  try {
+    for await (const frame of link.source) {
+      if (frame.type === END) {
+        replies.push({ type: DATA, body: encodeTally(tally) })
+        tally.count = 0
+        tally.bytes = 0
+        continue
+      }
+      tally.count++
+      tally.bytes += frame.body.byteLength
+    }
+  } finally {
+    replies.end()
+  }
+  await writing
+}
+
+async function echoServe (link: FrameDuplex): Promise<void> {
+  await link.sink(link.source)
+}
+
+const withHeartbeat = (conn: Connection): FrameDuplex => heartbeat(codec(conn), heartbeatInit)
+const codecOnly = (conn: Connection): FrameDuplex => codec(conn)
+
+export const stackReceivers: Record<string, () => Promise<Listening>> = {
+  proto: async () => await protoListener(withHeartbeat, tallyServe),
+  'proto-codec': async () => await protoListener(codecOnly, tallyServe),
+  'proto-echo': async () => await protoListener(withHeartbeat, echoServe)
+}
+
+/** The full client stack on `port`, connected (the connection is made before any clock starts). */
+export async function fullStack (port: number): Promise<StageDuplex<Frame> & { close(): Promise<void> }> {
+  const link = reconnect<Frame>(async ({ signal }) => heartbeat(codec(await connect({ host: HOST, port }, { signal })), heartbeatInit))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('full stack did not connect within 10 s')) }, 10_000)
+    link.addEventListener('connected', () => { clearTimeout(timer); resolve() }, { once: true })
+  })
+  return link
+}
+
+async function * frames (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Frame> {
+  for (let n = 0; n < maxCount; n++) {
+    if ((n & 1023) === 1023 && seconds() > deadline) break
+    yield { type: DATA, body: payload }
+  }
+  yield { type: END, body: new Uint8Array(0) }
+}
+
+async function * preframed (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Uint8Array> {
+  for (let n = 0; n < maxCount; n++) {
+    if ((n & 1023) === 1023 && seconds() > deadline) break
+    yield frame5(DATA, payload)
+  }
+  yield frame5(END)
+}
+
+/** Runs one throughput round over a frame duplex: writes the frames, reads the tally. */
+async function timedFrames (link: StageDuplex<Frame>, init: SendInit): Promise<RunResult> {
+  const payload = new Uint8Array(init.size).fill(0x61)
+  const it = link.source[Symbol.asyncIterator]()
+  const t0 = seconds()
+  const writing = link.sink(frames(payload, init.maxCount, t0 + init.maxMs / 1000))
+  const reply = await it.next()
+  const elapsed = seconds() - t0
+  await writing
+  if (reply.done === true) throw new Error('the server ended without a tally')
+  return { ...decodeTally(reply.value.body), seconds: elapsed }
+}
+
+async function sendFull (init: SendInit): Promise<RunResult> {
+  const link = await fullStack(init.port)
+  try {
+    return await timedFrames(link, init)
+  } finally {
+    await link.close()
+  }
+}
+
+async function sendLayer (init: SendInit, layers: 'codec' | 'hb'): Promise<RunResult> {
+  const conn = await connect({ host: HOST, port: init.port })
+  const link = layers === 'codec' ? codec(conn) : heartbeat(codec(conn), heartbeatInit)
+  try {
+    return await timedFrames(link, init)
+  } finally {
+    await (link.close?.() ?? conn.close())
+  }
+}
+
+async function sendTransport (init: SendInit): Promise<RunResult> {
+  const conn = await connect({ host: HOST, port: init.port })
+  const payload = new Uint8Array(init.size).fill(0x61)
+  const inbound = codec(conn).source[Symbol.asyncIterator]()
+  const t0 = seconds()
+  const writing = conn.sink(preframed(payload, init.maxCount, t0 + init.maxMs / 1000))
+  const reply = await inbound.next()
+  const elapsed = seconds() - t0
+  await writing
+  await conn.close()
+  if (reply.done === true) throw new Error('the server ended without a tally')
+  return { ...decodeTally(reply.value.body), seconds: elapsed }
+}
+
+export const stackSenders: Record<string, { receiver: string, send(init: SendInit): Promise<RunResult> }> = {
+  proto: { receiver: 'proto', send: sendFull },
+  'proto-hb': { receiver: 'proto', send: async (init) => await sendLayer(init, 'hb') },
+  'proto-codec': { receiver: 'proto-codec', send: async (init) => await sendLayer(init, 'codec') },
+  'proto-transport': { receiver: 'proto-codec', send: sendTransport }
+}
+
+async function echoFull (port: number, size: number, count: number, warmup: number): Promise<Float64Array> {
+  const link = await fullStack(port)
+  const out = pushable<Frame>()
+  const writing = link.sink(out)
+  const it = link.source[Symbol.asyncIterator]()
+  const payload = new Uint8Array(size).fill(0x61)
+  const samples = new Float64Array(count)
+  try {
+    for (let i = -warmup; i < count; i++) {
+      const t = process.hrtime.bigint()
+      out.push({ type: DATA, body: payload })
+      const r = await it.next()
+      if (r.done === true) throw new Error('echo server ended early')
+      if (i >= 0) samples[i] = Number(process.hrtime.bigint() - t) / 1000
+    }
+  } finally {
+    out.end()
+    await writing
+    await link.close()
+  }
+  return samples
+}
+
+export const stackEchoClients: Record<string, { receiver: string, echo(port: number, size: number, count: number, warmup: number): Promise<Float64Array> }> = {
+  proto: { receiver: 'proto-echo', echo: echoFull }
+}
+

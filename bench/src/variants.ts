@@ -1,0 +1,58 @@
+/**
+ * Everything the suite can run, by name: receivers (server side) and senders/echo clients (client side).
+ * The orchestrator picks by name; the two worker processes look the names up here.
+ */
+import { listenLp, sendLp } from './baseline/lp.js'
+import { echoRaw, listenBulk, listenEcho, listenFramed, sendBatched, sendBulk, sendEachWrite } from './baseline/net.js'
+import { stackEchoClients, stackReceivers, stackSenders } from './stack/variants.js'
+import type { SendInit } from './baseline/net.js'
+import type { RunResult } from './lib/net-util.js'
+
+export interface Listening { port: number, close(): Promise<void> }
+
+async function netListener (start: () => Promise<{ port: number, server: import('node:net').Server }>): Promise<Listening> {
+  const { port, server } = await start()
+  return {
+    port,
+    close: async () => {
+      server.close()
+      await new Promise<void>((resolve) => { server.once('close', () => { resolve() }) })
+    }
+  }
+}
+
+/** Receivers, by kind; one of each is started per run and shared by the variants that name it. */
+export const receivers: Record<string, () => Promise<Listening>> = {
+  framed: async () => await netListener(listenFramed),
+  bulk: async () => await netListener(listenBulk),
+  lp: async () => await netListener(listenLp),
+  echo: async () => await netListener(listenEcho),
+  ...stackReceivers
+}
+
+export interface Sender {
+  /** Receiver kind it talks to. */
+  receiver: string
+  send(init: SendInit): Promise<RunResult>
+}
+
+/** Throughput senders, by variant name. */
+export const senders: Record<string, Sender> = {
+  'net-write': { receiver: 'framed', send: sendEachWrite },
+  'net-batch': { receiver: 'framed', send: sendBatched },
+  'net-bulk': { receiver: 'bulk', send: sendBulk },
+  lp: { receiver: 'lp', send: async (init) => await sendLp(init, false) },
+  'lp-cork': { receiver: 'lp', send: async (init) => await sendLp(init, true) },
+  ...stackSenders
+}
+
+export interface EchoClient {
+  receiver: string
+  echo(port: number, size: number, count: number, warmup: number): Promise<Float64Array>
+}
+
+/** Echo clients, by variant name. */
+export const echoClients: Record<string, EchoClient> = {
+  net: { receiver: 'echo', echo: echoRaw },
+  ...stackEchoClients
+}
