@@ -32,6 +32,8 @@ export class SocketCarrier implements Carrier {
       this.snapshotAddresses()
       events.close()
     })
+    // A socket paused by its previous owner would never flow; the read queue decides from now on.
+    if (s.isPaused()) s.resume()
   }
 
   write (data: Uint8Array): boolean {
