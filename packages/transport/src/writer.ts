@@ -3,11 +3,7 @@ import type { Carrier } from './carrier.js'
 import { COALESCE_BELOW, WRITE_FLUSH_THRESHOLD } from './constants.js'
 
 /** Joins runs of small chunks into single buffers; large chunks pass through uncopied. */
-function coalesce (parts: Uint8Array[], total: number): Uint8Array[] {
-  let allSmall = true
-  for (const p of parts) {
-    if (p.byteLength >= COALESCE_BELOW) { allSmall = false; break }
-  }
+function coalesce (parts: Uint8Array[], total: number, allSmall: boolean): Uint8Array[] {
   if (allSmall) return [concat(parts, 0, parts.length, total)]
   const out: Uint8Array[] = []
   let runStart = 0
@@ -48,6 +44,7 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
 export class Writer {
   private pending: Uint8Array[] = []
   private pendingBytes = 0
+  private pendingLarge = false
   private tickScheduled = false
   private failure: Error | undefined
   private drainWaiter: { resolve(): void, reject(err: Error): void } | undefined
@@ -66,9 +63,13 @@ export class Writer {
     if (chunk instanceof Uint8Array) {
       if (chunk.byteLength === 0) return
       this.pending.push(chunk)
+      if (chunk.byteLength >= COALESCE_BELOW) this.pendingLarge = true
     } else {
       if (chunk.byteLength === 0) return
-      for (const buf of chunk) this.pending.push(buf)
+      for (const buf of chunk) {
+        this.pending.push(buf)
+        if (buf.byteLength >= COALESCE_BELOW) this.pendingLarge = true
+      }
     }
     this.pendingBytes += chunk.byteLength
     if (this.pendingBytes >= WRITE_FLUSH_THRESHOLD) {
@@ -121,13 +122,15 @@ export class Writer {
     const parts = this.pending
     if (parts.length === 0 || this.failure != null) return
     const total = this.pendingBytes
+    const allSmall = !this.pendingLarge
     this.pending = []
     this.pendingBytes = 0
+    this.pendingLarge = false
     let ok: boolean
     if (parts.length === 1) {
       ok = this.carrier.write(parts[0] as Uint8Array)
     } else {
-      const out = coalesce(parts, total)
+      const out = coalesce(parts, total, allSmall)
       ok = out.length === 1 ? this.carrier.write(out[0] as Uint8Array) : this.carrier.writev(out)
     }
     this.writes++
