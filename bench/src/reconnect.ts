@@ -39,6 +39,6 @@ export async function runReconnect (server: Worker, client: Worker, cfg: Reconne
   const worst = first[first.length - 1]
   return {
     section: { title: 'Reconnect', body },
-    targets: [{ name: 'Reconnect: worst server-back → first message ÷ backoff ceiling', target: '≤ 1× (+ one dial)', value: fmtRatio(worst / ceiling), met: worst <= ceiling + 50 }]
+    targets: [{ name: 'Reconnect (suite check, not in DESIGN.md): worst server-back → first message', target: `≤ ceiling ${ceiling} ms + 50 ms`, value: `${worst.toFixed(0)} ms (${fmtRatio(worst / ceiling)} ceiling)`, met: worst <= ceiling + 50 }]
   }
 }

@@ -4,7 +4,7 @@
  *
  * Run from the repository root: `npm run bench` (full, ~5 min) or `npm run bench -- --quick` (~1 min).
  * Flags: `--quick`; `--only=throughput,echo,reconnect,scale`; `--out=<file>` (default bench/RESULTS.md);
- * `--cpu-prof` (profile the worker processes into bench/profiles/).
+ * `--variants=proto,lp-cork,…` (throughput subset); `--sizes=64,1024`; `--cpu-prof` (profile the worker processes into bench/profiles/).
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -25,6 +25,8 @@ const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const profile = argv.includes('--cpu-prof')
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const variants = argv.find((a) => a.startsWith('--variants='))?.slice(11).split(',')
+const sizes = argv.find((a) => a.startsWith('--sizes='))?.slice(8).split(',').map(Number)
 const out = argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(benchDir, 'RESULTS.md')
 const wants = (part: string): boolean => only === undefined || only.includes(part)
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
@@ -48,7 +50,7 @@ async function main (): Promise<void> {
       client = await startWorker(join(here, 'worker.js'), ['client'], { nodeFlags, fdLimit: 4096 })
       if (wants('throughput')) {
         log('throughput')
-        const r = await runThroughput(server, client, { sizes: [64, 1024, 65536], rounds: quick ? 2 : 5, maxMs: quick ? 250 : 600, layers: !quick }, (v) => senders[v].receiver, log)
+        const r = await runThroughput(server, client, { sizes: sizes ?? [64, 1024, 65536], rounds: quick ? 2 : 5, maxMs: quick ? 250 : 600, layers: !quick, ...(variants !== undefined ? { variants } : {}) }, (v) => senders[v].receiver, log)
         sections.push(r.section)
         targets.push(...r.targets)
       }
@@ -77,7 +79,8 @@ async function main (): Promise<void> {
       rounds: quick ? 1 : 2,
       settleMs: 2_500,
       windowMs: quick ? 3_000 : 10_000,
-      fdLimit: 65_536
+      fdLimit: 65_536,
+      layers: !quick
     }, here, log, nodeFlags)
     sections.push(r.section)
     targets.push(...r.targets)

@@ -6,6 +6,8 @@
  * `proto`: transport `listen` → `codec` → `heartbeat({ interval: 1000 })` per connection, with the
  * application reading `source` and holding a `sink` open, as an idle server connection does.
  */
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import net from 'node:net'
 import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
@@ -58,6 +60,18 @@ async function startNet (): Promise<number> {
   return (server.address() as net.AddressInfo).port
 }
 
+export type ScaleVariant = 'net' | 'proto' | 'proto-codec' | 'proto-transport'
+
+/** Idle transport connections only: the application reads `source` (nothing comes: no pings are sent). */
+async function startTransport (withCodec: boolean): Promise<number> {
+  const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => {
+    const source = withCodec ? codec(conn).source : conn.source
+    for await (const _ of source) { /* idle */ }
+  })
+  live = () => server.connections.size
+  return (server.address as { port: number }).port
+}
+
 async function startProto (): Promise<number> {
   const links = new Set<HeartbeatDuplex>()
   const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => {
@@ -81,8 +95,10 @@ async function startProto (): Promise<number> {
 
 serveRequests({
   async 'scale.limit' (): Promise<number> { return fdLimit() },
-  async 'scale.prepare' ({ variant }: { variant: 'net' | 'proto' }): Promise<{ port: number, before: MemorySnapshot }> {
-    const port = variant === 'net' ? await startNet() : await startProto()
+  async 'scale.prepare' ({ variant }: { variant: ScaleVariant }): Promise<{ port: number, before: MemorySnapshot }> {
+    const port = variant === 'net'
+      ? await startNet()
+      : variant === 'proto' ? await startProto() : await startTransport(variant === 'proto-codec')
     return { port, before: snapshot() }
   },
   /** Waits (polling, bounded) until `n` connections are live, lets them run `settleMs`, then measures memory. */
@@ -96,10 +112,19 @@ serveRequests({
   async 'scale.cpu' ({ windowMs }: { windowMs: number }): Promise<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }> {
     const p0 = pings()
     const q0 = pongs()
+    // BENCH_WINDOW_PROFILE=<file>: a CPU profile of the measured window only
+    const profileTo = process.env.BENCH_WINDOW_PROFILE
+    const session = profileTo !== undefined ? new Session() : undefined
+    if (session !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
     const c0 = process.cpuUsage()
     const t0 = performance.now()
     await new Promise((resolve) => setTimeout(resolve, windowMs))
     const c = process.cpuUsage(c0)
+    if (session !== undefined && profileTo !== undefined) {
+      const { profile } = await session.post('Profiler.stop')
+      writeFileSync(`${profileTo}.${process.pid}.cpuprofile`, JSON.stringify(profile))
+      session.disconnect()
+    }
     const secs = (performance.now() - t0) / 1000
     return {
       cpuMsPerSec: (c.user + c.system) / 1000 / secs,

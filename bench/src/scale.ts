@@ -7,15 +7,15 @@ import { startWorker } from './lib/ipc.js'
 import { fmtBytes, fmtRatio, median, pairedRatio, spread } from './lib/stats.js'
 import type { Worker } from './lib/ipc.js'
 import type { Section, Target } from './report.js'
-import type { MemorySnapshot } from './scale-server.js'
+import type { MemorySnapshot, ScaleVariant } from './scale-server.js'
 
-export interface ScaleConfig { connections: number, rounds: number, settleMs: number, windowMs: number, fdLimit: number }
+export interface ScaleConfig { connections: number, rounds: number, settleMs: number, windowMs: number, fdLimit: number, layers: boolean }
 
-interface ScaleRun { live: number, rssPerConn: number, heapPerConn: number, cpuMsPerSec: number, pingsPerSec: number, pongsPerSec: number, openSeconds: number }
+interface ScaleRun { live: number, rssPerConn: number, heapPerConn: number, cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, openSeconds: number }
 
 const FD_SPARE = 200
 
-async function one (variant: 'net' | 'proto', cfg: ScaleConfig, dir: string, wanted: number, nodeFlags: string[]): Promise<ScaleRun & { limit: number }> {
+async function one (variant: ScaleVariant, cfg: ScaleConfig, dir: string, wanted: number, nodeFlags: string[]): Promise<ScaleRun & { limit: number }> {
   const server = await startWorker(`${dir}/scale-server.js`, [], { nodeFlags: ['--expose-gc', ...nodeFlags], fdLimit: cfg.fdLimit })
   let client: Worker | undefined
   try {
@@ -25,13 +25,14 @@ async function one (variant: 'net' | 'proto', cfg: ScaleConfig, dir: string, wan
     const { port, before } = await server.call<{ port: number, before: MemorySnapshot }>('scale.prepare', { variant })
     const opened = await client.call<{ opened: number, seconds: number }>('scale.open', { port, n, parallel: 256 })
     const { live, after } = await server.call<{ live: number, after: MemorySnapshot }>('scale.settle', { n, settleMs: cfg.settleMs })
-    const cpu = await server.call<{ cpuMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }>('scale.cpu', { windowMs: cfg.windowMs })
+    const cpu = await server.call<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }>('scale.cpu', { windowMs: cfg.windowMs })
     return {
       limit,
       live,
       rssPerConn: (after.rss - before.rss) / live,
       heapPerConn: (after.heapUsed + after.external - before.heapUsed - before.external) / live,
       cpuMsPerSec: cpu.cpuMsPerSec,
+      userMsPerSec: cpu.userMsPerSec,
       pingsPerSec: cpu.pingsPerSec,
       pongsPerSec: cpu.pongsPerSec,
       openSeconds: opened.seconds
@@ -43,7 +44,7 @@ async function one (variant: 'net' | 'proto', cfg: ScaleConfig, dir: string, wan
 }
 
 export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) => void, nodeFlags: string[] = []): Promise<{ section: Section, targets: Target[], notes: string[] }> {
-  const runs = new Map<string, ScaleRun[]>([['net', []], ['proto', []]])
+  const runs = new Map<string, ScaleRun[]>([['net', []], ['proto', []], ['proto-codec', []], ['proto-transport', []]])
   const notes: string[] = []
   let wanted = cfg.connections
   for (let r = 0; r < cfg.rounds; r++) {
@@ -58,15 +59,28 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
       log(`  scale ${v} round ${r + 1}/${cfg.rounds}: ${res.live} live, RSS ${fmtBytes(res.rssPerConn)}/conn, heap ${fmtBytes(res.heapPerConn)}/conn, CPU ${res.cpuMsPerSec.toFixed(1)} ms/s, ${res.pingsPerSec.toFixed(0)} pings/s, opened in ${res.openSeconds.toFixed(1)} s`)
     }
   }
+  if (cfg.layers) {
+    // memory breakdown: one run each, idle connections without heartbeat (so no pings either way)
+    for (const v of ['proto-transport', 'proto-codec'] as const) {
+      const res = await one(v, { ...cfg, windowMs: Math.min(cfg.windowMs, 3_000) }, dir, wanted, nodeFlags)
+      runs.get(v)?.push(res)
+      log(`  scale ${v}: ${res.live} live, RSS ${fmtBytes(res.rssPerConn)}/conn, heap ${fmtBytes(res.heapPerConn)}/conn, CPU ${res.cpuMsPerSec.toFixed(1)} ms/s`)
+    }
+  }
   const net = runs.get('net') ?? []
   const proto = runs.get('proto') ?? []
-  const label: Record<string, string> = { net: 'bare net sockets + one shared 1 s timer', proto: '**@proto** listen+codec+heartbeat (interval 1 s)' }
-  const rows = (['net', 'proto'] as const).map((v) => {
+  const label: Record<string, string> = {
+    net: 'bare net sockets + one shared 1 s timer',
+    proto: '**@proto** listen+codec+heartbeat (interval 1 s)',
+    'proto-codec': '@proto listen+codec, no heartbeat (breakdown; no pings)',
+    'proto-transport': '@proto listen only, no heartbeat (breakdown; no pings)'
+  }
+  const rows = (['net', 'proto', 'proto-codec', 'proto-transport'] as const).filter((v) => (runs.get(v) ?? []).length > 0).map((v) => {
     const xs = runs.get(v) ?? []
     const rss = xs.map((x) => x.rssPerConn)
     const heap = xs.map((x) => x.heapPerConn)
     const cpu = xs.map((x) => x.cpuMsPerSec)
-    return `| ${label[v]} | ${median(xs.map((x) => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map((x) => x.pingsPerSec)).toFixed(0)} | ${median(xs.map((x) => x.pongsPerSec)).toFixed(0)} | ${fmtRatio(pairedRatio(rss, net.map((x) => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map((x) => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map((x) => x.cpuMsPerSec)))} |`
+    return `| ${label[v]} | ${median(xs.map((x) => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map((x) => x.userMsPerSec)).toFixed(1)} ms | ${median(xs.map((x) => x.pingsPerSec)).toFixed(0)} | ${median(xs.map((x) => x.pongsPerSec)).toFixed(0)} | ${fmtRatio(pairedRatio(rss, net.map((x) => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map((x) => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map((x) => x.cpuMsPerSec)))} |`
   })
   const rssRatio = pairedRatio(proto.map((x) => x.rssPerConn), net.map((x) => x.rssPerConn))
   const heapRatio = pairedRatio(proto.map((x) => x.heapPerConn), net.map((x) => x.heapPerConn))
@@ -74,8 +88,8 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
   const body = [
     `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs, ${cfg.settleMs} ms after the last connection was accepted; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window, per second of wall time.`,
     '',
-    '| server | live | RSS / conn | heap / conn | CPU per second | pings/s sent | pongs/s received | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| server | live | RSS / conn | heap / conn | CPU per second | of which user | pings/s sent | pongs/s received | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows
   ].join('\n')
   return {

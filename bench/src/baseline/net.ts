@@ -108,10 +108,9 @@ export async function sendBulk (init: SendInit): Promise<RunResult> {
   const tally = readTally(socket)
   const t0 = seconds()
   const deadline = t0 + init.maxMs / 1000
-  let n = 0
-  for (; n < init.maxCount; n++) {
+  for (let n = 0; n < init.maxCount; n++) {
     if (!socket.write(payload)) await drained(socket)
-    if ((n & 63) === 63 && seconds() > deadline) { n++; break }
+    if ((n & 63) === 63 && seconds() > deadline) break
   }
   socket.end()
   const got = await tally
