@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util'
+import { DEFAULTS, InvalidParametersError } from './options.js'
+import type { DemoOptions, Range } from './options.js'
+
+export const HELP = `Usage: node examples/demo/dist/src/main.js [options]
+
+Streams messages from a durable @proto client (transport + codec + heartbeat + reconnect) through a
+fault-injecting proxy to an echo server, all on loopback, and checks every delivery guarantee.
+Exits 0 when all held, 1 when one was broken, 2 when the run failed or hit --duration-limit.
+
+Options:
+  --messages <n>          messages to send (default ${DEFAULTS.messages})
+  --size <bytes>          bytes per message, header included, ≥ 16 (default ${DEFAULTS.size})
+  --rate <n>              messages per second offered; 0 = as fast as possible (default ${DEFAULTS.rate})
+  --seed <n>              seed of the fault schedule, to replay a run (default random, printed)
+  --cut-every <ms|a-b>    cut the link (FIN or RST) every a…b ms; 0 = never (default ${DEFAULTS.cutEvery.join('-')})
+  --blackhole-every <ms|a-b>  black-hole the link every a…b ms; 0 = never (default ${DEFAULTS.blackHoleEvery.join('-')})
+  --blackhole-for <ms|a-b>    each black hole lasts a…b ms (default ${DEFAULTS.blackHoleFor.join('-')})
+  --no-faults             a clean link: no cuts, black holes, fragmentation or coalescing
+  --duration-limit <s>    abort and fail after this many seconds (default ${DEFAULTS.durationLimit / 1000})
+  -h, --help              show this help
+`
+
+export type CliResult = { help: true } | { help: false, options: DemoOptions }
+
+function whole (name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text)) throw new InvalidParametersError(`--${name} expects a whole number; got '${text}'`)
+  return Number(text)
+}
+
+function msRange (name: string, text: string | undefined): Range | null | undefined {
+  if (text === undefined) return undefined
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text)
+  if (m === null) throw new InvalidParametersError(`--${name} expects milliseconds as 'ms' or 'min-max'; got '${text}'`)
+  const min = Number(m[1])
+  const max = m[2] === undefined ? min : Number(m[2])
+  if (min === 0 && max === 0) return null
+  return [min, max]
+}
+
+/** Reads the command line (without `node` and the script). Throws `InvalidParametersError` on bad input. */
+export function parseCli (args: string[]): CliResult {
+  let values
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        messages: { type: 'string' },
+        size: { type: 'string' },
+        rate: { type: 'string' },
+        seed: { type: 'string' },
+        'cut-every': { type: 'string' },
+        'blackhole-every': { type: 'string' },
+        'blackhole-for': { type: 'string' },
+        'no-faults': { type: 'boolean' },
+        'duration-limit': { type: 'string' },
+        help: { type: 'boolean', short: 'h' }
+      }
+    }))
+  } catch (err) {
+    throw new InvalidParametersError((err as Error).message, { cause: err })
+  }
+  if (values.help === true) return { help: true }
+  const options: DemoOptions = {}
+  const set = <K extends keyof DemoOptions>(key: K, value: DemoOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value
+  }
+  set('messages', whole('messages', values.messages))
+  set('size', whole('size', values.size))
+  set('rate', whole('rate', values.rate))
+  set('seed', whole('seed', values.seed))
+  const cut = msRange('cut-every', values['cut-every'])
+  if (cut !== undefined) options.cutEvery = cut ?? undefined
+  const hole = msRange('blackhole-every', values['blackhole-every'])
+  if (hole !== undefined) options.blackHoleEvery = hole ?? undefined
+  const holeFor = msRange('blackhole-for', values['blackhole-for'])
+  if (holeFor != null) options.blackHoleFor = holeFor
+  if (values['no-faults'] === true) options.faults = false
+  const limit = whole('duration-limit', values['duration-limit'])
+  if (limit !== undefined) options.durationLimit = limit * 1000
+  return { help: false, options }
+}

@@ -1,0 +1,26 @@
+/**
+ * @packageDocumentation
+ *
+ * The @proto demo as a library: `runDemo(options)` starts an echo server, a seeded fault-injecting proxy
+ * and a durable client (transport + codec + heartbeat + reconnect) on loopback, streams messages through
+ * the faults, closes everything and returns a summary whose `checks` say which delivery guarantees held.
+ *
+ * @example
+ *
+ * ```ts
+ * import { runDemo, formatSummary } from '@proto/example-demo'
+ *
+ * const summary = await runDemo({ messages: 5_000, seed: 42 })
+ * process.stdout.write(formatSummary(summary))
+ * process.exitCode = summary.ok ? 0 : 1
+ * ```
+ */
+
+export { runDemo, DeadlineError } from './demo.js'
+export type { ClientTally } from './demo.js'
+export { formatSummary, percentile } from './summary.js'
+export type { DemoSummary, Check } from './summary.js'
+export { DEFAULTS, InvalidParametersError } from './options.js'
+export type { DemoOptions, Output, Range } from './options.js'
+export { parseCli, HELP } from './cli.js'
+export type { CliResult } from './cli.js'
