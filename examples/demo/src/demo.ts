@@ -40,6 +40,7 @@ export interface ClientTally {
   handedAt: Float64Array
   echoRtt: number[]
   heartbeatRtt: number[]
+  /** Echo round trip, smoothed (for the progress line). */
   lastRtt: number | undefined
 }
 
@@ -78,7 +79,9 @@ async function readEchoes (link: DurableDuplex<Frame>, o: ResolvedOptions, t: Cl
     last = m.seq
     t.delivered++
     t.deliveredByEpoch[m.epoch] = (t.deliveredByEpoch[m.epoch] ?? 0) + 1
-    t.echoRtt.push(performance.now() - t.handedAt[m.seq])
+    const rtt = performance.now() - t.handedAt[m.seq]
+    t.echoRtt.push(rtt)
+    t.lastRtt = t.lastRtt === undefined ? rtt : t.lastRtt + (rtt - t.lastRtt) / 16
   }
 }
 
@@ -127,7 +130,7 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
       onConnection: (hb) => {
         client.connections++
         hb.on('timeout', () => { client.heartbeatTimeouts++ })
-        hb.on('rtt', ({ rtt }) => { client.heartbeatRtt.push(rtt); client.lastRtt = rtt })
+        hb.on('rtt', ({ rtt }) => { client.heartbeatRtt.push(rtt) })
       },
       onHanded: (frame, epoch) => {
         client.handedByEpoch[epoch] = (client.handedByEpoch[epoch] ?? 0) + 1

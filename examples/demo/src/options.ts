@@ -22,9 +22,9 @@ export interface DemoOptions {
   seed?: number
   /** Inject faults at all. `false` gives a clean link (no cuts, black holes, fragmentation or coalescing). @default true */
   faults?: boolean
-  /** Cut the link (FIN or reset, drawn per cut) every this many ms; `undefined` turns cuts off. @default [1500, 4000] */
+  /** Cut the link (FIN or reset, drawn per cut) every this many ms; `undefined` turns cuts off. @default [800, 2500] */
   cutEvery?: Range | undefined
-  /** Black-hole the link every this many ms (counted from the end of the previous one); `undefined` = never. @default [3000, 6000] */
+  /** Black-hole the link every this many ms (counted from the end of the previous one); `undefined` = never. @default [2000, 4000] */
   blackHoleEvery?: Range | undefined
   /** How long each black hole lasts, in ms; longer than `heartbeatTimeout`, so the heartbeat must notice. @default [1300, 2000] */
   blackHoleFor?: Range
@@ -46,8 +46,8 @@ export const DEFAULTS = {
   messages: 20_000,
   size: 256,
   rate: 2_000,
-  cutEvery: [1_500, 4_000] as Range,
-  blackHoleEvery: [3_000, 6_000] as Range,
+  cutEvery: [800, 2_500] as Range,
+  blackHoleEvery: [2_000, 4_000] as Range,
   blackHoleFor: [1_300, 2_000] as Range,
   linkChangeEvery: [500, 1_500] as Range,
   fragment: { min: 1, max: 1460 },

@@ -8,7 +8,7 @@ export interface ProgressSnapshot {
   delivered: number
   reconnects: number
   heartbeatTimeouts: number
-  /** The latest heartbeat round trip, in ms. */
+  /** The recent echo round trip, in ms. */
   rtt: number | undefined
   link: string
 }

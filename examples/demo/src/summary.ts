@@ -74,10 +74,11 @@ export function formatSummary (s: DemoSummary): string {
     ['duplicated', n(s.duplicated)],
     ['out of order', n(s.outOfOrder)],
     ['corrupted', n(s.corrupted)],
+    ['late from an old connection', `${n(s.lateFromOldConnection)} (allowed: order is per connection)`],
     ['reconnects', `${n(s.reconnects)} (${n(s.lostConnections)} connections lost, ${n(s.reconnect.attempts)} dials)`],
     ['heartbeat timeouts', `${n(s.heartbeatTimeouts.client)} client, ${n(s.heartbeatTimeouts.server)} server`],
     ['RTT echo p50 / p99', `${ms(s.rtt.echoP50)} / ${ms(s.rtt.echoP99)}`],
-    ['RTT heartbeat p50 / p99', `${ms(s.rtt.heartbeatP50)} / ${ms(s.rtt.heartbeatP99)}`],
+    ['RTT heartbeat p50 / p99', Number.isNaN(s.rtt.heartbeatP50) ? '– (no pings: data kept the link busy)' : `${ms(s.rtt.heartbeatP50)} / ${ms(s.rtt.heartbeatP99)}`],
     ['throughput', `${n(Math.round(s.throughput.messagesPerSecond))} msg/s, ${(s.throughput.bytesPerSecond / 1e6).toFixed(2)} MB/s over ${(s.durationMs / 1000).toFixed(1)} s`],
     ['faults', s.faults ? `${n(p.finCuts)} FIN cuts, ${n(p.resetCuts)} resets, ${n(p.blackHoles)} black holes, ${n(p.linkChanges)} fragment/coalesce switches` : 'off'],
     ['proxy', `${n(p.connections)} connections, ${n(p.connectionsCut)} cut, ${n(p.writesUp + p.writesDown)} writes for ${n(p.readsUp + p.readsDown)} reads, ${n(p.discardedBytes)} B discarded`]
@@ -85,6 +86,8 @@ export function formatSummary (s: DemoSummary): string {
   const width = Math.max(...rows.map(([k]) => k.length))
   const lines = [`@proto demo — seed ${s.seed}, ${n(s.messages)} × ${s.size} B`, '']
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`)
+  lines.push('', '  Delivery is at-most-once, in order: a message in flight when a link dies is not resent, and')
+  lines.push('  reconnect counts it as unconfirmed. Exactly-once needs acknowledgements above this stack.')
   lines.push('', 'guarantees:')
   for (const c of s.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`)
   if (s.error !== undefined) lines.push('', `run failed: ${s.error}`)
