@@ -122,8 +122,16 @@ export class FrameDecoder {
   }
 }
 
+/**
+ * Allocates `length` bytes that are about to be overwritten in full. Where Node's `Buffer` is available
+ * the memory is not zero-filled first (every byte is written by `concat` before anyone sees it).
+ */
+const allocFilledLater: (length: number) => Uint8Array = typeof globalThis.Buffer?.allocUnsafeSlow === 'function'
+  ? (length) => new Uint8Array(globalThis.Buffer.allocUnsafeSlow(length).buffer, 0, length)
+  : (length) => new Uint8Array(length)
+
 function concat (parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
+  const out = allocFilledLater(length)
   let off = 0
   for (const p of parts) {
     out.set(p, off)
