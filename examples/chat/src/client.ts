@@ -1,0 +1,82 @@
+import { codec, decodeGoAway, FrameType } from '@proto/codec'
+import type { Frame } from '@proto/codec'
+import { heartbeat } from '@proto/heartbeat'
+import type { HeartbeatDuplex } from '@proto/heartbeat'
+import { connect } from '@proto/transport'
+import { Mailbox } from './mailbox.js'
+import { ChatType, frame, text } from './protocol.js'
+
+export interface ChatClientInit {
+  host?: string
+  port: number
+  name: string
+  /** @default 5000 */
+  heartbeatInterval?: number
+  /** @default 15000 */
+  heartbeatTimeout?: number
+}
+
+export interface ChatClient {
+  readonly name: string
+  readonly link: HeartbeatDuplex
+  /** Lines received so far. */
+  readonly lines: string[]
+  /** Called with each line received. */
+  onLine?: (line: string) => void
+  say(line: string): void
+  /** Resolves with the first received line (past or future) that matches. */
+  waitFor(match: (line: string) => boolean): Promise<string>
+  /** Stop writing (FIN) and wait for the server to finish. */
+  leave(): Promise<void>
+  /** Resolves when the connection is over: `undefined` after a clean end, else the error (e.g. HeartbeatTimeoutError). */
+  readonly done: Promise<Error | undefined>
+}
+
+/** Joins a chat server: connect → codec → heartbeat, then a JOIN frame with `name`. */
+export async function joinChat (init: ChatClientInit): Promise<ChatClient> {
+  const link = heartbeat(codec(await connect({ host: init.host ?? '127.0.0.1', port: init.port })), {
+    interval: init.heartbeatInterval ?? 5_000,
+    timeout: init.heartbeatTimeout ?? 15_000
+  })
+  const outbox = new Mailbox<Frame>(1_024)
+  // the sink fails only together with the connection; `reading` reports that error
+  const sending = link.sink(outbox).then(() => undefined, (err: Error) => err)
+  outbox.push(frame(ChatType.JOIN, init.name))
+  const lines: string[] = []
+  const waiters = new Set<{ match: (line: string) => boolean, resolve: (line: string) => void }>()
+  const receive = (line: string): void => {
+    lines.push(line)
+    client.onLine?.(line)
+    for (const w of waiters) if (w.match(line)) { waiters.delete(w); w.resolve(line) }
+  }
+  const reading = (async (): Promise<Error | undefined> => {
+    try {
+      for await (const f of link.source) {
+        if (f.type === ChatType.MESSAGE) receive(text(f))
+        else if (f.type === FrameType.GOAWAY) receive(`! server closed the connection: ${decodeGoAway(f.body).reason}`)
+      }
+      outbox.end() // the server finished: finish too
+      return await sending
+    } catch (err) {
+      outbox.end()
+      return err as Error
+    }
+  })()
+  const client: ChatClient = {
+    name: init.name,
+    link,
+    lines,
+    say: (line) => { outbox.push(frame(ChatType.SAY, line)) },
+    waitFor: async (match) => {
+      const seen = lines.find(match)
+      if (seen !== undefined) return seen
+      return await new Promise(resolve => { waiters.add({ match, resolve }) })
+    },
+    leave: async () => {
+      outbox.end()
+      await reading
+    },
+    done: reading
+  }
+  return client
+}
