@@ -24,21 +24,20 @@ afterEach(async () => {
 describe('stack: black-holed peer', () => {
   it('is detected by heartbeat on both sides; the client redials and continues without duplicates or reordering', async () => {
     const COUNT = 1_500
-    let proxy: FaultProxy | undefined
+    const ref: { proxy?: FaultProxy } = {}
     let victim: string | undefined
     const server = await StackServer.start({
       heartbeat: HEARTBEAT,
       onMessage: ({ seq, conn }) => {
         if (seq === 300 && victim === undefined) {
           victim = conn
-          proxy?.blackHole()
+          ref.proxy?.blackHole()
         }
       }
     })
     cleanup.push(async () => { await server.stop() })
-    proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1 })
-    const p = proxy
-    cleanup.push(async () => { await p.close() })
+    const proxy = ref.proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1 })
+    cleanup.push(async () => { await proxy.close() })
 
     let restore!: () => void
     const restored = new Promise<void>(resolve => { restore = resolve })

@@ -30,20 +30,20 @@ describe('stack: slow consumer', () => {
     const progress = new Waiter()
     let produced = 0
     let sawPaused = false
-    let client: StackClient | undefined
+    const ref: { client?: StackClient } = {}
     const server = await StackServer.start({
       heartbeat: HEARTBEAT,
       produce: async function * (): AsyncGenerator<Frame> {
         for (let seq = 0; seq < COUNT; seq++) {
           yield { type: MESSAGE_TYPE, body: messageBody(9, seq, MESSAGE) }
           produced = seq + 1
-          if (client?.link?.stats().paused === true) sawPaused = true
+          if (ref.client?.link?.stats().paused === true) sawPaused = true
           progress.notify()
         }
       }
     })
     cleanup.push(async () => { await server.stop() })
-    client = new StackClient({
+    const c = ref.client = new StackClient({
       id: 9,
       port: server.port,
       count: 0,
@@ -52,7 +52,6 @@ describe('stack: slow consumer', () => {
       // the server's FIN after its last message is its half-close, not an outage
       reconnect: { initialDelay: 20, maxDelay: 100, peerEnd: 'end' }
     })
-    const c = client
     cleanup.push(async () => { c.durable.abort(new Error('test over')) })
 
     // the client's heartbeat queue fills and it stops reading from the socket

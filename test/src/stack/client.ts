@@ -82,7 +82,7 @@ export class StackClient {
       if (record !== undefined) record.connected = true
       this.changed.notify()
     })
-    if (init.read ?? true) this.startReading()
+    if (init.read ?? true) void this.startReading()
   }
 
   /** The connections the durable duplex used, in order. */

@@ -23,7 +23,6 @@ export class Waiter {
         try {
           ok = predicate()
         } catch (err) {
-          ok = false
           clearTimeout(timer)
           this.listeners.delete(check)
           reject(err)
