@@ -62,3 +62,9 @@ export const PING_BODY_LENGTH = 8
 
 /** The largest interval or timeout accepted, in milliseconds (what a HELLO can carry, and what a timer can wait). */
 export const MAX_DURATION = 2_147_483_647
+
+/** `nextBatch()` on the outbound (for lower sinks that write batches) hands down at most this many frames… */
+export const OUTBOUND_BATCH_FRAMES = 1024
+
+/** …or about this many body bytes, so a control frame queued meanwhile waits for at most one batch. */
+export const OUTBOUND_BATCH_BYTES = 64 * 1024

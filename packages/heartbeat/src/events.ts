@@ -1,4 +1,5 @@
 import type { HeartbeatTimeoutError } from './errors.js'
+import type { Logger } from '@proto/interface'
 
 /** What each event of a heartbeat stage carries. */
 export interface HeartbeatEvents {
@@ -20,13 +21,13 @@ export type HeartbeatListener<K extends keyof HeartbeatEvents> = (event: Heartbe
 type ListenerMap = { [K in keyof HeartbeatEvents]?: Array<HeartbeatListener<K>> }
 
 /**
- * A small typed emitter. Listeners run synchronously; one that throws is reported through `onError` and
+ * A small typed emitter. Listeners run synchronously; one that throws is logged and
  * does not stop the others or the stage. Nothing is allocated until the first listener is added.
  */
 export class Emitter {
   private listeners: ListenerMap | undefined
 
-  constructor (private readonly onError: (err: unknown) => void) {}
+  constructor (private readonly log: Logger) {}
 
   on<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): () => void {
     const map = this.listeners ??= {}
@@ -58,7 +59,7 @@ export class Emitter {
       try {
         listener(event)
       } catch (err) {
-        this.onError(err)
+        this.log.error('event listener threw', err)
       }
     }
   }

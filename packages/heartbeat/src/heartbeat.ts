@@ -1,5 +1,5 @@
 import { GoAwayCode, encodeGoAway, encodeHello } from '@proto/codec'
-import { createLogger, raceSignal } from '@proto/interface'
+import { createLogger, raceSignal, systemTimers } from '@proto/interface'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError, TooManyPingsError } from './errors.js'
 import { Emitter } from './events.js'
@@ -52,7 +52,8 @@ export class Heartbeat implements HeartbeatDuplex {
   private leftover: Frame[] | undefined
   private leftoverIndex = 0
 
-  private timer: TimerHandle | undefined
+  /** The pending timer: Node's own `Timeout` with the default timers (no wrapper per arm), else a handle. */
+  private timer: TimerHandle | ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
   private immediate: ReturnType<typeof setImmediate> | undefined
   private yieldsLeft = 0
@@ -74,13 +75,10 @@ export class Heartbeat implements HeartbeatDuplex {
 
   constructor (private readonly lower: FrameDuplex, readonly cfg: HeartbeatConfig) {
     this.log = createLogger('heartbeat')
-    this.emitter = new Emitter(err => { this.log.error('event listener threw', err) })
+    this.emitter = new Emitter(this.log)
     this.inbound = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
     this.source = this.inbound
-    this.outbound = new Outbound({
-      controlSent: frame => { this.controlSent(frame) },
-      userFailed: err => { this.fail(err instanceof Error ? err : new Error(String(err)), false) }
-    }, cfg.clock)
+    this.outbound = new Outbound(this, cfg.clock)
     this.peer = new Peer(this, this.outbound, this.emitter)
     const now = cfg.clock.now()
     this.lastControlAt = now
@@ -93,7 +91,7 @@ export class Heartbeat implements HeartbeatDuplex {
     } catch (err) {
       sinking = Promise.reject(err)
     }
-    sinking.then(this.onLowerSinkDone, this.onLowerSinkError)
+    sinking.then(() => { this.lowerSinkDone() }, err => { this.lowerSinkFailed(err) })
     void this.pump()
     this.evaluate(now, false)
   }
@@ -102,6 +100,7 @@ export class Heartbeat implements HeartbeatDuplex {
   get interval (): number { return this.peer.interval }
   get timeout (): number { return this.peer.timeout }
 
+  /** Bound: `it-pipe` calls `sink` detached from its duplex. */
   readonly sink = async (source: Source<Frame>): Promise<void> => {
     if (this.sinkCalled) throw new InvalidParametersError('sink() may be called only once per stage')
     this.sinkCalled = true
@@ -112,7 +111,7 @@ export class Heartbeat implements HeartbeatDuplex {
     await this.userSink.promise
   }
 
-  readonly close = async (options: AbortOptions = {}): Promise<void> => {
+  async close (options: AbortOptions = {}): Promise<void> {
     this.closePromise ??= this.closeOnce(options)
     try {
       await raceSignal(this.closePromise, options.signal)
@@ -122,7 +121,7 @@ export class Heartbeat implements HeartbeatDuplex {
     }
   }
 
-  readonly abort = (err: Error): void => {
+  abort (err: Error): void {
     if (this.error == null) this.userAborted = true
     this.fail(err, false)
   }
@@ -306,14 +305,20 @@ export class Heartbeat implements HeartbeatDuplex {
 
   // ---- outbound ----
 
-  private controlSent (frame: Frame): void {
+  /** Outbound hook: a control frame was handed to the connection. */
+  controlSent (frame: Frame): void {
     const now = this.cfg.clock.now()
     this.lastControlAt = now
     this.peer.controlSent(frame, now)
     if (this.peer.interval > 0 && !this.finished) this.arm(now + this.peer.interval, now)
   }
 
-  private readonly onLowerSinkDone = (): void => {
+  /** Outbound hook: the user's source threw. */
+  userFailed (err: unknown): void {
+    this.fail(err instanceof Error ? err : new Error(String(err)), false)
+  }
+
+  private lowerSinkDone (): void {
     this.outboundDone = true
     this.userSink?.resolve()
     if (this.graceful) {
@@ -323,7 +328,7 @@ export class Heartbeat implements HeartbeatDuplex {
     this.maybeFinish()
   }
 
-  private readonly onLowerSinkError = (err: unknown): void => {
+  private lowerSinkFailed (err: unknown): void {
     this.outboundDone = true
     const e = err instanceof Error ? err : new Error(String(err))
     if (this.error == null) this.fail(e, true)
@@ -342,19 +347,32 @@ export class Heartbeat implements HeartbeatDuplex {
     if (this.finished) return
     if (this.timer !== undefined) {
       if (this.timerAt <= at) return
-      this.timer.cancel()
+      this.cancelTimer()
     }
     this.timerAt = at
-    this.timer = this.cfg.timers.setTimeout(this.onTimer, Math.max(0, Math.ceil(at - now)))
+    const ms = Math.max(0, Math.ceil(at - now))
+    this.onTimer ??= () => { this.fired() }
+    if (this.cfg.timers === systemTimers) {
+      const t = setTimeout(this.onTimer, ms)
+      t.unref()
+      this.timer = t
+    } else {
+      this.timer = this.cfg.timers.setTimeout(this.onTimer, ms)
+    }
   }
 
   private cancelTimer (): void {
-    this.timer?.cancel()
+    const t = this.timer
+    if (t === undefined) return
+    if ('cancel' in t) t.cancel()
+    else clearTimeout(t)
     this.timer = undefined
     this.timerAt = Infinity
   }
 
-  private readonly onTimer = (): void => {
+  private onTimer: (() => void) | undefined
+
+  private fired (): void {
     const scheduled = this.timerAt
     this.timer = undefined
     this.timerAt = Infinity
@@ -410,15 +428,15 @@ export class Heartbeat implements HeartbeatDuplex {
   private yieldToInput (): void {
     if (this.immediate !== undefined) return
     if (this.yieldsLeft === 0) this.yieldsLeft = YIELD_ROUNDS
-    this.immediate = setImmediate(this.afterYield)
+    this.immediate = setImmediate(() => { this.afterYield() })
   }
 
-  private readonly afterYield = (): void => {
+  private afterYield (): void {
     this.immediate = undefined
     this.yieldsLeft--
     if (this.finished) return
     if (this.yieldsLeft > 0) {
-      this.immediate = setImmediate(this.afterYield)
+      this.immediate = setImmediate(() => { this.afterYield() })
       return
     }
     this.evaluate(this.cfg.clock.now(), false)

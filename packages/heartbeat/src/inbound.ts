@@ -2,6 +2,8 @@ import type { Frame } from '@proto/codec'
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
 const INITIAL_CAPACITY = 16
+/** The ring before the first queued frame (shared; never written to: `push` grows it first). */
+const NO_FRAMES: Array<Frame | undefined> = []
 
 interface Waiter<T> {
   resolve(value: T): void
@@ -14,7 +16,7 @@ interface Waiter<T> {
  * already-resolved promises; the ring grows by doubling up to `maxFrames` and is allocated lazily.
  */
 export class InboundQueue implements AsyncIterableIterator<Frame> {
-  private buf: Array<Frame | undefined> = []
+  private buf: Array<Frame | undefined> = NO_FRAMES
   private mask = -1
   private head = 0
   private count = 0
@@ -185,7 +187,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   }
 
   private clear (): void {
-    this.buf = []
+    this.buf = NO_FRAMES
     this.mask = -1
     this.head = 0
     this.count = 0

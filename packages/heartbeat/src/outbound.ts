@@ -1,4 +1,4 @@
-import { BURST_STAMP_EVERY, MAX_CONTROL_QUEUE } from './constants.js'
+import { BURST_STAMP_EVERY, MAX_CONTROL_QUEUE, OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
 import type { Clock } from '@proto/interface'
 import type { Frame } from '@proto/codec'
 import type { Source } from 'it-stream-types'
@@ -102,6 +102,43 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     return new Promise((resolve, reject) => { this.writer = { resolve, reject } })
   }
 
+  /**
+   * Everything that can be handed down now, control frames first (at least one frame; waits for it), or
+   * `undefined` at the end: the batch form of `next()` for a lower sink that can write many frames at once.
+   * A batch holds at most `OUTBOUND_BATCH_FRAMES` frames or about `OUTBOUND_BATCH_BYTES`, so a control frame
+   * queued meanwhile waits for at most one batch.
+   */
+  nextBatch (): Promise<Frame[] | undefined> {
+    let first: IteratorResult<Frame> | undefined
+    try {
+      first = this.poll()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (first !== undefined) return Promise.resolve(first.done === true ? undefined : this.fill(first.value))
+    return new Promise((resolve, reject) => {
+      this.writer = { resolve: r => { resolve(r.done === true ? undefined : this.fill(r.value)) }, reject }
+    })
+  }
+
+  /** A batch starting with `first`, plus whatever else is ready without waiting. */
+  private fill (first: Frame): Frame[] {
+    const batch = [first]
+    let bytes = first.body.byteLength
+    while (batch.length < OUTBOUND_BATCH_FRAMES && bytes < OUTBOUND_BATCH_BYTES) {
+      let r: IteratorResult<Frame> | undefined
+      try {
+        r = this.poll()
+      } catch {
+        break // the failure surfaces from the next call
+      }
+      if (r === undefined || r.done === true) break
+      batch.push(r.value)
+      bytes += r.value.body.byteLength
+    }
+    return batch
+  }
+
   async return (): Promise<IteratorReturnResult<undefined>> {
     this.done = true
     this.dropUser()
@@ -141,7 +178,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
       }
       if (typeof (next as Promise<IteratorResult<Frame>>).then === 'function') {
         this.userPending = true;
-        (next as Promise<IteratorResult<Frame>>).then(this.onUserResult, this.onUserError)
+        (next as Promise<IteratorResult<Frame>>).then(this.onUserResult ??= r => { this.userResult(r) }, this.onUserError ??= err => { this.userError(err) })
         break
       }
       this.stash = next as IteratorResult<Frame>
@@ -153,14 +190,17 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     return undefined
   }
 
-  private readonly onUserResult = (r: IteratorResult<Frame>): void => {
+  private onUserResult: ((r: IteratorResult<Frame>) => void) | undefined
+  private onUserError: ((err: unknown) => void) | undefined
+
+  private userResult (r: IteratorResult<Frame>): void {
     this.userPending = false
     if (this.failure != null || this.finishing || this.done) return
     this.stash = r
     this.wake()
   }
 
-  private readonly onUserError = (err: unknown): void => {
+  private userError (err: unknown): void {
     this.userPending = false
     if (this.failure != null || this.finishing || this.done) return
     this.user = undefined

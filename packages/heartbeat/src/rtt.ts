@@ -10,6 +10,8 @@ export interface RttStats {
   samples: number
 }
 
+const EMPTY: number[] = []
+
 /** Keeps the last `capacity` RTT samples in a ring; the array is allocated at the first sample. */
 export class RttRing {
   private ring: Float64Array | undefined
@@ -52,8 +54,9 @@ export class RttRing {
  * body pongs are matched in order (the peer answers in order over one stream).
  */
 export class OutstandingPings {
-  private readonly seqs: number[] = []
-  private readonly sentAt: number[] = []
+  // allocated at the first ping: a server whose clients ping never needs them
+  private seqs: number[] = EMPTY
+  private sentAt: number[] = EMPTY
   private seq = 0
 
   get length (): number {
@@ -72,6 +75,10 @@ export class OutstandingPings {
 
   /** Records a ping handed to the connection at `at`. Forgets the oldest beyond the limit. */
   sent (seq: number, at: number): void {
+    if (this.seqs === EMPTY) {
+      this.seqs = []
+      this.sentAt = []
+    }
     if (this.seqs.length >= MAX_OUTSTANDING_PINGS) {
       this.seqs.shift()
       this.sentAt.shift()

@@ -236,3 +236,41 @@ describe('errors through the stage', () => {
     hb.abort(new Error('done'))
   })
 })
+
+describe('outbound batches', () => {
+  it('hands a batching lower sink everything ready at once, control frames first', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = heartbeat(peer.lower)
+    peer.holdWrites()
+    const data = Array.from({ length: 3000 }, (_, i) => f(FrameType.DATA, new Uint8Array([i & 0xff, i >> 8])))
+    const writing = hb.sink(data)
+    peer.send(f(FrameType.PING, 'first'))
+    await new Promise(resolve => setImmediate(resolve))
+    peer.releaseWrites()
+    await writing
+    // the first batch was handed down before the ping arrived; the pong leads the next one
+    expect(peer.written.findIndex(x => x.type === FrameType.PONG)).toBe(1024)
+    const got = peer.written.filter(x => x.type === FrameType.DATA)
+    expect(got).toHaveLength(3000)
+    got.forEach((frame, i) => { expect([frame.body[0], frame.body[1]]).toEqual([i & 0xff, i >> 8]) })
+    expect(peer.batches).toBeLessThanOrEqual(5) // 1024 frames per batch at most
+    expect(peer.sinkEnded).toBe(true)
+    hb.abort(new Error('done'))
+  })
+
+  it('waits in nextBatch() until something can be sent', async () => {
+    vi.useFakeTimers()
+    try {
+      const peer = rawPeer({ batchedSink: true })
+      const hb = heartbeat(peer.lower, { interval: 1000, timeout: 3000 })
+      await vi.advanceTimersByTimeAsync(999)
+      expect(peer.batches).toBe(0)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(peer.batches).toBe(1)
+      expect(peer.written.map(x => x.type)).toEqual([FrameType.PING])
+      hb.abort(new Error('done'))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})

@@ -12,6 +12,8 @@ export interface RawPeer {
   written: Frame[]
   /** Frames the stage has pulled from the lower source so far. */
   pulled: number
+  /** Batches read by a `batchedSink`. */
+  batches: number
   /** The error passed to `lower.abort`, if any. */
   aborted: Error | undefined
   /** Whether the stage ended its writing (lower sink finished). */
@@ -28,6 +30,8 @@ export interface RawPeer {
 export interface RawPeerInit {
   /** Serve `nextBatch()` like the codec does (default true); false gives a plain async iterator. */
   batched?: boolean
+  /** The lower sink reads with the stage's `nextBatch()` instead of `for await` (default false). */
+  batchedSink?: boolean
 }
 
 export function rawPeer (init: RawPeerInit = {}): RawPeer {
@@ -80,19 +84,34 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
   const peer: RawPeer = {
     written: [],
     pulled: 0,
+    batches: 0,
     aborted: undefined,
     sinkEnded: false,
     lower: {
       source: iterator,
       async sink (source: Source<Frame>): Promise<void> {
-        for await (const frame of source) {
-          while (holding) await new Promise<void>(resolve => { release = resolve })
+        const written = (frame: Frame): void => {
           peer.written.push(frame)
           for (const w of watchers.slice()) {
             if (peer.written.length >= w.n) {
               watchers.splice(watchers.indexOf(w), 1)
               w.resolve()
             }
+          }
+        }
+        const batches = source as { nextBatch?: () => Promise<Frame[] | undefined> }
+        if (init.batchedSink === true && batches.nextBatch != null) {
+          for (;;) {
+            while (holding) await new Promise<void>(resolve => { release = resolve })
+            const batch = await batches.nextBatch()
+            if (batch === undefined) break
+            peer.batches++
+            batch.forEach(written)
+          }
+        } else {
+          for await (const frame of source) {
+            while (holding) await new Promise<void>(resolve => { release = resolve })
+            written(frame)
           }
         }
         peer.sinkEnded = true

@@ -1,0 +1,122 @@
+/**
+ * Per-frame cost of the stage on a busy link, in memory, against the same path without it, in one run:
+ * - inbound: frames served in batches of 64 (as the codec serves them) read one by one with `for await`,
+ *   directly from the lower source vs through `heartbeat(lower).source`;
+ * - outbound: a synchronous source of frames written into a lower sink that reads them one by one, directly
+ *   vs through `heartbeat(lower).sink` (the outbound merges control frames ahead of data);
+ * - codec round trip: 64-byte frames from `codec` to `codec` over `memoryBytePair`, without and with a
+ *   heartbeat stage on both ends.
+ *
+ * Run from the repo root: `npx tsc -b packages/heartbeat && node packages/heartbeat/dist/benchmark/throughput.js`
+ */
+import { codec, FrameType } from '@proto/codec'
+import { memoryBytePair } from '@proto/stage-compliance'
+import { heartbeat } from '../src/index.js'
+import type { Frame, FrameDuplex } from '@proto/codec'
+import type { Source } from 'it-stream-types'
+
+const FRAMES = Number(process.argv[2] ?? 2_000_000)
+const ROUNDS = Number(process.argv[3] ?? 5)
+const BATCH = 64
+const body = new Uint8Array(64)
+const init = { interval: 15_000, timeout: 45_000 }
+
+/** A lower frame duplex whose source serves `FRAMES` frames in batches and whose sink counts what it reads. */
+function lower (): FrameDuplex & { received: () => number } {
+  let served = 0
+  let received = 0
+  const batch = (): Frame[] | undefined => {
+    if (served >= FRAMES) return undefined
+    const n = Math.min(BATCH, FRAMES - served)
+    served += n
+    return Array.from({ length: n }, () => ({ type: FrameType.DATA, body }))
+  }
+  let pending: Frame[] = []
+  let index = 0
+  const source = {
+    [Symbol.asyncIterator]: () => source,
+    async next (): Promise<IteratorResult<Frame>> {
+      if (index >= pending.length) {
+        const b = batch()
+        if (b === undefined) return { done: true, value: undefined }
+        pending = b
+        index = 0
+      }
+      return { done: false, value: pending[index++] }
+    },
+    nextBatch: async () => batch()
+  }
+  return {
+    source,
+    async sink (frames: Source<Frame>): Promise<void> {
+      for await (const _ of frames) received++
+    },
+    received: () => received
+  }
+}
+
+async function timed (fn: () => Promise<number>): Promise<number> {
+  const t0 = performance.now()
+  const n = await fn()
+  return n / ((performance.now() - t0) / 1000)
+}
+
+async function readAll (source: AsyncIterable<Frame>): Promise<number> {
+  let n = 0
+  for await (const _ of source) n++
+  return n
+}
+
+const cases: Record<string, () => Promise<number>> = {
+  'inbound, direct': async () => await readAll(lower().source),
+  'inbound, heartbeat': async () => {
+    const hb = heartbeat(lower(), init)
+    const n = await readAll(hb.source)
+    hb.abort(new Error('done'))
+    return n
+  },
+  'outbound, direct': async () => {
+    const l = lower()
+    await l.sink(Array.from({ length: FRAMES }, () => ({ type: FrameType.DATA, body })))
+    return l.received()
+  },
+  'outbound, heartbeat': async () => {
+    const l = lower()
+    const hb = heartbeat(l, init)
+    await hb.sink(Array.from({ length: FRAMES }, () => ({ type: FrameType.DATA, body })))
+    hb.abort(new Error('done'))
+    return l.received()
+  },
+  'codec ↔ codec': async () => await roundTrip(false),
+  'heartbeat(codec) ↔ heartbeat(codec)': async () => await roundTrip(true)
+}
+
+async function roundTrip (withHeartbeat: boolean): Promise<number> {
+  const pair = memoryBytePair({ highWaterMark: 256 * 1024 })
+  const a: FrameDuplex = withHeartbeat ? heartbeat(codec(pair.a), init) : codec(pair.a)
+  const b: FrameDuplex = withHeartbeat ? heartbeat(codec(pair.b), init) : codec(pair.b)
+  const n = FRAMES / 4
+  const [received] = await Promise.all([
+    readAll(b.source),
+    a.sink((function * () { for (let i = 0; i < n; i++) yield { type: FrameType.DATA, body } })()),
+    b.sink([])
+  ])
+  await readAll(a.source)
+  return received
+}
+
+const results = new Map<string, number[]>(Object.keys(cases).map(k => [k, []]))
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, fn] of Object.entries(cases)) results.get(name)?.push(await timed(fn))
+}
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+const fmt = (n: number): string => n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`
+const m = (k: string): number => median(results.get(k) ?? [])
+console.log(`\n${FRAMES} frames of 64 B, ${ROUNDS} interleaved rounds, medians; node ${process.version}\n`)
+console.log('| path | without heartbeat (frames/s) | with heartbeat (frames/s) | ratio |')
+console.log('|---|---:|---:|---:|')
+for (const [label, a, b] of [
+  ['inbound (`for await` over the source)', 'inbound, direct', 'inbound, heartbeat'],
+  ['outbound (sync source into the sink)', 'outbound, direct', 'outbound, heartbeat'],
+  ['codec round trip over `memoryBytePair`', 'codec ↔ codec', 'heartbeat(codec) ↔ heartbeat(codec)']
+]) console.log(`| ${label} | ${fmt(m(a))} | ${fmt(m(b))} | ${(m(b) / m(a)).toFixed(2)}× |`)
