@@ -1,0 +1,23 @@
+/**
+ * @packageDocumentation
+ *
+ * @proto talking to a peer nobody here wrote: a classic `struct.pack('!BI', type, len)` protocol with its
+ * own ping (0x01) and pong (0x02). `codec` with `formats.structBI` speaks its framing; `heartbeat` with its
+ * ping/pong types keeps the link alive and answers its pings.
+ *
+ * @example
+ *
+ * ```ts
+ * import { codec, formats } from '@proto/codec'
+ * import { heartbeat } from '@proto/heartbeat'
+ * import { connect } from '@proto/transport'
+ *
+ * const link = heartbeat(codec(await connect({ host: '127.0.0.1', port }), { format: formats.structBI }), {
+ *   interval: 1_000, timeout: 3_000,
+ *   pingType: 0x01, pongType: 0x02, pingBody: new Uint8Array(0), pongBody: new Uint8Array(0), goAwayType: null
+ * })
+ * ```
+ */
+export { connectLegacy } from './client.js'
+export { startLegacyPeer, LegacyType } from './legacy-peer.js'
+export type { LegacyPeer } from './legacy-peer.js'
