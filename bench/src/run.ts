@@ -92,7 +92,9 @@ async function main (): Promise<void> {
     'Heartbeat and reconnect run with their package defaults except where a table says otherwise.'
   )
   const seconds = (performance.now() - t0) / 1000
-  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
+  const command = process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
+    : `npx tsc -b bench && node bench/dist/src/run.js${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`
   writeReport(out, { machine: machine(), command, mode: quick ? 'quick' : 'full', seconds, targets, sections, notes, findingsFile: join(benchDir, 'FINDINGS.md') })
   log(`wrote ${relative(process.cwd(), out)} in ${seconds.toFixed(0)} s`)
   for (const t of targets) log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value} (target ${t.target})`)
