@@ -50,7 +50,6 @@ export async function startChatServer (init: ChatServerInit = {}): Promise<ChatS
   const maxQueued = init.maxQueued ?? 256
   const members = new Map<string, Live>()
   const log: string[] = []
-  let chat: ChatServer
 
   const broadcast = (line: string): void => {
     log.push(line)
@@ -101,7 +100,8 @@ export async function startChatServer (init: ChatServerInit = {}): Promise<ChatS
     await link.close().catch(() => {})
   })
 
-  chat = {
+  // Handlers run on socket events, never before this statement: `broadcast` may refer to `chat`.
+  const chat: ChatServer = {
     port: (server.address as { port: number }).port,
     server,
     members,

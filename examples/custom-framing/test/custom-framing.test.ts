@@ -71,7 +71,7 @@ describe("custom framing: @proto and a '!BI' peer", () => {
     peer = await startLegacyPeer({ pingEvery: 1_000 })
     const link = await connectLegacy(peer.port, { interval: 50, timeout: 300 })
     const timedOut = new Promise<Error>(resolve => link.on('timeout', resolve))
-    const reading = (async () => { for await (const _ of link.source) {} })()
+    const reading = (async () => { for await (const _ of link.source) { /* drain */ } })()
     await until(() => link.stats().pongsReceived >= 1, (w) => link.on('rtt', w))
     peer.hang()
     const hungAt = performance.now()
