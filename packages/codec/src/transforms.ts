@@ -51,15 +51,30 @@ function * encodeSync (frames: Iterable<Frame>, encoder: FrameEncoder): Generato
   if (batch.length > 0) yield encoder.encodeBatch(batch, size)
 }
 
-/** Maps each frame of an async source to one chunk, without an async generator per item. */
+/** An iterator that can also hand out everything it has ready at once (see `FrameSource.nextBatch`). */
+interface BatchingIterator<T> extends AsyncIterator<T> {
+  nextBatch?: () => Promise<T[] | undefined>
+}
+
+/**
+ * Maps an async source of frames to chunks without an async generator per item. When the source can
+ * hand out batches (`nextBatch()`, as the heartbeat and reconnect stages do), each batch becomes one chunk;
+ * otherwise each frame does.
+ */
 function encodeAsync (frames: AsyncIterable<Frame>, encoder: FrameEncoder): AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
-  const it = frames[Symbol.asyncIterator]()
+  const it: BatchingIterator<Frame> = frames[Symbol.asyncIterator]()
+  const nextBatch = it.nextBatch
   const out: AsyncIterableIterator<Uint8Array | Uint8ArrayList> = {
     [Symbol.asyncIterator]: () => out,
-    next: async () => {
-      const r = await it.next()
-      return r.done === true ? { done: true, value: undefined } : { done: false, value: encoder.encode(r.value) }
-    },
+    next: typeof nextBatch === 'function'
+      ? async () => {
+        const batch = await nextBatch.call(it)
+        return batch == null ? { done: true, value: undefined } : { done: false, value: encoder.encodeMany(batch) }
+      }
+      : async () => {
+        const r = await it.next()
+        return r.done === true ? { done: true, value: undefined } : { done: false, value: encoder.encode(r.value) }
+      },
     return: async () => {
       await it.return?.()
       return { done: true, value: undefined }

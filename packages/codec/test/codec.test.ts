@@ -210,3 +210,53 @@ describe('zero copy across a header/body split', () => {
     expect([...decode([Uint8Array.of(0, 0, 0, 2, 1), Uint8Array.of(7, 8)])]).toEqual([{ type: 1, body: Uint8Array.of(7, 8) }])
   })
 })
+
+describe('batched encoding from sources that offer nextBatch()', () => {
+  /** An async source that hands its frames out in the given batches. */
+  function batching (batches: Frame[][]): AsyncIterable<Frame> & { calls: { next: number, batch: number } } {
+    const queue = batches.map(b => [...b])
+    const calls = { next: 0, batch: 0 }
+    const it = {
+      calls,
+      [Symbol.asyncIterator]: () => it,
+      next: async (): Promise<IteratorResult<Frame>> => {
+        calls.next++
+        while (queue.length > 0 && queue[0].length === 0) queue.shift()
+        const f = queue[0]?.shift()
+        return f == null ? { done: true, value: undefined } : { done: false, value: f }
+      },
+      nextBatch: async (): Promise<Frame[] | undefined> => {
+        calls.batch++
+        return queue.shift()
+      }
+    }
+    return it
+  }
+
+  it('encodes each batch as one chunk, large bodies uncopied inside it', async () => {
+    const big = new Uint8Array(20_000).fill(5)
+    const batches: Frame[][] = [
+      Array.from({ length: 100 }, (_, i) => ({ type: 0, body: Uint8Array.of(i) })),
+      [{ type: 1, body: Uint8Array.of(1) }, { type: 2, body: big }, { type: 3, body: Uint8Array.of(3) }]
+    ]
+    const source = batching(batches)
+    const chunks = await collect(encode(source))
+    expect(source.calls).toEqual({ next: 0, batch: 3 })
+    expect(chunks).toHaveLength(2)
+    expect(chunks[0].byteLength).toBe(100 * 6)
+    expect([...(chunks[1] as Iterable<Uint8Array>)]).toContain(big)
+    expect([...decode(chunks)]).toEqual(batches.flat())
+  })
+
+  it('rejects a batch holding an invalid frame without encoding any of it', async () => {
+    const source = batching([[{ type: 0, body: Uint8Array.of(1) }, { type: 300, body: Uint8Array.of(2) }]])
+    await expect(collect(encode(source))).rejects.toMatchObject({ name: 'InvalidFrameError' })
+  })
+
+  it('carves small frames from shared slabs without overlap', async () => {
+    const frames = Array.from({ length: 5000 }, (_, i) => ({ type: i & 0xff, body: new Uint8Array(i % 300).fill(i & 0xff) }))
+    const chunks = await collect(encode(asAsync(frames)))
+    expect(new Set(chunks.map(c => (c as Uint8Array).buffer)).size).toBeLessThan(100)
+    expect([...decode(chunks)]).toEqual(frames)
+  })
+})
