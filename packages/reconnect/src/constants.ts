@@ -33,3 +33,6 @@ export const DEFAULT_STATUS_BUFFER = 32
 export const MAX_EXPONENT = 1_000
 /** The longest delay Node's timers accept (ms); longer ones fire at once. */
 export const MAX_TIMER_DELAY = 2_147_483_647
+
+/** `nextBatch()` on a connection's feed hands down at most this many queued items at once. */
+export const FEED_BATCH_ITEMS = 1024

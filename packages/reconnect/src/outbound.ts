@@ -3,6 +3,7 @@ import { DONE, RESOLVED_DONE, noop } from './connection.js'
 import type { Connection } from './connection.js'
 import { BufferOverflowError, ClosedError, InvalidParametersError } from './errors.js'
 import { DurableInbound } from './inbound.js'
+import { FEED_BATCH_ITEMS } from './constants.js'
 
 /** Thrown inside `consume` to mark an error that came from the user's own source. */
 class UserSourceError extends Error {
@@ -133,10 +134,14 @@ export abstract class DurableOutbound<T> extends DurableInbound<T> {
     else s.reject(err)
   }
 
-  /** The iterable a connection's sink drains: items from the queue, done once the write side ends. */
+  /**
+   * The iterable a connection's sink drains: items from the queue, done once the write side ends. It
+   * also offers `nextBatch()`, everything queued at once, for lower stages that write batches.
+   */
   protected feed (c: Connection<T>): AsyncIterable<T> {
     const iterator = {
       next: (): Promise<IteratorResult<T>> => this.feedNext(c),
+      nextBatch: (): Promise<T[] | undefined> => this.feedBatch(c),
       return: (): Promise<IteratorResult<T>> => RESOLVED_DONE,
       [Symbol.asyncIterator] () { return this }
     }
@@ -157,6 +162,20 @@ export abstract class DurableOutbound<T> extends DurableInbound<T> {
       return RESOLVED_DONE
     }
     return new Promise(resolve => { this.feedWaiter = { conn: c, resolve } })
+  }
+
+  /** Up to `FEED_BATCH_ITEMS` queued items at once; waits for one when the queue is empty; `undefined` at the end. */
+  private feedBatch (c: Connection<T>): Promise<T[] | undefined> {
+    if (c.lost || this.queue.length === 0) {
+      return this.feedNext(c).then(r => r.done === true ? undefined : [r.value])
+    }
+    const n = Math.min(this.queue.length, FEED_BATCH_ITEMS)
+    const batch = new Array<T>(n)
+    for (let i = 0; i < n; i++) batch[i] = this.queue.shift()
+    c.handed += n
+    this.counters.handed += n
+    this.wakeProducer()
+    return Promise.resolve(batch)
   }
 
   /** Tells a waiting connection sink that the write side has ended. */

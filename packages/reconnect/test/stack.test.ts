@@ -62,6 +62,7 @@ describe('with @proto/transport and @proto/codec underneath', () => {
     await writing
     await until(() => received.includes(N - 1))
     await d.close()
+    await server.close({ deadline: 100 })
 
     for (let i = 1; i < received.length; i++) expect(received[i]).toBeGreaterThan(received[i - 1])
     const stats = d.stats()
