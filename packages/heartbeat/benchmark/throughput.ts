@@ -5,12 +5,15 @@
  * - outbound: a synchronous source of frames written into a lower sink that reads them one by one, directly
  *   vs through `heartbeat(lower).sink` (the outbound merges control frames ahead of data);
  * - codec round trip: 64-byte frames from `codec` to `codec` over `memoryBytePair`, without and with a
- *   heartbeat stage on both ends.
+ *   heartbeat stage on both ends;
+ * - the same over loopback TCP with `@proto/transport`. The codec's sink reads the stage's outbound with
+ *   `nextBatch()` and encodes each batch into one chunk.
  *
  * Run from the repo root: `npx tsc -b packages/heartbeat && node packages/heartbeat/dist/benchmark/throughput.js`
  */
 import { codec, FrameType } from '@proto/codec'
 import { memoryBytePair } from '@proto/stage-compliance'
+import { connect, listen } from '@proto/transport'
 import { heartbeat } from '../src/index.js'
 import type { Frame, FrameDuplex } from '@proto/codec'
 import type { Source } from 'it-stream-types'
@@ -88,7 +91,28 @@ const cases: Record<string, () => Promise<number>> = {
     return l.received()
   },
   'codec ↔ codec': async () => await roundTrip(false),
-  'heartbeat(codec) ↔ heartbeat(codec)': async () => await roundTrip(true)
+  'heartbeat(codec) ↔ heartbeat(codec)': async () => await roundTrip(true),
+  'tcp codec': async () => await tcp(false),
+  'tcp heartbeat(codec)': async () => await tcp(true)
+}
+
+async function tcp (withHeartbeat: boolean): Promise<number> {
+  const n = FRAMES / 4
+  let received = 0
+  const frames = codec
+  const server = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => {
+    const b: FrameDuplex = withHeartbeat ? heartbeat(frames(conn), init) : frames(conn)
+    const [r] = await Promise.all([readAll(b.source), b.sink([])])
+    received = r
+  })
+  const conn = await connect({ host: '127.0.0.1', port: (server.address as { port: number }).port })
+  const a: FrameDuplex = withHeartbeat ? heartbeat(frames(conn), init) : frames(conn)
+  await Promise.all([
+    a.sink((function * () { for (let i = 0; i < n; i++) yield { type: FrameType.DATA, body } })()),
+    readAll(a.source)
+  ])
+  await server.close()
+  return received
 }
 
 async function roundTrip (withHeartbeat: boolean): Promise<number> {
@@ -118,5 +142,6 @@ console.log('|---|---:|---:|---:|')
 for (const [label, a, b] of [
   ['inbound (`for await` over the source)', 'inbound, direct', 'inbound, heartbeat'],
   ['outbound (sync source into the sink)', 'outbound, direct', 'outbound, heartbeat'],
-  ['codec round trip over `memoryBytePair`', 'codec ↔ codec', 'heartbeat(codec) ↔ heartbeat(codec)']
+  ['codec to codec over `memoryBytePair`', 'codec ↔ codec', 'heartbeat(codec) ↔ heartbeat(codec)'],
+  ['codec to codec over loopback TCP (`@proto/transport`)', 'tcp codec', 'tcp heartbeat(codec)']
 ]) console.log(`| ${label} | ${fmt(m(a))} | ${fmt(m(b))} | ${(m(b) / m(a)).toFixed(2)}× |`)
