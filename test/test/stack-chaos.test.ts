@@ -33,6 +33,39 @@ const PLAN: FaultPlan = {
 }
 const SEED = 370
 
+/** Runs `fn` for every client; after `ms`, fails naming the clients still not done and their state. */
+async function settle (what: string, clients: StackClient[], fn: (c: StackClient) => Promise<void>, ms: number): Promise<void> {
+  const done = new Set<StackClient>()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const stuck = clients.filter(c => !done.has(c)).map(c => {
+        const { status, handed, buffered, unconfirmed } = c.durable.stats()
+        const links = c.used.map(u => `${u.lostWith ?? (u.lostHanded !== undefined ? 'lost' : 'live')}`).join(',')
+        return `client ${c.init.id}: ${status}, produced ${c.produced}, handed ${handed}, buffered ${buffered}, unconfirmed ${unconfirmed}, connections [${links}], link ${JSON.stringify(c.link?.stats() ?? null)}`
+      })
+      reject(new Error(`${what} did not finish within ${ms} ms for ${stuck.length} clients:\n${stuck.slice(0, 5).join('\n')}`))
+    }, ms)
+  })
+  try {
+    await Promise.race([Promise.all(clients.map(async c => { await fn(c); done.add(c) })), deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Awaits `promise`, failing after `ms` with `what` (and `detail()`) in the message. */
+async function within<T> (what: string, promise: Promise<T>, ms: number, detail: () => string = () => ''): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`${what} took longer than ${ms} ms ${detail()}`)) }, ms)
+    })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const fn of cleanup.reverse()) await fn()
@@ -74,11 +107,11 @@ describe('stack: 100 concurrent clients under random seeded faults', () => {
     })
     for (const c of clients) cleanup.push(async () => { c.durable.abort(new Error('test over')) })
 
-    await Promise.all(clients.map(async c => { await c.send() }))
-    await Promise.all(clients.map(async c => { await c.close() }))
+    await settle('send', clients, async c => { await c.send() }, 30_000)
+    await settle('close', clients, async c => { await c.close() }, 15_000)
     const proxyStats = proxies.map(p => p.stats())
-    await Promise.all(proxies.map(async p => { await p.close() }))
-    await server.stop()
+    await within('closing the proxies', Promise.all(proxies.map(async p => { await p.close() })), 10_000, () => JSON.stringify(proxies.map(p => ({ active: p.stats().activeConnections, buffered: p.stats().bufferedBytes, handles: process.getActiveResourcesInfo().filter(k => k !== 'Timeout').length }))))
+    await within('stopping the server', server.stop(), 10_000, () => JSON.stringify([...server.server?.connections ?? []].map(c => [c.id, c.stats()])))
     cleanup = []
 
     const violations: string[] = []
