@@ -1,20 +1,20 @@
 import { GoAwayCode, encodeGoAway, encodeHello } from '@proto/codec'
-import { createLogger, raceSignal, systemTimers } from '@proto/interface'
+import { createLogger, raceSignal } from '@proto/interface'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError, TooManyPingsError } from './errors.js'
 import { Emitter } from './events.js'
 import { InboundQueue } from './inbound.js'
 import { Outbound } from './outbound.js'
 import { Peer } from './peer.js'
+import { Pump } from './pump.js'
+import { Watchdog } from './watchdog.js'
 import type { HeartbeatEvents, HeartbeatListener } from './events.js'
 import type { HeartbeatConfig } from './options.js'
+import type { LowerSource } from './pump.js'
 import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
 import type { Frame, FrameDuplex } from '@proto/codec'
-import type { AbortOptions, Logger, TimerHandle } from '@proto/interface'
+import type { AbortOptions, Logger } from '@proto/interface'
 import type { Source } from 'it-stream-types'
-
-/** After a late timer finds the peer silent, this many `setImmediate` rounds let pending input be read first. */
-const YIELD_ROUNDS = 2
 
 interface Deferred {
   promise: Promise<void>
@@ -42,24 +42,15 @@ export class Heartbeat implements HeartbeatDuplex {
   private readonly peer: Peer
   private readonly emitter: Emitter
   private readonly log: Logger
-  private readonly lowerSource: AsyncIterator<Frame> & { nextBatch?: () => Promise<Frame[] | undefined> }
+  private readonly lowerSource: LowerSource
 
   /** When we last handed a control frame down (data frames: `outbound.lastDataAt`). */
   private lastControlAt: number
   /** When we last read a frame from the peer (or resumed reading after our own backpressure). */
   lastReceivedAt: number
-  private paused = false
-  private leftover: Frame[] | undefined
-  private leftoverIndex = 0
 
-  /** The pending timer: Node's own `Timeout` with the default timers (no wrapper per arm), else a handle. */
-  private timer: TimerHandle | ReturnType<typeof setTimeout> | undefined
-  private timerAt = Infinity
-  private immediate: ReturnType<typeof setImmediate> | undefined
-  private yieldsLeft = 0
-  private lastLag = 0
-  private maxLag = 0
-  private stalls = 0
+  private readonly watchdog: Watchdog
+  private readonly pump: Pump
 
   private error: Error | undefined
   private graceful = false
@@ -80,10 +71,12 @@ export class Heartbeat implements HeartbeatDuplex {
     this.source = this.inbound
     this.outbound = new Outbound(this, cfg.clock)
     this.peer = new Peer(this, this.outbound, this.emitter)
+    this.watchdog = new Watchdog(cfg, (now, stalled) => { this.evaluate(now, stalled) }, this.emitter, this.log)
     const now = cfg.clock.now()
     this.lastControlAt = now
     this.lastReceivedAt = now
     this.lowerSource = lower.source[Symbol.asyncIterator]()
+    this.pump = new Pump(this.lowerSource, this.inbound, this.peer, this, cfg.clock)
     if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ interval: cfg.interval, timeout: cfg.timeout }) })
     let sinking: Promise<void>
     try {
@@ -92,7 +85,7 @@ export class Heartbeat implements HeartbeatDuplex {
       sinking = Promise.reject(err)
     }
     sinking.then(() => { this.lowerSinkDone() }, err => { this.lowerSinkFailed(err) })
-    void this.pump()
+    void this.pump.run()
     this.evaluate(now, false)
   }
 
@@ -132,12 +125,12 @@ export class Heartbeat implements HeartbeatDuplex {
       ...this.peer.stats(),
       lastSentAt: this.lastSentAt,
       lastReceivedAt: this.lastReceivedAt,
-      eventLoopLag: this.lastLag,
-      maxEventLoopLag: this.maxLag,
-      stalls: this.stalls,
+      eventLoopLag: this.watchdog.lastLag,
+      maxEventLoopLag: this.watchdog.maxLag,
+      stalls: this.watchdog.stalls,
       queuedFrames: queued.frames,
       queuedBytes: queued.bytes,
-      paused: this.paused
+      paused: this.pump.paused
     }
   }
 
@@ -156,8 +149,8 @@ export class Heartbeat implements HeartbeatDuplex {
 
   /** The timeout changed (HELLO, adaptation): make sure the timer is not armed past the new deadline. */
   timeoutChanged (): void {
-    if (this.peer.timeout > 0 && !this.inboundDone && !this.paused) {
-      this.arm(this.lastReceivedAt + this.peer.timeout, this.cfg.clock.now())
+    if (this.peer.timeout > 0 && !this.inboundDone && !this.pump.paused) {
+      this.watchdog.arm(this.lastReceivedAt + this.peer.timeout, this.cfg.clock.now())
     }
   }
 
@@ -181,9 +174,9 @@ export class Heartbeat implements HeartbeatDuplex {
     if (this.graceful) {
       // let the GOAWAY out: the outbound ends after it, then the lower is destroyed (or after a grace period)
       this.outbound.finish()
-      this.cancelTimer()
+      this.watchdog.cancel()
       const now = this.cfg.clock.now()
-      this.arm(now + GOAWAY_GRACE, now)
+      this.watchdog.arm(now + GOAWAY_GRACE, now)
       return
     }
     this.outbound.fail(err)
@@ -205,9 +198,7 @@ export class Heartbeat implements HeartbeatDuplex {
   private finish (): void {
     if (this.finished) return
     this.finished = true
-    this.cancelTimer()
-    if (this.immediate !== undefined) clearImmediate(this.immediate)
-    this.immediate = undefined
+    this.watchdog.dispose()
     this.emitter.emit('closed', { error: this.error })
     this.emitter.clear()
     this.onFinished?.()
@@ -222,7 +213,7 @@ export class Heartbeat implements HeartbeatDuplex {
     const now = this.cfg.clock.now()
     this.closeDeadline = now + this.cfg.closeTimeout
     const done = new Promise<void>(resolve => { this.onFinished = resolve })
-    this.arm(this.closeDeadline, now)
+    this.watchdog.arm(this.closeDeadline, now)
     this.outbound.close()
     await done
     if (this.error != null) {
@@ -232,75 +223,30 @@ export class Heartbeat implements HeartbeatDuplex {
     await this.lower.close?.(options)
   }
 
-  // ---- inbound ----
+  // ---- inbound (pump hooks) ----
 
-  private async pump (): Promise<void> {
-    const it = this.lowerSource
-    const batched = typeof it.nextBatch === 'function'
-    try {
-      for (;;) {
-        if (this.leftover !== undefined || this.inbound.full) {
-          await this.pause()
-          if (this.error != null) return
-          if (this.leftover !== undefined) this.deliver(this.leftover, this.leftoverIndex)
-          continue
-        }
-        if (batched) {
-          const batch = await (it.nextBatch as () => Promise<Frame[] | undefined>).call(it)
-          if (this.error != null) return
-          if (batch === undefined) break
-          this.received(batch)
-        } else {
-          const r = await it.next()
-          if (this.error != null) return
-          if (r.done === true) break
-          const now = this.cfg.clock.now()
-          this.lastReceivedAt = now
-          if (this.peer.receive(r.value, now)) this.deliver([r.value], 0)
-        }
-      }
-    } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)), true)
-      return
-    }
+  get stopped (): boolean {
+    return this.error != null
+  }
+
+  received (now: number): void {
+    this.lastReceivedAt = now
+  }
+
+  /** Our silence is over: the receive clock restarts from now (it was suspended, not the peer's fault). */
+  resumed (now: number): void {
+    if (now > this.lastReceivedAt) this.lastReceivedAt = now
+    this.timeoutChanged()
+  }
+
+  ended (): void {
     this.inboundDone = true
     this.inbound.end()
     this.maybeFinish()
   }
 
-  /** One batch from below: one timestamp for all; control frames handled, data frames queued in order. */
-  private received (batch: Frame[]): void {
-    const now = this.cfg.clock.now()
-    this.lastReceivedAt = now
-    let w = 0
-    for (let i = 0; i < batch.length; i++) {
-      const frame = batch[i]
-      if (this.peer.receive(frame, now)) batch[w++] = frame
-      else if (this.error != null) return
-    }
-    batch.length = w
-    this.deliver(batch, 0)
-  }
-
-  private deliver (frames: Frame[], from: number): void {
-    const i = this.inbound.pushMany(frames, from)
-    if (i < frames.length) {
-      this.leftover = frames
-      this.leftoverIndex = i
-    } else {
-      this.leftover = undefined
-    }
-  }
-
-  /** Our consumer is behind: stop reading, and stop the dead-peer clock (our silence, not the peer's). */
-  private async pause (): Promise<void> {
-    this.paused = true
-    await this.inbound.waitForSpace()
-    this.paused = false
-    if (this.error != null) return
-    const now = this.cfg.clock.now()
-    if (now > this.lastReceivedAt) this.lastReceivedAt = now
-    this.timeoutChanged()
+  failed (err: Error): void {
+    this.fail(err, true)
   }
 
   // ---- outbound ----
@@ -310,7 +256,7 @@ export class Heartbeat implements HeartbeatDuplex {
     const now = this.cfg.clock.now()
     this.lastControlAt = now
     this.peer.controlSent(frame, now)
-    if (this.peer.interval > 0 && !this.finished) this.arm(now + this.peer.interval, now)
+    if (this.peer.interval > 0 && !this.finished) this.watchdog.arm(now + this.peer.interval, now)
   }
 
   /** Outbound hook: the user's source threw. */
@@ -341,54 +287,7 @@ export class Heartbeat implements HeartbeatDuplex {
     return Math.max(this.lastControlAt, this.outbound.lastDataAt)
   }
 
-  // ---- the timer ----
-
-  private arm (at: number, now: number): void {
-    if (this.finished) return
-    if (this.timer !== undefined) {
-      if (this.timerAt <= at) return
-      this.cancelTimer()
-    }
-    this.timerAt = at
-    const ms = Math.max(0, Math.ceil(at - now))
-    this.onTimer ??= () => { this.fired() }
-    if (this.cfg.timers === systemTimers) {
-      const t = setTimeout(this.onTimer, ms)
-      t.unref()
-      this.timer = t
-    } else {
-      this.timer = this.cfg.timers.setTimeout(this.onTimer, ms)
-    }
-  }
-
-  private cancelTimer (): void {
-    const t = this.timer
-    if (t === undefined) return
-    if ('cancel' in t) t.cancel()
-    else clearTimeout(t)
-    this.timer = undefined
-    this.timerAt = Infinity
-  }
-
-  private onTimer: (() => void) | undefined
-
-  private fired (): void {
-    const scheduled = this.timerAt
-    this.timer = undefined
-    this.timerAt = Infinity
-    if (this.finished) return
-    const now = this.cfg.clock.now()
-    const lag = Math.max(0, now - scheduled)
-    this.lastLag = lag
-    if (lag > this.maxLag) this.maxLag = lag
-    const stalled = lag > this.cfg.stallThreshold
-    if (stalled) {
-      this.stalls++
-      this.log.debug('timer fired %d ms late: event loop stalled', Math.round(lag))
-      this.emitter.emit('stall', { lag })
-    }
-    this.evaluate(now, stalled)
-  }
+  // ---- time ----
 
   /** The single place where time-based decisions are taken; re-arms the timer for the next one. */
   private evaluate (now: number, stalled: boolean): void {
@@ -409,11 +308,11 @@ export class Heartbeat implements HeartbeatDuplex {
       else next = Math.min(next, lastSent + interval)
     }
     const timeout = this.peer.timeout
-    if (timeout > 0 && !this.inboundDone && !this.paused) {
+    if (timeout > 0 && !this.inboundDone && !this.pump.paused) {
       const due = this.lastReceivedAt + timeout
       if (now >= due) {
-        if (stalled || this.yieldsLeft > 0) {
-          this.yieldToInput()
+        if (stalled || this.watchdog.yielding) {
+          this.watchdog.yieldToInput()
           return
         }
         this.die(now)
@@ -421,25 +320,7 @@ export class Heartbeat implements HeartbeatDuplex {
       }
       next = Math.min(next, due)
     }
-    if (next < Infinity) this.arm(next, now)
-  }
-
-  /** The loop was blocked: let the pump read what sits in the socket before judging the peer. */
-  private yieldToInput (): void {
-    if (this.immediate !== undefined) return
-    if (this.yieldsLeft === 0) this.yieldsLeft = YIELD_ROUNDS
-    this.immediate = setImmediate(() => { this.afterYield() })
-  }
-
-  private afterYield (): void {
-    this.immediate = undefined
-    this.yieldsLeft--
-    if (this.finished) return
-    if (this.yieldsLeft > 0) {
-      this.immediate = setImmediate(() => { this.afterYield() })
-      return
-    }
-    this.evaluate(this.cfg.clock.now(), false)
+    if (next < Infinity) this.watchdog.arm(next, now)
   }
 
   private die (now: number): void {
