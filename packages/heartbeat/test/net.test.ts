@@ -57,9 +57,11 @@ describe('heartbeat over real loopback sockets', () => {
     const elapsed = performance.now() - cut
     expect(dead.name).toBe('HeartbeatTimeoutError')
     expect(dead.lastReceivedAge).toBeGreaterThanOrEqual(TIMEOUT)
-    expect(dead.lastReceivedAge).toBeLessThan(TIMEOUT + 300)
+    // generous upper bounds: the machine may be busy; the exact timing is asserted under fake timers
+    const SLACK = 1000
+    expect(dead.lastReceivedAge).toBeLessThan(TIMEOUT + SLACK)
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT - INTERVAL - 5)
-    expect(elapsed).toBeLessThan(TIMEOUT + 400)
+    expect(elapsed).toBeLessThan(TIMEOUT + SLACK)
     await closed(clientSocket)
     expect(clientSocket.destroyed).toBe(true)
     const [c, s] = await Promise.all(reads)
