@@ -38,7 +38,10 @@ export class Peer {
   pingQueued = false
   private queuedPing: Frame | undefined
   private queuedSeq = 0
-  private awaitingHello: boolean
+  /** With `hello: true`, until the peer's first frame. */
+  awaitingHello: boolean
+  readonly pingType: number
+  readonly pongType: number
   private readonly rtt: RttRing
   private readonly pings = new OutstandingPings()
   private pingsSent = 0
@@ -55,6 +58,8 @@ export class Peer {
     this.interval = cfg.interval
     this.timeout = cfg.timeout
     this.awaitingHello = cfg.hello
+    this.pingType = cfg.pingType
+    this.pongType = cfg.pongType
     this.rtt = new RttRing(cfg.rttSamples)
   }
 

@@ -76,11 +76,16 @@ export class Pump {
   private batch (batch: Frame[]): void {
     const now = this.clock.now()
     this.owner.received(now)
+    const { pingType, pongType } = this.peer
     let w = 0
     for (let i = 0; i < batch.length; i++) {
       const frame = batch[i]
-      if (this.peer.receive(frame, now)) batch[w++] = frame
-      else if (this.owner.stopped) return
+      const type = frame.type
+      // data frames skip the protocol handler (the common case on a busy link)
+      if ((type !== pingType && type !== pongType && !this.peer.awaitingHello) || this.peer.receive(frame, now)) {
+        if (w !== i) batch[w] = frame
+        w++
+      } else if (this.owner.stopped) return
     }
     batch.length = w
     this.deliver(batch, 0)
