@@ -5,10 +5,14 @@ import type { LinkContext } from './context.js'
 import { Pump } from './pump.js'
 import type { CloseReason, CutMode, FaultProxyTarget } from './types.js'
 
-/** Ends a socket with a TCP RST where the handle allows it, otherwise destroys it. */
+/**
+ * Ends a socket with a TCP RST where the handle allows it, otherwise destroys it. A socket whose write
+ * side was already ended (FIN sent or pending) is destroyed instead: Node 20 then fails the RST inside
+ * `resetAndDestroy()` and never emits 'close' for it.
+ */
 export function reset (socket: Socket): void {
   if (socket.destroyed) return
-  if (socket.connecting) { socket.destroy(); return }
+  if (socket.connecting || socket.writableEnded) { socket.destroy(); return }
   try {
     socket.resetAndDestroy()
   } catch {

@@ -49,6 +49,24 @@ describe('cuts', () => {
     expect(proxy.stats()).toMatchObject({ cuts: 1, connectionsCut: 1 })
   })
 
+  it('a reset cut after a half-close still closes both sockets of the link', async () => {
+    const server = await startEchoServer()
+    cleanup.push(async () => { await server.close() })
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1 })
+    cleanup.push(async () => { await proxy.close() })
+    // a client that keeps its own side open after the peer's FIN
+    const client = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true })
+    client.on('error', () => {})
+    cleanup.push(async () => { client.destroy() })
+    await new Promise(resolve => client.once('connect', resolve))
+    const upstream = await server.accepted()
+    const clientSaw = outcome(client)
+    upstream.end() // the server half-closes; the proxy forwards the FIN, ending its own client socket
+    expect(await clientSaw).toBe('end')
+    expect(proxy.cutAll({ mode: 'reset' })).toBe(1)
+    await until(() => proxy.stats().activeConnections === 0, 'the link to close')
+  })
+
   it('a reset cut gives ECONNRESET on both sides', async () => {
     const { proxy, events, client, upstream } = await rig()
     await roundTrip(client)

@@ -11,16 +11,29 @@ const SLAB_BYTES = 64 * 1024
 /** Frames up to this size come from the slab; larger ones get their own buffer. */
 const SLAB_MAX_FRAME = 4 * 1024
 
+/**
+ * A typed array over 64 bytes lives outside V8's heap and costs a separate allocation (about 1 µs);
+ * carving small frames out of a slab costs one view instead. One slab serves every encoder in the process
+ * (so an idle connection holds none), and no byte of it is written twice: once full it is left to the
+ * chunks that view it and a new one is started.
+ */
+let slab = new Uint8Array(0)
+let slabOffset = 0
+
+function alloc (size: number): Uint8Array {
+  if (size > SLAB_MAX_FRAME) return new Uint8Array(size)
+  if (slab.byteLength - slabOffset < size) {
+    slab = new Uint8Array(SLAB_BYTES)
+    slabOffset = 0
+  }
+  const out = slab.subarray(slabOffset, slabOffset + size)
+  slabOffset += size
+  return out
+}
+
 /** Turns frames into bytes: one chunk per frame, or one chunk per batch of frames. */
 export class FrameEncoder {
   private readonly layout: Layout
-  /**
-   * A typed array over 64 bytes lives outside V8's heap and costs a separate allocation (about 1 µs);
-   * carving small frames out of a shared slab costs one view instead. A slab is never written twice:
-   * once full it is left to the chunks that view it.
-   */
-  private slab = new Uint8Array(0)
-  private slabOffset = 0
 
   constructor (layout: Layout) {
     this.layout = layout
@@ -54,7 +67,7 @@ export class FrameEncoder {
       writeHeader(this.layout, header, 0, frame.type, body.byteLength)
       return new Uint8ArrayList(header, body)
     }
-    const out = this.alloc(size)
+    const out = alloc(size)
     const off = writeHeader(this.layout, out, 0, frame.type, body.byteLength)
     out.set(body, off)
     return out
@@ -91,16 +104,6 @@ export class FrameEncoder {
     return out
   }
 
-  private alloc (size: number): Uint8Array {
-    if (size > SLAB_MAX_FRAME) return new Uint8Array(size)
-    if (this.slab.byteLength - this.slabOffset < size) {
-      this.slab = new Uint8Array(SLAB_BYTES)
-      this.slabOffset = 0
-    }
-    const out = this.slab.subarray(this.slabOffset, this.slabOffset + size)
-    this.slabOffset += size
-    return out
-  }
 
   /** Encodes several frames into one buffer of `size` bytes (the sum of `check()` results). */
   encodeBatch (frames: Frame[], size: number): Uint8Array {

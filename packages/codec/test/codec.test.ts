@@ -259,4 +259,10 @@ describe('batched encoding from sources that offer nextBatch()', () => {
     expect(new Set(chunks.map(c => (c as Uint8Array).buffer)).size).toBeLessThan(100)
     expect([...decode(chunks)]).toEqual(frames)
   })
+
+  it('shares one slab between encoders, so an idle connection holds no slab of its own', async () => {
+    const one = await collect(encode(asAsync([{ type: 0, body: Uint8Array.of(1) }])))
+    const two = await collect(encode(asAsync([{ type: 0, body: Uint8Array.of(2) }])))
+    expect((one[0] as Uint8Array).buffer).toBe((two[0] as Uint8Array).buffer)
+  })
 })
