@@ -129,6 +129,16 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
     return n
   }
 
+  /**
+   * Stops the random fault plan: no further scheduled cut or black hole starts. A black hole already in
+   * force ends as planned (or with `restore()`); link conditions (delay, throttle, fragmentation,
+   * coalescing) stay as they are. Idempotent.
+   */
+  stopFaults (): void {
+    this.plan?.stop()
+    this.plan = undefined
+  }
+
   blackHole (ms?: number): void {
     if (ms !== undefined) checkMs('black hole duration', ms)
     if (this.closing !== undefined) return

@@ -148,6 +148,8 @@ export interface FaultProxy {
   /** Adds an event listener; returns a function that removes it. */
   onEvent(listener: (event: FaultEvent) => void): () => void
   /** Ends every connection now, with FIN on both sides or a reset on both sides. Queued bytes are dropped. */
+  /** Stops the random fault plan; a black hole in force ends as planned. Idempotent. */
+  stopFaults(): void
   cutAll(options?: { mode?: CutMode }): number
   /**
    * Stops forwarding in both directions while keeping sockets open, for `ms` or until `restore()`.

@@ -42,6 +42,24 @@ describe('seeded fault plan', () => {
     expect((await run(2025)).map(f => f.action)).not.toEqual(expected)
   })
 
+  it('stopFaults() ends the plan: nothing more is scheduled', async () => {
+    const time = new ManualTime()
+    const server = await startEchoServer()
+    cleanup.push(async () => { await server.close() })
+    const faults: FaultAction[] = []
+    const proxy = await startFaultProxy({
+      target: { host: '127.0.0.1', port: server.port }, seed: 7, faults: plan, clock: time, timers: time,
+      onEvent: e => { if (e.type === 'fault') faults.push(e.action) }
+    })
+    cleanup.push(async () => { await proxy.close() })
+    for (let i = 0; i < 100 && faults.length < 3; i++) await time.advance(100)
+    expect(faults).toEqual(planSchedule(plan, 7).slice(0, 3))
+    proxy.stopFaults()
+    proxy.stopFaults()
+    for (let i = 0; i < 100; i++) await time.advance(100)
+    expect(faults).toHaveLength(3)
+  })
+
   it('cuts live connections in real time, in schedule order', async () => {
     const server = await startEchoServer()
     cleanup.push(async () => { await server.close() })
