@@ -11,7 +11,7 @@ export interface Connection<T> {
   readonly controller: AbortController
   readonly duplex: StageDuplex<T>
   readonly connectedAt: number
-  iter: AsyncIterator<T> | undefined
+  iter: (AsyncIterator<T> & { nextBatch?: () => Promise<T[] | undefined> }) | undefined
   /** Items handed to this connection's sink. */
   handed: number
   /** A read from its source is outstanding. */
@@ -26,6 +26,7 @@ export interface Connection<T> {
   /** Resolves (never rejects) once its sink has settled and the outcome was handled. */
   sinkSettled: Promise<void>
   onRead(result: IteratorResult<T>): void
+  onBatch(batch: T[] | undefined): void
   onReadError(err: unknown): void
 }
 

@@ -84,6 +84,7 @@ export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> 
       sinkFailed: false,
       sinkSettled: Promise.resolve(),
       onRead: result => { this.onRead(c, result) },
+      onBatch: batch => { this.onBatch(c, batch) },
       onReadError: err => { this.onReadError(c, toError(err)) }
     }
     this.conn = c

@@ -7,10 +7,13 @@ import type { DisconnectReason } from './types.js'
 interface Settle { resolve(): void, reject(err: Error): void }
 interface Reader<T> { resolve(result: IteratorResult<T>): void, reject(err: Error): void }
 
+const NOTHING: never[] = []
+
 /**
  * The state a durable duplex shares between its layers, and its inbound path: the durable source reads
- * from the current connection with one item read ahead, so a peer's end is seen while the user is busy.
- * A hand-written iterator: an item already read is returned as an already-resolved promise.
+ * from the current connection one read ahead, so a peer's end is seen while the user is busy. A read is
+ * one item, or a whole batch when the connection's source offers `nextBatch()` (the heartbeat and codec
+ * stages do). A hand-written iterator: items already read are returned as already-resolved promises.
  */
 export abstract class DurableInbound<T> {
   protected conn: Connection<T> | undefined
@@ -19,8 +22,9 @@ export abstract class DurableInbound<T> {
   protected terminalError: Error | undefined
   protected readonly queue: OutboundQueue<T>
   protected readonly counters = { attempts: 0, connects: 0, reconnects: 0, dropped: 0, handed: 0, unconfirmed: 0, unsent: 0, discardedInbound: 0 }
-  // inbound
-  protected held: IteratorResult<T> | undefined
+  // inbound: items read ahead of the user, served from `held[heldAt]` on
+  protected held: T[] = NOTHING
+  protected heldAt = 0
   protected reader: Reader<T> | undefined
   protected sourceDone = false
   protected sourceError: Error | undefined
@@ -50,11 +54,13 @@ export abstract class DurableInbound<T> {
   // ---- inbound ------------------------------------------------------------------------------------
 
   private readNext (): Promise<IteratorResult<T>> {
-    const held = this.held
-    if (held !== undefined) {
-      this.held = undefined
-      this.pull()
-      return Promise.resolve(held)
+    if (this.heldAt < this.held.length) {
+      const value = this.held[this.heldAt++]
+      if (this.heldAt === this.held.length) {
+        this.dropHeld()
+        this.pull()
+      }
+      return Promise.resolve({ done: false, value })
     }
     const err = this.sourceError
     if (err !== undefined) {
@@ -68,8 +74,13 @@ export abstract class DurableInbound<T> {
     })
   }
 
+  protected dropHeld (): void {
+    this.held = NOTHING
+    this.heldAt = 0
+  }
+
   private async readReturn (): Promise<IteratorResult<T>> {
-    this.held = undefined
+    this.dropHeld()
     this.endSource()
     this.maybeComplete()
     return DONE
@@ -78,23 +89,34 @@ export abstract class DurableInbound<T> {
   /** Keeps one read outstanding on the current connection's source while there is room for its result. */
   protected pull (): void {
     const c = this.conn
-    if (c == null || c.reading || c.lost || this.held !== undefined || this.sourceDone) return
+    if (c == null || c.reading || c.lost || this.heldAt < this.held.length || this.sourceDone) return
     c.reading = true
     try {
       c.iter ??= c.duplex.source[Symbol.asyncIterator]()
-      c.iter.next().then(c.onRead, c.onReadError)
+      const iter = c.iter
+      if (typeof iter.nextBatch === 'function') iter.nextBatch().then(c.onBatch, c.onReadError)
+      else iter.next().then(c.onRead, c.onReadError)
     } catch (err) {
       c.onReadError(err)
     }
   }
 
   protected onRead (c: Connection<T>, result: IteratorResult<T>): void {
+    this.onItems(c, result.done === true ? undefined : [result.value])
+  }
+
+  protected onBatch (c: Connection<T>, batch: T[] | undefined): void {
+    this.onItems(c, batch)
+  }
+
+  /** What one read brought: items, or `undefined` when the connection's source ended. */
+  private onItems (c: Connection<T>, items: T[] | undefined): void {
     c.reading = false
     if (c.lost || this.sourceDone) {
-      if (result.done !== true) this.counters.discardedInbound++
+      if (items !== undefined) this.counters.discardedInbound += items.length
       return
     }
-    if (result.done === true) {
+    if (items === undefined) {
       if (this.closing || this.userEnded || this.opts.peerEnd === 'end') {
         this.endSource()
         this.maybeComplete()
@@ -103,14 +125,21 @@ export abstract class DurableInbound<T> {
       }
       return
     }
-    const reader = this.reader
-    if (reader === undefined) {
-      this.held = result
+    if (items.length === 0) {
+      this.pull()
       return
     }
+    this.held = items
+    this.heldAt = 0
+    const reader = this.reader
+    if (reader === undefined) return
     this.reader = undefined
-    reader.resolve(result)
-    this.pull()
+    const value = items[this.heldAt++]
+    if (this.heldAt === items.length) {
+      this.dropHeld()
+      this.pull()
+    }
+    reader.resolve({ done: false, value })
   }
 
   protected onReadError (c: Connection<T>, err: Error): void {

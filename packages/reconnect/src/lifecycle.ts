@@ -203,7 +203,7 @@ export abstract class DurableLifecycle<T> extends DurableOutbound<T> {
     }
     this.controller?.abort(err)
     this.counters.unsent += this.queue.clear()
-    this.held = undefined
+    this.dropHeld()
     this.finishSource(err)
     this.settleSink(err)
     this.wakeProducer()

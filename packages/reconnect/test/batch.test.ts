@@ -35,4 +35,23 @@ describe('connection feed batches', () => {
     expect(link.stats().handed).toBe(3000)
     await link.close()
   })
+
+  it('reads whole batches from a lower source that offers nextBatch(), and serves them in order', async () => {
+    const batches = [[1, 2, 3], [], [4], [5, 6, 7, 8]]
+    const calls = { next: 0, batch: 0 }
+    const source = {
+      [Symbol.asyncIterator]: () => source,
+      next: async (): Promise<IteratorResult<number>> => { calls.next++; return { done: true, value: undefined } },
+      nextBatch: async (): Promise<number[] | undefined> => { calls.batch++; return batches.shift() }
+    }
+    // the lower sink drains our feed until the write side ends
+    const lower: StageDuplex<number> = { source, sink: async (feed) => { for await (const _ of feed as AsyncIterable<number>) continue } }
+    const link = reconnect<number>(async () => lower, { peerEnd: 'end' })
+    void link.sink([])
+    const got: number[] = []
+    for await (const n of link.source) got.push(n)
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(calls).toEqual({ next: 0, batch: 5 })
+    await link.close()
+  })
 })
