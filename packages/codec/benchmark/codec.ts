@@ -41,21 +41,11 @@ async function * deliver (pieces: ByteChunk[]): AsyncGenerator<ByteChunk> {
 
 function now (): number { return performance.now() / 1000 }
 
-async function runProto (frames: Frame[], piece: number | null): Promise<Result> {
-  let t = now()
-  const chunks = [...encode(frames)]
-  let seconds = now() - t
-  const pieces = slice(chunks, piece)
-  t = now()
-  let msgs = 0
-  let bytes = 0
-  for await (const f of decode(deliver(pieces))) { msgs++; bytes += f.body.byteLength }
-  seconds += now() - t
-  return { msgs, bytes, seconds }
-}
-
-/** The same, consuming whole batches with `nextBatch()` as stages do between themselves. */
-async function runProtoBatches (frames: Frame[], piece: number | null): Promise<Result> {
+/**
+ * Encodes, slices, then decodes through an async source, consuming frame by frame with `for await`, or in
+ * whole batches with `nextBatch()` (how stages pass frames to each other).
+ */
+async function runProto (frames: Frame[], piece: number | null, batches = false): Promise<Result> {
   let t = now()
   const chunks = [...encode(frames)]
   let seconds = now() - t
@@ -64,8 +54,12 @@ async function runProtoBatches (frames: Frame[], piece: number | null): Promise<
   let msgs = 0
   let bytes = 0
   const source = decode(deliver(pieces))
-  for (let batch = await source.nextBatch(); batch != null; batch = await source.nextBatch()) {
-    for (const f of batch) { msgs++; bytes += f.body.byteLength }
+  if (batches) {
+    for (let batch = await source.nextBatch(); batch != null; batch = await source.nextBatch()) {
+      for (const f of batch) { msgs++; bytes += f.body.byteLength }
+    }
+  } else {
+    for await (const f of source) { msgs++; bytes += f.body.byteLength }
   }
   seconds += now() - t
   return { msgs, bytes, seconds }
@@ -125,7 +119,7 @@ async function main (): Promise<void> {
         const a = await runProto(frames, piece)
         const b = await runLp(frames, piece)
         const c = runCopy(size, count)
-        const d = await runProtoBatches(frames, piece)
+        const d = await runProto(frames, piece, true)
         batched.push(d.msgs / d.seconds)
         if (a.msgs !== count || b.msgs !== count || d.msgs !== count) throw new Error(`lost frames: ${a.msgs}/${b.msgs} of ${count}`)
         proto.push(a.msgs / a.seconds)

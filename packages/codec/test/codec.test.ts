@@ -5,6 +5,7 @@ import { codec, decode, encode, formats, FrameType } from '../src/index.js'
 import type { Frame, FrameFormat } from '../src/index.js'
 import { collect, memoryBytePair } from '@proto/stage-compliance'
 import { referenceEncode } from './reference.js'
+import { concat, asAsync } from './bytes.js'
 
 const LAYOUTS: Array<[string, FrameFormat]> = [
   ['proto', formats.proto],
@@ -39,18 +40,6 @@ function split (bytes: Uint8Array, cuts: number[]): Uint8Array[] {
     prev = p
   }
   return out
-}
-
-function concat (chunks: Iterable<Uint8Array | { subarray(): Uint8Array }>): Uint8Array {
-  const parts = [...chunks].map(c => c instanceof Uint8Array ? c : c.subarray())
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let off = 0
-  for (const p of parts) { out.set(p, off); off += p.byteLength }
-  return out
-}
-
-async function * asAsync<T> (items: Iterable<T>): AsyncGenerator<T> {
-  for (const item of items) yield item
 }
 
 describe.each(LAYOUTS)('layout %s', (_name, format) => {

@@ -4,12 +4,9 @@ import { pipe } from 'it-pipe'
 import { describe, expect, it } from 'vitest'
 import { decode, encode, formats } from '../src/index.js'
 import { collect } from '@proto/stage-compliance'
+import { asAsync } from './bytes.js'
 
 const format = formats.lengthPrefixed
-
-async function * asAsync<T> (items: Iterable<T>): AsyncGenerator<T> {
-  for (const item of items) yield item
-}
 
 describe('it-length-prefixed interop', () => {
   const messages = fc.array(fc.uint8Array({ maxLength: 2000 }), { maxLength: 40 })

@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decode, encode } from '../src/index.js'
 import type { Frame } from '../src/index.js'
 import { rejections, roundTrips } from './vectors.js'
-
-function concat (chunks: Iterable<Uint8Array | { subarray(): Uint8Array }>): Uint8Array {
-  const parts = [...chunks].map(c => c instanceof Uint8Array ? c : c.subarray())
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let off = 0
-  for (const p of parts) { out.set(p, off); off += p.byteLength }
-  return out
-}
+import { concat } from './bytes.js'
 
 function bytewise (wire: Uint8Array): Uint8Array[] {
   return Array.from(wire, b => Uint8Array.of(b))
