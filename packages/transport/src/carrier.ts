@@ -2,16 +2,16 @@ import type { ConnectionAddress } from './types.js'
 
 /** What a carrier reports to the connection that owns it. Called synchronously from I/O callbacks. */
 export interface CarrierEvents {
-  data(chunk: Uint8Array): void
+  onCarrierData(chunk: Uint8Array): void
   /** The peer finished writing (FIN). */
-  end(): void
+  onCarrierEnd(): void
   /** Everything we wrote (including FIN) was handed to the kernel. */
-  finish(): void
+  onCarrierFinish(): void
   /** The write buffer emptied after a write returned `false`. */
-  drain(): void
-  error(err: Error): void
+  onCarrierDrain(): void
+  onCarrierError(err: Error): void
   /** The carrier is gone; no further events. */
-  close(): void
+  onCarrierClose(): void
 }
 
 /**
@@ -19,6 +19,7 @@ export interface CarrierEvents {
  * (read queue, write batching, close and abort) is written once against this.
  */
 export interface Carrier {
+  /** Starts delivering events to `events` (one object per carrier: no closure per event). */
   attach(events: CarrierEvents): void
   /** Writes one buffer; `false` means "wait for drain". */
   write(data: Uint8Array): boolean

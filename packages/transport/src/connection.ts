@@ -1,19 +1,26 @@
 import { createLogger, raceSignal, systemTimers } from '@proto/interface'
 import type { AbortOptions, ByteChunk, Clock, Logger, Timers } from '@proto/interface'
 import type { Source } from 'it-stream-types'
-import type { Carrier } from './carrier.js'
+import type { Carrier, CarrierEvents } from './carrier.js'
 import { DEFAULT_CLOSE_TIMEOUT, READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK } from './constants.js'
 import { ConnectionClosedError, ConnectionResetError } from './errors.js'
 import { mapSocketError } from './map-error.js'
 import { ReadQueue } from './read-queue.js'
 import { runSink } from './sink.js'
+import type { SinkOwner } from './sink.js'
 import type { Connection, ConnectionAddress, ConnectionInit, ConnectionStats, DisconnectInfo, DisconnectReason } from './types.js'
 import { Writer } from './writer.js'
+import type { WriteObserver } from './writer.js'
 
 /** Epoch milliseconds, looked up at call time so fake timers apply. */
 export const wallClock: Clock = { now: () => Date.now() }
 
 let nextId = 1
+
+/** Told once when a connection is gone (a server's registry), without a promise per connection. */
+export interface ConnectionOwner {
+  connectionGone(conn: CarrierConnection, info: DisconnectInfo): void
+}
 
 /** Options the connection core needs beyond the public ones. */
 export interface CoreInit extends ConnectionInit {
@@ -21,6 +28,8 @@ export interface CoreInit extends ConnectionInit {
   tls?: boolean
   /** Prefix of the connection id. */
   idPrefix?: string
+  /** Told when the connection is gone, before `closed` resolves. */
+  owner?: ConnectionOwner
 }
 
 interface Failure {
@@ -29,21 +38,31 @@ interface Failure {
   initiator: 'local' | 'remote'
 }
 
-/** The connection logic over any carrier: bounded reads, batched writes, half-close, abort, lifecycle. */
-export class CarrierConnection implements Connection {
+/**
+ * The connection logic over any carrier: bounded reads, batched writes, half-close, abort, lifecycle.
+ *
+ * An idle connection costs little: the carrier reports to the connection's own methods (no closure per
+ * event), and the writer, the `closed` promise and the `signal` (with its controller) are only made when
+ * first needed.
+ */
+export class CarrierConnection implements Connection, CarrierEvents, WriteObserver, SinkOwner {
   readonly id: string
   readonly source: ReadQueue
-  readonly closed: Promise<DisconnectInfo>
   /** Called on every read or write; the server's idle watch reads `lastActivityAt`. */
   lastActivityAt: number
-  private readonly writer: Writer
-  private readonly controller = new AbortController()
+  private writerInstance: Writer | undefined
+  private boundSink: ((source: Source<ByteChunk>) => Promise<void>) | undefined
+  private controller: AbortController | undefined
+  private closedPromise: Promise<DisconnectInfo> | undefined
+  private resolveClosed: ((info: DisconnectInfo) => void) | undefined
+  /** How the connection ended, once it is gone. */
+  private info: DisconnectInfo | undefined
+  private readonly owner: ConnectionOwner | undefined
   private readonly clock: Clock
   private readonly timers: Timers
   private readonly log: Logger
   private readonly closeTimeout: number
   private readonly tls: boolean
-  private resolveClosed!: (info: DisconnectInfo) => void
   private readonly connectedAt: number
   private bytesIn = 0
   private chunksIn = 0
@@ -70,17 +89,20 @@ export class CarrierConnection implements Connection {
     this.tls = init.tls ?? false
     this.connectedAt = this.clock.now()
     this.lastActivityAt = this.connectedAt
+    this.owner = init.owner
     this.source = new ReadQueue(carrier, READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK)
-    this.writer = new Writer(carrier, this.onWrite)
-    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
-    carrier.attach({
-      data: this.onData,
-      end: () => { this.onEnd() },
-      finish: () => { this.onFinish() },
-      drain: () => { this.writer.onDrain() },
-      error: (err) => { this.onError(err) },
-      close: () => { this.onClose() }
-    })
+    carrier.attach(this)
+  }
+
+  /** Resolves (never rejects) once the socket is gone. Made on first use. */
+  get closed (): Promise<DisconnectInfo> {
+    if (this.closedPromise == null) {
+      const info = this.info
+      this.closedPromise = info != null
+        ? Promise.resolve(info)
+        : new Promise(resolve => { this.resolveClosed = resolve })
+    }
+    return this.closedPromise
   }
 
   get localAddress (): ConnectionAddress | undefined {
@@ -91,32 +113,47 @@ export class CarrierConnection implements Connection {
     return this.carrier.remoteAddress()
   }
 
+  /** Aborted once the socket is gone. The controller is made on first use (already aborted if gone). */
   get signal (): AbortSignal {
+    if (this.controller == null) {
+      this.controller = new AbortController()
+      if (this.info != null) this.controller.abort(this.goneReason(this.info))
+    }
     return this.controller.signal
   }
 
   stats (): ConnectionStats {
-    const w = this.writer
+    const w = this.writerInstance
     return {
       bytesIn: this.bytesIn,
-      bytesOut: w.bytes,
+      bytesOut: w?.bytes ?? 0,
       chunksIn: this.chunksIn,
-      chunksOut: w.chunks,
-      writes: w.writes,
+      chunksOut: w?.chunks ?? 0,
+      writes: w?.writes ?? 0,
       connectedAt: this.connectedAt,
       lastReadAt: this.lastReadAt,
       lastWriteAt: this.lastWriteAt
     }
   }
 
-  sink = async (source: Source<ByteChunk>): Promise<void> => {
+  /**
+   * The sink, bound to this connection (pipelines call it detached, as `it-pipe` does). Made on first
+   * use, so a connection nobody writes to does not carry it.
+   */
+  get sink (): (source: Source<ByteChunk>) => Promise<void> {
+    this.boundSink ??= async (source) => { await this.startSink(source) }
+    return this.boundSink
+  }
+
+  private async startSink (source: Source<ByteChunk>): Promise<void> {
     if (this.sinkState !== 'idle') throw new ConnectionClosedError(`expected one sink per connection ${this.id}, but sink() was called again; pipe everything through one source`)
     if (this.failure != null) throw this.failure.error
     if (this.closing != null || this.finSent) throw new ConnectionClosedError(`expected an open connection ${this.id}, but close() was already called; write before closing`)
     this.sinkState = 'running'
+    const writer = this.writer()
     const done = new Promise<void>((resolve, reject) => {
       this.sinkReject = reject
-      runSink(source, this.writer, () => this.failure?.error, this.abortWith).then(async () => {
+      runSink(source, writer, this).then(async () => {
         this.sendFin()
         await this.waitFinish()
       }).then(resolve, reject)
@@ -179,15 +216,28 @@ export class CarrierConnection implements Connection {
     }
   }
 
-  private readonly abortWith = (err: Error): void => {
+  /** The sink's source threw: abort with its error unless the connection already failed. */
+  abortFromSource (err: Error): void {
     if (this.failure == null) this.abort(err)
+  }
+
+  /** The connection's failure, once there is one. */
+  sinkFailure (): Error | undefined {
+    return this.failure?.error
+  }
+
+  /** The writer, made when the first sink starts. */
+  private writer (): Writer {
+    this.writerInstance ??= new Writer(this.carrier, this)
+    return this.writerInstance
   }
 
   private sendFin (): void {
     if (this.finSent || this.failure != null) return
     this.finSent = true
     this.firstFin ??= 'local'
-    this.writer.end()
+    if (this.writerInstance != null) this.writerInstance.end()
+    else this.carrier.end()
   }
 
   private async waitFinish (): Promise<void> {
@@ -196,13 +246,13 @@ export class CarrierConnection implements Connection {
     await new Promise<void>((resolve, reject) => { this.finishWaiter = { resolve, reject } })
   }
 
-  private readonly onWrite = (): void => {
+  onWrite (): void {
     const now = this.clock.now()
     this.lastWriteAt = now
     this.lastActivityAt = now
   }
 
-  private readonly onData = (chunk: Uint8Array): void => {
+  onCarrierData (chunk: Uint8Array): void {
     const now = this.clock.now()
     this.bytesIn += chunk.byteLength
     this.chunksIn++
@@ -211,25 +261,29 @@ export class CarrierConnection implements Connection {
     this.source.push(chunk)
   }
 
-  private onEnd (): void {
+  onCarrierEnd (): void {
     this.readEnded = true
     this.firstFin ??= 'remote'
     this.source.end()
   }
 
-  private onFinish (): void {
+  onCarrierFinish (): void {
     this.writeEnded = true
     const waiter = this.finishWaiter
     this.finishWaiter = undefined
     waiter?.resolve()
   }
 
-  private onError (err: Error): void {
+  onCarrierDrain (): void {
+    this.writerInstance?.onDrain()
+  }
+
+  onCarrierError (err: Error): void {
     const { error, reason } = mapSocketError(err, this.peerName(), this.tls)
     this.fail({ error, reason, initiator: 'remote' }, false)
   }
 
-  private onClose (): void {
+  onCarrierClose (): void {
     if (this.gone) return
     if (this.failure == null && !(this.readEnded && this.writeEnded)) {
       this.fail({
@@ -243,16 +297,24 @@ export class CarrierConnection implements Connection {
     const info: DisconnectInfo = failure != null
       ? { reason: failure.reason, error: failure.error, initiator: failure.initiator, stats: this.stats() }
       : { reason: 'closed', initiator: this.firstFin ?? 'local', stats: this.stats() }
+    this.info = info
     if (this.log.enabled) this.log.debug('%s gone: %s', this.id, info.reason)
-    this.controller.abort(info.error ?? new ConnectionClosedError(`connection ${this.id} closed`))
-    this.resolveClosed(info)
+    this.controller?.abort(this.goneReason(info))
+    this.owner?.connectionGone(this, info)
+    const resolve = this.resolveClosed
+    this.resolveClosed = undefined
+    resolve?.(info)
+  }
+
+  private goneReason (info: DisconnectInfo): Error {
+    return info.error ?? new ConnectionClosedError(`connection ${this.id} closed`)
   }
 
   private fail (failure: Failure, discard: boolean): void {
     if (this.failure != null || this.gone) return
     this.failure = failure
     this.source.fail(failure.error, discard)
-    this.writer.fail(failure.error)
+    this.writerInstance?.fail(failure.error)
     const waiter = this.finishWaiter
     this.finishWaiter = undefined
     waiter?.reject(failure.error)

@@ -58,7 +58,7 @@ class MemoryEnd implements Carrier {
     setImmediate(() => {
       if (this.destroyed) return
       this.finishDelivered = true
-      this.events?.finish()
+      this.events?.onCarrierFinish()
       this.maybeAutoClose()
     })
   }
@@ -123,14 +123,14 @@ class MemoryEnd implements Carrier {
     this.scheduled = false
     if (this.destroyed) return
     if (this.pendingError != null) {
-      this.events?.error(this.pendingError)
+      this.events?.onCarrierError(this.pendingError)
       this.teardown()
       return
     }
     while (!this.paused && this.inbox.length > 0 && !this.destroyed) {
       const chunk = this.inbox.shift() as Uint8Array
       this.inboxBytes -= chunk.byteLength
-      this.events?.data(chunk)
+      this.events?.onCarrierData(chunk)
     }
     if (this.peerWantsDrain && this.inboxBytes < this.hwm) {
       this.peerWantsDrain = false
@@ -138,13 +138,13 @@ class MemoryEnd implements Carrier {
     }
     if (this.peerEnded && this.inbox.length === 0 && !this.endDelivered && !this.destroyed) {
       this.endDelivered = true
-      this.events?.end()
+      this.events?.onCarrierEnd()
       this.maybeAutoClose()
     }
   }
 
   private emitDrain (): void {
-    if (!this.destroyed) this.events?.drain()
+    if (!this.destroyed) this.events?.onCarrierDrain()
   }
 
   private maybeAutoClose (): void {
@@ -155,7 +155,7 @@ class MemoryEnd implements Carrier {
     this.destroyed = true
     this.inbox = []
     this.inboxBytes = 0
-    setImmediate(() => { this.events?.close() })
+    setImmediate(() => { this.events?.onCarrierClose() })
   }
 }
 

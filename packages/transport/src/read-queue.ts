@@ -25,7 +25,9 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   private ended = false
   private detached = false
   private error: Error | undefined
-  private readonly waiters: Waiter[] = []
+  /** The consumer waiting in `next()`; more than one only if `next()` is called without awaiting. */
+  private waiter: Waiter | undefined
+  private moreWaiters: Waiter[] | undefined
 
   constructor (
     private readonly flow: FlowControl,
@@ -45,8 +47,9 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
 
   push (chunk: Uint8Array): void {
     if (this.detached || this.ended || this.error != null) return
-    const waiter = this.waiters.shift()
+    const waiter = this.waiter
     if (waiter != null) {
+      this.waiter = this.moreWaiters?.shift()
       waiter.resolve({ done: false, value: chunk })
       return
     }
@@ -96,7 +99,10 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
       return Promise.reject(this.error)
     }
     if (this.ended || this.detached) return Promise.resolve(DONE)
-    return new Promise((resolve, reject) => { this.waiters.push({ resolve, reject }) })
+    return new Promise((resolve, reject) => {
+      if (this.waiter == null) this.waiter = { resolve, reject }
+      else (this.moreWaiters ??= []).push({ resolve, reject })
+    })
   }
 
   /** The consumer stops early (`break`): drop what is queued and discard what still comes. */
@@ -122,7 +128,10 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   }
 
   private settleWaiters (): void {
-    const waiters = this.waiters.splice(0)
+    if (this.waiter == null) return
+    const waiters = [this.waiter, ...(this.moreWaiters ?? [])]
+    this.waiter = undefined
+    this.moreWaiters = undefined
     const err = this.error
     for (const w of waiters) {
       if (err != null) w.reject(err)

@@ -3,13 +3,14 @@ import type { TLSSocket } from 'node:tls'
 import { createLogger, systemTimers } from '@proto/interface'
 import type { Clock, Logger, Timers } from '@proto/interface'
 import { CarrierConnection, wallClock } from './connection.js'
+import type { ConnectionOwner, CoreInit } from './connection.js'
 import { DEFAULT_BACKLOG, DEFAULT_IDLE_TIMEOUT, DEFAULT_SERVER_CLOSE_DEADLINE } from './constants.js'
 import { Emitter } from './emitter.js'
 import { HandlerError, IdleTimeoutError, ListenError, ServerClosedError, TLSError, TooManyConnectionsError } from './errors.js'
 import { watchIdle } from './idle.js'
 import { createNodeServer, tuneAccepted } from './server-socket.js'
 import { SocketCarrier } from './socket-carrier.js'
-import type { Connection, ConnectionAddress, ConnectionRegistry, ListenInit, Server, ServerCloseOptions, ServerEvents } from './types.js'
+import type { Connection, ConnectionAddress, ConnectionRegistry, DisconnectInfo, ListenInit, Server, ServerCloseOptions, ServerEvents } from './types.js'
 import { InvalidParametersError } from './errors.js'
 import { checkConnectionInit, checkEndpoint, checkInt, checkMs, keepAliveDelay } from './validate.js'
 
@@ -21,7 +22,7 @@ function rawAddress (raw: net.Socket): ConnectionAddress | undefined {
   return { family: raw.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4', address: raw.remoteAddress, port: raw.remotePort }
 }
 
-class ListeningServer implements Server {
+class ListeningServer implements Server, ConnectionOwner {
   readonly connections: ConnectionRegistry
   private readonly server: net.Server
   private readonly live = new Map<string, CarrierConnection>()
@@ -37,6 +38,8 @@ class ListeningServer implements Server {
   private addr: ConnectionAddress | undefined
   private closing: Promise<void> | undefined
   private onEmpty: (() => void) | undefined
+  /** What every accepted connection is made with (one object per server, not per connection). */
+  private readonly connectionInit: CoreInit
 
   constructor (private readonly init: ListenInit, private readonly handler?: ConnectionHandler) {
     this.clock = init.clock ?? wallClock
@@ -45,6 +48,7 @@ class ListeningServer implements Server {
     this.maxConnections = init.maxConnections ?? Infinity
     this.idleTimeout = init.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
     this.server = createNodeServer(init)
+    this.connectionInit = { ...init, tls: init.tls != null, idPrefix: 's', owner: this }
     const live = this.live
     this.connections = {
       get size () { return live.size },
@@ -184,7 +188,7 @@ class ListeningServer implements Server {
   private onSocket (socket: net.Socket): void {
     const raw = (socket as unknown as { _parent?: net.Socket })._parent
     if (raw != null) this.handshaking.delete(raw)
-    const conn = new CarrierConnection(new SocketCarrier(socket, this.init.path), { ...this.init, tls: this.init.tls != null, idPrefix: 's' })
+    const conn = new CarrierConnection(new SocketCarrier(socket, this.init.path), this.connectionInit)
     this.live.set(conn.id, conn)
     if (this.idleTimeout > 0) {
       const idle = this.idleTimeout
@@ -192,17 +196,21 @@ class ListeningServer implements Server {
         conn.terminate(new IdleTimeoutError(`expected traffic on connection ${conn.id} at least every idleTimeout (${idle} ms), but it was silent; closed it`), 'idle-timeout', false)
       }))
     }
-    void conn.closed.then(info => {
-      this.live.delete(conn.id)
-      this.idleWatches.get(conn.id)?.()
-      this.idleWatches.delete(conn.id)
-      this.emitter.emit('disconnect', { connection: conn, info })
-      this.checkEmpty()
-    })
     this.emitter.emit('connection', conn)
     // A TLS handshake that finished while the server was closing: close it with the others.
     if (this.closing != null) conn.closeUnbounded().then(undefined, () => {})
     else if (this.handler != null) this.runHandler(conn, this.handler)
+  }
+
+  connectionGone (conn: CarrierConnection, info: DisconnectInfo): void {
+    this.live.delete(conn.id)
+    const unwatch = this.idleWatches.get(conn.id)
+    if (unwatch != null) {
+      unwatch()
+      this.idleWatches.delete(conn.id)
+    }
+    this.emitter.emit('disconnect', { connection: conn, info })
+    this.checkEmpty()
   }
 
   private runHandler (conn: CarrierConnection, handler: ConnectionHandler): void {

@@ -16,15 +16,18 @@ function stopProducer (iterator: Iterator<ByteChunk> | AsyncIterator<ByteChunk>)
 /**
  * Pulls `source` into `writer` until it ends. Synchronous sources are drained without a microtask per
  * item; both kinds wait for `'drain'` whenever the socket pushes back. If the source throws, the
- * connection is aborted with that error (`abortWith`) and the error is rethrown; if the connection
+ * connection is aborted with that error (`abortFromSource`) and the error is rethrown; if the connection
  * fails, the producer is told to stop and the connection's error is thrown.
  */
-export async function runSink (
-  source: Source<ByteChunk>,
-  writer: Writer,
-  failure: () => Error | undefined,
-  abortWith: (err: Error) => void
-): Promise<void> {
+/** What the sink loop asks of its connection. */
+export interface SinkOwner {
+  /** The connection's failure, once there is one. */
+  sinkFailure(): Error | undefined
+  /** The source threw `err`: abort the connection with it (unless it already failed). */
+  abortFromSource(err: Error): void
+}
+
+export async function runSink (source: Source<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
   const iterator = isAsync(source) ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
   const sync = !isAsync(source)
   for (;;) {
@@ -33,8 +36,8 @@ export async function runSink (
       step = sync ? (iterator as Iterator<ByteChunk>).next() : await iterator.next()
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
-      abortWith(error)
-      throw failure() ?? error
+      owner.abortFromSource(error)
+      throw owner.sinkFailure() ?? error
     }
     if (step.done === true) break
     try {
@@ -42,9 +45,9 @@ export async function runSink (
       if (writer.blocked) await writer.waitDrain()
     } catch (err) {
       stopProducer(iterator)
-      throw failure() ?? err
+      throw owner.sinkFailure() ?? err
     }
   }
-  const err = failure()
+  const err = owner.sinkFailure()
   if (err != null) throw err
 }

@@ -7,8 +7,31 @@ function tcpAddress (family: string | undefined, address: string | undefined, po
   return { family: family === 'IPv6' ? 'IPv6' : 'IPv4', address, port }
 }
 
+/** Where a socket's listeners find their carrier: one set of listener functions serves every socket. */
+const kCarrier = Symbol('proto.carrier')
+type OwnedSocket = Socket & { [kCarrier]: SocketCarrier }
+
+function carrierOf (socket: Socket): SocketCarrier {
+  return (socket as OwnedSocket)[kCarrier]
+}
+
+function onConnect (this: Socket): void { carrierOf(this).snapshotAddresses() }
+function onData (this: Socket, chunk: Uint8Array | string): void {
+  carrierOf(this).events?.onCarrierData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+}
+function onEnd (this: Socket): void { carrierOf(this).events?.onCarrierEnd() }
+function onFinish (this: Socket): void { carrierOf(this).events?.onCarrierFinish() }
+function onDrain (this: Socket): void { carrierOf(this).events?.onCarrierDrain() }
+function onError (this: Socket, err: Error): void { carrierOf(this).events?.onCarrierError(err) }
+function onClose (this: Socket): void {
+  const carrier = carrierOf(this)
+  carrier.snapshotAddresses()
+  carrier.events?.onCarrierClose()
+}
+
 /** A `net.Socket` or `tls.TLSSocket` as a carrier. `path` names the Unix socket, where there is one. */
 export class SocketCarrier implements Carrier {
+  events: CarrierEvents | undefined
   private local: ConnectionAddress | undefined
   private remote: ConnectionAddress | undefined
 
@@ -19,19 +42,16 @@ export class SocketCarrier implements Carrier {
 
   attach (events: CarrierEvents): void {
     const s = this.socket
-    if (s.connecting) s.once('connect', () => { this.snapshotAddresses() })
+    this.events = events;
+    (s as OwnedSocket)[kCarrier] = this
+    if (s.connecting) s.once('connect', onConnect)
     else this.snapshotAddresses()
-    s.on('data', (chunk: Uint8Array | string) => {
-      events.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-    })
-    s.on('end', () => { events.end() })
-    s.on('finish', () => { events.finish() })
-    s.on('drain', () => { events.drain() })
-    s.on('error', (err) => { events.error(err) })
-    s.on('close', () => {
-      this.snapshotAddresses()
-      events.close()
-    })
+    s.on('data', onData)
+    s.on('end', onEnd)
+    s.on('finish', onFinish)
+    s.on('drain', onDrain)
+    s.on('error', onError)
+    s.on('close', onClose)
     // A socket paused by its previous owner would never flow; the read queue decides from now on.
     if (s.isPaused()) s.resume()
   }
@@ -95,7 +115,7 @@ export class SocketCarrier implements Carrier {
   }
 
   /** Node forgets addresses once the handle closes, so they are kept the first time they are known. */
-  private snapshotAddresses (): void {
+  snapshotAddresses (): void {
     if (this.local != null && this.remote != null) return
     const s = this.socket
     if (this.path != null) {

@@ -41,6 +41,15 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
  * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
  * backpressure, nothing more is written until `'drain'`.
  */
+/** Told after every socket write (the connection's activity clock). */
+export interface WriteObserver {
+  onWrite(): void
+}
+
+function flushOnTick (writer: Writer): void {
+  writer.onTick()
+}
+
 export class Writer {
   private pending: Uint8Array[] = []
   private pendingBytes = 0
@@ -54,7 +63,7 @@ export class Writer {
   bytes = 0
   chunks = 0
 
-  constructor (private readonly carrier: Carrier, private readonly onWrite: () => void) {}
+  constructor (private readonly carrier: Carrier, private readonly observer: WriteObserver) {}
 
   /** Queues a chunk. Throws the connection's failure once there is one. */
   push (chunk: ByteChunk): void {
@@ -76,7 +85,7 @@ export class Writer {
       if (!this.blocked) this.flush()
     } else if (!this.tickScheduled) {
       this.tickScheduled = true
-      process.nextTick(this.onTick)
+      process.nextTick(flushOnTick, this)
     }
   }
 
@@ -113,7 +122,8 @@ export class Writer {
     waiter?.reject(err)
   }
 
-  private readonly onTick = (): void => {
+  /** The producer's synchronous run ended: write what it queued. */
+  onTick (): void {
     this.tickScheduled = false
     if (!this.blocked) this.flush()
   }
@@ -135,7 +145,7 @@ export class Writer {
     }
     this.writes++
     this.bytes += total
-    this.onWrite()
+    this.observer.onWrite()
     if (!ok) this.blocked = true
   }
 }

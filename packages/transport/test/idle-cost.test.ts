@@ -1,0 +1,97 @@
+import net from 'node:net'
+import { getEventListeners } from 'node:events'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { fromSocket, listen, memoryPair } from '../src/index.js'
+import type { Connection, DisconnectInfo, Server } from '../src/index.js'
+import { portOf, readAll } from './helpers.js'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  vi.unstubAllGlobals()
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+/** Counts the `AbortController`s made from now on. */
+function countControllers (): () => number {
+  let made = 0
+  const Real = globalThis.AbortController
+  vi.stubGlobal('AbortController', class extends Real {
+    constructor () {
+      super()
+      made++
+    }
+  })
+  return () => made
+}
+
+async function tcpServer (onConnection: (conn: Connection) => void): Promise<Server> {
+  const server = await listen({ host: '127.0.0.1', port: 0 }, onConnection)
+  cleanups.push(async () => { await server.close({ deadline: 200 }) })
+  return server
+}
+
+describe('what an idle connection carries', () => {
+  it('makes no AbortController until someone reads `signal`, and then one that is already aborted if the connection is gone', async () => {
+    const made = countControllers()
+    const [a, b] = memoryPair()
+    await Promise.all([a.sink([new Uint8Array([1, 2, 3])]), b.sink([]), readAll(a), readAll(b)])
+    const info = await a.closed
+    expect(info.reason).toBe('closed')
+    expect(made()).toBe(0)
+    expect(a.signal.aborted).toBe(true)
+    expect(a.signal.reason.name).toBe('ConnectionClosedError')
+    expect(made()).toBe(1)
+    // The same signal every time.
+    expect(a.signal).toBe(a.signal)
+    expect(made()).toBe(1)
+  })
+
+  it('a signal read while the connection lives aborts when it goes, with the disconnect error', async () => {
+    const [a, b] = memoryPair()
+    const signal = a.signal
+    expect(signal.aborted).toBe(false)
+    const err = new Error('stop')
+    a.abort(err)
+    await b.closed
+    await a.closed
+    expect(signal.aborted).toBe(true)
+    expect(signal.reason).toBe(err)
+  })
+
+  it('`closed` read first after the connection is gone resolves with the same info as one read before', async () => {
+    const [a, b] = memoryPair()
+    const early = b.closed
+    const gone = new Promise(resolve => { a.signal.addEventListener('abort', resolve, { once: true }) })
+    await Promise.all([a.sink([]), b.sink([]), readAll(a), readAll(b)])
+    await gone
+    const late = await a.closed
+    expect((await early).reason).toBe('closed')
+    expect(late.reason).toBe('closed')
+    expect(late.initiator).toBe('local')
+    expect(a.closed).toBe(a.closed)
+  })
+
+  it('the server reports the disconnect of a connection nobody asked `closed` of', async () => {
+    const server = await tcpServer((conn) => { void conn.sink([]).catch(() => {}); void readAll(conn).catch(() => {}) })
+    const disconnected = new Promise<DisconnectInfo>(resolve => { server.on('disconnect', ({ info }) => { resolve(info) }) })
+    const socket = net.connect({ host: '127.0.0.1', port: portOf(server) })
+    socket.on('data', () => {})
+    socket.once('connect', () => { socket.end() })
+    expect((await disconnected).reason).toBe('closed')
+    expect(server.connections.size).toBe(0)
+  })
+
+  it('every socket shares one listener function per event instead of closures of its own', async () => {
+    const accepted: Connection[] = []
+    const server = await tcpServer((conn) => { accepted.push(conn) })
+    const sockets = [0, 1].map(() => net.connect({ host: '127.0.0.1', port: portOf(server) }))
+    await Promise.all(sockets.map(async s => { await new Promise(resolve => s.once('connect', resolve)) }))
+    const wrapped = sockets.map(s => fromSocket(s))
+    cleanups.push(() => { for (const c of wrapped) c.abort(new Error('test over')) })
+    for (const event of ['data', 'end', 'finish', 'drain', 'error', 'close']) {
+      const [first, second] = sockets.map(s => getEventListeners(s, event))
+      const shared = first?.filter(fn => second?.includes(fn)) ?? []
+      expect(shared.length, event).toBeGreaterThanOrEqual(1)
+    }
+  })
+})
