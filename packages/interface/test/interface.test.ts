@@ -1,0 +1,78 @@
+import { Uint8ArrayList } from 'uint8arraylist'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { DEBUG_ENV, createLogger, raceSignal, setLoggerFactory, silentLogger, systemTimers, toUint8Array } from '../src/index.js'
+
+describe('logging', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+    vi.restoreAllMocks()
+    setLoggerFactory(undefined)
+  })
+
+  it('is silent by default and switched on per component by PROTO_DEBUG', () => {
+    vi.stubEnv(DEBUG_ENV, '')
+    expect(createLogger('transport').enabled).toBe(false)
+    vi.stubEnv(DEBUG_ENV, 'heartbeat, transport')
+    const write = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const log = createLogger('transport')
+    expect(log.enabled).toBe(true)
+    log.debug('connected %d', 1)
+    expect(write).toHaveBeenCalledWith('proto:transport connected %d', 1)
+    expect(createLogger('codec').enabled).toBe(false)
+    vi.stubEnv(DEBUG_ENV, '*')
+    expect(createLogger('codec').enabled).toBe(true)
+  })
+
+  it('can be replaced by the user\'s logger factory', () => {
+    const seen: string[] = []
+    setLoggerFactory(component => ({ enabled: true, debug: (m) => { seen.push(`${component}: ${m}`) }, error: () => {} }))
+    createLogger('reconnect').debug('dialling')
+    expect(seen).toEqual(['reconnect: dialling'])
+    setLoggerFactory(undefined)
+    vi.stubEnv(DEBUG_ENV, '')
+    expect(createLogger('reconnect')).toBe(silentLogger)
+  })
+})
+
+describe('raceSignal', () => {
+  it('rejects with the signal\'s reason and removes its listener', async () => {
+    const controller = new AbortController()
+    const add = vi.spyOn(controller.signal, 'addEventListener')
+    const remove = vi.spyOn(controller.signal, 'removeEventListener')
+    const pending = raceSignal(new Promise(() => {}), controller.signal)
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+    expect(remove).toHaveBeenCalledWith('abort', add.mock.calls[0][1])
+  })
+
+  it('resolves with the promise and removes its listener; rejects at once on an aborted signal', async () => {
+    const controller = new AbortController()
+    const remove = vi.spyOn(controller.signal, 'removeEventListener')
+    expect(await raceSignal(Promise.resolve(7), controller.signal)).toBe(7)
+    expect(remove).toHaveBeenCalledTimes(1)
+    await expect(raceSignal(Promise.resolve(1), AbortSignal.abort(new Error('already')))).rejects.toThrow('already')
+  })
+})
+
+describe('bytes and timers', () => {
+  it('turns a list into one view, copying only when it spans buffers', () => {
+    const one = Uint8Array.of(1, 2)
+    expect(toUint8Array(one)).toBe(one)
+    expect(toUint8Array(new Uint8ArrayList(Uint8Array.of(1), Uint8Array.of(2)))).toEqual(Uint8Array.of(1, 2))
+  })
+
+  it('schedules through the global setTimeout at call time, so fake timers apply, and cancels', () => {
+    vi.useFakeTimers()
+    try {
+      const fired: number[] = []
+      systemTimers.setTimeout(() => fired.push(1), 100)
+      const cancelled = systemTimers.setTimeout(() => fired.push(2), 100)
+      cancelled.cancel()
+      vi.advanceTimersByTime(100)
+      expect(fired).toEqual([1])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
