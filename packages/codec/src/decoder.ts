@@ -23,9 +23,14 @@ export class FrameDecoder {
   private bodyNeed = 0
   private inBody = false
 
+  /** Header size when the layout is `u32be` length counting the body, type after it or none; else 0. */
+  private readonly fastHeader: number
+
   constructor (layout: Layout) {
     this.layout = layout
     this.headerBuf = new Uint8Array(layout.maxHeader)
+    const simple = layout.width === 4 && !layout.littleEndian && layout.adjust === 0 && layout.typeAt !== 1
+    this.fastHeader = simple ? 4 + (layout.typeAt === 2 ? 1 : 0) : 0
   }
 
   /** Whether a frame has begun but not yet completed. */
@@ -61,6 +66,7 @@ export class FrameDecoder {
     }
     const layout = this.layout
     const header = this.header
+    if (this.fastHeader > 0) off = this.pushFast(chunk, off, out)
     while (off < end) {
       const h = readHeader(layout, chunk, off, end, header)
       if (h < 0) {
@@ -70,6 +76,25 @@ export class FrameDecoder {
       }
       off = this.startBody(chunk, off + h, out)
     }
+  }
+
+  /**
+   * The common case of the default layouts (`u32be` body length, type byte after it or none): frames whose
+   * header and body both lie in `chunk` are cut out in a tight loop. Returns where the generic path takes over.
+   */
+  private pushFast (chunk: Uint8Array, off: number, out: Frame[]): number {
+    const end = chunk.byteLength
+    const hdr = this.fastHeader
+    const typed = hdr === 5
+    const max = this.layout.maxBody
+    while (end - off >= hdr) {
+      const n = ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) | chunk[off + 3]) >>> 0
+      const start = off + hdr
+      if (n > max || end - start < n) break
+      out.push({ type: typed ? chunk[off + 4] : 0, body: chunk.subarray(start, start + n) })
+      off = start + n
+    }
+    return off
   }
 
   /** After a header: emits the frame if its body is in `chunk`, else starts collecting. Returns the new offset. */
