@@ -16,19 +16,6 @@ import type { Frame, FrameDuplex } from '@proto/codec'
 import type { AbortOptions, Logger } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
-interface Deferred {
-  promise: Promise<void>
-  resolve(): void
-  reject(err: Error): void
-}
-
-function deferred (): Deferred {
-  let resolve!: () => void
-  let reject!: (err: Error) => void
-  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
-  return { promise, resolve, reject }
-}
-
 /**
  * One heartbeat stage over one frame duplex. Owns exactly one timer (re-armed from timestamps), a pump
  * that reads the lower source continuously, the inbound queue the user drains, and the outbound that
@@ -59,7 +46,9 @@ export class Heartbeat implements HeartbeatDuplex {
   private outboundDone = false
   private finished = false
   private onFinished: (() => void) | undefined
-  private userSink: Deferred | undefined
+  /** Settle the promise `sink()` returned. */
+  private sinkResolve: (() => void) | undefined
+  private sinkReject: ((err: Error) => void) | undefined
   private sinkCalled = false
   private closeDeadline = Infinity
   private closePromise: Promise<void> | undefined
@@ -71,7 +60,7 @@ export class Heartbeat implements HeartbeatDuplex {
     this.source = this.inbound
     this.outbound = new Outbound(this, cfg.clock)
     this.peer = new Peer(this, this.outbound, this.emitter)
-    this.watchdog = new Watchdog(cfg, (now, stalled) => { this.evaluate(now, stalled) }, this.emitter, this.log)
+    this.watchdog = new Watchdog(cfg, this, this.emitter, this.log)
     const now = cfg.clock.now()
     this.lastControlAt = now
     this.lastReceivedAt = now
@@ -94,14 +83,14 @@ export class Heartbeat implements HeartbeatDuplex {
   get timeout (): number { return this.peer.timeout }
 
   /** Bound: `it-pipe` calls `sink` detached from its duplex. */
-  readonly sink = async (source: Source<Frame>): Promise<void> => {
-    if (this.sinkCalled) throw new InvalidParametersError('sink() may be called only once per stage')
+  readonly sink = (source: Source<Frame>): Promise<void> => {
+    if (this.sinkCalled) return Promise.reject(new InvalidParametersError('sink() may be called only once per stage'))
     this.sinkCalled = true
-    if (this.error != null) throw this.error
-    if (this.outbound.done) throw new InvalidParametersError('sink() was called after close(): nothing more can be sent')
-    this.userSink = deferred()
+    if (this.error != null) return Promise.reject(this.error)
+    if (this.outbound.done) return Promise.reject(new InvalidParametersError('sink() was called after close(): nothing more can be sent'))
+    const done = new Promise<void>((resolve, reject) => { this.sinkResolve = resolve; this.sinkReject = reject })
     this.outbound.attach(source)
-    await this.userSink.promise
+    return done
   }
 
   async close (options: AbortOptions = {}): Promise<void> {
@@ -170,7 +159,7 @@ export class Heartbeat implements HeartbeatDuplex {
     if (this.error != null) return
     this.error = err
     this.inbound.fail(err, drain)
-    this.userSink?.reject(err)
+    this.sinkReject?.(err)
     if (this.graceful) {
       // let the GOAWAY out: the outbound ends after it, then the lower is destroyed (or after a grace period)
       this.outbound.finish()
@@ -266,7 +255,7 @@ export class Heartbeat implements HeartbeatDuplex {
 
   private lowerSinkDone (): void {
     this.outboundDone = true
-    this.userSink?.resolve()
+    this.sinkResolve?.()
     if (this.graceful) {
       this.destroyLower()
       return
@@ -279,7 +268,7 @@ export class Heartbeat implements HeartbeatDuplex {
     const e = err instanceof Error ? err : new Error(String(err))
     if (this.error == null) this.fail(e, true)
     else if (this.graceful) this.destroyLower()
-    this.userSink?.reject(this.error ?? e)
+    this.sinkReject?.(this.error ?? e)
   }
 
   /** When we last handed anything down (for data during bursts, a slightly early lower bound). */
@@ -289,8 +278,8 @@ export class Heartbeat implements HeartbeatDuplex {
 
   // ---- time ----
 
-  /** The single place where time-based decisions are taken; re-arms the timer for the next one. */
-  private evaluate (now: number, stalled: boolean): void {
+  /** The single place where time-based decisions are taken (the watchdog calls it); re-arms the timer. */
+  evaluate (now: number, stalled: boolean): void {
     if (this.finished) return
     if (this.error != null) {
       if (this.graceful) this.destroyLower() // GOAWAY grace period over

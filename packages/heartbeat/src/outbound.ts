@@ -24,7 +24,10 @@ export class Outbound implements AsyncIterableIterator<Frame> {
   private user: Iterator<Frame> | AsyncIterator<Frame> | undefined
   private userPending = false
   private stash: IteratorResult<Frame> | undefined
-  private writer: { resolve(r: IteratorResult<Frame>): void, reject(err: unknown): void } | undefined
+  /** The lower sink's pending read (`next()` or, with `writerBatch`, `nextBatch()`). */
+  private writerResolve: ((value: IteratorResult<Frame> | Frame[] | undefined) => void) | undefined
+  private writerReject: ((err: unknown) => void) | undefined
+  private writerBatch = false
   private failure: Error | undefined
   /** End as soon as the control queue is empty, whatever the user source does. */
   private finishing = false
@@ -38,7 +41,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
   dataSent = 0
   /** When a user frame was last handed down (a lower bound during bursts). */
   lastDataAt = -Infinity
-  /** `poll()` is running on behalf of a writer that was waiting: what it hands down is timestamped. */
+  /** `take()` is running on behalf of a writer that was waiting: what it hands down is timestamped. */
   private waking = false
 
   constructor (private readonly hooks: OutboundHooks, private readonly clock: Clock) {}
@@ -87,19 +90,19 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     this.failure = err
     this.control.length = 0
     this.dropUser()
-    const writer = this.writer
-    this.writer = undefined
-    writer?.reject(err)
+    this.rejectWriter(err)
   }
 
   next (): Promise<IteratorResult<Frame>> {
+    let frame: Frame | undefined
     try {
-      const r = this.poll()
-      if (r !== undefined) return Promise.resolve(r)
+      frame = this.take()
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise((resolve, reject) => { this.writer = { resolve, reject } })
+    if (frame !== undefined) return Promise.resolve({ done: false, value: frame })
+    if (this.done) return Promise.resolve(DONE)
+    return new Promise((resolve, reject) => { this.park(resolve, reject, false) })
   }
 
   /**
@@ -109,16 +112,22 @@ export class Outbound implements AsyncIterableIterator<Frame> {
    * queued meanwhile waits for at most one batch.
    */
   nextBatch (): Promise<Frame[] | undefined> {
-    let first: IteratorResult<Frame> | undefined
+    let frame: Frame | undefined
     try {
-      first = this.poll()
+      frame = this.take()
     } catch (err) {
       return Promise.reject(err)
     }
-    if (first !== undefined) return Promise.resolve(first.done === true ? undefined : this.fill(first.value))
-    return new Promise((resolve, reject) => {
-      this.writer = { resolve: r => { resolve(r.done === true ? undefined : this.fill(r.value)) }, reject }
-    })
+    if (frame !== undefined) return Promise.resolve(this.fill(frame))
+    if (this.done) return Promise.resolve(undefined)
+    return new Promise((resolve, reject) => { this.park(resolve, reject, true) })
+  }
+
+  /** The lower sink waits: a frame queued later resolves its read directly, with no hop in between. */
+  private park (resolve: (value: never) => void, reject: (err: unknown) => void, batch: boolean): void {
+    this.writerResolve = resolve as (value: IteratorResult<Frame> | Frame[] | undefined) => void
+    this.writerReject = reject
+    this.writerBatch = batch
   }
 
   /** A batch starting with `first`, plus whatever else is ready without waiting. */
@@ -126,15 +135,15 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     const batch = [first]
     let bytes = first.body.byteLength
     while (batch.length < OUTBOUND_BATCH_FRAMES && bytes < OUTBOUND_BATCH_BYTES) {
-      let r: IteratorResult<Frame> | undefined
+      let frame: Frame | undefined
       try {
-        r = this.poll()
+        frame = this.take()
       } catch {
         break // the failure surfaces from the next call
       }
-      if (r === undefined || r.done === true) break
-      batch.push(r.value)
-      bytes += r.value.body.byteLength
+      if (frame === undefined) break
+      batch.push(frame)
+      bytes += frame.body.byteLength
     }
     return batch
   }
@@ -145,14 +154,14 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     return DONE
   }
 
-  /** What to hand down now, or `undefined` to wait. */
-  private poll (): IteratorResult<Frame> | undefined {
+  /** The next frame to hand down, or `undefined` to wait (or at the end: `done` is then set). */
+  private take (): Frame | undefined {
     if (this.failure != null) throw this.failure
-    if (this.done) return DONE
+    if (this.done) return undefined
     if (this.control.length > 0) {
       const frame = this.control.shift() as Frame
       this.hooks.controlSent(frame)
-      return { done: false, value: frame }
+      return frame
     }
     while (!this.finishing) {
       const r = this.stash
@@ -161,7 +170,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
         if (r.done !== true) {
           this.dataSent++
           if (this.waking || this.dataSent % BURST_STAMP_EVERY === 0) this.lastDataAt = this.clock.now()
-          return r
+          return r.value
         }
         this.userDone = true
         this.user = undefined
@@ -183,10 +192,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
       }
       this.stash = next as IteratorResult<Frame>
     }
-    if (this.finishing || (this.closing && this.user == null) || this.userDone) {
-      this.done = true
-      return DONE
-    }
+    if (this.finishing || (this.closing && this.user == null) || this.userDone) this.done = true
     return undefined
   }
 
@@ -207,24 +213,32 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     this.hooks.userFailed(err)
   }
 
+  /** If the lower sink is waiting, hands it what is ready now (or the end, or the failure) directly. */
   private wake (): void {
-    if (this.writer == null) return
-    let r: IteratorResult<Frame> | undefined
+    const resolve = this.writerResolve
+    if (resolve === undefined) return
+    let frame: Frame | undefined
     this.waking = true
     try {
-      r = this.poll()
+      frame = this.take()
     } catch (err) {
-      const writer = this.writer
-      this.writer = undefined
-      writer.reject(err)
+      this.rejectWriter(err)
       return
     } finally {
       this.waking = false
     }
-    if (r === undefined) return
-    const writer = this.writer
-    this.writer = undefined
-    writer.resolve(r)
+    if (frame === undefined && !this.done) return
+    this.writerResolve = undefined
+    this.writerReject = undefined
+    if (this.writerBatch) resolve(frame === undefined ? undefined : this.fill(frame))
+    else resolve(frame === undefined ? DONE : { done: false, value: frame })
+  }
+
+  private rejectWriter (err: unknown): void {
+    const reject = this.writerReject
+    this.writerResolve = undefined
+    this.writerReject = undefined
+    reject?.(err)
   }
 
   private dropUser (): void {

@@ -88,9 +88,8 @@ export class Peer {
     const cfg = this.owner.cfg
     let body = cfg.pingBody
     if (body === undefined) {
-      const next = this.pings.nextBody()
-      body = next.body
-      this.queuedSeq = next.seq
+      body = this.pings.nextBody()
+      this.queuedSeq = this.pings.lastSeq
     }
     const frame = { type: cfg.pingType, body }
     // set first: the outbound may hand the frame down (controlSent) before send() returns

@@ -87,7 +87,8 @@ export class Pump {
         w++
       } else if (this.owner.stopped) return
     }
-    batch.length = w
+    if (w === 0) return // only pings and pongs
+    if (w !== batch.length) batch.length = w
     this.deliver(batch, 0)
   }
 

@@ -12,9 +12,14 @@ export interface RttStats {
 
 const EMPTY: number[] = []
 
-/** Keeps the last `capacity` RTT samples in a ring; the array is allocated at the first sample. */
+const byValue = (a: number, b: number): number => a - b
+
+/**
+ * Keeps the last `capacity` RTT samples in a ring: a plain array that grows to `capacity` one sample at a
+ * time (no typed array and off-heap store per connection), allocated at the first sample.
+ */
 export class RttRing {
-  private ring: Float64Array | undefined
+  private ring: number[] | undefined
   private next = 0
   private size = 0
   private last: number | undefined
@@ -22,8 +27,9 @@ export class RttRing {
   constructor (private readonly capacity: number) {}
 
   add (rtt: number): void {
-    const ring = this.ring ??= new Float64Array(this.capacity)
-    ring[this.next] = rtt
+    const ring = this.ring ??= []
+    if (this.size < this.capacity) ring.push(rtt)
+    else ring[this.next] = rtt
     this.next = (this.next + 1) % this.capacity
     if (this.size < this.capacity) this.size++
     this.last = rtt
@@ -32,7 +38,7 @@ export class RttRing {
   /** The `q` quantile (0–1) of the kept samples, nearest-rank. */
   quantile (q: number): number | undefined {
     if (this.ring == null || this.size === 0) return undefined
-    const sorted = this.ring.slice(0, this.size).sort()
+    const sorted = this.ring.slice(0, this.size).sort(byValue)
     return sorted[Math.min(this.size - 1, Math.ceil(q * this.size) - 1)]
   }
 
@@ -63,14 +69,18 @@ export class OutstandingPings {
     return this.seqs.length
   }
 
+  /** The sequence number of the last body made by `nextBody()`. */
+  get lastSeq (): number {
+    return this.seq
+  }
+
   /** The body of the next sequence ping: the sequence number as u64 big-endian. */
-  nextBody (): { seq: number, body: Uint8Array } {
+  nextBody (): Uint8Array {
     const seq = ++this.seq
     const body = new Uint8Array(PING_BODY_LENGTH)
-    const view = new DataView(body.buffer)
-    view.setUint32(0, Math.floor(seq / 0x1_0000_0000))
-    view.setUint32(4, seq >>> 0)
-    return { seq, body }
+    writeU32(body, 0, Math.floor(seq / 0x1_0000_0000))
+    writeU32(body, 4, seq >>> 0)
+    return body
   }
 
   /** Records a ping handed to the connection at `at`. Forgets the oldest beyond the limit. */
@@ -93,8 +103,7 @@ export class OutstandingPings {
     let i = 0
     if (bySequence) {
       if (body.byteLength !== PING_BODY_LENGTH) return undefined
-      const view = new DataView(body.buffer, body.byteOffset, PING_BODY_LENGTH)
-      const seq = view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4)
+      const seq = readU32(body, 0) * 0x1_0000_0000 + readU32(body, 4)
       i = this.seqs.indexOf(seq)
       if (i < 0) return undefined
     }
@@ -104,4 +113,15 @@ export class OutstandingPings {
     this.sentAt.splice(0, i + 1)
     return at
   }
+}
+
+function writeU32 (b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24
+  b[at + 1] = v >>> 16
+  b[at + 2] = v >>> 8
+  b[at + 3] = v
+}
+
+function readU32 (b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
 }

@@ -6,10 +6,15 @@ import type { Logger, TimerHandle } from '@proto/interface'
 /** After a late timer finds the peer silent, this many `setImmediate` rounds let pending input be read first. */
 const YIELD_ROUNDS = 2
 
+/** Who takes the decisions when the timer fires. */
+export interface WatchdogOwner {
+  evaluate(now: number, stalled: boolean): void
+}
+
 /**
  * The single timer of a stage. `arm(at)` keeps the earliest deadline asked for (so activity never touches the
  * timer: the owner's timestamps only move forward, and a timer that fires early is simply re-armed for the
- * rest). On firing it measures how late it is (event-loop lag) and hands the decision to `check`.
+ * rest). On firing it measures how late it is (event-loop lag) and hands the decision to its owner's `evaluate`.
  */
 export class Watchdog {
   lastLag = 0
@@ -25,7 +30,7 @@ export class Watchdog {
 
   constructor (
     private readonly cfg: HeartbeatConfig,
-    private readonly check: (now: number, stalled: boolean) => void,
+    private readonly owner: WatchdogOwner,
     private readonly emitter: Emitter,
     private readonly log: Logger
   ) {}
@@ -96,7 +101,7 @@ export class Watchdog {
       this.log.debug('timer fired %d ms late: event loop stalled', Math.round(lag))
       this.emitter.emit('stall', { lag })
     }
-    this.check(now, stalled)
+    this.owner.evaluate(now, stalled)
   }
 
   private afterYield (): void {
@@ -106,6 +111,6 @@ export class Watchdog {
       this.immediate = setImmediate(() => { this.afterYield() })
       return
     }
-    this.check(this.cfg.clock.now(), false)
+    this.owner.evaluate(this.cfg.clock.now(), false)
   }
 }
