@@ -85,7 +85,17 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
         (reader as Waiter<IteratorResult<Frame>>).resolve({ done: false, value: frames[i++] })
       }
     }
-    while (i < frames.length && !this.full) this.push(frames[i++])
+    if (this.discarding || this.ended || this.failure != null) return frames.length
+    // the rest goes into the ring in one tight loop (no per-frame checks beyond the limits)
+    const maxFrames = this.maxFrames
+    const maxBytes = this.maxBytes
+    while (i < frames.length && this.count < maxFrames && this.bytes < maxBytes) {
+      if (this.count === this.buf.length) this.grow()
+      const frame = frames[i++]
+      this.buf[(this.head + this.count) & this.mask] = frame
+      this.count++
+      this.bytes += frame.body.byteLength
+    }
     return i
   }
 

@@ -16,7 +16,9 @@ export interface OutboundHooks {
 /**
  * The one source the stage feeds into the lower sink: control frames (pings, pongs, GOAWAY, HELLO) are
  * served before the next user frame, so a pong never waits behind queued data. User frames are pulled only
- * when the lower sink asks for one, so the user's producer feels the connection's backpressure.
+ * when the lower sink asks for one, so the user's producer feels the connection's backpressure; a user
+ * source that offers `nextBatch()` (an upper stage's queue) is pulled a batch at a time, so a batch from
+ * above goes down as one batch instead of one hop per frame.
  * Data frames are timestamped sparingly (see `BURST_STAMP_EVERY`).
  */
 export class Outbound implements AsyncIterableIterator<Frame> {
@@ -24,6 +26,11 @@ export class Outbound implements AsyncIterableIterator<Frame> {
   private user: Iterator<Frame> | AsyncIterator<Frame> | undefined
   private userPending = false
   private stash: IteratorResult<Frame> | undefined
+  /** The user source's own `nextBatch()` (another stage's source, e.g. reconnect's feed): pulled a batch at a time. */
+  private userNextBatch: (() => Promise<Frame[] | undefined>) | undefined
+  /** The rest of the last batch pulled from the user source, from `stashIndex` on. */
+  private stashBatch: Frame[] | undefined
+  private stashIndex = 0
   /** The lower sink's pending read (`next()` or, with `writerBatch`, `nextBatch()`). */
   private writerResolve: ((value: IteratorResult<Frame> | Frame[] | undefined) => void) | undefined
   private writerReject: ((err: unknown) => void) | undefined
@@ -57,9 +64,13 @@ export class Outbound implements AsyncIterableIterator<Frame> {
 
   /** Starts pulling frames from the user's source. */
   attach (source: Source<Frame>): void {
-    this.user = Symbol.asyncIterator in source
-      ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
-      : (source as Iterable<Frame>)[Symbol.iterator]()
+    if (Symbol.asyncIterator in source) {
+      const it: AsyncIterator<Frame> & { nextBatch?: unknown } = (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
+      if (typeof it.nextBatch === 'function') this.userNextBatch = it.nextBatch as () => Promise<Frame[] | undefined>
+      this.user = it
+    } else {
+      this.user = (source as Iterable<Frame>)[Symbol.iterator]()
+    }
     this.wake()
   }
 
@@ -164,6 +175,17 @@ export class Outbound implements AsyncIterableIterator<Frame> {
       return frame
     }
     while (!this.finishing) {
+      const batch = this.stashBatch
+      if (batch !== undefined) {
+        const frame = batch[this.stashIndex++]
+        if (this.stashIndex >= batch.length) {
+          this.stashBatch = undefined
+          this.stashIndex = 0
+        }
+        this.dataSent++
+        if (this.waking || this.dataSent % BURST_STAMP_EVERY === 0) this.lastDataAt = this.clock.now()
+        return frame
+      }
       const r = this.stash
       if (r !== undefined) {
         this.stash = undefined
@@ -177,6 +199,10 @@ export class Outbound implements AsyncIterableIterator<Frame> {
         break
       }
       if (this.user == null || this.userPending) break
+      if (this.userNextBatch !== undefined) {
+        this.pullBatch(this.userNextBatch, this.user)
+        break
+      }
       let next: IteratorResult<Frame> | Promise<IteratorResult<Frame>>
       try {
         next = this.user.next()
@@ -196,6 +222,21 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     return undefined
   }
 
+  /** Asks the user source for its next batch (one pending request at a time). */
+  private pullBatch (nextBatch: () => Promise<Frame[] | undefined>, user: AsyncIterator<Frame> | Iterator<Frame>): void {
+    let p: Promise<Frame[] | undefined>
+    try {
+      p = nextBatch.call(user)
+    } catch (err) {
+      this.user = undefined
+      this.hooks.userFailed(err)
+      throw err
+    }
+    this.userPending = true
+    p.then(this.onUserBatch ??= b => { this.userBatch(b) }, this.onUserError ??= err => { this.userError(err) })
+  }
+
+  private onUserBatch: ((b: Frame[] | undefined) => void) | undefined
   private onUserResult: ((r: IteratorResult<Frame>) => void) | undefined
   private onUserError: ((err: unknown) => void) | undefined
 
@@ -203,6 +244,14 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     this.userPending = false
     if (this.failure != null || this.finishing || this.done) return
     this.stash = r
+    this.wake()
+  }
+
+  private userBatch (batch: Frame[] | undefined): void {
+    this.userPending = false
+    if (this.failure != null || this.finishing || this.done) return
+    if (batch === undefined) this.stash = DONE
+    else if (batch.length > 0) this.stashBatch = batch
     this.wake()
   }
 
@@ -245,6 +294,8 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     const user = this.user
     this.user = undefined
     this.stash = undefined
+    this.stashBatch = undefined
+    this.userNextBatch = undefined
     if (user?.return == null) return
     try {
       const r = user.return()

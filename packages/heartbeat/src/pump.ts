@@ -76,16 +76,25 @@ export class Pump {
   private batch (batch: Frame[]): void {
     const now = this.clock.now()
     this.owner.received(now)
-    const { pingType, pongType } = this.peer
+    const peer = this.peer
+    const { pingType, pongType } = peer
+    let hello = peer.awaitingHello
     let w = 0
     for (let i = 0; i < batch.length; i++) {
       const frame = batch[i]
       const type = frame.type
       // data frames skip the protocol handler (the common case on a busy link)
-      if ((type !== pingType && type !== pongType && !this.peer.awaitingHello) || this.peer.receive(frame, now)) {
+      if (type !== pingType && type !== pongType && !hello) {
         if (w !== i) batch[w] = frame
         w++
-      } else if (this.owner.stopped) return
+      } else {
+        const data = peer.receive(frame, now)
+        hello = peer.awaitingHello
+        if (data) {
+          if (w !== i) batch[w] = frame
+          w++
+        } else if (this.owner.stopped) return
+      }
     }
     if (w === 0) return // only pings and pongs
     if (w !== batch.length) batch.length = w

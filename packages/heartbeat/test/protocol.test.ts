@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { heartbeat } from '../src/index.js'
 import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
+import type { Frame } from '@proto/codec'
 
 describe('options', () => {
   const bad: Array<[string, HeartbeatInit]> = [
@@ -272,5 +273,43 @@ describe('outbound batches', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  /** An upper stage's source: serves its queue through `nextBatch()`; `next()` must not be used. */
+  function batchingSource (batches: Frame[][], fail?: Error): AsyncIterable<Frame> & { calls: number } {
+    const it = {
+      calls: 0,
+      [Symbol.asyncIterator]: () => it,
+      next: async (): Promise<IteratorResult<Frame>> => { throw new Error('next() called on a batching source') },
+      nextBatch: async (): Promise<Frame[] | undefined> => {
+        it.calls++
+        const b = batches.shift()
+        if (b === undefined && fail !== undefined) throw fail
+        return b
+      }
+    }
+    return it
+  }
+
+  it('pulls a user source that offers nextBatch() a batch at a time and hands each down whole', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = heartbeat(peer.lower)
+    const batches = [0, 1, 2].map(b => Array.from({ length: 100 }, (_, i) => f(FrameType.DATA, new Uint8Array([b, i]))))
+    const source = batchingSource(batches)
+    await hb.sink(source)
+    const got = peer.written.filter(x => x.type === FrameType.DATA)
+    expect(got.map(x => [x.body[0], x.body[1]])).toEqual([0, 1, 2].flatMap(b => Array.from({ length: 100 }, (_, i) => [b, i])))
+    expect(source.calls).toBe(4) // three batches and the end
+    expect(peer.batches).toBeLessThanOrEqual(4)
+    expect(hb.stats().lastSentAt).toBeGreaterThan(0)
+    hb.abort(new Error('done'))
+  })
+
+  it('rejects sink() when the user source\'s nextBatch() fails', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = heartbeat(peer.lower)
+    const boom = Object.assign(new Error('boom'), { name: 'BoomError' })
+    await expect(hb.sink(batchingSource([[f(FrameType.DATA, 'a')]], boom))).rejects.toHaveProperty('name', 'BoomError')
+    expect(peer.written.filter(x => x.type === FrameType.DATA)).toHaveLength(1)
   })
 })
