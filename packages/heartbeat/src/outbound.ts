@@ -15,10 +15,11 @@ export interface OutboundHooks {
 
 /**
  * The one source the stage feeds into the lower sink: control frames (pings, pongs, GOAWAY, HELLO) are
- * served before the next user frame, so a pong never waits behind queued data. User frames are pulled only
- * when the lower sink asks for one, so the user's producer feels the connection's backpressure; a user
- * source that offers `nextBatch()` (an upper stage's queue) is pulled a batch at a time, so a batch from
- * above goes down as one batch instead of one hop per frame.
+ * served before the next user frame, so a pong never waits behind queued data. User frames are pulled when
+ * the lower sink asks, so the user's producer feels the connection's backpressure: a synchronous source
+ * only then; an async source is read ahead by at most one outbound batch while the lower sink is busy, so
+ * its next read takes them at once; a source that offers `nextBatch()` (an upper stage's queue) is pulled a
+ * batch at a time. Either way a burst goes down as batches instead of one hop per frame.
  * Data frames are timestamped sparingly (see `BURST_STAMP_EVERY`).
  */
 export class Outbound implements AsyncIterableIterator<Frame> {
@@ -28,9 +29,15 @@ export class Outbound implements AsyncIterableIterator<Frame> {
   private stash: IteratorResult<Frame> | undefined
   /** The user source's own `nextBatch()` (another stage's source, e.g. reconnect's feed): pulled a batch at a time. */
   private userNextBatch: (() => Promise<Frame[] | undefined>) | undefined
-  /** The rest of the last batch pulled from the user source, from `stashIndex` on. */
+  /**
+   * User frames ready to hand down, from `stashIndex` on: the last batch pulled from a `nextBatch()` source,
+   * or frames an async source yielded while the lower sink was busy (read ahead, at most one outbound batch).
+   */
   private stashBatch: Frame[] | undefined
   private stashIndex = 0
+  private aheadBytes = 0
+  /** The async user source failed after frames read ahead: surfaces once those are handed down. */
+  private userFailure: { err: unknown } | undefined
   /** The lower sink's pending read (`next()` or, with `writerBatch`, `nextBatch()`). */
   private writerResolve: ((value: IteratorResult<Frame> | Frame[] | undefined) => void) | undefined
   private writerReject: ((err: unknown) => void) | undefined
@@ -186,6 +193,13 @@ export class Outbound implements AsyncIterableIterator<Frame> {
         if (this.waking || this.dataSent % BURST_STAMP_EVERY === 0) this.lastDataAt = this.clock.now()
         return frame
       }
+      const failed = this.userFailure
+      if (failed !== undefined) {
+        this.userFailure = undefined
+        this.user = undefined
+        this.hooks.userFailed(failed.err)
+        throw failed.err
+      }
       const r = this.stash
       if (r !== undefined) {
         this.stash = undefined
@@ -243,8 +257,43 @@ export class Outbound implements AsyncIterableIterator<Frame> {
   private userResult (r: IteratorResult<Frame>): void {
     this.userPending = false
     if (this.failure != null || this.finishing || this.done) return
-    this.stash = r
+    if (r.done === true) {
+      this.stash = r
+      this.wake()
+      return
+    }
+    const frame = r.value
+    let ahead = this.stashBatch
+    if (ahead === undefined) {
+      ahead = this.stashBatch = [frame]
+      this.stashIndex = 0
+      this.aheadBytes = 0
+    } else {
+      ahead.push(frame)
+    }
+    this.aheadBytes += frame.body.byteLength
+    // while the lower sink is busy, read on (at most one outbound batch): its next read takes them at once
+    if (this.writerResolve === undefined && ahead.length < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES) this.readAhead()
     this.wake()
+  }
+
+  /** Asks an async user source for one more frame while the lower sink is busy. */
+  private readAhead (): void {
+    const user = this.user
+    if (user == null || this.userPending) return
+    let next: IteratorResult<Frame> | Promise<IteratorResult<Frame>>
+    try {
+      next = user.next()
+    } catch (err) {
+      this.userFailure = { err }
+      return
+    }
+    if (typeof (next as Promise<IteratorResult<Frame>>).then === 'function') {
+      this.userPending = true;
+      (next as Promise<IteratorResult<Frame>>).then(this.onUserResult ??= r => { this.userResult(r) }, this.onUserError ??= err => { this.userError(err) })
+      return
+    }
+    this.userResult(next as IteratorResult<Frame>)
   }
 
   private userBatch (batch: Frame[] | undefined): void {
@@ -258,6 +307,11 @@ export class Outbound implements AsyncIterableIterator<Frame> {
   private userError (err: unknown): void {
     this.userPending = false
     if (this.failure != null || this.finishing || this.done) return
+    if (this.stashBatch !== undefined) {
+      // frames read ahead go down first, as if they had been pulled one by one
+      this.userFailure = { err }
+      return
+    }
     this.user = undefined
     this.hooks.userFailed(err)
   }
@@ -296,6 +350,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     this.stash = undefined
     this.stashBatch = undefined
     this.userNextBatch = undefined
+    this.userFailure = undefined
     if (user?.return == null) return
     try {
       const r = user.return()

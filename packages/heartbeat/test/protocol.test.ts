@@ -312,4 +312,49 @@ describe('outbound batches', () => {
     await expect(hb.sink(batchingSource([[f(FrameType.DATA, 'a')]], boom))).rejects.toHaveProperty('name', 'BoomError')
     expect(peer.written.filter(x => x.type === FrameType.DATA)).toHaveLength(1)
   })
+
+  it('reads an async source ahead by at most one batch while the lower sink is busy, and hands those down at once', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = heartbeat(peer.lower)
+    let produced = 0
+    const total = 5000
+    peer.holdWrites()
+    const writing = hb.sink((async function * () {
+      for (let i = 0; i < total; i++) {
+        produced++
+        yield f(FrameType.DATA, new Uint8Array([i & 0xff, i >> 8]))
+      }
+    })())
+    for (let i = 0; i < 50; i++) await new Promise(resolve => setImmediate(resolve))
+    // one frame taken by the waiting writer, one batch read ahead, one request pending
+    expect(produced).toBeGreaterThan(2)
+    expect(produced).toBeLessThanOrEqual(1024 + 2)
+    const readAhead = produced - 2
+    peer.releaseWrites()
+    await peer.waitWritten(readAhead + 1)
+    expect(peer.batches).toBeLessThanOrEqual(2) // the first frame, then everything read ahead in one batch
+    await writing
+    const got = peer.written.filter(x => x.type === FrameType.DATA)
+    expect(got).toHaveLength(total)
+    got.forEach((frame, i) => { expect([frame.body[0], frame.body[1]]).toEqual([i & 0xff, i >> 8]) })
+    hb.abort(new Error('done'))
+  })
+
+  it('hands down the frames read ahead before an async source\'s error, then rejects sink()', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = heartbeat(peer.lower)
+    peer.holdWrites()
+    const boom = Object.assign(new Error('boom'), { name: 'BoomError' })
+    const writing = settle(hb.sink((async function * () {
+      for (let i = 0; i < 10; i++) yield f(FrameType.DATA, new Uint8Array([i]))
+      throw boom
+    })()))
+    for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve))
+    expect(peer.aborted).toBeUndefined()
+    peer.releaseWrites()
+    const r = await writing
+    expect(r.ok).toBe(false)
+    expect(r.error.name).toBe('BoomError')
+    expect(peer.written.filter(x => x.type === FrameType.DATA).map(x => x.body[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
 })
