@@ -3,6 +3,9 @@ interface Waiter {
   reject(err: Error): void
 }
 
+type Resolve = (result: IteratorResult<Uint8Array>) => void
+type Reject = (err: Error) => void
+
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined })
 
 /** Pauses and resumes the producer of a read queue (the socket). */
@@ -25,8 +28,10 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   private ended = false
   private detached = false
   private error: Error | undefined
-  /** The consumer waiting in `next()`; more than one only if `next()` is called without awaiting. */
-  private waiter: Waiter | undefined
+  /** The consumer waiting in `next()` (its promise's resolvers, kept without a wrapper object). */
+  private waitResolve: Resolve | undefined
+  private waitReject: Reject | undefined
+  /** Further waiters, only if `next()` is called again without awaiting. */
   private moreWaiters: Waiter[] | undefined
 
   constructor (
@@ -47,10 +52,12 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
 
   push (chunk: Uint8Array): void {
     if (this.detached || this.ended || this.error != null) return
-    const waiter = this.waiter
-    if (waiter != null) {
-      this.waiter = this.moreWaiters?.shift()
-      waiter.resolve({ done: false, value: chunk })
+    const resolve = this.waitResolve
+    if (resolve != null) {
+      const more = this.moreWaiters?.shift()
+      this.waitResolve = more?.resolve
+      this.waitReject = more?.reject
+      resolve({ done: false, value: chunk })
       return
     }
     this.chunks.push(chunk)
@@ -100,8 +107,12 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
     }
     if (this.ended || this.detached) return Promise.resolve(DONE)
     return new Promise((resolve, reject) => {
-      if (this.waiter == null) this.waiter = { resolve, reject }
-      else (this.moreWaiters ??= []).push({ resolve, reject })
+      if (this.waitResolve == null) {
+        this.waitResolve = resolve
+        this.waitReject = reject
+      } else {
+        (this.moreWaiters ??= []).push({ resolve, reject })
+      }
     })
   }
 
@@ -128,9 +139,12 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   }
 
   private settleWaiters (): void {
-    if (this.waiter == null) return
-    const waiters = [this.waiter, ...(this.moreWaiters ?? [])]
-    this.waiter = undefined
+    const resolve = this.waitResolve
+    const reject = this.waitReject
+    if (resolve == null || reject == null) return
+    const waiters: Waiter[] = [{ resolve, reject }, ...(this.moreWaiters ?? [])]
+    this.waitResolve = undefined
+    this.waitReject = undefined
     this.moreWaiters = undefined
     const err = this.error
     for (const w of waiters) {

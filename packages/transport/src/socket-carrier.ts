@@ -21,7 +21,11 @@ function onData (this: Socket, chunk: Uint8Array | string): void {
 }
 function onEnd (this: Socket): void { carrierOf(this).events?.onCarrierEnd() }
 function onFinish (this: Socket): void { carrierOf(this).events?.onCarrierFinish() }
-function onDrain (this: Socket): void { carrierOf(this).events?.onCarrierDrain() }
+function onDrain (this: Socket): void {
+  const carrier = carrierOf(this)
+  carrier.drainArmed = false
+  carrier.events?.onCarrierDrain()
+}
 function onError (this: Socket, err: Error): void { carrierOf(this).events?.onCarrierError(err) }
 function onClose (this: Socket): void {
   const carrier = carrierOf(this)
@@ -32,6 +36,8 @@ function onClose (this: Socket): void {
 /** A `net.Socket` or `tls.TLSSocket` as a carrier. `path` names the Unix socket, where there is one. */
 export class SocketCarrier implements Carrier {
   events: CarrierEvents | undefined
+  /** A `'drain'` listener is registered (only while a write waits for one). */
+  drainArmed = false
   private local: ConnectionAddress | undefined
   private remote: ConnectionAddress | undefined
 
@@ -46,10 +52,10 @@ export class SocketCarrier implements Carrier {
     (s as OwnedSocket)[kCarrier] = this
     if (s.connecting) s.once('connect', onConnect)
     else this.snapshotAddresses()
+    // 'drain' and 'finish' are listened to only when they can matter (after a blocked write, after end()),
+    // which keeps an idle socket's listener table small.
     s.on('data', onData)
     s.on('end', onEnd)
-    s.on('finish', onFinish)
-    s.on('drain', onDrain)
     s.on('error', onError)
     s.on('close', onClose)
     // A socket paused by its previous owner would never flow; the read queue decides from now on.
@@ -57,7 +63,9 @@ export class SocketCarrier implements Carrier {
   }
 
   write (data: Uint8Array): boolean {
-    return this.socket.write(data)
+    const ok = this.socket.write(data)
+    if (!ok) this.armDrain()
+    return ok
   }
 
   writev (data: Uint8Array[]): boolean {
@@ -66,11 +74,19 @@ export class SocketCarrier implements Carrier {
     let ok = true
     for (const buf of data) ok = s.write(buf)
     s.uncork()
+    if (!ok) this.armDrain()
     return ok
   }
 
   end (): void {
+    this.socket.once('finish', onFinish)
     this.socket.end()
+  }
+
+  private armDrain (): void {
+    if (this.drainArmed) return
+    this.drainArmed = true
+    this.socket.once('drain', onDrain)
   }
 
   pause (): void {
