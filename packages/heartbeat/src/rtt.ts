@@ -109,8 +109,11 @@ export class OutstandingPings {
     }
     const at = this.sentAt[i]
     // everything older than the matched ping is unanswered for good: pongs come in order
-    this.seqs.splice(0, i + 1)
-    this.sentAt.splice(0, i + 1)
+    // (shift() rather than splice(): no array is made per pong)
+    for (let k = 0; k <= i; k++) {
+      this.seqs.shift()
+      this.sentAt.shift()
+    }
     return at
   }
 }

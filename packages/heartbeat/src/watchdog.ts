@@ -23,6 +23,14 @@ export class Watchdog {
   /** Node's own `Timeout` with the default timers (no wrapper object per arm), else the injected handle. */
   private timer: TimerHandle | ReturnType<typeof setTimeout> | undefined
   private timerAt = Infinity
+  /**
+   * With the default timers: the last Node `Timeout` made, its duration and the `setTimeout` that made it.
+   * A fired timer of the same duration is re-armed with `refresh()` instead of a new `Timeout`: with
+   * thousands of connections pinging, each new `Timeout` lives for an interval and ends as old-space garbage.
+   */
+  private spent: ReturnType<typeof setTimeout> | undefined
+  private spentMs = -1
+  private spentBy: typeof setTimeout | undefined
   private onTimer: (() => void) | undefined
   private immediate: ReturnType<typeof setImmediate> | undefined
   private yieldsLeft = 0
@@ -51,9 +59,20 @@ export class Watchdog {
     const ms = Math.max(0, Math.ceil(at - now))
     this.onTimer ??= () => { this.fired() }
     if (this.cfg.timers === systemTimers) {
-      const t = setTimeout(this.onTimer, ms)
-      t.unref()
-      this.timer = t
+      // resolved at call time, so fake timers installed later apply
+      const set = globalThis.setTimeout
+      const spent = this.spent
+      if (spent !== undefined && this.spentMs === ms && this.spentBy === set && typeof spent.refresh === 'function') {
+        spent.refresh()
+        this.timer = spent
+      } else {
+        const t = set(this.onTimer, ms)
+        t.unref()
+        this.timer = t
+        this.spent = undefined
+        this.spentMs = ms
+        this.spentBy = set
+      }
     } else {
       this.timer = this.cfg.timers.setTimeout(this.onTimer, ms)
     }
@@ -64,6 +83,7 @@ export class Watchdog {
     if (t === undefined) return
     if ('cancel' in t) t.cancel()
     else clearTimeout(t)
+    this.spent = undefined // a cleared Timeout cannot be refreshed
     this.timer = undefined
     this.timerAt = Infinity
   }
@@ -82,12 +102,15 @@ export class Watchdog {
   dispose (): void {
     this.disposed = true
     this.cancel()
+    this.spent = undefined
     if (this.immediate !== undefined) clearImmediate(this.immediate)
     this.immediate = undefined
   }
 
   private fired (): void {
     const scheduled = this.timerAt
+    const t = this.timer
+    if (t !== undefined && !('cancel' in t)) this.spent = t
     this.timer = undefined
     this.timerAt = Infinity
     if (this.disposed) return
