@@ -75,7 +75,9 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
   private failure: Failure | undefined
   private gone = false
   private sinkState: 'idle' | 'running' | 'done' = 'idle'
-  private sinkDone: Promise<void> | undefined
+  /** The running sink's promise and its resolvers. */
+  private sinkPromise: Promise<void> | undefined
+  private sinkResolve: (() => void) | undefined
   private sinkReject: ((err: Error) => void) | undefined
   private finishWaiter: { resolve(): void, reject(err: Error): void } | undefined
   private closing: Promise<void> | undefined
@@ -145,21 +147,18 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
     return this.boundSink
   }
 
-  private async startSink (source: Source<ByteChunk>): Promise<void> {
-    if (this.sinkState !== 'idle') throw new ConnectionClosedError(`expected one sink per connection ${this.id}, but sink() was called again; pipe everything through one source`)
-    if (this.failure != null) throw this.failure.error
-    if (this.closing != null || this.finSent) throw new ConnectionClosedError(`expected an open connection ${this.id}, but close() was already called; write before closing`)
+  private startSink (source: Source<ByteChunk>): Promise<void> {
+    if (this.sinkState !== 'idle') return Promise.reject(new ConnectionClosedError(`expected one sink per connection ${this.id}, but sink() was called again; pipe everything through one source`))
+    if (this.failure != null) return Promise.reject(this.failure.error)
+    if (this.closing != null || this.finSent) return Promise.reject(new ConnectionClosedError(`expected an open connection ${this.id}, but close() was already called; write before closing`))
     this.sinkState = 'running'
-    const writer = this.writer()
     const done = new Promise<void>((resolve, reject) => {
+      this.sinkResolve = resolve
       this.sinkReject = reject
-      runSink(source, writer, this).then(async () => {
-        this.sendFin()
-        await this.waitFinish()
-      }).then(resolve, reject)
     })
-    this.sinkDone = done.then(() => { this.sinkState = 'done' }, () => { this.sinkState = 'done' })
-    await done
+    this.sinkPromise = done
+    void runSink(source, this.writer(), this)
+    return done
   }
 
   abort (err: Error): void {
@@ -205,7 +204,7 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
         this.terminate(new ConnectionClosedError(`expected the peer to finish within closeTimeout (${timeout} ms) of close() on connection ${this.id}, but it did not; destroyed the socket`), 'close-timeout', false)
       }, timeout)
     try {
-      if (this.sinkState === 'running') await this.sinkDone
+      if (this.sinkState === 'running') await this.sinkPromise?.then(undefined, () => {})
       if (this.sinkState === 'idle') {
         this.sinkState = 'done'
         this.sendFin()
@@ -224,6 +223,24 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
   /** The connection's failure, once there is one. */
   sinkFailure (): Error | undefined {
     return this.failure?.error
+  }
+
+  /** The sink's source ended: FIN, then wait until it is handed to the kernel. */
+  async finishSink (): Promise<void> {
+    this.sendFin()
+    await this.waitFinish()
+  }
+
+  /** Ends the running sink with `err` (or success); later calls do nothing. */
+  settleSink (err: Error | undefined): void {
+    if (this.sinkState !== 'running') return
+    this.sinkState = 'done'
+    const resolve = this.sinkResolve
+    const reject = this.sinkReject
+    this.sinkResolve = undefined
+    this.sinkReject = undefined
+    if (err === undefined) resolve?.()
+    else reject?.(err)
   }
 
   /** The writer, made when the first sink starts. */
@@ -318,7 +335,7 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
     const waiter = this.finishWaiter
     this.finishWaiter = undefined
     waiter?.reject(failure.error)
-    if (this.sinkState === 'running') this.sinkReject?.(failure.error)
+    this.settleSink(failure.error)
   }
 
   private peerName (): string {

@@ -18,97 +18,68 @@ function stopProducer (iterator: Iterator<ByteChunk> | AsyncIterator<ByteChunk>)
   } catch {}
 }
 
-function asError (err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err))
-}
-
 /** What the sink loop asks of its connection. */
 export interface SinkOwner {
   /** The connection's failure, once there is one. */
   sinkFailure(): Error | undefined
   /** The source threw `err`: abort the connection with it (unless it already failed). */
   abortFromSource(err: Error): void
+  /** The source ended and everything was queued: send FIN; resolves once it is handed to the kernel. */
+  finishSink(): Promise<void>
+  /** The sink is over: `err` is what it fails with, `undefined` on success. Called once. */
+  settleSink(err: Error | undefined): void
+}
+
+/** Marks an error thrown by the source itself (as opposed to the connection failing under it). */
+class SourceError {
+  constructor (readonly error: Error) {}
 }
 
 /**
- * Pulls `source` into `writer` until it ends. Synchronous sources are drained without a microtask per
- * item; an async source whose iterator offers `nextBatch()` is drained a batch per step; both wait for
- * `'drain'` whenever the socket pushes back. If the source throws, the connection is aborted with that
- * error (`abortFromSource`) and the error is rethrown; if the connection fails, the producer is told to
- * stop and the connection's error is thrown.
+ * Pulls `source` into `writer` until it ends, then FIN, and reports the outcome to `owner.settleSink`
+ * (never rejects). Synchronous sources are drained without a microtask per item; an async source whose
+ * iterator offers `nextBatch()` is drained a batch per step; all wait for `'drain'` whenever the socket
+ * pushes back. If the source throws, the connection is aborted with that error and the sink fails with
+ * it; if the connection fails, the producer is told to stop and the sink fails with the connection's
+ * error. One async function per running sink: an idle connection with an open sink parks one frame.
  */
 export async function runSink (source: Source<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
-  if (isAsync(source)) {
-    const iterator: BatchingIterator<ByteChunk> = source[Symbol.asyncIterator]()
-    if (typeof iterator.nextBatch === 'function') await sinkBatches(iterator, iterator.nextBatch, writer, owner)
-    else await sinkAsync(iterator, writer, owner)
-  } else {
-    await sinkSync(source[Symbol.iterator](), writer, owner)
-  }
-  const err = owner.sinkFailure()
-  if (err != null) throw err
-}
-
-async function sinkSync (iterator: Iterator<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
-  for (;;) {
-    let step: IteratorResult<ByteChunk>
-    try {
-      step = iterator.next()
-    } catch (err) {
-      throw failSource(owner, err)
+  const async = isAsync(source)
+  const iterator: BatchingIterator<ByteChunk> | Iterator<ByteChunk> = async ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+  const nextBatch = async ? (iterator as BatchingIterator<ByteChunk>).nextBatch : undefined
+  try {
+    for (;;) {
+      let chunks: ByteChunk[] | undefined
+      let step: IteratorResult<ByteChunk> | undefined
+      try {
+        if (nextBatch !== undefined) chunks = await nextBatch.call(iterator)
+        else step = async ? await (iterator as AsyncIterator<ByteChunk>).next() : (iterator as Iterator<ByteChunk>).next()
+      } catch (err) {
+        throw new SourceError(err instanceof Error ? err : new Error(String(err)))
+      }
+      if (nextBatch !== undefined ? chunks === undefined : step?.done === true) break
+      try {
+        if (chunks !== undefined) {
+          for (let i = 0; i < chunks.length; i++) writer.push(chunks[i] as ByteChunk)
+        } else {
+          writer.push((step as IteratorYieldResult<ByteChunk>).value)
+        }
+        if (writer.blocked) await writer.waitDrain()
+      } catch (err) {
+        stopProducer(iterator)
+        throw err
+      }
     }
-    if (step.done === true) return
-    try {
-      writer.push(step.value)
-      if (writer.blocked) await writer.waitDrain()
-    } catch (err) {
-      stopProducer(iterator)
-      throw owner.sinkFailure() ?? err
-    }
-  }
-}
-
-async function sinkAsync (iterator: AsyncIterator<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
-  for (;;) {
-    let step: IteratorResult<ByteChunk>
-    try {
-      step = await iterator.next()
-    } catch (err) {
-      throw failSource(owner, err)
-    }
-    if (step.done === true) return
-    try {
-      writer.push(step.value)
-      if (writer.blocked) await writer.waitDrain()
-    } catch (err) {
-      stopProducer(iterator)
-      throw owner.sinkFailure() ?? err
+    const failure = owner.sinkFailure()
+    if (failure != null) throw failure
+    await owner.finishSink()
+    owner.settleSink(undefined)
+  } catch (err) {
+    if (err instanceof SourceError) {
+      owner.abortFromSource(err.error)
+      owner.settleSink(owner.sinkFailure() ?? err.error)
+    } else {
+      owner.settleSink(owner.sinkFailure() ?? (err as Error))
     }
   }
-}
-
-async function sinkBatches (iterator: AsyncIterator<ByteChunk>, nextBatch: () => Promise<ByteChunk[] | undefined>, writer: Writer, owner: SinkOwner): Promise<void> {
-  for (;;) {
-    let batch: ByteChunk[] | undefined
-    try {
-      batch = await nextBatch.call(iterator)
-    } catch (err) {
-      throw failSource(owner, err)
-    }
-    if (batch === undefined) return
-    try {
-      for (let i = 0; i < batch.length; i++) writer.push(batch[i] as ByteChunk)
-      if (writer.blocked) await writer.waitDrain()
-    } catch (err) {
-      stopProducer(iterator)
-      throw owner.sinkFailure() ?? err
-    }
-  }
-}
-
-/** The source threw: abort the connection with its error; returns what the sink rejects with. */
-function failSource (owner: SinkOwner, err: unknown): Error {
-  const error = asError(err)
-  owner.abortFromSource(error)
-  return owner.sinkFailure() ?? error
 }
