@@ -110,8 +110,16 @@ export class Heartbeat implements HeartbeatDuplex {
 
   stats (): HeartbeatStats {
     const queued = this.inbound.size
+    const peer = this.peer.stats()
     return {
-      ...this.peer.stats(),
+      rtt: peer.rtt,
+      pingsSent: peer.pingsSent,
+      pongsReceived: peer.pongsReceived,
+      pingsReceived: peer.pingsReceived,
+      pongsSent: peer.pongsSent,
+      missed: peer.missed,
+      interval: peer.interval,
+      timeout: peer.timeout,
       lastSentAt: this.lastSentAt,
       lastReceivedAt: this.lastReceivedAt,
       eventLoopLag: this.watchdog.lastLag,

@@ -12,8 +12,6 @@ export interface RttStats {
 
 const EMPTY: number[] = []
 
-const byValue = (a: number, b: number): number => a - b
-
 /**
  * Keeps the last `capacity` RTT samples in a ring: a plain array that grows to `capacity` one sample at a
  * time (no typed array and off-heap store per connection), allocated at the first sample.
@@ -37,9 +35,16 @@ export class RttRing {
 
   /** The `q` quantile (0–1) of the kept samples, nearest-rank. */
   quantile (q: number): number | undefined {
-    if (this.ring == null || this.size === 0) return undefined
-    const sorted = this.ring.slice(0, this.size).sort(byValue)
-    return sorted[Math.min(this.size - 1, Math.ceil(q * this.size) - 1)]
+    const ring = this.ring
+    if (ring == null || this.size === 0) return undefined
+    const rank = Math.max(0, Math.min(this.size - 1, Math.ceil(q * this.size) - 1))
+    if (rank === this.size - 1) {
+      // the p99 of up to 100 samples is their largest: no copy, no sort
+      let max = -Infinity
+      for (let i = 0; i < this.size; i++) if (ring[i] > max) max = ring[i]
+      return max
+    }
+    return Float64Array.from(ring).sort()[rank]
   }
 
   stats (): RttStats {
