@@ -3,7 +3,8 @@
  * (client ends), side by side. Each measurement runs in a fresh process that holds only the measured ends
  * (the other ends live in a second process): JS heap (used + external) and RSS after two forced GCs,
  * before and after `n` connections are open and idle, divided by `n`. Every transport end is read by a
- * `for await` over `source`, as an application holding an idle connection does.
+ * `for await` over `source`, as an application holding an idle connection does; `listen() + sink` also
+ * keeps a sink running on a source that has nothing to send yet, as upper stages (heartbeat) do.
  *
  *   npx tsc -b packages/transport && node packages/transport/dist/benchmark/idle.js [connections] [rounds]
  */
@@ -19,7 +20,7 @@ const SELF = fileURLToPath(import.meta.url)
 const SETTLE_MS = 500
 const DEADLINE_MS = 60_000
 
-type Variant = 'net-server' | 'listen' | 'net-client' | 'connect'
+type Variant = 'net-server' | 'listen' | 'listen-sink' | 'net-client' | 'connect'
 interface Result { variant: Variant, live: number, heap: number, rss: number }
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -50,12 +51,24 @@ async function drainSource (conn: Connection): Promise<void> {
   try { for await (const _ of conn.source) { /* idle */ } } catch {}
 }
 
+/** A source that yields nothing until the connection is gone. */
+function nothingYet (conn: Connection): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: async (): Promise<IteratorResult<Uint8Array>> => {
+        await conn.closed
+        return { done: true, value: undefined }
+      }
+    })
+  }
+}
+
 /** The measured process: holds `n` ends of one variant; the other ends live in a peer process. */
 async function measured (variant: Variant, n: number): Promise<Result> {
   const peer = fork(SELF, ['peer', variant, String(n)], { stdio: 'inherit' })
   let live = 0
   let result: Result
-  if (variant === 'net-server' || variant === 'listen') {
+  if (variant === 'net-server' || variant === 'listen' || variant === 'listen-sink') {
     let port: number
     let count: () => number
     if (variant === 'net-server') {
@@ -69,7 +82,11 @@ async function measured (variant: Variant, n: number): Promise<Result> {
       port = (server.address() as net.AddressInfo).port
       count = () => live
     } else {
-      const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => { await drainSource(conn) })
+      const withSink = variant === 'listen-sink'
+      const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => {
+        if (withSink) conn.sink(nothingYet(conn)).catch(() => {})
+        await drainSource(conn)
+      })
       port = (server.address as { port: number }).port
       count = () => server.connections.size
     }
@@ -108,7 +125,7 @@ async function measured (variant: Variant, n: number): Promise<Result> {
 /** The other ends: `n` bare clients dialling the measured server, or a bare server for measured clients. */
 async function peer (variant: Variant, n: number): Promise<void> {
   const sockets: net.Socket[] = []
-  if (variant === 'net-server' || variant === 'listen') {
+  if (variant === 'net-server' || variant === 'listen' || variant === 'listen-sink') {
     const { port } = await new Promise<{ port: number }>(resolve => process.once('message', resolve))
     for (let i = 0; i < n; i++) {
       const s = net.connect({ host: HOST, port, noDelay: true })
@@ -134,7 +151,7 @@ function median (xs: number[]): number {
 async function main (): Promise<void> {
   const n = Number(process.argv[2] ?? 3000)
   const rounds = Number(process.argv[3] ?? 3)
-  const variants: Variant[] = ['net-server', 'listen', 'net-client', 'connect']
+  const variants: Variant[] = ['net-server', 'listen', 'listen-sink', 'net-client', 'connect']
   const results = new Map<Variant, Result[]>(variants.map(v => [v, []]))
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
@@ -154,6 +171,7 @@ async function main (): Promise<void> {
   for (const [v, base, label] of [
     ['net-server', 'net-server', 'bare net server sockets'],
     ['listen', 'net-server', '`listen()` connections'],
+    ['listen-sink', 'net-server', '`listen()` connections + a running sink'],
     ['net-client', 'net-client', 'bare net client sockets'],
     ['connect', 'net-client', '`connect()` connections']
   ] as Array<[Variant, Variant, string]>) {

@@ -12,6 +12,9 @@ import type { Connection, ConnectionAddress, ConnectionInit, ConnectionStats, Di
 import { Writer } from './writer.js'
 import type { WriteObserver } from './writer.js'
 
+/** Turns a settled sink promise into the `Promise<void>` callers get. */
+function settled (): void {}
+
 /** Epoch milliseconds, looked up at call time so fake timers apply. */
 export const wallClock: Clock = { now: () => Date.now() }
 
@@ -143,7 +146,9 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
    * use, so a connection nobody writes to does not carry it.
    */
   get sink (): (source: Source<ByteChunk>) => Promise<void> {
-    this.boundSink ??= async (source) => { await this.startSink(source) }
+    // `.then(settled)` hands the outcome on one microtask later, as an `async` wrapper would, without
+    // parking an async function frame for the sink's lifetime.
+    this.boundSink ??= (source) => this.startSink(source).then(settled)
     return this.boundSink
   }
 
