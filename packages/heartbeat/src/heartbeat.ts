@@ -74,7 +74,7 @@ export class Heartbeat implements HeartbeatDuplex {
       sinking = Promise.reject(err)
     }
     sinking.then(() => { this.lowerSinkDone() }, err => { this.lowerSinkFailed(err) })
-    void this.pump.run()
+    this.pump.run()
     this.evaluate(now, false)
   }
 

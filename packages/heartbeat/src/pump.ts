@@ -38,38 +38,83 @@ export class Pump {
     private readonly peer: Peer,
     private readonly owner: PumpOwner,
     private readonly clock: Clock
-  ) {}
+  ) {
+    this.nextBatch = source.nextBatch
+  }
 
-  async run (): Promise<void> {
-    const it = this.source
-    const nextBatch = it.nextBatch
-    try {
-      for (;;) {
-        if (this.leftover !== undefined || this.inbound.full) {
-          await this.pause()
-          if (this.owner.stopped) return
-          if (this.leftover !== undefined) this.deliver(this.leftover, this.leftoverIndex)
-          continue
-        }
-        if (nextBatch !== undefined) {
-          const batch = await nextBatch.call(it)
-          if (this.owner.stopped) return
-          if (batch === undefined) break
-          this.batch(batch)
-        } else {
-          const r = await it.next()
-          if (this.owner.stopped) return
-          if (r.done === true) break
-          const now = this.clock.now()
-          this.owner.received(now)
-          if (this.peer.receive(r.value, now)) this.deliver([r.value], 0)
-        }
-      }
-    } catch (err) {
-      this.owner.failed(err instanceof Error ? err : new Error(String(err)))
+  /**
+   * Starts reading. Driven by callbacks rather than an `async` loop: an idle connection keeps one pending
+   * read and two callbacks made once, not a suspended function with fresh await closures per read.
+   */
+  run (): void {
+    this.step()
+  }
+
+  /** Reads on until something must be waited for. */
+  private step (): void {
+    if (this.owner.stopped) return
+    if (this.leftover !== undefined || this.inbound.full) {
+      this.pause().then(this.onResumed ??= () => { this.afterPause() }, this.onError ??= err => { this.fail(err) })
       return
     }
-    this.owner.ended()
+    const it = this.source
+    let read: Promise<Frame[] | undefined> | Promise<IteratorResult<Frame>>
+    try {
+      read = this.nextBatch !== undefined ? this.nextBatch.call(it) : it.next()
+    } catch (err) {
+      this.fail(err)
+      return
+    }
+    (read as Promise<unknown>).then(this.onRead ??= value => { this.read(value) }, this.onError ??= err => { this.fail(err) })
+  }
+
+  private readonly nextBatch: (() => Promise<Frame[] | undefined>) | undefined
+  private onRead: ((value: unknown) => void) | undefined
+  private onResumed: (() => void) | undefined
+  private onError: ((err: unknown) => void) | undefined
+
+  private read (value: unknown): void {
+    if (this.owner.stopped) return
+    try {
+      if (this.nextBatch !== undefined) {
+        const batch = value as Frame[] | undefined
+        if (batch === undefined) {
+          this.owner.ended()
+          return
+        }
+        this.batch(batch)
+      } else {
+        const r = value as IteratorResult<Frame>
+        if (r.done === true) {
+          this.owner.ended()
+          return
+        }
+        const now = this.clock.now()
+        this.owner.received(now)
+        if (this.peer.receive(r.value, now)) this.deliver([r.value], 0)
+      }
+    } catch (err) {
+      this.fail(err)
+      return
+    }
+    this.step()
+  }
+
+  private afterPause (): void {
+    if (this.owner.stopped) return
+    if (this.leftover !== undefined) {
+      try {
+        this.deliver(this.leftover, this.leftoverIndex)
+      } catch (err) {
+        this.fail(err)
+        return
+      }
+    }
+    this.step()
+  }
+
+  private fail (err: unknown): void {
+    this.owner.failed(err instanceof Error ? err : new Error(String(err)))
   }
 
   /** One batch from below: one timestamp for all; control frames handled, data frames queued in order. */
