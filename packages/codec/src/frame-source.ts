@@ -75,6 +75,8 @@ export class DecodingSource implements FrameSource {
         const { error } = this.failure
         this.failure = undefined
         this.finished = true
+        // only now, once every frame decoded before the error has been handed out
+        this.onError?.(error as Error)
         throw error
       }
       if (this.finished) return false
@@ -97,7 +99,6 @@ export class DecodingSource implements FrameSource {
     } catch (err) {
       this.failure = { error: err }
       this.finished = true
-      this.onError?.(err as Error)
       if (chunk != null) void Promise.resolve(this.chunks.return?.()).catch(() => {})
     }
   }

@@ -1,7 +1,8 @@
 import { FrameDecoder } from './decoder.js'
 import { DecodingSource } from './frame-source.js'
 import { toLayout } from './format.js'
-import { encode } from './transforms.js'
+import { encodeWith } from './transforms.js'
+import { FrameEncoder } from './encoder.js'
 import type { FrameSource } from './frame-source.js'
 import type { Frame } from './frame.js'
 import type { CodecInit } from './transforms.js'
@@ -28,8 +29,12 @@ export function codec (lower: ByteDuplex, init: CodecInit = {}): CodecDuplex {
   const abort = (err: Error): void => { lower.abort?.(err) }
   return {
     source: new DecodingSource(lower.source[Symbol.asyncIterator](), new FrameDecoder(layout), abort),
-    sink: async (frames: Source<Frame>): Promise<void> => {
-      await lower.sink(encode(frames, init))
+    sink: (frames: Source<Frame>): Promise<void> => {
+      try {
+        return lower.sink(encodeWith(frames, new FrameEncoder(layout)))
+      } catch (err) {
+        return Promise.reject(err)
+      }
     },
     close: async (options): Promise<void> => {
       await lower.close?.(options)

@@ -24,6 +24,8 @@ export interface CodecInit {
   maxFrameLength?: number
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+
 function isSync<T> (source: AsyncIterable<T> | Iterable<T>): source is Iterable<T> {
   return (source as Iterable<T>)[Symbol.iterator] != null && (source as AsyncIterable<T>)[Symbol.asyncIterator] == null
 }
@@ -64,20 +66,19 @@ interface BatchingIterator<T> extends AsyncIterator<T> {
 function encodeAsync (frames: AsyncIterable<Frame>, encoder: FrameEncoder): AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
   const it: BatchingIterator<Frame> = frames[Symbol.asyncIterator]()
   const nextBatch = it.nextBatch
+  // made once per stream, so a pending read costs a promise and nothing else
+  const onItem = (r: IteratorResult<Frame>): IteratorResult<Uint8Array | Uint8ArrayList> =>
+    r.done === true ? DONE : { done: false, value: encoder.encode(r.value) }
+  const onBatch = (batch: Frame[] | undefined): IteratorResult<Uint8Array | Uint8ArrayList> =>
+    batch == null ? DONE : { done: false, value: encoder.encodeMany(batch) }
   const out: AsyncIterableIterator<Uint8Array | Uint8ArrayList> = {
     [Symbol.asyncIterator]: () => out,
     next: typeof nextBatch === 'function'
-      ? async () => {
-        const batch = await nextBatch.call(it)
-        return batch == null ? { done: true, value: undefined } : { done: false, value: encoder.encodeMany(batch) }
-      }
-      : async () => {
-        const r = await it.next()
-        return r.done === true ? { done: true, value: undefined } : { done: false, value: encoder.encode(r.value) }
-      },
+      ? () => nextBatch.call(it).then(onBatch)
+      : () => it.next().then(onItem),
     return: async () => {
       await it.return?.()
-      return { done: true, value: undefined }
+      return DONE
     }
   }
   return out
@@ -91,7 +92,11 @@ function encodeAsync (frames: AsyncIterable<Frame>, encoder: FrameEncoder): Asyn
 export function encode (source: Iterable<Frame>, init?: CodecInit): Generator<Uint8Array | Uint8ArrayList>
 export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init?: CodecInit): AsyncIterableIterator<Uint8Array | Uint8ArrayList>
 export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init: CodecInit = {}): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
-  const encoder = new FrameEncoder(toLayout(init.format, init.maxFrameLength))
+  return encodeWith(source, new FrameEncoder(toLayout(init.format, init.maxFrameLength)))
+}
+
+/** `encode` with an encoder already made (and its options already checked). */
+export function encodeWith (source: AsyncIterable<Frame> | Iterable<Frame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
   return isSync(source) ? encodeSync(source, encoder) : encodeAsync(source, encoder)
 }
 

@@ -170,6 +170,21 @@ describe('codec() stage', () => {
     expect(got).toEqual([{ type: 0x40, body: Uint8Array.of(1) }])
   })
 
+  it('aborts the connection only once the frames decoded before the bad header have been handed out', async () => {
+    const aborted: Error[] = []
+    const lower = {
+      source: asAsync([concat([referenceEncode([{ type: 0, body: Uint8Array.of(1) }, { type: 0, body: Uint8Array.of(2) }]), Uint8Array.of(0xff, 0xff, 0xff, 0xff)])]),
+      sink: async () => {},
+      abort: (err: Error) => { aborted.push(err) }
+    }
+    const frames = codec(lower)
+    expect((await frames.source.next()).value?.body).toEqual(Uint8Array.of(1))
+    expect((await frames.source.next()).value?.body).toEqual(Uint8Array.of(2))
+    expect(aborted).toEqual([])
+    await expect(frames.source.next()).rejects.toMatchObject({ name: 'FrameTooLongError' })
+    expect(aborted.map(e => e.name)).toEqual(['FrameTooLongError'])
+  })
+
   it('rejects the sink and aborts the connection when a frame cannot be encoded', async () => {
     const pair = memoryBytePair()
     const a = codec(pair.a)
