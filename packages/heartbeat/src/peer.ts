@@ -5,7 +5,7 @@ import { OutstandingPings, RttRing } from './rtt.js'
 import type { Emitter } from './events.js'
 import type { HeartbeatConfig } from './options.js'
 import type { Outbound } from './outbound.js'
-import type { RttStats } from './rtt.js'
+import type { HeartbeatStats } from './types.js'
 import type { Frame } from '@proto/codec'
 
 /** What the protocol half needs from the stage. */
@@ -16,16 +16,8 @@ export interface PeerOwner {
   timeoutChanged(): void
 }
 
-export interface PeerStats {
-  rtt: RttStats
-  pingsSent: number
-  pongsReceived: number
-  pingsReceived: number
-  pongsSent: number
-  missed: number
-  interval: number
-  timeout: number
-}
+/** The part of `HeartbeatStats` the ping/pong protocol keeps. */
+export type PeerStats = Pick<HeartbeatStats, 'rtt' | 'pingsSent' | 'pongsReceived' | 'pingsReceived' | 'pongsSent' | 'missed' | 'interval' | 'timeout'>
 
 /**
  * The per-frame protocol of the stage: answers pings, matches pongs (RTT, adaptive timeout), reads the
