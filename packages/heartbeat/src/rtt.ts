@@ -39,7 +39,7 @@ export class RttRing {
     if (ring == null || this.size === 0) return undefined
     const rank = Math.max(0, Math.min(this.size - 1, Math.ceil(q * this.size) - 1))
     if (rank === this.size - 1) {
-      // the p99 of up to 100 samples is their largest: no copy, no sort
+      // with fewer than 100 samples the nearest-rank p99 is the largest: no copy, no sort
       let max = -Infinity
       for (let i = 0; i < this.size; i++) if (ring[i] > max) max = ring[i]
       return max
