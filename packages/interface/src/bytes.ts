@@ -4,8 +4,3 @@ import type { ByteChunk } from './duplex.js'
 export function toUint8Array (chunk: ByteChunk): Uint8Array {
   return chunk instanceof Uint8Array ? chunk : chunk.subarray()
 }
-
-/** The number of bytes in a chunk. */
-export function chunkLength (chunk: ByteChunk): number {
-  return chunk.byteLength
-}
