@@ -86,8 +86,8 @@ function encodeAsync (frames: AsyncIterable<Frame>, encoder: FrameEncoder): Asyn
 
 /**
  * Encodes frames into bytes, as an `it-pipe` transform. A synchronous source gives a synchronous
- * generator that packs many frames into each chunk; an async source gives one chunk per frame. Header and
- * body of a frame always travel in the same chunk.
+ * generator that packs many frames into each chunk; an async source gives one chunk per frame, or per batch
+ * when it offers `nextBatch()`. Header and body of a frame always travel in the same chunk.
  */
 export function encode (source: Iterable<Frame>, init?: CodecInit): Generator<Uint8Array | Uint8ArrayList>
 export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init?: CodecInit): AsyncIterableIterator<Uint8Array | Uint8ArrayList>
