@@ -7,16 +7,16 @@
  * DATA frame is read). The client worker runs the full stack with a known backoff and writes one message
  * each time it sees the connection drop; the message waits in the reconnect buffer until the redial.
  */
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
+import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
-import { reconnect } from '@proto/reconnect'
 import type { BackoffInit, DurableDuplex } from '@proto/reconnect'
-import { connect, listen } from '@proto/transport'
+import { reconnect } from '@proto/reconnect'
 import type { Server } from '@proto/transport'
+import { connect, listen } from '@proto/transport'
 import { HOST } from './lib/net-util.js'
-import { pushable } from './lib/pushable.js'
 import type { Pushable } from './lib/pushable.js'
+import { pushable } from './lib/pushable.js'
 import { heartbeatInit } from './stack/variants.js'
 
 /** What one outage measured, in ms from the moment the server listened again. */

@@ -1,9 +1,9 @@
 /** Reconnect, orchestrator side: take the server down, keep it down for `outageMs`, bring it back, measure. */
-import { fmtRatio, median, percentile } from './lib/stats.js'
-import type { Worker } from './lib/ipc.js'
-import type { Section, Target } from './report.js'
-import type { Comeback } from './reconnect-probe.js'
 import type { BackoffInit } from '@proto/reconnect'
+import type { Worker } from './lib/ipc.js'
+import { fmtRatio, median, percentile } from './lib/stats.js'
+import type { Comeback } from './reconnect-probe.js'
+import type { Section, Target } from './report.js'
 
 export interface ReconnectConfig { outages: number, outageMs: number, backoff: Required<Pick<BackoffInit, 'initialDelay' | 'factor' | 'maxDelay'>> }
 
@@ -15,16 +15,16 @@ export async function runReconnect (server: Worker, client: Worker, cfg: Reconne
   for (let i = 0; i < cfg.outages; i++) {
     await server.call('rc.down')
     // the outage itself is the scenario: the server stays away this long while the client backs off
-    await new Promise((resolve) => setTimeout(resolve, cfg.outageMs))
+    await new Promise(resolve => setTimeout(resolve, cfg.outageMs))
     results.push(await server.call<Comeback>('rc.up'))
     drawn.push(...await client.call<number[]>('rc.delays'))
     const last = results[results.length - 1]
     log(`  reconnect outage ${i + 1}/${cfg.outages}: redial ${last.accept.toFixed(0)} ms, first message ${last.first.toFixed(0)} ms after the server came back`)
   }
   const stats = await client.call<{ reconnects: number, attempts: number }>('rc.stop')
-  const accept = results.map((r) => r.accept).sort((a, b) => a - b)
-  const first = results.map((r) => r.first).sort((a, b) => a - b)
-  const deliver = results.map((r) => r.first - r.accept).sort((a, b) => a - b)
+  const accept = results.map(r => r.accept).sort((a, b) => a - b)
+  const first = results.map(r => r.first).sort((a, b) => a - b)
+  const deliver = results.map(r => r.first - r.accept).sort((a, b) => a - b)
   const ceiling = cfg.backoff.maxDelay
   const ms = (x: number): string => `${x.toFixed(1)} ms`
   const body = [

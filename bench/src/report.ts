@@ -36,15 +36,15 @@ export function renderReport (r: Report): string {
     '',
     '| measurement | target | measured | |',
     '|---|---:|---:|---|',
-    ...r.targets.map((t) => `| ${t.name} | ${t.target} | **${t.value}** | ${t.met ? 'met' : '**missed**'} |`),
+    ...r.targets.map(t => `| ${t.name} | ${t.target} | **${t.value}** | ${t.met ? 'met' : '**missed**'} |`),
     ''
   ]
-  const missed = r.targets.filter((t) => !t.met)
+  const missed = r.targets.filter(t => !t.met)
   if (missed.length > 0) {
-    lines.push(`Missed: ${missed.map((t) => t.name).join('; ')}. What costs the time and what would fix it is under "Findings" below.`, '')
+    lines.push(`Missed: ${missed.map(t => t.name).join('; ')}. What costs the time and what would fix it is under "Findings" below.`, '')
   }
   for (const s of r.sections) lines.push(`## ${s.title}`, '', s.body, '')
-  if (r.notes.length > 0) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '')
+  if (r.notes.length > 0) lines.push('## Notes', '', ...r.notes.map(n => `- ${n}`), '')
   if (existsSync(r.findingsFile)) lines.push(readFileSync(r.findingsFile, 'utf8').trim(), '')
   return lines.join('\n')
 }

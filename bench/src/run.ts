@@ -9,25 +9,25 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Worker } from './lib/ipc.js'
 import { startWorker } from './lib/ipc.js'
 import { machine } from './lib/machine.js'
-import { writeReport } from './report.js'
 import { runReconnect } from './reconnect.js'
+import type { Section, Target } from './report.js'
+import { writeReport } from './report.js'
 import { runScale } from './scale.js'
 import { runEcho, runThroughput } from './throughput.js'
 import { echoClients, senders } from './variants.js'
-import type { Worker } from './lib/ipc.js'
-import type { Section, Target } from './report.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const benchDir = resolve(here, '..', '..')
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const profile = argv.includes('--cpu-prof')
-const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-const variants = argv.find((a) => a.startsWith('--variants='))?.slice(11).split(',')
-const sizes = argv.find((a) => a.startsWith('--sizes='))?.slice(8).split(',').map(Number)
-const out = argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(benchDir, 'RESULTS.md')
+const only = argv.find(a => a.startsWith('--only='))?.slice(7).split(',')
+const variants = argv.find(a => a.startsWith('--variants='))?.slice(11).split(',')
+const sizes = argv.find(a => a.startsWith('--sizes='))?.slice(8).split(',').map(Number)
+const out = argv.find(a => a.startsWith('--out='))?.slice(6) ?? join(benchDir, 'RESULTS.md')
 const wants = (part: string): boolean => only === undefined || only.includes(part)
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
 
@@ -50,13 +50,13 @@ async function main (): Promise<void> {
       client = await startWorker(join(here, 'worker.js'), ['client'], { nodeFlags, fdLimit: 4096 })
       if (wants('throughput')) {
         log('throughput')
-        const r = await runThroughput(server, client, { sizes: sizes ?? [64, 1024, 65536], rounds: quick ? 2 : 5, maxMs: quick ? 250 : 600, layers: !quick, ...(variants !== undefined ? { variants } : {}) }, (v) => senders[v].receiver, log)
+        const r = await runThroughput(server, client, { sizes: sizes ?? [64, 1024, 65536], rounds: quick ? 2 : 5, maxMs: quick ? 250 : 600, layers: !quick, ...(variants !== undefined ? { variants } : {}) }, v => senders[v].receiver, log)
         sections.push(r.section)
         targets.push(...r.targets)
       }
       if (wants('echo')) {
         log('echo latency')
-        const r = await runEcho(server, client, { rounds: quick ? 2 : 5, count: quick ? 1_000 : 4_000, warmup: 200 }, (v) => echoClients[v].receiver, log)
+        const r = await runEcho(server, client, { rounds: quick ? 2 : 5, count: quick ? 1_000 : 4_000, warmup: 200 }, v => echoClients[v].receiver, log)
         sections.push(r.section)
         targets.push(...r.targets)
       }

@@ -6,8 +6,8 @@
 import net from 'node:net'
 import { Deframer, frame5 } from './lib/framing.js'
 import { serveRequests } from './lib/ipc.js'
-import { HOST } from './lib/net-util.js'
 import { fdLimit } from './lib/machine.js'
+import { HOST } from './lib/net-util.js'
 
 const sockets: net.Socket[] = []
 let pingsSeen = 0

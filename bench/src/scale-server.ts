@@ -9,16 +9,16 @@
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import net from 'node:net'
-import { codec } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
-import type { HeartbeatDuplex } from '@proto/heartbeat'
-import { listen } from '@proto/transport'
 import type { Frame } from '@proto/codec'
+import { codec } from '@proto/codec'
+import type { HeartbeatDuplex } from '@proto/heartbeat'
+import { heartbeat } from '@proto/heartbeat'
+import { listen } from '@proto/transport'
 import { frame5 } from './lib/framing.js'
 import { serveRequests } from './lib/ipc.js'
+import { fdLimit } from './lib/machine.js'
 import { HOST } from './lib/net-util.js'
 import { pushable } from './lib/pushable.js'
-import { fdLimit } from './lib/machine.js'
 
 export const SCALE_INTERVAL = 1_000
 export const SCALE_TIMEOUT = 5_000
@@ -104,8 +104,8 @@ serveRequests({
   /** Waits (polling, bounded) until `n` connections are live, lets them run `settleMs`, then measures memory. */
   async 'scale.settle' ({ n, settleMs }: { n: number, settleMs: number }): Promise<{ live: number, after: MemorySnapshot }> {
     const deadline = performance.now() + 60_000
-    while (live() < n && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-    await new Promise((resolve) => setTimeout(resolve, settleMs))
+    while (live() < n && performance.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    await new Promise(resolve => setTimeout(resolve, settleMs))
     return { live: live(), after: snapshot() }
   },
   /** CPU of this process over `windowMs`, in ms of CPU per second, with the pings sent meanwhile. */
@@ -118,7 +118,7 @@ serveRequests({
     if (session !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
     const c0 = process.cpuUsage()
     const t0 = performance.now()
-    await new Promise((resolve) => setTimeout(resolve, windowMs))
+    await new Promise(resolve => setTimeout(resolve, windowMs))
     const c = process.cpuUsage(c0)
     if (session !== undefined && profileTo !== undefined) {
       const { profile } = await session.post('Profiler.stop')

@@ -3,9 +3,9 @@
  * process (N idle connections answering pings). Memory per connection = (after − before) ÷ live connections,
  * both taken after two forced GCs; CPU = `process.cpuUsage()` of the server over a window, per second.
  */
+import type { Worker } from './lib/ipc.js'
 import { startWorker } from './lib/ipc.js'
 import { fmtBytes, fmtRatio, median, pairedRatio, spread } from './lib/stats.js'
-import type { Worker } from './lib/ipc.js'
 import type { Section, Target } from './report.js'
 import type { MemorySnapshot, ScaleVariant } from './scale-server.js'
 
@@ -75,20 +75,20 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
     'proto-codec': '@proto listen+codec, no heartbeat (breakdown; no pings)',
     'proto-transport': '@proto listen only, no heartbeat (breakdown; no pings)'
   }
-  const rows = (['net', 'proto', 'proto-codec', 'proto-transport'] as const).filter((v) => (runs.get(v) ?? []).length > 0).map((v) => {
+  const rows = (['net', 'proto', 'proto-codec', 'proto-transport'] as const).filter(v => (runs.get(v) ?? []).length > 0).map((v) => {
     const xs = runs.get(v) ?? []
-    const rss = xs.map((x) => x.rssPerConn)
-    const heap = xs.map((x) => x.heapPerConn)
-    const cpu = xs.map((x) => x.cpuMsPerSec)
-    const perPing = xs.map((x) => x.pingsPerSec > 0 ? 1000 * x.cpuMsPerSec / x.pingsPerSec : NaN)
-    return `| ${label[v]} | ${median(xs.map((x) => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map((x) => x.userMsPerSec)).toFixed(1)} ms | ${median(xs.map((x) => x.pingsPerSec)).toFixed(0)} | ${median(xs.map((x) => x.pongsPerSec)).toFixed(0)} | ${Number.isFinite(median(perPing)) ? `${median(perPing).toFixed(1)} µs` : '–'} | ${fmtRatio(pairedRatio(rss, net.map((x) => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map((x) => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map((x) => x.cpuMsPerSec)))} |`
+    const rss = xs.map(x => x.rssPerConn)
+    const heap = xs.map(x => x.heapPerConn)
+    const cpu = xs.map(x => x.cpuMsPerSec)
+    const perPing = xs.map(x => x.pingsPerSec > 0 ? 1000 * x.cpuMsPerSec / x.pingsPerSec : NaN)
+    return `| ${label[v]} | ${median(xs.map(x => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map(x => x.userMsPerSec)).toFixed(1)} ms | ${median(xs.map(x => x.pingsPerSec)).toFixed(0)} | ${median(xs.map(x => x.pongsPerSec)).toFixed(0)} | ${Number.isFinite(median(perPing)) ? `${median(perPing).toFixed(1)} µs` : '–'} | ${fmtRatio(pairedRatio(rss, net.map(x => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map(x => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map(x => x.cpuMsPerSec)))} |`
   })
-  const rssRatio = pairedRatio(proto.map((x) => x.rssPerConn), net.map((x) => x.rssPerConn))
-  const heapRatio = pairedRatio(proto.map((x) => x.heapPerConn), net.map((x) => x.heapPerConn))
-  const cpuRatio = pairedRatio(proto.map((x) => x.cpuMsPerSec), net.map((x) => x.cpuMsPerSec))
+  const rssRatio = pairedRatio(proto.map(x => x.rssPerConn), net.map(x => x.rssPerConn))
+  const heapRatio = pairedRatio(proto.map(x => x.heapPerConn), net.map(x => x.heapPerConn))
+  const cpuRatio = pairedRatio(proto.map(x => x.cpuMsPerSec), net.map(x => x.cpuMsPerSec))
   // the heartbeat pings when nothing was sent for `interval`, so under load its period runs a little over 1 s:
   // the same CPU scaled to exactly one ping per second per connection
-  const perPingRatio = pairedRatio(proto.map((x) => x.cpuMsPerSec / x.pingsPerSec), net.map((x) => x.cpuMsPerSec / x.pingsPerSec))
+  const perPingRatio = pairedRatio(proto.map(x => x.cpuMsPerSec / x.pingsPerSec), net.map(x => x.cpuMsPerSec / x.pingsPerSec))
   const body = [
     `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs, ${cfg.settleMs} ms after the last connection was accepted; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window, per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
     '',

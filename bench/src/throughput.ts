@@ -1,7 +1,7 @@
 /** Throughput and echo latency: the orchestrator's side (the work happens in the two worker processes). */
-import { fmtCount, fmtMBps, fmtMicros, fmtRatio, fmtWithSpread, median, pairedRatio, spread } from './lib/stats.js'
 import type { Worker } from './lib/ipc.js'
 import type { RunResult } from './lib/net-util.js'
+import { fmtCount, fmtMBps, fmtMicros, fmtRatio, fmtWithSpread, median, pairedRatio, spread } from './lib/stats.js'
 import type { Section, Target } from './report.js'
 import type { EchoSummary } from './worker.js'
 
@@ -41,13 +41,13 @@ export async function runThroughput (server: Worker, client: Worker, cfg: Throug
   const rows: string[] = []
   const targets: Target[] = []
   for (const size of cfg.sizes) {
-    const variants = variantsFor(size, cfg.layers).filter((v) => cfg.variants === undefined || cfg.variants.includes(v))
+    const variants = variantsFor(size, cfg.layers).filter(v => cfg.variants === undefined || cfg.variants.includes(v))
     const ports = new Map<string, number>()
     for (const v of variants) ports.set(v, await portFor(server, receiverOf(v)))
     const maxCount = MAX_COUNT[size] ?? 1_000_000
     // warm-up: one short untimed run of each
     for (const v of variants) await client.call<RunResult>('send', { variant: v, port: ports.get(v), size, maxCount, maxMs: 100 })
-    const rates = new Map<string, number[]>(variants.map((v) => [v, []]))
+    const rates = new Map<string, number[]>(variants.map(v => [v, []]))
     for (let r = 0; r < cfg.rounds; r++) {
       const order = variants.map((_, i) => variants[(i + r) % variants.length])
       for (const v of order) {
@@ -55,7 +55,7 @@ export async function runThroughput (server: Worker, client: Worker, cfg: Throug
         if (res.count <= 0 || Math.abs(res.bytes - res.count * size) > 0.5) throw new Error(`${v} ${size} B: receiver got ${res.count} messages / ${res.bytes} bytes`)
         rates.get(v)?.push(res.count / res.seconds)
       }
-      log(`  throughput ${sizeLabel(size)} round ${r + 1}/${cfg.rounds}: ${variants.map((v) => `${v} ${fmtCount(rates.get(v)?.at(-1) ?? NaN)}`).join(', ')}`)
+      log(`  throughput ${sizeLabel(size)} round ${r + 1}/${cfg.rounds}: ${variants.map(v => `${v} ${fmtCount(rates.get(v)?.at(-1) ?? NaN)}`).join(', ')}`)
     }
     const full = rates.get('proto') ?? []
     const corked = rates.get('lp-cork') ?? []
@@ -91,25 +91,25 @@ export async function runEcho (server: Worker, client: Worker, cfg: EchoConfig, 
   const variants = ['net', 'proto']
   const ports = new Map<string, number>()
   for (const v of variants) ports.set(v, await server.call<number>('listen', { kind: receiverOf(v) }))
-  const results = new Map<string, EchoSummary[]>(variants.map((v) => [v, []]))
+  const results = new Map<string, EchoSummary[]>(variants.map(v => [v, []]))
   for (let r = 0; r < cfg.rounds; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse()
     for (const v of order) {
       const s = await client.call<EchoSummary>('echo', { variant: v, port: ports.get(v), size: 32, count: cfg.count, warmup: cfg.warmup })
       results.get(v)?.push(s)
     }
-    log(`  echo round ${r + 1}/${cfg.rounds}: ${variants.map((v) => `${v} p50 ${fmtMicros(results.get(v)?.at(-1)?.p50 ?? NaN)}`).join(', ')}`)
+    log(`  echo round ${r + 1}/${cfg.rounds}: ${variants.map(v => `${v} p50 ${fmtMicros(results.get(v)?.at(-1)?.p50 ?? NaN)}`).join(', ')}`)
   }
   const label: Record<string, string> = { net: 'raw net, 4-byte framing', proto: '**@proto full stack** ↔ listen+codec+heartbeat echo' }
   const raw = results.get('net') ?? []
   const rows = variants.map((v) => {
     const xs = results.get(v) ?? []
-    const p50s = xs.map((x) => x.p50)
-    const ratio = pairedRatio(p50s, raw.map((x) => x.p50))
-    return `| ${label[v]} | ${fmtMicros(median(p50s))} ±${spread(p50s).toFixed(0)}% | ${fmtMicros(median(xs.map((x) => x.p90)))} | ${fmtMicros(median(xs.map((x) => x.p99)))} | ${fmtMicros(Math.max(...xs.map((x) => x.max)))} | ${fmtRatio(ratio)} |`
+    const p50s = xs.map(x => x.p50)
+    const ratio = pairedRatio(p50s, raw.map(x => x.p50))
+    return `| ${label[v]} | ${fmtMicros(median(p50s))} ±${spread(p50s).toFixed(0)}% | ${fmtMicros(median(xs.map(x => x.p90)))} | ${fmtMicros(median(xs.map(x => x.p99)))} | ${fmtMicros(Math.max(...xs.map(x => x.max)))} | ${fmtRatio(ratio)} |`
   })
   const proto = results.get('proto') ?? []
-  const ratio = pairedRatio(proto.map((x) => x.p50), raw.map((x) => x.p50))
+  const ratio = pairedRatio(proto.map(x => x.p50), raw.map(x => x.p50))
   const body = [
     `32-byte message, one at a time (send, wait for the echo, repeat); ${cfg.rounds} interleaved rounds of ${cfg.count} round trips after ${cfg.warmup} untimed ones. p50/p90/p99 are medians over rounds; max is the largest of all rounds.`,
     '',

@@ -3,10 +3,10 @@
  * The orchestrator picks by name; the two worker processes look the names up here.
  */
 import { listenLp, sendLp } from './baseline/lp.js'
-import { echoRaw, listenBulk, listenEcho, listenFramed, sendBatched, sendBulk, sendEachWrite } from './baseline/net.js'
-import { stackEchoClients, stackReceivers, stackSenders } from './stack/variants.js'
 import type { SendInit } from './baseline/net.js'
+import { echoRaw, listenBulk, listenEcho, listenFramed, sendBatched, sendBulk, sendEachWrite } from './baseline/net.js'
 import type { RunResult } from './lib/net-util.js'
+import { stackEchoClients, stackReceivers, stackSenders } from './stack/variants.js'
 
 export interface Listening { port: number, close(): Promise<void> }
 
@@ -41,8 +41,8 @@ export const senders: Record<string, Sender> = {
   'net-write': { receiver: 'framed', send: sendEachWrite },
   'net-batch': { receiver: 'framed', send: sendBatched },
   'net-bulk': { receiver: 'bulk', send: sendBulk },
-  lp: { receiver: 'lp', send: async (init) => await sendLp(init, false) },
-  'lp-cork': { receiver: 'lp', send: async (init) => await sendLp(init, true) },
+  lp: { receiver: 'lp', send: async init => await sendLp(init, false) },
+  'lp-cork': { receiver: 'lp', send: async init => await sendLp(init, true) },
   ...stackSenders
 }
 

@@ -2,12 +2,12 @@
  * A benchmark worker process: `node worker.js server` hosts the receivers, `node worker.js client` runs the
  * senders and echo clients. The orchestrator (`run.js`) drives both over IPC, one step at a time.
  */
+import type { SendInit } from './baseline/net.js'
 import { serveRequests } from './lib/ipc.js'
 import { percentile } from './lib/stats.js'
-import { echoClients, receivers, senders } from './variants.js'
 import { reconnectClientHandlers, reconnectServerHandlers } from './reconnect-probe.js'
-import type { SendInit } from './baseline/net.js'
 import type { Listening } from './variants.js'
+import { echoClients, receivers, senders } from './variants.js'
 
 /** What an echo run reports: percentiles of the round trips in µs. */
 export interface EchoSummary { count: number, p50: number, p90: number, p99: number, max: number, mean: number }

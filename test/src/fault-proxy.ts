@@ -1,18 +1,18 @@
-import { createServer } from 'node:net'
 import type { AddressInfo, Server, Socket } from 'node:net'
-import { createLogger, systemClock, systemTimers } from '@proto/interface'
+import { createServer } from 'node:net'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
+import { createLogger, systemClock, systemTimers } from '@proto/interface'
 import {
   DEFAULT_BLACK_HOLE_HOLD_BYTES, DEFAULT_FIN_LINGER_MS, DEFAULT_HIGH_WATER_MARK, DEFAULT_LISTEN_HOST
 } from './constants.js'
 import type { LinkContext } from './context.js'
 import { InvalidParametersError } from './errors.js'
 import { Link, reset } from './link.js'
-import { runPlan } from './plan-runner.js'
 import type { PlanRunner } from './plan-runner.js'
-import { randomSeed, seededRandom, toSeed } from './random.js'
+import { runPlan } from './plan-runner.js'
 import type { Random } from './random.js'
-import { RANDOM_STREAM, faultSchedule } from './schedule.js'
+import { randomSeed, seededRandom, toSeed } from './random.js'
+import { faultSchedule, RANDOM_STREAM } from './schedule.js'
 import type {
   CloseReason, CutMode, FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit, FaultProxyStats,
   FaultProxyTarget, Fragmentation, LinkSettings
@@ -68,7 +68,7 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
       refusing: false
     }
     this.startedAt = this.clock.now()
-    this.server = createServer({ allowHalfOpen: true }, socket => { this.accept(socket) })
+    this.server = createServer({ allowHalfOpen: true }, (socket) => { this.accept(socket) })
   }
 
   async listen (host: string, port: number): Promise<void> {
@@ -79,7 +79,7 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
         resolve()
       })
     })
-    this.server.on('error', err => { this.log.error('listener failed', err) })
+    this.server.on('error', (err) => { this.log.error('listener failed', err) })
     const faults = this.init.faults ?? {}
     if (faults.cutEvery !== undefined || faults.blackHoleEvery !== undefined) {
       this.plan = runPlan(faultSchedule(faults, this.seed), this.startedAt, this.clock, this.timers,
@@ -186,10 +186,10 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
     this.plan?.stop()
     this.holeTimer?.cancel()
     this.holeTimer = undefined
-    const listenerClosed = new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+    const listenerClosed = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
     const links = [...this.links]
     for (const link of links) link.destroy()
-    await Promise.all([listenerClosed, ...links.map(async link => { await link.closed }), ...this.refusing])
+    await Promise.all([listenerClosed, ...links.map(async (link) => { await link.closed }), ...this.refusing])
     this.emit({ type: 'close', atMs: this.elapsed() })
     this.listeners.clear()
   }
@@ -198,7 +198,7 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
     const id = ++this.nextId
     socket.on('error', () => {})
     if (this.closing !== undefined || this.current.refusing) {
-      const closed = new Promise<void>(resolve => { socket.once('close', () => { resolve() }) })
+      const closed = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
       this.refusing.add(closed)
       void closed.then(() => { this.refusing.delete(closed) })
       reset(socket)

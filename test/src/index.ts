@@ -25,18 +25,18 @@
  * ```
  */
 
-export { startFaultProxy } from './fault-proxy.js'
-export { faultSchedule, planSchedule } from './schedule.js'
-export { seededRandom, randomSeed } from './random.js'
-export type { Random } from './random.js'
-export { createThrottle } from './throttle.js'
-export type { Throttle } from './throttle.js'
-export { isLoopback } from './validate.js'
+export {
+  DEFAULT_BLACK_HOLE_HOLD_BYTES, DEFAULT_FIN_LINGER_MS, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_FAULTS
+} from './constants.js'
 export { InvalidParametersError } from './errors.js'
+export { startFaultProxy } from './fault-proxy.js'
+export type { Random } from './random.js'
+export { randomSeed, seededRandom } from './random.js'
+export { faultSchedule, planSchedule } from './schedule.js'
+export type { Throttle } from './throttle.js'
+export { createThrottle } from './throttle.js'
 export type {
   CloseReason, CutMode, FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit, FaultProxyStats,
   FaultProxyTarget, Fragmentation, LinkSettings, MsRange
 } from './types.js'
-export {
-  DEFAULT_BLACK_HOLE_HOLD_BYTES, DEFAULT_FIN_LINGER_MS, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_FAULTS
-} from './constants.js'
+export { isLoopback } from './validate.js'

@@ -1,5 +1,5 @@
-import { connect } from 'node:net'
 import type { Socket } from 'node:net'
+import { connect } from 'node:net'
 import type { TimerHandle } from '@proto/interface'
 import type { LinkContext } from './context.js'
 import { Pump } from './pump.js'
@@ -45,7 +45,7 @@ export class Link {
     target: FaultProxyTarget,
     private readonly onClose: (link: Link, reason: CloseReason) => void
   ) {
-    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+    this.closed = new Promise((resolve) => { this.resolveClosed = resolve })
     this.upstream = 'path' in target
       ? connect({ path: target.path, allowHalfOpen: true })
       : connect({ host: target.host, port: target.port, allowHalfOpen: true })

@@ -2,8 +2,8 @@ import type { Socket } from 'node:net'
 import type { TimerHandle } from '@proto/interface'
 import { MAX_COALESCE_BYTES } from './constants.js'
 import type { LinkContext } from './context.js'
-import { createThrottle } from './throttle.js'
 import type { Throttle } from './throttle.js'
+import { createThrottle } from './throttle.js'
 
 interface Queued { chunk: Buffer, at: number }
 
@@ -175,7 +175,7 @@ export class Pump {
 
   /** Sleeps until `ms` passed (if given), an interrupt, or with `onData` any kick. */
   private async waitFor (ms: number | undefined, onData: boolean): Promise<void> {
-    await new Promise<void>(resolve => {
+    await new Promise<void>((resolve) => {
       this.wake = resolve
       this.wakeOnData = onData
       if (ms !== undefined) this.timer = this.ctx.timers.setTimeout(() => { this.wakeNow() }, ms)

@@ -66,6 +66,6 @@ export function seededRandom (seed: number): Random {
     seed: s,
     next: () => nextU32() / 0x1_0000_0000,
     int: (min, max) => min + Math.floor((nextU32() / 0x1_0000_0000) * (max - min + 1)),
-    fork: (label) => seededRandom((s ^ Math.imul(toSeed(label) + 1, 0x9e3779b1)) >>> 0)
+    fork: label => seededRandom((s ^ Math.imul(toSeed(label) + 1, 0x9e3779b1)) >>> 0)
   }
 }

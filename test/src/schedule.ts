@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_FAULTS } from './constants.js'
-import { seededRandom } from './random.js'
 import type { Random } from './random.js'
+import { seededRandom } from './random.js'
 import type { CutMode, FaultAction, FaultPlan, MsRange } from './types.js'
 import { checkPlan } from './validate.js'
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
 import type { Socket } from 'node:net'
+import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startFaultProxy } from '../src/index.js'
 import type { FaultEvent, FaultProxy, FaultProxyInit } from '../src/index.js'
-import { ManualTime, dial, outcome, readBytes, send, startEchoServer, startServer, until } from './helpers.js'
+import { startFaultProxy } from '../src/index.js'
 import type { TestServer } from './helpers.js'
+import { dial, ManualTime, outcome, readBytes, send, startEchoServer, startServer, until } from './helpers.js'
 
 const cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -19,7 +19,7 @@ async function rig (init: Partial<FaultProxyInit> = {}): Promise<Rig> {
   const server = await startEchoServer()
   cleanup.push(async () => { await server.close() })
   const events: FaultEvent[] = []
-  const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1, ...init, onEvent: e => { events.push(e) } })
+  const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1, ...init, onEvent: (e) => { events.push(e) } })
   cleanup.push(async () => { await proxy.close() })
   const client = await dial(proxy.port)
   client.on('error', () => {})
@@ -273,7 +273,7 @@ describe('link conditions', () => {
     const port = gone.port
     await gone.close()
     const events: FaultEvent[] = []
-    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port }, onEvent: e => { events.push(e) } })
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port }, onEvent: (e) => { events.push(e) } })
     cleanup.push(async () => { await proxy.close() })
     const client = await dial(proxy.port)
     expect(await outcome(client)).toBe('ECONNRESET')

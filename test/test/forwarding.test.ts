@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startFaultProxy } from '../src/index.js'
 import type { FaultEvent, FaultProxy } from '../src/index.js'
-import { dial, outcome, readBytes, send, startEchoServer, startServer, tick } from './helpers.js'
+import { startFaultProxy } from '../src/index.js'
 import type { TestServer } from './helpers.js'
+import { dial, outcome, readBytes, send, startEchoServer, startServer, tick } from './helpers.js'
 
 const MiB = 1024 * 1024
 const cleanup: Array<() => Promise<void>> = []
@@ -15,7 +15,7 @@ async function setup (init: Partial<Parameters<typeof startFaultProxy>[0]> = {})
   const server = await startEchoServer()
   cleanup.push(async () => { await server.close() })
   const events: FaultEvent[] = []
-  const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1, ...init, onEvent: e => { events.push(e) } })
+  const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1, ...init, onEvent: (e) => { events.push(e) } })
   cleanup.push(async () => { await proxy.close() })
   return { server, proxy, events }
 }
@@ -79,10 +79,10 @@ describe('forwarding', () => {
     const { createServer } = await import('node:net')
     const dir = await mkdtemp(join(tmpdir(), 'proto-e2e-'))
     const path = join(dir, 'echo.sock')
-    const server = createServer(s => { s.on('error', () => {}); s.pipe(s) })
-    await new Promise<void>(resolve => { server.listen(path, resolve) })
+    const server = createServer((s) => { s.on('error', () => {}); s.pipe(s) })
+    await new Promise<void>((resolve) => { server.listen(path, resolve) })
     cleanup.push(async () => {
-      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
       await rm(dir, { recursive: true, force: true })
     })
     const proxy = await startFaultProxy({ target: { path }, faults: { fragment: { min: 1, max: 100 } } })
@@ -101,7 +101,7 @@ describe('forwarding', () => {
     const total = 64 * MiB
     const chunk = Buffer.alloc(64 * 1024, 7)
     let written = 0
-    const server = await startServer(socket => {
+    const server = await startServer((socket) => {
       const pump = (): void => {
         while (written < total) {
           written += chunk.byteLength

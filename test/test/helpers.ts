@@ -1,5 +1,5 @@
-import { createServer, connect } from 'node:net'
 import type { Server, Socket } from 'node:net'
+import { connect, createServer } from 'node:net'
 import type { Clock, TimerHandle, Timers } from '@proto/interface'
 
 /** Yields to the event loop once (lets pending I/O and promise chains run). */
@@ -66,7 +66,7 @@ export async function startServer (onSocket: (socket: Socket) => void = () => {}
   const sockets = new Set<Socket>()
   const waiting: Array<(s: Socket) => void> = []
   const queue: Socket[] = []
-  const server: Server = createServer(socket => {
+  const server: Server = createServer((socket) => {
     sockets.add(socket)
     socket.on('error', () => {})
     socket.on('close', () => { sockets.delete(socket) })
@@ -75,7 +75,7 @@ export async function startServer (onSocket: (socket: Socket) => void = () => {}
     if (w !== undefined) w(socket)
     else queue.push(socket)
   })
-  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
   const port = (server.address() as { port: number }).port
   return {
     port,
@@ -83,18 +83,18 @@ export async function startServer (onSocket: (socket: Socket) => void = () => {}
     async accepted () {
       const s = queue.shift()
       if (s !== undefined) return s
-      return await new Promise<Socket>(resolve => { waiting.push(resolve) })
+      return await new Promise<Socket>((resolve) => { waiting.push(resolve) })
     },
     async close () {
       for (const s of sockets) s.destroy()
-      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
     }
   }
 }
 
 /** A server that writes back whatever it reads, and ends when its peer ends. */
 export async function startEchoServer (): Promise<TestServer> {
-  return await startServer(socket => { socket.pipe(socket) })
+  return await startServer((socket) => { socket.pipe(socket) })
 }
 
 /** Connects to `127.0.0.1:port` and resolves once connected. */
@@ -136,7 +136,7 @@ export async function readBytes (socket: Socket, n: number): Promise<{ data: Buf
 
 /** How a socket ends: `'end'` for a clean FIN, or the error code (e.g. `ECONNRESET`). */
 export async function outcome (socket: Socket): Promise<string> {
-  return await new Promise(resolve => {
+  return await new Promise((resolve) => {
     socket.once('end', () => { resolve('end') })
     socket.once('error', (err: NodeJS.ErrnoException) => { resolve(err.code ?? err.name) })
     socket.resume()
@@ -146,7 +146,7 @@ export async function outcome (socket: Socket): Promise<string> {
 /** Writes `data` in one call and resolves when it has been flushed to the kernel. */
 export async function send (socket: Socket, data: Uint8Array): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    socket.write(data, err => { if (err != null) reject(err); else resolve() })
+    socket.write(data, (err) => { if (err != null) reject(err); else resolve() })
   })
 }
 

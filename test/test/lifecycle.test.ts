@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it } from 'vitest'
-import { planSchedule, startFaultProxy } from '../src/index.js'
 import type { FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit } from '../src/index.js'
-import { ManualTime, countingTimers, dial, outcome, readBytes, send, startEchoServer, until } from './helpers.js'
+import { planSchedule, startFaultProxy } from '../src/index.js'
+import { countingTimers, dial, ManualTime, outcome, readBytes, send, startEchoServer, until } from './helpers.js'
 
 const cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -24,7 +24,7 @@ describe('seeded fault plan', () => {
       faults: plan,
       clock: time,
       timers: time,
-      onEvent: e => { if (e.type === 'fault') faults.push({ atMs: e.atMs, action: e.action }) }
+      onEvent: (e) => { if (e.type === 'fault') faults.push({ atMs: e.atMs, action: e.action }) }
     })
     for (let i = 0; i < 100 && faults.length < 12; i++) await time.advance(100)
     expect(proxy.stats().faults).toBe(12)
@@ -49,7 +49,7 @@ describe('seeded fault plan', () => {
     const faults: FaultAction[] = []
     const proxy = await startFaultProxy({
       target: { host: '127.0.0.1', port: server.port }, seed: 7, faults: plan, clock: time, timers: time,
-      onEvent: e => { if (e.type === 'fault') faults.push(e.action) }
+      onEvent: (e) => { if (e.type === 'fault') faults.push(e.action) }
     })
     cleanup.push(async () => { await proxy.close() })
     for (let i = 0; i < 100 && faults.length < 3; i++) await time.advance(100)
@@ -66,7 +66,7 @@ describe('seeded fault plan', () => {
     const seed = 99
     const faults: FaultPlan = { cutEvery: [20, 40], cutMode: 'reset', maxFaults: 3 }
     const events: FaultEvent[] = []
-    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed, faults, onEvent: e => { events.push(e) } })
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed, faults, onEvent: (e) => { events.push(e) } })
     cleanup.push(async () => { await proxy.close() })
     const expected = planSchedule(faults, seed)
     const results: string[] = []

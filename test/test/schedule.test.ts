@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { faultSchedule, planSchedule, seededRandom } from '../src/index.js'
 import type { FaultPlan } from '../src/index.js'
+import { faultSchedule, planSchedule, seededRandom } from '../src/index.js'
 
 describe('seededRandom', () => {
   it('replays the same sequence for the same seed and differs across seeds', () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startFaultProxy } from '../src/index.js'
 import type { FaultProxy } from '../src/index.js'
-import { StackClient, StackServer, checkLedger } from '../src/stack/index.js'
+import { startFaultProxy } from '../src/index.js'
+import { checkLedger, StackClient, StackServer } from '../src/stack/index.js'
 
 /**
  * Guarantees checked: a black-holed link (sockets open, nothing gets through, no FIN or RST) is detected
@@ -40,7 +40,7 @@ describe('stack: black-holed peer', () => {
     cleanup.push(async () => { await proxy.close() })
 
     let restore!: () => void
-    const restored = new Promise<void>(resolve => { restore = resolve })
+    const restored = new Promise<void>((resolve) => { restore = resolve })
     const client = new StackClient({
       id: 7,
       port: proxy.port,

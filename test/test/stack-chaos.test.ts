@@ -1,8 +1,8 @@
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it } from 'vitest'
-import { planSchedule, seededRandom, startFaultProxy } from '../src/index.js'
 import type { FaultPlan, FaultProxy } from '../src/index.js'
-import { StackClient, StackServer, checkLedger } from '../src/stack/index.js'
+import { planSchedule, seededRandom, startFaultProxy } from '../src/index.js'
+import { checkLedger, StackClient, StackServer } from '../src/stack/index.js'
 
 /**
  * Guarantees checked, per client, for 100 concurrent full-stack clients behind seeded fault proxies
@@ -39,7 +39,7 @@ async function settle (what: string, clients: StackClient[], fn: (c: StackClient
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      const stuck = clients.filter(c => !done.has(c)).map(c => {
+      const stuck = clients.filter(c => !done.has(c)).map((c) => {
         const { status, handed, buffered, unconfirmed } = c.durable.stats()
         const links = c.used.map(u => `${u.lostWith ?? (u.lostHanded !== undefined ? 'lost' : 'live')}`).join(',')
         return `client ${c.init.id}: ${status}, produced ${c.produced}, handed ${handed}, buffered ${buffered}, unconfirmed ${unconfirmed}, connections [${links}], link ${JSON.stringify(c.link?.stats() ?? null)}`
@@ -48,7 +48,7 @@ async function settle (what: string, clients: StackClient[], fn: (c: StackClient
     }, ms)
   })
   try {
-    await Promise.race([Promise.all(clients.map(async c => { await fn(c); done.add(c) })), deadline])
+    await Promise.race([Promise.all(clients.map(async (c) => { await fn(c); done.add(c) })), deadline])
   } finally {
     clearTimeout(timer)
   }
@@ -100,21 +100,21 @@ describe('stack: 100 concurrent clients under random seeded faults', () => {
         port: proxies[i % PROXIES].port,
         count: COUNT,
         size: seq => sizes[seq],
-        before: seq => new Promise<void>(resolve => { setTimeout(resolve, gaps[seq]).unref() }),
+        before: seq => new Promise<void>((resolve) => { setTimeout(resolve, gaps[seq]).unref() }),
         heartbeat: HEARTBEAT,
         reconnect: { initialDelay: 20, maxDelay: 300, connectTimeout: 2_000, closeTimeout: 2_000, random: () => random.next() }
       })
     })
     for (const c of clients) cleanup.push(async () => { c.durable.abort(new Error('test over')) })
 
-    await settle('send', clients, async c => { await c.send() }, 30_000)
+    await settle('send', clients, async (c) => { await c.send() }, 30_000)
     // The faults stop before the clients close. A FIN cut fakes an orderly close to both ends while the
     // proxy drops what it holds, and no TCP protocol without application acknowledgements can tell that
     // from the peer's own FIN: reconnect documents a clean close (its FIN, then the peer's) as complete.
     for (const p of proxies) p.stopFaults()
-    await settle('close', clients, async c => { await c.close() }, 15_000)
+    await settle('close', clients, async (c) => { await c.close() }, 15_000)
     const proxyStats = proxies.map(p => p.stats())
-    await within('closing the proxies', Promise.all(proxies.map(async p => { await p.close() })), 10_000, () => JSON.stringify(proxies.map(p => ({ active: p.stats().activeConnections, buffered: p.stats().bufferedBytes, handles: process.getActiveResourcesInfo().filter(k => k !== 'Timeout').length }))))
+    await within('closing the proxies', Promise.all(proxies.map(async (p) => { await p.close() })), 10_000, () => JSON.stringify(proxies.map(p => ({ active: p.stats().activeConnections, buffered: p.stats().bufferedBytes, handles: process.getActiveResourcesInfo().filter(k => k !== 'Timeout').length }))))
     await within('stopping the server', server.stop(), 10_000, () => JSON.stringify([...server.server?.connections ?? []].map(c => [c.id, c.stats()])))
     cleanup = []
 

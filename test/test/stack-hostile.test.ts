@@ -1,9 +1,9 @@
-import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
-import { FrameType, encodeHello } from '@proto/codec'
+import { connect as netConnect } from 'node:net'
+import { encodeHello, FrameType } from '@proto/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import { seededRandom } from '../src/index.js'
-import { MESSAGE_TYPE, StackClient, StackServer, checkLedger, messageBody } from '../src/stack/index.js'
+import { checkLedger, MESSAGE_TYPE, messageBody, StackClient, StackServer } from '../src/stack/index.js'
 
 /**
  * Guarantees checked: bad input from the network is a typed error on that one connection, never a
@@ -82,7 +82,7 @@ async function attack (port: number, a: Attack): Promise<{ socket: Socket, local
   let outcome = 'end'
   socket.on('error', (err: NodeJS.ErrnoException) => { outcome = err.code ?? err.name })
   socket.on('data', () => {}) // discard what the server sends (HELLO, pings)
-  const closed = new Promise<string>(resolve => { socket.once('close', () => { resolve(outcome) }) })
+  const closed = new Promise<string>((resolve) => { socket.once('close', () => { resolve(outcome) }) })
   for (const b of a.bytes) socket.write(b)
   if (a.end) socket.end()
   return { socket, localPort: socket.localPort ?? 0, closed }
@@ -102,7 +102,7 @@ describe('stack: a server among hostile peers', () => {
     cleanup.push(async () => { await server.stop() })
 
     let attacksOver!: () => void
-    const over = new Promise<void>(resolve => { attacksOver = resolve })
+    const over = new Promise<void>((resolve) => { attacksOver = resolve })
     const good = Array.from({ length: GOOD_CLIENTS }, (_, i) => new StackClient({
       id: i + 1,
       port: server.port,
@@ -114,7 +114,7 @@ describe('stack: a server among hostile peers', () => {
       before: seq => seq === GOOD_COUNT / 2 ? over : undefined
     }))
     for (const c of good) cleanup.push(async () => { c.durable.abort(new Error('test over')) })
-    const sending = good.map(async c => { await c.send() })
+    const sending = good.map(async (c) => { await c.send() })
 
     const attackers = await Promise.all(ATTACKS.map(async a => await attack(server.port, a)))
     for (const { socket } of attackers) cleanup.push(async () => { socket.destroy() })
@@ -122,7 +122,7 @@ describe('stack: a server among hostile peers', () => {
     await server.changed.until(() => attackers.every(a => [...server.connections.values()].some(r => r.remotePort === a.localPort && r.info !== undefined)), 'the server to record every attacker as gone')
     attacksOver()
     await Promise.all(sending)
-    await Promise.all(good.map(async c => { await c.close() }))
+    await Promise.all(good.map(async (c) => { await c.close() }))
     await server.stop()
 
     const byPort = new Map([...server.connections.values()].map(r => [r.remotePort, r]))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkLedger, messageBody, readMessage } from '../src/stack/index.js'
 import type { Arrival, LedgerInput } from '../src/stack/index.js'
+import { checkLedger, messageBody, readMessage } from '../src/stack/index.js'
 
 /** The ledger check the stack tests rely on must catch each way the delivery guarantee can break. */
 

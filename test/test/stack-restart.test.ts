@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { StackClient, StackServer, checkLedger } from '../src/stack/index.js'
+import { checkLedger, StackClient, StackServer } from '../src/stack/index.js'
 
 /**
  * Guarantee checked (@proto/reconnect README, "Delivery guarantee"): across server restarts the client

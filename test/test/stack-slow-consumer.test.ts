@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { READ_HIGH_WATER_MARK } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MESSAGE_TYPE, StackClient, StackServer, Waiter, messageBody } from '../src/stack/index.js'
+import { MESSAGE_TYPE, messageBody, StackClient, StackServer, Waiter } from '../src/stack/index.js'
 
 /**
  * Guarantees checked: a slow reader is not a dead peer. The client application stops reading for more

@@ -4,19 +4,19 @@
  * "plain" writes every chunk the encoder yields (a varint header, then the body); "corked" corks the socket
  * and uncorks every 64 KiB, so the kernel sees large writes.
  */
-import { pipe } from 'it-pipe'
+import type net from 'node:net'
 import * as lp from 'it-length-prefixed'
+import { pipe } from 'it-pipe'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import type { RunResult, Tally } from '../lib/net-util.js'
 import { closeSocket, connectNet, drained, encodeTally, listenNet, readTally, seconds } from '../lib/net-util.js'
 import type { SendInit } from './net.js'
-import type { RunResult, Tally } from '../lib/net-util.js'
-import type net from 'node:net'
-import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Receiver: decodes with `lp.decode`; a zero-length message ends a run and is answered with the tally. */
 export async function listenLp (): Promise<{ port: number, server: net.Server }> {
   return await listenNet((socket) => {
     const tally: Tally = { count: 0, bytes: 0 }
-    void pipe(socket as AsyncIterable<Buffer>, (source) => lp.decode(source), async (source) => {
+    void pipe(socket as AsyncIterable<Buffer>, source => lp.decode(source), async (source) => {
       for await (const msg of source) {
         if (msg.byteLength === 0) {
           socket.write(encodeTally(tally))
@@ -64,7 +64,7 @@ export async function sendLp (init: SendInit, corked: boolean): Promise<RunResul
   const payload = new Uint8Array(init.size).fill(0x61)
   const tally = readTally(socket)
   const t0 = seconds()
-  await pipe(messages(payload, init.maxCount, t0 + init.maxMs / 1000), (source) => lp.encode(source), socketSink(socket, corked))
+  await pipe(messages(payload, init.maxCount, t0 + init.maxMs / 1000), source => lp.encode(source), socketSink(socket, corked))
   const got = await tally
   const elapsed = seconds() - t0
   await closeSocket(socket)

@@ -3,10 +3,10 @@
  * bulk writes, and a framed echo. Each receiver counts what it got and sends the tally back; the sender's
  * clock runs from its first write to the tally.
  */
-import { Batcher4, Deframer, frame4 } from '../lib/framing.js'
-import { closeSocket, connectNet, drained, encodeTally, listenNet, readTally, seconds } from '../lib/net-util.js'
-import type { RunResult, Tally } from '../lib/net-util.js'
 import type net from 'node:net'
+import { Batcher4, Deframer, frame4 } from '../lib/framing.js'
+import type { RunResult, Tally } from '../lib/net-util.js'
+import { closeSocket, connectNet, drained, encodeTally, listenNet, readTally, seconds } from '../lib/net-util.js'
 
 export interface SendInit {
   port: number

@@ -4,8 +4,8 @@
  * Every worker is started through `sh -c 'ulimit -n …; exec node …'` so that it gets the highest file
  * descriptor limit the shell may set (Node cannot raise its own). Every call has a deadline.
  */
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 
 interface Request { id: number, cmd: string, args: unknown }
 interface Response { id: number, ok: boolean, result?: unknown, error?: string }
@@ -76,7 +76,7 @@ function wrap (child: ChildProcess, script: string): Worker {
   })
   return {
     pid: child.pid ?? -1,
-    async call<T>(cmd: string, args?: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<T> {
+    async call<T> (cmd: string, args?: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<T> {
       if (exited) throw new Error(`worker ${script} is gone`)
       const id = next++
       return await new Promise<T>((resolve, reject) => {

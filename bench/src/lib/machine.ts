@@ -19,7 +19,7 @@ export function machine (): Machine {
 /** This process's soft limit on open files (Linux `/proc/self/limits`); `Infinity` when unknown. */
 export function fdLimit (): number {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find(l => l.startsWith('Max open files'))
     const soft = line?.split(/\s{2,}/)[1]
     if (soft === undefined) return Infinity
     return soft === 'unlimited' ? Infinity : Number(soft)

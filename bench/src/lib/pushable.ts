@@ -15,7 +15,7 @@ export function pushable<T> (): Pushable<T> {
   return {
     push (item: T): void { items.push(item); notify() },
     end (): void { ended = true; notify() },
-    async * [Symbol.asyncIterator] (): AsyncGenerator<T> {
+    async* [Symbol.asyncIterator] (): AsyncGenerator<T> {
       while (true) {
         if (items.length > 0) {
           // hand over everything queued without a wait per item

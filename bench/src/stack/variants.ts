@@ -8,20 +8,20 @@
  * `proto-transport` (transport only, each message pre-framed in the @proto wire format, one chunk per
  * message), `proto-codec` (transport + codec), `proto-hb` (transport + codec + heartbeat).
  */
+import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec } from '@proto/codec'
+import type { HeartbeatInit } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
+import type { StageDuplex } from '@proto/interface'
 import { reconnect } from '@proto/reconnect'
+import type { Connection } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
+import type { SendInit } from '../baseline/net.js'
 import { frame5 } from '../lib/framing.js'
+import type { RunResult, Tally } from '../lib/net-util.js'
 import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
 import { pushable } from '../lib/pushable.js'
-import type { SendInit } from '../baseline/net.js'
-import type { RunResult, Tally } from '../lib/net-util.js'
 import type { Listening } from '../variants.js'
-import type { Frame, FrameDuplex } from '@proto/codec'
-import type { HeartbeatInit } from '@proto/heartbeat'
-import type { StageDuplex } from '@proto/interface'
-import type { Connection } from '@proto/transport'
 
 /** Application frame type that ends a throughput run (answered with a DATA frame holding the tally). */
 export const END = 0x41
@@ -145,8 +145,8 @@ async function sendTransport (init: SendInit): Promise<RunResult> {
 
 export const stackSenders: Record<string, { receiver: string, send(init: SendInit): Promise<RunResult> }> = {
   proto: { receiver: 'proto', send: sendFull },
-  'proto-hb': { receiver: 'proto', send: async (init) => await sendLayer(init, 'hb') },
-  'proto-codec': { receiver: 'proto-codec', send: async (init) => await sendLayer(init, 'codec') },
+  'proto-hb': { receiver: 'proto', send: async init => await sendLayer(init, 'hb') },
+  'proto-codec': { receiver: 'proto-codec', send: async init => await sendLayer(init, 'codec') },
   'proto-transport': { receiver: 'proto-codec', send: sendTransport }
 }
 
@@ -176,4 +176,3 @@ async function echoFull (port: number, size: number, count: number, warmup: numb
 export const stackEchoClients: Record<string, { receiver: string, echo(port: number, size: number, count: number, warmup: number): Promise<Float64Array> }> = {
   proto: { receiver: 'proto-echo', echo: echoFull }
 }
-

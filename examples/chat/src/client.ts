@@ -1,7 +1,7 @@
-import { codec, decodeGoAway, FrameType } from '@proto/codec'
 import type { Frame } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
+import { codec, decodeGoAway, FrameType } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
+import { heartbeat } from '@proto/heartbeat'
 import { connect } from '@proto/transport'
 import { Mailbox } from './mailbox.js'
 import { ChatType, frame, text } from './protocol.js'
@@ -70,7 +70,7 @@ export async function joinChat (init: ChatClientInit): Promise<ChatClient> {
     waitFor: async (match) => {
       const seen = lines.find(match)
       if (seen !== undefined) return seen
-      return await new Promise(resolve => { waiters.add({ match, resolve }) })
+      return await new Promise((resolve) => { waiters.add({ match, resolve }) })
     },
     leave: async () => {
       outbox.end()

@@ -19,9 +19,9 @@
  * await chat.close()
  * ```
  */
-export { startChatServer } from './server.js'
-export type { ChatServer, ChatServerInit, Member } from './server.js'
-export { joinChat } from './client.js'
 export type { ChatClient, ChatClientInit } from './client.js'
-export { ChatType } from './protocol.js'
+export { joinChat } from './client.js'
 export { Mailbox } from './mailbox.js'
+export { ChatType } from './protocol.js'
+export type { ChatServer, ChatServerInit, Member } from './server.js'
+export { startChatServer } from './server.js'

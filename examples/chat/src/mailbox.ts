@@ -39,7 +39,7 @@ export class Mailbox<T> implements AsyncIterable<T> {
       next: async () => {
         if (this.items.length > 0) return { done: false, value: this.items.shift() as T }
         if (this.ended) return { done: true, value: undefined }
-        return await new Promise<IteratorResult<T>>(resolve => { this.waiting = resolve })
+        return await new Promise<IteratorResult<T>>((resolve) => { this.waiting = resolve })
       },
       return: async () => {
         this.end()

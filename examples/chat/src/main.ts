@@ -1,5 +1,5 @@
-import { joinChat, startChatServer } from './index.js'
 import { joinAndVanish } from './ghost.js'
+import { joinChat, startChatServer } from './index.js'
 
 const started = performance.now()
 const stamp = (): string => `[${((performance.now() - started) / 1000).toFixed(2)} s]`

@@ -1,5 +1,5 @@
-import { APP_TYPE_MIN } from '@proto/codec'
 import type { Frame } from '@proto/codec'
+import { APP_TYPE_MIN } from '@proto/codec'
 
 /** Application frame types (the codec leaves 0x40–0xFF to applications). Bodies are UTF-8. */
 export const ChatType = {

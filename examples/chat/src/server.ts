@@ -1,8 +1,8 @@
-import { codec, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { Frame } from '@proto/codec'
+import { codec, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
-import { listen } from '@proto/transport'
 import type { Server } from '@proto/transport'
+import { listen } from '@proto/transport'
 import { Mailbox } from './mailbox.js'
 import { ChatType, frame, text } from './protocol.js'
 

@@ -1,8 +1,8 @@
 import { startFaultProxy } from '@proto/e2e'
 import { afterEach, describe, expect, it } from 'vitest'
 import { joinAndVanish } from '../src/ghost.js'
-import { joinChat, startChatServer } from '../src/index.js'
 import type { ChatServer } from '../src/index.js'
+import { joinChat, startChatServer } from '../src/index.js'
 
 const hb = { heartbeatInterval: 100, heartbeatTimeout: 400 }
 const cleanups: Array<() => Promise<void> | void> = []
@@ -29,7 +29,7 @@ describe('chat example', () => {
       expect(own).toEqual([...own].sort((a, b) => a - b))
     }
     expect(chat.members.size).toBe(3)
-    await Promise.all(clients.map(async c => { await c.leave() }))
+    await Promise.all(clients.map(async (c) => { await c.leave() }))
     await expect.poll(() => chat.server.connections.size).toBe(0)
     expect(chat.log.filter(l => l.endsWith(' left'))).toHaveLength(3)
   })

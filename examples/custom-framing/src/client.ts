@@ -1,6 +1,6 @@
 import { codec, formats } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
+import { heartbeat } from '@proto/heartbeat'
 import { connect } from '@proto/transport'
 
 /**

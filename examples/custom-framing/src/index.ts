@@ -19,5 +19,5 @@
  * ```
  */
 export { connectLegacy } from './client.js'
-export { startLegacyPeer, LegacyType } from './legacy-peer.js'
 export type { LegacyPeer } from './legacy-peer.js'
+export { LegacyType, startLegacyPeer } from './legacy-peer.js'

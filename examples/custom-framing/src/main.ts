@@ -7,7 +7,7 @@ const link = await connectLegacy(peer.port, { interval: 150, timeout: 1_500 })
 
 let rtts = 0
 let enough = (): void => {}
-const pingsBothWays = new Promise<void>(resolve => { enough = resolve })
+const pingsBothWays = new Promise<void>((resolve) => { enough = resolve })
 const check = (): void => { if (rtts >= 2 && peer.pongsReceived >= 2) enough() }
 link.on('rtt', ({ rtt }) => { rtts++; console.log(`our ping 0x01 answered by its pong 0x02 in ${rtt.toFixed(2)} ms`); check() })
 const poll = setInterval(check, 50)

@@ -1,8 +1,8 @@
 import { codec, formats } from '@proto/codec'
 import { connect } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connectLegacy, LegacyType, startLegacyPeer } from '../src/index.js'
 import type { LegacyPeer } from '../src/index.js'
+import { connectLegacy, LegacyType, startLegacyPeer } from '../src/index.js'
 
 let peer: LegacyPeer | undefined
 afterEach(async () => { await peer?.close() })
@@ -12,7 +12,7 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 /** Resolves once `cond()` holds, re-checked on every event of `on`. */
 async function until (cond: () => boolean, on: (wake: () => void) => () => void): Promise<void> {
   if (cond()) return
-  await new Promise<void>(resolve => {
+  await new Promise<void>((resolve) => {
     const off = on(() => { if (cond()) { off(); resolve() } })
   })
 }
@@ -34,7 +34,7 @@ describe("custom framing: @proto and a '!BI' peer", () => {
     const replies: string[] = []
     let rtts = 0
     let release = (): void => {}
-    const released = new Promise<void>(resolve => { release = resolve })
+    const released = new Promise<void>((resolve) => { release = resolve })
     const wakers = new Set<() => void>()
     const wakeAll = (): void => { for (const w of wakers) w() }
     link.on('rtt', () => { rtts++; wakeAll() })
@@ -72,7 +72,7 @@ describe("custom framing: @proto and a '!BI' peer", () => {
     const link = await connectLegacy(peer.port, { interval: 50, timeout: 300 })
     const timedOut = new Promise<Error>(resolve => link.on('timeout', resolve))
     const reading = (async () => { for await (const _ of link.source) { /* drain */ } })()
-    await until(() => link.stats().pongsReceived >= 1, (w) => link.on('rtt', w))
+    await until(() => link.stats().pongsReceived >= 1, w => link.on('rtt', w))
     peer.hang()
     const hungAt = performance.now()
     expect((await timedOut).name).toBe('HeartbeatTimeoutError')

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
-import { DEFAULTS, InvalidParametersError } from './options.js'
 import type { DemoOptions, Range } from './options.js'
+import { DEFAULTS, InvalidParametersError } from './options.js'
 
 export const HELP = `Usage: node examples/demo/dist/src/main.js [options]
 

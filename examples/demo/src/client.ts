@@ -1,9 +1,9 @@
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
+import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
-import { reconnect } from '@proto/reconnect'
+import { heartbeat } from '@proto/heartbeat'
 import type { DurableDuplex } from '@proto/reconnect'
+import { reconnect } from '@proto/reconnect'
 import { connect } from '@proto/transport'
 import { stampEpoch } from './message.js'
 

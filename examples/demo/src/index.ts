@@ -16,11 +16,11 @@
  * ```
  */
 
-export { runDemo, DeadlineError } from './demo.js'
-export type { ClientTally } from './demo.js'
-export { formatSummary, percentile } from './summary.js'
-export type { DemoSummary, Check } from './summary.js'
-export { DEFAULTS, InvalidParametersError } from './options.js'
-export type { DemoOptions, Output, Range } from './options.js'
-export { parseCli, HELP } from './cli.js'
 export type { CliResult } from './cli.js'
+export { HELP, parseCli } from './cli.js'
+export type { ClientTally } from './demo.js'
+export { DeadlineError, runDemo } from './demo.js'
+export type { DemoOptions, Output, Range } from './options.js'
+export { DEFAULTS, InvalidParametersError } from './options.js'
+export type { Check, DemoSummary } from './summary.js'
+export { formatSummary, percentile } from './summary.js'

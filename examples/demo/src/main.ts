@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseCli, HELP } from './cli.js'
+import { HELP, parseCli } from './cli.js'
 import { runDemo } from './demo.js'
 import { DEFAULTS } from './options.js'
 import { formatSummary } from './summary.js'
@@ -31,7 +31,7 @@ async function main (): Promise<number> {
   const out = process.stdout
   let summary
   try {
-    summary = await runDemo({ ...cli.options, output: { write: (s) => out.write(s), isTTY: out.isTTY } })
+    summary = await runDemo({ ...cli.options, output: { write: s => out.write(s), isTTY: out.isTTY } })
   } catch (err) {
     process.stderr.write(`demo: ${(err as Error).name}: ${(err as Error).message}\n`)
     return 64

@@ -63,13 +63,13 @@ export class Progress {
     if (this.out.isTTY === true) {
       const filled = Math.round(BAR_WIDTH * s.sent / s.total)
       const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
-      this.out.write(`\r\x1b[K${bar} ${String(s.sent).padStart(String(s.total).length)}/${s.total} sent  ${s.delivered} echoed  ` +
-        `${Math.round(this.rate)} msg/s  reconnects ${s.reconnects}  hb timeouts ${s.heartbeatTimeouts}  rtt ${fmtRtt(s.rtt)}  [${s.link}]`)
+      this.out.write(`\r\x1b[K${bar} ${String(s.sent).padStart(String(s.total).length)}/${s.total} sent  ${s.delivered} echoed  `
+        + `${Math.round(this.rate)} msg/s  reconnects ${s.reconnects}  hb timeouts ${s.heartbeatTimeouts}  rtt ${fmtRtt(s.rtt)}  [${s.link}]`)
       return
     }
     if (s.elapsedMs - this.lastLineAt < this.interval * 0.9) return
     this.lastLineAt = s.elapsedMs
-    this.out.write(`[${(s.elapsedMs / 1000).toFixed(1).padStart(5)} s] sent ${s.sent}/${s.total}, echoed ${s.delivered}, ` +
-      `${Math.round(this.rate)} msg/s, reconnects ${s.reconnects}, heartbeat timeouts ${s.heartbeatTimeouts}, rtt ${fmtRtt(s.rtt)}, link ${s.link}\n`)
+    this.out.write(`[${(s.elapsedMs / 1000).toFixed(1).padStart(5)} s] sent ${s.sent}/${s.total}, echoed ${s.delivered}, `
+      + `${Math.round(this.rate)} msg/s, reconnects ${s.reconnects}, heartbeat timeouts ${s.heartbeatTimeouts}, rtt ${fmtRtt(s.rtt)}, link ${s.link}\n`)
   }
 }

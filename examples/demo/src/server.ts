@@ -1,8 +1,8 @@
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
+import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
-import { listen } from '@proto/transport'
 import type { Server } from '@proto/transport'
+import { listen } from '@proto/transport'
 import { readMessage } from './message.js'
 
 /** What the echo server saw. Counts are per message; `byEpoch` is indexed by the client's connection number. */

@@ -1,9 +1,9 @@
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
 import { check } from '../src/checks.js'
-import { formatSummary, parseCli, percentile, runDemo } from '../src/index.js'
-import type { DemoSummary } from '../src/index.js'
 import type { ClientTally } from '../src/demo.js'
+import type { DemoSummary } from '../src/index.js'
+import { formatSummary, parseCli, percentile, runDemo } from '../src/index.js'
 import { resolveOptions } from '../src/options.js'
 
 resourceSnapshot() // start tracking timers before Vitest's hooks create theirs

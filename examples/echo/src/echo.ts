@@ -6,8 +6,8 @@
  * sides finish with a clean half-close.
  */
 import { codec, FrameType } from '@proto/codec'
-import { connect, listen } from '@proto/transport'
 import type { Server } from '@proto/transport'
+import { connect, listen } from '@proto/transport'
 
 /** An echo server on a free loopback port: every frame goes back on the connection it came from. */
 export async function startEchoServer (): Promise<Server> {

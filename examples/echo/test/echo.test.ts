@@ -1,6 +1,6 @@
+import type { Server } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import { echo, startEchoServer } from '../src/echo.js'
-import type { Server } from '@proto/transport'
 
 let server: Server | undefined
 afterEach(async () => { await server?.close() })
@@ -20,7 +20,7 @@ describe('echo example', () => {
   it('serves several clients at once', async () => {
     server = await startEchoServer()
     const { port } = server.address as { port: number }
-    const runs = await Promise.all([1, 2, 3, 4].map(async (n) => await echo(port, [`client ${n}`, 'bye'])))
+    const runs = await Promise.all([1, 2, 3, 4].map(async n => await echo(port, [`client ${n}`, 'bye'])))
     expect(runs).toEqual([1, 2, 3, 4].map(n => [`client ${n}`, 'bye']))
   })
 })

@@ -8,10 +8,10 @@
  * Run: `pnpm --filter @proto/codec bench` (builds, then runs `node dist/benchmark/codec.js`).
  * `--quick` runs fewer rounds.
  */
-import * as lp from 'it-length-prefixed'
-import { decode, encode } from '../src/index.js'
-import type { Frame } from '../src/index.js'
 import type { ByteChunk } from '@proto/interface'
+import * as lp from 'it-length-prefixed'
+import type { Frame } from '../src/index.js'
+import { decode, encode } from '../src/index.js'
 
 const SIZES = [16, 256, 4096, 65536, 1 << 20]
 const ROUNDS = process.argv.includes('--quick') ? 3 : 7
@@ -103,7 +103,7 @@ function fmt (n: number): string {
 }
 
 async function main (): Promise<void> {
-  console.log(`# @proto/codec vs it-length-prefixed — encode + decode in memory`)
+  console.log('# @proto/codec vs it-length-prefixed — encode + decode in memory')
   console.log(`node ${process.version}, ${ROUNDS} interleaved rounds, medians (spread = half range / median)\n`)
   console.log('| frame | chunking | @proto msg/s | @proto MB/s | it-lp msg/s | it-lp MB/s | ratio | @proto batches msg/s | batches ratio | Buffer.copy MB/s | @proto / copy |')
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')

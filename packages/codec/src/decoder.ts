@@ -1,9 +1,9 @@
-import { TruncatedFrameError } from './errors.js'
-import { readHeader } from './header.js'
-import type { Frame } from './frame.js'
-import type { Layout } from './format.js'
-import type { ParsedHeader } from './header.js'
 import type { ByteChunk } from '@proto/interface'
+import { TruncatedFrameError } from './errors.js'
+import type { Layout } from './format.js'
+import type { Frame } from './frame.js'
+import type { ParsedHeader } from './header.js'
+import { readHeader } from './header.js'
 
 /**
  * Turns a byte stream, pushed one chunk at a time in any split, into frames. Frames that lie inside one
@@ -152,8 +152,8 @@ export class FrameDecoder {
  * the memory is not zero-filled first (every byte is written by `concat` before anyone sees it).
  */
 const allocFilledLater: (length: number) => Uint8Array = typeof globalThis.Buffer?.allocUnsafeSlow === 'function'
-  ? (length) => new Uint8Array(globalThis.Buffer.allocUnsafeSlow(length).buffer, 0, length)
-  : (length) => new Uint8Array(length)
+  ? length => new Uint8Array(globalThis.Buffer.allocUnsafeSlow(length).buffer, 0, length)
+  : length => new Uint8Array(length)
 
 function concat (parts: Uint8Array[], length: number): Uint8Array {
   const out = allocFilledLater(length)

@@ -1,10 +1,10 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameTooLongError, InvalidFrameError } from './errors.js'
-import { headerLength } from './format.js'
-import { writeHeader } from './header.js'
-import type { Frame } from './frame.js'
 import type { Layout } from './format.js'
+import { headerLength } from './format.js'
+import type { Frame } from './frame.js'
+import { writeHeader } from './header.js'
 
 /** Small encoded frames are carved out of slabs of this size instead of one allocation each. */
 const SLAB_BYTES = 64 * 1024
@@ -103,7 +103,6 @@ export class FrameEncoder {
     if (run.length > 0) out.append(this.encodeBatch(run, runSize))
     return out
   }
-
 
   /** Encodes several frames into one buffer of `size` bytes (the sum of `check()` results). */
   encodeBatch (frames: Frame[], size: number): Uint8Array {

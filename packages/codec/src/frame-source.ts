@@ -1,6 +1,6 @@
+import type { ByteChunk } from '@proto/interface'
 import type { FrameDecoder } from './decoder.js'
 import type { Frame } from './frame.js'
-import type { ByteChunk } from '@proto/interface'
 
 /**
  * The decoded side of a byte stream: an async iterable of frames that also hands out whole batches.

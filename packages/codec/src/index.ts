@@ -25,21 +25,21 @@
  * ```
  */
 
-export { codec } from './stage.js'
-export type { FrameDuplex, CodecDuplex } from './stage.js'
-export { encode, decode } from './transforms.js'
-export type { CodecInit } from './transforms.js'
-export type { FrameSource } from './frame-source.js'
-export { frame } from './frame.js'
-export type { Frame } from './frame.js'
-export { formats } from './format.js'
+export {
+  APP_TYPE_MAX, APP_TYPE_MIN, DEFAULT_MAX_FRAME_LENGTH, FrameType, GoAwayCode, MAX_FRAME_LENGTH_LIMIT,
+  PROTOCOL_VERSION} from './constants.js'
+export type { GoAway, Hello } from './control.js'
+export { decodeGoAway, decodeHello, encodeGoAway, encodeHello, HELLO_LENGTH, isFinalGoAway, MAX_GOAWAY_REASON } from './control.js'
+export {
+  FrameTooLongError, InvalidControlFrameError, InvalidFrameError,
+  InvalidHeaderError, InvalidParametersError, ProtocolVersionError,
+  TruncatedFrameError} from './errors.js'
 export type { FrameFormat } from './format.js'
-export { encodeHello, decodeHello, encodeGoAway, decodeGoAway, isFinalGoAway, HELLO_LENGTH, MAX_GOAWAY_REASON } from './control.js'
-export type { Hello, GoAway } from './control.js'
-export {
-  FrameType, GoAwayCode, APP_TYPE_MIN, APP_TYPE_MAX, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH_LIMIT
-} from './constants.js'
-export {
-  InvalidParametersError, FrameTooLongError, InvalidHeaderError, TruncatedFrameError, InvalidFrameError,
-  InvalidControlFrameError, ProtocolVersionError
-} from './errors.js'
+export { formats } from './format.js'
+export type { Frame } from './frame.js'
+export { frame } from './frame.js'
+export type { FrameSource } from './frame-source.js'
+export type { CodecDuplex, FrameDuplex } from './stage.js'
+export { codec } from './stage.js'
+export type { CodecInit } from './transforms.js'
+export { decode, encode } from './transforms.js'

@@ -1,13 +1,13 @@
-import { FrameDecoder } from './decoder.js'
-import { DecodingSource } from './frame-source.js'
-import { toLayout } from './format.js'
-import { encodeWith } from './transforms.js'
-import { FrameEncoder } from './encoder.js'
-import type { FrameSource } from './frame-source.js'
-import type { Frame } from './frame.js'
-import type { CodecInit } from './transforms.js'
 import type { ByteDuplex, StageDuplex } from '@proto/interface'
 import type { Source } from 'it-stream-types'
+import { FrameDecoder } from './decoder.js'
+import { FrameEncoder } from './encoder.js'
+import { toLayout } from './format.js'
+import type { Frame } from './frame.js'
+import type { FrameSource } from './frame-source.js'
+import { DecodingSource } from './frame-source.js'
+import type { CodecInit } from './transforms.js'
+import { encodeWith } from './transforms.js'
 
 /** A duplex of frames: what every stage above the codec consumes and produces. */
 export interface FrameDuplex extends StageDuplex<Frame> {}

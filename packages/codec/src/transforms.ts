@@ -1,13 +1,13 @@
+import type { ByteChunk } from '@proto/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { BATCH_BYTES, ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
-import { DecodingSource } from './frame-source.js'
-import { toLayout } from './format.js'
-import type { FrameSource } from './frame-source.js'
-import type { Frame } from './frame.js'
 import type { FrameFormat } from './format.js'
-import type { ByteChunk } from '@proto/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { toLayout } from './format.js'
+import type { Frame } from './frame.js'
+import type { FrameSource } from './frame-source.js'
+import { DecodingSource } from './frame-source.js'
 
 /** Options of `encode`, `decode` and `codec`. */
 export interface CodecInit {

@@ -1,11 +1,11 @@
+import { collect, memoryBytePair } from '@proto/stage-compliance'
 import fc from 'fast-check'
 import { pipe } from 'it-pipe'
 import { describe, expect, it } from 'vitest'
-import { codec, decode, encode, formats, FrameType } from '../src/index.js'
 import type { Frame, FrameFormat } from '../src/index.js'
-import { collect, memoryBytePair } from '@proto/stage-compliance'
+import { codec, decode, encode, formats, FrameType } from '../src/index.js'
+import { asAsync, concat } from './bytes.js'
 import { referenceEncode } from './reference.js'
-import { concat, asAsync } from './bytes.js'
 
 const LAYOUTS: Array<[string, FrameFormat]> = [
   ['proto', formats.proto],
@@ -44,7 +44,7 @@ function split (bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 
 describe.each(LAYOUTS)('layout %s', (_name, format) => {
   it('encodes exactly as the naive reference encoder', () => {
-    fc.assert(fc.property(framesArb(format), frames => {
+    fc.assert(fc.property(framesArb(format), (frames) => {
       expect(concat(encode(frames, { format }))).toEqual(referenceEncode(frames, format))
     }), { numRuns: 100 })
   })

@@ -1,6 +1,6 @@
-import { codec } from '../src/index.js'
-import type { Frame } from '../src/index.js'
 import { memoryBytePair, stageCompliance } from '@proto/stage-compliance'
+import type { Frame } from '../src/index.js'
+import { codec } from '../src/index.js'
 
 stageCompliance<Frame>('codec over an in-memory byte pair', {
   boundaries: true,
@@ -10,5 +10,5 @@ stageCompliance<Frame>('codec over an in-memory byte pair', {
     return { a: codec(pair.a), b: codec(pair.b), breakLower: pair.reset }
   },
   item: (i, size) => ({ type: 0x40 + (i % 0xc0), body: new Uint8Array(size).fill(i & 0xff) }),
-  bytes: (frame) => frame.body
+  bytes: frame => frame.body
 })

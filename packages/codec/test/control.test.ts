@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GoAwayCode, decodeGoAway, decodeHello, encodeGoAway, encodeHello, isFinalGoAway } from '../src/index.js'
+import { decodeGoAway, decodeHello, encodeGoAway, encodeHello, GoAwayCode, isFinalGoAway } from '../src/index.js'
 import { roundTrips } from './vectors.js'
 
 function vectorBody (id: string): Uint8Array {

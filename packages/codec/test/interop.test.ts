@@ -1,9 +1,9 @@
-import * as lp from 'it-length-prefixed'
+import { collect } from '@proto/stage-compliance'
 import fc from 'fast-check'
+import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
 import { describe, expect, it } from 'vitest'
 import { decode, encode, formats } from '../src/index.js'
-import { collect } from '@proto/stage-compliance'
 import { asAsync } from './bytes.js'
 
 const format = formats.lengthPrefixed
@@ -13,7 +13,7 @@ describe('it-length-prefixed interop', () => {
 
   it('decodes what it-length-prefixed encodes', async () => {
     await fc.assert(fc.asyncProperty(messages, async (msgs) => {
-      const frames = await pipe(asAsync(msgs), (s) => lp.encode(s), (s) => decode(s, { format }), async (s) => await collect(s))
+      const frames = await pipe(asAsync(msgs), s => lp.encode(s), s => decode(s, { format }), async s => await collect(s))
       expect(frames.map(f => f.body)).toEqual(msgs)
       expect(frames.every(f => f.type === 0)).toBe(true)
     }), { numRuns: 60 })
@@ -21,7 +21,7 @@ describe('it-length-prefixed interop', () => {
 
   it('encodes what it-length-prefixed decodes', async () => {
     await fc.assert(fc.asyncProperty(messages, async (msgs) => {
-      const lists = await pipe(asAsync(msgs.map(body => ({ type: 0, body }))), (s) => encode(s, { format }), (s) => lp.decode(s), async (s) => await collect(s))
+      const lists = await pipe(asAsync(msgs.map(body => ({ type: 0, body }))), s => encode(s, { format }), s => lp.decode(s), async s => await collect(s))
       expect(lists.map(l => l.subarray())).toEqual(msgs)
     }), { numRuns: 60 })
   })

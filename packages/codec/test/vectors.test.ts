@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { decode, encode } from '../src/index.js'
 import type { Frame } from '../src/index.js'
-import { rejections, roundTrips } from './vectors.js'
+import { decode, encode } from '../src/index.js'
 import { concat } from './bytes.js'
+import { rejections, roundTrips } from './vectors.js'
 
 function bytewise (wire: Uint8Array): Uint8Array[] {
   return Array.from(wire, b => Uint8Array.of(b))

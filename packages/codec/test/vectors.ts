@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { formats } from '../src/index.js'
 import type { Frame, FrameFormat } from '../src/index.js'
+import { formats } from '../src/index.js'
 
 const PROTOCOL = fileURLToPath(new URL('../../../docs/PROTOCOL.md', import.meta.url))
 
@@ -23,7 +23,7 @@ export function hex (text: string): Uint8Array {
 function parseFrames (text: string): Frame[] {
   const cell = text.replace(/`/g, '').trim()
   if (cell === '') return []
-  return cell.split(/\s+/).map(token => {
+  return cell.split(/\s+/).map((token) => {
     const [type, body] = token.split(':')
     return { type: parseInt(type, 16), body: body === '-' ? new Uint8Array(0) : hex(body) }
   })

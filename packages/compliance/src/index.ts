@@ -18,8 +18,8 @@
  * })
  * ```
  */
-export type { StagePair, ComplianceHarness } from './harness.js'
-export { stageCompliance } from './suite.js'
-export { memoryBytePair } from './memory-pair.js'
+export type { ComplianceHarness, StagePair } from './harness.js'
 export type { MemoryBytePair, MemoryBytePairInit } from './memory-pair.js'
+export { memoryBytePair } from './memory-pair.js'
+export { stageCompliance } from './suite.js'
 export { collect, errorChain, hasInChain, resourceSnapshot, waitForResources } from './util.js'

@@ -1,5 +1,5 @@
-import { toUint8Array } from '@proto/interface'
 import type { ByteChunk, ByteDuplex } from '@proto/interface'
+import { toUint8Array } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
 export interface MemoryBytePairInit {
@@ -33,7 +33,7 @@ class Channel {
     this.bytes += chunk.byteLength
     this.signalReader()
     while (this.bytes >= this.highWaterMark && this.error == null) {
-      await new Promise<void>(resolve => { this.wakeWriter = resolve })
+      await new Promise<void>((resolve) => { this.wakeWriter = resolve })
     }
     if (this.error != null) throw this.error
   }
@@ -50,7 +50,7 @@ class Channel {
     this.signalWriter()
   }
 
-  async * read (): AsyncGenerator<Uint8Array> {
+  async* read (): AsyncGenerator<Uint8Array> {
     for (;;) {
       if (this.error != null) throw this.error
       const chunk = this.chunks.shift()
@@ -61,7 +61,7 @@ class Channel {
         continue
       }
       if (this.ended) return
-      await new Promise<void>(resolve => { this.wakeReader = resolve })
+      await new Promise<void>((resolve) => { this.wakeReader = resolve })
     }
   }
 

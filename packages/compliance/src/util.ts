@@ -1,5 +1,5 @@
-import { createHook } from 'node:async_hooks'
 import type { AsyncHook } from 'node:async_hooks'
+import { createHook } from 'node:async_hooks'
 
 /** Collects every item of an (async) iterable into an array. */
 export async function collect<T> (source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {

@@ -1,7 +1,7 @@
-import { stageCompliance, memoryBytePair } from '../src/index.js'
-import type { StagePair } from '../src/index.js'
 import type { ByteChunk } from '@proto/interface'
 import { toUint8Array } from '@proto/interface'
+import type { StagePair } from '../src/index.js'
+import { memoryBytePair, stageCompliance } from '../src/index.js'
 
 stageCompliance<ByteChunk>('memory byte pair', {
   boundaries: false,

@@ -39,7 +39,7 @@ async function open (): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(250, count - i) }, async () => {
       const socket = net.connect(port, '127.0.0.1')
       socket.setNoDelay(true)
-      socket.on('data', chunk => { onData(socket, chunk) })
+      socket.on('data', (chunk) => { onData(socket, chunk) })
       socket.on('error', () => {})
       await new Promise(resolve => socket.once('connect', resolve))
       sockets.push(socket)

@@ -8,9 +8,9 @@
  * Run from the repo root after `npx tsc -b packages/heartbeat`:
  *   sh packages/heartbeat/benchmark/run.sh [connections] [cpu window ms] [rounds]
  */
+import type { ChildProcess } from 'node:child_process'
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ChildProcess } from 'node:child_process'
 
 const N = Number(process.argv[2] ?? 5000)
 const WINDOW = Number(process.argv[3] ?? 10_000)

@@ -9,12 +9,12 @@
  * It reports memory per connection once all clients are connected, then CPU over a window.
  */
 import net from 'node:net'
+import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import { listen as transportListen } from '@proto/transport'
+import type { HeartbeatDuplex } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { socketDuplex } from '../test/helpers/net.js'
-import type { HeartbeatDuplex } from '../src/index.js'
-import type { Frame, FrameDuplex } from '@proto/codec'
 
 // the server's own policy: the defaults (ping after 15 s without sending, dead after 45 s of silence); the
 // clients ping every second, so the server only answers, and both servers check the same two clocks
@@ -87,7 +87,7 @@ function servePongs (frames: FrameDuplex): void {
   void frames.sink((async function * () {
     for (;;) {
       while (pending.length > 0) yield pending.shift() as Frame
-      await new Promise<void>(resolve => { wake = resolve })
+      await new Promise<void>((resolve) => { wake = resolve })
     }
   })()).catch(() => {})
   void (async () => {
@@ -114,14 +114,14 @@ async function main (): Promise<void> {
     })
     port = (server.address as { port: number }).port
   } else {
-    const server = net.createServer(socket => {
+    const server = net.createServer((socket) => {
       connected()
       if (mode === 'bare') {
         socket.setNoDelay(true)
         const now = performance.now()
         const c: BareConn = { socket, lastRecv: now, lastSent: now, partial: undefined }
         bare.add(c)
-        socket.on('data', chunk => { bareData(c, chunk) })
+        socket.on('data', (chunk) => { bareData(c, chunk) })
         socket.on('error', () => {})
         socket.on('close', () => { bare.delete(c) })
       } else if (mode === 'codec') {

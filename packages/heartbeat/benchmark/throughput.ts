@@ -11,12 +11,12 @@
  *
  * Run from the repo root: `npx tsc -b packages/heartbeat && node packages/heartbeat/dist/benchmark/throughput.js`
  */
+import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import { memoryBytePair } from '@proto/stage-compliance'
 import { connect, listen } from '@proto/transport'
-import { heartbeat } from '../src/index.js'
-import type { Frame, FrameDuplex } from '@proto/codec'
 import type { Source } from 'it-stream-types'
+import { heartbeat } from '../src/index.js'
 
 const FRAMES = Number(process.argv[2] ?? 2_000_000)
 const ROUNDS = Number(process.argv[3] ?? 5)

@@ -1,5 +1,5 @@
-import type { HeartbeatTimeoutError } from './errors.js'
 import type { Logger } from '@proto/interface'
+import type { HeartbeatTimeoutError } from './errors.js'
 
 /** What each event of a heartbeat stage carries. */
 export interface HeartbeatEvents {
@@ -29,14 +29,14 @@ export class Emitter {
 
   constructor (private readonly log: Logger) {}
 
-  on<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): () => void {
+  on<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): () => void {
     const map = this.listeners ??= {}
     const list = (map[type] ??= []) as Array<HeartbeatListener<K>>
     list.push(listener)
     return () => { this.off(type, listener) }
   }
 
-  off<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): void {
+  off<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): void {
     const list = this.listeners?.[type] as Array<HeartbeatListener<K>> | undefined
     const i = list?.indexOf(listener) ?? -1
     if (list == null || i < 0) return
@@ -52,7 +52,7 @@ export class Emitter {
     return this.listeners?.[type] != null
   }
 
-  emit<K extends keyof HeartbeatEvents>(type: K, event: HeartbeatEvents[K]): void {
+  emit<K extends keyof HeartbeatEvents> (type: K, event: HeartbeatEvents[K]): void {
     const list = this.listeners?.[type] as Array<HeartbeatListener<K>> | undefined
     if (list == null) return
     for (const listener of list.slice()) {

@@ -1,20 +1,20 @@
-import { GoAwayCode, encodeGoAway, encodeHello } from '@proto/codec'
+import type { Frame, FrameDuplex } from '@proto/codec'
+import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
+import type { AbortOptions, Logger } from '@proto/interface'
 import { createLogger, raceSignal } from '@proto/interface'
+import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError, TooManyPingsError } from './errors.js'
+import type { HeartbeatEvents, HeartbeatListener } from './events.js'
 import { Emitter } from './events.js'
 import { InboundQueue } from './inbound.js'
+import type { HeartbeatConfig } from './options.js'
 import { Outbound } from './outbound.js'
 import { Peer } from './peer.js'
-import { Pump } from './pump.js'
-import { Watchdog } from './watchdog.js'
-import type { HeartbeatEvents, HeartbeatListener } from './events.js'
-import type { HeartbeatConfig } from './options.js'
 import type { LowerSource } from './pump.js'
+import { Pump } from './pump.js'
 import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
-import type { Frame, FrameDuplex } from '@proto/codec'
-import type { AbortOptions, Logger } from '@proto/interface'
-import type { Source } from 'it-stream-types'
+import { Watchdog } from './watchdog.js'
 
 /**
  * One heartbeat stage over one frame duplex. Owns exactly one timer (re-armed from timestamps), a pump
@@ -73,7 +73,7 @@ export class Heartbeat implements HeartbeatDuplex {
     } catch (err) {
       sinking = Promise.reject(err)
     }
-    sinking.then(() => { this.lowerSinkDone() }, err => { this.lowerSinkFailed(err) })
+    sinking.then(() => { this.lowerSinkDone() }, (err) => { this.lowerSinkFailed(err) })
     this.pump.run()
     this.evaluate(now, false)
   }
@@ -131,12 +131,12 @@ export class Heartbeat implements HeartbeatDuplex {
     }
   }
 
-  on<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): () => void {
+  on<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): () => void {
     if (this.finished) return () => {}
     return this.emitter.on(type, listener)
   }
 
-  off<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): void {
+  off<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): void {
     this.emitter.off(type, listener)
   }
 
@@ -209,7 +209,7 @@ export class Heartbeat implements HeartbeatDuplex {
     if (this.finished || this.error != null) return
     const now = this.cfg.clock.now()
     this.closeDeadline = now + this.cfg.closeTimeout
-    const done = new Promise<void>(resolve => { this.onFinished = resolve })
+    const done = new Promise<void>((resolve) => { this.onFinished = resolve })
     this.watchdog.arm(this.closeDeadline, now)
     this.outbound.close()
     await done

@@ -121,7 +121,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   /** Resolves once the consumer has made room (or nobody will read any more). */
   async waitForSpace (): Promise<void> {
     if (!this.full || this.failure != null) return
-    await new Promise<void>(resolve => { this.space = resolve })
+    await new Promise<void>((resolve) => { this.space = resolve })
   }
 
   next (): Promise<IteratorResult<Frame>> {

@@ -28,23 +28,23 @@
  * ```
  */
 
-import { Heartbeat } from './heartbeat.js'
-import { resolveConfig } from './options.js'
-import type { HeartbeatInit } from './options.js'
-import type { HeartbeatDuplex } from './types.js'
 import type { FrameDuplex } from '@proto/codec'
+import { Heartbeat } from './heartbeat.js'
+import type { HeartbeatInit } from './options.js'
+import { resolveConfig } from './options.js'
+import type { HeartbeatDuplex } from './types.js'
 
-export type { HeartbeatInit, AdaptiveInit } from './options.js'
-export type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
+export {
+  DEFAULT_CLOSE_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_MAX_PING_STRIKES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_RTT_SAMPLES, DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT} from './constants.js'
+export {
+  CloseTimeoutError,
+  HeartbeatTimeoutError, InvalidParametersError, ProtocolVersionError, TooManyPingsError} from './errors.js'
 export type { HeartbeatEvents, HeartbeatListener } from './events.js'
+export type { AdaptiveInit, HeartbeatInit } from './options.js'
 export type { RttStats } from './rtt.js'
-export {
-  InvalidParametersError, HeartbeatTimeoutError, TooManyPingsError, ProtocolVersionError, CloseTimeoutError
-} from './errors.js'
-export {
-  DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_STALL_THRESHOLD, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_MAX_QUEUED_BYTES,
-  DEFAULT_RTT_SAMPLES, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PING_STRIKES
-} from './constants.js'
+export type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
 
 /**
  * Wraps a frame duplex (usually `codec(connection)`) in a keep-alive stage. Options are validated at

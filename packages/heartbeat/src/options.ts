@@ -1,4 +1,5 @@
 import { FrameType } from '@proto/codec'
+import type { Clock, Timers } from '@proto/interface'
 import { systemClock, systemTimers } from '@proto/interface'
 import {
   DEFAULT_ADAPTIVE_MAX_FACTOR, DEFAULT_ADAPTIVE_MIN_FACTOR, DEFAULT_ADAPTIVE_MULTIPLIER, DEFAULT_CLOSE_TIMEOUT,
@@ -6,7 +7,6 @@ import {
   DEFAULT_RTT_SAMPLES, DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, MAX_DURATION
 } from './constants.js'
 import { InvalidParametersError } from './errors.js'
-import type { Clock, Timers } from '@proto/interface'
 
 /** Bounds of the adaptive dead-peer timeout: `timeout = clamp(interval + multiplier × p99(RTT), min, max)`. */
 export interface AdaptiveInit {

@@ -1,7 +1,7 @@
-import { BURST_STAMP_EVERY, MAX_CONTROL_QUEUE, OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
-import type { Clock } from '@proto/interface'
 import type { Frame } from '@proto/codec'
+import type { Clock } from '@proto/interface'
 import type { Source } from 'it-stream-types'
+import { BURST_STAMP_EVERY, MAX_CONTROL_QUEUE, OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
 
@@ -227,7 +227,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
       }
       if (typeof (next as Promise<IteratorResult<Frame>>).then === 'function') {
         this.userPending = true;
-        (next as Promise<IteratorResult<Frame>>).then(this.onUserResult ??= r => { this.userResult(r) }, this.onUserError ??= err => { this.userError(err) })
+        (next as Promise<IteratorResult<Frame>>).then(this.onUserResult ??= (r) => { this.userResult(r) }, this.onUserError ??= (err) => { this.userError(err) })
         break
       }
       this.stash = next as IteratorResult<Frame>
@@ -247,7 +247,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
       throw err
     }
     this.userPending = true
-    p.then(this.onUserBatch ??= b => { this.userBatch(b) }, this.onUserError ??= err => { this.userError(err) })
+    p.then(this.onUserBatch ??= (b) => { this.userBatch(b) }, this.onUserError ??= (err) => { this.userError(err) })
   }
 
   private onUserBatch: ((b: Frame[] | undefined) => void) | undefined
@@ -290,7 +290,7 @@ export class Outbound implements AsyncIterableIterator<Frame> {
     }
     if (typeof (next as Promise<IteratorResult<Frame>>).then === 'function') {
       this.userPending = true;
-      (next as Promise<IteratorResult<Frame>>).then(this.onUserResult ??= r => { this.userResult(r) }, this.onUserError ??= err => { this.userError(err) })
+      (next as Promise<IteratorResult<Frame>>).then(this.onUserResult ??= (r) => { this.userResult(r) }, this.onUserError ??= (err) => { this.userError(err) })
       return
     }
     this.userResult(next as IteratorResult<Frame>)

@@ -1,12 +1,12 @@
+import type { Frame } from '@proto/codec'
 import { decodeHello } from '@proto/codec'
 import { PING_INTERVAL_TOLERANCE } from './constants.js'
 import { ProtocolVersionError, TooManyPingsError } from './errors.js'
-import { OutstandingPings, RttRing } from './rtt.js'
 import type { Emitter } from './events.js'
 import type { HeartbeatConfig } from './options.js'
 import type { Outbound } from './outbound.js'
+import { OutstandingPings, RttRing } from './rtt.js'
 import type { HeartbeatStats } from './types.js'
-import type { Frame } from '@proto/codec'
 
 /** What the protocol half needs from the stage. */
 export interface PeerOwner {

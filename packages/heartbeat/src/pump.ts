@@ -1,7 +1,7 @@
-import type { InboundQueue } from './inbound.js'
-import type { Peer } from './peer.js'
 import type { Frame } from '@proto/codec'
 import type { Clock } from '@proto/interface'
+import type { InboundQueue } from './inbound.js'
+import type { Peer } from './peer.js'
 
 /** What the pump tells its stage. */
 export interface PumpOwner {
@@ -54,7 +54,7 @@ export class Pump {
   private step (): void {
     if (this.owner.stopped) return
     if (this.leftover !== undefined || this.inbound.full) {
-      this.pause().then(this.onResumed ??= () => { this.afterPause() }, this.onError ??= err => { this.fail(err) })
+      this.pause().then(this.onResumed ??= () => { this.afterPause() }, this.onError ??= (err) => { this.fail(err) })
       return
     }
     const it = this.source
@@ -65,7 +65,7 @@ export class Pump {
       this.fail(err)
       return
     }
-    (read as Promise<unknown>).then(this.onRead ??= value => { this.read(value) }, this.onError ??= err => { this.fail(err) })
+    (read as Promise<unknown>).then(this.onRead ??= (value) => { this.read(value) }, this.onError ??= (err) => { this.fail(err) })
   }
 
   private readonly nextBatch: (() => Promise<Frame[] | undefined>) | undefined

@@ -1,8 +1,8 @@
-import type { HeartbeatEvents, HeartbeatListener } from './events.js'
-import type { RttStats } from './rtt.js'
 import type { Frame, FrameDuplex } from '@proto/codec'
 import type { AbortOptions } from '@proto/interface'
 import type { Source } from 'it-stream-types'
+import type { HeartbeatEvents, HeartbeatListener } from './events.js'
+import type { RttStats } from './rtt.js'
 
 /** The upper source: the peer's data frames (never its pings and pongs). Single consumer. */
 export interface HeartbeatSource extends AsyncIterableIterator<Frame> {

@@ -1,7 +1,7 @@
+import type { Logger, TimerHandle } from '@proto/interface'
 import { systemTimers } from '@proto/interface'
 import type { Emitter } from './events.js'
 import type { HeartbeatConfig } from './options.js'
-import type { Logger, TimerHandle } from '@proto/interface'
 
 /** After a late timer finds the peer silent, this many `setImmediate` rounds let pending input be read first. */
 const YIELD_ROUNDS = 2

@@ -1,8 +1,8 @@
-import { FrameType, codec } from '@proto/codec'
+import type { Frame } from '@proto/codec'
+import { codec, FrameType } from '@proto/codec'
+import type { StagePair } from '@proto/stage-compliance'
 import { memoryBytePair, stageCompliance } from '@proto/stage-compliance'
 import { heartbeat } from '../src/index.js'
-import type { Frame } from '@proto/codec'
-import type { StagePair } from '@proto/stage-compliance'
 
 const item = (i: number, size: number): Frame => ({ type: FrameType.DATA, body: new Uint8Array(size).fill(i & 0xff) })
 

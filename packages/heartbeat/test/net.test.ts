@@ -1,13 +1,13 @@
+import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
-import { FrameType, codec, encode } from '@proto/codec'
+import { codec, encode, FrameType } from '@proto/codec'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { heartbeat } from '../src/index.js'
 import { connect as transportConnect, listen as transportListen } from '@proto/transport'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
+import { heartbeat } from '../src/index.js'
 import { blackHoleProxy, closed, dial, listen, socketDuplex } from './helpers/net.js'
 import { f, settle } from './helpers/raw-peer.js'
-import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
-import type net from 'node:net'
 
 resourceSnapshot() // start tracking timers before Vitest's hooks create theirs
 
@@ -18,7 +18,7 @@ const init: HeartbeatInit = { interval: INTERVAL, timeout: TIMEOUT }
 /** Resolves on the `n`-th event of `type`. */
 async function events (hb: HeartbeatDuplex, type: 'rtt' | 'ping', n: number): Promise<void> {
   let seen = 0
-  await new Promise<void>(resolve => {
+  await new Promise<void>((resolve) => {
     const off = hb.on(type, () => { if (++seen === n) { off(); resolve() } })
   })
 }

@@ -1,10 +1,10 @@
-import { FrameType, GoAwayCode, codec, decodeGoAway, encodeHello } from '@proto/codec'
+import type { Frame } from '@proto/codec'
+import { codec, decodeGoAway, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
 import { memoryBytePair } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
-import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
-import type { Frame } from '@proto/codec'
 
 describe('options', () => {
   const bad: Array<[string, HeartbeatInit]> = [
@@ -159,7 +159,7 @@ describe('minPingInterval guard', () => {
     let wake: (() => void) | undefined
     void hb.sink((async function * () {
       for (;;) {
-        await new Promise<void>(resolve => { wake = resolve })
+        await new Promise<void>((resolve) => { wake = resolve })
         yield f(FrameType.DATA)
       }
     })()).catch(() => {})

@@ -1,8 +1,8 @@
 import { FrameType } from '@proto/codec'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { HeartbeatDuplex } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
-import type { HeartbeatDuplex } from '../src/index.js'
 
 const INTERVAL = 1000
 const TIMEOUT = 3000

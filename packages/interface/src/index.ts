@@ -17,10 +17,10 @@
  * ```
  */
 
-export type { ByteChunk, ByteDuplex, StageDuplex, Closeable, AbortOptions } from './duplex.js'
-export type { Clock, Timers, TimerHandle } from './clock.js'
-export { systemClock, systemTimers } from './clock.js'
-export type { Logger, LoggerFactory } from './logger.js'
-export { createLogger, silentLogger, setLoggerFactory, DEBUG_ENV } from './logger.js'
-export { toUint8Array } from './bytes.js'
 export { raceSignal } from './abort.js'
+export { toUint8Array } from './bytes.js'
+export type { Clock, TimerHandle, Timers } from './clock.js'
+export { systemClock, systemTimers } from './clock.js'
+export type { AbortOptions, ByteChunk, ByteDuplex, Closeable, StageDuplex } from './duplex.js'
+export type { Logger, LoggerFactory } from './logger.js'
+export { createLogger, DEBUG_ENV, setLoggerFactory, silentLogger } from './logger.js'

@@ -1,6 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { DEBUG_ENV, createLogger, raceSignal, setLoggerFactory, silentLogger, systemTimers, toUint8Array } from '../src/index.js'
+import { createLogger, DEBUG_ENV, raceSignal, setLoggerFactory, silentLogger, systemTimers, toUint8Array } from '../src/index.js'
 
 describe('logging', () => {
   afterEach(() => {

@@ -1,7 +1,7 @@
-import { raceSignal } from '@proto/interface'
 import type { StageDuplex } from '@proto/interface'
-import { noop, safeAbort, toError } from './connection.js'
+import { raceSignal } from '@proto/interface'
 import type { Connection } from './connection.js'
+import { noop, safeAbort, toError } from './connection.js'
 import { ClosedError, DialTimeoutError, InvalidParametersError } from './errors.js'
 import { DurableLifecycle } from './lifecycle.js'
 import type { ResolvedOptions } from './options.js'
@@ -54,7 +54,7 @@ export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> 
       dialing = Promise.reject(err)
     }
     raceSignal(dialing, controller.signal).then(
-      duplex => { this.onDialed(epoch, controller, attempt, duplex) },
+      (duplex) => { this.onDialed(epoch, controller, attempt, duplex) },
       (err: unknown) => { this.onDialFailed(epoch, controller, dialing, toError(err)) }
     )
   }
@@ -83,9 +83,9 @@ export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> 
       sinkDone: false,
       sinkFailed: false,
       sinkSettled: Promise.resolve(),
-      onRead: result => { this.onRead(c, result) },
-      onBatch: batch => { this.onBatch(c, batch) },
-      onReadError: err => { this.onReadError(c, toError(err)) }
+      onRead: (result) => { this.onRead(c, result) },
+      onBatch: (batch) => { this.onBatch(c, batch) },
+      onReadError: (err) => { this.onReadError(c, toError(err)) }
     }
     this.conn = c
     if (this.counters.connects++ > 0) this.counters.reconnects++
@@ -105,7 +105,7 @@ export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> 
   private onDialFailed (epoch: number, controller: AbortController, dialing: Promise<StageDuplex<T> | undefined>, err: Error): void {
     if (controller.signal.aborted) {
       // The dial may still succeed after we stopped waiting for it: release what it made.
-      void dialing.then(late => { if (late != null) safeAbort(late, new ClosedError('This dial was abandoned')) }, noop)
+      void dialing.then((late) => { if (late != null) safeAbort(late, new ClosedError('This dial was abandoned')) }, noop)
     }
     if (epoch !== this.epoch || this.closing || this.finished) return
     this.disarm()
@@ -165,5 +165,4 @@ export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> 
     if (err !== undefined && !this.retryable(err)) { this.fail('fatal', err); return }
     this.scheduleRetry(err)
   }
-
 }

@@ -1,5 +1,5 @@
-import { DONE, RESOLVED_DONE } from './connection.js'
 import type { Connection } from './connection.js'
+import { DONE, RESOLVED_DONE } from './connection.js'
 import type { ResolvedOptions } from './options.js'
 import { OutboundQueue } from './queue.js'
 import type { DisconnectReason } from './types.js'

@@ -38,13 +38,13 @@ export function reconnect<T> (dial: DialFunction<T>, init: ReconnectInit<T> = {}
   return new Durable(dial, resolveOptions(init))
 }
 
-export { backoff, delayCeiling } from './backoff.js'
 export type { BackoffInit, DelayFunction, JitterStrategy } from './backoff.js'
-export { InvalidParametersError, ReconnectFailedError, BufferOverflowError, ClosedError, DialTimeoutError } from './errors.js'
+export { backoff, delayCeiling } from './backoff.js'
+export * as defaults from './constants.js'
 export type { FailureKind } from './errors.js'
+export { BufferOverflowError, ClosedError, DialTimeoutError, InvalidParametersError, ReconnectFailedError } from './errors.js'
 export { defaultSize } from './options.js'
 export type {
   BufferInit, DialContext, DialFunction, DisconnectReason, DurableDuplex, ListenerOptions, OverflowPolicy, ReconnectEventMap,
   ReconnectEventType, ReconnectInit, ReconnectListener, ReconnectStats, ReconnectStatus, StatusEvent
 } from './types.js'
-export * as defaults from './constants.js'

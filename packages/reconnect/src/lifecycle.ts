@@ -1,9 +1,9 @@
-import { createLogger, raceSignal } from '@proto/interface'
 import type { AbortOptions, TimerHandle } from '@proto/interface'
-import { noop, safeAbort, toError } from './connection.js'
+import { createLogger, raceSignal } from '@proto/interface'
 import type { Connection } from './connection.js'
-import { ClosedError, ReconnectFailedError } from './errors.js'
+import { noop, safeAbort, toError } from './connection.js'
 import type { FailureKind } from './errors.js'
+import { ClosedError, ReconnectFailedError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { DurableOutbound } from './outbound.js'
 import { StatusEmitter } from './status.js'
@@ -63,7 +63,6 @@ export abstract class DurableLifecycle<T> extends DurableOutbound<T> {
     this.events.removeEventListener(type, listener, options)
   }
 
-
   protected arm (ms: number, fn: () => void): void {
     this.timer?.cancel()
     this.timer = this.opts.timers.setTimeout(fn, ms)
@@ -73,7 +72,6 @@ export abstract class DurableLifecycle<T> extends DurableOutbound<T> {
     this.timer?.cancel()
     this.timer = undefined
   }
-
 
   // ---- ending -------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-import { systemClock, systemTimers } from '@proto/interface'
 import type { Clock, Timers } from '@proto/interface'
-import { backoff } from './backoff.js'
+import { systemClock, systemTimers } from '@proto/interface'
 import type { DelayFunction } from './backoff.js'
+import { backoff } from './backoff.js'
 import {
   DEFAULT_BUFFER_MAX_BYTES, DEFAULT_BUFFER_MAX_MESSAGES, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_TIME, DEFAULT_MIN_STABLE_TIME, DEFAULT_OVERFLOW, DEFAULT_PEER_END,

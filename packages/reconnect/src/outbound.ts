@@ -1,9 +1,9 @@
 import type { Source } from 'it-stream-types'
-import { DONE, RESOLVED_DONE, noop } from './connection.js'
 import type { Connection } from './connection.js'
+import { DONE, noop, RESOLVED_DONE } from './connection.js'
+import { FEED_BATCH_ITEMS } from './constants.js'
 import { BufferOverflowError, ClosedError, InvalidParametersError } from './errors.js'
 import { DurableInbound } from './inbound.js'
-import { FEED_BATCH_ITEMS } from './constants.js'
 
 /** Thrown inside `consume` to mark an error that came from the user's own source. */
 class UserSourceError extends Error {
@@ -88,7 +88,7 @@ export abstract class DurableOutbound<T> extends DurableInbound<T> {
   private async offerFull (item: T, size: number): Promise<void> {
     for (;;) {
       if (this.conn == null && this.opts.overflow !== 'wait') { this.overflow(item, size); return }
-      await new Promise<void>(resolve => { this.spaceWaiter = resolve })
+      await new Promise<void>((resolve) => { this.spaceWaiter = resolve })
       this.checkWritable()
       if (this.handOff(item)) return
       if (this.queue.fits(size)) { this.queue.push(item, size); return }
@@ -161,7 +161,7 @@ export abstract class DurableOutbound<T> extends DurableInbound<T> {
       c.feedEnded = true
       return RESOLVED_DONE
     }
-    return new Promise(resolve => { this.feedWaiter = { conn: c, resolve } })
+    return new Promise((resolve) => { this.feedWaiter = { conn: c, resolve } })
   }
 
   /** Up to `FEED_BATCH_ITEMS` queued items at once; waits for one when the queue is empty; `undefined` at the end. */

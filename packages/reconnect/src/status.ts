@@ -30,7 +30,7 @@ class StatusReader implements AsyncIterableIterator<StatusEvent> {
     const event = this.buffer.shift()
     if (event != null) return { done: false, value: event }
     if (this.ended) return DONE
-    return await new Promise(resolve => { this.waiting = resolve })
+    return await new Promise((resolve) => { this.waiting = resolve })
   }
 
   async return (): Promise<IteratorResult<StatusEvent>> {
@@ -65,7 +65,7 @@ export class StatusEmitter {
   }
 
   iterator (): AsyncIterableIterator<StatusEvent> {
-    const reader = new StatusReader(this.capacity, r => { this.readers.delete(r) })
+    const reader = new StatusReader(this.capacity, (r) => { this.readers.delete(r) })
     if (this.closed) void reader.return()
     else this.readers.add(reader)
     return reader

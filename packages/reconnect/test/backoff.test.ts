@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { backoff, delayCeiling } from '../src/index.js'
 import type { JitterStrategy } from '../src/index.js'
+import { backoff, delayCeiling } from '../src/index.js'
 import { seededRandom } from './helpers/random.js'
 
 /** Runs `n` consecutive attempts of a schedule, feeding each delay back as `previousDelay`. */

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { reconnect } from '../src/index.js'
 import type { StageDuplex } from '@proto/interface'
 import type { Source } from 'it-stream-types'
+import { describe, expect, it } from 'vitest'
+import { reconnect } from '../src/index.js'
 
 interface Batching<T> extends AsyncIterator<T> { nextBatch?: () => Promise<T[] | undefined> }
 
@@ -9,9 +9,9 @@ describe('connection feed batches', () => {
   it('offers nextBatch() to the lower sink, handing down everything queued at once, in order', async () => {
     const batches: number[][] = []
     let release!: () => void
-    const lowerReady = new Promise<void>(resolve => { release = resolve })
+    const lowerReady = new Promise<void>((resolve) => { release = resolve })
     let finished!: () => void
-    const done = new Promise<void>(resolve => { finished = resolve })
+    const done = new Promise<void>((resolve) => { finished = resolve })
     const lower: StageDuplex<number> = {
       source: { [Symbol.asyncIterator]: () => ({ next: async () => { await done; return { done: true, value: undefined } } }) },
       sink: async (source: Source<number>) => {

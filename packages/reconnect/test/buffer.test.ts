@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { reconnect } from '../src/index.js'
 import type { DurableDuplex, OverflowPolicy, ReconnectInit } from '../src/index.js'
+import { reconnect } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
-import { itemConnection } from './helpers/item-pair.js'
 import type { ItemConnection } from './helpers/item-pair.js'
+import { itemConnection } from './helpers/item-pair.js'
 
 const clock = { now: () => Date.now() }
 let open: Array<DurableDuplex<any>> = []
@@ -14,7 +14,7 @@ function gated (init: ReconnectInit<any> = {}): { d: DurableDuplex<any>, up(): v
   const gates: Array<() => void> = []
   let pending: (() => void) | undefined
   const d = reconnect<any>(async () => {
-    await new Promise<void>(resolve => {
+    await new Promise<void>((resolve) => {
       const go = gates.shift()
       if (go != null) resolve()
       else pending = resolve

@@ -1,7 +1,7 @@
-import { memoryBytePair, stageCompliance } from '@proto/stage-compliance'
-import type { StagePair } from '@proto/stage-compliance'
-import { toUint8Array } from '@proto/interface'
 import type { ByteChunk } from '@proto/interface'
+import { toUint8Array } from '@proto/interface'
+import type { StagePair } from '@proto/stage-compliance'
+import { memoryBytePair, stageCompliance } from '@proto/stage-compliance'
 import { reconnect } from '../src/index.js'
 
 class NoFarEndError extends Error {
@@ -29,7 +29,7 @@ stageCompliance<ByteChunk>('reconnect over a memory byte pair', {
     }, {
       peerEnd: 'end',
       initialDelay: 1,
-      shouldRetry: (err) => err.name !== 'NoFarEndError'
+      shouldRetry: err => err.name !== 'NoFarEndError'
     })
     return { a, b: pair.b, breakLower: pair.reset }
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { backoff } from '../src/index.js'
 import type { BackoffInit } from '../src/index.js'
+import { backoff } from '../src/index.js'
 import { seededRandom } from './helpers/random.js'
 
 const FLEET = 10_000

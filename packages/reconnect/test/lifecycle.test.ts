@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { backoff, reconnect } from '../src/index.js'
 import type { DialContext, DurableDuplex, ReconnectInit } from '../src/index.js'
+import { backoff, reconnect } from '../src/index.js'
 import { nextEvent, record, settle } from './helpers/events.js'
-import { itemConnection } from './helpers/item-pair.js'
 import type { ItemConnection } from './helpers/item-pair.js'
+import { itemConnection } from './helpers/item-pair.js'
 import { seededRandom } from './helpers/random.js'
 
 const clock = { now: () => Date.now() }
@@ -108,7 +108,7 @@ describe('reconnect schedule under fake time', () => {
     const d = make(async (ctx) => {
       if (n++ === 0) {
         // Ignores its signal and resolves long after the timeout.
-        await new Promise<void>(resolve => { release = resolve })
+        await new Promise<void>((resolve) => { release = resolve })
         return late.near
       }
       return await fresh(ctx)
@@ -162,7 +162,7 @@ describe('reconnect schedule under fake time', () => {
 
   it('stops at once on an error that shouldRetry calls fatal (from a dial or a live connection)', async () => {
     const { dial, conns } = dialer()
-    const d = make(dial, { shouldRetry: (err) => err.name !== 'GoAwayError' })
+    const d = make(dial, { shouldRetry: err => err.name !== 'GoAwayError' })
     await vi.advanceTimersByTimeAsync(0)
     const goAway = Object.assign(new Error('server said: do not retry'), { name: 'GoAwayError' })
     const reading = settle((async () => { for await (const _ of d.source) { /* discard */ } })())

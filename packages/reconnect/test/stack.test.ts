@@ -1,10 +1,10 @@
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
-import { connect, listen } from '@proto/transport'
+import { codec } from '@proto/codec'
 import type { Server } from '@proto/transport'
+import { connect, listen } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
-import { reconnect } from '../src/index.js'
 import type { DurableDuplex } from '../src/index.js'
+import { reconnect } from '../src/index.js'
 import { nextEvent } from './helpers/events.js'
 import { readSeq, seq } from './helpers/tcp.js'
 
@@ -37,7 +37,7 @@ describe('with @proto/transport and @proto/codec underneath', () => {
     let notify = (): void => {}
     const onFrame = (): void => { notify() }
     const until = async (pred: () => boolean): Promise<void> => {
-      while (!pred()) await new Promise<void>(resolve => { notify = resolve })
+      while (!pred()) await new Promise<void>((resolve) => { notify = resolve })
     }
     let server = await frameServer(0, received, onFrame)
     const { port } = server.address as { port: number }
@@ -47,7 +47,7 @@ describe('with @proto/transport and @proto/codec underneath', () => {
     })
     cleanup.push(() => { d.abort(new Error('test over')) })
     let resume!: () => void
-    const resumed = new Promise<void>(resolve => { resume = resolve })
+    const resumed = new Promise<void>((resolve) => { resume = resolve })
     const writing = d.sink((async function * () {
       for (let i = 0; i < N; i++) {
         if (i === 2_000) await resumed

@@ -1,8 +1,8 @@
 import { getEventListeners } from 'node:events'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it } from 'vitest'
-import { reconnect } from '../src/index.js'
 import type { DurableDuplex, OverflowPolicy, ReconnectInit } from '../src/index.js'
+import { reconnect } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import { dialTcp, encodeFrame, readSeq, seq, TestServer } from './helpers/tcp.js'
 
@@ -42,8 +42,8 @@ describe('over real TCP on 127.0.0.1', () => {
     const reading = (async () => { for await (const f of d.source) greetings.push(readSeq(f)) })()
     let stopped!: () => void
     let restarted!: () => void
-    const stoppedP = new Promise<void>(resolve => { stopped = resolve })
-    const restartedP = new Promise<void>(resolve => { restarted = resolve })
+    const stoppedP = new Promise<void>((resolve) => { stopped = resolve })
+    const restartedP = new Promise<void>((resolve) => { restarted = resolve })
     const writing = d.sink((async function * () {
       for (let i = 0; i < N; i++) {
         if (i === 1_000) await stoppedP
@@ -176,7 +176,7 @@ describe('over real TCP on 127.0.0.1', () => {
     let greetings = 0
     const reading = settle((async () => { for await (const _ of d.source) greetings++ })())
     let connected = 0
-    await new Promise<void>(resolve => {
+    await new Promise<void>((resolve) => {
       d.addEventListener('connected', () => { if (++connected === 200) resolve() })
     })
     await d.close()

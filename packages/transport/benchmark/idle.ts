@@ -8,12 +8,12 @@
  *
  *   npx tsc -b packages/transport && node packages/transport/dist/benchmark/idle.js [connections] [rounds]
  */
-import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { fork } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { connect, listen } from '../src/index.js'
 import type { Connection } from '../src/index.js'
+import { connect, listen } from '../src/index.js'
 
 const HOST = '127.0.0.1'
 const SELF = fileURLToPath(import.meta.url)

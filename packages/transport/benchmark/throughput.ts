@@ -5,11 +5,11 @@
  *   npx tsc -b packages/transport && node packages/transport/dist/benchmark/throughput.js [runs]
  */
 import net from 'node:net'
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
+import { codec } from '@proto/codec'
 import * as lp from 'it-length-prefixed'
-import { connect, listen } from '../src/index.js'
 import type { Connection } from '../src/index.js'
+import { connect, listen } from '../src/index.js'
 
 interface Workload { label: string, size: number, count: number }
 interface Variant { name: string, run(w: Workload): Promise<number> }
@@ -45,8 +45,8 @@ function framedCounter (onDone: () => void, expected: number): (chunk: Buffer) =
 
 async function rawServer (expected: number): Promise<{ port: number, done: Promise<void>, close(): Promise<void> }> {
   let finish!: () => void
-  const done = new Promise<void>(resolve => { finish = resolve })
-  const server = net.createServer(s => {
+  const done = new Promise<void>((resolve) => { finish = resolve })
+  const server = net.createServer((s) => {
     s.setNoDelay(true)
     s.on('data', framedCounter(() => { finish(); s.end() }, expected))
     s.on('error', () => {})
@@ -102,7 +102,7 @@ const raw: Variant = {
 
 async function transportPair (onConn: (conn: Connection) => Promise<void>): Promise<{ client: Connection, done: Promise<void>, close(): Promise<void> }> {
   let finish!: () => void
-  const done = new Promise<void>(resolve => { finish = resolve })
+  const done = new Promise<void>((resolve) => { finish = resolve })
   const server = await listen({ host: HOST, port: 0 }, async (conn) => { await onConn(conn); finish() })
   const addr = server.address as { port: number }
   const client = await connect({ host: HOST, port: addr.port })
@@ -135,7 +135,7 @@ const bare: Variant = {
   name: 'transport + 4-byte framing',
   async run ({ size, count }) {
     let finish!: () => void
-    const counted = new Promise<void>(resolve => { finish = resolve })
+    const counted = new Promise<void>((resolve) => { finish = resolve })
     const p = await transportPair(async (conn) => {
       const count4 = framedCounter(finish, count)
       for await (const chunk of conn.source) count4(chunk as Buffer)

@@ -7,7 +7,7 @@ import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_NO_DELAY } from './constants.js'
 import { ConnectTimeoutError } from './errors.js'
 import { mapConnectError } from './map-error.js'
 import { SocketCarrier } from './socket-carrier.js'
-import type { Connection, ConnectInit } from './types.js'
+import type { ConnectInit, Connection } from './types.js'
 import { checkConnectionInit, checkEndpoint, checkMs, keepAliveDelay } from './validate.js'
 
 function socketOptions (init: ConnectInit): Record<string, unknown> {

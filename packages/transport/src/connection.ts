@@ -1,16 +1,16 @@
-import { createLogger, raceSignal, systemTimers } from '@proto/interface'
 import type { AbortOptions, ByteChunk, Clock, Logger, Timers } from '@proto/interface'
+import { createLogger, raceSignal, systemTimers } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import { DEFAULT_CLOSE_TIMEOUT, READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK } from './constants.js'
 import { ConnectionClosedError, ConnectionResetError } from './errors.js'
 import { mapSocketError } from './map-error.js'
 import { ReadQueue } from './read-queue.js'
-import { runSink } from './sink.js'
 import type { SinkOwner } from './sink.js'
+import { runSink } from './sink.js'
 import type { Connection, ConnectionAddress, ConnectionInit, ConnectionStats, DisconnectInfo, DisconnectReason } from './types.js'
-import { Writer } from './writer.js'
 import type { WriteObserver } from './writer.js'
+import { Writer } from './writer.js'
 
 /** Turns a settled sink promise into the `Promise<void>` callers get. */
 function settled (): void {}
@@ -105,7 +105,7 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
       const info = this.info
       this.closedPromise = info != null
         ? Promise.resolve(info)
-        : new Promise(resolve => { this.resolveClosed = resolve })
+        : new Promise((resolve) => { this.resolveClosed = resolve })
     }
     return this.closedPromise
   }
@@ -148,7 +148,7 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
   get sink (): (source: Source<ByteChunk>) => Promise<void> {
     // `.then(settled)` hands the outcome on one microtask later, as an `async` wrapper would, without
     // parking an async function frame for the sink's lifetime.
-    this.boundSink ??= (source) => this.startSink(source).then(settled)
+    this.boundSink ??= source => this.startSink(source).then(settled)
     return this.boundSink
   }
 
@@ -206,8 +206,8 @@ export class CarrierConnection implements Connection, CarrierEvents, WriteObserv
     const timer = timeout === undefined
       ? undefined
       : this.timers.setTimeout(() => {
-        this.terminate(new ConnectionClosedError(`expected the peer to finish within closeTimeout (${timeout} ms) of close() on connection ${this.id}, but it did not; destroyed the socket`), 'close-timeout', false)
-      }, timeout)
+          this.terminate(new ConnectionClosedError(`expected the peer to finish within closeTimeout (${timeout} ms) of close() on connection ${this.id}, but it did not; destroyed the socket`), 'close-timeout', false)
+        }, timeout)
     try {
       if (this.sinkState === 'running') await this.sinkPromise?.then(undefined, () => {})
       if (this.sinkState === 'idle') {

@@ -31,47 +31,45 @@
  */
 
 export { connect } from './connect.js'
-export { listen } from './server.js'
-export type { ConnectionHandler } from './server.js'
-export { fromSocket } from './from-socket.js'
-export type { FromSocketInit } from './from-socket.js'
-export { memoryPair } from './memory-pair.js'
-export type {
-  Connection,
-  ConnectionAddress,
-  ConnectionInit,
-  ConnectionStats,
-  ConnectInit,
-  ClientTLSInit,
-  DisconnectInfo,
-  DisconnectReason,
-  ListenInit,
-  ServerTLSInit,
-  Server,
-  ServerCloseOptions,
-  ServerEvents,
-  ServerErrorEvent,
-  DropEvent,
-  ConnectionRegistry,
-  MemoryPairInit
-} from './types.js'
 export {
-  InvalidParametersError,
-  ConnectionRefusedError,
-  ConnectTimeoutError,
-  ConnectionResetError,
-  ConnectionClosedError,
-  TLSError,
-  HandlerError,
-  IdleTimeoutError,
-  ServerClosedError,
-  TooManyConnectionsError,
-  ListenError
-} from './errors.js'
-export {
-  DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_SERVER_CLOSE_DEADLINE,
   READ_HIGH_WATER_MARK,
   WRITE_FLUSH_THRESHOLD
 } from './constants.js'
+export {
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  ConnectTimeoutError,
+  HandlerError,
+  IdleTimeoutError,
+  InvalidParametersError,
+  ListenError,
+  ServerClosedError,
+  TLSError,
+  TooManyConnectionsError} from './errors.js'
+export type { FromSocketInit } from './from-socket.js'
+export { fromSocket } from './from-socket.js'
+export { memoryPair } from './memory-pair.js'
+export type { ConnectionHandler } from './server.js'
+export { listen } from './server.js'
+export type {
+  ClientTLSInit,
+  ConnectInit,
+  Connection,
+  ConnectionAddress,
+  ConnectionInit,
+  ConnectionRegistry,
+  ConnectionStats,
+  DisconnectInfo,
+  DisconnectReason,
+  DropEvent,
+  ListenInit,
+  MemoryPairInit,
+  Server,
+  ServerCloseOptions,
+  ServerErrorEvent,
+  ServerEvents,
+  ServerTLSInit} from './types.js'

@@ -1,17 +1,17 @@
 import type net from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { createLogger, systemTimers } from '@proto/interface'
 import type { Clock, Logger, Timers } from '@proto/interface'
-import { CarrierConnection, wallClock } from './connection.js'
+import { createLogger, systemTimers } from '@proto/interface'
 import type { ConnectionOwner, CoreInit } from './connection.js'
+import { CarrierConnection, wallClock } from './connection.js'
 import { DEFAULT_BACKLOG, DEFAULT_IDLE_TIMEOUT, DEFAULT_SERVER_CLOSE_DEADLINE } from './constants.js'
 import { Emitter } from './emitter.js'
 import { HandlerError, IdleTimeoutError, ListenError, ServerClosedError, TLSError, TooManyConnectionsError } from './errors.js'
+import { InvalidParametersError } from './errors.js'
 import { watchIdle } from './idle.js'
 import { createNodeServer, tuneAccepted } from './server-socket.js'
 import { SocketCarrier } from './socket-carrier.js'
 import type { Connection, ConnectionAddress, ConnectionRegistry, DisconnectInfo, ListenInit, Server, ServerCloseOptions, ServerEvents } from './types.js'
-import { InvalidParametersError } from './errors.js'
 import { checkConnectionInit, checkEndpoint, checkInt, checkMs, keepAliveDelay } from './validate.js'
 
 /** Handles one accepted connection. A throw or rejection closes that connection only. */
@@ -52,8 +52,8 @@ class ListeningServer implements Server, ConnectionOwner {
     const live = this.live
     this.connections = {
       get size () { return live.size },
-      get: (id) => live.get(id),
-      has: (id) => live.has(id),
+      get: id => live.get(id),
+      has: id => live.has(id),
       values: () => live.values(),
       [Symbol.iterator]: () => live.values()
     }
@@ -69,11 +69,11 @@ class ListeningServer implements Server, ConnectionOwner {
     return this.addr
   }
 
-  on<K extends keyof ServerEvents>(type: K, listener: (event: ServerEvents[K]) => void): () => void {
+  on<K extends keyof ServerEvents> (type: K, listener: (event: ServerEvents[K]) => void): () => void {
     return this.emitter.on(type, listener)
   }
 
-  off<K extends keyof ServerEvents>(type: K, listener: (event: ServerEvents[K]) => void): void {
+  off<K extends keyof ServerEvents> (type: K, listener: (event: ServerEvents[K]) => void): void {
     this.emitter.off(type, listener)
   }
 
@@ -118,14 +118,14 @@ class ListeningServer implements Server, ConnectionOwner {
   }
 
   private async runClose (deadline: number): Promise<void> {
-    const stopped = new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+    const stopped = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
     const timer = this.timers.setTimeout(() => {
       this.abortAll(new ServerClosedError(`expected every connection to finish within the close deadline (${deadline} ms), but some were still open; aborted them`))
     }, deadline)
     try {
       for (const conn of this.live.values()) conn.closeUnbounded().then(undefined, () => {})
       for (const raw of this.handshaking) raw.destroy()
-      if (this.live.size > 0 || this.handshaking.size > 0) await new Promise<void>(resolve => { this.onEmpty = resolve })
+      if (this.live.size > 0 || this.handshaking.size > 0) await new Promise<void>((resolve) => { this.onEmpty = resolve })
       await stopped
       // The listening handle is released in the loop's close phase, after the 'close' callback; two
       // check-phase turns later it is gone for certain.

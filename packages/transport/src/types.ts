@@ -1,6 +1,6 @@
-import type { AbortOptions, ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
 import type { NetConnectOpts, Socket } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
+import type { AbortOptions, ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
 
 /** Where one end of a connection is. */
 export type ConnectionAddress =

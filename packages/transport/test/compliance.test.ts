@@ -1,10 +1,10 @@
 import net from 'node:net'
 import type { ByteChunk } from '@proto/interface'
 import { toUint8Array } from '@proto/interface'
-import { stageCompliance } from '@proto/stage-compliance'
 import type { StagePair } from '@proto/stage-compliance'
-import { connect, listen, memoryPair } from '../src/index.js'
+import { stageCompliance } from '@proto/stage-compliance'
 import type { Connection, Server } from '../src/index.js'
+import { connect, listen, memoryPair } from '../src/index.js'
 import { nextConnection, portOf } from './helpers.js'
 
 const servers = new WeakMap<object, Server>()

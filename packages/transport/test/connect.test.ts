@@ -1,8 +1,8 @@
 import net from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { connect, fromSocket, listen } from '../src/index.js'
 import type { Connection, Server } from '../src/index.js'
+import { connect, fromSocket, listen } from '../src/index.js'
 import { frozenListener, ipv6Available, nextConnection, portOf, readAll, settle, tempDir } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []

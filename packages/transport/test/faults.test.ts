@@ -1,9 +1,9 @@
-import net from 'node:net'
 import { getEventListeners } from 'node:events'
+import net from 'node:net'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { connect, fromSocket, listen } from '../src/index.js'
 import type { Connection, Server } from '../src/index.js'
+import { connect, fromSocket, listen } from '../src/index.js'
 import { nextConnection, portOf, readAll, settle } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -50,7 +50,7 @@ describe('faults', () => {
   })
 
   it('a raw peer socket reset (resetAndDestroy) is a ConnectionResetError', async () => {
-    const raw = net.createServer(s => {
+    const raw = net.createServer((s) => {
       s.once('data', () => { s.resetAndDestroy() })
     })
     await new Promise<void>(resolve => raw.listen(0, '127.0.0.1', resolve))
@@ -228,7 +228,7 @@ describe('write batching', () => {
   })
 
   it('fromSocket adopts a paused, connected socket without losing bytes already buffered', async () => {
-    const server = net.createServer(s => { s.end('early bytes') })
+    const server = net.createServer((s) => { s.end('early bytes') })
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     cleanups.push(async () => { await new Promise(resolve => server.close(resolve)) })
     const socket = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port })

@@ -13,7 +13,7 @@ export function tempDir (): { dir: string, remove(): void } {
 
 /** Whether `::1` can be bound on this machine. */
 export async function ipv6Available (): Promise<boolean> {
-  return await new Promise(resolve => {
+  return await new Promise((resolve) => {
     const s = net.createServer()
     s.once('error', () => { resolve(false) })
     s.listen(0, '::1', () => { s.close(() => { resolve(true) }) })
@@ -45,7 +45,7 @@ export async function settle<T> (promise: Promise<T>): Promise<{ ok: true, value
 
 /** Resolves with the next connection a server accepts. */
 export async function nextConnection (server: Server): Promise<Connection> {
-  return await new Promise(resolve => {
+  return await new Promise((resolve) => {
     const off = server.on('connection', (conn) => {
       off()
       resolve(conn)

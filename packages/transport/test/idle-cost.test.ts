@@ -1,8 +1,8 @@
-import net from 'node:net'
 import { getEventListeners } from 'node:events'
+import net from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { fromSocket, listen, memoryPair } from '../src/index.js'
 import type { Connection, DisconnectInfo, Server } from '../src/index.js'
+import { fromSocket, listen, memoryPair } from '../src/index.js'
 import { portOf, readAll } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -61,7 +61,7 @@ describe('what an idle connection carries', () => {
   it('`closed` read first after the connection is gone resolves with the same info as one read before', async () => {
     const [a, b] = memoryPair()
     const early = b.closed
-    const gone = new Promise(resolve => { a.signal.addEventListener('abort', resolve, { once: true }) })
+    const gone = new Promise((resolve) => { a.signal.addEventListener('abort', resolve, { once: true }) })
     await Promise.all([a.sink([]), b.sink([]), readAll(a), readAll(b)])
     await gone
     const late = await a.closed
@@ -73,7 +73,7 @@ describe('what an idle connection carries', () => {
 
   it('the server reports the disconnect of a connection nobody asked `closed` of', async () => {
     const server = await tcpServer((conn) => { void conn.sink([]).catch(() => {}); void readAll(conn).catch(() => {}) })
-    const disconnected = new Promise<DisconnectInfo>(resolve => { server.on('disconnect', ({ info }) => { resolve(info) }) })
+    const disconnected = new Promise<DisconnectInfo>((resolve) => { server.on('disconnect', ({ info }) => { resolve(info) }) })
     const socket = net.connect({ host: '127.0.0.1', port: portOf(server) })
     socket.on('data', () => {})
     socket.once('connect', () => { socket.end() })
@@ -85,7 +85,7 @@ describe('what an idle connection carries', () => {
     const accepted: Connection[] = []
     const server = await tcpServer((conn) => { accepted.push(conn) })
     const sockets = [0, 1].map(() => net.connect({ host: '127.0.0.1', port: portOf(server) }))
-    await Promise.all(sockets.map(async s => { await new Promise(resolve => s.once('connect', resolve)) }))
+    await Promise.all(sockets.map(async (s) => { await new Promise(resolve => s.once('connect', resolve)) }))
     const quiet = ['drain', 'finish'].map(event => getEventListeners(sockets[0] as net.Socket, event).length)
     const wrapped = sockets.map(s => fromSocket(s))
     cleanups.push(() => { for (const c of wrapped) c.abort(new Error('test over')) })

@@ -1,12 +1,12 @@
 import { getEventListeners } from 'node:events'
 import { join } from 'node:path'
-import { pipe } from 'it-pipe'
-import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { describe, expect, it } from 'vitest'
-import { systemTimers } from '@proto/interface'
 import type { Timers } from '@proto/interface'
-import { connect, listen, memoryPair } from '../src/index.js'
+import { systemTimers } from '@proto/interface'
+import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
+import { pipe } from 'it-pipe'
+import { describe, expect, it } from 'vitest'
 import type { ConnectInit, ListenInit } from '../src/index.js'
+import { connect, listen, memoryPair } from '../src/index.js'
 import { portOf, readAll, tempDir } from './helpers.js'
 
 const CYCLES = 1_000
@@ -56,7 +56,7 @@ async function cycles (listenInit: ListenInit, target: (port: number) => Connect
 
 describe('leaks', () => {
   it(`${CYCLES} TCP connect/transfer/close cycles leave no sockets, timers or listeners`, async () => {
-    await cycles({ host: '127.0.0.1', port: 0 }, (port) => ({ host: '127.0.0.1', port }))
+    await cycles({ host: '127.0.0.1', port: 0 }, port => ({ host: '127.0.0.1', port }))
   }, 60_000)
 
   it(`${CYCLES} Unix-socket cycles leave nothing behind`, async () => {

@@ -1,9 +1,9 @@
 import net from 'node:net'
-import { pipe } from 'it-pipe'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
+import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { connect, listen } from '../src/index.js'
 import type { Connection, DisconnectInfo, DropEvent, Server, ServerErrorEvent } from '../src/index.js'
+import { connect, listen } from '../src/index.js'
 import { nextConnection, portOf, readAll, settle } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -30,7 +30,7 @@ async function connectAndRead (s: Server): Promise<Buffer> {
 }
 
 function nextDisconnect (s: Server): Promise<{ connection: Connection, info: DisconnectInfo }> {
-  return new Promise(resolve => { const off = s.on('disconnect', (e) => { off(); resolve(e) }) })
+  return new Promise((resolve) => { const off = s.on('disconnect', (e) => { off(); resolve(e) }) })
 }
 
 describe('listen(): registry and events', () => {
@@ -128,7 +128,7 @@ describe('listen(): idle timeout', () => {
     const sc = await accepted
     await vi.advanceTimersByTimeAsync(600)
     let wake: () => void = () => {}
-    const more = new Promise<void>(resolve => { wake = resolve })
+    const more = new Promise<void>((resolve) => { wake = resolve })
     const writing = c.sink((async function * () {
       yield new Uint8Array(1)
       await more
@@ -185,7 +185,7 @@ describe('server.close()', () => {
     await vi.waitFor(() => { expect(s.connections.size).toBe(2) })
     const infos: DisconnectInfo[] = []
     s.on('disconnect', ({ info }) => { infos.push(info) })
-    const reads = clients.map(async (c) => await settle(readAll(c)))
+    const reads = clients.map(async c => await settle(readAll(c)))
     const started = Date.now()
     await s.close({ deadline: 150 })
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)

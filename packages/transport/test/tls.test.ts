@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { connect, listen } from '../src/index.js'
 import type { DropEvent, Server } from '../src/index.js'
-import { makePKI, portOf, readAll, settle } from './helpers.js'
+import { connect, listen } from '../src/index.js'
 import type { TestPKI } from './helpers.js'
+import { makePKI, portOf, readAll, settle } from './helpers.js'
 
 let pki: TestPKI
 beforeAll(() => { pki = makePKI() })

@@ -1,9 +1,9 @@
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
+import { codec } from '@proto/codec'
 import type { HeartbeatDuplex, HeartbeatInit } from '@proto/heartbeat'
-import { reconnect } from '@proto/reconnect'
+import { heartbeat } from '@proto/heartbeat'
 import type { DurableDuplex, ReconnectInit } from '@proto/reconnect'
+import { reconnect } from '@proto/reconnect'
 import { connect } from '@proto/transport'
 import type { LedgerInput } from './ledger.js'
 import { MESSAGE_TYPE, messageBody, readMessage } from './message.js'
@@ -138,7 +138,7 @@ export class StackClient {
     await this.reading
   }
 
-  private async * messages (): AsyncGenerator<Frame> {
+  private async* messages (): AsyncGenerator<Frame> {
     const { id, count } = this.init
     const size = this.init.size ?? (() => 64)
     for (let seq = 0; seq < count; seq++) {

@@ -3,11 +3,11 @@
  * the message format they share, and the ledger check of the delivery guarantee. Not part of the
  * package's public surface (`@proto/e2e` exports the fault proxy).
  */
-export { StackServer } from './server.js'
-export type { Arrival, ServerConnectionRecord, StackServerInit } from './server.js'
-export { StackClient } from './client.js'
 export type { ClientConnection, StackClientInit } from './client.js'
-export { checkLedger } from './ledger.js'
+export { StackClient } from './client.js'
 export type { DeliveryReport, LedgerInput } from './ledger.js'
-export { MESSAGE_TYPE, MESSAGE_HEADER, messageBody, readMessage } from './message.js'
+export { checkLedger } from './ledger.js'
+export { MESSAGE_HEADER, MESSAGE_TYPE, messageBody, readMessage } from './message.js'
+export type { Arrival, ServerConnectionRecord, StackServerInit } from './server.js'
+export { StackServer } from './server.js'
 export { Waiter } from './waiter.js'

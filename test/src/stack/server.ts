@@ -1,9 +1,9 @@
-import { codec } from '@proto/codec'
 import type { Frame } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
+import { codec } from '@proto/codec'
 import type { HeartbeatDuplex, HeartbeatInit } from '@proto/heartbeat'
-import { listen } from '@proto/transport'
+import { heartbeat } from '@proto/heartbeat'
 import type { Connection, DisconnectInfo, Server } from '@proto/transport'
+import { listen } from '@proto/transport'
 import { MESSAGE_TYPE, readMessage } from './message.js'
 import { Waiter } from './waiter.js'
 
@@ -176,7 +176,7 @@ export class StackServer {
     for await (const frame of source) this.record(frame, record)
   }
 
-  private async * tap (source: AsyncIterable<Frame>, record: ServerConnectionRecord): AsyncGenerator<Frame> {
+  private async* tap (source: AsyncIterable<Frame>, record: ServerConnectionRecord): AsyncGenerator<Frame> {
     for await (const frame of source) {
       this.record(frame, record)
       yield frame

@@ -62,7 +62,7 @@ export interface Server {
 export async function listen (): Promise<Server> {
   const accepted: net.Socket[] = []
   const waiting: Array<(s: net.Socket) => void> = []
-  const server = net.createServer(socket => {
+  const server = net.createServer((socket) => {
     accepted.push(socket)
     const w = waiting.shift()
     if (w != null) w(socket)
@@ -105,7 +105,7 @@ export interface BlackHoleProxy {
 export async function blackHoleProxy (targetPort: number): Promise<BlackHoleProxy> {
   let holed = false
   const sockets: net.Socket[] = []
-  const server = net.createServer(inbound => {
+  const server = net.createServer((inbound) => {
     const outbound = net.connect(targetPort, '127.0.0.1')
     sockets.push(inbound, outbound)
     for (const [from, to] of [[inbound, outbound], [outbound, inbound]] as const) {

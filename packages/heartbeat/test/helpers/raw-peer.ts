@@ -51,7 +51,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
 
   async function waitData (): Promise<void> {
     while (queue.length === 0 && !ended && failure == null) {
-      await new Promise<void>(resolve => { wakeReader = resolve })
+      await new Promise<void>((resolve) => { wakeReader = resolve })
     }
     if (failure != null && queue.length === 0) throw failure
   }
@@ -102,7 +102,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
         const batches = source as { nextBatch?: () => Promise<Frame[] | undefined> }
         if (init.batchedSink === true && batches.nextBatch != null) {
           for (;;) {
-            while (holding) await new Promise<void>(resolve => { release = resolve })
+            while (holding) await new Promise<void>((resolve) => { release = resolve })
             const batch = await batches.nextBatch()
             if (batch === undefined) break
             peer.batches++
@@ -110,7 +110,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
           }
         } else {
           for await (const frame of source) {
-            while (holding) await new Promise<void>(resolve => { release = resolve })
+            while (holding) await new Promise<void>((resolve) => { release = resolve })
             written(frame)
           }
         }

@@ -2,7 +2,7 @@ import type { DurableDuplex, ReconnectEventMap, ReconnectEventType, StatusEvent 
 
 /** Resolves with the next event of `type`. */
 export async function nextEvent<K extends ReconnectEventType> (d: DurableDuplex<any>, type: K): Promise<ReconnectEventMap[K]> {
-  return await new Promise(resolve => {
+  return await new Promise((resolve) => {
     d.addEventListener(type, (evt) => { resolve(evt.detail) }, { once: true })
   })
 }

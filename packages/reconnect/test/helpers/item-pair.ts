@@ -17,7 +17,7 @@ class Channel<T> {
     this.items.push(item)
     this.wake()
     while (this.items.length >= this.capacity && this.error == null) {
-      await new Promise<void>(resolve => { this.wakeWriter = resolve })
+      await new Promise<void>((resolve) => { this.wakeWriter = resolve })
     }
     if (this.error != null) throw this.error
   }
@@ -30,7 +30,7 @@ class Channel<T> {
     this.wake()
   }
 
-  async * read (): AsyncGenerator<T> {
+  async* read (): AsyncGenerator<T> {
     for (;;) {
       if (this.error != null) throw this.error
       if (this.items.length > 0) {
@@ -42,7 +42,7 @@ class Channel<T> {
         continue
       }
       if (this.ended) return
-      await new Promise<void>(resolve => { this.wakeReader = resolve })
+      await new Promise<void>((resolve) => { this.wakeReader = resolve })
     }
   }
 

@@ -60,7 +60,7 @@ export function frameDuplex (socket: net.Socket): StageDuplex<Uint8Array> {
     abort (err: Error) { socket.destroy(err) },
     async close () {
       if (socket.destroyed) return
-      await new Promise<void>(resolve => {
+      await new Promise<void>((resolve) => {
         socket.once('close', () => { resolve() })
         socket.end()
       })
@@ -104,7 +104,7 @@ export class TestServer {
   constructor (private readonly onConnection: (socket: net.Socket, index: number) => void = noop) {}
 
   async start (): Promise<number> {
-    const server = net.createServer(socket => {
+    const server = net.createServer((socket) => {
       this.sockets.add(socket)
       socket.on('error', noop)
       socket.on('close', () => { this.sockets.delete(socket); this.closed++; this.check() })
@@ -134,13 +134,13 @@ export class TestServer {
     const server = this.server
     this.server = undefined
     for (const s of this.sockets) s.resetAndDestroy()
-    if (server != null) await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    if (server != null) await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
   }
 
   /** Resolves once `predicate` holds, checked whenever a frame arrives or a connection closes. */
   async until (predicate: (server: this) => boolean): Promise<void> {
     if (predicate(this)) return
-    await new Promise<void>(resolve => {
+    await new Promise<void>((resolve) => {
       this.waiters.push(() => {
         if (!predicate(this)) return false
         resolve()
