@@ -1,6 +1,6 @@
+import type { FaultProxy } from '@proto/fault-proxy'
+import { startFaultProxy } from '@proto/fault-proxy'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FaultProxy } from '../src/index.js'
-import { startFaultProxy } from '../src/index.js'
 import { checkLedger, StackClient, StackServer } from '../src/stack/index.js'
 
 /**

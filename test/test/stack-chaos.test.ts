@@ -1,7 +1,7 @@
+import type { FaultPlan, FaultProxy } from '@proto/fault-proxy'
+import { planSchedule, seededRandom, startFaultProxy } from '@proto/fault-proxy'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FaultPlan, FaultProxy } from '../src/index.js'
-import { planSchedule, seededRandom, startFaultProxy } from '../src/index.js'
 import { checkLedger, StackClient, StackServer } from '../src/stack/index.js'
 
 /**

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net'
 import { connect as netConnect } from 'node:net'
 import { encodeHello, FrameType } from '@proto/codec'
+import { seededRandom } from '@proto/fault-proxy'
 import { afterEach, describe, expect, it } from 'vitest'
-import { seededRandom } from '../src/index.js'
 import { checkLedger, MESSAGE_TYPE, messageBody, StackClient, StackServer } from '../src/stack/index.js'
 
 /**

@@ -1,4 +1,4 @@
-import { startFaultProxy } from '@proto/e2e'
+import { startFaultProxy } from '@proto/fault-proxy'
 import { afterEach, describe, expect, it } from 'vitest'
 import { joinAndVanish } from '../src/ghost.js'
 import type { ChatServer } from '../src/index.js'

@@ -1,5 +1,5 @@
-import type { FaultAction, FaultPlan, FaultProxy } from '@proto/e2e'
-import { faultSchedule, seededRandom } from '@proto/e2e'
+import type { FaultAction, FaultPlan, FaultProxy } from '@proto/fault-proxy'
+import { faultSchedule, seededRandom } from '@proto/fault-proxy'
 import type { Range } from './options.js'
 
 /** What the fault driver did. */

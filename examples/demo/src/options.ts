@@ -1,4 +1,4 @@
-import { randomSeed } from '@proto/e2e'
+import { randomSeed } from '@proto/fault-proxy'
 import { MIN_MESSAGE_SIZE } from './message.js'
 
 /** A `[min, max]` range in milliseconds; one value is drawn per use from the seed. */

@@ -1,4 +1,4 @@
-import type { FaultProxyStats } from '@proto/e2e'
+import type { FaultProxyStats } from '@proto/fault-proxy'
 import type { ReconnectStats } from '@proto/reconnect'
 import type { FaultCounts } from './faults.js'
 

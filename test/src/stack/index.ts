@@ -1,7 +1,7 @@
 /**
  * Helpers of the end-to-end stack tests: a recording full-stack server, a full-stack streaming client,
- * the message format they share, and the ledger check of the delivery guarantee. Not part of the
- * package's public surface (`@proto/e2e` exports the fault proxy).
+ * the message format they share, and the ledger check of the delivery guarantee. The fault proxy they
+ * run under is `@proto/fault-proxy`.
  */
 export type { ClientConnection, StackClientInit } from './client.js'
 export { StackClient } from './client.js'

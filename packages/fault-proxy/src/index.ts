@@ -1,8 +1,9 @@
 /**
  * @packageDocumentation
  *
- * The @proto chaos toolkit: a seeded fault-injecting TCP proxy for loopback, used by the end-to-end
- * suite and by the demo. Put it between a client and a server and it cuts connections (FIN or reset),
+ * A seeded fault-injecting TCP proxy for loopback, to test a client and a server against a hostile
+ * network (the @proto chaos suite, the demo and the `proto proxy` command use it). Put it between a client
+ * and a server and it cuts connections (FIN or reset),
  * black-holes them (sockets stay open, nothing gets through), adds delay, throttles, re-slices bytes into
  * random pieces or coalesces them, and refuses new connections — on command or on a random schedule that
  * is reproducible from its seed.
@@ -10,7 +11,7 @@
  * @example
  *
  * ```ts
- * import { startFaultProxy } from '@proto/e2e'
+ * import { startFaultProxy } from '@proto/fault-proxy'
  *
  * const proxy = await startFaultProxy({
  *   target: { host: '127.0.0.1', port: server.port },
