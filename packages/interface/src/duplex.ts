@@ -24,6 +24,13 @@ export interface Closeable {
   close?(options?: AbortOptions): Promise<void>
   /** Tear down at once. Both directions fail with `err`. Idempotent; the first error wins. */
   abort?(err: Error): void
+  /**
+   * Aborted when whoever owns this duplex (a closing server) asks it to end gracefully; `reason` says why.
+   * A stage forwards its lower duplex's `goingAway` to the stage above. When it fires, a stage with a
+   * protocol of its own flushes what it accepted, tells its peer (GOAWAY `SHUTTING_DOWN`) and ends its sink;
+   * the owner aborts whatever is still open at its deadline. Absent when nobody will ever ask.
+   */
+  readonly goingAway?: AbortSignal
 }
 
 /**

@@ -2,8 +2,9 @@
  * @packageDocumentation
  *
  * The shared vocabulary of the @proto stage contract. Every @proto stage takes a duplex one level down
- * and returns a duplex one level up; the types here say what those duplexes look like, how they close,
- * and how logging, clocks and randomness are injected.
+ * and returns a duplex one level up; the types here say what those duplexes look like, how they close and
+ * how they hand out batches, and the pieces every package shares live here once: the errors thrown across
+ * packages, the option validators, the event base class, logging, and the injectable clock and timers.
  *
  * @example
  *
@@ -18,9 +19,18 @@
  */
 
 export { raceSignal } from './abort.js'
-export { toUint8Array } from './bytes.js'
+export type { ConnectionAddress, ConnectionAddresses } from './address.js'
+export { formatAddress, tcpAddress } from './address.js'
+export type { BatchIterator, BatchSource } from './batch.js'
+export { DONE, isBatchIterator, RESOLVED_DONE } from './batch.js'
+export { readUint32, readUint64, toUint8Array, writeUint32, writeUint64 } from './bytes.js'
 export type { Clock, TimerHandle, Timers } from './clock.js'
 export { systemClock, systemTimers } from './clock.js'
 export type { AbortOptions, ByteChunk, ByteDuplex, Closeable, StageDuplex } from './duplex.js'
+export { InvalidParametersError, ProtocolVersionError } from './errors.js'
+export type { ListenerOptions, TypedEventListener } from './events.js'
+export { TypedEventTarget } from './events.js'
 export type { Logger, LoggerFactory } from './logger.js'
-export { createLogger, DEBUG_ENV, setLoggerFactory, silentLogger } from './logger.js'
+export { createLogger, DEBUG_ENV, NAMESPACE, protoDebugNamespaces, setLoggerFactory, silentLogger } from './logger.js'
+export { SourceError, toError } from './source-error.js'
+export * as validate from './validate.js'

@@ -1,38 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createLogger, DEBUG_ENV, raceSignal, setLoggerFactory, silentLogger, systemTimers, toUint8Array } from '../src/index.js'
-
-describe('logging', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs()
-    vi.restoreAllMocks()
-    setLoggerFactory(undefined)
-  })
-
-  it('is silent by default and switched on per component by PROTO_DEBUG', () => {
-    vi.stubEnv(DEBUG_ENV, '')
-    expect(createLogger('transport').enabled).toBe(false)
-    vi.stubEnv(DEBUG_ENV, 'heartbeat, transport')
-    const write = vi.spyOn(console, 'error').mockImplementation(() => {})
-    const log = createLogger('transport')
-    expect(log.enabled).toBe(true)
-    log.debug('connected %d', 1)
-    expect(write).toHaveBeenCalledWith('proto:transport connected %d', 1)
-    expect(createLogger('codec').enabled).toBe(false)
-    vi.stubEnv(DEBUG_ENV, '*')
-    expect(createLogger('codec').enabled).toBe(true)
-  })
-
-  it('can be replaced by the user\'s logger factory', () => {
-    const seen: string[] = []
-    setLoggerFactory(component => ({ enabled: true, debug: (m) => { seen.push(`${component}: ${m}`) }, error: () => {} }))
-    createLogger('reconnect').debug('dialling')
-    expect(seen).toEqual(['reconnect: dialling'])
-    setLoggerFactory(undefined)
-    vi.stubEnv(DEBUG_ENV, '')
-    expect(createLogger('reconnect')).toBe(silentLogger)
-  })
-})
+import { describe, expect, it, vi } from 'vitest'
+import { raceSignal, systemTimers, toUint8Array } from '../src/index.js'
 
 describe('raceSignal', () => {
   it('rejects with the signal\'s reason and removes its listener', async () => {

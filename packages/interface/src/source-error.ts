@@ -1,0 +1,14 @@
+/**
+ * Marks an error thrown by the user's own source while a sink was consuming it, as opposed to a failure of
+ * the connection underneath. A sink wraps what its source throws in this marker so that, after unwinding,
+ * it can tell the two apart: a source error aborts the connection with that error; a connection failure
+ * stops the source.
+ */
+export class SourceError {
+  constructor (readonly error: Error) {}
+}
+
+/** Turns anything thrown into an `Error` (non-errors become an `Error` whose `cause` is the value). */
+export function toError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err), { cause: err })
+}

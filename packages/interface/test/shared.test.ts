@@ -1,0 +1,170 @@
+import { on, once } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import {
+  DONE, formatAddress, InvalidParametersError, isBatchIterator, ProtocolVersionError, readUint32, readUint64, SourceError,
+  tcpAddress, toError, TypedEventTarget, validate, writeUint32, writeUint64
+} from '../src/index.js'
+
+describe('shared errors', () => {
+  it('carry their name, message and cause', () => {
+    const cause = new Error('root')
+    const err = new InvalidParametersError('expected x', { cause })
+    expect(err).toBeInstanceOf(Error)
+    expect(err.name).toBe('InvalidParametersError')
+    expect(InvalidParametersError.name).toBe('InvalidParametersError')
+    expect(err.cause).toBe(cause)
+    const version = new ProtocolVersionError('peer speaks 9', { version: 9, supported: 1 })
+    expect(version.name).toBe('ProtocolVersionError')
+    expect([version.version, version.supported]).toEqual([9, 1])
+    expect(new ProtocolVersionError('no HELLO').version).toBeUndefined()
+  })
+
+  it('toError keeps errors and wraps anything else', () => {
+    const e = new Error('x')
+    expect(toError(e)).toBe(e)
+    const wrapped = toError('text')
+    expect(wrapped.message).toBe('text')
+    expect(wrapped.cause).toBe('text')
+    expect(new SourceError(e).error).toBe(e)
+  })
+})
+
+describe('validators', () => {
+  const { duration, integer, number, byte, oneOf, flag, fn, options, signal } = validate
+
+  it('return the value or its default', () => {
+    expect(duration('interval', undefined, 5)).toBe(5)
+    expect(duration('interval', 1.5, 5)).toBe(1.5)
+    expect(integer('max', 3, 1, { min: 1 })).toBe(3)
+    expect(integer('max', Infinity, 1, { min: 1, infinity: true })).toBe(Infinity)
+    expect(number('factor', 1.5, 2, { min: 1 })).toBe(1.5)
+    expect(byte('type', undefined, 7)).toBe(7)
+    expect(oneOf('overflow', undefined, ['wait', 'error'] as const, 'wait')).toBe('wait')
+    expect(flag('hello', undefined, false)).toBe(false)
+    const f = (): number => 1
+    expect(fn('hook', f)).toBe(f)
+    expect(fn('hook', undefined)).toBeUndefined()
+    expect(options('init', undefined)).toEqual({})
+  })
+
+  it.each([
+    [() => duration('interval', -1, 0), 'expected interval to be a number of milliseconds from 0 to 2147483647, but got -1'],
+    [() => duration('timeout', 0, 1, { exclusiveMin: true }), 'expected timeout to be a number of milliseconds above 0 to 2147483647, but got 0'],
+    [() => duration('delay', Infinity, 1), 'expected delay to be a number of milliseconds from 0 to 2147483647, but got Infinity'],
+    [() => duration('delay', Number.NaN, 1), 'but got NaN'],
+    [() => integer('max', 1.5, 1, { min: 1 }), 'expected max to be a whole number from 1 to 9007199254740991, but got 1.5'],
+    [() => integer('max', Infinity, 1, { min: 1 }), 'but got Infinity'],
+    [() => number('factor', 0.5, 2, { min: 1 }), 'expected factor to be a number from 1 to'],
+    [() => byte('type', 256, 0), 'expected type to be a whole number from 0 to 255, but got 256'],
+    [() => oneOf('overflow', 'drop' as 'wait', ['wait', 'error'], 'wait'), "expected overflow to be one of 'wait', 'error', but got 'drop'"],
+    [() => flag('hello', 'yes' as unknown as boolean, false), "expected hello to be true or false, but got 'yes'"],
+    [() => fn('hook', 3 as unknown as () => void), 'expected hook to be a function, but got 3'],
+    [() => options('init', 3 as unknown as object), 'expected init to be an object of options, but got 3'],
+    [() => signal('signal', {} as AbortSignal), 'expected signal to be an AbortSignal, but got an object']
+  ])('refuse bad values with one message shape (%#)', (check, message) => {
+    expect(check).toThrow(InvalidParametersError)
+    expect(check).toThrow(message)
+  })
+})
+
+describe('TypedEventTarget', () => {
+  interface Events { up: { attempt: number }, close: undefined }
+
+  it('is a real EventTarget: CustomEvent details, once, signal, events.once and events.on', async () => {
+    const target = new TypedEventTarget<Events>()
+    expect(target).toBeInstanceOf(EventTarget)
+    const seen: number[] = []
+    target.addEventListener('up', (e) => { seen.push(e.detail.attempt) })
+    target.addEventListener('up', (e) => { seen.push(-e.detail.attempt) }, { once: true })
+    const controller = new AbortController()
+    target.addEventListener('up', () => { seen.push(100) }, { signal: controller.signal })
+    expect(target.listenerCount('up')).toBe(3)
+    target.safeDispatchEvent('up', { attempt: 1 })
+    controller.abort()
+    expect(target.listenerCount('up')).toBe(1)
+    target.safeDispatchEvent('up', { attempt: 2 })
+    expect(seen).toEqual([1, -1, 100, 2])
+
+    setImmediate(() => target.safeDispatchEvent('close', undefined))
+    const [event] = await once(target, 'close') as [CustomEvent<undefined>]
+    expect(event.type).toBe('close')
+
+    const stop = new AbortController()
+    setImmediate(() => {
+      target.safeDispatchEvent('up', { attempt: 3 })
+      target.safeDispatchEvent('up', { attempt: 4 })
+      setImmediate(() => { stop.abort() })
+    })
+    const attempts: number[] = []
+    await expect((async () => {
+      for await (const [e] of on(target, 'up', { signal: stop.signal }) as AsyncIterable<[CustomEvent<Events['up']>]>) attempts.push(e.detail.attempt)
+    })()).rejects.toThrow(/abort/i)
+    expect(attempts).toEqual([3, 4])
+  })
+
+  it('builds no event when nobody listens', () => {
+    const target = new TypedEventTarget<Events>()
+    let built = 0
+    const dispatch = target.dispatchEvent.bind(target)
+    target.dispatchEvent = (e) => { built++; return dispatch(e) }
+    expect(target.safeDispatchEvent('up', { attempt: 1 })).toBe(false)
+    expect(built).toBe(0)
+  })
+
+  it('a throwing listener does not stop the others; its error surfaces as an uncaught exception', async () => {
+    const target = new TypedEventTarget<Events>()
+    const ran: string[] = []
+    target.addEventListener('up', () => { throw new Error('listener bug') })
+    target.addEventListener('up', () => { ran.push('second') })
+    const uncaught = new Promise<Error>((resolve) => { process.once('uncaughtException', resolve) })
+    const listeners = process.listeners('uncaughtException')
+    // vitest installs its own handler; keep ours alone for this one error
+    for (const l of listeners) if (l !== listeners[listeners.length - 1]) process.off('uncaughtException', l)
+    try {
+      target.safeDispatchEvent('up', { attempt: 1 })
+      expect(ran).toEqual(['second'])
+      expect((await uncaught).message).toBe('listener bug')
+    } finally {
+      for (const l of listeners.slice(0, -1)) process.on('uncaughtException', l)
+    }
+  })
+})
+
+describe('bytes, batches and addresses', () => {
+  it('reads and writes 32- and 64-bit integers both ways', () => {
+    const buf = new Uint8Array(8)
+    expect(writeUint32(buf, 0, 0xDEADBEEF)).toBe(4)
+    expect([...buf.subarray(0, 4)]).toEqual([0xDE, 0xAD, 0xBE, 0xEF])
+    expect(readUint32(buf, 0)).toBe(0xDEADBEEF)
+    writeUint32(buf, 4, 0x01020304, true)
+    expect([...buf.subarray(4)]).toEqual([4, 3, 2, 1])
+    expect(readUint32(buf, 4, true)).toBe(0x01020304)
+    for (const value of [0, 1, 2 ** 32, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER]) {
+      for (const little of [false, true]) {
+        const b = new Uint8Array(8)
+        expect(writeUint64(b, 0, value, little)).toBe(8)
+        expect(readUint64(b, 0, little)).toBe(value)
+      }
+    }
+    const be = new Uint8Array(8)
+    writeUint64(be, 0, 2 ** 32 + 1)
+    expect([...be]).toEqual([0, 0, 0, 1, 0, 0, 0, 1])
+  })
+
+  it('tells batch iterators apart and shares one frozen DONE', () => {
+    const batching: AsyncIterator<number> = Object.assign({ next: async () => DONE }, { nextBatch: async () => undefined })
+    expect(isBatchIterator(batching)).toBe(true)
+    expect(isBatchIterator([][Symbol.iterator]())).toBe(false)
+    expect(Object.isFrozen(DONE)).toBe(true)
+  })
+
+  it('maps Node addresses and formats them', () => {
+    expect(tcpAddress('IPv6', '::1', 80)).toEqual({ family: 'IPv6', address: '::1', port: 80 })
+    expect(tcpAddress(4, '127.0.0.1', 80)).toEqual({ family: 'IPv4', address: '127.0.0.1', port: 80 })
+    expect(tcpAddress(undefined, undefined, 80)).toBeUndefined()
+    expect(formatAddress({ family: 'IPv6', address: '::1', port: 80 })).toBe('[::1]:80')
+    expect(formatAddress({ family: 'IPv4', address: '127.0.0.1', port: 7 })).toBe('127.0.0.1:7')
+    expect(formatAddress({ family: 'unix', path: '/tmp/s' })).toBe('/tmp/s')
+    expect(formatAddress(undefined)).toBe('unknown')
+  })
+})
