@@ -29,8 +29,8 @@ export function statusFields (s: ProgressSnapshot, rate: number, color: boolean)
   const linkShort = s.link.startsWith('draining') ? 'draining' : s.link
   return [
     { priority: 0, long: `${String(Math.floor(100 * s.sent / s.total)).padStart(3)}%` },
-    { priority: 6, ratio: s.sent / s.total, min: 8, max: 30, color },
-    { priority: 5, long: `${n(s.sent)}/${n(s.total)} sent`, short: `${s.sent}/${s.total}` },
+    { priority: 5, ratio: s.sent / s.total, min: 8, max: 30, color },
+    { priority: 6, long: `${n(s.sent)}/${n(s.total)} sent`, short: `${s.sent}/${s.total}` },
     { priority: 7, long: `${n(s.delivered)} echoed`, short: `${s.delivered} back` },
     { priority: 4, long: `${n(Math.round(rate))} msg/s`, short: `${Math.round(rate)}/s` },
     { priority: 2, long: `rtt ${rttText(s.rtt)}`, short: rttText(s.rtt).replace(' ', '') },

@@ -37,8 +37,9 @@ function drawBar (bar: StatusBar, cells: number): string {
 
 /**
  * Lays the fields out in their given order on one line at most `width` cells wide: first the bar shrinks
- * to its minimum, then fields switch to their short form and then disappear, least important first; the
- * bar then takes what room is left, up to its maximum. Every character used is one cell wide (ASCII, plus
+ * to its minimum, then, least important first, each field switches to its short form and, if that is not
+ * enough, disappears; room left over goes back to those fields, most important first; the bar then takes
+ * what room is left, up to its maximum. Every character used is one cell wide (ASCII, plus
  * whatever the fields bring), so the line never wraps; a width too small for anything is cut.
  */
 export function fitStatusLine (fields: Array<StatusField | StatusBar>, width: number): string {
@@ -66,10 +67,19 @@ export function fitStatusLine (fields: Array<StatusField | StatusBar>, width: nu
     if (total() <= width) break
     const f = fields[i]
     if (!isBar(f) && f.short !== undefined) level[i] = 1
-  }
-  for (const i of byPriority) {
     if (total() <= width) break
     level[i] = 2
+  }
+  // room left over goes back to what was shortened or dropped, most important first, before the bar takes it
+  for (const i of [...byPriority].reverse()) {
+    const was = level[i]
+    for (const next of [0, 1]) {
+      if (next >= was) break
+      level[i] = next
+      if (total() <= width) break
+      level[i] = was
+    }
+    if (level[i] === 2) break // nothing less important may show where this could not
   }
   const spare = width - total()
   const parts: string[] = []
