@@ -69,7 +69,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; font-variant-nu
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 thead th { color: var(--dim); font-weight: 600; font-size: 12px; border-bottom: 2px solid var(--rule); }
 th[title] { cursor: help; text-decoration: underline dotted var(--dim); }
-.num { text-align: right; }
+.num { text-align: right; white-space: nowrap; }
 tr.lost td:last-child { color: var(--reset); }
 table.pct { margin-top: 8px; } table.pct th { font-weight: 500; color: var(--dim); }
 table.counters th { width: 220px; font-weight: 600; } table.counters td.help { color: var(--dim); }

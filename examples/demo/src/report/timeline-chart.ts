@@ -100,10 +100,10 @@ function connectionLane (f: Frame, s: DemoSummary): string {
   return bars + hb
 }
 
-function markers (f: Frame, events: TimelineEvent[]): string {
+function markers (f: Frame, events: TimelineEvent[], faults: boolean): string {
   return events.filter(e => e.type === 'faults-stopped' || e.type === 'interrupted').map((e) => {
     const x = r1(f.x(e.atMs))
-    const text = e.type === 'interrupted' ? 'interrupted' : 'all sent · faults off'
+    const text = e.type === 'interrupted' ? 'interrupted' : faults ? 'all sent · faults off' : 'all sent'
     const anchor = f.x(e.atMs) > W - R - 140 ? 'end' : 'start'
     const dx = anchor === 'end' ? -4 : 4
     return `<g data-event="${e.type}" class="${e.type}">${tip(`${text} at ${fmtAt(e.atMs)}`)}<line x1="${x}" x2="${x}" y1="${TP.top}" y2="${RTT.bottom}"/>`
@@ -177,5 +177,5 @@ export function timelineChart (s: DemoSummary): string {
     defs,
     axes(f, tp.ticks, rtt.ticks),
     `<g clip-path="url(#plot)">${outageBands(f, s.outages)}${blackHoles(f, s.timeline.events)}${linkStrip(f, s.timeline.events)}`
-    + `${tp.body}${rtt.body}${cuts(f, s.timeline.events)}${connectionLane(f, s)}${markers(f, s.timeline.events)}</g>`)
+    + `${tp.body}${rtt.body}${cuts(f, s.timeline.events)}${connectionLane(f, s)}${markers(f, s.timeline.events, s.faults)}</g>`)
 }
