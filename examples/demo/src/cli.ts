@@ -1,12 +1,17 @@
 import { parseArgs } from 'node:util'
+import { InvalidParametersError } from '@proto/interface'
 import type { DemoOptions, Range } from './options.js'
-import { DEFAULTS, InvalidParametersError } from './options.js'
+import { DEFAULTS } from './options.js'
+import { DEFAULT_REPORT_DIR } from './report-file.js'
 
-export const HELP = `Usage: node examples/demo/dist/src/main.js [options]
+export const HELP = `Usage: npm run demo -- [options]
+       node examples/demo/dist/src/main.js [options]
 
 Streams messages from a durable @proto client (transport + codec + heartbeat + reconnect) through a
-fault-injecting proxy to an echo server, all on loopback, and checks every delivery guarantee.
-Exits 0 when all held, 1 when one was broken, 2 when the run failed or hit --duration-limit.
+fault-injecting proxy to an echo server, all on loopback, and checks every delivery guarantee. Writes a
+self-contained HTML report (charts of throughput, RTT, faults and reconnects) at the end of every run.
+Exits 0 when all held, 1 when one was broken, 2 when the run failed or hit --duration-limit, 64 on bad
+usage, 130 when interrupted (Ctrl-C: the summary so far is printed and the report written).
 
 Options:
   --messages <n>          messages to send (default ${DEFAULTS.messages})
@@ -18,10 +23,13 @@ Options:
   --blackhole-for <ms|a-b>    each black hole lasts a…b ms (default ${DEFAULTS.blackHoleFor.join('-')})
   --no-faults             a clean link: no cuts, black holes, fragmentation or coalescing
   --duration-limit <s>    abort and fail after this many seconds (default ${DEFAULTS.durationLimit / 1000})
+  --report <file>         where to write the HTML report (default ${DEFAULT_REPORT_DIR}/demo-<time>-seed<seed>.html)
+  --json                  print the summary as one JSON object on stdout (progress goes to stderr)
   -h, --help              show this help
 `
 
-export type CliResult = { help: true } | { help: false, options: DemoOptions }
+/** What the command line asks for. `report`: the report's path, when given. */
+export type CliResult = { help: true } | { help: false, options: DemoOptions, report?: string, json: boolean }
 
 function whole (name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined
@@ -57,6 +65,8 @@ export function parseCli (args: string[]): CliResult {
         'blackhole-for': { type: 'string' },
         'no-faults': { type: 'boolean' },
         'duration-limit': { type: 'string' },
+        report: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }
       }
     }))
@@ -81,5 +91,7 @@ export function parseCli (args: string[]): CliResult {
   if (values['no-faults'] === true) options.faults = false
   const limit = whole('duration-limit', values['duration-limit'])
   if (limit !== undefined) options.durationLimit = limit * 1000
-  return { help: false, options }
+  const report = values.report
+  if (report !== undefined && report.trim() === '') throw new InvalidParametersError('--report expects a file path; got an empty string')
+  return { help: false, options, ...(report !== undefined ? { report } : {}), json: values.json === true }
 }

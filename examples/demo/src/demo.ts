@@ -1,185 +1,121 @@
 import type { Frame } from '@proto/codec'
-import { FrameType } from '@proto/codec'
-import type { FaultProxy } from '@proto/fault-proxy'
+import type { FaultEvent, FaultProxy } from '@proto/fault-proxy'
 import { startFaultProxy } from '@proto/fault-proxy'
 import type { DurableDuplex } from '@proto/reconnect'
-import { check } from './checks.js'
-import { createClient } from './client.js'
 import type { FaultDriver } from './faults.js'
 import { driveFaults } from './faults.js'
-import { createMessage, readMessage } from './message.js'
 import type { DemoOptions, ResolvedOptions } from './options.js'
 import { DEFAULTS, resolveOptions } from './options.js'
 import { Progress } from './progress.js'
+import { createRecordedClient } from './recorded-client.js'
+import { runControl } from './run-control.js'
 import type { EchoServer } from './server.js'
 import { startEchoServer } from './server.js'
+import { summarize } from './summarize.js'
 import type { DemoSummary } from './summary.js'
-import { percentile } from './summary.js'
+import type { TimelineEvent } from './timeline.js'
+import type { ClientTally } from './traffic.js'
+import { newClientTally, produce, readEchoes } from './traffic.js'
 
-/** The run was stopped by `durationLimit`. */
-export class DeadlineError extends Error {
-  static override name = 'DeadlineError'
-  constructor (message = 'the run exceeded its duration limit', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'DeadlineError'
-  }
+function startFaults (o: ResolvedOptions, proxy: FaultProxy, record: (e: TimelineEvent) => void, now: () => number): FaultDriver {
+  return driveFaults({
+    proxy,
+    seed: o.seed,
+    plan: {
+      ...(o.cutEvery !== undefined ? { cutEvery: o.cutEvery, cutMode: 'mixed' as const } : {}),
+      ...(o.blackHoleEvery !== undefined ? { blackHoleEvery: o.blackHoleEvery, blackHoleFor: o.blackHoleFor } : {})
+    },
+    linkChangeEvery: o.linkChangeEvery,
+    fragment: DEFAULTS.fragment,
+    coalesceMs: DEFAULTS.coalesceMs,
+    onLinkChange: (mode) => { record({ type: 'link', atMs: now(), mode }) }
+  })
 }
 
-/** What the client saw. */
-export interface ClientTally {
-  handedByEpoch: number[]
-  deliveredByEpoch: number[]
-  lostEpochs: Set<number>
-  delivered: number
-  duplicates: number
-  outOfOrder: number
-  corrupted: number
-  heartbeatTimeouts: number
-  connections: number
-  /** When each message was handed to a connection (`performance.now()`), for the echo RTT. */
-  handedAt: Float64Array
-  echoRtt: number[]
-  heartbeatRtt: number[]
-  /** Echo round trip, smoothed (for the progress line). */
-  lastRtt: number | undefined
+/** Records what the proxy really did: cuts, black holes and when each lifted. */
+function recordProxy (proxy: FaultProxy, events: TimelineEvent[], now: () => number): () => void {
+  let hole: Extract<TimelineEvent, { type: 'black-hole' }> | undefined
+  return proxy.onEvent((e: FaultEvent) => {
+    if (e.type === 'cut') events.push({ type: 'cut', atMs: now(), mode: e.mode, connections: e.connections })
+    else if (e.type === 'black-hole') events.push(hole = { type: 'black-hole', atMs: now(), endMs: undefined })
+    else if (e.type === 'restore' && hole !== undefined) { hole.endMs = now(); hole = undefined }
+  })
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-/** The messages, offered at `rate` per second (paced in 10 ms steps, catching up after an outage). */
-async function * produce (o: ResolvedOptions, signal: AbortSignal, onDone: () => void): AsyncGenerator<Frame> {
-  const started = performance.now()
-  for (let seq = 0; seq < o.messages; seq++) {
-    if (o.rate > 0) {
-      while (!signal.aborted && seq >= (performance.now() - started) * o.rate / 1000) await sleep(10)
-    }
-    if (signal.aborted) return
-    yield { type: FrameType.DATA, body: createMessage(seq, o.size, o.seed) }
-  }
-  onDone()
-}
-
-function newClientTally (messages: number): ClientTally {
-  return {
-    handedByEpoch: [], deliveredByEpoch: [], lostEpochs: new Set(), delivered: 0, duplicates: 0, outOfOrder: 0, corrupted: 0,
-    heartbeatTimeouts: 0, connections: 0, handedAt: new Float64Array(messages), echoRtt: [], heartbeatRtt: [], lastRtt: undefined
-  }
-}
-
-/** Reads the echoes: each must be intact, new, and later than the one before. */
-async function readEchoes (link: DurableDuplex<Frame>, o: ResolvedOptions, t: ClientTally): Promise<void> {
-  const seen = new Uint8Array(o.messages)
-  let last = -1
-  for await (const frame of link.source) {
-    const m = readMessage(frame.body, o.size)
-    if (!m.intact || m.seq >= o.messages) { t.corrupted++; continue }
-    if (seen[m.seq] === 1) { t.duplicates++; continue }
-    seen[m.seq] = 1
-    if (m.seq <= last) t.outOfOrder++
-    last = m.seq
-    t.delivered++
-    t.deliveredByEpoch[m.epoch] = (t.deliveredByEpoch[m.epoch] ?? 0) + 1
-    const rtt = performance.now() - t.handedAt[m.seq]
-    t.echoRtt.push(rtt)
-    t.lastRtt = t.lastRtt === undefined ? rtt : t.lastRtt + (rtt - t.lastRtt) / 16
-  }
+/** Draws progress from what the run has seen so far. */
+function startProgress (o: ResolvedOptions, at: { now(): number, sent(): number, link(): string }, client: ClientTally, durable: DurableDuplex<Frame>): Progress | undefined {
+  if (o.output === undefined) return undefined
+  const progress = new Progress(o.output, o.progressInterval, () => ({
+    elapsedMs: at.now(),
+    total: o.messages,
+    sent: at.sent(),
+    delivered: client.delivered,
+    reconnects: durable.stats().reconnects,
+    heartbeatTimeouts: client.heartbeatTimeouts,
+    rtt: client.lastRtt,
+    link: at.link()
+  }))
+  progress.start()
+  return progress
 }
 
 /**
  * Runs the whole demo on loopback: an echo server, a fault proxy in front of it and a durable client
  * streaming `messages` through the proxy. Resolves with the summary (never rejects for a failed run:
- * `summary.ok` and `summary.checks` say what held). Everything it started is closed when it resolves.
+ * `summary.outcome` and `summary.checks` say what held). Everything it started is closed when it resolves.
+ * An aborted `signal` stops the run early and resolves with a summary marked `interrupted`.
  */
 export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> {
   const o = resolveOptions(options)
+  o.signal?.throwIfAborted()
+  const startedAt = new Date()
   const started = performance.now()
+  const now = (): number => performance.now() - started
   const client = newClientTally(o.messages)
-  const deadline = new AbortController()
-  const deadlineTimer = setTimeout(() => {
-    deadline.abort(new DeadlineError(`the run did not finish within --duration-limit (${o.durationLimit} ms)`))
-  }, o.durationLimit)
+  const events: TimelineEvent[] = []
+  const control = runControl({ ...o, onInterrupt: () => { events.push({ type: 'interrupted', atMs: now() }) } })
   let server: EchoServer | undefined
   let proxy: FaultProxy | undefined
   let faults: FaultDriver | undefined
   let link: DurableDuplex<Frame> | undefined
   let progress: Progress | undefined
+  let unrecord: (() => void) | undefined
   let error: string | undefined
   let sent = 0
   try {
-    server = await startEchoServer(o)
+    server = await startEchoServer({ ...o, now, onHeartbeatTimeout: () => { events.push({ type: 'heartbeat-timeout', atMs: now(), side: 'server' }) } })
     const target = server.server.address as { host?: string, address: string, port: number }
     proxy = await startFaultProxy({ target: { host: target.address, port: target.port }, seed: o.seed })
-    if (o.faults) {
-      faults = driveFaults({
-        proxy,
-        seed: o.seed,
-        plan: {
-          ...(o.cutEvery !== undefined ? { cutEvery: o.cutEvery, cutMode: 'mixed' as const } : {}),
-          ...(o.blackHoleEvery !== undefined ? { blackHoleEvery: o.blackHoleEvery, blackHoleFor: o.blackHoleFor } : {})
-        },
-        linkChangeEvery: o.linkChangeEvery,
-        fragment: DEFAULTS.fragment,
-        coalesceMs: DEFAULTS.coalesceMs
-      })
-    }
-    const durable = link = createClient({
-      host: proxy.address.host,
-      port: proxy.port,
-      heartbeatInterval: o.heartbeatInterval,
-      heartbeatTimeout: o.heartbeatTimeout,
-      onConnection: (hb) => {
-        client.connections++
-        hb.on('timeout', () => { client.heartbeatTimeouts++ })
-        hb.on('rtt', ({ rtt }) => { client.heartbeatRtt.push(rtt) })
-      },
-      onHanded: (frame, epoch) => {
-        client.handedByEpoch[epoch] = (client.handedByEpoch[epoch] ?? 0) + 1
-        client.handedAt[readMessage(frame.body, o.size).seq] = performance.now()
-      }
-    })
-    let epoch = 0
-    durable.addEventListener('connected', () => { epoch = client.connections })
-    durable.addEventListener('disconnected', () => { client.lostEpochs.add(epoch) })
-    const onDeadline = (): void => { durable.abort(deadline.signal.reason as Error) }
-    deadline.signal.addEventListener('abort', onDeadline, { once: true })
-
-    if (o.output !== undefined) {
-      const drawFaults = faults
-      progress = new Progress(o.output, o.progressInterval, () => ({
-        elapsedMs: performance.now() - started,
-        total: o.messages,
-        sent,
-        delivered: client.delivered,
-        reconnects: durable.stats().reconnects,
-        heartbeatTimeouts: client.heartbeatTimeouts,
-        rtt: client.lastRtt,
-        link: drawFaults?.state ?? 'no faults'
-      }))
-      progress.start()
-    }
-
+    unrecord = recordProxy(proxy, events, now)
+    if (o.faults && !control.sending.aborted) faults = startFaults(o, proxy, (e) => { events.push(e) }, now)
+    const durable = link = createRecordedClient({ ...o, host: proxy.address.host, port: proxy.port, tally: client, events, now })
+    control.attach(durable, faults)
+    const f = faults
+    progress = startProgress(o, { now, sent: () => sent, link: () => control.interrupted ? 'stopping' : f?.state ?? 'no faults' }, client, durable)
     const counting = async function * (source: AsyncIterable<Frame>): AsyncGenerator<Frame> {
       for await (const frame of source) { sent++; yield frame }
     }
     // Faults stop once the last message is accepted: the drain that follows ends in a clean close.
-    const writing = durable.sink(counting(produce(o, deadline.signal, () => { faults?.stop() })))
-    const reading = readEchoes(durable, o, client)
+    const onDone = (): void => { f?.stop(); events.push({ type: 'faults-stopped', atMs: now() }) }
+    const writing = durable.sink(counting(produce({ ...o, signal: control.sending, onDone })))
+    const reading = readEchoes(durable, o.messages, o.size, client, now)
     const [w, r] = await Promise.allSettled([writing, reading])
     if (w.status === 'rejected') throw w.reason
     if (r.status === 'rejected') throw r.reason
     await durable.close()
-    deadline.signal.removeEventListener('abort', onDeadline)
   } catch (err) {
-    error = `${(err as Error).name}: ${(err as Error).message}`
+    if (!control.isStop(err)) error = `${(err as Error).name}: ${(err as Error).message}`
     link?.abort(err as Error)
   } finally {
-    clearTimeout(deadlineTimer)
+    control.dispose()
     faults?.stop()
     progress?.stop()
     await link?.close().catch(() => {})
+    unrecord?.()
     await proxy?.close()
     await server?.close()
   }
-  const durationMs = performance.now() - started
-  return check({ o, sent, durationMs, error, client, server: server?.tally, stats: link?.stats(), proxy: proxy?.stats(), faults: faults?.counts, percentile })
+  return summarize({
+    o, startedAt, sent, durationMs: now(), error, interrupted: control.interrupted, client, server: server?.tally, stats: link?.stats(), proxy: proxy?.stats(), faults: faults?.counts, events
+  })
 }

@@ -1,6 +1,7 @@
 import type { FaultAction, FaultPlan, FaultProxy } from '@proto/fault-proxy'
 import { faultSchedule, seededRandom } from '@proto/fault-proxy'
 import type { Range } from './options.js'
+import type { LinkMode } from './timeline.js'
 
 /** What the fault driver did. */
 export interface FaultCounts {
@@ -17,6 +18,8 @@ export interface FaultDriverInit {
   linkChangeEvery: Range
   fragment: { min: number, max: number }
   coalesceMs: number
+  /** Called when the link switches between fragmenting and coalescing (and once at the start). */
+  onLinkChange?(mode: LinkMode): void
 }
 
 export interface FaultDriver {
@@ -53,6 +56,7 @@ export function driveFaults (init: FaultDriverInit): FaultDriver {
       proxy.setFragmentation(undefined)
       proxy.setCoalesce(init.coalesceMs)
     }
+    init.onLinkChange?.(fragmented ? 'fragmenting' : 'coalescing')
   }
 
   const run = (action: FaultAction): void => {

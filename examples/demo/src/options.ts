@@ -1,4 +1,5 @@
 import { randomSeed } from '@proto/fault-proxy'
+import { validate } from '@proto/interface'
 import { MIN_MESSAGE_SIZE } from './message.js'
 
 /** A `[min, max]` range in milliseconds; one value is drawn per use from the seed. */
@@ -7,7 +8,12 @@ export type Range = readonly [min: number, max: number]
 /** Where the demo writes: a terminal gets a redrawn progress line, anything else plain periodic lines. */
 export interface Output {
   write(text: string): void
+  /** A terminal: progress is one line redrawn in place. @default false */
   isTTY?: boolean
+  /** The terminal's width in columns, read at every redraw (so a resize is followed). @default 80 */
+  readonly columns?: number | undefined
+  /** Whether ANSI colours may be used. @default false */
+  color?: boolean
 }
 
 /** Options of `runDemo()`. Every field is optional. */
@@ -40,6 +46,13 @@ export interface DemoOptions {
   output?: Output
   /** How often progress is drawn, in ms (a terminal line is redrawn 10× as often). @default 1000 */
   progressInterval?: number
+  /**
+   * Stops the run early (Ctrl-C): sending stops, faults stop, what is in flight drains for up to
+   * `stopDrain` ms, then everything is closed. The summary is marked `interrupted`. @default none
+   */
+  signal?: AbortSignal
+  /** After `signal` aborts, how long in-flight messages may drain before the link is torn down, in ms. @default 1000 */
+  stopDrain?: number
 }
 
 export const DEFAULTS = {
@@ -55,7 +68,8 @@ export const DEFAULTS = {
   heartbeatInterval: 250,
   heartbeatTimeout: 1_000,
   durationLimit: 120_000,
-  progressInterval: 1_000
+  progressInterval: 1_000,
+  stopDrain: 1_000
 }
 
 /** Options with defaults applied. */
@@ -74,48 +88,40 @@ export interface ResolvedOptions {
   durationLimit: number
   output: Output | undefined
   progressInterval: number
+  signal: AbortSignal | undefined
+  stopDrain: number
 }
 
-export class InvalidParametersError extends Error {
-  static override name = 'InvalidParametersError'
-  constructor (message = 'invalid option', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'InvalidParametersError'
-  }
-}
-
-function int (name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new InvalidParametersError(`${name} must be a whole number ≥ ${min}; got ${value}`)
-  return value
-}
+const MAX_RANGE_MS = 600_000
 
 function range (name: string, value: Range | undefined): Range | undefined {
   if (value === undefined) return undefined
-  const [min, max] = value
-  if (!Number.isFinite(min) || !Number.isFinite(max) || min < 1 || max < min || max > 600_000) {
-    throw new InvalidParametersError(`${name} must be [min, max] ms with 1 ≤ min ≤ max ≤ 600000; got [${min}, ${max}]`)
-  }
+  const ok = Array.isArray(value) && value.length === 2 && value.every(v => Number.isFinite(v))
+    && value[0] >= 1 && value[1] >= value[0] && value[1] <= MAX_RANGE_MS
+  if (!ok) validate.invalid(name, `[min, max] in ms with 1 ≤ min ≤ max ≤ ${MAX_RANGE_MS}`, Array.isArray(value) ? `[${value.join(', ')}]` : value)
   return value
 }
 
 /** Applies defaults; throws `InvalidParametersError` for anything out of range. */
 export function resolveOptions (o: DemoOptions): ResolvedOptions {
-  const heartbeatInterval = int('heartbeatInterval', o.heartbeatInterval ?? DEFAULTS.heartbeatInterval, 1)
-  const heartbeatTimeout = int('heartbeatTimeout', o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout, heartbeatInterval + 1)
+  const heartbeatInterval = validate.integer('heartbeatInterval', o.heartbeatInterval, DEFAULTS.heartbeatInterval, { min: 1 })
+  const heartbeatTimeout = validate.integer('heartbeatTimeout', o.heartbeatTimeout, DEFAULTS.heartbeatTimeout, { min: heartbeatInterval + 1 })
   return {
-    messages: int('messages', o.messages ?? DEFAULTS.messages, 1),
-    size: int('size', o.size ?? DEFAULTS.size, MIN_MESSAGE_SIZE),
-    rate: int('rate', o.rate ?? DEFAULTS.rate, 0),
-    seed: int('seed', o.seed ?? randomSeed(), 0),
-    faults: o.faults ?? true,
+    messages: validate.integer('messages', o.messages, DEFAULTS.messages, { min: 1 }),
+    size: validate.integer('size', o.size, DEFAULTS.size, { min: MIN_MESSAGE_SIZE }),
+    rate: validate.integer('rate', o.rate, DEFAULTS.rate),
+    seed: validate.integer('seed', o.seed, randomSeed(), { max: 0xFFFF_FFFF }),
+    faults: validate.flag('faults', o.faults, true),
     cutEvery: range('cutEvery', 'cutEvery' in o ? o.cutEvery : DEFAULTS.cutEvery),
     blackHoleEvery: range('blackHoleEvery', 'blackHoleEvery' in o ? o.blackHoleEvery : DEFAULTS.blackHoleEvery),
     blackHoleFor: range('blackHoleFor', o.blackHoleFor ?? DEFAULTS.blackHoleFor) ?? DEFAULTS.blackHoleFor,
     linkChangeEvery: range('linkChangeEvery', o.linkChangeEvery ?? DEFAULTS.linkChangeEvery) ?? DEFAULTS.linkChangeEvery,
     heartbeatInterval,
     heartbeatTimeout,
-    durationLimit: int('durationLimit', o.durationLimit ?? DEFAULTS.durationLimit, 1),
+    durationLimit: validate.duration('durationLimit', o.durationLimit, DEFAULTS.durationLimit, { min: 1 }),
     output: o.output,
-    progressInterval: int('progressInterval', o.progressInterval ?? DEFAULTS.progressInterval, 10)
+    progressInterval: validate.duration('progressInterval', o.progressInterval, DEFAULTS.progressInterval, { min: 10 }),
+    signal: validate.signal('signal', o.signal),
+    stopDrain: validate.duration('stopDrain', o.stopDrain, DEFAULTS.stopDrain)
   }
 }

@@ -1,4 +1,6 @@
 import type { Output } from './options.js'
+import type { StatusBar, StatusField } from './status-line.js'
+import { fitStatusLine } from './status-line.js'
 
 /** What the progress display shows. */
 export interface ProgressSnapshot {
@@ -10,17 +12,38 @@ export interface ProgressSnapshot {
   heartbeatTimeouts: number
   /** The recent echo round trip, in ms. */
   rtt: number | undefined
+  /** What the link is doing: 'fragmenting', 'coalescing', 'BLACK HOLE', 'draining, …', 'stopping', 'no faults'. */
   link: string
 }
 
-const BAR_WIDTH = 24
+/** Columns assumed when a terminal does not say. */
+const DEFAULT_COLUMNS = 80
 
-function fmtRtt (rtt: number | undefined): string {
-  return rtt === undefined ? '–' : `${rtt.toFixed(rtt < 10 ? 2 : 0)} ms`
+const n = (v: number): string => v.toLocaleString('en-US')
+const rttText = (rtt: number | undefined): string => rtt === undefined ? '-' : `${rtt.toFixed(rtt < 10 ? 1 : 0)} ms`
+
+/** The live line's fields, most important first by priority: progress, link state, RTT, reconnects, rate, counts. */
+export function statusFields (s: ProgressSnapshot, rate: number, color: boolean): Array<StatusField | StatusBar> {
+  const paint = (code: string) => (text: string): string => color ? `\x1b[${code}m${text}\x1b[0m` : text
+  const hole = s.link === 'BLACK HOLE'
+  const linkShort = s.link.startsWith('draining') ? 'draining' : s.link
+  return [
+    { priority: 0, long: `${String(Math.floor(100 * s.sent / s.total)).padStart(3)}%` },
+    { priority: 5, ratio: s.sent / s.total, min: 8, max: 30, color },
+    { priority: 6, long: `${n(s.sent)}/${n(s.total)} sent`, short: `${s.sent}/${s.total}` },
+    { priority: 7, long: `${n(s.delivered)} echoed`, short: `${s.delivered} back` },
+    { priority: 4, long: `${n(Math.round(rate))} msg/s`, short: `${Math.round(rate)}/s` },
+    { priority: 2, long: `rtt ${rttText(s.rtt)}`, short: rttText(s.rtt).replace(' ', '') },
+    { priority: 3, long: `reconnects ${s.reconnects}`, short: `rc ${s.reconnects}` },
+    { priority: 8, long: `hb timeouts ${s.heartbeatTimeouts}`, short: `hb ${s.heartbeatTimeouts}` },
+    { priority: 1, long: `link ${s.link}`, short: linkShort, paint: hole ? paint('1;31') : paint('36') },
+    { priority: 9, long: `${(s.elapsedMs / 1000).toFixed(1)} s` }
+  ]
 }
 
 /**
- * Live progress: on a terminal, one line redrawn in place (a bar, counts, rate, reconnects, RTT); on
+ * Live progress: on a terminal, one line redrawn in place that always fits the terminal's width (fields
+ * are shortened, then dropped, least important first; a resize is followed at the next redraw); on
  * anything else, one plain line per `interval`. One re-armed, `unref()`ed timer.
  */
 export class Progress {
@@ -36,7 +59,7 @@ export class Progress {
     this.arm()
   }
 
-  /** Stops drawing; on a terminal, ends the redrawn line. */
+  /** Stops drawing; on a terminal, draws the line a last time and ends it. */
   stop (): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
@@ -61,15 +84,14 @@ export class Progress {
       this.lastDelivered = s.delivered
     }
     if (this.out.isTTY === true) {
-      const filled = Math.round(BAR_WIDTH * s.sent / s.total)
-      const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
-      this.out.write(`\r\x1b[K${bar} ${String(s.sent).padStart(String(s.total).length)}/${s.total} sent  ${s.delivered} echoed  `
-        + `${Math.round(this.rate)} msg/s  reconnects ${s.reconnects}  hb timeouts ${s.heartbeatTimeouts}  rtt ${fmtRtt(s.rtt)}  [${s.link}]`)
+      // one cell short of the width: writing the last column makes some terminals wrap at once
+      const width = Math.max(1, (this.out.columns ?? DEFAULT_COLUMNS) - 1)
+      this.out.write(`\r\x1b[K${fitStatusLine(statusFields(s, this.rate, this.out.color === true), width)}`)
       return
     }
     if (s.elapsedMs - this.lastLineAt < this.interval * 0.9) return
     this.lastLineAt = s.elapsedMs
     this.out.write(`[${(s.elapsedMs / 1000).toFixed(1).padStart(5)} s] sent ${s.sent}/${s.total}, echoed ${s.delivered}, `
-      + `${Math.round(this.rate)} msg/s, reconnects ${s.reconnects}, heartbeat timeouts ${s.heartbeatTimeouts}, rtt ${fmtRtt(s.rtt)}, link ${s.link}\n`)
+      + `${Math.round(this.rate)} msg/s, reconnects ${s.reconnects}, heartbeat timeouts ${s.heartbeatTimeouts}, rtt ${rttText(s.rtt)}, link ${s.link}\n`)
   }
 }

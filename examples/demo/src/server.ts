@@ -3,6 +3,7 @@ import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
 import type { Server } from '@proto/transport'
 import { listen } from '@proto/transport'
+import { watchHeartbeat } from './heartbeat-events.js'
 import { readMessage } from './message.js'
 
 /** What the echo server saw. Counts are per message; `byEpoch` is indexed by the client's connection number. */
@@ -23,6 +24,8 @@ export interface ServerTally {
   corrupted: number
   connections: number
   heartbeatTimeouts: number
+  /** When each message first reached the server (ms since the start of the run; `NaN`: never), by sequence number. */
+  receivedAt: Float64Array
 }
 
 export interface EchoServer {
@@ -36,6 +39,10 @@ export interface EchoServerInit {
   size: number
   heartbeatInterval: number
   heartbeatTimeout: number
+  /** Milliseconds since the start of the run. */
+  now(): number
+  /** A server-side heartbeat declared the client dead. */
+  onHeartbeatTimeout(): void
 }
 
 function bump (list: number[], i: number): void {
@@ -50,7 +57,8 @@ export async function startEchoServer (init: EchoServerInit): Promise<EchoServer
   const seen = new Uint8Array(init.messages)
   let highest = -1
   const tally: ServerTally = {
-    received: 0, receivedByEpoch: [], echoedByEpoch: [], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 0, heartbeatTimeouts: 0
+    received: 0, receivedByEpoch: [], echoedByEpoch: [], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 0, heartbeatTimeouts: 0,
+    receivedAt: new Float64Array(init.messages).fill(NaN)
   }
 
   async function * check (source: AsyncIterable<Frame>): AsyncGenerator<Frame> {
@@ -61,6 +69,7 @@ export async function startEchoServer (init: EchoServerInit): Promise<EchoServer
       if (seen[m.seq] === 1) { tally.duplicates++; continue }
       seen[m.seq] = 1
       tally.received++
+      tally.receivedAt[m.seq] = init.now()
       bump(tally.receivedByEpoch, m.epoch)
       if (m.seq <= last) tally.outOfOrder++
       if (m.seq < highest) tally.late++
@@ -74,7 +83,7 @@ export async function startEchoServer (init: EchoServerInit): Promise<EchoServer
   const server = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => {
     tally.connections++
     const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout })
-    link.on('timeout', () => { tally.heartbeatTimeouts++ })
+    watchHeartbeat(link, { timeout: () => { tally.heartbeatTimeouts++; init.onHeartbeatTimeout() } })
     try {
       await link.sink(check(link.source)) // echo until the client finishes writing, then half-close
       await link.close()

@@ -1,10 +1,10 @@
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
-import { check } from '../src/checks.js'
-import type { ClientTally } from '../src/demo.js'
-import type { DemoSummary } from '../src/index.js'
-import { formatSummary, parseCli, percentile, runDemo } from '../src/index.js'
+import { checkGuarantees } from '../src/checks.js'
+import type { ClientTally, DemoSummary } from '../src/index.js'
+import { formatSummary, parseCli, runDemo } from '../src/index.js'
 import { resolveOptions } from '../src/options.js'
+import type { ServerTally } from '../src/server.js'
 
 resourceSnapshot() // start tracking timers before Vitest's hooks create theirs
 
@@ -24,6 +24,33 @@ function expectGuarantees (s: DemoSummary, messages: number): void {
   expect(s.delivered + s.lost).toBe(messages)
 }
 
+const sum = (list: number[]): number => list.reduce((a, b) => a + b, 0)
+
+/** The timeline, the per-connection records and the outages tell the same story as the counters. */
+function expectConsistentRecord (s: DemoSummary): void {
+  const events = s.timeline.events
+  expect(events.filter(e => e.type === 'cut')).toHaveLength(s.proxy.cuts)
+  expect(events.filter(e => e.type === 'black-hole')).toHaveLength(s.proxy.blackHoles)
+  expect(events.filter(e => e.type === 'connected')).toHaveLength(s.connections)
+  expect(events.filter(e => e.type === 'heartbeat-timeout' && e.side === 'client')).toHaveLength(s.heartbeatTimeouts.client)
+  expect(s.perConnection.map(c => c.id)).toEqual(Array.from({ length: s.connections }, (_, i) => i + 1))
+  expect(sum(s.perConnection.map(c => c.handed))).toBe(s.reconnect.handed)
+  expect(sum(s.perConnection.map(c => c.receivedByServer))).toBe(s.receivedByServer)
+  expect(sum(s.perConnection.map(c => c.delivered))).toBe(s.delivered)
+  expect(sum(s.perConnection.map(c => c.lostOut + c.lostBack))).toBe(s.lost)
+  expect(s.perConnection.filter(c => c.lost)).toHaveLength(s.lostConnections)
+  expect(s.perConnection.at(-1)).toMatchObject({ lost: false, ended: 'closed cleanly (run complete)', lostOut: 0, lostBack: 0 })
+  expect(sum(s.timeline.series.handed)).toBe(s.reconnect.handed)
+  expect(sum(s.timeline.series.out)).toBe(s.receivedByServer)
+  expect(sum(s.timeline.series.back)).toBe(s.delivered)
+  expect(s.outages).toHaveLength(s.lostConnections)
+  for (const o of s.outages) {
+    expect(o.detectMs).toBeGreaterThanOrEqual(0)
+    expect(o.redialMs).toBeGreaterThanOrEqual(0)
+    expect(o.totalMs).toBeGreaterThanOrEqual(o.detectMs)
+  }
+}
+
 describe('the demo, in-process', () => {
   it('under cuts, black holes, fragmentation and coalescing: nothing duplicated, reordered or corrupted; every loss counted', async () => {
     const before = resourceSnapshot()
@@ -39,6 +66,7 @@ describe('the demo, in-process', () => {
     expect(s.reconnects).toBeGreaterThanOrEqual(1)
     expect(s.lostConnections).toBe(s.connections - 1)
     expect(s.delivered).toBeGreaterThan(0)
+    expectConsistentRecord(s)
     expect(await waitForResources(before, 3_000)).toEqual([])
   })
 
@@ -52,6 +80,15 @@ describe('the demo, in-process', () => {
     expect(s.proxy.blackHoles).toBeGreaterThanOrEqual(1)
     expect(s.heartbeatTimeouts.client).toBeGreaterThanOrEqual(1)
     expect(s.reconnects).toBeGreaterThanOrEqual(1)
+    expectConsistentRecord(s)
+    // each outage was a black hole, noticed by the heartbeat about one timeout after it struck
+    const holes = s.outages.filter(o => o.detectedBy === 'heartbeat timeout')
+    expect(holes.length).toBeGreaterThanOrEqual(1)
+    for (const o of holes) {
+      expect(o.fault).toBe('black hole')
+      expect(o.detectMs).toBeGreaterThanOrEqual(900)
+      expect(o.detectMs).toBeLessThan(3_000)
+    }
   })
 
   it('with faults off, every message makes the round trip', async () => {
@@ -65,6 +102,31 @@ describe('the demo, in-process', () => {
     for (const line of lines) expect(line).not.toContain('\r') // piped output is plain lines
   })
 
+  it('stops early on its signal with a partial summary, every count still balanced, everything closed', async () => {
+    const before = resourceSnapshot()
+    const stop = new AbortController()
+    const timer = setTimeout(() => { stop.abort() }, 800)
+    const s = await runDemo({ messages: 100_000, size: 64, rate: 1_000, seed: 5, cutEvery: [250, 350], blackHoleEvery: undefined, signal: stop.signal })
+    clearTimeout(timer)
+    expect(s).toMatchObject({ interrupted: true, outcome: 'interrupted', ok: false, error: undefined })
+    expect(s.sent).toBeGreaterThan(0)
+    expect(s.sent).toBeLessThan(100_000)
+    expect(s.checks[0]).toMatchObject({ name: 'all sent', skipped: true })
+    for (const c of s.checks) expect(c, c.name).toMatchObject({ ok: true })
+    expect(s.reconnect.handed + s.reconnect.dropped + s.reconnect.unsent).toBe(s.sent)
+    expect(s.delivered + s.lost).toBe(s.sent)
+    expect(s.timeline.events.some(e => e.type === 'interrupted')).toBe(true)
+    expect(formatSummary(s)).toMatch(/PARTIAL: interrupted/)
+    expect(s.durationMs).toBeLessThan(5_000)
+    expect(await waitForResources(before, 3_000)).toEqual([])
+  })
+
+  it('rejects at once when its signal is already aborted', async () => {
+    const stop = new AbortController()
+    stop.abort(new Error('not today'))
+    await expect(runDemo({ signal: stop.signal })).rejects.toThrow('not today')
+  })
+
   it('fails loudly at the duration limit and still closes everything', async () => {
     const before = resourceSnapshot()
     const s = await runDemo({ messages: 1_000_000, rate: 1_000, faults: false, durationLimit: 300 })
@@ -76,14 +138,19 @@ describe('the demo, in-process', () => {
 })
 
 describe('the checks', () => {
-  const o = resolveOptions({ messages: 10, seed: 1 })
   const tally = (): ClientTally => ({
     handedByEpoch: [0, 10], deliveredByEpoch: [0, 10], lostEpochs: new Set(), delivered: 10, duplicates: 0, outOfOrder: 0, corrupted: 0,
-    heartbeatTimeouts: 0, connections: 1, handedAt: new Float64Array(10), echoRtt: [], heartbeatRtt: [], lastRtt: undefined
+    heartbeatTimeouts: 0, connections: 1, handedAt: new Float64Array(10), echoAt: [], echoRtt: [], heartbeatAt: [], heartbeatRtt: [], lastRtt: undefined
   })
-  const server = () => ({ received: 10, receivedByEpoch: [0, 10], echoedByEpoch: [0, 10], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 1, heartbeatTimeouts: 0 })
-  const stats = { handed: 10, unconfirmed: 0, dropped: 0, unsent: 0, discardedInbound: 0, attempts: 1, reconnects: 0 } as any
-  const run = (c: ClientTally, srv = server(), st = stats) => check({ o, sent: 10, durationMs: 1, error: undefined, client: c, server: srv, stats: st, proxy: undefined, faults: undefined, percentile })
+  const server = (): ServerTally => ({
+    received: 10, receivedByEpoch: [0, 10], echoedByEpoch: [0, 10], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 1, heartbeatTimeouts: 0,
+    receivedAt: new Float64Array(10)
+  })
+  const stats = { handed: 10, unconfirmed: 0, dropped: 0, unsent: 0 }
+  const run = (c: ClientTally, srv = server(), st = stats, sent = 10, interrupted = false) => {
+    const checks = checkGuarantees({ messages: 10, sent, error: undefined, interrupted, client: c, server: srv, stats: st })
+    return { ok: checks.every(x => x.ok), checks }
+  }
 
   it('pass a clean run', () => {
     expect(run(tally()).ok).toBe(true)
@@ -115,21 +182,41 @@ describe('the checks', () => {
     c.lostEpochs.add(1)
     expect(run(c).checks.filter(x => !x.ok).map(x => x.name)).toEqual(['unconfirmed = handed to lost connections'])
   })
+
+  it('skip "all sent" on an interrupted run and judge the rest on what was sent', () => {
+    const c = tally()
+    c.handedByEpoch[1] = 6
+    c.deliveredByEpoch[1] = 6
+    c.delivered = 6
+    const srv = server()
+    srv.received = 6
+    srv.receivedByEpoch[1] = 6
+    srv.echoedByEpoch[1] = 6
+    const s = run(c, srv, { ...stats, handed: 6 }, 6, true)
+    expect(s.checks[0]).toMatchObject({ name: 'all sent', ok: true, skipped: true })
+    expect(s.checks.filter(x => !x.ok)).toEqual([])
+    // without the interruption, 6 of 10 sent is a broken guarantee
+    expect(run(c, srv, { ...stats, handed: 6 }, 6, false).checks.filter(x => !x.ok).map(x => x.name)).toEqual(['all sent'])
+  })
 })
 
 describe('the command line', () => {
   it('reads every flag', () => {
     expect(parseCli(['--messages', '500', '--size', '64', '--rate', '0', '--seed', '9', '--cut-every', '100-200', '--blackhole-every', '0', '--blackhole-for', '1500', '--duration-limit', '30'])).toEqual({
       help: false,
+      json: false,
       options: { messages: 500, size: 64, rate: 0, seed: 9, cutEvery: [100, 200], blackHoleEvery: undefined, blackHoleFor: [1500, 1500], durationLimit: 30_000 }
     })
-    expect(parseCli(['--no-faults'])).toEqual({ help: false, options: { faults: false } })
+    expect(parseCli(['--no-faults'])).toEqual({ help: false, json: false, options: { faults: false } })
+    expect(parseCli(['--json', '--report', 'out/r.html'])).toEqual({ help: false, json: true, report: 'out/r.html', options: {} })
     expect(parseCli(['--help'])).toEqual({ help: true })
   })
 
   it('rejects bad input with InvalidParametersError', () => {
     expect(() => parseCli(['--messages', 'many'])).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     expect(() => parseCli(['--bogus'])).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
-    expect(() => resolveOptions({ size: 8 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => parseCli(['--report', ''])).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => resolveOptions({ size: 8 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError', message: expect.stringMatching(/^expected size to be a whole number from 16/) }))
+    expect(() => resolveOptions({ cutEvery: [500, 100] })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
   })
 })

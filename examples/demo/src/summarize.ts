@@ -1,0 +1,105 @@
+import type { FaultProxyStats } from '@proto/fault-proxy'
+import type { ReconnectStats } from '@proto/reconnect'
+import { checkGuarantees } from './checks.js'
+import type { RunEnd } from './connections.js'
+import { connectionRecords, outages } from './connections.js'
+import { distribution } from './distribution.js'
+import type { FaultCounts } from './faults.js'
+import type { ResolvedOptions } from './options.js'
+import type { ServerTally } from './server.js'
+import type { DemoSummary, Outcome } from './summary.js'
+import type { TimelineEvent } from './timeline.js'
+import { buildTimeline } from './timeline.js'
+import type { ClientTally } from './traffic.js'
+
+/** Everything a run gathered. */
+export interface RunResult {
+  o: ResolvedOptions
+  startedAt: Date
+  sent: number
+  durationMs: number
+  error: string | undefined
+  interrupted: boolean
+  client: ClientTally
+  server: ServerTally | undefined
+  stats: ReconnectStats | undefined
+  proxy: FaultProxyStats | undefined
+  faults: FaultCounts | undefined
+  events: TimelineEvent[]
+}
+
+const NO_PROXY: FaultProxyStats = {
+  connections: 0, activeConnections: 0, refused: 0, bytesReadUp: 0, bytesReadDown: 0, readsUp: 0, readsDown: 0, bufferedBytes: 0,
+  bytesUp: 0, bytesDown: 0, writesUp: 0, writesDown: 0, cuts: 0, connectionsCut: 0, blackHoles: 0, discardedBytes: 0, faults: 0
+}
+
+/** Turns what a run gathered into its summary: counts, checks, per-connection records, outages and timeline. */
+export function summarize (r: RunResult): DemoSummary {
+  const { o, sent, client } = r
+  const server = r.server ?? {
+    received: 0, receivedByEpoch: [], echoedByEpoch: [], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 0, heartbeatTimeouts: 0,
+    receivedAt: new Float64Array(0)
+  }
+  const stats = r.stats ?? { handed: 0, unconfirmed: 0, dropped: 0, unsent: 0, discardedInbound: 0, attempts: 0, reconnects: 0 }
+  const checks = checkGuarantees({ messages: o.messages, sent, error: r.error, interrupted: r.interrupted, client, server, stats })
+  const outcome: Outcome = r.error !== undefined ? 'error' : !checks.every(c => c.ok) ? 'fail' : r.interrupted ? 'interrupted' : 'pass'
+  const end: RunEnd = r.error !== undefined ? 'failed' : r.interrupted ? 'interrupted' : 'complete'
+  const perConnection = connectionRecords(r.events, {
+    handedByEpoch: client.handedByEpoch, receivedByEpoch: server.receivedByEpoch, echoedByEpoch: server.echoedByEpoch, deliveredByEpoch: client.deliveredByEpoch
+  }, r.durationMs, end)
+  const echo = distribution(client.echoRtt)
+  const heartbeat = distribution(client.heartbeatRtt)
+  const durationS = r.durationMs / 1000
+  return {
+    ok: outcome === 'pass',
+    outcome,
+    interrupted: r.interrupted,
+    error: r.error,
+    startedAt: r.startedAt.toISOString(),
+    seed: o.seed,
+    faults: o.faults,
+    messages: o.messages,
+    size: o.size,
+    settings: {
+      rate: o.rate,
+      cutEvery: o.faults ? o.cutEvery ?? null : null,
+      blackHoleEvery: o.faults ? o.blackHoleEvery ?? null : null,
+      blackHoleFor: o.blackHoleFor,
+      linkChangeEvery: o.linkChangeEvery,
+      heartbeatInterval: o.heartbeatInterval,
+      heartbeatTimeout: o.heartbeatTimeout
+    },
+    sent,
+    receivedByServer: server.received,
+    delivered: client.delivered,
+    lost: sent - client.delivered,
+    lostUp: sent - server.received,
+    lostDown: server.received - client.delivered,
+    duplicated: server.duplicates + client.duplicates,
+    outOfOrder: server.outOfOrder + client.outOfOrder,
+    corrupted: server.corrupted + client.corrupted,
+    lateFromOldConnection: server.late,
+    connections: client.connections,
+    reconnects: stats.reconnects,
+    lostConnections: client.lostEpochs.size,
+    heartbeatTimeouts: { client: client.heartbeatTimeouts, server: server.heartbeatTimeouts },
+    rtt: { echoP50: echo.p50, echoP99: echo.p99, heartbeatP50: heartbeat.p50, heartbeatP99: heartbeat.p99, echo, heartbeat },
+    durationMs: r.durationMs,
+    throughput: { messagesPerSecond: client.delivered / durationS, bytesPerSecond: client.delivered * o.size / durationS },
+    reconnect: { handed: stats.handed, unconfirmed: stats.unconfirmed, dropped: stats.dropped, unsent: stats.unsent, discardedInbound: stats.discardedInbound, attempts: stats.attempts },
+    proxy: { ...NO_PROXY, ...r.proxy, ...(r.faults ?? { finCuts: 0, resetCuts: 0, linkChanges: 0 }) },
+    perConnection,
+    outages: outages(r.events, perConnection, client.echoAt, o.heartbeatTimeout + 1_000),
+    timeline: buildTimeline({
+      durationMs: r.durationMs,
+      handedAt: client.handedAt,
+      serverAt: server.receivedAt,
+      echoAt: client.echoAt,
+      echoRtt: client.echoRtt,
+      heartbeatAt: client.heartbeatAt,
+      heartbeatRtt: client.heartbeatRtt,
+      events: r.events
+    }),
+    checks
+  }
+}

@@ -1,0 +1,83 @@
+import type { Frame } from '@proto/codec'
+import { FrameType } from '@proto/codec'
+import type { DurableDuplex } from '@proto/reconnect'
+import { createMessage, readMessage } from './message.js'
+
+/** What the client saw. Times are ms since the start of the run; `byEpoch` lists are indexed by connection number. */
+export interface ClientTally {
+  handedByEpoch: number[]
+  deliveredByEpoch: number[]
+  lostEpochs: Set<number>
+  delivered: number
+  duplicates: number
+  outOfOrder: number
+  corrupted: number
+  heartbeatTimeouts: number
+  connections: number
+  /** When each message was handed to a connection (`NaN`: never), by sequence number. */
+  handedAt: Float64Array
+  /** Each echo's arrival time and round trip, in arrival order. */
+  echoAt: number[]
+  echoRtt: number[]
+  /** Each heartbeat pong's arrival time and round trip. */
+  heartbeatAt: number[]
+  heartbeatRtt: number[]
+  /** Echo round trip, smoothed (for the progress line). */
+  lastRtt: number | undefined
+}
+
+export function newClientTally (messages: number): ClientTally {
+  return {
+    handedByEpoch: [], deliveredByEpoch: [], lostEpochs: new Set(), delivered: 0, duplicates: 0, outOfOrder: 0, corrupted: 0,
+    heartbeatTimeouts: 0, connections: 0, handedAt: new Float64Array(messages).fill(NaN), echoAt: [], echoRtt: [], heartbeatAt: [], heartbeatRtt: [],
+    lastRtt: undefined
+  }
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+export interface ProduceInit {
+  messages: number
+  size: number
+  seed: number
+  /** Messages per second; 0 = as fast as the sink takes them. */
+  rate: number
+  /** Stops producing (the run was interrupted or hit its limit). */
+  signal: AbortSignal
+  /** Called once the last message has been produced. */
+  onDone(): void
+}
+
+/** The messages, offered at `rate` per second (paced in 10 ms steps, catching up after an outage). */
+export async function * produce (init: ProduceInit): AsyncGenerator<Frame> {
+  const started = performance.now()
+  for (let seq = 0; seq < init.messages; seq++) {
+    if (init.rate > 0) {
+      while (!init.signal.aborted && seq >= (performance.now() - started) * init.rate / 1000) await sleep(10)
+    }
+    if (init.signal.aborted) return
+    yield { type: FrameType.DATA, body: createMessage(seq, init.size, init.seed) }
+  }
+  init.onDone()
+}
+
+/** Reads the echoes: each must be intact, new, and later than the one before. `now()`: ms since the start. */
+export async function readEchoes (link: DurableDuplex<Frame>, messages: number, size: number, t: ClientTally, now: () => number): Promise<void> {
+  const seen = new Uint8Array(messages)
+  let last = -1
+  for await (const frame of link.source) {
+    const m = readMessage(frame.body, size)
+    if (!m.intact || m.seq >= messages) { t.corrupted++; continue }
+    if (seen[m.seq] === 1) { t.duplicates++; continue }
+    seen[m.seq] = 1
+    if (m.seq <= last) t.outOfOrder++
+    last = m.seq
+    t.delivered++
+    t.deliveredByEpoch[m.epoch] = (t.deliveredByEpoch[m.epoch] ?? 0) + 1
+    const at = now()
+    const rtt = at - t.handedAt[m.seq]
+    t.echoAt.push(at)
+    t.echoRtt.push(rtt)
+    t.lastRtt = t.lastRtt === undefined ? rtt : t.lastRtt + (rtt - t.lastRtt) / 16
+  }
+}
