@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
-import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { commandTool, pathTool } from '@proto/stage-compliance'
 
 /** This package's directory, and the command line that runs the demo from source (no build needed). */
 export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -20,23 +21,9 @@ export function artifactsDir (): string {
 /** Debian's Chromium, as `apt-get install -y chromium` puts it. */
 export const CHROMIUM = '/usr/bin/chromium'
 
-/** Throws a message that says how to install a tool a test needs, instead of skipping the test. */
-export function requireTool (name: string, found: boolean): void {
-  if (!found) {
-    throw new Error(`${name} is not installed; this test needs it. Install it with: apt-get update && apt-get install -y ${name} (.ci/run does this in CI)`)
-  }
-}
-
-export function hasCommand (command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-export const hasChromium = (): boolean => existsSync(CHROMIUM)
+/** The system programs the browser and terminal tests need (required in CI, skipped visibly elsewhere). */
+export const chromiumTool = pathTool('chromium', CHROMIUM, 'apt-get update && apt-get install -y chromium')
+export const tmuxTool = commandTool('tmux', 'tmux', ['-V'], 'apt-get update && apt-get install -y tmux')
 
 /** A running demo process with its output gathered. */
 export interface DemoProcess {

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { canRun } from '@proto/stage-compliance'
 import { chromium } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { DemoSummary } from '../src/index.js'
 import { renderReport, runDemo } from '../src/index.js'
-import { artifactsDir, CHROMIUM, hasChromium, requireTool } from './helpers.js'
+import { artifactsDir, CHROMIUM, chromiumTool } from './helpers.js'
 
 /** The flags the report must render under: no GPU, no network services, no first-run work. */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -71,8 +72,7 @@ async function openReport (file: string, s: DemoSummary): Promise<Seen> {
 }
 
 describe('the HTML report, in a real browser', () => {
-  it('renders its charts in headless Chromium with no console errors and no network requests', async () => {
-    requireTool('chromium', hasChromium())
+  it.runIf(canRun(chromiumTool))('renders its charts in headless Chromium with no console errors and no network requests', async () => {
     const s = await runDemo({
       messages: 2_500, size: 64, rate: 1_000, seed: 42,
       cutEvery: [300, 700], blackHoleEvery: [500, 700], blackHoleFor: [1_100, 1_200], linkChangeEvery: [150, 300]

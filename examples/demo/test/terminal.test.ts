@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { canRun } from '@proto/stage-compliance'
 import { afterAll, describe, expect, it } from 'vitest'
-import { hasCommand, NODE_ARGS, PACKAGE_DIR, requireTool, waitFor } from './helpers.js'
+import { NODE_ARGS, PACKAGE_DIR, tmuxTool, waitFor } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'proto-demo-tmux-'))
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -45,8 +46,7 @@ async function captureRun (width: number): Promise<{ captures: string[][], final
 
 describe('the live line in a real terminal (tmux)', () => {
   for (const width of [60, 120]) {
-    it(`at ${width} columns it never wraps and redraws in place`, async () => {
-      requireTool('tmux', hasCommand('tmux', ['-V']))
+    it.runIf(canRun(tmuxTool))(`at ${width} columns it never wraps and redraws in place`, async () => {
       const { captures, final } = await captureRun(width)
       const during = captures.filter(lines => lines.some(l => LIVE.test(l)) && !lines.some(l => l.startsWith('@proto demo')))
       expect(during.length).toBeGreaterThanOrEqual(5) // the run was watched while it ran
