@@ -1,0 +1,116 @@
+import type { Frame } from '@proto/codec'
+import type { ReconnectInit } from '@proto/reconnect'
+import { reconnect } from '@proto/reconnect'
+import type { ClientTLSInit } from '@proto/transport'
+import type { Address } from '../args/address.js'
+import { formatAddress, parseTarget } from '../args/address.js'
+import type { Framing } from '../args/common.js'
+import { optionalDuration, resolveCloseTimeout, resolveFraming, resolveOutput, resolveType } from '../args/common.js'
+import { DIAL, FRAMING, GENERAL, HEARTBEAT, INPUT, OUTPUT, RECONNECT, TLS_CLIENT } from '../args/flags.js'
+import type { HeartbeatChoice } from '../args/heartbeat.js'
+import { resolveHeartbeat } from '../args/heartbeat.js'
+import { resolveReconnect } from '../args/reconnect.js'
+import type { CommandSpec, ParsedCommand, Values } from '../args/spec.js'
+import { listValue, stringValue } from '../args/spec.js'
+import { resolveClientTls } from '../args/tls.js'
+import { badValue, parseInteger } from '../args/values.js'
+import { DEFAULT_INPUT } from '../constants.js'
+import type { CommandContext } from '../context.js'
+import { UsageError } from '../errors.js'
+import { watchReconnect } from '../events.js'
+import type { InputMode } from '../frames/input.js'
+import { checkFiles, INPUT_MODES, openInput } from '../frames/input.js'
+import type { OutputMode } from '../frames/output.js'
+import { createPrinter } from '../frames/output.js'
+import { describeError } from '../report.js'
+import type { FrameLink, StackInit } from '../stack.js'
+import { dial, frameStack } from '../stack.js'
+import { exchange } from './exchange.js'
+
+export const CONNECT: CommandSpec = {
+  name: 'connect',
+  usage: 'proto connect HOST:PORT [options]',
+  summary: 'send frames from stdin (or files), print the frames that arrive',
+  description: `Connects to a server (TCP, TLS or unix:PATH) and speaks its framing. Each stdin line (or each
+--file) goes out as one frame; every frame that arrives is printed on stdout. Connection events,
+heartbeat round trips and errors go to stderr, so stdout can be piped. When the input ends the
+connection is half-closed and the command waits for the peer to finish.`,
+  positionals: ['HOST:PORT'],
+  groups: [INPUT, OUTPUT, FRAMING, HEARTBEAT, RECONNECT, TLS_CLIENT, DIAL, GENERAL],
+  examples: [
+    'echo hello | proto connect 127.0.0.1:7000',
+    "printf '11:68656c6c6f\\n' | proto connect device.local:9000 --format structBI --input hex --output hex",
+    'proto connect 127.0.0.1:7000 --reconnect --max-delay 5s --interval 2s --timeout 6s',
+    'proto connect example.com:7443 --tls --ca ca.pem --file request.bin --count 1 --output json'
+  ]
+}
+
+/** Everything `connect` needs, read and checked before anything connects. */
+export interface ConnectOptions {
+  readonly address: Address
+  readonly framing: Framing
+  readonly heartbeat: HeartbeatChoice
+  readonly reconnect: ReconnectInit<Frame> | undefined
+  readonly tls: ClientTLSInit | undefined
+  readonly connectTimeout: number | undefined
+  readonly closeTimeout: number
+  readonly input: { readonly mode: InputMode, readonly type: number, readonly files: string[] }
+  readonly output: OutputMode
+  readonly count: number | undefined
+  readonly linger: number
+}
+
+export function resolveConnect (values: Values, target: string): ConnectOptions {
+  const address = parseTarget('HOST:PORT', target)
+  const framing = resolveFraming(values)
+  const mode = stringValue(values, 'input') ?? DEFAULT_INPUT
+  if (!(INPUT_MODES as readonly string[]).includes(mode)) badValue('--input', INPUT_MODES.join(', '), mode)
+  const files = listValue(values, 'file')
+  if (files.length > 0 && values.input !== undefined) throw new UsageError('--file sends files, not stdin: leave out --input')
+  const countText = stringValue(values, 'count')
+  const tls = resolveClientTls(values)
+  if (tls !== undefined && 'path' in address) throw new UsageError('TLS over a Unix socket is not supported: leave out the TLS flags or dial HOST:PORT')
+  return {
+    address,
+    framing,
+    heartbeat: resolveHeartbeat(values, framing.format),
+    reconnect: resolveReconnect(values),
+    tls,
+    connectTimeout: optionalDuration(values, 'connect-timeout', { min: 1 }),
+    closeTimeout: resolveCloseTimeout(values),
+    input: { mode: mode as InputMode, type: resolveType(values, framing.format), files },
+    output: resolveOutput(values),
+    count: countText === undefined ? undefined : parseInteger('--count', countText, { min: 1 }),
+    linger: optionalDuration(values, 'linger', { infinity: true }) ?? Infinity
+  }
+}
+
+/** `proto connect`. */
+export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
+  const o = resolveConnect(parsed.values, parsed.positionals[0]!)
+  await checkFiles(o.input.files, o.framing.limit)
+  const stack: StackInit = { format: o.framing.format, maxFrameLength: o.framing.maxFrameLength, heartbeat: o.heartbeat.init, closeTimeout: o.closeTimeout }
+  const where = `${formatAddress(o.address)} (${[o.tls !== undefined ? 'TLS' : '', o.framing.format.name, o.heartbeat.summary].filter(s => s !== '').join(', ')})`
+  const watch = { rtt: (rtt: number) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) } }
+  const input = openInput({ ...o.input, hasType: o.framing.format.hasType, maxFrameLength: o.framing.limit, stdin: ctx.io.stdin })
+  const printer = createPrinter(o.output, ctx.io.stdout, o.framing.format.hasType)
+  let link: FrameLink
+  if (o.reconnect === undefined) {
+    const conn = await dial(o, { signal: ctx.signal })
+    link = frameStack(conn, stack, watch)
+    ctx.report.info(`connected to ${where}`)
+  } else {
+    const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, watch), {
+      closeTimeout: o.closeTimeout,
+      shouldRetry: err => err.name !== 'InvalidParametersError',
+      ...o.reconnect
+    })
+    watchReconnect(durable, {
+      connected: ({ attempt }) => { ctx.report.info(`connected to ${where}${attempt > 1 ? ` after ${attempt} attempts` : ''}`) },
+      disconnected: ({ reason, error }) => { ctx.report.info(`connection lost (${reason})${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`) },
+      reconnecting: ({ attempt, delay, error }) => { ctx.report.info(`reconnecting in ${delay} ms (attempt ${attempt})${error !== undefined && attempt > 1 ? ` after ${describeError(error, ctx.report.debug)}` : ''}`) }
+    })
+    link = durable
+  }
+  await exchange(link, input, printer, { count: o.count, linger: o.linger, closeTimeout: o.closeTimeout, isProto: o.framing.format.isProto }, ctx)
+}
