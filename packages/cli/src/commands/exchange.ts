@@ -64,14 +64,17 @@ export async function exchange (link: FrameLink, input: FrameInput, printer: Pri
   }
   if (outcome.kind === 'peer-ended' && !inputSent) ctx.report.info('the peer closed the connection')
   if (outcome.kind === 'interrupted') stopPrinting.abort()
-  const closed = await closeWithin(link, init.closeTimeout, () => new Error(`the connection did not close within ${init.closeTimeout} ms`))
+  let closed = false
+  if (outcome.kind === 'linger') {
+    link.abort(new Error(`the peer did not finish within --linger ${init.linger} ms`))
+    ctx.report.info(`the peer did not finish within --linger ${init.linger} ms; the connection was closed`)
+  } else {
+    closed = await closeWithin(link, init.closeTimeout, () => new Error(`the connection did not close within ${init.closeTimeout} ms`))
+  }
   stopPrinting.abort()
   const [, wrote] = await Promise.allSettled([reading, writing])
   if (outcome.kind === 'interrupted') throw ctx.signal.reason
-  if (!closed) {
-    const why = outcome.kind === 'linger' ? `within --linger ${init.linger} ms` : `within ${init.closeTimeout} ms`
-    ctx.report.info(`the peer did not finish ${why}; the connection was aborted`)
-  }
+  if (!closed && outcome.kind !== 'linger') ctx.report.info(`the peer did not finish within ${init.closeTimeout} ms; the connection was aborted`)
   if (wrote.status === 'rejected' && outcome.kind === 'peer-ended') throw wrote.reason
   if (input.error !== undefined) throw input.error
 }
