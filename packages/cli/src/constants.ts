@@ -50,7 +50,7 @@ export const DEFAULT_BENCH_DURATION = 10_000
 export const DEFAULT_BENCH_WARMUP = 100
 
 /** `bench`: after sending stops, how long to wait for the replies still in flight, in ms. */
-export const BENCH_DRAIN_TIMEOUT = 5_000
+export const DEFAULT_BENCH_DRAIN_TIMEOUT = 5_000
 
 /** `bench`: the most messages one run may measure (latency samples are kept in memory, 8 bytes each). */
 export const MAX_BENCH_COUNT = 10_000_000

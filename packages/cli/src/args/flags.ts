@@ -1,4 +1,4 @@
-import { DEFAULT_BENCH_COUNT, DEFAULT_BENCH_DURATION, DEFAULT_BENCH_SIZE, DEFAULT_BENCH_WARMUP, DEFAULT_BENCH_WINDOW, DEFAULT_CLOSE_TIMEOUT } from '../constants.js'
+import { DEFAULT_BENCH_COUNT, DEFAULT_BENCH_DRAIN_TIMEOUT, DEFAULT_BENCH_DURATION, DEFAULT_BENCH_SIZE, DEFAULT_BENCH_WARMUP, DEFAULT_BENCH_WINDOW, DEFAULT_CLOSE_TIMEOUT } from '../constants.js'
 import type { FlagGroup } from './spec.js'
 
 /** Flags every command takes. */
@@ -126,6 +126,7 @@ export const BENCH: FlagGroup = {
     { name: 'size', short: 's', type: 'string', value: '<size>', help: `body bytes per message (default ${DEFAULT_BENCH_SIZE})` },
     { name: 'window', short: 'w', type: 'string', value: '<n>', help: `messages in flight at once; 1 measures unloaded round trips (default ${DEFAULT_BENCH_WINDOW})` },
     { name: 'duration', short: 'd', type: 'string', value: '<duration>', help: `stop sending after this long even if --count is not reached (default ${DEFAULT_BENCH_DURATION / 1000}s)` },
+    { name: 'drain-timeout', type: 'string', value: '<duration>', help: `after sending stops, the echoes still in flight may take this long (default ${DEFAULT_BENCH_DRAIN_TIMEOUT / 1000}s)` },
     { name: 'warmup', type: 'string', value: '<n>', help: `messages sent first and not measured (default ${DEFAULT_BENCH_WARMUP})` },
     { name: 'type', short: 't', type: 'string', value: '<byte>', help: 'frame type of the messages (default 0x00, DATA)' },
     { name: 'json', type: 'boolean', help: 'print the result as one JSON object instead of a table' }

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import { readUint64, writeUint64 } from '@proto/interface'
-import { BENCH_DRAIN_TIMEOUT, BENCH_SEQ_BYTES, PREVIEW_BYTES } from '../constants.js'
+import { BENCH_SEQ_BYTES, PREVIEW_BYTES } from '../constants.js'
 import { EchoMismatchError, MissingRepliesError, NothingMeasuredError } from '../errors.js'
 import type { FrameLink } from '../stack.js'
 import type { BenchResult } from './bench-result.js'
@@ -13,6 +13,8 @@ export interface BenchPlan {
   readonly window: number
   readonly warmup: number
   readonly duration: number
+  /** After sending stops, how long the echoes still in flight may take, in ms. */
+  readonly drainTimeout: number
   readonly type: number
 }
 
@@ -38,6 +40,7 @@ export async function measure (link: FrameLink, plan: BenchPlan, signal: AbortSi
   const { count, size, window, warmup, type } = plan
   const total = warmup + count
   const pattern = filler(size)
+  const seqBytes = size >= BENCH_SEQ_BYTES ? BENCH_SEQ_BYTES : 0
   const sentAt = new Float64Array(window)
   const samples = new Float64Array(count)
   let sent = 0
@@ -54,7 +57,13 @@ export async function measure (link: FrameLink, plan: BenchPlan, signal: AbortSi
   const finished = new Promise<void>((resolve, reject) => { finish = resolve; fail = reject })
   const checkDone = (): void => { if (sendingDone && received === sent) finish() }
   let drainTimer: NodeJS.Timeout | undefined
-  const durationTimer = setTimeout(() => { stoppedBy = 'duration'; sendingDone = true; notify() }, plan.duration)
+  const stopSending = (): void => {
+    sendingDone = true
+    if (drainTimer !== undefined) return
+    drainTimer = setTimeout(() => { fail(new MissingRepliesError(sent - received, `no echo within --drain-timeout ${plan.drainTimeout} ms of the last message sent`)) }, plan.drainTimeout)
+    checkDone()
+  }
+  const durationTimer = setTimeout(() => { stoppedBy = 'duration'; stopSending(); notify() }, plan.duration)
   const onAbort = (): void => { fail(signal.reason) }
   signal.addEventListener('abort', onAbort, { once: true })
 
@@ -67,17 +76,18 @@ export async function measure (link: FrameLink, plan: BenchPlan, signal: AbortSi
         }
         const body = new Uint8Array(size)
         body.set(pattern)
-        if (size >= BENCH_SEQ_BYTES) writeUint64(body, 0, sent)
+        if (seqBytes > 0) writeUint64(body, 0, sent)
         const now = performance.now()
         if (sent === warmup) firstMeasuredAt = now
         sentAt[sent % window] = now
         sent++
         yield { type, body }
       }
+      stopSending()
+      // keep our side open until the echoes are in: a server may stop answering once it reads our FIN
+      await finished.catch(() => {})
     } finally {
-      sendingDone = true
-      drainTimer = setTimeout(() => { fail(new MissingRepliesError(sent - received, `no echo within ${BENCH_DRAIN_TIMEOUT} ms of the last message sent`)) }, BENCH_DRAIN_TIMEOUT)
-      checkDone()
+      stopSending()
     }
   }
 
@@ -85,9 +95,8 @@ export async function measure (link: FrameLink, plan: BenchPlan, signal: AbortSi
     if (i >= sent) throw new EchoMismatchError(i, 'it arrived before that message was sent')
     if (frame.type !== type) throw new EchoMismatchError(i, `its type is ${frame.type}, not ${type}`)
     if (frame.body.length !== size) throw new EchoMismatchError(i, `it has ${frame.body.length} bytes, not ${size}`)
-    if (size >= BENCH_SEQ_BYTES && readUint64(frame.body, 0) !== i) throw new EchoMismatchError(i, `it carries sequence number ${readUint64(frame.body, 0)} (bytes ${hex(frame.body)})`)
-    const expected = pattern.subarray(Math.min(size, BENCH_SEQ_BYTES))
-    if (Buffer.compare(frame.body.subarray(Math.min(size, BENCH_SEQ_BYTES)), expected) !== 0) throw new EchoMismatchError(i, `its bytes differ from those sent (got ${hex(frame.body)})`)
+    if (seqBytes > 0 && readUint64(frame.body, 0) !== i) throw new EchoMismatchError(i, `it carries sequence number ${readUint64(frame.body, 0)} (bytes ${hex(frame.body)})`)
+    if (Buffer.compare(frame.body.subarray(seqBytes), pattern.subarray(seqBytes)) !== 0) throw new EchoMismatchError(i, `its bytes differ from those sent (got ${hex(frame.body)})`)
   }
 
   const reading = (async () => {

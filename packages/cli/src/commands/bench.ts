@@ -6,7 +6,7 @@ import type { CommandSpec, ParsedCommand } from '../args/spec.js'
 import { flagValue, stringValue } from '../args/spec.js'
 import { resolveClientTls } from '../args/tls.js'
 import { parseInteger, parseSize } from '../args/values.js'
-import { DEFAULT_BENCH_COUNT, DEFAULT_BENCH_DURATION, DEFAULT_BENCH_SIZE, DEFAULT_BENCH_WARMUP, DEFAULT_BENCH_WINDOW, MAX_BENCH_COUNT } from '../constants.js'
+import { DEFAULT_BENCH_COUNT, DEFAULT_BENCH_DRAIN_TIMEOUT, DEFAULT_BENCH_DURATION, DEFAULT_BENCH_SIZE, DEFAULT_BENCH_WARMUP, DEFAULT_BENCH_WINDOW, MAX_BENCH_COUNT } from '../constants.js'
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { closeWithin, dial, frameStack } from '../stack.js'
@@ -47,6 +47,7 @@ export async function runBench (parsed: ParsedCommand, ctx: CommandContext): Pro
     window: text('window') === undefined ? DEFAULT_BENCH_WINDOW : parseInteger('--window', text('window')!, { min: 1, max: 65_536 }),
     warmup: text('warmup') === undefined ? DEFAULT_BENCH_WARMUP : parseInteger('--warmup', text('warmup')!, { max: MAX_BENCH_COUNT }),
     duration: optionalDuration(values, 'duration', { min: 1 }) ?? DEFAULT_BENCH_DURATION,
+    drainTimeout: optionalDuration(values, 'drain-timeout', { min: 1 }) ?? DEFAULT_BENCH_DRAIN_TIMEOUT,
     type: resolveType(values, framing.format)
   }
   if (plan.size > framing.limit) throw new UsageError(`--size ${plan.size} is longer than --max-frame-length (${framing.limit})`)

@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { formatAddress as formatConnectionAddress } from '@proto/interface'
+import { DONE, formatAddress as formatConnectionAddress, isBatchIterator, raceSignal } from '@proto/interface'
 import type { Connection, ListenInit, Server } from '@proto/transport'
 import { listen } from '@proto/transport'
 import { parseListenAddress } from '../args/address.js'
@@ -53,6 +53,7 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
   const output = resolveOutput(values)
   const stack: StackInit = { format: framing.format, maxFrameLength: framing.maxFrameLength, heartbeat: hb.init, closeTimeout }
   const printer = createPrinter(output, ctx.io.stdout, framing.format.hasType)
+  const closing = new AbortController()
   let servedOne = (): void => {}
   const served = new Promise<void>((resolve) => { servedOne = resolve })
   const init: ListenInit = {
@@ -64,7 +65,7 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
   }
   const server = await listen(init, async (conn) => {
     ctx.report.info(`[${conn.id}] connected from ${formatConnectionAddress(conn.remoteAddress)}`)
-    await serve(conn, frameStack(conn, stack), { echo, print: output !== 'none' ? printer : undefined })
+    await serve(conn, frameStack(conn, stack), { echo, print: output !== 'none' ? printer : undefined, closing: closing.signal })
     if (once) servedOne()
   })
   watchServer(server, {
@@ -73,43 +74,87 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
     error: (error, c) => { ctx.report.error(error, c !== undefined ? `[${c.id}]` : 'server') }
   })
   ctx.report.info(`listening on ${formatConnectionAddress(server.address)} (${[tls !== undefined ? 'TLS' : '', framing.format.name, hb.summary, echo ? 'echo' : ''].filter(s => s !== '').join(', ')})`)
-  await stopOn(server, ctx, served, closeTimeout)
+  await stopOn(server, ctx, served, () => { closing.abort() }, closeTimeout)
 }
 
 /**
- * Serves one connection: prints what arrives and, with `echo`, sends it back. A connection that fails
- * (reset, bad frame, heartbeat timeout) is aborted with its error, which the `disconnect` line reports;
- * the others carry on.
+ * Serves one connection: prints what arrives and, with `echo`, sends it back. When `closing` aborts
+ * (Ctrl-C) it stops reading and ends its writing, so the client gets a FIN and the server's close can
+ * finish gracefully. A connection that fails (reset, bad frame, heartbeat timeout) is aborted with its
+ * error, which the `disconnect` line reports; the others carry on.
  */
-async function serve (conn: Connection, link: FrameLink, options: { echo: boolean, print: Printer | undefined }): Promise<void> {
+async function serve (conn: Connection, link: FrameLink, options: { echo: boolean, print: Printer | undefined, closing: AbortSignal }): Promise<void> {
   let index = 0
-  const { print } = options
+  const { print, closing } = options
   const label = conn.id
-  async function * printed (source: AsyncIterable<Frame>): AsyncGenerator<Frame> {
-    for await (const frame of source) {
+  const inbound = untilAborted(link.source, closing)
+  async function * printed (): AsyncGenerator<Frame> {
+    for await (const frame of inbound) {
       await print?.print(frame, { index: ++index, conn: label }, conn.signal)
       yield frame
     }
   }
   try {
     if (options.echo) {
-      await link.sink(print === undefined ? link.source : printed(link.source))
+      await link.sink(print === undefined ? inbound : printed())
     } else {
-      for await (const _ of printed(link.source)) { /* printed on the way */ }
-      await link.sink([])
+      const readDone = new AbortController()
+      const writing = link.sink(nothingUntil(AbortSignal.any([closing, readDone.signal])))
+      try {
+        for await (const _ of printed()) { /* printed on the way */ }
+      } finally {
+        readDone.abort()
+      }
+      await writing
     }
+    await link.close()
   } catch (err) {
     link.abort(err as Error)
   }
 }
 
-/** Waits for Ctrl-C/SIGTERM (or `done`), then closes the server and every connection within `closeTimeout`. */
-async function stopOn (server: Server, ctx: CommandContext, done: Promise<void>, closeTimeout: number): Promise<void> {
+/** A source with nothing in it that ends once `signal` aborts: the sink it feeds then sends FIN. */
+function nothingUntil (signal: AbortSignal): AsyncIterable<never> {
+  const ended = new Promise<IteratorResult<never>>((resolve) => {
+    if (signal.aborted) resolve(DONE)
+    signal.addEventListener('abort', () => { resolve(DONE) }, { once: true })
+  })
+  return { [Symbol.asyncIterator]: () => ({ next: async () => await ended }) }
+}
+
+/**
+ * `source`, ending as soon as `signal` aborts (a pending read is abandoned, not awaited). Keeps
+ * `nextBatch()` when the source offers it, so an echo passes batches straight through.
+ */
+function untilAborted<T> (source: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+  const it = source[Symbol.asyncIterator]()
+  const stop = async <R>(pending: Promise<R>, end: R): Promise<R> => {
+    try {
+      return await raceSignal(pending, signal)
+    } catch (err) {
+      if (signal.aborted) return end
+      throw err
+    }
+  }
+  const out: AsyncIterableIterator<T> & { nextBatch?: () => Promise<T[] | undefined> } = {
+    [Symbol.asyncIterator]: () => out,
+    next: async () => await stop(it.next(), DONE as IteratorResult<T>)
+  }
+  if (isBatchIterator<T>(it)) out.nextBatch = async () => await stop(it.nextBatch(), undefined)
+  return out
+}
+
+/**
+ * Waits for Ctrl-C/SIGTERM (or `done`), asks every connection to finish (`beginClose`), then closes the
+ * server and every connection within `closeTimeout`.
+ */
+async function stopOn (server: Server, ctx: CommandContext, done: Promise<void>, beginClose: () => void, closeTimeout: number): Promise<void> {
   const interrupted = new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve()
     ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
   })
   await Promise.race([interrupted, done])
+  beginClose()
   await server.close({ deadline: closeTimeout })
   if (ctx.signal.aborted) throw ctx.signal.reason
 }
