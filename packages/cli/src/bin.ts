@@ -27,7 +27,11 @@ process.on('unhandledRejection', fatal)
 // a reader of stdout that went away (`proto connect … | head -1`) is the end of the output, not a crash
 process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') interrupt.abort(new InterruptedError('SIGPIPE')) })
 
+// The SDK's timers are unref()ed (a library must not hold a process open); the command decides when it is
+// done, so this keeps the process alive until `main` returns, through backoff waits and idle links.
+const alive = setInterval(() => {}, 2 ** 30)
 process.exitCode = await main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, signal: interrupt.signal })
+clearInterval(alive)
 process.off('SIGINT', onSignal)
 process.off('SIGTERM', onSignal)
 process.stdin.destroy()

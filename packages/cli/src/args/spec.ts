@@ -108,10 +108,10 @@ export function given (values: Values, names: readonly string[]): string[] {
   return names.filter(n => values[n] !== undefined)
 }
 
-/** The known name within two edits of `name`, if exactly one is closest. */
+/** The known name closest to `name`, if it is within one edit per four letters (at most two). */
 function closest (name: string, known: readonly string[]): string | undefined {
   let best: string | undefined
-  let bestDistance = 3
+  let bestDistance = Math.min(2, Math.max(1, Math.floor(name.length / 4))) + 1
   for (const k of known) {
     const d = editDistance(name, k)
     if (d < bestDistance) {

@@ -105,10 +105,17 @@ export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): P
       shouldRetry: err => err.name !== 'InvalidParametersError',
       ...o.reconnect
     })
+    let reported: Error | undefined // the error of a lost connection, already on the 'connection lost' line
     watchReconnect(durable, {
-      connected: ({ attempt }) => { ctx.report.info(`connected to ${where}${attempt > 1 ? ` after ${attempt} attempts` : ''}`) },
-      disconnected: ({ reason, error }) => { ctx.report.info(`connection lost (${reason})${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`) },
-      reconnecting: ({ attempt, delay, error }) => { ctx.report.info(`reconnecting in ${delay} ms (attempt ${attempt})${error !== undefined && attempt > 1 ? ` after ${describeError(error, ctx.report.debug)}` : ''}`) }
+      connected: ({ attempt }) => { ctx.report.info(`connected to ${where}${attempt > 1 ? `, attempt ${attempt}` : ''}`) },
+      disconnected: ({ reason, error }) => {
+        reported = error
+        ctx.report.info(`connection lost (${reason})${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`)
+      },
+      reconnecting: ({ attempt, delay, error }) => {
+        const why = error !== undefined && error !== reported ? `: ${describeError(error, ctx.report.debug)}` : ''
+        ctx.report.info(`reconnecting in ${delay} ms, attempt ${attempt}${why}`)
+      }
     })
     link = durable
   }

@@ -57,7 +57,7 @@ export async function * splitLines (input: AsyncIterable<Uint8Array>, maxLineByt
 }
 
 function join (parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice()
+  if (parts.length === 1) return new Uint8Array(parts[0]!) // a copy: the chunk may be larger and reused
   const out = new Uint8Array(length)
   let at = 0
   for (const p of parts) {
