@@ -71,7 +71,8 @@ describe('proto bench', () => {
     let peer: RawPeer | undefined
     try {
       peer = await startStructBIPeer() // answers in capitals
-      const r = await runProto(['bench', `127.0.0.1:${peer.port}`, '-f', 'structBI', '--size', '4', '--count', '10'])
+      // a long --drain-timeout: a timer left behind by the failure would keep the process alive past runProto's bound
+      const r = await runProto(['bench', `127.0.0.1:${peer.port}`, '-f', 'structBI', '--size', '4', '--count', '10', '--drain-timeout', '60s'], { timeout: 20_000 })
       expect(r.code).toBe(1)
       expect(r.stdout.length).toBe(0)
       expect(r.stderr).toMatch(/^proto: error: EchoMismatchError: reply 0 is not the echo of message 0: its bytes differ from those sent/m)

@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { DONE, formatAddress as formatConnectionAddress, isBatchIterator, raceSignal } from '@proto/interface'
+import { DONE, formatAddress as formatConnectionAddress, isBatchIterator } from '@proto/interface'
 import type { Connection, ListenInit, Server } from '@proto/transport'
 import { listen } from '@proto/transport'
 import { parseListenAddress } from '../args/address.js'
@@ -124,23 +124,20 @@ function nothingUntil (signal: AbortSignal): AsyncIterable<never> {
 
 /**
  * `source`, ending as soon as `signal` aborts (a pending read is abandoned, not awaited). Keeps
- * `nextBatch()` when the source offers it, so an echo passes batches straight through.
+ * `nextBatch()` when the source offers it, so an echo passes batches straight through; the race costs
+ * one `Promise.race` per read, the abort promise is made once.
  */
 function untilAborted<T> (source: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
   const it = source[Symbol.asyncIterator]()
-  const stop = async <R>(pending: Promise<R>, end: R): Promise<R> => {
-    try {
-      return await raceSignal(pending, signal)
-    } catch (err) {
-      if (signal.aborted) return end
-      throw err
-    }
-  }
+  const aborted = new Promise<undefined>((resolve) => {
+    if (signal.aborted) resolve(undefined)
+    signal.addEventListener('abort', () => { resolve(undefined) }, { once: true })
+  })
   const out: AsyncIterableIterator<T> & { nextBatch?: () => Promise<T[] | undefined> } = {
     [Symbol.asyncIterator]: () => out,
-    next: async () => await stop(it.next(), DONE as IteratorResult<T>)
+    next: async () => signal.aborted ? DONE : (await Promise.race([it.next(), aborted])) ?? DONE
   }
-  if (isBatchIterator<T>(it)) out.nextBatch = async () => await stop(it.nextBatch(), undefined)
+  if (isBatchIterator<T>(it)) out.nextBatch = async () => signal.aborted ? undefined : await Promise.race([it.nextBatch(), aborted])
   return out
 }
 
