@@ -48,7 +48,7 @@ describe('proto proxy', () => {
     await proc.waitForStderr(/\[proxy\] \+[\d.]+s connection 1 closed \(end\)/)
     proc.child.kill('SIGINT')
     expect((await proc.exit()).code).toBe(130)
-    expect(proc.stderr()).toMatch(/^proto: \[proxy\] 1 connections, 200 B up, 200 B down, 0 cuts \(0 connections\), 0 black holes, 0 B discarded, seed 7$/m)
+    expect(proc.stderr()).toMatch(/^proto: \[proxy\] 1 connection, 200 B up, 200 B down, 0 cuts \(0 connections\), 0 black holes, 0 B discarded, seed 7$/m)
   })
 
   it('cuts connections with resets on its schedule: the client sees them, and each is reported', async () => {

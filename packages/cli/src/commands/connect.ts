@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import type { ReconnectInit } from '@proto/reconnect'
+import type { DurableDuplex, ReconnectInit } from '@proto/reconnect'
 import { reconnect } from '@proto/reconnect'
 import type { ClientTLSInit } from '@proto/transport'
 import type { Address } from '../args/address.js'
@@ -25,6 +25,7 @@ import { createPrinter } from '../frames/output.js'
 import { describeError } from '../report.js'
 import type { FrameLink, StackInit } from '../stack.js'
 import { dial, frameStack } from '../stack.js'
+import type { ExchangeInit } from './exchange.js'
 import { exchange } from './exchange.js'
 
 export const CONNECT: CommandSpec = {
@@ -108,9 +109,10 @@ export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): P
     let reported: Error | undefined // the error of a lost connection, already on the 'connection lost' line
     watchReconnect(durable, {
       connected: ({ attempt }) => { ctx.report.info(`connected to ${where}${attempt > 1 ? `, attempt ${attempt}` : ''}`) },
-      disconnected: ({ reason, error }) => {
+      disconnected: ({ reason, error, handed }) => {
         reported = error
-        ctx.report.info(`connection lost (${reason})${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`)
+        const sent = handed > 0 ? ` after sending ${frames(handed)} on it` : ''
+        ctx.report.info(`connection lost (${reason})${sent}${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`)
       },
       reconnecting: ({ attempt, delay, error }) => {
         const why = error !== undefined && error !== reported ? `: ${describeError(error, ctx.report.debug)}` : ''
@@ -118,6 +120,26 @@ export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): P
       }
     })
     link = durable
+    try {
+      await exchange(link, input, printer, exchangeInit(o), ctx)
+    } finally {
+      reportLosses(durable, ctx)
+    }
+    return
   }
-  await exchange(link, input, printer, { count: o.count, linger: o.linger, closeTimeout: o.closeTimeout, isProto: o.framing.format.isProto }, ctx)
+  await exchange(link, input, printer, exchangeInit(o), ctx)
+}
+
+function exchangeInit (o: ConnectOptions): ExchangeInit {
+  return { count: o.count, linger: o.linger, closeTimeout: o.closeTimeout, isProto: o.framing.format.isProto }
+}
+
+const frames = (n: number): string => `${n} frame${n === 1 ? '' : 's'}`
+
+/** Reconnect delivers at most once: says how many frames may not have arrived, and how many were never sent. */
+function reportLosses (durable: DurableDuplex<Frame>, ctx: CommandContext): void {
+  const { unconfirmed, unsent, dropped } = durable.stats()
+  if (unconfirmed > 0) ctx.report.warn(`${frames(unconfirmed)} went out on connections that were lost before they finished: they may not have arrived (reconnect never sends a frame twice)`)
+  if (dropped > 0) ctx.report.warn(`${frames(dropped)} dropped while disconnected`)
+  if (unsent > 0) ctx.report.warn(`${frames(unsent)} never sent: still waiting for a connection when the command ended`)
 }

@@ -31,6 +31,8 @@ ${FAULT_KEYS_HELP.map(([k, h]) => `  ${k.padEnd(17)}${h}`).join('\n')}`,
   ]
 }
 
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+
 /** One fault event as a line of text. */
 export function describeFaultEvent (e: FaultEvent): string | undefined {
   const at = `+${(e.atMs / 1000).toFixed(3)}s`
@@ -38,7 +40,7 @@ export function describeFaultEvent (e: FaultEvent): string | undefined {
     case 'connection': return `${at} connection ${e.id} opened`
     case 'connection-close': return `${at} connection ${e.id} closed (${e.reason})`
     case 'refused': return `${at} connection ${e.id} refused`
-    case 'cut': return `${at} cut ${e.connections} connection${e.connections === 1 ? '' : 's'} (${e.mode})`
+    case 'cut': return `${at} cut ${count(e.connections, 'connection')} (${e.mode})`
     case 'black-hole': return `${at} black hole${e.durationMs !== undefined ? ` for ${e.durationMs} ms` : ''}`
     case 'restore': return `${at} black hole ended`
     case 'settings': {
@@ -79,6 +81,6 @@ export async function runProxy (parsed: ParsedCommand, ctx: CommandContext): Pro
   })
   await proxy.close()
   const s = proxy.stats()
-  ctx.report.info(`[proxy] ${s.connections} connections, ${s.bytesUp} B up, ${s.bytesDown} B down, ${s.cuts} cuts (${s.connectionsCut} connections), ${s.blackHoles} black holes, ${s.discardedBytes} B discarded, seed ${proxy.seed}`)
+  ctx.report.info(`[proxy] ${count(s.connections, 'connection')}, ${s.bytesUp} B up, ${s.bytesDown} B down, ${count(s.cuts, 'cut')} (${count(s.connectionsCut, 'connection')}), ${count(s.blackHoles, 'black hole')}, ${s.discardedBytes} B discarded, seed ${proxy.seed}`)
   throw ctx.signal.reason
 }
