@@ -9,7 +9,7 @@ describe('help and version', () => {
     const help = await runProto(['--help'])
     expect(help.code).toBe(0)
     const text = help.stdout.toString()
-    for (const c of ['connect HOST:PORT', 'listen [HOST:]PORT', 'bench HOST:PORT', 'proxy [HOST:]LISTEN-PORT TARGET']) expect(text).toContain(`  ${c}`)
+    for (const c of ['connect HOST:PORT', 'listen [HOST:]PORT', 'bench HOST:PORT', 'proxy LISTEN TARGET']) expect(text).toContain(`  ${c}`)
     expect(text).toContain('Exit codes:')
     const bare = await runProto([])
     expect(bare.code).toBe(2)

@@ -12,13 +12,14 @@ import { watchFaultProxy } from '../events.js'
 
 export const PROXY_COMMAND: CommandSpec = {
   name: 'proxy',
-  usage: 'proto proxy [HOST:]LISTEN-PORT TARGET [options]',
+  usage: 'proto proxy LISTEN TARGET [options]',
   summary: 'a seeded fault-injecting TCP proxy, to test your application against a hostile network',
   description: `Forwards every connection made to LISTEN to TARGET, and injects faults on the way: cuts (FIN
 or reset), black holes (nothing gets through, sockets stay open: only a heartbeat notices), delay,
 throttling, re-slicing bytes into small pieces or coalescing them. Random faults follow --seed, so a
-run can be replayed. Every fault and connection is printed on stderr. Both addresses must be loopback;
-TARGET may be unix:PATH. Runs until Ctrl-C, then prints its counters.
+run can be replayed. Every fault and connection is printed on stderr. LISTEN is PORT or 127.0.0.1:PORT
+(0 for a free port), TARGET is HOST:PORT or unix:PATH; both must be loopback. Runs until Ctrl-C, then
+prints its counters.
 
 Fault keys (--faults key=value,key=value …; durations take ms/s/m, ranges are min-max):
 ${FAULT_KEYS_HELP.map(([k, h]) => `  ${k.padEnd(17)}${h}`).join('\n')}`,
