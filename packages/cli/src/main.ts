@@ -27,9 +27,8 @@ export const COMMANDS: ReadonlyArray<{ spec: CommandSpec, run: CommandRun }> = [
  * `--debug` also switches on the SDK's logging (`PROTO_DEBUG=*`) for this process.
  */
 export async function main (argv: readonly string[], io: CliIO): Promise<ExitCode> {
-  const debug = argv.includes('--debug')
-  if (debug) process.env.PROTO_DEBUG = [process.env.PROTO_DEBUG, '*'].filter(s => s !== undefined && s !== '').join(',')
-  const report = createReporter(io.stderr, { quiet: argv.includes('--quiet') || argv.includes('-q'), debug: debug || createLogger('cli').enabled })
+  const envDebug = createLogger('cli').enabled
+  let report = createReporter(io.stderr, { quiet: false, debug: envDebug || argv.includes('--debug') })
   const [name, ...args] = argv
   const specs = COMMANDS.map(c => c.spec)
   if (name === undefined) {
@@ -57,6 +56,9 @@ export async function main (argv: readonly string[], io: CliIO): Promise<ExitCod
       io.stdout.write(commandHelp(command.spec))
       return ExitCode.OK
     }
+    const debug = flagValue(parsed.values, 'debug')
+    if (debug) process.env.PROTO_DEBUG = [process.env.PROTO_DEBUG, '*'].filter(s => s !== undefined && s !== '').join(',')
+    report = createReporter(io.stderr, { quiet: flagValue(parsed.values, 'quiet'), debug: debug || envDebug })
     await command.run(parsed, { io, report, signal: io.signal ?? new AbortController().signal })
     return ExitCode.OK
   } catch (err) {

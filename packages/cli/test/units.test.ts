@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { Readable, Writable } from 'node:stream'
 import { formats } from '@proto/codec'
 import { describe, expect, it } from 'vitest'
@@ -13,6 +14,7 @@ import { openInput } from '../src/frames/input.js'
 import { splitLines } from '../src/frames/lines.js'
 import { frameJson } from '../src/frames/output.js'
 import { ExitCode, main } from '../src/index.js'
+import { emptyUntil, until, watchAbort } from '../src/iterables.js'
 
 async function collect<T> (it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
@@ -159,5 +161,32 @@ describe('main() in-process', () => {
     expect(stderr.text()).toBe("proto: unknown option '--nope'\nRun 'proto connect --help' for usage.\n")
     expect(await main(['--version'], { stdin: chunks(), stdout, stderr })).toBe(ExitCode.OK)
     expect(stdout.text()).toMatch(/^\d+\.\d+\.\d+\n$/)
+  })
+})
+
+describe('iterables a server uses per connection', () => {
+  it('until() ends a pending read when stopped, keeps nextBatch, and the watch leaves no listener behind', async () => {
+    const closing = new AbortController()
+    const watches = Array.from({ length: 20 }, () => watchAbort(closing.signal))
+    expect(getEventListeners(closing.signal, 'abort').length).toBe(20)
+    for (const w of watches) w.dispose()
+    expect(getEventListeners(closing.signal, 'abort').length).toBe(0) // connections that ended leave nothing on the server's signal
+
+    const watch = watchAbort(closing.signal)
+    let next = 0
+    const batched = {
+      [Symbol.asyncIterator]: () => batched,
+      next: async () => next++ === 0 ? { done: false, value: 1 } : await new Promise<IteratorResult<number>>(() => {}),
+      nextBatch: async () => [1, 2]
+    }
+    const it = until(batched, watch.promise)[Symbol.asyncIterator]() as AsyncIterator<number> & { nextBatch?: () => Promise<number[] | undefined> }
+    expect(await it.nextBatch?.()).toEqual([1, 2])
+    expect(await it.next()).toEqual({ done: false, value: 1 })
+    const pending = it.next()
+    closing.abort()
+    expect(await pending).toEqual({ done: true, value: undefined })
+    expect(await it.nextBatch?.()).toBeUndefined()
+    expect(await collect(emptyUntil(watch.promise))).toEqual([])
+    watch.dispose()
   })
 })

@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { DONE, formatAddress as formatConnectionAddress, isBatchIterator } from '@proto/interface'
+import { formatAddress as formatConnectionAddress } from '@proto/interface'
 import type { Connection, ListenInit, Server } from '@proto/transport'
 import { listen } from '@proto/transport'
 import { parseListenAddress } from '../args/address.js'
@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js'
 import { watchServer } from '../events.js'
 import type { Printer } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
+import { emptyUntil, until, watchAbort } from '../iterables.js'
 import { describeError } from '../report.js'
 import type { FrameLink, StackInit } from '../stack.js'
 import { frameStack } from '../stack.js'
@@ -81,16 +82,16 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
  * Serves one connection: prints what arrives and, with `echo`, sends it back. When `closing` aborts
  * (Ctrl-C) it stops reading and ends its writing, so the client gets a FIN and the server's close can
  * finish gracefully. A connection that fails (reset, bad frame, heartbeat timeout) is aborted with its
- * error, which the `disconnect` line reports; the others carry on.
+ * error, which the `disconnect` line reports; the others carry on. Its listener on `closing` goes with it.
  */
 async function serve (conn: Connection, link: FrameLink, options: { echo: boolean, print: Printer | undefined, closing: AbortSignal }): Promise<void> {
   let index = 0
-  const { print, closing } = options
-  const label = conn.id
-  const inbound = untilAborted(link.source, closing)
+  const { print } = options
+  const closing = watchAbort(options.closing)
+  const inbound = until(link.source, closing.promise)
   async function * printed (): AsyncGenerator<Frame> {
     for await (const frame of inbound) {
-      await print?.print(frame, { index: ++index, conn: label }, conn.signal)
+      await print?.print(frame, { index: ++index, conn: conn.id }, conn.signal)
       yield frame
     }
   }
@@ -98,47 +99,21 @@ async function serve (conn: Connection, link: FrameLink, options: { echo: boolea
     if (options.echo) {
       await link.sink(print === undefined ? inbound : printed())
     } else {
-      const readDone = new AbortController()
-      const writing = link.sink(nothingUntil(AbortSignal.any([closing, readDone.signal])))
+      let readDone = (): void => {}
+      const writing = link.sink(emptyUntil(Promise.race([closing.promise, new Promise<void>((resolve) => { readDone = resolve })])))
       try {
         for await (const _ of printed()) { /* printed on the way */ }
       } finally {
-        readDone.abort()
+        readDone()
       }
       await writing
     }
     await link.close()
   } catch (err) {
     link.abort(err as Error)
+  } finally {
+    closing.dispose()
   }
-}
-
-/** A source with nothing in it that ends once `signal` aborts: the sink it feeds then sends FIN. */
-function nothingUntil (signal: AbortSignal): AsyncIterable<never> {
-  const ended = new Promise<IteratorResult<never>>((resolve) => {
-    if (signal.aborted) resolve(DONE)
-    signal.addEventListener('abort', () => { resolve(DONE) }, { once: true })
-  })
-  return { [Symbol.asyncIterator]: () => ({ next: async () => await ended }) }
-}
-
-/**
- * `source`, ending as soon as `signal` aborts (a pending read is abandoned, not awaited). Keeps
- * `nextBatch()` when the source offers it, so an echo passes batches straight through; the race costs
- * one `Promise.race` per read, the abort promise is made once.
- */
-function untilAborted<T> (source: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
-  const it = source[Symbol.asyncIterator]()
-  const aborted = new Promise<undefined>((resolve) => {
-    if (signal.aborted) resolve(undefined)
-    signal.addEventListener('abort', () => { resolve(undefined) }, { once: true })
-  })
-  const out: AsyncIterableIterator<T> & { nextBatch?: () => Promise<T[] | undefined> } = {
-    [Symbol.asyncIterator]: () => out,
-    next: async () => signal.aborted ? DONE : (await Promise.race([it.next(), aborted])) ?? DONE
-  }
-  if (isBatchIterator<T>(it)) out.nextBatch = async () => signal.aborted ? undefined : await Promise.race([it.nextBatch(), aborted])
-  return out
 }
 
 /**
