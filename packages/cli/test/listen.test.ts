@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { packBI, packInt32 } from './helpers/peers.js'
-import { startProto, startServer } from './helpers/proto.js'
+import { runProto, startProto, startServer } from './helpers/proto.js'
 
 /** A raw client: writes `chunks` one by one (each its own write), then ends; resolves with everything it read. */
 async function rawExchange (port: number, chunks: Buffer[], options: { end?: boolean } = {}): Promise<{ bytes: Buffer, error: Error | undefined }> {
@@ -105,5 +108,21 @@ describe('proto listen', () => {
     expect(client.stdout()).toEqual(Buffer.from('one\ntwo\n'))
     server.child.kill('SIGINT')
     expect((await server.exit()).code).toBe(130)
+  })
+
+  it('listens and connects on a Unix socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proto-cli-unix-'))
+    try {
+      const path = join(dir, 'echo.sock')
+      const { proc } = await startServer(['listen', `unix:${path}`, '--echo', '-o', 'none'], /listening on unix:(\S+) \(/)
+      const r = await runProto(['connect', `unix:${path}`], { stdin: 'over a unix socket\n' })
+      expect(r.code).toBe(0)
+      expect(r.stdout).toEqual(Buffer.from('over a unix socket\n'))
+      expect(r.stderr).toMatch(/^proto: connected to unix:\S+echo\.sock \(proto, heartbeat 15s\/45s\)$/m)
+      proc.child.kill('SIGINT')
+      expect((await proc.exit()).code).toBe(130)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
-import { formatAddress as formatConnectionAddress } from '@proto/interface'
+import type { ConnectionAddress } from '@proto/interface'
+import { formatAddress } from '@proto/interface'
 import type { Connection, ListenInit, Server } from '@proto/transport'
 import { listen } from '@proto/transport'
 import { parseListenAddress } from '../args/address.js'
@@ -38,6 +39,11 @@ until its first connection ends).`,
   ]
 }
 
+/** An address as the user would type it for this command: `127.0.0.1:7000`, `unix:/tmp/s.sock`. */
+function describeAddress (address: ConnectionAddress | undefined): string {
+  return address?.family === 'unix' ? `unix:${address.path}` : formatAddress(address)
+}
+
 /** `proto listen`. */
 export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
   const { values } = parsed
@@ -65,16 +71,16 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
     ...(idleTimeout !== undefined ? { idleTimeout } : {})
   }
   const server = await listen(init, async (conn) => {
-    ctx.report.info(`[${conn.id}] connected from ${formatConnectionAddress(conn.remoteAddress)}`)
+    ctx.report.info(`[${conn.id}] connected from ${describeAddress(conn.remoteAddress)}`)
     await serve(conn, frameStack(conn, stack), { echo, print: output !== 'none' ? printer : undefined, closing: closing.signal })
     if (once) servedOne()
   })
   watchServer(server, {
     disconnect: (c, info) => { ctx.report.info(`[${c.id}] closed (${info.reason})${info.error !== undefined ? `: ${describeError(info.error, ctx.report.debug)}` : ''}`) },
-    drop: (e) => { ctx.report.info(`refused a connection from ${formatConnectionAddress(e.remoteAddress)} (${e.reason}): ${describeError(e.error, ctx.report.debug)}`) },
+    drop: (e) => { ctx.report.info(`refused a connection from ${describeAddress(e.remoteAddress)} (${e.reason}): ${describeError(e.error, ctx.report.debug)}`) },
     error: (error, c) => { ctx.report.error(error, c !== undefined ? `[${c.id}]` : 'server') }
   })
-  ctx.report.info(`listening on ${formatConnectionAddress(server.address)} (${[tls !== undefined ? 'TLS' : '', framing.format.name, hb.summary, echo ? 'echo' : ''].filter(s => s !== '').join(', ')})`)
+  ctx.report.info(`listening on ${describeAddress(server.address)} (${[tls !== undefined ? 'TLS' : '', framing.format.name, hb.summary, echo ? 'echo' : ''].filter(s => s !== '').join(', ')})`)
   await stopOn(server, ctx, served, () => { closing.abort() }, closeTimeout)
 }
 
