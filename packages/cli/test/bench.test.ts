@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { BenchResult } from '../src/index.js'
 import type { RawPeer } from './helpers/peers.js'
 import { startInt32Peer, startRawPeer, startStructBIPeer } from './helpers/peers.js'
-import { runProto, startServer } from './helpers/proto.js'
+import { runProto, startProto, startServer } from './helpers/proto.js'
 
 function expectSane (r: BenchResult): void {
   expect(r.msgPerSec).toBeGreaterThan(0)
@@ -98,5 +98,17 @@ describe('proto bench', () => {
       await peer?.close()
       await quitter?.close()
     }
+  })
+
+  it('Ctrl-C stops a run with 130 and prints no result', async () => {
+    const { proc: server, port } = await startServer(['listen', '0', '--echo', '-o', 'none', '-q'])
+    const bench = startProto(['bench', `127.0.0.1:${port}`, '--count', '10000000', '--duration', '60s', '--window', '4'])
+    await bench.waitForStderr(/connected to/)
+    bench.child.kill('SIGINT')
+    expect((await bench.exit()).code).toBe(130)
+    expect(bench.stdout().length).toBe(0)
+    expect(bench.stderr()).toMatch(/^proto: interrupted by SIGINT$/m)
+    server.child.kill('SIGINT')
+    await server.exit()
   })
 })
