@@ -101,7 +101,7 @@ describe('proto bench', () => {
   })
 
   it('Ctrl-C stops a run with 130 and prints no result', async () => {
-    const { proc: server, port } = await startServer(['listen', '0', '--echo', '-o', 'none', '-q'])
+    const { proc: server, port } = await startServer(['listen', '0', '--echo', '-o', 'none'])
     const bench = startProto(['bench', `127.0.0.1:${port}`, '--count', '10000000', '--duration', '60s', '--window', '4'])
     await bench.waitForStderr(/connected to/)
     bench.child.kill('SIGINT')
