@@ -17,13 +17,14 @@ import { badValue, parseInteger } from '../args/values.js'
 import { DEFAULT_INPUT } from '../constants.js'
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
+import type { HeartbeatWatch } from '../events.js'
 import { watchReconnect } from '../events.js'
 import type { InputMode } from '../frames/input.js'
 import { checkFiles, INPUT_MODES, openInput } from '../frames/input.js'
 import type { OutputMode } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
 import { describeError } from '../report.js'
-import type { FrameLink, StackInit } from '../stack.js'
+import type { StackInit } from '../stack.js'
 import { dial, frameStack } from '../stack.js'
 import type { ExchangeInit } from './exchange.js'
 import { exchange } from './exchange.js'
@@ -90,44 +91,58 @@ export function resolveConnect (values: Values, target: string): ConnectOptions 
 export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
   const o = resolveConnect(parsed.values, parsed.positionals[0]!)
   await checkFiles(o.input.files, o.framing.limit)
-  const stack: StackInit = { format: o.framing.format, maxFrameLength: o.framing.maxFrameLength, heartbeat: o.heartbeat.init, closeTimeout: o.closeTimeout }
-  const where = `${formatAddress(o.address)} (${[o.tls !== undefined ? 'TLS' : '', o.framing.format.name, o.heartbeat.summary].filter(s => s !== '').join(', ')})`
-  const watch = { rtt: (rtt: number) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) } }
   const input = openInput({ ...o.input, hasType: o.framing.format.hasType, maxFrameLength: o.framing.limit, stdin: ctx.io.stdin })
   const printer = createPrinter(o.output, ctx.io.stdout, o.framing.format.hasType)
-  let link: FrameLink
   if (o.reconnect === undefined) {
-    const conn = await dial(o, { signal: ctx.signal })
-    link = frameStack(conn, stack, watch)
-    ctx.report.info(`connected to ${where}`)
-  } else {
-    const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, watch), {
-      closeTimeout: o.closeTimeout,
-      shouldRetry: err => err.name !== 'InvalidParametersError',
-      ...o.reconnect
-    })
-    let reported: Error | undefined // the error of a lost connection, already on the 'connection lost' line
-    watchReconnect(durable, {
-      connected: ({ attempt }) => { ctx.report.info(`connected to ${where}${attempt > 1 ? `, attempt ${attempt}` : ''}`) },
-      disconnected: ({ reason, error, handed }) => {
-        reported = error
-        const sent = handed > 0 ? ` after sending ${frames(handed)} on it` : ''
-        ctx.report.info(`connection lost (${reason})${sent}${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`)
-      },
-      reconnecting: ({ attempt, delay, error }) => {
-        const why = error !== undefined && error !== reported ? `: ${describeError(error, ctx.report.debug)}` : ''
-        ctx.report.info(`reconnecting in ${delay} ms, attempt ${attempt}${why}`)
-      }
-    })
-    link = durable
-    try {
-      await exchange(link, input, printer, exchangeInit(o), ctx)
-    } finally {
-      reportLosses(durable, ctx)
-    }
+    const link = frameStack(await dial(o, { signal: ctx.signal }), stackInit(o), rttLines(ctx))
+    ctx.report.info(`connected to ${describeTarget(o)}`)
+    await exchange(link, input, printer, exchangeInit(o), ctx)
     return
   }
-  await exchange(link, input, printer, exchangeInit(o), ctx)
+  const durable = openDurable(o, o.reconnect, ctx)
+  try {
+    await exchange(durable, input, printer, exchangeInit(o), ctx)
+  } finally {
+    reportLosses(durable, ctx)
+  }
+}
+
+function stackInit (o: ConnectOptions): StackInit {
+  return { format: o.framing.format, maxFrameLength: o.framing.maxFrameLength, heartbeat: o.heartbeat.init, closeTimeout: o.closeTimeout }
+}
+
+/** `127.0.0.1:7000 (TLS, structBI, heartbeat 15s/45s)`. */
+function describeTarget (o: ConnectOptions): string {
+  return `${formatAddress(o.address)} (${[o.tls !== undefined ? 'TLS' : '', o.framing.format.name, o.heartbeat.summary].filter(s => s !== '').join(', ')})`
+}
+
+function rttLines (ctx: CommandContext): HeartbeatWatch {
+  return { rtt: (rtt) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) } }
+}
+
+/** A durable link that redials `o.address`, each connection's events reported on stderr. */
+function openDurable (o: ConnectOptions, init: ReconnectInit<Frame>, ctx: CommandContext): DurableDuplex<Frame> {
+  const stack = stackInit(o)
+  const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, rttLines(ctx)), {
+    closeTimeout: o.closeTimeout,
+    shouldRetry: err => err.name !== 'InvalidParametersError',
+    ...init
+  })
+  const where = describeTarget(o)
+  let reported: Error | undefined // the error of a lost connection, already on the 'connection lost' line
+  watchReconnect(durable, {
+    connected: ({ attempt }) => { ctx.report.info(`connected to ${where}${attempt > 1 ? `, attempt ${attempt}` : ''}`) },
+    disconnected: ({ reason, error, handed }) => {
+      reported = error
+      const sent = handed > 0 ? ` after sending ${frames(handed)} on it` : ''
+      ctx.report.info(`connection lost (${reason})${sent}${error !== undefined ? `: ${describeError(error, ctx.report.debug)}` : ''}`)
+    },
+    reconnecting: ({ attempt, delay, error }) => {
+      const why = error !== undefined && error !== reported ? `: ${describeError(error, ctx.report.debug)}` : ''
+      ctx.report.info(`reconnecting in ${delay} ms, attempt ${attempt}${why}`)
+    }
+  })
+  return durable
 }
 
 function exchangeInit (o: ConnectOptions): ExchangeInit {

@@ -7,14 +7,14 @@ import { parseListenAddress } from '../args/address.js'
 import { optionalDuration, resolveCloseTimeout, resolveFraming, resolveOutput } from '../args/common.js'
 import { FRAMING, GENERAL, HEARTBEAT, OUTPUT, SERVER, TLS_SERVER } from '../args/flags.js'
 import { resolveHeartbeat } from '../args/heartbeat.js'
-import type { CommandSpec, ParsedCommand } from '../args/spec.js'
+import type { CommandSpec, ParsedCommand, Values } from '../args/spec.js'
 import { flagValue, stringValue } from '../args/spec.js'
 import { resolveServerTls } from '../args/tls.js'
 import { parseInteger } from '../args/values.js'
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { watchServer } from '../events.js'
-import type { Printer } from '../frames/output.js'
+import type { OutputMode, Printer } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
 import { emptyUntil, until, watchAbort } from '../iterables.js'
 import { describeError } from '../report.js'
@@ -44,10 +44,20 @@ function describeAddress (address: ConnectionAddress | undefined): string {
   return address?.family === 'unix' ? `unix:${address.path}` : formatAddress(address)
 }
 
-/** `proto listen`. */
-export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
-  const { values } = parsed
-  const address = parseListenAddress('[HOST:]PORT', parsed.positionals[0]!)
+/** Everything `listen` needs, read and checked before anything listens. */
+interface ListenOptions {
+  readonly init: ListenInit
+  readonly stack: StackInit
+  readonly echo: boolean
+  readonly once: boolean
+  readonly output: OutputMode
+  readonly closeTimeout: number
+  /** For the "listening on" line: `TLS, structBI, heartbeat 15s/45s, echo`. */
+  readonly summary: string
+}
+
+function resolveListen (values: Values, where: string): ListenOptions {
+  const address = parseListenAddress('[HOST:]PORT', where)
   const framing = resolveFraming(values)
   const hb = resolveHeartbeat(values, framing.format)
   const tls = resolveServerTls(values)
@@ -56,32 +66,43 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
   const idleTimeout = optionalDuration(values, 'idle-timeout')
   const closeTimeout = resolveCloseTimeout(values)
   const echo = flagValue(values, 'echo')
-  const once = flagValue(values, 'once')
-  const output = resolveOutput(values)
-  const stack: StackInit = { format: framing.format, maxFrameLength: framing.maxFrameLength, heartbeat: hb.init, closeTimeout }
-  const printer = createPrinter(output, ctx.io.stdout, framing.format.hasType)
+  return {
+    init: {
+      ...address,
+      closeTimeout,
+      ...(tls !== undefined ? { tls } : {}),
+      ...(maxText !== undefined ? { maxConnections: parseInteger('--max-connections', maxText, { min: 1 }) } : {}),
+      ...(idleTimeout !== undefined ? { idleTimeout } : {})
+    },
+    stack: { format: framing.format, maxFrameLength: framing.maxFrameLength, heartbeat: hb.init, closeTimeout },
+    echo,
+    once: flagValue(values, 'once'),
+    output: resolveOutput(values),
+    closeTimeout,
+    summary: [tls !== undefined ? 'TLS' : '', framing.format.name, hb.summary, echo ? 'echo' : ''].filter(s => s !== '').join(', ')
+  }
+}
+
+/** `proto listen`. */
+export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
+  const o = resolveListen(parsed.values, parsed.positionals[0]!)
+  const print = o.output !== 'none' ? createPrinter(o.output, ctx.io.stdout, o.stack.format.hasType) : undefined
   const closing = new AbortController()
   let servedOne = (): void => {}
   const served = new Promise<void>((resolve) => { servedOne = resolve })
-  const init: ListenInit = {
-    ...address,
-    closeTimeout,
-    ...(tls !== undefined ? { tls } : {}),
-    ...(maxText !== undefined ? { maxConnections: parseInteger('--max-connections', maxText, { min: 1 }) } : {}),
-    ...(idleTimeout !== undefined ? { idleTimeout } : {})
-  }
-  const server = await listen(init, async (conn) => {
+  const server = await listen(o.init, async (conn) => {
     ctx.report.info(`[${conn.id}] connected from ${describeAddress(conn.remoteAddress)}`)
-    await serve(conn, frameStack(conn, stack), { echo, print: output !== 'none' ? printer : undefined, closing: closing.signal })
-    if (once) servedOne()
+    await serve(conn, frameStack(conn, o.stack), { echo: o.echo, print, closing: closing.signal })
+    if (o.once) servedOne()
   })
+  const debug = ctx.report.debug
   watchServer(server, {
-    disconnect: (c, info) => { ctx.report.info(`[${c.id}] closed (${info.reason})${info.error !== undefined ? `: ${describeError(info.error, ctx.report.debug)}` : ''}`) },
-    drop: (e) => { ctx.report.info(`refused a connection from ${describeAddress(e.remoteAddress)} (${e.reason}): ${describeError(e.error, ctx.report.debug)}`) },
+    disconnect: (c, info) => { ctx.report.info(`[${c.id}] closed (${info.reason})${info.error !== undefined ? `: ${describeError(info.error, debug)}` : ''}`) },
+    drop: (e) => { ctx.report.info(`refused a connection from ${describeAddress(e.remoteAddress)} (${e.reason}): ${describeError(e.error, debug)}`) },
     error: (error, c) => { ctx.report.error(error, c !== undefined ? `[${c.id}]` : 'server') }
   })
-  ctx.report.info(`listening on ${describeAddress(server.address)} (${[tls !== undefined ? 'TLS' : '', framing.format.name, hb.summary, echo ? 'echo' : ''].filter(s => s !== '').join(', ')})`)
-  await stopOn(server, ctx, served, () => { closing.abort() }, closeTimeout)
+  ctx.report.info(`listening on ${describeAddress(server.address)} (${o.summary})`)
+  await stopOn(server, ctx, served, () => { closing.abort() }, o.closeTimeout)
 }
 
 /**
