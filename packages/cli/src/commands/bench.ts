@@ -1,8 +1,9 @@
 import { formatAddress, parseTarget } from '../args/address.js'
+import type { Framing } from '../args/common.js'
 import { optionalDuration, resolveCloseTimeout, resolveFraming, resolveType } from '../args/common.js'
 import { BENCH, DIAL, FRAMING, GENERAL, HEARTBEAT, TLS_CLIENT } from '../args/flags.js'
 import { resolveHeartbeat } from '../args/heartbeat.js'
-import type { CommandSpec, ParsedCommand } from '../args/spec.js'
+import type { CommandSpec, ParsedCommand, Values } from '../args/spec.js'
 import { flagValue, stringValue } from '../args/spec.js'
 import { resolveClientTls } from '../args/tls.js'
 import { parseInteger, parseSize } from '../args/values.js'
@@ -32,6 +33,26 @@ second and round-trip percentiles (a human table on stdout, or --json). Bounded 
   ]
 }
 
+/** `--count`, `--size`, `--window`, `--warmup`, `--duration`, `--drain-timeout`, `--type`. */
+function resolvePlan (values: Values, framing: Framing): BenchPlan {
+  const whole = (name: string, fallback: number, rule: { min?: number, max?: number }): number => {
+    const text = stringValue(values, name)
+    return text === undefined ? fallback : parseInteger(`--${name}`, text, rule)
+  }
+  const sizeText = stringValue(values, 'size')
+  const plan: BenchPlan = {
+    count: whole('count', DEFAULT_BENCH_COUNT, { min: 1, max: MAX_BENCH_COUNT }),
+    size: sizeText === undefined ? DEFAULT_BENCH_SIZE : parseSize('--size', sizeText),
+    window: whole('window', DEFAULT_BENCH_WINDOW, { min: 1, max: 65_536 }),
+    warmup: whole('warmup', DEFAULT_BENCH_WARMUP, { max: MAX_BENCH_COUNT }),
+    duration: optionalDuration(values, 'duration', { min: 1 }) ?? DEFAULT_BENCH_DURATION,
+    drainTimeout: optionalDuration(values, 'drain-timeout', { min: 1 }) ?? DEFAULT_BENCH_DRAIN_TIMEOUT,
+    type: resolveType(values, framing.format)
+  }
+  if (plan.size > framing.limit) throw new UsageError(`--size ${plan.size} is longer than --max-frame-length (${framing.limit})`)
+  return plan
+}
+
 /** `proto bench`. */
 export async function runBench (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
   const { values } = parsed
@@ -40,17 +61,7 @@ export async function runBench (parsed: ParsedCommand, ctx: CommandContext): Pro
   const hb = resolveHeartbeat(values, framing.format)
   const tls = resolveClientTls(values)
   const closeTimeout = resolveCloseTimeout(values)
-  const text = (name: string): string | undefined => stringValue(values, name)
-  const plan: BenchPlan = {
-    count: text('count') === undefined ? DEFAULT_BENCH_COUNT : parseInteger('--count', text('count')!, { min: 1, max: MAX_BENCH_COUNT }),
-    size: text('size') === undefined ? DEFAULT_BENCH_SIZE : parseSize('--size', text('size')!),
-    window: text('window') === undefined ? DEFAULT_BENCH_WINDOW : parseInteger('--window', text('window')!, { min: 1, max: 65_536 }),
-    warmup: text('warmup') === undefined ? DEFAULT_BENCH_WARMUP : parseInteger('--warmup', text('warmup')!, { max: MAX_BENCH_COUNT }),
-    duration: optionalDuration(values, 'duration', { min: 1 }) ?? DEFAULT_BENCH_DURATION,
-    drainTimeout: optionalDuration(values, 'drain-timeout', { min: 1 }) ?? DEFAULT_BENCH_DRAIN_TIMEOUT,
-    type: resolveType(values, framing.format)
-  }
-  if (plan.size > framing.limit) throw new UsageError(`--size ${plan.size} is longer than --max-frame-length (${framing.limit})`)
+  const plan = resolvePlan(values, framing)
   if (tls !== undefined && 'path' in address) throw new UsageError('TLS over a Unix socket is not supported: leave out the TLS flags or dial HOST:PORT')
   const conn = await dial({ address, tls, connectTimeout: optionalDuration(values, 'connect-timeout', { min: 1 }), closeTimeout }, { signal: ctx.signal })
   const link = frameStack(conn, { format: framing.format, maxFrameLength: framing.maxFrameLength, heartbeat: hb.init, closeTimeout })
