@@ -91,9 +91,9 @@ export function parseSizeRange (flag: string, text: string, options: { min?: num
   return [min, max]
 }
 
-/** Hex digits (spaces and colons between bytes allowed) as bytes; `undefined` when the text is not hex. */
+/** Hex digits (whitespace between bytes allowed) as bytes; `undefined` when the text is not hex. */
 export function hexBytes (text: string): Uint8Array | undefined {
-  const digits = text.replace(/[\s:]/g, '')
+  const digits = text.replace(/\s/g, '')
   if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) return undefined
   return Uint8Array.from(Buffer.from(digits, 'hex'))
 }

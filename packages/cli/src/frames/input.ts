@@ -30,8 +30,6 @@ export interface FrameInput {
   readonly frames: AsyncIterable<Frame>
   /** Why the input stopped early, if it was bad. */
   readonly error: InputError | undefined
-  /** Frames handed out so far. */
-  readonly count: number
   /** Stops reading (a pending read of stdin is abandoned). */
   stop(): void
 }
@@ -54,7 +52,6 @@ export async function checkFiles (files: readonly string[], maxFrameLength: numb
 export function openInput (init: InputInit): FrameInput {
   const stopper = new AbortController()
   let error: InputError | undefined
-  let count = 0
   const check = (where: string, frame: Frame): Frame => {
     if (frame.body.length > init.maxFrameLength) throw new InputError(where, `${frame.body.length} bytes, longer than --max-frame-length (${init.maxFrameLength})`)
     if (!init.hasType && frame.type !== 0) throw new InputError(where, `frame type ${frame.type}, but the format has no type byte and carries only type 0`)
@@ -66,15 +63,13 @@ export function openInput (init: InputInit): FrameInput {
         for (const path of init.files) {
           if (stopper.signal.aborted) return
           const body = await readFile(path).catch((err: Error) => { throw new InputError(`file '${path}'`, `cannot be read: ${err.message}`, { cause: err }) })
-          count++
-          yield check(`file '${path}'`, { type: init.type, body: Uint8Array.from(body) })
+          yield check(`file '${path}'`, { type: init.type, body })
         }
         return
       }
       for await (const line of splitLines(init.stdin, maxLine(init), stopper.signal)) {
         const frame = toFrame(init, line)
         if (frame === undefined) continue
-        count++
         yield check(`stdin line ${line.number}`, frame)
       }
     } catch (err) {
@@ -85,7 +80,6 @@ export function openInput (init: InputInit): FrameInput {
   return {
     frames: frames(),
     get error () { return error },
-    get count () { return count },
     stop: () => { stopper.abort() }
   }
 }
