@@ -25,6 +25,13 @@ describe('TLS with a certificate made by openssl', () => {
     expect(insecure.code).toBe(0)
     expect(insecure.stdout).toEqual(Buffer.from('anyway\n'))
 
+    const named = await runProto(['connect', `127.0.0.1:${port}`, '--ca', pki.ca, '--servername', 'localhost'], { stdin: 'by name\n' })
+    expect(named.code).toBe(0)
+    expect(named.stdout).toEqual(Buffer.from('by name\n'))
+    const misnamed = await runProto(['connect', `127.0.0.1:${port}`, '--ca', pki.ca, '--servername', 'elsewhere.example'], { stdin: 'x\n' })
+    expect(misnamed.code).toBe(1)
+    expect(misnamed.stderr).toMatch(/^proto: error: TLSError: .*ERR_TLS_CERT_ALTNAME_INVALID/m)
+
     const bench = await runProto(['bench', `localhost:${port}`, '--ca', pki.ca, '--count', '200', '--json'])
     expect(bench.code).toBe(0)
     expect(JSON.parse(bench.stdout.toString())).toMatchObject({ target: `tls://localhost:${port}`, messages: 200 })

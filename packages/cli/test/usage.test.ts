@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runProto } from './helpers/proto.js'
+import { BIN, runProto } from './helpers/proto.js'
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string, bin: Record<string, string> }
+const version = pkg.version
+
+describe('the executable', () => {
+  it("package.json's bin is the built file the tests run, a Node script with a shebang", () => {
+    expect(fileURLToPath(new URL(`../${pkg.bin.proto}`, import.meta.url))).toBe(BIN)
+    expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node')
+  })
+})
 
 describe('help and version', () => {
   it('proto --help lists the commands on stdout; proto alone prints it on stderr with exit 2', async () => {
