@@ -1,3 +1,3 @@
 import { projectConfig } from '../../vitest.shared.ts'
 
-export default projectConfig('example-custom-framing')
+export default projectConfig('example-custom-framing', { globalSetup: ['./test/global-setup.ts'] })

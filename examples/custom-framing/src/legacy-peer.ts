@@ -4,16 +4,15 @@ import net from 'node:net'
  * The peer nobody here wrote: a device server speaking the classic Python framing
  * `struct.pack('!BI', type, len(body)) + body` — a u8 type, a big-endian u32 body length, the body.
  * Written with raw `node:net` and hand-made `Buffer` framing, as its own team would, knowing nothing of
- * @proto. Its protocol:
+ * @proto. Its protocol is the classic one:
  *
  * | type | name | body | it does |
  * |---|---|---|---|
+ * | 0x00 | DATA | UTF-8 | answers DATA with the text in capitals |
  * | 0x01 | PING | empty | answers PONG; sends its own PING every `pingEvery` ms |
  * | 0x02 | PONG | empty | counts it |
- * | 0x10 | TEXT | UTF-8 | replies REPLY with the text upper-cased |
- * | 0x11 | REPLY | UTF-8 | (sent only) |
  */
-export const LegacyType = { PING: 0x01, PONG: 0x02, TEXT: 0x10, REPLY: 0x11 } as const
+export const LegacyType = { DATA: 0x00, PING: 0x01, PONG: 0x02 } as const
 
 export interface LegacyPeer {
   readonly port: number
@@ -28,7 +27,8 @@ export interface LegacyPeer {
   close(): Promise<void>
 }
 
-function pack (type: number, body: Buffer = Buffer.alloc(0)): Buffer {
+/** `struct.pack('!BI', type, len(body)) + body`. */
+export function pack (type: number, body: Buffer = Buffer.alloc(0)): Buffer {
   const header = Buffer.alloc(5)
   header.writeUInt8(type, 0)
   header.writeUInt32BE(body.length, 1)
@@ -67,7 +67,7 @@ export async function startLegacyPeer (options: { pingEvery?: number } = {}): Pr
         received.push({ type, body: body.toString('utf8') })
         if (type === LegacyType.PING) socket.write(pack(LegacyType.PONG))
         else if (type === LegacyType.PONG) pongsReceived++
-        else if (type === LegacyType.TEXT) socket.write(pack(LegacyType.REPLY, Buffer.from(body.toString('utf8').toUpperCase())))
+        else if (type === LegacyType.DATA) socket.write(pack(LegacyType.DATA, Buffer.from(body.toString('utf8').toUpperCase())))
       }
     })
     socket.on('end', () => { socket.end() })

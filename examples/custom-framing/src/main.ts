@@ -1,31 +1,30 @@
-import type { Frame } from '@proto/codec'
-import { connectLegacy, LegacyType, startLegacyPeer } from './index.js'
+#!/usr/bin/env node
+import { HELP, parseExampleArgs } from './options.js'
+import { runExample } from './run.js'
 
-const peer = await startLegacyPeer({ pingEvery: 400 })
-console.log(`legacy '!BI' peer on 127.0.0.1:${peer.port} (pings every 400 ms)`)
-const link = await connectLegacy(peer.port, { interval: 150, timeout: 1_500 })
-
-let rtts = 0
-let enough = (): void => {}
-const pingsBothWays = new Promise<void>((resolve) => { enough = resolve })
-const check = (): void => { if (rtts >= 2 && peer.pongsReceived >= 2) enough() }
-link.on('rtt', ({ rtt }) => { rtts++; console.log(`our ping 0x01 answered by its pong 0x02 in ${rtt.toFixed(2)} ms`); check() })
-const poll = setInterval(check, 50)
-
-async function * messages (): AsyncGenerator<Frame> {
-  for (const text of ['hello', 'from', '@proto']) {
-    console.log(`→ TEXT  ${JSON.stringify(text)}`)
-    yield { type: LegacyType.TEXT, body: new TextEncoder().encode(text) }
+/**
+ * Talks to a '!BI' server given as HOST:PORT, --host/--port or $BI_HOST/$BI_PORT, or to its own peer.
+ * Exit codes: 0 done, 1 the connection failed, 2 bad arguments.
+ */
+async function main (): Promise<number> {
+  let cli
+  try {
+    cli = parseExampleArgs(process.argv.slice(2), process.env)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}`)
+    return 2
   }
-  await pingsBothWays // stay connected (answering its pings) until pings went both ways
+  if (cli.help) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  try {
+    await runExample(cli.options, (line) => { console.log(line) })
+    return 0
+  } catch (err) {
+    process.stderr.write(`custom-framing: ${(err as Error).name}: ${(err as Error).message}\n`)
+    return 1
+  }
 }
 
-await Promise.all([
-  link.sink(messages()), // then FIN; the peer ends too
-  (async () => {
-    for await (const frame of link.source) console.log(`← 0x${frame.type.toString(16).padStart(2, '0')}  ${JSON.stringify(new TextDecoder().decode(frame.body))}`)
-  })()
-])
-clearInterval(poll)
-console.log(`its pings: ${peer.pingsSent} sent, our pongs received by it: ${peer.pongsReceived}; our pings: ${link.stats().pingsSent}, its pongs: ${link.stats().pongsReceived}`)
-await peer.close()
+process.exitCode = await main()

@@ -1,0 +1,62 @@
+/**
+ * Every subscription of the CLI to events of the SDK's objects, in one place. The heartbeat (and
+ * transport) event APIs are moving from `.on(type, fn)` to `TypedEventTarget`
+ * (`addEventListener(type, e => e.detail …)`); when they do, only the bodies of these functions change.
+ * Each returns a function that removes what it added.
+ */
+import type { Frame } from '@proto/codec'
+import type { FaultEvent, FaultProxy } from '@proto/fault-proxy'
+import type { HeartbeatDuplex } from '@proto/heartbeat'
+import type { DurableDuplex, ReconnectEventMap } from '@proto/reconnect'
+import type { Connection, DisconnectInfo, DropEvent, Server } from '@proto/transport'
+
+export interface HeartbeatWatch {
+  /** A pong answered one of our pings after `rtt` ms. */
+  rtt?(rtt: number): void
+  /** The event loop stalled for `lag` ms. */
+  stall?(lag: number): void
+}
+
+/** Follows a heartbeat stage's RTT and stall events (its timeout reaches the CLI as the error its source throws). */
+export function watchHeartbeat (link: HeartbeatDuplex, watch: HeartbeatWatch): () => void {
+  const offs: Array<() => void> = []
+  const { rtt, stall } = watch
+  if (rtt !== undefined) offs.push(link.on('rtt', (e) => { rtt(e.rtt) }))
+  if (stall !== undefined) offs.push(link.on('stall', (e) => { stall(e.lag) }))
+  return () => { for (const off of offs) off() }
+}
+
+export interface ServerWatch {
+  disconnect(connection: Connection, info: DisconnectInfo): void
+  drop(event: DropEvent): void
+  error(error: Error, connection: Connection | undefined): void
+}
+
+/** Follows a transport server's connections ending, refused connections and errors. */
+export function watchServer (server: Server, watch: ServerWatch): () => void {
+  const offs = [
+    server.on('disconnect', ({ connection, info }) => { watch.disconnect(connection, info) }),
+    server.on('drop', (event) => { watch.drop(event) }),
+    server.on('error', ({ error, connection }) => { watch.error(error, connection) })
+  ]
+  return () => { for (const off of offs) off() }
+}
+
+export type ReconnectWatch = { [K in 'connected' | 'disconnected' | 'reconnecting' | 'failed']?: (detail: ReconnectEventMap[K]) => void }
+
+/** Follows a durable link's status events. */
+export function watchReconnect (link: DurableDuplex<Frame>, watch: ReconnectWatch): () => void {
+  const controller = new AbortController()
+  const { signal } = controller
+  const { connected, disconnected, reconnecting, failed } = watch
+  if (connected !== undefined) link.addEventListener('connected', (e) => { connected(e.detail) }, { signal })
+  if (disconnected !== undefined) link.addEventListener('disconnected', (e) => { disconnected(e.detail) }, { signal })
+  if (reconnecting !== undefined) link.addEventListener('reconnecting', (e) => { reconnecting(e.detail) }, { signal })
+  if (failed !== undefined) link.addEventListener('failed', (e) => { failed(e.detail) }, { signal })
+  return () => { controller.abort() }
+}
+
+/** Follows everything a fault proxy does. */
+export function watchFaultProxy (proxy: FaultProxy, listener: (event: FaultEvent) => void): () => void {
+  return proxy.onEvent(listener)
+}

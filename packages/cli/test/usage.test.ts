@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { BIN, runProto } from './helpers/proto.js'
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string, bin: Record<string, string> }
+const version = pkg.version
+
+describe('the executable', () => {
+  it("package.json's bin is the built file the tests run, a Node script with a shebang", () => {
+    expect(fileURLToPath(new URL(`../${pkg.bin.proto}`, import.meta.url))).toBe(BIN)
+    expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node')
+  })
+})
+
+describe('help and version', () => {
+  it('proto --help lists the commands on stdout; proto alone prints it on stderr with exit 2', async () => {
+    const help = await runProto(['--help'])
+    expect(help.code).toBe(0)
+    const text = help.stdout.toString()
+    for (const c of ['connect HOST:PORT', 'listen [HOST:]PORT', 'bench HOST:PORT', 'proxy LISTEN TARGET']) expect(text).toContain(`  ${c}`)
+    expect(text).toContain('Exit codes:')
+    const bare = await runProto([])
+    expect(bare.code).toBe(2)
+    expect(bare.stdout.length).toBe(0)
+    expect(bare.stderr).toContain('Usage: proto <command>')
+  })
+
+  it('--help on every command, and proto help <command>', async () => {
+    for (const command of ['connect', 'listen', 'bench', 'proxy']) {
+      const r = await runProto([command, '--help'])
+      expect(r.code).toBe(0)
+      expect(r.stdout.toString()).toMatch(new RegExp(`^Usage: proto ${command} `))
+      expect(r.stdout.toString()).toContain('Exit codes:')
+      expect(r.stderr).toBe('')
+    }
+    const viaHelp = await runProto(['help', 'bench'])
+    expect(viaHelp.stdout.toString()).toMatch(/^Usage: proto bench HOST:PORT/)
+  })
+
+  it('--version prints the package version', async () => {
+    const r = await runProto(['--version'])
+    expect(r).toMatchObject({ code: 0, stderr: '' })
+    expect(r.stdout.toString()).toBe(`${version}\n`)
+  })
+})
+
+describe('usage errors: exit 2, one line and where to read more', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['frob'], /^proto: unknown command 'frob'; the commands are connect, listen, bench, proxy\nRun 'proto --help' for usage\.\n$/],
+    [['--interval', '5s'], /^proto: expected a command before options, but got '--interval'\n/],
+    [['connect'], /^proto: expected HOST:PORT after 'proto connect', but HOST:PORT is missing\nRun 'proto connect --help' for usage\.\n$/],
+    [['connect', '127.0.0.1:7000', 'extra'], /^proto: expected HOST:PORT after 'proto connect', but unexpected 'extra'\n/],
+    [['connect', 'localhost'], /^proto: expected HOST:PORT to be 'HOST:PORT', '\[IPv6\]:PORT' or 'unix:PATH', but got 'localhost'; e\.g\. '127\.0\.0\.1:7000'\n/],
+    [['connect', '127.0.0.1:70000'], /^proto: expected HOST:PORT to be a port from 1 to 65535, but got '127\.0\.0\.1:70000'\n/],
+    [['connect', '127.0.0.1:7000', '--bogus'], /^proto: unknown option '--bogus'\nRun 'proto connect --help' for usage\.\n$/],
+    [['connect', '127.0.0.1:7000', '--intervall', '1s'], /^proto: unknown option '--intervall'; did you mean '--interval'\?\n/],
+    [['connect', '127.0.0.1:7000', '--interval'], /^proto: option '--interval' needs a value\n/],
+    [['connect', '127.0.0.1:7000', '--format', 'netty'], /^proto: expected --format to be one of proto, structBI, int32, lengthPrefixed or a JSON layout, but got 'netty'\n/],
+    [['connect', '127.0.0.1:7000', '--format', '{"length":3}'], /^proto: invalid --format or --max-frame-length: .*'varint', 1, 2, 4 or 8.*\n/],
+    [['connect', '127.0.0.1:7000', '--format', '{"size":4}'], /^proto: expected a --format layout to have only the fields length, endian, type and lengthCounts, but got 'size'/],
+    [['connect', '127.0.0.1:7000', '--interval', 'soon'], /^proto: expected --interval to be a duration such as 500ms, 5s or 1m, but got 'soon'\n/],
+    [['connect', '127.0.0.1:7000', '--interval', '5s', '--timeout', '2s'], /^proto: expected --timeout \(2000 ms\) to be above --interval \(5000 ms\)/],
+    [['connect', '127.0.0.1:7000', '--ping-type', '256'], /^proto: expected --ping-type to be a whole number from 0 to 255, but got '256'\n/],
+    [['connect', '127.0.0.1:7000', '--ping-type', '3'], /^proto: expected --ping-type and --pong-type to differ, but both are 3\n/],
+    [['connect', '127.0.0.1:7000', '--ping-body', 'hex:zz'], /^proto: expected --ping-body to be 'sequence', 'empty' or 'hex:' followed by hex digits, but got 'hex:zz'\n/],
+    [['connect', '127.0.0.1:7000', '--no-heartbeat', '--interval', '1s'], /^proto: --no-heartbeat cannot go with --interval\n/],
+    [['connect', '127.0.0.1:7000', '-f', 'int32', '--timeout', '9s'], /^proto: format int32 has no type byte, so pings cannot be told from data: leave out --timeout, or use --keepalive empty \(not supported yet\)\n/],
+    [['connect', '127.0.0.1:7000', '-f', 'int32', '--type', '0x40'], /^proto: --type 0x40: format int32 has no type byte and carries only type 0\n/],
+    [['connect', '127.0.0.1:7000', '--max-delay', '5s'], /^proto: --max-delay is a reconnect setting: add --reconnect\n/],
+    [['connect', '127.0.0.1:7000', '--reconnect', '--jitter', 'lots'], /^proto: expected --jitter to be full, equal, decorrelated, none, but got 'lots'\n/],
+    [['connect', '127.0.0.1:7000', '--input', 'csv'], /^proto: expected --input to be text, hex, json, but got 'csv'\n/],
+    [['connect', '127.0.0.1:7000', '--output', 'xml'], /^proto: expected --output to be text, raw, hex, json, none, but got 'xml'\n/],
+    [['connect', '127.0.0.1:7000', '--max-frame-length', '5GiB'], /^proto: expected --max-frame-length to be a size from 0 to 4294967295 bytes, but got '5GiB'\n/],
+    [['listen', 'everywhere'], /^proto: expected \[HOST:\]PORT to be 'PORT', 'HOST:PORT', '\[IPv6\]:PORT' or 'unix:PATH', but got 'everywhere'/],
+    [['bench', '127.0.0.1:7000', '--size', '2MiB', '--max-frame-length', '1MiB'], /^proto: --size 2097152 is longer than --max-frame-length \(1048576\)\n/],
+    [['bench', '127.0.0.1:7000', '--window', '0'], /^proto: expected --window to be a whole number from 1 to 65536, but got '0'\n/]
+  ]
+  it.each(cases)('proto %j', async (args, message) => {
+    const r = await runProto(args)
+    expect(r.code).toBe(2)
+    expect(r.stdout.length).toBe(0)
+    expect(r.stderr).toMatch(message)
+  })
+})
+
+describe('options designed ahead of @proto/heartbeat: refused with a typed error, exit 2, never ignored', () => {
+  const refused = (option: string, needs: RegExp): RegExp =>
+    new RegExp(`^proto: ${option} is not supported yet: it needs ${needs.source}, which this version of @proto/heartbeat does not offer\\. Leave ${option} out for now\\n`)
+  it.each<[string[], RegExp]>([
+    [['--strict'], refused('--strict', /the heartbeat strict mode \(allowed inbound frame types and the ping\/pong body rule, a violation closing the connection with a typed error\)/)],
+    [['--allow-types', '0x00,0x40-0xff'], refused('--allow-types', /the heartbeat strict mode \(.*\)/)],
+    [['-f', 'int32', '--keepalive', 'empty', '--interval', '5s', '--timeout', '15s'], refused('--keepalive empty', /the heartbeat keep-alive mode for layouts without a type byte \(empty frames when idle, never handed up\)/)]
+  ])('proto connect … %j', async (args, message) => {
+    const r = await runProto(['connect', '127.0.0.1:9', ...args])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+
+  it.each<[string[], RegExp]>([
+    [['--allow-types', '0x40-0x10'], /^proto: expected --allow-types to be ranges written low-high, but got '0x40-0x10'\n/],
+    [['--allow-types', 'data'], /^proto: expected --allow-types to be a whole number from 0 to 255, but got 'data'\n/],
+    [['-f', 'int32', '--strict'], /^proto: --strict checks frame types, but format int32 has no type byte\n/],
+    [['--keepalive', 'tcp'], /^proto: expected --keepalive to be 'ping' or 'empty', but got 'tcp'\n/],
+    [['--keepalive', 'empty', '--ping-type', '1'], /^proto: --keepalive empty sends empty frames, not pings: leave out --ping-type\n/],
+    [['--keepalive', 'empty', '--no-heartbeat'], /^proto: --no-heartbeat cannot go with --keepalive\n/]
+  ])('their values are checked first: %j', async (args, message) => {
+    const r = await runProto(['connect', '127.0.0.1:9', ...args])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+})
+
+describe('runtime failures: exit 1, one line, a stack trace only when asked', () => {
+  it('a refused connection', async () => {
+    const r = await runProto(['connect', '127.0.0.1:9'], { stdin: 'x\n' })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^proto: error: ConnectionRefusedError: .*127\.0\.0\.1:9.*\n$/)
+  })
+
+  it('--debug and DEBUG=proto:* add the stack and the cause chain', async () => {
+    for (const [args, env] of [[['--debug'], {}], [[], { DEBUG: 'proto:*' }]] as const) {
+      const r = await runProto(['connect', '127.0.0.1:9', ...args], { stdin: '', env })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^proto: error: ConnectionRefusedError: [^\n]*\n\s+at /m)
+      expect(r.stderr).toMatch(/caused by: Error: connect ECONNREFUSED/)
+    }
+  })
+})
