@@ -9,7 +9,7 @@ let rtts = 0
 let enough = (): void => {}
 const pingsBothWays = new Promise<void>((resolve) => { enough = resolve })
 const check = (): void => { if (rtts >= 2 && peer.pongsReceived >= 2) enough() }
-link.on('rtt', ({ rtt }) => { rtts++; console.log(`our ping 0x01 answered by its pong 0x02 in ${rtt.toFixed(2)} ms`); check() })
+link.addEventListener('rtt', ({ detail: { rtt } }) => { rtts++; console.log(`our ping 0x01 answered by its pong 0x02 in ${rtt.toFixed(2)} ms`); check() })
 const poll = setInterval(check, 50)
 
 async function * messages (): AsyncGenerator<Frame> {

@@ -129,8 +129,8 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
       heartbeatTimeout: o.heartbeatTimeout,
       onConnection: (hb) => {
         client.connections++
-        hb.on('timeout', () => { client.heartbeatTimeouts++ })
-        hb.on('rtt', ({ rtt }) => { client.heartbeatRtt.push(rtt) })
+        hb.addEventListener('timeout', () => { client.heartbeatTimeouts++ })
+        hb.addEventListener('rtt', ({ detail: { rtt } }) => { client.heartbeatRtt.push(rtt) })
       },
       onHanded: (frame, epoch) => {
         client.handedByEpoch[epoch] = (client.handedByEpoch[epoch] ?? 0) + 1

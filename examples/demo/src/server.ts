@@ -74,7 +74,7 @@ export async function startEchoServer (init: EchoServerInit): Promise<EchoServer
   const server = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => {
     tally.connections++
     const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout })
-    link.on('timeout', () => { tally.heartbeatTimeouts++ })
+    link.addEventListener('timeout', () => { tally.heartbeatTimeouts++ })
     try {
       await link.sink(check(link.source)) // echo until the client finishes writing, then half-close
       await link.close()

@@ -76,7 +76,7 @@ const stages = new Set<HeartbeatDuplex>()
 let deaths = 0
 function serve (hb: HeartbeatDuplex): void {
   stages.add(hb)
-  hb.on('closed', ({ error }) => { stages.delete(hb); if (error?.name === 'HeartbeatTimeoutError') deaths++ })
+  hb.addEventListener('closed', ({ detail: { error } }) => { stages.delete(hb); if (error?.name === 'HeartbeatTimeoutError') deaths++ })
   void (async () => { for await (const _ of hb.source) { /* no data expected */ } })().catch(() => {})
 }
 

@@ -6,6 +6,7 @@ import { connect as transportConnect, listen as transportListen } from '@proto/t
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
+import { on } from './helpers/events.js'
 import { blackHoleProxy, closed, dial, listen, socketDuplex } from './helpers/net.js'
 import { f, settle } from './helpers/raw-peer.js'
 
@@ -19,7 +20,7 @@ const init: HeartbeatInit = { interval: INTERVAL, timeout: TIMEOUT }
 async function events (hb: HeartbeatDuplex, type: 'rtt' | 'ping', n: number): Promise<void> {
   let seen = 0
   await new Promise<void>((resolve) => {
-    const off = hb.on(type, () => { if (++seen === n) { off(); resolve() } })
+    const off = on(hb, type, () => { if (++seen === n) { off(); resolve() } })
   })
 }
 
@@ -53,7 +54,7 @@ describe('heartbeat over real loopback sockets', () => {
 
     const cut = performance.now()
     proxy.blackHole()
-    const dead = await new Promise<Error & { lastReceivedAge: number }>(resolve => client.on('timeout', resolve as any))
+    const dead = await new Promise<Error & { lastReceivedAge: number }>(resolve => on(client, 'timeout', resolve as any))
     const elapsed = performance.now() - cut
     expect(dead.name).toBe('HeartbeatTimeoutError')
     expect(dead.lastReceivedAge).toBeGreaterThanOrEqual(TIMEOUT)
@@ -152,7 +153,7 @@ describe('heartbeat over real loopback sockets', () => {
       })
       const reading = drain(hb)
       const stalls: number[] = []
-      hb.on('stall', ({ lag }) => stalls.push(lag))
+      on(hb, 'stall', ({ lag }) => stalls.push(lag))
       await events(hb, 'rtt', 3)
       await events(hb, 'ping', 1)
       // the pong to this ping arrives while the loop is blocked for 2.5 × timeout; the block runs in the check

@@ -4,6 +4,7 @@ import { memoryBytePair } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
+import { on } from './helpers/events.js'
 import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
 
 describe('options', () => {
@@ -94,7 +95,12 @@ describe('HELLO negotiation', () => {
     const r = await settle(hb.source.next())
     expect(r.error?.name).toBe('ProtocolVersionError')
     expect(r.error?.cause?.name).toBe('ProtocolVersionError')
-    expect(peer.aborted?.name).toBe('ProtocolVersionError')
+    expect(r.error?.version).toBe(9)
+    expect(r.error?.supported).toBe(1)
+    expect((await peer.waitAborted()).name).toBe('ProtocolVersionError')
+    // GOAWAY DO_NOT_RETRY went out first: the peer cannot speak our version
+    expect(peer.written.map(x => x.type)).toEqual([FrameType.HELLO, FrameType.GOAWAY])
+    expect(decodeGoAway(peer.written[1].body).code).toBe(GoAwayCode.DO_NOT_RETRY)
   })
 
   it('fails with ProtocolVersionError when the first frame is not a HELLO', async () => {
@@ -217,9 +223,9 @@ describe('errors through the stage', () => {
   it('a listener that throws does not break the stage', async () => {
     const peer = rawPeer()
     const hb = heartbeat(peer.lower)
-    hb.on('closed', () => { throw new Error('bad listener') })
+    on(hb, 'closed', () => { throw new Error('bad listener') })
     let closed = 0
-    hb.on('closed', () => { closed++ })
+    on(hb, 'closed', () => { closed++ })
     hb.abort(new Error('x'))
     expect(closed).toBe(1)
   })

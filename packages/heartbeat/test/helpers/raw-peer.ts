@@ -25,6 +25,10 @@ export interface RawPeer {
   releaseWrites(): void
   /** Resolves once `written` holds at least `n` frames. */
   waitWritten(n: number): Promise<void>
+  /** Resolves with the error the stage destroyed the lower with, once it has. */
+  waitAborted(): Promise<Error>
+  /** With `goingAway: true`: the owner asks the connection to end gracefully (aborts `lower.goingAway`). */
+  goAway(): void
 }
 
 export interface RawPeerInit {
@@ -32,6 +36,8 @@ export interface RawPeerInit {
   batched?: boolean
   /** The lower sink reads with the stage's `nextBatch()` instead of `for await` (default false). */
   batchedSink?: boolean
+  /** The lower exposes `goingAway`, aborted by `goAway()` (default false). */
+  goingAway?: boolean
 }
 
 export function rawPeer (init: RawPeerInit = {}): RawPeer {
@@ -42,6 +48,8 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
   let holding = false
   let release: (() => void) | undefined
   const watchers: Array<{ n: number, resolve: () => void }> = []
+  const abortWaiters: Array<(err: Error) => void> = []
+  const owner = init.goingAway === true ? new AbortController() : undefined
 
   const wake = (): void => {
     const w = wakeReader
@@ -120,7 +128,9 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
         peer.aborted ??= err
         failure ??= err
         wake()
-      }
+        for (const w of abortWaiters.splice(0)) w(peer.aborted)
+      },
+      ...(owner !== undefined ? { goingAway: owner.signal } : {})
     },
     send (...frames) {
       queue.push(...frames)
@@ -146,6 +156,13 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
     async waitWritten (n) {
       if (peer.written.length >= n) return
       await new Promise<void>(resolve => watchers.push({ n, resolve }))
+    },
+    async waitAborted () {
+      if (peer.aborted !== undefined) return peer.aborted
+      return await new Promise<Error>(resolve => abortWaiters.push(resolve))
+    },
+    goAway () {
+      owner?.abort(new Error('going away'))
     }
   }
   return peer

@@ -1,0 +1,49 @@
+import type { Frame } from '@proto/codec'
+import { MAX_QUEUED_PONG_BYTES, MAX_QUEUED_PONGS } from './constants.js'
+
+/**
+ * Control frames waiting to go out ahead of data, in order. Our own frames (HELLO, PING, GOAWAY) are few
+ * by construction (one HELLO, at most one ping and one GOAWAY at a time) and always accepted; pongs, whose
+ * number and size the peer decides, are bounded by `MAX_QUEUED_PONGS` frames and `MAX_QUEUED_PONG_BYTES`.
+ * The array is made at the first frame.
+ */
+export class ControlQueue {
+  private frames: Frame[] | undefined
+  private pongs = 0
+  private pongBytes = 0
+
+  constructor (private readonly pongType: number | undefined) {}
+
+  get length (): number {
+    return this.frames?.length ?? 0
+  }
+
+  /** Queues one of our own control frames. */
+  push (frame: Frame): void {
+    (this.frames ??= []).push(frame)
+  }
+
+  /** Queues a pong unless the pongs already waiting are at their bound; `false` if it was refused. */
+  offerPong (frame: Frame): boolean {
+    if (this.pongs >= MAX_QUEUED_PONGS || this.pongBytes + frame.body.byteLength > MAX_QUEUED_PONG_BYTES) return false
+    this.pongs++
+    this.pongBytes += frame.body.byteLength
+    this.push(frame)
+    return true
+  }
+
+  shift (): Frame | undefined {
+    const frame = this.frames?.shift()
+    if (frame !== undefined && frame.type === this.pongType && this.pongs > 0) {
+      this.pongs--
+      this.pongBytes -= frame.body.byteLength
+    }
+    return frame
+  }
+
+  clear (): void {
+    this.frames = undefined
+    this.pongs = 0
+    this.pongBytes = 0
+  }
+}
