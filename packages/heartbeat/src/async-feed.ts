@@ -58,6 +58,7 @@ abstract class PulledFeed implements Feed {
   stop (): void {
     if (this.stopped) return
     this.stopped = true
+    if (this.ahead !== undefined) this.owner.unsent(this.ahead.length - this.index)
     this.clearAhead()
     if (this.over === undefined) abandon(this.it)
     this.over = ENDED
@@ -113,7 +114,10 @@ export class AsyncFeed extends PulledFeed {
 
   private result (r: IteratorResult<Frame>): void {
     this.pending = false
-    if (this.stopped) return
+    if (this.stopped) {
+      if (r.done !== true) this.owner.unsent(1) // given after the stage stopped writing
+      return
+    }
     if (r.done === true) {
       this.over = ENDED
     } else {
@@ -148,7 +152,10 @@ export class BatchFeed extends PulledFeed {
 
   private batch (batch: Frame[] | undefined): void {
     this.pending = false
-    if (this.stopped) return
+    if (this.stopped) {
+      if (batch !== undefined) this.owner.unsent(batch.length)
+      return
+    }
     if (batch === undefined) this.over = ENDED
     else if (batch.length > 0) this.ahead = batch
     this.announce()

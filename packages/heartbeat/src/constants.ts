@@ -63,7 +63,7 @@ export const MAX_OUTSTANDING_PINGS = 8
  */
 export const MAX_QUEUED_PONGS = 32
 
-/** Pongs are also dropped once the pongs waiting to be sent hold this many body bytes: 64 KiB. */
+/** Pongs are also dropped once the pongs waiting to be sent would hold more than this many body bytes (one pong is always accepted): 64 KiB. */
 export const MAX_QUEUED_PONG_BYTES = 64 * 1024
 
 /** After sending GOAWAY to a peer that broke the rules, wait at most this long for it to be flushed before destroying the connection. */

@@ -4,7 +4,8 @@ import { MAX_QUEUED_PONG_BYTES, MAX_QUEUED_PONGS } from './constants.js'
 /**
  * Control frames waiting to go out ahead of data, in order. Our own frames (HELLO, PING, GOAWAY) are few
  * by construction (one HELLO, at most one ping and one GOAWAY at a time) and always accepted; pongs, whose
- * number and size the peer decides, are bounded by `MAX_QUEUED_PONGS` frames and `MAX_QUEUED_PONG_BYTES`.
+ * number and size the peer decides, are bounded by `MAX_QUEUED_PONGS` frames and `MAX_QUEUED_PONG_BYTES`
+ * (beyond the first).
  * The array is made at the first frame.
  */
 export class ControlQueue {
@@ -23,9 +24,12 @@ export class ControlQueue {
     (this.frames ??= []).push(frame)
   }
 
-  /** Queues a pong unless the pongs already waiting are at their bound; `false` if it was refused. */
+  /**
+   * Queues a pong unless the pongs already waiting are at their bound; `false` if it was refused. One pong
+   * is always accepted when none waits, whatever its size (the peer's `maxPingBody` allows it).
+   */
   offerPong (frame: Frame): boolean {
-    if (this.pongs >= MAX_QUEUED_PONGS || this.pongBytes + frame.body.byteLength > MAX_QUEUED_PONG_BYTES) return false
+    if (this.pongs >= MAX_QUEUED_PONGS || (this.pongs > 0 && this.pongBytes + frame.body.byteLength > MAX_QUEUED_PONG_BYTES)) return false
     this.pongs++
     this.pongBytes += frame.body.byteLength
     this.push(frame)

@@ -9,6 +9,8 @@ export interface FeedOwner {
   readonly writerWaiting: boolean
   /** Frames, the end or a failure became ready while no one was asking: hand them down if the writer waits. */
   ready(): void
+  /** `count` frames the source gave were dropped: the feed had been stopped. */
+  unsent(count: number): void
 }
 
 /** The user's source as the outbound sees it: frames in order, then the end or the source's failure. */
@@ -22,7 +24,7 @@ export interface Feed {
   readonly ended: boolean
   /** A frame, the end or a failure can be taken now without waiting for the source. */
   readonly hasReady: boolean
-  /** Stops reading: frames not taken are dropped and the source's `return()` is called. */
+  /** Stops reading: frames not taken are dropped (and reported as unsent) and the source's `return()` is called. */
   stop(): void
 }
 

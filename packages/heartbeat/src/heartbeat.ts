@@ -51,6 +51,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
   /** When our writing ended (the lower sink finished); `NaN` until then. */
   private finAt = Number.NaN
   private goAwayFromPeer: { code: number, reason: string } | undefined
+  private unsentFrames = 0
   private goingAway = false
   private drainSoon: ReturnType<typeof setImmediate> | undefined
   private sinkCalled = false
@@ -138,6 +139,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
       pongsDropped: peer.pongsDropped,
       missed: peer.missed,
       goAway: this.goAwayFromPeer,
+      unsentFrames: this.unsentFrames,
       interval: peer.interval,
       timeout: peer.timeout,
       lastSentAt: time.lastSentAt,
@@ -269,6 +271,10 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
 
   userFailed (err: Error): void {
     this.fail(err, false)
+  }
+
+  unsent (count: number): void {
+    this.unsentFrames += count
   }
 
   // ---- life ----

@@ -15,6 +15,8 @@ export interface OutboundOwner {
   dataSent(now: number): void
   /** The user's source threw `err`. */
   userFailed(err: Error): void
+  /** `count` frames the user's source gave could not be sent: writing had ended. */
+  unsent(count: number): void
 }
 
 /** When writing ends, from the least to the most abrupt (the mode only ever moves up). */
@@ -45,6 +47,8 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   private dataCount = 0
   /** `take()` runs for a writer that was waiting: what it hands down is timestamped. */
   private waking = false
+  /** Closing: every user frame is timestamped, since `close()` measures its progress by them. */
+  private stampAll = false
   private writerResolve: ((value: IteratorResult<Frame> | Frame[] | undefined) => void) | undefined
   private writerReject: ((err: unknown) => void) | undefined
   private writerBatch = false
@@ -88,6 +92,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
 
   /** Ends once the user's source has ended, or at once if there is none. */
   close (): void {
+    this.stampAll = true
     this.raise(Mode.Closing)
   }
 
@@ -148,6 +153,11 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
     return DONE
   }
 
+  /** Feed hook. */
+  unsent (count: number): void {
+    this.owner.unsent(count)
+  }
+
   /** Feed hook (and after any change): if the lower sink waits, hands it what is ready now, the end or the failure. */
   ready (): void {
     const resolve = this.writerResolve
@@ -198,7 +208,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
       this.owner.userFailed(err)
       throw err
     }
-    if (frame !== undefined && (this.waking || ++this.dataCount % BURST_STAMP_EVERY === 0)) this.owner.dataSent(this.clock.now())
+    if (frame !== undefined && (this.waking || this.stampAll || ++this.dataCount % BURST_STAMP_EVERY === 0)) this.owner.dataSent(this.clock.now())
     return frame
   }
 

@@ -26,6 +26,12 @@ export interface HeartbeatStats {
   pongsDropped: number
   /** Pings we sent while the previous one was still unanswered. */
   missed: number
+  /**
+   * Frames the sink's source gave the stage that were never handed to the connection because the stage
+   * had stopped writing (going away, a protocol violation, an abort). Frames its source had not given yet
+   * are not counted: they were never taken.
+   */
+  unsentFrames: number
   /** The last GOAWAY the peer sent, if any. */
   goAway: { code: number, reason: string } | undefined
   /** When we last sent: exact for control frames; for data frames, the latest check that saw data go out. */

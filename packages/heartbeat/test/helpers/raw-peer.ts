@@ -23,6 +23,8 @@ export interface RawPeer {
   fail(err: Error): void
   holdWrites(): void
   releaseWrites(): void
+  /** While writes are held: lets exactly one more frame (or batch) be written. */
+  releaseOne(): void
   /** Resolves once `written` holds at least `n` frames. */
   waitWritten(n: number): Promise<void>
   /** Resolves with the error the stage destroyed the lower with, once it has. */
@@ -46,6 +48,12 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
   let failure: Error | undefined
   let wakeReader: (() => void) | undefined
   let holding = false
+  /** Frames (or batches) that may be written while writes are held. */
+  let credits = 0
+  const mayWrite = async (): Promise<void> => {
+    while (holding && credits === 0) await new Promise<void>((resolve) => { release = resolve })
+    if (holding) credits--
+  }
   let release: (() => void) | undefined
   const watchers: Array<{ n: number, resolve: () => void }> = []
   const abortWaiters: Array<(err: Error) => void> = []
@@ -110,7 +118,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
         const batches = source as { nextBatch?: () => Promise<Frame[] | undefined> }
         if (init.batchedSink === true && batches.nextBatch != null) {
           for (;;) {
-            while (holding) await new Promise<void>((resolve) => { release = resolve })
+            await mayWrite()
             const batch = await batches.nextBatch()
             if (batch === undefined) break
             peer.batches++
@@ -118,7 +126,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
           }
         } else {
           for await (const frame of source) {
-            while (holding) await new Promise<void>((resolve) => { release = resolve })
+            await mayWrite()
             written(frame)
           }
         }
@@ -149,6 +157,12 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
     },
     releaseWrites () {
       holding = false
+      const r = release
+      release = undefined
+      r?.()
+    },
+    releaseOne () {
+      credits++
       const r = release
       release = undefined
       r?.()
