@@ -2,7 +2,6 @@ import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { codec, encode, FrameType } from '@proto/codec'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { connect as transportConnect, listen as transportListen } from '@proto/transport'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
@@ -69,29 +68,6 @@ describe('heartbeat over real loopback sockets', () => {
     expect(c.error?.name).toBe('HeartbeatTimeoutError')
     expect(s.error?.name).toBe('HeartbeatTimeoutError') // the server side judged it too
     expect((await settle(client.sink([f(FrameType.DATA)]))).error?.name).toBe('HeartbeatTimeoutError')
-  })
-
-  it('over @proto/transport: a black-holed peer is detected and the connection aborted with the typed reason', async () => {
-    let serverSide: HeartbeatDuplex | undefined
-    const server = await transportListen({ host: '127.0.0.1', port: 0 }, async (conn) => {
-      serverSide = heartbeat(codec(conn), { interval: 0, timeout: 0 }) // answers pings only
-      await drain(serverSide)
-    })
-    cleanups.push(async () => { await server.close() })
-    cleanups.push(() => { serverSide?.abort(new Error('test over')) })
-    const proxy = await blackHoleProxy((server.address as { port: number }).port)
-    cleanups.push(async () => { await proxy.close() })
-    const conn = await transportConnect({ host: '127.0.0.1', port: proxy.port })
-    const client = heartbeat(codec(conn), init)
-    const reading = drain(client)
-    await events(client, 'rtt', 2)
-    expect(serverSide?.stats().pongsSent).toBeGreaterThanOrEqual(2)
-    proxy.blackHole()
-    const r = await reading
-    expect(r.error?.name).toBe('HeartbeatTimeoutError')
-    const info = await conn.closed
-    expect(info.reason).toBe('aborted')
-    expect(info.error?.name).toBe('HeartbeatTimeoutError')
   })
 
   it('keeps a peer that sends data but never answers pings', async () => {
