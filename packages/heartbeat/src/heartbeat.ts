@@ -4,7 +4,7 @@ import type { AbortOptions } from '@proto/interface'
 import { createLogger, raceSignal, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
-import { CloseTimeoutError, GoAwayError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
+import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
 import type { EventSink } from './events.js'
 import { InboundQueue } from './inbound.js'
 import type { LivenessOwner } from './liveness.js'
@@ -12,16 +12,15 @@ import { Liveness } from './liveness.js'
 import type { HeartbeatConfig } from './options.js'
 import type { OutboundOwner } from './outbound.js'
 import { Outbound } from './outbound.js'
-import type { PeerOwner } from './peer.js'
+import type { PeerOwner, PeerTiming } from './peer.js'
 import { Peer } from './peer.js'
 import type { LowerSource, PumpOwner } from './pump.js'
 import { Pump } from './pump.js'
 import type { HeartbeatStats } from './types.js'
+import type { UserSinkOwner } from './user-sink.js'
+import { UserSink } from './user-sink.js'
 
 const log = createLogger('heartbeat')
-
-/** GOAWAY codes after which a clean end of the peer's side is still a clean end (unknown codes count as NORMAL). */
-const failureCode = (code: number): boolean => code > GoAwayCode.NORMAL && code <= GoAwayCode.DO_NOT_RETRY
 
 /**
  * One heartbeat stage over one frame duplex, private to the package (users hold its public object). It
@@ -29,7 +28,7 @@ const failureCode = (code: number): boolean => code > GoAwayCode.NORMAL && code 
  * lower sink, the per-frame protocol ({@link Peer}) and the time-keeping ({@link Liveness}) — and runs
  * the stage's life: close, going away, failure.
  */
-export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner {
+export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner {
   readonly source: InboundQueue
   private readonly outbound: Outbound
   private readonly peer: Peer
@@ -50,14 +49,10 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
   private closingSince = Number.NaN
   /** When our writing ended (the lower sink finished); `NaN` until then. */
   private finAt = Number.NaN
-  private goAwayFromPeer: { code: number, reason: string } | undefined
   private unsentFrames = 0
   private goingAway = false
   private drainSoon: ReturnType<typeof setImmediate> | undefined
-  private sinkCalled = false
-  private boundSink: ((source: Source<Frame>) => Promise<void>) | undefined
-  private sinkResolve: (() => void) | undefined
-  private sinkReject: ((err: Error) => void) | undefined
+  private readonly userSink: UserSink
   private closePromise: Promise<void> | undefined
   private onFinished: (() => void) | undefined
 
@@ -65,9 +60,11 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
   constructor (private readonly lower: FrameDuplex, private readonly cfg: HeartbeatConfig, private readonly events: EventSink) {
     this.source = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
     this.outbound = new Outbound(this, cfg.clock, cfg.keepalive ? undefined : cfg.pongType)
-    this.peer = new Peer(cfg, this, events)
-    this.pump = new Pump(this.source, this.peer, this, cfg.clock, cfg.kinds, cfg.keepalive)
+    // the peer is the time-keeping's policy (the interval and timeout in force), and asks it in turn
+    this.peer = new Peer(cfg, this, this.outbound, this, events)
     this.time = new Liveness(cfg.clock, cfg.timers, this.peer, cfg.stallThreshold, this, events)
+    this.pump = new Pump(this.source, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
+    this.userSink = new UserSink(this)
   }
 
   /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */
@@ -94,21 +91,23 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
     return this.lower.goingAway
   }
 
-  /** `sink`, bound (made at the first use: `it-pipe` calls it detached from its duplex). */
+  /** `sink`, bound. */
   get sink (): (source: Source<Frame>) => Promise<void> {
-    return this.boundSink ??= source => this.startSink(source)
+    return this.userSink.fn
   }
 
-  private startSink (source: Source<Frame>): Promise<void> {
-    if (this.sinkCalled) return Promise.reject(new InvalidParametersError('expected sink() to be called once per stage, but it was called again; pipe everything through one source'))
-    this.sinkCalled = true
-    if (this.error !== undefined) return Promise.reject(this.error)
+  // ---- user sink hooks ----
+
+  refusal (): Error | undefined {
+    if (this.error !== undefined) return this.error
     if (this.outbound.done || !Number.isNaN(this.closingSince) || this.goingAway) {
-      return Promise.reject(new InvalidParametersError('expected sink() before the stage stopped writing, but it was called after close() or after the connection started going away; nothing more can be sent'))
+      return new InvalidParametersError('expected sink() before the stage stopped writing, but it was called after close() or after the connection started going away; nothing more can be sent')
     }
-    const done = new Promise<void>((resolve, reject) => { this.sinkResolve = resolve; this.sinkReject = reject })
+    return undefined
+  }
+
+  attach (source: Source<Frame>): void {
     this.outbound.attach(source)
-    return done
   }
 
   async close (options: AbortOptions = {}): Promise<void> {
@@ -138,7 +137,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
       pongsSent: peer.pongsSent,
       pongsDropped: peer.pongsDropped,
       missed: peer.missed,
-      goAway: this.goAwayFromPeer,
+      goAway: this.peer.goAwayFromPeer,
       unsentFrames: this.unsentFrames,
       interval: peer.interval,
       timeout: peer.timeout,
@@ -202,18 +201,10 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
     return this.error !== undefined || this.violation !== undefined
   }
 
-  received (now: number): void {
-    this.time.received(now)
-  }
-
-  resumed (now: number): void {
-    this.time.resumed(now)
-  }
-
   ended (): void {
     this.inboundDone = true
-    const goAway = this.goAwayFromPeer
-    if (goAway !== undefined && failureCode(goAway.code)) this.source.fail(new GoAwayError(goAway.code, goAway.reason), true)
+    const goAway = this.peer.goAwayError()
+    if (goAway !== undefined) this.source.fail(goAway, true)
     else this.source.end()
     this.maybeFinish()
   }
@@ -232,29 +223,16 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
 
   // ---- protocol hooks ----
 
-  sendControl (frame: Frame): void {
-    this.outbound.send(frame)
-  }
-
-  sendPong (frame: Frame): boolean {
-    return this.outbound.sendPong(frame)
-  }
-
   violated (err: Error, code: number, reason: string): void {
     this.violation ??= { err, code, reason }
   }
 
   timingChanged (): void {
-    this.time.rearm(this.cfg.clock.now())
-  }
-
-  goAway (code: number, reason: string): void {
-    log.debug('the peer sent GOAWAY %d %s', code, reason)
-    this.goAwayFromPeer = { code, reason }
+    this.time.timingChanged()
   }
 
   sentDataSince (at: number): boolean {
-    return this.time.lastDataAt >= at
+    return this.time.sentDataSince(at)
   }
 
   // ---- outbound hooks ----
@@ -266,7 +244,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
   }
 
   dataSent (now: number): void {
-    this.time.lastDataAt = now
+    this.time.dataSent(now)
   }
 
   userFailed (err: Error): void {
@@ -316,8 +294,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
 
   /** A failure after the peer's GOAWAY carries its code (for the layer deciding whether to reconnect). */
   private afterGoAway (err: Error): Error {
-    const goAway = this.goAwayFromPeer
-    return goAway === undefined ? err : new GoAwayError(goAway.code, goAway.reason, { cause: err })
+    return this.peer.goAwayError(err) ?? err
   }
 
   /**
@@ -329,7 +306,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
     this.error = err
     this.violation = undefined
     this.source.fail(err, drain)
-    this.sinkReject?.(err)
+    this.userSink.reject(err)
     const type = this.cfg.goAwayType
     if (goAway !== undefined && type !== undefined && !this.outbound.done) {
       this.failing = true
@@ -359,7 +336,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
   private lowerSinkDone (): void {
     this.outboundDone = true
     this.finAt = this.cfg.clock.now()
-    this.sinkResolve?.()
+    this.userSink.resolve()
     if (this.failing) {
       this.destroyLower()
       return
@@ -373,7 +350,7 @@ export class Stage implements PumpOwner, PeerOwner, OutboundOwner, LivenessOwner
     const e = toError(err)
     if (this.error === undefined) this.fail(this.afterGoAway(e), true)
     else if (this.failing) this.destroyLower()
-    this.sinkReject?.(this.error ?? e)
+    this.userSink.reject(this.error ?? e)
   }
 
   private maybeFinish (): void {

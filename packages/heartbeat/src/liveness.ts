@@ -3,6 +3,8 @@ import { createLogger } from '@proto/interface'
 import type { Clocks, Gates, KeepAlivePolicy } from './decide.js'
 import { decide, nextDue } from './decide.js'
 import type { EventSink } from './events.js'
+import type { PeerTiming } from './peer.js'
+import type { PumpClocks } from './pump.js'
 import type { TimerOwner } from './timer.js'
 import { Timer } from './timer.js'
 
@@ -32,7 +34,7 @@ export interface LivenessOwner {
  * The stage's sense of time: the two clocks (last sent, last received), the one timer, event-loop lag,
  * and the application of `decide()` — the only place where time-based decisions are acted upon.
  */
-export class Liveness implements Clocks, TimerOwner {
+export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
   lastReceivedAt: number
   private lastControlAt: number
   /** When a user frame was last handed down (a lower bound during bursts). */
@@ -68,6 +70,19 @@ export class Liveness implements Clocks, TimerOwner {
   resumed (now: number): void {
     if (now > this.lastReceivedAt) this.lastReceivedAt = now
     this.rearm(now)
+  }
+
+  /** User frames were handed down at `now` (a lower bound during bursts). */
+  dataSent (now: number): void {
+    this.lastDataAt = now
+  }
+
+  sentDataSince (at: number): boolean {
+    return this.lastDataAt >= at
+  }
+
+  timingChanged (): void {
+    this.rearm(this.clock.now())
   }
 
   /** A control frame was handed down at `now`. */

@@ -2,7 +2,7 @@ import type { Frame } from '@proto/codec'
 import { decodeGoAway, decodeHello, FrameType, GoAwayCode, isFinalGoAway, PROTOCOL_VERSION } from '@proto/codec'
 import { ProtocolVersionError } from '@proto/interface'
 import type { KeepAlivePolicy } from './decide.js'
-import { ProtocolViolationError } from './errors.js'
+import { GoAwayError, ProtocolViolationError } from './errors.js'
 import type { EventSink } from './events.js'
 import { Kind } from './kinds.js'
 import type { HeartbeatConfig } from './options.js'
@@ -10,20 +10,26 @@ import { PingGuard } from './ping-guard.js'
 import { OutstandingPings, RttRing } from './rtt.js'
 import type { HeartbeatStats } from './types.js'
 
-/** What the protocol half needs from the stage. */
-export interface PeerOwner {
+/** Where the protocol half sends its frames (the outbound). */
+export interface PeerOutput {
   /** Queues one of our own control frames. */
-  sendControl(frame: Frame): void
+  send(frame: Frame): void
   /** Queues a pong; `false` if too many are waiting (it is dropped). */
   sendPong(frame: Frame): boolean
-  /** The peer broke the protocol: send GOAWAY `code` with `reason` (where the format has one) and close with `err`. */
-  violated(err: Error, code: number, reason: string): void
+}
+
+/** What the protocol half asks of the stage's time-keeping. */
+export interface PeerTiming {
   /** The interval or timeout changed (HELLO, adaptation): the timer may need to fire sooner. */
   timingChanged(): void
-  /** The peer sent GOAWAY. */
-  goAway(code: number, reason: string): void
   /** Whether we handed user data down since `at` (clock ms). */
   sentDataSince(at: number): boolean
+}
+
+/** What the protocol half tells the stage. */
+export interface PeerOwner {
+  /** The peer broke the protocol: send GOAWAY `code` with `reason` (where the format has one) and close with `err`. */
+  violated(err: Error, code: number, reason: string): void
 }
 
 /** The part of `HeartbeatStats` the ping/pong protocol keeps. */
@@ -58,8 +64,16 @@ export class Peer implements KeepAlivePolicy {
   private pongsSent = 0
   private pongsDropped = 0
   private missed = 0
+  /** The last GOAWAY the peer sent. */
+  goAwayFromPeer: { code: number, reason: string } | undefined
 
-  constructor (private readonly cfg: HeartbeatConfig, private readonly owner: PeerOwner, private readonly events: EventSink) {
+  constructor (
+    private readonly cfg: HeartbeatConfig,
+    private readonly owner: PeerOwner,
+    private readonly output: PeerOutput,
+    private readonly timing: PeerTiming,
+    private readonly events: EventSink
+  ) {
     this.interval = cfg.interval
     this.timeout = cfg.timeout
     this.awaitingHello = cfg.hello
@@ -114,7 +128,7 @@ export class Peer implements KeepAlivePolicy {
     }
     // set first: the outbound may hand the frame down (controlSent) before send() returns
     this.queuedPing = frame
-    this.owner.sendControl(frame)
+    this.output.send(frame)
   }
 
   /** A control frame was handed to the connection at `now`. */
@@ -135,6 +149,18 @@ export class Peer implements KeepAlivePolicy {
     }
   }
 
+  /**
+   * After a GOAWAY from the peer, the error its end should carry: for a failure (`cause`), always (the
+   * code tells the layer above whether to reconnect); for a clean end, unless the code was `NORMAL` (or
+   * unknown, which counts as `NORMAL`). `undefined` without a GOAWAY.
+   */
+  goAwayError (cause?: Error): GoAwayError | undefined {
+    const goAway = this.goAwayFromPeer
+    if (goAway === undefined) return undefined
+    if (cause === undefined && !(goAway.code > GoAwayCode.NORMAL && goAway.code <= GoAwayCode.DO_NOT_RETRY)) return undefined
+    return new GoAwayError(goAway.code, goAway.reason, cause === undefined ? undefined : { cause })
+  }
+
   stats (): PeerStats {
     return {
       rtt: this.rtt?.stats() ?? NO_RTT,
@@ -152,12 +178,12 @@ export class Peer implements KeepAlivePolicy {
   private ping (frame: Frame, now: number): void {
     this.pingsReceived++
     if (!this.bodyFits(frame, 'PING')) return
-    const strikeOut = this.guard?.check(now, this.owner)
+    const strikeOut = this.guard?.check(now, this.timing)
     if (strikeOut !== undefined) {
       this.owner.violated(strikeOut, GoAwayCode.TOO_MANY_PINGS, 'too_many_pings')
       return
     }
-    if (!this.owner.sendPong({ type: this.cfg.pongType, body: this.cfg.pongBody ?? frame.body })) this.pongsDropped++
+    if (!this.output.sendPong({ type: this.cfg.pongType, body: this.cfg.pongBody ?? frame.body })) this.pongsDropped++
   }
 
   private pong (frame: Frame, now: number): void {
@@ -186,7 +212,7 @@ export class Peer implements KeepAlivePolicy {
       this.violation(frame, `expected a well-formed GOAWAY, but ${(err as Error).message}`, err)
       return
     }
-    this.owner.goAway(goAway.code, goAway.reason)
+    this.goAwayFromPeer = { code: goAway.code, reason: goAway.reason }
     this.events.safeDispatchEvent('goaway', { code: goAway.code, reason: goAway.reason, final: isFinalGoAway(goAway.code) })
   }
 
@@ -209,7 +235,7 @@ export class Peer implements KeepAlivePolicy {
     const next = Math.min(a.max + shift, Math.max(a.min + shift, this.interval + a.multiplier * p99))
     const shorter = next < this.timeout
     this.timeout = next
-    if (shorter) this.owner.timingChanged()
+    if (shorter) this.timing.timingChanged()
   }
 
   /** The peer's first frame, with `hello: true`: adopt the larger interval and timeout. */
@@ -237,6 +263,6 @@ export class Peer implements KeepAlivePolicy {
     this.interval = interval
     if (cfg.adaptive === undefined || this.rtt === undefined) this.timeout = timeout
     else this.adapt()
-    this.owner.timingChanged()
+    this.timing.timingChanged()
   }
 }

@@ -4,16 +4,20 @@ import type { InboundQueue } from './inbound.js'
 import type { FrameKinds } from './kinds.js'
 import { Kind } from './kinds.js'
 
+/** The receive clock the pump keeps. */
+export interface PumpClocks {
+  /** Frames from the peer were read at `now`. */
+  received(now: number): void
+  /** Reading resumed at `now` after our own backpressure: restart the receive clock. */
+  resumed(now: number): void
+}
+
 /** What the pump tells its stage. */
 export interface PumpOwner {
   /** The stage has failed, or the handler found a violation: stop at once. */
   readonly stopped: boolean
   /** The handler found a violation: the data frames read before it were queued; apply it now. */
   halted(): void
-  /** Frames from the peer were read at `now`. */
-  received(now: number): void
-  /** Reading resumed at `now` after our own backpressure: restart the receive clock. */
-  resumed(now: number): void
   /** The peer finished writing. */
   ended(): void
   /** The lower source threw. */
@@ -52,6 +56,7 @@ export class Pump {
     private readonly inbound: InboundQueue,
     private readonly handler: FrameHandler,
     private readonly owner: PumpOwner,
+    private readonly clocks: PumpClocks,
     private readonly clock: Clock,
     private readonly kinds: FrameKinds,
     /** Empty data frames are keep-alives, for the handler. */
@@ -124,7 +129,7 @@ export class Pump {
   /** One batch from below: one timestamp for all; other frames handled, data frames queued in order. */
   private batch (batch: Frame[]): void {
     const now = this.clock.now()
-    this.owner.received(now)
+    this.clocks.received(now)
     const { handler, kinds, keepalive } = this
     let hello = handler.awaitingHello
     let w = 0
@@ -169,6 +174,6 @@ export class Pump {
     this.isPaused = true
     await this.inbound.waitForSpace()
     this.isPaused = false
-    if (!this.owner.stopped) this.owner.resumed(this.clock.now())
+    if (!this.owner.stopped) this.clocks.resumed(this.clock.now())
   }
 }
