@@ -5,8 +5,7 @@ import { MAX_QUEUED_PONG_BYTES, MAX_QUEUED_PONGS } from './constants.js'
  * Control frames waiting to go out ahead of data, in order. Our own frames (HELLO, PING, GOAWAY) are few
  * by construction (one HELLO, at most one ping and one GOAWAY at a time) and always accepted; pongs, whose
  * number and size the peer decides, are bounded by `MAX_QUEUED_PONGS` frames and `MAX_QUEUED_PONG_BYTES`
- * (beyond the first).
- * The array is made at the first frame.
+ * (beyond the first). The array exists only while frames wait.
  */
 export class ControlQueue {
   private frames: Frame[] | undefined
@@ -37,17 +36,14 @@ export class ControlQueue {
   }
 
   shift (): Frame | undefined {
-    const frame = this.frames?.shift()
+    const frames = this.frames
+    if (frames === undefined) return undefined
+    const frame = frames.shift()
+    if (frames.length === 0) this.frames = undefined // an idle connection keeps no array between pings
     if (frame !== undefined && frame.type === this.pongType && this.pongs > 0) {
       this.pongs--
       this.pongBytes -= frame.body.byteLength
     }
     return frame
-  }
-
-  clear (): void {
-    this.frames = undefined
-    this.pongs = 0
-    this.pongBytes = 0
   }
 }

@@ -52,7 +52,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private unsentFrames = 0
   private goingAway = false
   private drainSoon: ReturnType<typeof setImmediate> | undefined
-  private readonly userSink: UserSink
+  /** Made when `sink` is first asked for (an idle server connection that only reads never needs it). */
+  private userSinkPart: UserSink | undefined
   private closePromise: Promise<void> | undefined
   private onFinished: (() => void) | undefined
 
@@ -64,7 +65,6 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.peer = new Peer(cfg, this, this.outbound, this, events)
     this.time = new Liveness(cfg.clock, cfg.timers, this.peer, cfg.stallThreshold, this, events)
     this.pump = new Pump(this.source, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
-    this.userSink = new UserSink(this)
   }
 
   /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */
@@ -93,7 +93,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   /** `sink`, bound. */
   get sink (): (source: Source<Frame>) => Promise<void> {
-    return this.userSink.fn
+    return (this.userSinkPart ??= new UserSink(this)).fn
   }
 
   // ---- user sink hooks ----
@@ -306,7 +306,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.error = err
     this.violation = undefined
     this.source.fail(err, drain)
-    this.userSink.reject(err)
+    this.userSinkPart?.reject(err)
     const type = this.cfg.goAwayType
     if (goAway !== undefined && type !== undefined && !this.outbound.done) {
       this.failing = true
@@ -336,7 +336,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private lowerSinkDone (): void {
     this.outboundDone = true
     this.finAt = this.cfg.clock.now()
-    this.userSink.resolve()
+    this.userSinkPart?.resolve()
     if (this.failing) {
       this.destroyLower()
       return
@@ -350,7 +350,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     const e = toError(err)
     if (this.error === undefined) this.fail(this.afterGoAway(e), true)
     else if (this.failing) this.destroyLower()
-    this.userSink.reject(this.error ?? e)
+    this.userSinkPart?.reject(this.error ?? e)
   }
 
   private maybeFinish (): void {

@@ -72,8 +72,53 @@ function hook<T extends object> (name: string, value: T | undefined, method: key
 /** Options that only have a meaning when pings and pongs are exchanged. */
 const PING_ONLY = ['hello', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody'] as const
 
+const byObject = new WeakMap<HeartbeatInit, HeartbeatConfig>()
+const byValue = new Map<string, HeartbeatConfig>()
+const MAX_CACHED = 64
+let defaults: HeartbeatConfig | undefined
+
+/**
+ * A key for options made only of numbers, strings, booleans, `null`, number arrays and plain objects of
+ * those (e.g. `adaptive`); `undefined` when anything else is in them (a clock, a body), which is not cached.
+ */
+function valueKey (init: object, depth = 0): string | undefined {
+  let key = ''
+  for (const [name, value] of Object.entries(init)) {
+    let part: string | undefined
+    if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') part = String(value)
+    else if (Array.isArray(value) && value.every(v => typeof v === 'number')) part = `[${value.join(',')}]`
+    else if (depth === 0 && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) part = valueKey(value, 1)
+    if (part === undefined) return undefined
+    key += `${name}=${part};`
+  }
+  return depth === 0 ? key : `{${key}}`
+}
+
+/**
+ * The configuration for `init`, validated (`InvalidParametersError`). A server makes every stage with the
+ * same options, so configurations are shared: by the options object, or by value for options made of
+ * plain values; a shared configuration is frozen.
+ */
+export function resolveConfig (init: HeartbeatInit | undefined): HeartbeatConfig {
+  if (init === undefined) return defaults ??= Object.freeze(buildConfig(undefined))
+  if (typeof init !== 'object' || init === null) return buildConfig(init)
+  let cfg = byObject.get(init)
+  if (cfg !== undefined) return cfg
+  const key = valueKey(init)
+  cfg = key === undefined ? undefined : byValue.get(key)
+  if (cfg === undefined) {
+    cfg = Object.freeze(buildConfig(init))
+    if (key !== undefined) {
+      if (byValue.size >= MAX_CACHED) byValue.clear()
+      byValue.set(key, cfg)
+    }
+  }
+  byObject.set(init, cfg)
+  return cfg
+}
+
 /** Applies defaults and throws `InvalidParametersError` for anything out of range or contradictory. */
-export function resolveConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
+function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
   const init = validate.options('init', given)
   const keepalive = validate.oneOf('mode', init.mode, ['ping', 'keepalive'], 'ping') === 'keepalive'
   if (keepalive) {

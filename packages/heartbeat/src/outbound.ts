@@ -39,7 +39,8 @@ const enum Mode {
  * handed a frame queued later directly, with no hop in between.
  */
 export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
-  private readonly control: ControlQueue
+  /** Made at the first control frame. */
+  private control: ControlQueue | undefined
   private feed: Feed | undefined
   private mode = Mode.Open
   private failure: Error | undefined
@@ -53,9 +54,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   private writerReject: ((err: unknown) => void) | undefined
   private writerBatch = false
 
-  constructor (private readonly owner: OutboundOwner, private readonly clock: Clock, pongType: number | undefined) {
-    this.control = new ControlQueue(pongType)
-  }
+  constructor (private readonly owner: OutboundOwner, private readonly clock: Clock, private readonly pongType: number | undefined) {}
 
   [Symbol.asyncIterator] (): this {
     return this
@@ -79,13 +78,13 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   /** Queues one of our own control frames ahead of user data. */
   send (frame: Frame): void {
     if (this.done) return
-    this.control.push(frame)
+    (this.control ??= new ControlQueue(this.pongType)).push(frame)
     this.ready()
   }
 
   /** Queues a pong unless too many are waiting; `false` if it was dropped. */
   sendPong (frame: Frame): boolean {
-    if (this.done || !this.control.offerPong(frame)) return false
+    if (this.done || !(this.control ??= new ControlQueue(this.pongType)).offerPong(frame)) return false
     this.ready()
     return true
   }
@@ -112,7 +111,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   fail (err: Error): void {
     if (this.done) return
     this.failure = err
-    this.control.clear()
+    this.control = undefined
     this.feed?.stop()
     this.feed = undefined
     this.rejectWriter(err)
@@ -149,7 +148,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
 
   async return (): Promise<IteratorReturnResult<undefined>> {
     this.end()
-    this.control.clear()
+    this.control = undefined
     return DONE
   }
 
@@ -183,7 +182,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   private take (): Frame | undefined {
     if (this.failure !== undefined) throw this.failure
     if (this.over) return undefined
-    const control = this.control.shift()
+    const control = this.control?.shift()
     if (control !== undefined) {
       this.owner.controlSent(control)
       return control
