@@ -220,14 +220,24 @@ describe('errors through the stage', () => {
     expect(peer.aborted).toBe(reason)
   })
 
-  it('a listener that throws does not break the stage', async () => {
+  it('a listener that throws does not break the stage; its error surfaces as an uncaught exception', async () => {
     const peer = rawPeer()
     const hb = heartbeat(peer.lower)
     on(hb, 'closed', () => { throw new Error('bad listener') })
     let closed = 0
     on(hb, 'closed', () => { closed++ })
-    hb.abort(new Error('x'))
-    expect(closed).toBe(1)
+    const uncaught = new Promise<Error>((resolve) => { process.once('uncaughtException', resolve) })
+    const listeners = process.listeners('uncaughtException')
+    // Vitest installs its own handler; keep ours alone for this one error
+    for (const l of listeners.slice(0, -1)) process.off('uncaughtException', l)
+    try {
+      hb.abort(new Error('x'))
+      expect(closed).toBe(1)
+      expect(peer.aborted?.message).toBe('x')
+      expect((await uncaught).message).toBe('bad listener')
+    } finally {
+      for (const l of listeners.slice(0, -1)) process.on('uncaughtException', l)
+    }
   })
 
   it('a consumer that stops reading leaves pings answered and data dropped', async () => {
