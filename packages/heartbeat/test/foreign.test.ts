@@ -140,10 +140,10 @@ describe('peers written elsewhere, over real sockets', () => {
     // the control: the same client without keep-alive traffic is kicked by the peer
     const control = await connectQuiet({ mode: 'keepalive', interval: 0, timeout: 0 })
     cleanups.push(() => { quiet.link.abort(new Error('test over')); control.link.abort(new Error('test over')) })
-    void quiet.link.sink((async function * () {
+    void settle(quiet.link.sink((async function * () {
       yield f(0, 'first')
       await new Promise(resolve => setTimeout(resolve, 10_000)) // then nothing for 10 s
-    })())
+    })()))
 
     await new Promise(resolve => setTimeout(resolve, 10_000))
     expect(control.socket.destroyed).toBe(true) // kicked after about IDLE ms

@@ -70,7 +70,7 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
       next: async () => await new Promise((resolve) => { give = resolve }),
       return: async () => ({ done: true, value: undefined })
     }
-    void hb.sink(producer)
+    void settle(hb.sink(producer))
     await vi.advanceTimersByTimeAsync(0)
     peer.goAway()
     await vi.advanceTimersByTimeAsync(1)
@@ -85,7 +85,7 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
     for (const withSink of [false, true]) {
       const peer = rawPeer({ goingAway: true })
       const hb = heartbeat(peer.lower, init)
-      if (withSink) void hb.sink(forever())
+      if (withSink) void settle(hb.sink(forever()))
       const closed: Array<HeartbeatEvents['closed']> = []
       on(hb, 'closed', e => closed.push(e))
       peer.goAway()
@@ -103,7 +103,7 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
   it('without a GOAWAY in the format it only flushes and ends', async () => {
     const peer = rawPeer({ goingAway: true })
     stage = heartbeat(peer.lower, { ...init, goAwayType: null })
-    void stage.sink([f(FrameType.DATA, 'x')])
+    void settle(stage.sink([f(FrameType.DATA, 'x')]))
     peer.goAway()
     await vi.advanceTimersByTimeAsync(1)
     expect(peer.written.map(x => text(x.body))).toEqual(['x'])

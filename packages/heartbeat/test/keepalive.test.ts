@@ -45,14 +45,14 @@ describe("mode 'keepalive': keep-alive for layouts without a type byte (fake tim
   it('sends nothing while data flows', async () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower, init)
-    void hb.sink((async function * () {
+    void settle(hb.sink((async function * () {
       for (let i = 0; i < 10; i++) {
         await new Promise(resolve => setTimeout(resolve, 500))
         peer.send(f(FrameType.DATA, 'alive'))
         yield f(FrameType.DATA, `m${i}`)
       }
       await new Promise(() => {})
-    })())
+    })()))
     void settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
     await vi.advanceTimersByTimeAsync(5000)
     expect(peer.written.every(x => x.body.byteLength > 0)).toBe(true)
