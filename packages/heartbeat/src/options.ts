@@ -72,48 +72,50 @@ function hook<T extends object> (name: string, value: T | undefined, method: key
 /** Options that only have a meaning when pings and pongs are exchanged. */
 const PING_ONLY = ['hello', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody'] as const
 
-const byObject = new WeakMap<HeartbeatInit, HeartbeatConfig>()
-const byValue = new Map<string, HeartbeatConfig>()
+const cache = new Map<string, HeartbeatConfig>()
 const MAX_CACHED = 64
 let defaults: HeartbeatConfig | undefined
+const ids = new WeakMap<object, number>()
+let nextId = 0
 
 /**
- * A key for options made only of numbers, strings, booleans, `null`, number arrays and plain objects of
- * those (e.g. `adaptive`); `undefined` when anything else is in them (a clock, a body), which is not cached.
+ * A key for the value of `init`: its own fields in order; numbers, strings, booleans, `null`, number
+ * arrays and plain objects (`adaptive`) by value, anything else (a clock, a body) by identity.
  */
-function valueKey (init: object, depth = 0): string | undefined {
+function valueKey (init: object, depth = 0): string {
   let key = ''
   for (const [name, value] of Object.entries(init)) {
-    let part: string | undefined
+    let part: string
     if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') part = String(value)
     else if (Array.isArray(value) && value.every(v => typeof v === 'number')) part = `[${value.join(',')}]`
-    else if (depth === 0 && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) part = valueKey(value, 1)
-    if (part === undefined) return undefined
+    else if (depth === 0 && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) part = `{${valueKey(value, 1)}}`
+    else if (typeof value === 'object' || typeof value === 'function') {
+      let id = ids.get(value)
+      if (id === undefined) ids.set(value, id = nextId++)
+      part = `#${id}`
+    } else {
+      part = `?${String(value)}`
+    }
     key += `${name}=${part};`
   }
-  return depth === 0 ? key : `{${key}}`
+  return key
 }
 
 /**
  * The configuration for `init`, validated (`InvalidParametersError`). A server makes every stage with the
- * same options, so configurations are shared: by the options object, or by value for options made of
- * plain values; a shared configuration is frozen.
+ * same options, so stages with equal options share one frozen configuration (options are read at each
+ * call: changing an options object afterwards affects later stages only).
  */
 export function resolveConfig (init: HeartbeatInit | undefined): HeartbeatConfig {
   if (init === undefined) return defaults ??= Object.freeze(buildConfig(undefined))
   if (typeof init !== 'object' || init === null) return buildConfig(init)
-  let cfg = byObject.get(init)
-  if (cfg !== undefined) return cfg
   const key = valueKey(init)
-  cfg = key === undefined ? undefined : byValue.get(key)
+  let cfg = cache.get(key)
   if (cfg === undefined) {
     cfg = Object.freeze(buildConfig(init))
-    if (key !== undefined) {
-      if (byValue.size >= MAX_CACHED) byValue.clear()
-      byValue.set(key, cfg)
-    }
+    if (cache.size >= MAX_CACHED) cache.clear()
+    cache.set(key, cfg)
   }
-  byObject.set(init, cfg)
   return cfg
 }
 

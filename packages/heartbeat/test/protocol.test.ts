@@ -374,3 +374,23 @@ describe('outbound batches', () => {
     expect(peer.written.filter(x => x.type === FrameType.DATA).map(x => x.body[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
   })
 })
+
+describe('shared configuration', () => {
+  it('stages made with equal options behave alike, and changing an options object later affects later stages only', async () => {
+    vi.useFakeTimers()
+    try {
+      const init: HeartbeatInit = { interval: 1000, timeout: 3000 }
+      const a = heartbeat(rawPeer().lower, init)
+      const b = heartbeat(rawPeer().lower, { timeout: 3000, interval: 1000 })
+      init.interval = 2000
+      const c = heartbeat(rawPeer().lower, init)
+      expect([a, b, c].map(x => x.stats().interval)).toEqual([1000, 1000, 2000])
+      // a bad value is still refused after an equal valid one was cached
+      init.timeout = 1000
+      expect(() => heartbeat(rawPeer().lower, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+      for (const x of [a, b, c]) x.abort(new Error('done'))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
