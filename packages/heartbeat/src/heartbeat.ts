@@ -16,6 +16,7 @@ import type { PeerOwner, PeerTiming } from './peer.js'
 import { Peer } from './peer.js'
 import type { LowerSource, PumpOwner } from './pump.js'
 import { Pump } from './pump.js'
+import { InboundSource } from './source.js'
 import type { HeartbeatStats } from './types.js'
 import type { UserSinkOwner } from './user-sink.js'
 import { UserSink } from './user-sink.js'
@@ -29,7 +30,9 @@ const log = createLogger('heartbeat')
  * the stage's life: close, going away, failure.
  */
 export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner {
-  readonly source: InboundQueue
+  /** What the user reads; the queue behind it is `inbound`. */
+  readonly source: InboundSource
+  private readonly inbound: InboundQueue
   private readonly outbound: Outbound
   private readonly peer: Peer
   private readonly pump: Pump
@@ -59,12 +62,13 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   /** Only wires the parts together; `start()` begins the I/O. */
   constructor (private readonly lower: FrameDuplex, private readonly cfg: HeartbeatConfig, private readonly events: EventSink) {
-    this.source = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
+    this.inbound = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
+    this.source = new InboundSource(this.inbound)
     this.outbound = new Outbound(this, cfg.clock, cfg.keepalive ? undefined : cfg.pongType)
     // the peer is the time-keeping's policy (the interval and timeout in force), and asks it in turn
     this.peer = new Peer(cfg, this, this.outbound, this, events)
     this.time = new Liveness(cfg.clock, cfg.timers, this.peer, cfg.stallThreshold, this, events)
-    this.pump = new Pump(this.source, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
+    this.pump = new Pump(this.inbound, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
   }
 
   /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */
@@ -146,8 +150,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
       eventLoopLag: time.lastLag,
       maxEventLoopLag: time.maxLag,
       stalls: time.stalls,
-      queuedFrames: this.source.queuedFrames,
-      queuedBytes: this.source.queuedBytes,
+      queuedFrames: this.inbound.queuedFrames,
+      queuedBytes: this.inbound.queuedBytes,
       paused: this.pump.paused
     }
   }
@@ -204,8 +208,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   ended (): void {
     this.inboundDone = true
     const goAway = this.peer.goAwayError()
-    if (goAway !== undefined) this.source.fail(goAway, true)
-    else this.source.end()
+    if (goAway !== undefined) this.inbound.fail(goAway, true)
+    else this.inbound.end()
     this.maybeFinish()
   }
 
@@ -305,7 +309,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     if (this.error !== undefined || this.finished) return
     this.error = err
     this.violation = undefined
-    this.source.fail(err, drain)
+    this.inbound.fail(err, drain)
     this.userSinkPart?.reject(err)
     const type = this.cfg.goAwayType
     if (goAway !== undefined && type !== undefined && !this.outbound.done) {

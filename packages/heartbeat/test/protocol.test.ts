@@ -394,3 +394,16 @@ describe('shared configuration', () => {
     }
   })
 })
+
+describe('the public object', () => {
+  it('is an EventTarget that exposes the duplex, close, abort and stats, and none of the stage', () => {
+    const hb = heartbeat(rawPeer().lower)
+    expect(hb).toBeInstanceOf(EventTarget)
+    expect(Object.keys(hb)).toEqual([])
+    for (const name of ['fail', 'evaluate', 'lastReceivedAt', 'cfg', 'peer', 'outbound', 'start']) expect(name in hb, name).toBe(false)
+    for (const name of ['push', 'pushMany', 'pushAll', 'fail', 'end', 'waitForSpace']) expect(name in hb.source, name).toBe(false)
+    expect(typeof hb.sink).toBe('function')
+    expect(hb.sink).toBe(hb.sink) // bound once
+    hb.abort(new Error('done'))
+  })
+})
