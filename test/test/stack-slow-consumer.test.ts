@@ -59,7 +59,7 @@ describe('stack: slow consumer', () => {
     const link = c.link
     if (link === undefined) throw new Error('no connection')
     let pings = 0
-    link.on('ping', () => { pings++; progress.notify() })
+    link.addEventListener('ping', () => { pings++; progress.notify() })
     const pausedAt = performance.now()
     const pauseFor = 4 * HEARTBEAT.timeout + HEARTBEAT.interval
     let maxQueued = 0

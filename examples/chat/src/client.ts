@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
-import { codec, decodeGoAway, FrameType } from '@proto/codec'
+import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
-import { heartbeat } from '@proto/heartbeat'
+import { GoAwayError, heartbeat } from '@proto/heartbeat'
 import { connect } from '@proto/transport'
 import { Mailbox } from './mailbox.js'
 import { ChatType, frame, text } from './protocol.js'
@@ -53,12 +53,16 @@ export async function joinChat (init: ChatClientInit): Promise<ChatClient> {
     try {
       for await (const f of link.source) {
         if (f.type === ChatType.MESSAGE) receive(text(f))
-        else if (f.type === FrameType.GOAWAY) receive(`! server closed the connection: ${decodeGoAway(f.body).reason}`)
       }
       outbox.end() // the server finished: finish too
       return await sending
     } catch (err) {
       outbox.end()
+      if (err instanceof GoAwayError) {
+        // the server said why (GOAWAY, e.g. IDLE_TIMEOUT) and half-closed: a clean end
+        receive(`! server closed the connection: ${err.reason}`)
+        return await sending
+      }
       return err as Error
     }
   })()

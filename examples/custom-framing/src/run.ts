@@ -54,7 +54,7 @@ async function converse (target: { host: string, port: number }, options: Exampl
   // pings went at least one way: ours answered, or its own answered by us (a peer that pings more often
   // than `interval` keeps us from ever pinging: a pong we send counts as sending)
   const check = (): void => { if (replies.length >= options.messages.length && (rtts.length >= 1 || link.stats().pongsSent >= 1)) enough() }
-  link.on('rtt', ({ rtt }) => {
+  link.addEventListener('rtt', ({ detail: { rtt } }) => {
     rtts.push(rtt)
     print(`our ping ${hex(options.pingType)} answered by its pong ${hex(options.pongType)} in ${rtt.toFixed(2)} ms`)
     check()

@@ -43,7 +43,7 @@ describe("custom framing: @proto and a '!BI' peer", () => {
     const released = new Promise<void>((resolve) => { release = resolve })
     const wakers = new Set<() => void>()
     const wakeAll = (): void => { for (const w of wakers) w() }
-    link.on('rtt', () => { rtts++; wakeAll() })
+    link.addEventListener('rtt', () => { rtts++; wakeAll() })
     const reading = (async () => {
       for await (const f of link.source) {
         expect(f.type).toBe(LegacyType.DATA) // its pings and pongs never reach the application
@@ -76,9 +76,9 @@ describe("custom framing: @proto and a '!BI' peer", () => {
   it('declares a hung legacy peer dead with HeartbeatTimeoutError', async () => {
     peer = await startLegacyPeer({ pingEvery: 1_000 })
     const link = await connectLegacy(local(peer.port), { interval: 50, timeout: 300 })
-    const timedOut = new Promise<Error>(resolve => link.on('timeout', resolve))
+    const timedOut = new Promise<Error>((resolve) => { link.addEventListener('timeout', ({ detail }) => { resolve(detail) }) })
     const reading = (async () => { for await (const _ of link.source) { /* drain */ } })()
-    await until(() => link.stats().pongsReceived >= 1, w => link.on('rtt', w))
+    await until(() => link.stats().pongsReceived >= 1, (w) => { link.addEventListener('rtt', w); return () => { link.removeEventListener('rtt', w) } })
     peer.hang()
     const hungAt = performance.now()
     expect((await timedOut).name).toBe('HeartbeatTimeoutError')

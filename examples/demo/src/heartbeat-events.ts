@@ -10,12 +10,12 @@ export interface HeartbeatWatcher {
 
 /**
  * The one place the demo listens to a heartbeat stage's events. The listeners belong to `link` and go
- * with it (heartbeat drops them once the stage has closed).
+ * with it.
  */
 export function watchHeartbeat (link: HeartbeatDuplex, watcher: HeartbeatWatcher): void {
-  link.on('timeout', () => { watcher.timeout() })
+  link.addEventListener('timeout', () => { watcher.timeout() })
   if (watcher.rtt !== undefined) {
     const onRtt = watcher.rtt
-    link.on('rtt', ({ rtt }) => { onRtt(rtt) })
+    link.addEventListener('rtt', ({ detail: { rtt } }) => { onRtt(rtt) })
   }
 }

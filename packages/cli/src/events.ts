@@ -19,11 +19,12 @@ export interface HeartbeatWatch {
 
 /** Follows a heartbeat stage's RTT and stall events (its timeout reaches the CLI as the error its source throws). */
 export function watchHeartbeat (link: HeartbeatDuplex, watch: HeartbeatWatch): () => void {
-  const offs: Array<() => void> = []
+  const listening = new AbortController()
+  const { signal } = listening
   const { rtt, stall } = watch
-  if (rtt !== undefined) offs.push(link.on('rtt', (e) => { rtt(e.rtt) }))
-  if (stall !== undefined) offs.push(link.on('stall', (e) => { stall(e.lag) }))
-  return () => { for (const off of offs) off() }
+  if (rtt !== undefined) link.addEventListener('rtt', (e) => { rtt(e.detail.rtt) }, { signal })
+  if (stall !== undefined) link.addEventListener('stall', (e) => { stall(e.detail.lag) }, { signal })
+  return () => { listening.abort() }
 }
 
 export interface ServerWatch {

@@ -22,11 +22,17 @@ export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024
 /** How many RTT samples the statistics keep (the mean and percentile cover these). */
 export const DEFAULT_RTT_SAMPLES = 32
 
-/** How long `close()` waits for both directions to finish before it aborts the connection, in milliseconds. */
+/**
+ * How long `close()` waits without progress before it aborts the connection, in milliseconds: while
+ * flushing, for the next user frame to be handed down; after our FIN, for the peer to end its side.
+ */
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
 
 /** Pings arriving closer together than `minPingInterval` this many times are tolerated (gRPC uses 2). */
 export const DEFAULT_MAX_PING_STRIKES = 2
+
+/** The longest PING or PONG body accepted from the peer, in bytes: docs/PROTOCOL.md §3.3 allows 0–64. */
+export const DEFAULT_MAX_PING_BODY = 64
 
 /** A ping counts as a strike only if it came earlier than `minPingInterval` by more than this fraction. */
 export const PING_INTERVAL_TOLERANCE = 0.1
@@ -51,17 +57,20 @@ export const BURST_STAMP_EVERY = 64
 /** Unanswered pings remembered for RTT matching. */
 export const MAX_OUTSTANDING_PINGS = 8
 
-/** Control frames (pongs) waiting to be sent beyond this are dropped: a peer flooding pings gets no more. */
-export const MAX_CONTROL_QUEUE = 32
+/**
+ * Pongs waiting to be sent beyond this many are dropped (and counted): a peer that pings faster than it
+ * reads our answers gets no more, and holds no more of our memory.
+ */
+export const MAX_QUEUED_PONGS = 32
 
-/** After sending GOAWAY, wait at most this long for it to be flushed before destroying the connection. */
+/** Pongs are also dropped once the pongs waiting to be sent would hold more than this many body bytes (one pong is always accepted): 64 KiB. */
+export const MAX_QUEUED_PONG_BYTES = 64 * 1024
+
+/** After sending GOAWAY to a peer that broke the rules, wait at most this long for it to be flushed before destroying the connection. */
 export const GOAWAY_GRACE = 1_000
 
 /** Length of the PING body the SDK sends: a u64 sequence number. */
 export const PING_BODY_LENGTH = 8
-
-/** The largest interval or timeout accepted, in milliseconds (what a HELLO can carry, and what a timer can wait). */
-export const MAX_DURATION = 2_147_483_647
 
 /** `nextBatch()` on the outbound (for lower sinks that write batches) hands down at most this many frames… */
 export const OUTBOUND_BATCH_FRAMES = 1024

@@ -1,12 +1,6 @@
-/** An option was out of range or of the wrong kind. Thrown at once by `heartbeat()`. */
-export class InvalidParametersError extends Error {
-  static override name = 'InvalidParametersError'
+import { GoAwayCode, isFinalGoAway } from '@proto/codec'
 
-  constructor (message = 'Invalid parameters', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'InvalidParametersError'
-  }
-}
+export { InvalidParametersError, ProtocolVersionError } from '@proto/interface'
 
 /** Nothing arrived from the peer for longer than the timeout: it is gone (or unreachable) and the link was destroyed. */
 export class HeartbeatTimeoutError extends Error {
@@ -17,7 +11,7 @@ export class HeartbeatTimeoutError extends Error {
   readonly timeout: number
 
   constructor (lastReceivedAge: number, timeout: number, options?: ErrorOptions) {
-    super(`No frame from the peer for ${Math.round(lastReceivedAge)} ms (timeout ${timeout} ms): the peer is dead or unreachable, the connection was destroyed. Reconnect; raise timeout if the link is merely slow`, options)
+    super(`expected a frame from the peer at least every ${timeout} ms, but none came for ${Math.round(lastReceivedAge)} ms: the peer is dead or unreachable and the connection was destroyed. Reconnect; raise timeout if the link is merely slow`, options)
     this.name = 'HeartbeatTimeoutError'
     this.lastReceivedAge = lastReceivedAge
     this.timeout = timeout
@@ -33,29 +27,69 @@ export class TooManyPingsError extends Error {
   readonly minPingInterval: number
 
   constructor (observedInterval: number, minPingInterval: number, options?: ErrorOptions) {
-    super(`The peer pinged ${Math.round(observedInterval)} ms after its previous ping, more often than the minimum of ${minPingInterval} ms, too many times; it was sent GOAWAY TOO_MANY_PINGS. The peer must raise its interval`, options)
+    super(`expected the peer's pings at least ${minPingInterval} ms apart, but one came ${Math.round(observedInterval)} ms after the previous one, too many times; it was sent GOAWAY TOO_MANY_PINGS and the connection was closed. The peer must raise its interval`, options)
     this.name = 'TooManyPingsError'
     this.observedInterval = observedInterval
     this.minPingInterval = minPingInterval
   }
 }
 
-/** With `hello: true`, the peer's first frame was not a HELLO this SDK understands (another protocol, or another version). */
-export class ProtocolVersionError extends Error {
-  static override name = 'ProtocolVersionError'
+/**
+ * The peer broke the rules this stage enforces: a frame of a type not in `allowedTypes`, a PING or PONG
+ * body longer than `maxPingBody`, a malformed GOAWAY or a second HELLO. The peer was sent GOAWAY
+ * `PROTOCOL_ERROR` (where the format has one) and the connection was closed.
+ */
+export class ProtocolViolationError extends Error {
+  static override name = 'ProtocolViolationError'
+  /** Type of the offending frame. */
+  readonly frameType: number
+  /** Body length of the offending frame, in bytes. */
+  readonly bodyLength: number
 
-  constructor (message = 'The peer does not speak this protocol version', options?: ErrorOptions) {
+  constructor (message: string, frameType: number, bodyLength: number, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'ProtocolVersionError'
+    this.name = 'ProtocolViolationError'
+    this.frameType = frameType
+    this.bodyLength = bodyLength
   }
 }
 
-/** `close()` did not finish within `closeTimeout`: the peer did not end its side, or nobody read our source. The connection was aborted. */
+const CODE_NAMES = new Map<number, string>(Object.entries(GoAwayCode).map(([name, code]) => [code, name]))
+
+/**
+ * The peer sent GOAWAY (with a code other than `NORMAL`) and then its side of the connection ended, or
+ * the connection failed (`cause`). `final` tells "do not reconnect" (`DO_NOT_RETRY`) from "come back
+ * later" (every other code, e.g. `SHUTTING_DOWN`).
+ */
+export class GoAwayError extends Error {
+  static override name = 'GoAwayError'
+  /** The GOAWAY code (see `GoAwayCode`). */
+  readonly code: number
+  /** The peer's reason, as it sent it. */
+  readonly reason: string
+  /** Whether the peer asked not to reconnect (`isFinalGoAway(code)`). */
+  readonly final: boolean
+
+  constructor (code: number, reason: string, options?: ErrorOptions) {
+    const final = isFinalGoAway(code)
+    const name = CODE_NAMES.get(code) ?? `code ${code}`
+    super(`The peer sent GOAWAY ${name}${reason !== '' ? ` (${JSON.stringify(reason)})` : ''} and ended the connection; ${final ? 'do not reconnect' : 'reconnect after a backoff'}`, options)
+    this.name = 'GoAwayError'
+    this.code = code
+    this.reason = reason
+    this.final = final
+  }
+}
+
+/** `close()` made no progress for `closeTimeout`: the peer did not read our data or did not end its side, or the source yielded nothing and did not end. The connection was aborted. */
 export class CloseTimeoutError extends Error {
   static override name = 'CloseTimeoutError'
+  /** The timeout in force, in milliseconds. */
+  readonly closeTimeout: number
 
   constructor (closeTimeout: number, options?: ErrorOptions) {
-    super(`close() did not complete within ${closeTimeout} ms (the peer kept its side open or the source was not drained); the connection was aborted`, options)
+    super(`expected close() to make progress at least every ${closeTimeout} ms (our frames handed down, then the peer's end), but it did not; the connection was aborted. End the sink's source, make the peer read and finish, or raise closeTimeout`, options)
     this.name = 'CloseTimeoutError'
+    this.closeTimeout = closeTimeout
   }
 }

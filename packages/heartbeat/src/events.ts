@@ -1,7 +1,6 @@
-import type { Logger } from '@proto/interface'
 import type { HeartbeatTimeoutError } from './errors.js'
 
-/** What each event of a heartbeat stage carries. */
+/** The events of a heartbeat stage, by type: each is a `CustomEvent` whose `detail` is given here. */
 export interface HeartbeatEvents {
   /** A pong matched one of our pings. */
   rtt: { rtt: number }
@@ -11,61 +10,13 @@ export interface HeartbeatEvents {
   timeout: HeartbeatTimeoutError
   /** Our timer fired `lag` ms late: the event loop was blocked. Input is read before the peer is judged. */
   stall: { lag: number }
-  /** The stage has finished: both directions ended, or it failed with `error`. Emitted once. */
+  /** The peer sent GOAWAY: it is closing the connection. `final`: it asks not to reconnect. */
+  goaway: { code: number, reason: string, final: boolean }
+  /** The stage has finished: both directions ended, or it failed with `error`. Dispatched once. */
   closed: { error: Error | undefined }
 }
 
-/** A listener of event `K`. */
-export type HeartbeatListener<K extends keyof HeartbeatEvents> = (event: HeartbeatEvents[K]) => void
-
-type ListenerMap = { [K in keyof HeartbeatEvents]?: Array<HeartbeatListener<K>> }
-
-/**
- * A small typed emitter. Listeners run synchronously; one that throws is logged and
- * does not stop the others or the stage. Nothing is allocated until the first listener is added.
- */
-export class Emitter {
-  private listeners: ListenerMap | undefined
-
-  constructor (private readonly log: Logger) {}
-
-  on<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): () => void {
-    const map = this.listeners ??= {}
-    const list = (map[type] ??= []) as Array<HeartbeatListener<K>>
-    list.push(listener)
-    return () => { this.off(type, listener) }
-  }
-
-  off<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): void {
-    const list = this.listeners?.[type] as Array<HeartbeatListener<K>> | undefined
-    const i = list?.indexOf(listener) ?? -1
-    if (list == null || i < 0) return
-    list.splice(i, 1)
-    if (list.length === 0) delete this.listeners?.[type]
-  }
-
-  listenerCount (type: keyof HeartbeatEvents): number {
-    return this.listeners?.[type]?.length ?? 0
-  }
-
-  has (type: keyof HeartbeatEvents): boolean {
-    return this.listeners?.[type] != null
-  }
-
-  emit<K extends keyof HeartbeatEvents> (type: K, event: HeartbeatEvents[K]): void {
-    const list = this.listeners?.[type] as Array<HeartbeatListener<K>> | undefined
-    if (list == null) return
-    for (const listener of list.slice()) {
-      try {
-        listener(event)
-      } catch (err) {
-        this.log.error('event listener threw', err)
-      }
-    }
-  }
-
-  /** Drops every listener (after `closed` has been emitted). */
-  clear (): void {
-    this.listeners = undefined
-  }
+/** Where the parts of a stage dispatch events: the stage's public object. */
+export interface EventSink {
+  safeDispatchEvent<K extends keyof HeartbeatEvents & string>(type: K, detail: HeartbeatEvents[K]): boolean
 }

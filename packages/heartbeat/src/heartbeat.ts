@@ -1,96 +1,117 @@
 import type { Frame, FrameDuplex } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
-import type { AbortOptions, Logger } from '@proto/interface'
-import { createLogger, raceSignal } from '@proto/interface'
+import type { AbortOptions } from '@proto/interface'
+import { createLogger, raceSignal, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
-import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError, TooManyPingsError } from './errors.js'
-import type { HeartbeatEvents, HeartbeatListener } from './events.js'
-import { Emitter } from './events.js'
+import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
+import type { EventSink } from './events.js'
 import { InboundQueue } from './inbound.js'
+import type { LivenessOwner } from './liveness.js'
+import { Liveness } from './liveness.js'
 import type { HeartbeatConfig } from './options.js'
+import type { OutboundOwner } from './outbound.js'
 import { Outbound } from './outbound.js'
+import type { PeerOwner, PeerTiming } from './peer.js'
 import { Peer } from './peer.js'
-import type { LowerSource } from './pump.js'
+import type { LowerSource, PumpOwner } from './pump.js'
 import { Pump } from './pump.js'
-import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
-import { Watchdog } from './watchdog.js'
+import { InboundSource } from './source.js'
+import type { HeartbeatStats } from './types.js'
+import type { UserSinkOwner } from './user-sink.js'
+import { UserSink } from './user-sink.js'
+
+const log = createLogger('heartbeat')
 
 /**
- * One heartbeat stage over one frame duplex. Owns exactly one timer (re-armed from timestamps), a pump
- * that reads the lower source continuously, the inbound queue the user drains, and the outbound that
- * merges control frames ahead of the user's frames into the lower sink. The per-frame protocol (pings,
- * pongs, HELLO, the ping guard, RTT) lives in {@link Peer}.
+ * One heartbeat stage over one frame duplex, private to the package (users hold its public object). It
+ * wires the parts — the pump reading below, the inbound queue the user drains, the outbound feeding the
+ * lower sink, the per-frame protocol ({@link Peer}) and the time-keeping ({@link Liveness}) — and runs
+ * the stage's life: close, going away, failure.
  */
-export class Heartbeat implements HeartbeatDuplex {
-  readonly source: HeartbeatSource
+export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner {
+  /** What the user reads; the queue behind it is `inbound`. */
+  readonly source: InboundSource
   private readonly inbound: InboundQueue
   private readonly outbound: Outbound
   private readonly peer: Peer
-  private readonly emitter: Emitter
-  private readonly log: Logger
-  private readonly lowerSource: LowerSource
-
-  /** When we last handed a control frame down (data frames: `outbound.lastDataAt`). */
-  private lastControlAt: number
-  /** When we last read a frame from the peer (or resumed reading after our own backpressure). */
-  lastReceivedAt: number
-
-  private readonly watchdog: Watchdog
   private readonly pump: Pump
+  private readonly time: Liveness
+  private lowerSource: LowerSource | undefined
 
   private error: Error | undefined
-  private graceful = false
+  /** A violation found by the protocol half, applied once the data read before it was queued. */
+  private violation: { err: Error, code: number, reason: string } | undefined
+  /** A GOAWAY is being flushed; the connection is destroyed when it is out (or after `GOAWAY_GRACE`). */
+  private failing = false
   private userAborted = false
   private inboundDone = false
   private outboundDone = false
   private finished = false
-  private onFinished: (() => void) | undefined
-  /** Settle the promise `sink()` returned. */
-  private sinkResolve: (() => void) | undefined
-  private sinkReject: ((err: Error) => void) | undefined
-  private sinkCalled = false
-  private closeDeadline = Infinity
+  /** When `close()` was called (clock ms); `NaN` until then. */
+  private closingSince = Number.NaN
+  /** When our writing ended (the lower sink finished); `NaN` until then. */
+  private finAt = Number.NaN
+  private unsentFrames = 0
+  private goingAway = false
+  private drainSoon: ReturnType<typeof setImmediate> | undefined
+  /** Made when `sink` is first asked for (an idle server connection that only reads never needs it). */
+  private userSinkPart: UserSink | undefined
   private closePromise: Promise<void> | undefined
+  private onFinished: (() => void) | undefined
 
-  constructor (private readonly lower: FrameDuplex, readonly cfg: HeartbeatConfig) {
-    this.log = createLogger('heartbeat')
-    this.emitter = new Emitter(this.log)
+  /** Only wires the parts together; `start()` begins the I/O. */
+  constructor (private readonly lower: FrameDuplex, private readonly cfg: HeartbeatConfig, private readonly events: EventSink) {
     this.inbound = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
-    this.source = this.inbound
-    this.outbound = new Outbound(this, cfg.clock)
-    this.peer = new Peer(this, this.outbound, this.emitter)
-    this.watchdog = new Watchdog(cfg, this, this.emitter, this.log)
-    const now = cfg.clock.now()
-    this.lastControlAt = now
-    this.lastReceivedAt = now
-    this.lowerSource = lower.source[Symbol.asyncIterator]()
-    this.pump = new Pump(this.lowerSource, this.inbound, this.peer, this, cfg.clock)
+    this.source = new InboundSource(this.inbound)
+    this.outbound = new Outbound(this, cfg.clock, cfg.keepalive ? undefined : cfg.pongType)
+    // the peer is the time-keeping's policy (the interval and timeout in force), and asks it in turn
+    this.peer = new Peer(cfg, this, this.outbound, this, events)
+    this.time = new Liveness(cfg.clock, cfg.timers, this.peer, cfg.stallThreshold, this, events)
+    this.pump = new Pump(this.inbound, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
+  }
+
+  /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */
+  start (): void {
+    const cfg = this.cfg
     if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ interval: cfg.interval, timeout: cfg.timeout }) })
     let sinking: Promise<void>
     try {
-      sinking = lower.sink(this.outbound)
+      sinking = this.lower.sink(this.outbound)
     } catch (err) {
       sinking = Promise.reject(err)
     }
     sinking.then(() => { this.lowerSinkDone() }, (err) => { this.lowerSinkFailed(err) })
-    this.pump.run()
-    this.evaluate(now, false)
+    this.lowerSource = this.lower.source[Symbol.asyncIterator]()
+    this.pump.run(this.lowerSource)
+    const goingAway = this.lower.goingAway
+    if (goingAway?.aborted === true) this.goAwayNow()
+    else if (goingAway != null && !this.finished) goingAway.addEventListener('abort', this, { once: true }) // see handleEvent
+    this.time.check()
   }
 
-  /** The interval and timeout in force (after HELLO and adaptation). */
-  get interval (): number { return this.peer.interval }
-  get timeout (): number { return this.peer.timeout }
+  /** The lower duplex's `goingAway`, forwarded upwards. */
+  get goingAwaySignal (): AbortSignal | undefined {
+    return this.lower.goingAway
+  }
 
-  /** Bound: `it-pipe` calls `sink` detached from its duplex. */
-  readonly sink = (source: Source<Frame>): Promise<void> => {
-    if (this.sinkCalled) return Promise.reject(new InvalidParametersError('sink() may be called only once per stage'))
-    this.sinkCalled = true
-    if (this.error != null) return Promise.reject(this.error)
-    if (this.outbound.done) return Promise.reject(new InvalidParametersError('sink() was called after close(): nothing more can be sent'))
-    const done = new Promise<void>((resolve, reject) => { this.sinkResolve = resolve; this.sinkReject = reject })
+  /** `sink`, bound. */
+  get sink (): (source: Source<Frame>) => Promise<void> {
+    return (this.userSinkPart ??= new UserSink(this)).fn
+  }
+
+  // ---- user sink hooks ----
+
+  refusal (): Error | undefined {
+    if (this.error !== undefined) return this.error
+    if (this.outbound.done || !Number.isNaN(this.closingSince) || this.goingAway) {
+      return new InvalidParametersError('expected sink() before the stage stopped writing, but it was called after close() or after the connection started going away; nothing more can be sent')
+    }
+    return undefined
+  }
+
+  attach (source: Source<Frame>): void {
     this.outbound.attach(source)
-    return done
   }
 
   async close (options: AbortOptions = {}): Promise<void> {
@@ -98,82 +119,204 @@ export class Heartbeat implements HeartbeatDuplex {
     try {
       await raceSignal(this.closePromise, options.signal)
     } catch (err) {
-      if (options.signal?.aborted === true && err === options.signal.reason) this.abort(err instanceof Error ? err : new Error(String(err)))
+      if (options.signal?.aborted === true && err === options.signal.reason) this.abort(toError(err))
       throw err
     }
   }
 
   abort (err: Error): void {
-    if (this.error == null) this.userAborted = true
-    this.fail(err, false)
+    if (this.error === undefined) this.userAborted = true
+    if (this.failing) this.destroyLower()
+    else this.fail(err, false)
   }
 
   stats (): HeartbeatStats {
-    const queued = this.inbound.size
     const peer = this.peer.stats()
+    const time = this.time
     return {
       rtt: peer.rtt,
       pingsSent: peer.pingsSent,
       pongsReceived: peer.pongsReceived,
       pingsReceived: peer.pingsReceived,
       pongsSent: peer.pongsSent,
+      pongsDropped: peer.pongsDropped,
       missed: peer.missed,
+      goAway: this.peer.goAwayFromPeer,
+      unsentFrames: this.unsentFrames,
       interval: peer.interval,
       timeout: peer.timeout,
-      lastSentAt: this.lastSentAt,
-      lastReceivedAt: this.lastReceivedAt,
-      eventLoopLag: this.watchdog.lastLag,
-      maxEventLoopLag: this.watchdog.maxLag,
-      stalls: this.watchdog.stalls,
-      queuedFrames: queued.frames,
-      queuedBytes: queued.bytes,
+      lastSentAt: time.lastSentAt,
+      lastReceivedAt: time.lastReceivedAt,
+      eventLoopLag: time.lastLag,
+      maxEventLoopLag: time.maxLag,
+      stalls: time.stalls,
+      queuedFrames: this.inbound.queuedFrames,
+      queuedBytes: this.inbound.queuedBytes,
       paused: this.pump.paused
     }
   }
 
-  on<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): () => void {
-    if (this.finished) return () => {}
-    return this.emitter.on(type, listener)
+  // ---- time hooks ----
+
+  get canPing (): boolean {
+    return !this.outbound.done && !this.peer.pingQueued
   }
 
-  off<K extends keyof HeartbeatEvents> (type: K, listener: HeartbeatListener<K>): void {
-    this.emitter.off(type, listener)
+  get watching (): boolean {
+    return !this.inboundDone && !this.pump.paused
   }
 
-  listenerCount (type: keyof HeartbeatEvents): number {
-    return this.emitter.listenerCount(type)
+  /**
+   * While `close()` flushes, it gives up `closeTimeout` after the last user frame went down (or after the
+   * call); once our FIN is out, `closeTimeout` after it. No bound while not closing.
+   */
+  get closeDeadline (): number {
+    if (Number.isNaN(this.closingSince)) return Infinity
+    if (this.outboundDone) return this.finAt + this.cfg.closeTimeout
+    return Math.max(this.closingSince, this.time.lastDataAt) + this.cfg.closeTimeout
   }
 
-  /** The timeout changed (HELLO, adaptation): make sure the timer is not armed past the new deadline. */
-  timeoutChanged (): void {
-    if (this.peer.timeout > 0 && !this.inboundDone && !this.pump.paused) {
-      this.watchdog.arm(this.lastReceivedAt + this.peer.timeout, this.cfg.clock.now())
-    }
+  get over (): boolean {
+    return this.error !== undefined || this.finished
   }
 
-  /** Closes a peer that pings too often: GOAWAY first (flushed), then the connection is destroyed. */
-  tooManyPings (err: TooManyPingsError): void {
-    if (this.error != null) return
-    this.log.debug('peer pings too often, sending GOAWAY: %s', err.message)
-    if (this.cfg.goAwayType !== undefined) {
-      this.outbound.send({ type: this.cfg.goAwayType, body: encodeGoAway({ code: GoAwayCode.TOO_MANY_PINGS, reason: 'too_many_pings' }) })
-    }
-    this.graceful = true
+  ping (): void {
+    this.peer.sendPing()
+  }
+
+  dead (silence: number): void {
+    const err = new HeartbeatTimeoutError(silence, this.peer.timeout)
+    log.debug('%s', err.message)
+    this.events.safeDispatchEvent('timeout', err)
+    this.fail(this.afterGoAway(err), true)
+  }
+
+  expired (): void {
+    this.fail(new CloseTimeoutError(this.cfg.closeTimeout), true)
+  }
+
+  graceOver (): void {
+    if (this.failing) this.destroyLower()
+  }
+
+  // ---- pump hooks ----
+
+  get stopped (): boolean {
+    return this.error !== undefined || this.violation !== undefined
+  }
+
+  ended (): void {
+    this.inboundDone = true
+    const goAway = this.peer.goAwayError()
+    if (goAway !== undefined) this.inbound.fail(goAway, true)
+    else this.inbound.end()
+    this.maybeFinish()
+  }
+
+  failed (err: Error): void {
+    this.fail(this.afterGoAway(err), true)
+  }
+
+  halted (): void {
+    const v = this.violation
+    if (v === undefined) return
+    this.violation = undefined
+    log.debug('closing the connection: %s', v.err.message)
+    this.fail(v.err, true, v.code, v.reason)
+  }
+
+  // ---- protocol hooks ----
+
+  violated (err: Error, code: number, reason: string): void {
+    this.violation ??= { err, code, reason }
+  }
+
+  timingChanged (): void {
+    this.time.timingChanged()
+  }
+
+  sentDataSince (at: number): boolean {
+    return this.time.sentDataSince(at)
+  }
+
+  // ---- outbound hooks ----
+
+  controlSent (frame: Frame): void {
+    const now = this.cfg.clock.now()
+    this.peer.controlSent(frame, now)
+    this.time.controlSent(now)
+  }
+
+  dataSent (now: number): void {
+    this.time.dataSent(now)
+  }
+
+  userFailed (err: Error): void {
     this.fail(err, false)
   }
 
-  /** Fails the stage with `err`; with `drain` the consumer first gets the frames already queued. */
-  fail (err: Error, drain: boolean): void {
-    if (this.error != null) return
+  unsent (count: number): void {
+    this.unsentFrames += count
+  }
+
+  // ---- life ----
+
+  /** The lower's `goingAway` was aborted (the stage listens as an object: no closure per connection). */
+  handleEvent (): void {
+    this.goAwayNow()
+  }
+
+  /** The owner asks the connection to end gracefully: GOAWAY SHUTTING_DOWN, flush what was accepted, FIN. */
+  private goAwayNow (): void {
+    if (this.finished || this.error !== undefined || this.goingAway) return
+    this.goingAway = true
+    log.debug('going away: GOAWAY SHUTTING_DOWN, then what was accepted, then FIN')
+    const type = this.cfg.goAwayType
+    if (type !== undefined && !this.outbound.done) this.outbound.send({ type, body: encodeGoAway({ code: GoAwayCode.SHUTTING_DOWN, reason: 'going_away' }) })
+    // stages above that listen to the same signal react after us: they get one turn of the event loop to
+    // hand over their last frames before writing ends
+    this.drainSoon = setImmediate(() => {
+      this.drainSoon = undefined
+      this.outbound.drain()
+    })
+  }
+
+  private async closeOnce (options: AbortOptions): Promise<void> {
+    if (this.finished || this.error !== undefined) return
+    const done = new Promise<void>((resolve) => { this.onFinished = resolve })
+    const now = this.cfg.clock.now()
+    this.closingSince = now
+    this.outbound.close()
+    this.time.rearm(now)
+    await done
+    if (this.error !== undefined) {
+      if (this.userAborted) return
+      throw this.error
+    }
+    await this.lower.close?.(options)
+  }
+
+  /** A failure after the peer's GOAWAY carries its code (for the layer deciding whether to reconnect). */
+  private afterGoAway (err: Error): Error {
+    return this.peer.goAwayError(err) ?? err
+  }
+
+  /**
+   * Fails the stage with `err`. `drain`: the consumer first gets the frames already queued. `goAway`: tell
+   * the peer why first (where the format has GOAWAY): the GOAWAY is flushed, then the connection destroyed.
+   */
+  private fail (err: Error, drain: boolean, goAway?: number, reason?: string): void {
+    if (this.error !== undefined || this.finished) return
     this.error = err
+    this.violation = undefined
     this.inbound.fail(err, drain)
-    this.sinkReject?.(err)
-    if (this.graceful) {
-      // let the GOAWAY out: the outbound ends after it, then the lower is destroyed (or after a grace period)
+    this.userSinkPart?.reject(err)
+    const type = this.cfg.goAwayType
+    if (goAway !== undefined && type !== undefined && !this.outbound.done) {
+      this.failing = true
+      this.outbound.send({ type, body: encodeGoAway({ code: goAway, reason: reason ?? '' }) })
       this.outbound.finish()
-      this.watchdog.cancel()
-      const now = this.cfg.clock.now()
-      this.watchdog.arm(now + GOAWAY_GRACE, now)
+      this.time.graceUntil(this.cfg.clock.now() + GOAWAY_GRACE)
       return
     }
     this.outbound.fail(err)
@@ -181,149 +324,51 @@ export class Heartbeat implements HeartbeatDuplex {
   }
 
   private destroyLower (): void {
+    if (this.finished) return
     const err = this.error as Error
     try {
       this.lower.abort?.(err)
     } catch (e) {
-      this.log.error('lower abort threw', e)
+      log.error('lower abort threw', e)
     }
-    const ret = this.lowerSource.return?.()
+    this.outbound.fail(err)
+    const ret = this.lowerSource?.return?.()
     if (ret != null) ret.then(undefined, () => {})
     this.finish()
   }
 
-  private finish (): void {
-    if (this.finished) return
-    this.finished = true
-    this.watchdog.dispose()
-    this.emitter.emit('closed', { error: this.error })
-    this.emitter.clear()
-    this.onFinished?.()
-  }
-
-  private maybeFinish (): void {
-    if (this.inboundDone && this.outboundDone) this.finish()
-  }
-
-  private async closeOnce (options: AbortOptions): Promise<void> {
-    if (this.finished || this.error != null) return
-    const now = this.cfg.clock.now()
-    this.closeDeadline = now + this.cfg.closeTimeout
-    const done = new Promise<void>((resolve) => { this.onFinished = resolve })
-    this.watchdog.arm(this.closeDeadline, now)
-    this.outbound.close()
-    await done
-    if (this.error != null) {
-      if (this.userAborted) return
-      throw this.error
-    }
-    await this.lower.close?.(options)
-  }
-
-  // ---- inbound (pump hooks) ----
-
-  get stopped (): boolean {
-    return this.error != null
-  }
-
-  received (now: number): void {
-    this.lastReceivedAt = now
-  }
-
-  /** Our silence is over: the receive clock restarts from now (it was suspended, not the peer's fault). */
-  resumed (now: number): void {
-    if (now > this.lastReceivedAt) this.lastReceivedAt = now
-    this.timeoutChanged()
-  }
-
-  ended (): void {
-    this.inboundDone = true
-    this.inbound.end()
-    this.maybeFinish()
-  }
-
-  failed (err: Error): void {
-    this.fail(err, true)
-  }
-
-  // ---- outbound ----
-
-  /** Outbound hook: a control frame was handed to the connection. */
-  controlSent (frame: Frame): void {
-    const now = this.cfg.clock.now()
-    this.lastControlAt = now
-    this.peer.controlSent(frame, now)
-    if (this.peer.interval > 0 && !this.finished) this.watchdog.arm(now + this.peer.interval, now)
-  }
-
-  /** Outbound hook: the user's source threw. */
-  userFailed (err: unknown): void {
-    this.fail(err instanceof Error ? err : new Error(String(err)), false)
-  }
-
   private lowerSinkDone (): void {
     this.outboundDone = true
-    this.sinkResolve?.()
-    if (this.graceful) {
+    this.finAt = this.cfg.clock.now()
+    this.userSinkPart?.resolve()
+    if (this.failing) {
       this.destroyLower()
       return
     }
+    this.time.rearm(this.finAt)
     this.maybeFinish()
   }
 
   private lowerSinkFailed (err: unknown): void {
     this.outboundDone = true
-    const e = err instanceof Error ? err : new Error(String(err))
-    if (this.error == null) this.fail(e, true)
-    else if (this.graceful) this.destroyLower()
-    this.sinkReject?.(this.error ?? e)
+    const e = toError(err)
+    if (this.error === undefined) this.fail(this.afterGoAway(e), true)
+    else if (this.failing) this.destroyLower()
+    this.userSinkPart?.reject(this.error ?? e)
   }
 
-  /** When we last handed anything down (for data during bursts, a slightly early lower bound). */
-  get lastSentAt (): number {
-    return Math.max(this.lastControlAt, this.outbound.lastDataAt)
+  private maybeFinish (): void {
+    if (this.inboundDone && this.outboundDone && this.error === undefined) this.finish()
   }
 
-  // ---- time ----
-
-  /** The single place where time-based decisions are taken (the watchdog calls it); re-arms the timer. */
-  evaluate (now: number, stalled: boolean): void {
+  private finish (): void {
     if (this.finished) return
-    if (this.error != null) {
-      if (this.graceful) this.destroyLower() // GOAWAY grace period over
-      return
-    }
-    if (now >= this.closeDeadline) {
-      this.fail(new CloseTimeoutError(this.cfg.closeTimeout), false)
-      return
-    }
-    let next = this.closeDeadline
-    const interval = this.peer.interval
-    if (interval > 0 && !this.outbound.done && !this.peer.pingQueued) {
-      const lastSent = this.lastSentAt
-      if (now - lastSent >= interval) this.peer.sendPing()
-      else next = Math.min(next, lastSent + interval)
-    }
-    const timeout = this.peer.timeout
-    if (timeout > 0 && !this.inboundDone && !this.pump.paused) {
-      const due = this.lastReceivedAt + timeout
-      if (now >= due) {
-        if (stalled || this.watchdog.yielding) {
-          this.watchdog.yieldToInput()
-          return
-        }
-        this.die(now)
-        return
-      }
-      next = Math.min(next, due)
-    }
-    if (next < Infinity) this.watchdog.arm(next, now)
-  }
-
-  private die (now: number): void {
-    const err = new HeartbeatTimeoutError(now - this.lastReceivedAt, this.peer.timeout)
-    this.log.debug('%s', err.message)
-    this.emitter.emit('timeout', err)
-    this.fail(err, true)
+    this.finished = true
+    this.time.dispose()
+    if (this.drainSoon !== undefined) clearImmediate(this.drainSoon)
+    this.drainSoon = undefined
+    this.lower.goingAway?.removeEventListener('abort', this)
+    this.events.safeDispatchEvent('closed', { error: this.error })
+    this.onFinished?.()
   }
 }

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
+import { DONE, RESOLVED_DONE } from '@proto/interface'
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
 const INITIAL_CAPACITY = 16
 /** The ring before the first queued frame (shared; never written to: `push` grows it first). */
 const NO_FRAMES: Array<Frame | undefined> = []
@@ -27,7 +27,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   private failure: Error | undefined
   private space: (() => void) | undefined
   /** The consumer called `return()`: data frames are dropped from now on. */
-  discarding = false
+  private discarding = false
 
   constructor (private readonly maxFrames: number, private readonly maxBytes: number) {}
 
@@ -35,9 +35,14 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     return this
   }
 
-  /** Frames and bytes queued. */
-  get size (): { frames: number, bytes: number } {
-    return { frames: this.count, bytes: this.bytes }
+  /** Frames queued. */
+  get queuedFrames (): number {
+    return this.count
+  }
+
+  /** Body bytes queued. */
+  get queuedBytes (): number {
+    return this.bytes
   }
 
   /** Whether the pump must stop reading from below. */
@@ -99,6 +104,14 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     return i
   }
 
+  /**
+   * Adds `frames[from…to)` whatever the limits: data read just before a protocol violation, which ends
+   * the stream (at most one batch from below).
+   */
+  pushAll (frames: Frame[], from: number, to: number): void {
+    for (let i = from; i < to; i++) this.push(frames[i])
+  }
+
   /** The peer finished writing: the consumer gets what is queued, then the end. */
   end (): void {
     if (this.ended || this.failure != null) return
@@ -127,7 +140,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   next (): Promise<IteratorResult<Frame>> {
     if (this.count > 0) return Promise.resolve({ done: false, value: this.shift() })
     if (this.failure != null) return Promise.reject(this.failure)
-    if (this.ended || this.discarding) return Promise.resolve(DONE)
+    if (this.ended || this.discarding) return RESOLVED_DONE
     return new Promise((resolve, reject) => {
       this.readerWantsBatch = false
       this.reader = { resolve, reject }

@@ -5,7 +5,8 @@
  * when nothing has been sent for `interval`, answers the peer's pings ahead of queued data, and destroys
  * the connection with a `HeartbeatTimeoutError` when nothing at all has arrived for `timeout`. A consumer
  * that stops reading is not mistaken for a dead peer, and a blocked event loop is not either. The same
- * stage runs on clients and servers.
+ * stage runs on clients and servers; `close()` and the owner's `goingAway` end it without losing what was
+ * accepted, and a peer that breaks the protocol is closed with a typed error.
  *
  * @example
  *
@@ -16,8 +17,8 @@
  * import { pipe } from 'it-pipe'
  *
  * const link = heartbeat(codec(await connect({ host: '127.0.0.1', port: 7000 })), { interval: 5_000, timeout: 15_000 })
- * link.on('rtt', ({ rtt }) => { console.log('rtt', rtt, 'ms') })
- * link.on('timeout', (err) => { console.error(err.message) })
+ * link.addEventListener('rtt', (e) => { console.log('rtt', e.detail.rtt, 'ms') })
+ * link.addEventListener('timeout', (e) => { console.error(e.detail.message) })
  * await pipe(
  *   [{ type: FrameType.DATA, body: new TextEncoder().encode('hello') }],
  *   link,
@@ -29,28 +30,35 @@
  */
 
 import type { FrameDuplex } from '@proto/codec'
-import { Heartbeat } from './heartbeat.js'
-import type { HeartbeatInit } from './options.js'
+import { Stage } from './heartbeat.js'
+import type { HeartbeatInit } from './init.js'
+import { HeartbeatLink } from './link.js'
 import { resolveConfig } from './options.js'
 import type { HeartbeatDuplex } from './types.js'
 
 export {
-  DEFAULT_CLOSE_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_MAX_PING_STRIKES,
-  DEFAULT_MAX_QUEUED_BYTES,
-  DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_RTT_SAMPLES, DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT} from './constants.js'
+  DEFAULT_CLOSE_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_MAX_PING_BODY, DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_RTT_SAMPLES, DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, MAX_QUEUED_PONG_BYTES,
+  MAX_QUEUED_PONGS
+} from './constants.js'
 export {
-  CloseTimeoutError,
-  HeartbeatTimeoutError, InvalidParametersError, ProtocolVersionError, TooManyPingsError} from './errors.js'
-export type { HeartbeatEvents, HeartbeatListener } from './events.js'
-export type { AdaptiveInit, HeartbeatInit } from './options.js'
+  CloseTimeoutError, GoAwayError, HeartbeatTimeoutError, InvalidParametersError, ProtocolVersionError,
+  ProtocolViolationError, TooManyPingsError
+} from './errors.js'
+export type { HeartbeatEvents } from './events.js'
+export type { AdaptiveInit, HeartbeatInit } from './init.js'
 export type { RttStats } from './rtt.js'
 export type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
 
 /**
  * Wraps a frame duplex (usually `codec(connection)`) in a keep-alive stage. Options are validated at
- * once (`InvalidParametersError`). The stage starts reading and writing `lower` immediately: pings and
- * pongs flow even before `sink` is called or `source` is read.
+ * once (`InvalidParametersError`). The stage starts reading and writing `lower` before it returns: pings
+ * and pongs flow even before `sink` is called or `source` is read.
  */
-export function heartbeat (lower: FrameDuplex, init: HeartbeatInit = {}): HeartbeatDuplex {
-  return new Heartbeat(lower, resolveConfig(init))
+export function heartbeat (lower: FrameDuplex, init?: HeartbeatInit): HeartbeatDuplex {
+  const cfg = resolveConfig(init)
+  let stage: Stage | undefined
+  const link = new HeartbeatLink(events => (stage = new Stage(lower, cfg, events)))
+  ;(stage as Stage).start()
+  return link
 }

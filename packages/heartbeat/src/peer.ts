@@ -1,133 +1,224 @@
 import type { Frame } from '@proto/codec'
-import { decodeHello } from '@proto/codec'
-import { PING_INTERVAL_TOLERANCE } from './constants.js'
-import { ProtocolVersionError, TooManyPingsError } from './errors.js'
-import type { Emitter } from './events.js'
+import { decodeGoAway, decodeHello, FrameType, GoAwayCode, isFinalGoAway, PROTOCOL_VERSION } from '@proto/codec'
+import { ProtocolVersionError } from '@proto/interface'
+import type { KeepAlivePolicy } from './decide.js'
+import { GoAwayError, ProtocolViolationError } from './errors.js'
+import type { EventSink } from './events.js'
+import { Kind } from './kinds.js'
 import type { HeartbeatConfig } from './options.js'
-import type { Outbound } from './outbound.js'
+import { PingGuard } from './ping-guard.js'
 import { OutstandingPings, RttRing } from './rtt.js'
 import type { HeartbeatStats } from './types.js'
 
-/** What the protocol half needs from the stage. */
+/** Where the protocol half sends its frames (the outbound). */
+export interface PeerOutput {
+  /** Queues one of our own control frames. */
+  send(frame: Frame): void
+  /** Queues a pong; `false` if too many are waiting (it is dropped). */
+  sendPong(frame: Frame): boolean
+}
+
+/** What the protocol half asks of the stage's time-keeping. */
+export interface PeerTiming {
+  /** The interval or timeout changed (HELLO, adaptation): the timer may need to fire sooner. */
+  timingChanged(): void
+  /** Whether we handed user data down since `at` (clock ms). */
+  sentDataSince(at: number): boolean
+}
+
+/** What the protocol half tells the stage. */
 export interface PeerOwner {
-  readonly cfg: HeartbeatConfig
-  fail(err: Error, drain: boolean): void
-  tooManyPings(err: TooManyPingsError): void
-  timeoutChanged(): void
+  /** The peer broke the protocol: send GOAWAY `code` with `reason` (where the format has one) and close with `err`. */
+  violated(err: Error, code: number, reason: string): void
 }
 
 /** The part of `HeartbeatStats` the ping/pong protocol keeps. */
-export type PeerStats = Pick<HeartbeatStats, 'rtt' | 'pingsSent' | 'pongsReceived' | 'pingsReceived' | 'pongsSent' | 'missed' | 'interval' | 'timeout'>
+export type PeerStats = Pick<HeartbeatStats, 'rtt' | 'pingsSent' | 'pongsReceived' | 'pingsReceived' | 'pongsSent' | 'pongsDropped' | 'missed' | 'interval' | 'timeout'>
+
+/** The keep-alive frame of mode `'keepalive'`: an empty DATA frame (shared; frames are never written to). */
+const KEEPALIVE: Frame = Object.freeze({ type: FrameType.DATA, body: new Uint8Array(0) })
+
+const NO_RTT = Object.freeze({ last: undefined, min: undefined, mean: undefined, p99: undefined, samples: 0 })
+
+const hex = (type: number): string => `0x${type.toString(16).padStart(2, '0')}`
 
 /**
  * The per-frame protocol of the stage: answers pings, matches pongs (RTT, adaptive timeout), reads the
- * peer's HELLO and enforces `minPingInterval`. Holds no timer; the stage asks it when a ping is due.
+ * peer's HELLO and GOAWAY, enforces `maxPingBody`, `allowedTypes` and `minPingInterval`. Holds no timer;
+ * it is the stage's {@link KeepAlivePolicy} (the interval and timeout in force).
  */
-export class Peer {
+export class Peer implements KeepAlivePolicy {
   interval: number
   timeout: number
-  /** A ping is queued and not yet handed to the connection: no other is due until it is. */
-  pingQueued = false
-  private queuedPing: Frame | undefined
-  private queuedSeq = 0
   /** With `hello: true`, until the peer's first frame. */
   awaitingHello: boolean
-  readonly pingType: number
-  readonly pongType: number
-  private readonly rtt: RttRing
-  private readonly pings = new OutstandingPings()
+  private queuedPing: Frame | undefined
+  private queuedSeq = 0
+  /** Made at the first pong and the first ping: a server whose clients ping needs neither. */
+  private rtt: RttRing | undefined
+  private pings: OutstandingPings | undefined
+  private readonly guard: PingGuard | undefined
   private pingsSent = 0
   private pongsReceived = 0
   private pingsReceived = 0
   private pongsSent = 0
+  private pongsDropped = 0
   private missed = 0
-  private lastPingAt: number | undefined
-  private strikes = 0
-  private dataSentAtLastPing = 0
+  /** The last GOAWAY the peer sent. */
+  goAwayFromPeer: { code: number, reason: string } | undefined
 
-  constructor (private readonly owner: PeerOwner, private readonly outbound: Outbound, private readonly emitter: Emitter) {
-    const cfg = owner.cfg
+  constructor (
+    private readonly cfg: HeartbeatConfig,
+    private readonly owner: PeerOwner,
+    private readonly output: PeerOutput,
+    private readonly timing: PeerTiming,
+    private readonly events: EventSink
+  ) {
     this.interval = cfg.interval
     this.timeout = cfg.timeout
     this.awaitingHello = cfg.hello
-    this.pingType = cfg.pingType
-    this.pongType = cfg.pongType
-    this.rtt = new RttRing(cfg.rttSamples)
+    if (cfg.minPingInterval > 0) this.guard = new PingGuard(cfg.minPingInterval, cfg.maxPingStrikes)
   }
 
-  /** Handles one inbound frame; `true` if it is data for the user. */
-  receive (frame: Frame, now: number): boolean {
-    const cfg = this.owner.cfg
+  /** A ping is queued and not yet handed to the connection: no other is due until it is. */
+  get pingQueued (): boolean {
+    return this.queuedPing !== undefined
+  }
+
+  /** Handles one inbound frame of `kind` (see `Kind`); `true` if it is data for the user. */
+  receive (frame: Frame, kind: number, now: number): boolean {
     if (this.awaitingHello) {
       this.hello(frame)
       return false
     }
-    if (frame.type === cfg.pingType) {
-      this.pingsReceived++
-      if (cfg.minPingInterval > 0 && this.tooEarly(now)) return false
-      this.outbound.send({ type: cfg.pongType, body: cfg.pongBody ?? frame.body })
-      return false
+    switch (kind) {
+      case Kind.DATA: // an empty frame in mode 'keepalive': proof of life, nothing else
+        this.pingsReceived++
+        return false
+      case Kind.PING:
+        this.ping(frame, now)
+        return false
+      case Kind.PONG:
+        this.pong(frame, now)
+        return false
+      case Kind.GOAWAY:
+        this.goAway(frame)
+        return false
+      case Kind.HELLO:
+        this.violation(frame, `expected one HELLO as the peer's first frame, but got another one (type ${hex(frame.type)}) later`)
+        return false
+      default:
+        this.violation(frame, `expected a frame of an allowed type, but got type ${hex(frame.type)}`)
+        return false
     }
-    if (frame.type === cfg.pongType) {
-      this.pong(frame, now)
-      return false
-    }
-    return true
   }
 
   /** Queues a ping (the stage found nothing sent for `interval`). */
   sendPing (): void {
-    const cfg = this.owner.cfg
-    let body = cfg.pingBody
-    if (body === undefined) {
-      body = this.pings.nextBody()
-      this.queuedSeq = this.pings.lastSeq
+    const cfg = this.cfg
+    let frame = KEEPALIVE
+    if (!cfg.keepalive) {
+      let body = cfg.pingBody
+      if (body === undefined) {
+        const pings = this.pings ??= new OutstandingPings()
+        body = pings.nextBody()
+        this.queuedSeq = pings.lastSeq
+      }
+      frame = { type: cfg.pingType, body }
     }
-    const frame = { type: cfg.pingType, body }
     // set first: the outbound may hand the frame down (controlSent) before send() returns
-    this.pingQueued = true
     this.queuedPing = frame
-    if (!this.outbound.send(frame)) {
-      this.pingQueued = false
-      this.queuedPing = undefined
-    }
+    this.output.send(frame)
   }
 
   /** A control frame was handed to the connection at `now`. */
   controlSent (frame: Frame, now: number): void {
     if (frame === this.queuedPing) {
-      this.pingQueued = false
       this.queuedPing = undefined
-      if (this.pings.length > 0) this.missed++
-      this.pings.sent(this.queuedSeq, now)
       this.pingsSent++
-      if (this.emitter.has('ping')) this.emitter.emit('ping', { outstanding: this.pings.length })
-    } else if (frame.type === this.owner.cfg.pongType) {
+      let outstanding = 0
+      if (!this.cfg.keepalive) {
+        const pings = this.pings ??= new OutstandingPings()
+        if (pings.length > 0) this.missed++
+        pings.sent(this.queuedSeq, now)
+        outstanding = pings.length
+      }
+      this.events.safeDispatchEvent('ping', { outstanding })
+    } else if (frame.type === this.cfg.pongType && !this.cfg.keepalive) {
       this.pongsSent++
     }
   }
 
+  /**
+   * After a GOAWAY from the peer, the error its end should carry: for a failure (`cause`), always (the
+   * code tells the layer above whether to reconnect); for a clean end, unless the code was `NORMAL` (or
+   * unknown, which counts as `NORMAL`). `undefined` without a GOAWAY.
+   */
+  goAwayError (cause?: Error): GoAwayError | undefined {
+    const goAway = this.goAwayFromPeer
+    if (goAway === undefined) return undefined
+    if (cause === undefined && !(goAway.code > GoAwayCode.NORMAL && goAway.code <= GoAwayCode.DO_NOT_RETRY)) return undefined
+    return new GoAwayError(goAway.code, goAway.reason, cause === undefined ? undefined : { cause })
+  }
+
   stats (): PeerStats {
     return {
-      rtt: this.rtt.stats(),
+      rtt: this.rtt?.stats() ?? NO_RTT,
       pingsSent: this.pingsSent,
       pongsReceived: this.pongsReceived,
       pingsReceived: this.pingsReceived,
       pongsSent: this.pongsSent,
+      pongsDropped: this.pongsDropped,
       missed: this.missed,
       interval: this.interval,
       timeout: this.timeout
     }
   }
 
+  private ping (frame: Frame, now: number): void {
+    this.pingsReceived++
+    if (!this.bodyFits(frame, 'PING')) return
+    const strikeOut = this.guard?.check(now, this.timing)
+    if (strikeOut !== undefined) {
+      this.owner.violated(strikeOut, GoAwayCode.TOO_MANY_PINGS, 'too_many_pings')
+      return
+    }
+    if (!this.output.sendPong({ type: this.cfg.pongType, body: this.cfg.pongBody ?? frame.body })) this.pongsDropped++
+  }
+
   private pong (frame: Frame, now: number): void {
     this.pongsReceived++
-    const sentAt = this.pings.match(frame.body, this.owner.cfg.pingBody === undefined)
+    if (!this.bodyFits(frame, 'PONG')) return
+    const sentAt = this.pings?.match(frame.body, this.cfg.pingBody === undefined)
     if (sentAt === undefined) return
     const rtt = Math.max(0, now - sentAt)
-    this.rtt.add(rtt)
-    if (this.owner.cfg.adaptive !== undefined) this.adapt()
-    if (this.emitter.has('rtt')) this.emitter.emit('rtt', { rtt })
+    ;(this.rtt ??= new RttRing(this.cfg.rttSamples)).add(rtt)
+    if (this.cfg.adaptive !== undefined) this.adapt()
+    this.events.safeDispatchEvent('rtt', { rtt })
+  }
+
+  private bodyFits (frame: Frame, name: string): boolean {
+    const max = this.cfg.maxPingBody
+    if (frame.body.byteLength <= max) return true
+    this.violation(frame, `expected a ${name} body of at most ${max} bytes, but got ${frame.body.byteLength}`)
+    return false
+  }
+
+  private goAway (frame: Frame): void {
+    let goAway
+    try {
+      goAway = decodeGoAway(frame.body)
+    } catch (err) {
+      this.violation(frame, `expected a well-formed GOAWAY, but ${(err as Error).message}`, err)
+      return
+    }
+    this.goAwayFromPeer = { code: goAway.code, reason: goAway.reason }
+    this.events.safeDispatchEvent('goaway', { code: goAway.code, reason: goAway.reason, final: isFinalGoAway(goAway.code) })
+  }
+
+  private violation (frame: Frame, what: string, cause?: unknown): void {
+    const err = new ProtocolViolationError(`${what}; the peer was sent GOAWAY PROTOCOL_ERROR where the format has one and the connection was closed`, frame.type, frame.body.byteLength, cause === undefined ? undefined : { cause })
+    this.owner.violated(err, GoAwayCode.PROTOCOL_ERROR, 'protocol_error')
   }
 
   /**
@@ -137,59 +228,41 @@ export class Peer {
    * raised by the same amount.
    */
   private adapt (): void {
-    const a = this.owner.cfg.adaptive
-    const p99 = this.rtt.quantile(0.99)
+    const a = this.cfg.adaptive
+    const p99 = this.rtt?.quantile(0.99)
     if (a === undefined || p99 === undefined) return
-    const shift = this.interval - this.owner.cfg.interval
+    const shift = this.interval - this.cfg.interval
     const next = Math.min(a.max + shift, Math.max(a.min + shift, this.interval + a.multiplier * p99))
     const shorter = next < this.timeout
     this.timeout = next
-    if (shorter) this.owner.timeoutChanged()
-  }
-
-  /** The ping guard: `true` if the connection is being closed for pinging too often. */
-  private tooEarly (now: number): boolean {
-    const cfg = this.owner.cfg
-    const dataSent = this.outbound.dataSent
-    if (dataSent !== this.dataSentAtLastPing) {
-      // like gRPC, sending data forgives earlier strikes: the peer may ping to measure an active link
-      this.strikes = 0
-      this.dataSentAtLastPing = dataSent
-    }
-    const last = this.lastPingAt
-    this.lastPingAt = now
-    if (last === undefined) return false
-    const gap = now - last
-    if (gap >= cfg.minPingInterval * (1 - PING_INTERVAL_TOLERANCE)) return false
-    if (++this.strikes <= cfg.maxPingStrikes) return false
-    this.owner.tooManyPings(new TooManyPingsError(gap, cfg.minPingInterval))
-    return true
+    if (shorter) this.timing.timingChanged()
   }
 
   /** The peer's first frame, with `hello: true`: adopt the larger interval and timeout. */
   private hello (frame: Frame): void {
-    const cfg = this.owner.cfg
+    const cfg = this.cfg
     this.awaitingHello = false
     if (frame.type !== cfg.helloType) {
-      this.owner.fail(new ProtocolVersionError(`Expected a HELLO (type ${cfg.helloType}) as the peer's first frame; got type ${frame.type}. Enable hello on both sides or on neither`), false)
+      this.owner.violated(new ProtocolVersionError(`expected a HELLO (type ${cfg.helloType}) as the peer's first frame, but got type ${frame.type}; enable hello on both sides or on neither`), GoAwayCode.PROTOCOL_ERROR, 'hello_expected')
       return
     }
     let peer
     try {
       peer = decodeHello(frame.body)
     } catch (err) {
-      this.owner.fail(new ProtocolVersionError(`The peer's HELLO was refused: ${(err as Error).message}`, { cause: err }), false)
+      const version = (err as { version?: number }).version
+      this.owner.violated(new ProtocolVersionError(`The peer's HELLO was refused: ${(err as Error).message}`, { cause: err, ...(version !== undefined ? { version, supported: PROTOCOL_VERSION } : {}) }), version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR, 'bad_hello')
       return
     }
     const interval = Math.max(cfg.interval, peer.interval)
     const timeout = Math.max(cfg.timeout, peer.timeout)
     if (timeout !== 0 && interval !== 0 && timeout <= interval) {
-      this.owner.fail(new ProtocolVersionError(`Negotiated heartbeat is unusable: timeout ${timeout} ms is not above interval ${interval} ms (ours ${cfg.interval}/${cfg.timeout}, peer's ${peer.interval}/${peer.timeout})`), false)
+      this.owner.violated(new ProtocolVersionError(`expected a negotiated timeout above the interval, but got timeout ${timeout} ms and interval ${interval} ms (ours ${cfg.interval}/${cfg.timeout}, peer's ${peer.interval}/${peer.timeout})`, { version: peer.version, supported: PROTOCOL_VERSION }), GoAwayCode.DO_NOT_RETRY, 'unusable_heartbeat')
       return
     }
     this.interval = interval
-    if (cfg.adaptive === undefined || this.rtt.stats().samples === 0) this.timeout = timeout
+    if (cfg.adaptive === undefined || this.rtt === undefined) this.timeout = timeout
     else this.adapt()
-    this.owner.timeoutChanged()
+    this.timing.timingChanged()
   }
 }

@@ -1,52 +1,77 @@
 import type { Frame } from '@proto/codec'
 import type { Clock } from '@proto/interface'
 import type { InboundQueue } from './inbound.js'
-import type { Peer } from './peer.js'
+import type { FrameKinds } from './kinds.js'
+import { Kind } from './kinds.js'
 
-/** What the pump tells its stage. */
-export interface PumpOwner {
-  /** The stage has failed: stop at once. */
-  readonly stopped: boolean
+/** The receive clock the pump keeps. */
+export interface PumpClocks {
   /** Frames from the peer were read at `now`. */
   received(now: number): void
   /** Reading resumed at `now` after our own backpressure: restart the receive clock. */
   resumed(now: number): void
+}
+
+/** What the pump tells its stage. */
+export interface PumpOwner {
+  /** The stage has failed, or the handler found a violation: stop at once. */
+  readonly stopped: boolean
+  /** The handler found a violation: the data frames read before it were queued; apply it now. */
+  halted(): void
   /** The peer finished writing. */
   ended(): void
   /** The lower source threw. */
   failed(err: Error): void
 }
 
+/** Who handles the frames that are not plain data (the protocol half of the stage). */
+export interface FrameHandler {
+  /** Until the peer's HELLO has arrived (with `hello: true`), every frame goes to `receive`. */
+  readonly awaitingHello: boolean
+  /** Handles one frame of `kind` read at `now`; `true` if it is data for the user after all. */
+  receive(frame: Frame, kind: number, now: number): boolean
+}
+
 /** A lower source, with the codec's batch interface when it has one. */
 export type LowerSource = AsyncIterator<Frame> & { nextBatch?: () => Promise<Frame[] | undefined> }
 
 /**
- * Reads the lower source continuously, whatever the consumer does: control frames are handled as they
- * arrive (so pings are answered and pongs timed even while nobody reads), data frames go to the bounded
- * inbound queue. When the queue is full the pump stops reading — backpressure down to TCP — and reports
- * `paused` so the stage suspends its receive clock.
+ * Reads the lower source continuously, whatever the consumer does: frames that are not data are handed to
+ * the protocol handler as they arrive (so pings are answered and pongs timed even while nobody reads), data
+ * frames go to the bounded inbound queue. When the queue is full the pump stops reading — backpressure
+ * down to TCP — and reports `paused` so the stage suspends its receive clock. Driven by callbacks made
+ * once rather than an `async` loop: an idle connection keeps one pending read.
  */
 export class Pump {
-  /** Reading is stopped because the consumer is behind. */
-  paused = false
+  private isPaused = false
+  private source: LowerSource | undefined
+  private nextBatch: (() => Promise<Frame[] | undefined>) | undefined
   private leftover: Frame[] | undefined
   private leftoverIndex = 0
+  private onRead: ((value: unknown) => void) | undefined
+  private onResumed: (() => void) | undefined
+  private onError: ((err: unknown) => void) | undefined
 
   constructor (
-    private readonly source: LowerSource,
     private readonly inbound: InboundQueue,
-    private readonly peer: Peer,
+    private readonly handler: FrameHandler,
     private readonly owner: PumpOwner,
-    private readonly clock: Clock
-  ) {
-    this.nextBatch = source.nextBatch
+    private readonly clocks: PumpClocks,
+    private readonly clock: Clock,
+    private readonly kinds: FrameKinds,
+    /** Empty data frames are keep-alives, for the handler. */
+    private readonly keepalive: boolean
+  ) {}
+
+  /** Reading is stopped because the consumer is behind. */
+  get paused (): boolean {
+    return this.isPaused
   }
 
-  /**
-   * Starts reading. Driven by callbacks rather than an `async` loop: an idle connection keeps one pending
-   * read and two callbacks made once, not a suspended function with fresh await closures per read.
-   */
-  run (): void {
+  /** Starts reading `source`. */
+  run (source: LowerSource): void {
+    this.source = source
+    this.nextBatch = source.nextBatch
     this.step()
   }
 
@@ -57,7 +82,7 @@ export class Pump {
       this.pause().then(this.onResumed ??= () => { this.afterPause() }, this.onError ??= (err) => { this.fail(err) })
       return
     }
-    const it = this.source
+    const it = this.source as LowerSource
     let read: Promise<Frame[] | undefined> | Promise<IteratorResult<Frame>>
     try {
       read = this.nextBatch !== undefined ? this.nextBatch.call(it) : it.next()
@@ -68,31 +93,15 @@ export class Pump {
     (read as Promise<unknown>).then(this.onRead ??= (value) => { this.read(value) }, this.onError ??= (err) => { this.fail(err) })
   }
 
-  private readonly nextBatch: (() => Promise<Frame[] | undefined>) | undefined
-  private onRead: ((value: unknown) => void) | undefined
-  private onResumed: (() => void) | undefined
-  private onError: ((err: unknown) => void) | undefined
-
   private read (value: unknown): void {
     if (this.owner.stopped) return
     try {
-      if (this.nextBatch !== undefined) {
-        const batch = value as Frame[] | undefined
-        if (batch === undefined) {
-          this.owner.ended()
-          return
-        }
-        this.batch(batch)
-      } else {
-        const r = value as IteratorResult<Frame>
-        if (r.done === true) {
-          this.owner.ended()
-          return
-        }
-        const now = this.clock.now()
-        this.owner.received(now)
-        if (this.peer.receive(r.value, now)) this.deliver([r.value], 0)
+      const batch = this.nextBatch !== undefined ? value as Frame[] | undefined : (value as IteratorResult<Frame>).done === true ? undefined : [(value as IteratorResult<Frame>).value]
+      if (batch === undefined) {
+        this.owner.ended()
+        return
       }
+      this.batch(batch)
     } catch (err) {
       this.fail(err)
       return
@@ -117,31 +126,35 @@ export class Pump {
     this.owner.failed(err instanceof Error ? err : new Error(String(err)))
   }
 
-  /** One batch from below: one timestamp for all; control frames handled, data frames queued in order. */
+  /** One batch from below: one timestamp for all; other frames handled, data frames queued in order. */
   private batch (batch: Frame[]): void {
     const now = this.clock.now()
-    this.owner.received(now)
-    const peer = this.peer
-    const { pingType, pongType } = peer
-    let hello = peer.awaitingHello
+    this.clocks.received(now)
+    const { handler, kinds, keepalive } = this
+    let hello = handler.awaitingHello
     let w = 0
     for (let i = 0; i < batch.length; i++) {
       const frame = batch[i]
-      const type = frame.type
-      // data frames skip the protocol handler (the common case on a busy link)
-      if (type !== pingType && type !== pongType && !hello) {
+      const kind = kinds[frame.type]
+      // data frames skip the handler (the common case on a busy link)
+      if (kind === Kind.DATA && !hello && !(keepalive && frame.body.byteLength === 0)) {
         if (w !== i) batch[w] = frame
         w++
       } else {
-        const data = peer.receive(frame, now)
-        hello = peer.awaitingHello
+        const data = handler.receive(frame, kind, now)
+        hello = handler.awaitingHello
         if (data) {
           if (w !== i) batch[w] = frame
           w++
-        } else if (this.owner.stopped) return
+        } else if (this.owner.stopped) {
+          // a violation: the data read before it is still delivered, then the stage fails
+          if (w > 0) this.inbound.pushAll(batch, 0, w)
+          this.owner.halted()
+          return
+        }
       }
     }
-    if (w === 0) return // only pings and pongs
+    if (w === 0) return // only control frames
     if (w !== batch.length) batch.length = w
     this.deliver(batch, 0)
   }
@@ -158,9 +171,9 @@ export class Pump {
 
   /** Our consumer is behind: stop reading until it has made room. */
   private async pause (): Promise<void> {
-    this.paused = true
+    this.isPaused = true
     await this.inbound.waitForSpace()
-    this.paused = false
-    if (!this.owner.stopped) this.owner.resumed(this.clock.now())
+    this.isPaused = false
+    if (!this.owner.stopped) this.clocks.resumed(this.clock.now())
   }
 }

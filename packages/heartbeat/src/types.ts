@@ -1,11 +1,11 @@
 import type { Frame, FrameDuplex } from '@proto/codec'
-import type { AbortOptions } from '@proto/interface'
+import type { AbortOptions, BatchIterator, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
-import type { HeartbeatEvents, HeartbeatListener } from './events.js'
+import type { HeartbeatEvents } from './events.js'
 import type { RttStats } from './rtt.js'
 
-/** The upper source: the peer's data frames (never its pings and pongs). Single consumer. */
-export interface HeartbeatSource extends AsyncIterableIterator<Frame> {
+/** The upper source: the peer's data frames (never the control frames the stage handles). Single consumer. */
+export interface HeartbeatSource extends AsyncIterableIterator<Frame>, BatchIterator<Frame> {
   /** Every queued frame at once (or the next to arrive); `undefined` at the end. For stages above. */
   nextBatch(): Promise<Frame[] | undefined>
 }
@@ -14,16 +14,26 @@ export interface HeartbeatSource extends AsyncIterableIterator<Frame> {
 export interface HeartbeatStats {
   /** Round-trip times of our pings over the last `rttSamples` pongs. */
   rtt: RttStats
-  /** Pings we handed to the connection. */
+  /** Pings (keep-alive frames in mode `'keepalive'`) we handed to the connection. */
   pingsSent: number
   /** Pongs that arrived (matched or not). */
   pongsReceived: number
-  /** Pings the peer sent us. */
+  /** Pings (keep-alive frames in mode `'keepalive'`) the peer sent us. */
   pingsReceived: number
   /** Pongs we handed to the connection. */
   pongsSent: number
+  /** Pongs not sent because too many were waiting to go out (a peer pinging faster than it reads). */
+  pongsDropped: number
   /** Pings we sent while the previous one was still unanswered. */
   missed: number
+  /**
+   * Frames the sink's source gave the stage that were never handed to the connection because the stage
+   * had stopped writing (going away, a protocol violation, an abort). Frames its source had not given yet
+   * are not counted: they were never taken.
+   */
+  unsentFrames: number
+  /** The last GOAWAY the peer sent, if any. */
+  goAway: { code: number, reason: string } | undefined
   /** When we last sent: exact for control frames; for data frames, the latest check that saw data go out. */
   lastSentAt: number
   /** When a frame from the peer was last read (or reading resumed after our own backpressure). */
@@ -47,22 +57,23 @@ export interface HeartbeatStats {
 }
 
 /**
- * A frame duplex with keep-alive: `source` yields every inbound frame that is not a ping or pong,
- * `sink` sends the user's frames (pings and pongs go ahead of them).
+ * A frame duplex with keep-alive: `source` yields every inbound frame that is not a control frame the
+ * stage handles, `sink` sends the user's frames (control frames go ahead of them). Events (`rtt`, `ping`,
+ * `timeout`, `stall`, `goaway`, `closed`) are `CustomEvent`s: `link.addEventListener('rtt', (e) => e.detail.rtt)`.
  */
-export interface HeartbeatDuplex extends FrameDuplex {
+export interface HeartbeatDuplex extends FrameDuplex, TypedEventTarget<HeartbeatEvents> {
   source: HeartbeatSource
   sink(source: Source<Frame>): Promise<void>
-  /** Finish writing, wait for the peer to finish (bounded by `closeTimeout`), release everything. Idempotent. */
+  /**
+   * Finish writing (everything the sink accepted and what its source yields until it ends), then FIN,
+   * then wait for the peer to finish; aborts with `CloseTimeoutError` after `closeTimeout` without
+   * progress. Idempotent.
+   */
   close(options?: AbortOptions): Promise<void>
   /** Destroy the connection now; `source` and `sink` fail with `err`. Idempotent. */
   abort(err: Error): void
+  /** The lower duplex's `goingAway`, forwarded: aborted when the owner asks the connection to end gracefully. */
+  readonly goingAway?: AbortSignal
   /** Counters, RTT and clock state. */
   stats(): HeartbeatStats
-  /** Adds a listener; returns a function that removes it. Listeners are dropped after `closed`. */
-  on<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): () => void
-  /** Removes a listener. */
-  off<K extends keyof HeartbeatEvents>(type: K, listener: HeartbeatListener<K>): void
-  /** Listeners currently registered for `type`. */
-  listenerCount(type: keyof HeartbeatEvents): number
 }

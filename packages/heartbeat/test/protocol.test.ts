@@ -4,6 +4,7 @@ import { memoryBytePair } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
+import { on } from './helpers/events.js'
 import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
 
 describe('options', () => {
@@ -94,7 +95,12 @@ describe('HELLO negotiation', () => {
     const r = await settle(hb.source.next())
     expect(r.error?.name).toBe('ProtocolVersionError')
     expect(r.error?.cause?.name).toBe('ProtocolVersionError')
-    expect(peer.aborted?.name).toBe('ProtocolVersionError')
+    expect(r.error?.version).toBe(9)
+    expect(r.error?.supported).toBe(1)
+    expect((await peer.waitAborted()).name).toBe('ProtocolVersionError')
+    // GOAWAY DO_NOT_RETRY went out first: the peer cannot speak our version
+    expect(peer.written.map(x => x.type)).toEqual([FrameType.HELLO, FrameType.GOAWAY])
+    expect(decodeGoAway(peer.written[1].body).code).toBe(GoAwayCode.DO_NOT_RETRY)
   })
 
   it('fails with ProtocolVersionError when the first frame is not a HELLO', async () => {
@@ -214,14 +220,24 @@ describe('errors through the stage', () => {
     expect(peer.aborted).toBe(reason)
   })
 
-  it('a listener that throws does not break the stage', async () => {
+  it('a listener that throws does not break the stage; its error surfaces as an uncaught exception', async () => {
     const peer = rawPeer()
     const hb = heartbeat(peer.lower)
-    hb.on('closed', () => { throw new Error('bad listener') })
+    on(hb, 'closed', () => { throw new Error('bad listener') })
     let closed = 0
-    hb.on('closed', () => { closed++ })
-    hb.abort(new Error('x'))
-    expect(closed).toBe(1)
+    on(hb, 'closed', () => { closed++ })
+    const uncaught = new Promise<Error>((resolve) => { process.once('uncaughtException', resolve) })
+    const listeners = process.listeners('uncaughtException')
+    // Vitest installs its own handler; keep ours alone for this one error
+    for (const l of listeners.slice(0, -1)) process.off('uncaughtException', l)
+    try {
+      hb.abort(new Error('x'))
+      expect(closed).toBe(1)
+      expect(peer.aborted?.message).toBe('x')
+      expect((await uncaught).message).toBe('bad listener')
+    } finally {
+      for (const l of listeners.slice(0, -1)) process.on('uncaughtException', l)
+    }
   })
 
   it('a consumer that stops reading leaves pings answered and data dropped', async () => {
@@ -356,5 +372,38 @@ describe('outbound batches', () => {
     expect(r.ok).toBe(false)
     expect(r.error.name).toBe('BoomError')
     expect(peer.written.filter(x => x.type === FrameType.DATA).map(x => x.body[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
+})
+
+describe('shared configuration', () => {
+  it('stages made with equal options behave alike, and changing an options object later affects later stages only', async () => {
+    vi.useFakeTimers()
+    try {
+      const init: HeartbeatInit = { interval: 1000, timeout: 3000 }
+      const a = heartbeat(rawPeer().lower, init)
+      const b = heartbeat(rawPeer().lower, { timeout: 3000, interval: 1000 })
+      init.interval = 2000
+      const c = heartbeat(rawPeer().lower, init)
+      expect([a, b, c].map(x => x.stats().interval)).toEqual([1000, 1000, 2000])
+      // a bad value is still refused after an equal valid one was cached
+      init.timeout = 1000
+      expect(() => heartbeat(rawPeer().lower, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+      for (const x of [a, b, c]) x.abort(new Error('done'))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('the public object', () => {
+  it('is an EventTarget that exposes the duplex, close, abort and stats, and none of the stage', () => {
+    const hb = heartbeat(rawPeer().lower)
+    expect(hb).toBeInstanceOf(EventTarget)
+    expect(Object.keys(hb)).toEqual([])
+    for (const name of ['fail', 'evaluate', 'lastReceivedAt', 'cfg', 'peer', 'outbound', 'start']) expect(name in hb, name).toBe(false)
+    for (const name of ['push', 'pushMany', 'pushAll', 'fail', 'end', 'waitForSpace']) expect(name in hb.source, name).toBe(false)
+    expect(typeof hb.sink).toBe('function')
+    expect(hb.sink).toBe(hb.sink) // bound once
+    hb.abort(new Error('done'))
   })
 })

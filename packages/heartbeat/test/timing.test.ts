@@ -1,7 +1,9 @@
+import { getEventListeners } from 'node:events'
 import { FrameType } from '@proto/codec'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { HeartbeatDuplex } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
+import { on } from './helpers/events.js'
 import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
 
 const INTERVAL = 1000
@@ -24,7 +26,7 @@ describe('heartbeat timing (fake timers)', () => {
       const peer = rawPeer({ batched })
       const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
       const timeouts: Error[] = []
-      hb.on('timeout', err => timeouts.push(err))
+      on(hb, 'timeout', err => timeouts.push(err))
       const reading = settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
 
       // the peer talks for a while (data, not pongs), then goes silent
@@ -54,7 +56,7 @@ describe('heartbeat timing (fake timers)', () => {
     const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
     const at: number[] = []
     const start = performance.now()
-    hb.on('ping', () => at.push(performance.now() - start))
+    on(hb, 'ping', () => at.push(performance.now() - start))
     peer.send(f(FrameType.DATA)) // keep the peer alive: answer each ping at once
     let answered = 0
     const answer = setInterval(() => {
@@ -88,7 +90,7 @@ describe('heartbeat timing (fake timers)', () => {
     expect(pings(peer)).toBe(0)
     expect(peer.written).toHaveLength(20)
     let pingAt = 0
-    hb.on('ping', () => { pingAt ||= performance.now() })
+    on(hb, 'ping', () => { pingAt ||= performance.now() })
     await vi.advanceTimersByTimeAsync(2 * INTERVAL)
     expect(pings(peer)).toBeGreaterThan(0)
     expect(pingAt - stopAt).toBe(INTERVAL)
@@ -172,7 +174,7 @@ describe('heartbeat timing (fake timers)', () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
     const rtts: number[] = []
-    hb.on('rtt', ({ rtt }) => rtts.push(rtt))
+    on(hb, 'rtt', ({ rtt }) => rtts.push(rtt))
     const delays = [30, 10, 50, 20]
     let since = 0
     for (const d of delays) {
@@ -259,7 +261,7 @@ describe('heartbeat timing (fake timers)', () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT, clock, stallThreshold: 100 })
     const stalls: number[] = []
-    hb.on('stall', ({ lag }) => stalls.push(lag))
+    on(hb, 'stall', ({ lag }) => stalls.push(lag))
     await vi.advanceTimersByTimeAsync(500)
     // the loop "blocks" for 5 s: the clock jumps, the pong arrived meanwhile and sits in the socket
     skew += 5000
@@ -292,11 +294,13 @@ describe('heartbeat timing (fake timers)', () => {
 
   it('leaves no timer behind after close, abort or death', async () => {
     for (const end of ['close', 'abort', 'death'] as const) {
-      const peer = rawPeer()
+      const peer = rawPeer({ goingAway: true })
+      const signal = peer.lower.goingAway as AbortSignal
       const hb = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1)
       const closed: Array<Error | undefined> = []
-      hb.on('closed', ({ error }) => closed.push(error))
-      hb.on('rtt', () => {})
+      on(hb, 'closed', ({ error }) => closed.push(error))
+      on(hb, 'rtt', () => {})
       expect(vi.getTimerCount()).toBe(1)
       if (end === 'close') {
         const closing = hb.close()
@@ -311,8 +315,7 @@ describe('heartbeat timing (fake timers)', () => {
       }
       expect(vi.getTimerCount()).toBe(0)
       expect(closed).toHaveLength(1)
-      expect(hb.listenerCount('rtt')).toBe(0)
-      expect(hb.listenerCount('closed')).toBe(0)
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0) // the stage stopped listening to its owner
     }
   })
 

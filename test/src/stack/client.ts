@@ -65,7 +65,7 @@ export class StackClient {
       const conn = await connect({ host: init.host ?? '127.0.0.1', port: init.port }, { signal })
       const link = heartbeat(codec(conn), hbInit)
       const record: ClientConnection = { link, attempt, connected: false, timeouts: 0 }
-      link.on('timeout', () => { record.timeouts++; this.changed.notify() })
+      link.addEventListener('timeout', () => { record.timeouts++; this.changed.notify() })
       this.connections.push(record)
       return link
     }, init.reconnect ?? {})

@@ -143,7 +143,7 @@ export class StackServer {
       link
     }
     this.connections.set(conn.id, record)
-    link.on('timeout', () => { record.timeouts++ })
+    link.addEventListener('timeout', () => { record.timeouts++ })
     this.changed.notify()
     try {
       if (init.produce !== undefined) {

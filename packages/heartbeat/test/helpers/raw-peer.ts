@@ -23,8 +23,14 @@ export interface RawPeer {
   fail(err: Error): void
   holdWrites(): void
   releaseWrites(): void
+  /** While writes are held: lets exactly one more frame (or batch) be written. */
+  releaseOne(): void
   /** Resolves once `written` holds at least `n` frames. */
   waitWritten(n: number): Promise<void>
+  /** Resolves with the error the stage destroyed the lower with, once it has. */
+  waitAborted(): Promise<Error>
+  /** With `goingAway: true`: the owner asks the connection to end gracefully (aborts `lower.goingAway`). */
+  goAway(): void
 }
 
 export interface RawPeerInit {
@@ -32,6 +38,8 @@ export interface RawPeerInit {
   batched?: boolean
   /** The lower sink reads with the stage's `nextBatch()` instead of `for await` (default false). */
   batchedSink?: boolean
+  /** The lower exposes `goingAway`, aborted by `goAway()` (default false). */
+  goingAway?: boolean
 }
 
 export function rawPeer (init: RawPeerInit = {}): RawPeer {
@@ -40,8 +48,16 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
   let failure: Error | undefined
   let wakeReader: (() => void) | undefined
   let holding = false
+  /** Frames (or batches) that may be written while writes are held. */
+  let credits = 0
+  const mayWrite = async (): Promise<void> => {
+    while (holding && credits === 0) await new Promise<void>((resolve) => { release = resolve })
+    if (holding) credits--
+  }
   let release: (() => void) | undefined
   const watchers: Array<{ n: number, resolve: () => void }> = []
+  const abortWaiters: Array<(err: Error) => void> = []
+  const owner = init.goingAway === true ? new AbortController() : undefined
 
   const wake = (): void => {
     const w = wakeReader
@@ -102,7 +118,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
         const batches = source as { nextBatch?: () => Promise<Frame[] | undefined> }
         if (init.batchedSink === true && batches.nextBatch != null) {
           for (;;) {
-            while (holding) await new Promise<void>((resolve) => { release = resolve })
+            await mayWrite()
             const batch = await batches.nextBatch()
             if (batch === undefined) break
             peer.batches++
@@ -110,7 +126,7 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
           }
         } else {
           for await (const frame of source) {
-            while (holding) await new Promise<void>((resolve) => { release = resolve })
+            await mayWrite()
             written(frame)
           }
         }
@@ -120,7 +136,9 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
         peer.aborted ??= err
         failure ??= err
         wake()
-      }
+        for (const w of abortWaiters.splice(0)) w(peer.aborted)
+      },
+      ...(owner !== undefined ? { goingAway: owner.signal } : {})
     },
     send (...frames) {
       queue.push(...frames)
@@ -143,9 +161,22 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
       release = undefined
       r?.()
     },
+    releaseOne () {
+      credits++
+      const r = release
+      release = undefined
+      r?.()
+    },
     async waitWritten (n) {
       if (peer.written.length >= n) return
       await new Promise<void>(resolve => watchers.push({ n, resolve }))
+    },
+    async waitAborted () {
+      if (peer.aborted !== undefined) return peer.aborted
+      return await new Promise<Error>(resolve => abortWaiters.push(resolve))
+    },
+    goAway () {
+      owner?.abort(new Error('going away'))
     }
   }
   return peer

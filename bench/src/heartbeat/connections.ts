@@ -5,8 +5,8 @@
  * `@proto/transport`, in one run. Reports CPU (% of one core over a window)
  * and memory per connection (RSS and JS heap + external, after GC), with ratios against the bare server.
  *
- * Run from the repo root after `npx tsc -b packages/heartbeat`:
- *   sh packages/heartbeat/benchmark/run.sh [connections] [cpu window ms] [rounds]
+ * Run from the repo root (builds first):
+ *   sh bench/src/heartbeat/run.sh [connections] [cpu window ms] [rounds]
  */
 import type { ChildProcess } from 'node:child_process'
 import { fork } from 'node:child_process'

@@ -4,19 +4,17 @@
  *   directly from the lower source vs through `heartbeat(lower).source`;
  * - outbound: a synchronous source of frames written into a lower sink that reads them one by one, directly
  *   vs through `heartbeat(lower).sink` (the outbound merges control frames ahead of data);
- * - codec round trip: 64-byte frames from `codec` to `codec` over `memoryBytePair`, without and with a
+ * - codec round trip: 64-byte frames from `codec` to `codec` over the transport's `memoryPair`, without and with a
  *   heartbeat stage on both ends;
  * - the same over loopback TCP with `@proto/transport`. The codec's sink reads the stage's outbound with
  *   `nextBatch()` and encodes each batch into one chunk.
  *
- * Run from the repo root: `npx tsc -b packages/heartbeat && node packages/heartbeat/dist/benchmark/throughput.js`
+ * Run from the repo root: `npx tsc -b bench && node bench/dist/src/heartbeat/throughput.js [frames] [rounds]`
  */
 import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
-import { memoryBytePair } from '@proto/stage-compliance'
-import { connect, listen } from '@proto/transport'
-import type { Source } from 'it-stream-types'
-import { heartbeat } from '../src/index.js'
+import { heartbeat } from '@proto/heartbeat'
+import { connect, listen, memoryPair } from '@proto/transport'
 
 const FRAMES = Number(process.argv[2] ?? 2_000_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
@@ -51,7 +49,7 @@ function lower (): FrameDuplex & { received: () => number } {
   }
   return {
     source,
-    async sink (frames: Source<Frame>): Promise<void> {
+    async sink (frames: AsyncIterable<Frame> | Iterable<Frame>): Promise<void> {
       for await (const _ of frames) received++
     },
     received: () => received
@@ -116,9 +114,9 @@ async function tcp (withHeartbeat: boolean): Promise<number> {
 }
 
 async function roundTrip (withHeartbeat: boolean): Promise<number> {
-  const pair = memoryBytePair({ highWaterMark: 256 * 1024 })
-  const a: FrameDuplex = withHeartbeat ? heartbeat(codec(pair.a), init) : codec(pair.a)
-  const b: FrameDuplex = withHeartbeat ? heartbeat(codec(pair.b), init) : codec(pair.b)
+  const [ca, cb] = memoryPair({ highWaterMark: 256 * 1024 })
+  const a: FrameDuplex = withHeartbeat ? heartbeat(codec(ca), init) : codec(ca)
+  const b: FrameDuplex = withHeartbeat ? heartbeat(codec(cb), init) : codec(cb)
   const n = FRAMES / 4
   const [received] = await Promise.all([
     readAll(b.source),
@@ -142,6 +140,6 @@ console.log('|---|---:|---:|---:|')
 for (const [label, a, b] of [
   ['inbound (`for await` over the source)', 'inbound, direct', 'inbound, heartbeat'],
   ['outbound (sync source into the sink)', 'outbound, direct', 'outbound, heartbeat'],
-  ['codec to codec over `memoryBytePair`', 'codec ↔ codec', 'heartbeat(codec) ↔ heartbeat(codec)'],
+  ['codec to codec over `memoryPair`', 'codec ↔ codec', 'heartbeat(codec) ↔ heartbeat(codec)'],
   ['codec to codec over loopback TCP (`@proto/transport`)', 'tcp codec', 'tcp heartbeat(codec)']
 ]) console.log(`| ${label} | ${fmt(m(a))} | ${fmt(m(b))} | ${(m(b) / m(a)).toFixed(2)}× |`)

@@ -4,5 +4,5 @@
 set -e
 cd "$(dirname "$0")/../../.."
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-npx tsc -b packages/heartbeat
-exec node packages/heartbeat/dist/benchmark/connections.js "$@"
+npx tsc -b bench
+exec node bench/dist/src/heartbeat/connections.js "$@"

@@ -11,10 +11,10 @@
 import net from 'node:net'
 import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
+import type { HeartbeatDuplex } from '@proto/heartbeat'
+import { heartbeat } from '@proto/heartbeat'
 import { listen as transportListen } from '@proto/transport'
-import type { HeartbeatDuplex } from '../src/index.js'
-import { heartbeat } from '../src/index.js'
-import { socketDuplex } from '../test/helpers/net.js'
+import { socketDuplex } from './socket-duplex.js'
 
 // the server's own policy: the defaults (ping after 15 s without sending, dead after 45 s of silence); the
 // clients ping every second, so the server only answers, and both servers check the same two clocks
@@ -76,7 +76,7 @@ const stages = new Set<HeartbeatDuplex>()
 let deaths = 0
 function serve (hb: HeartbeatDuplex): void {
   stages.add(hb)
-  hb.on('closed', ({ error }) => { stages.delete(hb); if (error?.name === 'HeartbeatTimeoutError') deaths++ })
+  hb.addEventListener('closed', ({ detail: { error } }) => { stages.delete(hb); if (error?.name === 'HeartbeatTimeoutError') deaths++ })
   void (async () => { for await (const _ of hb.source) { /* no data expected */ } })().catch(() => {})
 }
 

@@ -1,0 +1,163 @@
+import type { Frame } from '@proto/codec'
+import type { BatchIterator } from '@proto/interface'
+import { OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
+import type { Feed, FeedOwner } from './feed.js'
+import { abandon } from './feed.js'
+
+/** The source ended (no failure). */
+const ENDED = Object.freeze({ err: undefined })
+
+/**
+ * What the two asynchronous feeds share: frames ready to take (`ahead`, from `index` on), then the end or
+ * the failure the source settled with, surfaced only once every frame before it was taken. One read of
+ * the source is pending at a time.
+ */
+abstract class PulledFeed implements Feed {
+  protected ahead: Frame[] | undefined
+  protected index = 0
+  protected over: { err: unknown } | undefined
+  protected pending = false
+  protected stopped = false
+  /** `take()` started the read: a result that comes back at once is taken by it, not announced. */
+  private inTake = false
+  protected onError: ((err: unknown) => void) | undefined
+
+  constructor (protected readonly it: AsyncIterator<Frame>, protected readonly owner: FeedOwner) {}
+
+  get ended (): boolean {
+    return this.over === ENDED && this.ahead === undefined
+  }
+
+  get hasReady (): boolean {
+    return this.ahead !== undefined || this.over !== undefined
+  }
+
+  take (): Frame | undefined {
+    const ahead = this.ahead
+    if (ahead !== undefined) {
+      const frame = ahead[this.index++]
+      if (this.index >= ahead.length) this.clearAhead()
+      return frame
+    }
+    const over = this.over
+    if (over !== undefined) {
+      if (over === ENDED) return undefined
+      this.over = ENDED
+      throw over.err
+    }
+    if (this.pending || this.stopped) return undefined
+    this.inTake = true
+    try {
+      this.pull()
+    } finally {
+      this.inTake = false
+    }
+    return this.ahead !== undefined || this.over !== undefined ? this.take() : undefined
+  }
+
+  stop (): void {
+    if (this.stopped) return
+    this.stopped = true
+    if (this.ahead !== undefined) this.owner.unsent(this.ahead.length - this.index)
+    this.clearAhead()
+    if (this.over === undefined) abandon(this.it)
+    this.over = ENDED
+  }
+
+  /** Starts the one pending read of the source. */
+  protected abstract pull (): void
+
+  protected clearAhead (): void {
+    this.ahead = undefined
+    this.index = 0
+  }
+
+  protected failed (err: unknown): void {
+    this.pending = false
+    if (this.stopped) return
+    this.over = { err }
+    this.announce()
+  }
+
+  /** Tells the owner something can be taken, unless `take()` is running and will take it itself. */
+  protected announce (): void {
+    if (!this.inTake) this.owner.ready()
+  }
+}
+
+/**
+ * An async source without `nextBatch()`. Read one frame per request; while the lower sink is busy writing,
+ * read on ahead by at most one outbound batch, so its next read takes them all at once.
+ */
+export class AsyncFeed extends PulledFeed {
+  private aheadBytes = 0
+  private onResult: ((r: IteratorResult<Frame>) => void) | undefined
+
+  protected pull (): void {
+    this.pending = true
+    let r: IteratorResult<Frame> | Promise<IteratorResult<Frame>>
+    try {
+      r = this.it.next()
+    } catch (err) {
+      this.failed(err)
+      return
+    }
+    const onResult = this.onResult ??= (result) => { this.result(result) }
+    if (typeof (r as Promise<IteratorResult<Frame>>).then === 'function') (r as Promise<IteratorResult<Frame>>).then(onResult, this.onError ??= (err) => { this.failed(err) })
+    else onResult(r as unknown as IteratorResult<Frame>)
+  }
+
+  protected override clearAhead (): void {
+    super.clearAhead()
+    this.aheadBytes = 0
+  }
+
+  private result (r: IteratorResult<Frame>): void {
+    this.pending = false
+    if (this.stopped) {
+      if (r.done !== true) this.owner.unsent(1) // given after the stage stopped writing
+      return
+    }
+    if (r.done === true) {
+      this.over = ENDED
+    } else {
+      const ahead = this.ahead ??= []
+      ahead.push(r.value)
+      this.aheadBytes += r.value.body.byteLength
+      if (!this.owner.writerWaiting && ahead.length - this.index < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES) this.pull()
+    }
+    this.announce()
+  }
+}
+
+/** An async source with `nextBatch()` (another stage's queue): pulled a batch at a time, each handed down whole. */
+export class BatchFeed extends PulledFeed {
+  private onBatch: ((batch: Frame[] | undefined) => void) | undefined
+
+  constructor (protected override readonly it: BatchIterator<Frame>, owner: FeedOwner) {
+    super(it, owner)
+  }
+
+  protected pull (): void {
+    this.pending = true
+    let p: Promise<Frame[] | undefined>
+    try {
+      p = this.it.nextBatch()
+    } catch (err) {
+      this.failed(err)
+      return
+    }
+    p.then(this.onBatch ??= (batch) => { this.batch(batch) }, this.onError ??= (err) => { this.failed(err) })
+  }
+
+  private batch (batch: Frame[] | undefined): void {
+    this.pending = false
+    if (this.stopped) {
+      if (batch !== undefined) this.owner.unsent(batch.length)
+      return
+    }
+    if (batch === undefined) this.over = ENDED
+    else if (batch.length > 0) this.ahead = batch
+    this.announce()
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The stage's time-based decisions, as pure functions of the clock readings: when to ping, when the peer
+ * is dead, when to look again. The stage applies the outcome (sends, fails, arms its one timer); nothing
+ * here has side effects, so the rules are tested as a table.
+ */
+
+/** The two clocks of a stage, in clock milliseconds. */
+export interface Clocks {
+  /** When we last handed anything to the connection. */
+  readonly lastSentAt: number
+  /** When we last read a frame from the peer (or reading resumed after our own backpressure). */
+  readonly lastReceivedAt: number
+}
+
+/**
+ * The interval and timeout in force. A fixed pair today (after HELLO and the adaptive timeout); an
+ * adaptive interval implements this interface without any change to the callers of `decide()`.
+ */
+export interface KeepAlivePolicy {
+  /** Ping when nothing was sent for this long; 0: never. */
+  readonly interval: number
+  /** The peer is dead when nothing was received for this long; 0: never. */
+  readonly timeout: number
+}
+
+/** What the stage's state allows right now. */
+export interface Gates {
+  /** Writing is open and no ping is already waiting to go out. */
+  readonly canPing: boolean
+  /** The receive clock runs: reading is open and not paused by our own backpressure. */
+  readonly watching: boolean
+  /** The timer fired late (or input is still being read after a late firing): judge nobody yet. */
+  readonly stalled: boolean
+  /** When a closing stage gives up (`Infinity` when not closing or nothing bounds it). */
+  readonly deadline: number
+}
+
+export type Decision =
+  /** Send a ping now, then look again at `until` (if the ping's hand-off does not move it sooner). */
+  | { readonly action: 'ping', readonly until: number }
+  /** Nothing to do until `until` (`Infinity`: nothing is due at all). */
+  | { readonly action: 'wait', readonly until: number }
+  /** The peer was silent for `silence` ms, longer than the timeout. */
+  | { readonly action: 'dead', readonly silence: number }
+  /** The peer looks dead but the timer was late: read pending input first, then decide again. */
+  | { readonly action: 'yield' }
+  /** The close deadline passed. */
+  | { readonly action: 'expire' }
+
+const YIELD: Decision = Object.freeze({ action: 'yield' })
+const EXPIRE: Decision = Object.freeze({ action: 'expire' })
+
+/** When the peer must have been heard from (`Infinity` when the receive clock does not run). */
+export function deadAt (clocks: Clocks, policy: KeepAlivePolicy, gates: Gates): number {
+  return policy.timeout > 0 && gates.watching ? clocks.lastReceivedAt + policy.timeout : Infinity
+}
+
+/** When the next ping is due (`Infinity` when none may be sent). */
+export function pingAt (clocks: Clocks, policy: KeepAlivePolicy, gates: Gates): number {
+  return policy.interval > 0 && gates.canPing ? clocks.lastSentAt + policy.interval : Infinity
+}
+
+/** The earliest moment anything is due: the next ping, the dead-peer deadline or the close deadline. */
+export function nextDue (clocks: Clocks, policy: KeepAlivePolicy, gates: Gates): number {
+  return Math.min(pingAt(clocks, policy, gates), deadAt(clocks, policy, gates), gates.deadline)
+}
+
+/** What to do at `now`. Order: the close deadline, then the dead peer, then the ping. */
+export function decide (now: number, clocks: Clocks, policy: KeepAlivePolicy, gates: Gates): Decision {
+  if (now >= gates.deadline) return EXPIRE
+  const dead = deadAt(clocks, policy, gates)
+  if (now >= dead) return gates.stalled ? YIELD : { action: 'dead', silence: now - clocks.lastReceivedAt }
+  const until = Math.min(dead, gates.deadline)
+  const ping = pingAt(clocks, policy, gates)
+  if (now >= ping) return { action: 'ping', until }
+  return { action: 'wait', until: Math.min(ping, until) }
+}

@@ -1,0 +1,77 @@
+import type { Frame } from '@proto/codec'
+import { isBatchIterator } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+import { AsyncFeed, BatchFeed } from './async-feed.js'
+
+/** What a feed needs from the outbound that reads it. */
+export interface FeedOwner {
+  /** Whether the lower sink is parked waiting for a frame (then there is no point reading ahead). */
+  readonly writerWaiting: boolean
+  /** Frames, the end or a failure became ready while no one was asking: hand them down if the writer waits. */
+  ready(): void
+  /** `count` frames the source gave were dropped: the feed had been stopped. */
+  unsent(count: number): void
+}
+
+/** The user's source as the outbound sees it: frames in order, then the end or the source's failure. */
+export interface Feed {
+  /**
+   * The next frame ready now, or `undefined` when none is: a read is then under way (`ready()` follows)
+   * or the source has ended (`ended`). Throws what the source threw, once the frames before it were taken.
+   */
+  take(): Frame | undefined
+  /** The source has ended and every frame it gave was taken. */
+  readonly ended: boolean
+  /** A frame, the end or a failure can be taken now without waiting for the source. */
+  readonly hasReady: boolean
+  /** Stops reading: frames not taken are dropped (and reported as unsent) and the source's `return()` is called. */
+  stop(): void
+}
+
+/** Reads `source` the way its kind allows: synchronously, a batch at a time, or one frame at a time with read-ahead. */
+export function feed (source: Source<Frame>, owner: FeedOwner): Feed {
+  if (Symbol.asyncIterator in source) {
+    const it = (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
+    return isBatchIterator(it) ? new BatchFeed(it, owner) : new AsyncFeed(it, owner)
+  }
+  return new SyncFeed((source as Iterable<Frame>)[Symbol.iterator]())
+}
+
+/** Calls an iterator's `return()`, ignoring whatever it throws or rejects with: the source is being abandoned. */
+export function abandon (it: Iterator<Frame> | AsyncIterator<Frame>): void {
+  try {
+    const r = it.return?.()
+    if (r != null && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => {})
+  } catch {}
+}
+
+/** A synchronous source: pulled only when the lower sink asks, so it feels the connection's backpressure. */
+class SyncFeed implements Feed {
+  ended = false
+
+  constructor (private readonly it: Iterator<Frame>) {}
+
+  get hasReady (): boolean {
+    return !this.ended
+  }
+
+  take (): Frame | undefined {
+    if (this.ended) return undefined
+    let r: IteratorResult<Frame>
+    try {
+      r = this.it.next()
+    } catch (err) {
+      this.ended = true
+      throw err
+    }
+    if (r.done !== true) return r.value
+    this.ended = true
+    return undefined
+  }
+
+  stop (): void {
+    if (this.ended) return
+    this.ended = true
+    abandon(this.it)
+  }
+}

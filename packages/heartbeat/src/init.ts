@@ -1,0 +1,154 @@
+import type { Clock, Timers } from '@proto/interface'
+
+/** Bounds of the adaptive dead-peer timeout: `timeout = clamp(interval + multiplier × p99(RTT), min, max)`. */
+export interface AdaptiveInit {
+  /**
+   * The shortest timeout the adaptation may choose, in milliseconds. Must be above `interval`.
+   * @default 1.5 × interval
+   */
+  min?: number
+  /**
+   * The longest timeout the adaptation may choose, in milliseconds.
+   * @default 4 × timeout
+   */
+  max?: number
+  /**
+   * How many 99th-percentile round trips of slack to allow on top of the interval.
+   * @default 4
+   */
+  multiplier?: number
+}
+
+/** Options of `heartbeat()`. Every field is optional; durations are in milliseconds. */
+export interface HeartbeatInit {
+  /**
+   * How the stage keeps the link alive. `'ping'`: PING frames answered by PONG frames (RTT, HELLO, the
+   * ping guard). `'keepalive'`: for layouts without a type byte (`formats.int32`, `formats.lengthPrefixed`)
+   * and peers that know no ping: an empty DATA frame is sent when nothing was sent for `interval`, inbound
+   * empty frames are never handed up nor answered, and the peer is judged by inbound silence alone.
+   * @default 'ping'
+   */
+  mode?: 'ping' | 'keepalive'
+  /**
+   * Send a PING (a keep-alive frame) when nothing has been sent for this long. `0` never pings (only
+   * answers and watches).
+   * @default 15000
+   */
+  interval?: number
+  /**
+   * Declare the peer dead when nothing has been received for this long. Must be above `interval`.
+   * `0` never declares the peer dead.
+   * @default 45000
+   */
+  timeout?: number
+  /**
+   * Let the timeout follow the measured RTT within bounds (see {@link AdaptiveInit}). `true` uses the
+   * default bounds.
+   * @default false
+   */
+  adaptive?: boolean | AdaptiveInit
+  /**
+   * Send a HELLO frame first and expect one from the peer; both sides then use the larger interval and the
+   * larger timeout. Leave off to talk to peers that do not speak HELLO.
+   * @default false
+   */
+  hello?: boolean
+  /**
+   * Frame type of pings.
+   * @default FrameType.PING (0x02)
+   */
+  pingType?: number
+  /**
+   * Frame type of pongs.
+   * @default FrameType.PONG (0x03)
+   */
+  pongType?: number
+  /**
+   * Body of the pings we send: `'sequence'` sends an 8-byte sequence number that the peer echoes, matched
+   * for RTT; a fixed `Uint8Array` (e.g. empty) is sent as is and pongs are matched in order.
+   * @default 'sequence'
+   */
+  pingBody?: 'sequence' | Uint8Array
+  /**
+   * Body of the pongs we send: `'echo'` repeats the ping's body; a fixed `Uint8Array` is sent as is.
+   * @default 'echo'
+   */
+  pongBody?: 'echo' | Uint8Array
+  /**
+   * The longest PING or PONG body accepted from the peer, in bytes; a longer one is a protocol violation
+   * (`ProtocolViolationError`, GOAWAY `PROTOCOL_ERROR`, the connection is closed). `0`: bodies must be
+   * empty; `Infinity`: any length (bounded by the codec's `maxFrameLength`). Must be at least the length
+   * of our own ping body, which pongs echo.
+   * @default 64 (docs/PROTOCOL.md §3.3)
+   */
+  maxPingBody?: number
+  /**
+   * The inbound frame types accepted as data, besides the types the stage handles itself (ping, pong,
+   * GOAWAY, and HELLO with `hello`). A frame of any other type is a protocol violation
+   * (`ProtocolViolationError`, GOAWAY `PROTOCOL_ERROR` where the format has one, the connection is closed
+   * at once). Absent: every type is accepted and handed up.
+   * @default every type
+   */
+  allowedTypes?: Iterable<number>
+  /**
+   * Frame type of GOAWAY: sent when the stage closes a connection for a reason of its own (a protocol
+   * violation, pings too often, the owner going away), and read from the peer (`goaway` event,
+   * `GoAwayError`); `null` for formats that have no GOAWAY (then type 0x04 is plain data).
+   * @default FrameType.GOAWAY (0x04); null with mode 'keepalive'
+   */
+  goAwayType?: number | null
+  /**
+   * Frame type of HELLO (used with `hello: true`).
+   * @default FrameType.HELLO (0x01)
+   */
+  helloType?: number
+  /**
+   * Server-side guard: a peer whose pings come closer together than this (10 % tolerance) more than
+   * `maxPingStrikes` times is sent GOAWAY `TOO_MANY_PINGS` and closed with `TooManyPingsError`. `0` is off.
+   * @default 0
+   */
+  minPingInterval?: number
+  /**
+   * Too-early pings tolerated before the guard closes the connection. Strikes reset whenever we send data.
+   * @default 2
+   */
+  maxPingStrikes?: number
+  /**
+   * A timer firing later than planned by more than this means the event loop was blocked: the stage
+   * lets pending input be read before judging the peer, and dispatches `stall`.
+   * @default 100
+   */
+  stallThreshold?: number
+  /**
+   * Data frames held for a consumer that is not reading; above it the stage stops reading from below.
+   * @default 1024
+   */
+  maxQueuedFrames?: number
+  /**
+   * Data body bytes held for a consumer that is not reading; above it the stage stops reading from below.
+   * @default 1048576 (1 MiB)
+   */
+  maxQueuedBytes?: number
+  /**
+   * RTT samples kept for `stats().rtt` and the adaptive timeout.
+   * @default 32
+   */
+  rttSamples?: number
+  /**
+   * How long `close()` may go without progress before it aborts with `CloseTimeoutError`: while it
+   * flushes, the time since the last frame of ours was handed down; after our FIN, the wait for the
+   * peer's end.
+   * @default 5000
+   */
+  closeTimeout?: number
+  /**
+   * Source of "now" in milliseconds.
+   * @default systemClock (performance.now)
+   */
+  clock?: Clock
+  /**
+   * Where the stage's single timer is scheduled.
+   * @default systemTimers (unref()ed setTimeout)
+   */
+  timers?: Timers
+}

@@ -1,0 +1,46 @@
+import type { Frame } from '@proto/codec'
+import type { AbortOptions } from '@proto/interface'
+import { TypedEventTarget } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+import type { EventSink, HeartbeatEvents } from './events.js'
+import type { Stage } from './heartbeat.js'
+import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
+
+/**
+ * The public object of a heartbeat stage: the duplex, its events and its statistics. The stage itself is
+ * held in a private field, so nothing of its state can be reached or changed from outside.
+ */
+export class HeartbeatLink extends TypedEventTarget<HeartbeatEvents> implements HeartbeatDuplex {
+  readonly #stage: Stage
+  /** The lower duplex's `goingAway`, forwarded upwards (absent when the lower has none). */
+  declare readonly goingAway?: AbortSignal
+
+  /** `make` builds the stage with this object as where its events go. */
+  constructor (make: (events: EventSink) => Stage) {
+    super()
+    const stage = this.#stage = make(this)
+    const goingAway = stage.goingAwaySignal
+    if (goingAway !== undefined) (this as { goingAway?: AbortSignal }).goingAway = goingAway
+  }
+
+  get source (): HeartbeatSource {
+    return this.#stage.source
+  }
+
+  /** Bound: `it-pipe` calls `sink` detached from its duplex. */
+  get sink (): (source: Source<Frame>) => Promise<void> {
+    return this.#stage.sink
+  }
+
+  async close (options?: AbortOptions): Promise<void> {
+    await this.#stage.close(options)
+  }
+
+  abort (err: Error): void {
+    this.#stage.abort(err)
+  }
+
+  stats (): HeartbeatStats {
+    return this.#stage.stats()
+  }
+}

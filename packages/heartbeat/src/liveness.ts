@@ -1,0 +1,160 @@
+import type { Clock, Timers } from '@proto/interface'
+import { createLogger } from '@proto/interface'
+import type { Clocks, Gates, KeepAlivePolicy } from './decide.js'
+import { decide, nextDue } from './decide.js'
+import type { EventSink } from './events.js'
+import type { PeerTiming } from './peer.js'
+import type { PumpClocks } from './pump.js'
+import type { TimerOwner } from './timer.js'
+import { Timer } from './timer.js'
+
+const log = createLogger('heartbeat')
+
+/** What the time-keeping part needs from its stage. */
+export interface LivenessOwner {
+  /** Writing is open and no ping is waiting to go out. */
+  readonly canPing: boolean
+  /** The receive clock runs: reading is open and not paused by our own backpressure. */
+  readonly watching: boolean
+  /** When a closing stage gives up (`Infinity` when not closing). */
+  readonly closeDeadline: number
+  /** Whether the stage has failed or finished: time no longer matters, except for `graceOver`. */
+  readonly over: boolean
+  /** A ping is due: queue one. */
+  ping(): void
+  /** The peer was silent for `silence` ms. */
+  dead(silence: number): void
+  /** The close deadline passed. */
+  expired(): void
+  /** A failed stage's grace period (see `graceUntil`) is over. */
+  graceOver(): void
+}
+
+/**
+ * The stage's sense of time: the two clocks (last sent, last received), the one timer, event-loop lag,
+ * and the application of `decide()` — the only place where time-based decisions are acted upon.
+ */
+export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
+  lastReceivedAt: number
+  private lastControlAt: number
+  /** When a user frame was last handed down (a lower bound during bursts). */
+  lastDataAt = -Infinity
+  lastLag = 0
+  maxLag = 0
+  stalls = 0
+  private readonly timer: Timer
+
+  constructor (
+    private readonly clock: Clock,
+    timers: Timers,
+    private readonly policy: KeepAlivePolicy,
+    private readonly stallThreshold: number,
+    private readonly owner: LivenessOwner,
+    private readonly events: EventSink
+  ) {
+    this.timer = new Timer(clock, timers, this)
+    this.lastControlAt = this.lastReceivedAt = clock.now()
+  }
+
+  /** When we last handed anything down (for data during bursts, a slightly early lower bound). */
+  get lastSentAt (): number {
+    return Math.max(this.lastControlAt, this.lastDataAt)
+  }
+
+  /** Frames from the peer were read at `now`. */
+  received (now: number): void {
+    this.lastReceivedAt = now
+  }
+
+  /** Reading resumed at `now` after our own backpressure: the receive clock restarts (the silence was ours). */
+  resumed (now: number): void {
+    if (now > this.lastReceivedAt) this.lastReceivedAt = now
+    this.rearm(now)
+  }
+
+  /** User frames were handed down at `now` (a lower bound during bursts). */
+  dataSent (now: number): void {
+    this.lastDataAt = now
+  }
+
+  sentDataSince (at: number): boolean {
+    return this.lastDataAt >= at
+  }
+
+  timingChanged (): void {
+    this.rearm(this.clock.now())
+  }
+
+  /** A control frame was handed down at `now`. */
+  controlSent (now: number): void {
+    this.lastControlAt = now
+    this.rearm(now)
+  }
+
+  /** Decides at once (the stage started, or its state changed in a way that may make something due). */
+  check (): void {
+    this.tick(this.clock.now(), false)
+  }
+
+  /** Makes sure the timer fires by the earliest moment anything is due (activity only moves that later). */
+  rearm (now: number): void {
+    if (!this.owner.over) this.timer.arm(nextDue(this, this.policy, this.gates(false)), now)
+  }
+
+  /** After a failure: the timer fires only for `graceOver` at `at` (clock ms). */
+  graceUntil (at: number): void {
+    this.timer.cancel()
+    this.timer.arm(at, this.clock.now())
+  }
+
+  dispose (): void {
+    this.timer.dispose()
+  }
+
+  fired (now: number, lag: number): void {
+    this.lastLag = lag
+    if (lag > this.maxLag) this.maxLag = lag
+    const stalled = lag > this.stallThreshold
+    if (stalled) {
+      this.stalls++
+      log.debug('timer fired %d ms late: event loop stalled', Math.round(lag))
+      this.events.safeDispatchEvent('stall', { lag })
+    }
+    this.tick(now, stalled)
+  }
+
+  yielded (now: number): void {
+    this.tick(now, false)
+  }
+
+  private gates (stalled: boolean): Gates {
+    const owner = this.owner
+    return { canPing: owner.canPing, watching: owner.watching, stalled: stalled || this.timer.yielding, deadline: owner.closeDeadline }
+  }
+
+  private tick (now: number, stalled: boolean): void {
+    const owner = this.owner
+    if (owner.over) {
+      owner.graceOver()
+      return
+    }
+    const d = decide(now, this, this.policy, this.gates(stalled))
+    switch (d.action) {
+      case 'expire':
+        owner.expired()
+        return
+      case 'dead':
+        owner.dead(d.silence)
+        return
+      case 'yield':
+        this.timer.yieldToInput()
+        return
+      case 'ping':
+        owner.ping()
+        this.timer.arm(d.until, now)
+        return
+      case 'wait':
+        this.timer.arm(d.until, now)
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import type { Frame } from '@proto/codec'
+import type { InboundQueue } from './inbound.js'
+import type { HeartbeatSource } from './types.js'
+
+/**
+ * The upper source as users hold it: the reading half of the stage's inbound queue and nothing else (the
+ * queue itself, with its writing half, is in a private field).
+ */
+export class InboundSource implements HeartbeatSource {
+  readonly #queue: InboundQueue
+
+  constructor (queue: InboundQueue) {
+    this.#queue = queue
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+
+  next (): Promise<IteratorResult<Frame>> {
+    return this.#queue.next()
+  }
+
+  nextBatch (): Promise<Frame[] | undefined> {
+    return this.#queue.nextBatch()
+  }
+
+  async return (): Promise<IteratorReturnResult<undefined>> {
+    return await this.#queue.return()
+  }
+
+  async throw (err?: unknown): Promise<IteratorReturnResult<undefined>> {
+    return await this.#queue.throw(err)
+  }
+}

@@ -1,0 +1,105 @@
+import type { Clock, TimerHandle, Timers } from '@proto/interface'
+import { systemTimers } from '@proto/interface'
+
+/** After a late timer finds the peer silent, this many `setImmediate` rounds let pending input be read first. */
+const YIELD_ROUNDS = 2
+
+/** The callback of every stage's Node timer: the stage's `Timer` travels as the timer's argument, so no closure is made per stage. */
+function fireTimer (timer: Timer): void {
+  timer.fire()
+}
+
+/** Who acts when the timer fires. */
+export interface TimerOwner {
+  /** The timer fired at `now`, `lag` ms after it was due. */
+  fired(now: number, lag: number): void
+  /** The rounds of `yieldToInput()` are over at `now`: pending input has been read. */
+  yielded(now: number): void
+}
+
+/**
+ * The single timer of a stage: one `setTimeout`, re-armed from timestamps. `arm(at)` keeps the earliest
+ * moment asked for, so activity never touches the timer (the owner's timestamps only move forward, and a
+ * timer that fires early is simply re-armed for the rest). With the default timers Node's own `Timeout`
+ * is kept (no wrapper per arm) and `unref()`ed.
+ */
+export class Timer {
+  private timer: TimerHandle | ReturnType<typeof setTimeout> | undefined
+  private at = Infinity
+  private onTimer: (() => void) | undefined
+  private immediate: ReturnType<typeof setImmediate> | undefined
+  private yieldsLeft = 0
+  private disposed = false
+
+  constructor (private readonly clock: Clock, private readonly timers: Timers, private readonly owner: TimerOwner) {}
+
+  /** Whether a decision is waiting for input to be read (see `yieldToInput`). */
+  get yielding (): boolean {
+    return this.yieldsLeft > 0
+  }
+
+  /** Makes sure the timer fires no later than `at` (clock time); `Infinity` asks for nothing. */
+  arm (at: number, now: number): void {
+    if (this.disposed || at === Infinity) return
+    if (this.timer !== undefined) {
+      if (this.at <= at) return
+      this.cancel()
+    }
+    this.at = at
+    const ms = Math.max(0, Math.ceil(at - now))
+    if (this.timers === systemTimers) {
+      const t = globalThis.setTimeout(fireTimer, ms, this) // looked up at call time, so fake timers apply
+      t.unref()
+      this.timer = t
+    } else {
+      this.timer = this.timers.setTimeout(this.onTimer ??= () => { this.fire() }, ms)
+    }
+  }
+
+  cancel (): void {
+    const t = this.timer
+    if (t === undefined) return
+    if ('cancel' in t) t.cancel()
+    else globalThis.clearTimeout(t)
+    this.timer = undefined
+    this.at = Infinity
+  }
+
+  /**
+   * The loop was blocked: let the stage read what sits in the socket before judging the peer. Node runs
+   * overdue timers before it polls sockets, so input that arrived during the block is read only after this.
+   */
+  yieldToInput (): void {
+    if (this.disposed || this.immediate !== undefined) return
+    if (this.yieldsLeft === 0) this.yieldsLeft = YIELD_ROUNDS
+    this.immediate = setImmediate(() => { this.afterYield() })
+  }
+
+  /** Cancels everything; the timer never fires again. */
+  dispose (): void {
+    this.disposed = true
+    this.cancel()
+    if (this.immediate !== undefined) clearImmediate(this.immediate)
+    this.immediate = undefined
+  }
+
+  /** @internal */
+  fire (): void {
+    const due = this.at
+    this.timer = undefined
+    this.at = Infinity
+    if (this.disposed) return
+    const now = this.clock.now()
+    this.owner.fired(now, Math.max(0, now - due))
+  }
+
+  private afterYield (): void {
+    this.immediate = undefined
+    if (this.disposed) return
+    if (--this.yieldsLeft > 0) {
+      this.immediate = setImmediate(() => { this.afterYield() })
+      return
+    }
+    this.owner.yielded(this.clock.now())
+  }
+}

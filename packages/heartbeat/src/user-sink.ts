@@ -1,0 +1,49 @@
+import type { Frame } from '@proto/codec'
+import type { Source } from 'it-stream-types'
+import { InvalidParametersError } from './errors.js'
+
+/** What the user's `sink()` needs from its stage. */
+export interface UserSinkOwner {
+  /** Why writing cannot start now (the stage failed, or stopped writing), or `undefined`. */
+  refusal(): Error | undefined
+  /** Starts taking frames from `source`. */
+  attach(source: Source<Frame>): void
+}
+
+/**
+ * The user's side of the stage's writing: `sink(source)` may be called once; its promise resolves when
+ * our writing has ended (everything handed down, FIN) and rejects with the stage's failure.
+ */
+export class UserSink {
+  private called = false
+  private bound: ((source: Source<Frame>) => Promise<void>) | undefined
+  private resolveFn: (() => void) | undefined
+  private rejectFn: ((err: Error) => void) | undefined
+
+  constructor (private readonly owner: UserSinkOwner) {}
+
+  /** `sink`, bound (made at the first use: `it-pipe` calls it detached from its duplex). */
+  get fn (): (source: Source<Frame>) => Promise<void> {
+    return this.bound ??= source => this.start(source)
+  }
+
+  /** Our writing ended: FIN is out. */
+  resolve (): void {
+    this.resolveFn?.()
+  }
+
+  /** The stage failed with `err`. */
+  reject (err: Error): void {
+    this.rejectFn?.(err)
+  }
+
+  private start (source: Source<Frame>): Promise<void> {
+    if (this.called) return Promise.reject(new InvalidParametersError('expected sink() to be called once per stage, but it was called again; pipe everything through one source'))
+    this.called = true
+    const refusal = this.owner.refusal()
+    if (refusal !== undefined) return Promise.reject(refusal)
+    const done = new Promise<void>((resolve, reject) => { this.resolveFn = resolve; this.rejectFn = reject })
+    this.owner.attach(source)
+    return done
+  }
+}
