@@ -1,4 +1,4 @@
-import type { ByteChunk } from '@proto/interface'
+import type { ByteChunk, Clock } from '@proto/interface'
 import type { Carrier } from './carrier.js'
 import { COALESCE_BELOW, WRITE_FLUSH_THRESHOLD } from './constants.js'
 
@@ -34,6 +34,15 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
   return buf
 }
 
+/** Told when a write leaves data waiting for the peer (the connection's stall watch). */
+export interface WriterOwner {
+  writeBlocked(): void
+}
+
+function flushOnTick (writer: Writer): void {
+  writer.onTick()
+}
+
 /**
  * Batches outbound chunks into few socket writes. Chunks collect in a pending list that is written with
  * one `write` (small chunks copied together) or one corked `writev` when the producer's synchronous run
@@ -41,15 +50,6 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
  * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
  * backpressure, nothing more is written until `'drain'`.
  */
-/** Told after every socket write (the connection's activity clock). */
-export interface WriteObserver {
-  onWrite(): void
-}
-
-function flushOnTick (writer: Writer): void {
-  writer.onTick()
-}
-
 export class Writer {
   private pending: Uint8Array[] = []
   private pendingBytes = 0
@@ -62,8 +62,10 @@ export class Writer {
   writes = 0
   bytes = 0
   chunks = 0
+  /** When bytes were last handed to the carrier (clock time); `undefined` before the first write. */
+  lastWriteAt: number | undefined
 
-  constructor (private readonly carrier: Carrier, private readonly observer: WriteObserver) {}
+  constructor (private readonly carrier: Carrier, private readonly clock: Clock, private readonly owner: WriterOwner) {}
 
   /** Queues a chunk. Throws the connection's failure once there is one. */
   push (chunk: ByteChunk): void {
@@ -145,7 +147,10 @@ export class Writer {
     }
     this.writes++
     this.bytes += total
-    this.observer.onWrite()
-    if (!ok) this.blocked = true
+    this.lastWriteAt = this.clock.now()
+    if (!ok) {
+      this.blocked = true
+      this.owner.writeBlocked()
+    }
   }
 }

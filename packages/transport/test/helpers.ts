@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -45,12 +46,8 @@ export async function settle<T> (promise: Promise<T>): Promise<{ ok: true, value
 
 /** Resolves with the next connection a server accepts. */
 export async function nextConnection (server: Server): Promise<Connection> {
-  return await new Promise((resolve) => {
-    const off = server.on('connection', (conn) => {
-      off()
-      resolve(conn)
-    })
-  })
+  const [event] = await once(server, 'connection') as [CustomEvent<Connection>]
+  return event.detail
 }
 
 export interface TestPKI {

@@ -1,0 +1,81 @@
+import type { AbortOptions, ByteChunk, ConnectionAddress } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+import type { ConnectionCore } from './core.js'
+import type { ReadQueue } from './read-queue.js'
+import type { Connection, ConnectionStats, DisconnectInfo, TLSInfo } from './types.js'
+
+/** Reads a handle's core; assigned inside the class (the only code that can), reachable only from this module. */
+let coreOf: (handle: ConnectionHandle) => ConnectionCore
+
+/**
+ * What users hold: the `Connection` interface over a core they cannot reach (a private field). Two slots
+ * per connection; everything else lives in the core.
+ */
+export class ConnectionHandle implements Connection {
+  readonly #core: ConnectionCore
+  #sink: ((source: Source<ByteChunk>) => Promise<void>) | undefined
+
+  constructor (core: ConnectionCore) {
+    this.#core = core
+  }
+
+  get id (): string {
+    return this.#core.id
+  }
+
+  get source (): ReadQueue {
+    return this.#core.source
+  }
+
+  /**
+   * Bound to the connection, because pipelines call it detached (`it-pipe` takes `duplex.sink`). Made on
+   * first read, so a connection nobody writes to does not carry the closure.
+   */
+  get sink (): (source: Source<ByteChunk>) => Promise<void> {
+    this.#sink ??= source => this.#core.startSink(source)
+    return this.#sink
+  }
+
+  get localAddress (): ConnectionAddress | undefined {
+    return this.#core.carrier.localAddress()
+  }
+
+  get remoteAddress (): ConnectionAddress | undefined {
+    return this.#core.carrier.remoteAddress()
+  }
+
+  get closed (): Promise<DisconnectInfo> {
+    return this.#core.closed
+  }
+
+  get signal (): AbortSignal {
+    return this.#core.signal
+  }
+
+  get tls (): TLSInfo | undefined {
+    return this.#core.tls
+  }
+
+  stats (): ConnectionStats {
+    return this.#core.stats()
+  }
+
+  async close (options?: AbortOptions): Promise<void> {
+    await this.#core.close(options)
+  }
+
+  abort (err: Error): void {
+    this.#core.abort(err)
+  }
+
+  static {
+    coreOf = handle => handle.#core
+  }
+}
+
+/** A server connection: it also has `goingAway`, which `server.close()` aborts. */
+export class ServerConnectionHandle extends ConnectionHandle {
+  get goingAway (): AbortSignal {
+    return coreOf(this).goingAway
+  }
+}
