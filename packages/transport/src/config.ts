@@ -46,9 +46,22 @@ export interface ConfigExtras {
   writeStallTimeout?: number
 }
 
+/** Configs of connections that set none of the shared options, by kind: one object for all of them. */
+const defaults = new Map<string, ConnectionConfig>()
+
 /** Validates the options every connection takes and freezes them into a shared config. */
 export function connectionConfig (init: ConnectionInit, extras: ConfigExtras): ConnectionConfig {
   validate.options('init', init)
+  const plain = init.clock === undefined && init.timers === undefined && init.logger === undefined &&
+    init.closeTimeout === undefined && init.writeStallTimeout === undefined && extras.owner === undefined
+  if (!plain) return makeConfig(init, extras)
+  const key = `${extras.idPrefix}|${String(extras.tls)}|${String(extras.endWithPeer)}|${String(extras.writeStallTimeout)}`
+  let config = defaults.get(key)
+  if (config === undefined) defaults.set(key, config = makeConfig(init, extras))
+  return config
+}
+
+function makeConfig (init: ConnectionInit, extras: ConfigExtras): ConnectionConfig {
   if (init.clock !== undefined && typeof init.clock?.now !== 'function') validate.invalid('clock', 'an object with now()', init.clock)
   if (init.timers !== undefined && typeof init.timers?.setTimeout !== 'function') validate.invalid('timers', 'an object with setTimeout()', init.timers)
   const clock = init.clock ?? systemClock

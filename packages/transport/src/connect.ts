@@ -4,8 +4,8 @@ import type { AbortOptions } from '@proto/interface'
 import { validate } from '@proto/interface'
 import { connectionConfig } from './config.js'
 import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_NO_DELAY } from './constants.js'
-import { ConnectionCore } from './core.js'
 import { ConnectTimeoutError } from './errors.js'
+import { openConnection } from './handle.js'
 import { mapConnectError } from './map-error.js'
 import { SocketCarrier } from './socket-carrier.js'
 import type { ConnectInit, Connection } from './types.js'
@@ -85,5 +85,5 @@ export async function connect (init: ConnectInit, options: AbortOptions = {}): P
     socket.once(event, onConnect)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
-  return new ConnectionCore(new SocketCarrier(socket, init.path), config).handle
+  return openConnection(new SocketCarrier(socket, init.path), config)
 }

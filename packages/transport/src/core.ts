@@ -5,13 +5,11 @@ import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
 import { READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK } from './constants.js'
 import { ConnectionClosedError, ConnectionResetError, WriteStallError } from './errors.js'
-import { ConnectionHandle, ServerConnectionHandle } from './handle.js'
 import { mapSocketError } from './map-error.js'
 import { ReadQueue } from './read-queue.js'
 import type { SinkOwner } from './sink.js'
 import { runSink } from './sink.js'
-import { StallWatch } from './stall.js'
-import type { Connection, ConnectionStats, DisconnectInfo, DisconnectReason, TLSInfo } from './types.js'
+import type { ConnectionStats, DisconnectInfo, DisconnectReason, TLSInfo } from './types.js'
 import type { WriterOwner } from './writer.js'
 import { Writer } from './writer.js'
 
@@ -50,15 +48,14 @@ let nextId = 1
 
 /**
  * The connection logic over any carrier: bounded reads, batched writes, half-close, abort, timeouts,
- * lifecycle. Internal: users hold its `handle`, which reaches none of this.
+ * lifecycle. Internal: users hold a handle (`handle.ts`) that reaches none of this.
  *
  * An idle connection costs little: the carrier reports to this object's methods (no closure per event),
- * options live in the shared `config`, and the writer, the `closed` promise, the signals and the stall
- * watch are made when first needed.
+ * options live in the shared `config`, state flags share one integer, and the writer (with its stall
+ * watch), the `closed` promise and the signals are made when first needed.
  */
 export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   readonly id: string
-  readonly handle: Connection
   readonly source: ReadQueue
   private flags = 0
   private readonly connectedAt: number
@@ -66,11 +63,9 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   private chunksIn = 0
   private lastReadAt: number | undefined
   private writer: Writer | undefined
-  private stall: StallWatch | undefined
   private failure: Failure | undefined
   private info: DisconnectInfo | undefined
   private controller: AbortController | undefined
-  private awayController: AbortController | undefined
   private closedPromise: Promise<DisconnectInfo> | undefined
   private resolveClosed: ((info: DisconnectInfo) => void) | undefined
   private sinkRun: Deferred | undefined
@@ -81,7 +76,6 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     this.id = `${config.idPrefix}${nextId++}`
     this.connectedAt = config.clock.now()
     this.source = new ReadQueue(carrier, READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK)
-    this.handle = config.owner != null ? new ServerConnectionHandle(this) : new ConnectionHandle(this)
     carrier.attach(this)
   }
 
@@ -100,13 +94,9 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     return this.controller.signal
   }
 
-  /** Made on first read; already aborted when the owner asked before. */
-  get goingAway (): AbortSignal {
-    if (this.awayController == null) {
-      this.awayController = new AbortController()
-      if ((this.flags & GOING_AWAY) !== 0) this.awayController.abort(this.config.owner?.goingAwayReason)
-    }
-    return this.awayController.signal
+  /** Whether the owner asked this connection to go away. */
+  get goingAway (): boolean {
+    return (this.flags & GOING_AWAY) !== 0
   }
 
   get tls (): TLSInfo | undefined {
@@ -177,7 +167,6 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   goAway (): void {
     if ((this.flags & (GONE | GOING_AWAY)) !== 0) return
     this.flags |= GOING_AWAY
-    this.awayController?.abort(this.config.owner?.goingAwayReason)
     if ((this.flags & SINK_RUNNING) === 0) this.sendFin()
   }
 
@@ -223,33 +212,21 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     else run?.reject(err)
   }
 
-  // --- the writer's view (WriterOwner) and the stall watch ---
+  // --- the writer's view (WriterOwner) ---
 
-  writeBlocked (): void {
-    this.watchStall()
+  writeStalled (waited: number): void {
+    this.terminate(new WriteStallError(`expected ${this.peerName()} to read what was queued for it, but nothing moved for ${Math.round(waited)} ms (writeStallTimeout ${this.config.writeStallTimeout} ms); reset the connection`), 'write-stall', true)
   }
 
   private ownWriter (): Writer {
-    this.writer ??= new Writer(this.carrier, this.config.clock, this)
+    this.writer ??= new Writer(this.carrier, this.config, this)
     return this.writer
-  }
-
-  private watchStall (): void {
-    const timeout = this.config.writeStallTimeout
-    if (timeout === 0 || (this.flags & GONE) !== 0) return
-    this.stall ??= new StallWatch(timeout, this.config.clock, this.config.timers, (waited) => {
-      this.terminate(new WriteStallError(`expected ${this.peerName()} to read what was queued for it, but nothing moved for ${Math.round(waited)} ms (writeStallTimeout ${timeout} ms); reset the connection`), 'write-stall', true)
-    })
-    this.stall.start()
   }
 
   private sendFin (): void {
     if ((this.flags & FIN_SENT) !== 0 || this.failure != null) return
     this.flags |= FIN_SENT
-    if (this.writer != null) this.writer.end()
-    else this.carrier.end()
-    // FIN waits behind whatever is still queued: a peer that never reads would hold it for good.
-    this.watchStall()
+    this.ownWriter().end()
   }
 
   // --- the carrier's view (CarrierEvents) ---
@@ -270,16 +247,14 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
 
   onCarrierFinish (): void {
     this.flags |= WRITE_ENDED
-    this.stall?.stop()
+    this.writer?.onFinish()
     const waiter = this.finishWaiter
     this.finishWaiter = undefined
     waiter?.resolve()
   }
 
   onCarrierDrain (): void {
-    const writer = this.writer
-    writer?.onDrain()
-    if (writer?.blocked !== true && (this.flags & FIN_SENT) === 0) this.stall?.stop()
+    this.writer?.onDrain()
   }
 
   onCarrierError (err: Error): void {
@@ -299,7 +274,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
       }, false)
     }
     this.flags |= GONE
-    this.stall?.cancel()
+    this.writer?.cancel()
     const failure = this.failure
     const info: DisconnectInfo = failure != null
       ? { reason: failure.reason, error: failure.error, initiator: failure.initiator, stats: this.stats() }

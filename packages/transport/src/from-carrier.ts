@@ -1,7 +1,7 @@
 import { validate } from '@proto/interface'
 import type { Carrier } from './carrier.js'
 import { connectionConfig } from './config.js'
-import { ConnectionCore } from './core.js'
+import { openConnection } from './handle.js'
 import type { Connection, ConnectionInit } from './types.js'
 
 /** Options of `fromCarrier()`. */
@@ -26,5 +26,5 @@ export function fromCarrier (carrier: Carrier, init: FromCarrierInit = {}): Conn
   if (carrier == null || typeof carrier.attach !== 'function' || typeof carrier.write !== 'function') validate.invalid('carrier', 'a Carrier (attach, write, writev, end, pause, resume, reset, destroy, …)', carrier)
   const halfOpen = validate.flag('allowHalfOpen', init.allowHalfOpen, true)
   const config = connectionConfig(init, { idPrefix: 'x', tls: validate.flag('tls', init.tls, false), endWithPeer: !halfOpen })
-  return new ConnectionCore(carrier, config).handle
+  return openConnection(carrier, config)
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import { validate } from '@proto/interface'
 import { connectionConfig } from './config.js'
-import { ConnectionCore } from './core.js'
+import { openConnection } from './handle.js'
 import { SocketCarrier } from './socket-carrier.js'
 import type { Connection, ConnectionInit } from './types.js'
 
@@ -28,5 +28,5 @@ export function fromSocket (socket: Socket, init: FromSocketInit = {}): Connecti
   validate.options('init', init)
   const halfOpen = validate.flag('allowHalfOpen', init.allowHalfOpen, socket.allowHalfOpen)
   const config = connectionConfig(init, { idPrefix: 'f', tls: socket instanceof TLSSocket, endWithPeer: !halfOpen })
-  return new ConnectionCore(new SocketCarrier(socket, init.path), config).handle
+  return openConnection(new SocketCarrier(socket, init.path), config)
 }

@@ -1,8 +1,15 @@
 import type { AbortOptions, ByteChunk, ConnectionAddress } from '@proto/interface'
 import type { Source } from 'it-stream-types'
-import type { ConnectionCore } from './core.js'
+import type { Carrier } from './carrier.js'
+import type { ConnectionConfig } from './config.js'
+import { ConnectionCore } from './core.js'
 import type { ReadQueue } from './read-queue.js'
 import type { Connection, ConnectionStats, DisconnectInfo, TLSInfo } from './types.js'
+
+/** A connection over `carrier`: its core, and the handle users get. */
+export function openConnection (carrier: Carrier, config: ConnectionConfig): ConnectionHandle {
+  return new ConnectionHandle(new ConnectionCore(carrier, config))
+}
 
 /** Reads a handle's core; assigned inside the class (the only code that can), reachable only from this module. */
 let coreOf: (handle: ConnectionHandle) => ConnectionCore
@@ -73,9 +80,28 @@ export class ConnectionHandle implements Connection {
   }
 }
 
-/** A server connection: it also has `goingAway`, which `server.close()` aborts. */
+/**
+ * A server connection: it also has `goingAway`, which `server.close()` aborts through `goAway()`. The
+ * controller is made on first read of `goingAway` (already aborted if the server asked before), so idle
+ * connections nobody asks about carry none.
+ */
 export class ServerConnectionHandle extends ConnectionHandle {
+  #away: AbortController | undefined
+
   get goingAway (): AbortSignal {
-    return coreOf(this).goingAway
+    if (this.#away == null) {
+      const core = coreOf(this)
+      this.#away = new AbortController()
+      if (core.goingAway) this.#away.abort(core.config.owner?.goingAwayReason)
+    }
+    return this.#away.signal
+  }
+
+  /** The server asks the connection to end gracefully (see `ConnectionCore.goAway`). */
+  goAway (): void {
+    const core = coreOf(this)
+    if (core.goingAway) return
+    core.goAway()
+    this.#away?.abort(core.config.owner?.goingAwayReason)
   }
 }

@@ -3,7 +3,7 @@ import { validate } from '@proto/interface'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import { connectionConfig } from './config.js'
 import { MEMORY_PAIR_HIGH_WATER_MARK } from './constants.js'
-import { ConnectionCore } from './core.js'
+import { openConnection } from './handle.js'
 import type { Connection, MemoryPairInit } from './types.js'
 
 function codeError (code: string, message: string): Error {
@@ -175,5 +175,5 @@ export function memoryPair (init: MemoryPairInit = {}): [Connection, Connection]
   const b = new MemoryEnd(`memory-${n}-b`, hwm)
   a.peer = b
   b.peer = a
-  return [new ConnectionCore(a, config).handle, new ConnectionCore(b, config).handle]
+  return [openConnection(a, config), openConnection(b, config)]
 }

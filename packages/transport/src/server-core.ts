@@ -7,6 +7,7 @@ import { connectionConfig } from './config.js'
 import { DEFAULT_BACKLOG, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_IPV6_SOURCE_PREFIX, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, DEFAULT_NO_DELAY, DEFAULT_SERVER_CLOSE_DEADLINE } from './constants.js'
 import { ConnectionCore } from './core.js'
 import { HandlerError, IdleTimeoutError, ListenError, ServerClosedError, ServerClosingError, TooManyConnectionsError } from './errors.js'
+import { ServerConnectionHandle } from './handle.js'
 import { watchIdle } from './idle.js'
 import type { HandshakeOwner } from './server-tls.js'
 import { tlsAcceptor } from './server-tls.js'
@@ -21,6 +22,7 @@ export type ConnectionHandler = (conn: Connection) => void | Promise<void>
 
 interface Live {
   core: ConnectionCore
+  handle: ServerConnectionHandle
   /** Cancels the idle watch, when there is one. */
   unwatch: (() => void) | undefined
 }
@@ -64,7 +66,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
     const live = this.live
     this.registry = {
       get size () { return live.size },
-      get: id => live.get(id)?.core.handle,
+      get: id => live.get(id)?.handle,
       has: id => live.has(id),
       values: () => handles(live),
       [Symbol.iterator]: () => handles(live)
@@ -133,7 +135,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
       this.abortAll(new ServerClosedError(`expected every connection to finish within the close deadline (${deadline} ms), but some were still open; aborted them`))
     }, deadline)
     try {
-      for (const { core } of this.live.values()) core.goAway()
+      for (const { handle } of this.live.values()) handle.goAway()
       if (!this.empty()) await new Promise<void>((resolve) => { this.onEmpty = resolve })
       await stopped
       // The listening handle is released in the loop's close phase, after the 'close' callback; two
@@ -215,17 +217,18 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
 
   secured (socket: net.Socket | TLSSocket): void {
     const core = new ConnectionCore(new SocketCarrier(socket, this.init.path), this.config)
+    const handle = new ServerConnectionHandle(core)
     const idle = this.idleTimeout
     const unwatch = idle > 0
       ? watchIdle(idle, () => core.lastActivity(), this.config.clock, this.config.timers, () => {
           core.terminate(new IdleTimeoutError(`expected traffic on connection ${core.id} at least every idleTimeout (${idle} ms), but it was silent; closed it`), 'idle-timeout', false)
         })
       : undefined
-    this.live.set(core.id, { core, unwatch })
-    this.events.safeDispatchEvent('connection', core.handle)
+    this.live.set(core.id, { core, handle, unwatch })
+    this.events.safeDispatchEvent('connection', handle)
     // A handshake that finished while the server was closing: ask it to go away with the others.
-    if (this.closing != null) core.goAway()
-    else if (this.handler != null) this.runHandler(core, this.handler)
+    if (this.closing != null) handle.goAway()
+    else if (this.handler != null) this.runHandler(core, handle, this.handler)
   }
 
   connectionGone (id: string, info: DisconnectInfo): void {
@@ -233,19 +236,19 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
     if (entry === undefined) return
     this.live.delete(id)
     entry.unwatch?.()
-    this.events.safeDispatchEvent('disconnect', { connection: entry.core.handle, info })
+    this.events.safeDispatchEvent('disconnect', { connection: entry.handle, info })
     this.checkEmpty()
   }
 
-  private runHandler (core: ConnectionCore, handler: ConnectionHandler): void {
+  private runHandler (core: ConnectionCore, handle: Connection, handler: ConnectionHandler): void {
     const failed = (cause: unknown): void => {
       const message = cause instanceof Error ? cause.message : String(cause)
       const error = new HandlerError(`expected the connection handler to handle ${core.id}, but it threw: ${message}; closed that connection only`, { cause })
-      this.emitError(error, core.handle)
+      this.emitError(error, handle)
       core.terminate(error, 'handler-error', true)
     }
     try {
-      const result = handler(core.handle)
+      const result = handler(handle)
       if (result != null && typeof result.then === 'function') result.then(undefined, failed)
     } catch (err) {
       failed(err)
@@ -259,5 +262,5 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
 }
 
 function * handles (live: Map<string, Live>): IterableIterator<Connection> {
-  for (const { core } of live.values()) yield core.handle
+  for (const { handle } of live.values()) yield handle
 }

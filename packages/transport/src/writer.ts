@@ -1,6 +1,8 @@
-import type { ByteChunk, Clock } from '@proto/interface'
+import type { ByteChunk } from '@proto/interface'
 import type { Carrier } from './carrier.js'
+import type { ConnectionConfig } from './config.js'
 import { COALESCE_BELOW, WRITE_FLUSH_THRESHOLD } from './constants.js'
+import { StallWatch } from './stall.js'
 
 /** Joins runs of small chunks into single buffers; large chunks pass through uncopied. */
 function coalesce (parts: Uint8Array[], total: number, allSmall: boolean): Uint8Array[] {
@@ -34,9 +36,9 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
   return buf
 }
 
-/** Told when a write leaves data waiting for the peer (the connection's stall watch). */
+/** Told when data queued for the peer has not moved for `writeStallTimeout`. */
 export interface WriterOwner {
-  writeBlocked(): void
+  writeStalled(waited: number): void
 }
 
 function flushOnTick (writer: Writer): void {
@@ -49,6 +51,9 @@ function flushOnTick (writer: Writer): void {
  * ends (`process.nextTick` runs after the current microtask chain drains) or when the pending bytes pass
  * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
  * backpressure, nothing more is written until `'drain'`.
+ *
+ * Data waiting for the peer — a write that returned `false` until `'drain'`, or FIN until `'finish'` — is
+ * watched: if it does not move for `writeStallTimeout`, the owner is told (a peer that never reads).
  */
 export class Writer {
   private pending: Uint8Array[] = []
@@ -57,6 +62,8 @@ export class Writer {
   private tickScheduled = false
   private failure: Error | undefined
   private drainWaiter: { resolve(): void, reject(err: Error): void } | undefined
+  private ending = false
+  private stall: StallWatch | undefined
   /** The last write returned `false`: wait for drain before producing more. */
   blocked = false
   writes = 0
@@ -65,7 +72,7 @@ export class Writer {
   /** When bytes were last handed to the carrier (clock time); `undefined` before the first write. */
   lastWriteAt: number | undefined
 
-  constructor (private readonly carrier: Carrier, private readonly clock: Clock, private readonly owner: WriterOwner) {}
+  constructor (private readonly carrier: Carrier, private readonly config: ConnectionConfig, private readonly owner: WriterOwner) {}
 
   /** Queues a chunk. Throws the connection's failure once there is one. */
   push (chunk: ByteChunk): void {
@@ -102,6 +109,7 @@ export class Writer {
     this.blocked = false
     this.flush()
     if (this.blocked) return
+    if (!this.ending) this.stall?.stop()
     const waiter = this.drainWaiter
     this.drainWaiter = undefined
     waiter?.resolve()
@@ -109,14 +117,28 @@ export class Writer {
 
   /** Writes everything pending, backpressure or not (bounded by the flush threshold), then FIN. */
   end (): void {
-    if (this.failure != null) return
+    if (this.failure != null || this.ending) return
+    this.ending = true
     this.flush()
     this.carrier.end()
+    // FIN waits behind whatever is still queued: a peer that never reads would hold it for good.
+    this.watchStall()
+  }
+
+  /** FIN and everything before it were handed over. */
+  onFinish (): void {
+    this.stall?.stop()
+  }
+
+  /** The connection is gone: stop watching. */
+  cancel (): void {
+    this.stall?.cancel()
   }
 
   fail (err: Error): void {
     if (this.failure != null) return
     this.failure = err
+    this.stall?.cancel()
     this.pending = []
     this.pendingBytes = 0
     const waiter = this.drainWaiter
@@ -147,10 +169,17 @@ export class Writer {
     }
     this.writes++
     this.bytes += total
-    this.lastWriteAt = this.clock.now()
+    this.lastWriteAt = this.config.clock.now()
     if (!ok) {
       this.blocked = true
-      this.owner.writeBlocked()
+      this.watchStall()
     }
+  }
+
+  private watchStall (): void {
+    const c = this.config
+    if (c.writeStallTimeout === 0 || this.failure != null) return
+    this.stall ??= new StallWatch(c.writeStallTimeout, c.clock, c.timers, (waited) => { this.owner.writeStalled(waited) })
+    this.stall.start()
   }
 }
