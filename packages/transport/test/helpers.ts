@@ -59,6 +59,12 @@ export interface TestPKI {
   clientKey: Buffer
   /** A CA that signed nothing here: servers do not verify against it. */
   otherCa: Buffer
+  /** A client certificate signed by `otherCa` (a CA the servers do not trust). */
+  foreignCert: Buffer
+  foreignKey: Buffer
+  /** A client certificate from the right CA whose validity ended a day ago. */
+  expiredCert: Buffer
+  expiredKey: Buffer
   remove(): void
 }
 
@@ -66,15 +72,19 @@ function openssl (cwd: string, ...args: string[]): void {
   execFileSync('/usr/bin/openssl', args, { cwd, stdio: 'pipe' })
 }
 
-function issue (cwd: string, name: string, subject: string, ext: string): void {
+/** Issues `name`.pem/.key signed by `ca`; `days` may be negative (a certificate that already expired). */
+function issue (cwd: string, name: string, subject: string, ext: string, ca = 'ca', days = 2): void {
   openssl(cwd, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject)
   writeFileSync(join(cwd, `${name}.ext`), ext)
-  openssl(cwd, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`)
+  openssl(cwd, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+    '-out', `${name}.pem`, '-days', String(days), '-extfile', `${name}.ext`)
 }
 
-/** Generates a CA, a server certificate for localhost/127.0.0.1/::1 and a client certificate. */
+/**
+ * Generates a CA, a server certificate for localhost/127.0.0.1/::1, a client certificate, one from an
+ * unrelated CA and one that expired yesterday.
+ */
 export function makePKI (): TestPKI {
   const { dir, remove } = tempDir()
   const selfSigned = (name: string, cn: string): void => {
@@ -86,6 +96,8 @@ export function makePKI (): TestPKI {
   selfSigned('other', 'unrelated CA')
   issue(dir, 'server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n')
   issue(dir, 'client', '/CN=proto client', 'extendedKeyUsage=clientAuth\n')
+  issue(dir, 'foreign', '/CN=foreign client', 'extendedKeyUsage=clientAuth\n', 'other')
+  issue(dir, 'expired', '/CN=expired client', 'extendedKeyUsage=clientAuth\n', 'ca', -1)
   const read = (f: string): Buffer => readFileSync(join(dir, f))
   return {
     dir,
@@ -95,6 +107,10 @@ export function makePKI (): TestPKI {
     serverKey: read('server.key'),
     clientCert: read('client.pem'),
     clientKey: read('client.key'),
+    foreignCert: read('foreign.pem'),
+    foreignKey: read('foreign.key'),
+    expiredCert: read('expired.pem'),
+    expiredKey: read('expired.key'),
     remove
   }
 }
