@@ -52,8 +52,8 @@ const defaults = new Map<string, ConnectionConfig>()
 /** Validates the options every connection takes and freezes them into a shared config. */
 export function connectionConfig (init: ConnectionInit, extras: ConfigExtras): ConnectionConfig {
   validate.options('init', init)
-  const plain = init.clock === undefined && init.timers === undefined && init.logger === undefined &&
-    init.closeTimeout === undefined && init.writeStallTimeout === undefined && extras.owner === undefined
+  const plain = init.clock === undefined && init.timers === undefined && init.logger === undefined
+    && init.closeTimeout === undefined && init.writeStallTimeout === undefined && extras.owner === undefined
   if (!plain) return makeConfig(init, extras)
   const key = `${extras.idPrefix}|${String(extras.tls)}|${String(extras.endWithPeer)}|${String(extras.writeStallTimeout)}`
   let config = defaults.get(key)

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Clock, Timers } from '@proto/interface'
 import type { Connection, Server } from '../src/index.js'
 
 /** A fresh temporary directory and a function that removes it. */
@@ -144,5 +145,43 @@ export async function frozenListener (): Promise<{ port: number, release(): Prom
       Atomics.notify(flag, 0)
       await worker.terminate()
     }
+  }
+}
+
+/** Time the test moves by hand: a clock and timers to inject, and `advance(ms)` to run what falls due. */
+export interface ManualTime {
+  clock: Clock
+  timers: Timers
+  advance(ms: number): void
+  /** Timers scheduled and not yet run or cancelled. */
+  pending(): number
+}
+
+export function manualTime (): ManualTime {
+  let now = 0
+  let seq = 0
+  let queue: Array<{ at: number, seq: number, fn: () => void, cancelled: boolean }> = []
+  return {
+    clock: { now: () => now },
+    timers: {
+      setTimeout (fn, ms) {
+        const t = { at: now + ms, seq: seq++, fn, cancelled: false }
+        queue.push(t)
+        return { cancel: () => { t.cancelled = true } }
+      }
+    },
+    advance (ms) {
+      const end = now + ms
+      for (;;) {
+        queue = queue.filter(t => !t.cancelled).sort((a, b) => a.at - b.at || a.seq - b.seq)
+        const next = queue[0]
+        if (next === undefined || next.at > end) break
+        queue.shift()
+        now = next.at
+        next.fn()
+      }
+      now = end
+    },
+    pending: () => queue.filter(t => !t.cancelled).length
   }
 }
