@@ -80,6 +80,10 @@ export class ConnectionHandle implements Connection {
   }
 }
 
+/** The server asks a connection to end gracefully (see `ConnectionCore.goAway`); not reachable from the handle. */
+// Assigned once, in the static block of ServerConnectionHandle below.
+export let goAway: (handle: ServerConnectionHandle) => void
+
 /**
  * A server connection: it also has `goingAway`, which `server.close()` aborts through `goAway()`. The
  * controller is made on first read of `goingAway` (already aborted if the server asked before), so idle
@@ -97,11 +101,12 @@ export class ServerConnectionHandle extends ConnectionHandle {
     return this.#away.signal
   }
 
-  /** The server asks the connection to end gracefully (see `ConnectionCore.goAway`). */
-  goAway (): void {
-    const core = coreOf(this)
-    if (core.goingAway) return
-    core.goAway()
-    this.#away?.abort(core.config.owner?.goingAwayReason)
+  static {
+    goAway = (handle) => {
+      const core = coreOf(handle)
+      if (core.goingAway) return
+      core.goAway()
+      handle.#away?.abort(core.config.owner?.goingAwayReason)
+    }
   }
 }

@@ -7,7 +7,7 @@ import { connectionConfig } from './config.js'
 import { DEFAULT_BACKLOG, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_IPV6_SOURCE_PREFIX, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, DEFAULT_NO_DELAY, DEFAULT_SERVER_CLOSE_DEADLINE } from './constants.js'
 import { ConnectionCore } from './core.js'
 import { HandlerError, IdleTimeoutError, ListenError, ServerClosedError, ServerClosingError, TooManyConnectionsError } from './errors.js'
-import { ServerConnectionHandle } from './handle.js'
+import { goAway, ServerConnectionHandle } from './handle.js'
 import { watchIdle } from './idle.js'
 import type { HandshakeOwner } from './server-tls.js'
 import { tlsAcceptor } from './server-tls.js'
@@ -135,7 +135,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
       this.abortAll(new ServerClosedError(`expected every connection to finish within the close deadline (${deadline} ms), but some were still open; aborted them`))
     }, deadline)
     try {
-      for (const { handle } of this.live.values()) handle.goAway()
+      for (const { handle } of this.live.values()) goAway(handle)
       if (!this.empty()) await new Promise<void>((resolve) => { this.onEmpty = resolve })
       await stopped
       // The listening handle is released in the loop's close phase, after the 'close' callback; two
@@ -227,7 +227,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
     this.live.set(core.id, { core, handle, unwatch })
     this.events.safeDispatchEvent('connection', handle)
     // A handshake that finished while the server was closing: ask it to go away with the others.
-    if (this.closing != null) handle.goAway()
+    if (this.closing != null) goAway(handle)
     else if (this.handler != null) this.runHandler(core, handle, this.handler)
   }
 
