@@ -1,7 +1,8 @@
 /**
  * The transport alone against raw `node:net`, like with like: the same chunk sizes, the same kind of
  * producer (an async generator, as applications have it) and the same receiver, in one process, the
- * variants interleaved in every run, medians of the per-run ratios.
+ * variants interleaved in every run, medians of the per-run ratios. Each run reports wall time and the
+ * process CPU time (user + system) it took; on a shared machine CPU per MiB is the steadier figure.
  *
  * - Write path: every sender feeds the same raw `net` receiver that only counts bytes.
  *   - `net write`: `socket.write()` per chunk, `await` on `'drain'` when it returns `false`;
@@ -23,6 +24,7 @@ const BATCH = 64
 
 interface Workload { label: string, size: number, bytes: number }
 interface Variant { name: string, run(w: Workload): Promise<number> }
+interface Sample { ms: number, cpu: number }
 
 function chunkOf (size: number): Uint8Array {
   return new Uint8Array(size).fill(7)
@@ -199,25 +201,36 @@ function median (xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
 }
 
+async function sample (v: Variant, w: Workload): Promise<Sample> {
+  const cpu0 = process.cpuUsage()
+  const ms = await v.run(w)
+  const cpu = process.cpuUsage(cpu0)
+  return { ms, cpu: (cpu.user + cpu.system) / 1000 }
+}
+
 async function table (title: string, w: Workload, variants: Variant[], runs: number): Promise<void> {
-  const times = variants.map((): number[] => [])
-  await variants[0]?.run({ ...w, bytes: Math.min(w.bytes, 4 * 1024 * 1024) }) // warm-up
+  const samples = variants.map((): Sample[] => [])
+  for (const v of variants) await v.run({ ...w, bytes: Math.min(w.bytes, 4 * 1024 * 1024) }) // warm-up
   for (let r = 0; r < runs; r++) {
     // rotate the order each run, so no variant always runs first
     for (let k = 0; k < variants.length; k++) {
       const i = (k + r) % variants.length
-      times[i]?.push(await (variants[i] as Variant).run(w))
+      samples[i]?.push(await sample(variants[i] as Variant, w))
     }
   }
-  const base = times[0] as number[]
-  console.log(`\n${title}: ${w.label} (${(w.bytes / 2 ** 20).toFixed(0)} MiB per run)`)
-  console.log(`| variant | MB/s | chunks/s | × ${variants[0]?.name ?? ''} (median of per-run ratios) |`)
-  console.log('|---|---:|---:|---:|')
+  const base = samples[0] as Sample[]
+  const mib = w.bytes / 2 ** 20
+  const name = variants[0]?.name ?? ''
+  console.log(`\n${title}: ${w.label} (${mib.toFixed(0)} MiB per run)`)
+  console.log(`| variant | MB/s | chunks/s | × ${name} (speed) | CPU ms/MiB | × ${name} (CPU) |`)
+  console.log('|---|---:|---:|---:|---:|---:|')
   variants.forEach((v, i) => {
-    const t = times[i] as number[]
-    const rate = w.bytes / (median(t) / 1000)
-    const ratio = median(t.map((ms, r) => (base[r] as number) / ms))
-    console.log(`| ${v.name} | ${(rate / 1e6).toFixed(0)} | ${Math.round(rate / w.size).toLocaleString('en-US')} | ${ratio.toFixed(2)} |`)
+    const s = samples[i] as Sample[]
+    const rate = w.bytes / (median(s.map(x => x.ms)) / 1000)
+    const speed = median(s.map((x, r) => (base[r] as Sample).ms / x.ms))
+    const cpu = median(s.map(x => x.cpu)) / mib
+    const cpuRatio = median(s.map((x, r) => x.cpu / (base[r] as Sample).cpu))
+    console.log(`| ${v.name} | ${(rate / 1e6).toFixed(0)} | ${Math.round(rate / w.size).toLocaleString('en-US')} | ${speed.toFixed(2)} | ${cpu.toFixed(2)} | ${cpuRatio.toFixed(2)} |`)
   })
 }
 
