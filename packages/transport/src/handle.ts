@@ -36,7 +36,8 @@ export class ConnectionHandle implements Connection {
 
   /**
    * Bound to the connection, because pipelines call it detached (`it-pipe` takes `duplex.sink`). Made on
-   * first read, so a connection nobody writes to does not carry the closure.
+   * first read: binding it eagerly measured +40 B (server) and +90 B (client) of heap per connection that
+   * never writes (bench/transport.md).
    */
   get sink (): (source: Source<ByteChunk>) => Promise<void> {
     this.#sink ??= source => this.#core.startSink(source)
