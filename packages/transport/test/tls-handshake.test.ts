@@ -1,5 +1,6 @@
 import net from 'node:net'
 import tls from 'node:tls'
+import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { pipe } from 'it-pipe'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Connection, DisconnectInfo, DropEvent, ListenInit, Server } from '../src/index.js'
@@ -194,6 +195,40 @@ describe('TLS handshakes that never finish free their slot', () => {
     await server.close({ deadline: 300 })
     expect(Date.now() - started).toBeLessThan(2_000)
     await Promise.all(silent.map(closedSocket))
+  })
+
+  it('hostile handshakes, refusals, good connections and a close leave no socket, handle or timer behind', async () => {
+    const before = resourceSnapshot()
+    const server = await listen({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert: pki.serverCert, key: pki.serverKey },
+      maxConnections: 10,
+      maxConnectionsPerSource: 4,
+      handshakeTimeout: 200
+    }, async (conn) => { await pipe(conn, conn) })
+    const drops: DropEvent[] = []
+    server.addEventListener('drop', ({ detail }) => { drops.push(detail) })
+    const port = portOf(server)
+    const sockets: net.Socket[] = []
+    const raw = (localAddress: string): net.Socket => {
+      const s = net.connect({ host: '127.0.0.1', port, localAddress })
+      s.on('error', () => {})
+      s.resume()
+      sockets.push(s)
+      return s
+    }
+    raw('127.0.0.1').end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xc8])) // FIN mid-handshake
+    raw('127.0.0.1') // silent: timed out
+    raw('127.0.0.1').write('GET / HTTP/1.0\r\n\r\n') // not TLS
+    for (let i = 0; i < 6; i++) raw('127.0.0.2') // silent flood from another source: 4 held, 2 refused
+    expect(await serveAtOnce(port, 2)).toEqual(expected(2))
+    await vi.waitFor(() => { expect(drops.length).toBeGreaterThanOrEqual(9) })
+    expect(new Set(drops.map(d => d.reason))).toEqual(new Set(['tls-handshake', 'tls-handshake-timeout', 'max-connections-per-source']))
+    await server.close({ deadline: 300 })
+    for (const s of sockets) s.destroy()
+    for (const c of cleanups.splice(0).reverse()) await c()
+    expect(await waitForResources(before, 3_000)).toEqual([])
   })
 
   it('rejects a non-positive handshakeTimeout with InvalidParametersError', async () => {
