@@ -4,6 +4,8 @@ import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
 import { READ_HIGH_WATER_MARK, READ_LOW_WATER_MARK } from './constants.js'
+import type { Deferred } from './deferred.js'
+import { deferred } from './deferred.js'
 import { ConnectionClosedError, ConnectionResetError, WriteStallError } from './errors.js'
 import { mapSocketError } from './map-error.js'
 import { ReadQueue } from './read-queue.js'
@@ -27,19 +29,6 @@ interface Failure {
   error: Error
   reason: DisconnectReason
   initiator: 'local' | 'remote'
-}
-
-interface Deferred<T = void> {
-  promise: Promise<T>
-  resolve(value: T): void
-  reject(err: Error): void
-}
-
-function deferred<T = void> (): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (err: Error) => void
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-  return { promise, resolve, reject }
 }
 
 function ignore (): void {}
