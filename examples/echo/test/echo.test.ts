@@ -10,7 +10,7 @@ describe('echo example', () => {
     server = await startEchoServer()
     const { port } = server.address as { port: number }
     const disconnects: string[] = []
-    server.on('disconnect', ({ info }) => { disconnects.push(info.reason) })
+    server.addEventListener('disconnect', ({ detail }) => { disconnects.push(detail.info.reason) })
     const texts = ['hello', '', 'x'.repeat(200_000), ...Array.from({ length: 1_000 }, (_, i) => `message ${i}`)]
     expect(await echo(port, texts)).toEqual(texts)
     await expect.poll(() => disconnects).toEqual(['closed'])

@@ -1,180 +1,196 @@
 /**
- * Transport + codec against raw `node:net` with hand-written 4-byte framing, and against
- * `it-length-prefixed` over a transport connection, in one process, interleaved, several runs, medians.
+ * The transport alone against raw `node:net`, like with like: the same chunk sizes, the same kind of
+ * producer (an async generator, as applications have it) and the same receiver, in one process, the
+ * variants interleaved in every run, medians of the per-run ratios. Each run reports wall time and the
+ * process CPU time (user + system) it took; on a shared machine CPU per MiB is the steadier figure.
+ *
+ * - Write path: every sender feeds the same raw `net` receiver that only counts bytes.
+ *   - `net write`: `socket.write()` per chunk, `await` on `'drain'` when it returns `false`;
+ *   - `net cork/tick`: the same, corked from the first write of a tick until `process.nextTick` (what
+ *     Node's HTTP layer does), so one tick's chunks leave in one `writev`;
+ *   - `transport`: `conn.sink(producer)`;
+ *   - `transport nextBatch`: `conn.sink()` over a source whose iterator also offers `nextBatch()` with
+ *     up to 64 chunks (what batching upper stages hand down).
+ * - Read path: the same raw `net` sender writes 64 KiB buffers; the receiver counts bytes with a
+ *   `'data'` listener (`net data`) or `for await` over `conn.source` (`transport`).
  *
  *   npx tsc -b packages/transport && node packages/transport/dist/benchmark/throughput.js [runs]
  */
 import net from 'node:net'
-import type { Frame } from '@proto/codec'
-import { codec } from '@proto/codec'
-import * as lp from 'it-length-prefixed'
-import type { Connection } from '../src/index.js'
 import { connect, listen } from '../src/index.js'
 
-interface Workload { label: string, size: number, count: number }
-interface Variant { name: string, run(w: Workload): Promise<number> }
-
 const HOST = '127.0.0.1'
+const BATCH = 64
 
-/** Counts 4-byte big-endian length-prefixed messages in a byte stream without copying bodies. */
-function framedCounter (onDone: () => void, expected: number): (chunk: Buffer) => void {
-  let messages = 0
-  let header = 0
-  let headerBytes = 0
-  let bodyLeft = 0
-  return (chunk: Buffer) => {
-    let off = 0
-    while (off < chunk.length) {
-      if (bodyLeft > 0) {
-        const take = Math.min(bodyLeft, chunk.length - off)
-        bodyLeft -= take
-        off += take
-        if (bodyLeft === 0 && ++messages === expected) onDone()
-        continue
-      }
-      header = header * 256 + (chunk[off++] as number)
-      if (++headerBytes === 4) {
-        bodyLeft = header
-        header = 0
-        headerBytes = 0
-        if (bodyLeft === 0 && ++messages === expected) onDone()
-      }
-    }
-  }
+interface Workload { label: string, size: number, bytes: number }
+interface Variant { name: string, run(w: Workload): Promise<number> }
+interface Sample { ms: number, cpu: number }
+
+function chunkOf (size: number): Uint8Array {
+  return new Uint8Array(size).fill(7)
 }
 
-async function rawServer (expected: number): Promise<{ port: number, done: Promise<void>, close(): Promise<void> }> {
+async function * producer ({ size, bytes }: Workload): AsyncGenerator<Uint8Array> {
+  const chunk = chunkOf(size)
+  for (let sent = 0; sent < bytes; sent += size) yield chunk
+}
+
+/** An async source whose iterator also hands out up to `BATCH` chunks per `nextBatch()`. */
+function batchProducer ({ size, bytes }: Workload): AsyncIterable<Uint8Array> {
+  const chunk = chunkOf(size)
+  let sent = 0
+  const iterator = {
+    async next (): Promise<IteratorResult<Uint8Array>> {
+      if (sent >= bytes) return { done: true, value: undefined }
+      sent += size
+      return { done: false, value: chunk }
+    },
+    async nextBatch (): Promise<Uint8Array[] | undefined> {
+      if (sent >= bytes) return undefined
+      const batch: Uint8Array[] = []
+      while (sent < bytes && batch.length < BATCH) {
+        batch.push(chunk)
+        sent += size
+      }
+      return batch
+    },
+    [Symbol.asyncIterator] () { return this }
+  }
+  return iterator
+}
+
+/** A raw `net` server that counts `expected` bytes, then resolves `done`. */
+async function countingServer (expected: number): Promise<{ port: number, done: Promise<void>, close(): Promise<void> }> {
   let finish!: () => void
   const done = new Promise<void>((resolve) => { finish = resolve })
   const server = net.createServer((s) => {
-    s.setNoDelay(true)
-    s.on('data', framedCounter(() => { finish(); s.end() }, expected))
+    let got = 0
+    s.on('data', (c: Buffer) => { got += c.byteLength; if (got >= expected) finish() })
     s.on('error', () => {})
   })
   await new Promise<void>(resolve => server.listen(0, HOST, resolve))
-  return { port: (server.address() as net.AddressInfo).port, done, close: async () => { await new Promise(resolve => server.close(resolve)) } }
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    done,
+    close: async () => { await new Promise(resolve => server.close(resolve)) }
+  }
+}
+
+async function rawClient (port: number): Promise<net.Socket> {
+  const s = net.connect({ host: HOST, port, noDelay: true })
+  await new Promise(resolve => s.once('connect', resolve))
+  return s
 }
 
 async function drain (s: net.Socket): Promise<void> {
   await new Promise(resolve => s.once('drain', resolve))
 }
 
-/** Raw `node:net`: header and body corked into one write (large), or packed 64 KiB batches (small). */
-const raw: Variant = {
-  name: 'raw net + 4-byte framing',
-  async run ({ size, count }) {
-    const srv = await rawServer(count)
-    const s = net.connect({ host: HOST, port: srv.port, noDelay: true })
-    await new Promise(resolve => s.once('connect', resolve))
-    const body = Buffer.alloc(size, 1)
+async function timed (expected: number, send: (port: number) => Promise<() => void>): Promise<number> {
+  const srv = await countingServer(expected)
+  const started = performance.now()
+  const teardown = await send(srv.port)
+  await srv.done
+  const ms = performance.now() - started
+  teardown()
+  await srv.close()
+  return ms
+}
+
+const netWrite: Variant = {
+  name: 'net write',
+  async run (w) {
+    return await timed(w.bytes, async (port) => {
+      const s = await rawClient(port)
+      for await (const chunk of producer(w)) if (!s.write(chunk)) await drain(s)
+      return () => { s.destroy() }
+    })
+  }
+}
+
+const netCork: Variant = {
+  name: 'net cork/tick',
+  async run (w) {
+    return await timed(w.bytes, async (port) => {
+      const s = await rawClient(port)
+      let corked = false
+      const uncork = (): void => { corked = false; s.uncork() }
+      for await (const chunk of producer(w)) {
+        if (!corked) { corked = true; s.cork(); process.nextTick(uncork) }
+        if (!s.write(chunk)) await drain(s)
+      }
+      return () => { s.destroy() }
+    })
+  }
+}
+
+const transportSink: Variant = {
+  name: 'transport',
+  async run (w) {
+    return await timed(w.bytes, async (port) => {
+      const conn = await connect({ host: HOST, port })
+      await conn.sink(producer(w))
+      return () => { conn.abort(new Error('done')) }
+    })
+  }
+}
+
+const transportBatch: Variant = {
+  name: 'transport nextBatch',
+  async run (w) {
+    return await timed(w.bytes, async (port) => {
+      const conn = await connect({ host: HOST, port })
+      await conn.sink(batchProducer(w))
+      return () => { conn.abort(new Error('done')) }
+    })
+  }
+}
+
+/** Read path: a raw sender writes 64 KiB buffers to `port` until `bytes` are out. */
+async function rawSend (port: number, bytes: number): Promise<net.Socket> {
+  const s = await rawClient(port)
+  const buf = chunkOf(64 * 1024)
+  for (let sent = 0; sent < bytes; sent += buf.byteLength) if (!s.write(buf)) await drain(s)
+  return s
+}
+
+const netData: Variant = {
+  name: 'net data',
+  async run ({ bytes }) {
+    let finish!: () => void
+    const done = new Promise<void>((resolve) => { finish = resolve })
+    const server = net.createServer((s) => {
+      let got = 0
+      s.on('data', (c: Buffer) => { got += c.byteLength; if (got >= bytes) finish() })
+      s.on('error', () => {})
+    })
+    await new Promise<void>(resolve => server.listen(0, HOST, resolve))
     const started = performance.now()
-    if (size >= 4096) {
-      for (let i = 0; i < count; i++) {
-        const h = Buffer.allocUnsafe(4)
-        h.writeUInt32BE(size, 0)
-        s.cork()
-        s.write(h)
-        const ok = s.write(body)
-        s.uncork()
-        if (!ok) await drain(s)
-      }
-    } else {
-      const per = 4 + size
-      const batch = Math.floor(65536 / per)
-      for (let i = 0; i < count;) {
-        const n = Math.min(batch, count - i)
-        const buf = Buffer.allocUnsafe(n * per)
-        for (let k = 0; k < n; k++) {
-          buf.writeUInt32BE(size, k * per)
-          body.copy(buf, k * per + 4)
-        }
-        i += n
-        if (!s.write(buf)) await drain(s)
-      }
-    }
-    await srv.done
+    const s = await rawSend((server.address() as net.AddressInfo).port, bytes)
+    await done
     const ms = performance.now() - started
     s.destroy()
-    await srv.close()
+    await new Promise(resolve => server.close(resolve))
     return ms
   }
 }
 
-async function transportPair (onConn: (conn: Connection) => Promise<void>): Promise<{ client: Connection, done: Promise<void>, close(): Promise<void> }> {
-  let finish!: () => void
-  const done = new Promise<void>((resolve) => { finish = resolve })
-  const server = await listen({ host: HOST, port: 0 }, async (conn) => { await onConn(conn); finish() })
-  const addr = server.address as { port: number }
-  const client = await connect({ host: HOST, port: addr.port })
-  return { client, done, close: async () => { client.abort(new Error('done')); await server.close({ deadline: 200 }) } }
-}
-
-/** @proto/transport + @proto/codec (default format: u32 length, u8 type, body). */
-const proto: Variant = {
-  name: 'transport + codec',
-  async run ({ size, count }) {
-    const p = await transportPair(async (conn) => {
-      let n = 0
-      for await (const _frame of codec(conn).source) if (++n === count) break
-    })
-    const body = new Uint8Array(size).fill(1)
-    const started = performance.now()
-    const writing = codec(p.client).sink((function * (): Generator<Frame> {
-      for (let i = 0; i < count; i++) yield { type: 0, body }
-    })())
-    await p.done
-    const ms = performance.now() - started
-    await writing
-    await p.close()
-    return ms
-  }
-}
-
-/** @proto/transport alone, with the same hand-written 4-byte framing as the raw variant. */
-const bare: Variant = {
-  name: 'transport + 4-byte framing',
-  async run ({ size, count }) {
+const transportSource: Variant = {
+  name: 'transport source',
+  async run ({ bytes }) {
     let finish!: () => void
-    const counted = new Promise<void>((resolve) => { finish = resolve })
-    const p = await transportPair(async (conn) => {
-      const count4 = framedCounter(finish, count)
-      for await (const chunk of conn.source) count4(chunk as Buffer)
+    const done = new Promise<void>((resolve) => { finish = resolve })
+    const server = await listen({ host: HOST, port: 0 }, async (conn) => {
+      let got = 0
+      for await (const c of conn.source) { got += c.byteLength; if (got >= bytes) break }
+      finish()
     })
-    const body = new Uint8Array(size).fill(1)
     const started = performance.now()
-    const writing = p.client.sink((function * () {
-      for (let i = 0; i < count; i++) {
-        const h = Buffer.allocUnsafe(4)
-        h.writeUInt32BE(size, 0)
-        yield h
-        yield body
-      }
-    })())
-    await counted
+    const s = await rawSend((server.address as { port: number }).port, bytes)
+    await done
     const ms = performance.now() - started
-    await writing
-    await p.close()
-    return ms
-  }
-}
-
-/** `it-length-prefixed` encode/decode over a @proto/transport connection. */
-const itlp: Variant = {
-  name: 'it-length-prefixed over transport',
-  async run ({ size, count }) {
-    const p = await transportPair(async (conn) => {
-      let n = 0
-      for await (const _msg of lp.decode(conn.source)) if (++n === count) break
-    })
-    const body = new Uint8Array(size).fill(1)
-    const started = performance.now()
-    const writing = p.client.sink(lp.encode((function * () {
-      for (let i = 0; i < count; i++) yield body
-    })()))
-    await p.done
-    const ms = performance.now() - started
-    await writing
-    await p.close()
+    s.destroy()
+    await server.close({ deadline: 200 })
     return ms
   }
 }
@@ -185,30 +201,47 @@ function median (xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
 }
 
-async function main (): Promise<void> {
-  const runs = Number(process.argv[2] ?? 5)
-  const workloads: Workload[] = [
-    { label: 'bulk 64 KiB messages', size: 64 * 1024, count: 4096 },
-    { label: 'small 64 B messages', size: 64, count: 500_000 }
-  ]
-  const variants = [raw, bare, proto, itlp]
-  console.log(`node ${process.version}, ${runs} interleaved runs per cell, medians`)
-  for (const w of workloads) {
-    const times = new Map<string, number[]>(variants.map(v => [v.name, []]))
-    for (let r = 0; r < runs; r++) {
-      for (const v of variants) times.get(v.name)?.push(await v.run(w))
-    }
-    const rate = (name: string): number => w.count / (median(times.get(name) ?? []) / 1000)
-    const rawRate = rate(raw.name)
-    const lpRate = rate(itlp.name)
-    console.log(`\n${w.label} (${w.count} × ${w.size} B per run)`)
-    console.log('| variant | MB/s | msg/s | × raw net | × it-length-prefixed |')
-    console.log('|---|---:|---:|---:|---:|')
-    for (const v of variants) {
-      const r = rate(v.name)
-      console.log(`| ${v.name} | ${(r * w.size / 1e6).toFixed(0)} | ${Math.round(r).toLocaleString('en-US')} | ${(r / rawRate).toFixed(2)} | ${(r / lpRate).toFixed(2)} |`)
+async function sample (v: Variant, w: Workload): Promise<Sample> {
+  const cpu0 = process.cpuUsage()
+  const ms = await v.run(w)
+  const cpu = process.cpuUsage(cpu0)
+  return { ms, cpu: (cpu.user + cpu.system) / 1000 }
+}
+
+async function table (title: string, w: Workload, variants: Variant[], runs: number): Promise<void> {
+  const samples = variants.map((): Sample[] => [])
+  for (const v of variants) await v.run({ ...w, bytes: Math.min(w.bytes, 4 * 1024 * 1024) }) // warm-up
+  for (let r = 0; r < runs; r++) {
+    // rotate the order each run, so no variant always runs first
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + r) % variants.length
+      samples[i]?.push(await sample(variants[i] as Variant, w))
     }
   }
+  const base = samples[0] as Sample[]
+  const mib = w.bytes / 2 ** 20
+  const name = variants[0]?.name ?? ''
+  console.log(`\n${title}: ${w.label} (${mib.toFixed(0)} MiB per run)`)
+  console.log(`| variant | MB/s | chunks/s | × ${name} (speed) | CPU ms/MiB | × ${name} (CPU) |`)
+  console.log('|---|---:|---:|---:|---:|---:|')
+  variants.forEach((v, i) => {
+    const s = samples[i] as Sample[]
+    const rate = w.bytes / (median(s.map(x => x.ms)) / 1000)
+    const speed = median(s.map((x, r) => (base[r] as Sample).ms / x.ms))
+    const cpu = median(s.map(x => x.cpu)) / mib
+    const cpuRatio = median(s.map((x, r) => x.cpu / (base[r] as Sample).cpu))
+    console.log(`| ${v.name} | ${(rate / 1e6).toFixed(0)} | ${Math.round(rate / w.size).toLocaleString('en-US')} | ${speed.toFixed(2)} | ${cpu.toFixed(2)} | ${cpuRatio.toFixed(2)} |`)
+  })
+}
+
+async function main (): Promise<void> {
+  const runs = Number(process.argv[2] ?? 5)
+  console.log(`node ${process.version}, ${runs} runs per cell, variants interleaved`)
+  const writers = [netWrite, netCork, transportSink, transportBatch]
+  await table('write path', { label: '64 B chunks', size: 64, bytes: 24 * 2 ** 20 }, writers, runs)
+  await table('write path', { label: '1 KiB chunks', size: 1024, bytes: 128 * 2 ** 20 }, writers, runs)
+  await table('write path', { label: '64 KiB chunks', size: 64 * 1024, bytes: 512 * 2 ** 20 }, writers, runs)
+  await table('read path', { label: '64 KiB writes', size: 64 * 1024, bytes: 512 * 2 ** 20 }, [netData, transportSource], runs)
 }
 
 await main()

@@ -1,14 +1,15 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import type { AbortOptions } from '@proto/interface'
-import { systemTimers } from '@proto/interface'
-import { CarrierConnection } from './connection.js'
+import { validate } from '@proto/interface'
+import { connectionConfig } from './config.js'
 import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_NO_DELAY } from './constants.js'
 import { ConnectTimeoutError } from './errors.js'
+import { openConnection } from './handle.js'
 import { mapConnectError } from './map-error.js'
 import { SocketCarrier } from './socket-carrier.js'
 import type { ConnectInit, Connection } from './types.js'
-import { checkConnectionInit, checkEndpoint, checkMs, keepAliveDelay } from './validate.js'
+import { checkEndpoint, keepAliveDelay } from './validate.js'
 
 function socketOptions (init: ConnectInit): Record<string, unknown> {
   const keepAlive = keepAliveDelay(init.keepAlive)
@@ -39,21 +40,21 @@ function describeTarget (init: ConnectInit): string {
 
 /**
  * Opens a TCP, TLS or Unix-socket connection. Rejects with `ConnectionRefusedError`,
- * `ConnectTimeoutError`, `TLSError`, `InvalidParametersError`, or `signal.reason`.
+ * `ConnectTimeoutError`, `TLSError`, `ConnectionResetError`, `InvalidParametersError`, or `signal.reason`.
  */
 export async function connect (init: ConnectInit, options: AbortOptions = {}): Promise<Connection> {
+  validate.options('init', init)
   checkEndpoint(init, 1)
-  checkConnectionInit(init)
-  checkMs('connectTimeout', init.connectTimeout, true)
+  const timeout = validate.duration('connectTimeout', init.connectTimeout, DEFAULT_CONNECT_TIMEOUT, { exclusiveMin: true })
+  const useTLS = init.tls != null
+  const config = connectionConfig(init, { idPrefix: 'c', tls: useTLS })
   const opts = socketOptions(init)
   options.signal?.throwIfAborted()
   const target = describeTarget(init)
-  const useTLS = init.tls != null
   const socket = init.createSocket?.(opts as unknown as net.NetConnectOpts & tls.ConnectionOptions) ?? (useTLS ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as unknown as net.NetConnectOpts))
-  const timeout = init.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT
-  const timers = init.timers ?? systemTimers
   const signal = options.signal
   await new Promise<void>((resolve, reject) => {
+    let peerEnded = false
     const fail = (err: Error): void => {
       cleanup()
       // A failing socket may report more than one error while it is torn down; none may go unhandled.
@@ -61,29 +62,28 @@ export async function connect (init: ConnectInit, options: AbortOptions = {}): P
       socket.destroy()
       reject(err)
     }
-    const onError = (err: Error): void => { fail(mapConnectError(err, target, useTLS)) }
+    const onError = (err: Error): void => { fail(mapConnectError(err, target, useTLS ? { peerEnded, cert: init.tls?.cert } : undefined)) }
+    const onEnd = (): void => { peerEnded = true }
     const onAbort = (): void => { fail(signal?.reason as Error) }
     const onConnect = (): void => {
       cleanup()
       resolve()
     }
-    const timer = timers.setTimeout(() => {
+    const timer = config.timers.setTimeout(() => {
       fail(new ConnectTimeoutError(`expected ${target} to complete the ${useTLS ? 'TCP and TLS handshakes' : 'TCP handshake'} within connectTimeout (${timeout} ms), but it did not; check the address, or raise connectTimeout`))
     }, timeout)
     const event = useTLS ? 'secureConnect' : 'connect'
     function cleanup (): void {
       timer.cancel()
       socket.off('error', onError)
+      socket.off('end', onEnd)
       socket.off(event, onConnect)
       signal?.removeEventListener('abort', onAbort)
     }
     socket.on('error', onError)
+    socket.on('end', onEnd)
     socket.once(event, onConnect)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
-  return new CarrierConnection(new SocketCarrier(socket, init.path), {
-    ...init,
-    tls: useTLS,
-    idPrefix: 'c'
-  })
+  return openConnection(new SocketCarrier(socket, init.path), config)
 }

@@ -1,13 +1,3 @@
-/** An option was missing, of the wrong type, or out of range. Thrown at once, before any I/O. */
-export class InvalidParametersError extends Error {
-  static override name = 'InvalidParametersError'
-
-  constructor (message = 'Invalid parameters', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'InvalidParametersError'
-  }
-}
-
 /** Nothing listens at the address (`ECONNREFUSED`, or a missing Unix socket file). */
 export class ConnectionRefusedError extends Error {
   static override name = 'ConnectionRefusedError'
@@ -48,13 +38,34 @@ export class ConnectionClosedError extends Error {
   }
 }
 
-/** A TLS handshake or certificate check failed; `cause` holds Node's error with its OpenSSL code. */
+/** Options of a `TLSError`. */
+export interface TLSErrorOptions extends ErrorOptions {
+  /**
+   * What failed: an OpenSSL or Node code (`ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`,
+   * `ERR_TLS_CERT_ALTNAME_INVALID`), a certificate verification code (`CERT_HAS_EXPIRED`,
+   * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`), or `ERR_TLS_HANDSHAKE_CLOSED` (the peer closed the connection in
+   * the middle of the handshake without a TLS alert).
+   */
+  code?: string | undefined
+  /** Whether trying again with the same certificates and settings fails the same way. @default true */
+  fatal?: boolean
+}
+
+/**
+ * A TLS handshake or certificate check failed. `code` says what failed; `fatal` says whether retrying with
+ * the same settings can help (a reconnecting client's `shouldRetry` can return `!err.fatal`); `cause`
+ * holds Node's error where there is one.
+ */
 export class TLSError extends Error {
   static override name = 'TLSError'
+  readonly code: string | undefined
+  readonly fatal: boolean
 
-  constructor (message = 'TLS failure', options?: ErrorOptions) {
+  constructor (message = 'TLS failure', options: TLSErrorOptions = {}) {
     super(message, options)
     this.name = 'TLSError'
+    this.code = options.code
+    this.fatal = options.fatal ?? true
   }
 }
 
@@ -78,6 +89,39 @@ export class IdleTimeoutError extends Error {
   }
 }
 
+/** Data was queued for the peer and the peer read none of it for `writeStallTimeout` ms; the connection was reset. */
+export class WriteStallError extends Error {
+  static override name = 'WriteStallError'
+
+  constructor (message = 'The peer stopped reading', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'WriteStallError'
+  }
+}
+
+/** A client did not finish the TLS handshake within the server's `handshakeTimeout`; it was dropped. */
+export class HandshakeTimeoutError extends Error {
+  static override name = 'HandshakeTimeoutError'
+
+  constructor (message = 'TLS handshake timed out', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'HandshakeTimeoutError'
+  }
+}
+
+/**
+ * The server is closing: the reason of a server connection's `goingAway` signal, and the error of a
+ * connection dropped because it arrived while the server was closing.
+ */
+export class ServerClosingError extends Error {
+  static override name = 'ServerClosingError'
+
+  constructor (message = 'The server is closing', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ServerClosingError'
+  }
+}
+
 /** The server closed and its close deadline passed before this connection finished. */
 export class ServerClosedError extends Error {
   static override name = 'ServerClosedError'
@@ -88,7 +132,7 @@ export class ServerClosedError extends Error {
   }
 }
 
-/** A connection arrived while the server already held `maxConnections`; it was dropped. */
+/** A connection arrived while the server (or its source address) already held its limit; it was dropped. */
 export class TooManyConnectionsError extends Error {
   static override name = 'TooManyConnectionsError'
 

@@ -1,8 +1,10 @@
+import type { ConnectionAddress } from '@proto/interface'
+import { validate } from '@proto/interface'
 import type { Carrier, CarrierEvents } from './carrier.js'
-import { CarrierConnection } from './connection.js'
+import { connectionConfig } from './config.js'
 import { MEMORY_PAIR_HIGH_WATER_MARK } from './constants.js'
-import type { Connection, ConnectionAddress, MemoryPairInit } from './types.js'
-import { checkConnectionInit, checkInt } from './validate.js'
+import { openConnection } from './handle.js'
+import type { Connection, MemoryPairInit } from './types.js'
 
 function codeError (code: string, message: string): Error {
   return Object.assign(new Error(message), { code })
@@ -164,14 +166,14 @@ class MemoryEnd implements Carrier {
  * behaviour as a TCP pair, for testing upper stages without sockets.
  */
 export function memoryPair (init: MemoryPairInit = {}): [Connection, Connection] {
-  checkConnectionInit(init)
-  checkInt('highWaterMark', init.highWaterMark, 1, Number.MAX_SAFE_INTEGER)
-  const hwm = init.highWaterMark ?? MEMORY_PAIR_HIGH_WATER_MARK
+  validate.options('init', init)
+  const hwm = validate.integer('highWaterMark', init.highWaterMark, MEMORY_PAIR_HIGH_WATER_MARK, { min: 1 })
+  // An in-memory pair has no hostile peer: the write-stall timeout is off unless asked for.
+  const config = connectionConfig(init, { idPrefix: 'm', writeStallTimeout: 0 })
   const n = nextPair++
   const a = new MemoryEnd(`memory-${n}-a`, hwm)
   const b = new MemoryEnd(`memory-${n}-b`, hwm)
   a.peer = b
   b.peer = a
-  const { highWaterMark: _hwm, ...rest } = init
-  return [new CarrierConnection(a, { ...rest, idPrefix: 'm' }), new CarrierConnection(b, { ...rest, idPrefix: 'm' })]
+  return [openConnection(a, config), openConnection(b, config)]
 }

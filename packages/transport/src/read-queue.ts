@@ -1,12 +1,5 @@
-interface Waiter {
-  resolve(result: IteratorResult<Uint8Array>): void
-  reject(err: Error): void
-}
-
-type Resolve = (result: IteratorResult<Uint8Array>) => void
-type Reject = (err: Error) => void
-
-const DONE: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined })
+import type { BatchIterator } from '@proto/interface'
+import { DONE } from '@proto/interface'
 
 /** Pauses and resumes the producer of a read queue (the socket). */
 export interface FlowControl {
@@ -14,13 +7,22 @@ export interface FlowControl {
   resume(): void
 }
 
+/** What a waiting consumer gets: one chunk (`next()`) or every chunk ready (`nextBatch()`). */
+interface Waiter {
+  batch: boolean
+  resolve(value: IteratorResult<Uint8Array> | Uint8Array[] | undefined): void
+  reject(err: Error): void
+}
+
 /**
  * A bounded queue between a socket's `'data'` events and one async-iterator consumer. Above
  * `highWaterMark` bytes the socket is paused, so the kernel buffer fills and TCP pushes back on the peer;
- * below `lowWaterMark` it resumes. `next()` returns an already-resolved promise when a chunk is queued.
- * Ending iteration early only detaches the consumer: later chunks are discarded, the socket stays open.
+ * below `lowWaterMark` it resumes. `next()` returns an already-resolved promise when a chunk is queued;
+ * `nextBatch()` hands out every queued chunk at once (a stage above, or `pipe(conn, conn)`, then moves
+ * them in one hop). Ending iteration early only detaches the consumer: later chunks are discarded, the
+ * socket stays open.
  */
-export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
+export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterator<Uint8Array> {
   private chunks: Array<Uint8Array | undefined> = []
   private head = 0
   private bytes = 0
@@ -28,10 +30,14 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   private ended = false
   private detached = false
   private error: Error | undefined
-  /** The consumer waiting in `next()` (its promise's resolvers, kept without a wrapper object). */
-  private waitResolve: Resolve | undefined
-  private waitReject: Reject | undefined
-  /** Further waiters, only if `next()` is called again without awaiting. */
+  /**
+   * The consumer waiting for data, kept in fields (an idle connection's parked `next()` costs no extra
+   * object); `batch` says whether it called `nextBatch()`.
+   */
+  private waitResolve: Waiter['resolve'] | undefined
+  private waitReject: Waiter['reject'] | undefined
+  private waitBatch = false
+  /** Further waiters, only if the consumer asks again without awaiting. */
   private moreWaiters: Waiter[] | undefined
 
   constructor (
@@ -53,11 +59,13 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   push (chunk: Uint8Array): void {
     if (this.detached || this.ended || this.error != null) return
     const resolve = this.waitResolve
-    if (resolve != null) {
+    if (resolve !== undefined) {
+      const batch = this.waitBatch
       const more = this.moreWaiters?.shift()
       this.waitResolve = more?.resolve
       this.waitReject = more?.reject
-      resolve({ done: false, value: chunk })
+      this.waitBatch = more?.batch ?? false
+      resolve(batch ? [chunk] : { done: false, value: chunk })
       return
     }
     this.chunks.push(chunk)
@@ -68,7 +76,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
     }
   }
 
-  /** The peer finished: the consumer gets what is queued, then `done`. */
+  /** The peer finished: the consumer gets what is queued, then the end. */
   end (): void {
     if (this.ended || this.error != null) return
     this.ended = true
@@ -91,29 +99,26 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
     if (this.head < this.chunks.length) {
       const chunk = this.chunks[this.head] as Uint8Array
       this.chunks[this.head++] = undefined
-      this.bytes -= chunk.byteLength
       if (this.head === this.chunks.length) {
         this.chunks = []
         this.head = 0
       }
-      if (this.paused && this.bytes <= this.lowWaterMark) {
-        this.paused = false
-        this.flow.resume()
-      }
+      this.took(chunk.byteLength)
       return Promise.resolve({ done: false, value: chunk })
     }
-    if (this.error != null) {
-      return Promise.reject(this.error)
+    return this.wait(false) as Promise<IteratorResult<Uint8Array>>
+  }
+
+  /** Every chunk queued (at least one: waits for one when none is), or `undefined` at the end. */
+  nextBatch (): Promise<Uint8Array[] | undefined> {
+    if (this.head < this.chunks.length) {
+      const batch = (this.head === 0 ? this.chunks : this.chunks.slice(this.head)) as Uint8Array[]
+      this.chunks = []
+      this.head = 0
+      this.took(this.bytes)
+      return Promise.resolve(batch)
     }
-    if (this.ended || this.detached) return Promise.resolve(DONE)
-    return new Promise((resolve, reject) => {
-      if (this.waitResolve == null) {
-        this.waitResolve = resolve
-        this.waitReject = reject
-      } else {
-        (this.moreWaiters ??= []).push({ resolve, reject })
-      }
-    })
+    return this.wait(true) as Promise<Uint8Array[] | undefined>
   }
 
   /** The consumer stops early (`break`): drop what is queued and discard what still comes. */
@@ -126,6 +131,28 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
 
   [Symbol.asyncIterator] (): this {
     return this
+  }
+
+  private took (bytes: number): void {
+    this.bytes -= bytes
+    if (this.paused && this.bytes <= this.lowWaterMark) {
+      this.paused = false
+      this.flow.resume()
+    }
+  }
+
+  private wait (batch: boolean): Promise<IteratorResult<Uint8Array> | Uint8Array[] | undefined> {
+    if (this.error != null) return Promise.reject(this.error)
+    if (this.ended || this.detached) return Promise.resolve(batch ? undefined : DONE)
+    return new Promise((resolve, reject) => {
+      if (this.waitResolve === undefined) {
+        this.waitResolve = resolve
+        this.waitReject = reject
+        this.waitBatch = batch
+      } else {
+        (this.moreWaiters ??= []).push({ batch, resolve, reject })
+      }
+    })
   }
 
   private clear (): void {
@@ -141,15 +168,15 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array> {
   private settleWaiters (): void {
     const resolve = this.waitResolve
     const reject = this.waitReject
-    if (resolve == null || reject == null) return
-    const waiters: Waiter[] = [{ resolve, reject }, ...(this.moreWaiters ?? [])]
+    if (resolve === undefined || reject === undefined) return
+    const waiters: Waiter[] = [{ batch: this.waitBatch, resolve, reject }, ...(this.moreWaiters ?? [])]
     this.waitResolve = undefined
     this.waitReject = undefined
     this.moreWaiters = undefined
     const err = this.error
     for (const w of waiters) {
       if (err != null) w.reject(err)
-      else w.resolve(DONE)
+      else w.resolve(w.batch ? undefined : DONE)
     }
   }
 }

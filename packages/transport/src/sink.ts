@@ -1,11 +1,7 @@
-import type { ByteChunk } from '@proto/interface'
+import type { BatchIterator, ByteChunk } from '@proto/interface'
+import { isBatchIterator, SourceError, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Writer } from './writer.js'
-
-/** An async iterator that can also hand out every item it has ready at once (`undefined` at the end). */
-interface BatchingIterator<T> extends AsyncIterator<T> {
-  nextBatch?: () => Promise<T[] | undefined>
-}
 
 function isAsync (source: Source<ByteChunk>): source is AsyncIterable<ByteChunk> {
   return typeof (source as AsyncIterable<ByteChunk>)[Symbol.asyncIterator] === 'function'
@@ -30,11 +26,6 @@ export interface SinkOwner {
   settleSink(err: Error | undefined): void
 }
 
-/** Marks an error thrown by the source itself (as opposed to the connection failing under it). */
-class SourceError {
-  constructor (readonly error: Error) {}
-}
-
 /**
  * Pulls `source` into `writer` until it ends, then FIN, and reports the outcome to `owner.settleSink`
  * (never rejects). Synchronous sources are drained without a microtask per item; an async source whose
@@ -45,8 +36,8 @@ class SourceError {
  */
 export async function runSink (source: Source<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
   const async = isAsync(source)
-  const iterator: BatchingIterator<ByteChunk> | Iterator<ByteChunk> = async ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
-  const nextBatch = async ? (iterator as BatchingIterator<ByteChunk>).nextBatch : undefined
+  const iterator: AsyncIterator<ByteChunk> | Iterator<ByteChunk> = async ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+  const nextBatch = async && isBatchIterator(iterator) ? (iterator as BatchIterator<ByteChunk>).nextBatch : undefined
   try {
     for (;;) {
       let chunks: ByteChunk[] | undefined
@@ -55,7 +46,7 @@ export async function runSink (source: Source<ByteChunk>, writer: Writer, owner:
         if (nextBatch !== undefined) chunks = await nextBatch.call(iterator)
         else step = async ? await (iterator as AsyncIterator<ByteChunk>).next() : (iterator as Iterator<ByteChunk>).next()
       } catch (err) {
-        throw new SourceError(err instanceof Error ? err : new Error(String(err)))
+        throw new SourceError(toError(err))
       }
       if (nextBatch !== undefined ? chunks === undefined : step?.done === true) break
       try {

@@ -1,11 +1,9 @@
 import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import type { ConnectionAddress } from '@proto/interface'
+import { tcpAddress } from '@proto/interface'
 import type { Carrier, CarrierEvents } from './carrier.js'
-import type { ConnectionAddress } from './types.js'
-
-function tcpAddress (family: string | undefined, address: string | undefined, port: number | undefined): ConnectionAddress | undefined {
-  if (address == null || port == null) return undefined
-  return { family: family === 'IPv6' ? 'IPv6' : 'IPv4', address, port }
-}
+import type { TLSInfo } from './types.js'
 
 /** Where a socket's listeners find their carrier: one set of listener functions serves every socket. */
 const kCarrier = Symbol('proto.carrier')
@@ -42,7 +40,8 @@ export class SocketCarrier implements Carrier {
   private remote: ConnectionAddress | undefined
 
   constructor (readonly socket: Socket, private readonly path?: string) {
-    // Half-close is ours to manage: never let Node end our side when the peer ends theirs.
+    // Half-close is ours to manage (the connection decides when to end): never let Node end our side when
+    // the peer ends theirs.
     socket.allowHalfOpen = true
   }
 
@@ -128,6 +127,20 @@ export class SocketCarrier implements Carrier {
   remoteAddress (): ConnectionAddress | undefined {
     this.snapshotAddresses()
     return this.remote
+  }
+
+  tlsInfo (): TLSInfo | undefined {
+    const s = this.socket
+    if (!(s instanceof TLSSocket)) return undefined
+    const cert = s.destroyed ? undefined : s.getPeerCertificate()
+    return {
+      authorized: s.authorized,
+      // Node's typings say Error; at run time it is the verification code (a string) or null.
+      authorizationError: (s.authorizationError as unknown as string | null) ?? undefined,
+      alpnProtocol: s.alpnProtocol ?? false,
+      protocol: s.getProtocol() ?? undefined,
+      peerCertificate: cert != null && Object.keys(cert).length > 0 ? cert : undefined
+    }
   }
 
   /** Node forgets addresses once the handle closes, so they are kept the first time they are known. */

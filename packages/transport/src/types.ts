@@ -1,12 +1,6 @@
 import type { NetConnectOpts, Socket } from 'node:net'
-import type { ConnectionOptions } from 'node:tls'
-import type { AbortOptions, ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
-
-/** Where one end of a connection is. */
-export type ConnectionAddress =
-  | { family: 'IPv4' | 'IPv6', address: string, port: number }
-  | { family: 'unix', path: string }
-  | { family: 'memory', name: string }
+import type { ConnectionOptions, PeerCertificate } from 'node:tls'
+import type { AbortOptions, ByteDuplex, Clock, ConnectionAddress, Logger, Timers } from '@proto/interface'
 
 /**
  * Why a connection is gone:
@@ -15,10 +9,11 @@ export type ConnectionAddress =
  * - `reset`: the peer reset the connection, or the socket died before both sides finished;
  * - `error`: another socket or TLS failure (see `error`);
  * - `close-timeout`: `close()` destroyed the socket because the peer did not finish within the deadline;
+ * - `write-stall`: data was queued for the peer and it read none of it for `writeStallTimeout`;
  * - `idle-timeout`, `handler-error`, `server-closed`: a server closed it for that reason.
  */
 export type DisconnectReason =
-  | 'closed' | 'aborted' | 'reset' | 'error' | 'close-timeout'
+  | 'closed' | 'aborted' | 'reset' | 'error' | 'close-timeout' | 'write-stall'
   | 'idle-timeout' | 'handler-error' | 'server-closed'
 
 /** What `Connection.closed` resolves with. */
@@ -32,7 +27,10 @@ export interface DisconnectInfo {
   stats: ConnectionStats
 }
 
-/** A snapshot of a connection's traffic. Times are epoch milliseconds (`Date.now()`). */
+/**
+ * A snapshot of a connection's traffic. Times are epoch milliseconds, measured on the monotonic `clock`
+ * from the moment the connection's options were read (so they never jump with the wall clock).
+ */
 export interface ConnectionStats {
   /** Bytes received from the peer. */
   bytesIn: number
@@ -49,6 +47,20 @@ export interface ConnectionStats {
   lastReadAt: number | undefined
   /** When bytes were last written; `undefined` before the first write. */
   lastWriteAt: number | undefined
+}
+
+/** What a TLS connection knows about its peer. */
+export interface TLSInfo {
+  /** Whether the peer's certificate verified against the trusted CAs (a server without `requestCert`: `false`). */
+  authorized: boolean
+  /** Why it did not verify (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, …), when it did not. */
+  authorizationError: string | undefined
+  /** The protocol both sides chose through ALPN, or `false`. */
+  alpnProtocol: string | false
+  /** The TLS version in use (`'TLSv1.3'`), or `undefined` once the socket is gone. */
+  protocol: string | undefined
+  /** The peer's certificate, or `undefined` when it sent none (or the socket is gone). */
+  peerCertificate: PeerCertificate | undefined
 }
 
 /**
@@ -74,19 +86,32 @@ export interface Connection extends ByteDuplex {
   readonly closed: Promise<DisconnectInfo>
   /** Aborted once the socket is gone; `signal.reason` is the disconnect error or a `ConnectionClosedError`. */
   readonly signal: AbortSignal
+  /**
+   * Server connections only: aborted (reason `ServerClosingError`) when `server.close()` asks the
+   * connection to end gracefully; made on first read. Absent on connections nobody will ask.
+   */
+  readonly goingAway?: AbortSignal
+  /** TLS details of the peer; `undefined` on connections without TLS. */
+  readonly tls: TLSInfo | undefined
   stats(): ConnectionStats
 }
 
-/** Options shared by client and server connections. */
+/** Options shared by every connection. */
 export interface ConnectionInit {
   /**
    * How long `close()` waits for a running sink and for the peer's FIN before destroying the socket, in ms.
    * @default 2000
    */
   closeTimeout?: number
-  /** Where debug output goes. @default createLogger('transport') (silent unless `PROTO_DEBUG=transport`) */
+  /**
+   * Reset the connection when data queued for the peer has not moved for this long, in ms (the peer
+   * stopped reading); 0 = never. `memoryPair()` defaults to 0.
+   * @default 60000
+   */
+  writeStallTimeout?: number
+  /** Where debug output goes. @default createLogger('transport') (silent unless `DEBUG=proto:transport`) */
   logger?: Logger
-  /** Time source for timestamps and deadlines. @default `Date.now` */
+  /** Monotonic time source (ms) for deadlines, timeouts and stats. @default systemClock (`performance.now()`) */
   clock?: Clock
   /** Timer scheduler for deadlines. @default systemTimers (unref'd `setTimeout`) */
   timers?: Timers
@@ -108,6 +133,8 @@ export interface ClientTLSInit {
   ALPNProtocols?: string[]
   /** Lowest TLS version accepted. @default Node's default ('TLSv1.2') */
   minVersion?: 'TLSv1.2' | 'TLSv1.3'
+  /** Highest TLS version offered. @default Node's default ('TLSv1.3') */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3'
 }
 
 /** Where and how `connect()` dials: `host` + `port` for TCP (v4 or v6), or `path` for a Unix socket. */
@@ -135,96 +162,6 @@ export interface ConnectInit extends ConnectionInit {
    * would have been passed to Node.
    */
   createSocket?: (options: NetConnectOpts & ConnectionOptions) => Socket
-}
-
-/** TLS options for `listen()`. */
-export interface ServerTLSInit {
-  /** Server certificate chain (PEM). */
-  cert: string | Buffer | Array<string | Buffer>
-  /** Private key (PEM). */
-  key: string | Buffer | Array<string | Buffer>
-  /** CAs used to verify client certificates. */
-  ca?: string | Buffer | Array<string | Buffer>
-  /** Ask clients for a certificate. @default false */
-  requestCert?: boolean
-  /** With `requestCert`, drop clients whose certificate is missing or does not verify. @default true */
-  rejectUnauthorized?: boolean
-  ALPNProtocols?: string[]
-  minVersion?: 'TLSv1.2' | 'TLSv1.3'
-}
-
-/** Where and how `listen()` accepts connections. */
-export interface ListenInit extends ConnectionInit {
-  /** Address to bind. @default '127.0.0.1' when no `path` */
-  host?: string
-  /** Port; 0 picks a free one (see `server.address`). @default 0 */
-  port?: number
-  /** Unix socket path; exclusive with `host`/`port`. */
-  path?: string
-  /** Speak TLS; clients that fail the handshake (or client-certificate check) never reach the handler. */
-  tls?: ServerTLSInit
-  /** Live connections at most; more are dropped at once with a `drop` event. @default Infinity */
-  maxConnections?: number
-  /** Kernel accept-queue length. @default 511 */
-  backlog?: number
-  /** Close a connection that carried no bytes either way for this long, in ms; 0 = never. @default 0 */
-  idleTimeout?: number
-  /** Disable Nagle's algorithm on accepted sockets. @default true */
-  noDelay?: boolean
-  /** TCP keep-alive for accepted sockets, whole seconds or `false`. @default false */
-  keepAlive?: false | number
-}
-
-/** Options of `server.close()`. */
-export interface ServerCloseOptions extends AbortOptions {
-  /** How long live connections may take to finish before they are aborted, in ms. @default 5000 */
-  deadline?: number
-}
-
-/** A failure reported by a server without tearing the server down. */
-export interface ServerErrorEvent {
-  error: Error
-  /** The connection concerned, when there is one. */
-  connection?: Connection
-}
-
-/** A connection refused before it reached the handler. */
-export interface DropEvent {
-  reason: 'max-connections' | 'tls-handshake' | 'server-closing'
-  error: Error
-  remoteAddress: ConnectionAddress | undefined
-}
-
-/** The events a server emits, by name. */
-export interface ServerEvents {
-  connection: Connection
-  disconnect: { connection: Connection, info: DisconnectInfo }
-  error: ServerErrorEvent
-  drop: DropEvent
-  close: undefined
-}
-
-/** Live connections of a server, keyed by id. */
-export interface ConnectionRegistry extends Iterable<Connection> {
-  readonly size: number
-  get(id: string): Connection | undefined
-  has(id: string): boolean
-  values(): IterableIterator<Connection>
-}
-
-/** A listening server. */
-export interface Server {
-  /** Where it listens (the real port when `port` was 0). */
-  readonly address: ConnectionAddress
-  readonly connections: ConnectionRegistry
-  /** Adds a listener; returns a function that removes it. */
-  on<K extends keyof ServerEvents>(type: K, listener: (event: ServerEvents[K]) => void): () => void
-  off<K extends keyof ServerEvents>(type: K, listener: (event: ServerEvents[K]) => void): void
-  /**
-   * Stop accepting, ask every connection to close, abort those still open after `deadline`, and resolve
-   * once every socket and timer is gone. Idempotent.
-   */
-  close(options?: ServerCloseOptions): Promise<void>
 }
 
 /** Options of `memoryPair()`. */

@@ -1,6 +1,8 @@
 import type { ByteChunk } from '@proto/interface'
 import type { Carrier } from './carrier.js'
+import type { ConnectionConfig } from './config.js'
 import { COALESCE_BELOW, WRITE_FLUSH_THRESHOLD } from './constants.js'
+import { StallWatch } from './stall.js'
 
 /** Joins runs of small chunks into single buffers; large chunks pass through uncopied. */
 function coalesce (parts: Uint8Array[], total: number, allSmall: boolean): Uint8Array[] {
@@ -34,22 +36,25 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
   return buf
 }
 
-/**
- * Batches outbound chunks into few socket writes. Chunks collect in a pending list that is written with
- * one `write` (small chunks copied together) or one corked `writev` when the producer's synchronous run
- * ends (`process.nextTick` runs after the current microtask chain drains) or when the pending bytes pass
- * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
- * backpressure, nothing more is written until `'drain'`.
- */
-/** Told after every socket write (the connection's activity clock). */
-export interface WriteObserver {
-  onWrite(): void
+/** Told when data queued for the peer has not moved for `writeStallTimeout`. */
+export interface WriterOwner {
+  writeStalled(waited: number): void
 }
 
 function flushOnTick (writer: Writer): void {
   writer.onTick()
 }
 
+/**
+ * Batches outbound chunks into few socket writes. Chunks collect in a pending list that is written with
+ * one `write` (small chunks copied together) or one corked `writev` when the producer's synchronous run
+ * ends (`process.nextTick` runs after the current microtask chain drains) or when the pending bytes pass
+ * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
+ * backpressure, nothing more is written until `'drain'`.
+ *
+ * Data waiting for the peer — a write that returned `false` until `'drain'`, or FIN until `'finish'` — is
+ * watched: if it does not move for `writeStallTimeout`, the owner is told (a peer that never reads).
+ */
 export class Writer {
   private pending: Uint8Array[] = []
   private pendingBytes = 0
@@ -57,13 +62,17 @@ export class Writer {
   private tickScheduled = false
   private failure: Error | undefined
   private drainWaiter: { resolve(): void, reject(err: Error): void } | undefined
+  private ending = false
+  private stall: StallWatch | undefined
   /** The last write returned `false`: wait for drain before producing more. */
   blocked = false
   writes = 0
   bytes = 0
   chunks = 0
+  /** When bytes were last handed to the carrier (clock time); `undefined` before the first write. */
+  lastWriteAt: number | undefined
 
-  constructor (private readonly carrier: Carrier, private readonly observer: WriteObserver) {}
+  constructor (private readonly carrier: Carrier, private readonly config: ConnectionConfig, private readonly owner: WriterOwner) {}
 
   /** Queues a chunk. Throws the connection's failure once there is one. */
   push (chunk: ByteChunk): void {
@@ -100,6 +109,7 @@ export class Writer {
     this.blocked = false
     this.flush()
     if (this.blocked) return
+    if (!this.ending) this.stall?.stop()
     const waiter = this.drainWaiter
     this.drainWaiter = undefined
     waiter?.resolve()
@@ -107,14 +117,28 @@ export class Writer {
 
   /** Writes everything pending, backpressure or not (bounded by the flush threshold), then FIN. */
   end (): void {
-    if (this.failure != null) return
+    if (this.failure != null || this.ending) return
+    this.ending = true
     this.flush()
     this.carrier.end()
+    // FIN waits behind whatever is still queued: a peer that never reads would hold it for good.
+    this.watchStall()
+  }
+
+  /** FIN and everything before it were handed over. */
+  onFinish (): void {
+    this.stall?.stop()
+  }
+
+  /** The connection is gone: stop watching. */
+  cancel (): void {
+    this.stall?.cancel()
   }
 
   fail (err: Error): void {
     if (this.failure != null) return
     this.failure = err
+    this.stall?.cancel()
     this.pending = []
     this.pendingBytes = 0
     const waiter = this.drainWaiter
@@ -145,7 +169,17 @@ export class Writer {
     }
     this.writes++
     this.bytes += total
-    this.observer.onWrite()
-    if (!ok) this.blocked = true
+    this.lastWriteAt = this.config.clock.now()
+    if (!ok) {
+      this.blocked = true
+      this.watchStall()
+    }
+  }
+
+  private watchStall (): void {
+    const c = this.config
+    if (c.writeStallTimeout === 0 || this.failure != null) return
+    this.stall ??= new StallWatch(c.writeStallTimeout, c.clock, c.timers, (waited) => { this.owner.writeStalled(waited) })
+    this.stall.start()
   }
 }

@@ -111,7 +111,7 @@ describe('connect() over TCP, Unix sockets and fromSocket()', () => {
   })
 
   it('applies connectTimeout under fake timers and releases the socket', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] })
     cleanups.push(() => { vi.useRealTimers() })
     let socket: net.Socket | undefined
     const pending = settle(connect({

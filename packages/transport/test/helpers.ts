@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Clock, Timers } from '@proto/interface'
 import type { Connection, Server } from '../src/index.js'
 
 /** A fresh temporary directory and a function that removes it. */
@@ -45,12 +47,8 @@ export async function settle<T> (promise: Promise<T>): Promise<{ ok: true, value
 
 /** Resolves with the next connection a server accepts. */
 export async function nextConnection (server: Server): Promise<Connection> {
-  return await new Promise((resolve) => {
-    const off = server.on('connection', (conn) => {
-      off()
-      resolve(conn)
-    })
-  })
+  const [event] = await once(server, 'connection') as [CustomEvent<Connection>]
+  return event.detail
 }
 
 export interface TestPKI {
@@ -62,6 +60,12 @@ export interface TestPKI {
   clientKey: Buffer
   /** A CA that signed nothing here: servers do not verify against it. */
   otherCa: Buffer
+  /** A client certificate signed by `otherCa` (a CA the servers do not trust). */
+  foreignCert: Buffer
+  foreignKey: Buffer
+  /** A client certificate from the right CA whose validity ended a day ago. */
+  expiredCert: Buffer
+  expiredKey: Buffer
   remove(): void
 }
 
@@ -69,15 +73,19 @@ function openssl (cwd: string, ...args: string[]): void {
   execFileSync('/usr/bin/openssl', args, { cwd, stdio: 'pipe' })
 }
 
-function issue (cwd: string, name: string, subject: string, ext: string): void {
+/** Issues `name`.pem/.key signed by `ca`; `days` may be negative (a certificate that already expired). */
+function issue (cwd: string, name: string, subject: string, ext: string, ca = 'ca', days = 2): void {
   openssl(cwd, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject)
   writeFileSync(join(cwd, `${name}.ext`), ext)
-  openssl(cwd, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`)
+  openssl(cwd, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+    '-out', `${name}.pem`, '-days', String(days), '-extfile', `${name}.ext`)
 }
 
-/** Generates a CA, a server certificate for localhost/127.0.0.1/::1 and a client certificate. */
+/**
+ * Generates a CA, a server certificate for localhost/127.0.0.1/::1, a client certificate, one from an
+ * unrelated CA and one that expired yesterday.
+ */
 export function makePKI (): TestPKI {
   const { dir, remove } = tempDir()
   const selfSigned = (name: string, cn: string): void => {
@@ -89,6 +97,8 @@ export function makePKI (): TestPKI {
   selfSigned('other', 'unrelated CA')
   issue(dir, 'server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n')
   issue(dir, 'client', '/CN=proto client', 'extendedKeyUsage=clientAuth\n')
+  issue(dir, 'foreign', '/CN=foreign client', 'extendedKeyUsage=clientAuth\n', 'other')
+  issue(dir, 'expired', '/CN=expired client', 'extendedKeyUsage=clientAuth\n', 'ca', -1)
   const read = (f: string): Buffer => readFileSync(join(dir, f))
   return {
     dir,
@@ -98,6 +108,10 @@ export function makePKI (): TestPKI {
     serverKey: read('server.key'),
     clientCert: read('client.pem'),
     clientKey: read('client.key'),
+    foreignCert: read('foreign.pem'),
+    foreignKey: read('foreign.key'),
+    expiredCert: read('expired.pem'),
+    expiredKey: read('expired.key'),
     remove
   }
 }
@@ -131,5 +145,43 @@ export async function frozenListener (): Promise<{ port: number, release(): Prom
       Atomics.notify(flag, 0)
       await worker.terminate()
     }
+  }
+}
+
+/** Time the test moves by hand: a clock and timers to inject, and `advance(ms)` to run what falls due. */
+export interface ManualTime {
+  clock: Clock
+  timers: Timers
+  advance(ms: number): void
+  /** Timers scheduled and not yet run or cancelled. */
+  pending(): number
+}
+
+export function manualTime (): ManualTime {
+  let now = 0
+  let seq = 0
+  let queue: Array<{ at: number, seq: number, fn: () => void, cancelled: boolean }> = []
+  return {
+    clock: { now: () => now },
+    timers: {
+      setTimeout (fn, ms) {
+        const t = { at: now + ms, seq: seq++, fn, cancelled: false }
+        queue.push(t)
+        return { cancel: () => { t.cancelled = true } }
+      }
+    },
+    advance (ms) {
+      const end = now + ms
+      for (;;) {
+        queue = queue.filter(t => !t.cancelled).sort((a, b) => a.at - b.at || a.seq - b.seq)
+        const next = queue[0]
+        if (next === undefined || next.at > end) break
+        queue.shift()
+        now = next.at
+        next.fn()
+      }
+      now = end
+    },
+    pending: () => queue.filter(t => !t.cancelled).length
   }
 }

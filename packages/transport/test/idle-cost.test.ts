@@ -73,7 +73,7 @@ describe('what an idle connection carries', () => {
 
   it('the server reports the disconnect of a connection nobody asked `closed` of', async () => {
     const server = await tcpServer((conn) => { void conn.sink([]).catch(() => {}); void readAll(conn).catch(() => {}) })
-    const disconnected = new Promise<DisconnectInfo>((resolve) => { server.on('disconnect', ({ info }) => { resolve(info) }) })
+    const disconnected = new Promise<DisconnectInfo>((resolve) => { server.addEventListener('disconnect', ({ detail }) => { resolve(detail.info) }) })
     const socket = net.connect({ host: '127.0.0.1', port: portOf(server) })
     socket.on('data', () => {})
     socket.once('connect', () => { socket.end() })

@@ -33,7 +33,7 @@ async function cycles (listenInit: ListenInit, target: (port: number) => Connect
   const timers = countingTimers()
   const server = await listen({ ...listenInit, idleTimeout: 60_000, timers }, async (conn) => { await pipe(conn, conn) })
   const disconnects: string[] = []
-  server.on('disconnect', ({ info }) => { disconnects.push(info.reason) })
+  server.addEventListener('disconnect', ({ detail }) => { disconnects.push(detail.info.reason) })
   const port = server.address.family === 'unix' ? 0 : portOf(server)
   const shared = new AbortController()
   const payload = new Uint8Array(1024).fill(3)

@@ -30,7 +30,7 @@ async function connectAndRead (s: Server): Promise<Buffer> {
 }
 
 function nextDisconnect (s: Server): Promise<{ connection: Connection, info: DisconnectInfo }> {
-  return new Promise((resolve) => { const off = s.on('disconnect', (e) => { off(); resolve(e) }) })
+  return new Promise((resolve) => { s.addEventListener('disconnect', ({ detail }) => { resolve(detail) }, { once: true }) })
 }
 
 describe('listen(): registry and events', () => {
@@ -64,9 +64,9 @@ describe('listen(): registry and events', () => {
       if (n === 2) { await Promise.resolve(); throw boom }
       await pipe(conn, conn)
     })
-    s.on('error', (e) => { errors.push(e) })
+    s.addEventListener('error', ({ detail }) => { errors.push(detail) })
     const infos: DisconnectInfo[] = []
-    s.on('disconnect', ({ info }) => { infos.push(info) })
+    s.addEventListener('disconnect', ({ detail }) => { infos.push(detail.info) })
     const r1 = await settle(connectAndRead(s))
     const r2 = await settle(connectAndRead(s))
     const c3 = await client(s)
@@ -82,14 +82,14 @@ describe('listen(): registry and events', () => {
   it('drops connections beyond maxConnections without disturbing the others', async () => {
     const s = await server({ maxConnections: 2 }, async (conn) => { await pipe(conn, conn) })
     const drops: DropEvent[] = []
-    s.on('drop', (e) => { drops.push(e) })
+    s.addEventListener('drop', ({ detail }) => { drops.push(detail) })
     const accepted = [nextConnection(s)]
     const c1 = await client(s)
     await accepted[0]
     accepted.push(nextConnection(s))
     const c2 = await client(s)
     await accepted[1]
-    const dropped = new Promise<DropEvent>(resolve => s.on('drop', resolve))
+    const dropped = new Promise<DropEvent>((resolve) => { s.addEventListener('drop', ({ detail }) => { resolve(detail) }, { once: true }) })
     const r3 = await settle(connectAndRead(s))
     const drop = await dropped
     expect(drop.reason).toBe('max-connections')
@@ -117,7 +117,7 @@ describe('listen(): registry and events', () => {
 
 describe('listen(): idle timeout', () => {
   it('closes a silent connection after idleTimeout, re-armed by traffic (fake timers)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] })
     cleanups.push(() => { vi.useRealTimers() })
     const received: number[] = []
     const s = await server({ idleTimeout: 1_000 }, async (conn) => {
@@ -166,7 +166,7 @@ describe('server.close()', () => {
     const clients = await Promise.all([0, 1, 2].map(async () => await connect({ host: '127.0.0.1', port: portOf(s) })))
     await vi.waitFor(() => { expect(s.connections.size).toBe(3) })
     const reasons: string[] = []
-    s.on('disconnect', ({ info }) => { reasons.push(info.reason) })
+    s.addEventListener('disconnect', ({ detail }) => { reasons.push(detail.info.reason) })
     // Each client reads until the server's FIN, then finishes its own side.
     const cooperating = clients.map(async (c) => { await readAll(c); await c.close() })
     await s.close({ deadline: 5_000 })
@@ -184,7 +184,7 @@ describe('server.close()', () => {
     const clients = await Promise.all([0, 1].map(async () => await connect({ host: '127.0.0.1', port: portOf(s) })))
     await vi.waitFor(() => { expect(s.connections.size).toBe(2) })
     const infos: DisconnectInfo[] = []
-    s.on('disconnect', ({ info }) => { infos.push(info) })
+    s.addEventListener('disconnect', ({ detail }) => { infos.push(detail.info) })
     const reads = clients.map(async c => await settle(readAll(c)))
     const started = Date.now()
     await s.close({ deadline: 150 })

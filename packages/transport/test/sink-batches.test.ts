@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { isBatchIterator } from '@proto/interface'
+import { pipe } from 'it-pipe'
+import { describe, expect, it, vi } from 'vitest'
 import { memoryPair } from '../src/index.js'
 import { readAll, settle } from './helpers.js'
 
@@ -44,5 +46,68 @@ describe('sink over a source with nextBatch()', () => {
     expect(r.ok ? undefined : r.error).toBe(boom)
     expect(await a.closed).toMatchObject({ reason: 'aborted', error: boom })
     expect((await reading).ok).toBe(false)
+  })
+})
+
+describe('a connection source offers nextBatch()', () => {
+  it('hands out every queued chunk at once, in order, waits for one when none is queued, and ends with undefined', async () => {
+    const [a, b] = memoryPair()
+    const source = b.source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & { nextBatch(): Promise<Uint8Array[] | undefined> }
+    expect(isBatchIterator(source)).toBe(true)
+    const waiting = source.nextBatch()
+    await a.sink([new Uint8Array([1]), new Uint8Array([2, 3])].values())
+    // the first chunk wakes the waiting call; the rest are queued for the next one
+    const first = await waiting
+    expect(first?.length).toBeGreaterThanOrEqual(1)
+    const rest = first?.length === 1 ? await source.nextBatch() : []
+    expect([...(first ?? []), ...(rest ?? [])].flatMap(c => [...c])).toEqual([1, 2, 3])
+    expect(await source.nextBatch()).toBeUndefined()
+    expect(await source.next()).toEqual({ done: true, value: undefined })
+  })
+
+  it('mixes with next(), and rejects once the connection failed', async () => {
+    const [a, b] = memoryPair()
+    const source = b.source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & { nextBatch(): Promise<Uint8Array[] | undefined> }
+    const writing = settle(a.sink((async function * () {
+      for (let i = 0; i < 5; i++) yield new Uint8Array([i])
+      await new Promise(resolve => setTimeout(resolve, 20))
+      throw new Error('producer failed')
+    })()))
+    const seen: number[] = []
+    while (seen.length < 5) {
+      const one = await source.next()
+      if (one.done !== true) seen.push(...one.value)
+      const batch = seen.length < 5 ? await source.nextBatch() : []
+      for (const c of batch ?? []) seen.push(...c)
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4])
+    const failed = await settle(source.nextBatch())
+    expect(failed.ok ? undefined : failed.error.name).toBe('ConnectionResetError')
+    expect((await writing).ok).toBe(false)
+  })
+
+  it('pipe(conn, conn) moves what arrived together in one hop: one write for chunks that queued up', async () => {
+    const [a, b] = memoryPair()
+    // ten separate writes, each its own read on the other side, queued while nobody reads there yet
+    const writing = a.sink((async function * () {
+      for (let i = 0; i < 10; i++) {
+        yield new Uint8Array([i])
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    })())
+    await vi.waitFor(() => { expect(b.stats().chunksIn).toBe(10) })
+    const source = b.source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & { nextBatch(): Promise<Uint8Array[] | undefined> }
+    const batches: number[] = []
+    const nextBatch = source.nextBatch.bind(source)
+    vi.spyOn(source, 'nextBatch').mockImplementation(async () => { const batch = await nextBatch(); batches.push(batch?.length ?? 0); return batch })
+    const next = vi.spyOn(source, 'next')
+    const echo = pipe(b, b)
+    const [, got] = await Promise.all([writing, readAll(a)])
+    await echo
+    expect([...got]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    // the ten queued chunks in one call, then the end
+    expect(batches).toEqual([10, 0])
+    expect(next).not.toHaveBeenCalled()
+    expect(b.stats()).toMatchObject({ chunksIn: 10, chunksOut: 10, writes: 1 })
   })
 })

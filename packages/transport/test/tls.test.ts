@@ -25,7 +25,7 @@ async function tlsEcho (requestCert: boolean): Promise<{ server: Server, handled
     const data = await readAll(conn)
     await conn.sink([data])
   })
-  server.on('drop', (e) => { drops.push(e) })
+  server.addEventListener('drop', ({ detail }) => { drops.push(detail) })
   servers.push(server)
   return { server, handled, drops }
 }
@@ -68,7 +68,7 @@ describe('TLS', () => {
 
   it('mutual TLS: a client without a certificate never reaches the handler and gets a TLSError', async () => {
     const { server, handled, drops } = await tlsEcho(true)
-    const dropped = new Promise<DropEvent>(resolve => server.on('drop', resolve))
+    const dropped = new Promise<DropEvent>((resolve) => { server.addEventListener('drop', ({ detail }) => { resolve(detail) }, { once: true }) })
     const attempt = await settle((async () => {
       // With TLS 1.3 the client may finish its half of the handshake before the server checks the
       // certificate; the rejection then arrives as the first read.

@@ -98,7 +98,7 @@ export class StackServer {
     const init = this.init
     const listenInit = { host: '127.0.0.1', port: this.portNumber, ...(init.idleTimeout !== undefined ? { idleTimeout: init.idleTimeout } : {}) }
     const server = await listen(listenInit, async (conn) => { await this.handle(conn) })
-    server.on('disconnect', ({ connection, info }) => {
+    server.addEventListener('disconnect', ({ detail: { connection, info } }) => {
       const record = this.connections.get(connection.id)
       if (record !== undefined) record.info = info
       this.changed.notify()
