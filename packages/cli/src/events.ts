@@ -1,7 +1,5 @@
 /**
- * Every subscription of the CLI to events of the SDK's objects, in one place. The heartbeat (and
- * transport) event APIs are moving from `.on(type, fn)` to `TypedEventTarget`
- * (`addEventListener(type, e => e.detail …)`); when they do, only the bodies of these functions change.
+ * Every subscription of the CLI to events of the SDK's objects (each a `TypedEventTarget`), in one place.
  * Each returns a function that removes what it added.
  */
 import type { Frame } from '@proto/codec'
@@ -35,12 +33,12 @@ export interface ServerWatch {
 
 /** Follows a transport server's connections ending, refused connections and errors. */
 export function watchServer (server: Server, watch: ServerWatch): () => void {
-  const offs = [
-    server.on('disconnect', ({ connection, info }) => { watch.disconnect(connection, info) }),
-    server.on('drop', (event) => { watch.drop(event) }),
-    server.on('error', ({ error, connection }) => { watch.error(error, connection) })
-  ]
-  return () => { for (const off of offs) off() }
+  const listening = new AbortController()
+  const { signal } = listening
+  server.addEventListener('disconnect', ({ detail: { connection, info } }) => { watch.disconnect(connection, info) }, { signal })
+  server.addEventListener('drop', ({ detail }) => { watch.drop(detail) }, { signal })
+  server.addEventListener('error', ({ detail: { error, connection } }) => { watch.error(error, connection) }, { signal })
+  return () => { listening.abort() }
 }
 
 export type ReconnectWatch = { [K in 'connected' | 'disconnected' | 'reconnecting' | 'failed']?: (detail: ReconnectEventMap[K]) => void }
