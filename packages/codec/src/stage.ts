@@ -1,5 +1,4 @@
 import type { AbortOptions, ByteDuplex, StageDuplex } from '@proto/interface'
-import type { Source } from 'it-stream-types'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Frame, ListFrame } from './frame.js'
@@ -36,7 +35,7 @@ export function codec (lower: ByteDuplex, init?: CodecInit): CodecDuplex<ListFra
   const abort = (err: Error): void => { lower.abort?.(err) }
   return {
     source: new DecodingSource(lower.source[Symbol.asyncIterator](), new FrameDecoder<ListFrame>(layout, bodyList), abort),
-    sink: (frames: Source<ListFrame>): Promise<void> => {
+    sink: (frames) => {
       try {
         return lower.sink(encodeWith(frames, new FrameEncoder(layout)))
       } catch (err) {
