@@ -152,6 +152,25 @@ export async function pipeProto (impl: CodecImpl, count: number, pool: Uint8Arra
   return { msgs, bytes, seconds: now() - t }
 }
 
+/**
+ * The least any codec with a per-frame async edge pays here, with no encoding or decoding at all: the async
+ * producer pulled frame by frame, one view made per frame, and one `for await` step per frame.
+ */
+export async function pipeFloor (count: number, pool: Uint8Array[]): Promise<Run> {
+  const t = now()
+  let msgs = 0
+  let bytes = 0
+  const producer = produceFrames(count, pool)
+  const view = (r: IteratorResult<BenchFrame>): IteratorResult<BenchFrame> => {
+    if (r.done === true) return r
+    const body = r.value.body as Uint8Array
+    return { done: false, value: { type: r.value.type, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) } }
+  }
+  const edge: AsyncIterable<BenchFrame> = { [Symbol.asyncIterator]: () => ({ next: () => producer.next().then(view) }) }
+  for await (const f of edge) { msgs++; bytes += f.body.byteLength }
+  return { msgs, bytes, seconds: now() - t }
+}
+
 /** The same pipeline with it-length-prefixed, one `for await` step per message at the end. */
 export async function pipeLp (count: number, pool: Uint8Array[], piece: number | null): Promise<Run> {
   const t = now()

@@ -7,12 +7,8 @@ import { headerLength } from './format.js'
 import type { ListFrame } from './frame.js'
 import { writeHeader } from './header.js'
 
-/** Writes a body (one view or a list of them) at `off`; returns the offset after it. */
-function writeBody (out: Uint8Array, off: number, body: Uint8Array | Uint8ArrayList): number {
-  if (body instanceof Uint8Array) {
-    out.set(body, off)
-    return off + body.byteLength
-  }
+/** Writes the pieces of a list body at `off`; returns the offset after them. */
+function writeList (out: Uint8Array, off: number, body: Uint8ArrayList): number {
   for (const buf of body) {
     out.set(buf, off)
     off += buf.byteLength
@@ -26,22 +22,24 @@ function writeBody (out: Uint8Array, off: number, body: Uint8Array | Uint8ArrayL
  * between them, in a `Uint8ArrayList` that the transport writes in one call.
  */
 export class FrameEncoder {
-  constructor (private readonly layout: Layout) {}
+  /** Header size when every header has the same size (fixed-width lengths); 0 for varints. */
+  private readonly fixedHeader: number
+  /** Header size when the layout is `u32be` length counting the body, type after it or none; else 0. */
+  private readonly fastHeader: number
+
+  constructor (private readonly layout: Layout) {
+    this.fixedHeader = layout.width === 0 ? 0 : layout.width + (layout.typeAt === 0 ? 0 : 1)
+    const simple = layout.width === 4 && !layout.littleEndian && layout.adjust === 0 && layout.typeAt !== 1
+    this.fastHeader = simple ? this.fixedHeader : 0
+  }
 
   /** Throws a typed error if `frame` cannot be sent in this format; returns its encoded size. */
   check (frame: ListFrame): number {
     const type = frame.type
-    if ((type & 0xFF) !== type) throw new InvalidFrameError(`Frame type must be a whole number from 0 to 255; got ${type}`)
-    if (this.layout.typeAt === 0 && type !== 0) {
-      throw new InvalidFrameError(`This format has no type byte, so only DATA (0) frames can be sent; got type ${type}`)
-    }
+    if ((type & 0xFF) !== type || (this.layout.typeAt === 0 && type !== 0)) this.invalidType(type)
     const n = frame.body.byteLength
-    if (n > this.layout.maxBody) {
-      throw new FrameTooLongError(n, this.layout.maxFrameLength, n > this.layout.maxFrameLength
-        ? undefined
-        : `Frame body of ${n} bytes does not fit the ${this.layout.width}-byte length field (at most ${this.layout.maxBody})`)
-    }
-    return headerLength(this.layout, n) + n
+    if (n > this.layout.maxBody) this.tooLong(n)
+    return (this.fixedHeader > 0 ? this.fixedHeader : headerLength(this.layout, n)) + n
   }
 
   /**
@@ -75,11 +73,42 @@ export class FrameEncoder {
   private packSmall (frames: ListFrame[], from: number, to: number, size: number): Uint8Array {
     const out = allocFilledLater(size)
     let off = 0
+    const fast = this.fastHeader
     for (let i = from; i < to; i++) {
       const f = frames[i]
-      off = writeHeader(this.layout, out, off, f.type, f.body.byteLength)
-      off = writeBody(out, off, f.body)
+      const body = f.body
+      const n = body.byteLength
+      if (fast > 0) {
+        // the default layouts, written inline: [u32be length][u8 type]
+        out[off] = n >>> 24
+        out[off + 1] = n >>> 16
+        out[off + 2] = n >>> 8
+        out[off + 3] = n
+        if (fast === 5) out[off + 4] = f.type
+        off += fast
+      } else {
+        off = writeHeader(this.layout, out, off, f.type, n)
+      }
+      if (body instanceof Uint8Array) {
+        out.set(body, off)
+        off += n
+      } else {
+        off = writeList(out, off, body)
+      }
     }
     return out
+  }
+
+  private invalidType (type: number): never {
+    if (this.layout.typeAt === 0 && (type & 0xFF) === type) {
+      throw new InvalidFrameError(`This format has no type byte, so only DATA (0) frames can be sent; got type ${type}`)
+    }
+    throw new InvalidFrameError(`Frame type must be a whole number from 0 to 255; got ${type}`)
+  }
+
+  private tooLong (n: number): never {
+    throw new FrameTooLongError(n, this.layout.maxFrameLength, n > this.layout.maxFrameLength
+      ? undefined
+      : `Frame body of ${n} bytes does not fit the ${this.layout.width}-byte length field (at most ${this.layout.maxBody})`)
   }
 }
