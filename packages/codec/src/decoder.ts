@@ -1,4 +1,5 @@
 import type { ByteChunk } from '@proto/interface'
+import { readUint32 } from '@proto/interface'
 import type { PendingBody } from './body.js'
 import { CopiedBody, ListBody } from './body.js'
 import { TruncatedFrameError } from './errors.js'
@@ -89,7 +90,7 @@ export class FrameDecoder<F extends ListFrame = Frame> {
     const typed = hdr === 5
     const max = this.layout.maxBody
     while (end - off >= hdr) {
-      const n = ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) | chunk[off + 3]) >>> 0
+      const n = readUint32(chunk, off)
       const start = off + hdr
       if (n > max || end - start < n) break
       out.push({ type: typed ? chunk[off + 4] : 0, body: new Uint8Array(chunk.buffer, chunk.byteOffset + start, n) } as F)

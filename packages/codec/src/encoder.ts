@@ -1,3 +1,4 @@
+import { writeUint32 } from '@proto/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { allocFilledLater } from './alloc.js'
 import { ZERO_COPY_THRESHOLD } from './constants.js'
@@ -79,13 +80,9 @@ export class FrameEncoder {
       const body = f.body
       const n = body.byteLength
       if (fast > 0) {
-        // the default layouts, written inline: [u32be length][u8 type]
-        out[off] = n >>> 24
-        out[off + 1] = n >>> 16
-        out[off + 2] = n >>> 8
-        out[off + 3] = n
-        if (fast === 5) out[off + 4] = f.type
-        off += fast
+        // the default layouts without the generic header writer: [u32be length][u8 type]
+        off = writeUint32(out, off, n)
+        if (fast === 5) out[off++] = f.type
       } else {
         off = writeHeader(this.layout, out, off, f.type, n)
       }
