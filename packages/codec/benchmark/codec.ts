@@ -7,7 +7,7 @@
  * with the order rotated; ratios are taken within a round, then the median is reported.
  *
  * Run: `pnpm --filter @proto/codec bench` (builds, then runs `node dist/benchmark/codec.js`). Flags:
- * `--quick` (fewer rounds, less data), `--only=small,large,consumers,encode`, `--out=<file>` (also write the
+ * `--quick` (fewer rounds, less data), `--only=small,encode,large,consumers,alloc`, `--out=<file>` (also write the
  * tables there; nothing is written by default), `--before=<module>` (add columns for another build of the
  * codec, e.g. one made by `benchmark/build-before.sh`, measured in the same run).
  */
@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as current from '../src/index.js'
+import { allocTable } from './alloc.js'
 import { decodeByHand, decodeByHandSync } from './hand-written.js'
 import { consumerTable, encodeTable, largeTable, smallTable } from './tables.js'
 import type { BenchContext, CodecImpl } from './workloads.js'
@@ -40,6 +41,7 @@ async function main (): Promise<void> {
   if (run('encode')) await encodeTable(ctx, print)
   if (run('large')) await largeTable(ctx, print, { async: decodeByHand, sync: decodeByHandSync })
   if (run('consumers')) await consumerTable(ctx, print)
+  if (run('alloc')) await allocTable(ctx, print)
   if (out != null) writeFileSync(out, lines.join('\n') + '\n')
 }
 
