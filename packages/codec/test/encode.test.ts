@@ -1,6 +1,6 @@
 import { collect, memoryBytePair } from '@proto/stage-compliance'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { BATCH_BYTES } from '../src/constants.js'
 import type { Frame } from '../src/index.js'
 import { codec, decode, encode } from '../src/index.js'
@@ -33,6 +33,17 @@ describe('encoding an async source', () => {
     const second = await it.next()
     expect([...decode([(second as IteratorYieldResult<Uint8Array>).value])]).toEqual([small(2)])
     expect((await it.next()).done).toBe(true)
+  })
+
+  it('is not held back by fake timers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'setInterval', 'Date'] })
+    try {
+      const it = encode(asAsync([small(1)]))
+      const first = await it.next()
+      expect([...decode([(first as IteratorYieldResult<Uint8Array>).value])]).toEqual([small(1)])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('keeps each frame whole inside one chunk, header and body together', async () => {
