@@ -39,8 +39,10 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
   private ended = false
   /** What the producer threw, or an invalid frame; handed out after the frames accepted before it. */
   private failure: { error: unknown } | undefined
-  private waiter: { resolve: (r: IteratorResult<ByteChunk>) => void, reject: (err: unknown) => void } | undefined
+  /** The consumer's pending `next()`, and how to settle it. */
   private waiting: Promise<IteratorResult<ByteChunk>> | undefined
+  private resolveWaiting: ((r: IteratorResult<ByteChunk>) => void) | undefined
+  private rejectWaiting: ((err: unknown) => void) | undefined
   private flushQueued = false
   private readonly batches: boolean
 
@@ -69,7 +71,7 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
       return Promise.reject(failure.error)
     }
     // while the producer runs, frames gathered so far wait for the rest of what it has ready
-    this.waiting = new Promise((resolve, reject) => { this.waiter = { resolve, reject } })
+    this.waiting = new Promise(this.park)
     this.pull()
     if (this.frames.length > 0) this.queueFlush()
     return this.waiting
@@ -101,6 +103,11 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
 
   private readonly retry = (): Promise<IteratorResult<ByteChunk>> => this.next()
 
+  private readonly park = (resolve: (r: IteratorResult<ByteChunk>) => void, reject: (err: unknown) => void): void => {
+    this.resolveWaiting = resolve
+    this.rejectWaiting = reject
+  }
+
   /** Reads the producer's next frame (or batch), unless a full chunk waits or the producer is done. */
   private pull (): void {
     if (this.pulling || this.ended || this.ready !== undefined) return
@@ -125,11 +132,12 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
     } else {
       const r = read as IteratorResult<ListFrame>
       if (r.done === true) this.ended = true
+      else if (this.frames.length === 0 && r.value.body.byteLength >= BATCH_BYTES) this.sealAlone(r.value)
       else this.add(r.value)
     }
     if (this.bytes >= BATCH_BYTES) this.seal()
     this.pull()
-    if (this.waiter === undefined) return
+    if (this.waiting === undefined) return
     if (this.ready !== undefined || this.ended) this.settle()
     else this.queueFlush()
   }
@@ -169,6 +177,20 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
     if (frame.body.byteLength >= ZERO_COPY_THRESHOLD) this.large = true
   }
 
+  /** A frame that fills a chunk by itself, with nothing gathered before it: its chunk directly. */
+  private sealAlone (frame: ListFrame): void {
+    let size: number
+    try {
+      size = this.encoder.check(frame)
+    } catch (err) {
+      this.ended = true
+      this.failure = { error: err }
+      stop(this.producer)
+      return
+    }
+    this.ready = this.encoder.packLarge(frame, size)
+  }
+
   private seal (): void {
     this.ready = this.encoder.pack(this.frames, this.bytes, this.large)
     this.frames = []
@@ -189,20 +211,20 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
 
   /** Answers a waiting consumer if there is an answer: a chunk, then any failure, then the end. */
   private settle (): void {
-    const waiter = this.waiter
-    if (waiter === undefined) return
+    if (this.waiting === undefined) return
     const chunk = this.take()
     if (chunk === undefined && !this.ended) return
-    this.waiter = undefined
-    this.waiting = undefined
+    const resolve = this.resolveWaiting as (r: IteratorResult<ByteChunk>) => void
+    const reject = this.rejectWaiting as (err: unknown) => void
+    this.waiting = this.resolveWaiting = this.rejectWaiting = undefined
     if (chunk !== undefined) {
-      waiter.resolve({ done: false, value: chunk })
+      resolve({ done: false, value: chunk })
     } else if (this.failure !== undefined) {
       const { error } = this.failure
       this.failure = undefined
-      waiter.reject(error)
+      reject(error)
     } else {
-      waiter.resolve(DONE)
+      resolve(DONE)
     }
   }
 }

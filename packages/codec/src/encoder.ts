@@ -60,14 +60,24 @@ export class FrameEncoder {
         continue
       }
       if (i > start) out.append(this.packSmall(frames, start, i, runSize))
-      const header = new Uint8Array(headerLength(this.layout, n))
-      writeHeader(this.layout, header, 0, frames[i].type, n)
-      out.append(header, body)
+      out.append(this.header(frames[i].type, n), body)
       start = i + 1
       runSize = 0
     }
     if (frames.length > start) out.append(this.packSmall(frames, start, frames.length, runSize))
     return out
+  }
+
+  /** Encodes one frame checked as `size` bytes whose body goes by reference: header and body as one list. */
+  packLarge (frame: ListFrame, size: number): Uint8ArrayList {
+    const n = frame.body.byteLength
+    return new Uint8ArrayList(this.header(frame.type, n, size - n), frame.body)
+  }
+
+  private header (type: number, n: number, length = headerLength(this.layout, n)): Uint8Array {
+    const header = new Uint8Array(length)
+    writeHeader(this.layout, header, 0, type, n)
+    return header
   }
 
   /** Writes `frames[from, to)`, `size` bytes in all, into one new buffer. */
