@@ -7,7 +7,7 @@
  */
 import type { ByteChunk } from '@proto/interface'
 import type { Run } from './workloads.js'
-import { now, produce } from './workloads.js'
+import { deliverFresh, now } from './workloads.js'
 
 const HEADER = 5
 
@@ -60,11 +60,11 @@ class HandDecoder {
 
 const toBytes = (chunk: ByteChunk): Uint8Array => chunk instanceof Uint8Array ? chunk : chunk.subarray()
 
-/** Decodes chunks delivered by an async generator, one `for await` step per chunk. */
+/** Decodes chunks delivered by an async generator (each in a new buffer), one `for await` step per chunk. */
 export async function decodeByHand (pieces: ByteChunk[], maxFrameLength = 16 << 20): Promise<Run> {
   const t = now()
   const d = new HandDecoder(maxFrameLength)
-  for await (const chunk of produce(pieces)) d.push(toBytes(chunk))
+  for await (const chunk of deliverFresh(pieces)) d.push(toBytes(chunk))
   return { msgs: d.msgs, bytes: d.bytes, seconds: now() - t }
 }
 

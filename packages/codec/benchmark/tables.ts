@@ -109,7 +109,7 @@ export async function largeTable (ctx: BenchContext, print: Print, byHand: ByHan
   print()
   print('## Large bodies: decode alone, ÷ a hand-written decoder (MB/s of body)')
   print()
-  print('"async": chunks come from an async generator, one `for await` step each, for every decoder; "loop": the decoders are fed the array of chunks in a plain loop (@proto then returns a synchronous generator), which shows the decoding work alone.')
+  print('"async": chunks come from an async generator, one `for await` step each, each in a buffer of its own just written, as a socket delivers reads; "loop": the decoders are fed the prepared array of chunks in a plain loop (@proto then returns a synchronous generator), which shows the decoding work alone. Every decoder gets the same input.')
   print()
   print('| body | pieces | delivery | hand-written | @proto | ÷ hand-written | @proto `bodyList` | ÷ hand-written |' + (before != null ? ' before | before ÷ hand-written | after ÷ before |' : ''))
   print('|---:|---:|---|---:|---:|---:|---:|---:|' + (before != null ? '---:|---:|---:|' : ''))
@@ -126,8 +126,8 @@ export async function largeTable (ctx: BenchContext, print: Print, byHand: ByHan
         const variants: Variant[] = delivery === 'async'
           ? [
               ['hand', async () => mbps(await byHand.async(pieces), 'hand-written')],
-              ['proto', async () => mbps(await decodeProto(impl, pieces, 'frame'), 'proto')],
-              ['list', async () => mbps(await decodeProto(impl, pieces, 'frame', true), 'proto bodyList')]
+              ['proto', async () => mbps(await decodeProto(impl, pieces, 'frame', false, true), 'proto')],
+              ['list', async () => mbps(await decodeProto(impl, pieces, 'frame', true, true), 'proto bodyList')]
             ]
           : [
               ['hand', async () => mbps(byHand.sync(pieces), 'hand-written')],
@@ -136,7 +136,7 @@ export async function largeTable (ctx: BenchContext, print: Print, byHand: ByHan
             ]
         if (before != null) {
           variants.push(['before', delivery === 'async'
-            ? async () => mbps(await decodeProto(before, pieces, 'frame'), 'before')
+            ? async () => mbps(await decodeProto(before, pieces, 'frame', false, true), 'before')
             : async () => mbps(decodeProtoSync(before, pieces), 'before')])
         }
         const r = await measure(ctx, variants)

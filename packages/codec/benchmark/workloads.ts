@@ -42,6 +42,19 @@ export async function * produce<T> (items: T[]): AsyncGenerator<T> {
   for (let i = 0; i < items.length; i++) yield items[i]
 }
 
+/**
+ * Delivers prepared chunks as a socket does: each in a buffer of its own, just written (so it is in the
+ * cache when the decoder reads it, and a decoder that keeps it keeps that buffer). Every decoder gets the same.
+ */
+export async function * deliverFresh (pieces: ByteChunk[]): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as Uint8Array
+    const fresh = Buffer.allocUnsafe(piece.byteLength)
+    fresh.set(piece)
+    yield fresh
+  }
+}
+
 /** Joins chunks into one buffer (preparation, not timed). */
 export function join (chunks: ByteChunk[]): Uint8Array {
   const parts = chunks.map(c => c instanceof Uint8Array ? c : c.subarray())
@@ -137,10 +150,10 @@ async function consume (source: BenchSource, consumer: Consumer): Promise<{ msgs
   return { msgs, bytes }
 }
 
-/** Decodes `pieces` delivered by an async generator. */
-export async function decodeProto (impl: CodecImpl, pieces: ByteChunk[], consumer: Consumer, bodyList = false): Promise<Run> {
+/** Decodes `pieces` delivered by an async generator, as they are or (`fresh`) each in a new buffer. */
+export async function decodeProto (impl: CodecImpl, pieces: ByteChunk[], consumer: Consumer, bodyList = false, fresh = false): Promise<Run> {
   const t = now()
-  const { msgs, bytes } = await consume(impl.decode(produce(pieces), bodyList ? { bodyList } : undefined), consumer)
+  const { msgs, bytes } = await consume(impl.decode(fresh ? deliverFresh(pieces) : produce(pieces), bodyList ? { bodyList } : undefined), consumer)
   return { msgs, bytes, seconds: now() - t }
 }
 

@@ -19,8 +19,6 @@ export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableI
   return(): Promise<IteratorResult<F>>
 }
 
-type Settle<R> = (read: unknown) => R | Promise<R>
-
 const RESOLVED_END: Promise<undefined> = Promise.resolve(undefined)
 
 function stop (lower: AsyncIterator<ByteChunk>): void {
@@ -61,13 +59,13 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
   next (): Promise<IteratorResult<F>> {
     if (this.index < this.batch.length) return Promise.resolve({ done: false, value: this.batch[this.index++] })
     if (this.reading !== undefined) return this.reading.then(this.retryNext, this.retryNext)
-    return this.read(this.forNext, RESOLVED_DONE)
+    return this.answer(false) ?? this.read(this.forNext)
   }
 
   nextBatch (): Promise<F[] | undefined> {
     if (this.index < this.batch.length) return Promise.resolve(this.takeBatch())
     if (this.reading !== undefined) return this.reading.then(this.retryBatch, this.retryBatch)
-    return this.read(this.forBatch, RESOLVED_END)
+    return this.answer(true) ?? this.read(this.forBatch)
   }
 
   return (): Promise<IteratorResult<F>> {
@@ -95,14 +93,25 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
   private readonly retryNext = (): Promise<IteratorResult<F>> => this.next()
   private readonly retryBatch = (): Promise<F[] | undefined> => this.nextBatch()
 
-  private readonly forNext: Settle<IteratorResult<F>> = (read) => {
-    this.reading = undefined
-    return this.decodeRead(read) ? { done: false, value: this.batch[this.index++] } : this.read(this.forNext, RESOLVED_DONE)
+  /** The first read for a caller: most chunks complete a frame, and then this is all it costs. */
+  private read<R> (settle: (read: unknown) => R | Promise<R>): Promise<R> {
+    const pending = this.pull().then(settle, this.onLowerError)
+    this.reading = pending
+    return pending
   }
 
-  private readonly forBatch: Settle<F[] | undefined> = (read) => {
+  private pull (): Promise<unknown> {
+    return this.lowerBatch ? (this.lower as BatchIterator<ByteChunk>).nextBatch() : this.lower.next()
+  }
+
+  private readonly forNext = (read: unknown): IteratorResult<F> | Promise<IteratorResult<F>> => {
     this.reading = undefined
-    return this.decodeRead(read) ? this.takeBatch() : this.read(this.forBatch, RESOLVED_END)
+    return this.decodeRead(read) ? { done: false, value: this.batch[this.index++] } : this.readOn<IteratorResult<F>>(false)
+  }
+
+  private readonly forBatch = (read: unknown): F[] | undefined | Promise<F[] | undefined> => {
+    this.reading = undefined
+    return this.decodeRead(read) ? this.takeBatch() : this.readOn<F[] | undefined>(true)
   }
 
   private readonly onLowerError = (err: unknown): never => {
@@ -111,11 +120,10 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     throw err
   }
 
-  /**
-   * Reads from below until a frame is ready: `settle` turns what was read into the caller's result, `end`
-   * is the result once nothing more will come.
-   */
-  private read<R> (settle: Settle<R>, end: Promise<R>): Promise<R> {
+  /** What a caller gets without reading: the held-back error (aborting the connection now), or the end. */
+  private answer (batch: false): Promise<IteratorResult<F>> | undefined
+  private answer (batch: true): Promise<F[] | undefined> | undefined
+  private answer (batch: boolean): Promise<IteratorResult<F> | F[] | undefined> | undefined {
     const failure = this.failure
     if (failure !== undefined) {
       this.failure = undefined
@@ -123,10 +131,54 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
       this.onError?.(failure)
       return Promise.reject(failure)
     }
-    if (this.finished) return end
-    const pending = (this.lowerBatch ? (this.lower as BatchIterator<ByteChunk>).nextBatch() : this.lower.next()).then(settle, this.onLowerError)
-    this.reading = pending
-    return pending
+    if (this.finished) return batch ? RESOLVED_END : RESOLVED_DONE
+    return undefined
+  }
+
+  /**
+   * A read completed no frame (a body spanning many reads): the caller is parked on one promise and the
+   * following reads go through a callback made once, instead of a chain of promises, one per chunk.
+   */
+  private readOn<R> (batch: boolean): Promise<R> {
+    const now = batch ? this.answer(true) : this.answer(false)
+    if (now !== undefined) return now as Promise<R>
+    this.waitBatch = batch
+    const parked = new Promise<R>(this.park)
+    this.reading = parked
+    this.pull().then(this.onMore, this.onMoreError)
+    return parked
+  }
+
+  private waitBatch = false
+  private resolveWait: ((value: unknown) => void) | undefined
+  private rejectWait: ((err: unknown) => void) | undefined
+
+  private readonly park = (resolve: (value: never) => void, reject: (err: unknown) => void): void => {
+    this.resolveWait = resolve as (value: unknown) => void
+    this.rejectWait = reject
+  }
+
+  private readonly onMore = (read: unknown): void => {
+    if (this.decodeRead(read)) {
+      this.wake(this.waitBatch ? this.takeBatch() : { done: false, value: this.batch[this.index++] })
+    } else if (this.failure !== undefined || this.finished) {
+      this.wake(this.waitBatch ? this.answer(true) : this.answer(false))
+    } else {
+      this.pull().then(this.onMore, this.onMoreError)
+    }
+  }
+
+  private readonly onMoreError = (err: unknown): void => {
+    this.finished = true
+    const reject = this.rejectWait
+    this.reading = this.resolveWait = this.rejectWait = undefined
+    reject?.(err)
+  }
+
+  private wake (value: unknown): void {
+    const resolve = this.resolveWait
+    this.reading = this.resolveWait = this.rejectWait = undefined
+    resolve?.(value)
   }
 
   /** Decodes what a read brought (a chunk, a batch of chunks, or the end); true when frames are ready. */

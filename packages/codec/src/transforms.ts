@@ -70,8 +70,10 @@ function * decodeSync<F extends ListFrame> (chunks: Iterable<ByteChunk>, decoder
     } catch (error) {
       failure = { error }
     }
-    for (let i = 0; i < out.length; i++) yield out[i]
-    out.length = 0
+    if (out.length > 0) {
+      for (let i = 0; i < out.length; i++) yield out[i]
+      out.length = 0
+    }
     if (failure !== undefined) throw failure.error
   }
   decoder.end()
