@@ -1,6 +1,7 @@
 import { collect, memoryBytePair } from '@proto/stage-compliance'
 import fc from 'fast-check'
 import { pipe } from 'it-pipe'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import type { Frame, FrameFormat } from '../src/index.js'
 import { codec, decode, encode, formats, FrameType } from '../src/index.js'
@@ -47,6 +48,14 @@ describe.each(LAYOUTS)('layout %s', (_name, format) => {
     fc.assert(fc.property(framesArb(format), (frames) => {
       expect(concat(encode(frames, { format }))).toEqual(referenceEncode(frames, format))
     }), { numRuns: 100 })
+  })
+
+  it('encodes Uint8ArrayList bodies exactly as their bytes, sync and async', async () => {
+    await fc.assert(fc.asyncProperty(framesArb(format), fc.array(fc.nat(), { maxLength: 30 }), async (frames, cuts) => {
+      const lists = frames.map(f => ({ type: f.type, body: new Uint8ArrayList(...split(f.body, cuts)) }))
+      expect(concat(encode(lists, { format }))).toEqual(referenceEncode(frames, format))
+      expect(concat(await collect(encode(asAsync(lists), { format })))).toEqual(referenceEncode(frames, format))
+    }), { numRuns: 50 })
   })
 
   it('decodes every chunking of an encoded stream to the same frames', () => {
