@@ -24,8 +24,9 @@ function stop (producer: AsyncIterator<ListFrame>): void {
  * ahead of its consumer, through `next()` or, when the producer offers it, `nextBatch()`, until
  * `BATCH_BYTES` are packed. A consumer gets a full chunk at once; otherwise its chunk is sealed as soon as
  * the producer has nothing more ready (once the microtasks queued meanwhile have run), so a lone frame
- * still leaves in the same turn of the event loop. Per frame it costs the producer's own step and one
- * callback made once per stream: no promise, result object or async function of its own.
+ * still leaves in the same turn of the event loop. Per frame it costs the producer's own step and a `then()`
+ * with callbacks made once per stream (none with a `nextBatch()` producer): no result object, promise of
+ * its own to resolve or async function.
  */
 export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
   /** Checked frames of the chunk being gathered, `bytes` long once encoded. */
@@ -161,17 +162,10 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
     this.settle()
   }
 
-  /** Accepts a frame into the chunk being gathered; an invalid one ends the stream after what came before. */
+  /** Accepts a frame into the chunk being gathered. */
   private add (frame: ListFrame): void {
-    let size: number
-    try {
-      size = this.encoder.check(frame)
-    } catch (err) {
-      this.ended = true
-      this.failure = { error: err }
-      stop(this.producer)
-      return
-    }
+    const size = this.check(frame)
+    if (size < 0) return
     this.frames.push(frame)
     this.bytes += size
     if (frame.body.byteLength >= ZERO_COPY_THRESHOLD) this.large = true
@@ -179,16 +173,20 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
 
   /** A frame that fills a chunk by itself, with nothing gathered before it: its chunk directly. */
   private sealAlone (frame: ListFrame): void {
-    let size: number
+    const size = this.check(frame)
+    if (size >= 0) this.ready = this.encoder.packLarge(frame, size)
+  }
+
+  /** A frame's encoded size, or -1 when it is invalid: the stream then ends after what came before it. */
+  private check (frame: ListFrame): number {
     try {
-      size = this.encoder.check(frame)
+      return this.encoder.check(frame)
     } catch (err) {
       this.ended = true
       this.failure = { error: err }
       stop(this.producer)
-      return
+      return -1
     }
-    this.ready = this.encoder.packLarge(frame, size)
   }
 
   private seal (): void {
