@@ -7,8 +7,34 @@ export const MAX_FRAME_LENGTH_LIMIT = 0xFFFF_FFFF
 /** Frames whose bodies are at least this long are handed down as header + body without copying the body. */
 export const ZERO_COPY_THRESHOLD = 16 * 1024
 
-/** When encoding a synchronous source, frames are packed into chunks of about this many bytes. */
+/**
+ * The encoder packs the frames it has into chunks of about this many bytes, and reads at most this far
+ * ahead of its consumer: about one socket write's worth.
+ */
 export const BATCH_BYTES = 64 * 1024
+
+/**
+ * A body that spans reads gets a buffer of its full length when its first piece arrives if it is at most
+ * this long (one socket read's worth); a longer one starts with a buffer of this size.
+ */
+export const BODY_EAGER_BYTES = 64 * 1024
+
+/**
+ * Beyond `BODY_EAGER_BYTES`, a body that spans reads never holds a buffer larger than this many times the
+ * bytes of it received so far: its buffer doubles as pieces arrive, and takes its full length once that is
+ * within this factor. A peer must send 1 MiB of a 16 MiB body before we allocate 16 MiB for it.
+ */
+export const BODY_GROWTH_LIMIT = 16
+
+/**
+ * With `bodyList`, pieces of a body that spans reads at least this long are kept as views of the chunks
+ * they arrived in; shorter ones are copied into blocks, so a body sent a few bytes per packet costs about
+ * one byte of memory per byte received rather than a view and a chunk per piece.
+ */
+export const LIST_VIEW_MIN = 1024
+
+/** With `bodyList`, short pieces are copied into blocks of at most this many bytes. */
+export const LIST_BLOCK_BYTES = 16 * 1024
 
 /** Wire protocol version carried in HELLO. */
 export const PROTOCOL_VERSION = 1

@@ -1,5 +1,6 @@
+import { validate } from '@proto/interface'
 import { GoAwayCode, HELLO_MAGIC, PROTOCOL_VERSION } from './constants.js'
-import { InvalidControlFrameError, InvalidParametersError, ProtocolVersionError } from './errors.js'
+import { InvalidControlFrameError, ProtocolVersionError } from './errors.js'
 
 /** What a HELLO frame carries (docs/PROTOCOL.md §HELLO). */
 export interface Hello {
@@ -26,29 +27,21 @@ export const HELLO_LENGTH = 14
 /** The longest GOAWAY reason, in UTF-8 bytes. */
 export const MAX_GOAWAY_REASON = 1024
 
-const U32_MAX = 0xFFFF_FFFF
-
-function checkU32 (name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > U32_MAX) {
-    throw new InvalidParametersError(`${name} must be a whole number of milliseconds from 0 to ${U32_MAX}; got ${value}`)
-  }
-}
+const U32 = { max: 0xFFFF_FFFF }
 
 /** Encodes a HELLO body: magic `PRTO`, version u8, flags u8, interval u32be, timeout u32be. */
 export function encodeHello (hello: Partial<Pick<Hello, 'version' | 'flags'>> & Pick<Hello, 'interval' | 'timeout'>): Uint8Array {
-  const version = hello.version ?? PROTOCOL_VERSION
-  const flags = hello.flags ?? 0
-  if ((version & 0xFF) !== version) throw new InvalidParametersError(`HELLO version must be 0–255; got ${version}`)
-  if ((flags & 0xFF) !== flags) throw new InvalidParametersError(`HELLO flags must be 0–255; got ${flags}`)
-  checkU32('HELLO interval', hello.interval)
-  checkU32('HELLO timeout', hello.timeout)
+  const version = validate.byte('HELLO version', hello.version, PROTOCOL_VERSION)
+  const flags = validate.byte('HELLO flags', hello.flags, 0)
+  const interval = validate.integer('HELLO interval', hello.interval, NaN, U32)
+  const timeout = validate.integer('HELLO timeout', hello.timeout, NaN, U32)
   const out = new Uint8Array(HELLO_LENGTH)
   out.set(HELLO_MAGIC, 0)
   const view = new DataView(out.buffer)
   view.setUint8(4, version)
   view.setUint8(5, flags)
-  view.setUint32(6, hello.interval)
-  view.setUint32(10, hello.timeout)
+  view.setUint32(6, interval)
+  view.setUint32(10, timeout)
   return out
 }
 
@@ -62,7 +55,9 @@ export function decodeHello (body: Uint8Array, supported: number = PROTOCOL_VERS
   }
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
   const version = view.getUint8(4)
-  if (version !== supported) throw new ProtocolVersionError(version, supported)
+  if (version !== supported) {
+    throw new ProtocolVersionError(`Peer speaks @proto protocol version ${version}; this SDK speaks version ${supported}. Upgrade the older side`, { version, supported })
+  }
   return { version, flags: view.getUint8(5), interval: view.getUint32(6), timeout: view.getUint32(10) }
 }
 
@@ -71,10 +66,11 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: false })
 
 /** Encodes a GOAWAY body: code u16be, then the reason in UTF-8. */
 export function encodeGoAway (goAway: Partial<GoAway> & Pick<GoAway, 'code'>): Uint8Array {
-  const code = goAway.code
-  if (!Number.isInteger(code) || code < 0 || code > 0xFFFF) throw new InvalidParametersError(`GOAWAY code must be 0–65535; got ${code}`)
+  const code = validate.integer('GOAWAY code', goAway.code, NaN, { max: 0xFFFF })
   const reason = utf8.encode(goAway.reason ?? '')
-  if (reason.byteLength > MAX_GOAWAY_REASON) throw new InvalidParametersError(`GOAWAY reason is ${reason.byteLength} bytes of UTF-8; at most ${MAX_GOAWAY_REASON} are allowed`)
+  if (reason.byteLength > MAX_GOAWAY_REASON) {
+    validate.invalid('GOAWAY reason length', `at most ${MAX_GOAWAY_REASON} bytes of UTF-8`, reason.byteLength, 'shorten the reason')
+  }
   const out = new Uint8Array(2 + reason.byteLength)
   out[0] = code >>> 8
   out[1] = code & 0xFF

@@ -1,33 +1,37 @@
 import type { ByteChunk } from '@proto/interface'
+import { readUint32 } from '@proto/interface'
+import type { PendingBody } from './body.js'
+import { CopiedBody, ListBody } from './body.js'
 import { TruncatedFrameError } from './errors.js'
 import type { Layout } from './format.js'
-import type { Frame } from './frame.js'
+import type { Frame, ListFrame } from './frame.js'
 import type { ParsedHeader } from './header.js'
 import { readHeader } from './header.js'
 
 /**
- * Turns a byte stream, pushed one chunk at a time in any split, into frames. Frames that lie inside one
- * chunk are views into it; a frame spread over chunks is copied once, when its last byte arrives. Nothing
- * is allocated for a frame until its bytes are here, so a header that announces a huge body costs nothing.
+ * Turns a byte stream, pushed one chunk at a time in any split, into frames. A frame that lies inside one
+ * chunk is a view into it. A body that spans chunks is copied piece by piece, as each arrives, into a
+ * buffer of its own (`CopiedBody`: the completed body needs no second copy), or kept as a list of its
+ * pieces with `bodyList` (`ListBody`). Nothing is allocated for a body before its first bytes arrive, and
+ * what is allocated stays bounded by what has arrived (see `CopiedBody`).
+ *
+ * `F` is `Frame` unless the decoder was made with `bodyList`, when bodies may be `Uint8ArrayList`s.
  */
-export class FrameDecoder {
-  private readonly layout: Layout
+export class FrameDecoder<F extends ListFrame = Frame> {
   private readonly header: ParsedHeader = { type: 0, bodyLength: 0 }
   /** Bytes of a header split across chunks. */
   private readonly headerBuf: Uint8Array
   private headerFill = 0
-  /** Pieces of a body split across chunks; `bodyNeed` more bytes are missing. */
-  private parts: Uint8Array[] = []
+  /** A header was read and its body is not complete yet. */
+  private inBody = false
   private bodyType = 0
   private bodyLength = 0
-  private bodyNeed = 0
-  private inBody = false
-
+  /** The body being filled, once its first bytes arrived (in a chunk that did not complete it). */
+  private pending: PendingBody | undefined
   /** Header size when the layout is `u32be` length counting the body, type after it or none; else 0. */
   private readonly fastHeader: number
 
-  constructor (layout: Layout) {
-    this.layout = layout
+  constructor (private readonly layout: Layout, private readonly bodyList = false) {
     this.headerBuf = new Uint8Array(layout.maxHeader)
     const simple = layout.width === 4 && !layout.littleEndian && layout.adjust === 0 && layout.typeAt !== 1
     this.fastHeader = simple ? 4 + (layout.typeAt === 2 ? 1 : 0) : 0
@@ -39,7 +43,7 @@ export class FrameDecoder {
   }
 
   /** Decodes what `chunk` completes and appends those frames to `out`. Throws a typed error on bad input. */
-  push (chunk: ByteChunk, out: Frame[]): void {
+  push (chunk: ByteChunk, out: F[]): void {
     if (chunk instanceof Uint8Array) {
       this.pushBytes(chunk, out)
     } else {
@@ -49,11 +53,11 @@ export class FrameDecoder {
 
   /** Declares the end of the stream; throws `TruncatedFrameError` if it ended inside a frame. */
   end (): void {
-    if (this.inBody) throw new TruncatedFrameError(this.bodyLength - this.bodyNeed, this.bodyLength)
+    if (this.inBody) throw new TruncatedFrameError(this.bodyLength - (this.pending?.missing ?? this.bodyLength), this.bodyLength)
     if (this.headerFill > 0) throw new TruncatedFrameError(this.headerFill, undefined)
   }
 
-  private pushBytes (chunk: Uint8Array, out: Frame[]): void {
+  private pushBytes (chunk: Uint8Array, out: F[]): void {
     const end = chunk.byteLength
     let off = 0
     if (this.inBody) {
@@ -64,11 +68,9 @@ export class FrameDecoder {
       off = this.continueHeader(chunk, off, out)
       if (off === end) return
     }
-    const layout = this.layout
-    const header = this.header
     if (this.fastHeader > 0) off = this.pushFast(chunk, off, out)
     while (off < end) {
-      const h = readHeader(layout, chunk, off, end, header)
+      const h = readHeader(this.layout, chunk, off, end, this.header)
       if (h < 0) {
         this.headerBuf.set(chunk.subarray(off, end))
         this.headerFill = end - off
@@ -82,58 +84,64 @@ export class FrameDecoder {
    * The common case of the default layouts (`u32be` body length, type byte after it or none): frames whose
    * header and body both lie in `chunk` are cut out in a tight loop. Returns where the generic path takes over.
    */
-  private pushFast (chunk: Uint8Array, off: number, out: Frame[]): number {
+  private pushFast (chunk: Uint8Array, off: number, out: F[]): number {
     const end = chunk.byteLength
     const hdr = this.fastHeader
     const typed = hdr === 5
     const max = this.layout.maxBody
     while (end - off >= hdr) {
-      const n = ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) | chunk[off + 3]) >>> 0
+      const n = readUint32(chunk, off)
       const start = off + hdr
       if (n > max || end - start < n) break
-      out.push({ type: typed ? chunk[off + 4] : 0, body: chunk.subarray(start, start + n) })
+      out.push({ type: typed ? chunk[off + 4] : 0, body: new Uint8Array(chunk.buffer, chunk.byteOffset + start, n) } as F)
       off = start + n
     }
     return off
   }
 
-  /** After a header: emits the frame if its body is in `chunk`, else starts collecting. Returns the new offset. */
-  private startBody (chunk: Uint8Array, off: number, out: Frame[]): number {
+  /** After a header: emits the frame if its body is in `chunk`, else starts the body. Returns the new offset. */
+  private startBody (chunk: Uint8Array, off: number, out: F[]): number {
     const n = this.header.bodyLength
     const end = chunk.byteLength
     if (end - off >= n) {
-      out.push({ type: this.header.type, body: chunk.subarray(off, off + n) })
+      out.push({ type: this.header.type, body: new Uint8Array(chunk.buffer, chunk.byteOffset + off, n) } as F)
       return off + n
     }
     this.inBody = true
     this.bodyType = this.header.type
     this.bodyLength = n
-    this.bodyNeed = n - (end - off)
-    if (end > off) this.parts.push(chunk.subarray(off))
+    if (end > off) this.startPending().add(chunk.subarray(off))
     return end
   }
 
-  private continueBody (chunk: Uint8Array, out: Frame[]): number {
-    const take = Math.min(this.bodyNeed, chunk.byteLength)
-    const piece = take === chunk.byteLength ? chunk : chunk.subarray(0, take)
-    this.bodyNeed -= take
-    if (this.bodyNeed === 0 && this.parts.length === 0) {
-      // the whole body is in this chunk (e.g. a header+body list): no copy
-      out.push({ type: this.bodyType, body: piece })
+  private startPending (): PendingBody {
+    const body = this.bodyList ? new ListBody(this.bodyLength) : new CopiedBody(this.bodyLength)
+    this.pending = body
+    return body
+  }
+
+  private continueBody (chunk: Uint8Array, out: F[]): number {
+    const pending = this.pending
+    const missing = pending?.missing ?? this.bodyLength
+    const take = Math.min(missing, chunk.byteLength)
+    if (pending === undefined && take === missing) {
+      // the whole body follows its header in this chunk (e.g. a header+body list): no copy
+      out.push({ type: this.bodyType, body: new Uint8Array(chunk.buffer, chunk.byteOffset, take) } as F)
       this.inBody = false
       return take
     }
-    this.parts.push(piece)
-    if (this.bodyNeed === 0) {
-      out.push({ type: this.bodyType, body: concat(this.parts, this.bodyLength) })
-      this.parts = []
+    const body = pending ?? this.startPending()
+    body.add(take === chunk.byteLength ? chunk : chunk.subarray(0, take))
+    if (body.missing === 0) {
+      out.push({ type: this.bodyType, body: body.finish() } as F)
+      this.pending = undefined
       this.inBody = false
     }
     return take
   }
 
   /** Completes a header split across chunks, one byte at a time (a header is at most 9 bytes). */
-  private continueHeader (chunk: Uint8Array, off: number, out: Frame[]): number {
+  private continueHeader (chunk: Uint8Array, off: number, out: F[]): number {
     const end = chunk.byteLength
     while (off < end) {
       this.headerBuf[this.headerFill++] = chunk[off++]
@@ -145,22 +153,4 @@ export class FrameDecoder {
     }
     return off
   }
-}
-
-/**
- * Allocates `length` bytes that are about to be overwritten in full. Where Node's `Buffer` is available
- * the memory is not zero-filled first (every byte is written by `concat` before anyone sees it).
- */
-const allocFilledLater: (length: number) => Uint8Array = typeof globalThis.Buffer?.allocUnsafeSlow === 'function'
-  ? length => new Uint8Array(globalThis.Buffer.allocUnsafeSlow(length).buffer, 0, length)
-  : length => new Uint8Array(length)
-
-function concat (parts: Uint8Array[], length: number): Uint8Array {
-  const out = allocFilledLater(length)
-  let off = 0
-  for (const p of parts) {
-    out.set(p, off)
-    off += p.byteLength
-  }
-  return out
 }

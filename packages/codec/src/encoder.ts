@@ -1,118 +1,121 @@
+import { writeUint32 } from '@proto/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { allocFilledLater } from './alloc.js'
 import { ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameTooLongError, InvalidFrameError } from './errors.js'
 import type { Layout } from './format.js'
 import { headerLength } from './format.js'
-import type { Frame } from './frame.js'
+import type { ListFrame } from './frame.js'
 import { writeHeader } from './header.js'
 
-/** Small encoded frames are carved out of slabs of this size instead of one allocation each. */
-const SLAB_BYTES = 64 * 1024
-/** Frames up to this size come from the slab; larger ones get their own buffer. */
-const SLAB_MAX_FRAME = 4 * 1024
-
-/**
- * A typed array over 64 bytes lives outside V8's heap and costs a separate allocation (about 1 µs);
- * carving small frames out of a slab costs one view instead. One slab serves every encoder in the process
- * (so an idle connection holds none), and no byte of it is written twice: once full it is left to the
- * chunks that view it and a new one is started.
- */
-let slab = new Uint8Array(0)
-let slabOffset = 0
-
-function alloc (size: number): Uint8Array {
-  if (size > SLAB_MAX_FRAME) return new Uint8Array(size)
-  if (slab.byteLength - slabOffset < size) {
-    slab = new Uint8Array(SLAB_BYTES)
-    slabOffset = 0
+/** Writes the pieces of a list body at `off`; returns the offset after them. */
+function writeList (out: Uint8Array, off: number, body: Uint8ArrayList): number {
+  for (const buf of body) {
+    out.set(buf, off)
+    off += buf.byteLength
   }
-  const out = slab.subarray(slabOffset, slabOffset + size)
-  slabOffset += size
-  return out
+  return off
 }
 
-/** Turns frames into bytes: one chunk per frame, or one chunk per batch of frames. */
+/**
+ * Turns frames into bytes. Header and body of a frame always travel in the same chunk: small frames are
+ * packed together into one buffer, and bodies of `ZERO_COPY_THRESHOLD` bytes or more go by reference
+ * between them, in a `Uint8ArrayList` that the transport writes in one call.
+ */
 export class FrameEncoder {
-  private readonly layout: Layout
+  /** Header size when every header has the same size (fixed-width lengths); 0 for varints. */
+  private readonly fixedHeader: number
+  /** Header size when the layout is `u32be` length counting the body, type after it or none; else 0. */
+  private readonly fastHeader: number
 
-  constructor (layout: Layout) {
-    this.layout = layout
+  constructor (private readonly layout: Layout) {
+    this.fixedHeader = layout.width === 0 ? 0 : layout.width + (layout.typeAt === 0 ? 0 : 1)
+    const simple = layout.width === 4 && !layout.littleEndian && layout.adjust === 0 && layout.typeAt !== 1
+    this.fastHeader = simple ? this.fixedHeader : 0
   }
 
   /** Throws a typed error if `frame` cannot be sent in this format; returns its encoded size. */
-  check (frame: Frame): number {
+  check (frame: ListFrame): number {
     const type = frame.type
-    if ((type & 0xFF) !== type) throw new InvalidFrameError(`Frame type must be a whole number from 0 to 255; got ${type}`)
-    if (this.layout.typeAt === 0 && type !== 0) {
-      throw new InvalidFrameError(`This format has no type byte, so only DATA (0) frames can be sent; got type ${type}`)
-    }
+    if ((type & 0xFF) !== type || (this.layout.typeAt === 0 && type !== 0)) this.invalidType(type)
     const n = frame.body.byteLength
-    if (n > this.layout.maxBody) {
-      throw new FrameTooLongError(n, this.layout.maxFrameLength, n > this.layout.maxFrameLength
-        ? undefined
-        : `Frame body of ${n} bytes does not fit the ${this.layout.width}-byte length field (at most ${this.layout.maxBody})`)
-    }
-    return headerLength(this.layout, n) + n
+    if (n > this.layout.maxBody) this.tooLong(n)
+    return (this.fixedHeader > 0 ? this.fixedHeader : headerLength(this.layout, n)) + n
   }
 
   /**
-   * Encodes one frame as one chunk. Small bodies are copied behind the header into one buffer; large ones
-   * travel as a two-part `Uint8ArrayList` (header, body) that the transport writes in one go.
+   * Encodes frames already checked (`size` is the sum of their `check()` results) as one chunk: one
+   * buffer, or a `Uint8ArrayList` when `large` says some body goes by reference.
    */
-  encode (frame: Frame): Uint8Array | Uint8ArrayList {
-    const size = this.check(frame)
-    const body = frame.body
-    if (body.byteLength >= ZERO_COPY_THRESHOLD) {
-      const header = new Uint8Array(size - body.byteLength)
-      writeHeader(this.layout, header, 0, frame.type, body.byteLength)
-      return new Uint8ArrayList(header, body)
-    }
-    const out = alloc(size)
-    const off = writeHeader(this.layout, out, 0, frame.type, body.byteLength)
-    out.set(body, off)
-    return out
-  }
-
-  /**
-   * Encodes a batch as one chunk: small frames packed together, large bodies uncopied between them (a
-   * `Uint8ArrayList` when there are any). Checks every frame before encoding any.
-   */
-  encodeMany (frames: Frame[]): Uint8Array | Uint8ArrayList {
-    if (frames.length === 1) return this.encode(frames[0])
-    let size = 0
-    let large = false
-    for (const f of frames) {
-      size += this.check(f)
-      if (f.body.byteLength >= ZERO_COPY_THRESHOLD) large = true
-    }
-    if (!large) return this.encodeBatch(frames, size)
+  pack (frames: ListFrame[], size: number, large: boolean): Uint8Array | Uint8ArrayList {
+    if (!large) return this.packSmall(frames, 0, frames.length, size)
     const out = new Uint8ArrayList()
-    let run: Frame[] = []
+    let start = 0
     let runSize = 0
-    for (const f of frames) {
-      if (f.body.byteLength < ZERO_COPY_THRESHOLD) {
-        run.push(f)
-        runSize += headerLength(this.layout, f.body.byteLength) + f.body.byteLength
+    for (let i = 0; i < frames.length; i++) {
+      const body = frames[i].body
+      const n = body.byteLength
+      if (n < ZERO_COPY_THRESHOLD) {
+        runSize += headerLength(this.layout, n) + n
         continue
       }
-      if (run.length > 0) out.append(this.encodeBatch(run, runSize))
-      run = []
+      if (i > start) out.append(this.packSmall(frames, start, i, runSize))
+      out.append(this.header(frames[i].type, n), body)
+      start = i + 1
       runSize = 0
-      out.append(this.encode(f))
     }
-    if (run.length > 0) out.append(this.encodeBatch(run, runSize))
+    if (frames.length > start) out.append(this.packSmall(frames, start, frames.length, runSize))
     return out
   }
 
-  /** Encodes several frames into one buffer of `size` bytes (the sum of `check()` results). */
-  encodeBatch (frames: Frame[], size: number): Uint8Array {
-    const out = new Uint8Array(size)
+  /** Encodes one frame checked as `size` bytes whose body goes by reference: header and body as one list. */
+  packLarge (frame: ListFrame, size: number): Uint8ArrayList {
+    const n = frame.body.byteLength
+    return new Uint8ArrayList(this.header(frame.type, n, size - n), frame.body)
+  }
+
+  private header (type: number, n: number, length = headerLength(this.layout, n)): Uint8Array {
+    const header = new Uint8Array(length)
+    writeHeader(this.layout, header, 0, type, n)
+    return header
+  }
+
+  /** Writes `frames[from, to)`, `size` bytes in all, into one new buffer. */
+  private packSmall (frames: ListFrame[], from: number, to: number, size: number): Uint8Array {
+    const out = allocFilledLater(size)
     let off = 0
-    for (const f of frames) {
-      off = writeHeader(this.layout, out, off, f.type, f.body.byteLength)
-      out.set(f.body, off)
-      off += f.body.byteLength
+    const fast = this.fastHeader
+    for (let i = from; i < to; i++) {
+      const f = frames[i]
+      const body = f.body
+      const n = body.byteLength
+      if (fast > 0) {
+        // the default layouts without the generic header writer: [u32be length][u8 type]
+        off = writeUint32(out, off, n)
+        if (fast === 5) out[off++] = f.type
+      } else {
+        off = writeHeader(this.layout, out, off, f.type, n)
+      }
+      if (body instanceof Uint8Array) {
+        out.set(body, off)
+        off += n
+      } else {
+        off = writeList(out, off, body)
+      }
     }
     return out
+  }
+
+  private invalidType (type: number): never {
+    if (this.layout.typeAt === 0 && (type & 0xFF) === type) {
+      throw new InvalidFrameError(`This format has no type byte, so only DATA (0) frames can be sent; got type ${type}`)
+    }
+    throw new InvalidFrameError(`Frame type must be a whole number from 0 to 255; got ${type}`)
+  }
+
+  private tooLong (n: number): never {
+    throw new FrameTooLongError(n, this.layout.maxFrameLength, n > this.layout.maxFrameLength
+      ? undefined
+      : `Frame body of ${n} bytes does not fit the ${this.layout.width}-byte length field (at most ${this.layout.maxBody})`)
   }
 }

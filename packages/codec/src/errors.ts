@@ -1,12 +1,8 @@
-/** An option was out of range or of the wrong kind. Thrown at once by the factory that received it. */
-export class InvalidParametersError extends Error {
-  static override name = 'InvalidParametersError'
-
-  constructor (message = 'Invalid parameters', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'InvalidParametersError'
-  }
-}
+/**
+ * The errors of the codec. `InvalidParametersError` (bad options, thrown at once) and `ProtocolVersionError`
+ * (a HELLO with another version) are the classes shared by every @proto package, re-exported here.
+ */
+export { InvalidParametersError, ProtocolVersionError } from '@proto/interface'
 
 /** A frame's header announced a body longer than `maxFrameLength` (decode), or a frame to send is too long (encode). */
 export class FrameTooLongError extends Error {
@@ -69,17 +65,5 @@ export class InvalidControlFrameError extends Error {
   constructor (message = 'Invalid control frame', options?: ErrorOptions) {
     super(message, options)
     this.name = 'InvalidControlFrameError'
-  }
-}
-
-/** The peer speaks a protocol version this SDK does not. */
-export class ProtocolVersionError extends Error {
-  static override name = 'ProtocolVersionError'
-  readonly version: number
-
-  constructor (version: number, supported: number, options?: ErrorOptions) {
-    super(`Peer speaks @proto protocol version ${version}; this SDK speaks version ${supported}. Upgrade the older side`, options)
-    this.name = 'ProtocolVersionError'
-    this.version = version
   }
 }

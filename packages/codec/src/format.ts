@@ -1,5 +1,5 @@
+import { validate } from '@proto/interface'
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH_LIMIT } from './constants.js'
-import { InvalidParametersError } from './errors.js'
 
 /**
  * How a frame header is laid out on the wire. Every field is optional; the defaults give the @proto
@@ -60,23 +60,20 @@ export interface Layout {
   readonly maxHeader: number
 }
 
-const WIDTHS = new Set(['varint', 1, 2, 4, 8])
+const LENGTHS = ['varint', 1, 2, 4, 8] as const
 
 /** Checks a format and a limit and returns the layout; throws `InvalidParametersError` on anything invalid. */
-export function toLayout (format: FrameFormat = {}, maxFrameLength = DEFAULT_MAX_FRAME_LENGTH): Layout {
-  const length = format.length ?? 4
-  if (!WIDTHS.has(length)) throw new InvalidParametersError(`format.length must be 'varint', 1, 2, 4 or 8; got ${String(length)}`)
-  const endian = format.endian ?? 'big'
-  if (endian !== 'big' && endian !== 'little') throw new InvalidParametersError(`format.endian must be 'big' or 'little'; got ${String(endian)}`)
-  const type = format.type ?? 'after'
-  if (type !== 'before' && type !== 'after' && type !== 'none') throw new InvalidParametersError(`format.type must be 'before', 'after' or 'none'; got ${String(type)}`)
-  const counts = format.lengthCounts ?? 'body'
-  if (counts !== 'body' && counts !== 'type-and-body' && counts !== 'frame') throw new InvalidParametersError(`format.lengthCounts must be 'body', 'type-and-body' or 'frame'; got ${String(counts)}`)
-  if (!Number.isSafeInteger(maxFrameLength) || maxFrameLength < 0 || maxFrameLength > MAX_FRAME_LENGTH_LIMIT) {
-    throw new InvalidParametersError(`maxFrameLength must be a whole number of bytes from 0 to ${MAX_FRAME_LENGTH_LIMIT}; got ${maxFrameLength}`)
+export function toLayout (format: FrameFormat | undefined, maxFrameLengthOption: number | undefined): Layout {
+  validate.options('format', format)
+  const length = validate.oneOf<'varint' | 1 | 2 | 4 | 8>('format.length', format?.length, LENGTHS, 4)
+  const endian = validate.oneOf('format.endian', format?.endian, ['big', 'little'], 'big')
+  const type = validate.oneOf('format.type', format?.type, ['before', 'after', 'none'], 'after')
+  const counts = validate.oneOf('format.lengthCounts', format?.lengthCounts, ['body', 'type-and-body', 'frame'], 'body')
+  const maxFrameLength = validate.integer('maxFrameLength', maxFrameLengthOption, DEFAULT_MAX_FRAME_LENGTH, { max: MAX_FRAME_LENGTH_LIMIT })
+  if (length === 'varint' && counts === 'frame') {
+    validate.invalid('format.lengthCounts', "'body' or 'type-and-body' with a varint length", counts, 'a varint cannot count itself; use a fixed-width length')
   }
   const width = length === 'varint' ? 0 : length
-  if (width === 0 && counts === 'frame') throw new InvalidParametersError("format.lengthCounts 'frame' needs a fixed-width length; a varint cannot count itself")
   const typeBytes = type === 'none' ? 0 : 1
   const adjust = counts === 'body' ? 0 : counts === 'type-and-body' ? typeBytes : width + typeBytes
   const fieldMax = width === 0 || width === 8 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * width) - 1

@@ -1,105 +1,224 @@
-import type { ByteChunk } from '@proto/interface'
+import type { BatchIterator, ByteChunk } from '@proto/interface'
+import { DONE, isBatchIterator, RESOLVED_DONE, toError } from '@proto/interface'
 import type { FrameDecoder } from './decoder.js'
-import type { Frame } from './frame.js'
+import type { Frame, ListFrame } from './frame.js'
 
 /**
- * The decoded side of a byte stream: an async iterable of frames that also hands out whole batches.
- * Frames decoded from one chunk are served from memory with already-resolved promises, so iterating
- * costs one microtask per frame rather than an async-generator round trip.
+ * The decoded side of a byte stream: an async iterable of frames that also hands out whole batches
+ * (`nextBatch()`, the batch contract of `@proto/interface`). `next()` and `nextBatch()` give the same frames
+ * in the same order and may be mixed; a decoding error comes after every frame decoded before it.
  */
-export interface FrameSource extends AsyncIterableIterator<Frame> {
+export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableIterator<F>, BatchIterator<F> {
   /**
-   * Resolves with every frame decoded so far that `next()` has not returned yet, or with the frames of
-   * the next chunk that completes any; `undefined` once the stream has ended. For stages that pass batches
-   * between themselves; mixing it with `next()` is allowed.
+   * Resolves with every frame decoded that `next()` has not returned yet, or, when there are none, with
+   * the frames of the next chunk that completes any; `undefined` once the stream has ended. Never an
+   * empty array.
    */
-  nextBatch(): Promise<Frame[] | undefined>
+  nextBatch(): Promise<F[] | undefined>
+  /** Stops reading: the lower source is told to return; frames not handed out yet are dropped. */
+  return(): Promise<IteratorResult<F>>
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+const RESOLVED_END: Promise<undefined> = Promise.resolve(undefined)
 
-/** Pulls chunks from `chunks`, decodes them, and serves the frames one by one or in batches. */
-export class DecodingSource implements FrameSource {
-  private batch: Frame[] = []
+function stop (lower: AsyncIterator<ByteChunk>): void {
+  try {
+    const r = lower.return?.()
+    if (r != null) r.then(undefined, () => {})
+  } catch {}
+}
+
+/**
+ * Pulls chunks from `lower`, decodes them, and serves the frames one by one or in batches. No async
+ * function runs per chunk: a read is the lower `next()` (or `nextBatch()`, when the lower source offers it)
+ * with a callback made once per source, and frames already decoded are served with resolved promises.
+ */
+export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<F> {
+  private batch: F[] = []
   private index = 0
+  /** No chunk will be read again: the lower source ended or failed, or it was stopped. */
   private finished = false
-  /** An error found while decoding, delivered after the frames decoded before it. */
-  private failure: { error: unknown } | undefined
+  /** A decoding error, delivered once the frames decoded before it have been handed out. */
+  private failure: Error | undefined
+  /** The read in progress: a call made meanwhile waits for it, so frames go out in call order. */
+  private reading: Promise<unknown> | undefined
+  private readonly lowerBatch: boolean
 
   constructor (
-    private readonly chunks: AsyncIterator<ByteChunk> | Iterator<ByteChunk>,
-    private readonly decoder: FrameDecoder,
+    private readonly lower: AsyncIterator<ByteChunk>,
+    private readonly decoder: FrameDecoder<F>,
     private readonly onError?: (err: Error) => void
-  ) {}
+  ) {
+    this.lowerBatch = isBatchIterator(lower)
+  }
 
   [Symbol.asyncIterator] (): this {
     return this
   }
 
-  next (): Promise<IteratorResult<Frame>> {
-    if (this.index < this.batch.length) {
-      return Promise.resolve({ done: false, value: this.batch[this.index++] })
-    }
-    return this.fill().then(more => more ? { done: false, value: this.batch[this.index++] } : DONE)
+  next (): Promise<IteratorResult<F>> {
+    if (this.index < this.batch.length) return Promise.resolve({ done: false, value: this.batch[this.index++] })
+    if (this.reading !== undefined) return this.reading.then(this.retryNext, this.retryNext)
+    return this.answer(false) ?? this.read(this.forNext)
   }
 
-  async nextBatch (): Promise<Frame[] | undefined> {
-    if (this.index >= this.batch.length && !(await this.fill())) return undefined
+  nextBatch (): Promise<F[] | undefined> {
+    if (this.index < this.batch.length) return Promise.resolve(this.takeBatch())
+    if (this.reading !== undefined) return this.reading.then(this.retryBatch, this.retryBatch)
+    return this.answer(true) ?? this.read(this.forBatch)
+  }
+
+  return (): Promise<IteratorResult<F>> {
+    this.batch = []
+    this.index = 0
+    this.failure = undefined
+    if (this.finished) return RESOLVED_DONE
+    this.finished = true
+    if (this.reading !== undefined) {
+      // a read is in flight: the lower source's return waits for it, so it is only requested
+      stop(this.lower)
+      return RESOLVED_DONE
+    }
+    try {
+      return Promise.resolve(this.lower.return?.()).then(() => DONE)
+    } catch (err) {
+      return Promise.reject(toError(err))
+    }
+  }
+
+  throw (err?: unknown): Promise<IteratorResult<F>> {
+    return this.return().then(() => { throw err })
+  }
+
+  private readonly retryNext = (): Promise<IteratorResult<F>> => this.next()
+  private readonly retryBatch = (): Promise<F[] | undefined> => this.nextBatch()
+
+  /** The first read for a caller: most chunks complete a frame, and then this is all it costs. */
+  private read<R> (settle: (read: unknown) => R | Promise<R>): Promise<R> {
+    const pending = this.pull().then(settle, this.onLowerError)
+    this.reading = pending
+    return pending
+  }
+
+  private pull (): Promise<unknown> {
+    return this.lowerBatch ? (this.lower as BatchIterator<ByteChunk>).nextBatch() : this.lower.next()
+  }
+
+  private readonly forNext = (read: unknown): IteratorResult<F> | Promise<IteratorResult<F>> => {
+    this.reading = undefined
+    return this.decodeRead(read) ? { done: false, value: this.batch[this.index++] } : this.readOn<IteratorResult<F>>(false)
+  }
+
+  private readonly forBatch = (read: unknown): F[] | undefined | Promise<F[] | undefined> => {
+    this.reading = undefined
+    return this.decodeRead(read) ? this.takeBatch() : this.readOn<F[] | undefined>(true)
+  }
+
+  private readonly onLowerError = (err: unknown): never => {
+    this.reading = undefined
+    this.finished = true
+    throw err
+  }
+
+  /** What a caller gets without reading: the held-back error (aborting the connection now), or the end. */
+  private answer (batch: false): Promise<IteratorResult<F>> | undefined
+  private answer (batch: true): Promise<F[] | undefined> | undefined
+  private answer (batch: boolean): Promise<IteratorResult<F> | F[] | undefined> | undefined {
+    const failure = this.failure
+    if (failure !== undefined) {
+      this.failure = undefined
+      // only now, once every frame decoded before the error has been handed out
+      this.onError?.(failure)
+      return Promise.reject(failure)
+    }
+    if (this.finished) return batch ? RESOLVED_END : RESOLVED_DONE
+    return undefined
+  }
+
+  /**
+   * A read completed no frame (a body spanning many reads): the caller is parked on one promise and the
+   * following reads go through a callback made once, instead of a chain of promises, one per chunk.
+   */
+  private readOn<R> (batch: boolean): Promise<R> {
+    const now = batch ? this.answer(true) : this.answer(false)
+    if (now !== undefined) return now as Promise<R>
+    this.waitBatch = batch
+    const parked = new Promise<R>(this.park)
+    this.reading = parked
+    this.pull().then(this.onMore, this.onMoreError)
+    return parked
+  }
+
+  private waitBatch = false
+  private resolveWait: ((value: unknown) => void) | undefined
+  private rejectWait: ((err: unknown) => void) | undefined
+
+  private readonly park = (resolve: (value: never) => void, reject: (err: unknown) => void): void => {
+    this.resolveWait = resolve as (value: unknown) => void
+    this.rejectWait = reject
+  }
+
+  private readonly onMore = (read: unknown): void => {
+    if (this.decodeRead(read)) {
+      this.wake(this.waitBatch ? this.takeBatch() : { done: false, value: this.batch[this.index++] })
+    } else if (this.failure !== undefined || this.finished) {
+      this.wake(this.waitBatch ? this.answer(true) : this.answer(false))
+    } else {
+      this.pull().then(this.onMore, this.onMoreError)
+    }
+  }
+
+  private readonly onMoreError = (err: unknown): void => {
+    this.finished = true
+    const reject = this.rejectWait
+    this.reading = this.resolveWait = this.rejectWait = undefined
+    reject?.(err)
+  }
+
+  private wake (value: unknown): void {
+    const resolve = this.resolveWait
+    this.reading = this.resolveWait = this.rejectWait = undefined
+    resolve?.(value)
+  }
+
+  /** Decodes what a read brought (a chunk, a batch of chunks, or the end); true when frames are ready. */
+  private decodeRead (read: unknown): boolean {
+    if (this.batch.length > 0) this.batch = []
+    this.index = 0
+    if (this.finished) return false
+    if (this.lowerBatch) {
+      const chunks = read as ByteChunk[] | undefined
+      if (chunks === undefined) this.decode(undefined)
+      else for (let i = 0; i < chunks.length && this.failure === undefined; i++) this.decode(chunks[i])
+    } else {
+      const r = read as IteratorResult<ByteChunk>
+      this.decode(r.done === true ? undefined : r.value)
+    }
+    return this.batch.length > 0
+  }
+
+  /** Decodes one chunk (or the end, for `undefined`) into `batch`, holding an error back until the batch is served. */
+  private decode (chunk: ByteChunk | undefined): void {
+    try {
+      if (chunk === undefined) {
+        this.finished = true
+        this.decoder.end()
+      } else {
+        this.decoder.push(chunk, this.batch)
+      }
+    } catch (err) {
+      this.failure = toError(err)
+      if (!this.finished) {
+        this.finished = true
+        stop(this.lower)
+      }
+    }
+  }
+
+  private takeBatch (): F[] {
     const out = this.index === 0 ? this.batch : this.batch.slice(this.index)
     this.batch = []
     this.index = 0
     return out
-  }
-
-  async return (): Promise<IteratorResult<Frame>> {
-    if (!this.finished) {
-      this.finished = true
-      this.batch = []
-      this.index = 0
-      await this.chunks.return?.()
-    }
-    return DONE
-  }
-
-  async throw (err?: unknown): Promise<IteratorResult<Frame>> {
-    await this.return()
-    throw err
-  }
-
-  /** Reads chunks until at least one frame is decoded (true) or the stream is over (false). */
-  private async fill (): Promise<boolean> {
-    this.batch = []
-    this.index = 0
-    for (;;) {
-      if (this.failure != null) {
-        const { error } = this.failure
-        this.failure = undefined
-        this.finished = true
-        // only now, once every frame decoded before the error has been handed out
-        this.onError?.(error as Error)
-        throw error
-      }
-      if (this.finished) return false
-      const result = await this.chunks.next()
-      if (result.done === true) {
-        this.finished = true
-        this.decode(null)
-      } else {
-        this.decode(result.value)
-      }
-      if (this.batch.length > 0) return true
-    }
-  }
-
-  /** Decodes one chunk (or the end, for `null`) into `batch`, holding any error back until the batch is served. */
-  private decode (chunk: ByteChunk | null): void {
-    try {
-      if (chunk == null) this.decoder.end()
-      else this.decoder.push(chunk, this.batch)
-    } catch (err) {
-      this.failure = { error: err }
-      this.finished = true
-      if (chunk != null) void Promise.resolve(this.chunks.return?.()).catch(() => {})
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { readUint32, readUint64, writeUint32, writeUint64 } from '@proto/interface'
 import { FrameTooLongError, InvalidHeaderError } from './errors.js'
 import type { Layout } from './format.js'
 
@@ -6,8 +7,6 @@ export interface ParsedHeader {
   type: number
   bodyLength: number
 }
-
-const TWO_32 = 2 ** 32
 
 /** Writes the header for a frame of `type` with a body of `bodyLength` bytes at `off`; returns the offset after it. */
 export function writeHeader (layout: Layout, buf: Uint8Array, off: number, type: number, bodyLength: number): number {
@@ -28,36 +27,14 @@ export function writeHeader (layout: Layout, buf: Uint8Array, off: number, type:
       if (layout.littleEndian) { buf[off++] = value; buf[off++] = value >>> 8 } else { buf[off++] = value >>> 8; buf[off++] = value }
       break
     case 4:
-      if (layout.littleEndian) {
-        buf[off++] = value; buf[off++] = value >>> 8; buf[off++] = value >>> 16; buf[off++] = value >>> 24
-      } else {
-        buf[off++] = value >>> 24; buf[off++] = value >>> 16; buf[off++] = value >>> 8; buf[off++] = value
-      }
+      off = writeUint32(buf, off, value, layout.littleEndian)
       break
-    case 8: {
-      const hi = Math.floor(value / TWO_32)
-      const lo = value >>> 0
-      off = writeU32(buf, writeU32(buf, off, layout.littleEndian ? lo : hi, layout.littleEndian), layout.littleEndian ? hi : lo, layout.littleEndian)
+    case 8:
+      off = writeUint64(buf, off, value, layout.littleEndian)
       break
-    }
   }
   if (layout.typeAt === 2) buf[off++] = type
   return off
-}
-
-function writeU32 (buf: Uint8Array, off: number, v: number, little: boolean): number {
-  if (little) {
-    buf[off] = v; buf[off + 1] = v >>> 8; buf[off + 2] = v >>> 16; buf[off + 3] = v >>> 24
-  } else {
-    buf[off] = v >>> 24; buf[off + 1] = v >>> 16; buf[off + 2] = v >>> 8; buf[off + 3] = v
-  }
-  return off + 4
-}
-
-function readU32 (b: Uint8Array, o: number, little: boolean): number {
-  return little
-    ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
-    : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
 }
 
 /**
@@ -98,16 +75,13 @@ export function readHeader (layout: Layout, buf: Uint8Array, off: number, end: n
       break
     case 4:
       if (end - off < 4) return -1
-      value = readU32(buf, off, layout.littleEndian)
+      value = readUint32(buf, off, layout.littleEndian)
       off += 4
       break
-    default: {
+    default:
       if (end - off < 8) return -1
-      const first = readU32(buf, off, layout.littleEndian)
-      const second = readU32(buf, off + 4, layout.littleEndian)
-      value = layout.littleEndian ? second * TWO_32 + first : first * TWO_32 + second
+      value = readUint64(buf, off, layout.littleEndian)
       off += 8
-    }
   }
   const bodyLength = value - layout.adjust
   if (bodyLength < 0) {

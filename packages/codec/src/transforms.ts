@@ -2,114 +2,79 @@ import type { ByteChunk } from '@proto/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { BATCH_BYTES, ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameDecoder } from './decoder.js'
+import { EncodingSource } from './encode-async.js'
 import { FrameEncoder } from './encoder.js'
-import type { FrameFormat } from './format.js'
-import { toLayout } from './format.js'
-import type { Frame } from './frame.js'
+import type { Frame, ListFrame } from './frame.js'
 import type { FrameSource } from './frame-source.js'
 import { DecodingSource } from './frame-source.js'
-
-/** Options of `encode`, `decode` and `codec`. */
-export interface CodecInit {
-  /**
-   * The header layout. See `formats` for ready-made ones.
-   * @default formats.proto — `[u32be body length][u8 type][body]`
-   */
-  format?: FrameFormat
-  /**
-   * The longest frame body accepted or sent, in bytes. A header announcing more fails as soon as it is
-   * read, before any of the body is buffered; both peers should agree on it.
-   * @default 16 MiB (16777216)
-   */
-  maxFrameLength?: number
-}
-
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+import type { CodecInit, CopyCodecInit, ListCodecInit } from './options.js'
+import { toOptions } from './options.js'
 
 function isSync<T> (source: AsyncIterable<T> | Iterable<T>): source is Iterable<T> {
   return (source as Iterable<T>)[Symbol.iterator] != null && (source as AsyncIterable<T>)[Symbol.asyncIterator] == null
 }
 
-/** Packs frames from a synchronous source into chunks of about `BATCH_BYTES`; large bodies go uncopied. */
-function * encodeSync (frames: Iterable<Frame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> {
-  let batch: Frame[] = []
+/**
+ * Packs frames from a synchronous source into chunks of about `BATCH_BYTES`. An invalid frame fails the
+ * generator after the chunk of frames accepted before it.
+ */
+function * encodeSync (frames: Iterable<ListFrame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> {
+  let batch: ListFrame[] = []
   let size = 0
+  let large = false
   for (const f of frames) {
-    if (f.body.byteLength >= ZERO_COPY_THRESHOLD) {
-      if (batch.length > 0) yield encoder.encodeBatch(batch, size)
-      batch = []
-      size = 0
-      yield encoder.encode(f)
-      continue
+    let n: number
+    try {
+      n = encoder.check(f)
+    } catch (err) {
+      if (batch.length > 0) yield encoder.pack(batch, size, large)
+      throw err
     }
-    size += encoder.check(f)
     batch.push(f)
+    size += n
+    if (f.body.byteLength >= ZERO_COPY_THRESHOLD) large = true
     if (size >= BATCH_BYTES) {
-      yield encoder.encodeBatch(batch, size)
+      yield encoder.pack(batch, size, large)
       batch = []
       size = 0
+      large = false
     }
   }
-  if (batch.length > 0) yield encoder.encodeBatch(batch, size)
-}
-
-/** An iterator that can also hand out everything it has ready at once (see `FrameSource.nextBatch`). */
-interface BatchingIterator<T> extends AsyncIterator<T> {
-  nextBatch?: () => Promise<T[] | undefined>
+  if (batch.length > 0) yield encoder.pack(batch, size, large)
 }
 
 /**
- * Maps an async source of frames to chunks without an async generator per item. When the source can
- * hand out batches (`nextBatch()`, as the heartbeat and reconnect stages do), each batch becomes one chunk;
- * otherwise each frame does.
+ * Encodes frames into bytes, as an `it-pipe` transform. Header and body of a frame always travel in the
+ * same chunk. A synchronous source gives a synchronous generator; an async source gives an async iterator
+ * that packs every frame the producer has ready into one chunk (reading ahead at most ~64 KiB, through
+ * `nextBatch()` when the source offers it). Bodies may be `Uint8ArrayList`s; large ones are not copied.
  */
-function encodeAsync (frames: AsyncIterable<Frame>, encoder: FrameEncoder): AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
-  const it: BatchingIterator<Frame> = frames[Symbol.asyncIterator]()
-  const nextBatch = it.nextBatch
-  // made once per stream, so a pending read costs a promise and nothing else
-  const onItem = (r: IteratorResult<Frame>): IteratorResult<Uint8Array | Uint8ArrayList> =>
-    r.done === true ? DONE : { done: false, value: encoder.encode(r.value) }
-  const onBatch = (batch: Frame[] | undefined): IteratorResult<Uint8Array | Uint8ArrayList> =>
-    batch == null ? DONE : { done: false, value: encoder.encodeMany(batch) }
-  const out: AsyncIterableIterator<Uint8Array | Uint8ArrayList> = {
-    [Symbol.asyncIterator]: () => out,
-    next: typeof nextBatch === 'function'
-      ? () => nextBatch.call(it).then(onBatch)
-      : () => it.next().then(onItem),
-    return: async () => {
-      await it.return?.()
-      return DONE
-    }
-  }
-  return out
-}
-
-/**
- * Encodes frames into bytes, as an `it-pipe` transform. A synchronous source gives a synchronous
- * generator that packs many frames into each chunk; an async source gives one chunk per frame, or per batch
- * when it offers `nextBatch()`. Header and body of a frame always travel in the same chunk.
- */
-export function encode (source: Iterable<Frame>, init?: CodecInit): Generator<Uint8Array | Uint8ArrayList>
-export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init?: CodecInit): AsyncIterableIterator<Uint8Array | Uint8ArrayList>
-export function encode (source: AsyncIterable<Frame> | Iterable<Frame>, init: CodecInit = {}): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
-  return encodeWith(source, new FrameEncoder(toLayout(init.format, init.maxFrameLength)))
+export function encode (source: Iterable<ListFrame>, init?: CodecInit): Generator<Uint8Array | Uint8ArrayList>
+export function encode (source: AsyncIterable<ListFrame> | Iterable<ListFrame>, init?: CodecInit): AsyncIterableIterator<Uint8Array | Uint8ArrayList>
+export function encode (source: AsyncIterable<ListFrame> | Iterable<ListFrame>, init?: CodecInit): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<ByteChunk> {
+  return encodeWith(source, new FrameEncoder(toOptions(init).layout))
 }
 
 /** `encode` with an encoder already made (and its options already checked). */
-export function encodeWith (source: AsyncIterable<Frame> | Iterable<Frame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<Uint8Array | Uint8ArrayList> {
-  return isSync(source) ? encodeSync(source, encoder) : encodeAsync(source, encoder)
+export function encodeWith (source: AsyncIterable<ListFrame> | Iterable<ListFrame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<ByteChunk> {
+  return isSync(source) ? encodeSync(source, encoder) : new EncodingSource(source[Symbol.asyncIterator](), encoder)
 }
 
-function * decodeSync (chunks: Iterable<ByteChunk>, decoder: FrameDecoder): Generator<Frame> {
-  const out: Frame[] = []
+/** Frames completed by each chunk are yielded before an error found later in that chunk is thrown. */
+function * decodeSync<F extends ListFrame> (chunks: Iterable<ByteChunk>, decoder: FrameDecoder<F>): Generator<F> {
+  const out: F[] = []
   for (const chunk of chunks) {
+    let failure: { error: unknown } | undefined
     try {
       decoder.push(chunk, out)
-    } finally {
-      // frames completed before a bad header are delivered before the error
-      yield * out
+    } catch (error) {
+      failure = { error }
+    }
+    if (out.length > 0) {
+      for (let i = 0; i < out.length; i++) yield out[i]
       out.length = 0
     }
+    if (failure !== undefined) throw failure.error
   }
   decoder.end()
 }
@@ -118,12 +83,16 @@ function * decodeSync (chunks: Iterable<ByteChunk>, decoder: FrameDecoder): Gene
  * Decodes bytes into frames, as an `it-pipe` transform. Chunks may split or coalesce frames in any way.
  * A synchronous source gives a synchronous generator; an async source gives a {@link FrameSource}.
  * Bad input fails with a typed error (`FrameTooLongError`, `InvalidHeaderError`, `TruncatedFrameError`)
- * after every frame completed before it has been delivered.
+ * after every frame completed before it has been delivered. With `bodyList: true`, bodies that spanned
+ * chunks come as `Uint8ArrayList`s (`ListFrame`).
  */
-export function decode (source: Iterable<ByteChunk>, init?: CodecInit): Generator<Frame>
-export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init?: CodecInit): FrameSource
-export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init: CodecInit = {}): Generator<Frame> | FrameSource {
-  const decoder = new FrameDecoder(toLayout(init.format, init.maxFrameLength))
+export function decode (source: Iterable<ByteChunk>, init?: CopyCodecInit): Generator<Frame>
+export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init?: CopyCodecInit): FrameSource
+export function decode (source: Iterable<ByteChunk>, init: ListCodecInit | CodecInit): Generator<ListFrame>
+export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init: ListCodecInit | CodecInit): FrameSource<ListFrame>
+export function decode (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>, init?: CodecInit): Generator<ListFrame> | FrameSource<ListFrame> {
+  const { layout, bodyList } = toOptions(init)
+  const decoder = new FrameDecoder<ListFrame>(layout, bodyList)
   if (isSync(source)) return decodeSync(source, decoder)
   return new DecodingSource(source[Symbol.asyncIterator](), decoder)
 }

@@ -1,5 +1,6 @@
+import * as shared from '@proto/interface'
 import { describe, expect, it } from 'vitest'
-import { decodeGoAway, decodeHello, encodeGoAway, encodeHello, GoAwayCode, isFinalGoAway } from '../src/index.js'
+import { decodeGoAway, decodeHello, encodeGoAway, encodeHello, GoAwayCode, InvalidParametersError, isFinalGoAway, ProtocolVersionError } from '../src/index.js'
 import { roundTrips } from './vectors.js'
 
 function vectorBody (id: string): Uint8Array {
@@ -23,7 +24,15 @@ describe('HELLO bodies (docs/PROTOCOL.md §3.1)', () => {
 
   it('rejects a body that is not a HELLO, and another version, with typed errors', () => {
     expect(() => decodeHello(new TextEncoder().encode('GET / HTTP/1.1\r\n'))).toThrow(expect.objectContaining({ name: 'InvalidControlFrameError' }))
-    expect(() => decodeHello(encodeHello({ version: 2, interval: 1, timeout: 2 }))).toThrow(expect.objectContaining({ name: 'ProtocolVersionError', version: 2 }))
+    expect(() => decodeHello(encodeHello({ version: 2, interval: 1, timeout: 2 }))).toThrow(expect.objectContaining({ name: 'ProtocolVersionError', version: 2, supported: 1 }))
+  })
+
+  it('throws the error classes shared by every @proto package', () => {
+    expect(InvalidParametersError).toBe(shared.InvalidParametersError)
+    expect(ProtocolVersionError).toBe(shared.ProtocolVersionError)
+    expect(() => decodeHello(encodeHello({ version: 2, interval: 1, timeout: 2 }))).toThrow(shared.ProtocolVersionError)
+    expect(() => encodeHello({ interval: 1.5, timeout: 1 })).toThrow(shared.InvalidParametersError)
+    expect(() => encodeHello({ interval: 1.5, timeout: 1 })).toThrow('expected HELLO interval to be a whole number from 0 to 4294967295, but got 1.5')
   })
 
   it('refuses values that do not fit the fields', () => {

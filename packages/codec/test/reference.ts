@@ -33,7 +33,7 @@ export function referenceEncode (frames: Frame[], format: FrameFormat = {}): Uin
     if (type === 'before') bytes.push(f.type)
     bytes.push(...len)
     if (type === 'after') bytes.push(f.type)
-    bytes.push(...f.body)
+    for (const b of f.body) bytes.push(b)
   }
   return Uint8Array.from(bytes)
 }

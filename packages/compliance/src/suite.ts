@@ -1,7 +1,8 @@
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it } from 'vitest'
+import { batchChecks } from './batch-checks.js'
 import type { ComplianceHarness, StagePair } from './harness.js'
-import { collect, hasInChain, resourceSnapshot, waitForResources } from './util.js'
+import { collect, hasInChain, resourceSnapshot, settle, waitForResources } from './util.js'
 
 const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024
 
@@ -13,16 +14,6 @@ function concat (parts: Uint8Array[]): Uint8Array {
     off += p.byteLength
   }
   return out
-}
-
-/** Resolves with the outcome of `promise` without ever rejecting. */
-async function settle (promise: Promise<unknown>): Promise<{ ok: boolean, error?: unknown }> {
-  try {
-    await promise
-    return { ok: true }
-  } catch (error) {
-    return { ok: false, error }
-  }
 }
 
 /**
@@ -155,6 +146,8 @@ export function stageCompliance<T> (name: string, harness: ComplianceHarness<T>)
       await drain
       await drainA
     })
+
+    batchChecks({ harness, setup, expectSame })
 
     it('surfaces a failure beneath the stage from its source', async (ctx) => {
       const pair = await setup()

@@ -8,6 +8,22 @@ export async function collect<T> (source: AsyncIterable<T> | Iterable<T>): Promi
   return out
 }
 
+/** How a promise settled: `ok` with its `value`, or not with its `error`. */
+export interface Settled<T> {
+  ok: boolean
+  value?: T
+  error?: unknown
+}
+
+/** Resolves with the outcome of `promise` without ever rejecting. */
+export async function settle<T> (promise: Promise<T>): Promise<Settled<T>> {
+  try {
+    return { ok: true, value: await promise }
+  } catch (error) {
+    return { ok: false, error }
+  }
+}
+
 /** An error followed by its `cause`s, outermost first. */
 export function errorChain (err: unknown): unknown[] {
   const chain: unknown[] = []
