@@ -8,10 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 /**
  * Guarantees checked: ending a heartbeat connection gracefully loses nothing. `close()` hands down every
- * frame its sink accepted, however long a slow reader takes, then FIN, then waits for the peer; when the
- * owner asks the connection to go away (`goingAway`, here a stand-in signal over real sockets), the stage
+ * frame its sink accepted, however long a slow reader takes, then FIN, then waits for the peer; when a
+ * server closes (`server.close()` aborts each connection's `goingAway`, forwarded by the codec), the stage
  * sends GOAWAY SHUTTING_DOWN, flushes what it had taken, ends its writing and the peers finish cleanly
- * (no reset): every frame either side accepted is delivered, or counted (`unsentFrames`, unconfirmed).
+ * (no reset, long before the close deadline): every frame either side accepted is delivered, or counted
+ * (`unsentFrames`), busy and idle clients alike.
  */
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -55,14 +56,12 @@ describe('heartbeat: graceful ends over real sockets', () => {
     expect((await conn.closed).reason).toBe('closed')
   })
 
-  it('goingAway under load: GOAWAY SHUTTING_DOWN, every echo the server took is delivered or counted, both sides end cleanly', async () => {
+  it('server.close() under load: GOAWAY SHUTTING_DOWN, every echo the server took is delivered or counted, busy and idle clients end cleanly', async () => {
     const CLIENTS = 4
-    const owner = new AbortController() // stands in for a closing server's goingAway
     interface ServerSide { link: HeartbeatDuplex, taken: number, closed: Promise<DisconnectInfo> }
     const servers: ServerSide[] = []
     const server = await listen({ host: '127.0.0.1', port: 0 }, async (conn: Connection) => {
-      // the stand-in sits right under the heartbeat stage (on the codec's duplex), whatever the layers below forward
-      const link = heartbeat(Object.assign(codec(conn), { goingAway: owner.signal }), { interval: 200, timeout: 2000 })
+      const link = heartbeat(codec(conn), { interval: 200, timeout: 2000 })
       const side: ServerSide = { link, taken: 0, closed: conn.closed }
       servers.push(side)
       // echo, counting every frame the stage's sink takes from its source (whole batches at a time)
@@ -108,11 +107,27 @@ describe('heartbeat: graceful ends over real sockets', () => {
       return { state, done }
     }))
     cleanups.push(() => { for (const c of clients) c.state.link.abort(new Error('test over')) })
+    // and a client that sends nothing: it must hear GOAWAY and FIN at once, not a reset at the deadline
+    const idleConn = await connect({ host: '127.0.0.1', port })
+    const idle = heartbeat(codec(idleConn), { interval: 10_000, timeout: 30_000 })
+    const idleEnd = (async () => {
+      let ended: Error | undefined
+      try {
+        for await (const _ of idle.source) throw new Error('the idle client got data')
+      } catch (err) {
+        ended = err as Error
+      }
+      await idle.close() // it never wrote: closing ends its side
+      return ended
+    })()
 
-    // under load: wait until every client has had echoes, then the owner asks every connection to go away
-    while (clients.some(c => c.state.echoes.length < 200)) await new Promise(resolve => setTimeout(resolve, 5))
-    owner.abort(new Error('server shutting down'))
+    // under load: wait until every client has had echoes, then close the server with a long deadline
+    while (clients.some(c => c.state.echoes.length < 200) || servers.length < CLIENTS + 1) await new Promise(resolve => setTimeout(resolve, 5))
+    const closing = server.close({ deadline: 20_000 })
     await Promise.all(clients.map(async (c) => { await c.done }))
+    expect(await idleEnd).toMatchObject({ name: 'GoAwayError', code: GoAwayCode.SHUTTING_DOWN, final: false })
+    expect((await idleConn.closed).reason).toBe('closed')
+    await closing
 
     for (const { state } of clients) {
       expect(state.goaway).toBe(GoAwayCode.SHUTTING_DOWN)
@@ -128,6 +143,7 @@ describe('heartbeat: graceful ends over real sockets', () => {
     const taken = servers.reduce((n, s) => n + s.taken, 0)
     const unsent = servers.reduce((n, s) => n + s.link.stats().unsentFrames, 0)
     expect(taken).toBe(echoed + unsent)
-    for (const s of servers) expect((await s.closed).reason).toBe('closed') // no reset: both sides finished
+    // no reset and no abort at the deadline ('server-closed'): both sides of every connection finished
+    for (const s of servers) expect((await s.closed).reason).toBe('closed')
   })
 })
