@@ -31,6 +31,13 @@ export interface Gates {
   readonly watching: boolean
   /** The timer fired late (or input is still being read after a late firing): judge nobody yet. */
   readonly stalled: boolean
+  /**
+   * Since when pending input has surely had a chance to be read: the start of the last completed yield to
+   * input (every phase of the event loop ran after it); `-Infinity` before any. The peer is judged only once
+   * that moment is past its deadline: the frame that proves it alive may sit unread in our socket (or, for a
+   * peer in this same process, behind our own overdue timers) whenever this process was kept from running.
+   */
+  readonly inputReadAt: number
   /** When a closing stage gives up (`Infinity` when not closing or nothing bounds it). */
   readonly deadline: number
 }
@@ -42,12 +49,16 @@ export type Decision =
   | { readonly action: 'wait', readonly until: number }
   /** The peer was silent for `silence` ms, longer than the timeout. */
   | { readonly action: 'dead', readonly silence: number }
-  /** The peer looks dead but the timer was late: read pending input first, then decide again. */
-  | { readonly action: 'yield' }
+  /**
+   * The peer looks dead, but pending input must be read first (then decide again); `ping`: our own ping is
+   * due as well and goes out now, so that judging the peer never keeps us from proving ourselves alive.
+   */
+  | { readonly action: 'yield', readonly ping: boolean }
   /** The close deadline passed. */
   | { readonly action: 'expire' }
 
-const YIELD: Decision = Object.freeze({ action: 'yield' })
+const YIELD: Decision = Object.freeze({ action: 'yield', ping: false })
+const YIELD_AND_PING: Decision = Object.freeze({ action: 'yield', ping: true })
 const EXPIRE: Decision = Object.freeze({ action: 'expire' })
 
 /** When the peer must have been heard from (`Infinity` when the receive clock does not run). */
@@ -65,13 +76,19 @@ export function nextDue (clocks: Clocks, policy: KeepAlivePolicy, gates: Gates):
   return Math.min(pingAt(clocks, policy, gates), deadAt(clocks, policy, gates), gates.deadline)
 }
 
-/** What to do at `now`. Order: the close deadline, then the dead peer, then the ping. */
+/**
+ * What to do at `now`. Order: the close deadline, then the dead peer, then the ping. A silent peer is first
+ * answered with `yield` (read pending input), and judged dead only when it is still silent after that.
+ */
 export function decide (now: number, clocks: Clocks, policy: KeepAlivePolicy, gates: Gates): Decision {
   if (now >= gates.deadline) return EXPIRE
   const dead = deadAt(clocks, policy, gates)
-  if (now >= dead) return gates.stalled ? YIELD : { action: 'dead', silence: now - clocks.lastReceivedAt }
-  const until = Math.min(dead, gates.deadline)
   const ping = pingAt(clocks, policy, gates)
+  if (now >= dead) {
+    if (gates.stalled || gates.inputReadAt < dead) return now >= ping ? YIELD_AND_PING : YIELD
+    return { action: 'dead', silence: now - clocks.lastReceivedAt }
+  }
+  const until = Math.min(dead, gates.deadline)
   if (now >= ping) return { action: 'ping', until }
   return { action: 'wait', until: Math.min(ping, until) }
 }

@@ -42,6 +42,13 @@ export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
   lastLag = 0
   maxLag = 0
   stalls = 0
+  /**
+   * From when the last completed yield gave pending input a chance to be read: the moment it started
+   * (every phase of the event loop, timers included, ran at least once after that). See `Gates.inputReadAt`.
+   */
+  private inputReadAt = -Infinity
+  /** When the yield now in progress started. */
+  private yieldFrom = -Infinity
   private readonly timer: Timer
 
   constructor (
@@ -124,12 +131,13 @@ export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
   }
 
   yielded (now: number): void {
+    this.inputReadAt = this.yieldFrom
     this.tick(now, false)
   }
 
   private gates (stalled: boolean): Gates {
     const owner = this.owner
-    return { canPing: owner.canPing, watching: owner.watching, stalled: stalled || this.timer.yielding, deadline: owner.closeDeadline }
+    return { canPing: owner.canPing, watching: owner.watching, stalled: stalled || this.timer.yielding, inputReadAt: this.inputReadAt, deadline: owner.closeDeadline }
   }
 
   private tick (now: number, stalled: boolean): void {
@@ -147,6 +155,9 @@ export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
         owner.dead(d.silence)
         return
       case 'yield':
+        // a stage about to judge its peer still proves itself alive: its own due ping goes out first
+        if (d.ping) owner.ping()
+        if (!this.timer.yielding) this.yieldFrom = now
         this.timer.yieldToInput()
         return
       case 'ping':

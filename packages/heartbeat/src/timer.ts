@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle, Timers } from '@proto/interface'
 import { systemTimers } from '@proto/interface'
 
-/** After a late timer finds the peer silent, this many `setImmediate` rounds let pending input be read first. */
+/** Before a silent peer is judged, this many `setImmediate` rounds let pending input be read first. */
 const YIELD_ROUNDS = 2
 
 /** The callback of every stage's Node timer: the stage's `Timer` travels as the timer's argument, so no closure is made per stage. */
@@ -26,6 +26,8 @@ export interface TimerOwner {
 export class Timer {
   private timer: TimerHandle | ReturnType<typeof setTimeout> | undefined
   private at = Infinity
+  /** When the armed timer can fire at the earliest: `at`, or the moment of arming when `at` was already past. */
+  private due = Infinity
   private onTimer: (() => void) | undefined
   private immediate: ReturnType<typeof setImmediate> | undefined
   private yieldsLeft = 0
@@ -46,6 +48,7 @@ export class Timer {
       this.cancel()
     }
     this.at = at
+    this.due = Math.max(at, now)
     const ms = Math.max(0, Math.ceil(at - now))
     if (this.timers === systemTimers) {
       const t = globalThis.setTimeout(fireTimer, ms, this) // looked up at call time, so fake timers apply
@@ -66,8 +69,9 @@ export class Timer {
   }
 
   /**
-   * The loop was blocked: let the stage read what sits in the socket before judging the peer. Node runs
-   * overdue timers before it polls sockets, so input that arrived during the block is read only after this.
+   * Lets the stage read what sits in the socket before judging the peer. Node runs due timers before it
+   * polls sockets, so input that arrived while this process was not running (a blocked loop, a starved CPU)
+   * is read only after this.
    */
   yieldToInput (): void {
     if (this.disposed || this.immediate !== undefined) return
@@ -85,7 +89,7 @@ export class Timer {
 
   /** @internal */
   fire (): void {
-    const due = this.at
+    const due = this.due // lag is lateness against when it could fire, not against a moment already past when armed
     this.timer = undefined
     this.at = Infinity
     if (this.disposed) return

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { Decision, Gates } from '../src/decide.js'
 import { decide, nextDue } from '../src/decide.js'
 
-const open: Gates = { canPing: true, watching: true, stalled: false, deadline: Infinity }
+const open: Gates = { canPing: true, watching: true, stalled: false, inputReadAt: Infinity, deadline: Infinity }
 
-/** [what, now, lastSentAt, lastReceivedAt, interval, timeout, gates, expected] */
+/** [what, now, lastSentAt, lastReceivedAt, interval, timeout, gates, expected]; `open` has input read already (`inputReadAt: Infinity`) */
 type Row = [string, number, number, number, number, number, Partial<Gates>, Decision]
 
 const rows: Row[] = [
@@ -15,7 +15,11 @@ const rows: Row[] = [
   ['receiving moves the dead-peer deadline, not the ping', 2100, 2000, 2050, 1000, 3000, {}, { action: 'wait', until: 3000 }],
   ['dead exactly timeout after the last frame', 3000, 2500, 0, 1000, 3000, {}, { action: 'dead', silence: 3000 }],
   ['dead wins over a due ping', 5000, 0, 0, 1000, 3000, {}, { action: 'dead', silence: 5000 }],
-  ['a late timer yields to input before judging', 5000, 0, 0, 1000, 3000, { stalled: true }, { action: 'yield' }],
+  ['a late timer yields to input before judging, and still sends its own due ping', 5000, 0, 0, 1000, 3000, { stalled: true }, { action: 'yield', ping: true }],
+  ['an on-time timer also lets pending input be read before judging', 3000, 2500, 0, 1000, 3000, { inputReadAt: -Infinity }, { action: 'yield', ping: false }],
+  ['input read before the deadline does not count: read again', 3500, 2500, 0, 1000, 3000, { inputReadAt: 2999 }, { action: 'yield', ping: true }],
+  ['no ping while yielding when one already waits to go out', 3500, 2500, 0, 1000, 3000, { inputReadAt: 2999, canPing: false }, { action: 'yield', ping: false }],
+  ['input read after the deadline and still silent: dead', 3010, 2500, 0, 1000, 3000, { inputReadAt: 3005 }, { action: 'dead', silence: 3010 }],
   ['a late timer with nothing due just waits', 500, 0, 0, 1000, 3000, { stalled: true }, { action: 'wait', until: 1000 }],
   ['no ping while one waits to go out (or writing is over)', 1500, 0, 1400, 1000, 3000, { canPing: false }, { action: 'wait', until: 4400 }],
   ['the receive clock is suspended while our consumer is behind', 9000, 8500, 0, 1000, 3000, { watching: false }, { action: 'wait', until: 9500 }],

@@ -118,38 +118,32 @@ describe('heartbeat over real loopback sockets', () => {
     await srv.close()
   })
 
-  for (const stallAware of [true, false]) {
-    it(`${stallAware ? 'survives' : 'without stall awareness would not survive'} an event-loop block longer than the timeout while pongs sit in the socket`, async () => {
+  for (const stallThreshold of [50, 1e9]) {
+    it(`survives an event-loop block longer than the timeout while pongs sit in the socket (stall ${stallThreshold === 50 ? 'reported' : 'not even detected'})`, async () => {
       const server = await listen()
       cleanups.push(async () => { await server.close() })
       const worker = pongWorker(server.port, 60)
       cleanups.push(async () => { await worker.terminate() })
-      const hb = heartbeat(codec(socketDuplex(await server.next())), {
-        ...init, stallThreshold: stallAware ? 50 : 1e9
-      })
+      const hb = heartbeat(codec(socketDuplex(await server.next())), { ...init, stallThreshold })
       const reading = drain(hb)
       const stalls: number[] = []
       on(hb, 'stall', ({ lag }) => stalls.push(lag))
       await events(hb, 'rtt', 3)
       await events(hb, 'ping', 1)
       // the pong to this ping arrives while the loop is blocked for 2.5 × timeout; the block runs in the check
-      // phase, so when it ends Node runs the (now overdue) timers before it polls the socket
+      // phase, so when it ends Node runs the (now overdue) timers before it polls the socket: the stage reads
+      // that input before it judges, whether or not it noticed the stall
       await new Promise<void>(resolve => setImmediate(() => {
         const until = performance.now() + 2.5 * TIMEOUT
         while (performance.now() < until) { /* busy */ }
         resolve()
       }))
       const after = await Promise.race([reading, events(hb, 'rtt', 3).then(() => 'alive' as const)])
-      if (stallAware) {
-        expect(after).toBe('alive')
-        expect(stalls.length).toBeGreaterThan(0)
-        expect(hb.stats().maxEventLoopLag).toBeGreaterThan(TIMEOUT)
-        hb.abort(new Error('test over'))
-        expect((await reading).error?.message).toBe('test over')
-      } else {
-        expect(after).not.toBe('alive')
-        expect((await reading).error?.name).toBe('HeartbeatTimeoutError')
-      }
+      expect(after).toBe('alive')
+      expect(hb.stats().maxEventLoopLag).toBeGreaterThan(TIMEOUT)
+      expect(stalls.length > 0).toBe(stallThreshold === 50)
+      hb.abort(new Error('test over'))
+      expect((await reading).error?.message).toBe('test over')
     })
   }
 

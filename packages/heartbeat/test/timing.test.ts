@@ -8,6 +8,11 @@ import { f, forever, rawPeer, settle } from './helpers/raw-peer.js'
 
 const INTERVAL = 1000
 const TIMEOUT = 3000
+/**
+ * At its deadline a silent peer is judged only after pending input was read: two `setImmediate` rounds,
+ * each a tick (1 ms) under fake timers, a few microseconds in real time.
+ */
+const JUDGE = 2
 
 const pings = (peer: ReturnType<typeof rawPeer>): number => peer.written.filter(x => x.type === FrameType.PING).length
 
@@ -36,15 +41,15 @@ describe('heartbeat timing (fake timers)', () => {
         await vi.advanceTimersByTimeAsync(0)
       }
       const last = performance.now()
-      await vi.advanceTimersByTimeAsync(TIMEOUT - 1)
-      expect(peer.aborted).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(TIMEOUT)
+      expect(peer.aborted).toBeUndefined() // the deadline: pending input is read first
       expect(timeouts).toHaveLength(0)
-      await vi.advanceTimersByTimeAsync(1)
-      expect(performance.now() - last).toBe(TIMEOUT)
+      await vi.advanceTimersByTimeAsync(JUDGE)
+      expect(performance.now() - last).toBe(TIMEOUT + JUDGE)
       expect(peer.aborted?.name).toBe('HeartbeatTimeoutError')
       expect(timeouts).toHaveLength(1)
       expect(timeouts[0]).toBe(peer.aborted)
-      expect((timeouts[0] as any).lastReceivedAge).toBe(TIMEOUT)
+      expect((timeouts[0] as any).lastReceivedAge).toBe(TIMEOUT + JUDGE)
       const r = await reading
       expect(r.error?.name).toBe('HeartbeatTimeoutError')
       expect(vi.getTimerCount()).toBe(0)
@@ -149,11 +154,11 @@ describe('heartbeat timing (fake timers)', () => {
     expect(hb.stats().paused).toBe(false)
     // the receive clock restarted when reading resumed: silent from now on means dead one timeout later
     const resumed = performance.now()
-    await vi.advanceTimersByTimeAsync(TIMEOUT - 1)
+    await vi.advanceTimersByTimeAsync(TIMEOUT)
     expect(peer.aborted).toBeUndefined()
-    await vi.advanceTimersByTimeAsync(1)
+    await vi.advanceTimersByTimeAsync(JUDGE)
     expect(peer.aborted?.name).toBe('HeartbeatTimeoutError')
-    expect(performance.now() - resumed).toBe(TIMEOUT)
+    expect(performance.now() - resumed).toBe(TIMEOUT + JUDGE)
   })
 
   it('counts data as proof of life: a peer that never pongs but keeps sending is not killed', async () => {
@@ -248,11 +253,11 @@ describe('heartbeat timing (fake timers)', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(hb.stats().timeout).toBe(1500)
     const last = performance.now()
-    await vi.advanceTimersByTimeAsync(1499)
+    await vi.advanceTimersByTimeAsync(1500)
     expect(peer.aborted).toBeUndefined()
-    await vi.advanceTimersByTimeAsync(1)
+    await vi.advanceTimersByTimeAsync(JUDGE)
     expect(peer.aborted?.name).toBe('HeartbeatTimeoutError')
-    expect(performance.now() - last).toBe(1500)
+    expect(performance.now() - last).toBe(1500 + JUDGE)
   })
 
   it('reads pending input before judging the peer when its timer fires late (stall)', async () => {
@@ -311,7 +316,7 @@ describe('heartbeat timing (fake timers)', () => {
       } else if (end === 'abort') {
         hb.abort(new Error('stop'))
       } else {
-        await vi.advanceTimersByTimeAsync(TIMEOUT)
+        await vi.advanceTimersByTimeAsync(TIMEOUT + JUDGE)
       }
       expect(vi.getTimerCount()).toBe(0)
       expect(closed).toHaveLength(1)
