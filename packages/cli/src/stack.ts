@@ -41,6 +41,22 @@ export function frameStack (conn: ByteDuplex & { abort(err: Error): void }, init
   return link
 }
 
+/**
+ * Errors with which a heartbeat stage ends the connection by itself: it tells the peer why with a GOAWAY
+ * (`PROTOCOL_ERROR`, `TOO_MANY_PINGS`, `DO_NOT_RETRY`) where the format has one, and destroys the
+ * connection once that is flushed (at most heartbeat's `GOAWAY_GRACE`, 1 s). Aborting the link then would
+ * cut the GOAWAY off.
+ */
+const ENDS_ITSELF: ReadonlySet<string> = new Set(['ProtocolViolationError', 'TooManyPingsError', 'ProtocolVersionError'])
+
+/**
+ * Destroys `link` after `err` ended its use, unless `err` is the link's own failure that it is already
+ * ending itself with (see `ENDS_ITSELF`); either way the connection is gone within a bounded time.
+ */
+export function abortAfter (link: FrameLink, err: Error): void {
+  if (!ENDS_ITSELF.has(err.name)) link.abort(err)
+}
+
 /** Where and how to dial. */
 export interface DialInit {
   readonly address: Address

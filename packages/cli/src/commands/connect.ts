@@ -23,6 +23,7 @@ import type { InputMode } from '../frames/input.js'
 import { checkFiles, INPUT_MODES, openInput } from '../frames/input.js'
 import type { OutputMode } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
+import { describeGoAway, isFinalGoAway } from '../goaway.js'
 import { describeError } from '../report.js'
 import type { StackInit } from '../stack.js'
 import { dial, frameStack } from '../stack.js'
@@ -94,7 +95,7 @@ export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): P
   const input = openInput({ ...o.input, hasType: o.framing.format.hasType, maxFrameLength: o.framing.limit, stdin: ctx.io.stdin })
   const printer = createPrinter(o.output, ctx.io.stdout, o.framing.format.hasType)
   if (o.reconnect === undefined) {
-    const link = frameStack(await dial(o, { signal: ctx.signal }), stackInit(o), rttLines(ctx))
+    const link = frameStack(await dial(o, { signal: ctx.signal }), stackInit(o), heartbeatLines(ctx))
     ctx.report.info(`connected to ${describeTarget(o)}`)
     await exchange(link, input, printer, exchangeInit(o), ctx)
     return
@@ -116,16 +117,28 @@ function describeTarget (o: ConnectOptions): string {
   return `${formatAddress(o.address)} (${[o.tls !== undefined ? 'TLS' : '', o.framing.format.name, o.heartbeat.summary].filter(s => s !== '').join(', ')})`
 }
 
-function rttLines (ctx: CommandContext): HeartbeatWatch {
-  return { rtt: (rtt) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) } }
+/** RTTs and the peer's GOAWAY on stderr. */
+function heartbeatLines (ctx: CommandContext): HeartbeatWatch {
+  return {
+    rtt: (rtt) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) },
+    goaway: (goAway) => { ctx.report.info(`the peer is going away: ${describeGoAway(goAway)}`) }
+  }
+}
+
+/** Errors after which redialling cannot help, so `--reconnect` gives up at once (exit 1). */
+const FATAL = new Set(['InvalidParametersError', 'ProtocolViolationError', 'ProtocolVersionError'])
+
+/** Redial after anything but bad options, a peer that breaks the protocol, and a GOAWAY `DO_NOT_RETRY`. */
+function shouldRetry (err: Error): boolean {
+  return !FATAL.has(err.name) && !isFinalGoAway(err)
 }
 
 /** A durable link that redials `o.address`, each connection's events reported on stderr. */
 function openDurable (o: ConnectOptions, init: ReconnectInit<Frame>, ctx: CommandContext): DurableDuplex<Frame> {
   const stack = stackInit(o)
-  const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, rttLines(ctx)), {
+  const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, heartbeatLines(ctx)), {
     closeTimeout: o.closeTimeout,
-    shouldRetry: err => err.name !== 'InvalidParametersError',
+    shouldRetry,
     ...init
   })
   const where = describeTarget(o)

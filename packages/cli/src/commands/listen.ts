@@ -20,7 +20,7 @@ import { describeGoAway, isOrderlyGoAway } from '../goaway.js'
 import { emptyUntil, endOn, until, watchAbort } from '../iterables.js'
 import { describeError } from '../report.js'
 import type { FrameLink, StackInit } from '../stack.js'
-import { frameStack } from '../stack.js'
+import { abortAfter, frameStack } from '../stack.js'
 
 export const LISTEN: CommandSpec = {
   name: 'listen',
@@ -140,7 +140,7 @@ async function serve (conn: Connection, link: FrameLink, options: { echo: boolea
     }
     await link.close()
   } catch (err) {
-    link.abort(err as Error)
+    abortAfter(link, err as Error)
   } finally {
     closing.dispose()
   }
