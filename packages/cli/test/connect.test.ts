@@ -144,7 +144,7 @@ describe('proto connect against peers of other framings', () => {
 
   it('proto: [u32be length][u8 type][body], pinging with 8-byte sequence numbers; a GOAWAY goes to stderr', async () => {
     const goAway = packProto(0x04, Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('restart')]))
-    peer = await startProtoPeer({ goAwayFirst: goAway })
+    peer = await startProtoPeer({ sendFirst: goAway })
     const p = startProto(['connect', `127.0.0.1:${peer.port}`, '--interval', '30ms', '--timeout', '2s', '-i', 'json'], { keepStdin: true })
     await p.waitForStderr(/rtt[^]*rtt/)
     p.child.stdin.end('{"type":64,"text":"app"}\n') // the peer echoes DATA only: no answer to this one

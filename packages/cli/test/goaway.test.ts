@@ -14,7 +14,7 @@ describe('proto connect: a peer that sends GOAWAY and ends its side', () => {
     ['DO_NOT_RETRY: refused for good, exit 1', 5, 'banned', 1, /^proto: error: GoAwayError: The peer sent GOAWAY DO_NOT_RETRY \("banned"\) and ended the connection; do not reconnect$/m],
     ['PROTOCOL_ERROR: closed for something we did, exit 1', 1, 'protocol_error', 1, /^proto: error: GoAwayError: The peer sent GOAWAY PROTOCOL_ERROR \("protocol_error"\) and ended the connection; reconnect after a backoff$/m]
   ])('%s', async (_what, code, reason, exitCode, error) => {
-    peer = await startProtoPeer({ goAwayFirst: packGoAway(code, reason), endAfterGoAway: true })
+    peer = await startProtoPeer({ sendFirst: packGoAway(code, reason), endAfterFirst: true })
     const p = startProto(['connect', `127.0.0.1:${peer.port}`], { keepStdin: true }) // our input never ends: the peer ends the exchange
     expect((await p.exit()).code).toBe(exitCode)
     const names = ['NORMAL', 'PROTOCOL_ERROR', 'TOO_MANY_PINGS', 'SHUTTING_DOWN', 'IDLE_TIMEOUT', 'DO_NOT_RETRY']
@@ -29,7 +29,7 @@ describe('proto connect: a peer that sends GOAWAY and ends its side', () => {
   })
 
   it('--reconnect redials after SHUTTING_DOWN, and gives up at once after DO_NOT_RETRY', async () => {
-    peer = await startProtoPeer({ goAwayFirst: packGoAway(3, 'restart'), endAfterGoAway: true })
+    peer = await startProtoPeer({ sendFirst: packGoAway(3, 'restart'), endAfterFirst: true })
     const again = startProto(['connect', `127.0.0.1:${peer.port}`, '--reconnect', '--initial-delay', '20ms', '--max-delay', '50ms'], { keepStdin: true })
     await again.waitForStderr(/(?:connection lost \(read-error\): GoAwayError: The peer sent GOAWAY SHUTTING_DOWN[^]*){2}/)
     expect(peer.accepted).toBeGreaterThanOrEqual(2)
@@ -37,7 +37,7 @@ describe('proto connect: a peer that sends GOAWAY and ends its side', () => {
     expect((await again.exit()).code).toBe(130)
     await peer.close()
 
-    peer = await startProtoPeer({ goAwayFirst: packGoAway(5, 'banned'), endAfterGoAway: true })
+    peer = await startProtoPeer({ sendFirst: packGoAway(5, 'banned'), endAfterFirst: true })
     const final = await runProto(['connect', `127.0.0.1:${peer.port}`, '--reconnect', '--initial-delay', '20ms'], { stdin: 'x\n' })
     expect(final.code).toBe(1)
     expect(final.stderr).toMatch(/^proto: error: ReconnectFailedError: .*GoAwayError: The peer sent GOAWAY DO_NOT_RETRY \("banned"\)/m)

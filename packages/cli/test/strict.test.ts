@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RawPeer } from './helpers/peers.js'
-import { packBI, packGoAway, packProto, startRawPeer } from './helpers/peers.js'
+import { packBI, packGoAway, packProto, startProtoPeer, startRawPeer } from './helpers/peers.js'
 import { startProto, startServer } from './helpers/proto.js'
 
 /** How soon a strict side must close a peer that broke the rules: at once, not after a heartbeat timeout (45 s here). */
@@ -107,6 +107,20 @@ describe('--strict in the proto format', () => {
 describe('proto connect --strict', () => {
   let peer: RawPeer | undefined
   afterEach(async () => { await peer?.close() })
+
+  it('in the proto format the peer is sent GOAWAY PROTOCOL_ERROR; --reconnect gives up at once instead of redialling', async () => {
+    for (const reconnect of [[], ['--reconnect', '--initial-delay', '20ms']]) {
+      peer = await startProtoPeer({ sendFirst: packProto(0x07) }) // a reserved type as its first frame
+      const proc = startProto(['connect', `127.0.0.1:${peer.port}`, '--strict', ...reconnect], { keepStdin: true })
+      expect((await proc.exit()).code).toBe(1)
+      const error = reconnect.length === 0 ? 'ProtocolViolationError' : 'ReconnectFailedError: .*ProtocolViolationError'
+      expect(proc.stderr()).toMatch(new RegExp(`^proto: error: ${error}: expected a frame of an allowed type, but got type 0x07`, 'm'))
+      expect(peer.accepted).toBe(1)
+      expect(Buffer.concat(peer.rawIn)).toEqual(GOAWAY_PROTOCOL_ERROR) // told why, even when a reconnecting layer lets the connection go
+      await peer.close()
+      peer = undefined
+    }
+  })
 
   /** A '!BI' peer that answers the first DATA with `reply` (its frames back to back), then waits. */
   async function answering (reply: Buffer): Promise<RawPeer & { closedAfter: Promise<number> }> {

@@ -11,7 +11,7 @@ import { DEFAULT_BENCH_COUNT, DEFAULT_BENCH_DRAIN_TIMEOUT, DEFAULT_BENCH_DURATIO
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { describeGoAway } from '../goaway.js'
-import { abortAfter, closeWithin, dial, frameStack } from '../stack.js'
+import { closeWithin, dial, frameStack } from '../stack.js'
 import type { BenchResult } from './bench-result.js'
 import { formatBench, roundResult } from './bench-result.js'
 import type { BenchPlan } from './bench-run.js'
@@ -73,7 +73,7 @@ export async function runBench (parsed: ParsedCommand, ctx: CommandContext): Pro
   try {
     measured = await measure(link, plan, ctx.signal)
   } catch (err) {
-    abortAfter(link, err as Error)
+    link.abort(err as Error)
     throw err
   }
   await closeWithin(link, closeTimeout, () => new Error(`the server did not close within ${closeTimeout} ms`))

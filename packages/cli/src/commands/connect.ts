@@ -44,6 +44,8 @@ connection is half-closed and the command waits for the peer to finish.`,
     'echo hello | proto connect 127.0.0.1:7000',
     "printf '11:68656c6c6f\\n' | proto connect device.local:9000 --format structBI --input hex --output hex",
     'proto connect 127.0.0.1:7000 --reconnect --max-delay 5s --interval 2s --timeout 6s',
+    'proto connect device.local:9000 --format structBI --strict --allow-types 0x00,0x11   # close on anything else',
+    'proto connect 10.0.0.5:9000 --format int32 --keepalive empty --interval 20s          # through idle-closing NATs',
     'proto connect example.com:7443 --tls --ca ca.pem --file request.bin --count 1 --output json'
   ]
 }

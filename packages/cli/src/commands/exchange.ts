@@ -6,7 +6,7 @@ import type { Printer } from '../frames/output.js'
 import { describeGoAway, isOrderlyGoAway } from '../goaway.js'
 import { endOn } from '../iterables.js'
 import type { FrameLink } from '../stack.js'
-import { abortAfter, closeWithin } from '../stack.js'
+import { closeWithin } from '../stack.js'
 
 export interface ExchangeInit {
   /** Print this many frames, then finish. */
@@ -45,7 +45,7 @@ export async function exchange (link: FrameLink, input: FrameInput, printer: Pri
   input.stop()
   if (outcome.kind === 'failed' || outcome.kind === 'interrupted') stopPrinting.abort()
   if (outcome.kind === 'failed') {
-    abortAfter(link, outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)))
+    link.abort(outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)))
     await Promise.allSettled([reading, writing])
     throw outcome.error
   }

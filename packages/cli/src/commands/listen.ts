@@ -20,7 +20,7 @@ import { describeGoAway, isOrderlyGoAway } from '../goaway.js'
 import { emptyUntil, endOn, until, watchAbort } from '../iterables.js'
 import { describeError } from '../report.js'
 import type { FrameLink, StackInit } from '../stack.js'
-import { abortAfter, frameStack } from '../stack.js'
+import { frameStack } from '../stack.js'
 
 export const LISTEN: CommandSpec = {
   name: 'listen',
@@ -36,6 +36,7 @@ until its first connection ends).`,
   examples: [
     'proto listen 7000 --echo',
     'proto listen 0.0.0.0:9000 --format structBI --output hex',
+    'proto listen 7000 --format structBI --strict --echo   # close clients that send other types or ping with a body',
     'proto listen 7443 --cert server.pem --key server.key --echo --output none'
   ]
 }
@@ -140,7 +141,7 @@ async function serve (conn: Connection, link: FrameLink, options: { echo: boolea
     }
     await link.close()
   } catch (err) {
-    abortAfter(link, err as Error)
+    link.abort(err as Error)
   } finally {
     closing.dispose()
   }

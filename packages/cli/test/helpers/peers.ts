@@ -213,7 +213,7 @@ export function packProto (type: number, body: Buffer | string = Buffer.alloc(0)
   return Buffer.concat([header, b])
 }
 
-/** A GOAWAY body by hand: `[u16be code][reason]`, framed in @proto's format. */
+/** A GOAWAY frame by hand, in @proto's format: its body is `[u16be code][reason]`. */
 export function packGoAway (code: number, reason: string): Buffer {
   const body = Buffer.alloc(2 + Buffer.byteLength(reason))
   body.writeUInt16BE(code, 0)
@@ -222,10 +222,10 @@ export function packGoAway (code: number, reason: string): Buffer {
 }
 
 /**
- * DATA (0x00) is echoed; PING (0x02) is answered by PONG (0x03) with the same body; optionally GOAWAY on
- * connect, and then (`endAfterGoAway`) its side of the connection ends at once.
+ * DATA (0x00) is echoed; PING (0x02) is answered by PONG (0x03) with the same body; optionally it sends
+ * `sendFirst` (a GOAWAY, a frame of a bad type …) on connect, and then (`endAfterFirst`) ends its side at once.
  */
-export async function startProtoPeer (options: { goAwayFirst?: Buffer, endAfterGoAway?: boolean } = {}): Promise<RawPeer> {
+export async function startProtoPeer (options: { sendFirst?: Buffer, endAfterFirst?: boolean } = {}): Promise<RawPeer> {
   return await startRawPeer({
     split: (p) => {
       if (p.length < 5) return undefined
@@ -234,8 +234,8 @@ export async function startProtoPeer (options: { goAwayFirst?: Buffer, endAfterG
       return { frame: [p.subarray(4, 5), p.subarray(5, 5 + length)], rest: p.subarray(5 + length) }
     },
     onConnection: (socket) => {
-      if (options.goAwayFirst !== undefined) socket.write(options.goAwayFirst)
-      if (options.endAfterGoAway === true) socket.end()
+      if (options.sendFirst !== undefined) socket.write(options.sendFirst)
+      if (options.endAfterFirst === true) socket.end()
     },
     onFrame: ([type, body], socket) => {
       if (type![0] === 0x00) socket.write(packProto(0x00, Buffer.from(body!)))
