@@ -32,6 +32,6 @@ export function isOrderlyGoAway (err: unknown): boolean {
 }
 
 /** Whether redialling cannot help after `err`: the peer refused us for good (GOAWAY `DO_NOT_RETRY`). */
-export function isFinalGoAway (err: Error): boolean {
+export function isFinalGoAwayError (err: Error): boolean {
   return err instanceof GoAwayError && err.final
 }

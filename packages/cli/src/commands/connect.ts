@@ -23,7 +23,7 @@ import type { InputMode } from '../frames/input.js'
 import { checkFiles, INPUT_MODES, openInput } from '../frames/input.js'
 import type { OutputMode } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
-import { describeGoAway, isFinalGoAway } from '../goaway.js'
+import { describeGoAway, isFinalGoAwayError } from '../goaway.js'
 import { describeError } from '../report.js'
 import type { StackInit } from '../stack.js'
 import { dial, frameStack } from '../stack.js'
@@ -132,7 +132,7 @@ const FATAL = new Set(['InvalidParametersError', 'ProtocolViolationError', 'Prot
 
 /** Redial after anything but bad options, a peer that breaks the protocol, and a GOAWAY `DO_NOT_RETRY`. */
 function shouldRetry (err: Error): boolean {
-  return !FATAL.has(err.name) && !isFinalGoAway(err)
+  return !FATAL.has(err.name) && !isFinalGoAwayError(err)
 }
 
 /** A durable link that redials `o.address`, each connection's events reported on stderr. */
