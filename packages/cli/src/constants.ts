@@ -3,11 +3,18 @@
  * Signals follow the shell convention 128 + signal number.
  */
 export const ExitCode = {
-  /** The command did what was asked: the input was sent and the peer finished, `--count` was reached, `--once` served. */
+  /**
+   * The command did what was asked: the input was sent and the peer finished (also after an orderly GOAWAY:
+   * `SHUTTING_DOWN`, `IDLE_TIMEOUT`), `--count` was reached, `--once` served.
+   */
   OK: 0,
-  /** A runtime failure: refused, reset, TLS, heartbeat timeout, a bad frame from the peer, reconnect gave up, a bench echo mismatch. */
+  /**
+   * A runtime failure: refused, reset, TLS, heartbeat timeout, a bad frame or a protocol violation from the
+   * peer, the peer's GOAWAY `DO_NOT_RETRY`, `PROTOCOL_ERROR` or `TOO_MANY_PINGS`, reconnect gave up, a bench
+   * echo mismatch.
+   */
   FAILURE: 1,
-  /** A usage error: an unknown or malformed flag, a bad address or format, an option not supported yet. Nothing was connected. */
+  /** A usage error: an unknown or malformed flag, a bad address or format, options that do not go together. Nothing was connected. */
   USAGE: 2,
   /** Bad input data: a line that is not valid hex or JSON, a frame longer than `--max-frame-length`, an unreadable `--file`. */
   INPUT: 3,
@@ -21,6 +28,16 @@ export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
 
 /** How long closing may take after Ctrl-C, SIGTERM or the end of the work before what is left is aborted, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT = 2_000
+
+/**
+ * `--keepalive empty`: the default `--timeout`, in ms: off. Such a peer has no pong, so it is judged by
+ * its silence alone, and a request/response server is silent whenever the user is; judging it by default
+ * would kill healthy idle links. Give `--timeout` for peers that echo keep-alives or talk on their own.
+ */
+export const DEFAULT_KEEPALIVE_TIMEOUT = 0
+
+/** Length of the ping body heartbeat sends with `--ping-body sequence`: a u64 sequence number (docs/PROTOCOL.md §3.3). */
+export const SEQUENCE_PING_LENGTH = 8
 
 /** `connect`: how the frames to send are read from stdin. */
 export const DEFAULT_INPUT = 'text'

@@ -15,23 +15,6 @@ export class UsageError extends Error {
 }
 
 /**
- * A flag asks for a behaviour that the packages underneath do not offer yet (heartbeat strict mode,
- * empty-frame keep-alive). It is refused rather than ignored, so nobody relies on a check that is not
- * made. Exit code 2.
- */
-export class UnsupportedOptionError extends Error {
-  static override name = 'UnsupportedOptionError'
-  /** The flag, as typed (`'--strict'`). */
-  readonly option: string
-
-  constructor (option: string, needs: string, options?: ErrorOptions) {
-    super(`${option} is not supported yet: it needs ${needs}, which this version of @proto/heartbeat does not offer. Leave ${option} out for now`, options)
-    this.name = 'UnsupportedOptionError'
-    this.option = option
-  }
-}
-
-/**
  * A frame to send could not be made from the input: a line that is not valid hex or JSON, a frame longer
  * than `--max-frame-length`, a frame type the format cannot carry, an unreadable `--file`. Frames read
  * before it were sent. Exit code 3.

@@ -1,10 +1,11 @@
 /**
- * Every subscription of the CLI to events of the SDK's objects (each a `TypedEventTarget`), in one place.
- * Each returns a function that removes what it added.
+ * Every subscription of the CLI to events of the SDK's objects, in one place: heartbeat, reconnect and the
+ * transport server are `TypedEventTarget`s (`addEventListener(type, e => e.detail …)`), the fault proxy has
+ * `onEvent()`. Each function returns a function that removes what it added.
  */
 import type { Frame } from '@proto/codec'
 import type { FaultEvent, FaultProxy } from '@proto/fault-proxy'
-import type { HeartbeatDuplex } from '@proto/heartbeat'
+import type { HeartbeatDuplex, HeartbeatEvents } from '@proto/heartbeat'
 import type { DurableDuplex, ReconnectEventMap } from '@proto/reconnect'
 import type { Connection, DisconnectInfo, DropEvent, Server } from '@proto/transport'
 
@@ -13,15 +14,21 @@ export interface HeartbeatWatch {
   rtt?(rtt: number): void
   /** The event loop stalled for `lag` ms. */
   stall?(lag: number): void
+  /** The peer sent GOAWAY (the frame never reaches `source`). */
+  goaway?(goAway: HeartbeatEvents['goaway']): void
 }
 
-/** Follows a heartbeat stage's RTT and stall events (its timeout reaches the CLI as the error its source throws). */
+/**
+ * Follows a heartbeat stage's RTT, stall and GOAWAY events (its timeout, protocol violations and the
+ * peer's end after a GOAWAY reach the CLI as the errors its source throws).
+ */
 export function watchHeartbeat (link: HeartbeatDuplex, watch: HeartbeatWatch): () => void {
   const listening = new AbortController()
   const { signal } = listening
-  const { rtt, stall } = watch
+  const { rtt, stall, goaway } = watch
   if (rtt !== undefined) link.addEventListener('rtt', (e) => { rtt(e.detail.rtt) }, { signal })
   if (stall !== undefined) link.addEventListener('stall', (e) => { stall(e.detail.lag) }, { signal })
+  if (goaway !== undefined) link.addEventListener('goaway', (e) => { goaway(e.detail) }, { signal })
   return () => { listening.abort() }
 }
 

@@ -27,9 +27,11 @@ function flagLine (f: FlagSpec): string {
 }
 
 export const EXIT_CODES = `Exit codes:
-  0    done: the input was sent and the peer finished, --count reached, --once served
-  1    runtime failure: refused, reset, TLS, heartbeat timeout, bad frame, reconnect gave up, bad echo
-  2    usage error: unknown or malformed option or argument, option not supported yet
+  0    done: the input was sent and the peer finished (also after GOAWAY SHUTTING_DOWN or IDLE_TIMEOUT),
+       --count reached, --once served
+  1    runtime failure: refused, reset, TLS, heartbeat timeout, bad frame, protocol violation (--strict),
+       GOAWAY DO_NOT_RETRY, PROTOCOL_ERROR or TOO_MANY_PINGS, reconnect gave up, bad echo
+  2    usage error: unknown or malformed option or argument, options that do not go together
   3    bad input data: invalid hex or JSON line, frame too long, unreadable --file
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM); everything is closed first`
 

@@ -27,6 +27,6 @@ export type { BenchResult } from './commands/bench-result.js'
 export { ExitCode } from './constants.js'
 export type { CliIO } from './context.js'
 export {
-  EchoMismatchError, InputError, InterruptedError, MissingRepliesError, NothingMeasuredError, UnsupportedOptionError, UsageError
+  EchoMismatchError, InputError, InterruptedError, MissingRepliesError, NothingMeasuredError, UsageError
 } from './errors.js'
 export { COMMANDS, main } from './main.js'

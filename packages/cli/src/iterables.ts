@@ -37,3 +37,33 @@ export function emptyUntil (stop: Promise<void>): AsyncIterable<never> {
   const ended = stop.then(() => DONE as IteratorResult<never>)
   return { [Symbol.asyncIterator]: () => ({ next: async () => await ended }) }
 }
+
+/**
+ * `source`, ending cleanly where it would throw an error for which `isEnd(err)` holds (any other error
+ * passes through). Keeps `nextBatch()` when the source offers it.
+ */
+export function endOn<T> (source: AsyncIterable<T>, isEnd: (err: unknown) => boolean): AsyncIterable<T> {
+  const it = source[Symbol.asyncIterator]()
+  const out: AsyncIterableIterator<T> & { nextBatch?: () => Promise<T[] | undefined> } = {
+    [Symbol.asyncIterator]: () => out,
+    next: async () => {
+      try {
+        return await it.next()
+      } catch (err) {
+        if (isEnd(err)) return DONE
+        throw err
+      }
+    }
+  }
+  if (isBatchIterator<T>(it)) {
+    out.nextBatch = async () => {
+      try {
+        return await it.nextBatch()
+      } catch (err) {
+        if (isEnd(err)) return undefined
+        throw err
+      }
+    }
+  }
+  return out
+}

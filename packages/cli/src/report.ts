@@ -3,7 +3,7 @@ import { ExitCode } from './constants.js'
 import { InterruptedError } from './errors.js'
 
 /** Errors that mean "the command line was wrong", whichever package threw them. */
-const USAGE_ERRORS = new Set(['UsageError', 'UnsupportedOptionError', 'InvalidParametersError'])
+const USAGE_ERRORS = new Set(['UsageError', 'InvalidParametersError'])
 
 /** The exit code an error ends the command with (see `ExitCode`). */
 export function exitCodeOf (err: unknown): ExitCode {

@@ -38,7 +38,30 @@ export function frameStack (conn: ByteDuplex & { abort(err: Error): void }, init
     throw err
   }
   watchHeartbeat(link, watch) // its listeners are dropped with the stage
-  return link
+  return leftToEnd(link)
+}
+
+/**
+ * Errors with which a heartbeat stage ends the connection by itself: it tells the peer why with a GOAWAY
+ * (`PROTOCOL_ERROR`, `TOO_MANY_PINGS`, `DO_NOT_RETRY`) where the format has one, and destroys the
+ * connection once that is flushed (at most heartbeat's `GOAWAY_GRACE`, 1 s).
+ */
+const ENDS_ITSELF: ReadonlySet<string> = new Set(['ProtocolViolationError', 'TooManyPingsError', 'ProtocolVersionError'])
+
+/**
+ * `link`, whose `abort(err)` leaves the stage alone when `err` is its own failure that it is already
+ * ending the connection with (see `ENDS_ITSELF`): the commands and `@proto/reconnect` abort the link with
+ * the error it failed with, and aborting then would cut the GOAWAY off. The connection is gone within a
+ * bounded time either way.
+ */
+function leftToEnd (link: HeartbeatDuplex): FrameLink {
+  return {
+    source: link.source,
+    sink: async (source) => { await link.sink(source) },
+    close: async (options) => { await link.close(options) },
+    abort: (err) => { if (!ENDS_ITSELF.has(err.name)) link.abort(err) },
+    ...(link.goingAway !== undefined ? { goingAway: link.goingAway } : {})
+  }
 }
 
 /** Where and how to dial. */

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events'
 import { Readable, Writable } from 'node:stream'
-import { formats } from '@proto/codec'
+import { codec, formats } from '@proto/codec'
+import { heartbeat } from '@proto/heartbeat'
 import { describe, expect, it } from 'vitest'
 import { parseListenAddress, parseTarget } from '../src/args/address.js'
 import { parseFaults } from '../src/args/faults.js'
@@ -85,6 +86,41 @@ describe('heartbeat flags', () => {
     expect(resolveHeartbeat({ 'ping-body': 'hex:0102', 'pong-body': 'empty', hello: true }, parseFormat('proto', undefined)).init).toEqual({
       interval: 15_000, timeout: 45_000, pingBody: Uint8Array.from([1, 2]), pongBody: new Uint8Array(0), hello: true
     })
+  })
+  const appTypes = Array.from({ length: 0xC0 }, (_, i) => 0x40 + i)
+  it('--strict allows the format\'s own data types; structBI pings must be empty, proto\'s follow heartbeat\'s default', () => {
+    expect(resolveHeartbeat({ strict: true }, parseFormat('structBI', undefined))).toEqual({
+      init: { pingType: 1, pongType: 2, pingBody: new Uint8Array(0), pongBody: new Uint8Array(0), goAwayType: null, interval: 15_000, timeout: 45_000, allowedTypes: [0], maxPingBody: 0 },
+      summary: 'heartbeat 15s/45s, strict'
+    })
+    expect(resolveHeartbeat({ strict: true }, parseFormat('proto', undefined)).init).toEqual({ interval: 15_000, timeout: 45_000, allowedTypes: [0, ...appTypes] })
+    expect(resolveHeartbeat({ strict: true }, parseFormat('{"length":2}', undefined)).init).toEqual({ interval: 15_000, timeout: 45_000, allowedTypes: [0, ...appTypes] })
+    expect(resolveHeartbeat({ 'allow-types': '0x05-0x06' }, parseFormat('structBI', undefined)).init).toMatchObject({ allowedTypes: [5, 6], maxPingBody: 0 })
+    expect(resolveHeartbeat({ strict: true, 'ping-body': 'hex:0102', 'pong-body': 'hex:03' }, parseFormat('structBI', undefined)).init).toMatchObject({ maxPingBody: 2 })
+    expect(resolveHeartbeat({ strict: true, 'max-ping-body': '8' }, parseFormat('structBI', undefined)).init).toMatchObject({ maxPingBody: 8 })
+    expect(resolveHeartbeat({ 'max-ping-body': '16' }, parseFormat('proto', undefined)).init).toEqual({ interval: 15_000, timeout: 45_000, maxPingBody: 16 })
+    expect(resolveHeartbeat({}, parseFormat('structBI', undefined)).init).not.toHaveProperty('maxPingBody') // lenient without --strict
+  })
+  it('--keepalive empty: keep-alive mode, timeout off unless given; strict too on a format with a type byte', () => {
+    expect(resolveHeartbeat({ keepalive: 'empty' }, parseFormat('int32', undefined))).toEqual({
+      init: { mode: 'keepalive', interval: 15_000, timeout: 0 }, summary: 'empty-frame keep-alive 15s/off'
+    })
+    expect(resolveHeartbeat({ keepalive: 'empty', interval: '500ms', timeout: '3s' }, parseFormat('lengthPrefixed', undefined)).init).toEqual({ mode: 'keepalive', interval: 500, timeout: 3_000 })
+    expect(resolveHeartbeat({ keepalive: 'empty', strict: true }, parseFormat('structBI', undefined))).toEqual({
+      init: { mode: 'keepalive', interval: 15_000, timeout: 0, allowedTypes: [0] }, summary: 'empty-frame keep-alive 15s/off, strict'
+    })
+    expect(resolveHeartbeat({ keepalive: 'ping' }, parseFormat('proto', undefined)).init).toEqual({ interval: 15_000, timeout: 45_000 })
+  })
+  it('every choice is one heartbeat accepts', () => {
+    const idle: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<IteratorResult<Uint8Array>>(() => {}) }) }
+    for (const [values, format] of [
+      [{ strict: true }, 'structBI'], [{ strict: true }, 'proto'], [{ 'allow-types': '0x05-0x06' }, 'structBI'],
+      [{ keepalive: 'empty' }, 'int32'], [{ keepalive: 'empty', strict: true }, 'structBI'], [{ 'max-ping-body': '8', strict: true }, 'proto']
+    ] as const) {
+      const chosen = parseFormat(format, undefined)
+      const link = heartbeat(codec({ source: idle, sink: async () => {} }, { format: chosen.format }), resolveHeartbeat(values, chosen).init)
+      link.abort(new Error('done'))
+    }
   })
 })
 

@@ -65,7 +65,7 @@ describe('usage errors: exit 2, one line and where to read more', () => {
     [['connect', '127.0.0.1:7000', '--ping-type', '3'], /^proto: expected --ping-type and --pong-type to differ, but both are 3\n/],
     [['connect', '127.0.0.1:7000', '--ping-body', 'hex:zz'], /^proto: expected --ping-body to be 'sequence', 'empty' or 'hex:' followed by hex digits, but got 'hex:zz'\n/],
     [['connect', '127.0.0.1:7000', '--no-heartbeat', '--interval', '1s'], /^proto: --no-heartbeat cannot go with --interval\n/],
-    [['connect', '127.0.0.1:7000', '-f', 'int32', '--timeout', '9s'], /^proto: format int32 has no type byte, so pings cannot be told from data: leave out --timeout, or use --keepalive empty \(not supported yet\)\n/],
+    [['connect', '127.0.0.1:7000', '-f', 'int32', '--timeout', '9s'], /^proto: format int32 has no type byte, so pings cannot be told from data: leave out --timeout, or use --keepalive empty\n/],
     [['connect', '127.0.0.1:7000', '-f', 'int32', '--type', '0x40'], /^proto: --type 0x40: format int32 has no type byte and carries only type 0\n/],
     [['connect', '127.0.0.1:7000', '--max-delay', '5s'], /^proto: --max-delay is a reconnect setting: add --reconnect\n/],
     [['connect', '127.0.0.1:7000', '--reconnect', '--jitter', 'lots'], /^proto: expected --jitter to be full, equal, decorrelated, none, but got 'lots'\n/],
@@ -84,30 +84,35 @@ describe('usage errors: exit 2, one line and where to read more', () => {
   })
 })
 
-describe('options designed ahead of @proto/heartbeat: refused with a typed error, exit 2, never ignored', () => {
-  const refused = (option: string, needs: RegExp): RegExp =>
-    new RegExp(`^proto: ${option} is not supported yet: it needs ${needs.source}, which this version of @proto/heartbeat does not offer\\. Leave ${option} out for now\\n`)
-  it.each<[string[], RegExp]>([
-    [['--strict'], refused('--strict', /the heartbeat strict mode \(allowed inbound frame types and the ping\/pong body rule, a violation closing the connection with a typed error\)/)],
-    [['--allow-types', '0x00,0x40-0xff'], refused('--allow-types', /the heartbeat strict mode \(.*\)/)],
-    [['-f', 'int32', '--keepalive', 'empty', '--interval', '5s', '--timeout', '15s'], refused('--keepalive empty', /the heartbeat keep-alive mode for layouts without a type byte \(empty frames when idle, never handed up\)/)]
-  ])('proto connect … %j', async (args, message) => {
-    const r = await runProto(['connect', '127.0.0.1:9', ...args])
-    expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(message)
-  })
-
+describe('strict and keep-alive flags: values and combinations are checked before connecting', () => {
   it.each<[string[], RegExp]>([
     [['--allow-types', '0x40-0x10'], /^proto: expected --allow-types to be ranges written low-high, but got '0x40-0x10'\n/],
     [['--allow-types', 'data'], /^proto: expected --allow-types to be a whole number from 0 to 255, but got 'data'\n/],
     [['-f', 'int32', '--strict'], /^proto: --strict checks frame types, but format int32 has no type byte\n/],
+    [['-f', 'int32', '--allow-types', '0'], /^proto: --strict\/--allow-types checks frame types, but format int32 has no type byte\n/],
+    [['--strict', '--no-heartbeat'], /^proto: --no-heartbeat cannot go with --strict\n/],
+    [['--max-ping-body', '4'], /^proto: expected --max-ping-body \(4\) to be at least 8, the length of our own pings \(sequence numbers\), since the peer's pongs echo them\n/],
+    [['-f', 'structBI', '--ping-body', 'hex:0102', '--max-ping-body', '1'], /^proto: expected --max-ping-body \(1\) to be at least 2, the length of our own pings \(--ping-body\)/],
+    [['--max-ping-body', 'lots'], /^proto: expected --max-ping-body to be a size in bytes such as 1460, 64KiB or 16MiB, but got 'lots'\n/],
+    [['-f', 'int32', '--max-ping-body', '0'], /^proto: format int32 has no type byte, so pings cannot be told from data: leave out --max-ping-body, or use --keepalive empty\n/],
     [['--keepalive', 'tcp'], /^proto: expected --keepalive to be 'ping' or 'empty', but got 'tcp'\n/],
     [['--keepalive', 'empty', '--ping-type', '1'], /^proto: --keepalive empty sends empty frames, not pings: leave out --ping-type\n/],
+    [['-f', 'int32', '--keepalive', 'empty', '--max-ping-body', '0'], /^proto: --keepalive empty sends empty frames, not pings: leave out --max-ping-body\n/],
+    [['-f', 'int32', '--keepalive', 'empty', '--interval', '5s', '--timeout', '5s'], /^proto: expected --timeout \(5000 ms\) to be above --interval \(5000 ms\)/],
     [['--keepalive', 'empty', '--no-heartbeat'], /^proto: --no-heartbeat cannot go with --keepalive\n/]
-  ])('their values are checked first: %j', async (args, message) => {
+  ])('proto connect … %j', async (args, message) => {
     const r = await runProto(['connect', '127.0.0.1:9', ...args])
     expect(r.code).toBe(2)
+    expect(r.stdout.length).toBe(0)
     expect(r.stderr).toMatch(message)
+  })
+
+  it('nothing in the help text or the exit codes speaks of options not supported', async () => {
+    for (const command of ['connect', 'listen', 'bench']) {
+      const help = (await runProto([command, '--help'])).stdout.toString()
+      for (const flag of ['--strict', '--allow-types <types>', '--max-ping-body <size>', '--keepalive <mode>']) expect(help).toContain(flag)
+      expect(help).not.toMatch(/not supported/)
+    }
   })
 })
 

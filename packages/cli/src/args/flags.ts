@@ -46,19 +46,20 @@ export const TLS_SERVER: FlagGroup = {
 
 /** Keep-alive settings (`@proto/heartbeat`). */
 export const HEARTBEAT: FlagGroup = {
-  title: 'Heartbeat (on by default for formats with a type byte)',
+  title: 'Heartbeat (on by default for formats with a type byte; --keepalive empty for the others)',
   flags: [
     { name: 'no-heartbeat', type: 'boolean', help: 'no keep-alive: send no pings, answer none, never judge the peer dead' },
-    { name: 'interval', type: 'string', value: '<duration>', help: 'ping after this long without sending; 0 never pings (default 15s)' },
-    { name: 'timeout', type: 'string', value: '<duration>', help: 'the peer is dead after this long without receiving; 0 never (default 45s)' },
+    { name: 'interval', type: 'string', value: '<duration>', help: 'ping (or send an empty keep-alive frame) after this long without sending; 0 never (default 15s)' },
+    { name: 'timeout', type: 'string', value: '<duration>', help: 'the peer is dead after this long without receiving; 0 never (default 45s; off with --keepalive empty)' },
     { name: 'ping-type', type: 'string', value: '<byte>', help: 'frame type of pings (default 0x02 for proto, 0x01 for structBI)' },
     { name: 'pong-type', type: 'string', value: '<byte>', help: 'frame type of pongs (default 0x03 for proto, 0x02 for structBI)' },
     { name: 'ping-body', type: 'string', value: '<body>', help: 'sequence | empty | hex:<bytes> (default sequence for proto, empty for structBI)' },
     { name: 'pong-body', type: 'string', value: '<body>', help: 'echo | empty | hex:<bytes> (default echo for proto, empty for structBI)' },
     { name: 'hello', type: 'boolean', help: 'send a HELLO first and require one from the peer (proto format)' },
-    { name: 'strict', type: 'boolean', help: 'close the connection on a frame type not allowed or a ping/pong with a bad body (not supported yet)' },
-    { name: 'allow-types', type: 'string', value: '<types>', help: "inbound frame types allowed under --strict, e.g. '0x00,0x40-0xff' (implies --strict; not supported yet)" },
-    { name: 'keepalive', type: 'string', value: '<mode>', help: 'ping (ping/pong frames, the default) | empty (empty frames when idle, for formats without a type byte; not supported yet)' }
+    { name: 'strict', type: 'boolean', help: "close the connection at once with ProtocolViolationError (and GOAWAY PROTOCOL_ERROR where the format has one) on a frame of a type not allowed or a ping/pong body too long; allowed: the format's data types (structBI 0x00, others 0x00 and 0x40-0xff), structBI pings empty" },
+    { name: 'allow-types', type: 'string', value: '<types>', help: "inbound data types allowed under --strict, e.g. '0x00,0x10-0x11' (implies --strict); ping, pong and GOAWAY are always accepted" },
+    { name: 'max-ping-body', type: 'string', value: '<size>', help: 'longest ping/pong body accepted from the peer; longer closes the connection (default 64, or 0 for structBI under --strict)' },
+    { name: 'keepalive', type: 'string', value: '<mode>', help: 'ping: ping/pong frames (default) | empty: send an empty frame when idle, for peers without a ping such as formats without a type byte; empty frames received are keep-alives, never printed; --timeout defaults to off' }
   ]
 }
 

@@ -10,6 +10,7 @@ import { parseInteger, parseSize } from '../args/values.js'
 import { DEFAULT_BENCH_COUNT, DEFAULT_BENCH_DRAIN_TIMEOUT, DEFAULT_BENCH_DURATION, DEFAULT_BENCH_SIZE, DEFAULT_BENCH_WARMUP, DEFAULT_BENCH_WINDOW, MAX_BENCH_COUNT } from '../constants.js'
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
+import { describeGoAway } from '../goaway.js'
 import { closeWithin, dial, frameStack } from '../stack.js'
 import type { BenchResult } from './bench-result.js'
 import { formatBench, roundResult } from './bench-result.js'
@@ -64,7 +65,8 @@ export async function runBench (parsed: ParsedCommand, ctx: CommandContext): Pro
   const plan = resolvePlan(values, framing)
   if (tls !== undefined && 'path' in address) throw new UsageError('TLS over a Unix socket is not supported: leave out the TLS flags or dial HOST:PORT')
   const conn = await dial({ address, tls, connectTimeout: optionalDuration(values, 'connect-timeout', { min: 1 }), closeTimeout }, { signal: ctx.signal })
-  const link = frameStack(conn, { format: framing.format, maxFrameLength: framing.maxFrameLength, heartbeat: hb.init, closeTimeout })
+  const goaway = (g: { code: number, reason: string }): void => { ctx.report.info(`the peer is going away: ${describeGoAway(g)}`) }
+  const link = frameStack(conn, { format: framing.format, maxFrameLength: framing.maxFrameLength, heartbeat: hb.init, closeTimeout }, { goaway })
   const target = formatAddress(address)
   ctx.report.info(`connected to ${target}; sending ${plan.warmup} + ${plan.count} messages of ${plan.size} B, ${plan.window} in flight`)
   let measured

@@ -23,6 +23,7 @@ import type { InputMode } from '../frames/input.js'
 import { checkFiles, INPUT_MODES, openInput } from '../frames/input.js'
 import type { OutputMode } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
+import { describeGoAway, isFinalGoAwayError } from '../goaway.js'
 import { describeError } from '../report.js'
 import type { StackInit } from '../stack.js'
 import { dial, frameStack } from '../stack.js'
@@ -43,6 +44,8 @@ connection is half-closed and the command waits for the peer to finish.`,
     'echo hello | proto connect 127.0.0.1:7000',
     "printf '11:68656c6c6f\\n' | proto connect device.local:9000 --format structBI --input hex --output hex",
     'proto connect 127.0.0.1:7000 --reconnect --max-delay 5s --interval 2s --timeout 6s',
+    'proto connect device.local:9000 --format structBI --strict --allow-types 0x00,0x11   # close on anything else',
+    'proto connect 10.0.0.5:9000 --format int32 --keepalive empty --interval 20s          # through idle-closing NATs',
     'proto connect example.com:7443 --tls --ca ca.pem --file request.bin --count 1 --output json'
   ]
 }
@@ -94,7 +97,7 @@ export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): P
   const input = openInput({ ...o.input, hasType: o.framing.format.hasType, maxFrameLength: o.framing.limit, stdin: ctx.io.stdin })
   const printer = createPrinter(o.output, ctx.io.stdout, o.framing.format.hasType)
   if (o.reconnect === undefined) {
-    const link = frameStack(await dial(o, { signal: ctx.signal }), stackInit(o), rttLines(ctx))
+    const link = frameStack(await dial(o, { signal: ctx.signal }), stackInit(o), heartbeatLines(ctx))
     ctx.report.info(`connected to ${describeTarget(o)}`)
     await exchange(link, input, printer, exchangeInit(o), ctx)
     return
@@ -116,16 +119,28 @@ function describeTarget (o: ConnectOptions): string {
   return `${formatAddress(o.address)} (${[o.tls !== undefined ? 'TLS' : '', o.framing.format.name, o.heartbeat.summary].filter(s => s !== '').join(', ')})`
 }
 
-function rttLines (ctx: CommandContext): HeartbeatWatch {
-  return { rtt: (rtt) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) } }
+/** RTTs and the peer's GOAWAY on stderr. */
+function heartbeatLines (ctx: CommandContext): HeartbeatWatch {
+  return {
+    rtt: (rtt) => { ctx.report.info(`rtt ${rtt.toFixed(2)} ms`) },
+    goaway: (goAway) => { ctx.report.info(`the peer is going away: ${describeGoAway(goAway)}`) }
+  }
+}
+
+/** Errors after which redialling cannot help, so `--reconnect` gives up at once (exit 1). */
+const FATAL = new Set(['InvalidParametersError', 'ProtocolViolationError', 'ProtocolVersionError'])
+
+/** Redial after anything but bad options, a peer that breaks the protocol, and a GOAWAY `DO_NOT_RETRY`. */
+function shouldRetry (err: Error): boolean {
+  return !FATAL.has(err.name) && !isFinalGoAwayError(err)
 }
 
 /** A durable link that redials `o.address`, each connection's events reported on stderr. */
 function openDurable (o: ConnectOptions, init: ReconnectInit<Frame>, ctx: CommandContext): DurableDuplex<Frame> {
   const stack = stackInit(o)
-  const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, rttLines(ctx)), {
+  const durable = reconnect<Frame>(async ({ signal }) => frameStack(await dial(o, { signal }), stack, heartbeatLines(ctx)), {
     closeTimeout: o.closeTimeout,
-    shouldRetry: err => err.name !== 'InvalidParametersError',
+    shouldRetry,
     ...init
   })
   const where = describeTarget(o)

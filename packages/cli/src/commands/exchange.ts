@@ -1,8 +1,10 @@
 import type { Frame } from '@proto/codec'
-import { decodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
+import { decodeGoAway, FrameType } from '@proto/codec'
 import type { CommandContext } from '../context.js'
 import type { FrameInput } from '../frames/input.js'
 import type { Printer } from '../frames/output.js'
+import { describeGoAway, isOrderlyGoAway } from '../goaway.js'
+import { endOn } from '../iterables.js'
 import type { FrameLink } from '../stack.js'
 import { closeWithin } from '../stack.js'
 
@@ -12,13 +14,16 @@ export interface ExchangeInit {
   /** Once the input has ended and was sent, wait this long for the peer to finish (Infinity: until it does). */
   readonly linger: number
   readonly closeTimeout: number
-  /** Whether @proto control frames (GOAWAY, HELLO) are reported on stderr rather than printed. */
+  /**
+   * Whether @proto control frames that reach the source (a HELLO without `--hello`; a GOAWAY when no
+   * heartbeat stage reads it) are reported on stderr rather than printed.
+   */
   readonly isProto: boolean
 }
 
 /**
  * Runs one exchange over `link`: `input` goes out, what arrives is printed. It ends when the peer
- * finishes, `--count` frames were printed, `--linger` ran out after the input ended, the user
+ * finishes (also after an orderly GOAWAY, see `isOrderlyGoAway`), `--count` frames were printed, `--linger` ran out after the input ended, the user
  * interrupts, or something fails; then it stops the input, closes the link gracefully within
  * `closeTimeout` (aborting it after that, or at once when `--linger` ran out) and throws what ended
  * it, if anything did: the failure, the `InterruptedError`, or the input's `InputError` (frames
@@ -28,7 +33,7 @@ export async function exchange (link: FrameLink, input: FrameInput, printer: Pri
   const stopPrinting = new AbortController()
   let printed = 0
   const reading = (async (): Promise<'peer-ended' | 'count'> => {
-    for await (const frame of link.source) {
+    for await (const frame of endOn(link.source, isOrderlyGoAway)) {
       if (init.isProto && reportControl(frame, ctx)) continue
       await printer.print(frame, { index: ++printed }, stopPrinting.signal)
       if (printed === init.count) return 'count'
@@ -85,13 +90,11 @@ async function firstOutcome (reading: Promise<'peer-ended' | 'count'>, writing: 
   }
 }
 
-/** Reports a GOAWAY or HELLO from an @proto peer on stderr; returns whether the frame was one. */
+/** Reports a GOAWAY (read here only without a heartbeat stage) or a HELLO from an @proto peer on stderr; returns whether the frame was one. */
 function reportControl (frame: Frame, ctx: CommandContext): boolean {
   if (frame.type === FrameType.GOAWAY) {
     try {
-      const g = decodeGoAway(frame.body)
-      const name = Object.entries(GoAwayCode).find(([, code]) => code === g.code)?.[0] ?? 'unknown code'
-      ctx.report.info(`the peer is going away: GOAWAY ${g.code} ${name}${g.reason !== '' ? ` (${g.reason})` : ''}`)
+      ctx.report.info(`the peer is going away: ${describeGoAway(decodeGoAway(frame.body))}`)
     } catch (err) {
       ctx.report.error(err, 'the peer sent a GOAWAY that does not follow docs/PROTOCOL.md')
     }

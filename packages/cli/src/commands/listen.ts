@@ -16,7 +16,8 @@ import { UsageError } from '../errors.js'
 import { watchServer } from '../events.js'
 import type { OutputMode, Printer } from '../frames/output.js'
 import { createPrinter } from '../frames/output.js'
-import { emptyUntil, until, watchAbort } from '../iterables.js'
+import { describeGoAway, isOrderlyGoAway } from '../goaway.js'
+import { emptyUntil, endOn, until, watchAbort } from '../iterables.js'
 import { describeError } from '../report.js'
 import type { FrameLink, StackInit } from '../stack.js'
 import { frameStack } from '../stack.js'
@@ -35,6 +36,7 @@ until its first connection ends).`,
   examples: [
     'proto listen 7000 --echo',
     'proto listen 0.0.0.0:9000 --format structBI --output hex',
+    'proto listen 7000 --format structBI --strict --echo   # close clients that send other types or ping with a body',
     'proto listen 7443 --cert server.pem --key server.key --echo --output none'
   ]
 }
@@ -92,7 +94,8 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
   const served = new Promise<void>((resolve) => { servedOne = resolve })
   const server = await listen(o.init, async (conn) => {
     ctx.report.info(`[${conn.id}] connected from ${describeAddress(conn.remoteAddress)}`)
-    await serve(conn, frameStack(conn, o.stack), { echo: o.echo, print, closing: closing.signal })
+    const goaway = (g: { code: number, reason: string }): void => { ctx.report.info(`[${conn.id}] the peer is going away: ${describeGoAway(g)}`) }
+    await serve(conn, frameStack(conn, o.stack, { goaway }), { echo: o.echo, print, closing: closing.signal })
     if (o.once) servedOne()
   })
   const debug = ctx.report.debug
@@ -108,14 +111,15 @@ export async function runListen (parsed: ParsedCommand, ctx: CommandContext): Pr
 /**
  * Serves one connection: prints what arrives and, with `echo`, sends it back. When `closing` aborts
  * (Ctrl-C) it stops reading and ends its writing, so the client gets a FIN and the server's close can
- * finish gracefully. A connection that fails (reset, bad frame, heartbeat timeout) is aborted with its
- * error, which the `disconnect` line reports; the others carry on. Its listener on `closing` goes with it.
+ * finish gracefully. A client that ends after an orderly GOAWAY ends as one that simply closes. A
+ * connection that fails (reset, bad frame, a protocol violation under `--strict`, heartbeat timeout) is
+ * aborted with its error, which the `disconnect` line reports; the others carry on. Its listener on `closing` goes with it.
  */
 async function serve (conn: Connection, link: FrameLink, options: { echo: boolean, print: Printer | undefined, closing: AbortSignal }): Promise<void> {
   let index = 0
   const { print } = options
   const closing = watchAbort(options.closing)
-  const inbound = until(link.source, closing.promise)
+  const inbound = until(endOn(link.source, isOrderlyGoAway), closing.promise)
   async function * printed (): AsyncGenerator<Frame> {
     for await (const frame of inbound) {
       await print?.print(frame, { index: ++index, conn: conn.id }, conn.signal)

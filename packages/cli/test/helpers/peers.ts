@@ -213,8 +213,19 @@ export function packProto (type: number, body: Buffer | string = Buffer.alloc(0)
   return Buffer.concat([header, b])
 }
 
-/** DATA (0x00) is echoed; PING (0x02) is answered by PONG (0x03) with the same body; optionally GOAWAY on connect. */
-export async function startProtoPeer (options: { goAwayFirst?: Buffer } = {}): Promise<RawPeer> {
+/** A GOAWAY frame by hand, in @proto's format: its body is `[u16be code][reason]`. */
+export function packGoAway (code: number, reason: string): Buffer {
+  const body = Buffer.alloc(2 + Buffer.byteLength(reason))
+  body.writeUInt16BE(code, 0)
+  body.write(reason, 2)
+  return packProto(0x04, body)
+}
+
+/**
+ * DATA (0x00) is echoed; PING (0x02) is answered by PONG (0x03) with the same body; optionally it sends
+ * `sendFirst` (a GOAWAY, a frame of a bad type …) on connect, and then (`endAfterFirst`) ends its side at once.
+ */
+export async function startProtoPeer (options: { sendFirst?: Buffer, endAfterFirst?: boolean } = {}): Promise<RawPeer> {
   return await startRawPeer({
     split: (p) => {
       if (p.length < 5) return undefined
@@ -222,7 +233,10 @@ export async function startProtoPeer (options: { goAwayFirst?: Buffer } = {}): P
       if (p.length < 5 + length) return undefined
       return { frame: [p.subarray(4, 5), p.subarray(5, 5 + length)], rest: p.subarray(5 + length) }
     },
-    onConnection: (socket) => { if (options.goAwayFirst !== undefined) socket.write(options.goAwayFirst) },
+    onConnection: (socket) => {
+      if (options.sendFirst !== undefined) socket.write(options.sendFirst)
+      if (options.endAfterFirst === true) socket.end()
+    },
     onFrame: ([type, body], socket) => {
       if (type![0] === 0x00) socket.write(packProto(0x00, Buffer.from(body!)))
       else if (type![0] === 0x02) socket.write(packProto(0x03, Buffer.from(body!)))
