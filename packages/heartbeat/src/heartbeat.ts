@@ -1,4 +1,4 @@
-import type { Frame, FrameDuplex } from '@proto/codec'
+import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
 import type { AbortOptions, Logger } from '@proto/interface'
 import { createLogger, raceSignal } from '@proto/interface'
@@ -52,8 +52,11 @@ export class Heartbeat implements HeartbeatDuplex {
   private sinkCalled = false
   private closeDeadline = Infinity
   private closePromise: Promise<void> | undefined
+  readonly peerHello: Promise<Hello | undefined>
+  private settleHello: ((hello: Hello | undefined) => void) | undefined
 
   constructor (private readonly lower: FrameDuplex, readonly cfg: HeartbeatConfig) {
+    this.peerHello = cfg.hello ? new Promise((resolve) => { this.settleHello = resolve }) : Promise.resolve(undefined)
     this.log = createLogger('heartbeat')
     this.emitter = new Emitter(this.log)
     this.inbound = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
@@ -66,7 +69,7 @@ export class Heartbeat implements HeartbeatDuplex {
     this.lastReceivedAt = now
     this.lowerSource = lower.source[Symbol.asyncIterator]()
     this.pump = new Pump(this.lowerSource, this.inbound, this.peer, this, cfg.clock)
-    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ interval: cfg.interval, timeout: cfg.timeout }) })
+    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ flags: cfg.helloFlags, interval: cfg.interval, timeout: cfg.timeout }) })
     let sinking: Promise<void>
     try {
       sinking = lower.sink(this.outbound)
@@ -151,6 +154,17 @@ export class Heartbeat implements HeartbeatDuplex {
     }
   }
 
+  /** The peer's HELLO was accepted: stages above may read it from `peerHello`. */
+  helloAccepted (hello: Hello): void {
+    this.resolveHello(hello)
+  }
+
+  private resolveHello (hello: Hello | undefined): void {
+    const settle = this.settleHello
+    this.settleHello = undefined
+    settle?.(hello)
+  }
+
   /** Closes a peer that pings too often: GOAWAY first (flushed), then the connection is destroyed. */
   tooManyPings (err: TooManyPingsError): void {
     if (this.error != null) return
@@ -166,6 +180,7 @@ export class Heartbeat implements HeartbeatDuplex {
   fail (err: Error, drain: boolean): void {
     if (this.error != null) return
     this.error = err
+    this.resolveHello(undefined)
     this.inbound.fail(err, drain)
     this.sinkReject?.(err)
     if (this.graceful) {
@@ -195,6 +210,7 @@ export class Heartbeat implements HeartbeatDuplex {
   private finish (): void {
     if (this.finished) return
     this.finished = true
+    this.resolveHello(undefined)
     this.watchdog.dispose()
     this.emitter.emit('closed', { error: this.error })
     this.emitter.clear()
@@ -238,6 +254,7 @@ export class Heartbeat implements HeartbeatDuplex {
 
   ended (): void {
     this.inboundDone = true
+    this.resolveHello(undefined)
     this.inbound.end()
     this.maybeFinish()
   }

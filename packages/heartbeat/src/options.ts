@@ -1,6 +1,6 @@
 import { FrameType } from '@proto/codec'
 import type { Clock, Timers } from '@proto/interface'
-import { systemClock, systemTimers } from '@proto/interface'
+import { systemClock, systemTimers, validate } from '@proto/interface'
 import {
   DEFAULT_ADAPTIVE_MAX_FACTOR, DEFAULT_ADAPTIVE_MIN_FACTOR, DEFAULT_ADAPTIVE_MULTIPLIER, DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_INTERVAL, DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES,
@@ -52,6 +52,13 @@ export interface HeartbeatInit {
    * @default false
    */
   hello?: boolean
+  /**
+   * Feature bits OR-ed into the flags byte of our HELLO (with `hello: true`), announcing optional protocol
+   * features to the peer (docs/PROTOCOL.md §3.1), e.g. `SESSION_FLAG` of `@proto/session`. A version 1
+   * peer ignores bits it does not know. The peer's flags are in `peerHello`.
+   * @default 0
+   */
+  helloFlags?: number
   /**
    * Frame type of pings.
    * @default FrameType.PING (0x02)
@@ -139,6 +146,7 @@ export interface HeartbeatConfig {
   timeout: number
   adaptive: { min: number, max: number, multiplier: number } | undefined
   hello: boolean
+  helloFlags: number
   pingType: number
   pongType: number
   pingBody: Uint8Array | undefined
@@ -210,12 +218,14 @@ export function resolveConfig (init: HeartbeatInit): HeartbeatConfig {
   const goAwayType = init.goAwayType === null ? undefined : frameType('goAwayType', init.goAwayType, FrameType.GOAWAY)
   const helloType = frameType('helloType', init.helloType, FrameType.HELLO)
   const hello = init.hello ?? false
+  const helloFlags = validate.byte('helloFlags', init.helloFlags, 0)
   if (hello && (helloType === pingType || helloType === pongType)) throw new InvalidParametersError('helloType must differ from pingType and pongType')
   return {
     interval,
     timeout,
     adaptive: adaptiveBounds(init.adaptive, interval, timeout),
     hello,
+    helloFlags,
     pingType,
     pongType,
     pingBody: body('pingBody', init.pingBody, 'sequence'),

@@ -1,4 +1,4 @@
-import type { Frame } from '@proto/codec'
+import type { Frame, Hello } from '@proto/codec'
 import { decodeHello } from '@proto/codec'
 import { PING_INTERVAL_TOLERANCE } from './constants.js'
 import { ProtocolVersionError, TooManyPingsError } from './errors.js'
@@ -14,6 +14,8 @@ export interface PeerOwner {
   fail(err: Error, drain: boolean): void
   tooManyPings(err: TooManyPingsError): void
   timeoutChanged(): void
+  /** The peer's HELLO was accepted (the negotiated values are in force). */
+  helloAccepted(hello: Hello): void
 }
 
 /** The part of `HeartbeatStats` the ping/pong protocol keeps. */
@@ -191,5 +193,6 @@ export class Peer {
     if (cfg.adaptive === undefined || this.rtt.stats().samples === 0) this.timeout = timeout
     else this.adapt()
     this.owner.timeoutChanged()
+    this.owner.helloAccepted(peer)
   }
 }

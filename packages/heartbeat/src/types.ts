@@ -1,4 +1,4 @@
-import type { Frame, FrameDuplex } from '@proto/codec'
+import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import type { AbortOptions } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { HeartbeatEvents, HeartbeatListener } from './events.js'
@@ -57,6 +57,12 @@ export interface HeartbeatDuplex extends FrameDuplex {
   close(options?: AbortOptions): Promise<void>
   /** Destroy the connection now; `source` and `sink` fail with `err`. Idempotent. */
   abort(err: Error): void
+  /**
+   * The peer's HELLO (version, flags, its interval and timeout) once it has arrived and was accepted, for
+   * stages above that negotiate features by HELLO flags. Resolves with `undefined` with `hello: false`, or
+   * when the stage ends or fails before an acceptable HELLO arrived. Never rejects.
+   */
+  readonly peerHello: Promise<Hello | undefined>
   /** Counters, RTT and clock state. */
   stats(): HeartbeatStats
   /** Adds a listener; returns a function that removes it. Listeners are dropped after `closed`. */
