@@ -149,14 +149,14 @@ export class Intake<T> {
         this.overflow(item, size)
         return
       }
-      await new Promise<void>((resolve) => { this.space = resolve })
-      if (this.waitingItem === NO_ITEM) throw this.owner.writeRefusal() ?? new ClosedError('the write side has ended')
       if (outbox.fits(size)) {
         this.waitingItem = NO_ITEM
         outbox.push(item, size)
         this.owner.pushed()
         return
       }
+      await new Promise<void>((resolve) => { this.space = resolve })
+      if (this.waitingItem === NO_ITEM) throw this.owner.writeRefusal() ?? new ClosedError('the write side has ended')
     }
   }
 
