@@ -1,0 +1,5 @@
+export { classify, isSequenced } from './classify.js'
+export * from './constants.js'
+export * from './errors.js'
+export type { Ack, Resume } from './wire.js'
+export { decodeAck, decodeEnd, decodeResume, encodeAck, encodeEnd, encodeResume } from './wire.js'
