@@ -144,7 +144,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   sourceFailed (err: Error): void { this.abort(err) }
   setState (status: ReconnectStatus): void { this.state = status }
   noteError (err: Error): void { this.lastError = err }
-  readerLeft (): void { this.maybeComplete() }
+  readerDone (): void { this.maybeComplete() }
   fail (kind: FailureKind, cause: Error | undefined): void { this.closer.fail(kind, cause ?? this.lastError) }
 
   emit (event: StatusEvent): void {
@@ -255,9 +255,9 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.maybeComplete()
   }
 
-  /** Both directions are done: close. */
+  /** Both directions are done (the reader has taken the end, everything written is complete): close. */
   maybeComplete (): void {
-    if (this.inbound.done && this.writeComplete && !this.stopped) void this.close().catch(() => {})
+    if (this.inbound.endTaken && this.writeComplete && !this.stopped) void this.close().catch(() => {})
   }
 
   private afterRelease (): void {

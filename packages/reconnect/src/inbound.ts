@@ -14,8 +14,8 @@ export interface InboundOwner<TIn, TOut> {
   peerEnded(c: Connection<TIn, TOut>, idle: boolean): void
   /** Reading from the connection failed. */
   readFailed(c: Connection<TIn, TOut>, err: Error): void
-  /** The reader stopped reading (`return()`). */
-  readerLeft(): void
+  /** The reader was handed the end, or stopped reading (`return()`): what it had to read is read. */
+  readerDone(): void
 }
 
 interface Reader<T> {
@@ -35,6 +35,8 @@ const NOTHING_HELD: never[] = []
 export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   /** The durable source has ended (or failed). */
   done = false
+  /** The reader has been handed the end (or left): an exchange can only be complete after that. */
+  endTaken = false
   private held: TIn[] = NOTHING_HELD
   private heldAt = 0
   private reader: Reader<TIn> | undefined
@@ -66,7 +68,8 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
     this.held = NOTHING_HELD
     this.heldAt = 0
     this.end()
-    this.owner.readerLeft()
+    this.endTaken = true
+    this.owner.readerDone()
     return DONE
   }
 
@@ -132,7 +135,18 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
     this.done = true
     const reader = this.reader
     this.reader = undefined
-    reader?.resolve(reader.batch ? undefined : DONE)
+    if (reader === undefined) return
+    this.endTaken = true
+    reader.resolve(reader.batch ? undefined : DONE)
+  }
+
+  /** The reader asks after the end: it has taken everything; the exchange may complete now. */
+  private handEnd (batch: boolean): Promise<IteratorResult<TIn> | TIn[] | undefined> {
+    if (!this.endTaken) {
+      this.endTaken = true
+      this.owner.readerDone()
+    }
+    return batch ? Promise.resolve(undefined) : RESOLVED_DONE
   }
 
   /** Fails the durable source with `err` (after the items already read), unless it already ended. */
@@ -151,13 +165,13 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
       this.failure = undefined
       return Promise.reject(err)
     }
-    if (this.done) return batch ? Promise.resolve(undefined) : RESOLVED_DONE
+    if (this.done) return this.handEnd(batch)
     const c = this.owner.conn
     if (c?.peerEnded === true && !c.lost) {
       // the reader has caught up with everything read before the peer's end: decide what the end means
       c.peerEnded = false
       this.owner.peerEnded(c, true)
-      if (this.done) return this.wait(batch)
+      if (this.done) return this.handEnd(batch)
     }
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject, batch }

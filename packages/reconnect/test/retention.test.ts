@@ -147,6 +147,8 @@ describe('retention', () => {
     d.confirm(3)
     await writing
     conns[1].endFromFar()
+    // the exchange completes once the reader has taken the end too
+    for await (const _ of d.source) { /* the peer sent nothing */ }
     await nextEvent(d, 'closed')
     expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 3, replayed: 3, unconfirmed: 0, flushed: 0 })
     expectLedger(d)
