@@ -38,8 +38,6 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const log = createLogger('session')
   const state = new SessionState('client', common.params)
   const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
-  let endpoint: SessionEndpoint | undefined
-
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
     if (state.complete) return completedConnection()
     const lower = common.stack(await dial(ctx))
@@ -60,10 +58,10 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         acks: common.acks,
         timers: common.timers,
         log,
-        lost: loss => (endpoint as SessionEndpoint).lost(loss)
+        lost: loss => endpoint.lost(loss)
       })
       await raceSignal(stage.ready, ctx.signal)
-      ;(endpoint as SessionEndpoint).opened(resuming)
+      endpoint.opened(resuming)
       return stage
     } catch (err) {
       lower.abort(toError(err))
@@ -71,7 +69,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
     }
   }
 
-  endpoint = new SessionEndpoint({
+  const endpoint = new SessionEndpoint({
     state,
     log,
     onLost,
