@@ -132,6 +132,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   delivered (bytes: number): void { this.ackClock?.delivered(bytes) }
   duplicate (): void { this.ackClock?.duplicate() }
   endDelivered (): void { this.ackClock?.flush() }
+  endSession (err: Error): void { this.fail(err, { code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session aborted' }) }
 
   ackFrame (): Frame | undefined {
     if (this.fenced || !this.handshaken) return undefined

@@ -53,7 +53,12 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   get status (): DurableDuplex<SessionItem, Frame>['status'] { return this.link.status }
 
   close (options?: AbortOptions): Promise<void> { return this.link.close(options) }
-  abort (err: Error): void { this.link.abort(err) }
+  /** Tears the session down: the peer is told (GOAWAY `SESSION_CLOSED`, best effort), the link aborted. */
+  abort (err: Error): void {
+    this.state.stage?.endSession(err)
+    this.link.abort(err)
+  }
+
   reconnect (): void { this.link.reconnect() }
   statusIterator (options?: AbortOptions): AsyncIterableIterator<StatusEvent> { return this.link.statusIterator(options) }
 

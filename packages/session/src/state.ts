@@ -19,6 +19,8 @@ export interface AckSink {
   duplicate(): void
   /** The peer's END was handed to the application. */
   endDelivered(): void
+  /** The application tore the session down: tell the peer (GOAWAY `SESSION_CLOSED`) and drop the connection. */
+  endSession(err: Error): void
 }
 
 /** Counters of one session (or one client, across the sessions it made). */
