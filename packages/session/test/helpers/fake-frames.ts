@@ -18,6 +18,9 @@ export interface FakeFrames {
   end(): void
   /** Resolves with the first written frame (from `from` on) that `match` accepts. */
   next(match?: (f: Frame) => boolean, from?: number): Promise<Frame>
+  /** The far side stops reading what is written (a full socket) until `release()`. */
+  hold(): void
+  release(): void
 }
 
 export interface FakeInit {
@@ -33,6 +36,8 @@ export function fakeFrames (init: FakeInit = {}): FakeFrames {
   const watchers: Array<() => void> = []
   const flags = 'flags' in init ? init.flags : SESSION_FLAG
   const wake = (): void => { const w = wakeReader; wakeReader = undefined; w?.() }
+  let gate: Promise<void> | undefined
+  let open: (() => void) | undefined
   const notify = (): void => { for (const w of watchers.splice(0)) w() }
   const fake: FakeFrames = {
     written: [],
@@ -47,6 +52,8 @@ export function fakeFrames (init: FakeInit = {}): FakeFrames {
         await new Promise<void>((resolve) => { watchers.push(resolve) })
       }
     },
+    hold () { gate ??= new Promise<void>((resolve) => { open = resolve }) },
+    release () { const o = open; gate = undefined; open = undefined; o?.() },
     frames: undefined as unknown as SessionFrames
   }
   const source = {
@@ -72,8 +79,12 @@ export function fakeFrames (init: FakeInit = {}): FakeFrames {
     source: source as unknown as SessionFrames['source'],
     peerHello,
     async sink (frames: Source<Frame>) {
-      for await (const f of frames as AsyncIterable<Frame>) {
-        fake.written.push(f)
+      const it: AsyncIterator<Frame> | Iterator<Frame> = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : frames[Symbol.iterator]()
+      for (;;) {
+        if (gate !== undefined) await gate
+        const r = await it.next()
+        if (r.done === true) return
+        fake.written.push(r.value)
         notify()
       }
     },
