@@ -244,13 +244,16 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.dialer.lost(uptime, err, forced)
   }
 
-  /** Sets `writeComplete` once everything was handed, the sink finished and nothing awaits confirmation. */
+  /**
+   * Once everything was handed and the connection's sink finished, the user's sink resolves (handed down,
+   * as a socket's `end()`); once nothing awaits confirmation either, the write side is complete.
+   */
   checkWriteComplete (): void {
     const c = this.conn
-    if (this.writeComplete || c === undefined || !c.sinkDone || c.sinkFailed || !c.feed.ended) return
-    if (!this.outbox.drained || this.outbox.retainedCount > 0) return
-    this.writeComplete = true
+    if (c === undefined || !c.sinkDone || c.sinkFailed || !c.feed.ended || !this.outbox.drained) return
     if (this.intake.ended) this.intake.settle()
+    if (this.writeComplete || this.outbox.retainedCount > 0) return
+    this.writeComplete = true
     this.closer.connectionDone(c)
     this.maybeComplete()
   }

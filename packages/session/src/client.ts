@@ -41,6 +41,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
     if (state.complete) return completedConnection()
     const lower = common.stack(await dial(ctx))
+    let stage: SessionConnection | undefined
     try {
       const hello = await raceSignal(lower.peerHello, ctx.signal)
       if (hello === undefined) throw new ConnectionLostError('The connection ended before the server\'s HELLO arrived')
@@ -48,7 +49,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         throw new ProtocolVersionError('The server did not announce the session extension in its HELLO: it speaks version 1 only. Use a plain client (reconnect over heartbeat and codec) for it', { version: hello.version, supported: hello.version })
       }
       const resuming = state.token !== undefined
-      const stage = new SessionConnection({
+      stage = new SessionConnection({
         state,
         ctx,
         lower,
@@ -58,13 +59,16 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         acks: common.acks,
         timers: common.timers,
         log,
-        lost: loss => endpoint.lost(loss)
+        lost: loss => endpoint.lost(loss),
+        ending: () => endpoint.ending()
       })
       await raceSignal(stage.ready, ctx.signal)
       endpoint.opened(resuming)
       return stage
     } catch (err) {
-      lower.abort(toError(err))
+      // through the stage: if the whole link is ending, it tells the server the session is closed
+      if (stage !== undefined) stage.abort(toError(err))
+      else lower.abort(toError(err))
       throw err
     }
   }

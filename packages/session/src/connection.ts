@@ -44,6 +44,8 @@ export interface SessionConnectionInit {
   log: Logger
   /** The session cannot go on (the peer does not know it, it expired, was taken over or closed). */
   lost(loss: SessionLoss): Error
+  /** The session's durable duplex is ending for good (aborted or failed), not merely losing this connection. */
+  ending(): boolean
 }
 
 /**
@@ -73,6 +75,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private settleReady!: { resolve(): void, reject(err: Error): void }
   private settleSink: { resolve(): void, reject(err: Error): void } | undefined
   private goAwayCode: number | undefined
+  /** A close() waiting for our END to be acknowledged. */
+  private endAck: { resolve(): void, reject(err: Error): void } | undefined
 
   constructor (private readonly init: SessionConnectionInit) {
     const state = this.state = init.state
@@ -122,8 +126,14 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     await this.closing
   }
 
+  /**
+   * Reconnect drops this connection: replaced by a newer one (GOAWAY `SESSION_TAKEN_OVER`), the whole
+   * session torn down (GOAWAY `SESSION_CLOSED`, so the peer ends its side instead of waiting for a resume),
+   * or simply lost (nothing to say: the peer will see the connection go).
+   */
   abort (err: Error): void {
     if (err instanceof SessionTakenOverError) this.fail(err, { code: SessionGoAwayCode.SESSION_TAKEN_OVER, reason: 'session taken over' })
+    else if (this.init.ending()) this.endSession(err)
     else this.fail(err)
   }
 
@@ -169,11 +179,12 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     return out
   }
 
+  /** Our writing ended: END goes out (until it is acknowledged), and the feed's sink is done. */
   feedEnded (): void {
     const s = this.state
     s.endAt = this.lastFed
-    if (s.endAcked) this.settleSink?.resolve()
-    else this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(this.lastFed) })
+    if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(this.lastFed) })
+    this.settleSink?.resolve()
   }
 
   feedFailed (err: Error): void { this.fail(err) }
@@ -276,7 +287,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (!ack.end) return
     if (s.endAt === undefined || ack.position !== s.endAt) throw new SessionProtocolError(`expected an END acknowledgement at our END (${String(s.endAt)}), but got one at ${ack.position}`)
     s.endAcked = true
-    this.settleSink?.resolve()
+    this.endAck?.resolve()
   }
 
   private onEnd (body: Uint8Array): void {
@@ -309,7 +320,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
         if (s.role === 'client' && !this.fenced) lose({ reason: 'taken-over', message: 'another connection resumed this session' })
         return
       case SessionGoAwayCode.SESSION_CLOSED:
-        if (!s.complete) lose({ reason: 'closed', message: `the peer closed the session (${reason})` })
+        // benign only when both directions are whole: ours acknowledged, theirs ended by END
+        if (!s.endAcked || s.peerEndGen !== s.gen || s.peerEndAt === undefined) lose({ reason: 'closed', message: `the peer closed the session (${reason})` })
         return
       case GoAwayCode.PROTOCOL_ERROR:
         this.fail(new SessionProtocolError(`the peer says we broke the protocol: ${reason}`))
@@ -337,6 +349,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.dispose()
     this.settleReady.reject(err)
     this.settleSink?.reject(err)
+    this.endAck?.reject(err)
     this.source.fail(err)
     if (goAway === undefined) {
       this.outbound.fail(err)
@@ -378,6 +391,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       s.inEnded = true
     }
     if (this.handshaken) this.outbound.ack()
+    // the peer learns the session is closed only once it has acknowledged our END (reconnect bounds the wait)
+    if (!s.endAcked && s.endAt !== undefined) await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
+    if (this.dead) return
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway({ code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session closed' }) })
     this.outbound.finish()
     try {

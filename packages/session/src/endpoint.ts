@@ -54,9 +54,12 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
 
   close (options?: AbortOptions): Promise<void> { return this.link.close(options) }
   /** Tears the session down: the peer is told (GOAWAY `SESSION_CLOSED`, best effort), the link aborted. */
-  abort (err: Error): void {
-    this.state.stage?.endSession(err)
-    this.link.abort(err)
+  abort (err: Error): void { this.link.abort(err) }
+
+  /** The link is ending for good (closed or failed while a connection was still up). */
+  ending (): boolean {
+    const status = this.link.status
+    return status === 'closed' || status === 'failed'
   }
 
   reconnect (): void { this.link.reconnect() }

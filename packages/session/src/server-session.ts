@@ -126,7 +126,8 @@ export class ServerSession {
       acks: this.owner.common.acks as AckPolicy,
       timers: this.owner.timers,
       log: this.owner.log,
-      lost: loss => this.endpoint.lost(loss)
+      lost: loss => this.endpoint.lost(loss),
+      ending: () => this.endpoint.ending()
     })
   }
 
