@@ -273,6 +273,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.handshaken = true
     s.stage = this
     this.init.ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
+    // a client acknowledges the server's RESUME at once, which releases what the server replays
+    if (s.role === 'client') this.ackClock.flush()
     this.settleReady.resolve()
   }
 

@@ -73,8 +73,9 @@ export function decodeResume (body: Uint8Array): Resume {
   if (body.byteLength < RESUME_LENGTH) throw new SessionProtocolError(`expected a RESUME body of at least ${RESUME_LENGTH} bytes, but got ${body.byteLength}`)
   const flags = body[0]
   const fresh = (flags & RESUME_NEW) !== 0
-  const token = body.slice(1, 17)
-  const id = body.slice(17, 25)
+  // copies, never views: a body may be a Buffer (whose slice() does not copy) over a received chunk
+  const token = Uint8Array.from(body.subarray(1, 17))
+  const id = Uint8Array.from(body.subarray(17, 25))
   if (fresh && !isZero(token)) throw new SessionProtocolError('a RESUME asking for a new session must carry a zero token')
   return {
     fresh,

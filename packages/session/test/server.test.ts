@@ -40,6 +40,7 @@ function setup (init: SessionServerInit = {}): {
 async function opened (s: ReturnType<typeof setup>, window?: number): Promise<{ f: FakeFrames, token: Uint8Array, session: SessionDuplex }> {
   const f = s.connect(resumeFrame(window !== undefined ? { windowMessages: window } : {}))
   const r = readResume(await f.next(isResume))
+  f.send(ackFrame(0)) // as a real client does: the server now knows the session is established
   return { f, token: r.token, session: s.sessions[s.sessions.length - 1] }
 }
 

@@ -17,6 +17,14 @@ describe('PROTOCOL.md §7 session vectors', () => {
     expect(decodeResume(longer)).toEqual(fields)
   })
 
+  it('a decoded RESUME owns its token and id: no view into the received bytes, even from a Buffer', () => {
+    const body = Buffer.from(resumes[1].body)
+    const decoded = decodeResume(body)
+    body.fill(0xee)
+    expect(decoded.token).toEqual(resumes[1].token)
+    expect(decoded.id).toEqual(resumes[1].sessionId)
+  })
+
   it.each(acks)('ACK $id round-trips', (v) => {
     expect(encodeAck({ position: v.position, end: v.end })).toEqual(v.body)
     expect(decodeAck(v.body)).toEqual({ position: v.position, end: v.end })
