@@ -23,6 +23,8 @@ export interface DialerOwner<TIn, TOut> {
   fail(kind: FailureKind, cause: Error | undefined): void
   /** `DialContext.confirm` of dial `epoch`. */
   confirmFrom(epoch: number, count: number): void
+  /** `DialContext.lost` of dial `epoch`. */
+  lostFrom(epoch: number, err: Error): void
 }
 
 /**
@@ -105,7 +107,8 @@ export class Dialer<TIn, TOut> {
     const context: DialContext = {
       attempt,
       signal: controller.signal,
-      confirm: (count) => { this.owner.confirmFrom(epoch, count) }
+      confirm: (count) => { this.owner.confirmFrom(epoch, count) },
+      lost: (err) => { this.owner.lostFrom(epoch, err) }
     }
     let dialing: Promise<StageDuplex<TIn, TOut>>
     try {

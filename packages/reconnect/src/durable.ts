@@ -157,6 +157,13 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.confirm(count)
   }
 
+  lostFrom (epoch: number, err: Error): void {
+    const c = this.conn
+    if (c === undefined || c.epoch !== epoch || this.closer.finished) return
+    if (this.closer.closing) this.closer.connectionGone(c, err)
+    else this.lose(c, 'reported', err)
+  }
+
   /** Dial `epoch` made `duplex`: it is the live connection now. */
   connected (epoch: number, attempt: number, controller: AbortController, duplex: StageDuplex<TIn, TOut>): void {
     const c: Connection<TIn, TOut> = {

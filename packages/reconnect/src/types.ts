@@ -75,6 +75,12 @@ export interface DialContext {
    * `InvalidParametersError` when `count` is more than is unconfirmed.
    */
   confirm(count: number): void
+  /**
+   * The connection this dial made is lost: its stage found out (a failed read it made itself, a peer
+   * that went away). Reconnect drops it and redials, even while nothing reads or writes it. Does nothing
+   * before the connection is in use, or once this attempt is no longer the current one.
+   */
+  lost(err: Error): void
 }
 
 /** Opens one connection: typically transport + codec + heartbeat composed by the caller. */
@@ -174,9 +180,10 @@ export type ReconnectStatus = 'connecting' | 'connected' | 'reconnecting' | 'clo
 /**
  * Why a connection was lost: the peer ended its stream cleanly (`peer-ended`), reading or writing failed
  * (`read-error`, `write-error`), the connection's sink finished while there was more to write
- * (`write-ended`), or `link.reconnect()` replaced it (`forced`).
+ * (`write-ended`), `link.reconnect()` replaced it (`forced`), or its stage reported it lost
+ * (`reported`, `DialContext.lost`).
  */
-export type DisconnectReason = 'peer-ended' | 'read-error' | 'write-error' | 'write-ended' | 'forced'
+export type DisconnectReason = 'peer-ended' | 'read-error' | 'write-error' | 'write-ended' | 'forced' | 'reported'
 
 /** Status events, by type. Each is also the `detail` of the `CustomEvent` of the same name. */
 export interface ReconnectEventMap {

@@ -50,6 +50,25 @@ describe('reconnect(): a forced redial', () => {
   })
 })
 
+describe('DialContext.lost()', () => {
+  it('a stage that finds its connection dead has it redialled at once, even while nothing reads or writes', async () => {
+    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const dead = new Error('the stage saw its peer go')
+    const lost = nextEvent(d, 'disconnected')
+    contexts[0].lost(dead)
+    expect(await lost).toMatchObject({ reason: 'reported', error: dead })
+    expect(d.stats().lastError).toBe(dead)
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(d.status).toBe('connected')
+    // stale: the first attempt's context no longer acts
+    contexts[0].lost(new Error('late'))
+    expect(d.status).toBe('connected')
+  })
+})
+
 describe('the lifetime signal', () => {
   it('aborts the duplex with its reason, and its listener is removed when the duplex ends', async () => {
     const lifetime = new AbortController()

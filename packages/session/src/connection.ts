@@ -349,6 +349,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (this.dead) return
     this.dead = true
     this.dispose()
+    // reconnect learns at once, even while nobody reads or writes (it ignores this once it dropped us itself)
+    this.init.ctx.lost(err)
     this.settleReady.reject(err)
     this.settleSink?.reject(err)
     this.endAck?.reject(err)

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
 import { MAX_POSITION, sessionClient, SessionConnection, SessionGoAwayCode, SessionState } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
-import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isGoAway, isResume, readResume, resumeFrame } from './helpers/fake-frames.js'
+import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
 
 const open: SessionDuplex[] = []
 afterEach(() => {
@@ -157,6 +157,28 @@ describe('the handshake, from the client', () => {
 })
 
 describe('replay', () => {
+  it('items read ahead from a lost connection and replayed on the next are delivered once: duplicates are dropped and counted', async () => {
+    const { c, next } = client()
+    const first = await next()
+    await accept(first)
+    void c.sink([])
+    first.send(...Array.from({ length: 200 }, (_, i) => data(i + 1)))
+    const it = c.source[Symbol.asyncIterator]()
+    const got: number[] = []
+    for (let i = 0; i < 10; i++) got.push((await it.next()).value.body[0])
+    // the other 190 are read ahead, not yet handed over: the resume point is 11
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    const resume = await accept(second)
+    expect(resume.next).toBe(11)
+    second.send(...Array.from({ length: 190 }, (_, i) => data(i + 11)), endFrame(200))
+    for (let r = await it.next(); r.done !== true; r = await it.next()) got.push(r.value.body[0])
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => (i + 1) & 0xff))
+    expect(c.stats()).toMatchObject({ delivered: 200, deduplicated: 190 })
+    // the duplicates made the client acknowledge at once, and the END is acknowledged too
+    await second.next(f => isAck(f) && readAck(f).end)
+  })
+
   it('an ACK that arrives during a replay releases what it covers; positions stay in step afterwards', async () => {
     const { c, next } = client({ window: { maxMessages: 8 } })
     const first = await next()
@@ -220,7 +242,7 @@ describe('positions near 2^53 − 1', () => {
   function stage (state: SessionState, f: FakeFrames): SessionConnection {
     return new SessionConnection({
       state,
-      ctx: { attempt: 1, signal: new AbortController().signal, confirm: () => {} },
+      ctx: { attempt: 1, signal: new AbortController().signal, confirm: () => {}, lost: () => {} },
       lower: f.frames,
       iterator: f.frames.source,
       leftover: [],
