@@ -135,7 +135,8 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   writeRefusal (): Error | undefined { return this.closer.writeRefusal() }
   pushed (): void { this.conn?.feed.wake() }
-  handed (): void { this.intake.wake() }
+  /** Items left the buffer: a producer waiting for room goes on once there is plenty (hysteresis at half). */
+  handed (): void { if (this.outbox.roomy) this.intake.wake() }
   userEnded (): void {
     this.conn?.feed.wake()
     this.checkWriteComplete()

@@ -28,6 +28,12 @@ export class Outbox<T> {
     return b.length === 0 || (b.length < this.limits.maxMessages && b.byteLength + size <= this.limits.maxBytes)
   }
 
+  /** The buffer is down to half its bounds (or empty): a producer waiting for room may refill it in one go. */
+  get roomy (): boolean {
+    const b = this.buffer
+    return b.length === 0 || (b.length <= this.limits.maxMessages >>> 1 && b.byteLength <= this.limits.maxBytes / 2)
+  }
+
   push (item: T, size: number): void {
     this.buffer.push(item, size)
   }
