@@ -252,6 +252,37 @@ describe('protocol errors after the handshake', () => {
   })
 })
 
+describe('in real time, with generous bounds', () => {
+  it('a disconnected session expires after its ttl', async () => {
+    const s = setup({ ttl: 200 })
+    const { f, session } = await opened(s)
+    const lost = new Promise<number>((resolve) => { session.addEventListener('session-lost', () => { resolve(performance.now()) }, { once: true }) })
+    const cut = performance.now()
+    f.end()
+    const at = await lost
+    expect(at - cut).toBeGreaterThanOrEqual(180)
+    expect(at - cut).toBeLessThan(5_000)
+  })
+
+  it('an ACK follows a delivery within about maxAckDelay', async () => {
+    const s = setup({ ack: { delay: 50 } })
+    const { f, session } = await opened(s)
+    const it = session.source[Symbol.asyncIterator]()
+    f.send(data(1))
+    await it.next()
+    await f.next(isAck) // the first after the handshake goes at once
+    const acks = f.written.filter(isAck).length
+    f.send(data(2))
+    await it.next()
+    const delivered = performance.now()
+    await f.next(isAck, f.written.length)
+    const waited = performance.now() - delivered
+    expect(f.written.filter(isAck).length).toBe(acks + 1)
+    expect(waited).toBeGreaterThanOrEqual(40)
+    expect(waited).toBeLessThan(2_000)
+  })
+})
+
 describe('acknowledgement cadence (fake timers)', () => {
   it('first delivery after a resume at once, then after the delay, or at once past the threshold or on a duplicate', async () => {
     vi.useFakeTimers()
