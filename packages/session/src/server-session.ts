@@ -111,6 +111,12 @@ export class ServerSession {
     this.endpoint.lost({ reason: 'expired', message: `it was disconnected for longer than its ttl (${this.owner.ttl} ms)` })
   }
 
+  /** Ends the session to make room for a new one (the registry is full and this one is detached). */
+  evict (): void {
+    this.expiry?.cancel()
+    this.endpoint.lost({ reason: 'evicted', message: 'the server needed room for a new session while this one was disconnected (maxSessions reached)' })
+  }
+
   private async dial (ctx: DialContext): Promise<SessionConnection> {
     let attach = this.pending
     this.pending = undefined

@@ -36,6 +36,8 @@ export interface SessionServerStats {
   /** Sessions with no connection now. */
   detached: number
   created: number
+  /** Detached sessions ended to make room for a new one when `maxSessions` was reached (reported `evicted`). */
+  evicted: number
   /** Connections that resumed an existing session. */
   resumed: number
   /** Resumes that took a session over from a live connection. */
@@ -66,7 +68,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   readonly timers: Timers
   readonly ttl: number
   private readonly registry: Registry<ServerSession>
-  private readonly counts = { created: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0 }
+  private readonly counts = { created: 0, evicted: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0 }
   private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0 }
   private closing = false
 
@@ -138,7 +140,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   /** Decides what the connection's RESUME gets: a new session, the one it names, or a GOAWAY. */
   private open (frames: SessionFrames, resume: Resume, leftover: Frame[]): void {
     if (resume.fresh) {
-      if (this.registry.full) { this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already`); return }
+      if (this.registry.full && !this.evictOldestDetached()) { this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`); return }
       const credentials = this.registry.issue()
       const session = new ServerSession(this, credentials)
       this.registry.add(session)
@@ -149,7 +151,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       return
     }
     const session = this.registry.find(resume.token)
-    if (session === undefined) { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
+    if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
       session.expire()
       this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired')
@@ -175,6 +177,22 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     }
     this.counts.plain++
     this.safeDispatchEvent('plain', frames)
+  }
+
+  /**
+   * Makes room for a new session by ending the one detached for the longest (it is reported lost, reason
+   * `evicted`, with its count); `false` when every session is connected.
+   */
+  private evictOldestDetached (): boolean {
+    let oldest: ServerSession | undefined
+    for (const s of this.registry.values()) {
+      if (s.detachedAt !== undefined && (oldest?.detachedAt === undefined || s.detachedAt < oldest.detachedAt)) oldest = s
+    }
+    if (oldest === undefined) return false
+    this.counts.evicted++
+    this.registry.remove(oldest)
+    oldest.evict()
+    return true
   }
 
   /** Reads the connection's first frame, which must be a RESUME; what came with it is kept for the session. */

@@ -114,13 +114,27 @@ describe('the handshake', () => {
     expect(s.server.stats()).toMatchObject({ plain: 1, refused: { plain: 1 } })
   })
 
-  it('refuses a new session beyond maxSessions with GOAWAY SESSION_LIMIT', async () => {
+  it('at maxSessions, evicts the session detached the longest (reported, counted), or refuses when all are connected', async () => {
     const s = setup({ maxSessions: 2 })
-    await opened(s)
-    await opened(s)
+    const a = await opened(s)
+    const b = await opened(s)
     const third = s.connect(resumeFrame())
     expect(goAwayCode(await third.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_LIMIT)
     expect(s.sessions.length).toBe(2)
+    const lost = new Promise((resolve) => { b.session.addEventListener('session-lost', (e) => { resolve(e.detail) }, { once: true }) })
+    void b.session.sink([data(1)])
+    await b.f.next(f => f.type === 0x40)
+    for (const x of [b, a]) {
+      const gone = new Promise((resolve) => { x.session.addEventListener('disconnected', resolve, { once: true }) })
+      x.f.end()
+      await gone
+    }
+    const fourth = s.connect(resumeFrame())
+    await fourth.next(isResume)
+    expect(await lost).toMatchObject({ reason: 'evicted', unconfirmed: 1 })
+    expect(s.server.stats()).toMatchObject({ sessions: 2, evicted: 1, detached: 1 })
+    const late = s.connect(resumeFrame({ token: b.token, next: 1 }))
+    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
   })
 })
 
