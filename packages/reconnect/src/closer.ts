@@ -18,13 +18,12 @@ export interface CloserOwner<TIn, TOut> {
   readonly outbox: Outbox<TOut>
   readonly intake: Intake<TOut>
   readonly inbound: Inbound<TIn, TOut>
-  readonly dialer: { stop(reason: Error): void }
+  readonly dialer: { readonly attempt: number, stop(reason: Error): void }
   readonly log: Logger
   conn: Connection<TIn, TOut> | undefined
   state: ReconnectStatus
   readonly writeComplete: boolean
   emit(event: StatusEvent): void
-  failure(kind: FailureKind, cause: Error | undefined): ReconnectFailedError
 }
 
 interface Completion<TIn, TOut> { c: Connection<TIn, TOut>, resolve(): void, reject(err: Error): void }
@@ -92,7 +91,20 @@ export class Closer<TIn, TOut> {
   }
 
   fail (kind: FailureKind, cause: Error | undefined): void {
-    this.terminate(this.owner.failure(kind, cause), kind)
+    this.terminate(this.failure(kind, cause), kind)
+  }
+
+  /** The `ReconnectFailedError` of `kind`, with the attempts of the outage and the last error as `cause`. */
+  private failure (kind: FailureKind, cause: Error | undefined): ReconnectFailedError {
+    const opts = this.owner.opts
+    const attempt = this.owner.dialer.attempt
+    const attempts = kind === 'fatal' ? attempt : Math.max(0, attempt - 1)
+    const message = kind === 'attempts'
+      ? `Gave up after ${attempts} dial attempts (maxAttempts ${opts.maxAttempts}); the last error is the cause`
+      : kind === 'deadline'
+        ? `Gave up after ${attempts} dial attempts: the outage would outlast maxRetryTime (${opts.maxRetryTime} ms); the last error is the cause`
+        : 'Gave up: shouldRetry() called the last error fatal; it is the cause'
+    return new ReconnectFailedError(message, { cause, attempts, kind })
   }
 
   /** Tears everything down with `err`: the source and sink fail with it. */

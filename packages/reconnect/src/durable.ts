@@ -6,7 +6,7 @@ import type { Connection } from './connection.js'
 import { safeAbort } from './connection.js'
 import { Dialer } from './dialer.js'
 import type { FailureKind } from './errors.js'
-import { ConnectionLostError, ForcedReconnectError, ReconnectFailedError } from './errors.js'
+import { ConnectionLostError, ForcedReconnectError } from './errors.js'
 import { Feed } from './feed.js'
 import { Inbound } from './inbound.js'
 import { Intake } from './intake.js'
@@ -290,16 +290,5 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     if (c.lost) return
     if (this.closer.closing) this.closer.connectionGone(c, err)
     else this.lose(c, 'write-error', err)
-  }
-
-  /** Raises a `ReconnectFailedError` of `kind`. */
-  failure (kind: FailureKind, cause: Error | undefined): ReconnectFailedError {
-    const attempts = kind === 'fatal' ? this.dialer.attempt : Math.max(0, this.dialer.attempt - 1)
-    const message = kind === 'attempts'
-      ? `Gave up after ${attempts} dial attempts (maxAttempts ${this.opts.maxAttempts}); the last error is the cause`
-      : kind === 'deadline'
-        ? `Gave up after ${attempts} dial attempts: the outage would outlast maxRetryTime (${this.opts.maxRetryTime} ms); the last error is the cause`
-        : 'Gave up: shouldRetry() called the last error fatal; it is the cause'
-    return new ReconnectFailedError(message, { cause, attempts, kind })
   }
 }

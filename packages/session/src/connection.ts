@@ -7,25 +7,18 @@ import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { AckClock } from './acks.js'
 import { classify } from './classify.js'
-import { GOAWAY_GRACE, MAX_POSITION, SESSION_ID_LENGTH, SessionFrameType, SessionGoAwayCode, TOKEN_LENGTH } from './constants.js'
-import { ConnectionLostError, SessionProtocolError, SessionRefusedError } from './errors.js'
+import { GOAWAY_GRACE, SessionFrameType, SessionGoAwayCode } from './constants.js'
+import { ConnectionLostError, SessionProtocolError, SessionTakenOverError } from './errors.js'
+import { judgeGoAway, refused } from './goaway.js'
+import { adoptServerResume, ourResume } from './handshake.js'
 import type { SessionItem } from './inbound.js'
 import { SessionInbound } from './inbound.js'
 import { SessionOutbound } from './outbound.js'
+import { Positions } from './positions.js'
 import type { AckSink, SessionLoss, SessionState } from './state.js'
 import type { SessionFrames } from './types.js'
 import type { Resume } from './wire.js'
 import { decodeAck, decodeEnd, decodeResume, encodeAck, encodeEnd, encodeResume } from './wire.js'
-
-/** A connection that a newer one of the same session replaced. */
-export class SessionTakenOverError extends Error {
-  static override name = 'SessionTakenOverError'
-
-  constructor (message = 'A newer connection resumed this session; this one was fenced off', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'SessionTakenOverError'
-  }
-}
 
 export interface SessionConnectionInit {
   state: SessionState
@@ -65,10 +58,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private readonly state: SessionState
   private ackClock: AckClock | undefined
   private handshaken = false
-  /** What the peer has: items up to here are acknowledged, or said to be had by its RESUME. */
-  private peerAcked = 0
-  /** The last position fed to this connection. */
-  private lastFed: number
+  private readonly positions: Positions
   peerEnded = false
   private dead = false
   private closing: Promise<void> | undefined
@@ -81,7 +71,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   constructor (private readonly init: SessionConnectionInit) {
     const state = this.state = init.state
     this.gen = state.gen
-    this.lastFed = state.outAcked
+    this.positions = new Positions({ state, fenced: () => this.fenced, confirm: (count) => { init.ctx.confirm(count) } })
     if (init.lower.goingAway !== undefined) this.goingAway = init.lower.goingAway
     this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
     this.ready.catch(() => {})
@@ -96,7 +86,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       sinking = Promise.reject(err)
     }
     sinking.then(() => { this.lowerSinkDone() }, (err: unknown) => { this.fail(toError(err)) })
-    this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(this.ourResume()) })
+    this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token)) })
     if (init.peer !== undefined) {
       try {
         this.handshake(init.peer)
@@ -157,46 +147,23 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   /** Numbers a fed batch from the first unacknowledged position; returns the frames the peer lacks. */
   number (items: Frame[]): Frame[] {
-    const s = this.state
-    const first = this.lastFed + 1
-    const last = this.lastFed + items.length
-    if (last > MAX_POSITION) {
-      this.fail(new SessionProtocolError('this session has numbered 2^53 − 1 items, the most a position can hold; start a new session'))
+    try {
+      return this.positions.number(items)
+    } catch (err) {
+      this.fail(toError(err))
       return []
     }
-    this.lastFed = last
-    let out = items
-    if (first <= this.peerAcked) {
-      const skip = Math.min(items.length, this.peerAcked - first + 1)
-      s.counters.skipped += skip
-      out = skip === items.length ? [] : items.slice(skip)
-    }
-    const firstSent = last - out.length + 1
-    if (firstSent <= s.outSent) s.counters.resent += Math.min(out.length, s.outSent - firstSent + 1)
-    if (last > s.outSent) s.outSent = last
-    s.counters.sent += out.length
-    this.confirmUpTo()
-    return out
   }
 
   /** Our writing ended: END goes out (until it is acknowledged), and the feed's sink is done. */
   feedEnded (): void {
     const s = this.state
-    s.endAt = this.lastFed
-    if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(this.lastFed) })
+    s.endAt = this.positions.lastFed
+    if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(s.endAt) })
     this.settleSink?.resolve()
   }
 
   feedFailed (err: Error): void { this.fail(err) }
-
-  /** Confirms to reconnect every item fed here that the peer has. */
-  private confirmUpTo (): void {
-    const s = this.state
-    const upTo = Math.min(this.peerAcked, this.lastFed)
-    if (upTo <= s.outAcked || this.fenced) return
-    this.init.ctx.confirm(upTo - s.outAcked)
-    s.outAcked = upTo
-  }
 
   // ---- inbound (control frames; the pump numbers the rest) -------------------------------------------
 
@@ -217,7 +184,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   lowerEnded (): Error | undefined {
     const s = this.state
     if (this.peerEnded || (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.inEnded)) return undefined
-    const err = this.goAwayError() ?? new ConnectionLostError('The peer closed the connection without ending the session: an outage, resumed on the next connection')
+    const err = this.goAwayCode !== undefined ? refused(this.goAwayCode) : new ConnectionLostError('The peer closed the connection without ending the session: an outage, resumed on the next connection')
     this.fail(err)
     return err
   }
@@ -227,41 +194,11 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     else this.fail(err)
   }
 
-  private ourResume (): Resume {
-    const s = this.state
-    const fresh = s.role === 'client' && s.token === undefined
-    return {
-      fresh,
-      token: fresh ? new Uint8Array(TOKEN_LENGTH) : this.init.token ?? s.token as Uint8Array,
-      id: s.role === 'server' && s.idBytes !== undefined ? s.idBytes : new Uint8Array(SESSION_ID_LENGTH),
-      next: s.received + 1,
-      maxAckDelay: s.params.maxAckDelay,
-      windowMessages: s.params.windowMessages,
-      windowBytes: s.params.windowBytes,
-      ttl: s.params.ttl
-    }
-  }
-
   /** The peer's RESUME: where to replay from, what to number from, and how often to acknowledge. */
   private handshake (peer: Resume): void {
     const s = this.state
-    if (s.role === 'client') {
-      if (peer.fresh) throw new SessionProtocolError('expected the server\'s RESUME to name a session, but it asked for a new one')
-      if (s.token === undefined) {
-        s.token = peer.token
-        s.idBytes = peer.id
-        s.id = Buffer.from(peer.id).toString('hex')
-      } else if (!Buffer.from(s.token).equals(peer.token)) {
-        throw new SessionProtocolError('expected the server\'s RESUME to carry our session\'s token, but it carried another')
-      } else {
-        s.counters.resumes++
-      }
-      s.ttl = peer.ttl
-    }
-    const has = peer.next - 1
-    if (has > s.outSent) throw new SessionProtocolError(`expected the peer to resume at most at ${s.outSent + 1} (we sent ${s.outSent} items), but it asked for ${peer.next}`)
-    if (has < s.outAcked) throw new SessionProtocolError(`expected the peer to resume at ${s.outAcked + 1} or later (it acknowledged ${s.outAcked} items), but it asked for ${peer.next}: it lost what it acknowledged`)
-    this.peerAcked = has
+    if (s.role === 'client') adoptServerResume(s, peer)
+    this.positions.resumeAt(peer.next)
     this.source.maxItems = Math.max(1, peer.windowMessages)
     this.source.maxBytes = Math.max(1, peer.windowBytes)
     const policy = this.init.acks
@@ -282,10 +219,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (!this.handshaken) throw new SessionProtocolError('expected no ACK before the session handshake completed')
     const ack = decodeAck(body)
     const s = this.state
-    if (ack.position > s.outSent) throw new SessionProtocolError(`expected an ACK of at most ${s.outSent} (what we sent), but got ${ack.position}`)
-    s.counters.acksReceived++
-    if (ack.position > this.peerAcked) this.peerAcked = ack.position
-    this.confirmUpTo()
+    this.positions.acked(ack.position)
     if (!ack.end) return
     if (s.endAt === undefined || ack.position !== s.endAt) throw new SessionProtocolError(`expected an END acknowledgement at our END (${String(s.endAt)}), but got one at ${ack.position}`)
     s.endAcked = true
@@ -309,34 +243,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     const { code, reason } = decodeGoAway(body)
     this.goAwayCode = code
     this.init.log.debug('GOAWAY %d from the peer: %s', code, reason)
-    const s = this.state
-    const lose = (loss: SessionLoss): void => { this.fail(this.init.lost(loss)) }
-    switch (code) {
-      case SessionGoAwayCode.SESSION_UNKNOWN:
-        if (s.role === 'client') lose({ reason: 'unknown', message: `the server does not know this session (${reason})` })
-        return
-      case SessionGoAwayCode.SESSION_EXPIRED:
-        if (s.role === 'client') lose({ reason: 'expired', message: `the session expired on the server (${reason})` })
-        return
-      case SessionGoAwayCode.SESSION_TAKEN_OVER:
-        if (s.role === 'client' && !this.fenced) lose({ reason: 'taken-over', message: 'another connection resumed this session' })
-        return
-      case SessionGoAwayCode.SESSION_CLOSED:
-        // benign only when both directions are whole: ours acknowledged, theirs ended by END
-        if (!s.endAcked || s.peerEndGen !== s.gen || s.peerEndAt === undefined) lose({ reason: 'closed', message: `the peer closed the session (${reason})` })
-        return
-      case GoAwayCode.PROTOCOL_ERROR:
-        this.fail(new SessionProtocolError(`the peer says we broke the protocol: ${reason}`))
-        return
-      default:
-        if (!this.handshaken || code === GoAwayCode.DO_NOT_RETRY || code === SessionGoAwayCode.SESSION_LIMIT) this.fail(this.goAwayError() as Error)
-    }
-  }
-
-  private goAwayError (): Error | undefined {
-    const code = this.goAwayCode
-    if (code === undefined) return undefined
-    return new SessionRefusedError(`The peer sent GOAWAY ${code} and closed the connection`, { code })
+    const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced })
+    if (verdict.kind === 'lost') this.fail(this.init.lost(verdict.loss))
+    else if (verdict.kind === 'fail') this.fail(verdict.error)
   }
 
   // ---- ending --------------------------------------------------------------------------------------

@@ -61,3 +61,13 @@ export class ConnectionLostError extends Error {
     this.name = 'ConnectionLostError'
   }
 }
+
+/** What reconnect drops a session's connection with when a newer connection resumed the session. */
+export class SessionTakenOverError extends Error {
+  static override name = 'SessionTakenOverError'
+
+  constructor (message = 'A newer connection resumed this session; this one was fenced off', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'SessionTakenOverError'
+  }
+}
