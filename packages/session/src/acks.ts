@@ -32,6 +32,7 @@ export class AckClock {
     this.frames++
     this.bytes += bytes
     if (this.first || this.frames >= this.policy.frames || this.bytes >= this.policy.bytes) {
+      this.first = false
       this.flush()
       return
     }
@@ -53,7 +54,6 @@ export class AckClock {
     this.timer = undefined
     this.frames = 0
     this.bytes = 0
-    this.first = false
     this.send()
   }
 
