@@ -1,4 +1,4 @@
-import type { Frame, FrameDuplex } from '@proto/codec'
+import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
 import type { AbortOptions } from '@proto/interface'
 import { createLogger, raceSignal, toError } from '@proto/interface'
@@ -6,6 +6,8 @@ import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
 import type { EventSink } from './events.js'
+import type { PeerHelloSlot } from './hello.js'
+import { PeerHello } from './hello.js'
 import { InboundQueue } from './inbound.js'
 import type { LivenessOwner } from './liveness.js'
 import { Liveness } from './liveness.js'
@@ -59,6 +61,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private userSinkPart: UserSink | undefined
   private closePromise: Promise<void> | undefined
   private onFinished: (() => void) | undefined
+  /** The peer's HELLO for the stage above (with `hello: true`). */
+  private readonly peerHelloSlot: PeerHelloSlot
 
   /** Only wires the parts together; `start()` begins the I/O. */
   constructor (private readonly lower: FrameDuplex, private readonly cfg: HeartbeatConfig, private readonly events: EventSink) {
@@ -69,12 +73,22 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.peer = new Peer(cfg, this, this.outbound, this, events)
     this.time = new Liveness(cfg.clock, cfg.timers, this.peer, cfg.stallThreshold, this, events)
     this.pump = new Pump(this.inbound, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
+    this.peerHelloSlot = cfg.hello ? new PeerHello() : PeerHello.none
+  }
+
+  /** Resolves with the peer's HELLO once it was accepted; `undefined` with `hello: false` or if the stage ends first. */
+  get peerHello (): Promise<Hello | undefined> {
+    return this.peerHelloSlot.promise
+  }
+
+  helloAccepted (hello: Hello): void {
+    this.peerHelloSlot.accepted(hello)
   }
 
   /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */
   start (): void {
     const cfg = this.cfg
-    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ interval: cfg.interval, timeout: cfg.timeout }) })
+    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ flags: cfg.helloFlags, interval: cfg.interval, timeout: cfg.timeout }) })
     let sinking: Promise<void>
     try {
       sinking = this.lower.sink(this.outbound)
@@ -207,6 +221,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   ended (): void {
     this.inboundDone = true
+    this.peerHelloSlot.ended()
     const goAway = this.peer.goAwayError()
     if (goAway !== undefined) this.inbound.fail(goAway, true)
     else this.inbound.end()
@@ -309,6 +324,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     if (this.error !== undefined || this.finished) return
     this.error = err
     this.violation = undefined
+    this.peerHelloSlot.ended()
     this.inbound.fail(err, drain)
     this.userSinkPart?.reject(err)
     const type = this.cfg.goAwayType
@@ -364,6 +380,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private finish (): void {
     if (this.finished) return
     this.finished = true
+    this.peerHelloSlot.ended()
     this.time.dispose()
     if (this.drainSoon !== undefined) clearImmediate(this.drainSoon)
     this.drainSoon = undefined

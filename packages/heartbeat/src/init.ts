@@ -54,6 +54,13 @@ export interface HeartbeatInit {
    */
   hello?: boolean
   /**
+   * Feature bits OR-ed into the flags byte of our HELLO (with `hello: true`), announcing optional protocol
+   * features to the peer (docs/PROTOCOL.md §3.1), e.g. `SESSION_FLAG` of `@proto/session`. A version 1 peer
+   * ignores bits it does not know. The peer's HELLO, flags included, is in `peerHello`.
+   * @default 0
+   */
+  helloFlags?: number
+  /**
    * Frame type of pings.
    * @default FrameType.PING (0x02)
    */

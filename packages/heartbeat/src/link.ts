@@ -1,4 +1,4 @@
-import type { Frame } from '@proto/codec'
+import type { Frame, Hello } from '@proto/codec'
 import type { AbortOptions } from '@proto/interface'
 import { TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
@@ -42,5 +42,9 @@ export class HeartbeatLink extends TypedEventTarget<HeartbeatEvents> implements 
 
   stats (): HeartbeatStats {
     return this.#stage.stats()
+  }
+
+  get peerHello (): Promise<Hello | undefined> {
+    return this.#stage.peerHello
   }
 }

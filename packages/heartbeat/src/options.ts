@@ -17,6 +17,7 @@ export interface HeartbeatConfig {
   readonly timeout: number
   readonly adaptive: { readonly min: number, readonly max: number, readonly multiplier: number } | undefined
   readonly hello: boolean
+  readonly helloFlags: number
   readonly pingType: number
   readonly pongType: number
   readonly pingBody: Uint8Array | undefined
@@ -70,7 +71,7 @@ function hook<T extends object> (name: string, value: T | undefined, method: key
 }
 
 /** Options that only have a meaning when pings and pongs are exchanged. */
-const PING_ONLY = ['hello', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody'] as const
+const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody'] as const
 
 const cache = new Map<string, HeartbeatConfig>()
 const MAX_CACHED = 64
@@ -137,6 +138,7 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
   const goAwayType = init.goAwayType === null || (keepalive && init.goAwayType === undefined) ? undefined : byte('goAwayType', init.goAwayType, FrameType.GOAWAY)
   const helloType = byte('helloType', init.helloType, FrameType.HELLO)
   const hello = flag('hello', init.hello, false)
+  const helloFlags = byte('helloFlags', init.helloFlags, 0)
   if (hello && (helloType === pingType || helloType === pongType)) invalid('helloType', 'different from pingType and pongType', helloType)
   if (!keepalive && goAwayType !== undefined && (goAwayType === pingType || goAwayType === pongType)) invalid('goAwayType', 'different from pingType and pongType', goAwayType)
   const pingBody = body('pingBody', init.pingBody, 'sequence')
@@ -149,6 +151,7 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
     timeout,
     adaptive: adaptiveBounds(init.adaptive, interval, timeout),
     hello,
+    helloFlags,
     pingType,
     pongType,
     pingBody,

@@ -1,4 +1,4 @@
-import type { Frame } from '@proto/codec'
+import type { Frame, Hello } from '@proto/codec'
 import { decodeGoAway, decodeHello, FrameType, GoAwayCode, isFinalGoAway, PROTOCOL_VERSION } from '@proto/codec'
 import { ProtocolVersionError } from '@proto/interface'
 import type { KeepAlivePolicy } from './decide.js'
@@ -30,6 +30,8 @@ export interface PeerTiming {
 export interface PeerOwner {
   /** The peer broke the protocol: send GOAWAY `code` with `reason` (where the format has one) and close with `err`. */
   violated(err: Error, code: number, reason: string): void
+  /** The peer's HELLO was accepted; the negotiated values are in force. */
+  helloAccepted(hello: Hello): void
 }
 
 /** The part of `HeartbeatStats` the ping/pong protocol keeps. */
@@ -264,5 +266,6 @@ export class Peer implements KeepAlivePolicy {
     if (cfg.adaptive === undefined || this.rtt === undefined) this.timeout = timeout
     else this.adapt()
     this.timing.timingChanged()
+    this.owner.helloAccepted(peer)
   }
 }

@@ -1,4 +1,4 @@
-import type { Frame, FrameDuplex } from '@proto/codec'
+import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import type { AbortOptions, BatchIterator, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { HeartbeatEvents } from './events.js'
@@ -76,4 +76,10 @@ export interface HeartbeatDuplex extends FrameDuplex, TypedEventTarget<Heartbeat
   readonly goingAway?: AbortSignal
   /** Counters, RTT and clock state. */
   stats(): HeartbeatStats
+  /**
+   * The peer's HELLO (version, flags, its interval and timeout) once it was accepted, for stages above that
+   * negotiate features through its flags (`@proto/session`); `undefined` with `hello: false`, or when the
+   * stage ends before a HELLO arrives.
+   */
+  readonly peerHello: Promise<Hello | undefined>
 }

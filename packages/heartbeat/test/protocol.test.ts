@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { codec, decodeGoAway, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
+import { codec, decodeGoAway, decodeHello, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
 import { memoryBytePair } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
@@ -26,7 +26,9 @@ describe('options', () => {
     ['adaptive multiplier 0', { adaptive: { multiplier: 0 } }],
     ['adaptive without a timeout', { timeout: 0, adaptive: true }],
     ['pingBody of the wrong kind', { pingBody: 'seq' as 'sequence' }],
-    ['negative minPingInterval', { minPingInterval: -5 }]
+    ['negative minPingInterval', { minPingInterval: -5 }],
+    ['helloFlags above a byte', { hello: true, helloFlags: 0x100 }],
+    ['fractional helloFlags', { hello: true, helloFlags: 1.5 }]
   ]
   for (const [name, init] of bad) {
     it(`rejects ${name} at once`, () => {
@@ -109,6 +111,44 @@ describe('HELLO negotiation', () => {
     peer.send(f(FrameType.DATA, 'hi'))
     const r = await settle(hb.source.next())
     expect(r.error?.name).toBe('ProtocolVersionError')
+  })
+
+  it('sends helloFlags in our HELLO and hands the peer\'s HELLO, flags included, to peerHello', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { hello: true, helloFlags: 0x81, interval: 1000, timeout: 3000 })
+    await peer.waitWritten(1)
+    expect(decodeHello(peer.written[0].body)).toEqual({ version: 1, flags: 0x81, interval: 1000, timeout: 3000 })
+    let seen: unknown = 'pending'
+    void hb.peerHello.then((h) => { seen = h })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(seen).toBe('pending')
+    // a v1 peer's HELLO may carry extension bytes after the 14 it defines: they are ignored
+    const body = new Uint8Array(20)
+    body.set(encodeHello({ flags: 0x03, interval: 2000, timeout: 6000 }))
+    peer.send(f(FrameType.HELLO, body))
+    expect(await hb.peerHello).toEqual({ version: 1, flags: 0x03, interval: 2000, timeout: 6000 })
+    expect(hb.stats().interval).toBe(2000)
+    hb.abort(new Error('done'))
+  })
+
+  it('peerHello is undefined without hello, and when the stage ends before an acceptable HELLO', async () => {
+    expect(await heartbeat(rawPeer().lower).peerHello).toBeUndefined()
+    const refused = rawPeer()
+    const wrongVersion = heartbeat(refused.lower, { hello: true })
+    refused.send(f(FrameType.HELLO, encodeHello({ version: 2, interval: 1000, timeout: 3000 })))
+    expect(await wrongVersion.peerHello).toBeUndefined()
+    const notHello = rawPeer()
+    const data = heartbeat(notHello.lower, { hello: true })
+    notHello.send(f(FrameType.DATA, 'hi'))
+    expect(await data.peerHello).toBeUndefined()
+    const aborted = heartbeat(rawPeer().lower, { hello: true })
+    aborted.abort(new Error('gone'))
+    expect(await aborted.peerHello).toBeUndefined()
+    const ended = rawPeer()
+    const endedEarly = heartbeat(ended.lower, { hello: true })
+    ended.end()
+    expect(await endedEarly.peerHello).toBeUndefined()
+    endedEarly.abort(new Error('done'))
   })
 
   it('without hello a HELLO-typed frame is plain data (foreign protocols use 0x01 freely)', async () => {

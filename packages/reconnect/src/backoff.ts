@@ -1,5 +1,5 @@
-import { DEFAULT_FACTOR, DEFAULT_INITIAL_DELAY, DEFAULT_JITTER, DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, MAX_EXPONENT, MAX_TIMER_DELAY } from './constants.js'
-import { InvalidParametersError } from './errors.js'
+import { validate } from '@proto/interface'
+import { DEFAULT_FACTOR, DEFAULT_INITIAL_DELAY, DEFAULT_JITTER, DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, MAX_EXPONENT } from './constants.js'
 
 /**
  * How a delay is spread under its ceiling `c` (the capped exponential value):
@@ -61,14 +61,7 @@ export interface BackoffInit {
   random?: () => number
 }
 
-const JITTERS = new Set<string>(['full', 'equal', 'decorrelated', 'none'])
-
-function positive (name: string, value: number, max = Infinity): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
-    throw new InvalidParametersError(`${name} must be a finite number above 0 and at most ${max}, got ${String(value)}`)
-  }
-  return value
-}
+const JITTERS: readonly JitterStrategy[] = ['full', 'equal', 'decorrelated', 'none']
 
 /** The delay ceiling before attempt `attempt`: `min(maxDelay, initialDelay × factor^(attempt-1))`. */
 export function delayCeiling (attempt: number, initialDelay: number, factor: number, maxDelay: number): number {
@@ -84,20 +77,15 @@ export function delayCeiling (attempt: number, initialDelay: number, factor: num
  * Throws `InvalidParametersError` on a bad option.
  */
 export function backoff (init: BackoffInit = {}): DelayFunction {
-  const initialDelay = positive('initialDelay', init.initialDelay ?? DEFAULT_INITIAL_DELAY, MAX_TIMER_DELAY)
-  const factor = positive('factor', init.factor ?? DEFAULT_FACTOR)
-  const maxDelay = positive('maxDelay', init.maxDelay ?? DEFAULT_MAX_DELAY, MAX_TIMER_DELAY)
-  const minDelay = positive('minDelay', init.minDelay ?? DEFAULT_MIN_DELAY, MAX_TIMER_DELAY)
-  const jitter = init.jitter ?? DEFAULT_JITTER
-  const random = init.random ?? Math.random
-  const custom = init.delay
-  if (factor < 1) throw new InvalidParametersError(`factor must be at least 1, got ${factor}`)
-  if (minDelay < 1) throw new InvalidParametersError(`minDelay must be at least 1 ms, got ${minDelay}`)
-  if (maxDelay < initialDelay) throw new InvalidParametersError(`maxDelay (${maxDelay}) must be at least initialDelay (${initialDelay})`)
-  if (maxDelay < minDelay) throw new InvalidParametersError(`maxDelay (${maxDelay}) must be at least minDelay (${minDelay})`)
-  if (!JITTERS.has(jitter)) throw new InvalidParametersError(`jitter must be one of full, equal, decorrelated, none; got ${String(jitter)}`)
-  if (typeof random !== 'function') throw new InvalidParametersError('random must be a function returning numbers in [0, 1)')
-  if (custom != null && typeof custom !== 'function') throw new InvalidParametersError('delay must be a function')
+  const initialDelay = validate.duration('initialDelay', init.initialDelay, DEFAULT_INITIAL_DELAY, { exclusiveMin: true })
+  const factor = validate.number('factor', init.factor, DEFAULT_FACTOR, { min: 1 })
+  const maxDelay = validate.duration('maxDelay', init.maxDelay, DEFAULT_MAX_DELAY, { exclusiveMin: true })
+  const minDelay = validate.duration('minDelay', init.minDelay, DEFAULT_MIN_DELAY, { min: 1 })
+  const jitter = validate.oneOf('jitter', init.jitter, JITTERS, DEFAULT_JITTER)
+  const random = validate.fn('random', init.random, Math.random)
+  const custom = validate.fn('delay', init.delay)
+  if (maxDelay < initialDelay) validate.invalid('maxDelay', `at least initialDelay (${initialDelay} ms)`, maxDelay)
+  if (maxDelay < minDelay) validate.invalid('maxDelay', `at least minDelay (${minDelay} ms)`, maxDelay)
 
   const draw = (): number => {
     const r = random()

@@ -24,6 +24,10 @@ export const DEFAULT_BUFFER_MAX_MESSAGES = 1_000
 export const DEFAULT_BUFFER_MAX_BYTES = 8 * 1024 * 1024
 /** What a write does when the buffer is full while disconnected. */
 export const DEFAULT_OVERFLOW = 'wait'
+/** Unconfirmed items retention keeps, by default (per direction, per link). */
+export const DEFAULT_RETAIN_MAX_MESSAGES = 4_096
+/** Unconfirmed bytes retention keeps, by default: 1 MiB. */
+export const DEFAULT_RETAIN_MAX_BYTES = 1024 * 1024
 /** What a clean end of the peer's stream means. */
 export const DEFAULT_PEER_END = 'reconnect'
 /** Status events one status iterator keeps for a slow reader. */
@@ -31,8 +35,5 @@ export const DEFAULT_STATUS_BUFFER = 32
 
 /** The exponent of the delay ceiling is clamped here, so `factor ** exponent` never needs more. */
 export const MAX_EXPONENT = 1_000
-/** The longest delay Node's timers accept (ms); longer ones fire at once. */
-export const MAX_TIMER_DELAY = 2_147_483_647
-
 /** `nextBatch()` on a connection's feed hands down at most this many queued items at once. */
 export const FEED_BATCH_ITEMS = 1024

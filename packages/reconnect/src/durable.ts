@@ -1,168 +1,294 @@
-import type { StageDuplex } from '@proto/interface'
-import { raceSignal } from '@proto/interface'
+import type { AbortOptions, Logger, StageDuplex } from '@proto/interface'
+import { createLogger, toError, TypedEventTarget } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+import { Closer } from './closer.js'
 import type { Connection } from './connection.js'
-import { noop, safeAbort, toError } from './connection.js'
-import { ClosedError, DialTimeoutError, InvalidParametersError } from './errors.js'
-import { DurableLifecycle } from './lifecycle.js'
+import { safeAbort } from './connection.js'
+import { Dialer } from './dialer.js'
+import type { FailureKind } from './errors.js'
+import { ConnectionLostError, ForcedReconnectError } from './errors.js'
+import { Feed } from './feed.js'
+import { Inbound } from './inbound.js'
+import { Intake } from './intake.js'
+import type { Ledger } from './ledger.js'
+import { createLedger } from './ledger.js'
 import type { ResolvedOptions } from './options.js'
-import type { DialFunction, DisconnectReason, DurableDuplex } from './types.js'
+import { Outbox } from './outbox.js'
+import { StatusReaders } from './status.js'
+import type { DialFunction, DisconnectReason, DurableDuplex, ReconnectEventMap, ReconnectStats, ReconnectStatus, StatusEvent } from './types.js'
 
 /**
- * A durable duplex: dial, connect, lose, back off, redial. Every dial gets an epoch and its own
- * AbortController, which lives as long as the connection it makes; results from an older epoch are
- * released and ignored, so nothing from an old attempt acts after a new one starts.
+ * A durable duplex, wired from small parts that each see only what they need: the `Intake` (the user's
+ * sink into the buffer), the `Outbox` (buffer and retained items, the one ordered source of truth), one
+ * `Feed` per connection (what its sink drains), the `Inbound` (the durable source), the `Dialer`
+ * (attempts and backoff) and the `Closer` (close, abort, failure). This class holds the shared state and
+ * decides what connection events mean.
  */
-export class Durable<T> extends DurableLifecycle<T> implements DurableDuplex<T> {
-  private previousDelay = 0
-  private outageStart: number
+export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> implements DurableDuplex<TIn, TOut> {
+  readonly source: Inbound<TIn, TOut>
+  readonly sink: (source: Source<TOut>) => Promise<void>
+  readonly ledger: Ledger = createLedger()
+  readonly outbox: Outbox<TOut>
+  readonly intake: Intake<TOut>
+  readonly inbound: Inbound<TIn, TOut>
+  readonly dialer: Dialer<TIn, TOut>
+  readonly closer: Closer<TIn, TOut>
+  readonly log: Logger = createLogger('reconnect')
+  conn: Connection<TIn, TOut> | undefined
+  state: ReconnectStatus = 'connecting'
+  /** Every item was handed, the connection's sink finished and (with retention) all was confirmed. */
+  writeComplete = false
+  lastError: Error | undefined
+  private readonly readers: StatusReaders
 
-  constructor (private readonly dial: DialFunction<T>, opts: ResolvedOptions<T>) {
-    super(opts)
-    this.outageStart = opts.clock.now()
-    // Start on a microtask so listeners added right after reconnect() see the first 'connecting'.
-    queueMicrotask(() => {
-      if (this.closing || this.finished) return
-      this.attempt = 1
-      this.startAttempt()
-    })
+  constructor (dial: DialFunction<TIn, TOut>, readonly opts: ResolvedOptions<TOut>) {
+    super()
+    this.outbox = new Outbox(opts.limits, this.ledger)
+    this.intake = new Intake(this)
+    this.inbound = new Inbound(this)
+    this.dialer = new Dialer(dial, this)
+    this.closer = new Closer(this)
+    this.readers = new StatusReaders(opts.statusBuffer)
+    this.source = this.inbound
+    this.sink = this.intake.sink
   }
 
-  private startAttempt (): void {
-    const epoch = ++this.epoch
-    const attempt = this.attempt
-    const controller = new AbortController()
-    this.controller = controller
-    this.counters.attempts++
-    this.state = 'connecting'
-    const timeout = this.opts.connectTimeout
-    if (Number.isFinite(timeout)) {
-      this.arm(timeout, () => {
-        if (this.epoch === epoch && this.conn == null) {
-          controller.abort(new DialTimeoutError(`Dial attempt ${attempt} took longer than connectTimeout (${timeout} ms); raise connectTimeout if the peer is slow to accept`))
-        }
-      })
-    } else {
-      this.disarm()
-    }
-    this.log.debug('dial attempt %d', attempt)
-    this.events.emit({ type: 'connecting', attempt })
-    if (this.closing || this.finished || epoch !== this.epoch) return
-    let dialing: Promise<StageDuplex<T>>
-    try {
-      dialing = Promise.resolve(this.dial({ attempt, signal: controller.signal }))
-    } catch (err) {
-      dialing = Promise.reject(err)
-    }
-    raceSignal(dialing, controller.signal).then(
-      (duplex) => { this.onDialed(epoch, controller, attempt, duplex) },
-      (err: unknown) => { this.onDialFailed(epoch, controller, dialing, toError(err)) }
-    )
+  /** Starts the first dial on the next microtask, so listeners added right after `reconnect()` see it. */
+  start (): void {
+    if (!this.closer.watchLifetime()) return
+    queueMicrotask(() => { this.dialer.start() })
   }
 
-  private onDialed (epoch: number, controller: AbortController, attempt: number, duplex: StageDuplex<T>): void {
-    if (epoch !== this.epoch || controller.signal.aborted || this.closing || this.finished) {
-      if (duplex != null) safeAbort(duplex, new ClosedError('A newer attempt or close() superseded this connection'))
-      return
+  get status (): ReconnectStatus { return this.state }
+
+  // ---- public API ----------------------------------------------------------------------------------
+
+  close (options?: AbortOptions): Promise<void> { return this.closer.close(options) }
+
+  abort (err: Error): void { this.closer.terminate(err, undefined) }
+
+  reconnect (error?: Error): void {
+    if (this.stopped) return
+    const c = this.conn
+    if (c !== undefined) this.lose(c, 'forced', error ?? new ForcedReconnectError(), true)
+    else this.dialer.redialNow()
+  }
+
+  confirm (count: number): void {
+    this.outbox.confirm(count)
+    this.afterRelease()
+  }
+
+  abandon (count: number = this.outbox.retainedCount): number {
+    this.outbox.abandon(count)
+    this.afterRelease()
+    return count
+  }
+
+  clearBuffer (): number {
+    const n = this.outbox.clearBuffer()
+    this.ledger.cleared += n
+    this.intake.wake()
+    this.checkWriteComplete()
+    return n
+  }
+
+  statusIterator (options: AbortOptions = {}): AsyncIterableIterator<StatusEvent> {
+    return this.readers.iterator(options.signal)
+  }
+
+  stats (): ReconnectStats {
+    const l = this.ledger
+    const retained = this.outbox.retained
+    return {
+      status: this.state,
+      attempt: this.dialer.attempt,
+      attempts: l.attempts,
+      reconnects: l.reconnects,
+      connectedSince: this.conn?.connectedAt,
+      accepted: l.accepted,
+      waiting: this.intake.waiting,
+      buffered: this.outbox.buffer.length,
+      bufferedBytes: this.outbox.buffer.byteLength,
+      inFlight: retained === undefined ? this.conn?.handed ?? 0 : 0,
+      retained: retained?.length ?? 0,
+      retainedBytes: retained?.byteLength ?? 0,
+      handed: l.handed,
+      replayed: l.replayed,
+      confirmed: l.confirmed,
+      unconfirmed: l.unconfirmed,
+      flushed: l.flushed,
+      dropped: l.dropped,
+      cleared: l.cleared,
+      rejected: l.rejected,
+      unsent: l.unsent,
+      discardedInbound: l.discardedInbound,
+      lastError: this.lastError
     }
-    if (duplex == null || typeof duplex.sink !== 'function' || duplex.source == null) {
-      this.onDialFailed(epoch, controller, Promise.resolve(duplex), new InvalidParametersError('dial() must resolve to a duplex with source and sink'))
-      return
-    }
-    this.disarm()
-    const c: Connection<T> = {
+  }
+
+  // ---- parts' owner hooks --------------------------------------------------------------------------
+
+  get stopped (): boolean { return this.closer.closing || this.closer.finished }
+  get online (): boolean { return this.conn !== undefined }
+  get writeEnded (): boolean { return this.intake.ended || this.closer.closing }
+
+  writeRefusal (): Error | undefined { return this.closer.writeRefusal() }
+  pushed (): void { this.conn?.feed.wake() }
+  /** Items left the buffer: a producer waiting for room goes on once there is plenty (hysteresis at half). */
+  handed (): void { if (this.outbox.roomy) this.intake.wake() }
+  userEnded (): void {
+    this.conn?.feed.wake()
+    this.checkWriteComplete()
+  }
+
+  sourceFailed (err: Error): void { this.abort(err) }
+  setState (status: ReconnectStatus): void { this.state = status }
+  noteError (err: Error): void { this.lastError = err }
+  readerDone (): void { this.maybeComplete() }
+  fail (kind: FailureKind, cause: Error | undefined): void { this.closer.fail(kind, cause ?? this.lastError) }
+
+  emit (event: StatusEvent): void {
+    this.readers.push(event)
+    this.safeDispatchEvent(event.type, event)
+  }
+
+  confirmFrom (epoch: number, count: number): void {
+    if (epoch !== this.dialer.epoch || this.dialer.controller?.signal.aborted !== false || this.closer.finished) return
+    this.confirm(count)
+  }
+
+  lostFrom (epoch: number, err: Error): void {
+    const c = this.conn
+    if (c === undefined || c.epoch !== epoch || this.closer.finished) return
+    if (this.closer.closing) this.closer.connectionGone(c, err)
+    else this.lose(c, 'reported', err)
+  }
+
+  /** Dial `epoch` made `duplex`: it is the live connection now. */
+  connected (epoch: number, attempt: number, controller: AbortController, duplex: StageDuplex<TIn, TOut>): void {
+    const c: Connection<TIn, TOut> = {
       epoch,
       attempt,
       controller,
       duplex,
       connectedAt: this.opts.clock.now(),
+      feed: new Feed<TOut>(this, (n) => { c.handed += n }),
       iter: undefined,
       handed: 0,
       reading: false,
+      peerEnded: false,
       lost: false,
-      feedEnded: false,
       sinkDone: false,
       sinkFailed: false,
-      sinkSettled: Promise.resolve(),
-      onRead: (result) => { this.onRead(c, result) },
-      onBatch: (batch) => { this.onBatch(c, batch) },
-      onReadError: (err) => { this.onReadError(c, toError(err)) }
+      onRead: (result) => { this.inbound.received(c, result.done === true ? undefined : [result.value]) },
+      onBatch: (batch) => { this.inbound.received(c, batch) },
+      onReadError: (err) => { this.inbound.readFailed(c, toError(err)) }
     }
     this.conn = c
-    if (this.counters.connects++ > 0) this.counters.reconnects++
+    if (this.ledger.connects++ > 0) this.ledger.reconnects++
     this.state = 'connected'
     let sinking: Promise<void>
     try {
-      sinking = Promise.resolve(duplex.sink(this.feed(c)))
+      sinking = Promise.resolve(duplex.sink(c.feed))
     } catch (err) {
       sinking = Promise.reject(err)
     }
-    c.sinkSettled = sinking.then(() => { this.onLowerSinkDone(c) }, (err: unknown) => { this.onLowerSinkError(c, toError(err)) })
+    sinking.then(() => { this.lowerSinkDone(c) }, (err: unknown) => { this.lowerSinkFailed(c, toError(err)) })
     this.log.debug('connected on attempt %d', attempt)
-    this.events.emit({ type: 'connected', attempt })
-    this.pull()
+    this.emit({ type: 'connected', attempt, retained: this.outbox.retainedCount })
+    this.inbound.pull()
   }
 
-  private onDialFailed (epoch: number, controller: AbortController, dialing: Promise<StageDuplex<T> | undefined>, err: Error): void {
-    if (controller.signal.aborted) {
-      // The dial may still succeed after we stopped waiting for it: release what it made.
-      void dialing.then((late) => { if (late != null) safeAbort(late, new ClosedError('This dial was abandoned')) }, noop)
+  /**
+   * The connection's source ended cleanly. An outage, unless the exchange is complete: `peerEnd: 'end'`,
+   * closing, or our writing has ended and (with retention) nothing awaits confirmation. With retention a
+   * decision that depends on confirmations waits until the reader has taken what came before the end.
+   */
+  peerEnded (c: Connection<TIn, TOut>, idle: boolean): void {
+    if (this.closer.closing || this.opts.peerEnd === 'end') {
+      this.inbound.end()
+      this.maybeComplete()
+      return
     }
-    if (epoch !== this.epoch || this.closing || this.finished) return
-    this.disarm()
-    if (!controller.signal.aborted) controller.abort(err)
-    this.lastError = err
-    this.log.debug('dial attempt %d failed: %s', this.attempt, err.message)
-    if (!this.retryable(err)) { this.fail('fatal', err); return }
-    this.scheduleRetry(err)
-  }
-
-  private retryable (err: Error): boolean {
-    try {
-      return this.opts.shouldRetry(err)
-    } catch {
-      return false
+    if (this.intake.ended) {
+      if (this.outbox.retained === undefined || (this.outbox.drained && this.outbox.retainedCount === 0)) {
+        this.inbound.end()
+        this.maybeComplete()
+        return
+      }
+      if (!idle) {
+        c.peerEnded = true
+        return
+      }
     }
+    this.lose(c, 'peer-ended', undefined)
   }
 
-  private scheduleRetry (err: Error | undefined): void {
-    this.attempt++
-    const { maxAttempts, maxRetryTime } = this.opts
-    if (this.attempt > maxAttempts) { this.fail('attempts', err ?? this.lastError); return }
-    const delay = this.opts.delay(this.attempt, this.previousDelay, err)
-    this.previousDelay = delay
-    if (this.opts.clock.now() - this.outageStart + delay > maxRetryTime) { this.fail('deadline', err ?? this.lastError); return }
-    this.state = 'reconnecting'
-    const epoch = this.epoch
-    this.arm(delay, () => {
-      if (this.epoch === epoch && !this.closing && !this.finished) this.startAttempt()
-    })
-    this.events.emit({ type: 'reconnecting', attempt: this.attempt, delay, error: err })
+  readFailed (c: Connection<TIn, TOut>, err: Error): void {
+    if (this.closer.closing) this.inbound.end()
+    else this.lose(c, 'read-error', err)
   }
 
-  /** A live connection was lost: release it, account for it, then redial or give up. */
-  protected lose (c: Connection<T>, reason: DisconnectReason, err: Error | undefined): void {
+  /** A live connection was lost: release it, account for what it had, then redial or give up. */
+  lose (c: Connection<TIn, TOut>, reason: DisconnectReason, err: Error | undefined, forced = false): void {
     if (c.lost || c !== this.conn) return
     c.lost = true
     this.conn = undefined
-    const now = this.opts.clock.now()
-    const uptime = now - c.connectedAt
-    this.counters.unconfirmed += c.handed
+    const uptime = this.opts.clock.now() - c.connectedAt
+    if (this.outbox.retained !== undefined) this.outbox.rewind()
+    else this.ledger.unconfirmed += c.handed
     if (err !== undefined) this.lastError = err
-    const teardown = err ?? new Error(`Connection lost (${reason})`)
+    const teardown = err ?? new ConnectionLostError(`The connection was lost (${reason})`)
     c.controller.abort(teardown)
     safeAbort(c.duplex, teardown)
-    this.releaseFeed(c)
-    if (uptime >= this.opts.minStableTime) {
-      this.attempt = 0
-      this.previousDelay = 0
-      this.outageStart = now
-    }
+    c.feed.release()
+    this.closer.connectionGone(c, teardown)
+    if (this.opts.failFast) this.ledger.dropped += this.outbox.clearBuffer()
     this.state = 'reconnecting'
     this.log.debug('connection lost (%s) after %d ms, %d items handed', reason, uptime, c.handed)
-    this.events.emit({ type: 'disconnected', reason, error: err, uptime, handed: c.handed })
-    this.wakeProducer()
-    if (this.closing || this.finished) return
-    if (err !== undefined && !this.retryable(err)) { this.fail('fatal', err); return }
-    this.scheduleRetry(err)
+    this.emit({ type: 'disconnected', reason, error: err, uptime, handed: c.handed, retained: this.outbox.retainedCount })
+    this.intake.wake()
+    this.dialer.lost(uptime, err, forced)
+  }
+
+  /**
+   * Once everything was handed and the connection's sink finished, the user's sink resolves (handed down,
+   * as a socket's `end()`); once nothing awaits confirmation either, the write side is complete.
+   */
+  checkWriteComplete (): void {
+    const c = this.conn
+    if (c === undefined || !c.sinkDone || c.sinkFailed || !c.feed.ended || !this.outbox.drained) return
+    if (this.intake.ended) this.intake.settle()
+    if (this.writeComplete || this.outbox.retainedCount > 0) return
+    this.writeComplete = true
+    this.closer.connectionDone(c)
+    this.maybeComplete()
+  }
+
+  /** Both directions are done (the reader has taken the end, everything written is complete): close. */
+  maybeComplete (): void {
+    if (this.inbound.endTaken && this.writeComplete && !this.stopped) void this.close().catch(() => {})
+  }
+
+  private afterRelease (): void {
+    this.conn?.feed.wake()
+    this.checkWriteComplete()
+  }
+
+  private lowerSinkDone (c: Connection<TIn, TOut>): void {
+    c.sinkDone = true
+    if (c.lost) return
+    if (c.feed.ended) this.checkWriteComplete()
+    else if (this.closer.closing) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
+    else this.lose(c, 'write-ended', undefined)
+  }
+
+  private lowerSinkFailed (c: Connection<TIn, TOut>, err: Error): void {
+    c.sinkDone = true
+    c.sinkFailed = true
+    if (c.lost) return
+    if (this.closer.closing) this.closer.connectionGone(c, err)
+    else this.lose(c, 'write-error', err)
   }
 }

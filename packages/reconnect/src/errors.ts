@@ -1,12 +1,4 @@
-/** An option or argument is out of range or of the wrong type. Thrown at once, never at first use. */
-export class InvalidParametersError extends Error {
-  static override name = 'InvalidParametersError'
-
-  constructor (message = 'Invalid parameters', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'InvalidParametersError'
-  }
-}
+export { InvalidParametersError } from '@proto/interface'
 
 /** Why the durable duplex stopped redialling. */
 export type FailureKind = 'attempts' | 'deadline' | 'fatal'
@@ -40,6 +32,16 @@ export class BufferOverflowError extends Error {
   }
 }
 
+/** With `failFast`, a write while no connection is up; the item was not accepted. */
+export class NotConnectedError extends Error {
+  static override name = 'NotConnectedError'
+
+  constructor (message = 'No connection is up and failFast is set: the write was refused', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'NotConnectedError'
+  }
+}
+
 /** A write after `close()` (or after the write side ended), or items left unsent by `close()`. */
 export class ClosedError extends Error {
   static override name = 'ClosedError'
@@ -57,5 +59,25 @@ export class DialTimeoutError extends Error {
   constructor (message = 'The dial timed out', options?: ErrorOptions) {
     super(message, options)
     this.name = 'DialTimeoutError'
+  }
+}
+
+/** `link.reconnect()` replaced the connection; the `disconnected` event's default error. */
+export class ForcedReconnectError extends Error {
+  static override name = 'ForcedReconnectError'
+
+  constructor (message = 'reconnect() replaced this connection', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ForcedReconnectError'
+  }
+}
+
+/** What a lost connection's lower duplex is aborted with when nothing more specific ended it. */
+export class ConnectionLostError extends Error {
+  static override name = 'ConnectionLostError'
+
+  constructor (message = 'The connection was lost', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ConnectionLostError'
   }
 }

@@ -1,95 +1,82 @@
+import { DONE, RESOLVED_DONE } from '@proto/interface'
 import type { Connection } from './connection.js'
-import { DONE, RESOLVED_DONE } from './connection.js'
-import type { ResolvedOptions } from './options.js'
-import { OutboundQueue } from './queue.js'
-import type { DisconnectReason } from './types.js'
+import type { Ledger } from './ledger.js'
+import type { DurableSourceIterator } from './types.js'
 
-interface Settle { resolve(): void, reject(err: Error): void }
-interface Reader<T> { resolve(result: IteratorResult<T>): void, reject(err: Error): void }
+/** What the durable source needs from the durable duplex. */
+export interface InboundOwner<TIn, TOut> {
+  readonly conn: Connection<TIn, TOut> | undefined
+  readonly ledger: Ledger
+  /**
+   * The connection's source ended cleanly. `idle`: the reader has taken everything read before the end,
+   * so what it does about those items (confirming them) has had its chance to happen.
+   */
+  peerEnded(c: Connection<TIn, TOut>, idle: boolean): void
+  /** Reading from the connection failed. */
+  readFailed(c: Connection<TIn, TOut>, err: Error): void
+  /** The reader was handed the end, or stopped reading (`return()`): what it had to read is read. */
+  readerDone(): void
+}
 
-const NOTHING: never[] = []
+interface Reader<T> {
+  resolve(result: IteratorResult<T> | T[] | undefined): void
+  reject(err: Error): void
+  batch: boolean
+}
+
+const NOTHING_HELD: never[] = []
 
 /**
- * The state a durable duplex shares between its layers, and its inbound path: the durable source reads
- * from the current connection one read ahead, so a peer's end is seen while the user is busy. A read is
- * one item, or a whole batch when the connection's source offers `nextBatch()` (the heartbeat and codec
- * stages do). A hand-written iterator: items already read are returned as already-resolved promises.
+ * The durable source: reads from the current connection one read ahead of the user, so a peer's end or
+ * failure is seen while the user is busy. A read is one item, or a whole batch when the connection's
+ * source offers `nextBatch()`. Items already read are served as already-resolved promises, one by one
+ * (`next()`) or all at once (`nextBatch()`), and survive the loss of the connection they came from.
  */
-export abstract class DurableInbound<T> {
-  protected conn: Connection<T> | undefined
-  protected closing = false
-  protected finished = false
-  protected terminalError: Error | undefined
-  protected readonly queue: OutboundQueue<T>
-  protected readonly counters = { attempts: 0, connects: 0, reconnects: 0, dropped: 0, handed: 0, unconfirmed: 0, unsent: 0, discardedInbound: 0 }
-  // inbound: items read ahead of the user, served from `held[heldAt]` on
-  protected held: T[] = NOTHING
-  protected heldAt = 0
-  protected reader: Reader<T> | undefined
-  protected sourceDone = false
-  protected sourceError: Error | undefined
-  // outbound
-  protected feedWaiter: { conn: Connection<T>, resolve(result: IteratorResult<T>): void } | undefined
-  protected spaceWaiter: (() => void) | undefined
-  protected sinkSettle: Settle | undefined
-  protected userEnded = false
-  protected writeComplete = false
+export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
+  /** The durable source has ended (or failed). */
+  done = false
+  /** The reader has been handed the end (or left): an exchange can only be complete after that. */
+  endTaken = false
+  private held: TIn[] = NOTHING_HELD
+  private heldAt = 0
+  private reader: Reader<TIn> | undefined
+  private failure: Error | undefined
 
-  readonly source: AsyncIterable<T>
+  constructor (private readonly owner: InboundOwner<TIn, TOut>) {}
 
-  constructor (protected readonly opts: ResolvedOptions<T>) {
-    this.queue = new OutboundQueue(opts.maxMessages, opts.maxBytes)
-    const iterator = {
-      next: () => this.readNext(),
-      return: () => this.readReturn(),
-      [Symbol.asyncIterator] () { return this }
-    }
-    this.source = iterator
-  }
+  [Symbol.asyncIterator] (): this { return this }
 
-  protected abstract lose (conn: Connection<T>, reason: DisconnectReason, err: Error | undefined): void
-  protected abstract maybeComplete (): void
-  abstract abort (err: Error): void
-
-  // ---- inbound ------------------------------------------------------------------------------------
-
-  private readNext (): Promise<IteratorResult<T>> {
+  next (): Promise<IteratorResult<TIn>> {
     if (this.heldAt < this.held.length) {
       const value = this.held[this.heldAt++]
-      if (this.heldAt === this.held.length) {
-        this.dropHeld()
-        this.pull()
-      }
+      if (this.heldAt === this.held.length) this.dropHeld()
       return Promise.resolve({ done: false, value })
     }
-    const err = this.sourceError
-    if (err !== undefined) {
-      this.sourceError = undefined
-      return Promise.reject(err)
+    return this.wait(false) as Promise<IteratorResult<TIn>>
+  }
+
+  nextBatch (): Promise<TIn[] | undefined> {
+    if (this.heldAt < this.held.length) {
+      const batch = this.heldAt === 0 ? this.held : this.held.slice(this.heldAt)
+      this.dropHeld()
+      return Promise.resolve(batch)
     }
-    if (this.sourceDone) return RESOLVED_DONE
-    return new Promise((resolve, reject) => {
-      this.reader = { resolve, reject }
-      this.pull()
-    })
+    return this.wait(true) as Promise<TIn[] | undefined>
   }
 
-  protected dropHeld (): void {
-    this.held = NOTHING
+  async return (): Promise<IteratorResult<TIn>> {
+    this.held = NOTHING_HELD
     this.heldAt = 0
-  }
-
-  private async readReturn (): Promise<IteratorResult<T>> {
-    this.dropHeld()
-    this.endSource()
-    this.maybeComplete()
+    this.end()
+    this.endTaken = true
+    this.owner.readerDone()
     return DONE
   }
 
   /** Keeps one read outstanding on the current connection's source while there is room for its result. */
-  protected pull (): void {
-    const c = this.conn
-    if (c == null || c.reading || c.lost || this.heldAt < this.held.length || this.sourceDone) return
+  pull (): void {
+    const c = this.owner.conn
+    if (c == null || c.reading || c.lost || c.peerEnded || this.heldAt < this.held.length || this.done) return
     c.reading = true
     try {
       c.iter ??= c.duplex.source[Symbol.asyncIterator]()
@@ -101,69 +88,100 @@ export abstract class DurableInbound<T> {
     }
   }
 
-  protected onRead (c: Connection<T>, result: IteratorResult<T>): void {
-    this.onItems(c, result.done === true ? undefined : [result.value])
-  }
-
-  protected onBatch (c: Connection<T>, batch: T[] | undefined): void {
-    this.onItems(c, batch)
-  }
-
-  /** What one read brought: items, or `undefined` when the connection's source ended. */
-  private onItems (c: Connection<T>, items: T[] | undefined): void {
+  /** What one read from `c` brought: items, or `undefined` when its source ended. */
+  received (c: Connection<TIn, TOut>, items: TIn[] | undefined): void {
     c.reading = false
-    if (c.lost || this.sourceDone) {
-      if (items !== undefined) this.counters.discardedInbound += items.length
+    if (c.lost || this.done) {
+      if (items !== undefined) this.owner.ledger.discardedInbound += items.length
       return
     }
     if (items === undefined) {
-      if (this.closing || this.userEnded || this.opts.peerEnd === 'end') {
-        this.endSource()
-        this.maybeComplete()
-      } else {
-        this.lose(c, 'peer-ended', undefined)
-      }
+      this.owner.peerEnded(c, this.heldAt >= this.held.length)
       return
     }
     if (items.length === 0) {
       this.pull()
       return
     }
-    this.held = items
-    this.heldAt = 0
     const reader = this.reader
-    if (reader === undefined) return
-    this.reader = undefined
-    const value = items[this.heldAt++]
-    if (this.heldAt === items.length) {
-      this.dropHeld()
-      this.pull()
+    if (reader === undefined) {
+      this.held = items
+      this.heldAt = 0
+      return
     }
-    reader.resolve({ done: false, value })
+    this.reader = undefined
+    if (reader.batch) {
+      reader.resolve(items)
+    } else {
+      reader.resolve({ done: false, value: items[0] })
+      if (items.length > 1) {
+        this.held = items
+        this.heldAt = 1
+        return
+      }
+    }
+    this.pull()
   }
 
-  protected onReadError (c: Connection<T>, err: Error): void {
+  readFailed (c: Connection<TIn, TOut>, err: Error): void {
     c.reading = false
-    if (c.lost) return
-    if (this.closing) this.endSource()
-    else this.lose(c, 'read-error', err)
+    if (c.lost || this.done) return
+    this.owner.readFailed(c, err)
   }
 
-  protected endSource (): void {
-    this.sourceDone = true
+  /** Ends the durable source; a waiting reader gets the end. */
+  end (): void {
+    if (this.done) return
+    this.done = true
     const reader = this.reader
     this.reader = undefined
-    reader?.resolve(DONE)
+    if (reader === undefined) return
+    this.endTaken = true
+    reader.resolve(reader.batch ? undefined : DONE)
   }
 
-  /** Ends (or fails) the durable source unless it already ended. */
-  protected finishSource (err: Error | undefined): void {
-    if (this.sourceDone) return
-    if (err === undefined) { this.endSource(); return }
-    this.sourceDone = true
+  /** The reader asks after the end: it has taken everything; the exchange may complete now. */
+  private handEnd (batch: boolean): Promise<IteratorResult<TIn> | TIn[] | undefined> {
+    if (!this.endTaken) {
+      this.endTaken = true
+      this.owner.readerDone()
+    }
+    return batch ? Promise.resolve(undefined) : RESOLVED_DONE
+  }
+
+  /** Fails the durable source with `err` (after the items already read), unless it already ended. */
+  fail (err: Error): void {
+    if (this.done) return
+    this.done = true
     const reader = this.reader
     this.reader = undefined
     if (reader !== undefined) reader.reject(err)
-    else this.sourceError = err
+    else this.failure = err
+  }
+
+  private wait (batch: boolean): Promise<IteratorResult<TIn> | TIn[] | undefined> {
+    const err = this.failure
+    if (err !== undefined) {
+      this.failure = undefined
+      return Promise.reject(err)
+    }
+    if (this.done) return this.handEnd(batch)
+    const c = this.owner.conn
+    if (c?.peerEnded === true && !c.lost) {
+      // the reader has caught up with everything read before the peer's end: decide what the end means
+      c.peerEnded = false
+      this.owner.peerEnded(c, true)
+      if (this.done) return this.handEnd(batch)
+    }
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject, batch }
+      this.pull()
+    })
+  }
+
+  private dropHeld (): void {
+    this.held = NOTHING_HELD
+    this.heldAt = 0
+    this.pull()
   }
 }

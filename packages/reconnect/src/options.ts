@@ -1,14 +1,20 @@
 import type { Clock, Timers } from '@proto/interface'
-import { systemClock, systemTimers } from '@proto/interface'
+import { systemClock, systemTimers, validate } from '@proto/interface'
 import type { DelayFunction } from './backoff.js'
 import { backoff } from './backoff.js'
 import {
   DEFAULT_BUFFER_MAX_BYTES, DEFAULT_BUFFER_MAX_MESSAGES, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_TIME, DEFAULT_MIN_STABLE_TIME, DEFAULT_OVERFLOW, DEFAULT_PEER_END,
-  DEFAULT_STATUS_BUFFER, MAX_TIMER_DELAY
+  DEFAULT_RETAIN_MAX_BYTES, DEFAULT_RETAIN_MAX_MESSAGES, DEFAULT_STATUS_BUFFER
 } from './constants.js'
-import { InvalidParametersError } from './errors.js'
 import type { OverflowPolicy, ReconnectInit } from './types.js'
+
+/** The bounds of the outbound buffer and of retention (`undefined`: no retention). */
+export interface Limits {
+  maxMessages: number
+  maxBytes: number
+  retention: { maxMessages: number, maxBytes: number } | undefined
+}
 
 /** Every option of `reconnect()`, validated, with defaults applied. */
 export interface ResolvedOptions<T> {
@@ -19,39 +25,20 @@ export interface ResolvedOptions<T> {
   minStableTime: number
   closeTimeout: number
   shouldRetry(err: Error): boolean
-  maxMessages: number
-  maxBytes: number
+  limits: Limits
   overflow: OverflowPolicy
+  failFast: boolean
   size(item: T): number
+  validate: ((item: T) => void) | undefined
   peerEnd: 'reconnect' | 'end'
   statusBuffer: number
+  signal: AbortSignal | undefined
   clock: Clock
   timers: Timers
 }
 
-const OVERFLOWS = new Set<string>(['wait', 'drop-oldest', 'drop-newest', 'error'])
-
-function check (ok: boolean, message: string): void {
-  if (!ok) throw new InvalidParametersError(message)
-}
-
-function count (name: string, value: number, allowInfinity: boolean): number {
-  check(typeof value === 'number' && value >= 1 && (Number.isInteger(value) || (allowInfinity && value === Infinity)),
-    `${name} must be a whole number of at least 1${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`)
-  return value
-}
-
-function duration (name: string, value: number, min: number, allowInfinity: boolean): number {
-  const finite = Number.isFinite(value) && value <= MAX_TIMER_DELAY
-  check(typeof value === 'number' && value >= min && (finite || (allowInfinity && value === Infinity)),
-    `${name} must be a number of ms from ${min} to ${MAX_TIMER_DELAY}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`)
-  return value
-}
-
-function fn<F> (name: string, value: F | undefined, fallback: F): F {
-  check(value == null || typeof value === 'function', `${name} must be a function`)
-  return value ?? fallback
-}
+const OVERFLOWS: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error']
+const PEER_ENDS: ReadonlyArray<'reconnect' | 'end'> = ['reconnect', 'end']
 
 /** `item.byteLength`, else `item.body.byteLength`, else 0. */
 export function defaultSize (item: unknown): number {
@@ -62,34 +49,44 @@ export function defaultSize (item: unknown): number {
   return typeof body?.byteLength === 'number' ? body.byteLength : 0
 }
 
+function retentionLimits (init: ReconnectInit<unknown>['retention']): Limits['retention'] {
+  if (init === undefined || init === false) return undefined
+  if (init !== true && (init === null || typeof init !== 'object')) validate.invalid('retention', 'a boolean or an object of options', init)
+  const r = init === true ? {} : init
+  return {
+    maxMessages: validate.integer('retention.maxMessages', r.maxMessages, DEFAULT_RETAIN_MAX_MESSAGES, { min: 1 }),
+    maxBytes: validate.integer('retention.maxBytes', r.maxBytes, DEFAULT_RETAIN_MAX_BYTES, { min: 1 })
+  }
+}
+
 /** Validates `init` (throwing `InvalidParametersError` at once) and applies the defaults. */
 export function resolveOptions<T> (init: ReconnectInit<T>): ResolvedOptions<T> {
-  check(init != null && typeof init === 'object', 'init must be an object')
-  const buffer = init.buffer ?? {}
-  const overflow = buffer.overflow ?? DEFAULT_OVERFLOW
-  const peerEnd = init.peerEnd ?? DEFAULT_PEER_END
-  check(OVERFLOWS.has(overflow), `buffer.overflow must be wait, drop-oldest, drop-newest or error; got ${String(overflow)}`)
-  check(peerEnd === 'reconnect' || peerEnd === 'end', `peerEnd must be reconnect or end; got ${String(peerEnd)}`)
+  if (init === null || typeof init !== 'object') validate.invalid('init', 'an object of options', init)
+  const buffer = validate.options('buffer', init.buffer)
   const clock = init.clock ?? systemClock
   const timers = init.timers ?? systemTimers
-  check(typeof clock.now === 'function', 'clock must have now()')
-  check(typeof timers.setTimeout === 'function', 'timers must have setTimeout()')
-  const maxBytes = buffer.maxBytes ?? DEFAULT_BUFFER_MAX_BYTES
-  check(typeof maxBytes === 'number' && Number.isFinite(maxBytes) && maxBytes >= 1, `buffer.maxBytes must be a finite number of at least 1, got ${String(maxBytes)}`)
+  validate.fn('clock.now', clock.now)
+  validate.fn('timers.setTimeout', timers.setTimeout)
   return {
     delay: backoff(init),
-    maxAttempts: count('maxAttempts', init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, true),
-    maxRetryTime: duration('maxRetryTime', init.maxRetryTime ?? DEFAULT_MAX_RETRY_TIME, 1, true),
-    connectTimeout: duration('connectTimeout', init.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 1, true),
-    minStableTime: duration('minStableTime', init.minStableTime ?? DEFAULT_MIN_STABLE_TIME, 0, true),
-    closeTimeout: duration('closeTimeout', init.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0, false),
-    shouldRetry: fn('shouldRetry', init.shouldRetry, () => true),
-    maxMessages: count('buffer.maxMessages', buffer.maxMessages ?? DEFAULT_BUFFER_MAX_MESSAGES, false),
-    maxBytes,
-    overflow,
-    size: fn('buffer.size', buffer.size, defaultSize),
-    peerEnd,
-    statusBuffer: count('statusBuffer', init.statusBuffer ?? DEFAULT_STATUS_BUFFER, false),
+    maxAttempts: validate.integer('maxAttempts', init.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, infinity: true }),
+    maxRetryTime: validate.duration('maxRetryTime', init.maxRetryTime, DEFAULT_MAX_RETRY_TIME, { min: 1, infinity: true }),
+    connectTimeout: validate.duration('connectTimeout', init.connectTimeout, DEFAULT_CONNECT_TIMEOUT, { min: 1, infinity: true }),
+    minStableTime: validate.duration('minStableTime', init.minStableTime, DEFAULT_MIN_STABLE_TIME, { infinity: true }),
+    closeTimeout: validate.duration('closeTimeout', init.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
+    shouldRetry: validate.fn('shouldRetry', init.shouldRetry, () => true),
+    limits: {
+      maxMessages: validate.integer('buffer.maxMessages', buffer.maxMessages, DEFAULT_BUFFER_MAX_MESSAGES, { min: 1 }),
+      maxBytes: validate.number('buffer.maxBytes', buffer.maxBytes, DEFAULT_BUFFER_MAX_BYTES, { min: 1 }),
+      retention: retentionLimits(init.retention)
+    },
+    overflow: validate.oneOf('buffer.overflow', buffer.overflow, OVERFLOWS, DEFAULT_OVERFLOW),
+    failFast: validate.flag('failFast', init.failFast, false),
+    size: validate.fn('buffer.size', buffer.size, defaultSize),
+    validate: validate.fn('validate', init.validate),
+    peerEnd: validate.oneOf('peerEnd', init.peerEnd, PEER_ENDS, DEFAULT_PEER_END),
+    statusBuffer: validate.integer('statusBuffer', init.statusBuffer, DEFAULT_STATUS_BUFFER, { min: 1 }),
+    signal: validate.signal('signal', init.signal),
     clock,
     timers
   }

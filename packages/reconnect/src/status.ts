@@ -1,17 +1,20 @@
-import type { ListenerOptions, ReconnectEventType, ReconnectListener, StatusEvent } from './types.js'
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
+import { DONE } from '@proto/interface'
+import type { StatusEvent } from './types.js'
 
 /**
  * One reader of status events. Keeps at most `capacity` unread events; when full, the oldest is
- * discarded (the reader sees the most recent history). Ends after `closed`.
+ * discarded (the reader sees the most recent history). Ends after `closed`, on `return()`, or when its
+ * signal aborts.
  */
 class StatusReader implements AsyncIterableIterator<StatusEvent> {
   private readonly buffer: StatusEvent[] = []
   private waiting: ((result: IteratorResult<StatusEvent>) => void) | undefined
   private ended = false
+  private readonly onAbort = (): void => { void this.return() }
 
-  constructor (private readonly capacity: number, private readonly detach: (reader: StatusReader) => void) {}
+  constructor (private readonly capacity: number, private readonly detach: (reader: StatusReader) => void, private readonly signal: AbortSignal | undefined) {
+    signal?.addEventListener('abort', this.onAbort, { once: true })
+  }
 
   push (event: StatusEvent): void {
     if (this.ended) return
@@ -45,37 +48,29 @@ class StatusReader implements AsyncIterableIterator<StatusEvent> {
   [Symbol.asyncIterator] (): AsyncIterableIterator<StatusEvent> { return this }
 
   private finish (): void {
+    if (this.ended) return
     this.ended = true
+    this.signal?.removeEventListener('abort', this.onAbort)
     this.detach(this)
   }
 }
 
-/** Emits status events both as `CustomEvent`s and to every status iterator. */
-export class StatusEmitter {
-  private readonly target = new EventTarget()
+/** Hands status events to every status iterator. */
+export class StatusReaders {
   private readonly readers = new Set<StatusReader>()
   private closed = false
 
   constructor (private readonly capacity: number) {}
 
-  emit (event: StatusEvent): void {
+  push (event: StatusEvent): void {
     for (const reader of this.readers) reader.push(event)
     if (event.type === 'closed') this.closed = true
-    this.target.dispatchEvent(new CustomEvent(event.type, { detail: event }))
   }
 
-  iterator (): AsyncIterableIterator<StatusEvent> {
-    const reader = new StatusReader(this.capacity, (r) => { this.readers.delete(r) })
-    if (this.closed) void reader.return()
+  iterator (signal: AbortSignal | undefined): AsyncIterableIterator<StatusEvent> {
+    const reader = new StatusReader(this.capacity, (r) => { this.readers.delete(r) }, signal)
+    if (this.closed || signal?.aborted === true) void reader.return()
     else this.readers.add(reader)
     return reader
-  }
-
-  addEventListener<K extends ReconnectEventType> (type: K, listener: ReconnectListener<K>, options?: ListenerOptions): void {
-    this.target.addEventListener(type, listener as unknown as (event: Event) => void, options)
-  }
-
-  removeEventListener<K extends ReconnectEventType> (type: K, listener: ReconnectListener<K>, options?: ListenerOptions): void {
-    this.target.removeEventListener(type, listener as unknown as (event: Event) => void, options)
   }
 }

@@ -1,4 +1,4 @@
-import type { AbortOptions, Clock, StageDuplex, Timers } from '@proto/interface'
+import type { AbortOptions, Clock, StageDuplex, Timers, TypedEventTarget } from '@proto/interface'
 import type { BackoffInit } from './backoff.js'
 
 /** What a write does when the outbound buffer is full while no connection is up. */
@@ -29,26 +29,62 @@ export interface BufferInit<T> {
    */
   overflow?: OverflowPolicy
   /**
-   * The size of an item in bytes.
+   * The size of an item in bytes, for `maxBytes` and the retention bound.
    *
    * @default `item.byteLength`, else `item.body.byteLength`, else 0
    */
   size?(item: T): number
 }
 
+/**
+ * Retention: items handed to a connection are kept until confirmed (`link.confirm(count)`, or
+ * `DialContext.confirm(count)` from the connection's stage), and handed again, first and in order, to the
+ * next connection when the one they were handed to is lost. Turns at-most-once into at-least-once (or
+ * exactly-once, with a stage that numbers items and drops duplicates, such as `@proto/session`).
+ */
+export interface RetentionInit {
+  /**
+   * Unconfirmed items kept at most. When full, no new item is handed to the connection until a
+   * confirmation makes room: backpressure reaches the producer through the buffer.
+   *
+   * @default 4096
+   */
+  maxMessages?: number
+  /**
+   * Unconfirmed bytes kept at most (as measured by `buffer.size`). One larger item still enters an empty
+   * retention.
+   *
+   * @default 1048576 (1 MiB)
+   */
+  maxBytes?: number
+}
+
 /** What the dial function receives. */
 export interface DialContext {
   /** 1-based number of this dial since the last stable connection (or since start). */
-  attempt: number
+  readonly attempt: number
   /**
    * Aborted when the dial times out (`DialTimeoutError`), when the durable duplex closes, and when the
    * connection this dial made is later lost. Tie every socket, timer and listener of the attempt to it.
    */
-  signal: AbortSignal
+  readonly signal: AbortSignal
+  /**
+   * With retention: the `count` oldest unconfirmed items reached the peer and are released. For the stage
+   * of this connection (acknowledgements from its peer). Does nothing once this attempt is no longer the
+   * current one, so a late acknowledgement read from a replaced connection changes nothing. Throws
+   * `InvalidParametersError` when `count` is more than is unconfirmed.
+   */
+  confirm(count: number): void
+  /**
+   * The connection this dial made is lost: its stage found out (a failed read it made itself, a peer
+   * that went away). Reconnect drops it and redials, even while nothing reads or writes it. Does nothing
+   * before the connection is in use, or once this attempt is no longer the current one.
+   */
+  lost(err: Error): void
 }
 
 /** Opens one connection: typically transport + codec + heartbeat composed by the caller. */
-export type DialFunction<T> = (context: DialContext) => Promise<StageDuplex<T>>
+export type DialFunction<TIn, TOut = TIn> = (context: DialContext) => Promise<StageDuplex<TIn, TOut>>
 
 export interface ReconnectInit<T> extends BackoffInit {
   /**
@@ -80,7 +116,8 @@ export interface ReconnectInit<T> extends BackoffInit {
    */
   minStableTime?: number
   /**
-   * How long `close()` may spend flushing the buffer and closing the connection (ms) before it aborts it.
+   * How long `close()` may spend flushing the buffer (and, with retention, waiting for confirmations)
+   * and closing the connection (ms) before it aborts it.
    *
    * @default 5000
    */
@@ -95,9 +132,30 @@ export interface ReconnectInit<T> extends BackoffInit {
   /** The outbound buffer. */
   buffer?: BufferInit<T>
   /**
+   * Keep handed items until they are confirmed, and hand them again after a reconnect (see
+   * {@link RetentionInit}). `true` uses the default bounds.
+   *
+   * @default false (at-most-once: a handed item is never handed again)
+   */
+  retention?: boolean | RetentionInit
+  /**
+   * Fail fast: while no connection is up, writes are not buffered; the sink rejects at once with
+   * `NotConnectedError` (the item is counted `rejected`), and items still buffered when a connection is
+   * lost are discarded (counted `dropped`). Retained items are still handed again.
+   *
+   * @default false
+   */
+  failFast?: boolean
+  /**
+   * Called with every item the sink takes, before it is buffered. A throw rejects the sink with that
+   * error and the item is counted `rejected`. Use it to refuse items a connection's stage cannot send.
+   */
+  validate?(item: T): void
+  /**
    * What a clean end of the connection's source means. `'reconnect'`: an outage (a restarting server),
-   * unless our write side has ended already, in which case the exchange is complete. `'end'`: the peer's
-   * half-close: the durable source ends; writing carries on, redialling if needed.
+   * unless our write side has ended already and nothing awaits confirmation, in which case the exchange
+   * is complete. `'end'`: the peer's half-close: the durable source ends; writing carries on, redialling
+   * if needed.
    *
    * @default 'reconnect'
    */
@@ -108,6 +166,8 @@ export interface ReconnectInit<T> extends BackoffInit {
    * @default 32
    */
   statusBuffer?: number
+  /** The lifetime of the durable duplex: when it aborts, the duplex is aborted with its reason. */
+  signal?: AbortSignal
   /** Monotonic time source. @default systemClock (performance.now) */
   clock?: Clock
   /** Timer scheduler. @default systemTimers (unref()ed setTimeout) */
@@ -117,20 +177,26 @@ export interface ReconnectInit<T> extends BackoffInit {
 /** The state of a durable duplex. */
 export type ReconnectStatus = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'failed'
 
-/** Why a connection was lost. */
-export type DisconnectReason = 'peer-ended' | 'read-error' | 'write-error' | 'write-ended'
+/**
+ * Why a connection was lost: the peer ended its stream cleanly (`peer-ended`), reading or writing failed
+ * (`read-error`, `write-error`), the connection's sink finished while there was more to write
+ * (`write-ended`), `link.reconnect()` replaced it (`forced`), or its stage reported it lost
+ * (`reported`, `DialContext.lost`).
+ */
+export type DisconnectReason = 'peer-ended' | 'read-error' | 'write-error' | 'write-ended' | 'forced' | 'reported'
 
 /** Status events, by type. Each is also the `detail` of the `CustomEvent` of the same name. */
 export interface ReconnectEventMap {
   /** A dial started. */
   connecting: { type: 'connecting', attempt: number }
-  /** A dial succeeded; `attempt` is the dial that made it. */
-  connected: { type: 'connected', attempt: number }
+  /** A dial succeeded; `attempt` is the dial that made it; `retained` items will be handed to it again first. */
+  connected: { type: 'connected', attempt: number, retained: number }
   /**
-   * A connection was lost. `handed` items were handed to it (none of them is resent); `uptime` in ms.
-   * `error` is what ended it (`undefined` when the peer ended its stream cleanly).
+   * A connection was lost. `handed` items were handed to it; without retention they are all counted
+   * `unconfirmed` now; with retention, `retained` unconfirmed items are kept and handed to the next
+   * connection. `uptime` in ms. `error` is what ended it (`undefined` when the peer ended its stream cleanly).
    */
-  disconnected: { type: 'disconnected', reason: DisconnectReason, error: Error | undefined, uptime: number, handed: number }
+  disconnected: { type: 'disconnected', reason: DisconnectReason, error: Error | undefined, uptime: number, handed: number, retained: number }
   /** The next dial is `attempt`, in `delay` ms; `error` is what the last attempt or connection ended with. */
   reconnecting: { type: 'reconnecting', attempt: number, delay: number, error: Error | undefined }
   /** Retrying stopped; the source and sink fail with `error` (a `ReconnectFailedError`). */
@@ -143,7 +209,12 @@ export type ReconnectEventType = keyof ReconnectEventMap
 /** Any status event. */
 export type StatusEvent = ReconnectEventMap[ReconnectEventType]
 
-/** A snapshot of counters. Items are what the user's sink accepted; times come from `clock`. */
+/**
+ * A snapshot of counters. Items are what the user's sink took from its source; times come from `clock`.
+ * Every item taken is in exactly one of: `waiting`, `buffered`, `inFlight`, `retained` (now), or
+ * `confirmed`, `unconfirmed`, `flushed`, `dropped`, `cleared`, `rejected`, `unsent` (for good):
+ * `accepted` is their sum at every moment.
+ */
 export interface ReconnectStats {
   status: ReconnectStatus
   /** The current dial count since the last stable connection. */
@@ -154,20 +225,48 @@ export interface ReconnectStats {
   reconnects: number
   /** `clock.now()` when the current connection came up, or `undefined`. */
   connectedSince: number | undefined
-  /** Items in the outbound buffer now. */
+  /** Items the sink took from the user's source, in total. */
+  accepted: number
+  /** An item taken from the source that waits for room in the buffer (0 or 1). */
+  waiting: number
+  /** Items in the outbound buffer now (never handed to a connection). */
   buffered: number
   /** Bytes in the outbound buffer now. */
   bufferedBytes: number
-  /** Items discarded by the overflow policy (`drop-oldest`, `drop-newest`). */
-  dropped: number
-  /** Items handed to a connection's sink, in total. */
+  /** Without retention: items handed to the live connection (they become `flushed` or `unconfirmed`). */
+  inFlight: number
+  /** With retention: items handed at least once and not yet confirmed, kept to be handed again. */
+  retained: number
+  /** Bytes of `retained`. */
+  retainedBytes: number
+  /** Items handed to a connection's sink for the first time, in total. */
   handed: number
   /**
-   * Items handed to a connection that was later lost. Each may or may not have reached the peer: the
-   * transport gives no receipt. None is resent (at-most-once). An upper bound on what outages lost.
+   * With retention: items handed again to a later connection because the one they were handed to was
+   * lost before they were confirmed. A peer that does not drop duplicates may have received them twice.
+   */
+  replayed: number
+  /** With retention: items confirmed (`confirm()`), released. */
+  confirmed: number
+  /**
+   * Items handed to a connection and never confirmed, that will not be handed again: without retention,
+   * those of a connection that was lost or aborted (at-most-once); with retention, those still retained
+   * when the duplex ended, or given up by `abandon()`. Each may or may not have reached the peer.
    */
   unconfirmed: number
-  /** Items still buffered when the duplex closed, aborted or failed; never handed to any connection. */
+  /**
+   * Without retention: items handed to a connection that then ended cleanly both ways (our FIN after
+   * them, then the peer's). The transport took them; nothing says the peer read them: a peer's FIN after
+   * ours is not a receipt. Use retention and confirmations when that matters.
+   */
+  flushed: number
+  /** Items discarded by the overflow policy (`drop-oldest`, `drop-newest`) or by `failFast` on a loss. */
+  dropped: number
+  /** Items discarded from the buffer by `clearBuffer()`. */
+  cleared: number
+  /** Items the sink took and refused (`overflow: 'error'`, `failFast`, `validate`); the sink rejected. */
+  rejected: number
+  /** Items taken but never handed to any connection when the duplex closed, aborted or failed. */
   unsent: number
   /** Items that arrived from a connection after it had been declared lost, and were discarded. */
   discardedInbound: number
@@ -175,36 +274,53 @@ export interface ReconnectStats {
   lastError: Error | undefined
 }
 
-/** Options of `addEventListener` (as in the DOM): `once`, `signal` to remove it on abort. */
-export type ListenerOptions = boolean | { once?: boolean, signal?: AbortSignal, capture?: boolean, passive?: boolean }
-
-/** A listener for one status event type. */
-export type ReconnectListener<K extends ReconnectEventType> = (event: CustomEvent<ReconnectEventMap[K]>) => void
-
 /**
  * A duplex that outlives its connections. The `source` carries on across reconnections and ends only on
- * close (or a complete exchange); the `sink` accepts items for the whole lifetime. Delivery is
- * at-most-once and in order: an item handed to a connection that dies is never resent (see
- * `stats().unconfirmed`).
+ * close (or a complete exchange); the `sink` accepts items for the whole lifetime. Without retention,
+ * delivery is at-most-once and in order (see `stats().unconfirmed`); with retention, unconfirmed items
+ * are handed again after a reconnect (at-least-once).
  */
-export interface DurableDuplex<T> extends StageDuplex<T> {
+export interface DurableDuplex<TIn, TOut = TIn> extends StageDuplex<TIn, TOut>, TypedEventTarget<ReconnectEventMap> {
+  readonly source: AsyncIterable<TIn> & { [Symbol.asyncIterator](): DurableSourceIterator<TIn> }
   /** The current state. */
   readonly status: ReconnectStatus
   /** A snapshot of the counters. */
   stats(): ReconnectStats
   /**
-   * Flush the buffer (within `closeTimeout`), end our writing, close the connection and stop. Returns
-   * promptly during a backoff wait or a dial (buffered items are then counted as `unsent`). Idempotent.
+   * Flush the buffer (and with retention wait for confirmations) within `closeTimeout`, end our writing,
+   * close the connection and stop. Returns promptly during a backoff wait or a dial (what was not sent is
+   * counted). Idempotent. If `options.signal` aborts, the close turns into `abort(signal.reason)`.
    */
   close(options?: AbortOptions): Promise<void>
   /** Tear down now: the source and sink fail with `err`, the connection is aborted with it. */
   abort(err: Error): void
   /**
+   * Drop the current connection and dial again at once (a backoff wait is cut short; a dial in progress
+   * carries on). `error`, if given, is reported in the `disconnected` event. Does nothing once closing.
+   */
+  reconnect(error?: Error): void
+  /**
+   * With retention: the `count` oldest unconfirmed items reached the peer (e.g. their echo arrived) and
+   * are released. Throws `InvalidParametersError` without retention or when `count` exceeds `retained`.
+   */
+  confirm(count: number): void
+  /**
+   * With retention: give up on the `count` oldest unconfirmed items (all by default): they are counted
+   * `unconfirmed` and never handed again. Returns how many were given up.
+   */
+  abandon(count?: number): number
+  /** Discards every buffered item (never handed to a connection), counted as `cleared`; returns how many. */
+  clearBuffer(): number
+  /**
    * Status events as an async iterable. Each iterator keeps at most `statusBuffer` unread events,
    * discarding the oldest when a reader falls behind (the current state is always `status`); it ends
-   * after `closed`.
+   * after `closed`, or when `options.signal` aborts.
    */
-  statusIterator(): AsyncIterableIterator<StatusEvent>
-  addEventListener<K extends ReconnectEventType>(type: K, listener: ReconnectListener<K>, options?: ListenerOptions): void
-  removeEventListener<K extends ReconnectEventType>(type: K, listener: ReconnectListener<K>, options?: ListenerOptions): void
+  statusIterator(options?: AbortOptions): AsyncIterableIterator<StatusEvent>
+}
+
+/** The durable source's iterator: `next()`, and `nextBatch()` for stages above that read batches. */
+export interface DurableSourceIterator<T> extends AsyncIterator<T> {
+  /** Every item read ahead at once (or the next to arrive); `undefined` at the end. */
+  nextBatch(): Promise<T[] | undefined>
 }

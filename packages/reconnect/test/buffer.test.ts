@@ -1,39 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { DurableDuplex, OverflowPolicy, ReconnectInit } from '../src/index.js'
-import { reconnect } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
-import type { ItemConnection } from './helpers/item-pair.js'
-import { itemConnection } from './helpers/item-pair.js'
+import type { Gated } from './helpers/gated.js'
+import { gated as gatedLink } from './helpers/gated.js'
 
-const clock = { now: () => Date.now() }
 let open: Array<DurableDuplex<any>> = []
 
-/** A durable duplex whose dials wait until `up()` is called; each call to `up` lets one dial through. */
-function gated (init: ReconnectInit<any> = {}): { d: DurableDuplex<any>, up(): void, conns: Array<ItemConnection<any>> } {
-  const conns: Array<ItemConnection<any>> = []
-  const gates: Array<() => void> = []
-  let pending: (() => void) | undefined
-  const d = reconnect<any>(async () => {
-    await new Promise<void>((resolve) => {
-      const go = gates.shift()
-      if (go != null) resolve()
-      else pending = resolve
-    })
-    const c = itemConnection<any>(1_000)
-    conns.push(c)
-    return c.near
-  }, { clock, connectTimeout: Infinity, ...init })
-  open.push(d)
-  return {
-    d,
-    conns,
-    up () {
-      const p = pending
-      pending = undefined
-      if (p != null) p()
-      else gates.push(() => {})
-    }
-  }
+function gated (init: ReconnectInit<any> = {}): Gated<any> {
+  return gatedLink(open, init)
 }
 
 function * numbers (n: number, counter: { pulled: number }): Generator<number> {

@@ -1,23 +1,16 @@
 /**
- * The bounded FIFO between the user's sink and the current connection's sink: a growable ring of items
- * with their sizes, bounded in items and bytes.
+ * A growable FIFO ring of items with their sizes in bytes: push at the tail, shift at the head, read any
+ * position, and the totals (items, bytes) kept as it changes.
  */
-export class OutboundQueue<T> {
+export class Ring<T> {
   private items: Array<T | undefined> = new Array(16)
   private sizes: number[] = new Array(16).fill(0)
   private head = 0
   private count = 0
   private bytes = 0
 
-  constructor (private readonly maxMessages: number, private readonly maxBytes: number) {}
-
   get length (): number { return this.count }
   get byteLength (): number { return this.bytes }
-
-  /** Whether an item of `size` bytes fits now. An empty queue takes any one item, however large. */
-  fits (size: number): boolean {
-    return this.count === 0 || (this.count < this.maxMessages && this.bytes + size <= this.maxBytes)
-  }
 
   push (item: T, size: number): void {
     if (this.count === this.items.length) this.grow()
@@ -39,7 +32,17 @@ export class OutboundQueue<T> {
     return item
   }
 
-  /** Empties the queue and returns how many items it held. */
+  /** The size of the oldest item; call only when `length > 0`. */
+  headSize (): number {
+    return this.sizes[this.head]
+  }
+
+  /** The item at `index` from the head; call only with `index < length`. */
+  at (index: number): T {
+    return this.items[(this.head + index) & (this.items.length - 1)] as T
+  }
+
+  /** Empties the ring and returns how many items it held. */
   clear (): number {
     const n = this.count
     while (this.count > 0) this.shift()

@@ -1,0 +1,184 @@
+import type { StageDuplex, TimerHandle } from '@proto/interface'
+import { raceSignal, toError } from '@proto/interface'
+import { noop, safeAbort } from './connection.js'
+import type { FailureKind } from './errors.js'
+import { ClosedError, DialTimeoutError, InvalidParametersError } from './errors.js'
+import type { Ledger } from './ledger.js'
+import type { ResolvedOptions } from './options.js'
+import type { DialContext, DialFunction, ReconnectStatus, StatusEvent } from './types.js'
+
+/** What the dialer needs from the durable duplex. */
+export interface DialerOwner<TIn, TOut> {
+  readonly opts: ResolvedOptions<TOut>
+  readonly ledger: Ledger
+  /** Closing or finished: no attempt may start or act. */
+  readonly stopped: boolean
+  setState(status: ReconnectStatus): void
+  emit(event: StatusEvent): void
+  /** An error from a dial or a connection, for `stats().lastError`. */
+  noteError(err: Error): void
+  /** Dial `epoch` succeeded: take `duplex` into use. */
+  connected(epoch: number, attempt: number, controller: AbortController, duplex: StageDuplex<TIn, TOut>): void
+  /** Retrying stopped. */
+  fail(kind: FailureKind, cause: Error | undefined): void
+  /** `DialContext.confirm` of dial `epoch`. */
+  confirmFrom(epoch: number, count: number): void
+  /** `DialContext.lost` of dial `epoch`. */
+  lostFrom(epoch: number, err: Error): void
+}
+
+/**
+ * Dials, and redials with backoff. Every dial gets an epoch and its own AbortController, which lives as
+ * long as the connection it makes; results from an older epoch are released and ignored, so nothing from
+ * an old attempt acts after a new one starts. Owns one timer: the connect timeout or the backoff wait.
+ */
+export class Dialer<TIn, TOut> {
+  epoch = 0
+  /** The current dial count since the last stable connection. */
+  attempt = 0
+  controller: AbortController | undefined
+  private previousDelay = 0
+  private outageStart: number
+  private timer: TimerHandle | undefined
+  private backingOff = false
+
+  constructor (private readonly dial: DialFunction<TIn, TOut>, private readonly owner: DialerOwner<TIn, TOut>) {
+    this.outageStart = owner.opts.clock.now()
+  }
+
+  /** The first dial. */
+  start (): void {
+    if (this.owner.stopped) return
+    this.attempt = 1
+    this.startAttempt()
+  }
+
+  /** Cancels the timer and aborts the current attempt's signal (and so its connection). */
+  stop (reason: Error): void {
+    this.disarm()
+    this.controller?.abort(reason)
+  }
+
+  /** During a backoff wait, dials now. */
+  redialNow (): void {
+    if (!this.backingOff || this.owner.stopped) return
+    this.startAttempt()
+  }
+
+  /**
+   * The live connection was lost after `uptime` ms: reset the backoff if it was stable, then redial (at
+   * once when `forced`) or give up.
+   */
+  lost (uptime: number, err: Error | undefined, forced: boolean): void {
+    const opts = this.owner.opts
+    if (uptime >= opts.minStableTime) {
+      this.attempt = 0
+      this.previousDelay = 0
+      this.outageStart = opts.clock.now()
+    }
+    if (this.owner.stopped) return
+    if (forced) {
+      this.attempt++
+      this.startAttempt()
+      return
+    }
+    if (err !== undefined && !this.retryable(err)) { this.owner.fail('fatal', err); return }
+    this.retryAfter(err)
+  }
+
+  private startAttempt (): void {
+    const epoch = ++this.epoch
+    const attempt = this.attempt
+    const controller = new AbortController()
+    const opts = this.owner.opts
+    this.controller = controller
+    this.backingOff = false
+    this.owner.ledger.attempts++
+    this.owner.setState('connecting')
+    const timeout = opts.connectTimeout
+    this.disarm()
+    if (Number.isFinite(timeout)) {
+      this.arm(timeout, () => {
+        controller.abort(new DialTimeoutError(`Dial attempt ${attempt} took longer than connectTimeout (${timeout} ms); raise connectTimeout if the peer is slow to accept`))
+      })
+    }
+    this.owner.emit({ type: 'connecting', attempt })
+    if (this.owner.stopped || epoch !== this.epoch) return
+    const context: DialContext = {
+      attempt,
+      signal: controller.signal,
+      confirm: (count) => { this.owner.confirmFrom(epoch, count) },
+      lost: (err) => { this.owner.lostFrom(epoch, err) }
+    }
+    let dialing: Promise<StageDuplex<TIn, TOut>>
+    try {
+      dialing = Promise.resolve(this.dial(context))
+    } catch (err) {
+      dialing = Promise.reject(err)
+    }
+    raceSignal(dialing, controller.signal).then(
+      (duplex) => { this.onDialed(epoch, controller, attempt, duplex) },
+      (err: unknown) => { this.onDialFailed(epoch, controller, dialing, toError(err)) }
+    )
+  }
+
+  private onDialed (epoch: number, controller: AbortController, attempt: number, duplex: StageDuplex<TIn, TOut>): void {
+    if (epoch !== this.epoch || controller.signal.aborted || this.owner.stopped) {
+      if (duplex != null) safeAbort(duplex, new ClosedError('A newer attempt or close() superseded this connection'))
+      return
+    }
+    if (duplex == null || typeof duplex.sink !== 'function' || duplex.source == null) {
+      this.onDialFailed(epoch, controller, Promise.resolve(duplex), new InvalidParametersError('expected dial() to resolve to a duplex with source and sink, but it resolved to something else'))
+      return
+    }
+    this.disarm()
+    this.owner.connected(epoch, attempt, controller, duplex)
+  }
+
+  private onDialFailed (epoch: number, controller: AbortController, dialing: Promise<StageDuplex<TIn, TOut> | undefined>, err: Error): void {
+    if (controller.signal.aborted) {
+      // The dial may still succeed after we stopped waiting for it: release what it made.
+      void dialing.then((late) => { if (late != null) safeAbort(late, new ClosedError('This dial was abandoned')) }, noop)
+    }
+    if (epoch !== this.epoch || this.owner.stopped) return
+    this.disarm()
+    if (!controller.signal.aborted) controller.abort(err)
+    this.owner.noteError(err)
+    if (!this.retryable(err)) { this.owner.fail('fatal', err); return }
+    this.retryAfter(err)
+  }
+
+  private retryable (err: Error): boolean {
+    try {
+      return this.owner.opts.shouldRetry(err)
+    } catch {
+      return false
+    }
+  }
+
+  private retryAfter (err: Error | undefined): void {
+    this.attempt++
+    const { maxAttempts, maxRetryTime, clock, delay: schedule } = this.owner.opts
+    if (this.attempt > maxAttempts) { this.owner.fail('attempts', err); return }
+    const delay = schedule(this.attempt, this.previousDelay, err)
+    this.previousDelay = delay
+    if (clock.now() - this.outageStart + delay > maxRetryTime) { this.owner.fail('deadline', err); return }
+    this.owner.setState('reconnecting')
+    const epoch = this.epoch
+    this.backingOff = true
+    this.arm(delay, () => {
+      if (this.epoch === epoch && !this.owner.stopped) this.startAttempt()
+    })
+    this.owner.emit({ type: 'reconnecting', attempt: this.attempt, delay, error: err })
+  }
+
+  private arm (ms: number, fn: () => void): void {
+    this.timer?.cancel()
+    this.timer = this.owner.opts.timers.setTimeout(fn, ms)
+  }
+
+  private disarm (): void {
+    this.timer?.cancel()
+    this.timer = undefined
+  }
+}

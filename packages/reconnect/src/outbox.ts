@@ -1,0 +1,117 @@
+import { InvalidParametersError } from './errors.js'
+import type { Ledger } from './ledger.js'
+import type { Limits } from './options.js'
+import { Ring } from './ring.js'
+
+/** What `take()` returns when nothing can be handed now. */
+export const NOTHING: unique symbol = Symbol('nothing')
+
+/**
+ * The single ordered source of truth for outbound items: the buffer (accepted, never handed) and, with
+ * retention, the retained items (handed at least once, not yet confirmed). The current connection is
+ * handed the retained items it has not had yet (after a reconnect: all of them, in order), then buffered
+ * ones, as long as retention has room. Counts every move in the ledger.
+ */
+export class Outbox<T> {
+  readonly buffer = new Ring<T>()
+  readonly retained: Ring<T> | undefined
+  /** Retained items already handed to the current connection; the rest are handed to it first. */
+  private cursor = 0
+
+  constructor (private readonly limits: Limits, private readonly ledger: Ledger) {
+    if (limits.retention !== undefined) this.retained = new Ring<T>()
+  }
+
+  /** Whether an item of `size` bytes fits in the buffer now. An empty buffer takes any one item. */
+  fits (size: number): boolean {
+    const b = this.buffer
+    return b.length === 0 || (b.length < this.limits.maxMessages && b.byteLength + size <= this.limits.maxBytes)
+  }
+
+  /** The buffer is down to half its bounds (or empty): a producer waiting for room may refill it in one go. */
+  get roomy (): boolean {
+    const b = this.buffer
+    return b.length === 0 || (b.length <= this.limits.maxMessages >>> 1 && b.byteLength <= this.limits.maxBytes / 2)
+  }
+
+  push (item: T, size: number): void {
+    this.buffer.push(item, size)
+  }
+
+  /** Whether `takeOne()` would hand an item now. */
+  get ready (): boolean {
+    const r = this.retained
+    if (r === undefined) return this.buffer.length > 0
+    return this.cursor < r.length || (this.buffer.length > 0 && this.retentionFits(this.buffer.headSize()))
+  }
+
+  /** Everything has been handed to the current connection: nothing is buffered or waiting to be re-handed. */
+  get drained (): boolean {
+    return this.buffer.length === 0 && (this.retained === undefined || this.cursor === this.retained.length)
+  }
+
+  /** Unconfirmed items kept (0 without retention). */
+  get retainedCount (): number {
+    return this.retained?.length ?? 0
+  }
+
+  /** Hands the next item to the current connection: a retained one it has not had, else a buffered one. */
+  takeOne (): T | typeof NOTHING {
+    const r = this.retained
+    if (r === undefined) {
+      if (this.buffer.length === 0) return NOTHING
+      this.ledger.handed++
+      return this.buffer.shift()
+    }
+    if (this.cursor < r.length) {
+      this.ledger.replayed++
+      return r.at(this.cursor++)
+    }
+    const b = this.buffer
+    if (b.length === 0 || !this.retentionFits(b.headSize())) return NOTHING
+    const size = b.headSize()
+    const item = b.shift()
+    r.push(item, size)
+    this.cursor++
+    this.ledger.handed++
+    return item
+  }
+
+  /** The connection the retained items were handed to is gone: the next one gets them all again. */
+  rewind (): void {
+    this.cursor = 0
+  }
+
+  /** Releases the `count` oldest retained items as confirmed. */
+  confirm (count: number): void {
+    this.release(count, 'confirm')
+    this.ledger.confirmed += count
+  }
+
+  /** Gives up on the `count` oldest retained items: counted unconfirmed, never handed again. */
+  abandon (count: number): void {
+    this.release(count, 'abandon')
+    this.ledger.unconfirmed += count
+  }
+
+  /** Empties the buffer; returns how many items it held (the caller counts them). */
+  clearBuffer (): number {
+    return this.buffer.clear()
+  }
+
+  private release (count: number, what: string): void {
+    const r = this.retained
+    if (r === undefined) throw new InvalidParametersError(`${what}() needs retention: pass retention: true to reconnect()`)
+    if (!Number.isSafeInteger(count) || count < 0 || count > r.length) {
+      throw new InvalidParametersError(`expected the count passed to ${what}() to be a whole number from 0 to ${r.length} (the unconfirmed items), but got ${String(count)}`)
+    }
+    for (let i = 0; i < count; i++) r.shift()
+    this.cursor = Math.max(0, this.cursor - count)
+  }
+
+  private retentionFits (size: number): boolean {
+    const r = this.retained as Ring<T>
+    const bound = this.limits.retention as NonNullable<Limits['retention']>
+    return r.length === 0 || (r.length < bound.maxMessages && r.byteLength + size <= bound.maxBytes)
+  }
+}

@@ -1,0 +1,197 @@
+import { getEventListeners, once } from 'node:events'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { DurableDuplex } from '../src/index.js'
+import { reconnect } from '../src/index.js'
+import { nextEvent, record, settle } from './helpers/events.js'
+import { gated } from './helpers/gated.js'
+import { ledger } from './helpers/ledger.js'
+import { pushable } from './helpers/pushable.js'
+
+let open: Array<DurableDuplex<any>> = []
+
+beforeEach(() => { vi.useFakeTimers() })
+afterEach(() => {
+  for (const d of open) d.abort(new Error('test over'))
+  open = []
+  vi.useRealTimers()
+})
+
+describe('reconnect(): a forced redial', () => {
+  it('drops the live connection and dials again at once, reporting reason forced', async () => {
+    const { d, up, conns } = gated<number>(open, { jitter: 'none', initialDelay: 60_000, maxDelay: 60_000, minStableTime: 0 })
+    const seen = record(d)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    d.reconnect()
+    expect(conns[0].aborted).toBe(true)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.status).toBe('connected')
+    expect(seen.map(e => e.type)).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected'])
+    expect(seen[2]).toMatchObject({ reason: 'forced', error: { name: 'ForcedReconnectError' } })
+    const why = new Error('moving to another server')
+    d.reconnect(why)
+    expect(seen.slice(-2)).toMatchObject([{ type: 'disconnected', reason: 'forced', error: why }, { type: 'connecting' }])
+  })
+
+  it('cuts a backoff wait short, and does nothing once closing', async () => {
+    let dials = 0
+    const d = reconnect<number>(async () => { dials++; throw new Error('refused') }, { jitter: 'none', initialDelay: 60_000, maxDelay: 60_000 })
+    open.push(d)
+    await nextEvent(d, 'reconnecting')
+    expect(dials).toBe(1)
+    d.reconnect()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(dials).toBe(2)
+    await d.close()
+    d.reconnect()
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(dials).toBe(2)
+  })
+})
+
+describe('DialContext.lost()', () => {
+  it('a stage that finds its connection dead has it redialled at once, even while nothing reads or writes', async () => {
+    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const dead = new Error('the stage saw its peer go')
+    const lost = nextEvent(d, 'disconnected')
+    contexts[0].lost(dead)
+    expect(await lost).toMatchObject({ reason: 'reported', error: dead })
+    expect(d.stats().lastError).toBe(dead)
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(d.status).toBe('connected')
+    // stale: the first attempt's context no longer acts
+    contexts[0].lost(new Error('late'))
+    expect(d.status).toBe('connected')
+  })
+})
+
+describe('the lifetime signal', () => {
+  it('aborts the duplex with its reason, and its listener is removed when the duplex ends', async () => {
+    const lifetime = new AbortController()
+    const { d, up } = gated<number>(open, { signal: lifetime.signal })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(getEventListeners(lifetime.signal, 'abort').length).toBe(1)
+    const reading = settle((async () => { for await (const _ of d.source) { /* none */ } })())
+    const reason = new Error('application shutting down')
+    lifetime.abort(reason)
+    const r = await reading
+    expect(r.ok).toBe(false)
+    if (!r.ok) expect(r.error).toBe(reason)
+    expect(d.status).toBe('closed')
+    expect(getEventListeners(lifetime.signal, 'abort').length).toBe(0)
+
+    const other = new AbortController()
+    const { d: d2 } = gated<number>(open, { signal: other.signal })
+    await d2.close()
+    expect(getEventListeners(other.signal, 'abort').length).toBe(0)
+  })
+
+  it('an already aborted signal closes the duplex before any dial', async () => {
+    let dials = 0
+    const d = reconnect<number>(async () => { dials++; return await new Promise(() => {}) }, { signal: AbortSignal.abort(new Error('never mind')) })
+    open.push(d)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(dials).toBe(0)
+    expect(d.status).toBe('closed')
+    expect((await settle(d.sink([1]))).ok).toBe(false)
+  })
+})
+
+describe('statusIterator({ signal })', () => {
+  it('ends when the signal aborts, and leaves no listener behind', async () => {
+    const { d, up } = gated<number>(open)
+    const stop = new AbortController()
+    const seen: string[] = []
+    const reading = (async () => { for await (const s of d.statusIterator({ signal: stop.signal })) seen.push(s.type) })()
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    stop.abort()
+    await reading
+    expect(seen).toEqual(['connecting', 'connected'])
+    expect(getEventListeners(stop.signal, 'abort').length).toBe(0)
+    const late = d.statusIterator({ signal: stop.signal })
+    expect((await late.next()).done).toBe(true)
+  })
+})
+
+describe('clearBuffer()', () => {
+  it('discards what is buffered, counted as cleared, and makes room for a waiting producer', async () => {
+    const { d, up, conns } = gated<number>(open, { buffer: { maxMessages: 3 } })
+    let pulled = 0
+    void d.sink((function * () { for (let i = 0; i < 5; i++) { pulled++; yield i } })()).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    expect(ledger(d.stats())).toMatchObject({ accepted: 4, buffered: 3, waiting: 1 })
+    expect(d.clearBuffer()).toBe(3)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(pulled).toBe(5)
+    expect(ledger(d.stats())).toMatchObject({ accepted: 5, sum: 5, cleared: 3, buffered: 2 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([3, 4])
+  })
+})
+
+describe('failFast', () => {
+  it('refuses writes while disconnected, and drops what is buffered when the connection is lost', async () => {
+    const { d, up, conns } = gated<number>(open, { failFast: true, jitter: 'none', initialDelay: 10, minStableTime: 0 }, 2)
+    const offline = await settle(d.sink([1]))
+    expect(offline.ok).toBe(false)
+    if (!offline.ok) expect(offline.error.name).toBe('NotConnectedError')
+    expect(ledger(d.stats())).toMatchObject({ accepted: 1, rejected: 1, sum: 1 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const source = pushable<number>()
+    const writing = settle(d.sink(source))
+    source.push(...Array.from({ length: 2_000 }, (_, i) => i))
+    await vi.advanceTimersByTimeAsync(0)
+    const before = d.stats()
+    expect(before.buffered).toBeGreaterThan(0)
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'disconnected')
+    const w = await writing
+    expect(w.ok).toBe(false)
+    if (!w.ok) expect(w.error.name).toBe('NotConnectedError')
+    const s = d.stats()
+    expect(s.dropped).toBe(before.buffered)
+    expect(s.buffered).toBe(0)
+    expect(ledger(s)).toMatchObject({ sum: s.accepted })
+  })
+})
+
+describe('validate', () => {
+  it('refuses an item before it is buffered: the sink rejects with the error, the item is counted rejected', async () => {
+    const { d, up, conns } = gated<number>(open, { validate: (n) => { if (n < 0) throw new RangeError(`${n} is negative`) } })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const w = await settle(d.sink([1, 2, -3, 4]))
+    expect(w.ok).toBe(false)
+    if (!w.ok) expect(w.error.name).toBe('RangeError')
+    expect(conns[0].toFar).toEqual([1, 2])
+    expect(ledger(d.stats())).toMatchObject({ accepted: 3, rejected: 1, sum: 3 })
+  })
+})
+
+describe('events', () => {
+  it('the durable duplex is an EventTarget: events.once() and listenerCount() work on it', async () => {
+    const { d, up } = gated<number>(open)
+    expect(d).toBeInstanceOf(EventTarget)
+    const connected = once(d, 'connected')
+    expect(d.listenerCount('connected')).toBe(1)
+    up()
+    const [event] = await connected
+    expect((event as CustomEvent).detail).toMatchObject({ type: 'connected', attempt: 1, retained: 0 })
+    expect(d.listenerCount('connected')).toBe(0)
+  })
+
+  it('rejects bad new options at once', () => {
+    const dial = async (): Promise<any> => await new Promise(() => {})
+    for (const init of [{ retention: { maxMessages: 0 } }, { retention: 'yes' as any }, { failFast: 1 as any }, { validate: 3 as any }, { signal: {} as any }]) {
+      expect(() => reconnect(dial, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+  })
+})

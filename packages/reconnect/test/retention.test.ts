@@ -1,0 +1,282 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { DurableDuplex, ReconnectInit } from '../src/index.js'
+import { nextEvent, settle } from './helpers/events.js'
+import { gated } from './helpers/gated.js'
+import { ledger, ledgerSum } from './helpers/ledger.js'
+import { pushable } from './helpers/pushable.js'
+
+let open: Array<DurableDuplex<any>> = []
+const RETAIN: ReconnectInit<number> = { retention: true, jitter: 'none', initialDelay: 10, minStableTime: 0 }
+
+beforeEach(() => { vi.useFakeTimers() })
+afterEach(() => {
+  for (const d of open) d.abort(new Error('test over'))
+  open = []
+  vi.useRealTimers()
+})
+
+function expectLedger (d: DurableDuplex<number>): void {
+  const s = d.stats()
+  expect(ledger(s)).toMatchObject({ sum: s.accepted })
+}
+
+describe('retention', () => {
+  it('hands unconfirmed items again, first and in order, to the next connection, then new ones', async () => {
+    const { d, up, conns } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const source = pushable<number>()
+    const writing = d.sink(source)
+    source.push(0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(d.stats()).toMatchObject({ accepted: 10, handed: 10, retained: 10, inFlight: 0, confirmed: 0 })
+    d.confirm(4)
+    expect(d.stats()).toMatchObject({ retained: 6, confirmed: 4 })
+    expectLedger(d)
+    conns[0].reset(new Error('cut'))
+    expect(await nextEvent(d, 'disconnected')).toMatchObject({ reason: 'read-error', handed: 10, retained: 6 })
+    source.push(10, 11)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.stats()).toMatchObject({ buffered: 2, retained: 6, unconfirmed: 0 })
+    expectLedger(d)
+    up()
+    const connected = nextEvent(d, 'connected')
+    await vi.advanceTimersByTimeAsync(10)
+    expect(await connected).toMatchObject({ retained: 6 })
+    expect(conns[1].toFar).toEqual([4, 5, 6, 7, 8, 9, 10, 11])
+    expect(d.stats()).toMatchObject({ handed: 12, replayed: 6, retained: 8, buffered: 0 })
+    expectLedger(d)
+    source.end()
+    // the sink resolves once everything was handed down (as a socket's end()): confirmations come later
+    await writing
+    expect(d.stats()).toMatchObject({ retained: 8, confirmed: 4 })
+    d.confirm(8)
+    expect(d.stats()).toMatchObject({ accepted: 12, confirmed: 12, retained: 0, unconfirmed: 0 })
+    expectLedger(d)
+  })
+
+  it('a full retention hands nothing new until a confirmation makes room: the producer is held back', async () => {
+    const { d, up, conns } = gated<number>(open, { ...RETAIN, retention: { maxMessages: 3 }, buffer: { maxMessages: 2 } })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    let pulled = 0
+    void d.sink((function * () { for (let i = 0; i < 10; i++) { pulled++; yield i } })()).catch(() => {})
+    await vi.advanceTimersByTimeAsync(100)
+    expect(conns[0].toFar).toEqual([0, 1, 2])
+    expect(d.stats()).toMatchObject({ retained: 3, buffered: 2, waiting: 1 })
+    expect(pulled).toBe(6)
+    expectLedger(d)
+    d.confirm(2)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([0, 1, 2, 3, 4])
+    expect(pulled).toBe(8)
+    expectLedger(d)
+  })
+
+  it('bounds retention in bytes too, and takes one oversized item into an empty retention', async () => {
+    const { d, up, conns } = gated<Uint8Array>(open as any, { retention: { maxBytes: 10 } })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    void d.sink([new Uint8Array(64), new Uint8Array(4), new Uint8Array(4)]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar.map(b => b.byteLength)).toEqual([64])
+    expect(d.stats()).toMatchObject({ retained: 1, retainedBytes: 64, buffered: 2 })
+    d.confirm(1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar.map(b => b.byteLength)).toEqual([64, 4, 4])
+    expect(d.stats()).toMatchObject({ retained: 2, retainedBytes: 8 })
+  })
+
+  it('a confirmation from a replaced connection changes nothing; one from the live connection releases', async () => {
+    const { d, up, conns, contexts } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const items = pushable<number>()
+    void d.sink(items).catch(() => {})
+    items.push(1, 2, 3, 4)
+    await vi.advanceTimersByTimeAsync(0)
+    contexts[0].confirm(1)
+    expect(d.stats()).toMatchObject({ confirmed: 1, retained: 3 })
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'disconnected')
+    // a late acknowledgement read from the old connection, after it was declared lost
+    contexts[0].confirm(3)
+    expect(d.stats()).toMatchObject({ confirmed: 1, retained: 3 })
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    contexts[0].confirm(3)
+    expect(d.stats()).toMatchObject({ confirmed: 1, retained: 3 })
+    expect(conns[1].toFar).toEqual([2, 3, 4])
+    expect(() => { contexts[1].confirm(4) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    contexts[1].confirm(3)
+    expect(d.stats()).toMatchObject({ confirmed: 4, retained: 0 })
+  })
+
+  it('confirming items the next connection has not had yet means they are not handed again', async () => {
+    const { d, up, conns } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const items = pushable<number>()
+    void d.sink(items).catch(() => {})
+    items.push(1, 2, 3, 4, 5)
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'disconnected')
+    d.confirm(3) // e.g. their echoes were read from the old connection before it was lost
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(conns[1].toFar).toEqual([4, 5])
+    expect(d.stats()).toMatchObject({ confirmed: 3, replayed: 2, retained: 2 })
+    expectLedger(d)
+  })
+
+  it('a peer that ends after our FIN while items are unconfirmed is an outage: they go again', async () => {
+    const { d, up, conns } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = d.sink([1, 2, 3])
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].endFromFar()
+    expect(await nextEvent(d, 'disconnected')).toMatchObject({ reason: 'peer-ended', retained: 3 })
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(conns[1].toFar).toEqual([1, 2, 3])
+    d.confirm(3)
+    await writing
+    conns[1].endFromFar()
+    // the exchange completes once the reader has taken the end too
+    for await (const _ of d.source) { /* the peer sent nothing */ }
+    await nextEvent(d, 'closed')
+    expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 3, replayed: 3, unconfirmed: 0, flushed: 0 })
+    expectLedger(d)
+  })
+
+  it('a peer end is judged after the reader took what came before it (its confirmations count)', async () => {
+    const { d, up, conns } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = d.sink([1, 2, 3])
+    await vi.advanceTimersByTimeAsync(0)
+    // the peer echoes all three, then ends; the reader has not read the echoes yet
+    await conns[0].far.sink([1, 2, 3])
+    await vi.advanceTimersByTimeAsync(0)
+    const echoes: number[] = []
+    for await (const n of d.source) {
+      echoes.push(n)
+      d.confirm(1)
+    }
+    expect(echoes).toEqual([1, 2, 3])
+    await writing
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.stats()).toMatchObject({ status: 'closed', reconnects: 0, confirmed: 3, replayed: 0 })
+  })
+
+  it('close() waits for confirmations up to closeTimeout, then counts what is left unconfirmed', async () => {
+    const { d, up } = gated<number>(open, { ...RETAIN, closeTimeout: 1_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = settle(d.sink([1, 2, 3, 4]))
+    await vi.advanceTimersByTimeAsync(0)
+    let closed = false
+    const closing = d.close().then(() => { closed = true })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(closed).toBe(false)
+    d.confirm(1)
+    await vi.advanceTimersByTimeAsync(1)
+    await closing
+    expect((await writing).ok).toBe(true)
+    expect(d.stats()).toMatchObject({ confirmed: 1, unconfirmed: 3, retained: 0 })
+    expectLedger(d)
+  })
+
+  it('close() ends cleanly as soon as the last item is confirmed', async () => {
+    const { d, up } = gated<number>(open, { ...RETAIN, closeTimeout: 1_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = d.sink([1, 2])
+    await vi.advanceTimersByTimeAsync(0)
+    const closing = d.close()
+    await vi.advanceTimersByTimeAsync(100)
+    d.confirm(2)
+    await closing
+    await writing
+    expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 2, unconfirmed: 0 })
+  })
+
+  it('abandon() gives up on unconfirmed items: counted, never handed again', async () => {
+    const { d, up, conns } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const items = pushable<number>()
+    void d.sink(items).catch(() => {})
+    items.push(1, 2, 3, 4)
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'disconnected')
+    expect(d.abandon(1)).toBe(1)
+    expect(d.abandon()).toBe(3)
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(conns[1].toFar).toEqual([])
+    expect(d.stats()).toMatchObject({ unconfirmed: 4, retained: 0, replayed: 0 })
+    expectLedger(d)
+  })
+
+  it('confirm() and abandon() need retention, and refuse counts beyond what is unconfirmed', async () => {
+    const { d } = gated<number>(open)
+    expect(() => { d.confirm(1) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => d.abandon(1)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    const r = gated<number>(open, RETAIN)
+    expect(() => { r.d.confirm(1) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => { r.d.confirm(-1) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => { r.d.confirm(0.5) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    r.d.confirm(0)
+  })
+
+  it('an aborted link counts its retained items unconfirmed and its buffered ones unsent', async () => {
+    const { d, up, conns } = gated<number>(open, { ...RETAIN, retention: { maxMessages: 2 } })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = settle(d.sink([1, 2, 3, 4, 5]))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([1, 2])
+    d.abort(new Error('stop'))
+    expect((await writing).ok).toBe(false)
+    expect(d.stats()).toMatchObject({ accepted: 5, unconfirmed: 2, unsent: 3 })
+    expectLedger(d)
+  })
+})
+
+describe('ledger sums', () => {
+  it('is exact at every step of a seeded random run, with and without retention', async () => {
+    for (const retention of [false, true]) {
+      for (const overflow of ['wait', 'drop-oldest', 'drop-newest'] as const) {
+        let seed = retention ? 7 : 3
+        const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
+        const { d, up, conns } = gated<number>(open, { retention, jitter: 'none', initialDelay: 1, minStableTime: 0, buffer: { maxMessages: 5, overflow } }, 8)
+        const items = pushable<number>()
+        void d.sink(items).catch(() => {})
+        let next = 0
+        for (let step = 0; step < 300; step++) {
+          const op = rand(6)
+          if (op === 0) items.push(next++, next++)
+          else if (op === 1) up()
+          else if (op === 2) conns[conns.length - 1]?.reset(new Error('cut'))
+          else if (op === 3 && retention) d.confirm(rand(d.stats().retained + 1))
+          else if (op === 4 && conns.length > 0) {
+            const far = conns[conns.length - 1]
+            far.toFar.splice(0, rand(far.toFar.length + 1))
+          } else if (op === 5 && rand(4) === 0) d.clearBuffer()
+          await vi.advanceTimersByTimeAsync(rand(3))
+          const s = d.stats()
+          if (ledgerSum(s) !== s.accepted) throw new Error(`step ${step}: ${JSON.stringify(ledger(s))}`)
+        }
+        d.abort(new Error('end of run'))
+        const s = d.stats()
+        expect(ledger(s)).toMatchObject({ sum: s.accepted, waiting: 0, buffered: 0, retained: 0, inFlight: 0 })
+        expect(s.accepted).toBeGreaterThan(0)
+      }
+    }
+  })
+})

@@ -1,0 +1,65 @@
+import type { TimerHandle, Timers } from '@proto/interface'
+
+/** When acknowledgements go out. */
+export interface AckPolicy {
+  /** The longest an ACK waits after the first unacknowledged delivery (ms). */
+  delay: number
+  /** Unacknowledged deliveries that send an ACK at once. */
+  frames: number
+  /** Unacknowledged delivered bytes that send an ACK at once. */
+  bytes: number
+}
+
+/**
+ * Decides when the current connection sends an ACK: at once after `frames` deliveries or `bytes` bytes,
+ * at once for the first delivery after a RESUME and after a duplicate, else `delay` after the first
+ * unacknowledged delivery. One one-shot timer, armed only while something is unacknowledged: an idle
+ * session runs none.
+ */
+export class AckClock {
+  private frames = 0
+  private bytes = 0
+  private timer: TimerHandle | undefined
+  /** The next delivery is the first after a RESUME: acknowledge it at once. */
+  private first = true
+  private disposed = false
+
+  constructor (private readonly policy: AckPolicy, private readonly timers: Timers, private readonly send: () => void) {}
+
+  /** An item of `bytes` body bytes was handed to the application. */
+  delivered (bytes: number): void {
+    if (this.disposed) return
+    this.frames++
+    this.bytes += bytes
+    if (this.first || this.frames >= this.policy.frames || this.bytes >= this.policy.bytes) {
+      this.first = false
+      this.flush()
+      return
+    }
+    this.timer ??= this.timers.setTimeout(() => {
+      this.timer = undefined
+      this.flush()
+    }, this.policy.delay)
+  }
+
+  /** A duplicate was dropped: whatever is unacknowledged goes out now. */
+  duplicate (): void {
+    if (this.frames > 0) this.flush()
+  }
+
+  /** Sends an ACK now (and forgets what was pending). */
+  flush (): void {
+    if (this.disposed) return
+    this.timer?.cancel()
+    this.timer = undefined
+    this.frames = 0
+    this.bytes = 0
+    this.send()
+  }
+
+  dispose (): void {
+    this.disposed = true
+    this.timer?.cancel()
+    this.timer = undefined
+  }
+}

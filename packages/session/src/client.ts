@@ -1,0 +1,90 @@
+import type { Frame } from '@proto/codec'
+import type { ByteDuplex } from '@proto/interface'
+import { createLogger, ProtocolVersionError, raceSignal, toError, validate } from '@proto/interface'
+import type { DialContext } from '@proto/reconnect'
+import { completedConnection } from './completed.js'
+import { SessionConnection } from './connection.js'
+import { SESSION_FLAG } from './constants.js'
+import { SessionEndpoint } from './endpoint.js'
+import { ConnectionLostError, SessionLostError, SessionProtocolError, SessionRefusedError } from './errors.js'
+import type { SessionItem } from './inbound.js'
+import { resolveCommon } from './options.js'
+import { SessionState } from './state.js'
+import type { LostPolicy, SessionClientInit, SessionDuplex } from './types.js'
+
+const POLICIES: readonly LostPolicy[] = ['replay', 'drop', 'fail']
+
+/** Whether a session client gives up on `err` rather than dialling again. */
+function fatal (err: Error, onLost: LostPolicy): boolean {
+  if (err instanceof ProtocolVersionError || err instanceof SessionProtocolError) return true
+  if (err instanceof SessionLostError) return onLost === 'fail'
+  if (err instanceof SessionRefusedError) return err.code === 5 // DO_NOT_RETRY
+  return false
+}
+
+/**
+ * A session client: one durable duplex of frames whose items reach the server's application exactly once
+ * and in order, and whose source yields the server's items exactly once and in order, across any number
+ * of reconnects. `dial` opens one byte connection (e.g. `@proto/transport`'s `connect`); each is wrapped
+ * in the codec and heartbeat (HELLO with the session flag), the session resumed on it, and what the
+ * server lacks sent again. Throws `InvalidParametersError` at once on a bad option.
+ */
+export function sessionClient (dial: (context: DialContext) => Promise<ByteDuplex>, init: SessionClientInit = {}): SessionDuplex {
+  validate.fn('dial', dial as ((context: DialContext) => Promise<ByteDuplex>) | undefined)
+  if (dial === undefined) validate.invalid('dial', 'a function returning a promise of a byte duplex', dial)
+  const common = resolveCommon(init, 0)
+  const onLost = validate.oneOf('onLost', init.onLost, POLICIES, 'replay')
+  const userRetry = validate.fn('shouldRetry', init.shouldRetry, () => true)
+  const log = createLogger('session')
+  const state = new SessionState('client', common.params)
+  const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
+  const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
+    if (state.complete) return completedConnection()
+    const lower = common.stack(await dial(ctx))
+    let stage: SessionConnection | undefined
+    try {
+      const hello = await raceSignal(lower.peerHello, ctx.signal)
+      if (hello === undefined) throw new ConnectionLostError('The connection ended before the server\'s HELLO arrived')
+      if ((hello.flags & SESSION_FLAG) === 0) {
+        throw new ProtocolVersionError('The server did not announce the session extension in its HELLO: it speaks version 1 only. Use a plain client (reconnect over heartbeat and codec) for it', { version: hello.version, supported: hello.version })
+      }
+      const resuming = state.token !== undefined
+      stage = new SessionConnection({
+        state,
+        ctx,
+        lower,
+        iterator: lower.source,
+        leftover: [],
+        peer: undefined,
+        acks: common.acks,
+        timers: common.timers,
+        log,
+        lost: loss => endpoint.lost(loss),
+        ending: () => endpoint.ending()
+      })
+      await raceSignal(stage.ready, ctx.signal)
+      endpoint.opened(resuming)
+      return stage
+    } catch (err) {
+      // through the stage: if the whole link is ending, it tells the server the session is closed
+      if (stage !== undefined) stage.abort(toError(err))
+      else lower.abort(toError(err))
+      throw err
+    }
+  }
+
+  const endpoint = new SessionEndpoint({
+    state,
+    log,
+    onLost,
+    dial: open as (ctx: DialContext) => Promise<SessionConnection>,
+    link: {
+      ...linkInit,
+      ...common.link,
+      shouldRetry: (err: Error) => !fatal(err, onLost) && userRetry(err)
+    }
+  })
+  return endpoint
+}
+
+export type { Frame, SessionItem }

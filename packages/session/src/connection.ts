@@ -1,0 +1,351 @@
+import type { Frame } from '@proto/codec'
+import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
+import type { BatchIterator, Logger, StageDuplex, Timers } from '@proto/interface'
+import { toError } from '@proto/interface'
+import type { DialContext } from '@proto/reconnect'
+import type { Source } from 'it-stream-types'
+import type { AckPolicy } from './acks.js'
+import { AckClock } from './acks.js'
+import { classify } from './classify.js'
+import { GOAWAY_GRACE, SessionFrameType, SessionGoAwayCode } from './constants.js'
+import { ConnectionLostError, SessionProtocolError, SessionTakenOverError } from './errors.js'
+import { judgeGoAway, refused } from './goaway.js'
+import { adoptServerResume, ourResume } from './handshake.js'
+import type { SessionItem } from './inbound.js'
+import { SessionInbound } from './inbound.js'
+import { SessionOutbound } from './outbound.js'
+import { Positions } from './positions.js'
+import type { AckSink, SessionLoss, SessionState } from './state.js'
+import type { SessionFrames } from './types.js'
+import type { Resume } from './wire.js'
+import { decodeAck, decodeEnd, decodeResume, encodeAck, encodeEnd, encodeResume } from './wire.js'
+
+export interface SessionConnectionInit {
+  state: SessionState
+  ctx: DialContext
+  lower: SessionFrames
+  /** The lower source's iterator, possibly started already (a server read the client's RESUME from it). */
+  iterator: BatchIterator<Frame>
+  /** Frames read with the handshake, after the RESUME. */
+  leftover: Frame[]
+  /** Server: the client's RESUME, already checked; client: `undefined` (ours goes first, theirs is awaited). */
+  peer: Resume | undefined
+  /** Server: the token to put in our RESUME (the server keeps only its digest). */
+  token?: Uint8Array
+  acks: AckPolicy
+  timers: Timers
+  log: Logger
+  /** The session cannot go on (the peer does not know it, it expired, was taken over or closed). */
+  lost(loss: SessionLoss): Error
+  /** The session's durable duplex is ending for good (aborted or failed), not merely losing this connection. */
+  ending(): boolean
+}
+
+/**
+ * One connection of a session, as reconnect sees it: a duplex of numbered items in and frames out. It
+ * sends our RESUME, takes the peer's, then numbers what reconnect feeds from the first unacknowledged
+ * position (skipping what the peer says it has), numbers what arrives from the position we announced,
+ * confirms to reconnect what the peer acknowledges, and acknowledges what the endpoint delivers. Once the
+ * connection is lost or replaced (its dial's signal aborts), nothing it reads or does touches the session.
+ */
+export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink {
+  readonly source: SessionInbound
+  /** Resolves once both RESUMEs were exchanged; rejects if the handshake fails. */
+  readonly ready: Promise<void>
+  readonly goingAway?: AbortSignal
+  readonly gen: number
+  private readonly outbound: SessionOutbound
+  private readonly state: SessionState
+  private ackClock: AckClock | undefined
+  private handshaken = false
+  private readonly positions: Positions
+  peerEnded = false
+  private dead = false
+  private closing: Promise<void> | undefined
+  private settleReady!: { resolve(): void, reject(err: Error): void }
+  private settleSink: { resolve(): void, reject(err: Error): void } | undefined
+  private goAwayCode: number | undefined
+  /**
+   * The peer's GOAWAY as the heartbeat beneath reported it: an event dispatched when the frame is read, ahead
+   * of frames still queued before it, so it is judged only once the source has ended (or failed).
+   */
+  private reportedGoAway: { code: number, reason: string } | undefined
+  /** A close() waiting for our END to be acknowledged. */
+  private endAck: { resolve(): void, reject(err: Error): void } | undefined
+
+  constructor (private readonly init: SessionConnectionInit) {
+    const state = this.state = init.state
+    this.gen = state.gen
+    this.positions = new Positions({ state, fenced: () => this.fenced, confirm: (count) => { init.ctx.confirm(count) } })
+    if (init.lower.goingAway !== undefined) this.goingAway = init.lower.goingAway
+    // the heartbeat beneath reads the peer's GOAWAY frames itself and reports them as events
+    init.lower.addEventListener('goaway', this)
+    this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
+    this.ready.catch(() => {})
+    this.outbound = new SessionOutbound(this)
+    // until the peer's RESUME says otherwise, its window is taken to be ours
+    this.source = new SessionInbound(this, init.iterator, init.leftover, { messages: state.params.windowMessages, bytes: state.params.windowBytes })
+    this.source.nextSeq = state.received + 1
+    let sinking: Promise<void>
+    try {
+      sinking = init.lower.sink(this.outbound)
+    } catch (err) {
+      sinking = Promise.reject(err)
+    }
+    sinking.then(() => { this.lowerSinkDone() }, (err: unknown) => { this.fail(toError(err)) })
+    this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token)) })
+    if (init.peer !== undefined) {
+      try {
+        this.handshake(init.peer)
+      } catch (err) {
+        this.stopped(toError(err))
+      }
+    }
+    this.source.start()
+  }
+
+  get fenced (): boolean { return this.dead || this.init.ctx.signal.aborted }
+  get accepting (): boolean { return this.handshaken && !this.peerEnded }
+
+  /** Reconnect's feed for this connection: numbered and written after the handshake. */
+  sink = async (feed: Source<Frame>): Promise<void> => {
+    await this.ready
+    if (this.dead) throw new ConnectionLostError('the connection was lost before writing began')
+    await new Promise<void>((resolve, reject) => {
+      this.settleSink = { resolve, reject }
+      this.outbound.attach(feed)
+    })
+  }
+
+  /** A clean end of the whole session (both directions done, or closed by the application): GOAWAY SESSION_CLOSED, then close. */
+  async close (): Promise<void> {
+    this.closing ??= this.closeOnce()
+    await this.closing
+  }
+
+  /**
+   * Reconnect drops this connection: replaced by a newer one (GOAWAY `SESSION_TAKEN_OVER`), the whole
+   * session torn down (GOAWAY `SESSION_CLOSED`, so the peer ends its side instead of waiting for a resume),
+   * or simply lost (nothing to say: the peer will see the connection go).
+   */
+  abort (err: Error): void {
+    if (err instanceof SessionTakenOverError) this.fail(err, { code: SessionGoAwayCode.SESSION_TAKEN_OVER, reason: 'session taken over' })
+    else if (this.init.ending()) this.endSession(err)
+    else this.fail(err)
+  }
+
+  // ---- acknowledgements (the endpoint's hooks, through the state) -------------------------------------
+
+  delivered (bytes: number): void { this.ackClock?.delivered(bytes) }
+  duplicate (): void { this.ackClock?.duplicate() }
+  endDelivered (): void { this.ackClock?.flush() }
+  endSession (err: Error): void { this.fail(err, { code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session aborted' }) }
+
+  ackFrame (): Frame | undefined {
+    if (this.fenced || !this.handshaken) return undefined
+    const s = this.state
+    const position = s.received
+    const end = s.inEnded && s.peerEndGen === s.gen && position === s.peerEndAt
+    s.counters.acksSent++
+    return { type: SessionFrameType.ACK, body: encodeAck({ position, end }) }
+  }
+
+  // ---- outbound (numbering what reconnect feeds) ----------------------------------------------------
+
+  /** Numbers a fed batch from the first unacknowledged position; returns the frames the peer lacks. */
+  number (items: Frame[]): Frame[] {
+    try {
+      return this.positions.number(items)
+    } catch (err) {
+      this.fail(toError(err))
+      return []
+    }
+  }
+
+  /** Our writing ended: END goes out (until it is acknowledged), and the feed's sink is done. */
+  feedEnded (): void {
+    const s = this.state
+    s.endAt = this.positions.lastFed
+    if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(s.endAt) })
+    this.settleSink?.resolve()
+  }
+
+  feedFailed (err: Error): void { this.fail(err) }
+
+  // ---- inbound (control frames; the pump numbers the rest) -------------------------------------------
+
+  control (frame: Frame): void {
+    switch (classify(frame.type)) {
+      case 'ack': { this.onAck(frame.body); return }
+      case 'end': { this.onEnd(frame.body); return }
+      case 'resume': {
+        if (this.handshaken || this.init.peer !== undefined) throw new SessionProtocolError('expected one RESUME per connection, at its start, but got another')
+        this.handshake(decodeResume(frame.body))
+        return
+      }
+      case 'goaway': { // a stack whose heartbeat has no GOAWAY type hands them up as frames
+        const { code, reason } = decodeGoAway(frame.body)
+        this.onGoAway(code, reason)
+        return
+      }
+      default: this.state.counters.ignoredControl++
+    }
+  }
+
+  lowerEnded (): Error | undefined {
+    const s = this.state
+    if (this.peerEnded || (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.inEnded)) return undefined
+    const judged = this.judgeReportedGoAway()
+    if (judged !== undefined) return judged
+    const err = this.goAwayCode !== undefined ? refused(this.goAwayCode) : new ConnectionLostError('The peer closed the connection without ending the session: an outage, resumed on the next connection')
+    this.fail(err)
+    return err
+  }
+
+  stopped (err: Error): void {
+    if (this.judgeReportedGoAway() !== undefined) return
+    if (err instanceof SessionProtocolError) this.fail(err, { code: GoAwayCode.PROTOCOL_ERROR, reason: err.message.slice(0, 200) })
+    else this.fail(err)
+  }
+
+  /** The peer's RESUME: where to replay from, what to number from, and how often to acknowledge. */
+  private handshake (peer: Resume): void {
+    const s = this.state
+    if (s.role === 'client') adoptServerResume(s, peer)
+    this.positions.resumeAt(peer.next)
+    this.source.maxItems = Math.max(1, peer.windowMessages)
+    this.source.maxBytes = Math.max(1, peer.windowBytes)
+    const policy = this.init.acks
+    this.ackClock = new AckClock({
+      delay: policy.delay,
+      frames: Math.max(1, Math.min(policy.frames, Math.floor(peer.windowMessages / 4))),
+      bytes: Math.max(1, Math.min(policy.bytes, Math.floor(peer.windowBytes / 4)))
+    }, this.init.timers, () => { this.outbound.ack() })
+    this.handshaken = true
+    s.stage = this
+    this.init.ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
+    // a client acknowledges the server's RESUME at once, which releases what the server replays
+    if (s.role === 'client') this.ackClock.flush()
+    this.settleReady.resolve()
+  }
+
+  private onAck (body: Uint8Array): void {
+    if (!this.handshaken) throw new SessionProtocolError('expected no ACK before the session handshake completed')
+    const ack = decodeAck(body)
+    const s = this.state
+    this.positions.acked(ack.position)
+    if (!ack.end) return
+    if (s.endAt === undefined || ack.position !== s.endAt) throw new SessionProtocolError(`expected an END acknowledgement at our END (${String(s.endAt)}), but got one at ${ack.position}`)
+    s.endAcked = true
+    this.endAck?.resolve()
+  }
+
+  private onEnd (body: Uint8Array): void {
+    if (!this.handshaken) throw new SessionProtocolError('expected no END before the session handshake completed')
+    const last = decodeEnd(body)
+    const numbered = this.source.nextSeq - 1
+    if (last !== numbered) throw new SessionProtocolError(`expected END at ${numbered} (the last item numbered on this connection), but got END at ${last}`)
+    const s = this.state
+    this.peerEnded = true
+    s.peerEndAt = last
+    s.peerEndGen = s.gen
+    // the source ends after the items before END; the endpoint acknowledges END once it handed it over
+    if (s.inEnded) this.ackClock?.flush()
+  }
+
+  /** The heartbeat beneath reports the peer's GOAWAY (this object is the listener); judged when the source ends. */
+  handleEvent (event: CustomEvent<{ code: number, reason: string }>): void {
+    if (this.dead) return
+    this.goAwayCode = event.detail.code
+    this.reportedGoAway = { code: event.detail.code, reason: event.detail.reason }
+  }
+
+  /** Applies a GOAWAY the heartbeat reported, now that everything before it was read; the error it failed with. */
+  private judgeReportedGoAway (): Error | undefined {
+    const g = this.reportedGoAway
+    this.reportedGoAway = undefined
+    return g === undefined ? undefined : this.onGoAway(g.code, g.reason)
+  }
+
+  /** Judges the peer's GOAWAY `code`; returns the error the connection failed with, if it did. */
+  private onGoAway (code: number, reason: string): Error | undefined {
+    this.goAwayCode = code
+    this.init.log.debug('GOAWAY %d from the peer: %s', code, reason)
+    const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced })
+    if (verdict.kind === 'note') return undefined
+    const err = verdict.kind === 'lost' ? this.init.lost(verdict.loss) : verdict.error
+    this.fail(err)
+    return err
+  }
+
+  // ---- ending --------------------------------------------------------------------------------------
+
+  /**
+   * Fails this connection with `err`: the session's state is not touched. With `goAway`, that frame is
+   * flushed first (at most `GOAWAY_GRACE`), then the connection is destroyed.
+   */
+  private fail (err: Error, goAway?: { code: number, reason: string }): void {
+    if (this.dead) return
+    this.dead = true
+    this.dispose()
+    // reconnect learns at once, even while nobody reads or writes (it ignores this once it dropped us itself)
+    this.init.ctx.lost(err)
+    this.settleReady.reject(err)
+    this.settleSink?.reject(err)
+    this.endAck?.reject(err)
+    this.source.fail(err)
+    if (goAway === undefined) {
+      this.outbound.fail(err)
+      this.abortLower(err)
+      return
+    }
+    this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway(goAway) })
+    this.outbound.finish()
+    const timer = this.init.timers.setTimeout(() => { this.abortLower(err) }, GOAWAY_GRACE)
+    this.graceful = () => { timer.cancel(); this.abortLower(err) }
+  }
+
+  /** After a GOAWAY: the lower sink finished (flushed), so the connection can go now. */
+  private graceful: (() => void) | undefined
+
+  private lowerSinkDone (): void {
+    const g = this.graceful
+    this.graceful = undefined
+    if (g !== undefined) { g(); return }
+    if (this.closing === undefined) this.fail(new ConnectionLostError('the connection\'s sink finished before the session did'))
+  }
+
+  private abortLower (err: Error): void {
+    try {
+      this.init.lower.abort(err)
+    } catch {}
+  }
+
+  private dispose (): void {
+    this.init.lower.removeEventListener('goaway', this)
+    this.ackClock?.dispose()
+    if (this.state.stage === this) this.state.stage = undefined
+  }
+
+  private async closeOnce (): Promise<void> {
+    if (this.dead) return
+    const s = this.state
+    if (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.received === s.peerEndAt) {
+      // everything up to the peer's END was handed over and the session is ending: acknowledge END too
+      s.inEnded = true
+    }
+    if (this.handshaken) this.outbound.ack()
+    // the peer learns the session is closed only once it has acknowledged our END (reconnect bounds the wait)
+    if (!s.endAcked && s.endAt !== undefined) await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
+    if (this.dead) return
+    this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway({ code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session closed' }) })
+    this.outbound.finish()
+    try {
+      await this.init.lower.close()
+    } finally {
+      this.dead = true
+      this.dispose()
+      this.source.fail(new ConnectionLostError('the session was closed'))
+    }
+  }
+}

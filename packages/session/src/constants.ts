@@ -1,0 +1,84 @@
+/**
+ * The session extension of the @proto wire protocol (docs/PROTOCOL.md §6). Both peers announce it with
+ * this bit in their HELLO's flags byte; it is used only when both did.
+ */
+export const SESSION_FLAG = 0x01
+
+/** Frame types of the session extension (reserved in version 1, defined once `SESSION_FLAG` is negotiated). */
+export const SessionFrameType = {
+  /** Opens (or resumes) a session on a connection: token, next expected sequence, parameters. */
+  RESUME: 0x05,
+  /** Cumulative acknowledgement: every item up to a position was handed to the application. */
+  ACK: 0x06,
+  /** The sender's direction of the session is complete after a position. */
+  END: 0x07
+} as const
+
+/** GOAWAY codes of the session extension (after version 1's 0–5). */
+export const SessionGoAwayCode = {
+  /** No session with that token here: never existed, expired and swept, lost in a restart, or a wrong token. */
+  SESSION_UNKNOWN: 6,
+  /** The session existed but was disconnected for longer than its ttl. */
+  SESSION_EXPIRED: 7,
+  /** A newer connection resumed this session; this one is fenced off. */
+  SESSION_TAKEN_OVER: 8,
+  /** The server holds as many sessions as it may; try again after a backoff. */
+  SESSION_LIMIT: 9,
+  /** The sender closed the session; it cannot be resumed. */
+  SESSION_CLOSED: 10
+} as const
+
+/** RESUME flag: the sender asks for a new session (its token and id are zero). */
+export const RESUME_NEW = 0x01
+
+/** Bytes of a RESUME body in this version (longer bodies carry extensions a reader skips). */
+export const RESUME_LENGTH = 49
+/** Bytes of an ACK body in this version. */
+export const ACK_LENGTH = 9
+/** Bytes of an END body in this version. */
+export const END_LENGTH = 8
+/** ACK flag: the sender's END was received and everything up to it was handed to the application. */
+export const ACK_END = 0x01
+
+/** Bytes of a session token: 128 random bits. */
+export const TOKEN_LENGTH = 16
+/** Bytes of a public session id: 64 random bits, shown as 16 hex digits. */
+export const SESSION_ID_LENGTH = 8
+
+/** The largest sequence number: positions are u64 on the wire, but JavaScript numbers are exact up to 2^53 − 1. */
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER
+
+/**
+ * How long the server keeps a disconnected session (ms): 120 s, as Socket.IO's connection state recovery
+ * and about Ably's; long enough for a mobile handover or a server's rolling restart of its proxy, short
+ * enough that abandoned sessions do not pile up.
+ */
+export const DEFAULT_TTL = 120_000
+/** Sessions one server keeps at most (connected or not). */
+export const DEFAULT_MAX_SESSIONS = 10_000
+/**
+ * Unacknowledged items each side keeps for replay, per session and direction: 4096 items and 1 MiB
+ * (bounded in both, unlike SignalR's bytes-only or MQTT's count-only bounds). A full window is
+ * backpressure on the writer, never a drop.
+ */
+export const DEFAULT_WINDOW_MESSAGES = 4_096
+/** See {@link DEFAULT_WINDOW_MESSAGES}. */
+export const DEFAULT_WINDOW_BYTES = 1024 * 1024
+/**
+ * The longest an acknowledgement waits after the first unacknowledged delivery (ms). QUIC's default
+ * `max_ack_delay` is 25 ms; TCP allows up to 500 ms, which would cap a window-limited writer. On a
+ * trickle this costs at most 40 ACK frames per second per direction.
+ */
+export const DEFAULT_ACK_DELAY = 25
+/**
+ * Deliveries after which an ACK goes out at once, whatever the delay: a sixteenth of the default window,
+ * so a writer never waits on an acknowledgement while it still has window left (the limit is also held
+ * below a quarter of the peer's advertised window).
+ */
+export const DEFAULT_ACK_FRAMES = 256
+/** Delivered body bytes after which an ACK goes out at once (a sixteenth of the default window's bytes). */
+export const DEFAULT_ACK_BYTES = 64 * 1024
+/** How long a connection may take to present its RESUME, or to answer ours (ms). */
+export const DEFAULT_RESUME_TIMEOUT = 10_000
+/** After a GOAWAY is queued, how long it may take to be flushed before the connection is destroyed (ms). */
+export const GOAWAY_GRACE = 1_000

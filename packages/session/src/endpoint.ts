@@ -1,0 +1,114 @@
+import type { Frame } from '@proto/codec'
+import type { AbortOptions, Logger } from '@proto/interface'
+import { TypedEventTarget } from '@proto/interface'
+import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectEventMap, ReconnectInit, StatusEvent } from '@proto/reconnect'
+import { reconnect } from '@proto/reconnect'
+import type { Source } from 'it-stream-types'
+import { ConnectionLostError, SessionLostError } from './errors.js'
+import type { SessionItem } from './inbound.js'
+import { SessionSource } from './source.js'
+import type { SessionLoss, SessionState } from './state.js'
+import type { LostPolicy, SessionDuplex, SessionEventMap, SessionStats } from './types.js'
+
+const FORWARDED: Array<keyof ReconnectEventMap> = ['connecting', 'connected', 'disconnected', 'reconnecting', 'failed', 'closed']
+
+export interface EndpointInit {
+  state: SessionState
+  /** Opens one connection of the session, handshake done. */
+  dial: DialFunction<SessionItem, Frame>
+  /** Options of the durable duplex underneath (retention, peerEnd and validate are set by the caller). */
+  link: ReconnectInit<Frame>
+  /** What a client does when the session is lost; a server always fails the session. */
+  onLost: LostPolicy
+  log: Logger
+}
+
+/**
+ * One end of a session: a durable duplex (reconnect with retention) of numbered items underneath, and
+ * on top the application's source (duplicates dropped, deliveries counted) and sink (straight into
+ * reconnect). Forwards reconnect's status events and adds the session's own: `open`, `resumed`,
+ * `session-lost`. Used for both a client and each of a server's sessions.
+ */
+export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implements SessionDuplex {
+  readonly link: DurableDuplex<SessionItem, Frame>
+  readonly source: SessionSource
+  readonly sink: (source: Source<Frame>) => Promise<void>
+  readonly state: SessionState
+  readonly items: DurableSourceIterator<SessionItem>
+
+  constructor (private readonly init: EndpointInit) {
+    super()
+    this.state = init.state
+    this.link = reconnect<SessionItem, Frame>(init.dial, init.link)
+    this.items = this.link.source[Symbol.asyncIterator]() as DurableSourceIterator<SessionItem>
+    this.source = new SessionSource(this)
+    this.sink = this.link.sink
+    for (const type of FORWARDED) {
+      this.link.addEventListener(type, (event) => { this.safeDispatchEvent(type, event.detail) })
+    }
+  }
+
+  /** The public id of the session (16 hex digits), once established. Safe to log; the token is not. */
+  get id (): string | undefined { return this.state.id }
+  get status (): DurableDuplex<SessionItem, Frame>['status'] { return this.link.status }
+
+  close (options?: AbortOptions): Promise<void> { return this.link.close(options) }
+  /** Tears the session down: the peer is told (GOAWAY `SESSION_CLOSED`, best effort), the link aborted. */
+  abort (err: Error): void { this.link.abort(err) }
+
+  /** The link is ending for good (closed or failed while a connection was still up). */
+  ending (): boolean {
+    const status = this.link.status
+    return status === 'closed' || status === 'failed'
+  }
+
+  reconnect (): void { this.link.reconnect() }
+  statusIterator (options?: AbortOptions): AsyncIterableIterator<StatusEvent> { return this.link.statusIterator(options) }
+
+  stats (): SessionStats {
+    const s = this.state
+    return { id: s.id, role: s.role, status: this.link.status, ...s.counters, link: this.link.stats() }
+  }
+
+  /** A handshake completed on a new connection. */
+  opened (resumed: boolean): void {
+    const id = this.state.id ?? ''
+    if (resumed) this.safeDispatchEvent('resumed', { type: 'resumed', id, retained: this.link.stats().retained })
+    else this.safeDispatchEvent('open', { type: 'open', id })
+  }
+
+  broken (err: Error): void { this.link.abort(err) }
+
+  /**
+   * The session cannot go on. Counts and reports the items the peer may not have received, then applies
+   * the policy: `'fail'` ends the link with the error; a client's `'replay'` sends them again in a new
+   * session; its `'drop'` gives them up. Returns the error the current connection fails with.
+   */
+  lost (loss: SessionLoss): Error {
+    const s = this.state
+    const unconfirmed = this.link.stats().retained
+    if (s.role === 'client' && loss.reason === 'unknown' && s.inEnded && s.endAt !== undefined && s.endAt === s.outAcked && unconfirmed === 0) {
+      // everything was acknowledged both ways but our END: a server forgets a session once it is complete
+      s.endAcked = true
+      return new ConnectionLostError('The server completed the session and forgot it before our END\'s acknowledgement arrived')
+    }
+    const sessionId = s.id
+    s.counters.sessionsLost++
+    const err = new SessionLostError(`The session cannot be resumed: ${loss.message}. ${unconfirmed} items sent in it were never acknowledged`, { reason: loss.reason, unconfirmed, ...(sessionId !== undefined ? { sessionId } : {}) })
+    const action: LostPolicy = s.role === 'server' ? 'fail' : this.init.onLost
+    this.init.log.debug('session %s lost (%s): %d unconfirmed, %s', sessionId ?? '-', loss.reason, unconfirmed, action)
+    this.safeDispatchEvent('session-lost', { type: 'session-lost', id: sessionId ?? '', reason: loss.reason, unconfirmed, action })
+    if (action === 'fail') {
+      queueMicrotask(() => { this.link.abort(err) })
+      return err
+    }
+    if (action === 'drop') {
+      this.link.abandon()
+      s.counters.droppedAfterLoss += unconfirmed
+    } else {
+      s.counters.resentAfterLoss += unconfirmed
+    }
+    s.renew()
+    return err
+  }
+}

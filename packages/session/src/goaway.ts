@@ -1,0 +1,38 @@
+import { GoAwayCode } from '@proto/codec'
+import { SessionGoAwayCode } from './constants.js'
+import { SessionProtocolError, SessionRefusedError } from './errors.js'
+import type { SessionLoss, SessionState } from './state.js'
+
+/** What a GOAWAY from the peer means for this connection and its session. */
+export type GoAwayVerdict =
+  | { kind: 'lost', loss: SessionLoss }
+  | { kind: 'fail', error: Error }
+  /** The connection will end; the session carries on (an outage when it does). */
+  | { kind: 'note' }
+
+/** Judges a GOAWAY (docs/PROTOCOL.md §3.2, §6.7). */
+export function judgeGoAway (code: number, reason: string, state: SessionState, at: { handshaken: boolean, fenced: boolean }): GoAwayVerdict {
+  const client = state.role === 'client'
+  switch (code) {
+    case SessionGoAwayCode.SESSION_UNKNOWN:
+      return client ? { kind: 'lost', loss: { reason: 'unknown', message: `the server does not know this session (${reason})` } } : { kind: 'note' }
+    case SessionGoAwayCode.SESSION_EXPIRED:
+      return client ? { kind: 'lost', loss: { reason: 'expired', message: `the session expired on the server (${reason})` } } : { kind: 'note' }
+    case SessionGoAwayCode.SESSION_TAKEN_OVER:
+      return client && !at.fenced ? { kind: 'lost', loss: { reason: 'taken-over', message: 'another connection resumed this session' } } : { kind: 'note' }
+    case SessionGoAwayCode.SESSION_CLOSED:
+      // benign only when both directions are whole: ours acknowledged, theirs ended by END
+      if (state.endAcked && state.peerEndGen === state.gen && state.peerEndAt !== undefined) return { kind: 'note' }
+      return { kind: 'lost', loss: { reason: 'closed', message: `the peer closed the session (${reason})` } }
+    case GoAwayCode.PROTOCOL_ERROR:
+      return { kind: 'fail', error: new SessionProtocolError(`the peer says we broke the protocol: ${reason}`) }
+    default:
+      if (!at.handshaken || code === GoAwayCode.DO_NOT_RETRY || code === SessionGoAwayCode.SESSION_LIMIT) return { kind: 'fail', error: refused(code) }
+      return { kind: 'note' }
+  }
+}
+
+/** The error of a connection the peer sent GOAWAY `code` on before closing it. */
+export function refused (code: number): SessionRefusedError {
+  return new SessionRefusedError(`The peer sent GOAWAY ${code} and closed the connection`, { code })
+}

@@ -1,0 +1,37 @@
+import { SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
+import { SessionProtocolError } from './errors.js'
+import type { SessionState } from './state.js'
+import type { Resume } from './wire.js'
+
+/** Our RESUME: a client's names its session (or asks for a new one), a server's answers with `token`. */
+export function ourResume (state: SessionState, token?: Uint8Array): Resume {
+  const fresh = state.role === 'client' && state.token === undefined
+  return {
+    fresh,
+    token: fresh ? new Uint8Array(TOKEN_LENGTH) : token ?? state.token as Uint8Array,
+    id: state.role === 'server' && state.idBytes !== undefined ? state.idBytes : new Uint8Array(SESSION_ID_LENGTH),
+    next: state.received + 1,
+    maxAckDelay: state.params.maxAckDelay,
+    windowMessages: state.params.windowMessages,
+    windowBytes: state.params.windowBytes,
+    ttl: state.params.ttl
+  }
+}
+
+/**
+ * A client takes the server's RESUME: a new session's token, id and ttl are adopted; a resumed one must
+ * carry our own token. Returns whether the session was resumed.
+ */
+export function adoptServerResume (state: SessionState, peer: Resume): boolean {
+  if (peer.fresh) throw new SessionProtocolError('expected the server\'s RESUME to name a session, but it asked for a new one')
+  state.ttl = peer.ttl
+  if (state.token === undefined) {
+    state.token = peer.token
+    state.idBytes = peer.id
+    state.id = Buffer.from(peer.id).toString('hex')
+    return false
+  }
+  if (!Buffer.from(state.token).equals(peer.token)) throw new SessionProtocolError('expected the server\'s RESUME to carry our session\'s token, but it carried another')
+  state.counters.resumes++
+  return true
+}

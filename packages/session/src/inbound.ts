@@ -1,0 +1,241 @@
+import type { Frame } from '@proto/codec'
+import type { BatchIterator } from '@proto/interface'
+import { DONE, toError } from '@proto/interface'
+import { isSequenced } from './classify.js'
+import { MAX_POSITION } from './constants.js'
+import { SessionProtocolError } from './errors.js'
+
+/** An item of a session as it travels from a connection's stage to the endpoint: numbered, in its incarnation. */
+export interface SessionItem {
+  seq: number
+  gen: number
+  frame: Frame
+}
+
+/** What the pump needs from its stage. */
+export interface PumpOwner {
+  /** Nothing this connection does counts any more. */
+  readonly fenced: boolean
+  /** The session's incarnation this connection belongs to. */
+  readonly gen: number
+  /** Sequenced frames are allowed now: the handshake is complete and the peer's END has not come. */
+  readonly accepting: boolean
+  /** The peer's END has come: no item follows. */
+  readonly peerEnded: boolean
+  /** Handles a control frame (ACK, END, RESUME, GOAWAY, unknown types); may throw `SessionProtocolError`. */
+  control(frame: Frame): void
+  /** The connection's source ended cleanly: `undefined` when the session's END came first, else the outage. */
+  lowerEnded(): Error | undefined
+  /** The pump stopped on `err` (a protocol error, or the connection's source failed). */
+  stopped(err: Error): void
+}
+
+interface Reader {
+  resolve(value: SessionItem[] | IteratorResult<SessionItem> | undefined): void
+  reject(err: Error): void
+  batch: boolean
+}
+
+const NONE: SessionItem[] = []
+
+/**
+ * Reads the connection's frames continuously, whatever the endpoint does: control frames are handled as
+ * they arrive, sequenced frames are numbered and queued for the endpoint. The queue may hold up to the
+ * peer's window (what it may send without an acknowledgement), so a compliant peer never makes the pump
+ * stop, and its ACKs, which travel behind its data, are always read: two sessions that both wait for room
+ * in their windows cannot block each other. Beyond the window (a peer that ignores it) the pump stops,
+ * and backpressure reaches the connection. This is the source the stage gives reconnect.
+ */
+export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem> {
+  /** The sequence number the next sequenced frame takes. */
+  nextSeq = 1
+  /** Items and body bytes the queue holds before the pump stops: the peer's window. */
+  maxItems: number
+  maxBytes: number
+  private head: SessionItem[] = NONE
+  private headAt = 0
+  private readonly rest: SessionItem[][] = []
+  private queuedItems = 0
+  private queuedBytes = 0
+  private reader: Reader | undefined
+  /** No more items (the peer's END): the source ends after the queued ones, the pump reads on for control frames. */
+  private itemsEnded = false
+  /** The pump stopped: the connection ended or failed. */
+  private done = false
+  private failure: Error | undefined
+  private reading = false
+  private readonly onBatch = (frames: Frame[] | undefined): void => { this.batch(frames) }
+  private readonly onError = (err: unknown): void => { this.lowerFailed(toError(err)) }
+
+  constructor (private readonly owner: PumpOwner, private readonly lower: BatchIterator<Frame>, private leftover: Frame[], window: { messages: number, bytes: number }) {
+    this.maxItems = window.messages
+    this.maxBytes = window.bytes
+  }
+
+  [Symbol.asyncIterator] (): this { return this }
+
+  /** Starts reading (frames read during the handshake first). */
+  start (): void {
+    const leftover = this.leftover
+    this.leftover = NONE as unknown as Frame[]
+    if (leftover.length > 0) this.batch(leftover)
+    else this.step()
+  }
+
+  next (): Promise<IteratorResult<SessionItem>> {
+    if (this.headAt < this.head.length) {
+      const value = this.head[this.headAt++]
+      this.taken(1, value.frame.body.byteLength)
+      return Promise.resolve({ done: false, value })
+    }
+    return this.wait(false) as Promise<IteratorResult<SessionItem>>
+  }
+
+  nextBatch (): Promise<SessionItem[] | undefined> {
+    if (this.headAt < this.head.length) {
+      const out = this.headAt === 0 ? this.head : this.head.slice(this.headAt)
+      this.headAt = this.head.length
+      let bytes = 0
+      for (let i = 0; i < out.length; i++) bytes += out[i].frame.body.byteLength
+      this.taken(out.length, bytes)
+      return Promise.resolve(out)
+    }
+    return this.wait(true) as Promise<SessionItem[] | undefined>
+  }
+
+  async return (): Promise<IteratorResult<SessionItem>> {
+    this.finish(undefined)
+    return DONE
+  }
+
+  /** Fails the source with `err` (what is queued is dropped: the connection is gone). */
+  fail (err: Error): void {
+    this.head = NONE
+    this.headAt = 0
+    this.rest.length = 0
+    this.queuedItems = 0
+    this.queuedBytes = 0
+    this.finish(err)
+  }
+
+  private wait (batch: boolean): Promise<SessionItem[] | IteratorResult<SessionItem> | undefined> {
+    const err = this.failure
+    if (err !== undefined) return Promise.reject(err)
+    if (this.done || this.itemsEnded) return Promise.resolve(batch ? undefined : DONE)
+    return new Promise((resolve, reject) => { this.reader = { resolve, reject, batch } })
+  }
+
+  /** Items left the queue: move to the next batch, and read on if there is room again. */
+  private taken (items: number, bytes: number): void {
+    this.queuedItems -= items
+    this.queuedBytes -= bytes
+    if (this.headAt >= this.head.length) {
+      this.head = this.rest.shift() ?? NONE
+      this.headAt = 0
+    }
+    this.step()
+  }
+
+  private step (): void {
+    if (this.reading || this.done || this.owner.fenced || this.queuedItems >= this.maxItems || this.queuedBytes >= this.maxBytes) return
+    this.reading = true
+    let read: Promise<Frame[] | undefined>
+    try {
+      read = this.lower.nextBatch()
+    } catch (err) {
+      this.onError(err)
+      return
+    }
+    read.then(this.onBatch, this.onError)
+  }
+
+  /** One batch from the connection: control frames handled in place, sequenced ones numbered and queued. */
+  private batch (frames: Frame[] | undefined): void {
+    this.reading = false
+    if (this.done || this.owner.fenced) return
+    if (frames === undefined) {
+      const outage = this.owner.lowerEnded()
+      this.finish(outage)
+      return
+    }
+    const owner = this.owner
+    const gen = owner.gen
+    let items: SessionItem[] | undefined
+    let bytes = 0
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]
+        if (isSequenced(frame.type)) {
+          if (!owner.accepting) throw new SessionProtocolError(`expected no data before the session handshake completed or after END, but got a frame of type ${frame.type}`)
+          if (this.nextSeq > MAX_POSITION) throw new SessionProtocolError('the peer sent more than 2^53 − 1 items in one session')
+          ;(items ??= []).push({ seq: this.nextSeq++, gen, frame })
+          bytes += frame.body.byteLength
+        } else {
+          owner.control(frame)
+          if (this.done || owner.fenced) return
+        }
+      }
+    } catch (err) {
+      this.owner.stopped(toError(err))
+      return
+    }
+    if (items !== undefined) this.hand(items, bytes)
+    if (owner.peerEnded) this.endItems()
+    this.step()
+  }
+
+  /** Hands numbered items to a waiting reader, or queues them. */
+  private hand (items: SessionItem[], bytes: number): void {
+    const reader = this.reader
+    if (reader === undefined || this.headAt < this.head.length) {
+      if (this.headAt < this.head.length) this.rest.push(items)
+      else {
+        this.head = items
+        this.headAt = 0
+      }
+      this.queuedItems += items.length
+      this.queuedBytes += bytes
+      return
+    }
+    this.reader = undefined
+    if (reader.batch) {
+      reader.resolve(items)
+      return
+    }
+    reader.resolve({ done: false, value: items[0] })
+    if (items.length > 1) {
+      this.head = items
+      this.headAt = 1
+      this.queuedItems += items.length - 1
+      this.queuedBytes += bytes - items[0].frame.body.byteLength
+    }
+  }
+
+  /** The peer's END: the source ends after the queued items; the pump goes on reading control frames. */
+  private endItems (): void {
+    if (this.itemsEnded) return
+    this.itemsEnded = true
+    const reader = this.reader
+    if (reader === undefined || this.headAt < this.head.length) return
+    this.reader = undefined
+    reader.resolve(reader.batch ? undefined : DONE)
+  }
+
+  private lowerFailed (err: Error): void {
+    this.reading = false
+    if (this.done || this.owner.fenced) return
+    this.owner.stopped(err)
+  }
+
+  /** Ends the source: after the queued items, with `err` or cleanly. */
+  private finish (err: Error | undefined): void {
+    if (this.done) return
+    this.done = true
+    if (err !== undefined) this.failure = err
+    const reader = this.reader
+    this.reader = undefined
+    if (reader === undefined) return
+    if (err !== undefined) reader.reject(err)
+    else reader.resolve(reader.batch ? undefined : DONE)
+  }
+}

@@ -1,0 +1,87 @@
+import type { Frame } from '@proto/codec'
+import { codec } from '@proto/codec'
+import { heartbeat } from '@proto/heartbeat'
+import type { ByteDuplex, Clock, Timers } from '@proto/interface'
+import { InvalidParametersError, systemClock, systemTimers, validate } from '@proto/interface'
+import type { ReconnectInit } from '@proto/reconnect'
+import type { AckPolicy } from './acks.js'
+import { isSequenced } from './classify.js'
+import {
+  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT, DEFAULT_TTL,
+  DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
+} from './constants.js'
+import type { SessionParams } from './state.js'
+import type { SessionFrames, SessionInit, SessionServerInit } from './types.js'
+
+const U32_MAX = 0xFFFF_FFFF
+
+/** Options shared by both ends, validated, with defaults applied. */
+export interface CommonOptions {
+  params: SessionParams
+  acks: AckPolicy
+  /** Options of the durable duplex that are the same on both ends. */
+  link: Pick<ReconnectInit<Frame>, 'retention' | 'peerEnd' | 'validate' | 'buffer' | 'closeTimeout' | 'clock' | 'timers'>
+  stack: (conn: ByteDuplex) => SessionFrames
+  clock: Clock
+  timers: Timers
+}
+
+/** Refuses a frame a session cannot number: control types would make both sides count differently. */
+export function checkSequenced (frame: Frame): void {
+  if (frame == null || typeof frame.type !== 'number' || !(frame.body instanceof Uint8Array)) {
+    throw new InvalidParametersError('expected a frame ({ type, body: Uint8Array }) to write into the session, but got something else')
+  }
+  if (!isSequenced(frame.type)) {
+    throw new InvalidParametersError(`expected a frame of type 0x00 (DATA) or 0x40–0xFF (application) to write into the session, but got type 0x${frame.type.toString(16).padStart(2, '0')}: control types cannot be numbered`)
+  }
+}
+
+export function resolveCommon (init: SessionInit, ttl: number): CommonOptions {
+  const window = validate.options('window', init.window)
+  const ack = validate.options('ack', init.ack)
+  const maxMessages = validate.integer('window.maxMessages', window.maxMessages, DEFAULT_WINDOW_MESSAGES, { min: 1, max: U32_MAX })
+  const maxBytes = validate.integer('window.maxBytes', window.maxBytes, DEFAULT_WINDOW_BYTES, { min: 1, max: U32_MAX })
+  const delay = validate.duration('ack.delay', ack.delay, DEFAULT_ACK_DELAY, { min: 0 })
+  const acks = {
+    delay,
+    frames: validate.integer('ack.frames', ack.frames, DEFAULT_ACK_FRAMES, { min: 1 }),
+    bytes: validate.integer('ack.bytes', ack.bytes, DEFAULT_ACK_BYTES, { min: 1 })
+  }
+  const clock = init.clock ?? systemClock
+  const timers = init.timers ?? systemTimers
+  const codecInit = validate.options('codec', init.codec)
+  const hbInit = validate.options('heartbeat', init.heartbeat)
+  const helloFlags = validate.byte('heartbeat.helloFlags', hbInit.helloFlags, 0) | SESSION_FLAG
+  const stack = validate.fn('stack', init.stack, (conn: ByteDuplex) => heartbeat(codec(conn, codecInit), { ...hbInit, hello: true, helloFlags }))
+  return {
+    params: { maxAckDelay: Math.ceil(delay), windowMessages: maxMessages, windowBytes: maxBytes, ttl },
+    acks,
+    link: {
+      retention: { maxMessages, maxBytes },
+      peerEnd: 'end',
+      validate: checkSequenced,
+      buffer: { ...validate.options('buffer', init.buffer), size: (frame: Frame) => frame.body.byteLength },
+      ...(init.closeTimeout !== undefined ? { closeTimeout: init.closeTimeout } : {}),
+      clock,
+      timers
+    },
+    stack,
+    clock,
+    timers
+  }
+}
+
+/** A server's own options, validated. */
+export interface ServerOptions {
+  ttl: number
+  maxSessions: number
+  resumeTimeout: number
+}
+
+export function resolveServer (init: SessionServerInit): ServerOptions {
+  return {
+    ttl: validate.duration('ttl', init.ttl, DEFAULT_TTL, { min: 1 }),
+    maxSessions: validate.integer('maxSessions', init.maxSessions, DEFAULT_MAX_SESSIONS, { min: 1 }),
+    resumeTimeout: validate.duration('resumeTimeout', init.resumeTimeout, DEFAULT_RESUME_TIMEOUT, { min: 1 })
+  }
+}

@@ -1,0 +1,206 @@
+import type { Frame } from '@proto/codec'
+import type { BatchIterator } from '@proto/interface'
+import { DONE, toError } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+
+/** What a connection's outbound needs from its stage. */
+export interface OutboundOwner {
+  /** Nothing this connection does counts any more (replaced, lost or closed). */
+  readonly fenced: boolean
+  /** Numbers a batch the feed handed over; returns the frames to write (those the peer lacks). */
+  number(items: Frame[]): Frame[]
+  /** The feed ended: our writing of the session is complete once END is acknowledged. */
+  feedEnded(): void
+  /** The feed failed. */
+  feedFailed(err: Error): void
+  /** The ACK to send now, or `undefined` when there is nothing to acknowledge. */
+  ackFrame(): Frame | undefined
+}
+
+interface Writer {
+  resolve(value: Frame[] | IteratorResult<Frame> | undefined): void
+  reject(err: Error): void
+  batch: boolean
+}
+
+/**
+ * The one source the stage gives the connection's sink, for the connection's whole life: control frames
+ * (RESUME, END, GOAWAY, then the current ACK) before data; data from the feed that reconnect attaches,
+ * numbered by the stage, read one batch ahead. Ends only when the stage closes (`finish()`), so ACKs keep
+ * flowing after our own writing has ended.
+ */
+export class SessionOutbound implements AsyncIterableIterator<Frame> {
+  private readonly control: Frame[] = []
+  private ackDue = false
+  private data: Frame[] | undefined
+  private dataAt = 0
+  private feed: BatchIterator<Frame> | undefined
+  private feedReading = false
+  private feedDone = false
+  private writer: Writer | undefined
+  private finishing = false
+  private ended = false
+  private failure: Error | undefined
+
+  constructor (private readonly owner: OutboundOwner) {}
+
+  [Symbol.asyncIterator] (): this { return this }
+
+  /** Starts draining `feed` (reconnect's items for this connection). */
+  attach (feed: Source<Frame>): void {
+    if (Symbol.asyncIterator in feed) {
+      const it = feed[Symbol.asyncIterator]() as AsyncIterator<Frame> & Partial<BatchIterator<Frame>>
+      this.feed = typeof it.nextBatch === 'function'
+        ? it as BatchIterator<Frame>
+        : Object.assign(it, { nextBatch: async () => { const r = await it.next(); return r.done === true ? undefined : [r.value] } })
+    } else {
+      const it = feed[Symbol.iterator]()
+      this.feed = Object.assign(it, { nextBatch: async () => { const r = it.next(); return r.done === true ? undefined : [r.value] } }) as unknown as BatchIterator<Frame>
+    }
+    this.readFeed()
+  }
+
+  /** Queues a control frame ahead of data; an ACK that fell due before it goes first (frames keep event order). */
+  send (frame: Frame): void {
+    if (this.ended || this.failure !== undefined) return
+    if (this.ackDue) {
+      this.ackDue = false
+      const ack = this.owner.ackFrame()
+      if (ack !== undefined) this.control.push(ack)
+    }
+    this.control.push(frame)
+    this.wake()
+  }
+
+  /** An ACK is due: the current one is taken when the sink next pulls. */
+  ack (): void {
+    if (this.ended || this.failure !== undefined) return
+    this.ackDue = true
+    this.wake()
+  }
+
+  /** Ends once the control frames queued so far are out; no more data is sent. */
+  finish (): void {
+    this.finishing = true
+    this.data = undefined
+    this.wake()
+  }
+
+  /** Fails the sink's pull with `err`: nothing more is sent. */
+  fail (err: Error): void {
+    if (this.failure !== undefined || this.ended) return
+    this.failure = err
+    this.control.length = 0
+    this.data = undefined
+    const w = this.writer
+    this.writer = undefined
+    w?.reject(err)
+  }
+
+  next (): Promise<IteratorResult<Frame>> {
+    return this.pull(false) as Promise<IteratorResult<Frame>>
+  }
+
+  nextBatch (): Promise<Frame[] | undefined> {
+    return this.pull(true) as Promise<Frame[] | undefined>
+  }
+
+  async return (): Promise<IteratorResult<Frame>> {
+    this.ended = true
+    return DONE
+  }
+
+  private pull (batch: boolean): Promise<Frame[] | IteratorResult<Frame> | undefined> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    const out = this.take()
+    if (out !== undefined) return Promise.resolve(batch ? out : this.one(out))
+    if (this.atEnd()) return Promise.resolve(batch ? undefined : DONE)
+    return new Promise((resolve, reject) => {
+      this.writer = { resolve, reject, batch }
+      this.readFeed()
+    })
+  }
+
+  /** `next()` hands one frame: the rest of a batch goes back to the front. */
+  private one (frames: Frame[]): IteratorResult<Frame> {
+    if (frames.length > 1) this.control.unshift(...frames.slice(1))
+    return { done: false, value: frames[0] }
+  }
+
+  private atEnd (): boolean {
+    if (this.ended) return true
+    if (this.finishing && this.control.length === 0) {
+      this.ended = true
+      return true
+    }
+    return false
+  }
+
+  /** Everything ready now: control frames, the current ACK, then the data read ahead. */
+  private take (): Frame[] | undefined {
+    let out: Frame[] | undefined
+    if (this.control.length > 0) out = this.control.splice(0)
+    if (this.ackDue && !this.ended) {
+      this.ackDue = false
+      const ack = this.owner.ackFrame()
+      if (ack !== undefined) (out ??= []).push(ack)
+    }
+    const data = this.data
+    if (data !== undefined && !this.finishing) {
+      this.data = undefined
+      if (out === undefined && this.dataAt === 0) out = data
+      else {
+        out ??= []
+        for (let i = this.dataAt; i < data.length; i++) out.push(data[i])
+      }
+      this.readFeed()
+    }
+    return out
+  }
+
+  private readFeed (): void {
+    const feed = this.feed
+    if (feed === undefined || this.feedReading || this.feedDone || this.data !== undefined || this.finishing || this.failure !== undefined) return
+    this.feedReading = true
+    feed.nextBatch().then(this.onFeed ??= (batch) => { this.fed(batch) }, this.onFeedError ??= (err) => { this.feedError(err) })
+  }
+
+  private onFeed: ((batch: Frame[] | undefined) => void) | undefined
+  private onFeedError: ((err: unknown) => void) | undefined
+
+  private fed (batch: Frame[] | undefined): void {
+    this.feedReading = false
+    if (this.owner.fenced || this.failure !== undefined) return
+    if (batch === undefined) {
+      this.feedDone = true
+      this.owner.feedEnded()
+      return
+    }
+    const frames = this.owner.number(batch)
+    if (frames.length > 0) {
+      this.data = frames
+      this.dataAt = 0
+      this.wake()
+    } else {
+      this.readFeed()
+    }
+  }
+
+  private feedError (err: unknown): void {
+    this.feedReading = false
+    this.feedDone = true
+    if (this.owner.fenced) return
+    this.owner.feedFailed(toError(err))
+  }
+
+  /** A waiting sink gets what is ready now (or the end). */
+  private wake (): void {
+    const w = this.writer
+    if (w === undefined) return
+    const out = this.take()
+    if (out === undefined && !this.atEnd()) return
+    this.writer = undefined
+    if (w.batch) w.resolve(out)
+    else w.resolve(out === undefined ? DONE : this.one(out))
+  }
+}

@@ -1,0 +1,58 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
+
+/** A fresh session's credentials: the token goes to the client once; the server keeps its digest. */
+export interface Credentials {
+  token: Uint8Array
+  digest: Buffer
+  idBytes: Uint8Array
+  id: string
+}
+
+function digestOf (token: Uint8Array): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+/**
+ * The server's sessions, found by the SHA-256 digest of their token (the token itself is never kept),
+ * compared in constant time. Bounded by `maxSessions`; the caller decides expiry.
+ */
+export class Registry<T extends { readonly digest: Buffer, readonly id: string }> {
+  private readonly byDigest = new Map<string, T>()
+
+  constructor (readonly maxSessions: number) {}
+
+  get size (): number { return this.byDigest.size }
+  get full (): boolean { return this.byDigest.size >= this.maxSessions }
+
+  values (): IterableIterator<T> { return this.byDigest.values() }
+
+  /** New credentials: 16 random token bytes (a digest collision is rerolled), 8 random id bytes. */
+  issue (): Credentials {
+    for (;;) {
+      const token = new Uint8Array(randomBytes(TOKEN_LENGTH))
+      const digest = digestOf(token)
+      if (this.byDigest.has(digest.toString('hex'))) continue
+      const idBytes = new Uint8Array(randomBytes(SESSION_ID_LENGTH))
+      return { token, digest, idBytes, id: Buffer.from(idBytes).toString('hex') }
+    }
+  }
+
+  add (entry: T): void {
+    this.byDigest.set(entry.digest.toString('hex'), entry)
+  }
+
+  /** The session this token opens, or `undefined`. */
+  find (token: Uint8Array): T | undefined {
+    if (token.byteLength !== TOKEN_LENGTH) return undefined
+    const digest = digestOf(token)
+    const entry = this.byDigest.get(digest.toString('hex'))
+    if (entry === undefined || !timingSafeEqual(entry.digest, digest)) return undefined
+    return entry
+  }
+
+  remove (entry: T): void {
+    const key = entry.digest.toString('hex')
+    if (this.byDigest.get(key) === entry) this.byDigest.delete(key)
+  }
+}

@@ -1,0 +1,243 @@
+import type { Frame } from '@proto/codec'
+import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
+import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
+import { createLogger, toError, TypedEventTarget } from '@proto/interface'
+import { GOAWAY_GRACE, SESSION_FLAG, SessionFrameType, SessionGoAwayCode } from './constants.js'
+import { SessionProtocolError } from './errors.js'
+import type { CommonOptions, ServerOptions } from './options.js'
+import { resolveCommon, resolveServer } from './options.js'
+import { Registry } from './registry.js'
+import type { Attach, ServerSessionOwner } from './server-session.js'
+import { ServerSession } from './server-session.js'
+import type { SessionDuplex, SessionFrames, SessionServerInit } from './types.js'
+import type { Resume } from './wire.js'
+import { decodeResume } from './wire.js'
+
+/** Why the server refused a connection, as counted in `stats().refused`. */
+export type RefusalReason = 'unknown' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down'
+
+/** Events of a session server. */
+export interface SessionServerEvents {
+  /** A new session: the application serves it for as long as it lives, across the client's connections. */
+  session: SessionDuplex
+  /**
+   * A connection from a peer that did not announce sessions (a version 1 client): its frame duplex, for
+   * the application to serve as it is. Without a listener such connections are refused (GOAWAY
+   * `DO_NOT_RETRY`).
+   */
+  plain: SessionFrames
+  /** A connection was refused; `code` is the GOAWAY code sent (when one was). */
+  refused: { reason: RefusalReason, code: number | undefined, message: string }
+}
+
+export interface SessionServerStats {
+  /** Sessions kept now, connected or not. */
+  sessions: number
+  /** Sessions with no connection now. */
+  detached: number
+  created: number
+  /** Detached sessions ended to make room for a new one when `maxSessions` was reached (reported `evicted`). */
+  evicted: number
+  /** Connections that resumed an existing session. */
+  resumed: number
+  /** Resumes that took a session over from a live connection. */
+  takeovers: number
+  expired: number
+  plain: number
+  refused: Record<RefusalReason, number>
+}
+
+/** A server of sessions. Hand it every accepted connection; it emits `session` once per new session. */
+export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
+  /** Serves one accepted byte connection: codec and heartbeat are composed here (or `stack`). */
+  handle(conn: ByteDuplex): Promise<void>
+  /** Serves one connection already made into frames (heartbeat with `hello: true` and `SESSION_FLAG`). */
+  handleFrames(frames: SessionFrames): Promise<void>
+  /** The session with this public id, if the server keeps it. */
+  get(id: string): SessionDuplex | undefined
+  stats(): SessionServerStats
+  /** Refuses new connections and closes every session (within each one's `closeTimeout`). */
+  close(): Promise<void>
+  /** Refuses new connections and aborts every session with `err`. */
+  abort(err: Error): void
+}
+
+class Server extends TypedEventTarget<SessionServerEvents> implements SessionServer, ServerSessionOwner {
+  readonly log: Logger = createLogger('session')
+  readonly clock: Clock
+  readonly timers: Timers
+  readonly ttl: number
+  private readonly registry: Registry<ServerSession>
+  private readonly counts = { created: 0, evicted: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0 }
+  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0 }
+  private closing = false
+
+  constructor (readonly common: CommonOptions, private readonly opts: ServerOptions) {
+    super()
+    this.clock = common.clock
+    this.timers = common.timers
+    this.ttl = opts.ttl
+    this.registry = new Registry(opts.maxSessions)
+  }
+
+  async handle (conn: ByteDuplex): Promise<void> {
+    let frames: SessionFrames
+    try {
+      frames = this.common.stack(conn)
+    } catch (err) {
+      conn.abort?.(toError(err))
+      throw err
+    }
+    await this.handleFrames(frames)
+  }
+
+  async handleFrames (frames: SessionFrames): Promise<void> {
+    if (this.closing) { this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down'); return }
+    const deadline = this.deadline()
+    try {
+      const hello = await Promise.race([frames.peerHello, deadline.expired])
+      if (hello === undefined) { frames.abort(new SessionProtocolError('the connection ended before its HELLO')); return }
+      if ((hello.flags & SESSION_FLAG) === 0) { this.plain(frames); return }
+      const opening = await Promise.race([this.readResume(frames), deadline.expired])
+      this.open(frames, opening.resume, opening.leftover)
+    } catch (err) {
+      if (err === TIMED_OUT) this.refuse(frames, 'timeout', undefined, `no HELLO and RESUME within resumeTimeout (${this.opts.resumeTimeout} ms)`)
+      else if (err instanceof SessionProtocolError) this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, err.message)
+      else frames.abort(toError(err))
+    } finally {
+      deadline.cancel()
+    }
+  }
+
+  get (id: string): SessionDuplex | undefined {
+    for (const s of this.registry.values()) if (s.id === id) return s.endpoint
+    return undefined
+  }
+
+  stats (): SessionServerStats {
+    let detached = 0
+    for (const s of this.registry.values()) if (s.detachedAt !== undefined) detached++
+    return { sessions: this.registry.size, detached, ...this.counts, refused: { ...this.refusals } }
+  }
+
+  async close (): Promise<void> {
+    this.closing = true
+    await Promise.all([...this.registry.values()].map(async (s) => { await s.endpoint.close().catch(() => {}) }))
+  }
+
+  abort (err: Error): void {
+    this.closing = true
+    for (const s of [...this.registry.values()]) s.endpoint.abort(err)
+  }
+
+  ended (session: ServerSession): void { this.registry.remove(session) }
+
+  expired (session: ServerSession): void {
+    this.counts.expired++
+    this.registry.remove(session)
+  }
+
+  /** Decides what the connection's RESUME gets: a new session, the one it names, or a GOAWAY. */
+  private open (frames: SessionFrames, resume: Resume, leftover: Frame[]): void {
+    if (resume.fresh) {
+      if (this.registry.full && !this.evictOldestDetached()) { this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`); return }
+      const credentials = this.registry.issue()
+      const session = new ServerSession(this, credentials)
+      this.registry.add(session)
+      this.counts.created++
+      session.attach({ lower: frames, leftover, resume, token: credentials.token })
+      this.log.debug('session %s opened', session.id)
+      this.safeDispatchEvent('session', session.endpoint)
+      return
+    }
+    const session = this.registry.find(resume.token)
+    if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
+    if (session.expiredAt(this.clock.now())) {
+      session.expire()
+      this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired')
+      return
+    }
+    const s = session.state
+    const has = resume.next - 1
+    if (has > s.outSent || has < s.outAcked) {
+      this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, `resume point ${resume.next} is outside what this session sent (${s.outAcked + 1}–${s.outSent + 1})`)
+      return
+    }
+    this.counts.resumed++
+    if (session.detachedAt === undefined) this.counts.takeovers++
+    const attach: Attach = { lower: frames, leftover, resume, token: resume.token }
+    session.attach(attach)
+    this.log.debug('session %s resumed', session.id)
+  }
+
+  private plain (frames: SessionFrames): void {
+    if (this.listenerCount('plain') === 0) {
+      this.refuse(frames, 'plain', GoAwayCode.DO_NOT_RETRY, 'this server serves sessions only: announce the session flag in HELLO')
+      return
+    }
+    this.counts.plain++
+    this.safeDispatchEvent('plain', frames)
+  }
+
+  /**
+   * Makes room for a new session by ending the one detached for the longest (it is reported lost, reason
+   * `evicted`, with its count); `false` when every session is connected.
+   */
+  private evictOldestDetached (): boolean {
+    let oldest: ServerSession | undefined
+    for (const s of this.registry.values()) {
+      if (s.detachedAt !== undefined && (oldest?.detachedAt === undefined || s.detachedAt < oldest.detachedAt)) oldest = s
+    }
+    if (oldest === undefined) return false
+    this.counts.evicted++
+    this.registry.remove(oldest)
+    oldest.evict()
+    return true
+  }
+
+  /** Reads the connection's first frame, which must be a RESUME; what came with it is kept for the session. */
+  private async readResume (frames: SessionFrames): Promise<{ resume: Resume, leftover: Frame[] }> {
+    for (;;) {
+      const batch = await frames.source.nextBatch()
+      if (batch === undefined) throw new SessionProtocolError('expected a RESUME, but the connection ended')
+      if (batch.length === 0) continue
+      const first = batch[0]
+      if (first.type !== SessionFrameType.RESUME) throw new SessionProtocolError(`expected a RESUME as the first frame after HELLO, but got type ${first.type}`)
+      return { resume: decodeResume(first.body), leftover: batch.slice(1) }
+    }
+  }
+
+  /** Sends GOAWAY `code` (if any) and closes the connection, destroying it if that takes longer than a grace period. */
+  private refuse (frames: SessionFrames, reason: RefusalReason, code: number | undefined, message: string): void {
+    this.refusals[reason]++
+    this.log.debug('refused a connection (%s): %s', reason, message)
+    this.safeDispatchEvent('refused', { reason, code, message })
+    const err = new SessionProtocolError(`refused: ${message}`)
+    if (code === undefined) { frames.abort(err); return }
+    const timer = this.timers.setTimeout(() => { frames.abort(err) }, GOAWAY_GRACE)
+    const goAway: Frame = { type: FrameType.GOAWAY, body: encodeGoAway({ code, reason: message.slice(0, 200) }) }
+    frames.sink([goAway]).then(async () => { await frames.close() }).then(() => { timer.cancel() }, () => { timer.cancel(); frames.abort(err) })
+  }
+
+  private deadline (): { expired: Promise<never>, cancel(): void } {
+    let cancel = (): void => {}
+    const expired = new Promise<never>((_resolve, reject) => {
+      const t = this.timers.setTimeout(() => { reject(TIMED_OUT) }, this.opts.resumeTimeout)
+      cancel = () => { t.cancel() }
+    })
+    expired.catch(() => {})
+    return { expired, cancel }
+  }
+}
+
+const TIMED_OUT = new Error('timed out')
+
+/**
+ * A session server. Feed it every accepted connection (`handle(conn)`, e.g. from `@proto/transport`'s
+ * `listen`); it answers RESUMEs, keeps sessions across their clients' connections for `ttl`, and emits
+ * `session` with one durable duplex per new session. Throws `InvalidParametersError` at once on a bad option.
+ */
+export function sessionServer (init: SessionServerInit = {}): SessionServer {
+  const opts = resolveServer(init)
+  return new Server(resolveCommon(init, opts.ttl), opts)
+}

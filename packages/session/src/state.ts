@@ -1,0 +1,123 @@
+import type { SessionLostReason } from './errors.js'
+
+/** Our side's parameters, announced in RESUME. */
+export interface SessionParams {
+  /** The longest we delay an ACK (ms). */
+  maxAckDelay: number
+  /** Unacknowledged items (and bytes) we keep for replay at most. */
+  windowMessages: number
+  windowBytes: number
+  /** Server: how long a disconnected session is kept (ms); client: 0. */
+  ttl: number
+}
+
+/** The hooks a session's current connection offers its state (for acknowledgements). */
+export interface AckSink {
+  /** An item of `bytes` body bytes was handed to the application. */
+  delivered(bytes: number): void
+  /** A duplicate was dropped: the peer is replaying what we have. */
+  duplicate(): void
+  /** The peer's END was handed to the application. */
+  endDelivered(): void
+  /** The application tore the session down: tell the peer (GOAWAY `SESSION_CLOSED`) and drop the connection. */
+  endSession(err: Error): void
+}
+
+/** Counters of one session (or one client, across the sessions it made). */
+export interface SessionCounters {
+  /** Items handed to the application. */
+  delivered: number
+  /** Items dropped because the application already had them (replays after a resume). */
+  deduplicated: number
+  /** Items written to a connection, first time or again. */
+  sent: number
+  /** Items written again after a resume because the peer had not acknowledged them. */
+  resent: number
+  /** Items a new connection was fed that the peer's RESUME (or an ACK) said it had: not written again. */
+  skipped: number
+  acksSent: number
+  acksReceived: number
+  /** Successful handshakes that resumed an existing session. */
+  resumes: number
+  /** Sessions that could not be resumed. */
+  sessionsLost: number
+  /** Unconfirmed items sent again into a new session after a loss (at-least-once: may be duplicates). */
+  resentAfterLoss: number
+  /** Unconfirmed items given up after a loss (`onLost: 'drop'`). */
+  droppedAfterLoss: number
+  /** Control frames of types this version does not know, ignored. */
+  ignoredControl: number
+}
+
+export function createCounters (): SessionCounters {
+  return { delivered: 0, deduplicated: 0, sent: 0, resent: 0, skipped: 0, acksSent: 0, acksReceived: 0, resumes: 0, sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, ignoredControl: 0 }
+}
+
+/**
+ * Everything a session keeps across its connections, shared by the endpoint (which delivers items and
+ * counts) and the current connection's stage (which numbers, acknowledges and resumes). Positions are
+ * per incarnation (`gen`): a session lost and replaced by a new one starts again from 1.
+ */
+export class SessionState {
+  /** The session's secret (client: the one the server issued; server: only while answering a RESUME). */
+  token: Uint8Array | undefined
+  /** Public id: 16 hex digits. */
+  id: string | undefined
+  idBytes: Uint8Array | undefined
+  /** Server's ttl, as announced (ms). */
+  ttl = 0
+  /** Incarnation: bumped when a lost session is replaced by a new one. */
+  gen = 0
+  // outbound, this incarnation
+  /** Highest sequence number the peer acknowledged (and we confirmed). */
+  outAcked = 0
+  /** Highest sequence number handed to any connection. */
+  outSent = 0
+  /** Our END's position once our writing has ended. */
+  endAt: number | undefined
+  /** The peer acknowledged our END. */
+  endAcked = false
+  // inbound: the last item handed to the application, and its incarnation
+  inGen = 0
+  inSeq = 0
+  /** The peer's END position, once received, and the incarnation it belongs to. */
+  peerEndAt: number | undefined
+  peerEndGen = -1
+  /** The application has been handed the peer's END. */
+  inEnded = false
+  /** The current connection's acknowledgement hooks. */
+  stage: AckSink | undefined
+  readonly counters = createCounters()
+
+  constructor (readonly role: 'client' | 'server', readonly params: SessionParams) {}
+
+  /** The highest position handed to the application in this incarnation (what RESUME and ACK carry). */
+  get received (): number {
+    return this.inGen === this.gen ? this.inSeq : 0
+  }
+
+  /** Both directions have ended and both ENDs were acknowledged. */
+  get complete (): boolean {
+    return this.endAcked && this.inEnded
+  }
+
+  /** Starts a new incarnation after a loss: positions restart at 1 both ways, the token is forgotten. */
+  renew (): void {
+    this.gen++
+    this.token = undefined
+    this.id = undefined
+    this.idBytes = undefined
+    this.outAcked = 0
+    this.outSent = 0
+    this.endAt = undefined
+    this.endAcked = false
+    this.peerEndAt = undefined
+    this.inEnded = false
+  }
+}
+
+/** What a connection's stage tells the session when the session cannot go on. */
+export interface SessionLoss {
+  reason: SessionLostReason
+  message: string
+}

@@ -1,0 +1,148 @@
+import type { CopyCodecInit, Frame } from '@proto/codec'
+import type { HeartbeatDuplex, HeartbeatInit } from '@proto/heartbeat'
+import type { AbortOptions, BatchSource, ByteDuplex, Clock, StageDuplex, Timers, TypedEventTarget } from '@proto/interface'
+import type { BufferInit, ReconnectEventMap, ReconnectInit, ReconnectStats, ReconnectStatus, StatusEvent } from '@proto/reconnect'
+import type { SessionLostReason } from './errors.js'
+import type { SessionCounters } from './state.js'
+
+/** What a client does when its session cannot be resumed. */
+export type LostPolicy = 'replay' | 'drop' | 'fail'
+
+/** Events of a session end: reconnect's status events (per connection) and the session's own. */
+export interface SessionEventMap extends ReconnectEventMap {
+  /** A new session was established (the first, or one that replaces a lost one). */
+  open: { type: 'open', id: string }
+  /** The session was resumed on a new connection; `retained` unacknowledged items go again first. */
+  resumed: { type: 'resumed', id: string, retained: number }
+  /**
+   * The session cannot be resumed. `unconfirmed` is the exact number of items we sent in it that were
+   * never acknowledged: the peer may not have received them. `action` says what happens to them.
+   */
+  'session-lost': { type: 'session-lost', id: string, reason: SessionLostReason, unconfirmed: number, action: LostPolicy }
+}
+
+/** A snapshot of a session end. */
+export interface SessionStats extends SessionCounters {
+  /** The public id, once established. */
+  id: string | undefined
+  role: 'client' | 'server'
+  status: ReconnectStatus
+  /** The durable duplex underneath: its ledger counts the items of the application's sink exactly. */
+  link: ReconnectStats
+}
+
+/**
+ * One end of a session: a durable duplex of frames whose items arrive exactly once and in order, across
+ * connections, in both directions. Frame types must be DATA (`0x00`) or application types (`0x40`–`0xFF`).
+ */
+export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<SessionEventMap> {
+  readonly source: BatchSource<Frame>
+  /** The public id (16 hex digits) once established; safe to log. */
+  readonly id: string | undefined
+  readonly status: ReconnectStatus
+  stats(): SessionStats
+  /** End our writing (END, acknowledged), close the session (GOAWAY `SESSION_CLOSED`) within `closeTimeout`. */
+  close(options?: AbortOptions): Promise<void>
+  /** Tear down now; the peer's side of the session expires after its ttl. */
+  abort(err: Error): void
+  /** Drop the current connection and dial again at once (clients); the session resumes. */
+  reconnect(): void
+  statusIterator(options?: AbortOptions): AsyncIterableIterator<StatusEvent>
+}
+
+/** Replay window: unacknowledged items each side keeps per session. */
+export interface WindowInit {
+  /**
+   * Unacknowledged items kept at most; when full, the writer waits for acknowledgements.
+   * @default 4096
+   */
+  maxMessages?: number
+  /**
+   * Unacknowledged body bytes kept at most.
+   * @default 1048576 (1 MiB)
+   */
+  maxBytes?: number
+}
+
+/** When acknowledgements go out (docs/PROTOCOL.md §6.4). */
+export interface AckInit {
+  /**
+   * The longest an ACK waits after the first unacknowledged delivery (ms), announced as `maxAckDelay`.
+   * @default 25
+   */
+  delay?: number
+  /**
+   * Deliveries that send an ACK at once (also held below a quarter of the peer's window).
+   * @default 256
+   */
+  frames?: number
+  /**
+   * Delivered body bytes that send an ACK at once (also held below a quarter of the peer's window).
+   * @default 65536
+   */
+  bytes?: number
+}
+
+/** Options shared by clients and servers. */
+export interface SessionInit {
+  /** Replay window of our side. */
+  window?: WindowInit
+  /** Acknowledgement cadence of our side. */
+  ack?: AckInit
+  /** Items written while no connection is up (or faster than it takes them), before the window. */
+  buffer?: Omit<BufferInit<Frame>, 'size'>
+  /**
+   * How long `close()` may take to have everything acknowledged and close the connection (ms).
+   * @default 5000
+   */
+  closeTimeout?: number
+  /** Options of the codec under each connection (with `stack` absent); bodies are always contiguous (no `bodyList`). */
+  codec?: CopyCodecInit
+  /** Options of the heartbeat under each connection (with `stack` absent); `hello` is always on. */
+  heartbeat?: Omit<HeartbeatInit, 'hello'>
+  /**
+   * Builds the frame stack over each byte connection instead of `heartbeat(codec(conn))`. It must give a
+   * heartbeat stage with `hello: true` and `SESSION_FLAG` in `helloFlags`.
+   */
+  stack?: (conn: ByteDuplex) => SessionFrames
+  /** Monotonic time source. @default systemClock */
+  clock?: Clock
+  /** Timer scheduler. @default systemTimers (unref()ed) */
+  timers?: Timers
+}
+
+/** What a session runs over: a heartbeat duplex (HELLO on) or one that looks like it. */
+export type SessionFrames = Pick<HeartbeatDuplex, 'source' | 'sink' | 'close' | 'abort' | 'peerHello' | 'addEventListener' | 'removeEventListener'> & { readonly goingAway?: AbortSignal }
+
+/** Options of `sessionClient()`. */
+export interface SessionClientInit extends SessionInit, Omit<ReconnectInit<Frame>, 'buffer' | 'retention' | 'peerEnd' | 'validate' | 'closeTimeout' | 'clock' | 'timers'> {
+  /**
+   * When the server cannot resume the session (it restarted, the session expired, another connection
+   * took it over): `'replay'` sends the unacknowledged items again in a new session (at-least-once for
+   * those: the server's application may see them twice; counted in `resentAfterLoss`); `'drop'` gives
+   * them up (counted in `droppedAfterLoss` and the link's `unconfirmed`); `'fail'` ends the client with
+   * `SessionLostError`. A `session-lost` event reports the exact count first, whichever the policy.
+   * @default 'replay'
+   */
+  onLost?: LostPolicy
+}
+
+/** Options of `sessionServer()`. */
+export interface SessionServerInit extends SessionInit {
+  /**
+   * How long a disconnected session is kept (ms), from the moment the server detects the loss, on a
+   * monotonic clock; announced to clients.
+   * @default 120000
+   */
+  ttl?: number
+  /**
+   * Sessions kept at most, connected or not; a new one beyond it is refused (GOAWAY `SESSION_LIMIT`).
+   * @default 10000
+   */
+  maxSessions?: number
+  /**
+   * How long a new connection may take to send its HELLO and RESUME (ms) before it is closed.
+   * @default 10000
+   */
+  resumeTimeout?: number
+}

@@ -1,0 +1,41 @@
+import { codec } from '@proto/codec'
+import { heartbeat } from '@proto/heartbeat'
+import { connect } from '@proto/transport'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Harness } from './helpers/stack.js'
+import { echo, harness, item, num } from './helpers/stack.js'
+
+let h: Harness | undefined
+afterEach(async () => { await h?.close(); h = undefined })
+
+describe('a session over real TCP', () => {
+  it('carries items both ways exactly once, in order, and ends cleanly', async () => {
+    h = await harness(echo)
+    const client = h.client()
+    const got: number[] = []
+    const reading = (async () => { for await (const f of client.source) got.push(num(f)) })()
+    await client.sink(Array.from({ length: 1_000 }, (_, i) => item(i)))
+    await reading
+    await client.close()
+    expect(got).toEqual(Array.from({ length: 1_000 }, (_, i) => i))
+    const stats = client.stats()
+    expect(stats.link).toMatchObject({ accepted: 1_000, confirmed: 1_000, unconfirmed: 0, unsent: 0 })
+    expect(stats).toMatchObject({ delivered: 1_000, deduplicated: 0, sessionsLost: 0 })
+    expect(h.sessions.length).toBe(1)
+    expect(h.sessions[0].stats()).toMatchObject({ delivered: 1_000 })
+  })
+
+  it('a version 1 client (HELLO without the session flag) is served through the plain event, on the same port', async () => {
+    h = await harness(echo)
+    h.server.addEventListener('plain', (e) => { void e.detail.sink(e.detail.source).catch(() => {}) })
+    const v1 = heartbeat(codec(await connect({ host: '127.0.0.1', port: h.port })), { hello: true })
+    const got: number[] = []
+    await Promise.all([
+      v1.sink([item(7), item(8)]),
+      (async () => { for await (const f of v1.source) got.push(num(f)) })()
+    ])
+    expect(got).toEqual([7, 8])
+    expect(h.server.stats()).toMatchObject({ plain: 1, sessions: 0 })
+    await v1.close()
+  })
+})

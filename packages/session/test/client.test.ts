@@ -1,0 +1,285 @@
+import type { Frame } from '@proto/codec'
+import type { ByteDuplex } from '@proto/interface'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
+import { MAX_POSITION, sessionClient, SessionConnection, SessionGoAwayCode, SessionState } from '../src/index.js'
+import type { FakeFrames } from './helpers/fake-frames.js'
+import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
+
+const open: SessionDuplex[] = []
+afterEach(() => {
+  for (const o of open.splice(0)) o.abort(new Error('test over'))
+  vi.useRealTimers()
+})
+
+const TOKEN = Uint8Array.from({ length: 16 }, (_, i) => i + 1)
+const OTHER_TOKEN = Uint8Array.from({ length: 16 }, (_, i) => 100 + i)
+const ID = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)
+const goAway = (code: number): Frame => ({ type: 0x04, body: Uint8Array.of(0, code) })
+
+/** A session client whose connections are fakes the test plays the server on. */
+function client (init: SessionClientInit = {}, flags?: number): { c: SessionDuplex, conns: FakeFrames[], next(): Promise<FakeFrames> } {
+  const conns: FakeFrames[] = []
+  const waiters: Array<() => void> = []
+  const c = sessionClient(async () => ({}) as unknown as ByteDuplex, {
+    initialDelay: 1,
+    maxDelay: 2,
+    ...init,
+    stack: () => {
+      const f = fakeFrames(flags === undefined ? {} : { flags })
+      conns.push(f)
+      for (const w of waiters.splice(0)) w()
+      return f.frames
+    }
+  })
+  open.push(c)
+  let taken = 0
+  return {
+    c,
+    conns,
+    async next () {
+      while (conns.length <= taken) await new Promise<void>((resolve) => { waiters.push(resolve) })
+      return conns[taken++]
+    }
+  }
+}
+
+/** Plays the server's half of a handshake on `f`: reads the client's RESUME, answers with the session. */
+async function accept (f: FakeFrames, token = TOKEN, next = 1): Promise<ReturnType<typeof readResume>> {
+  const theirs = readResume(await f.next(isResume))
+  f.send(resumeFrame({ token, id: ID, next, ttl: 60_000 }))
+  return theirs
+}
+
+const items = (f: FakeFrames): number[] => f.written.filter(w => w.type === 0x40).map(w => w.body[0])
+
+describe('when the session cannot be resumed', () => {
+  it.each<[LostPolicy, Record<string, number>, number[]]>([
+    ['replay', { confirmed: 2, unconfirmed: 0 }, [3, 4, 5]],
+    ['drop', { confirmed: 2, unconfirmed: 3 }, []]
+  ])('onLost %s: the exact count is reported, then the items go again into a new session or are given up', async (onLost, ledger, resent) => {
+    const { c, next } = client({ onLost })
+    const events: unknown[] = []
+    c.addEventListener('session-lost', (e) => { events.push(e.detail) })
+    const first = await next()
+    expect((await accept(first)).fresh).toBe(true)
+    const writing = c.sink([data(1), data(2), data(3), data(4), data(5)])
+    await first.next(f => f.type === 0x40 && f.body[0] === 5)
+    first.send(ackFrame(2))
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(2) })
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    const resumed = readResume(await second.next(isResume))
+    expect(resumed).toMatchObject({ fresh: false, next: 1 })
+    expect(Buffer.from(resumed.token)).toEqual(Buffer.from(TOKEN))
+    second.send(goAway(SessionGoAwayCode.SESSION_UNKNOWN))
+    const third = await next()
+    const fresh = readResume(await third.next(isResume))
+    expect(fresh.fresh).toBe(true)
+    expect(events).toMatchObject([{ type: 'session-lost', reason: 'unknown', unconfirmed: 3, action: onLost }])
+    third.send(resumeFrame({ token: OTHER_TOKEN, id: ID, next: 1 }))
+    await vi.waitFor(() => { expect(c.status).toBe('connected') })
+    await vi.waitFor(() => { expect(items(third)).toEqual(resent) })
+    if (resent.length > 0) third.send(ackFrame(resent.length))
+    third.send(ackFrame(resent.length, false), endFrame(0))
+    const end = await third.next(f => f.type === 0x07)
+    third.send(ackFrame(resent.length, true))
+    await writing
+    void end
+    const stats = c.stats()
+    expect(stats.link).toMatchObject({ accepted: 5, ...ledger, confirmed: 5 - ledger.unconfirmed })
+    expect(stats).toMatchObject({ sessionsLost: 1, resentAfterLoss: onLost === 'replay' ? 3 : 0, droppedAfterLoss: onLost === 'drop' ? 3 : 0 })
+  })
+
+  it('onLost fail: source and sink fail with SessionLostError carrying the count; nothing goes again', async () => {
+    const { c, next } = client({ onLost: 'fail' })
+    const first = await next()
+    await accept(first)
+    const writing = c.sink([data(1), data(2), data(3)]).then(() => undefined, (err: unknown) => err)
+    const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
+    await first.next(f => f.type === 0x40 && f.body[0] === 3)
+    first.send(ackFrame(1))
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.send(goAway(SessionGoAwayCode.SESSION_EXPIRED))
+    // the sink had handed everything down; the source fails with the loss, the ledger counts what may be lost
+    expect(await writing).toBeUndefined()
+    expect(await reading).toMatchObject({ name: 'SessionLostError', reason: 'expired', unconfirmed: 2 })
+    expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
+  })
+
+  it('GOAWAY SESSION_TAKEN_OVER on the live connection: another connection holds the session now', async () => {
+    const { c, next } = client({ onLost: 'fail' })
+    const first = await next()
+    await accept(first)
+    const lost = new Promise((resolve) => { c.addEventListener('session-lost', (e) => { resolve(e.detail) }, { once: true }) })
+    first.send(goAway(SessionGoAwayCode.SESSION_TAKEN_OVER))
+    expect(await lost).toMatchObject({ reason: 'taken-over', unconfirmed: 0 })
+  })
+})
+
+describe('the handshake, from the client', () => {
+  it('a server without the session flag is refused for good: ProtocolVersionError, no redial', async () => {
+    const { c, conns } = client({}, 0)
+    const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
+    expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'ProtocolVersionError' } })
+    expect(conns.length).toBe(1)
+    expect(conns[0].written).toEqual([])
+  })
+
+  it.each<[string, Frame]>([
+    ['a RESUME for another session', resumeFrame({ token: OTHER_TOKEN, id: ID, next: 1 })],
+    ['a resume point beyond what we sent', resumeFrame({ token: TOKEN, id: ID, next: 2 })],
+    ['data before its RESUME', data(1)]
+  ])('a server answering with %s breaks the protocol: the client fails for good', async (_name, answer) => {
+    const { c, next } = client()
+    const first = await next()
+    await accept(first)
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.send(answer)
+    expect(goAwayCode(await second.next(isGoAway))).toBe(1)
+    await vi.waitFor(() => { expect(c.status).toBe('failed') })
+    expect(c.stats().link.lastError?.name).toBe('SessionProtocolError')
+  })
+
+  it('refuses to write control frame types into the session: they cannot be numbered', async () => {
+    const { c, next } = client()
+    await accept(await next())
+    for (const type of [0x01, 0x02, 0x04, 0x05, 0x06, 0x07, 0x3f]) {
+      await expect(c.sink([{ type, body: new Uint8Array(1) }])).rejects.toMatchObject({ name: 'InvalidParametersError' })
+    }
+    expect(c.stats().link).toMatchObject({ rejected: 7, handed: 0 })
+  })
+})
+
+describe('replay', () => {
+  it('items read ahead from a lost connection and replayed on the next are delivered once: duplicates are dropped and counted', async () => {
+    const { c, next } = client()
+    const first = await next()
+    await accept(first)
+    void c.sink([])
+    first.send(...Array.from({ length: 200 }, (_, i) => data(i + 1)))
+    const it = c.source[Symbol.asyncIterator]()
+    const got: number[] = []
+    for (let i = 0; i < 10; i++) got.push((await it.next()).value.body[0])
+    // the other 190 are read ahead, not yet handed over: the resume point is 11
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    const resume = await accept(second)
+    expect(resume.next).toBe(11)
+    second.send(...Array.from({ length: 190 }, (_, i) => data(i + 11)), endFrame(200))
+    for (let r = await it.next(); r.done !== true; r = await it.next()) got.push(r.value.body[0])
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => (i + 1) & 0xff))
+    expect(c.stats()).toMatchObject({ delivered: 200, deduplicated: 190 })
+    // the duplicates made the client acknowledge at once, and the END is acknowledged too
+    await second.next(f => isAck(f) && readAck(f).end)
+  })
+
+  it('an ACK that arrives during a replay releases what it covers; positions stay in step afterwards', async () => {
+    const { c, next } = client({ window: { maxMessages: 8 } })
+    const first = await next()
+    await accept(first)
+    let writeNine!: () => void
+    const nine = new Promise<void>((resolve) => { writeNine = resolve })
+    const source = (async function * () {
+      for (let i = 1; i <= 8; i++) yield data(i)
+      await nine
+      yield data(9)
+    })()
+    void c.sink(source).catch(() => {})
+    await first.next(f => f.type === 0x40 && f.body[0] === 8)
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.hold() // from now on the replay is handed to the connection but not yet written
+    second.send(resumeFrame({ token: TOKEN, id: ID, next: 3 }))
+    await vi.waitFor(() => { expect(c.stats().link.replayed).toBe(8) })
+    second.send(ackFrame(6))
+    await vi.waitFor(() => { expect(c.stats().link).toMatchObject({ confirmed: 6, retained: 2 }) })
+    second.release()
+    writeNine()
+    await second.next(f => f.type === 0x40 && f.body[0] === 9)
+    // each item the server lacked went once; the ACK changed nothing about the numbering
+    expect(items(second)).toEqual([3, 4, 5, 6, 7, 8, 9])
+    second.send(ackFrame(9))
+    await vi.waitFor(() => { expect(c.stats().link).toMatchObject({ confirmed: 9, retained: 0 }) })
+    expect(c.stats()).toMatchObject({ skipped: 2, resent: 6 })
+  })
+
+  it('a full window while disconnected holds the writer back: nothing is dropped, all of it goes after the resume', async () => {
+    const { c, next } = client({ window: { maxMessages: 4 }, buffer: { maxMessages: 3 } })
+    const first = await next()
+    await accept(first)
+    let pulled = 0
+    const writing = c.sink((function * () { for (let i = 1; i <= 20; i++) { pulled++; yield data(i) } })())
+    await first.next(f => f.type === 0x40 && f.body[0] === 4)
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(pulled).toBe(4 + 3 + 1)
+    expect(c.stats().link).toMatchObject({ retained: 4, buffered: 3, waiting: 1, dropped: 0 })
+    second.send(resumeFrame({ token: TOKEN, id: ID, next: 1 }))
+    let acked = 0
+    while (acked < 20) {
+      await second.next(f => f.type === 0x40 && f.body[0] === Math.min(20, acked + 4))
+      acked = Math.min(20, acked + 4)
+      second.send(ackFrame(acked))
+    }
+    await second.next(f => f.type === 0x07)
+    second.send(ackFrame(20, true))
+    await writing
+    expect(items(second)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect(c.stats().link).toMatchObject({ accepted: 20, confirmed: 20, dropped: 0, unsent: 0 })
+  })
+})
+
+describe('positions near 2^53 − 1', () => {
+  function stage (state: SessionState, f: FakeFrames): SessionConnection {
+    return new SessionConnection({
+      state,
+      ctx: { attempt: 1, signal: new AbortController().signal, confirm: () => {}, lost: () => {} },
+      lower: f.frames,
+      iterator: f.frames.source,
+      leftover: [],
+      peer: undefined,
+      acks: { delay: 25, frames: 256, bytes: 65536 },
+      timers: { setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => { clearTimeout(t) } } } },
+      log: { enabled: false, debug: () => {}, error: () => {} },
+      lost: () => new Error('lost'),
+      ending: () => false
+    })
+  }
+
+  it('numbering received items past 2^53 − 1 is a protocol error', async () => {
+    const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
+    state.token = TOKEN
+    state.inSeq = MAX_POSITION - 1
+    const f = fakeFrames()
+    const s = stage(state, f)
+    expect(readResume(await f.next(isResume)).next).toBe(MAX_POSITION)
+    f.send(resumeFrame({ token: TOKEN, id: ID, next: 1 }), data(1), data(2))
+    expect(goAwayCode(await f.next(isGoAway))).toBe(1)
+    const r = await s.source.nextBatch().then(() => undefined, (err: unknown) => err)
+    expect(r).toMatchObject({ name: 'SessionProtocolError' })
+  })
+
+  it('sending an item numbered past 2^53 − 1 fails the connection instead of wrapping', async () => {
+    const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
+    state.token = TOKEN
+    state.outAcked = state.outSent = MAX_POSITION - 1
+    const f = fakeFrames()
+    const s = stage(state, f)
+    await f.next(isResume)
+    f.send(resumeFrame({ token: TOKEN, id: ID, next: MAX_POSITION }))
+    await s.ready
+    const writing = s.sink([data(1), data(2)]).then(() => undefined, (err: unknown) => err)
+    expect(await writing).toMatchObject({ name: 'SessionProtocolError' })
+    // the first item takes position 2^53 − 1, the last there is; the second would pass it
+    expect(f.written.filter(w => w.type === 0x40).map(w => w.body[0])).toEqual([1])
+  })
+})

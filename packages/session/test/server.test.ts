@@ -1,0 +1,337 @@
+import type { Frame } from '@proto/codec'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { SessionDuplex, SessionServerInit } from '../src/index.js'
+import { SessionGoAwayCode, sessionServer } from '../src/index.js'
+import type { FakeFrames } from './helpers/fake-frames.js'
+import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
+
+const open: Array<{ abort(err: Error): void }> = []
+afterEach(() => {
+  for (const o of open.splice(0)) o.abort(new Error('test over'))
+  vi.useRealTimers()
+})
+
+function setup (init: SessionServerInit = {}): {
+  sessions: SessionDuplex[]
+  refused: Array<{ reason: string, code: number | undefined }>
+  server: ReturnType<typeof sessionServer>
+  connect(...first: Frame[]): FakeFrames
+} {
+  const server = sessionServer(init)
+  open.push(server)
+  const sessions: SessionDuplex[] = []
+  const refused: Array<{ reason: string, code: number | undefined }> = []
+  server.addEventListener('session', (e) => { sessions.push(e.detail) })
+  server.addEventListener('refused', (e) => { refused.push(e.detail) })
+  return {
+    server,
+    sessions,
+    refused,
+    connect (...first) {
+      const f = fakeFrames()
+      void server.handleFrames(f.frames)
+      f.send(...first)
+      return f
+    }
+  }
+}
+
+/** Opens a session from a fake client; returns its token and connection. */
+async function opened (s: ReturnType<typeof setup>, window?: number): Promise<{ f: FakeFrames, token: Uint8Array, session: SessionDuplex }> {
+  const f = s.connect(resumeFrame(window !== undefined ? { windowMessages: window } : {}))
+  const r = readResume(await f.next(isResume))
+  f.send(ackFrame(0)) // as a real client does: the server now knows the session is established
+  return { f, token: r.token, session: s.sessions[s.sessions.length - 1] }
+}
+
+async function take (session: SessionDuplex, n: number): Promise<number[]> {
+  const out: number[] = []
+  const it = session.source[Symbol.asyncIterator]()
+  while (out.length < n) {
+    const r = await it.next()
+    if (r.done === true) break
+    out.push(r.value.body[0])
+  }
+  return out
+}
+
+describe('the handshake', () => {
+  it('answers a new session with its RESUME: a 128-bit token, a public id, its ttl and window', async () => {
+    const s = setup({ ttl: 30_000, window: { maxMessages: 64, maxBytes: 65536 } })
+    const f = s.connect(resumeFrame())
+    const r = readResume(await f.next(isResume))
+    expect(r).toMatchObject({ fresh: false, next: 1, ttl: 30_000, windowMessages: 64, windowBytes: 65536, maxAckDelay: 25 })
+    expect(r.token.some(b => b !== 0)).toBe(true)
+    expect(s.sessions.length).toBe(1)
+    expect(s.sessions[0].id).toBe(Buffer.from(r.id).toString('hex'))
+    expect(s.sessions[0].id).toMatch(/^[0-9a-f]{16}$/)
+    expect(s.server.stats()).toMatchObject({ sessions: 1, created: 1 })
+  })
+
+  it('tokens differ from session to session, and ids are not tokens', async () => {
+    const s = setup()
+    const tokens = new Set<string>()
+    for (let i = 0; i < 20; i++) {
+      const r = readResume(await s.connect(resumeFrame()).next(isResume))
+      tokens.add(Buffer.from(r.token).toString('hex'))
+      expect(Buffer.from(r.token).toString('hex')).not.toContain(Buffer.from(r.id).toString('hex'))
+    }
+    expect(tokens.size).toBe(20)
+  })
+
+  it('refuses a connection whose first frame is not a RESUME, or a malformed one, with GOAWAY PROTOCOL_ERROR', async () => {
+    const s = setup()
+    for (const first of [data(1), { type: 0x05, body: new Uint8Array(10) }, ackFrame(0)]) {
+      const f = s.connect(first)
+      expect(goAwayCode(await f.next(isGoAway))).toBe(1)
+    }
+    expect(s.server.stats().refused.protocol).toBe(3)
+    expect(s.sessions.length).toBe(0)
+  })
+
+  it('refuses a peer that stays silent after HELLO within resumeTimeout', async () => {
+    vi.useFakeTimers()
+    const s = setup({ resumeTimeout: 1_000 })
+    const f = s.connect()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(f.aborted).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(f.aborted?.name).toBe('SessionProtocolError')
+    expect(s.refused).toMatchObject([{ reason: 'timeout' }])
+  })
+
+  it('serves a peer without the session flag as a plain connection, or refuses it without a plain listener', async () => {
+    const s = setup()
+    const refusedPlain = fakeFrames({ flags: 0 })
+    void s.server.handleFrames(refusedPlain.frames)
+    expect(goAwayCode(await refusedPlain.next(isGoAway))).toBe(5)
+    const plain: unknown[] = []
+    s.server.addEventListener('plain', (e) => { plain.push(e.detail) })
+    const served = fakeFrames({ flags: 0 })
+    await s.server.handleFrames(served.frames)
+    expect(plain).toEqual([served.frames])
+    expect(served.written).toEqual([])
+    expect(s.server.stats()).toMatchObject({ plain: 1, refused: { plain: 1 } })
+  })
+
+  it('at maxSessions, evicts the session detached the longest (reported, counted), or refuses when all are connected', async () => {
+    const s = setup({ maxSessions: 2 })
+    const a = await opened(s)
+    const b = await opened(s)
+    const third = s.connect(resumeFrame())
+    expect(goAwayCode(await third.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_LIMIT)
+    expect(s.sessions.length).toBe(2)
+    const lost = new Promise((resolve) => { b.session.addEventListener('session-lost', (e) => { resolve(e.detail) }, { once: true }) })
+    void b.session.sink([data(1)])
+    await b.f.next(f => f.type === 0x40)
+    for (const x of [b, a]) {
+      const gone = new Promise((resolve) => { x.session.addEventListener('disconnected', resolve, { once: true }) })
+      x.f.end()
+      await gone
+    }
+    const fourth = s.connect(resumeFrame())
+    await fourth.next(isResume)
+    expect(await lost).toMatchObject({ reason: 'evicted', unconfirmed: 1 })
+    expect(s.server.stats()).toMatchObject({ sessions: 2, evicted: 1, detached: 1 })
+    const late = s.connect(resumeFrame({ token: b.token, next: 1 }))
+    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+  })
+})
+
+describe('tokens', () => {
+  it('a guessed, near-miss or foreign token is refused with SESSION_UNKNOWN and takes over nothing', async () => {
+    const s = setup()
+    const { f, token, session } = await opened(s)
+    const other = setup()
+    const foreign = (await opened(other)).token
+    const nearMiss = token.slice()
+    nearMiss[15] ^= 0x01
+    const guessed = new Uint8Array(16).fill(0xab)
+    for (const t of [guessed, nearMiss, foreign]) {
+      const hostile = s.connect(resumeFrame({ token: t, next: 1 }))
+      expect(goAwayCode(await hostile.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+    }
+    expect(s.server.stats()).toMatchObject({ refused: { unknown: 3 }, resumed: 0, takeovers: 0 })
+    // the rightful connection is untouched and still carries data
+    expect(f.aborted).toBeUndefined()
+    f.send(data(7))
+    expect(await take(session, 1)).toEqual([7])
+  })
+
+  it('a resume point outside what the session sent is refused and takes over nothing', async () => {
+    const s = setup()
+    const { f, token, session } = await opened(s)
+    const hostile = s.connect(resumeFrame({ token, next: 5 }))
+    expect(goAwayCode(await hostile.next(isGoAway))).toBe(1)
+    expect(f.aborted).toBeUndefined()
+    f.send(data(3))
+    expect(await take(session, 1)).toEqual([3])
+  })
+})
+
+describe('takeover', () => {
+  it('a valid resume fences the old connection at once: nothing it delivers or acknowledges afterwards counts', async () => {
+    const s = setup()
+    const { f: old, token, session } = await opened(s)
+    const writing = session.sink((async function * () { for (let i = 1; i <= 3; i++) yield data(i) })())
+    await old.next(f => f.type === 0x40 && f.body[0] === 3)
+    old.send(data(1))
+    expect(await take(session, 1)).toEqual([1])
+    // the client comes back on a new connection, having received nothing of ours, and delivered item 1
+    const fresh = s.connect(resumeFrame({ token, next: 1 }))
+    const r = readResume(await fresh.next(isResume))
+    expect(r.next).toBe(2)
+    expect(goAwayCode(await old.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_TAKEN_OVER)
+    expect(s.server.stats()).toMatchObject({ resumed: 1, takeovers: 1 })
+    // late frames from the old connection: data, an acknowledgement of everything, an END
+    old.send(data(2), ackFrame(3), endFrame(2))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(session.stats().link).toMatchObject({ confirmed: 0, retained: 3 })
+    // the new connection replays everything unacknowledged, in order, and carries on
+    await fresh.next(f => f.type === 0x40 && f.body[0] === 3)
+    expect(fresh.written.filter(f => f.type === 0x40).map(f => f.body[0])).toEqual([1, 2, 3])
+    fresh.send(data(2), ackFrame(3))
+    expect(await take(session, 1)).toEqual([2])
+    await vi.waitFor(() => { expect(session.stats().link).toMatchObject({ confirmed: 3, retained: 0 }) })
+    void writing.catch(() => {})
+  })
+})
+
+describe('expiry', () => {
+  it('a disconnected session expires after its ttl: the application learns how many items the client may not have had', async () => {
+    vi.useFakeTimers()
+    const s = setup({ ttl: 5_000 })
+    const { f, token, session } = await opened(s)
+    const lost: unknown[] = []
+    session.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const reading = take(session, 1).then(() => undefined, (err: unknown) => err)
+    void session.sink([data(1), data(2), data(3)])
+    await f.next(g => g.type === 0x40 && g.body[0] === 3)
+    f.send(ackFrame(1))
+    await vi.advanceTimersByTimeAsync(0)
+    f.end() // the connection ends without END: an outage
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(s.server.stats()).toMatchObject({ sessions: 1, detached: 1 })
+    await vi.advanceTimersByTimeAsync(1)
+    expect(lost).toMatchObject([{ reason: 'expired', unconfirmed: 2, action: 'fail' }])
+    expect(await reading).toMatchObject({ name: 'SessionLostError', reason: 'expired', unconfirmed: 2 })
+    expect(session.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
+    expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
+    const late = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+  })
+
+  it('expiry is checked on lookup too, on the monotonic clock, even when no timer fired', async () => {
+    // the clock jumps (a suspended laptop, a stalled loop) while the 60 s expiry timer has not fired
+    let now = 0
+    const s = setup({ ttl: 60_000, clock: { now: () => now } })
+    const { f, token, session } = await opened(s)
+    const lost: unknown[] = []
+    session.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const gone = (): Promise<unknown> => new Promise((resolve) => { session.addEventListener('disconnected', resolve, { once: true }) })
+    let lostConnection = gone()
+    f.end()
+    await lostConnection
+    now += 59_999
+    const attached = new Promise((resolve) => { session.addEventListener('connected', resolve, { once: true }) })
+    const early = s.connect(resumeFrame({ token, next: 1 }))
+    expect(readResume(await early.next(isResume)).next).toBe(1)
+    await attached
+    lostConnection = gone()
+    early.end()
+    await lostConnection
+    now += 60_000
+    const late = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_EXPIRED)
+    expect(lost).toMatchObject([{ reason: 'expired' }])
+    expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1, refused: { expired: 1 } })
+  })
+})
+
+describe('protocol errors after the handshake', () => {
+  const cases: Array<[string, (n: number) => Frame[]]> = [
+    ['an ACK above what was sent', () => [ackFrame(5)]],
+    ['an END that is not at the last item', () => [data(1), endFrame(3)]],
+    ['data after END', () => [endFrame(0), data(1)]],
+    ['a second RESUME', () => [resumeFrame()]],
+    ['an ACK whose END flag does not match our END', () => [ackFrame(0, true)]]
+  ]
+  it.each(cases)('%s: GOAWAY PROTOCOL_ERROR, the connection is dropped, the session waits for a resume', async (_name, frames) => {
+    const s = setup()
+    const { f, session } = await opened(s)
+    f.send(...frames(0))
+    expect(goAwayCode(await f.next(isGoAway))).toBe(1)
+    await vi.waitFor(() => { expect(s.server.stats().detached).toBe(1) })
+    expect(session.status).not.toBe('closed')
+  })
+})
+
+describe('in real time, with generous bounds', () => {
+  it('a disconnected session expires after its ttl', async () => {
+    const s = setup({ ttl: 200 })
+    const { f, session } = await opened(s)
+    const lost = new Promise<number>((resolve) => { session.addEventListener('session-lost', () => { resolve(performance.now()) }, { once: true }) })
+    const cut = performance.now()
+    f.end()
+    const at = await lost
+    expect(at - cut).toBeGreaterThanOrEqual(180)
+    expect(at - cut).toBeLessThan(5_000)
+  })
+
+  it('an ACK follows a delivery within about maxAckDelay', async () => {
+    const s = setup({ ack: { delay: 50 } })
+    const { f, session } = await opened(s)
+    const it = session.source[Symbol.asyncIterator]()
+    f.send(data(1))
+    await it.next()
+    await f.next(isAck) // the first after the handshake goes at once
+    const acks = f.written.filter(isAck).length
+    f.send(data(2))
+    await it.next()
+    const delivered = performance.now()
+    await f.next(isAck, f.written.length)
+    const waited = performance.now() - delivered
+    expect(f.written.filter(isAck).length).toBe(acks + 1)
+    expect(waited).toBeGreaterThanOrEqual(40)
+    expect(waited).toBeLessThan(2_000)
+  })
+})
+
+describe('acknowledgement cadence (fake timers)', () => {
+  it('first delivery after a resume at once, then after the delay, or at once past the threshold or on a duplicate', async () => {
+    vi.useFakeTimers()
+    const s = setup({ ack: { delay: 25, frames: 4 } })
+    const { f, session } = await opened(s)
+    const it = session.source[Symbol.asyncIterator]()
+    const acks = (): number[] => f.written.filter(isAck).map(a => readAck(a).position)
+    f.send(data(1))
+    await it.next()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(acks()).toEqual([1])
+    f.send(data(2))
+    await it.next()
+    await vi.advanceTimersByTimeAsync(24)
+    expect(acks()).toEqual([1])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(acks()).toEqual([1, 2])
+    f.send(data(3), data(4), data(5), data(6))
+    for (let i = 0; i < 4; i++) await it.next()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(acks()).toEqual([1, 2, 6])
+    // idle: no ACK and no timer
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(acks()).toEqual([1, 2, 6])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('acknowledges at least every quarter of the peer\'s window', async () => {
+    vi.useFakeTimers()
+    const s = setup()
+    const { f, session } = await opened(s, 8)
+    const it = session.source[Symbol.asyncIterator]()
+    f.send(...Array.from({ length: 9 }, (_, i) => data(i + 1)))
+    for (let i = 0; i < 9; i++) await it.next()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(f.written.filter(isAck).map(a => readAck(a).position)).toEqual([1, 3, 5, 7, 9])
+  })
+})
