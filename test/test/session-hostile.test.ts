@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Frame } from '@proto/codec'
-import { codec, decodeGoAway, FrameType } from '@proto/codec'
+import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
 import { encodeResume, SESSION_FLAG, SessionFrameType, SessionGoAwayCode, sessionServer } from '@proto/session'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
@@ -34,11 +34,11 @@ async function hostile (port: number, frames: Frame[]): Promise<number | undefin
     yield * frames
     await new Promise<void>((resolve) => { setTimeout(resolve, 2_000).unref() })
   })()).catch(() => {})
+  // the heartbeat stage reads the server's GOAWAY and reports it as an event; its source then ends
   let code: number | undefined
+  link.addEventListener('goaway', ({ detail }) => { code ??= detail.code })
   try {
-    for await (const f of link.source) {
-      if (f.type === FrameType.GOAWAY) { code = decodeGoAway(f.body).code; break }
-    }
+    for await (const _ of link.source) { /* a refused resume gets no data */ }
   } catch {}
   link.abort(new Error('done'))
   return code
