@@ -19,6 +19,8 @@ export interface CloserOwner<TIn, TOut> {
   readonly intake: Intake<TOut>
   readonly inbound: Inbound<TIn, TOut>
   readonly dialer: { readonly attempt: number, stop(reason: Error): void }
+  /** Lost connections still finishing their side: aborted when the durable duplex ends. */
+  readonly finishing: { abortAll(): void }
   readonly log: Logger
   conn: Connection<TIn, TOut> | undefined
   state: ReconnectStatus
@@ -223,6 +225,7 @@ export class Closer<TIn, TOut> {
   private release (): { unsent: number, unconfirmed: number } {
     const o = this.owner
     this.completion = undefined
+    o.finishing.abortAll()
     o.opts.signal?.removeEventListener('abort', this.onLifetimeAbort)
     const unconfirmed = o.outbox.retainedCount
     if (unconfirmed > 0) o.outbox.abandon(unconfirmed)

@@ -8,6 +8,7 @@ import { Dialer } from './dialer.js'
 import type { FailureKind } from './errors.js'
 import { ConnectionLostError, ForcedReconnectError } from './errors.js'
 import { Feed } from './feed.js'
+import { Finishing } from './finishing.js'
 import { Inbound } from './inbound.js'
 import { Intake } from './intake.js'
 import type { Ledger } from './ledger.js'
@@ -33,6 +34,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   readonly inbound: Inbound<TIn, TOut>
   readonly dialer: Dialer<TIn, TOut>
   readonly closer: Closer<TIn, TOut>
+  readonly finishing: Finishing
   readonly log: Logger = createLogger('reconnect')
   conn: Connection<TIn, TOut> | undefined
   state: ReconnectStatus = 'connecting'
@@ -48,6 +50,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.inbound = new Inbound(this)
     this.dialer = new Dialer(dial, this)
     this.closer = new Closer(this)
+    this.finishing = new Finishing(opts.timers, opts.closeTimeout)
     this.readers = new StatusReaders(opts.statusBuffer)
     this.source = this.inbound
     this.sink = this.intake.sink
@@ -241,7 +244,10 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     if (err !== undefined) this.lastError = err
     const teardown = err ?? new ConnectionLostError(`The connection was lost (${reason})`)
     c.controller.abort(teardown)
-    safeAbort(c.duplex, teardown)
+    // a connection we give up on ourselves is reset; one that ended or failed by itself (the peer finished,
+    // perhaps after a GOAWAY, or the stage beneath gave up) may finish its side first: its feed ends now
+    if (reason === 'forced' || reason === 'write-error') safeAbort(c.duplex, teardown)
+    else if (!c.sinkDone) this.finishing.add(c, teardown)
     c.feed.release()
     this.closer.connectionGone(c, teardown)
     if (this.opts.failFast) this.ledger.dropped += this.outbox.clearBuffer()
@@ -278,6 +284,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   private lowerSinkDone (c: Connection<TIn, TOut>): void {
     c.sinkDone = true
+    this.finishing.done(c)
     if (c.lost) return
     if (c.feed.ended) this.checkWriteComplete()
     else if (this.closer.closing) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
@@ -286,6 +293,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   private lowerSinkFailed (c: Connection<TIn, TOut>, err: Error): void {
     c.sinkDone = true
+    this.finishing.done(c)
     c.sinkFailed = true
     if (c.lost) return
     if (this.closer.closing) this.closer.connectionGone(c, err)
