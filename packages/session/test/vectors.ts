@@ -1,38 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Frame } from '@proto/codec'
+import { hexBytes, markdownTable } from '@proto/stage-compliance'
 
 const PROTOCOL = fileURLToPath(new URL('../../../docs/PROTOCOL.md', import.meta.url))
 const markdown = readFileSync(PROTOCOL, 'utf8')
 
-/** Expands `ab*3 cd` into bytes; spaces and backticks are ignored. */
-export function hex (text: string): Uint8Array {
-  const parts: number[] = []
-  for (const token of text.replace(/`/g, '').trim().split(/\s+/).filter(Boolean)) {
-    const rep = /^([0-9a-f]{2})\*(\d+)$/i.exec(token)
-    if (rep != null) {
-      for (let i = 0; i < Number(rep[2]); i++) parts.push(parseInt(rep[1], 16))
-      continue
-    }
-    if (!/^([0-9a-f]{2})+$/i.test(token)) throw new Error(`bad hex token ${token}`)
-    for (let i = 0; i < token.length; i += 2) parts.push(parseInt(token.slice(i, i + 2), 16))
-  }
-  return Uint8Array.from(parts)
-}
+/** Expands hex as PROTOCOL.md writes it into bytes (`ab*3` repeats a byte). */
+export const hex = hexBytes
 
-/** The rows of the table under `heading` (up to the next heading), cells trimmed, header and rule skipped. */
-function tableRows (heading: string): string[][] {
-  const start = markdown.indexOf(heading)
-  if (start < 0) throw new Error(`no section ${heading} in PROTOCOL.md`)
-  const rows: string[][] = []
-  for (const line of markdown.slice(start).split('\n').slice(1)) {
-    if (line.startsWith('#')) break
-    if (!line.startsWith('|') || line.startsWith('|---') || line.startsWith('| id ')) continue
-    rows.push(line.split('|').slice(1, -1).map(c => c.trim().replace(/`/g, '')))
-  }
-  if (rows.length === 0) throw new Error(`no rows under ${heading}`)
-  return rows
-}
+/** The rows of the vector table under `heading`. */
+const tableRows = (heading: string): string[][] => markdownTable(markdown, heading)
 
 const yes = (cell: string): boolean => cell === 'yes'
 
