@@ -1,8 +1,10 @@
 import type { Frame } from '@proto/codec'
 import type { ByteDuplex } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { SessionConnection } from '../src/connection.js'
 import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
-import { MAX_POSITION, sessionClient, SessionConnection, SessionGoAwayCode, SessionState } from '../src/index.js'
+import { MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
+import { SessionState } from '../src/state.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
 
