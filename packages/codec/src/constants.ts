@@ -43,9 +43,10 @@ export const PROTOCOL_VERSION = 1
 export const HELLO_MAGIC = new Uint8Array([0x50, 0x52, 0x54, 0x4F])
 
 /**
- * Frame types of the default @proto format (see docs/PROTOCOL.md).
- * `0x00` carries application data; `0x01`–`0x3F` are protocol control types, of which `0x05`–`0x3F` are
- * reserved for extensions; `0x40`–`0xFF` are free for application message types.
+ * Frame types of the default @proto format (see docs/PROTOCOL.md §2).
+ * `0x00` carries application data; `0x01`–`0x3F` are protocol control types: `0x05`–`0x07` belong to the
+ * session extension (sent only when a HELLO flag negotiated it; `@proto/session` speaks them) and
+ * `0x08`–`0x3F` are reserved; `0x40`–`0xFF` are free for application message types.
  */
 export const FrameType = {
   DATA: 0x00,
@@ -53,10 +54,12 @@ export const FrameType = {
   PING: 0x02,
   PONG: 0x03,
   GOAWAY: 0x04,
-  /** Reserved for session resume (v2). */
+  /** Session extension: the resume handshake (PROTOCOL.md §6.3). */
   RESUME: 0x05,
-  /** Reserved for cumulative acknowledgements (v2). */
-  ACK: 0x06
+  /** Session extension: a cumulative acknowledgement (§6.4). */
+  ACK: 0x06,
+  /** Session extension: the sender's last position, the end of its writing in the session (§6.5). */
+  END: 0x07
 } as const
 
 /** The first frame type free for applications. */
@@ -78,4 +81,5 @@ export const GoAwayCode = {
   IDLE_TIMEOUT: 4,
   /** Do not reconnect: authentication refused, banned, or an incompatible version. */
   DO_NOT_RETRY: 5
+  // 6–10 belong to the session extension: `SessionGoAwayCode` of @proto/session (PROTOCOL.md §3.2)
 } as const

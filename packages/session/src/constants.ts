@@ -1,3 +1,5 @@
+import { FrameType } from '@proto/codec'
+
 /**
  * The session extension of the @proto wire protocol (docs/PROTOCOL.md §6). Both peers announce it with
  * this bit in their HELLO's flags byte; it is used only when both did.
@@ -7,11 +9,11 @@ export const SESSION_FLAG = 0x01
 /** Frame types of the session extension (reserved in version 1, defined once `SESSION_FLAG` is negotiated). */
 export const SessionFrameType = {
   /** Opens (or resumes) a session on a connection: token, next expected sequence, parameters. */
-  RESUME: 0x05,
+  RESUME: FrameType.RESUME,
   /** Cumulative acknowledgement: every item up to a position was handed to the application. */
-  ACK: 0x06,
+  ACK: FrameType.ACK,
   /** The sender's direction of the session is complete after a position. */
-  END: 0x07
+  END: FrameType.END
 } as const
 
 /** GOAWAY codes of the session extension (after version 1's 0–5). */
