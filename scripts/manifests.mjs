@@ -1,7 +1,7 @@
 // The packaging fields every workspace package must have, derived from one scheme (docs/packaging.md).
 //   node scripts/manifests.mjs         check: list what differs, exit 1 if anything does
 //   node scripts/manifests.mjs --fix   write the fields into each package.json (e.g. for a new package)
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -82,16 +82,43 @@ function differences (actual, expected, path = '') {
   return inner.length > 0 ? inner : [`${path || '(root)'}: expected the keys in the order ${Object.keys(expected).join(', ')}`]
 }
 
-/** What the scheme cannot fill in by itself. */
-export function problems ({ manifest }) {
+/** The package and every workspace package it depends on, directly or not: what a user installs with it. */
+function closure (pkg, byName, seen = new Set()) {
+  if (seen.has(pkg.manifest.name)) return seen
+  seen.add(pkg.manifest.name)
+  for (const dep of Object.keys(pkg.manifest.dependencies ?? {})) if (byName.has(dep)) closure(byName.get(dep), byName, seen)
+  return seen
+}
+
+/** The tarballs the `## Install` section of a package's README tells users to install, as `proto-codec`. */
+function readmeInstalls (dir) {
+  const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8') : ''
+  const section = /^## Install[^\n]*\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readme)?.[1]
+  if (section == null) return undefined
+  return new Set([...section.matchAll(/packs\/([\w.-]+?)-\*\.tgz/g)].map(match => match[1]))
+}
+
+/** What the scheme cannot fill in by itself: keywords, and the README's install command. */
+export function problems (pkg, byName = new Map()) {
+  const { manifest, dir } = pkg
   if (manifest.private === true) return []
-  return Array.isArray(manifest.keywords) && manifest.keywords.length > 0 ? [] : ['keywords: expected a non-empty list, for the registry\'s search; add them by hand']
+  const found = []
+  if (!Array.isArray(manifest.keywords) || manifest.keywords.length === 0) found.push('keywords: expected a non-empty list, for the registry\'s search; add them by hand')
+  const expected = [...closure(pkg, byName)].map(name => name.replace(/^@/, '').replace('/', '-')).sort()
+  const installs = readmeInstalls(dir)
+  if (installs == null) found.push(`README.md: expected an "## Install" section that installs ${expected.map(t => `packs/${t}-*.tgz`).join(' ')}, but found none`)
+  else if ([...installs].sort().join() !== expected.join()) {
+    found.push(`README.md: expected "## Install" to install ${expected.map(t => `packs/${t}-*.tgz`).join(' ')} (the package and the @proto packages it depends on), but it names ${[...installs].map(t => `packs/${t}-*.tgz`).join(' ') || 'none'}`)
+  }
+  return found
 }
 
 /** Every way a package.json departs from the scheme, as `name: field: what`; empty when all follow it. */
 export function manifestProblems () {
   const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  return workspacePackages().flatMap(pkg => [...differences(pkg.manifest, expectedManifest(pkg, root)), ...problems(pkg)]
+  const packages = workspacePackages()
+  const byName = new Map(packages.map(pkg => [pkg.manifest.name, pkg]))
+  return packages.flatMap(pkg => [...differences(pkg.manifest, expectedManifest(pkg, root)), ...problems(pkg, byName)]
     .map(line => `${pkg.manifest.name}: ${line}`))
 }
 
