@@ -13,6 +13,9 @@ import { manifestProblems } from './manifests.mjs'
 import { checkTarball } from './tarball.mjs'
 import { PNPM, publicPackages, ROOT, tarballName } from './workspace.mjs'
 
+/** Where `npm run pack` puts the tarballs (ignored by git). */
+export const DEFAULT_OUT = join(ROOT, 'packs')
+
 const OUTPUTS = /(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/
 
 /** Deletes what `tsc -b` left in `dist/src` for sources that no longer exist: it never removes outputs itself. */
@@ -34,7 +37,7 @@ function removeStaleOutputs (pkg, log) {
  * @param {{ out?: string, log?: (line: string) => void }} [options]
  * @returns {{ name: string, version: string, tarball: string, files: string[] }[]}
  */
-export function pack ({ out = join(ROOT, 'packs'), log = line => console.error(line) } = {}) {
+export function pack ({ out = DEFAULT_OUT, log = line => console.error(line) } = {}) {
   const wrong = manifestProblems()
   if (wrong.length > 0) throw new Error(`expected every package.json to follow the packaging scheme, but:\n${wrong.join('\n')}\nrun node scripts/manifests.mjs --fix (docs/packaging.md)`)
   const packages = publicPackages()
@@ -42,7 +45,9 @@ export function pack ({ out = join(ROOT, 'packs'), log = line => console.error(l
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...packages.map(pkg => pkg.dir)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
   for (const pkg of packages) removeStaleOutputs(pkg, log)
   mkdirSync(out, { recursive: true })
-  for (const pkg of packages) rmSync(join(out, tarballName(pkg.manifest)), { force: true })
+  // packs/ is ours: no tarball of an older version stays there to match an install command's proto-codec-*.tgz
+  const stale = out === DEFAULT_OUT ? readdirSync(out).filter(file => file.endsWith('.tgz')) : packages.map(pkg => tarballName(pkg.manifest))
+  for (const file of stale) rmSync(join(out, file), { force: true })
   const filters = packages.flatMap(pkg => ['--filter', `./${pkg.rel}`])
   // prepack (tsc -b) runs again in each package: a no-op after the build above, kept so that a lone
   // `pnpm pack` in a package directory builds too
