@@ -9,8 +9,13 @@ import { type Consumer, createConsumer, describeRun, lastJson, registryUnreachab
 // Needs the npm registry (or npm's cache) for the third-party packages: it-pipe, it-pair, debug,
 // uint8arraylist, @types/node … Without either, outside CI, the tests are skipped with a notice.
 
-/** The README's snippets listen on port 7000 of 0.0.0.0 as written: they run in a network namespace of their own. */
-const NETNS = commandTool('unshare and ip (a private network namespace)', 'unshare', ['--net', '--map-root-user', 'ip', 'link', 'set', 'lo', 'up'], 'apt-get install -y util-linux iproute2')
+/**
+ * The README's snippets listen on port 7000 of 0.0.0.0 as written: they run in network and PID namespaces
+ * of their own, so the port is theirs alone, and every process in there dies with the namespace's first one,
+ * which dies with `unshare` (--kill-child) if the test has to kill it.
+ */
+const UNSHARE = ['--net', '--pid', '--fork', '--kill-child', '--map-root-user']
+const NETNS = commandTool('unshare and ip (private network namespaces)', 'unshare', [...UNSHARE, 'ip', 'link', 'set', 'lo', 'up'], 'apt-get install -y util-linux iproute2')
 
 interface Program { code: number | null, signal: string | null, stdout: string, stderr: string, killed: boolean }
 interface RequireResult { requireModule: boolean, packages: Record<string, { required?: string[], imported?: string[], error?: { code: string, message: string } }> }
@@ -29,7 +34,7 @@ describe('the public packages, packed, installed with npm in a project outside t
     offline = registryUnreachable(consumer.install)
     if (offline && process.env.CI != null && process.env.CI !== '') throw new Error(`expected the npm registry to be reachable in CI\n${describeRun(consumer.install)}`)
     if (offline) process.stderr.write('\n⚠ npm could not reach the registry (nor find the packages in its cache): the packaging tests are skipped\n')
-  }, 600_000)
+  }, 700_000)
 
   afterAll(async () => { await consumer?.remove() })
 
@@ -81,7 +86,7 @@ describe('the public packages, packed, installed with npm in a project outside t
 
   it.runIf(canRun(NETNS))('runs the README client and server as written: every message echoed in order, both exit by themselves', async (ctx) => {
     const { dir } = installed(ctx)
-    const ran = await run('unshare', ['--net', '--map-root-user', 'sh', '-c', 'ip link set lo up && exec node run-snippets.mjs'], { cwd: dir, timeout: 90_000 })
+    const ran = await run('unshare', [...UNSHARE, 'sh', '-c', 'ip link set lo up && exec node run-snippets.mjs'], { cwd: dir, timeout: 90_000 })
     expect(ran.code, describeRun(ran)).toBe(0)
     const { client, server, session } = lastJson<Record<'client' | 'server' | 'session', Program>>(ran)
     expect(client, JSON.stringify(client)).toMatchObject({ code: 0, killed: false, stdout: '{"received":100}\n' })

@@ -61,7 +61,9 @@ export async function createConsumer (): Promise<Consumer> {
     await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n')
     await cp(FIXTURE, dir, { recursive: true })
     for (const [file, code] of Object.entries(snippets())) await writeFile(join(dir, file), code)
-    const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 180_000 })
+    const npmInstall = async (): Promise<Ran> => await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 120_000 })
+    let install = await npmInstall()
+    if (registryUnreachable(install)) install = await npmInstall() // once more: a registry hiccup is not a verdict
     if (install.code !== 0) return { dir, packed, install, remove }
     const compile = await run(process.execPath, [TSC, '-p', dir], { cwd: dir, timeout: 150_000 })
     return { dir, packed, install, compile, remove }

@@ -11,12 +11,16 @@ export interface Ran {
   command: string
 }
 
+/** npm settings from the caller's environment that say how to reach the registry: kept. */
+const KEPT = /^npm_config_(registry|cache|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|userconfig|globalconfig)$/i
+
 /**
- * The environment for tools run in the consumer project: the caller's, less what npm and pnpm put there
- * for their own scripts (`npm_config_*` would point a nested npm at this workspace's settings).
+ * The environment for tools run in the consumer project: the caller's, less what npm and pnpm put there for
+ * their own scripts (`npm test` sets `npm_config_local_prefix` to this workspace and `npm_config_prefix`,
+ * which would steer a nested `npm install` away from the consumer project), but with the registry settings.
  */
 export function cleanEnv (extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)))
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => KEPT.test(key) || !/^(npm|pnpm)_/i.test(key)))
   return { ...env, NO_COLOR: '1', ...extra }
 }
 
