@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/*.config.ts', 'vitest.shared.ts', 'eslint.config.js', '**/*.mjs', '**/*.cjs', '**/*.js']
+    ignores: ['**/dist/**', 'test/fixtures/**', '**/node_modules/**', '**/coverage/**', '**/*.config.ts', 'vitest.shared.ts', 'eslint.config.js', '**/*.mjs', '**/*.cjs', '**/*.js']
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,4 +1,5 @@
-// Checks, after `tsc -b`, that every path named by a workspace package's `exports` and `types` exists.
+// Checks, after `tsc -b`, that every path named by a workspace package's `exports`, `types`, `bin` and
+// `publishConfig.exports` (what its tarball's manifest will say) exists.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +20,7 @@ let missing = 0
 let checked = 0
 for (const dir of dirs) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-  for (const p of [...paths(pkg.exports), ...paths(pkg.types)]) {
+  for (const p of [...paths(pkg.exports), ...paths(pkg.types), ...paths(pkg.bin), ...paths(pkg.publishConfig?.exports)]) {
     checked++
     if (!existsSync(join(dir, p))) {
       missing++
