@@ -13,12 +13,14 @@ const HINTS = {
   session: {
     outages: 'Each connection lost: the fault that broke it, how reconnect noticed, how long the redial and the resume took, when echoes flowed again, and how many messages the next connection sent again.',
     guarantees: 'What @proto/session documents: every message and every echo handed to the other side\'s application exactly once and in order, across reconnects, and both ledgers exact. Checked message by message.',
-    connections: 'Every connection the client made: whether it opened or resumed the session, its share of the session\'s counters (from coming up until the next connection came up), what got through it, and how it ended.'
+    connections: 'Every connection the client made: whether it opened or resumed the session, its share of the session\'s counters (from coming up until the next connection came up), what got through it, and how it ended.',
+    rtt: 'From first handing a message to a connection to its echo arriving. Echoes on a healthy link come back within milliseconds; a message held up by an outage is not lost with sessions: it waits for the resume and counts with the outage\'s length, so the outages make the tail (and, under dense faults, the median).'
   },
   plain: {
     outages: 'Each connection lost: the fault that broke it, how reconnect noticed, how long the redial took and when echoes flowed again.',
     guarantees: 'What @proto documents for delivery across reconnects without sessions (at-most-once, in order, every loss counted), checked message by message.',
-    connections: 'Every connection the client made, what it carried and how it ended.'
+    connections: 'Every connection the client made, what it carried and how it ended.',
+    rtt: 'From handing a message to a connection to its echo arriving. Most echoes come back within milliseconds; messages held up by an outage (a black hole, a redial) make the tail; those lost are not measured.'
   }
 } as const
 
@@ -127,7 +129,7 @@ ${legend(s)}${timelineChart(s)}</section>
 <section><h2>Outages</h2><p class="hint">${esc(HINTS[mode].outages)}</p>${outageTable(s)}</section>
 <section><h2>Guarantees</h2><p class="hint">${esc(HINTS[mode].guarantees)}</p>${checksList(s)}</section>
 <section><h2>Echo round trip</h2><div class="rtt"><div>${histogramChart(s.rtt.echo, 'rtt-histogram')}</div>
-<div><p class="hint">From handing a message to a connection to its echo arriving. Most echoes come back within milliseconds; messages held up by an outage (a black hole, a redial) make the tail.</p>
+<div><p class="hint">${esc(HINTS[mode].rtt)}</p>
 ${percentileTable(s.rtt.echo)}${heartbeatNote(s)}</div></div></section>
 <section><h2>Connections</h2><p class="hint">${esc(HINTS[mode].connections)}</p>${connectionTable(s)}</section>
 <section><h2>Counters</h2>${counterTable(s)}</section>
