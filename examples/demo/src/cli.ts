@@ -7,8 +7,9 @@ import { DEFAULT_REPORT_DIR } from './report-file.js'
 export const HELP = `Usage: npm run demo -- [options]
        node examples/demo/dist/src/main.js [options]
 
-Streams messages from a durable @proto client (transport + codec + heartbeat + reconnect) through a
-fault-injecting proxy to an echo server, all on loopback, and checks every delivery guarantee. Writes a
+Streams messages from a durable @proto client (transport + codec + heartbeat + reconnect + session)
+through a fault-injecting proxy to an echo server, all on loopback, and checks every delivery guarantee:
+with sessions, nothing lost, nothing duplicated, in order, both ways. Writes a
 self-contained HTML report (charts of throughput, RTT, faults and reconnects) at the end of every run.
 Exits 0 when all held, 1 when one was broken, 2 when the run failed or hit --duration-limit, 64 on bad
 usage, 130 when interrupted (Ctrl-C: the summary so far is printed and the report written).
@@ -22,6 +23,7 @@ Options:
   --blackhole-every <ms|a-b>  black-hole the link every a…b ms; 0 = never (default ${DEFAULTS.blackHoleEvery.join('-')})
   --blackhole-for <ms|a-b>    each black hole lasts a…b ms (default ${DEFAULTS.blackHoleFor.join('-')})
   --no-faults             a clean link: no cuts, black holes, fragmentation or coalescing
+  --no-session            without @proto/session: at-most-once delivery (losses counted), for comparison
   --duration-limit <s>    abort and fail after this many seconds (default ${DEFAULTS.durationLimit / 1000})
   --report <file>         where to write the HTML report (default ${DEFAULT_REPORT_DIR}/demo-<time>-seed<seed>.html)
   --json                  print the summary as one JSON object on stdout (progress goes to stderr)
@@ -64,6 +66,7 @@ export function parseCli (args: string[]): CliResult {
         'blackhole-every': { type: 'string' },
         'blackhole-for': { type: 'string' },
         'no-faults': { type: 'boolean' },
+        'no-session': { type: 'boolean' },
         'duration-limit': { type: 'string' },
         report: { type: 'string' },
         json: { type: 'boolean' },
@@ -89,6 +92,7 @@ export function parseCli (args: string[]): CliResult {
   const holeFor = msRange('blackhole-for', values['blackhole-for'])
   if (holeFor != null) options.blackHoleFor = holeFor
   if (values['no-faults'] === true) options.faults = false
+  if (values['no-session'] === true) options.session = false
   const limit = whole('duration-limit', values['duration-limit'])
   if (limit !== undefined) options.durationLimit = limit * 1000
   const report = values.report

@@ -1,30 +1,49 @@
 import type { DisconnectReason } from '@proto/reconnect'
 import type { TimelineEvent } from './timeline.js'
+import type { SessionMark } from './traffic.js'
 
 /**
- * One client connection, from dial to end. Counts are messages. New per-connection counters (acknowledged,
- * replayed, de-duplicated, resumed) are added as new fields; the report's connection table lists its
- * columns as data (`CONNECTION_COLUMNS` in `report/tables.ts`).
+ * With sessions, a connection's share of the client session's counters: what they counted from the
+ * moment it came up until the next connection came up (or the run ended).
+ */
+export interface ConnectionSession {
+  /** It resumed the session (`false`: it opened it). */
+  resumed: boolean
+  /** Messages the session wrote on it, first time or again. */
+  sent: number
+  /** Of those, messages written again: an earlier connection was lost before the server acknowledged them. */
+  replayed: number
+  /** Messages the server acknowledged meanwhile (handed to its application). */
+  acked: number
+  /** Echoes that arrived again meanwhile, already delivered: dropped by the session. */
+  deduplicated: number
+}
+
+/**
+ * One client connection, from dial to end. Counts are messages. New per-connection counters are added as
+ * new fields; the report's connection table lists its columns as data (`report/tables.ts`).
  */
 export interface ConnectionRecord {
-  /** 1, 2, … in dial order: the epoch written into every message the connection carried. */
+  /** 1, 2, … in the order they came up: the epoch written into every message the connection carried. */
   id: number
   openedAtMs: number
   /** When reconnect declared it lost, or when the run closed it. */
   closedAtMs: number
   lifeMs: number
-  /** Messages handed to it by the client. */
+  /** Messages handed to it by the client (with sessions: first time or again). */
   handed: number
-  /** Of those, the ones that reached the server (intact, first time). */
+  /** Messages that reached the server's application through it (intact, first time). */
   receivedByServer: number
-  /** Echoes the server sent back for messages this connection carried. */
+  /** Echoes the server wrote for the messages that reached it through this connection. */
   echoedByServer: number
-  /** Of those, the ones that reached the client. */
+  /** Of those, the ones that reached the client (on whichever connection). */
   delivered: number
-  /** `handed − receivedByServer`: lost on the way out. */
+  /** Messages whose last trip out was on this connection and that never reached the server. */
   lostOut: number
   /** `echoedByServer − delivered`: lost on the way back. */
   lostBack: number
+  /** With sessions: its share of the session's counters; `null` without sessions. */
+  session: ConnectionSession | null
   /** Reconnect declared it lost: what it carried counts as unconfirmed. */
   lost: boolean
   /** How it ended, in words. */
@@ -53,14 +72,23 @@ export interface Outage {
   totalMs: number | undefined
   /** Messages the connection lost, both ways. */
   lostMessages: number
+  /** With sessions: messages the next connection wrote again because this one was lost first; `null` without. */
+  replayedAfter: number | null
 }
 
-/** Words for why reconnect declared a connection lost. */
+/**
+ * Words for why reconnect declared a connection lost. With sessions the stage under reconnect reports the
+ * loss itself (`reported`): its error says what happened (a session's `ConnectionLostError` is a close
+ * without the session's END, as the peer's FIN or a FIN cut both look).
+ */
 export function describeDisconnect (reason: DisconnectReason, error: Error | undefined): string {
   const name = error?.name
   if (name === 'HeartbeatTimeoutError') return 'heartbeat timeout'
   if (name === 'ConnectionResetError' || (error as { code?: string } | undefined)?.code === 'ECONNRESET') return 'reset'
-  if (reason === 'peer-ended') return 'closed by the peer (FIN)'
+  if (name === 'TruncatedFrameError') return 'closed by the peer (FIN) mid-frame'
+  if (reason === 'peer-ended' || name === 'ConnectionLostError') return 'closed by the peer (FIN)'
+  if (name === 'SessionTakenOverError') return 'taken over by a newer connection'
+  if (name === 'SessionLostError') return 'session lost'
   if (reason === 'write-ended') return 'write side ended'
   return name === undefined ? reason : `${reason}: ${name}`
 }
@@ -70,6 +98,34 @@ export interface ConnectionTallies {
   receivedByEpoch: number[]
   echoedByEpoch: number[]
   deliveredByEpoch: number[]
+  lostOutByEpoch: number[]
+  /** With sessions: the client session's counters as each connection came up, and at the end of the run. */
+  sessionAt?: Array<SessionMark | undefined>
+  sessionEnd?: Omit<SessionMark, 'resumed'>
+}
+
+/** Per connection, messages whose last trip out was on it and that never reached the server. */
+export function lostOutByEpoch (lastEpoch: ArrayLike<number>, receivedAt: ArrayLike<number>): number[] {
+  const out: number[] = []
+  for (let seq = 0; seq < lastEpoch.length; seq++) {
+    const e = lastEpoch[seq]
+    if (e !== 0 && !Number.isFinite(receivedAt[seq])) out[e] = (out[e] ?? 0) + 1
+  }
+  return out
+}
+
+/** A connection's share of the session counters: from its mark to the next connection's (or the end). */
+function sessionShare (t: ConnectionTallies, id: number): ConnectionSession | null {
+  const from = t.sessionAt?.[id]
+  const to = t.sessionAt?.[id + 1] ?? t.sessionEnd
+  if (from === undefined || to === undefined) return null
+  return {
+    resumed: from.resumed,
+    sent: to.written - from.written,
+    replayed: to.replayed - from.replayed,
+    acked: to.acked - from.acked,
+    deduplicated: to.deduplicated - from.deduplicated
+  }
 }
 
 /** How the connection still open at the end ended: the run's own outcome. */
@@ -94,10 +150,11 @@ export function connectionRecords (events: TimelineEvent[], t: ConnectionTallies
       receivedByServer: n(t.receivedByEpoch),
       echoedByServer: n(t.echoedByEpoch),
       delivered: n(t.deliveredByEpoch),
-      lostOut: Math.max(0, n(t.handedByEpoch) - n(t.receivedByEpoch)),
+      lostOut: n(t.lostOutByEpoch),
       lostBack: Math.max(0, n(t.echoedByEpoch) - n(t.deliveredByEpoch)),
       lost: lostAt !== undefined,
-      ended: lostAt?.type === 'disconnected' ? lostAt.cause : END_WORDS[end]
+      ended: lostAt?.type === 'disconnected' ? lostAt.cause : END_WORDS[end],
+      session: sessionShare(t, e.connection)
     })
   }
   return out
@@ -132,7 +189,7 @@ export function outages (events: TimelineEvent[], connections: ConnectionRecord[
       if ((e.type === 'cut' || e.type === 'black-hole') && e.atMs >= lost.atMs - window) fault = e
     }
     const brokenAtMs = fault === undefined ? lost.atMs : Math.max(fault.atMs, c.openedAtMs)
-    const next = events.find(e => e.type === 'connected' && e.atMs >= lost.atMs)
+    const next = events.find((e): e is Extract<TimelineEvent, { type: 'connected' }> => e.type === 'connected' && e.atMs >= lost.atMs)
     const restoredAtMs = firstAfter(echoAt, lost.atMs)
     out.push({
       connection: c.id,
@@ -145,7 +202,8 @@ export function outages (events: TimelineEvent[], connections: ConnectionRecord[
       detectMs: lost.atMs - brokenAtMs,
       redialMs: next === undefined ? undefined : next.atMs - lost.atMs,
       totalMs: restoredAtMs === undefined ? undefined : restoredAtMs - brokenAtMs,
-      lostMessages: c.lostOut + c.lostBack
+      lostMessages: c.lostOut + c.lostBack,
+      replayedAfter: next === undefined ? (c.session === null ? null : 0) : connections.find(r => r.id === next.connection)?.session?.replayed ?? null
     })
   }
   return out

@@ -1,3 +1,4 @@
+import { sessionRows } from './session-counters.js'
 import type { DemoSummary } from './summary.js'
 
 /** One line of the summary: a counter, its value in words, and what it means where that is not obvious. */
@@ -20,13 +21,19 @@ function median (values: number[]): number {
 /** The summary's counters, in order, each with its one-line explanation where it is needed. */
 export function counterRows (s: DemoSummary): CounterRow[] {
   const pct = (v: number): string => s.sent === 0 ? '' : ` (${(100 * v / s.sent).toFixed(2)} %)`
-  const p = s.proxy
-  const r = s.reconnect
-  const totals = s.outages.map(o => o.totalMs).filter((v): v is number => v !== undefined)
-  const rows: CounterRow[] = [
+  const head: CounterRow[] = [
     { label: 'sent', value: `${n(s.sent)} of ${n(s.messages)}` },
     { label: 'received by server', value: n(s.receivedByServer) },
-    { label: 'delivered (echo back)', value: `${n(s.delivered)}${pct(s.delivered)}` },
+    { label: 'delivered (echo back)', value: `${n(s.delivered)}${pct(s.delivered)}` }
+  ]
+  const delivery = s.session !== null ? sessionRows(s, s.session) : atMostOnceRows(s, pct)
+  return [...head, ...delivery, ...linkRows(s)]
+}
+
+/** Without sessions: what was lost, and reconnect's own count of what may have been. */
+function atMostOnceRows (s: DemoSummary, pct: (v: number) => string): CounterRow[] {
+  const r = s.reconnect
+  return [
     {
       label: 'lost',
       value: `${n(s.lost)}${pct(s.lost)}: ${n(s.lostUp)} on the way out, ${n(s.lostDown)} on the way back`,
@@ -46,12 +53,20 @@ export function counterRows (s: DemoSummary): CounterRow[] {
       label: 'late from an old connection',
       value: n(s.lateFromOldConnection),
       help: 'bytes of a connection already given up on, arriving after newer ones: allowed'
-    },
-    { label: 'reconnects', value: `${n(s.reconnects)} (${n(s.lostConnections)} connections lost, ${n(r.attempts)} dials)` },
+    }
+  ]
+}
+
+/** Reconnects, outages, heartbeat, RTT, throughput and the faults: the same with or without sessions. */
+function linkRows (s: DemoSummary): CounterRow[] {
+  const p = s.proxy
+  const totals = s.outages.map(o => o.totalMs).filter((v): v is number => v !== undefined)
+  return [
+    { label: 'reconnects', value: `${n(s.reconnects)} (${n(s.lostConnections)} connections lost, ${n(s.reconnect.attempts)} dials)` },
     {
       label: 'outages',
       value: s.outages.length === 0 ? 'none' : `${s.outages.length}: median ${ms(median(totals))}, longest ${ms(totals.length === 0 ? NaN : Math.max(...totals))}`,
-      help: 'each from the fault to the first echo after it: detection, redial, round trip'
+      help: s.session !== null ? 'fault → first echo after it: detection, redial, resume, round trip' : 'each from the fault to the first echo after it: detection, redial, round trip'
     },
     {
       label: 'heartbeat timeouts',
@@ -76,5 +91,4 @@ export function counterRows (s: DemoSummary): CounterRow[] {
       label: 'proxy',
       value: `${n(p.connections)} connections, ${n(p.connectionsCut)} cut, ${n(p.writesUp + p.writesDown)} writes for ${n(p.readsUp + p.readsDown)} reads, ${n(p.discardedBytes)} B discarded` }
   ]
-  return rows
 }

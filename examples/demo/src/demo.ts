@@ -1,16 +1,17 @@
 import type { Frame } from '@proto/codec'
 import type { FaultEvent, FaultProxy } from '@proto/fault-proxy'
 import { startFaultProxy } from '@proto/fault-proxy'
-import type { DurableDuplex } from '@proto/reconnect'
 import type { FaultDriver } from './faults.js'
 import { driveFaults } from './faults.js'
 import type { DemoOptions, ResolvedOptions } from './options.js'
 import { DEFAULTS, resolveOptions } from './options.js'
 import { Progress } from './progress.js'
+import type { RecordedClient } from './recorded-client.js'
 import { createRecordedClient } from './recorded-client.js'
 import { runControl } from './run-control.js'
-import type { EchoServer } from './server.js'
+import type { EchoServer, EchoServerInit } from './server.js'
 import { startEchoServer } from './server.js'
+import { startSessionEchoServer } from './session-server.js'
 import { summarize } from './summarize.js'
 import type { DemoSummary } from './summary.js'
 import type { TimelineEvent } from './timeline.js'
@@ -42,18 +43,28 @@ function recordProxy (proxy: FaultProxy, events: TimelineEvent[], now: () => num
   })
 }
 
+/** How long, after the client closed, the server's sessions may take to read the client's last acknowledgements (ms). */
+const SETTLE_TIMEOUT = 2_000
+
+/** The echo server, with or without sessions. */
+async function startServer (o: ResolvedOptions, events: TimelineEvent[], now: () => number): Promise<EchoServer> {
+  const init: EchoServerInit = { ...o, now, onHeartbeatTimeout: () => { events.push({ type: 'heartbeat-timeout', atMs: now(), side: 'server' }) } }
+  return o.session ? await startSessionEchoServer({ ...init, onSessionLost: (e) => { events.push(e) } }) : await startEchoServer(init)
+}
+
 /** Draws progress from what the run has seen so far. */
-function startProgress (o: ResolvedOptions, at: { now(): number, sent(): number, link(): string }, client: ClientTally, durable: DurableDuplex<Frame>): Progress | undefined {
+function startProgress (o: ResolvedOptions, at: { now(): number, sent(): number, link(): string }, client: ClientTally, durable: RecordedClient): Progress | undefined {
   if (o.output === undefined) return undefined
   const progress = new Progress(o.output, o.progressInterval, () => ({
     elapsedMs: at.now(),
     total: o.messages,
     sent: at.sent(),
     delivered: client.delivered,
-    reconnects: durable.stats().reconnects,
+    reconnects: durable.linkStats().reconnects,
     heartbeatTimeouts: client.heartbeatTimeouts,
     rtt: client.lastRtt,
-    link: at.link()
+    link: at.link(),
+    ...(o.session ? { replayed: client.replayAt.length } : {})
   }))
   progress.start()
   return progress
@@ -77,15 +88,14 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
   let server: EchoServer | undefined
   let proxy: FaultProxy | undefined
   let faults: FaultDriver | undefined
-  let link: DurableDuplex<Frame> | undefined
+  let link: RecordedClient | undefined
   let progress: Progress | undefined
   let unrecord: (() => void) | undefined
   let error: string | undefined
   let sent = 0
   try {
-    server = await startEchoServer({ ...o, now, onHeartbeatTimeout: () => { events.push({ type: 'heartbeat-timeout', atMs: now(), side: 'server' }) } })
-    const target = server.server.address as { host?: string, address: string, port: number }
-    proxy = await startFaultProxy({ target: { host: target.address, port: target.port }, seed: o.seed })
+    server = await startServer(o, events, now)
+    proxy = await startFaultProxy({ target: server.address, seed: o.seed })
     unrecord = recordProxy(proxy, events, now)
     if (o.faults && !control.sending.aborted) faults = startFaults(o, proxy, (e) => { events.push(e) }, now)
     const durable = link = createRecordedClient({ ...o, host: proxy.address.host, port: proxy.port, tally: client, events, now })
@@ -98,7 +108,7 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
     // Faults stop once the last message is accepted: the drain that follows ends in a clean close.
     const onDone = (): void => { f?.stop(); events.push({ type: 'faults-stopped', atMs: now() }) }
     const writing = durable.sink(counting(produce({ ...o, signal: control.sending, onDone })))
-    const reading = readEchoes(durable, o.messages, o.size, client, now)
+    const reading = readEchoes(durable.source, o.messages, o.size, client, now)
     const [w, r] = await Promise.allSettled([writing, reading])
     if (w.status === 'rejected') throw w.reason
     if (r.status === 'rejected') throw r.reason
@@ -111,11 +121,26 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
     faults?.stop()
     progress?.stop()
     await link?.close().catch(() => {})
+    // the client's last acknowledgements travel through the proxy: let the server read them before it goes
+    await server?.settle(SETTLE_TIMEOUT)
     unrecord?.()
     await proxy?.close()
     await server?.close()
   }
   return summarize({
-    o, startedAt, sent, durationMs: now(), error, interrupted: control.interrupted, client, server: server?.tally, stats: link?.stats(), proxy: proxy?.stats(), faults: faults?.counts, events
+    o,
+    startedAt,
+    sent,
+    durationMs: now(),
+    error,
+    interrupted: control.interrupted,
+    drainCut: control.drainCut,
+    client,
+    server: server?.tally,
+    stats: link?.linkStats(),
+    session: o.session ? { client: link?.sessionStats(), server: server?.sessionReport() } : undefined,
+    proxy: proxy?.stats(),
+    faults: faults?.counts,
+    events
   })
 }

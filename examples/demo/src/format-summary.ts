@@ -26,10 +26,17 @@ function wrap (text: string, width: number): string[] {
   return lines
 }
 
+/** How the run delivered: with sessions or without. */
+export function deliveryMode (s: DemoSummary): string {
+  return s.session !== null ? 'sessions (exactly once)' : 'no session (at most once)'
+}
+
 /** The outcome in one line, as the summary ends and the report starts. */
 export function outcomeLine (s: DemoSummary): string {
   switch (s.outcome) {
-    case 'pass': return 'PASS: every documented guarantee held'
+    case 'pass': return s.session !== null
+      ? `PASS: every documented guarantee held: ${s.sent.toLocaleString('en-US')} messages and their echoes, each exactly once and in order`
+      : 'PASS: every documented guarantee held'
     case 'fail': return `FAIL: ${s.checks.filter(c => !c.ok).map(c => c.name).join(', ')} broken (see above)`
     case 'interrupted': return `INTERRUPTED after ${(s.durationMs / 1000).toFixed(1)} s: a partial run; every guarantee checked held for the ${s.sent.toLocaleString('en-US')} messages sent`
     case 'error': return `ERROR: the run failed: ${s.error ?? 'unknown error'}`
@@ -42,7 +49,7 @@ export function formatSummary (s: DemoSummary, options: FormatOptions = {}): str
   const width = options.width ?? EXPLANATION_WIDTH
   const rows = counterRows(s)
   const labelWidth = Math.max(...rows.map(r => r.label.length + (r.sub === true ? 2 : 0)))
-  const title = `@proto demo — seed ${s.seed}, ${s.messages.toLocaleString('en-US')} × ${s.size} B`
+  const title = `@proto demo — seed ${s.seed}, ${s.messages.toLocaleString('en-US')} × ${s.size} B, ${deliveryMode(s)}`
   const lines = [s.interrupted ? `${title} — ${paint('1;33', 'PARTIAL: interrupted, counts cover what was sent until then')}` : title, '']
   for (const r of rows) {
     const label = (r.sub === true ? `  ${r.label}` : r.label).padEnd(labelWidth)

@@ -26,6 +26,12 @@ export interface DemoOptions {
   rate?: number
   /** Seed of every random fault choice; the same seed replays the same fault schedule. @default random */
   seed?: number
+  /**
+   * Run the client and the server with `@proto/session` (exactly once, in order, both ways, across
+   * reconnects). `false` runs the plain stack (reconnect without retention: at most once, every loss
+   * counted) for comparison. @default true
+   */
+  session?: boolean
   /** Inject faults at all. `false` gives a clean link (no cuts, black holes, fragmentation or coalescing). @default true */
   faults?: boolean
   /** Cut the link (FIN or reset, drawn per cut) every this many ms; `undefined` turns cuts off. @default [800, 2500] */
@@ -59,6 +65,7 @@ export const DEFAULTS = {
   messages: 20_000,
   size: 256,
   rate: 2_000,
+  session: true,
   cutEvery: [800, 2_500] as Range,
   blackHoleEvery: [2_000, 4_000] as Range,
   blackHoleFor: [1_300, 2_000] as Range,
@@ -78,6 +85,7 @@ export interface ResolvedOptions {
   size: number
   rate: number
   seed: number
+  session: boolean
   faults: boolean
   cutEvery: Range | undefined
   blackHoleEvery: Range | undefined
@@ -111,6 +119,7 @@ export function resolveOptions (o: DemoOptions): ResolvedOptions {
     size: validate.integer('size', o.size, DEFAULTS.size, { min: MIN_MESSAGE_SIZE }),
     rate: validate.integer('rate', o.rate, DEFAULTS.rate),
     seed: validate.integer('seed', o.seed, randomSeed(), { max: 0xFFFF_FFFF }),
+    session: validate.flag('session', o.session, DEFAULTS.session),
     faults: validate.flag('faults', o.faults, true),
     cutEvery: range('cutEvery', 'cutEvery' in o ? o.cutEvery : DEFAULTS.cutEvery),
     blackHoleEvery: range('blackHoleEvery', 'blackHoleEvery' in o ? o.blackHoleEvery : DEFAULTS.blackHoleEvery),

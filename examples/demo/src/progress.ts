@@ -14,6 +14,8 @@ export interface ProgressSnapshot {
   rtt: number | undefined
   /** What the link is doing: 'fragmenting', 'coalescing', 'BLACK HOLE', 'draining, …', 'stopping', 'no faults'. */
   link: string
+  /** With sessions: messages sent again after a resume so far. */
+  replayed?: number
 }
 
 /** Columns assumed when a terminal does not say. */
@@ -22,7 +24,7 @@ const DEFAULT_COLUMNS = 80
 const n = (v: number): string => v.toLocaleString('en-US')
 const rttText = (rtt: number | undefined): string => rtt === undefined ? '-' : `${rtt.toFixed(rtt < 10 ? 1 : 0)} ms`
 
-/** The live line's fields, most important first by priority: progress, link state, RTT, reconnects, rate, counts. */
+/** The live line's fields, most important first by priority: progress, link state, RTT, reconnects, rate, counts, replays. */
 export function statusFields (s: ProgressSnapshot, rate: number, color: boolean): Array<StatusField | StatusBar> {
   const paint = (code: string) => (text: string): string => color ? `\x1b[${code}m${text}\x1b[0m` : text
   const hole = s.link === 'BLACK HOLE'
@@ -35,6 +37,7 @@ export function statusFields (s: ProgressSnapshot, rate: number, color: boolean)
     { priority: 4, long: `${n(Math.round(rate))} msg/s`, short: `${Math.round(rate)}/s` },
     { priority: 2, long: `rtt ${rttText(s.rtt)}`, short: rttText(s.rtt).replace(' ', '') },
     { priority: 3, long: `reconnects ${s.reconnects}`, short: `rc ${s.reconnects}` },
+    ...(s.replayed !== undefined ? [{ priority: 7.5, long: `replayed ${n(s.replayed)}`, short: `rp ${s.replayed}` }] : []),
     { priority: 8, long: `hb timeouts ${s.heartbeatTimeouts}`, short: `hb ${s.heartbeatTimeouts}` },
     { priority: 1, long: `link ${s.link}`, short: linkShort, paint: hole ? paint('1;31') : paint('36') },
     { priority: 9, long: `${(s.elapsedMs / 1000).toFixed(1)} s` }
@@ -92,6 +95,7 @@ export class Progress {
     if (s.elapsedMs - this.lastLineAt < this.interval * 0.9) return
     this.lastLineAt = s.elapsedMs
     this.out.write(`[${(s.elapsedMs / 1000).toFixed(1).padStart(5)} s] sent ${s.sent}/${s.total}, echoed ${s.delivered}, `
-      + `${Math.round(this.rate)} msg/s, reconnects ${s.reconnects}, heartbeat timeouts ${s.heartbeatTimeouts}, rtt ${rttText(s.rtt)}, link ${s.link}\n`)
+      + `${Math.round(this.rate)} msg/s, reconnects ${s.reconnects}, ${s.replayed !== undefined ? `replayed ${s.replayed}, ` : ''}heartbeat timeouts ${s.heartbeatTimeouts}, `
+      + `rtt ${rttText(s.rtt)}, link ${s.link}\n`)
   }
 }

@@ -1,5 +1,3 @@
-import type { Frame } from '@proto/codec'
-import type { DurableDuplex } from '@proto/reconnect'
 import type { FaultDriver } from './faults.js'
 
 /** The run was stopped by `durationLimit`. */
@@ -35,8 +33,10 @@ export interface RunControl {
   /** Aborted when sending must stop: the limit passed or the run was interrupted. */
   readonly sending: AbortSignal
   readonly interrupted: boolean
+  /** Interrupted, and what was in flight did not drain within `stopDrain`: the link was torn down. */
+  readonly drainCut: boolean
   /** Hands over the link and the fault driver once they exist, so that a stop reaches them. */
-  attach(link: DurableDuplex<Frame>, faults: FaultDriver | undefined): void
+  attach(link: { abort(err: Error): void }, faults: FaultDriver | undefined): void
   /** Whether `err` is only the drain of an interrupted run being cut short, not a failure. */
   isStop(err: unknown): boolean
   /** Cancels the timers and the listener. */
@@ -50,10 +50,11 @@ export interface RunControl {
 export function runControl (init: RunControlInit): RunControl {
   const sending = new AbortController()
   const stopError = new StoppedError()
-  let link: DurableDuplex<Frame> | undefined
+  let link: { abort(err: Error): void } | undefined
   let faults: FaultDriver | undefined
   let failure: Error | undefined
   let interrupted = false
+  let drainCut = false
   let drainTimer: NodeJS.Timeout | undefined
   const deadlineTimer = setTimeout(() => {
     failure = new DeadlineError(`the run did not finish within --duration-limit (${init.durationLimit} ms)`)
@@ -65,12 +66,13 @@ export function runControl (init: RunControlInit): RunControl {
     init.onInterrupt()
     sending.abort()
     faults?.stop()
-    drainTimer = setTimeout(() => { link?.abort(stopError) }, init.stopDrain)
+    drainTimer = setTimeout(() => { drainCut = true; link?.abort(stopError) }, init.stopDrain)
   }
   init.signal?.addEventListener('abort', onStop, { once: true })
   return {
     sending: sending.signal,
     get interrupted () { return interrupted },
+    get drainCut () { return drainCut },
     attach (l, f) {
       link = l
       faults = f

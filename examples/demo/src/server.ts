@@ -1,36 +1,20 @@
-import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
-import type { Server } from '@proto/transport'
 import { listen } from '@proto/transport'
+import type { ServerTally } from './echo-check.js'
+import { echoChecker, newServerTally } from './echo-check.js'
 import { watchHeartbeat } from './heartbeat-events.js'
-import { readMessage } from './message.js'
+import type { ServerSessionReport } from './session-summary.js'
 
-/** What the echo server saw. Counts are per message; `byEpoch` is indexed by the client's connection number. */
-export interface ServerTally {
-  /** Intact messages received for the first time. */
-  received: number
-  receivedByEpoch: number[]
-  /** Echoes handed to a connection, by the epoch of the message. */
-  echoedByEpoch: number[]
-  duplicates: number
-  /** Messages whose sequence number was not above the previous one on the same connection. */
-  outOfOrder: number
-  /**
-   * Messages that arrived after a message with a higher sequence number had arrived on a newer
-   * connection (an old connection's bytes flushed late). Allowed: order is kept per connection.
-   */
-  late: number
-  corrupted: number
-  connections: number
-  heartbeatTimeouts: number
-  /** When each message first reached the server (ms since the start of the run; `NaN`: never), by sequence number. */
-  receivedAt: Float64Array
-}
-
+/** An echo server of the demo, with or without sessions. */
 export interface EchoServer {
-  readonly server: Server
+  /** Where it listens (loopback). */
+  readonly address: { host: string, port: number }
   readonly tally: ServerTally
+  /** With sessions: the server's sessions, counted; `undefined` without. */
+  sessionReport(): ServerSessionReport | undefined
+  /** Resolves once every session the server serves has ended (its last acknowledgements read), or after `timeout` ms. */
+  settle(timeout: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -45,42 +29,21 @@ export interface EchoServerInit {
   onHeartbeatTimeout(): void
 }
 
-function bump (list: number[], i: number): void {
-  list[i] = (list[i] ?? 0) + 1
-}
+/** Where a server listens: loopback, a port of the system's choosing. */
+export const LISTEN = { host: '127.0.0.1', port: 0 }
+
+/** Without sessions the server closes within this long, destroying what is left (ms). */
+const CLOSE_DEADLINE = 1_000
 
 /**
- * The demo's server: transport `listen` → `codec` → `heartbeat`, echoing every intact message back on
- * the connection it came from, and checking each one (size, checksum, duplicates, order per connection).
+ * The demo's server without sessions: transport `listen` → `codec` → `heartbeat`, echoing every intact
+ * message back on the connection it came from, and checking each one (size, checksum, duplicates, order
+ * per connection).
  */
 export async function startEchoServer (init: EchoServerInit): Promise<EchoServer> {
-  const seen = new Uint8Array(init.messages)
-  let highest = -1
-  const tally: ServerTally = {
-    received: 0, receivedByEpoch: [], echoedByEpoch: [], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 0, heartbeatTimeouts: 0,
-    receivedAt: new Float64Array(init.messages).fill(NaN)
-  }
-
-  async function * check (source: AsyncIterable<Frame>): AsyncGenerator<Frame> {
-    let last = -1
-    for await (const frame of source) {
-      const m = readMessage(frame.body, init.size)
-      if (!m.intact || m.seq >= init.messages) { tally.corrupted++; continue }
-      if (seen[m.seq] === 1) { tally.duplicates++; continue }
-      seen[m.seq] = 1
-      tally.received++
-      tally.receivedAt[m.seq] = init.now()
-      bump(tally.receivedByEpoch, m.epoch)
-      if (m.seq <= last) tally.outOfOrder++
-      if (m.seq < highest) tally.late++
-      last = m.seq
-      if (m.seq > highest) highest = m.seq
-      bump(tally.echoedByEpoch, m.epoch)
-      yield frame
-    }
-  }
-
-  const server = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => {
+  const tally = newServerTally(init.messages)
+  const check = echoChecker(tally, init.messages, init.size, init.now)
+  const server = await listen(LISTEN, async (conn) => {
     tally.connections++
     const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout })
     watchHeartbeat(link, { timeout: () => { tally.heartbeatTimeouts++; init.onHeartbeatTimeout() } })
@@ -92,9 +55,12 @@ export async function startEchoServer (init: EchoServerInit): Promise<EchoServer
       link.abort(err as Error)
     }
   })
+  const { address, port } = server.address as { address: string, port: number }
   return {
-    server,
+    address: { host: address, port },
     tally,
-    close: async () => { await server.close({ deadline: 1_000 }) }
+    sessionReport: () => undefined,
+    settle: async () => {},
+    close: async () => { await server.close({ deadline: CLOSE_DEADLINE }) }
   }
 }

@@ -1,12 +1,17 @@
 import type { FaultProxyStats } from '@proto/fault-proxy'
 import type { ReconnectStats } from '@proto/reconnect'
+import type { SessionStats } from '@proto/session'
 import { checkGuarantees } from './checks.js'
 import type { RunEnd } from './connections.js'
-import { connectionRecords, outages } from './connections.js'
+import { connectionRecords, lostOutByEpoch, outages } from './connections.js'
 import { distribution } from './distribution.js'
+import type { ServerTally } from './echo-check.js'
+import { newServerTally } from './echo-check.js'
 import type { FaultCounts } from './faults.js'
 import type { ResolvedOptions } from './options.js'
-import type { ServerTally } from './server.js'
+import { sessionMark } from './recorded-client.js'
+import type { ServerSessionReport, SessionSummary } from './session-summary.js'
+import { emptySide, sessionSide } from './session-summary.js'
 import type { DemoSummary, Outcome } from './summary.js'
 import type { TimelineEvent } from './timeline.js'
 import { buildTimeline } from './timeline.js'
@@ -20,9 +25,13 @@ export interface RunResult {
   durationMs: number
   error: string | undefined
   interrupted: boolean
+  /** Interrupted, and the drain was cut short. */
+  drainCut: boolean
   client: ClientTally
   server: ServerTally | undefined
   stats: ReconnectStats | undefined
+  /** With sessions: the client session's counters and the server's report (`undefined` where the run never got that far). */
+  session: { client: SessionStats | undefined, server: ServerSessionReport | undefined } | undefined
   proxy: FaultProxyStats | undefined
   faults: FaultCounts | undefined
   events: TimelineEvent[]
@@ -33,19 +42,35 @@ const NO_PROXY: FaultProxyStats = {
   bytesUp: 0, bytesDown: 0, writesUp: 0, writesDown: 0, cuts: 0, connectionsCut: 0, blackHoles: 0, discardedBytes: 0, faults: 0
 }
 
+/** Both sides' session counts, as the summary carries them. */
+function sessionSummary (r: NonNullable<RunResult['session']>): SessionSummary {
+  const empty = { ...emptySide(), sessions: 0, used: 0, takeovers: 0, expired: 0, evicted: 0, refused: 0, errors: [] }
+  return {
+    id: r.client?.id ?? null,
+    client: sessionSide(r.client === undefined ? [] : [r.client]),
+    server: r.server ?? empty
+  }
+}
+
 /** Turns what a run gathered into its summary: counts, checks, per-connection records, outages and timeline. */
 export function summarize (r: RunResult): DemoSummary {
   const { o, sent, client } = r
-  const server = r.server ?? {
-    received: 0, receivedByEpoch: [], echoedByEpoch: [], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 0, heartbeatTimeouts: 0,
-    receivedAt: new Float64Array(0)
-  }
+  const server = r.server ?? newServerTally(0)
   const stats = r.stats ?? { handed: 0, unconfirmed: 0, dropped: 0, unsent: 0, discardedInbound: 0, attempts: 0, reconnects: 0 }
-  const checks = checkGuarantees({ messages: o.messages, sent, error: r.error, interrupted: r.interrupted, client, server, stats })
+  const session = r.session === undefined ? null : sessionSummary(r.session)
+  const checks = checkGuarantees({
+    messages: o.messages, sent, error: r.error, interrupted: r.interrupted, drainCut: r.drainCut, client, server, stats, session: session ?? undefined
+  })
   const outcome: Outcome = r.error !== undefined ? 'error' : !checks.every(c => c.ok) ? 'fail' : r.interrupted ? 'interrupted' : 'pass'
   const end: RunEnd = r.error !== undefined ? 'failed' : r.interrupted ? 'interrupted' : 'complete'
+  const sessionEnd = r.session?.client === undefined ? undefined : sessionMark(r.session.client)
   const perConnection = connectionRecords(r.events, {
-    handedByEpoch: client.handedByEpoch, receivedByEpoch: server.receivedByEpoch, echoedByEpoch: server.echoedByEpoch, deliveredByEpoch: client.deliveredByEpoch
+    handedByEpoch: client.handedByEpoch,
+    receivedByEpoch: server.receivedByEpoch,
+    echoedByEpoch: server.echoedByEpoch,
+    deliveredByEpoch: client.deliveredByEpoch,
+    lostOutByEpoch: lostOutByEpoch(client.lastEpoch, server.receivedAt),
+    ...(sessionEnd !== undefined ? { sessionAt: client.sessionAt, sessionEnd } : {})
   }, r.durationMs, end)
   const echo = distribution(client.echoRtt)
   const heartbeat = distribution(client.heartbeatRtt)
@@ -61,6 +86,7 @@ export function summarize (r: RunResult): DemoSummary {
     messages: o.messages,
     size: o.size,
     settings: {
+      session: o.session,
       rate: o.rate,
       cutEvery: o.faults ? o.cutEvery ?? null : null,
       blackHoleEvery: o.faults ? o.blackHoleEvery ?? null : null,
@@ -87,12 +113,14 @@ export function summarize (r: RunResult): DemoSummary {
     durationMs: r.durationMs,
     throughput: { messagesPerSecond: client.delivered / durationS, bytesPerSecond: client.delivered * o.size / durationS },
     reconnect: { handed: stats.handed, unconfirmed: stats.unconfirmed, dropped: stats.dropped, unsent: stats.unsent, discardedInbound: stats.discardedInbound, attempts: stats.attempts },
+    session,
     proxy: { ...NO_PROXY, ...r.proxy, ...(r.faults ?? { finCuts: 0, resetCuts: 0, linkChanges: 0 }) },
     perConnection,
     outages: outages(r.events, perConnection, client.echoAt, o.heartbeatTimeout + 1_000),
     timeline: buildTimeline({
       durationMs: r.durationMs,
       handedAt: client.handedAt,
+      replayAt: client.replayAt,
       serverAt: server.receivedAt,
       echoAt: client.echoAt,
       echoRtt: client.echoRtt,

@@ -4,13 +4,17 @@ import type { ConnectionRecord, Outage } from './connections.js'
 import type { Distribution } from './distribution.js'
 import type { FaultCounts } from './faults.js'
 import type { Range } from './options.js'
+import type { SessionSummary } from './session-summary.js'
 import type { Timeline } from './timeline.js'
 
 /** One checked guarantee. */
 export interface Check {
   name: string
+  /** What the guarantee means, in one line. */
+  help: string
   /** The guarantee held (or was not judged, see `skipped`). */
   ok: boolean
+  /** What was measured. */
   detail: string
   /** Not judged: the run was interrupted before it could be (`ok` is then `true`). */
   skipped?: boolean
@@ -24,6 +28,8 @@ export type Outcome = 'pass' | 'fail' | 'interrupted' | 'error'
 
 /** The settings the run used (times in ms; a range is `[min, max]`, `null` when that fault was off). */
 export interface RunSettings {
+  /** Client and server ran with `@proto/session` (exactly once); `false`: reconnect alone (at most once). */
+  session: boolean
   rate: number
   cutEvery: Range | null
   blackHoleEvery: Range | null
@@ -54,7 +60,7 @@ export interface DemoSummary {
   settings: RunSettings
   /** Messages the client's durable sink accepted. */
   sent: number
-  /** Intact messages the server received (each once). */
+  /** Intact messages the server's application received (each once). */
   receivedByServer: number
   /** Intact echoes the client received (each once): the round trip completed. */
   delivered: number
@@ -68,7 +74,7 @@ export interface DemoSummary {
   outOfOrder: number
   /** Wrong size or checksum, at the server or the client. */
   corrupted: number
-  /** Messages that reached the server from an old connection after newer ones (allowed; see README). */
+  /** Without sessions: messages that reached the server from an old connection after newer ones (allowed; see README). */
   lateFromOldConnection: number
   /** Connections the client made; `reconnects` = all but the first. */
   connections: number
@@ -80,7 +86,13 @@ export interface DemoSummary {
   rtt: { echoP50: number, echoP99: number, heartbeatP50: number, heartbeatP99: number, echo: Distribution, heartbeat: Distribution }
   durationMs: number
   throughput: { messagesPerSecond: number, bytesPerSecond: number }
+  /** The client's durable duplex (with sessions, the one under the session: `handed` counts first handings). */
   reconnect: Pick<ReconnectStats, 'handed' | 'unconfirmed' | 'dropped' | 'unsent' | 'discardedInbound' | 'attempts'>
+  /**
+   * With sessions: both sides' session counts — acknowledged, replayed, de-duplicated, resumed, sessions
+   * lost, and each side's ledger. `null` without sessions.
+   */
+  session: SessionSummary | null
   proxy: FaultProxyStats & FaultCounts
   /** Each client connection: life span, what it carried, what it lost, how it ended. */
   perConnection: ConnectionRecord[]

@@ -1,4 +1,5 @@
 import type { DisconnectReason } from '@proto/reconnect'
+import type { SessionLostReason } from '@proto/session'
 
 /**
  * What happened during a run, in time order. Every `atMs` counts from the start of the run. New kinds of
@@ -11,10 +12,15 @@ export type TimelineEvent =
   | { type: 'black-hole', atMs: number, endMs: number | undefined }
   /** The proxy switched between re-slicing bytes into small pieces and coalescing them. */
   | { type: 'link', atMs: number, mode: LinkMode }
-  /** Client connection number `connection` came up (`attempt`: the dial that made it). */
-  | { type: 'connected', atMs: number, connection: number, attempt: number }
+  /**
+   * Client connection number `connection` came up (`attempt`: the dial that made it); with sessions,
+   * `resumed` says whether it resumed the session (or opened it).
+   */
+  | { type: 'connected', atMs: number, connection: number, attempt: number, resumed?: boolean }
   /** Reconnect declared client connection `connection` lost; `cause` says how, in words. */
   | { type: 'disconnected', atMs: number, connection: number, reason: DisconnectReason, error: string | undefined, cause: string }
+  /** A session could not be resumed (`unconfirmed`: items its side had sent that were never acknowledged). */
+  | { type: 'session-lost', atMs: number, side: 'client' | 'server', reason: SessionLostReason, unconfirmed: number }
   /** A heartbeat declared its peer dead, on the client or on the server. */
   | { type: 'heartbeat-timeout', atMs: number, side: 'client' | 'server' }
   /** The last message was accepted: faults stop and the link drains. */
@@ -30,8 +36,10 @@ export type LinkMode = 'fragmenting' | 'coalescing'
  * added as new keys.
  */
 export interface TimelineSeries {
-  /** Messages the client handed to a connection. */
+  /** Messages the client handed to a connection for the first time. */
   handed: number[]
+  /** Messages the client wrote again on a new connection (sessions replay what was not acknowledged). */
+  replayed: number[]
   /** Messages the server received: throughput client → server. */
   out: number[]
   /** Echoes the client received: throughput server → client. */
@@ -53,9 +61,11 @@ export interface Timeline {
 /** Raw samples gathered during the run; times in ms since the start of the run. */
 export interface TimelineSamples {
   durationMs: number
-  /** When each message was handed to a connection / reached the server (`NaN`: never). Indexed by sequence number. */
+  /** When each message was first handed to a connection / reached the server (`NaN`: never). Indexed by sequence number. */
   handedAt: ArrayLike<number>
   serverAt: ArrayLike<number>
+  /** When each replayed message was written again. */
+  replayAt: ArrayLike<number>
   /** Arrival time and round trip of each echo, in arrival order. */
   echoAt: ArrayLike<number>
   echoRtt: ArrayLike<number>
@@ -105,6 +115,7 @@ export function buildTimeline (s: TimelineSamples): Timeline {
     buckets,
     series: {
       handed: counts(s.handedAt, bucketMs, buckets),
+      replayed: counts(s.replayAt, bucketMs, buckets),
       out: counts(s.serverAt, bucketMs, buckets),
       back: counts(s.echoAt, bucketMs, buckets),
       rttP50: perBucket(s.echoAt, s.echoRtt, bucketMs, buckets, median),

@@ -16,7 +16,7 @@ function embedded (html: string): DemoSummary {
 }
 
 describe('the command line, as a process', () => {
-  it('--json prints one JSON object on stdout and nothing else; the report is written', async () => {
+  it('--json prints one JSON object on stdout and nothing else, with the session\'s counts; the report is written', async () => {
     const report = join(dir, 'json.html')
     const demo = startDemo(['--messages', '1500', '--size', '64', '--rate', '1000', '--seed', '3', '--cut-every', '300-500', '--blackhole-every', '0', '--json', '--report', report])
     const { code, signal } = await demo.exited
@@ -27,7 +27,12 @@ describe('the command line, as a process', () => {
     expect(lines).toHaveLength(2)
     const s = JSON.parse(lines[0]) as DemoSummary & { report: string }
     expect(s).toMatchObject({ ok: true, outcome: 'pass', interrupted: false, seed: 3, messages: 1_500, sent: 1_500, report })
-    expect(s.delivered + s.lost).toBe(1_500)
+    // with sessions (the default): nothing lost either way, and the session's own counts to show for it
+    expect(s).toMatchObject({ settings: { session: true }, lost: 0, delivered: 1_500, receivedByServer: 1_500, duplicated: 0, outOfOrder: 0 })
+    expect(s.session?.client).toMatchObject({ acked: 1_500, resumes: s.reconnects, sessionsLost: 0 })
+    expect(s.session?.server).toMatchObject({ acked: 1_500, delivered: 1_500, sessionsLost: 0, used: 1 })
+    expect(s.reconnects).toBeGreaterThanOrEqual(1)
+    for (const key of ['replayed', 'deduplicated', 'acked', 'resumes', 'sessionsLost'] as const) expect(typeof s.session?.client[key]).toBe('number')
     expect(s.checks.every(c => c.ok)).toBe(true)
     expect(s.perConnection).toHaveLength(s.connections)
     expect(s.timeline.events.filter(e => e.type === 'cut')).toHaveLength(s.proxy.cuts)
@@ -58,8 +63,24 @@ describe('the command line, as a process', () => {
     expect(s).toMatchObject({ interrupted: true, outcome: 'interrupted' })
     expect(s.sent).toBeGreaterThan(0)
     expect(s.sent).toBeLessThan(100_000)
-    expect(s.reconnect.handed + s.reconnect.dropped + s.reconnect.unsent).toBe(s.sent)
+    // the session's ledger accounts for every message sent, in exactly one place
+    const l = s.session?.client.ledger
+    expect(l?.accepted).toBe(s.sent)
+    expect(l === undefined ? NaN : l.waiting + l.buffered + l.retained + l.confirmed + l.unconfirmed + l.dropped + l.cleared + l.rejected + l.unsent).toBe(s.sent)
     expect(readFileSync(report, 'utf8')).toContain('data-outcome="interrupted"')
+  })
+
+  it('--no-session runs today\'s at-most-once stack: losses under faults, each within reconnect\'s count', async () => {
+    const report = join(dir, 'no-session.html')
+    const demo = startDemo(['--no-session', '--messages', '1500', '--size', '64', '--rate', '1000', '--seed', '3', '--cut-every', '300-500', '--blackhole-every', '0', '--json', '--report', report])
+    expect(await demo.exited).toEqual({ code: 0, signal: null })
+    const s = JSON.parse(demo.stdout()) as DemoSummary
+    expect(s).toMatchObject({ ok: true, outcome: 'pass', session: null, settings: { session: false }, sent: 1_500 })
+    expect(s.delivered + s.lost).toBe(1_500)
+    expect(s.lostUp).toBeLessThanOrEqual(s.reconnect.unconfirmed)
+    expect(s.checks.map(c => c.name)).toContain('losses within reconnect\'s count')
+    expect(s.perConnection.every(c => c.session === null)).toBe(true)
+    expect(readFileSync(report, 'utf8')).toContain('no session (at most once)')
   })
 
   it('a report that cannot be written is said so, with the summary still printed, and exits 2', async () => {

@@ -50,6 +50,14 @@ async function openReport (file: string, s: DemoSummary): Promise<Seen> {
     expect(await count('#timeline [data-event="black-hole"]')).toBe(s.proxy.blackHoles)
     expect(await count('#timeline [data-event="connected"]')).toBe(s.connections)
     expect(await count('#timeline [data-outage]')).toBe(s.outages.length)
+    // the session's part: replays drawn in the throughput panel, each reconnect marked as a resume, the session's columns
+    await expectBox('#timeline [data-series="replayed"]', 800, 0)
+    expect(await count('#timeline [data-session="resumed"]')).toBe(s.connections - 1)
+    expect(await count('#timeline [data-session="opened"]')).toBe(1)
+    expect(await page.locator('section:has(h2:text("Connections")) thead th').allInnerTexts())
+      .toEqual(['#', 'up', 'life span', 'session', 'sent', 'replayed', 'acked', 'reached server', 'echoes back', 'dup. dropped', 'how it ended'])
+    expect(await page.locator('section:has(h2:text("Connections")) tbody tr').count()).toBe(s.connections)
+    expect(await page.locator('.tiles .tile .k').allInnerTexts()).toEqual(['DELIVERED', 'REPLAYED', 'FAULTS', 'RECONNECTS', 'ECHO RTT P50', 'THROUGHPUT'])
     await expectBox('#timeline [data-event="cut"] path', 5, 5)
     await expectBox('#timeline [data-event="black-hole"] rect', 5, 0)
     expect(await count('#rtt-histogram [data-bin] rect')).toBeGreaterThan(2)
@@ -73,11 +81,14 @@ async function openReport (file: string, s: DemoSummary): Promise<Seen> {
 
 describe('the HTML report, in a real browser', () => {
   it.runIf(canRun(chromiumTool))('renders its charts in headless Chromium with no console errors and no network requests', async () => {
+    // faults of every kind, spaced so that the link also flows between them (a session catches up at once after each)
     const s = await runDemo({
-      messages: 2_500, size: 64, rate: 1_000, seed: 42,
-      cutEvery: [300, 700], blackHoleEvery: [500, 700], blackHoleFor: [1_100, 1_200], linkChangeEvery: [150, 300]
+      messages: 3_000, size: 64, rate: 1_000, seed: 42,
+      cutEvery: [400, 800], blackHoleEvery: [1_000, 1_500], blackHoleFor: [1_100, 1_200], linkChangeEvery: [150, 300]
     })
     expect(s.outcome).toBe('pass')
+    expect(s.lost).toBe(0)
+    expect(s.reconnects).toBeGreaterThanOrEqual(1)
     expect(s.proxy.cuts).toBeGreaterThanOrEqual(1)
     expect(s.proxy.blackHoles).toBeGreaterThanOrEqual(1)
     const file = join(artifactsDir(), 'report.html')

@@ -2,53 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { connectionRecords, outages } from '../src/connections.js'
 import { distribution } from '../src/distribution.js'
 import { formatSummary } from '../src/format-summary.js'
-import type { DemoSummary } from '../src/index.js'
 import { renderReport } from '../src/index.js'
-import { resolveOptions } from '../src/options.js'
-import { summarize } from '../src/summarize.js'
 import type { TimelineEvent } from '../src/timeline.js'
 import { bucketWidth, buildTimeline } from '../src/timeline.js'
-import { newClientTally } from '../src/traffic.js'
+import { madeUp, madeUpSession } from './made-up.js'
 
-/** A made-up run of 10 messages over two connections: the first cut (FIN) at 1 s, the second closed cleanly. */
-function madeUp (error?: string): DemoSummary {
-  const client = newClientTally(10)
-  const events: TimelineEvent[] = [
-    { type: 'link', atMs: 0, mode: 'fragmenting' },
-    { type: 'connected', atMs: 5, connection: 1, attempt: 1 },
-    { type: 'cut', atMs: 1_000, mode: 'fin', connections: 1 },
-    { type: 'disconnected', atMs: 1_010, connection: 1, reason: 'peer-ended', error: undefined, cause: 'closed by the peer (FIN)' },
-    { type: 'connected', atMs: 1_060, connection: 2, attempt: 1 },
-    { type: 'black-hole', atMs: 1_500, endMs: 1_600 },
-    { type: 'faults-stopped', atMs: 1_900 }
-  ]
-  client.handedByEpoch = [0, 6, 4]
-  client.deliveredByEpoch = [0, 5, 4]
-  client.lostEpochs.add(1)
-  client.delivered = 9
-  client.connections = 2
-  for (let i = 0; i < 10; i++) client.handedAt[i] = i < 6 ? 100 * i : 1_100 + 100 * i
-  client.echoAt.push(50, 150, 250, 350, 450, 1_150, 1_750, 1_850, 1_950)
-  client.echoRtt.push(1, 2, 3, 4, 5, 90, 6, 7, 8)
-  const receivedAt = new Float64Array(10).fill(NaN)
-  for (let i = 0; i < 10; i++) if (i !== 5) receivedAt[i] = client.handedAt[i] + 1
-  return summarize({
-    o: resolveOptions({ messages: 10, seed: 7, size: 64 }),
-    startedAt: new Date('2026-01-02T03:04:05Z'),
-    sent: 10,
-    durationMs: 2_000,
-    error,
-    interrupted: false,
-    client,
-    server: {
-      received: 9, receivedByEpoch: [0, 5, 4], echoedByEpoch: [0, 5, 4], duplicates: 0, outOfOrder: 0, late: 0, corrupted: 0, connections: 2, heartbeatTimeouts: 0, receivedAt
-    },
-    stats: { handed: 10, unconfirmed: 6, dropped: 0, unsent: 0, discardedInbound: 0, attempts: 2, reconnects: 1 } as any,
-    proxy: undefined,
-    faults: { finCuts: 1, resetCuts: 0, linkChanges: 0 },
-    events
-  })
-}
+const sumOf = (list: number[]): number => list.reduce((a, b) => a + b, 0)
+
+/** A second line of an explanation: it would mean the explanation did not fit on one. */
+const isContinuation = (line: string): boolean => /^ {20,}\S/.test(line) && !line.includes('↳')
 
 describe('the run record', () => {
   it('percentiles and a log histogram, four bins per decade', () => {
@@ -63,9 +25,10 @@ describe('the run record', () => {
 
   it('buckets: about 200 per run, never under 100 ms, counts by time', () => {
     expect([1_000, 10_000, 60_000, 120_000, 3_600_000].map(bucketWidth)).toEqual([100, 100, 500, 1_000, 20_000])
-    const t = buildTimeline({ durationMs: 350, handedAt: [10, 110, NaN, 349], serverAt: [], echoAt: [120, 130], echoRtt: [5, 9], heartbeatAt: [], heartbeatRtt: [], events: [] })
+    const t = buildTimeline({ durationMs: 350, handedAt: [10, 110, NaN, 349], replayAt: [210], serverAt: [], echoAt: [120, 130], echoRtt: [5, 9], heartbeatAt: [], heartbeatRtt: [], events: [] })
     expect(t).toMatchObject({ bucketMs: 100, buckets: 4 })
     expect(t.series.handed).toEqual([1, 1, 0, 1])
+    expect(t.series.replayed).toEqual([0, 0, 1, 0])
     expect(t.series.back).toEqual([0, 2, 0, 0])
     expect(t.series.rttP50).toEqual([null, 5, null, null])
     expect(t.series.rttMax).toEqual([null, 9, null, null])
@@ -74,12 +37,12 @@ describe('the run record', () => {
   it('per connection: what it carried and lost, how it ended; per outage: the fault, detection, redial, first echo', () => {
     const s = madeUp()
     expect(s.perConnection).toEqual([
-      { id: 1, openedAtMs: 5, closedAtMs: 1_010, lifeMs: 1_005, handed: 6, receivedByServer: 5, echoedByServer: 5, delivered: 5, lostOut: 1, lostBack: 0, lost: true, ended: 'closed by the peer (FIN)' },
-      { id: 2, openedAtMs: 1_060, closedAtMs: 2_000, lifeMs: 940, handed: 4, receivedByServer: 4, echoedByServer: 4, delivered: 4, lostOut: 0, lostBack: 0, lost: false, ended: 'closed cleanly (run complete)' }
+      { id: 1, openedAtMs: 5, closedAtMs: 1_010, lifeMs: 1_005, handed: 6, receivedByServer: 5, echoedByServer: 5, delivered: 5, lostOut: 1, lostBack: 0, lost: true, ended: 'closed by the peer (FIN)', session: null },
+      { id: 2, openedAtMs: 1_060, closedAtMs: 2_000, lifeMs: 940, handed: 4, receivedByServer: 4, echoedByServer: 4, delivered: 4, lostOut: 0, lostBack: 0, lost: false, ended: 'closed cleanly (run complete)', session: null }
     ])
     expect(s.outages).toEqual([{
       connection: 1, fault: 'FIN cut', brokenAtMs: 1_000, lostAtMs: 1_010, detectedBy: 'closed by the peer (FIN)', reconnectedAtMs: 1_060, restoredAtMs: 1_150,
-      detectMs: 10, redialMs: 50, totalMs: 150, lostMessages: 1
+      detectMs: 10, redialMs: 50, totalMs: 150, lostMessages: 1, replayedAfter: null
     }])
     // a loss with no fault shortly before it is not pinned on an old one
     const events: TimelineEvent[] = [
@@ -87,8 +50,20 @@ describe('the run record', () => {
       { type: 'cut', atMs: 100, mode: 'reset', connections: 1 },
       { type: 'disconnected', atMs: 5_000, connection: 1, reason: 'read-error', error: 'Error: boom', cause: 'read-error: Error' }
     ]
-    const records = connectionRecords(events, { handedByEpoch: [], receivedByEpoch: [], echoedByEpoch: [], deliveredByEpoch: [] }, 6_000, 'interrupted')
+    const records = connectionRecords(events, { handedByEpoch: [], receivedByEpoch: [], echoedByEpoch: [], deliveredByEpoch: [], lostOutByEpoch: [] }, 6_000, 'interrupted')
     expect(outages(events, records, [], 2_000)[0]).toMatchObject({ fault: 'unknown', detectMs: 0, reconnectedAtMs: undefined, totalMs: undefined })
+  })
+
+  it('with sessions: each connection opened or resumed the session and has its share of its counters; what went again after an outage', () => {
+    const s = madeUpSession()
+    expect(s.perConnection.map(c => [c.session, c.receivedByServer, c.delivered, c.lostOut, c.lostBack])).toEqual([
+      [{ resumed: false, sent: 6, replayed: 0, acked: 4, deduplicated: 0 }, 5, 5, 0, 0],
+      [{ resumed: true, sent: 5, replayed: 1, acked: 6, deduplicated: 1 }, 5, 5, 0, 0]
+    ])
+    expect(s.outages).toMatchObject([{ connection: 1, lostMessages: 0, replayedAfter: 1 }])
+    expect(s.session).toMatchObject({ id: '0123456789abcdef', client: { acked: 10, replayed: 1, deduplicated: 1, resumes: 1 }, server: { acked: 10, replayed: 1, resumes: 1, used: 1 } })
+    expect(s).toMatchObject({ outcome: 'pass', lost: 0, settings: { session: true } })
+    expect(sumOf(s.timeline.series.replayed)).toBe(1)
   })
 })
 
@@ -121,6 +96,25 @@ describe('the report page', () => {
   })
 })
 
+describe('the report page with sessions', () => {
+  it('says what the session did: replays in the timeline, resumed connections, the session\'s columns and checks', () => {
+    const html = renderReport(madeUpSession())
+    expect(html).toContain('sessions (exactly once)')
+    expect(html).toContain('all 10 messages reached the server&#39;s application and their echoes the client&#39;s, each exactly once and in order, across 1 reconnect')
+    expect(html.match(/data-series="replayed"/g)).toHaveLength(1)
+    expect(html.match(/data-session="resumed"/g)).toHaveLength(1)
+    expect(html.match(/data-session="opened"/g)).toHaveLength(1)
+    for (const column of ['session', 'sent', 'replayed', 'acked', 'reached server', 'echoes back', 'dup. dropped']) expect(html).toMatch(new RegExp(`<th[^>]*>${column}</th>`))
+    expect(html).toMatch(/<th[^>]*>replayed after<\/th>/)
+    expect(html).toContain('data-check="no session lost"')
+    expect(html).not.toContain('data-check="losses within reconnect')
+    // without sessions, none of it
+    const plain = renderReport(madeUp())
+    expect(plain).toContain('no session (at most once)')
+    expect(plain).not.toMatch(/data-series="replayed"|data-session=|<th[^>]*>replayed<\/th>/)
+  })
+})
+
 describe('the text summary', () => {
   it('explains in one line each counter that is not obvious', () => {
     const text = formatSummary(madeUp())
@@ -131,6 +125,26 @@ describe('the text summary', () => {
     expect(lines.find(l => l.trimStart().startsWith('unconfirmed'))).toMatch(/6 \(the 1 lost on the way out are among them\)/)
     expect(after('heartbeat timeouts')).toMatch(/↳ peer silent for 1,000 ms, declared dead/)
     for (const line of lines.filter(l => l.includes('↳'))) expect(line.length).toBeLessThanOrEqual(110)
+    expect(lines.filter(isContinuation)).toEqual([])
     expect(text).toMatch(/ERROR: the run failed|PASS: every documented guarantee held/)
+  })
+
+  it('with sessions: nothing lost, and the session\'s counts, each explained in one line', () => {
+    const text = formatSummary(madeUpSession())
+    const lines = text.split('\n')
+    const row = (label: string): string => lines.find(l => l.trimStart().startsWith(label)) ?? ''
+    const after = (label: string): string => lines[lines.indexOf(row(label)) + 1]
+    expect(lines[0]).toBe('@proto demo — seed 7, 10 × 64 B, sessions (exactly once)')
+    expect(row('lost')).toMatch(/lost {2,}0: 0 on the way out, 0 on the way back$/)
+    expect(row('acknowledged')).toMatch(/10 messages by the server, 10 echoes by the client$/)
+    expect(row('replayed')).toMatch(/1 messages, 1 echoes$/)
+    expect(row('deduplicated')).toMatch(/0 at the server, 1 at the client$/)
+    expect(row('resumed')).toMatch(/1 of 1 reconnects \(server: 1 resumes, 0 taking over a connection still open\)$/)
+    expect(row('sessions lost')).toMatch(/0 \(expired 0, evicted 0\)$/)
+    for (const label of ['lost', 'acknowledged', 'replayed', 'deduplicated', 'resumed', 'sessions lost']) expect(after(label), label).toMatch(/↳ \w/)
+    for (const line of lines.filter(l => l.includes('↳'))) expect(line.length).toBeLessThanOrEqual(110)
+    expect(lines.filter(isContinuation)).toEqual([])
+    expect(text).not.toMatch(/late from an old connection|unconfirmed +\d+ \(the/)
+    expect(text).toContain('PASS: every documented guarantee held: 10 messages and their echoes, each exactly once and in order')
   })
 })

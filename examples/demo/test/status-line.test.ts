@@ -33,6 +33,14 @@ describe('the live status line', () => {
     expect(at(4)).toBe(' 37%')
   })
 
+  it('with sessions, counts the replays, and drops them before what matters more', () => {
+    const at = (width: number): string => fitStatusLine(statusFields({ ...typical, replayed: 1_234 }, 1_984.4, false), width)
+    expect(at(220)).toMatch(/ {2}reconnects 3 {2}replayed 1,234 {2}hb timeouts 1 {2}/)
+    expect(at(130)).toMatch(/reconnects 3 {2}replayed 1,234 {2}hb 1 {2}link coalescing$/)
+    expect(at(110)).toMatch(/reconnects 3 {2}link coalescing$/)
+    expect(at(79)).toBe(' 37%  [######.........]  1,984 msg/s  rtt 7.8 ms  reconnects 3  link coalescing')
+  })
+
   it('shows a black hole in bold red when colours are on', () => {
     const line = fitStatusLine(statusFields({ ...typical, link: 'BLACK HOLE' }, 0, true), 120)
     expect(line).toContain('\x1b[1;31mlink BLACK HOLE\x1b[0m')

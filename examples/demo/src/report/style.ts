@@ -4,7 +4,7 @@ export const STYLE = `
   --bg: #f6f7f9; --card: #ffffff; --ink: #1f2933; --dim: #6b7785; --rule: #e3e7ec; --grid: #edf0f3;
   --pass: #15803d; --pass-bg: #e8f6ed; --fail: #c81e1e; --fail-bg: #fdecec; --warn: #b45309; --warn-bg: #fdf3e2;
   --out: #2563eb; --back: #ea580c; --fin: #7c3aed; --reset: #dc2626; --hole: #334155; --outage: rgba(220, 38, 38, 0.10);
-  --frag: #99e2d6; --coal: #c3cbf5; --conn: #86d3a0; --hb: #db2777; --rtt: #0f766e; --rtt-max: #9bb8b4;
+  --frag: #99e2d6; --coal: #c3cbf5; --conn: #86d3a0; --hb: #db2777; --rtt: #0f766e; --rtt-max: #9bb8b4; --replay: #ca8a04;
   color-scheme: light dark;
 }
 @media (prefers-color-scheme: dark) {
@@ -12,7 +12,7 @@ export const STYLE = `
     --bg: #111418; --card: #1a1f25; --ink: #e6e9ed; --dim: #8f9ba8; --rule: #2c333b; --grid: #232a31;
     --pass-bg: #12301e; --fail-bg: #3a1717; --warn-bg: #3a2a12; --pass: #4ade80; --fail: #f87171; --warn: #fbbf24;
     --out: #60a5fa; --back: #fb923c; --hole: #94a3b8; --frag: #1f6f63; --coal: #3b4a8f; --conn: #2f7d4a;
-    --rtt: #5eead4; --rtt-max: #3c6b66;
+    --rtt: #5eead4; --rtt-max: #3c6b66; --replay: #facc15;
   }
 }
 * { box-sizing: border-box; }
@@ -55,6 +55,9 @@ svg .axis-title { font-size: 11.5px; } svg .lane-label { font-size: 11px; }
 .link-fragmenting { fill: var(--frag); } .link-coalescing { fill: var(--coal); }
 .conn { fill: var(--conn); } svg .conn-label { fill: var(--ink); font-size: 10.5px; font-weight: 600; }
 .conn-lost { stroke: var(--reset); stroke-width: 2; fill: none; } .reconnect { fill: var(--pass); }
+.session-lost { fill: var(--reset); } .session-lost-line { stroke: var(--reset); stroke-width: 1.5; }
+.replay-area { fill: var(--replay); opacity: 0.22; } .replay-line { fill: none; stroke: var(--replay); stroke-width: 1.4; }
+.resumed { color: var(--pass); font-weight: 600; }
 .hb-timeout { fill: var(--hb); stroke: var(--card); stroke-width: 1; } .hb-rtt { fill: var(--hb); }
 .rtt-p50 { fill: none; stroke: var(--rtt); stroke-width: 1.6; } .rtt-max { fill: none; stroke: var(--rtt-max); stroke-width: 1.2; }
 .faults-stopped line, .interrupted line { stroke: var(--ink); stroke-dasharray: 1 3; stroke-width: 1.2; }

@@ -1,5 +1,4 @@
-import { CHECK_HELP } from '../checks.js'
-import type { ConnectionRecord } from '../connections.js'
+import type { ConnectionRecord, Outage } from '../connections.js'
 import { counterRows } from '../counters.js'
 import type { Distribution } from '../distribution.js'
 import type { DemoSummary } from '../summary.js'
@@ -21,38 +20,61 @@ function table<T> (columns: Array<Column<T>>, rows: T[], rowClass: (row: T) => s
 
 const zeroDim = (v: number): string => v === 0 ? '<span class="dim">0</span>' : num(v)
 
-/**
- * The connection table's columns. Per-connection counters added later (acknowledged, replayed,
- * de-duplicated, resumed) become more entries here.
- */
+const up: Column<ConnectionRecord> = { header: 'up', help: 'when the connection came up, since the start', value: c => fmtAt(c.openedAtMs), numeric: true }
+const life: Column<ConnectionRecord> = { header: 'life span', help: 'from coming up to being declared lost (or closed)', value: c => fmtMs(c.lifeMs), numeric: true }
+const ended: Column<ConnectionRecord> = { header: 'how it ended', value: c => esc(c.ended) }
+const share = (pick: (s: NonNullable<ConnectionRecord['session']>) => number) => (c: ConnectionRecord): string => c.session === null ? '–' : zeroDim(pick(c.session))
+
+/** The connection table's columns without sessions: what each connection carried and lost. */
 export const CONNECTION_COLUMNS: Array<Column<ConnectionRecord>> = [
   { header: '#', value: c => `#${c.id}` },
-  { header: 'up', help: 'when the connection came up, since the start', value: c => fmtAt(c.openedAtMs), numeric: true },
-  { header: 'life span', help: 'from coming up to being declared lost (or closed)', value: c => fmtMs(c.lifeMs), numeric: true },
+  up,
+  life,
   { header: 'handed', help: 'messages the client handed to this connection', value: c => num(c.handed), numeric: true },
   { header: 'reached server', help: 'of those, messages the server received', value: c => num(c.receivedByServer), numeric: true },
   { header: 'delivered', help: 'echoes of this connection\'s messages that reached the client', value: c => num(c.delivered), numeric: true },
   { header: 'lost out', help: 'handed − reached server', value: c => zeroDim(c.lostOut), numeric: true },
   { header: 'lost back', help: 'echoed by the server − delivered', value: c => zeroDim(c.lostBack), numeric: true },
-  { header: 'how it ended', value: c => esc(c.ended) }
+  ended
+]
+
+/**
+ * With sessions: whether each connection opened or resumed the session, and its share of the session's
+ * counters (from its coming up to the next connection's), beside what got through it.
+ */
+export const SESSION_CONNECTION_COLUMNS: Array<Column<ConnectionRecord>> = [
+  { header: '#', value: c => `#${c.id}` },
+  up,
+  life,
+  { header: 'session', help: 'opened the session, or resumed it where the last connection stopped', value: c => c.session === null ? '–' : c.session.resumed ? '<span class="resumed">resumed</span>' : 'opened' },
+  { header: 'sent', help: 'messages the session wrote on this connection, first time or again', value: share(x => x.sent), numeric: true },
+  { header: 'replayed', help: 'of those, messages written again: the last connection died before the server acknowledged them', value: share(x => x.replayed), numeric: true },
+  { header: 'acked', help: 'messages the server acknowledged while this connection was up (handed to its application)', value: share(x => x.acked), numeric: true },
+  { header: 'reached server', help: 'messages that reached the server\'s application through this connection', value: c => num(c.receivedByServer), numeric: true },
+  { header: 'echoes back', help: 'echoes of those messages that reached the client\'s application (on whichever connection)', value: c => num(c.delivered), numeric: true },
+  { header: 'dup. dropped', help: 'echoes the server replayed that the client already had: dropped by the session while this connection was up', value: share(x => x.deduplicated), numeric: true },
+  ended
 ]
 
 export function connectionTable (s: DemoSummary): string {
   if (s.perConnection.length === 0) return '<p class="dim">No connection was made.</p>'
-  return table(CONNECTION_COLUMNS, s.perConnection, c => c.lost ? 'lost' : 'kept')
+  return table(s.session !== null ? SESSION_CONNECTION_COLUMNS : CONNECTION_COLUMNS, s.perConnection, c => c.lost ? 'lost' : 'kept')
 }
 
 export function outageTable (s: DemoSummary): string {
   if (s.outages.length === 0) return `<p class="dim">No connection was lost${s.faults ? '' : ' (faults were off)'}.</p>`
+  const consequence: Column<Outage> = s.session !== null
+    ? { header: 'replayed after', help: 'messages the next connection wrote again because this one died before they were acknowledged: nothing lost', value: o => zeroDim(o.replayedAfter ?? 0), numeric: true }
+    : { header: 'messages lost', help: 'lost out + lost back on this connection', value: o => zeroDim(o.lostMessages), numeric: true }
   return table([
     { header: 'connection', value: o => `#${o.connection}` },
     { header: 'fault', help: 'the last cut or black hole before the loss', value: o => `<span class="fault ${o.fault.replace(/\W+/g, '-')}">${esc(o.fault)}</span>` },
     { header: 'at', help: 'when the fault struck this connection', value: o => fmtAt(o.brokenAtMs), numeric: true },
     { header: 'noticed by', help: 'how reconnect learned the connection was gone', value: o => esc(o.detectedBy) },
     { header: 'noticed after', help: 'fault → connection declared lost', value: o => fmtMs(o.detectMs), numeric: true },
-    { header: 'redial', help: 'declared lost → next connection up', value: o => fmtMs(o.redialMs), numeric: true },
+    { header: s.session !== null ? 'redial + resume' : 'redial', help: s.session !== null ? 'declared lost → next connection up, session resumed' : 'declared lost → next connection up', value: o => fmtMs(o.redialMs), numeric: true },
     { header: 'first echo after', help: 'fault → first echo after it: how long the application saw nothing come back', value: o => `<b>${fmtMs(o.totalMs)}</b>`, numeric: true },
-    { header: 'messages lost', help: 'lost out + lost back on this connection', value: o => zeroDim(o.lostMessages), numeric: true }
+    consequence
   ], s.outages)
 }
 
@@ -60,9 +82,8 @@ export function checksList (s: DemoSummary): string {
   return '<ul class="checks">' + s.checks.map((c) => {
     const state = c.skipped === true ? 'skip' : c.ok ? 'ok' : 'fail'
     const mark = state === 'skip' ? '–' : state === 'ok' ? '✓' : '✗'
-    const help = CHECK_HELP[c.name]
     return `<li class="${state}" data-check="${esc(c.name)}"><span class="mark">${mark}</span><div><b>${esc(c.name)}</b>`
-      + `${help !== undefined ? `<span class="help">${esc(help)}</span>` : ''}<span class="detail">${esc(c.detail)}</span></div></li>`
+      + `<span class="help">${esc(c.help)}</span><span class="detail">${esc(c.detail)}</span></div></li>`
   }).join('') + '</ul>'
 }
 

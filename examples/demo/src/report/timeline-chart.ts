@@ -88,16 +88,24 @@ function connectionLane (f: Frame, s: DemoSummary): string {
     const w = Math.max(1, f.x(c.closedAtMs) - x0)
     const label = w > 26 ? `<text class="conn-label" x="${r1(x0 + 4)}" y="${y1 - 7}">#${c.id}</text>` : ''
     const end = c.lost ? `<path class="conn-lost" d="M${r1(x0 + w - 4)},${y0 + 4}l8,${y1 - y0 - 8}m0,-${y1 - y0 - 8}l-8,${y1 - y0 - 8}"/>` : ''
-    const title = tip(`connection #${c.id}: ${fmtAt(c.openedAtMs)} – ${fmtAt(c.closedAtMs)} (${fmtMs(c.lifeMs)}), ${num(c.handed)} handed, ${num(c.delivered)} echoed back, ended: ${c.ended}`)
-    return `<g data-event="connected" data-connection="${c.id}">${title}<rect class="conn" x="${r1(x0)}" y="${y0 + 3}" width="${r1(w)}" height="${y1 - y0 - 6}" rx="3"/>${label}${end}`
-      + (c.id > 1 ? `<path class="reconnect" d="M${r1(x0)},${TP.bottom - 9}l6,9h-12z"/>` : '') + '</g>'
+    const x = c.session
+    const carried = x === null ? `${num(c.handed)} handed` : `${x.resumed ? 'resumed the session' : 'opened the session'}, ${num(x.sent)} sent (${num(x.replayed)} again)`
+    const title = tip(`connection #${c.id}: ${fmtAt(c.openedAtMs)} – ${fmtAt(c.closedAtMs)} (${fmtMs(c.lifeMs)}), ${carried}, ${num(c.delivered)} echoed back, ended: ${c.ended}`)
+    return `<g data-event="connected" data-connection="${c.id}"${x === null ? '' : ` data-session="${x.resumed ? 'resumed' : 'opened'}"`}>${title}`
+      + `<rect class="conn" x="${r1(x0)}" y="${y0 + 3}" width="${r1(w)}" height="${y1 - y0 - 6}" rx="3"/>${label}${end}`
+      + (c.id > 1 ? `<path class="reconnect${x?.resumed === true ? ' resumed' : ''}" d="M${r1(x0)},${TP.bottom - 9}l6,9h-12z"/>` : '') + '</g>'
   }).join('')
   const hb = of(s.timeline.events, 'heartbeat-timeout').map((e) => {
     const x = f.x(e.atMs)
     const y = y1 + 8
     return `<path data-event="heartbeat-timeout" class="hb-timeout" d="M${r1(x)},${y - 5}l5,5l-5,5l-5,-5z">${tip(`${e.side} heartbeat timeout at ${fmtAt(e.atMs)}: peer silent for ${num(s.settings.heartbeatTimeout)} ms, declared dead`)}</path>`
   }).join('')
-  return bars + hb
+  const lost = of(s.timeline.events, 'session-lost').map((e) => {
+    const x = f.x(e.atMs)
+    return `<g data-event="session-lost">${tip(`${e.side} session lost at ${fmtAt(e.atMs)} (${e.reason}): ${num(e.unconfirmed)} items sent in it were never acknowledged`)}`
+      + `<path class="session-lost" d="M${r1(x)},${TP.bottom - 9}l6,9h-12z"/><line class="session-lost-line" x1="${r1(x)}" x2="${r1(x)}" y1="${y0}" y2="${TP.bottom}"/></g>`
+  }).join('')
+  return bars + hb + lost
 }
 
 function markers (f: Frame, events: TimelineEvent[], faults: boolean): string {
@@ -116,22 +124,22 @@ function markers (f: Frame, events: TimelineEvent[], faults: boolean): string {
  * is over the time it covered, and one shorter than half a bucket is folded into the one before it (a
  * rate over a few milliseconds says little).
  */
-function rates (outCounts: number[], backCounts: number[], bucketMs: number, durationMs: number): { out: number[], back: number[], span: (i: number) => number } {
-  const o = [...outCounts]
-  const b = [...backCounts]
-  const lastSpan = durationMs - (o.length - 1) * bucketMs
-  if (o.length > 1 && lastSpan < bucketMs / 2) {
-    o[o.length - 2] += o.pop() ?? 0
-    b[b.length - 2] += b.pop() ?? 0
-  }
-  const span = (i: number): number => i === o.length - 1 ? Math.max(1, durationMs - i * bucketMs) : bucketMs
-  return { out: o.map((c, i) => c * 1000 / span(i)), back: b.map((c, i) => c * 1000 / span(i)), span }
+function rates (series: number[][], bucketMs: number, durationMs: number): { rates: number[][], span: (i: number) => number } {
+  const all = series.map(c => [...c])
+  const length = all[0].length
+  const lastSpan = durationMs - (length - 1) * bucketMs
+  const folded = length > 1 && lastSpan < bucketMs / 2
+  if (folded) for (const c of all) c[c.length - 2] += c.pop() ?? 0
+  const n = folded ? length - 1 : length
+  const span = (i: number): number => i === n - 1 ? Math.max(1, durationMs - i * bucketMs) : bucketMs
+  return { rates: all.map(c => c.map((v, i) => v * 1000 / span(i))), span }
 }
 
 function throughput (f: Frame, s: DemoSummary): { ticks: string, body: string } {
   const { bucketMs, series } = s.timeline
-  const { out, back, span } = rates(series.out, series.back, bucketMs, f.durationMs)
-  const top = niceTicks(Math.max(1, ...out, ...back, s.settings.rate) * 1.05, 4)
+  const withReplays = s.session !== null
+  const { rates: [out, back, replayed], span } = rates(withReplays ? [series.out, series.back, series.replayed] : [series.out, series.back], bucketMs, f.durationMs)
+  const top = niceTicks(Math.max(1, ...out, ...back, ...(replayed ?? []), s.settings.rate) * 1.05, 4)
   const y = linear(0, top[top.length - 1], TP.bottom, TP.top)
   const xi = (i: number): number => f.x(i * bucketMs + span(i) / 2)
   const ticks = top.map(t => `<line class="grid" x1="${L}" x2="${W - R}" y1="${r1(y(t))}" y2="${r1(y(t))}"/>`
@@ -139,7 +147,11 @@ function throughput (f: Frame, s: DemoSummary): { ticks: string, body: string } 
   const offered = s.settings.rate > 0
     ? `<line class="offered" x1="${L}" x2="${W - R}" y1="${r1(y(s.settings.rate))}" y2="${r1(y(s.settings.rate))}">${tip(`offered: ${num(s.settings.rate)} msg/s`)}</line>`
     : ''
-  const body = offered
+  const replays = replayed === undefined
+    ? ''
+    : `<path class="replay-area" d="${areaPath(replayed, xi, y, TP.bottom)}"/>`
+      + `<path data-series="replayed" class="replay-line" d="${linePath(replayed, xi, y)}">${tip('replayed: messages the client sent again after a resume, per second')}</path>`
+  const body = offered + replays
     + `<path class="out-area" d="${areaPath(out, xi, y, TP.bottom)}"/>`
     + `<path data-series="out" class="out-line" d="${linePath(out, xi, y)}">${tip('client → server: messages the server received per second')}</path>`
     + `<path data-series="back" class="back-line" d="${linePath(back, xi, y)}">${tip('server → client: echoes the client received per second')}</path>`
