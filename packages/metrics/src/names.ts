@@ -46,10 +46,15 @@ export const Instrument = {
 
 /** The attribute keys the instruments add. */
 export const Attribute = {
+  /** `in` (read, received, delivered) or `out` (written, sent). */
   direction: 'proto.direction',
+  /** Why a connection was refused or closed, or a session lost or refused: the SDK's own reason strings. */
   reason: 'proto.reason',
+  /** What became of an item or a session (e.g. `confirmed`, `dropped`; `created`, `resumed`). */
   outcome: 'proto.outcome',
+  /** Where a pending item or a kept session is now (e.g. `buffered`, `retained`; `connected`, `detached`). */
   state: 'proto.state',
+  /** Which end of a session: `client` or `server`. */
   role: 'proto.role'
 } as const
 
