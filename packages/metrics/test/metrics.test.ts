@@ -46,7 +46,7 @@ describe('protoMetrics over real TCP and a real OpenTelemetry SDK', () => {
     m.server(server)
 
     const conn = await connect({ host: '127.0.0.1', port })
-    const frames = codec(conn)
+    const frames = heartbeat(codec(conn), { interval: 20, timeout: 2_000 }) // answers the server's pings
     const got: Frame[] = []
     const reading = (async () => { for await (const f of frames.source) got.push(f) })()
     const writing = frames.sink((async function * () {
