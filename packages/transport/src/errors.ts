@@ -63,7 +63,7 @@ export class TLSError extends Error {
    * (see {@link TLSErrorOptions.code}); `undefined` when Node gave none.
    */
   readonly code: string | undefined
-  /** Whether trying again with the same certificates and settings fails the same way (a redialler gives up). */
+  /** Whether trying again with the same certificates and settings fails the same way (a `shouldRetry` can give up on it). */
   readonly fatal: boolean
 
   constructor (message = 'TLS failure', options: TLSErrorOptions = {}) {
