@@ -13,13 +13,19 @@ import { commandHelp, mainHelp } from './help.js'
 import { createReporter, exitCodeOf } from './report.js'
 import { cliVersion } from './version.js'
 
-/** The commands, in the order `proto --help` lists them. */
-export const COMMANDS: ReadonlyArray<{ spec: CommandSpec, run: CommandRun }> = [
+/** Each command's spec with the body that runs it, in the order `proto --help` lists them. */
+const ENTRIES: ReadonlyArray<{ spec: CommandSpec, run: CommandRun }> = [
   { spec: CONNECT, run: runConnect },
   { spec: LISTEN, run: runListen },
   { spec: BENCH_COMMAND, run: runBench },
   { spec: PROXY_COMMAND, run: runProxy }
 ]
+
+/**
+ * The commands, in the order `proto --help` lists them: each one's name, usage, arguments, flags and
+ * examples, as its `--help` shows them (for completion scripts or generated docs). Run them with `main`.
+ */
+export const COMMANDS: readonly CommandSpec[] = ENTRIES.map(e => e.spec)
 
 /**
  * Runs `proto` with `argv` (without `node` and the script) and resolves with the exit code. Never
@@ -30,13 +36,13 @@ export async function main (argv: readonly string[], io: CliIO): Promise<ExitCod
   const envDebug = createLogger('cli').enabled
   let report = createReporter(io.stderr, { quiet: false, debug: envDebug || argv.includes('--debug') })
   const [name, ...args] = argv
-  const specs = COMMANDS.map(c => c.spec)
+  const specs = COMMANDS
   if (name === undefined) {
     io.stderr.write(mainHelp(specs, cliVersion()))
     return ExitCode.USAGE
   }
   if (name === '--help' || name === '-h' || name === 'help') {
-    const topic = COMMANDS.find(c => c.spec.name === args[0])
+    const topic = ENTRIES.find(c => c.spec.name === args[0])
     io.stdout.write(topic !== undefined ? commandHelp(topic.spec) : mainHelp(specs, cliVersion()))
     return ExitCode.OK
   }
@@ -44,7 +50,7 @@ export async function main (argv: readonly string[], io: CliIO): Promise<ExitCod
     io.stdout.write(`${cliVersion()}\n`)
     return ExitCode.OK
   }
-  const command = COMMANDS.find(c => c.spec.name === name)
+  const command = ENTRIES.find(c => c.spec.name === name)
   try {
     if (command === undefined) {
       throw new UsageError(name.startsWith('-')

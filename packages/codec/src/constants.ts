@@ -43,16 +43,21 @@ export const PROTOCOL_VERSION = 1
 export const HELLO_MAGIC = new Uint8Array([0x50, 0x52, 0x54, 0x4F])
 
 /**
- * Frame types of the default @proto format (see docs/PROTOCOL.md §2).
+ * Frame types of the default `@proto` format (see docs/PROTOCOL.md §2).
  * `0x00` carries application data; `0x01`–`0x3F` are protocol control types: `0x05`–`0x07` belong to the
  * session extension (sent only when a HELLO flag negotiated it; `@proto/session` speaks them) and
  * `0x08`–`0x3F` are reserved; `0x40`–`0xFF` are free for application message types.
  */
 export const FrameType = {
+  /** Application bytes, opaque to the SDK; the only type of formats without a type byte. */
   DATA: 0x00,
+  /** The optional first frame: magic, protocol version, flags and heartbeat timing (PROTOCOL.md §3.1). */
   HELLO: 0x01,
+  /** A keep-alive probe of 0–64 opaque bytes, answered by a PONG (§3.3). */
   PING: 0x02,
+  /** The answer to a PING: its body, byte for byte (§3.3). */
   PONG: 0x03,
+  /** "I am leaving": a `GoAwayCode` and a reason; the sender then half-closes (§3.2). */
   GOAWAY: 0x04,
   /** Session extension: the resume handshake (PROTOCOL.md §6.3). */
   RESUME: 0x05,

@@ -1,6 +1,6 @@
 /**
  * The errors of the codec. `InvalidParametersError` (bad options, thrown at once) and `ProtocolVersionError`
- * (a HELLO with another version) are the classes shared by every @proto package, re-exported here.
+ * (a HELLO with another version) are the classes shared by every `@proto` package, re-exported here.
  */
 export { InvalidParametersError, ProtocolVersionError } from '@proto/interface'
 

@@ -2,7 +2,7 @@ import { validate } from '@proto/interface'
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH_LIMIT } from './constants.js'
 
 /**
- * How a frame header is laid out on the wire. Every field is optional; the defaults give the @proto
+ * How a frame header is laid out on the wire. Every field is optional; the defaults give the `@proto`
  * format `[u32be body length][u8 type][body]`.
  */
 export interface FrameFormat {
@@ -32,16 +32,21 @@ export interface FrameFormat {
 }
 
 /** Ready-made formats. */
-export const formats = {
-  /** The @proto wire format: `[u32be body length][u8 type][body]` (docs/PROTOCOL.md). */
-  proto: { length: 4, endian: 'big', type: 'after', lengthCounts: 'body' },
+export const formats: {
+  /** The `@proto` wire format: `[u32be body length][u8 type][body]` (docs/PROTOCOL.md). */
+  readonly proto: Readonly<FrameFormat>
   /** Byte-compatible with `it-length-prefixed`: `[varint body length][body]`, no type. */
-  lengthPrefixed: { length: 'varint', type: 'none', lengthCounts: 'body' },
+  readonly lengthPrefixed: Readonly<FrameFormat>
   /** The classic Python `struct.pack('!BI', type, length)` header: `[u8 type][u32be body length][body]`. */
-  structBI: { length: 4, endian: 'big', type: 'before', lengthCounts: 'body' },
+  readonly structBI: Readonly<FrameFormat>
   /** Netty `LengthFieldPrepender(4)` / Java `DataOutputStream.writeInt(len)`: `[u32be body length][body]`. */
+  readonly int32: Readonly<FrameFormat>
+} = {
+  proto: { length: 4, endian: 'big', type: 'after', lengthCounts: 'body' },
+  lengthPrefixed: { length: 'varint', type: 'none', lengthCounts: 'body' },
+  structBI: { length: 4, endian: 'big', type: 'before', lengthCounts: 'body' },
   int32: { length: 4, endian: 'big', type: 'none', lengthCounts: 'body' }
-} as const satisfies Record<string, FrameFormat>
+}
 
 /** A validated format, reduced to the numbers the hot paths need. */
 export interface Layout {

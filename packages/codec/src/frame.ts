@@ -2,7 +2,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** One message on the wire: a type byte and a body. */
 export interface Frame {
-  /** The frame type, 0–255. See `FrameType` for the @proto types; formats without a type byte use `FrameType.DATA`. */
+  /** The frame type, 0–255. See `FrameType` for the `@proto` types; formats without a type byte use `FrameType.DATA`. */
   type: number
   /**
    * The body. Decoded bodies are views into the received bytes whenever the frame arrived inside one

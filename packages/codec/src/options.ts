@@ -26,10 +26,16 @@ export interface CodecInit {
 }
 
 /** Options that make decoded bodies `Uint8Array`s only (the default). */
-export type CopyCodecInit = CodecInit & { bodyList?: false }
+export type CopyCodecInit = CodecInit & {
+  /** Absent or `false`: a body that spanned several reads is copied into one `Uint8Array`. */
+  bodyList?: false
+}
 
 /** Options that make decoded bodies `Uint8Array | Uint8ArrayList` (`ListFrame`). */
-export type ListCodecInit = CodecInit & { bodyList: true }
+export type ListCodecInit = CodecInit & {
+  /** `true`: a body that spanned several reads is handed out as a `Uint8ArrayList` of its pieces, uncopied. */
+  bodyList: true
+}
 
 /** Checks options once, at the factory; throws `InvalidParametersError` on anything invalid. */
 export function toOptions (init: CodecInit | undefined): { layout: Layout, bodyList: boolean } {

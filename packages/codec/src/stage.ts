@@ -16,6 +16,7 @@ export interface FrameDuplex extends StageDuplex<Frame> {}
  * `ListFrame`s alike. `F` is `ListFrame` when it was made with `bodyList: true`.
  */
 export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame> {
+  /** The decoded frames, in order, with a single consumer (`for await`, or `nextBatch()` for whole batches); a decoding error is thrown after every frame before it. */
   source: FrameSource<F>
   close(options?: AbortOptions): Promise<void>
   abort(err: Error): void

@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * A seeded fault-injecting TCP proxy for loopback, to test a client and a server against a hostile
- * network (the @proto chaos suite, the demo and the `proto proxy` command use it). Put it between a client
+ * network (the `@proto` chaos suite, the demo and the `proto proxy` command use it). Put it between a client
  * and a server and it cuts connections (FIN or reset),
  * black-holes them (sockets stay open, nothing gets through), adds delay, throttles, re-slices bytes into
  * random pieces or coalesces them, and refuses new connections — on command or on a random schedule that

@@ -43,17 +43,45 @@ export interface FaultPlan {
 
 /** One scheduled random fault, `atMs` after the proxy started. */
 export type FaultAction =
-  | { readonly atMs: number, readonly type: 'cut', readonly mode: CutMode }
-  | { readonly atMs: number, readonly type: 'black-hole', readonly durationMs: number }
+  | {
+    /** When it falls due, in ms after the proxy started. */
+    readonly atMs: number
+    /** Cut every connection, as `cutAll()` does. */
+    readonly type: 'cut'
+    /** How this cut ends connections (drawn per cut when the plan's `cutMode` is `'mixed'`). */
+    readonly mode: CutMode
+  }
+  | {
+    /** When it falls due, in ms after the proxy started. */
+    readonly atMs: number
+    /** Start a black hole, as `blackHole()` does. */
+    readonly type: 'black-hole'
+    /** How long it lasts, in ms, drawn from the plan's `blackHoleFor`. */
+    readonly durationMs: number
+  }
 
 /** Where the proxy forwards to: a loopback TCP address or a Unix socket path. */
-export type FaultProxyTarget = { host: string, port: number } | { path: string }
+export type FaultProxyTarget = {
+  /** A loopback host: an address in `127.0.0.0/8`, `::1` or `localhost`. */
+  host: string
+  /** The target's TCP port. */
+  port: number
+} | {
+  /** The path of the target's Unix socket. */
+  path: string
+}
 
+/** Options of `startFaultProxy()`: where to forward, where to listen, and the faults to inject. */
 export interface FaultProxyInit {
   /** The server to forward to. Only loopback hosts are accepted. */
   target: FaultProxyTarget
   /** Where to listen. @default `{ host: '127.0.0.1', port: 0 }` (a free port) */
-  listen?: { host?: string, port?: number }
+  listen?: {
+    /** The listening address; must be loopback. @default '127.0.0.1' */
+    host?: string
+    /** The listening port; 0 picks a free one (see `FaultProxy.port`). @default 0 */
+    port?: number
+  }
   /** Seed for every random choice (fault schedule, cut modes, fragment sizes). @default a random seed, see `FaultProxy.seed` */
   seed?: number
   /** Random faults and initial link conditions. @default a clean link */
@@ -75,25 +103,80 @@ export interface FaultProxyInit {
 /** Why a proxied connection ended. */
 export type CloseReason = 'end' | 'reset' | 'cut-fin' | 'cut-reset' | 'target-unreachable' | 'black-hole-overflow' | 'proxy-closed'
 
-/** What the proxy did. `atMs` counts from start on the proxy's clock. */
-export type FaultEvent =
-  | { type: 'connection', atMs: number, id: number }
-  | { type: 'connection-close', atMs: number, id: number, reason: CloseReason }
-  | { type: 'refused', atMs: number, id: number }
-  | { type: 'fault', atMs: number, index: number, action: FaultAction }
-  | { type: 'cut', atMs: number, mode: CutMode, connections: number }
-  | { type: 'black-hole', atMs: number, durationMs: number | undefined }
-  | { type: 'restore', atMs: number }
-  | { type: 'settings', atMs: number, settings: LinkSettings }
-  | { type: 'close', atMs: number }
+/** What the proxy did: every event has `atMs`, and `type` says which event it is and what else it carries. */
+export type FaultEvent = {
+  /** When it happened, in ms since the proxy started, on the proxy's clock. */
+  atMs: number
+} & (
+  | {
+    /** A client's connection was accepted and is forwarded to the target. */
+    type: 'connection'
+    /** Numbers this client connection within the proxy: 1, 2, … in order of arrival (refused ones included). */
+    id: number
+  }
+  | {
+    /** Both sockets of a forwarded connection closed. */
+    type: 'connection-close'
+    /** The `id` of its `connection` event. */
+    id: number
+    /** How it ended. */
+    reason: CloseReason
+  }
+  | {
+    /** A client's connection was reset on accept because the proxy is refusing (`refuse(true)`). */
+    type: 'refused'
+    /** Numbers this client connection within the proxy, from the same counter as `connection`. */
+    id: number
+  }
+  | {
+    /** An action of the random fault plan is about to run. */
+    type: 'fault'
+    /** Its position in the plan's schedule, from 0. */
+    index: number
+    /** The action. */
+    action: FaultAction
+  }
+  | {
+    /** `cutAll()` ran (called, or by the plan). */
+    type: 'cut'
+    /** How the connections were ended. */
+    mode: CutMode
+    /** How many connections it ended. */
+    connections: number
+  }
+  | {
+    /** A black hole started, or a running one got a new end time. */
+    type: 'black-hole'
+    /** How long it lasts, in ms; `undefined` when it lasts until `restore()`. */
+    durationMs: number | undefined
+  }
+  | {
+    /** A black hole ended; held bytes and closes are delivered. */
+    type: 'restore'
+  }
+  | {
+    /** A link condition changed (a `set…()` control or `refuse()`). */
+    type: 'settings'
+    /** All the link conditions now in force. */
+    settings: LinkSettings
+  }
+  | {
+    /** `close()` finished: the listener, every socket and every timer are gone. */
+    type: 'close'
+  }
+)
 
 /** Link conditions applied to every connection; changeable at any time. */
 export interface LinkSettings {
+  /** One-way latency added to every chunk, in ms; 0 is off. */
   delayMs: number
   /** Bytes per second per direction; `Infinity` is unlimited. */
   throttle: number
+  /** How forwarded chunks are re-sliced; `undefined` when they are forwarded as they arrive. */
   fragment: Fragmentation | undefined
+  /** How long bytes are held to be written together, in ms; 0 is off. */
   coalesceMs: number
+  /** Whether new connections are reset as soon as they are accepted. */
   refusing: boolean
 }
 
@@ -105,23 +188,29 @@ export interface FaultProxyStats {
   activeConnections: number
   /** Connections reset on accept because the proxy was refusing. */
   refused: number
-  /** Bytes read from the client (up) and from the target (down). */
+  /** Bytes read from the client (up). */
   bytesReadUp: number
+  /** Bytes read from the target (down). */
   bytesReadDown: number
-  /** Chunks read, up and down, as the sockets delivered them. */
+  /** Chunks read from the client, as its sockets delivered them. */
   readsUp: number
+  /** Chunks read from the target, as its sockets delivered them. */
   readsDown: number
   /** Bytes the proxy holds in memory now: its queues plus what its sockets have not flushed yet. */
   bufferedBytes: number
-  /** Bytes written on, up and down. */
+  /** Bytes written on to the target (up). */
   bytesUp: number
+  /** Bytes written on to the client (down). */
   bytesDown: number
-  /** Separate socket writes made, up and down; fragmentation raises these, coalescing lowers them. */
+  /** Separate socket writes to the target; fragmentation raises these, coalescing lowers them. */
   writesUp: number
+  /** Separate socket writes to the client; fragmentation raises these, coalescing lowers them. */
   writesDown: number
-  /** Cut actions, and connections they ended. */
+  /** Cut actions (`cutAll()` calls and planned cuts). */
   cuts: number
+  /** Connections ended by cuts. */
   connectionsCut: number
+  /** Black holes started (extending one in force does not count). */
   blackHoles: number
   /** Bytes dropped because a black hole's hold was full. */
   discardedBytes: number
@@ -135,7 +224,13 @@ export interface FaultProxyStats {
  */
 export interface FaultProxy {
   /** The address clients dial. */
-  readonly address: { host: string, port: number }
+  readonly address: {
+    /** The loopback address it listens on, as its socket reports it (`127.0.0.1` by default). */
+    host: string
+    /** The port it listens on (the one picked when `listen.port` was 0). */
+    port: number
+  }
+  /** The port it listens on: `address.port`. */
   readonly port: number
   /** The seed in use; pass it back as `seed` to replay the same fault schedule. */
   readonly seed: number
@@ -147,9 +242,12 @@ export interface FaultProxy {
   stats(): FaultProxyStats
   /** Adds an event listener; returns a function that removes it. */
   onEvent(listener: (event: FaultEvent) => void): () => void
-  /** Ends every connection now, with FIN on both sides or a reset on both sides. Queued bytes are dropped. */
   /** Stops the random fault plan; a black hole in force ends as planned. Idempotent. */
   stopFaults(): void
+  /**
+   * Ends every connection now, with FIN on both sides (`mode: 'fin'`, the default) or a reset on both
+   * sides (`'reset'`). Queued bytes are dropped. Returns how many connections it ended.
+   */
   cutAll(options?: { mode?: CutMode }): number
   /**
    * Stops forwarding in both directions while keeping sockets open, for `ms` or until `restore()`.

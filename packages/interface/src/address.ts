@@ -9,10 +9,38 @@
  * ```
  */
 export interface ConnectionAddresses {
-  IPv4: { family: 'IPv4', address: string, port: number }
-  IPv6: { family: 'IPv6', address: string, port: number }
-  unix: { family: 'unix', path: string }
-  memory: { family: 'memory', name: string }
+  /** A TCP (or TLS) end over IPv4. */
+  IPv4: {
+    /** Tells this kind of address apart from the others. */
+    family: 'IPv4'
+    /** The IP address in dotted-decimal form, such as `127.0.0.1`. */
+    address: string
+    /** The TCP port, 0–65535. */
+    port: number
+  }
+  /** A TCP (or TLS) end over IPv6. */
+  IPv6: {
+    /** Tells this kind of address apart from the others. */
+    family: 'IPv6'
+    /** The IP address in IPv6 text form without brackets, such as `::1`. */
+    address: string
+    /** The TCP port, 0–65535. */
+    port: number
+  }
+  /** A Unix domain socket (or a Windows named pipe). */
+  unix: {
+    /** Tells this kind of address apart from the others. */
+    family: 'unix'
+    /** The socket's path in the file system (or the pipe's name). */
+    path: string
+  }
+  /** One end of an in-process pipe, such as transport's `memoryPair()`. */
+  memory: {
+    /** Tells this kind of address apart from the others. */
+    family: 'memory'
+    /** Names this end of the pipe (`memory-<n>-a` or `-b` for `memoryPair()`), shown by `formatAddress()`. */
+    name: string
+  }
 }
 
 /** Any address a transport reports: one entry of {@link ConnectionAddresses}. */

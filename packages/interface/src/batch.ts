@@ -17,6 +17,7 @@ export interface BatchIterator<T> extends AsyncIterator<T> {
 
 /** An async iterable whose iterator offers `nextBatch()`. */
 export interface BatchSource<T> extends AsyncIterable<T> {
+  /** Returns the iterator, which also offers `nextBatch()`. */
   [Symbol.asyncIterator](): BatchIterator<T>
 }
 

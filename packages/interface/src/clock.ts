@@ -1,5 +1,6 @@
 /** A source of "now" in milliseconds. Injected so timing logic can run under fake time. */
 export interface Clock {
+  /** The current time in milliseconds, from an arbitrary origin; only differences between readings mean anything. */
   now(): number
 }
 

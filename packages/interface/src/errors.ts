@@ -1,6 +1,6 @@
 /**
  * An option or argument was missing, of the wrong kind or out of range. Thrown at once by the factory or
- * method that received it, before any I/O. Every @proto package throws this one class, so `instanceof`
+ * method that received it, before any I/O. Every `@proto` package throws this one class, so `instanceof`
  * works across packages.
  */
 export class InvalidParametersError extends Error {

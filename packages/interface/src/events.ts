@@ -10,23 +10,48 @@ import { getEventListeners } from 'node:events'
  * other listeners; it is reported as an uncaught exception on the next tick, as with `EventEmitter`.
  */
 
-/** A listener of an event whose `detail` is `D`. */
-export type TypedEventListener<D> = ((event: CustomEvent<D>) => void) | { handleEvent(event: CustomEvent<D>): void }
+/** A listener of an event whose `detail` is `D`: a function, or an object with a `handleEvent` method. */
+export type TypedEventListener<D> = ((event: CustomEvent<D>) => void) | {
+  /** Called with each event, with the object as `this`. */
+  handleEvent(event: CustomEvent<D>): void
+}
 
-/** Options of `addEventListener`, as in the DOM: `once`, `signal` (removes the listener on abort), `capture`. */
-export type ListenerOptions = boolean | { once?: boolean, signal?: AbortSignal, capture?: boolean, passive?: boolean }
+/**
+ * Options of `addEventListener`, as in the DOM. A bare boolean is `capture`.
+ */
+export type ListenerOptions = boolean | {
+  /** Removes the listener after its first call. @default false */
+  once?: boolean
+  /** Removes the listener when this signal aborts. */
+  signal?: AbortSignal
+  /** Accepted for DOM compatibility; there is no capture phase here, so it only matters to match a later `removeEventListener`. @default false */
+  capture?: boolean
+  /** Accepted for DOM compatibility; these events are not cancelable, so it changes nothing. @default false */
+  passive?: boolean
+}
 
-type AnyListener = ((event: Event) => void) | { handleEvent(event: Event): void }
+/**
+ * A listener of any event, as a plain `EventTarget` takes it: the listener type of the untyped overloads of
+ * {@link TypedEventTarget}, used for an event type not named in its `Events` map.
+ */
+export type AnyListener = ((event: Event) => void) | {
+  /** Called with each event, with the object as `this`. */
+  handleEvent(event: Event): void
+}
 
 /** An `EventTarget` whose event types and their `detail` are described by `Events`. */
 export class TypedEventTarget<Events extends object> extends EventTarget {
+  /** Calls `listener` with each `type` event; its `detail` is typed by `Events`. A `null` listener is ignored. */
   override addEventListener<K extends keyof Events & string> (type: K, listener: TypedEventListener<Events[K]> | null, options?: ListenerOptions): void
+  /** Calls `listener` with each `type` event, for an event type outside `Events` (as on any `EventTarget`). */
   override addEventListener (type: string, listener: AnyListener | null, options?: ListenerOptions): void
   override addEventListener (type: string, listener: AnyListener | null, options?: ListenerOptions): void {
     if (listener != null) super.addEventListener(type, listener, options)
   }
 
+  /** Removes a listener added with the same `type`, `listener` and `capture`; does nothing if there is none. */
   override removeEventListener<K extends keyof Events & string> (type: K, listener: TypedEventListener<Events[K]> | null, options?: boolean | { capture?: boolean }): void
+  /** Removes a listener of an event type outside `Events`, added with the same `type`, `listener` and `capture`. */
   override removeEventListener (type: string, listener: AnyListener | null, options?: boolean | { capture?: boolean }): void
   override removeEventListener (type: string, listener: AnyListener | null, options?: boolean | { capture?: boolean }): void {
     if (listener != null) super.removeEventListener(type, listener, options)

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * The shared vocabulary of the @proto stage contract. Every @proto stage takes a duplex one level down
+ * The shared vocabulary of the `@proto` stage contract. Every `@proto` stage takes a duplex one level down
  * and returns a duplex one level up; the types here say what those duplexes look like, how they close and
  * how they hand out batches, and the pieces every package shares live here once: the errors thrown across
  * packages, the option validators, the event base class, logging, and the injectable clock and timers.
@@ -28,7 +28,7 @@ export type { Clock, TimerHandle, Timers } from './clock.js'
 export { systemClock, systemTimers } from './clock.js'
 export type { AbortOptions, ByteChunk, ByteDuplex, Closeable, StageDuplex } from './duplex.js'
 export { InvalidParametersError, ProtocolVersionError } from './errors.js'
-export type { ListenerOptions, TypedEventListener } from './events.js'
+export type { AnyListener, ListenerOptions, TypedEventListener } from './events.js'
 export { TypedEventTarget } from './events.js'
 export type { Logger, LoggerFactory } from './logger.js'
 export { createLogger, DEBUG_ENV, NAMESPACE, protoDebugNamespaces, setLoggerFactory, silentLogger } from './logger.js'

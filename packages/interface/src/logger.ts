@@ -19,12 +19,12 @@ export interface Logger {
 export type LoggerFactory = (component: string) => Logger
 
 /**
- * An alias of `DEBUG` for @proto alone: `PROTO_DEBUG=*` or `PROTO_DEBUG=transport,heartbeat` mean
+ * An alias of `DEBUG` for `@proto` alone: `PROTO_DEBUG=*` or `PROTO_DEBUG=transport,heartbeat` mean
  * `DEBUG=proto:*` and `DEBUG=proto:transport,proto:heartbeat`; it adds to what `DEBUG` enables.
  */
 export const DEBUG_ENV = 'PROTO_DEBUG'
 
-/** The namespace prefix of every @proto logger. */
+/** The namespace prefix of every `@proto` logger. */
 export const NAMESPACE = 'proto'
 
 const noop = (): void => {}
@@ -74,7 +74,7 @@ function defaultFactory (component: string): Logger {
 
 let factory: LoggerFactory = defaultFactory
 
-/** Replaces how every @proto component gets its logger. Pass `undefined` to go back to `DEBUG`/`PROTO_DEBUG`. */
+/** Replaces how every `@proto` component gets its logger. Pass `undefined` to go back to `DEBUG`/`PROTO_DEBUG`. */
 export function setLoggerFactory (next: LoggerFactory | undefined): void {
   factory = next ?? defaultFactory
 }

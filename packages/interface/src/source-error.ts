@@ -5,7 +5,10 @@
  * stops the source.
  */
 export class SourceError {
-  constructor (readonly error: Error) {}
+  constructor (
+    /** What the user's source threw, as an `Error` (see `toError()`). */
+    readonly error: Error
+  ) {}
 }
 
 /** Turns anything thrown into an `Error` (non-errors become an `Error` whose `cause` is the value). */

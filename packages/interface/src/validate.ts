@@ -22,6 +22,7 @@ export function invalid (name: string, what: string, value: unknown, hint?: stri
   throw new InvalidParametersError(`expected ${name} to be ${what}, but got ${describe(value)}${hint != null ? `; ${hint}` : ''}`)
 }
 
+/** The range a numeric check accepts; every field is optional. */
 export interface NumberRule {
   /** Smallest value accepted. @default 0 */
   min?: number
@@ -89,8 +90,17 @@ export function flag (name: string, value: boolean | undefined, fallback: boolea
   return v
 }
 
-/** A function (a hook or a custom policy). */
+/**
+ * A function (a hook or a custom policy); `fallback` when absent.
+ *
+ * @typeParam F - The function's type, kept for the value returned.
+ */
 export function fn<F extends (...args: never[]) => unknown> (name: string, value: F | undefined, fallback: F): F
+/**
+ * A function (a hook or a custom policy), or `undefined` when absent.
+ *
+ * @typeParam F - The function's type, kept for the value returned.
+ */
 export function fn<F extends (...args: never[]) => unknown> (name: string, value: F | undefined): F | undefined
 export function fn<F extends (...args: never[]) => unknown> (name: string, value: F | undefined, fallback?: F): F | undefined {
   if (value !== undefined && typeof value !== 'function') invalid(name, 'a function', value)

@@ -17,6 +17,7 @@ export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none'
  */
 export type DelayFunction = (attempt: number, previousDelay: number, reason: Error | undefined) => number
 
+/** How `backoff()` spaces dial attempts: an exponential ceiling with jitter, or a custom `delay` function. */
 export interface BackoffInit {
   /**
    * Ceiling of the first delay (ms).

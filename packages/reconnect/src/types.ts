@@ -86,6 +86,10 @@ export interface DialContext {
 /** Opens one connection: typically transport + codec + heartbeat composed by the caller. */
 export type DialFunction<TIn, TOut = TIn> = (context: DialContext) => Promise<StageDuplex<TIn, TOut>>
 
+/**
+ * Options of `reconnect()`: the backoff between dials ({@link BackoffInit}), when to give up, the outbound
+ * buffer and retention. `T` is the type of the items the sink takes.
+ */
 export interface ReconnectInit<T> extends BackoffInit {
   /**
    * Dial attempts per outage before giving up with `ReconnectFailedError` (kind `'attempts'`). A
@@ -188,23 +192,67 @@ export type DisconnectReason = 'peer-ended' | 'read-error' | 'write-error' | 'wr
 /** Status events, by type. Each is also the `detail` of the `CustomEvent` of the same name. */
 export interface ReconnectEventMap {
   /** A dial started. */
-  connecting: { type: 'connecting', attempt: number }
-  /** A dial succeeded; `attempt` is the dial that made it; `retained` items will be handed to it again first. */
-  connected: { type: 'connected', attempt: number, retained: number }
+  connecting: {
+    /** The event's name, so a {@link StatusEvent} can be told apart. */
+    type: 'connecting'
+    /** 1-based number of this dial since the last stable connection (or since start). */
+    attempt: number
+  }
+  /** A dial succeeded; the connection is now in use. */
+  connected: {
+    /** The event's name, so a {@link StatusEvent} can be told apart. */
+    type: 'connected'
+    /** The number of the dial that made this connection, as in `connecting`. */
+    attempt: number
+    /** With retention: unconfirmed items that will be handed to this connection again, first; else 0. */
+    retained: number
+  }
   /**
-   * A connection was lost. `handed` items were handed to it; without retention they are all counted
-   * `unconfirmed` now; with retention, `retained` unconfirmed items are kept and handed to the next
-   * connection. `uptime` in ms. `error` is what ended it (`undefined` when the peer ended its stream cleanly).
+   * A connection was lost. Without retention, the items handed to it are all counted `unconfirmed` now;
+   * with retention, the unconfirmed ones are kept and handed to the next connection.
    */
-  disconnected: { type: 'disconnected', reason: DisconnectReason, error: Error | undefined, uptime: number, handed: number, retained: number }
-  /** The next dial is `attempt`, in `delay` ms; `error` is what the last attempt or connection ended with. */
-  reconnecting: { type: 'reconnecting', attempt: number, delay: number, error: Error | undefined }
-  /** Retrying stopped; the source and sink fail with `error` (a `ReconnectFailedError`). */
-  failed: { type: 'failed', error: Error }
-  /** The durable duplex is done; always the last event. `error` is set after `abort()` or a failure. */
-  closed: { type: 'closed', error: Error | undefined }
+  disconnected: {
+    /** The event's name, so a {@link StatusEvent} can be told apart. */
+    type: 'disconnected'
+    /** How the loss was noticed. */
+    reason: DisconnectReason
+    /** What ended it; `undefined` when the peer ended its stream cleanly. */
+    error: Error | undefined
+    /** How long the connection was up, in ms (on `clock`). */
+    uptime: number
+    /** Items handed to this connection's sink for the first time. */
+    handed: number
+    /** With retention: unconfirmed items kept now, to be handed to the next connection; else 0. */
+    retained: number
+  }
+  /** A backoff wait started; the next dial follows it. */
+  reconnecting: {
+    /** The event's name, so a {@link StatusEvent} can be told apart. */
+    type: 'reconnecting'
+    /** The number the next dial will have, as in `connecting`. */
+    attempt: number
+    /** How long until that dial, in ms. */
+    delay: number
+    /** What the last dial or connection ended with; `undefined` when the peer ended its stream cleanly. */
+    error: Error | undefined
+  }
+  /** Retrying stopped; the source and sink fail. */
+  failed: {
+    /** The event's name, so a {@link StatusEvent} can be told apart. */
+    type: 'failed'
+    /** Why: a `ReconnectFailedError` (its `cause` is the last dial or connection error). */
+    error: Error
+  }
+  /** The durable duplex is done; always the last event. */
+  closed: {
+    /** The event's name, so a {@link StatusEvent} can be told apart. */
+    type: 'closed'
+    /** The reason after `abort()` or a failure; `undefined` after a clean `close()` or a complete exchange. */
+    error: Error | undefined
+  }
 }
 
+/** The name of a status event: `connecting`, `connected`, `disconnected`, `reconnecting`, `failed` or `closed`. */
 export type ReconnectEventType = keyof ReconnectEventMap
 /** Any status event. */
 export type StatusEvent = ReconnectEventMap[ReconnectEventType]
@@ -216,6 +264,7 @@ export type StatusEvent = ReconnectEventMap[ReconnectEventType]
  * `accepted` is their sum at every moment.
  */
 export interface ReconnectStats {
+  /** The state when the snapshot was taken. */
   status: ReconnectStatus
   /** The current dial count since the last stable connection. */
   attempt: number
@@ -281,7 +330,15 @@ export interface ReconnectStats {
  * are handed again after a reconnect (at-least-once).
  */
 export interface DurableDuplex<TIn, TOut = TIn> extends StageDuplex<TIn, TOut>, TypedEventTarget<ReconnectEventMap> {
-  readonly source: AsyncIterable<TIn> & { [Symbol.asyncIterator](): DurableSourceIterator<TIn> }
+  /**
+   * Items from the peer, from each connection in turn; carries on across reconnections. Ends on `close()`,
+   * on a complete exchange, or when the peer ends under `peerEnd: 'end'`; throws `ReconnectFailedError` on
+   * final failure, or `err` after `abort(err)`.
+   */
+  readonly source: AsyncIterable<TIn> & {
+    /** Returns the durable source's iterator, which also offers `nextBatch()`. */
+    [Symbol.asyncIterator](): DurableSourceIterator<TIn>
+  }
   /** The current state. */
   readonly status: ReconnectStatus
   /** A snapshot of the counters. */

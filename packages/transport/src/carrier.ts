@@ -41,6 +41,7 @@ export interface Carrier {
   end(): void
   /** Stops delivering `onCarrierData` until `resume()` (the peer then feels backpressure). */
   pause(): void
+  /** Delivers `onCarrierData` again after `pause()`. */
   resume(): void
   /** Tears down at once, with RST where the carrier has one. */
   reset(): void

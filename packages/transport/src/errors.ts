@@ -58,7 +58,12 @@ export interface TLSErrorOptions extends ErrorOptions {
  */
 export class TLSError extends Error {
   static override name = 'TLSError'
+  /**
+   * What failed: an OpenSSL or Node code, a certificate verification code, or `ERR_TLS_HANDSHAKE_CLOSED`
+   * (see {@link TLSErrorOptions.code}); `undefined` when Node gave none.
+   */
   readonly code: string | undefined
+  /** Whether trying again with the same certificates and settings fails the same way (a `shouldRetry` can give up on it). */
   readonly fatal: boolean
 
   constructor (message = 'TLS failure', options: TLSErrorOptions = {}) {

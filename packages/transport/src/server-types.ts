@@ -65,6 +65,7 @@ export interface ServerCloseOptions extends AbortOptions {
 
 /** A failure reported by a server without tearing the server down. */
 export interface ServerErrorEvent {
+  /** What failed: a `HandlerError` (whose `cause` is what the handler threw), or a failure of the server itself. */
   error: Error
   /** The connection concerned, when there is one. */
   connection?: Connection
@@ -83,7 +84,9 @@ export type DropReason = 'max-connections' | 'max-connections-per-source' | 'tls
 
 /** A connection refused before it reached the handler. */
 export interface DropEvent {
+  /** Which check refused it. */
   reason: DropReason
+  /** The typed error of that refusal, as listed under {@link DropReason}. */
   error: Error
   /** Where it came from; `undefined` when the socket was gone before its address could be read. */
   remoteAddress: ConnectionAddress | undefined
@@ -91,18 +94,32 @@ export interface DropEvent {
 
 /** The events a server emits, by name: each is a `CustomEvent` whose `detail` has this type. */
 export interface ServerEvents {
+  /** A connection was accepted (after its TLS handshake, if any), before the handler runs. */
   connection: Connection
-  disconnect: { connection: Connection, info: DisconnectInfo }
+  /** A connection the server accepted is gone. */
+  disconnect: {
+    /** The connection, as handed to `connection` and the handler. */
+    connection: Connection
+    /** What its `closed` promise resolves with: reason, error, initiator and final stats. */
+    info: DisconnectInfo
+  }
+  /** Something failed without tearing the server down; logged instead when nobody listens. */
   error: ServerErrorEvent
+  /** A connection was refused before it reached the handler. */
   drop: DropEvent
+  /** `close()` is done: every socket, handshake and timer is gone. Emitted once; no `detail`. */
   close: undefined
 }
 
 /** Live connections of a server, keyed by id. */
 export interface ConnectionRegistry extends Iterable<Connection> {
+  /** How many connections are live (accepted and not yet gone). */
   readonly size: number
+  /** The live connection whose `Connection.id` is `id`, or `undefined` when it is gone or never existed. */
   get(id: string): Connection | undefined
+  /** Whether the connection whose `Connection.id` is `id` is live. */
   has(id: string): boolean
+  /** The live connections, oldest first. */
   values(): IterableIterator<Connection>
 }
 
@@ -110,6 +127,7 @@ export interface ConnectionRegistry extends Iterable<Connection> {
 export interface Server extends TypedEventTarget<ServerEvents> {
   /** Where it listens (the real port when `port` was 0). */
   readonly address: ConnectionAddress
+  /** Its live connections; one leaves the registry when its `disconnect` event fires. */
   readonly connections: ConnectionRegistry
   /**
    * Stop accepting, ask every connection to end (`goingAway`; FIN at once where no sink runs), abort

@@ -18,6 +18,7 @@ export type DisconnectReason =
 
 /** What `Connection.closed` resolves with. */
 export interface DisconnectInfo {
+  /** Why the connection ended. */
   reason: DisconnectReason
   /** The typed error behind the reason; absent for `closed`. */
   error?: Error
@@ -42,6 +43,7 @@ export interface ConnectionStats {
   chunksOut: number
   /** Socket writes (each a single `write` or one `writev` batch); at most `chunksOut`. */
   writes: number
+  /** When this end of the connection was set up (connected, accepted or wrapped). */
   connectedAt: number
   /** When the last bytes arrived; `undefined` before the first read. */
   lastReadAt: number | undefined
@@ -71,8 +73,15 @@ export interface TLSInfo {
  * when everything was handed to the socket and FIN was sent, and rejects with a typed error otherwise.
  */
 export interface Connection extends ByteDuplex {
+  /**
+   * Names this connection within the process (in logs, and as the key of `server.connections`): a prefix
+   * saying how it was made (`c` connect, `s` server, `f` fromSocket, `m` memoryPair, `x` fromCarrier) and a
+   * counter.
+   */
   readonly id: string
+  /** This end's address; `undefined` when the socket did not report one. */
   readonly localAddress: ConnectionAddress | undefined
+  /** The peer's address; `undefined` when Node had already forgotten it (a peer that hung up early). */
   readonly remoteAddress: ConnectionAddress | undefined
   /**
    * Finish writing (wait for a running `sink`), send FIN, wait for the peer's FIN, then destroy the
@@ -93,6 +102,7 @@ export interface Connection extends ByteDuplex {
   readonly goingAway?: AbortSignal
   /** TLS details of the peer; `undefined` on connections without TLS. */
   readonly tls: TLSInfo | undefined
+  /** A snapshot of its traffic counters and times, taken now (a new object each call). */
   stats(): ConnectionStats
 }
 

@@ -2,7 +2,15 @@ import { DEFAULT_LISTEN_HOST } from '../constants.js'
 import { badValue } from './values.js'
 
 /** Where to connect or listen: a TCP host and port, or a Unix socket path. */
-export type Address = { host: string, port: number } | { path: string }
+export type Address = {
+  /** A host name or IP address, IPv6 without brackets (`::1`). */
+  host: string
+  /** The TCP port: 1–65535 to connect to, 0–65535 to listen on (0 picks a free one). */
+  port: number
+} | {
+  /** The Unix socket's path (what follows `unix:`). */
+  path: string
+}
 
 const WITH_HOST = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/
 

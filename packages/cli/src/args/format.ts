@@ -6,10 +6,11 @@ import { UsageError } from '../errors.js'
 export interface ChosenFormat {
   /** The preset's name, or the layout as compact JSON. */
   readonly name: string
+  /** The header layout, as the codec takes it. */
   readonly format: FrameFormat
   /** Whether frames carry a type byte (formats without one carry DATA only, and no ping or pong). */
   readonly hasType: boolean
-  /** Whether this is the @proto wire format, whose control frames (GOAWAY …) the CLI understands. */
+  /** Whether this is the `@proto` wire format, whose control frames (GOAWAY …) the CLI understands. */
   readonly isProto: boolean
 }
 

@@ -54,7 +54,7 @@ function timing (values: Values, defaultTimeout: number): { interval: number, ti
 
 /**
  * Reads the heartbeat flags. Formats with a type byte get ping/pong keep-alive by default (`structBI`
- * with the classic protocol's types, the others with @proto's); formats without one get none unless
+ * with the classic protocol's types, the others with `@proto`'s); formats without one get none unless
  * `--keepalive empty` asks for empty frames. `--strict` adds the checks of `strictTypes` and `pingInit`.
  */
 export function resolveHeartbeat (values: Values, format: ChosenFormat): HeartbeatChoice {

@@ -14,7 +14,7 @@ const STRUCT_BI_KEEPALIVE: HeartbeatInit = {
 
 /**
  * The inbound data types `--strict` allows when `--allow-types` is not given: the format's own. `structBI`
- * (the classic protocol): DATA `0x00`. Every other format with a type byte speaks @proto's type space:
+ * (the classic protocol): DATA `0x00`. Every other format with a type byte speaks `@proto`'s type space:
  * DATA `0x00` and the application types `0x40`–`0xFF` (docs/PROTOCOL.md §2). The types the heartbeat
  * handles itself (ping, pong, GOAWAY, HELLO with `--hello`) are accepted besides.
  */
@@ -52,7 +52,7 @@ function maxPingBody (values: Values, init: HeartbeatInit, strict: boolean): num
 
 /**
  * Ping/pong keep-alive for a format with a type byte: the format's defaults (`structBI`: the classic
- * protocol's; others: @proto's), then the flags; `allowedTypes` switches the strict checks on.
+ * protocol's; others: `@proto`'s), then the flags; `allowedTypes` switches the strict checks on.
  */
 export function pingInit (values: Values, format: ChosenFormat, timing: { interval: number, timeout: number }, allowedTypes: number[] | undefined): HeartbeatInit {
   const init: HeartbeatInit = { ...(format.name === 'structBI' ? STRUCT_BI_KEEPALIVE : {}), ...timing }

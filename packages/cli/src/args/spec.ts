@@ -5,23 +5,29 @@ import { UsageError } from '../errors.js'
 export interface FlagSpec {
   /** The long name, without `--`. */
   readonly name: string
+  /** `'string'`: the flag takes a value (`--size 64`); `'boolean'`: its presence switches something on. */
   readonly type: 'string' | 'boolean'
+  /** The one-letter alias, without `-` (`s` for `-s`); absent when there is none. */
   readonly short?: string
   /** May be given several times (values are collected in order). */
   readonly multiple?: boolean
   /** The placeholder shown in help (`<duration>`). */
   readonly value?: string
+  /** What it does, one line, shown in help. */
   readonly help: string
 }
 
 /** A titled group of flags, shared between commands (`TLS`, `Heartbeat` …). */
 export interface FlagGroup {
+  /** The heading the group's flags are listed under in help. */
   readonly title: string
+  /** Its flags, in the order help lists them. */
   readonly flags: readonly FlagSpec[]
 }
 
 /** A command: its positional arguments, its flag groups and its help text. */
 export interface CommandSpec {
+  /** What follows `proto` on the command line: `connect`, `listen`, `bench` or `proxy`. */
   readonly name: string
   /** `proto connect HOST:PORT [options]` */
   readonly usage: string
@@ -31,6 +37,7 @@ export interface CommandSpec {
   readonly description: string
   /** Names of the required positional arguments, in order. */
   readonly positionals: readonly string[]
+  /** The flags it accepts, in groups, in the order help lists them. */
   readonly groups: readonly FlagGroup[]
   /** Example command lines, shown last. */
   readonly examples: readonly string[]

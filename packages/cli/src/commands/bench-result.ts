@@ -1,11 +1,16 @@
 /** What one `proto bench` run measured. Times in ms, rates per second, MB = 10^6 bytes. */
 export interface BenchResult {
+  /** The server measured, as `HOST:PORT` or a Unix path, prefixed `tls://` under TLS. */
   target: string
+  /** The framing: the preset's name, or the layout as compact JSON. */
   format: string
+  /** The keep-alive in use, as shown in the table: `heartbeat 15s/45s`, `no heartbeat` … */
   heartbeat: string
   /** Body bytes per message. */
   size: number
+  /** Messages in flight at most (`--window`). */
   window: number
+  /** Messages sent and checked first, before measuring (`--warmup`). */
   warmup: number
   /** Messages measured (sent and echoed after the warm-up). */
   messages: number
@@ -13,11 +18,25 @@ export interface BenchResult {
   stoppedBy: 'count' | 'duration'
   /** From sending the first measured message to receiving the last echo. */
   elapsedMs: number
+  /** Measured messages per second over `elapsedMs`. */
   msgPerSec: number
   /** Body bytes sent per second (the same number came back). */
   mbPerSec: number
   /** Round trip of each measured message, from handing it to the stack to reading its echo. */
-  latencyMs: { min: number, mean: number, p50: number, p90: number, p99: number, max: number }
+  latencyMs: {
+    /** The fastest round trip. */
+    min: number
+    /** The arithmetic mean. */
+    mean: number
+    /** The median (nearest-rank, as every percentile here). */
+    p50: number
+    /** The 90th percentile. */
+    p90: number
+    /** The 99th percentile. */
+    p99: number
+    /** The slowest round trip. */
+    max: number
+  }
 }
 
 /** Nearest-rank percentile of sorted samples (`p` in 0–1]. */

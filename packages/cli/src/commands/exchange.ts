@@ -15,7 +15,7 @@ export interface ExchangeInit {
   readonly linger: number
   readonly closeTimeout: number
   /**
-   * Whether @proto control frames that reach the source (a HELLO without `--hello`; a GOAWAY when no
+   * Whether `@proto` control frames that reach the source (a HELLO without `--hello`; a GOAWAY when no
    * heartbeat stage reads it) are reported on stderr rather than printed.
    */
   readonly isProto: boolean
@@ -90,7 +90,7 @@ async function firstOutcome (reading: Promise<'peer-ended' | 'count'>, writing: 
   }
 }
 
-/** Reports a GOAWAY (read here only without a heartbeat stage) or a HELLO from an @proto peer on stderr; returns whether the frame was one. */
+/** Reports a GOAWAY (read here only without a heartbeat stage) or a HELLO from an `@proto` peer on stderr; returns whether the frame was one. */
 function reportControl (frame: Frame, ctx: CommandContext): boolean {
   if (frame.type === FrameType.GOAWAY) {
     try {
