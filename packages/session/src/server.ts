@@ -15,7 +15,7 @@ import type { Resume } from './wire.js'
 import { decodeResume } from './wire.js'
 
 /** Why the server refused a connection, as counted in `stats().refused`. */
-export type RefusalReason = 'unknown' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down'
+export type RefusalReason = 'unknown' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down' | 'store'
 
 /** Events of a session server. */
 export interface SessionServerEvents {
@@ -78,7 +78,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   private readonly restoredCounts = { handover: 0, recovered: 0 }
   /** Restores under way, by token digest: a second RESUME for the same session waits for the first. */
   private readonly restoring = new Map<string, Promise<void>>()
-  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0 }
+  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
   private closing = false
 
   constructor (readonly common: CommonOptions, private readonly opts: ServerOptions) {
@@ -227,12 +227,15 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       }
       const session = new ServerSession(this, { token: resume.token, digest, idBytes: restored.idBytes, id: restored.id }, restored)
       this.registry.add(session)
+      this.store.opened(session)
       this.restoredCounts[restored.origin]++
       this.log.debug('session %s restored from the store (%s)', session.id, restored.origin)
       return session
     } catch (err) {
-      this.log.debug('the session store could not restore a session: %s', toError(err).message)
-      return undefined
+      // the store cannot be asked now (Redis away): a retryable refusal, the client comes back after a backoff
+      const message = `the session store cannot be asked now (${toError(err).message}); try again`
+      this.refuse(frames, 'store', GoAwayCode.SHUTTING_DOWN, message)
+      return null
     } finally {
       this.restoring.delete(key)
       done()
