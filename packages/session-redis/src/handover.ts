@@ -10,6 +10,8 @@ export interface HandoverOwner {
   readonly redis: Redis
   /** Hands the session over (final state persisted, released); whether it was done. */
   handOverTo(digestHex: string, to: string): Promise<boolean>
+  /** The subscriber connection is subscribed (again), or lost. */
+  listening(ready: boolean, err?: Error): void
 }
 
 /** A message on a node's channel. */
@@ -33,10 +35,21 @@ export class Handovers {
     this.channel = nodeChannel(opts.prefix, owner.nodeId)
     // a subscriber connection: offline queue on, so SUBSCRIBE waits for the connection; resubscribed after reconnects
     this.sub = owner.redis.duplicate({ enableOfflineQueue: true, autoResubscribe: true, enableAutoPipelining: false, commandTimeout: undefined })
-    this.sub.on('error', () => {}) // the command connection reports availability
+    // errors while reconnecting: availability is reported through `listening` (close, then ready again)
+    this.sub.on('error', () => {})
+    this.sub.on('close', () => { this.subscribed = false; owner.listening(false) })
     this.sub.on('message', (_channel: string, text: string) => { this.message(text) })
-    this.sub.subscribe(this.channel).catch(() => {})
+    // subscribed once the connection is ready, and again after every reconnect (idempotent)
+    this.sub.on('ready', () => { this.subscribe() })
+    this.subscribe()
   }
+
+  private subscribe (): void {
+    this.sub.subscribe(this.channel).then(() => { this.subscribed = true; this.owner.listening(true) }, (err: unknown) => { this.owner.listening(false, toError(err)) })
+  }
+
+  /** Whether requests to this node can be heard now. */
+  subscribed = false
 
   stats (): { requested: number, given: number, refused: number, timedOut: number } { return { ...this.counts } }
 

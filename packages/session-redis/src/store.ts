@@ -282,9 +282,15 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.redis.ping().then(() => { this.up() }, () => { setTimeout(() => { this.probe() }, this.opts.nodeTtl / 3).unref() })
   }
 
+  /** The handover channel is subscribed (again), or lost: without it this node cannot hand sessions over. */
+  listening (ready: boolean, err?: Error): void {
+    if (ready) this.up()
+    else this.down(err ?? new StoreUnavailableError('The Redis subscriber connection closed: handovers cannot be heard'))
+  }
+
   /** Redis is back: everything this node holds is persisted again, then acknowledged against it. */
   private up (): void {
-    if (this.modeNow === 'durable' || this.closed) return
+    if (this.modeNow === 'durable' || this.closed || this.redis.status !== 'ready' || !this.handovers.subscribed) return
     this.modeNow = 'durable'
     for (const s of this.held.keys()) this.dirty.add(s)
     this.beat()

@@ -1,7 +1,6 @@
 import type { RedisServer } from '@proto/stage-compliance'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Node } from './helpers.js'
 import { dec, item, movingClient, startNode } from './helpers.js'
 
 const runs = canRun(redisServerTool)
@@ -43,6 +42,7 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
       expect(b.server.stats().restored).toEqual({ handover: 1, recovered: 0 })
       expect(b.sessions[0].origin).toBe('handover')
       expect(a.store.stats().handovers.given).toBe(1)
+      expect(b.store.stats().handovers).toMatchObject({ requested: 1, timedOut: 0 })
       expect(client.stats().possibleDuplicates).toBe(0)
       expect(client.stats().sessionsLost).toBe(0)
     } finally {
