@@ -31,6 +31,9 @@ export class Journal implements AsyncIterator<Frame> {
   private app: BatchIterator<Frame> | AsyncIterator<Frame> | Iterator<Frame> | undefined
   private provided: (() => void) | undefined
   private cut: Error | undefined
+  /** Nothing is fed before the session's first connection was judged (a restored session may skip some). */
+  private started = false
+  private onStart: (() => void) | undefined
   /** Frames pulled (and journaled), not yet handed to reconnect. */
   private held: Frame[] = NONE
   private at = 0
@@ -64,6 +67,12 @@ export class Journal implements AsyncIterator<Frame> {
     this.base = Math.max(this.base + drop, position)
   }
 
+  /** The first connection was taken: feeding may begin. */
+  start (): void {
+    this.started = true
+    this.onStart?.()
+  }
+
   /** The application's sink: its frames follow the restored ones. */
   provide (source: Source<Frame>): void {
     if (this.app !== undefined) throw new Error('A session\'s sink takes one source')
@@ -76,10 +85,12 @@ export class Journal implements AsyncIterator<Frame> {
   close (err: Error): void {
     this.cut = err
     this.provided?.()
+    this.onStart?.()
   }
 
   /** The next frames to feed: restored ones first, then the application's (journaled as they are taken). */
   private async pull (): Promise<Frame[] | undefined> {
+    if (!this.started) await new Promise<void>((resolve) => { this.onStart = resolve })
     if (this.cut !== undefined) throw this.cut
     if (this.prefix.length > 0) {
       const out = this.prefix

@@ -150,6 +150,7 @@ export class ServerSession implements StoredSession {
   }
 
   fenced (): void {
+    if (this.gone) return
     this.leave(new SessionMovedError('Another node took this session over (the session store fenced this node); what was written here and not persisted did not go with it'), () => {})
   }
 
@@ -193,6 +194,7 @@ export class ServerSession implements StoredSession {
 
   /** A connection resumed this session: it replaces the live one, if any. */
   attach (attach: Attach): void {
+    this.journal?.start()
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
