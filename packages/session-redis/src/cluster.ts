@@ -12,6 +12,8 @@ export interface ClusterInit {
   args?: string[]
   /** Node options for the workers (e.g. `['--import', 'tsx']`). @default process.execArgv */
   execArgv?: string[]
+  /** Working directory of the workers. @default process.cwd() */
+  cwd?: string
   /** Extra environment for every worker; each also gets `PROTO_WORKER_INDEX`. @default {} */
   env?: Record<string, string>
   /** How long a worker may take to call `workerReady()` (ms). @default 20000 */
@@ -74,7 +76,7 @@ export async function runCluster (init: ClusterInit): Promise<RunningCluster> {
   if (typeof init.script !== 'string' || init.script === '') validate.invalid('script', 'the path of the module each worker runs', init.script)
   const readyTimeout = validate.duration('readyTimeout', init.readyTimeout, 20_000, { min: 1 })
   if (!cluster.isPrimary) throw new Error('runCluster() must be called in the primary process, not in a worker')
-  cluster.setupPrimary({ exec: init.script, args: init.args ?? [], execArgv: init.execArgv ?? process.execArgv, silent: false })
+  cluster.setupPrimary({ exec: init.script, args: init.args ?? [], execArgv: init.execArgv ?? process.execArgv, silent: false, ...(init.cwd !== undefined ? { cwd: init.cwd } : {}) })
   const workers: Array<ClusterWorker | undefined> = new Array(n).fill(undefined)
 
   const start = async (index: number): Promise<ClusterWorker> => {

@@ -11,7 +11,7 @@ import { connect } from '@proto/transport'
 /** The node script and the Node options that run it from source. */
 export const NODE_SCRIPT = fileURLToPath(new URL('./node.ts', import.meta.url))
 export const EXEC_ARGV = ['--conditions=source', '--import', 'tsx']
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
 export interface NodeProcess {
   readonly child: ChildProcess
@@ -55,9 +55,9 @@ export function clientTo (target: { port: number }): SessionDuplex {
 }
 
 /** A client's items `c<from>`…: a source that writes `count` items, pausing every 20 (so things happen mid-run). */
-export async function * numbered (from: number, count: number, pause: () => Promise<void> = async () => { await new Promise(resolve => setTimeout(resolve, 2)) }): AsyncGenerator<Frame> {
+export async function * numbered (from: number, count: number, pause: () => Promise<void> = async () => { await new Promise(resolve => setTimeout(resolve, 2)) }, prefix = 'c'): AsyncGenerator<Frame> {
   for (let i = from; i < from + count; i++) {
-    yield item(`c${i}`)
+    yield item(`${prefix}${i}`)
     if (i % 20 === 0) await pause()
   }
 }

@@ -45,7 +45,7 @@ const port = (tcp.address as { port: number }).port
 process.once('SIGTERM', () => {
   const closing = tcp.close({ deadline: 2_000 })
   store.drain().then(async (n) => {
-    process.send?.({ type: 'drained', sessions: n })
+    await new Promise<void>((resolve) => { if (process.send === undefined) resolve(); else process.send({ type: 'drained', sessions: n }, () => { resolve() }) })
     await closing
     await store.close()
     process.exit(0)
