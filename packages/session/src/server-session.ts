@@ -74,6 +74,8 @@ export class ServerSession implements StoredSession {
     if (owner.store.durable) {
       const journal = this.journal = new Journal({ get outAcked () { return state.outAcked }, changed: () => { this.changed() } }, restored?.outAcked ?? 0, restored?.journal ?? [], restored?.endAt !== undefined)
       state.onChange = () => { this.changed() }
+      // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
+      if (restored === undefined) state.ackLimit = 0
       sink = async (source) => {
         journal.provide(source)
         await feeding
