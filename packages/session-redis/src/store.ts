@@ -48,7 +48,9 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private modeNow: StoreMode = 'connecting'
   private downSince = performance.now()
   private closed = false
-  private readonly counts = { persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
+  /** A session asked for an early persist: the next flush does not wait for the interval. */
+  private soon = false
+  private readonly counts = { early: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
 
   constructor (readonly opts: StoreOptions) {
     super()
@@ -96,6 +98,19 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   changed (session: StoredSession): void {
     if (!this.held.has(session)) return
     this.dirty.add(session)
+    this.schedule()
+  }
+
+  /** A session's ACKs wait for a persist (its client's window is filling): the next flush starts at once. */
+  persistSoon (session: StoredSession): void {
+    if (!this.held.has(session) || this.modeNow !== 'durable' || this.closed) return
+    this.dirty.add(session)
+    if (!this.soon) this.counts.early++
+    this.soon = true
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer)
+      this.flushTimer = undefined
+    }
     this.schedule()
   }
 
@@ -192,13 +207,15 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
 
   private schedule (): void {
     if (this.flushTimer !== undefined || this.flushing !== undefined || this.modeNow !== 'durable' || this.closed) return
+    // the interval batches changes; a session whose ACKs wait for it (persistSoon) does not wait for it
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined
+      this.soon = false
       this.flushing = this.flush().finally(() => {
         this.flushing = undefined
         if (this.dirty.size > 0) this.schedule()
       })
-    }, this.opts.persistInterval)
+    }, this.soon ? 0 : this.opts.persistInterval)
   }
 
   /** Persists every session that changed, pipelined (ioredis auto-pipelining batches one tick's commands). */

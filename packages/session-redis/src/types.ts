@@ -27,6 +27,8 @@ export interface RedisStoreStats {
   dirty: number
   /** PERSIST scripts run (one per changed session per persist interval). */
   persists: number
+  /** Flushes brought forward (not waiting for the persist interval) because a session's ACKs waited for them: its client's window was filling. */
+  early: number
   /** Outbound frames written to Redis. */
   framesPersisted: number
   /** Redis commands sent (scripts, liveness writes, handover messages excluded). */

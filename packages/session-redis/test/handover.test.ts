@@ -1,5 +1,7 @@
+import { sessionClient } from '@proto/session'
 import type { RedisServer } from '@proto/stage-compliance'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
+import { connect } from '@proto/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dec, item, movingClient, startNode } from './helpers.js'
 
@@ -49,6 +51,25 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
       await client.close().catch(() => {})
       await a.close()
       await b.close()
+    }
+  })
+
+  it('a client whose window fills does not wait for the persist interval: the store persists early, and ACKs follow', async () => {
+    // a 2 s interval and an 8-item window: 200 items would take over 40 s if every window waited for the interval
+    const a = await startNode('a', redis.url, { persistInterval: 2_000 })
+    const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: a.port }, { signal }), { window: { maxMessages: 8 } })
+    try {
+      const N = 200
+      const got: string[] = []
+      const reading = (async () => { for await (const f of client.source) { got.push(dec(f)); if (got.length === N) break } })()
+      const writing = client.sink((function * () { for (let i = 1; i <= N; i++) yield item(`c${i}`) })())
+      await Promise.race([Promise.all([reading, writing]), new Promise((_resolve, reject) => setTimeout(() => { reject(new Error(`expected ${N} answers within 10 s, but got ${got.length}`)) }, 10_000))])
+      expect(a.took).toEqual(Array.from({ length: N }, (_, i) => `c${i + 1}`))
+      expect(a.store.stats().early).toBeGreaterThan(0)
+      await expect.poll(() => client.stats().link.confirmed, { timeout: 5_000 }).toBe(N)
+    } finally {
+      await client.close().catch(() => {})
+      await a.close()
     }
   })
 })

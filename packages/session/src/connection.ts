@@ -153,6 +153,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (this.fenced || !this.handshaken) return undefined
     const s = this.state
     const position = s.ackable
+    if (position < s.received) s.onAckHeld?.()
     const end = s.inEnded && s.peerEndGen === s.gen && position === s.peerEndAt
     this.lastAck = position
     s.counters.acksSent++

@@ -74,6 +74,7 @@ export class ServerSession implements StoredSession {
     if (owner.store.durable) {
       const journal = this.journal = new Journal({ get outAcked () { return state.outAcked }, changed: () => { this.changed() } }, restored?.outAcked ?? 0, restored?.journal ?? [], restored?.endAt !== undefined)
       state.onChange = () => { this.changed() }
+      state.onAckHeld = () => { if (!this.gone) owner.store.persistSoon?.(this) }
       // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
       if (restored === undefined) state.ackLimit = 0
       sink = async (source) => {

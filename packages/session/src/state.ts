@@ -104,6 +104,11 @@ export class SessionState {
   recovered = false
   /** Called when positions move (a server session with a durable store persists them). */
   onChange: (() => void) | undefined
+  /**
+   * Called when an ACK goes out that `ackLimit` holds below what was received: the peer's window is filling
+   * while the store has not persisted (a durable store is asked to persist at once).
+   */
+  onAckHeld: (() => void) | undefined
   /** The current connection's acknowledgement hooks. */
   stage: AckSink | undefined
   readonly counters = createCounters()

@@ -91,8 +91,14 @@ export interface SessionStore {
   bind(host: StoreHost): void
   /** A new session opened on this node. */
   opened(session: StoredSession): void
-  /** Something in the session changed (see `version`): persist it when convenient. */
+  /** Something in the session changed: persist it when convenient. */
   changed(session: StoredSession): void
+  /**
+   * The session's acknowledgements wait for a persist (an ACK went out held below what was received, so
+   * the client's window is filling): persist it as soon as possible rather than at the next interval.
+   * Optional; a store without it persists on its own schedule.
+   */
+  persistSoon?(session: StoredSession): void
   /**
    * A RESUME names a session this node does not hold: fetch it from the store (asking the node that holds
    * it to hand it over), or `undefined` when the store does not know it. Throws when the store cannot be
