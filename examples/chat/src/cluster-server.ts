@@ -68,7 +68,13 @@ export async function startChatNode (init: ChatNodeInit): Promise<ChatNode> {
   let seq = 0
 
   sub.on('message', (_channel: string, json: string) => {
-    const l = JSON.parse(json) as Line
+    let l: Line
+    try {
+      l = JSON.parse(json) as Line
+    } catch (err) {
+      failed(err) // not one of ours: counted, skipped
+      return
+    }
     history.push(l)
     if (history.length > keep) history.shift()
     log.push(l.line)

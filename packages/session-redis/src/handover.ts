@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { Logger } from '@proto/interface'
 import { toError } from '@proto/interface'
 import type { Redis } from 'ioredis'
 import type { StoreOptions } from './options.js'
@@ -8,6 +9,7 @@ import { nodeChannel } from './record.js'
 export interface HandoverOwner {
   readonly nodeId: string
   readonly redis: Redis
+  readonly log: Logger
   /** Hands the session over (final state persisted, released); whether it was done. */
   handOverTo(digestHex: string, to: string): Promise<boolean>
   /** The subscriber connection is subscribed (again), or lost. */
@@ -95,6 +97,9 @@ export class Handovers {
       else this.counts.refused++
       const reply: Message = { t: 'given', r: msg.r, ok }
       return this.owner.redis.publish(nodeChannel(this.opts.prefix, msg.from), JSON.stringify(reply))
-    }).catch((err: unknown) => { void toError(err) })
+    }).catch((err: unknown) => {
+      // the requester then takes the session after handoverTimeout (it was persisted released, or is still held here and gets fenced)
+      this.owner.log.error('answering a handover request from %s failed: %s', msg.from, toError(err).message)
+    })
   }
 }

@@ -28,8 +28,9 @@ export interface RedisStoreInit {
   ttl?: number
   /**
    * The shortest time between two persists of the sessions that changed (ms); 0 = at the next turn of the
-   * event loop (write-through). ACKs cover only what is persisted, so this also delays them; after a
-   * SIGKILL, what the killed node delivered within about this window is sent again (counted).
+   * event loop (write-through). ACKs cover only what is persisted, so this also delays them (a session
+   * whose ACKs wait while its client's window fills is persisted at once); after a SIGKILL, what the
+   * killed node delivered within about this window is sent again (counted).
    * @default 10
    */
   persistInterval?: number
