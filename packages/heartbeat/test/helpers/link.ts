@@ -15,11 +15,13 @@ export interface ScriptedLink {
   b: FrameDuplex
   /** One-way delay of each frame written from now on; default 0. */
   delay: (direction: Direction, frame: Frame) => number
+  /** Whether a frame written now gets onto the link at all (called first; may black-hole the link); default yes. */
+  admit: (direction: Direction, frame: Frame) => boolean
   /** Drops every frame written from now on, both ways (`false` restores the link). */
   blackHole(on: boolean): void
-  /** Frames that crossed, with when they were written and delivered. */
+  /** Frames written to the link, with when (and `deliveredAt`: when they arrived; `NaN` while in flight or dropped). */
   log: Array<{ direction: Direction, frame: Frame, sentAt: number, deliveredAt: number }>
-  /** Ends both sides (as if both sockets closed). */
+  /** Ends both sides (as if both sockets closed) and drops what is in flight. */
   end(): void
 }
 
@@ -76,16 +78,18 @@ export function scriptedLink (): ScriptedLink {
       source: source(ends[self]),
       async sink (frames: Source<Frame>): Promise<void> {
         for await (const frame of frames) {
-          if (holed || ends[self].failure !== undefined) continue
-          const sentAt = performance.now()
-          const at = Math.max(other.lastAt, sentAt + link.delay(direction, frame))
+          if (ends[self].failure !== undefined) continue
+          const entry = { direction, frame, sentAt: performance.now(), deliveredAt: Number.NaN }
+          link.log.push(entry)
+          if (!link.admit(direction, frame) || holed) continue
+          const at = Math.max(other.lastAt, entry.sentAt + link.delay(direction, frame))
           other.lastAt = at
           const t = setTimeout(() => {
             timers.delete(t)
-            link.log.push({ direction, frame, sentAt, deliveredAt: performance.now() })
+            entry.deliveredAt = performance.now()
             other.queue.push(frame)
             wake(other)
-          }, at - sentAt)
+          }, at - entry.sentAt)
           timers.add(t)
         }
       },
@@ -100,6 +104,7 @@ export function scriptedLink (): ScriptedLink {
     a: side('a'),
     b: side('b'),
     delay: () => 0,
+    admit: () => true,
     blackHole (on) {
       holed = on
       if (on) {
@@ -109,6 +114,8 @@ export function scriptedLink (): ScriptedLink {
     },
     log: [],
     end () {
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
       for (const end of Object.values(ends)) {
         end.ended = true
         wake(end)
