@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { IntervalReason } from '../src/index.js'
 import { DEFAULT_GROW_AFTER, MAX_GROWTH_PENALTY } from '../src/index.js'
+import { isJittery, isLate } from '../src/adaptive-policy.js'
 import { IntervalController } from '../src/interval.js'
+import { RttRing } from '../src/rtt.js'
 
 /** A controller over [100, 1600] starting at 400, recording its changes. */
 function controller (start = 400, cap = (): number => Infinity): { c: IntervalController, changes: Array<[number, IntervalReason]> } {
@@ -93,5 +95,28 @@ describe('the adaptive interval as a state machine', () => {
     c.bound(500, 900)
     expect(changes).toEqual([[500, 'hello']])
     expect([c.floor, c.ceiling]).toEqual([500, 900])
+  })
+})
+
+describe('judging round trips', () => {
+  const ring = (...rtts: number[]): RttRing => {
+    const r = new RttRing(32)
+    for (const rtt of rtts) r.add(rtt)
+    return r
+  }
+
+  it('a pong is late when it is more than twice the median RTT and more than jitter above it', () => {
+    expect(isLate(ring(), 500, 100)).toBe(false) // nothing to compare with yet
+    expect(isLate(ring(20, 20, 20), 121, 100)).toBe(true)
+    expect(isLate(ring(20, 20, 20), 120, 100)).toBe(false) // not more than jitter above
+    expect(isLate(ring(200, 200, 200), 399, 100)).toBe(false) // not twice the median
+    expect(isLate(ring(0.2, 0.2, 0.2), 5, 100)).toBe(false) // a LAN moving by milliseconds is steady
+  })
+
+  it('the spread is high when the p90 is more than twice the p50 and more than jitter above it, over at least 4 samples', () => {
+    expect(isJittery(ring(20, 300, 300), 100)).toBe(false) // too few samples
+    expect(isJittery(ring(20, 20, 20, 20, 20, 20, 20, 20, 300, 300), 100)).toBe(true)
+    expect(isJittery(ring(20, 20, 20, 20, 20, 20, 20, 20, 20, 300), 100)).toBe(false) // one spike in ten is not a spread
+    expect(isJittery(ring(20, 20, 20, 20, 20, 20, 20, 20, 110, 110), 100)).toBe(false)
   })
 })
