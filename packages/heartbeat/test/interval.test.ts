@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { isJittery, isLate } from '../src/adaptive-policy.js'
 import type { IntervalReason } from '../src/index.js'
 import { DEFAULT_GROW_AFTER, MAX_GROWTH_PENALTY } from '../src/index.js'
-import { isJittery, isLate } from '../src/adaptive-policy.js'
 import { IntervalController } from '../src/interval.js'
 import { RttRing } from '../src/rtt.js'
 
