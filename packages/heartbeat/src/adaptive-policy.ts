@@ -28,10 +28,14 @@ export function isLate (ring: RttRing, rtt: number, jitter: number): boolean {
   return p50 !== undefined && rtt > 2 * p50 && rtt - p50 > jitter
 }
 
-/** The RTT spread is high: the p90 more than twice the p50, and more than `jitter` ms above it. */
+/**
+ * The RTT spread is high: the p90 more than twice the p10, and more than `jitter` ms above it. Against the
+ * p10 rather than the median, so a link whose RTT jumps between two values is jittery whichever holds more
+ * samples (with the median, the slow half could look like the norm and every pong on time).
+ */
 export function isJittery (ring: RttRing, jitter: number): boolean {
   const s = ring.samples >= MIN_SPREAD_SAMPLES ? ring.spread() : undefined
-  return s !== undefined && s.p90 > 2 * s.p50 && s.p90 - s.p50 > jitter
+  return s !== undefined && s.p90 > 2 * s.p10 && s.p90 - s.p10 > jitter
 }
 
 /**

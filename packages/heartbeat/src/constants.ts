@@ -109,7 +109,7 @@ export const DEFAULT_JITTER = 100
  */
 export const MAX_GROWTH_PENALTY = 3
 
-/** Adaptive interval: RTT samples needed before their spread (p90 against p50) is judged. */
+/** Adaptive interval: RTT samples needed before their spread (p90 against p10) is judged. */
 export const MIN_SPREAD_SAMPLES = 4
 
 /** Length of the PING body on an adaptive connection: the u64 sequence number, then the u32 interval in force (docs/PROTOCOL.md §3.4). */

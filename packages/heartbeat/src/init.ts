@@ -57,7 +57,7 @@ export interface AdaptiveIntervalInit {
   growFactor?: number
   /**
    * RTT spread, in milliseconds, below which the link always counts as steady. Above it, a pong more than
-   * twice the median RTT late, or a p90 more than twice the p50, is a sign of a poor link.
+   * twice the median RTT late, or a p90 more than twice the p10, is a sign of a poor link.
    * @default 100
    */
   jitter?: number

@@ -52,12 +52,12 @@ export class RttRing {
     return this.size
   }
 
-  /** The 50th and 90th percentiles (nearest rank) from one sort; `undefined` before the first sample. */
-  spread (): { p50: number, p90: number } | undefined {
+  /** The 10th, 50th and 90th percentiles (nearest rank) from one sort; `undefined` before the first sample. */
+  spread (): { p10: number, p50: number, p90: number } | undefined {
     if (this.ring == null || this.size === 0) return undefined
     const sorted = Float64Array.from(this.ring).sort()
     const at = (q: number): number => sorted[Math.max(0, Math.ceil(q * this.size) - 1)]
-    return { p50: at(0.5), p90: at(0.9) }
+    return { p10: at(0.1), p50: at(0.5), p90: at(0.9) }
   }
 
   stats (): RttStats {
