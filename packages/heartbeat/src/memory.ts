@@ -164,9 +164,7 @@ export class PathMemory implements IntervalMemory {
  * @example
  * ```ts
  * const memory = intervalMemory()
- * const link = reconnect({
- *   dial: async () => heartbeat(codec(await connect(address)), { hello: true, adaptiveInterval: { memory } })
- * })
+ * const link = reconnect(async () => heartbeat(codec(await connect(address)), { hello: true, adaptiveInterval: { memory } }))
  * ```
  */
 export function intervalMemory (init?: IntervalMemoryInit): IntervalMemory {
