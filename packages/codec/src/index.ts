@@ -28,8 +28,11 @@
 export {
   APP_TYPE_MAX, APP_TYPE_MIN, DEFAULT_MAX_FRAME_LENGTH, FrameType, GoAwayCode, MAX_FRAME_LENGTH_LIMIT,
   PROTOCOL_VERSION} from './constants.js'
-export type { GoAway, Hello } from './control.js'
-export { decodeGoAway, decodeHello, encodeGoAway, encodeHello, HELLO_LENGTH, isFinalGoAway, MAX_GOAWAY_REASON } from './control.js'
+export type { GoAway, Hello, HelloAdaptive } from './control.js'
+export {
+  ADAPTIVE_FLAG, decodeGoAway, decodeHello, encodeGoAway, encodeHello, HELLO_ADAPTIVE_LENGTH, HELLO_LENGTH, HELLO_MIN_PING_LENGTH, isFinalGoAway,
+  MAX_GOAWAY_REASON
+} from './control.js'
 export {
   FrameTooLongError, InvalidControlFrameError, InvalidFrameError,
   InvalidHeaderError, InvalidParametersError, ProtocolVersionError,

@@ -1,6 +1,6 @@
 import * as shared from '@proto/interface'
 import { describe, expect, it } from 'vitest'
-import { decodeGoAway, decodeHello, encodeGoAway, encodeHello, GoAwayCode, InvalidParametersError, isFinalGoAway, ProtocolVersionError } from '../src/index.js'
+import { ADAPTIVE_FLAG, decodeGoAway, decodeHello, encodeGoAway, encodeHello, GoAwayCode, InvalidParametersError, isFinalGoAway, ProtocolVersionError } from '../src/index.js'
 import { roundTrips } from './vectors.js'
 
 function vectorBody (id: string): Uint8Array {
@@ -20,6 +20,31 @@ describe('HELLO bodies (docs/PROTOCOL.md §3.1)', () => {
     const longer = new Uint8Array(20)
     longer.set(encodeHello({ interval: 1, timeout: 2 }))
     expect(decodeHello(longer)).toMatchObject({ interval: 1, timeout: 2 })
+  })
+
+  it('encodes the documented extension: minPingInterval alone, and the adaptive interval with its flag', () => {
+    const guard = encodeHello({ interval: 15_000, timeout: 45_000, minPingInterval: 5_000 })
+    expect(guard).toEqual(vectorBody('hello-min-ping'))
+    expect(decodeHello(guard)).toEqual({ version: 1, flags: 0, interval: 15_000, timeout: 45_000, minPingInterval: 5_000 })
+    const adaptive = encodeHello({ interval: 5_000, timeout: 55_000, adaptive: { interval: 15_000, max: 45_000, grace: 10_000 } })
+    expect(adaptive).toEqual(vectorBody('hello-adaptive'))
+    expect(decodeHello(adaptive)).toEqual({
+      version: 1, flags: ADAPTIVE_FLAG, interval: 5_000, timeout: 55_000, minPingInterval: 0, adaptive: { interval: 15_000, max: 45_000, grace: 10_000 }
+    })
+    // other flags are kept beside it
+    expect(decodeHello(encodeHello({ flags: 0x01, interval: 1, timeout: 2, adaptive: { interval: 1, max: 1, grace: 1 } })).flags).toBe(0x01 | ADAPTIVE_FLAG)
+  })
+
+  it('sends 14 bytes when there is nothing to extend, and reads a flagged HELLO too short for the extension as a fixed one', () => {
+    expect(encodeHello({ interval: 1, timeout: 2, minPingInterval: 0 })).toHaveLength(14)
+    const flaggedShort = encodeHello({ interval: 1, timeout: 2, minPingInterval: 3 })
+    flaggedShort[5] = ADAPTIVE_FLAG
+    expect(decodeHello(flaggedShort)).toEqual({ version: 1, flags: ADAPTIVE_FLAG, interval: 1, timeout: 2, minPingInterval: 3 })
+  })
+
+  it('refuses the ADAPTIVE flag without the extension it announces', () => {
+    expect(() => encodeHello({ flags: ADAPTIVE_FLAG, interval: 1, timeout: 2 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => encodeHello({ interval: 1, timeout: 2, adaptive: { interval: -1, max: 1, grace: 1 } })).toThrow('expected HELLO adaptive.interval to be a whole number from 0 to 4294967295, but got -1')
   })
 
   it('rejects a body that is not a HELLO, and another version, with typed errors', () => {

@@ -77,3 +77,53 @@ export const OUTBOUND_BATCH_FRAMES = 1024
 
 /** …or about this many body bytes, so a control frame queued meanwhile waits for at most one batch. */
 export const OUTBOUND_BATCH_BYTES = 64 * 1024
+
+/**
+ * Adaptive interval: `min` defaults to `interval` divided by this. With the default 15 s, a poor link is
+ * pinged every 5 s and a dead peer found within 15 s (the timeout keeps its ratio to the interval at `min`).
+ */
+export const DEFAULT_ADAPTIVE_INTERVAL_MIN_DIVISOR = 3
+
+/**
+ * Adaptive interval: `max` defaults to `interval` times this. With the default 15 s, 45 s: under the
+ * shortest common middlebox idle limit (AWS ELB, 60 s) with room for timer lag and a slow pong.
+ */
+export const DEFAULT_ADAPTIVE_INTERVAL_MAX_FACTOR = 3
+
+/** Adaptive interval: on-time pongs in a row before the interval grows one step (Mars' smart heartbeat uses 3). */
+export const DEFAULT_GROW_AFTER = 3
+
+/** Adaptive interval: each growth step multiplies the interval by this (capped at `max`). */
+export const DEFAULT_GROW_FACTOR = 2
+
+/**
+ * Adaptive interval: RTT spread below this many milliseconds never counts as a poor link, whatever the
+ * ratios: a LAN whose RTT moves from 0.2 to 2 ms is not poor.
+ */
+export const DEFAULT_JITTER = 100
+
+/**
+ * Adaptive interval: after each sign of a poor link the on-time pongs needed for the next growth step
+ * double, up to `growAfter × 2^MAX_GROWTH_PENALTY`; each growth step halves them again. A link that keeps
+ * failing stays short; one steady link is never slowed down.
+ */
+export const MAX_GROWTH_PENALTY = 3
+
+/** Adaptive interval: RTT samples needed before their spread (p90 against p10) is judged. */
+export const MIN_SPREAD_SAMPLES = 4
+
+/** Length of the PING body on an adaptive connection: the u64 sequence number, then the u32 interval in force (docs/PROTOCOL.md §3.4). */
+export const ANNOUNCED_PING_BODY_LENGTH = 12
+
+/**
+ * Idle-limit probing: the search between the longest idle gap known to survive and the shortest after
+ * which a connection was lost stops once they are this close (a fraction of the latter); the interval
+ * then stays at the surviving one.
+ */
+export const IDLE_LIMIT_RESOLUTION = 0.1
+
+/** Interval memory: what was learned about a path (its idle limit, a peer's ping minimum) is forgotten after this long: 1 h. */
+export const DEFAULT_MEMORY_TTL = 3_600_000
+
+/** Interval memory: a connection made within this long after the previous one was lost starts at `min`: 5 min. */
+export const DEFAULT_RECENT_LOSS = 300_000

@@ -13,14 +13,16 @@ export interface Clocks {
 }
 
 /**
- * The interval and timeout in force. A fixed pair today (after HELLO and the adaptive timeout); an
- * adaptive interval implements this interface without any change to the callers of `decide()`.
+ * The interval and timeout in force, read at every decision: a fixed pair (after HELLO and the adaptive
+ * timeout, `Peer`), or the adaptive interval (`AdaptivePolicy`).
  */
 export interface KeepAlivePolicy {
   /** Ping when nothing was sent for this long; 0: never. */
   readonly interval: number
   /** The peer is dead when nothing was received for this long; 0: never. */
   readonly timeout: number
+  /** When the policy itself needs to look again at `now` (`Infinity` or absent: never); the stage's timer fires by then. */
+  wakeAt?(now: number): number
 }
 
 /** What the stage's state allows right now. */

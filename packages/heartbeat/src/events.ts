@@ -1,4 +1,5 @@
 import type { HeartbeatTimeoutError } from './errors.js'
+import type { IntervalReason } from './interval.js'
 
 /** The events of a heartbeat stage, by type: each is a `CustomEvent` whose `detail` is given here. */
 export interface HeartbeatEvents {
@@ -12,6 +13,12 @@ export interface HeartbeatEvents {
   stall: { lag: number }
   /** The peer sent GOAWAY: it is closing the connection. `final`: it asks not to reconnect. */
   goaway: { code: number, reason: string, final: boolean }
+  /**
+   * The ping interval changed (with `adaptiveInterval`, or when HELLO raised a fixed one): the new `interval`,
+   * the `previous` one, why, and the dead-peer `timeout` now in force, all in ms. The interval a stage
+   * starts with is in `stats()`.
+   */
+  interval: { interval: number, previous: number, reason: IntervalReason, timeout: number }
   /** The stage has finished: both directions ended, or it failed with `error`. Dispatched once. */
   closed: { error: Error | undefined }
 }

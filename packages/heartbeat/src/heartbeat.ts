@@ -56,6 +56,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private finAt = Number.NaN
   private unsentFrames = 0
   private goingAway = false
+  /** The connection was lost (a dead peer, a failure from below), rather than ended, aborted or sent away. */
+  private lost = false
   private drainSoon: ReturnType<typeof setImmediate> | undefined
   /** Made when `sink` is first asked for (an idle server connection that only reads never needs it). */
   private userSinkPart: UserSink | undefined
@@ -69,9 +71,9 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.inbound = new InboundQueue(cfg.maxQueuedFrames, cfg.maxQueuedBytes)
     this.source = new InboundSource(this.inbound)
     this.outbound = new Outbound(this, cfg.clock, cfg.keepalive ? undefined : cfg.pongType)
-    // the peer is the time-keeping's policy (the interval and timeout in force), and asks it in turn
+    // the peer holds the time-keeping's policy (the interval and timeout in force), and asks it in turn
     this.peer = new Peer(cfg, this, this.outbound, this, events)
-    this.time = new Liveness(cfg.clock, cfg.timers, this.peer, cfg.stallThreshold, this, events)
+    this.time = new Liveness(cfg.clock, cfg.timers, this.peer.policy, cfg.stallThreshold, this, events)
     this.pump = new Pump(this.inbound, this.peer, this, this.time, cfg.clock, cfg.kinds, cfg.keepalive)
     this.peerHelloSlot = cfg.hello ? new PeerHello() : PeerHello.none
   }
@@ -88,7 +90,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */
   start (): void {
     const cfg = this.cfg
-    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ flags: cfg.helloFlags, interval: cfg.interval, timeout: cfg.timeout }) })
+    if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ flags: cfg.helloFlags, ...this.peer.helloFields() }) })
     let sinking: Promise<void>
     try {
       sinking = this.lower.sink(this.outbound)
@@ -158,6 +160,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
       goAway: this.peer.goAwayFromPeer,
       unsentFrames: this.unsentFrames,
       interval: peer.interval,
+      intervalReason: peer.intervalReason,
+      intervalBounds: peer.intervalBounds,
       timeout: peer.timeout,
       lastSentAt: time.lastSentAt,
       lastReceivedAt: time.lastReceivedAt,
@@ -199,9 +203,10 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   }
 
   dead (silence: number): void {
-    const err = new HeartbeatTimeoutError(silence, this.peer.timeout)
+    const err = new HeartbeatTimeoutError(silence, this.peer.policy.timeout)
     log.debug('%s', err.message)
     this.events.safeDispatchEvent('timeout', err)
+    this.lose()
     this.fail(this.afterGoAway(err), true)
   }
 
@@ -229,6 +234,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   }
 
   failed (err: Error): void {
+    this.lose()
     this.fail(this.afterGoAway(err), true)
   }
 
@@ -248,6 +254,22 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   timingChanged (): void {
     this.time.timingChanged()
+  }
+
+  get lastSentAt (): number {
+    return this.time.lastSentAt
+  }
+
+  get lastReceivedAt (): number {
+    return this.time.lastReceivedAt
+  }
+
+  get paused (): boolean {
+    return this.pump.paused
+  }
+
+  get resumedAt (): number {
+    return this.time.resumedAt
   }
 
   sentDataSince (at: number): boolean {
@@ -311,6 +333,11 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     await this.lower.close?.(options)
   }
 
+  /** The connection is being lost by itself (not closed, aborted, or sent away by the peer's GOAWAY). */
+  private lose (): void {
+    if (this.error === undefined && this.peer.goAwayFromPeer === undefined) this.lost = true
+  }
+
   /** A failure after the peer's GOAWAY carries its code (for the layer deciding whether to reconnect). */
   private afterGoAway (err: Error): Error {
     return this.peer.goAwayError(err) ?? err
@@ -368,8 +395,10 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private lowerSinkFailed (err: unknown): void {
     this.outboundDone = true
     const e = toError(err)
-    if (this.error === undefined) this.fail(this.afterGoAway(e), true)
-    else if (this.failing) this.destroyLower()
+    if (this.error === undefined) {
+      this.lose()
+      this.fail(this.afterGoAway(e), true)
+    } else if (this.failing) this.destroyLower()
     this.userSinkPart?.reject(this.error ?? e)
   }
 
@@ -382,6 +411,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.finished = true
     this.peerHelloSlot.ended()
     this.time.dispose()
+    this.peer.finished(this.lost)
     if (this.drainSoon !== undefined) clearImmediate(this.drainSoon)
     this.drainSoon = undefined
     this.lower.goingAway?.removeEventListener('abort', this)

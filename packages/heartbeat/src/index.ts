@@ -37,16 +37,20 @@ import { resolveConfig } from './options.js'
 import type { HeartbeatDuplex } from './types.js'
 
 export {
-  DEFAULT_CLOSE_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_MAX_PING_BODY, DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES,
-  DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_RTT_SAMPLES, DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, MAX_QUEUED_PONG_BYTES,
-  MAX_QUEUED_PONGS
+  DEFAULT_ADAPTIVE_INTERVAL_MAX_FACTOR, DEFAULT_ADAPTIVE_INTERVAL_MIN_DIVISOR, DEFAULT_CLOSE_TIMEOUT, DEFAULT_GROW_AFTER,
+  DEFAULT_GROW_FACTOR, DEFAULT_INTERVAL, DEFAULT_JITTER, DEFAULT_MAX_PING_BODY, DEFAULT_MAX_PING_STRIKES,
+  DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_MEMORY_TTL, DEFAULT_RECENT_LOSS, DEFAULT_RTT_SAMPLES,
+  DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, MAX_GROWTH_PENALTY, MAX_QUEUED_PONG_BYTES, MAX_QUEUED_PONGS
 } from './constants.js'
 export {
   CloseTimeoutError, GoAwayError, HeartbeatTimeoutError, InvalidParametersError, ProtocolVersionError,
   ProtocolViolationError, TooManyPingsError
 } from './errors.js'
 export type { HeartbeatEvents } from './events.js'
-export type { AdaptiveInit, HeartbeatInit } from './init.js'
+export type { AdaptiveInit, AdaptiveIntervalInit, HeartbeatInit } from './init.js'
+export type { IntervalReason } from './interval.js'
+export type { IntervalMemory, IntervalMemoryInit, IntervalMemorySnapshot } from './memory.js'
+export { intervalMemory } from './memory.js'
 export type { RttStats } from './rtt.js'
 export type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.js'
 

@@ -1,4 +1,5 @@
 import type { Clock, Timers } from '@proto/interface'
+import type { IntervalMemory } from './memory.js'
 
 /** Bounds of the adaptive dead-peer timeout: `timeout = clamp(interval + multiplier × p99(RTT), min, max)`. */
 export interface AdaptiveInit {
@@ -17,6 +18,70 @@ export interface AdaptiveInit {
    * @default 4
    */
   multiplier?: number
+}
+
+/**
+ * An adaptive ping interval (`adaptiveInterval`): shorter on a poor link, longer on a stable one, between
+ * `min` and `max`, starting at `interval`. The dead-peer timeout follows it: `interval in force + grace`.
+ */
+export interface AdaptiveIntervalInit {
+  /**
+   * The shortest interval, in milliseconds: where a late or missing pong, RTT jitter, stalled writes or a
+   * recent reconnect bring it. Raised to the peer's `minPingInterval` when its HELLO gives one. At most
+   * `interval`; keep it well above the RTT.
+   * @default interval / 3
+   */
+  min?: number
+  /**
+   * The longest interval, in milliseconds: where a run of on-time pongs takes it. At least `interval`; keep
+   * it under the idle limit of the middleboxes on the path (or let `probeIdleLimit` find it).
+   * @default 3 × interval
+   */
+  max?: number
+  /**
+   * How long to wait beyond the interval in force before declaring the peer dead, in milliseconds: the
+   * pings sent meanwhile (one each `min` while a ping is unanswered) get this long to be answered.
+   * @default (timeout / interval − 1) × min: at `min`, the timeout is what a fixed `min` interval with the same ratio gives
+   */
+  grace?: number
+  /**
+   * On-time pongs in a row before the interval grows one step. Doubled after each sign of a poor link (at
+   * most 8×), halved again by each step.
+   * @default 3
+   */
+  growAfter?: number
+  /**
+   * Each growth step multiplies the interval by this (above 1), up to `max`.
+   * @default 2
+   */
+  growFactor?: number
+  /**
+   * RTT spread, in milliseconds, below which the link always counts as steady. Above it, a pong more than
+   * twice the median RTT late, or a p90 more than twice the p10, is a sign of a poor link.
+   * @default 100
+   */
+  jitter?: number
+  /**
+   * Where to carry what was learned across connections to one address: the last interval, a loss (the next
+   * connection starts at `min`), the peer's ping minimum, the path's idle limit. Make one with
+   * `intervalMemory()` per address and pass it to every connection to that address (e.g. from a
+   * reconnecting dial function).
+   * @default none
+   */
+  memory?: IntervalMemory
+  /**
+   * Search for the longest idle gap the path survives (a NAT or load balancer that drops idle flows) and stay
+   * under it: a connection lost right after a gap longer than any known to survive marks that gap as too
+   * long, and later connections search between the two. Needs `memory`.
+   * @default false
+   */
+  probeIdleLimit?: boolean
+  /**
+   * The random source, returning numbers in [0, 1): when both sides ping at the same moment, a coin decides
+   * which one lets the other ping for both from then on. Inject a seeded one for deterministic tests.
+   * @default Math.random
+   */
+  random?: () => number
 }
 
 /** Options of `heartbeat()`. Every field is optional; durations are in milliseconds. */
@@ -47,6 +112,14 @@ export interface HeartbeatInit {
    * @default false
    */
   adaptive?: boolean | AdaptiveInit
+  /**
+   * Adapt the ping interval to the link within bounds (see {@link AdaptiveIntervalInit}); `interval` is where
+   * it starts and the timeout follows it. `true` uses the default bounds. Exclusive with `adaptive`. Both
+   * sides agree on the interval and the timeout through HELLO (docs/PROTOCOL.md §3.4); without HELLO the
+   * stage assumes its peer may stay silent for `max`.
+   * @default false
+   */
+  adaptiveInterval?: boolean | AdaptiveIntervalInit
   /**
    * Send a HELLO frame first and expect one from the peer; both sides then use the larger interval and the
    * larger timeout. Leave off to talk to peers that do not speak HELLO.

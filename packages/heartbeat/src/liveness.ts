@@ -34,11 +34,13 @@ export interface LivenessOwner {
  * The stage's sense of time: the two clocks (last sent, last received), the one timer, event-loop lag,
  * and the application of `decide()` — the only place where time-based decisions are acted upon.
  */
-export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
+export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingChanged' | 'sentDataSince'>, PumpClocks {
   lastReceivedAt: number
   private lastControlAt: number
   /** When a user frame was last handed down (a lower bound during bursts). */
   lastDataAt = -Infinity
+  /** When reading last resumed after our own backpressure (`-Infinity`: never stopped). */
+  resumedAt = -Infinity
   lastLag = 0
   maxLag = 0
   stalls = 0
@@ -75,6 +77,7 @@ export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
 
   /** Reading resumed at `now` after our own backpressure: the receive clock restarts (the silence was ours). */
   resumed (now: number): void {
+    this.resumedAt = now
     if (now > this.lastReceivedAt) this.lastReceivedAt = now
     this.rearm(now)
   }
@@ -105,7 +108,10 @@ export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
 
   /** Makes sure the timer fires by the earliest moment anything is due (activity only moves that later). */
   rearm (now: number): void {
-    if (!this.owner.over) this.timer.arm(nextDue(this, this.policy, this.gates(false)), now)
+    if (this.owner.over) return
+    const policy = this.policy
+    const due = nextDue(this, policy, this.gates(false))
+    this.timer.arm(policy.wakeAt === undefined ? due : Math.min(due, policy.wakeAt(now)), now)
   }
 
   /** After a failure: the timer fires only for `graceOver` at `at` (clock ms). */
@@ -162,10 +168,16 @@ export class Liveness implements Clocks, TimerOwner, PeerTiming, PumpClocks {
         return
       case 'ping':
         owner.ping()
-        this.timer.arm(d.until, now)
+        this.timer.arm(this.until(d.until, now), now)
         return
       case 'wait':
-        this.timer.arm(d.until, now)
+        this.timer.arm(this.until(d.until, now), now)
     }
+  }
+
+  /** `until`, or sooner when the policy asks to look again (an adaptive interval watching a queued ping). */
+  private until (until: number, now: number): number {
+    const policy = this.policy
+    return policy.wakeAt === undefined ? until : Math.min(until, policy.wakeAt(now))
   }
 }

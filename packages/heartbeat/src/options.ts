@@ -1,14 +1,32 @@
-import { FrameType } from '@proto/codec'
+import { ADAPTIVE_FLAG, FrameType } from '@proto/codec'
 import type { Clock, Timers } from '@proto/interface'
 import { systemClock, systemTimers, validate } from '@proto/interface'
 import {
+  ANNOUNCED_PING_BODY_LENGTH, DEFAULT_ADAPTIVE_INTERVAL_MAX_FACTOR, DEFAULT_ADAPTIVE_INTERVAL_MIN_DIVISOR,
   DEFAULT_ADAPTIVE_MAX_FACTOR, DEFAULT_ADAPTIVE_MIN_FACTOR, DEFAULT_ADAPTIVE_MULTIPLIER, DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_INTERVAL, DEFAULT_MAX_PING_BODY, DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES,
-  DEFAULT_RTT_SAMPLES, DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, PING_BODY_LENGTH
+  DEFAULT_GROW_AFTER, DEFAULT_GROW_FACTOR, DEFAULT_INTERVAL, DEFAULT_JITTER, DEFAULT_MAX_PING_BODY,
+  DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_RTT_SAMPLES,
+  DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, PING_BODY_LENGTH
 } from './constants.js'
 import type { HeartbeatInit } from './init.js'
 import type { FrameKinds } from './kinds.js'
 import { frameKinds } from './kinds.js'
+import { PathMemory } from './memory.js'
+
+/** `adaptiveInterval` after defaults and validation. */
+export interface AdaptiveIntervalConfig {
+  /** Where the interval starts: the configured `interval`. */
+  readonly start: number
+  readonly min: number
+  readonly max: number
+  readonly grace: number
+  readonly growAfter: number
+  readonly growFactor: number
+  readonly jitter: number
+  readonly memory: PathMemory | undefined
+  readonly probeIdleLimit: boolean
+  readonly random: () => number
+}
 
 /** Options after defaults and validation: what the stage's parts read. */
 export interface HeartbeatConfig {
@@ -16,6 +34,7 @@ export interface HeartbeatConfig {
   readonly interval: number
   readonly timeout: number
   readonly adaptive: { readonly min: number, readonly max: number, readonly multiplier: number } | undefined
+  readonly adaptiveInterval: AdaptiveIntervalConfig | undefined
   readonly hello: boolean
   readonly helloFlags: number
   readonly pingType: number
@@ -55,6 +74,34 @@ function adaptiveBounds (init: HeartbeatInit['adaptive'], interval: number, time
   return { min, max, multiplier }
 }
 
+function adaptiveInterval (init: HeartbeatInit, interval: number, timeout: number): AdaptiveIntervalConfig | undefined {
+  const given = init.adaptiveInterval
+  if (given === undefined || given === false) return undefined
+  if (timeout === 0 || interval === 0) invalid('adaptiveInterval', 'off when interval or timeout is 0', given, 'adapting needs pings and a timeout')
+  if (init.adaptive !== undefined && init.adaptive !== false) invalid('adaptive', 'off with adaptiveInterval', init.adaptive, 'with an adaptive interval the timeout already follows the interval')
+  const a = given === true ? {} : validate.options('adaptiveInterval', given)
+  const min = duration('adaptiveInterval.min', a.min, interval / DEFAULT_ADAPTIVE_INTERVAL_MIN_DIVISOR, { exclusiveMin: true, max: interval })
+  const max = duration('adaptiveInterval.max', a.max, Math.min(validate.MAX_TIMER_DELAY, interval * DEFAULT_ADAPTIVE_INTERVAL_MAX_FACTOR), { min: interval })
+  const grace = duration('adaptiveInterval.grace', a.grace, (timeout / interval - 1) * min, { exclusiveMin: true })
+  const memory = a.memory
+  if (memory !== undefined && !(memory instanceof PathMemory)) invalid('adaptiveInterval.memory', 'made by intervalMemory()', memory)
+  const path = memory as PathMemory | undefined
+  const probeIdleLimit = flag('adaptiveInterval.probeIdleLimit', a.probeIdleLimit, false)
+  if (probeIdleLimit && memory === undefined) invalid('adaptiveInterval.memory', 'given with probeIdleLimit', memory, 'what was learned must outlive the connection that learned it')
+  return {
+    start: interval,
+    min,
+    max,
+    grace,
+    growAfter: integer('adaptiveInterval.growAfter', a.growAfter, DEFAULT_GROW_AFTER, { min: 1, max: 1000 }),
+    growFactor: validate.number('adaptiveInterval.growFactor', a.growFactor, DEFAULT_GROW_FACTOR, { min: 1, exclusiveMin: true, max: 100 }),
+    jitter: duration('adaptiveInterval.jitter', a.jitter, DEFAULT_JITTER),
+    memory: path,
+    probeIdleLimit,
+    random: validate.fn('adaptiveInterval.random', a.random, Math.random)
+  }
+}
+
 function allowedTypes (value: Iterable<number> | undefined): ReadonlySet<number> | undefined {
   if (value === undefined) return undefined
   if (value === null || typeof (value as Partial<Iterable<number>>)[Symbol.iterator] !== 'function') invalid('allowedTypes', 'an iterable of frame types', value)
@@ -71,7 +118,7 @@ function hook<T extends object> (name: string, value: T | undefined, method: key
 }
 
 /** Options that only have a meaning when pings and pongs are exchanged. */
-const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody'] as const
+const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'adaptiveInterval', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody'] as const
 
 const cache = new Map<string, HeartbeatConfig>()
 const MAX_CACHED = 64
@@ -139,17 +186,21 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
   const helloType = byte('helloType', init.helloType, FrameType.HELLO)
   const hello = flag('hello', init.hello, false)
   const helloFlags = byte('helloFlags', init.helloFlags, 0)
+  if ((helloFlags & ADAPTIVE_FLAG) !== 0) invalid('helloFlags', `without bit 0x0${ADAPTIVE_FLAG} (ADAPTIVE)`, helloFlags, 'the stage sets it itself with adaptiveInterval')
   if (hello && (helloType === pingType || helloType === pongType)) invalid('helloType', 'different from pingType and pongType', helloType)
   if (!keepalive && goAwayType !== undefined && (goAwayType === pingType || goAwayType === pongType)) invalid('goAwayType', 'different from pingType and pongType', goAwayType)
   const pingBody = body('pingBody', init.pingBody, 'sequence')
   const maxPingBody = integer('maxPingBody', init.maxPingBody, DEFAULT_MAX_PING_BODY, { infinity: true })
-  const ownPing = pingBody?.byteLength ?? PING_BODY_LENGTH
+  const adaptiveIv = adaptiveInterval(init, interval, timeout)
+  if (adaptiveIv !== undefined && hello && pingBody !== undefined) invalid('pingBody', "'sequence' with adaptiveInterval and hello", pingBody, 'PINGs carry the interval after the sequence number (docs/PROTOCOL.md §3.4)')
+  const ownPing = pingBody?.byteLength ?? (adaptiveIv !== undefined && hello ? ANNOUNCED_PING_BODY_LENGTH : PING_BODY_LENGTH)
   if (!keepalive && maxPingBody < ownPing) invalid('maxPingBody', `at least ${ownPing} (the body of our own pings, which pongs echo)`, maxPingBody)
   return {
     keepalive,
     interval,
     timeout,
     adaptive: adaptiveBounds(init.adaptive, interval, timeout),
+    adaptiveInterval: adaptiveIv,
     hello,
     helloFlags,
     pingType,

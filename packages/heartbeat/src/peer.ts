@@ -1,13 +1,16 @@
-import type { Frame, Hello } from '@proto/codec'
+import type { Frame, Hello, HelloAdaptive } from '@proto/codec'
 import { decodeGoAway, decodeHello, FrameType, GoAwayCode, isFinalGoAway, PROTOCOL_VERSION } from '@proto/codec'
 import { ProtocolVersionError } from '@proto/interface'
+import type { AdaptiveClocks } from './adaptive-policy.js'
+import { AdaptivePolicy, isJittery, isLate } from './adaptive-policy.js'
 import type { KeepAlivePolicy } from './decide.js'
 import { GoAwayError, ProtocolViolationError } from './errors.js'
 import type { EventSink } from './events.js'
+import type { IntervalReason } from './interval.js'
 import { Kind } from './kinds.js'
 import type { HeartbeatConfig } from './options.js'
 import { PingGuard } from './ping-guard.js'
-import { OutstandingPings, RttRing } from './rtt.js'
+import { announcedInterval, OutstandingPings, RttRing } from './rtt.js'
 import type { HeartbeatStats } from './types.js'
 
 /** Where the protocol half sends its frames (the outbound). */
@@ -18,8 +21,8 @@ export interface PeerOutput {
   sendPong(frame: Frame): boolean
 }
 
-/** What the protocol half asks of the stage's time-keeping. */
-export interface PeerTiming {
+/** What the protocol half asks of the stage's time-keeping (the clocks are for the adaptive interval). */
+export interface PeerTiming extends AdaptiveClocks {
   /** The interval or timeout changed (HELLO, adaptation): the timer may need to fire sooner. */
   timingChanged(): void
   /** Whether we handed user data down since `at` (clock ms). */
@@ -35,7 +38,7 @@ export interface PeerOwner {
 }
 
 /** The part of `HeartbeatStats` the ping/pong protocol keeps. */
-export type PeerStats = Pick<HeartbeatStats, 'rtt' | 'pingsSent' | 'pongsReceived' | 'pingsReceived' | 'pongsSent' | 'pongsDropped' | 'missed' | 'interval' | 'timeout'>
+export type PeerStats = Pick<HeartbeatStats, 'rtt' | 'pingsSent' | 'pongsReceived' | 'pingsReceived' | 'pongsSent' | 'pongsDropped' | 'missed' | 'interval' | 'intervalReason' | 'intervalBounds' | 'timeout'>
 
 /** The keep-alive frame of mode `'keepalive'`: an empty DATA frame (shared; frames are never written to). */
 const KEEPALIVE: Frame = Object.freeze({ type: FrameType.DATA, body: new Uint8Array(0) })
@@ -47,11 +50,15 @@ const hex = (type: number): string => `0x${type.toString(16).padStart(2, '0')}`
 /**
  * The per-frame protocol of the stage: answers pings, matches pongs (RTT, adaptive timeout), reads the
  * peer's HELLO and GOAWAY, enforces `maxPingBody`, `allowedTypes` and `minPingInterval`. Holds no timer;
- * it is the stage's {@link KeepAlivePolicy} (the interval and timeout in force).
+ * it is the stage's {@link KeepAlivePolicy} (the interval and timeout in force) when the interval is fixed,
+ * and feeds the {@link AdaptivePolicy} when it adapts.
  */
 export class Peer implements KeepAlivePolicy {
   interval: number
   timeout: number
+  private intervalReason: IntervalReason = 'configured'
+  /** With `adaptiveInterval`: the policy in force instead of this object's fields. */
+  readonly adaptive: AdaptivePolicy | undefined
   /** With `hello: true`, until the peer's first frame. */
   awaitingHello: boolean
   private queuedPing: Frame | undefined
@@ -80,6 +87,23 @@ export class Peer implements KeepAlivePolicy {
     this.timeout = cfg.timeout
     this.awaitingHello = cfg.hello
     if (cfg.minPingInterval > 0) this.guard = new PingGuard(cfg.minPingInterval, cfg.maxPingStrikes)
+    if (cfg.adaptiveInterval !== undefined) this.adaptive = new AdaptivePolicy(cfg.adaptiveInterval, timing, events)
+  }
+
+  /** The interval and timeout in force: this object's, or the adaptive policy's. */
+  get policy (): KeepAlivePolicy {
+    return this.adaptive ?? this
+  }
+
+  /** What our HELLO says: our interval and timeout (with `adaptiveInterval`, their bounds and the extension), our ping guard. */
+  helloFields (): { interval: number, timeout: number, minPingInterval: number, adaptive?: HelloAdaptive } {
+    const minPing = Math.ceil(this.cfg.minPingInterval)
+    return this.adaptive?.helloFields(minPing) ?? { interval: this.cfg.interval, timeout: this.cfg.timeout, minPingInterval: minPing }
+  }
+
+  /** The stage finished; `lost`: by a dead peer or a failure from below. */
+  finished (lost: boolean): void {
+    this.adaptive?.finished(lost)
   }
 
   /** A ping is queued and not yet handed to the connection: no other is due until it is. */
@@ -123,11 +147,12 @@ export class Peer implements KeepAlivePolicy {
       let body = cfg.pingBody
       if (body === undefined) {
         const pings = this.pings ??= new OutstandingPings()
-        body = pings.nextBody()
+        body = pings.nextBody(this.adaptive?.announcement)
         this.queuedSeq = pings.lastSeq
       }
       frame = { type: cfg.pingType, body }
     }
+    this.adaptive?.pingQueued(cfg.clock.now())
     // set first: the outbound may hand the frame down (controlSent) before send() returns
     this.queuedPing = frame
     this.output.send(frame)
@@ -142,6 +167,7 @@ export class Peer implements KeepAlivePolicy {
       if (!this.cfg.keepalive) {
         const pings = this.pings ??= new OutstandingPings()
         if (pings.length > 0) this.missed++
+        this.adaptive?.pingSent(now, announcedInterval(frame.body), pings.oldestSentAt)
         pings.sent(this.queuedSeq, now)
         outstanding = pings.length
       }
@@ -164,6 +190,15 @@ export class Peer implements KeepAlivePolicy {
   }
 
   stats (): PeerStats {
+    const adaptive = this.adaptive
+    if (adaptive !== undefined) {
+      const c = adaptive.control
+      return { ...this.counters(), interval: c.value, intervalReason: c.reason, intervalBounds: { min: c.floor, max: c.ceiling }, timeout: adaptive.timeout }
+    }
+    return { ...this.counters(), interval: this.interval, intervalReason: this.intervalReason, intervalBounds: { min: this.interval, max: this.interval }, timeout: this.timeout }
+  }
+
+  private counters (): Omit<PeerStats, 'interval' | 'intervalReason' | 'intervalBounds' | 'timeout'> {
     return {
       rtt: this.rtt?.stats() ?? NO_RTT,
       pingsSent: this.pingsSent,
@@ -171,9 +206,7 @@ export class Peer implements KeepAlivePolicy {
       pingsReceived: this.pingsReceived,
       pongsSent: this.pongsSent,
       pongsDropped: this.pongsDropped,
-      missed: this.missed,
-      interval: this.interval,
-      timeout: this.timeout
+      missed: this.missed
     }
   }
 
@@ -185,16 +218,30 @@ export class Peer implements KeepAlivePolicy {
       this.owner.violated(strikeOut, GoAwayCode.TOO_MANY_PINGS, 'too_many_pings')
       return
     }
+    if (this.adaptive !== undefined) {
+      const announced = announcedInterval(frame.body)
+      if (announced !== undefined) this.adaptive.peerAnnounced(announced)
+    }
     if (!this.output.sendPong({ type: this.cfg.pongType, body: this.cfg.pongBody ?? frame.body })) this.pongsDropped++
   }
 
   private pong (frame: Frame, now: number): void {
     this.pongsReceived++
     if (!this.bodyFits(frame, 'PONG')) return
-    const sentAt = this.pings?.match(frame.body, this.cfg.pingBody === undefined)
+    const pings = this.pings
+    const sentAt = pings?.match(frame.body, this.cfg.pingBody === undefined)
     if (sentAt === undefined) return
     const rtt = Math.max(0, now - sentAt)
-    ;(this.rtt ??= new RttRing(this.cfg.rttSamples)).add(rtt)
+    const ring = this.rtt ??= new RttRing(this.cfg.rttSamples)
+    const adaptive = this.adaptive
+    if (adaptive !== undefined) {
+      const jitter = this.cfg.adaptiveInterval?.jitter ?? 0
+      const late = isLate(ring, rtt, jitter)
+      ring.add(rtt)
+      adaptive.pong(sentAt, late, isJittery(ring, jitter), announcedInterval(frame.body), (pings as OutstandingPings).length > 0)
+    } else {
+      ring.add(rtt)
+    }
     if (this.cfg.adaptive !== undefined) this.adapt()
     this.events.safeDispatchEvent('rtt', { rtt })
   }
@@ -215,6 +262,7 @@ export class Peer implements KeepAlivePolicy {
       return
     }
     this.goAwayFromPeer = { code: goAway.code, reason: goAway.reason }
+    if (goAway.code === GoAwayCode.TOO_MANY_PINGS) this.adaptive?.tooManyPings()
     this.events.safeDispatchEvent('goaway', { code: goAway.code, reason: goAway.reason, final: isFinalGoAway(goAway.code) })
   }
 
@@ -256,16 +304,28 @@ export class Peer implements KeepAlivePolicy {
       this.owner.violated(new ProtocolVersionError(`The peer's HELLO was refused: ${(err as Error).message}`, { cause: err, ...(version !== undefined ? { version, supported: PROTOCOL_VERSION } : {}) }), version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR, 'bad_hello')
       return
     }
-    const interval = Math.max(cfg.interval, peer.interval)
-    const timeout = Math.max(cfg.timeout, peer.timeout)
-    if (timeout !== 0 && interval !== 0 && timeout <= interval) {
-      this.owner.violated(new ProtocolVersionError(`expected a negotiated timeout above the interval, but got timeout ${timeout} ms and interval ${interval} ms (ours ${cfg.interval}/${cfg.timeout}, peer's ${peer.interval}/${peer.timeout})`, { version: peer.version, supported: PROTOCOL_VERSION }), GoAwayCode.DO_NOT_RETRY, 'unusable_heartbeat')
+    if (this.adaptive !== undefined) {
+      this.adaptive.hello(peer, cfg.minPingInterval)
+      this.owner.helloAccepted(peer)
       return
     }
+    // never ping more often than the peer accepts (its guard, from the HELLO extension)
+    const agreed = Math.max(cfg.interval, peer.interval)
+    const interval = agreed === 0 ? 0 : Math.max(agreed, peer.minPingInterval ?? 0)
+    const timeout = Math.max(cfg.timeout, peer.timeout)
+    if (timeout !== 0 && interval !== 0 && timeout <= interval) {
+      this.owner.violated(new ProtocolVersionError(`expected a negotiated timeout above the interval, but got timeout ${timeout} ms and interval ${interval} ms (ours ${cfg.interval}/${cfg.timeout}, peer's ${peer.interval}/${peer.timeout}${peer.minPingInterval !== undefined ? `, its minimum ${peer.minPingInterval}` : ''})`, { version: peer.version, supported: PROTOCOL_VERSION }), GoAwayCode.DO_NOT_RETRY, 'unusable_heartbeat')
+      return
+    }
+    const previous = this.interval
     this.interval = interval
     if (cfg.adaptive === undefined || this.rtt === undefined) this.timeout = timeout
     else this.adapt()
     this.timing.timingChanged()
+    if (interval !== previous) {
+      this.intervalReason = 'hello'
+      this.events.safeDispatchEvent('interval', { interval, previous, reason: 'hello', timeout: this.timeout })
+    }
     this.owner.helloAccepted(peer)
   }
 }

@@ -1,4 +1,4 @@
-import { MAX_OUTSTANDING_PINGS, PING_BODY_LENGTH } from './constants.js'
+import { ANNOUNCED_PING_BODY_LENGTH, MAX_OUTSTANDING_PINGS, PING_BODY_LENGTH } from './constants.js'
 
 /** Round-trip statistics over the last samples, in milliseconds; `undefined` until the first pong. */
 export interface RttStats {
@@ -47,6 +47,19 @@ export class RttRing {
     return Float64Array.from(ring).sort()[rank]
   }
 
+  /** Samples kept. */
+  get samples (): number {
+    return this.size
+  }
+
+  /** The 10th, 50th and 90th percentiles (nearest rank) from one sort; `undefined` before the first sample. */
+  spread (): { p10: number, p50: number, p90: number } | undefined {
+    if (this.ring == null || this.size === 0) return undefined
+    const sorted = Float64Array.from(this.ring).sort()
+    const at = (q: number): number => sorted[Math.max(0, Math.ceil(q * this.size) - 1)]
+    return { p10: at(0.1), p50: at(0.5), p90: at(0.9) }
+  }
+
   stats (): RttStats {
     if (this.ring == null || this.size === 0) return { last: undefined, min: undefined, mean: undefined, p99: undefined, samples: 0 }
     let min = Infinity
@@ -79,12 +92,21 @@ export class OutstandingPings {
     return this.seq
   }
 
-  /** The body of the next sequence ping: the sequence number as u64 big-endian. */
-  nextBody (): Uint8Array {
+  /** When the oldest ping still unanswered was sent (`undefined`: none). */
+  get oldestSentAt (): number | undefined {
+    return this.sentAt[0]
+  }
+
+  /**
+   * The body of the next sequence ping: the sequence number as u64 big-endian, followed by `interval` as u32
+   * when given (an adaptive connection, docs/PROTOCOL.md §3.4).
+   */
+  nextBody (interval?: number): Uint8Array {
     const seq = ++this.seq
-    const body = new Uint8Array(PING_BODY_LENGTH)
+    const body = new Uint8Array(interval === undefined ? PING_BODY_LENGTH : ANNOUNCED_PING_BODY_LENGTH)
     writeU32(body, 0, Math.floor(seq / 0x1_0000_0000))
     writeU32(body, 4, seq >>> 0)
+    if (interval !== undefined) writeU32(body, 8, interval)
     return body
   }
 
@@ -107,7 +129,7 @@ export class OutstandingPings {
     if (this.seqs.length === 0) return undefined
     let i = 0
     if (bySequence) {
-      if (body.byteLength !== PING_BODY_LENGTH) return undefined
+      if (body.byteLength !== PING_BODY_LENGTH && body.byteLength !== ANNOUNCED_PING_BODY_LENGTH) return undefined
       const seq = readU32(body, 0) * 0x1_0000_0000 + readU32(body, 4)
       i = this.seqs.indexOf(seq)
       if (i < 0) return undefined
@@ -128,6 +150,11 @@ function writeU32 (b: Uint8Array, at: number, v: number): void {
   b[at + 1] = v >>> 16
   b[at + 2] = v >>> 8
   b[at + 3] = v
+}
+
+/** The interval an announced PING body carries (docs/PROTOCOL.md §3.4), or `undefined` for a body without one. */
+export function announcedInterval (body: Uint8Array): number | undefined {
+  return body.byteLength === ANNOUNCED_PING_BODY_LENGTH ? readU32(body, 8) : undefined
 }
 
 function readU32 (b: Uint8Array, at: number): number {

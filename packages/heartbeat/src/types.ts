@@ -2,6 +2,7 @@ import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import type { AbortOptions, BatchIterator, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { HeartbeatEvents } from './events.js'
+import type { IntervalReason } from './interval.js'
 import type { RttStats } from './rtt.js'
 
 /** The upper source: the peer's data frames (never the control frames the stage handles). Single consumer. */
@@ -44,8 +45,15 @@ export interface HeartbeatStats {
   maxEventLoopLag: number
   /** Timer firings later than `stallThreshold`. */
   stalls: number
-  /** The ping interval in force (after HELLO). */
+  /**
+   * The ping interval in force (after HELLO; with `adaptiveInterval`, as adapted — a ping whose previous one
+   * is still unanswered follows after `intervalBounds.min`).
+   */
   interval: number
+  /** Why `interval` has its value (see `IntervalReason`). */
+  intervalReason: IntervalReason
+  /** The bounds of the interval after HELLO (`min` = `max` = `interval` when it is fixed). */
+  intervalBounds: { min: number, max: number }
   /** The dead-peer timeout in force (after HELLO and adaptation). */
   timeout: number
   /** Data frames waiting for the consumer. */
@@ -59,7 +67,7 @@ export interface HeartbeatStats {
 /**
  * A frame duplex with keep-alive: `source` yields every inbound frame that is not a control frame the
  * stage handles, `sink` sends the user's frames (control frames go ahead of them). Events (`rtt`, `ping`,
- * `timeout`, `stall`, `goaway`, `closed`) are `CustomEvent`s: `link.addEventListener('rtt', (e) => e.detail.rtt)`.
+ * `timeout`, `stall`, `goaway`, `interval`, `closed`) are `CustomEvent`s: `link.addEventListener('rtt', (e) => e.detail.rtt)`.
  */
 export interface HeartbeatDuplex extends FrameDuplex, TypedEventTarget<HeartbeatEvents> {
   source: HeartbeatSource

@@ -122,11 +122,11 @@ describe('HELLO negotiation', () => {
     void hb.peerHello.then((h) => { seen = h })
     await new Promise(resolve => setImmediate(resolve))
     expect(seen).toBe('pending')
-    // a v1 peer's HELLO may carry extension bytes after the 14 it defines: they are ignored
-    const body = new Uint8Array(20)
-    body.set(encodeHello({ flags: 0x03, interval: 2000, timeout: 6000 }))
+    // a HELLO may carry extension bytes after those the stage knows (docs/PROTOCOL.md §3.1): they are ignored
+    const body = new Uint8Array(24)
+    body.set(encodeHello({ flags: 0x05, interval: 2000, timeout: 6000, minPingInterval: 500 }))
     peer.send(f(FrameType.HELLO, body))
-    expect(await hb.peerHello).toEqual({ version: 1, flags: 0x03, interval: 2000, timeout: 6000 })
+    expect(await hb.peerHello).toEqual({ version: 1, flags: 0x05, interval: 2000, timeout: 6000, minPingInterval: 500 })
     expect(hb.stats().interval).toBe(2000)
     hb.abort(new Error('done'))
   })
