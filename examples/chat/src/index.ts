@@ -21,6 +21,10 @@
  */
 export type { ChatClient, ChatClientInit } from './client.js'
 export { joinChat } from './client.js'
+export type { SessionChatClient } from './cluster-client.js'
+export { joinSessionChat } from './cluster-client.js'
+export type { ChatNode, ChatNodeInit } from './cluster-server.js'
+export { startChatNode } from './cluster-server.js'
 export { Mailbox } from './mailbox.js'
 export { ChatType } from './protocol.js'
 export type { ChatServer, ChatServerInit, Member } from './server.js'

@@ -21,6 +21,8 @@
 export type { ComplianceHarness, StagePair } from './harness.js'
 export type { MemoryBytePair, MemoryBytePairInit } from './memory-pair.js'
 export { memoryBytePair } from './memory-pair.js'
+export type { RedisServer } from './redis-server.js'
+export { freePort, redisServerTool, startRedisServer } from './redis-server.js'
 export { stageCompliance } from './suite.js'
 export type { SystemTool } from './system-tools.js'
 export { canRun, commandTool, pathTool } from './system-tools.js'

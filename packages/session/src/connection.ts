@@ -58,6 +58,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private readonly state: SessionState
   private ackClock: AckClock | undefined
   private handshaken = false
+  /** The position of the last ACK this connection sent. */
+  private lastAck = -1
   private readonly positions: Positions
   peerEnded = false
   private dead = false
@@ -141,11 +143,19 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   endDelivered (): void { this.ackClock?.flush() }
   endSession (err: Error): void { this.fail(err, { code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session aborted' }) }
 
+  ackNow (): void {
+    if (!this.fenced && this.handshaken && this.state.ackable > this.lastAck) this.ackClock?.flush()
+  }
+
+  moveAway (err: Error): void { this.fail(err, { code: GoAwayCode.SHUTTING_DOWN, reason: 'session moved to another node' }) }
+
   ackFrame (): Frame | undefined {
     if (this.fenced || !this.handshaken) return undefined
     const s = this.state
-    const position = s.received
+    const position = s.ackable
+    if (position < s.received) s.onAckHeld?.()
     const end = s.inEnded && s.peerEndGen === s.gen && position === s.peerEndAt
+    this.lastAck = position
     s.counters.acksSent++
     return { type: SessionFrameType.ACK, body: encodeAck({ position, end }) }
   }
@@ -166,6 +176,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   feedEnded (): void {
     const s = this.state
     s.endAt = this.positions.lastFed
+    s.onChange?.()
     if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(s.endAt) })
     this.settleSink?.resolve()
   }
@@ -211,6 +222,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   /** The peer's RESUME: where to replay from, what to number from, and how often to acknowledge. */
   private handshake (peer: Resume): void {
     const s = this.state
+    if (s.role === 'client' && peer.recovered === true && s.token !== undefined && !this.recoveredAt(peer)) return
     if (s.role === 'client') adoptServerResume(s, peer)
     this.positions.resumeAt(peer.next)
     this.source.maxItems = Math.max(1, peer.windowMessages)
@@ -229,14 +241,35 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.settleReady.resolve()
   }
 
+  /**
+   * Client: the server restored the session from a store copy its previous node did not hand over (it
+   * died). What we sent past its resume point may have reached that node's application: counted as
+   * possible duplicates, then sent again. A copy older than what that node acknowledged cannot be resumed
+   * (we no longer hold what it lacks): the session is lost, with its count. Returns whether to go on.
+   */
+  private recoveredAt (peer: Resume): boolean {
+    const s = this.state
+    const has = peer.next - 1
+    if (has < s.outAcked) {
+      const err = this.init.lost({ reason: 'unknown', message: `the node that restored it holds an older copy (position ${has}) than what was acknowledged (${s.outAcked})` })
+      this.fail(err)
+      return false
+    }
+    if (has < s.outSent) s.counters.possibleDuplicates += s.outSent - has
+    return true
+  }
+
   private onAck (body: Uint8Array): void {
     if (!this.handshaken) throw new SessionProtocolError('expected no ACK before the session handshake completed')
     const ack = decodeAck(body)
     const s = this.state
+    // the client has read our RESUME: a restored session's RECOVERED flag was heard
+    if (s.role === 'server') s.recovered = false
     this.positions.acked(ack.position)
     if (!ack.end) return
     if (s.endAt === undefined || ack.position !== s.endAt) throw new SessionProtocolError(`expected an END acknowledgement at our END (${String(s.endAt)}), but got one at ${ack.position}`)
     s.endAcked = true
+    s.onChange?.()
     this.endAck?.resolve()
   }
 
@@ -249,6 +282,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.peerEnded = true
     s.peerEndAt = last
     s.peerEndGen = s.gen
+    s.onChange?.()
     // the source ends after the items before END; the endpoint acknowledges END once it handed it over
     if (s.inEnded) this.ackClock?.flush()
   }

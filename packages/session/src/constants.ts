@@ -32,6 +32,12 @@ export const SessionGoAwayCode = {
 
 /** RESUME flag: the sender asks for a new session (its token and id are zero). */
 export const RESUME_NEW = 0x01
+/**
+ * RESUME flag (server): the session was restored from a session store on a node that did not receive it
+ * from the node holding it before (that node died); items the client sent past the resume point may have
+ * reached the application already, and are counted as possible duplicates.
+ */
+export const RESUME_RECOVERED = 0x02
 
 /** Bytes of a RESUME body in this version (longer bodies carry extensions a reader skips). */
 export const RESUME_LENGTH = 49

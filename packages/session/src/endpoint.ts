@@ -4,10 +4,12 @@ import { TypedEventTarget } from '@proto/interface'
 import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectEventMap, ReconnectInit, StatusEvent } from '@proto/reconnect'
 import { reconnect } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
+import type { SessionMovedError } from './errors.js'
 import { ConnectionLostError, SessionLostError } from './errors.js'
 import type { SessionItem } from './inbound.js'
 import { SessionSource } from './source.js'
 import type { SessionLoss, SessionState } from './state.js'
+import type { SessionOrigin } from './store.js'
 import type { LostPolicy, SessionDuplex, SessionEventMap, SessionStats } from './types.js'
 
 const FORWARDED: Array<keyof ReconnectEventMap> = ['connecting', 'connected', 'disconnected', 'reconnecting', 'failed', 'closed']
@@ -21,6 +23,8 @@ export interface EndpointInit {
   /** What a client does when the session is lost; a server always fails the session. */
   onLost: LostPolicy
   log: Logger
+  /** Replaces the application's sink (a server session with a durable store feeds the link through its journal). */
+  sink?: (source: Source<Frame>) => Promise<void>
 }
 
 /**
@@ -42,10 +46,36 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     this.link = reconnect<SessionItem, Frame>(init.dial, init.link)
     this.items = this.link.source[Symbol.asyncIterator]() as DurableSourceIterator<SessionItem>
     this.source = new SessionSource(this)
-    this.sink = this.link.sink
+    this.sink = init.sink ?? this.link.sink
     for (const type of FORWARDED) {
       this.link.addEventListener(type, (event) => { this.safeDispatchEvent(type, event.detail) })
     }
+  }
+
+  origin: SessionOrigin | undefined
+  private readonly attrs = new Map<string, string>()
+  /** Called when an attribute changes (a server session persists them with a durable store). */
+  onAttributes: (() => void) | undefined
+
+  getAttribute (key: string): string | undefined { return this.attrs.get(key) }
+  setAttribute (key: string, value: string | undefined): void {
+    if (value === undefined) this.attrs.delete(key)
+    else this.attrs.set(key, value)
+    this.onAttributes?.()
+  }
+
+  attributes (): Record<string, string> { return Object.fromEntries(this.attrs) }
+
+  /**
+   * The session left this node through a store: the application's source delivers nothing more, the
+   * connection is told to resume elsewhere, `moved` is dispatched and the link aborted with `err`.
+   */
+  moveAway (err: SessionMovedError, snapshot: () => void): void {
+    this.source.stop(err)
+    this.state.stage?.moveAway(err)
+    snapshot()
+    this.safeDispatchEvent('moved', { type: 'moved', id: this.state.id ?? '', handedOver: err.handedOver })
+    this.link.abort(err)
   }
 
   /** The public id of the session (16 hex digits), once established. Safe to log; the token is not. */
@@ -73,7 +103,7 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   /** A handshake completed on a new connection. */
   opened (resumed: boolean): void {
     const id = this.state.id ?? ''
-    if (resumed) this.safeDispatchEvent('resumed', { type: 'resumed', id, retained: this.link.stats().retained })
+    if (resumed) this.safeDispatchEvent('resumed', { type: 'resumed', id, retained: this.link.stats().retained, possibleDuplicates: this.state.counters.possibleDuplicates })
     else this.safeDispatchEvent('open', { type: 'open', id })
   }
 

@@ -71,3 +71,20 @@ export class SessionTakenOverError extends Error {
     this.name = 'SessionTakenOverError'
   }
 }
+
+/**
+ * The session left this node: it was handed over through the session store to another node, where its
+ * client resumed it (or this node drained it on shutdown). What the application wrote here and the peer
+ * had not acknowledged went with it (`handedOver`); the application here stops serving it.
+ */
+export class SessionMovedError extends Error {
+  static override name = 'SessionMovedError'
+  /** Items written on this node that went to the store with the session, to be sent from the next node. */
+  readonly handedOver: number
+
+  constructor (message = 'The session moved to another node', options: ErrorOptions & { handedOver?: number } = {}) {
+    super(message, options)
+    this.name = 'SessionMovedError'
+    this.handedOver = options.handedOver ?? 0
+  }
+}

@@ -14,7 +14,8 @@ export function ourResume (state: SessionState, token?: Uint8Array): Resume {
     maxAckDelay: state.params.maxAckDelay,
     windowMessages: state.params.windowMessages,
     windowBytes: state.params.windowBytes,
-    ttl: state.params.ttl
+    ttl: state.params.ttl,
+    ...(state.recovered ? { recovered: true } : {})
   }
 }
 

@@ -11,6 +11,8 @@ import {
   DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
 } from './constants.js'
 import type { SessionParams } from './state.js'
+import type { SessionStore } from './store.js'
+import { memoryStore } from './store.js'
 import type { SessionFrames, SessionInit, SessionServerInit } from './types.js'
 
 const U32_MAX = 0xFFFF_FFFF
@@ -73,13 +75,17 @@ export function resolveCommon (init: SessionInit, ttl: number): CommonOptions {
 
 /** A server's own options, validated. */
 export interface ServerOptions {
+  store: SessionStore
   ttl: number
   maxSessions: number
   resumeTimeout: number
 }
 
 export function resolveServer (init: SessionServerInit): ServerOptions {
+  const store = init.store ?? memoryStore()
+  if (typeof store !== 'object' || store === null || typeof store.restore !== 'function' || typeof store.bind !== 'function') validate.invalid('store', 'a SessionStore (memoryStore(), redisStore(…))', store)
   return {
+    store,
     ttl: validate.duration('ttl', init.ttl, DEFAULT_TTL, { min: 1 }),
     maxSessions: validate.integer('maxSessions', init.maxSessions, DEFAULT_MAX_SESSIONS, { min: 1 }),
     resumeTimeout: validate.duration('resumeTimeout', init.resumeTimeout, DEFAULT_RESUME_TIMEOUT, { min: 1 })

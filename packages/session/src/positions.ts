@@ -76,5 +76,6 @@ export class Positions {
     if (upTo <= s.outAcked || this.owner.fenced()) return
     this.owner.confirm(upTo - s.outAcked)
     s.outAcked = upTo
+    s.onChange?.()
   }
 }

@@ -51,6 +51,17 @@ export class Registry<T extends { readonly digest: Buffer, readonly id: string }
     return entry
   }
 
+  /** The session with this token digest, or `undefined`. */
+  findDigest (digest: Uint8Array): T | undefined {
+    if (digest.byteLength !== 32) return undefined
+    const entry = this.byDigest.get(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex'))
+    if (entry === undefined || !timingSafeEqual(entry.digest, digest)) return undefined
+    return entry
+  }
+
+  /** The SHA-256 digest of a token. */
+  static digest (token: Uint8Array): Buffer { return digestOf(token) }
+
   remove (entry: T): void {
     const key = entry.digest.toString('hex')
     if (this.byDigest.get(key) === entry) this.byDigest.delete(key)

@@ -2,13 +2,16 @@ import type { Frame } from '@proto/codec'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
 import { raceSignal } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
+import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { SessionConnection } from './connection.js'
 import { SessionEndpoint } from './endpoint.js'
-import { SessionTakenOverError } from './errors.js'
+import { SessionMovedError, SessionTakenOverError } from './errors.js'
+import { Journal } from './journal.js'
 import type { CommonOptions } from './options.js'
 import type { Credentials } from './registry.js'
 import { SessionState } from './state.js'
+import type { RestoredSession, SessionSnapshot, SessionStore, StoredSession } from './store.js'
 import type { SessionFrames } from './types.js'
 import type { Resume } from './wire.js'
 
@@ -32,6 +35,9 @@ export interface ServerSessionOwner {
   ended(session: ServerSession): void
   /** The session expired. */
   expired(session: ServerSession): void
+  /** The session left this node through the store. */
+  moved(session: ServerSession): void
+  readonly store: SessionStore
 }
 
 /**
@@ -40,10 +46,15 @@ export interface ServerSessionOwner {
  * A resume while a connection is live takes over: reconnect drops the old connection at once (its epoch
  * is fenced, it is sent GOAWAY `SESSION_TAKEN_OVER`) and dials, which takes the new one.
  */
-export class ServerSession {
+export class ServerSession implements StoredSession {
   readonly endpoint: SessionEndpoint
   readonly digest: Buffer
   readonly id: string
+  /** With a durable store: every frame the application wrote and the peer has not acknowledged. */
+  readonly journal: Journal | undefined
+  /** Something changed since the store last took a snapshot. */
+  private dirty = false
+  private gone = false
   /** `clock.now()` when the server detected the loss of the last connection; `undefined` while connected. */
   detachedAt: number | undefined
   private pending: Attach | undefined
@@ -51,17 +62,31 @@ export class ServerSession {
   private expiry: TimerHandle | undefined
   private live = false
 
-  constructor (private readonly owner: ServerSessionOwner, credentials: Credentials) {
+  constructor (private readonly owner: ServerSessionOwner, credentials: Credentials, restored?: RestoredSession) {
     this.digest = credentials.digest
     this.id = credentials.id
     const common = owner.common
     const state = new SessionState('server', common.params)
     state.id = credentials.id
     state.idBytes = credentials.idBytes
+    if (restored !== undefined) restoreState(state, restored)
+    let sink: ((source: Source<Frame>) => Promise<void>) | undefined
+    if (owner.store.durable) {
+      const journal = this.journal = new Journal({ get outAcked () { return state.outAcked }, changed: () => { this.changed() } }, restored?.outAcked ?? 0, restored?.journal ?? [], restored?.endAt !== undefined)
+      state.onChange = () => { this.changed() }
+      state.onAckHeld = () => { if (!this.gone) owner.store.persistSoon?.(this) }
+      // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
+      if (restored === undefined) state.ackLimit = 0
+      sink = async (source) => {
+        journal.provide(source)
+        await feeding
+      }
+    }
     this.endpoint = new SessionEndpoint({
       state,
       log: owner.log,
       onLost: 'fail',
+      ...(sink !== undefined ? { sink } : {}),
       dial: async ctx => await this.dial(ctx),
       link: {
         ...common.link,
@@ -76,6 +101,15 @@ export class ServerSession {
       }
     })
     const link = this.endpoint.link
+    this.endpoint.origin = restored?.origin ?? 'new'
+    let feeding: Promise<void> = Promise.resolve()
+    if (this.journal !== undefined) {
+      this.endpoint.onAttributes = () => { this.changed() }
+      for (const [k, v] of Object.entries(restored?.attributes ?? {})) this.endpoint.setAttribute(k, v)
+      // the link drains the journal from now on: restored frames first, the application's when it writes
+      feeding = link.sink(this.journal)
+      feeding.catch(() => {})
+    }
     link.addEventListener('connected', () => { this.attached() })
     link.addEventListener('disconnected', () => { this.detached() })
     link.addEventListener('closed', () => {
@@ -83,6 +117,75 @@ export class ServerSession {
       this.refusePending()
       this.owner.ended(this)
     })
+  }
+
+  // ---- what a session store sees (StoredSession) -----------------------------------------------------
+
+  snapshot (): SessionSnapshot {
+    this.dirty = false
+    const s = this.state
+    return {
+      id: this.id,
+      idBytes: s.idBytes as Uint8Array,
+      digest: this.digest,
+      outAcked: s.outAcked,
+      outSent: s.outSent,
+      received: s.received,
+      endAt: s.endAt,
+      endAcked: s.endAcked,
+      peerEndAt: s.peerEndGen === s.gen ? s.peerEndAt : undefined,
+      inEnded: s.inEnded,
+      journal: this.journal?.pending() ?? [],
+      attributes: this.endpoint.attributes()
+    }
+  }
+
+  persisted (received: number): void {
+    this.state.ackLimit = received
+    this.state.stage?.ackNow()
+  }
+
+  handOver (): SessionSnapshot {
+    let snapshot: SessionSnapshot | undefined
+    const handedOver = this.journal?.pending().length ?? 0
+    this.leave(new SessionMovedError(`The session moved to another node through the session store, with ${handedOver} unacknowledged items written here`, { handedOver }), () => { snapshot = this.snapshot() })
+    return snapshot ?? this.snapshot()
+  }
+
+  fenced (): void {
+    if (this.gone) return
+    this.leave(new SessionMovedError('Another node took this session over (the session store fenced this node); what was written here and not persisted did not go with it'), () => {})
+  }
+
+  /** Whether the session left this node (moved, fenced) or ended. */
+  get left (): boolean { return this.gone }
+
+  /**
+   * A restored session whose client has more than the store's copy (the node before died after sending
+   * it): what the client has up to `position` was delivered; carry on from there.
+   */
+  skipTo (position: number): void {
+    const s = this.state
+    if (position <= s.outSent) return
+    this.journal?.skipTo(position)
+    s.outSent = position
+    s.outAcked = position
+  }
+
+  private leave (err: SessionMovedError, snapshot: () => void): void {
+    if (this.gone) throw new SessionMovedError('The session left this node already')
+    this.gone = true
+    this.expiry?.cancel()
+    this.refusePending()
+    this.journal?.close(err)
+    this.owner.moved(this)
+    this.endpoint.moveAway(err, snapshot)
+  }
+
+  private changed (): void {
+    if (this.dirty || this.gone) return
+    this.dirty = true
+    this.owner.store.changed(this)
   }
 
   get state (): SessionState { return this.endpoint.state }
@@ -94,6 +197,7 @@ export class ServerSession {
 
   /** A connection resumed this session: it replaces the live one, if any. */
   attach (attach: Attach): void {
+    this.journal?.start()
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
@@ -157,4 +261,20 @@ export class ServerSession {
     this.pending = undefined
     p?.lower.abort(new SessionTakenOverError('A newer connection resumed this session before this one was taken into use'))
   }
+}
+
+/** Puts a store's snapshot into a fresh server state. */
+function restoreState (state: SessionState, r: RestoredSession): void {
+  state.outAcked = r.outAcked
+  state.outSent = r.outSent
+  state.inSeq = r.received
+  state.ackLimit = r.received
+  state.endAt = r.endAt
+  state.endAcked = r.endAcked
+  if (r.peerEndAt !== undefined) {
+    state.peerEndAt = r.peerEndAt
+    state.peerEndGen = state.gen
+  }
+  state.inEnded = r.inEnded
+  state.recovered = r.origin === 'recovered'
 }

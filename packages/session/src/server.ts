@@ -9,12 +9,13 @@ import { resolveCommon, resolveServer } from './options.js'
 import { Registry } from './registry.js'
 import type { Attach, ServerSessionOwner } from './server-session.js'
 import { ServerSession } from './server-session.js'
+import type { SessionStore, StoreHost } from './store.js'
 import type { SessionDuplex, SessionFrames, SessionServerInit } from './types.js'
 import type { Resume } from './wire.js'
 import { decodeResume } from './wire.js'
 
 /** Why the server refused a connection, as counted in `stats().refused`. */
-export type RefusalReason = 'unknown' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down'
+export type RefusalReason = 'unknown' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down' | 'store'
 
 /** Events of a session server. */
 export interface SessionServerEvents {
@@ -42,6 +43,10 @@ export interface SessionServerStats {
   resumed: number
   /** Resumes that took a session over from a live connection. */
   takeovers: number
+  /** Sessions that left this node through the session store (handed over to another node, or drained). */
+  moved: number
+  /** Sessions this node took from the session store: handed over by their node, or recovered after it died. */
+  restored: { handover: number, recovered: number }
   expired: number
   plain: number
   refused: Record<RefusalReason, number>
@@ -62,14 +67,18 @@ export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
   abort(err: Error): void
 }
 
-class Server extends TypedEventTarget<SessionServerEvents> implements SessionServer, ServerSessionOwner {
+class Server extends TypedEventTarget<SessionServerEvents> implements SessionServer, ServerSessionOwner, StoreHost {
   readonly log: Logger = createLogger('session')
   readonly clock: Clock
   readonly timers: Timers
   readonly ttl: number
+  readonly store: SessionStore
   private readonly registry: Registry<ServerSession>
-  private readonly counts = { created: 0, evicted: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0 }
-  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0 }
+  private readonly counts = { created: 0, evicted: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0, moved: 0 }
+  private readonly restoredCounts = { handover: 0, recovered: 0 }
+  /** Restores under way, by token digest: a second RESUME for the same session waits for the first. */
+  private readonly restoring = new Map<string, Promise<void>>()
+  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
   private closing = false
 
   constructor (readonly common: CommonOptions, private readonly opts: ServerOptions) {
@@ -78,7 +87,12 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     this.timers = common.timers
     this.ttl = opts.ttl
     this.registry = new Registry(opts.maxSessions)
+    this.store = opts.store
+    this.store.bind(this)
   }
+
+  find (digest: Uint8Array): ServerSession | undefined { return this.registry.findDigest(digest) }
+  sessions (): Iterable<ServerSession> { return [...this.registry.values()] }
 
   async handle (conn: ByteDuplex): Promise<void> {
     let frames: SessionFrames
@@ -99,7 +113,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       if (hello === undefined) { frames.abort(new SessionProtocolError('the connection ended before its HELLO')); return }
       if ((hello.flags & SESSION_FLAG) === 0) { this.plain(frames); return }
       const opening = await Promise.race([this.readResume(frames), deadline.expired])
-      this.open(frames, opening.resume, opening.leftover)
+      await Promise.race([this.open(frames, opening.resume, opening.leftover), deadline.expired])
     } catch (err) {
       if (err === TIMED_OUT) this.refuse(frames, 'timeout', undefined, `no HELLO and RESUME within resumeTimeout (${this.opts.resumeTimeout} ms)`)
       else if (err instanceof SessionProtocolError) this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, err.message)
@@ -117,7 +131,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   stats (): SessionServerStats {
     let detached = 0
     for (const s of this.registry.values()) if (s.detachedAt !== undefined) detached++
-    return { sessions: this.registry.size, detached, ...this.counts, refused: { ...this.refusals } }
+    return { sessions: this.registry.size, detached, ...this.counts, restored: { ...this.restoredCounts }, refused: { ...this.refusals } }
   }
 
   async close (): Promise<void> {
@@ -130,27 +144,44 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     for (const s of [...this.registry.values()]) s.endpoint.abort(err)
   }
 
-  ended (session: ServerSession): void { this.registry.remove(session) }
+  ended (session: ServerSession): void {
+    this.registry.remove(session)
+    if (!session.left) this.store.ended(session)
+  }
 
   expired (session: ServerSession): void {
     this.counts.expired++
     this.registry.remove(session)
+    this.store.ended(session)
+  }
+
+  moved (session: ServerSession): void {
+    this.counts.moved++
+    this.registry.remove(session)
   }
 
   /** Decides what the connection's RESUME gets: a new session, the one it names, or a GOAWAY. */
-  private open (frames: SessionFrames, resume: Resume, leftover: Frame[]): void {
+  private async open (frames: SessionFrames, resume: Resume, leftover: Frame[]): Promise<void> {
     if (resume.fresh) {
       if (this.registry.full && !this.evictOldestDetached()) { this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`); return }
       const credentials = this.registry.issue()
       const session = new ServerSession(this, credentials)
       this.registry.add(session)
       this.counts.created++
+      this.store.opened(session)
       session.attach({ lower: frames, leftover, resume, token: credentials.token })
       this.log.debug('session %s opened', session.id)
       this.safeDispatchEvent('session', session.endpoint)
       return
     }
-    const session = this.registry.find(resume.token)
+    let session = this.registry.find(resume.token)
+    let restored = false
+    if (session === undefined && this.store.durable) {
+      const r = await this.restore(frames, resume)
+      if (r === null) return
+      session = r
+      restored = session !== undefined
+    }
     if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
       session.expire()
@@ -159,6 +190,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     }
     const s = session.state
     const has = resume.next - 1
+    // the node before died after sending more than it persisted: the client has it, carry on from there
+    if (s.recovered && has > s.outSent) session.skipTo(has)
     if (has > s.outSent || has < s.outAcked) {
       this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, `resume point ${resume.next} is outside what this session sent (${s.outAcked + 1}–${s.outSent + 1})`)
       return
@@ -168,6 +201,45 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     const attach: Attach = { lower: frames, leftover, resume, token: resume.token }
     session.attach(attach)
     this.log.debug('session %s resumed', session.id)
+    if (restored) this.safeDispatchEvent('session', session.endpoint)
+  }
+
+  /**
+   * Takes the session a RESUME names from the store (its node hands it over, or it is recovered from what
+   * a node that died persisted); `undefined` when the store does not know it or cannot be asked now.
+   */
+  private async restore (frames: SessionFrames, resume: Resume): Promise<ServerSession | undefined | null> {
+    const digest = Registry.digest(resume.token)
+    const key = digest.toString('hex')
+    const under = this.restoring.get(key)
+    if (under !== undefined) {
+      await under
+      return this.registry.find(resume.token)
+    }
+    let done = (): void => {}
+    this.restoring.set(key, new Promise<void>((resolve) => { done = resolve }))
+    try {
+      const restored = await this.store.restore(digest)
+      if (restored === undefined || this.closing) return undefined
+      if (this.registry.full && !this.evictOldestDetached()) {
+        this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`)
+        return null
+      }
+      const session = new ServerSession(this, { token: resume.token, digest, idBytes: restored.idBytes, id: restored.id }, restored)
+      this.registry.add(session)
+      this.store.opened(session)
+      this.restoredCounts[restored.origin]++
+      this.log.debug('session %s restored from the store (%s)', session.id, restored.origin)
+      return session
+    } catch (err) {
+      // the store cannot be asked now (Redis away): a retryable refusal, the client comes back after a backoff
+      const message = `the session store cannot be asked now (${toError(err).message}); try again`
+      this.refuse(frames, 'store', GoAwayCode.SHUTTING_DOWN, message)
+      return null
+    } finally {
+      this.restoring.delete(key)
+      done()
+    }
   }
 
   private plain (frames: SessionFrames): void {

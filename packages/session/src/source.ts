@@ -28,12 +28,14 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   private held: SessionItem[] = NONE
   private at = 0
   private ended = false
+  private failure: Error | undefined
 
   constructor (private readonly owner: SourceOwner) {}
 
   [Symbol.asyncIterator] (): this { return this }
 
   next (): Promise<IteratorResult<Frame>> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
     const frame = this.takeOne()
     if (frame !== undefined) return Promise.resolve({ done: false, value: frame })
     if (this.ended) return RESOLVED_DONE
@@ -41,6 +43,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   }
 
   nextBatch (): Promise<Frame[] | undefined> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
     let out: Frame[] | undefined
     for (let frame = this.takeOne(); frame !== undefined; frame = this.takeOne()) (out ??= []).push(frame)
     if (out !== undefined) return Promise.resolve(out)
@@ -55,8 +58,16 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     return DONE
   }
 
+  /** Delivers nothing more, now: what was read ahead is dropped (the session moved; the peer sends it again elsewhere). */
+  stop (err: Error): void {
+    this.failure = err
+    this.held = NONE
+    this.at = 0
+  }
+
   private async refill (): Promise<void> {
     const batch = await this.owner.items.nextBatch()
+    if (this.failure !== undefined) throw this.failure
     if (batch === undefined) {
       this.end()
       return
@@ -88,6 +99,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     }
     s.inSeq = item.seq
     s.counters.delivered++
+    s.onChange?.()
     if (item.gen === s.gen) s.stage?.delivered(item.frame.body.byteLength)
     return true
   }

@@ -21,6 +21,10 @@ export interface AckSink {
   endDelivered(): void
   /** The application tore the session down: tell the peer (GOAWAY `SESSION_CLOSED`) and drop the connection. */
   endSession(err: Error): void
+  /** The acknowledgement limit rose (a session store persisted more): acknowledge what it allows now. */
+  ackNow(): void
+  /** The session leaves this node (handed over through a store): GOAWAY `SHUTTING_DOWN`, so the peer resumes elsewhere. */
+  moveAway(err: Error): void
 }
 
 /** Counters of one session (or one client, across the sessions it made). */
@@ -47,10 +51,16 @@ export interface SessionCounters {
   droppedAfterLoss: number
   /** Control frames of types this version does not know, ignored. */
   ignoredControl: number
+  /**
+   * Client: items re-sent to a server that restored the session from a store copy after the node holding
+   * it died (RESUME flag `RECOVERED`): that node may have handed them to its application already, so the
+   * server's application may see them twice (at-least-once at that boundary).
+   */
+  possibleDuplicates: number
 }
 
 export function createCounters (): SessionCounters {
-  return { delivered: 0, deduplicated: 0, sent: 0, resent: 0, skipped: 0, acksSent: 0, acksReceived: 0, resumes: 0, sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, ignoredControl: 0 }
+  return { delivered: 0, deduplicated: 0, sent: 0, resent: 0, skipped: 0, acksSent: 0, acksReceived: 0, resumes: 0, sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, ignoredControl: 0, possibleDuplicates: 0 }
 }
 
 /**
@@ -85,6 +95,20 @@ export class SessionState {
   peerEndGen = -1
   /** The application has been handed the peer's END. */
   inEnded = false
+  /**
+   * The highest inbound position an ACK may carry: with a durable session store, what it has persisted
+   * (so a node that dies never has acknowledged more than the next node restores); `Infinity` otherwise.
+   */
+  ackLimit = Infinity
+  /** Server: restored from a store copy its previous node did not hand over; announced in RESUME until acknowledged. */
+  recovered = false
+  /** Called when positions move (a server session with a durable store persists them). */
+  onChange: (() => void) | undefined
+  /**
+   * Called when an ACK goes out that `ackLimit` holds below what was received: the peer's window is filling
+   * while the store has not persisted (a durable store is asked to persist at once).
+   */
+  onAckHeld: (() => void) | undefined
   /** The current connection's acknowledgement hooks. */
   stage: AckSink | undefined
   readonly counters = createCounters()
@@ -94,6 +118,12 @@ export class SessionState {
   /** The highest position handed to the application in this incarnation (what RESUME and ACK carry). */
   get received (): number {
     return this.inGen === this.gen ? this.inSeq : 0
+  }
+
+  /** The position an ACK carries now: what was handed to the application, within `ackLimit`. */
+  get ackable (): number {
+    const received = this.received
+    return received < this.ackLimit ? received : this.ackLimit
   }
 
   /** Both directions have ended and both ENDs were acknowledged. */

@@ -4,6 +4,7 @@ import type { AbortOptions, BatchSource, ByteDuplex, Clock, StageDuplex, Timers,
 import type { BufferInit, ReconnectEventMap, ReconnectInit, ReconnectStats, ReconnectStatus, StatusEvent } from '@proto/reconnect'
 import type { SessionLostReason } from './errors.js'
 import type { SessionCounters } from './state.js'
+import type { SessionOrigin, SessionStore } from './store.js'
 
 /** What a client does when its session cannot be resumed. */
 export type LostPolicy = 'replay' | 'drop' | 'fail'
@@ -12,8 +13,18 @@ export type LostPolicy = 'replay' | 'drop' | 'fail'
 export interface SessionEventMap extends ReconnectEventMap {
   /** A new session was established (the first, or one that replaces a lost one). */
   open: { type: 'open', id: string }
-  /** The session was resumed on a new connection; `retained` unacknowledged items go again first. */
-  resumed: { type: 'resumed', id: string, retained: number }
+  /**
+   * The session was resumed on a new connection; `retained` unacknowledged items go again first.
+   * `possibleDuplicates` (client): items counted so far that a server restored from a store copy may
+   * have received twice (see `stats().possibleDuplicates`).
+   */
+  resumed: { type: 'resumed', id: string, retained: number, possibleDuplicates: number }
+  /**
+   * Server: the session left this node through the session store (another node took it over, or this
+   * node drained it); `handedOver` items written here and not yet acknowledged went with it. The source
+   * and sink fail with `SessionMovedError`.
+   */
+  moved: { type: 'moved', id: string, handedOver: number }
   /**
    * The session cannot be resumed. `unconfirmed` is the exact number of items we sent in it that were
    * never acknowledged: the peer may not have received them. `action` says what happens to them.
@@ -40,6 +51,11 @@ export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<Sess
   /** The public id (16 hex digits) once established; safe to log. */
   readonly id: string | undefined
   readonly status: ReconnectStatus
+  /**
+   * Server: how the session came to this node: opened here (`'new'`), handed over by the node that held
+   * it (`'handover'`), or restored from what a node that died persisted (`'recovered'`). Client: `undefined`.
+   */
+  readonly origin?: SessionOrigin | undefined
   stats(): SessionStats
   /** End our writing (END, acknowledged), close the session (GOAWAY `SESSION_CLOSED`) within `closeTimeout`. */
   close(options?: AbortOptions): Promise<void>
@@ -48,6 +64,13 @@ export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<Sess
   /** Drop the current connection and dial again at once (clients); the session resumes. */
   reconnect(): void
   statusIterator(options?: AbortOptions): AsyncIterableIterator<StatusEvent>
+  /**
+   * A small string the application keeps with the session (e.g. a chat room's cursor). On a server with
+   * a durable session store it is persisted with the session and travels with it to another node.
+   */
+  getAttribute(key: string): string | undefined
+  /** Sets (or, with `undefined`, removes) an attribute; see `getAttribute`. */
+  setAttribute(key: string, value: string | undefined): void
 }
 
 /** Replay window: unacknowledged items each side keeps per session. */
@@ -129,6 +152,13 @@ export interface SessionClientInit extends SessionInit, Omit<ReconnectInit<Frame
 
 /** Options of `sessionServer()`. */
 export interface SessionServerInit extends SessionInit {
+  /**
+   * Where sessions are kept beyond this process: `memoryStore()` keeps them in this server only; a durable
+   * store (`@proto/session-redis`) persists them and hands them between nodes, so a client resumes on any.
+   * A store serves one server.
+   * @default memoryStore()
+   */
+  store?: SessionStore
   /**
    * How long a disconnected session is kept (ms), from the moment the server detects the loss, on a
    * monotonic clock; announced to clients.

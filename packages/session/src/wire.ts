@@ -1,5 +1,5 @@
 import { readUint32, readUint64, writeUint32, writeUint64 } from '@proto/interface'
-import { ACK_END, ACK_LENGTH, END_LENGTH, MAX_POSITION, RESUME_LENGTH, RESUME_NEW, SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
+import { ACK_END, ACK_LENGTH, END_LENGTH, MAX_POSITION, RESUME_LENGTH, RESUME_NEW, RESUME_RECOVERED, SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
 import { SessionProtocolError } from './errors.js'
 
 /** What a RESUME frame carries (docs/PROTOCOL.md §6.3). */
@@ -20,6 +20,11 @@ export interface Resume {
   windowBytes: number
   /** How long the server keeps the session after a disconnection (ms); 0 from a client. */
   ttl: number
+  /**
+   * Server: this node restored the session from a store copy that the node holding it before did not hand
+   * over (it died): what the client sent past `next` may have reached that node's application already.
+   */
+  recovered?: boolean
 }
 
 /** What an ACK frame carries. */
@@ -57,7 +62,7 @@ export function encodeResume (r: Resume): Uint8Array {
   checkPosition('RESUME next', r.next, 1)
   for (const [name, v] of [['maxAckDelay', r.maxAckDelay], ['windowMessages', r.windowMessages], ['windowBytes', r.windowBytes], ['ttl', r.ttl]] as const) checkU32(name, v)
   const out = new Uint8Array(RESUME_LENGTH)
-  out[0] = r.fresh ? RESUME_NEW : 0
+  out[0] = (r.fresh ? RESUME_NEW : 0) | (r.recovered === true ? RESUME_RECOVERED : 0)
   out.set(r.token, 1)
   out.set(r.id, 17)
   writeUint64(out, 25, r.next)
@@ -85,7 +90,8 @@ export function decodeResume (body: Uint8Array): Resume {
     maxAckDelay: readUint32(body, 33),
     windowMessages: readUint32(body, 37),
     windowBytes: readUint32(body, 41),
-    ttl: readUint32(body, 45)
+    ttl: readUint32(body, 45),
+    ...((flags & RESUME_RECOVERED) !== 0 ? { recovered: true } : {})
   }
 }
 

@@ -1,0 +1,83 @@
+import type { Frame } from '@proto/codec'
+import type { RestoredSession, SessionSnapshot } from '@proto/session'
+
+/** A session's two keys, in one Cluster slot (the hash tag is the token digest). */
+export interface SessionKeys {
+  hash: string
+  list: string
+}
+
+export function sessionKeys (prefix: string, digestHex: string): SessionKeys {
+  const hash = `${prefix}s:{${digestHex}}`
+  return { hash, list: `${hash}:j` }
+}
+
+export function nodeKey (prefix: string, nodeId: string): string { return `${prefix}n:${nodeId}` }
+export function nodeChannel (prefix: string, nodeId: string): string { return `${prefix}c:${nodeId}` }
+
+const opt = (n: number | undefined): string => n === undefined ? '' : String(n)
+
+/** A frame as one list entry: its type byte, then its body. */
+export function encodeFrame (frame: Frame): Buffer {
+  const out = Buffer.allocUnsafe(1 + frame.body.byteLength)
+  out[0] = frame.type
+  out.set(frame.body, 1)
+  return out
+}
+
+export function decodeFrame (entry: Buffer): Frame {
+  return { type: entry[0], body: new Uint8Array(entry.subarray(1)) }
+}
+
+/** PERSIST's arguments after the keys, up to (not including) the frames. */
+export function persistArgs (snap: SessionSnapshot, epoch: number, owner: string, ttl: number, release: boolean, first: number): Array<string | Buffer> {
+  return [
+    String(epoch), owner, String(ttl), snap.id, String(snap.outAcked), String(snap.outSent), String(snap.received),
+    opt(snap.endAt), snap.endAcked ? '1' : '0', opt(snap.peerEndAt), snap.inEnded ? '1' : '0',
+    JSON.stringify(snap.attributes), release ? '1' : '0', String(first)
+  ]
+}
+
+/** What CLAIM returned: the previous owner, the new epoch, the session. */
+export interface Claimed {
+  previousOwner: string
+  epoch: number
+  session: RestoredSession
+}
+
+const num = (b: Buffer | undefined, fallback = 0): number => b === undefined || b.length === 0 ? fallback : Number(b.toString())
+const optNum = (b: Buffer | undefined): number | undefined => b === undefined || b.length === 0 ? undefined : Number(b.toString())
+
+/** Reads CLAIM's reply: { previous owner, epoch, field count, fields and values…, frames… }. */
+export function parseClaim (reply: Buffer[], digest: Uint8Array): Claimed {
+  const previousOwner = reply[0].toString()
+  const epoch = Number(reply[1].toString())
+  const n = Number(reply[2].toString())
+  const h = new Map<string, Buffer>()
+  for (let i = 0; i < n; i += 2) h.set(reply[3 + i].toString(), reply[4 + i])
+  const frames = reply.slice(3 + n).map(decodeFrame)
+  const id = h.get('i')?.toString() ?? ''
+  const outAcked = num(h.get('ob'))
+  const jb = num(h.get('jb'), outAcked)
+  // frames below what was acknowledged (a trim not yet persisted) are dropped here
+  const journal = frames.slice(Math.max(0, outAcked - jb))
+  return {
+    previousOwner,
+    epoch,
+    session: {
+      origin: previousOwner === '' ? 'handover' : 'recovered',
+      id,
+      idBytes: new Uint8Array(Buffer.from(id, 'hex')),
+      digest,
+      outAcked,
+      outSent: Math.max(num(h.get('os')), outAcked),
+      received: num(h.get('r')),
+      endAt: optNum(h.get('ea')),
+      endAcked: h.get('ek')?.toString() === '1',
+      peerEndAt: optNum(h.get('pe')),
+      inEnded: h.get('ie')?.toString() === '1',
+      journal,
+      attributes: JSON.parse(h.get('a')?.toString() ?? '{}') as Record<string, string>
+    }
+  }
+}

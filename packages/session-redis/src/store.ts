@@ -1,0 +1,330 @@
+import type { Logger } from '@proto/interface'
+import { createLogger, toError, TypedEventTarget } from '@proto/interface'
+import type { RestoredSession, SessionSnapshot, SessionStore, StoredSession, StoreHost } from '@proto/session'
+import type { RedisOptions } from 'ioredis'
+import { Redis } from 'ioredis'
+import { SessionFencedError, StoreUnavailableError } from './errors.js'
+import { Handovers } from './handover.js'
+import type { StoreOptions } from './options.js'
+import { encodeFrame, nodeKey, parseClaim, persistArgs, sessionKeys } from './record.js'
+import { CLAIM, FORGET, PERSIST } from './scripts.js'
+import type { RedisStore, RedisStoreEvents, RedisStoreStats, StoreMode } from './types.js'
+
+/** What this node knows of a session it holds. */
+interface Held {
+  keys: ReturnType<typeof sessionKeys>
+  epoch: number
+  /** Highest outbound position stored in Redis (-1: unknown, send the whole journal). */
+  stored: number
+}
+
+type Scripted = Redis & {
+  persist(hash: string, list: string, ...args: Array<string | Buffer>): Promise<number>
+  claimBuffer(hash: string, list: string, owner: string, ttl: string): Promise<Buffer[] | null>
+  forget(hash: string, list: string, epoch: string): Promise<number>
+}
+
+const hex = (d: Uint8Array): string => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')
+
+/**
+ * The Redis session store: persists each session this node holds as it changes (one PERSIST script per
+ * session per `persistInterval`, pipelined), hands sessions to other nodes on request and takes them from
+ * other nodes (or from what a dead node persisted), and falls back to node-local while Redis is away.
+ */
+export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implements SessionStore, RedisStore {
+  readonly durable = true
+  readonly nodeId: string
+  readonly log: Logger = createLogger('session-redis')
+  readonly redis: Scripted
+  private host: StoreHost | undefined
+  private readonly held = new Map<StoredSession, Held>()
+  private readonly claims = new Map<string, { epoch: number, stored: number }>()
+  private readonly dirty = new Set<StoredSession>()
+  private readonly handovers: Handovers
+  private flushTimer: NodeJS.Timeout | undefined
+  private flushing: Promise<void> | undefined
+  private readonly refreshTimer: NodeJS.Timeout
+  private readonly livenessTimer: NodeJS.Timeout
+  private modeNow: StoreMode = 'connecting'
+  private downSince = performance.now()
+  private closed = false
+  /** A session asked for an early persist: the next flush does not wait for the interval. */
+  private soon = false
+  private readonly counts = { early: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
+
+  constructor (readonly opts: StoreOptions) {
+    super()
+    this.nodeId = opts.nodeId
+    this.redis = new Redis({ ...opts.redis, connectionName: `proto-session-${opts.nodeId}` } as RedisOptions as never) as Scripted
+    this.redis.defineCommand('persist', { numberOfKeys: 2, lua: PERSIST })
+    this.redis.defineCommand('claim', { numberOfKeys: 2, lua: CLAIM })
+    this.redis.defineCommand('forget', { numberOfKeys: 2, lua: FORGET })
+    this.redis.on('ready', () => { this.up() })
+    this.redis.on('error', (err: Error) => { this.down(err) })
+    this.redis.on('close', () => { this.down(new StoreUnavailableError('The connection to Redis closed')) })
+    this.handovers = new Handovers(this, opts)
+    this.refreshTimer = setInterval(() => { for (const s of this.held.keys()) this.changed(s) }, Math.max(1, Math.floor(opts.ttl / 3))).unref()
+    this.livenessTimer = setInterval(() => { this.beat() }, Math.max(1, Math.floor(opts.nodeTtl / 3))).unref()
+    this.redis.connect().catch((err: unknown) => { this.down(toError(err)) })
+  }
+
+  get mode (): StoreMode { return this.modeNow }
+
+  async ready (): Promise<void> {
+    if (this.modeNow === 'durable') return
+    await new Promise<void>((resolve) => { this.addEventListener('available', () => { resolve() }, { once: true }) })
+  }
+
+  stats (): RedisStoreStats {
+    return { mode: this.modeNow, held: this.held.size, dirty: this.dirty.size, ...this.counts, restored: { ...this.counts.restored }, handovers: this.handovers.stats() }
+  }
+
+  // ---- SessionStore ------------------------------------------------------------------------------
+
+  bind (host: StoreHost): void {
+    if (this.host !== undefined && this.host !== host) throw new Error('A Redis session store serves one session server')
+    this.host = host
+  }
+
+  opened (session: StoredSession): void {
+    const dhex = hex(session.digest)
+    const claim = this.claims.get(dhex)
+    this.claims.delete(dhex)
+    this.held.set(session, { keys: sessionKeys(this.opts.prefix, dhex), epoch: claim?.epoch ?? 1, stored: claim?.stored ?? -1 })
+    if (this.modeNow !== 'durable') session.persisted(Infinity)
+    this.changed(session)
+  }
+
+  changed (session: StoredSession): void {
+    if (!this.held.has(session)) return
+    this.dirty.add(session)
+    this.schedule()
+  }
+
+  /** A session's ACKs wait for a persist (its client's window is filling): the next flush starts at once. */
+  persistSoon (session: StoredSession): void {
+    if (!this.held.has(session) || this.modeNow !== 'durable' || this.closed) return
+    this.dirty.add(session)
+    if (!this.soon) this.counts.early++
+    this.soon = true
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer)
+      this.flushTimer = undefined
+    }
+    this.schedule()
+  }
+
+  ended (session: StoredSession): void {
+    const h = this.held.get(session)
+    if (h === undefined) return
+    this.held.delete(session)
+    this.dirty.delete(session)
+    if (this.modeNow !== 'durable') return // its keys expire after ttl
+    this.counts.commands++
+    this.redis.forget(h.keys.hash, h.keys.list, String(h.epoch)).catch((err: unknown) => { this.failed(toError(err)) })
+  }
+
+  async restore (digest: Uint8Array): Promise<RestoredSession | undefined> {
+    if (this.modeNow !== 'durable') throw new StoreUnavailableError(`Redis is ${this.modeNow === 'local' ? 'unavailable' : 'not connected yet'}: a session held elsewhere cannot be taken now`)
+    const dhex = hex(digest)
+    const keys = sessionKeys(this.opts.prefix, dhex)
+    try {
+      this.counts.commands++
+      const owner = await this.redis.hget(keys.hash, 'o')
+      if (owner === null) return undefined
+      if (owner !== '' && owner !== this.nodeId) {
+        this.counts.commands++
+        if (await this.redis.exists(nodeKey(this.opts.prefix, owner)) === 1) await this.handovers.request(owner, dhex)
+      }
+      this.counts.commands++
+      const reply = await this.redis.claimBuffer(keys.hash, keys.list, this.nodeId, String(this.opts.ttl))
+      if (reply === null) return undefined
+      const claimed = parseClaim(reply, digest)
+      const s = claimed.session
+      this.claims.set(dhex, { epoch: claimed.epoch, stored: s.outAcked + s.journal.length })
+      this.counts.restored[s.origin]++
+      this.log.debug('session %s taken from %s (%s)', s.id, claimed.previousOwner === '' ? 'the store' : claimed.previousOwner, s.origin)
+      this.safeDispatchEvent('restored', { id: s.id, origin: s.origin, from: claimed.previousOwner })
+      return s
+    } catch (err) {
+      this.failed(toError(err))
+      throw new StoreUnavailableError(`Redis failed while taking a session: ${toError(err).message}`, { cause: err })
+    }
+  }
+
+  /**
+   * Another node asks for the session with this digest: stop serving it here and persist its final state,
+   * released. Returns whether it was handed over.
+   */
+  async handOverTo (dhex: string, to: string): Promise<boolean> {
+    const session = this.host?.find(Buffer.from(dhex, 'hex'))
+    const h = session === undefined ? undefined : this.held.get(session)
+    if (session === undefined || h === undefined) return false
+    this.held.delete(session)
+    this.dirty.delete(session)
+    const snap = session.handOver()
+    const ok = await this.persist(session, snap, h, true)
+    if (ok) {
+      this.counts.handedOver++
+      this.safeDispatchEvent('handed-over', { id: snap.id, to, items: snap.journal.length })
+    }
+    return ok
+  }
+
+  /**
+   * Hands every session this node holds to the store (released, exact), so their clients resume on other
+   * nodes: each connection is sent GOAWAY `SHUTTING_DOWN`. For a graceful shutdown (SIGTERM). Returns how
+   * many were persisted.
+   */
+  async drain (): Promise<number> {
+    const all = [...this.held]
+    this.held.clear()
+    this.dirty.clear()
+    const results = await Promise.all(all.map(async ([session, h]) => await this.persist(session, session.handOver(), h, true)))
+    const n = results.filter(Boolean).length
+    this.counts.handedOver += n
+    return n
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.refreshTimer)
+    clearInterval(this.livenessTimer)
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    await this.flushing
+    if (this.modeNow === 'durable') {
+      if (this.dirty.size > 0) await this.flush()
+      this.counts.commands++
+      await this.redis.del(nodeKey(this.opts.prefix, this.nodeId)).catch(() => {})
+    }
+    await this.handovers.close()
+    this.redis.disconnect()
+  }
+
+  // ---- persisting --------------------------------------------------------------------------------
+
+  private schedule (): void {
+    if (this.flushTimer !== undefined || this.flushing !== undefined || this.modeNow !== 'durable' || this.closed) return
+    // the interval batches changes; a session whose ACKs wait for it (persistSoon) does not wait for it
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined
+      this.soon = false
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined
+        if (this.dirty.size > 0) this.schedule()
+      })
+    }, this.soon ? 0 : this.opts.persistInterval)
+  }
+
+  /** Persists every session that changed, pipelined (ioredis auto-pipelining batches one tick's commands). */
+  private async flush (): Promise<void> {
+    const batch = [...this.dirty]
+    this.dirty.clear()
+    await Promise.all(batch.map(async (session) => {
+      const h = this.held.get(session)
+      if (h !== undefined) await this.persist(session, session.snapshot(), h, false)
+    }))
+  }
+
+  /** One PERSIST; on success the session may acknowledge what it holds. Returns whether it was stored. */
+  private async persist (session: StoredSession, snap: SessionSnapshot, h: Held, release: boolean): Promise<boolean> {
+    const base = snap.outAcked + 1
+    const from = Math.max(h.stored + 1, base)
+    const frames = snap.journal.slice(from - base).map(encodeFrame)
+    try {
+      this.counts.commands++
+      this.counts.persists++
+      const r = await this.redis.persist(h.keys.hash, h.keys.list, ...persistArgs(snap, h.epoch, this.nodeId, this.opts.ttl, release, from), ...frames)
+      if (r === -1) { this.fence(session, snap.id); return false }
+      if (r === -2) {
+        h.stored = -1
+        if (!release) this.changed(session)
+        return false
+      }
+      this.counts.framesPersisted += frames.length
+      h.stored = r
+      if (!release && this.modeNow === 'durable' && this.held.get(session) === h) session.persisted(snap.received)
+      return true
+    } catch (err) {
+      h.stored = -1
+      if (!release && this.held.get(session) === h) this.dirty.add(session)
+      this.failed(toError(err))
+      return false
+    }
+  }
+
+  private fence (session: StoredSession, id: string): void {
+    this.counts.fenced++
+    this.held.delete(session)
+    this.dirty.delete(session)
+    const error = new SessionFencedError(`Another node took session ${id} over; this node stops serving it`, { sessionId: id })
+    this.log.debug(error.message)
+    session.fenced()
+    this.safeDispatchEvent('fenced', { id, error })
+  }
+
+  // ---- availability ------------------------------------------------------------------------------
+
+  private failed (err: Error): void {
+    this.counts.failures++
+    this.down(err)
+  }
+
+  /** Redis went away (or a command failed or timed out): sessions acknowledge as on one node meanwhile. */
+  private down (err: Error): void {
+    if (this.modeNow === 'local' || this.closed) return
+    const was = this.modeNow
+    this.modeNow = 'local'
+    this.counts.outages++
+    this.downSince = performance.now()
+    for (const [session, h] of this.held) {
+      h.stored = -1
+      session.persisted(Infinity)
+      this.dirty.add(session)
+    }
+    if (was === 'connecting') return
+    const error = err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`Redis is unavailable (${err.message}): sessions carry on node-local until it is back`, { cause: err })
+    this.log.debug(error.message)
+    this.safeDispatchEvent('unavailable', { error, sessions: this.held.size })
+    // a command that failed on a live connection (a timeout): ioredis may not reconnect by itself
+    if (this.redis.status === 'ready') setTimeout(() => { this.probe() }, this.opts.nodeTtl / 3).unref()
+  }
+
+  /** Checks whether a Redis that failed a command answers again. */
+  private probe (): void {
+    if (this.modeNow !== 'local' || this.closed) return
+    this.counts.commands++
+    this.redis.ping().then(() => { this.up() }, () => { setTimeout(() => { this.probe() }, this.opts.nodeTtl / 3).unref() })
+  }
+
+  /** The handover channel is subscribed (again), or lost: without it this node cannot hand sessions over. */
+  listening (ready: boolean, err?: Error): void {
+    if (ready) this.up()
+    else this.down(err ?? new StoreUnavailableError('The Redis subscriber connection closed: handovers cannot be heard'))
+  }
+
+  /** Redis is back: everything this node holds is persisted again, then acknowledged against it. */
+  private up (): void {
+    if (this.modeNow === 'durable' || this.closed || this.redis.status !== 'ready' || !this.handovers.subscribed) return
+    this.modeNow = 'durable'
+    for (const s of this.held.keys()) this.dirty.add(s)
+    this.beat()
+    const downtime = performance.now() - this.downSince
+    this.flushing = (this.flushing ?? Promise.resolve()).then(async () => { await this.flush() }).finally(() => {
+      this.flushing = undefined
+      if (this.modeNow !== 'durable') return
+      this.log.debug('Redis is available again after %d ms', Math.round(downtime))
+      this.safeDispatchEvent('available', { downtime, sessions: this.held.size })
+      if (this.dirty.size > 0) this.schedule()
+    })
+  }
+
+  /** This node is alive (other nodes ask it for handovers while this key exists). */
+  private beat (): void {
+    if (this.modeNow !== 'durable' || this.closed) return
+    this.counts.commands++
+    this.redis.set(nodeKey(this.opts.prefix, this.nodeId), String(Date.now()), 'PX', this.opts.nodeTtl).catch((err: unknown) => { this.failed(toError(err)) })
+  }
+}

@@ -1,0 +1,142 @@
+import { once } from 'node:events'
+import type { RedisServer } from '@proto/stage-compliance'
+import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
+import { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { RedisStoreEvents } from '../src/index.js'
+import { dec, item, movingClient, startNode } from './helpers.js'
+
+const runs = canRun(redisServerTool)
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+
+/** Writes `c<from>`…`c<to>` and waits until their answers arrived. */
+async function exchange (got: string[], from: number, to: number, push: (f: ReturnType<typeof item>) => void): Promise<void> {
+  for (let i = from; i <= to; i++) push(item(`c${i}`))
+  await expect.poll(() => got.length, { timeout: 10_000 }).toBe(to)
+}
+
+function pushable (): { source: AsyncIterable<ReturnType<typeof item>>, push: (f: ReturnType<typeof item>) => void } {
+  const queue: Array<ReturnType<typeof item>> = []
+  let wake: (() => void) | undefined
+  return {
+    push: (f) => { queue.push(f); wake?.() },
+    source: (async function * () {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as ReturnType<typeof item>
+        await new Promise<void>((resolve) => { wake = resolve })
+        wake = undefined
+      }
+    })()
+  }
+}
+
+async function setup (redis: RedisServer): Promise<{ a: Awaited<ReturnType<typeof startNode>>, b: Awaited<ReturnType<typeof startNode>>, client: ReturnType<typeof movingClient>, target: { port: number }, got: string[], push: (f: ReturnType<typeof item>) => void }> {
+  const a = await startNode('a', redis.url, { commandTimeout: 300 })
+  const b = await startNode('b', redis.url, { commandTimeout: 300 })
+  const target = { port: a.port }
+  const client = movingClient(target)
+  cleanups.push(async () => { await client.close({ signal: AbortSignal.timeout(1_000) }).catch(() => {}); await a.close(); await b.close() })
+  const got: string[] = []
+  void (async () => { for await (const f of client.source) got.push(dec(f)) })().catch(() => {})
+  const { source, push } = pushable()
+  client.sink(source).catch(() => {})
+  return { a, b, client, target, got, push }
+}
+
+const expected = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`)
+
+describe.runIf(runs)('Redis faults', () => {
+  it('Redis stopped mid-run: typed event, sessions carry on node-local with nothing lost; restarted empty: everything persisted again, and a handover is exact again', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const { a, b, client, target, got, push } = await setup(redis)
+    await exchange(got, 1, 50, push)
+
+    const unavailable = once(a.store as unknown as EventTarget, 'unavailable') as Promise<[CustomEvent<RedisStoreEvents['unavailable']>]>
+    await redis.stop()
+    const [{ detail }] = await unavailable
+    expect(detail.error.name).toBe('StoreUnavailableError')
+    expect(detail.sessions).toBe(1)
+    expect(a.store.mode).toBe('local')
+    // the session goes on, acknowledged as on one node: nothing stalls, nothing is lost
+    await exchange(got, 51, 150, push)
+    // a RESUME that needs the store is refused as retryable meanwhile (not as unknown)
+    expect(b.server.stats().refused.unknown).toBe(0)
+
+    const available = once(a.store as unknown as EventTarget, 'available')
+    await redis.start() // empty: it kept nothing
+    await available
+    expect(a.store.mode).toBe('durable')
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    await expect.poll(async () => await admin.exists(await admin.keys('test:s:{*}')), { timeout: 5_000 }).toBe(1)
+    await exchange(got, 151, 200, push)
+
+    target.port = b.port
+    client.reconnect()
+    await exchange(got, 201, 300, push)
+    expect([...a.took, ...b.took]).toEqual(expected('c', 300))
+    expect(got).toEqual(expected('s', 300))
+    expect(b.server.stats().restored.handover).toBe(1)
+    expect(b.store.stats().handovers).toMatchObject({ requested: 1, timedOut: 0 })
+    expect(client.stats().possibleDuplicates).toBe(0)
+  })
+
+  it('a Redis slower than commandTimeout counts as unavailable, and recovers when it answers again', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const { a, got, push } = await setup(redis)
+    await exchange(got, 1, 20, push)
+    const unavailable = once(a.store as unknown as EventTarget, 'unavailable')
+    const available = once(a.store as unknown as EventTarget, 'available')
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL') // Redis answers no other client for 1.5 s
+    await new Promise(resolve => setTimeout(resolve, 50))
+    await exchange(got, 21, 60, push) // changes to persist meet the sleeping Redis
+    await unavailable
+    await available
+    await exchange(got, 61, 80, push)
+    expect(a.took).toEqual(expected('c', 80))
+    expect(got).toEqual(expected('s', 80))
+    expect(a.store.stats().outages).toBeGreaterThanOrEqual(1)
+  })
+
+  it('keys: one hash tag per session, the token never stored (only its SHA-256), expiry set', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const { client, got, push } = await setup(redis)
+    await exchange(got, 1, 5, push)
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    const keys = (await admin.keys('test:s:*')).sort()
+    // the hash, and the journal list while something is unacknowledged: both under the same hash tag
+    expect(keys[0]).toMatch(/^test:s:\{[0-9a-f]{64}\}$/)
+    for (const k of keys.slice(1)) expect(k).toBe(`${keys[0]}:j`)
+    expect(await admin.pttl(keys[0])).toBeGreaterThan(0)
+    const token = (client as unknown as { state: { token: Uint8Array } }).state.token
+    const dump = Buffer.concat([Buffer.from(keys.join()), ...(await admin.hvalsBuffer(keys[0]))])
+    expect(dump.includes(Buffer.from(token))).toBe(false)
+    expect(dump.includes(Buffer.from(Buffer.from(token).toString('hex')))).toBe(false)
+  })
+
+  it('a node whose session another node took without a handover is fenced by the epoch: it stops serving it (typed event)', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const { a, got, push } = await setup(redis)
+    await exchange(got, 1, 10, push)
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    const [hash] = await admin.keys('test:s:{*}')
+    await admin.hincrby(hash, 'e', 1) // what another node's CLAIM does
+    const fenced = once(a.store as unknown as EventTarget, 'fenced') as Promise<[CustomEvent<RedisStoreEvents['fenced']>]>
+    const moved = once(a.sessions[0] as unknown as EventTarget, 'moved')
+    push(item('c11'))
+    const [{ detail }] = await fenced
+    expect(detail.error.name).toBe('SessionFencedError')
+    await moved
+    expect(a.server.stats().sessions).toBe(0)
+    expect(a.store.stats().fenced).toBe(1)
+  })
+})

@@ -1,0 +1,75 @@
+import { sessionClient } from '@proto/session'
+import type { RedisServer } from '@proto/stage-compliance'
+import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
+import { connect } from '@proto/transport'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dec, item, movingClient, startNode } from './helpers.js'
+
+const runs = canRun(redisServerTool)
+let redis: RedisServer
+
+describe.runIf(runs)('handover between live nodes on a real Redis', () => {
+  beforeAll(async () => { redis = await startRedisServer() })
+  afterAll(async () => { await redis?.close() })
+
+  it('a client cut from node A resumes on node B: A hands the session over, exactly once in both directions', async () => {
+    const a = await startNode('a', redis.url)
+    const b = await startNode('b', redis.url)
+    const target = { port: a.port }
+    const client = movingClient(target)
+    const N = 400
+    const got: string[] = []
+    const reading = (async () => { for await (const f of client.source) { got.push(dec(f)); if (got.length === N) break } })()
+    const writes = (async function * () {
+      for (let i = 1; i <= N; i++) {
+        yield item(`c${i}`)
+        if (i === N / 2) {
+          // half way: cut the connection; the load balancer sends the client to B now
+          await expect.poll(() => got.length, { timeout: 5_000 }).toBeGreaterThan(50)
+          target.port = b.port
+          client.reconnect()
+        }
+        if (i % 50 === 0) await new Promise(resolve => setTimeout(resolve, 5))
+      }
+    })()
+    const writing = client.sink(writes)
+    await reading
+    await writing
+    try {
+      const took = [...a.took, ...b.took]
+      expect(took).toEqual(Array.from({ length: N }, (_, i) => `c${i + 1}`)) // each once, in order, across both nodes
+      expect(got).toEqual(Array.from({ length: N }, (_, i) => `s${i + 1}`))
+      expect(b.took.length).toBeGreaterThan(0)
+      expect(a.server.stats().moved).toBe(1)
+      expect(b.server.stats().restored).toEqual({ handover: 1, recovered: 0 })
+      expect(b.sessions[0].origin).toBe('handover')
+      expect(a.store.stats().handovers.given).toBe(1)
+      expect(b.store.stats().handovers).toMatchObject({ requested: 1, timedOut: 0 })
+      expect(client.stats().possibleDuplicates).toBe(0)
+      expect(client.stats().sessionsLost).toBe(0)
+    } finally {
+      await client.close().catch(() => {})
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('a client whose window fills does not wait for the persist interval: the store persists early, and ACKs follow', async () => {
+    // a 2 s interval and an 8-item window: 200 items would take over 40 s if every window waited for the interval
+    const a = await startNode('a', redis.url, { persistInterval: 2_000 })
+    const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: a.port }, { signal }), { window: { maxMessages: 8 } })
+    try {
+      const N = 200
+      const got: string[] = []
+      const reading = (async () => { for await (const f of client.source) { got.push(dec(f)); if (got.length === N) break } })()
+      const writing = client.sink((function * () { for (let i = 1; i <= N; i++) yield item(`c${i}`) })())
+      await Promise.race([Promise.all([reading, writing]), new Promise((_resolve, reject) => setTimeout(() => { reject(new Error(`expected ${N} answers within 10 s, but got ${got.length}`)) }, 10_000))])
+      expect(a.took).toEqual(Array.from({ length: N }, (_, i) => `c${i + 1}`))
+      expect(a.store.stats().early).toBeGreaterThan(0)
+      await expect.poll(() => client.stats().link.confirmed, { timeout: 5_000 }).toBe(N)
+    } finally {
+      await client.close().catch(() => {})
+      await a.close()
+    }
+  })
+})

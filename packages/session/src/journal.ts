@@ -1,0 +1,157 @@
+import type { Frame } from '@proto/codec'
+import type { BatchIterator } from '@proto/interface'
+import { DONE, isBatchIterator, RESOLVED_DONE } from '@proto/interface'
+import type { Source } from 'it-stream-types'
+import { SessionMovedError } from './errors.js'
+
+/** What a journal needs from its session. */
+export interface JournalOwner {
+  /** Highest outbound position the peer acknowledged: frames up to it are dropped. */
+  readonly outAcked: number
+  /** A frame was journaled. */
+  changed(): void
+}
+
+const NONE: Frame[] = []
+
+/**
+ * A server session's outbound journal, for a durable session store: every frame the application's sink
+ * takes is kept here, by position, until the peer acknowledges it, so the session can be handed to
+ * another node with everything that was written and not acknowledged (sent or still buffered). It is also
+ * the source reconnect's sink drains: frames restored from a store first, then the application's own.
+ * Frames are shared with reconnect's buffers, never copied.
+ */
+export class Journal implements AsyncIterator<Frame> {
+  /** Position of `frames[head]` minus one. */
+  private base: number
+  private frames: Frame[]
+  private head = 0
+  /** Frames restored from a store, still to be fed (they are journaled already). */
+  private prefix: Frame[]
+  private app: BatchIterator<Frame> | AsyncIterator<Frame> | Iterator<Frame> | undefined
+  private provided: (() => void) | undefined
+  private cut: Error | undefined
+  /** Nothing is fed before the session's first connection was judged (a restored session may skip some). */
+  private started = false
+  private onStart: (() => void) | undefined
+  /** Frames pulled (and journaled), not yet handed to reconnect. */
+  private held: Frame[] = NONE
+  private at = 0
+  private done = false
+
+  /**
+   * @param startAt the position before the first journaled frame (`outAcked` of a restored session, else 0)
+   * @param restored frames from a store, positions `startAt + 1` …
+   * @param ended the application's writing ended on the node before (its END is in the snapshot): feed only `restored`
+   */
+  constructor (private readonly owner: JournalOwner, startAt: number, restored: Frame[], private readonly ended: boolean) {
+    this.base = startAt
+    this.frames = restored.slice()
+    this.prefix = this.frames.slice()
+  }
+
+  /** Highest journaled position. */
+  get written (): number { return this.base + this.frames.length - this.head }
+
+  /** The unacknowledged frames, from `outAcked + 1`. */
+  pending (): Frame[] {
+    this.trim()
+    return this.frames.slice(this.head)
+  }
+
+  /** A restored session whose peer already has everything up to `position` (the node before died): drop those. */
+  skipTo (position: number): void {
+    const drop = Math.max(0, Math.min(position - this.base, this.frames.length - this.head))
+    this.head += drop
+    this.prefix = this.prefix.slice(drop)
+    this.base = Math.max(this.base + drop, position)
+  }
+
+  /** The first connection was taken: feeding may begin. */
+  start (): void {
+    this.started = true
+    this.onStart?.()
+  }
+
+  /** The application's sink: its frames follow the restored ones. */
+  provide (source: Source<Frame>): void {
+    if (this.app !== undefined) throw new Error('A session\'s sink takes one source')
+    const it: AsyncIterator<Frame> | Iterator<Frame> = Symbol.asyncIterator in source ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]()
+    this.app = it
+    this.provided?.()
+  }
+
+  /** The session moved: nothing more is taken from the application. */
+  close (err: Error): void {
+    this.cut = err
+    this.provided?.()
+    this.onStart?.()
+  }
+
+  /** The next frames to feed: restored ones first, then the application's (journaled as they are taken). */
+  private async pull (): Promise<Frame[] | undefined> {
+    if (!this.started) await new Promise<void>((resolve) => { this.onStart = resolve })
+    if (this.cut !== undefined) throw this.cut
+    if (this.prefix.length > 0) {
+      const out = this.prefix
+      this.prefix = NONE
+      return out
+    }
+    if (this.ended) return undefined
+    if (this.app === undefined) await new Promise<void>((resolve) => { this.provided = resolve })
+    if (this.cut !== undefined) throw this.cut
+    const app = this.app as BatchIterator<Frame> | AsyncIterator<Frame> | Iterator<Frame>
+    let batch: Frame[] | undefined
+    if (isBatchIterator<Frame>(app)) {
+      batch = await app.nextBatch()
+    } else {
+      const r = await app.next()
+      batch = r.done === true ? undefined : [r.value]
+    }
+    if (this.cut !== undefined) throw new SessionMovedError('The session moved to another node before these frames could be taken', { cause: this.cut })
+    if (batch === undefined) return undefined
+    this.append(batch)
+    return batch
+  }
+
+  next (): Promise<IteratorResult<Frame>> {
+    if (this.cut !== undefined) return Promise.reject(this.cut)
+    if (this.at < this.held.length) return Promise.resolve({ done: false, value: this.held[this.at++] })
+    if (this.done) return RESOLVED_DONE
+    return this.pull().then((batch) => {
+      if (batch === undefined || batch.length === 0) {
+        if (batch === undefined) this.done = true
+        return batch === undefined ? DONE : this.next()
+      }
+      this.held = batch
+      this.at = 1
+      return { done: false, value: batch[0] }
+    })
+  }
+
+  async return (): Promise<IteratorResult<Frame>> {
+    const app = this.app
+    if (app !== undefined && typeof app.return === 'function') await app.return()
+    return DONE
+  }
+
+  [Symbol.asyncIterator] (): this { return this }
+
+  private append (batch: Frame[]): void {
+    this.trim()
+    for (let i = 0; i < batch.length; i++) this.frames.push(batch[i])
+    this.owner.changed()
+  }
+
+  /** Drops what the peer acknowledged. */
+  private trim (): void {
+    const drop = Math.min(this.owner.outAcked - this.base, this.frames.length - this.head)
+    if (drop <= 0) return
+    this.head += drop
+    this.base += drop
+    if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head)
+      this.head = 0
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * One server node for the scale-out tests, run as its own process (`fork`, or a `runCluster` worker): a
+ * session server on a Redis store whose application answers every `c<i>` with `s<i>`, and appends what it
+ * took to `$LEDGER_DIR/<node>.log` with a synchronous write, so the ledger survives a SIGKILL.
+ * Environment: REDIS_URL, PORT (0 = any), NODE_NAME, LEDGER_DIR, PERSIST_INTERVAL, NODE_TTL, HANDOVER_TIMEOUT.
+ * On SIGTERM it stops accepting, hands every session to the store (clients resume elsewhere) and exits.
+ */
+import { appendFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Frame } from '@proto/codec'
+import { sessionServer } from '@proto/session'
+import { redisStore, workerReady } from '@proto/session-redis'
+import { listen } from '@proto/transport'
+
+const env = (name: string, fallback?: string): string => {
+  const v = process.env[name] ?? fallback
+  if (v === undefined) throw new Error(`expected the environment variable ${name}`)
+  return v
+}
+const name = `${env('NODE_NAME', 'node')}${process.env.PROTO_WORKER_INDEX ?? ''}-${process.pid}`
+const ledger = join(env('LEDGER_DIR'), `${name}.log`)
+const store = redisStore({
+  redis: env('REDIS_URL'),
+  prefix: 'e2e:',
+  nodeId: name,
+  persistInterval: Number(env('PERSIST_INTERVAL', '10')),
+  nodeTtl: Number(env('NODE_TTL', '600')),
+  handoverTimeout: Number(env('HANDOVER_TIMEOUT', '500'))
+})
+await store.ready()
+const server = sessionServer({ store, ttl: 30_000, heartbeat: { interval: 250, timeout: 2_000 } })
+server.addEventListener('session', ({ detail: session }) => {
+  const answers = async function * (): AsyncGenerator<Frame> {
+    for await (const f of session.source) {
+      const text = new TextDecoder().decode(f.body)
+      appendFileSync(ledger, `${text}\n`)
+      yield { type: 0x40, body: new TextEncoder().encode(`s${text.slice(1)}`) }
+    }
+  }
+  session.sink(answers()).catch(() => {})
+})
+const tcp = await listen({ host: '127.0.0.1', port: Number(env('PORT', '0')) }, async (conn) => { await server.handle(conn) })
+const port = (tcp.address as { port: number }).port
+
+process.once('SIGTERM', () => {
+  const closing = tcp.close({ deadline: 2_000 })
+  store.drain().then(async (n) => {
+    await new Promise<void>((resolve) => { if (process.send === undefined) resolve(); else process.send({ type: 'drained', sessions: n }, () => { resolve() }) })
+    await closing
+    await store.close()
+    process.exit(0)
+  }, () => { process.exit(1) })
+})
+
+if (process.env.PROTO_WORKER_INDEX !== undefined) workerReady({ port, name })
+else process.send?.({ type: 'ready', port, name })
