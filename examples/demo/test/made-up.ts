@@ -91,7 +91,7 @@ export function madeUpSession (): DemoSummary {
   const ledger = { accepted: 10, confirmed: 10 }
   const clientSession = {
     id: '0123456789abcdef', role: 'client', status: 'closed', delivered: 10, deduplicated: 1, sent: 11, resent: 1, skipped: 0, acksSent: 3, acksReceived: 4,
-    resumes: 1, sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, ignoredControl: 0, link: linkStats({ ...ledger, replayed: 1 })
+    resumes: 1, sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, ignoredControl: 0, possibleDuplicates: 0, link: linkStats({ ...ledger, replayed: 1 })
   } satisfies SessionStats
   const serverSide = { ...emptySide(), acked: 10, replayed: 1, delivered: 10, written: 11, acksSent: 4, acksReceived: 3, resumes: 1 }
   Object.assign(serverSide.ledger, ledger)
