@@ -49,9 +49,19 @@ export type FaultAction =
 /** Where the proxy forwards to: a loopback TCP address or a Unix socket path. */
 export type FaultProxyTarget = { host: string, port: number } | { path: string }
 
+/**
+ * Picks the target of each accepted connection (`id` counts accepted connections from 1), e.g. round-robin
+ * over several servers. Called synchronously on accept; what it returns is checked like a fixed `target`.
+ */
+export type FaultProxyTargetChooser = (id: number) => FaultProxyTarget
+
 export interface FaultProxyInit {
-  /** The server to forward to. Only loopback hosts are accepted. */
-  target: FaultProxyTarget
+  /**
+   * The server to forward to, or a function choosing one per accepted connection (a connection whose
+   * chooser throws or returns a bad target is reset and closes with `'target-unreachable'`). Only loopback
+   * hosts are accepted.
+   */
+  target: FaultProxyTarget | FaultProxyTargetChooser
   /** Where to listen. @default `{ host: '127.0.0.1', port: 0 }` (a free port) */
   listen?: { host?: string, port?: number }
   /** Seed for every random choice (fault schedule, cut modes, fragment sizes). @default a random seed, see `FaultProxy.seed` */
@@ -77,7 +87,7 @@ export type CloseReason = 'end' | 'reset' | 'cut-fin' | 'cut-reset' | 'target-un
 
 /** What the proxy did. `atMs` counts from start on the proxy's clock. */
 export type FaultEvent =
-  | { type: 'connection', atMs: number, id: number }
+  | { type: 'connection', atMs: number, id: number, target: FaultProxyTarget }
   | { type: 'connection-close', atMs: number, id: number, reason: CloseReason }
   | { type: 'refused', atMs: number, id: number }
   | { type: 'fault', atMs: number, index: number, action: FaultAction }
