@@ -100,8 +100,8 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
   const o = resolveOptions(options)
   o.signal?.throwIfAborted()
   if (o.servers > 0) await requireRedisServer()
-  const startedAt = new Date()
-  const started = performance.now()
+  let startedAt = new Date()
+  let started = performance.now()
   const now = (): number => performance.now() - started
   const client = newClientTally(o.messages)
   const events: TimelineEvent[] = []
@@ -119,7 +119,10 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
   let sent = 0
   try {
     if (o.servers > 0) {
-      const g = group = await startServers(o, performance.timeOrigin + started, (e) => { events.push(e) })
+      const g = group = await startServers(o, () => performance.timeOrigin + started, (e) => { events.push(e) })
+      // the run's clock starts once the servers are up: their start-up (seconds, from source) is not the run's
+      startedAt = new Date()
+      started = performance.now()
       proxy = await startFaultProxy({ target: id => g.choose(id), seed: o.seed })
     } else {
       server = await startServer(o, events, now)

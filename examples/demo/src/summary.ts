@@ -123,6 +123,8 @@ export interface ServerNodeSummary {
   handedOver: number
   /** Sessions it took from Redis: handed over by a live server, or recovered from what a dead one persisted. */
   restored: { handover: number, recovered: number }
+  /** Its Redis store's persists, failed commands, and sessions another server took from it without a handover (fenced). */
+  store: { persists: number, failures: number, fenced: number }
   /** How the demo stopped it during the run, `null` if it ran to the end. */
   killed: 'SIGTERM' | 'SIGKILL' | null
   /** Its counts are final (it reported when its sessions ended or were drained); `false`: its last periodic report (a SIGKILLed server). */

@@ -88,6 +88,8 @@ export function serversTable (s: DemoSummary): string {
       { header: 'again', help: 'messages another server had received already (after a SIGKILL: sent past what was persisted)', value: x => zeroDim(x.duplicates), numeric: true },
       { header: 'handed over', help: 'sessions it handed to the next server through Redis', value: x => zeroDim(x.handedOver), numeric: true },
       { header: 'took', help: 'sessions it took from Redis: handed over exactly / recovered after a SIGKILL', value: x => `${num(x.restored.handover)} / ${num(x.restored.recovered)}`, numeric: true },
+      { header: 'persists', help: 'times its Redis store wrote a changed session', value: x => num(x.store.persists), numeric: true },
+      { header: 'failed / fenced', help: 'Redis commands that failed / sessions another server took from it without a handover', value: x => `${num(x.store.failures)} / ${num(x.store.fenced)}`, numeric: true },
       { header: 'stopped', value: x => x.killed ?? '–' }
     ], v.servers, x => x.killed !== null ? 'lost' : 'kept')
 }

@@ -25,7 +25,8 @@ const SUMMED = ['acked', 'replayed', 'deduplicated', 'delivered', 'written', 'sk
   'sessionsLost', 'resentAfterLoss', 'droppedAfterLoss', 'sessions', 'takeovers', 'expired', 'evicted', 'refused'] as const
 
 export function collectServers (group: ServerGroup, messages: number, kill: ServersSummary['kill']): ServersResult {
-  const ledgers: LedgerEntry[][] = group.servers.map(s => readLedger(s.ledger, s.index))
+  const origin = group.origin()
+  const ledgers: LedgerEntry[][] = group.servers.map(s => readLedger(s.ledger, s.index).map(e => ({ ...e, atMs: e.atMs - origin })))
   const merged = mergeLedgers(ledgers, messages)
   const report: ServerSessionReport = { ...emptySide(), sessions: 0, used: 0, takeovers: 0, expired: 0, evicted: 0, refused: 0, errors: [] }
   const ids = new Set<string>()
@@ -52,6 +53,7 @@ export function collectServers (group: ServerGroup, messages: number, kill: Serv
     duplicates: merged.perNode[s.index].duplicates,
     handedOver: s.report?.handedOver ?? 0,
     restored: s.report?.restored ?? { handover: 0, recovered: 0 },
+    store: s.report?.store ?? { persists: 0, failures: 0, fenced: 0 },
     killed: s.killed ?? null,
     final: s.final
   }))

@@ -14,8 +14,6 @@ export interface ServerProcessConfig {
   size: number
   heartbeatInterval: number
   heartbeatTimeout: number
-  /** When the run started, on `performance.timeOrigin + performance.now()`'s clock (ms): times are counted from it. */
-  startedAt: number
 }
 
 /** A server process's own counts, sent to the demo every `REPORT_INTERVAL` ms and when it settles, drains or closes. */
@@ -33,9 +31,11 @@ export interface ServerProcessReport {
   /** The Redis store's counts: sessions handed to another server, and taken from the store. */
   handedOver: number
   restored: { handover: number, recovered: number }
+  /** The store's persists, failed Redis commands, and sessions another server took without a handover (fenced). */
+  store: { persists: number, failures: number, fenced: number }
 }
 
-/** Server process → demo. */
+/** Server process → demo. Times (`atMs`, ledger times) are on `performance.timeOrigin + performance.now()`'s clock: the demo counts them from the run's start. */
 export type FromServer =
   | { type: 'ready', port: number, nodeId: string }
   | { type: 'report', report: ServerProcessReport }

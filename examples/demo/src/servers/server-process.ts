@@ -17,7 +17,8 @@ import { REPORT_INTERVAL } from './protocol.js'
 const config = JSON.parse(process.env.DEMO_SERVER ?? 'null') as ServerProcessConfig | null
 if (config === null || process.send === undefined) throw new Error('expected to be started by the demo (--servers), with DEMO_SERVER set and an IPC channel')
 const send = (m: FromServer): void => { process.send?.(m) }
-const now = (): number => performance.timeOrigin + performance.now() - config.startedAt
+/** Times go to the demo on the clock every process shares; it counts them from the run's start. */
+const now = (): number => performance.timeOrigin + performance.now()
 const event = (e: TimelineEvent): void => { send({ type: 'event', event: e }) }
 
 /** Sessions live as long as the single-process demo's (the session server's default `ttl`); a server is taken for dead 1 s after its last liveness write. */
@@ -45,7 +46,8 @@ function report (): ServerProcessReport {
     stayed: server.stayedReport(),
     usedIds: server.usedIds(),
     handedOver: s.handedOver,
-    restored: s.restored
+    restored: s.restored,
+    store: { persists: s.persists, failures: s.failures, fenced: s.fenced }
   }
 }
 const reporting = setInterval(() => { send({ type: 'report', report: report() }) }, REPORT_INTERVAL)

@@ -17,7 +17,8 @@ export function serverRows (s: DemoSummary, v: ServersSummary): CounterRow[] {
       label: `server ${x.index}`,
       sub: true,
       value: `pid ${x.pid}, ${n(x.connections)} connections, ${n(x.received)} messages first here, ${n(x.duplicates)} again; `
-        + `handed over ${n(x.handedOver)}, took ${n(x.restored.handover)} handed over + ${n(x.restored.recovered)} recovered${stopped}`
+        + `handed over ${n(x.handedOver)}, took ${n(x.restored.handover)} handed over + ${n(x.restored.recovered)} recovered; `
+        + `${n(x.store.persists)} persists, ${n(x.store.failures)} failed, ${n(x.store.fenced)} fenced${stopped}`
     })
   }
   const k = v.kill

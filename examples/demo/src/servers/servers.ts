@@ -31,6 +31,8 @@ export interface ServerProcess {
 /** The run's `redis-server` and server processes. */
 export interface ServerGroup {
   readonly redisPort: number
+  /** The run's start (see `startServers`). */
+  readonly origin: () => number
   readonly servers: readonly ServerProcess[]
   /** Proxy connections (id from 1) and the server each was sent to. */
   readonly picks: Array<{ id: number, node: number, atMs: number }>
@@ -75,10 +77,11 @@ async function startServer (config: ServerProcessConfig, onEvent: (e: TimelineEv
 
 /**
  * Starts a `redis-server` of the run's own and `o.servers` session echo servers, each its own process
- * (`server-process.ts`) on its own loopback port, sharing the sessions through Redis. `startedAt`: the
- * run's start on `performance.timeOrigin + performance.now()`'s clock, so every process counts time alike.
+ * (`server-process.ts`) on its own loopback port, sharing the sessions through Redis. `origin()`: the
+ * run's start on `performance.timeOrigin + performance.now()`'s clock (the clock every process shares):
+ * the servers' event times are counted from it.
  */
-export async function startServers (o: ResolvedOptions, startedAt: number, onEvent: (e: TimelineEvent) => void): Promise<ServerGroup> {
+export async function startServers (o: ResolvedOptions, origin: () => number, onEvent: (e: TimelineEvent) => void): Promise<ServerGroup> {
   const redis = await startDemoRedis()
   const dir = mkdtempSync(join(tmpdir(), 'proto-demo-'))
   const servers: ServerProcess[] = []
@@ -97,8 +100,8 @@ export async function startServers (o: ResolvedOptions, startedAt: number, onEve
   try {
     const started = await Promise.allSettled(Array.from({ length: o.servers }, async (_, index) => await startServer({
       index, redisUrl: redis.url, prefix: 'demo:', ledger: join(dir, `server-${index}.ledger`), messages: o.messages, size: o.size,
-      heartbeatInterval: o.heartbeatInterval, heartbeatTimeout: o.heartbeatTimeout, startedAt
-    }, onEvent)))
+      heartbeatInterval: o.heartbeatInterval, heartbeatTimeout: o.heartbeatTimeout
+    }, (e) => { onEvent({ ...e, atMs: e.atMs - origin() }) })))
     for (const s of started) if (s.status === 'fulfilled') servers.push(s.value)
     const failed = started.find(s => s.status === 'rejected')
     if (failed !== undefined) throw failed.reason
@@ -108,10 +111,11 @@ export async function startServers (o: ResolvedOptions, startedAt: number, onEve
     throw err
   }
   const picks: ServerGroup['picks'] = []
-  const at = (): number => performance.timeOrigin + performance.now() - startedAt
+  const at = (): number => performance.timeOrigin + performance.now() - origin()
   let turn = -1
   return {
     redisPort: redis.port,
+    origin,
     servers,
     picks,
     choose (id) {
