@@ -67,7 +67,12 @@ export async function startSessionEchoServer (init: SessionEchoServerInit): Prom
     }
   })
   const served: Served[] = []
+  const known = new WeakSet<SessionDuplex>()
   sessions.addEventListener('session', ({ detail: session }) => {
+    // a session is served once: with a store, two RESUMEs racing to restore the same session may both
+    // announce it (the second waited for the first's restore)
+    if (known.has(session)) return
+    known.add(session)
     session.addEventListener('session-lost', ({ detail }) => {
       init.onSessionLost({ type: 'session-lost', atMs: init.now(), side: 'server', reason: detail.reason, unconfirmed: detail.unconfirmed })
     })
