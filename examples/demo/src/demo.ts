@@ -177,7 +177,7 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
     if (group !== undefined) {
       await group.close()
       try {
-        servers = collectServers(group, o.messages, kill ?? null)
+        servers = collectServers(group, o.messages, o.kill, kill ?? null)
       } finally {
         group.removeLedgers()
       }

@@ -141,7 +141,9 @@ export interface ServersSummary {
   proxyConnections: Array<{ id: number, node: number, atMs: number }>
   /** The server each client connection landed on, by connection number (index 0 unused, `null`: it carried no message). */
   connectionNodes: Array<number | null>
-  /** The server stopped halfway (`--kill`), `null` with `--kill none`. It is not restarted. */
+  /** What `--kill` asked for. */
+  killMode: 'term' | 'kill' | 'none'
+  /** The server stopped halfway (`--kill`), `null` with `--kill none` or a run that ended before halfway. It is not restarted. */
   kill: {
     mode: 'term' | 'kill'
     signal: 'SIGTERM' | 'SIGKILL'

@@ -72,7 +72,7 @@ export function serversTable (s: DemoSummary): string {
   if (v === null) return ''
   const k = v.kill
   const stopped = k === null
-    ? 'No server was stopped (<code>--kill none</code>).'
+    ? v.killMode === 'none' ? 'No server was stopped (<code>--kill none</code>).' : 'No server was stopped: the run ended before halfway.'
     : `Server ${k.node} was stopped by <b>${k.signal}</b> at ${fmtAt(k.atMs)}${k.exitedAtMs !== null ? ` and was gone ${fmtMs(k.exitedAtMs - k.atMs)} later` : ''}`
       + (k.signal === 'SIGTERM'
         ? `, after handing ${num(k.drainedSessions ?? 0)} session over to Redis: the next server resumed it exactly.`

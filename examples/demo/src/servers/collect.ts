@@ -24,7 +24,7 @@ export interface ServersResult {
 const SUMMED = ['acked', 'replayed', 'deduplicated', 'delivered', 'written', 'skipped', 'acksSent', 'acksReceived', 'resumes',
   'sessionsLost', 'resentAfterLoss', 'droppedAfterLoss', 'sessions', 'takeovers', 'expired', 'evicted', 'refused'] as const
 
-export function collectServers (group: ServerGroup, messages: number, kill: ServersSummary['kill']): ServersResult {
+export function collectServers (group: ServerGroup, messages: number, killMode: ServersSummary['killMode'], kill: ServersSummary['kill']): ServersResult {
   const origin = group.origin()
   const ledgers: LedgerEntry[][] = group.servers.map(s => readLedger(s.ledger, s.index).map(e => ({ ...e, atMs: e.atMs - origin })))
   const merged = mergeLedgers(ledgers, messages)
@@ -68,6 +68,7 @@ export function collectServers (group: ServerGroup, messages: number, kill: Serv
       servers,
       proxyConnections: group.picks,
       connectionNodes: merged.nodeByEpoch,
+      killMode,
       kill,
       handovers: servers.reduce((n, s) => n + s.handedOver, 0),
       restores: { handover: servers.reduce((n, s) => n + s.restored.handover, 0), recovered: servers.reduce((n, s) => n + s.restored.recovered, 0) }

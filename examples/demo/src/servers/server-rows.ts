@@ -25,7 +25,7 @@ export function serverRows (s: DemoSummary, v: ServersSummary): CounterRow[] {
   rows.push({
     label: 'stopped',
     value: k === null
-      ? 'none (--kill none)'
+      ? v.killMode === 'none' ? 'none (--kill none)' : 'none: the run ended before halfway'
       : `server ${k.node} by ${k.signal} at ${s1(k.atMs)}${k.exitedAtMs !== null ? `, gone ${n(Math.round(k.exitedAtMs - k.atMs))} ms later` : ''}`
         + `${k.drainedSessions !== null ? `, ${n(k.drainedSessions)} session drained to Redis` : ''}; not restarted`,
     ...(k === null

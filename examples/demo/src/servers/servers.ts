@@ -84,8 +84,17 @@ async function startServer (config: ServerProcessConfig, onEvent: (e: TimelineEv
 export async function startServers (o: ResolvedOptions, origin: () => number, onEvent: (e: TimelineEvent) => void): Promise<ServerGroup> {
   const redis = await startDemoRedis()
   const dir = mkdtempSync(join(tmpdir(), 'proto-demo-'))
+  const removeLedgers = (): void => { rmSync(dir, { recursive: true, force: true }) }
   const servers: ServerProcess[] = []
+  // the demo may quit at once (a second Ctrl-C, process.exit): its processes go with it, by their PIDs
+  const onExit = (): void => {
+    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL')
+    try { if (redis.pid !== undefined) process.kill(redis.pid, 'SIGKILL') } catch {}
+    removeLedgers()
+  }
+  process.once('exit', onExit)
   const stopAll = async (): Promise<void> => {
+    process.off('exit', onExit)
     await Promise.all(servers.map(async (s) => {
       if (s.child.exitCode === null && s.child.signalCode === null) {
         tell(s, { type: 'close' })
@@ -96,7 +105,6 @@ export async function startServers (o: ResolvedOptions, origin: () => number, on
     }))
     await redis.close()
   }
-  const removeLedgers = (): void => { rmSync(dir, { recursive: true, force: true }) }
   try {
     const started = await Promise.allSettled(Array.from({ length: o.servers }, async (_, index) => await startServer({
       index, redisUrl: redis.url, prefix: 'demo:', ledger: join(dir, `server-${index}.ledger`), messages: o.messages, size: o.size,
