@@ -1,5 +1,6 @@
 import type { ReconnectStats } from '@proto/reconnect'
 import type { ServerTally } from './echo-check.js'
+import type { KillMode } from './options.js'
 import { checkSessionGuarantees } from './session-checks.js'
 import type { ServerSessionReport, SessionSide } from './session-summary.js'
 import type { Check } from './summary.js'
@@ -19,6 +20,11 @@ export interface CheckInput {
   stats: Pick<ReconnectStats, 'handed' | 'unconfirmed' | 'dropped' | 'unsent'>
   /** With sessions: both sides' session counts (`undefined` without sessions). */
   session: { client: SessionSide, server: ServerSessionReport } | undefined
+  /**
+   * With `--servers`: how a server was stopped (`'kill'`: SIGKILL, duplicates allowed up to the client's
+   * count of possible ones) and every server's session delivered count against its ledger.
+   */
+  servers?: { kill: KillMode, counts: Array<{ node: number, delivered: number, ledger: number, judged: boolean }> }
 }
 
 /** A list of checks being built: each with its name, what it means, whether it held and what was measured. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { InvalidParametersError } from '@proto/interface'
-import type { DemoOptions, Range } from './options.js'
+import type { DemoOptions, KillMode, Range } from './options.js'
 import { DEFAULTS } from './options.js'
 import { DEFAULT_REPORT_DIR } from './report-file.js'
 
@@ -24,6 +24,12 @@ Options:
   --blackhole-for <ms|a-b>    each black hole lasts a…b ms (default ${DEFAULTS.blackHoleFor.join('-')})
   --no-faults             a clean link: no cuts, black holes, fragmentation or coalescing
   --no-session            without @proto/session: at-most-once delivery (losses counted), for comparison
+  --servers <n>           run n session servers, each its own process, sharing sessions through a
+                          redis-server the run starts (needs redis-server installed); the proxy sends
+                          each new connection to the next server in turn (default: one, in-process)
+  --kill <term|kill|none> with --servers: halfway, stop the client's server: term = SIGTERM (it hands
+                          its session over: exactly once), kill = SIGKILL (the next server recovers
+                          what was persisted: duplicates allowed, counted), none (default term)
   --duration-limit <s>    abort and fail after this many seconds (default ${DEFAULTS.durationLimit / 1000})
   --report <file>         where to write the HTML report (default ${DEFAULT_REPORT_DIR}/demo-<time>-seed<seed>.html)
   --json                  print the summary as one JSON object on stdout (progress goes to stderr)
@@ -68,6 +74,8 @@ export function parseCli (args: string[]): CliResult {
         'no-faults': { type: 'boolean' },
         'no-session': { type: 'boolean' },
         'duration-limit': { type: 'string' },
+        servers: { type: 'string' },
+        kill: { type: 'string' },
         report: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }
@@ -93,6 +101,12 @@ export function parseCli (args: string[]): CliResult {
   if (holeFor != null) options.blackHoleFor = holeFor
   if (values['no-faults'] === true) options.faults = false
   if (values['no-session'] === true) options.session = false
+  set('servers', whole('servers', values.servers))
+  if (values.kill !== undefined) {
+    if (!['term', 'kill', 'none'].includes(values.kill)) throw new InvalidParametersError(`--kill expects term, kill or none; got '${values.kill}'`)
+    if (values.servers === undefined) throw new InvalidParametersError('--kill stops one of the servers of --servers <n>: give --servers too')
+    options.kill = values.kill as KillMode
+  }
   const limit = whole('duration-limit', values['duration-limit'])
   if (limit !== undefined) options.durationLimit = limit * 1000
   const report = values.report

@@ -48,6 +48,8 @@ export interface ConnectionRecord {
   lost: boolean
   /** How it ended, in words. */
   ended: string
+  /** With `--servers`: the server it landed on (`null`: it carried no message, or one server in-process). */
+  node: number | null
 }
 
 /** One outage: a connection lost, from the fault that broke it to the first echo after. Times in ms. */
@@ -102,6 +104,8 @@ export interface ConnectionTallies {
   /** With sessions: the client session's counters as each connection came up, and at the end of the run. */
   sessionAt?: Array<SessionMark | undefined>
   sessionEnd?: Omit<SessionMark, 'resumed'>
+  /** With `--servers`: the server each connection's messages reached, by connection number. */
+  nodeByEpoch?: Array<number | null>
 }
 
 /** Per connection, messages whose last trip out was on it and that never reached the server. */
@@ -142,6 +146,7 @@ export function connectionRecords (events: TimelineEvent[], t: ConnectionTallies
     const closedAtMs = lostAt?.atMs ?? durationMs
     const n = (list: number[]): number => list[e.connection] ?? 0
     out.push({
+      node: t.nodeByEpoch?.[e.connection] ?? null,
       id: e.connection,
       openedAtMs: e.atMs,
       closedAtMs,

@@ -1,3 +1,4 @@
+import { serverRows } from './servers/server-rows.js'
 import { sessionRows } from './session-counters.js'
 import type { DemoSummary } from './summary.js'
 
@@ -27,7 +28,7 @@ export function counterRows (s: DemoSummary): CounterRow[] {
     { label: 'delivered (echo back)', value: `${n(s.delivered)}${pct(s.delivered)}` }
   ]
   const delivery = s.session !== null ? sessionRows(s, s.session) : atMostOnceRows(s, pct)
-  return [...head, ...delivery, ...linkRows(s)]
+  return [...head, ...delivery, ...(s.servers !== null ? serverRows(s, s.servers) : []), ...linkRows(s)]
 }
 
 /** Without sessions: what was lost, and reconnect's own count of what may have been. */

@@ -41,9 +41,12 @@ function bump (list: number[], i: number): void {
 /**
  * The echo application's check, shared by both servers: each message must be intact (size and CRC-32),
  * new, and above the previous one in its stream; every intact new message is echoed as it came. One
- * stream is one connection without sessions, one session with them. `now()`: ms since the start.
+ * stream is one connection without sessions, one session with them. `now()`: ms since the start;
+ * `onReceived` is told of each intact new message before it is echoed.
  */
-export function echoChecker (tally: ServerTally, messages: number, size: number, now: () => number): (source: AsyncIterable<Frame>) => AsyncGenerator<Frame> {
+export function echoChecker (
+  tally: ServerTally, messages: number, size: number, now: () => number, onReceived?: (seq: number, epoch: number) => void
+): (source: AsyncIterable<Frame>) => AsyncGenerator<Frame> {
   const seen = new Uint8Array(messages)
   let highest = -1
   return async function * check (source) {
@@ -53,6 +56,7 @@ export function echoChecker (tally: ServerTally, messages: number, size: number,
       if (!m.intact || m.seq >= messages) { tally.corrupted++; continue }
       if (seen[m.seq] === 1) { tally.duplicates++; continue }
       seen[m.seq] = 1
+      onReceived?.(m.seq, m.epoch)
       tally.received++
       tally.receivedAt[m.seq] = now()
       bump(tally.receivedByEpoch, m.epoch)

@@ -28,15 +28,22 @@ function wrap (text: string, width: number): string[] {
 
 /** How the run delivered: with sessions or without. */
 export function deliveryMode (s: DemoSummary): string {
+  if (s.servers !== null) {
+    const kill = s.servers.kill === null ? '' : `, one ${s.servers.kill.signal === 'SIGTERM' ? 'SIGTERMed (exactly once)' : 'SIGKILLed (at least once there, counted)'}`
+    return `sessions on ${s.servers.count} servers through Redis${kill}`
+  }
   return s.session !== null ? 'sessions (exactly once)' : 'no session (at most once)'
 }
 
 /** The outcome in one line, as the summary ends and the report starts. */
 export function outcomeLine (s: DemoSummary): string {
   switch (s.outcome) {
-    case 'pass': return s.session !== null
-      ? `PASS: every documented guarantee held: ${s.sent.toLocaleString('en-US')} messages and their echoes, each exactly once and in order`
-      : 'PASS: every documented guarantee held'
+    case 'pass': return s.servers?.kill?.signal === 'SIGKILL'
+      ? `PASS: every documented guarantee held: ${s.sent.toLocaleString('en-US')} messages and their echoes, none lost, in order; `
+      + `${s.duplicated.toLocaleString('en-US')} duplicates, within the ${s.servers.possibleDuplicates.toLocaleString('en-US')} the client counted as possible after the SIGKILL`
+      : s.session !== null
+        ? `PASS: every documented guarantee held: ${s.sent.toLocaleString('en-US')} messages and their echoes, each exactly once and in order`
+        : 'PASS: every documented guarantee held'
     case 'fail': return `FAIL: ${s.checks.filter(c => !c.ok).map(c => c.name).join(', ')} broken (see above)`
     case 'interrupted': return `INTERRUPTED after ${(s.durationMs / 1000).toFixed(1)} s: a partial run; every guarantee checked held for the ${s.sent.toLocaleString('en-US')} messages sent`
     case 'error': return `ERROR: the run failed: ${s.error ?? 'unknown error'}`

@@ -59,7 +59,24 @@ export interface DemoOptions {
   signal?: AbortSignal
   /** After `signal` aborts, how long in-flight messages may drain before the link is torn down, in ms. @default 1000 */
   stopDrain?: number
+  /**
+   * Run this many session servers, each its own process, sharing their sessions through a `redis-server`
+   * the run starts (it must be installed); the proxy sends each new connection to the next server in turn,
+   * so the session resumes across servers. `0`: one server inside the demo's process, no Redis. Needs
+   * sessions. @default 0
+   */
+  servers?: number
+  /**
+   * With `servers`: halfway through, stop the server the client is connected to. `'term'`: SIGTERM, it
+   * drains (hands its session over through Redis; exactly once still holds); `'kill'`: SIGKILL, the next
+   * server recovers what it persisted (at-least-once at that point: the client counts possible
+   * duplicates); `'none'`: no server is stopped. The stopped server is not restarted. @default 'term'
+   */
+  kill?: KillMode
 }
+
+/** How `--kill` stops a server: SIGTERM (graceful drain), SIGKILL, or not at all. */
+export type KillMode = 'term' | 'kill' | 'none'
 
 export const DEFAULTS = {
   messages: 20_000,
@@ -76,8 +93,13 @@ export const DEFAULTS = {
   heartbeatTimeout: 1_000,
   durationLimit: 120_000,
   progressInterval: 1_000,
-  stopDrain: 1_000
+  stopDrain: 1_000,
+  servers: 0,
+  kill: 'term' as KillMode
 }
+
+/** At most this many server processes (`servers`). */
+export const MAX_SERVERS = 16
 
 /** Options with defaults applied. */
 export interface ResolvedOptions {
@@ -98,6 +120,8 @@ export interface ResolvedOptions {
   progressInterval: number
   signal: AbortSignal | undefined
   stopDrain: number
+  servers: number
+  kill: KillMode
 }
 
 const MAX_RANGE_MS = 600_000
@@ -114,12 +138,17 @@ function range (name: string, value: Range | undefined): Range | undefined {
 export function resolveOptions (o: DemoOptions): ResolvedOptions {
   const heartbeatInterval = validate.integer('heartbeatInterval', o.heartbeatInterval, DEFAULTS.heartbeatInterval, { min: 1 })
   const heartbeatTimeout = validate.integer('heartbeatTimeout', o.heartbeatTimeout, DEFAULTS.heartbeatTimeout, { min: heartbeatInterval + 1 })
+  const session = validate.flag('session', o.session, DEFAULTS.session)
+  const servers = validate.integer('servers', o.servers, DEFAULTS.servers, { min: 0, max: MAX_SERVERS })
+  const kill = validate.oneOf('kill', o.kill, ['term', 'kill', 'none'] as const, DEFAULTS.kill)
+  if (servers > 0 && !session) validate.invalid('servers', 'used with sessions (the servers share sessions through Redis), not with session: false', servers)
+  if (servers === 1 && kill !== 'none') validate.invalid('servers', `at least 2 to stop one (kill: '${kill}'): the session must have another server to go to; or kill: 'none'`, servers)
   return {
     messages: validate.integer('messages', o.messages, DEFAULTS.messages, { min: 1 }),
     size: validate.integer('size', o.size, DEFAULTS.size, { min: MIN_MESSAGE_SIZE }),
     rate: validate.integer('rate', o.rate, DEFAULTS.rate),
     seed: validate.integer('seed', o.seed, randomSeed(), { max: 0xFFFF_FFFF }),
-    session: validate.flag('session', o.session, DEFAULTS.session),
+    session,
     faults: validate.flag('faults', o.faults, true),
     cutEvery: range('cutEvery', 'cutEvery' in o ? o.cutEvery : DEFAULTS.cutEvery),
     blackHoleEvery: range('blackHoleEvery', 'blackHoleEvery' in o ? o.blackHoleEvery : DEFAULTS.blackHoleEvery),
@@ -131,6 +160,8 @@ export function resolveOptions (o: DemoOptions): ResolvedOptions {
     output: o.output,
     progressInterval: validate.duration('progressInterval', o.progressInterval, DEFAULTS.progressInterval, { min: 10 }),
     signal: validate.signal('signal', o.signal),
-    stopDrain: validate.duration('stopDrain', o.stopDrain, DEFAULTS.stopDrain)
+    stopDrain: validate.duration('stopDrain', o.stopDrain, DEFAULTS.stopDrain),
+    servers,
+    kill: servers > 0 ? kill : 'none'
   }
 }

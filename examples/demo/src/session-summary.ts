@@ -28,6 +28,11 @@ export interface SessionSide {
   resentAfterLoss: number
   /** Unacknowledged items given up after a loss. */
   droppedAfterLoss: number
+  /**
+   * The client: items a server restored from a store copy (after the server before it died) may have
+   * received twice. Always 0 with one server, and with servers that hand sessions over cleanly.
+   */
+  possibleDuplicates: number
   ledger: SessionLedger
 }
 
@@ -61,7 +66,7 @@ export function emptySide (): SessionSide {
   const ledger = Object.fromEntries(LEDGER_KEYS.map(k => [k, 0])) as unknown as SessionLedger
   return {
     acked: 0, replayed: 0, deduplicated: 0, delivered: 0, written: 0, skipped: 0, acksSent: 0, acksReceived: 0, resumes: 0,
-    sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, ledger
+    sessionsLost: 0, resentAfterLoss: 0, droppedAfterLoss: 0, possibleDuplicates: 0, ledger
   }
 }
 
@@ -81,6 +86,7 @@ export function sessionSide (all: SessionStats[]): SessionSide {
     side.sessionsLost += s.sessionsLost
     side.resentAfterLoss += s.resentAfterLoss
     side.droppedAfterLoss += s.droppedAfterLoss
+    side.possibleDuplicates += s.possibleDuplicates
     for (const k of LEDGER_KEYS) side.ledger[k] += s.link[k]
   }
   return side

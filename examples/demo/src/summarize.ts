@@ -10,6 +10,7 @@ import { newServerTally } from './echo-check.js'
 import type { FaultCounts } from './faults.js'
 import type { ResolvedOptions } from './options.js'
 import { sessionMark } from './recorded-client.js'
+import type { ServersResult } from './servers/collect.js'
 import type { ServerSessionReport, SessionSummary } from './session-summary.js'
 import { emptySide, sessionSide } from './session-summary.js'
 import type { DemoSummary, Outcome } from './summary.js'
@@ -35,6 +36,8 @@ export interface RunResult {
   proxy: FaultProxyStats | undefined
   faults: FaultCounts | undefined
   events: TimelineEvent[]
+  /** With `--servers`: what the server processes add up to (their tally and session report replace `server` and `session.server`). */
+  servers?: ServersResult | undefined
 }
 
 const NO_PROXY: FaultProxyStats = {
@@ -55,11 +58,21 @@ function sessionSummary (r: NonNullable<RunResult['session']>): SessionSummary {
 /** Turns what a run gathered into its summary: counts, checks, per-connection records, outages and timeline. */
 export function summarize (r: RunResult): DemoSummary {
   const { o, sent, client } = r
-  const server = r.server ?? newServerTally(0)
+  const server = r.servers?.tally ?? r.server ?? newServerTally(0)
   const stats = r.stats ?? { handed: 0, unconfirmed: 0, dropped: 0, unsent: 0, discardedInbound: 0, attempts: 0, reconnects: 0 }
-  const session = r.session === undefined ? null : sessionSummary(r.session)
+  const session = r.session === undefined ? null : sessionSummary({ ...r.session, ...(r.servers !== undefined ? { server: r.servers.report } : {}) })
+  const servers = r.servers === undefined ? null : { ...r.servers.summary, possibleDuplicates: session?.client.possibleDuplicates ?? 0 }
   const checks = checkGuarantees({
-    messages: o.messages, sent, error: r.error, interrupted: r.interrupted, drainCut: r.drainCut, client, server, stats, session: session ?? undefined
+    messages: o.messages,
+    sent,
+    error: r.error,
+    interrupted: r.interrupted,
+    drainCut: r.drainCut,
+    client,
+    server,
+    stats,
+    session: session ?? undefined,
+    ...(r.servers !== undefined ? { servers: { kill: o.kill, counts: r.servers.counts } } : {})
   })
   const outcome: Outcome = r.error !== undefined ? 'error' : !checks.every(c => c.ok) ? 'fail' : r.interrupted ? 'interrupted' : 'pass'
   const end: RunEnd = r.error !== undefined ? 'failed' : r.interrupted ? 'interrupted' : 'complete'
@@ -70,7 +83,8 @@ export function summarize (r: RunResult): DemoSummary {
     echoedByEpoch: server.echoedByEpoch,
     deliveredByEpoch: client.deliveredByEpoch,
     lostOutByEpoch: lostOutByEpoch(client.lastEpoch, server.receivedAt),
-    ...(sessionEnd !== undefined ? { sessionAt: client.sessionAt, sessionEnd } : {})
+    ...(sessionEnd !== undefined ? { sessionAt: client.sessionAt, sessionEnd } : {}),
+    ...(r.servers !== undefined ? { nodeByEpoch: r.servers.nodeByEpoch } : {})
   }, r.durationMs, end)
   const echo = distribution(client.echoRtt)
   const heartbeat = distribution(client.heartbeatRtt)
@@ -115,6 +129,7 @@ export function summarize (r: RunResult): DemoSummary {
     reconnect: { handed: stats.handed, unconfirmed: stats.unconfirmed, dropped: stats.dropped, unsent: stats.unsent, discardedInbound: stats.discardedInbound, attempts: stats.attempts },
     session,
     proxy: { ...NO_PROXY, ...r.proxy, ...(r.faults ?? { finCuts: 0, resetCuts: 0, linkChanges: 0 }) },
+    servers,
     perConnection,
     outages: outages(r.events, perConnection, client.echoAt, o.heartbeatTimeout + 1_000),
     timeline: buildTimeline({

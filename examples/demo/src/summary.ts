@@ -94,6 +94,8 @@ export interface DemoSummary {
    */
   session: SessionSummary | null
   proxy: FaultProxyStats & FaultCounts
+  /** With `--servers`: the server processes, where each connection landed, the kill, handovers and restores; `null` with one in-process server. */
+  servers: ServersSummary | null
   /** Each client connection: life span, what it carried, what it lost, how it ended. */
   perConnection: ConnectionRecord[]
   /** Each lost connection: the fault, how long until it was noticed, the redial and the first echo after. */
@@ -101,6 +103,63 @@ export interface DemoSummary {
   /** Throughput and RTT per time bucket, and every fault, connection and heartbeat event. */
   timeline: Timeline
   checks: Check[]
+}
+
+/** One of the server processes of a `--servers` run. */
+export interface ServerNodeSummary {
+  /** 0-based number of the server (the `node` of the connections it served). */
+  index: number
+  pid: number
+  port: number
+  /** Its name in Redis. */
+  nodeId: string
+  /** TCP connections it accepted (through the proxy). */
+  connections: number
+  /** Messages its application received first (no other server had them). */
+  received: number
+  /** Messages its application received that another server had received already (after a SIGKILL: replayed past what was persisted). */
+  duplicates: number
+  /** Sessions it handed to another server through Redis (asked by the next server, or drained on SIGTERM). */
+  handedOver: number
+  /** Sessions it took from Redis: handed over by a live server, or recovered from what a dead one persisted. */
+  restored: { handover: number, recovered: number }
+  /** Its Redis store's persists, failed commands, and sessions another server took from it without a handover (fenced). */
+  store: { persists: number, failures: number, fenced: number }
+  /** How the demo stopped it during the run, `null` if it ran to the end. */
+  killed: 'SIGTERM' | 'SIGKILL' | null
+  /** Its counts are final (it reported when its sessions ended or were drained); `false`: its last periodic report (a SIGKILLed server). */
+  final: boolean
+}
+
+/** A `--servers` run: N session servers, each its own process, sharing sessions through Redis. */
+export interface ServersSummary {
+  count: number
+  /** The port of the run's own `redis-server`. */
+  redisPort: number
+  servers: ServerNodeSummary[]
+  /** Each connection the proxy accepted (id from 1) and the server it sent it to, in turn. */
+  proxyConnections: Array<{ id: number, node: number, atMs: number }>
+  /** The server each client connection landed on, by connection number (index 0 unused, `null`: it carried no message). */
+  connectionNodes: Array<number | null>
+  /** What `--kill` asked for. */
+  killMode: 'term' | 'kill' | 'none'
+  /** The server stopped halfway (`--kill`), `null` with `--kill none` or a run that ended before halfway. It is not restarted. */
+  kill: {
+    mode: 'term' | 'kill'
+    signal: 'SIGTERM' | 'SIGKILL'
+    node: number
+    atMs: number
+    /** When its process had exited. */
+    exitedAtMs: number | null
+    /** SIGTERM: sessions it handed to Redis as it drained. */
+    drainedSessions: number | null
+  } | null
+  /** Sessions handed from one server to another (sum of `handedOver`). */
+  handovers: number
+  /** Sessions taken from Redis: exactly (`handover`), or recovered from what a SIGKILLed server persisted (`recovered`). */
+  restores: { handover: number, recovered: number }
+  /** Messages the client counted as possibly received twice: sent past what a recovered session's copy had. */
+  possibleDuplicates: number
 }
 
 export { percentile } from './distribution.js'

@@ -27,6 +27,14 @@ export type TimelineEvent =
   | { type: 'faults-stopped', atMs: number }
   /** The run was stopped early (`signal`, Ctrl-C). */
   | { type: 'interrupted', atMs: number }
+  /**
+   * With `--servers`: server `node` handed the session to the store for another server (`handed-over`,
+   * with `items` unacknowledged echoes), or took it from the store: handed over by a live server
+   * (`handover`, exact) or recovered from what a dead one persisted (`recovered`, at-least-once).
+   */
+  | { type: 'handover', atMs: number, node: number, kind: 'handed-over' | 'handover' | 'recovered', items: number }
+  /** With `--servers`: the demo stopped server `node` with `signal` (`exitedAtMs`: when its process had gone). */
+  | { type: 'server-killed', atMs: number, node: number, signal: 'SIGTERM' | 'SIGKILL', exitedAtMs: number | undefined }
 
 export type LinkMode = 'fragmenting' | 'coalescing'
 

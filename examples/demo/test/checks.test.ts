@@ -82,6 +82,43 @@ describe('the checks with sessions (exactly once)', () => {
     for (const c of checks) expect(c, c.name).toMatchObject({ ok: true, help: expect.stringMatching(/\w{3}/) })
   })
 
+  describe('with --servers', () => {
+    const counts = [{ node: 0, delivered: 4, ledger: 4, judged: true }, { node: 1, delivered: 6, ledger: 6, judged: true }]
+    // two servers: a session that moved took its unacknowledged echoes along; the one where it ended has only its own
+    const servers = (): { client: SessionSide, server: ServerSessionReport } => {
+      const s = server(10)
+      Object.assign(s.ledger, { accepted: 6, confirmed: 6 })
+      return { client: side(10), server: s }
+    }
+
+    it('--kill term: exactly once, judged on the servers together and each server against its ledger', () => {
+      expect(failed(input(clean(), servers(), { servers: { kill: 'term', counts } }))).toEqual([])
+      const t = clean()
+      Object.assign(t.server, { duplicates: 1 })
+      expect(failed(input(t, servers(), { servers: { kill: 'term', counts } }))).toEqual(['no duplicates'])
+      expect(failed(input(clean(), servers(), { servers: { kill: 'term', counts: [counts[0], { ...counts[1], delivered: 7 }] } }))).toEqual(['session counts agree'])
+      // an echo the servers' applications wrote that never reached the client
+      const lost = clean()
+      Object.assign(lost.client, { delivered: 9, deliveredByEpoch: [0, 9] })
+      expect(failed(input(lost, { ...servers(), client: { ...side(10), delivered: 9 } }, { servers: { kill: 'term', counts } }))).toEqual(['nothing lost (back)'])
+    })
+
+    it('--kill kill: duplicates allowed up to the client\'s count of possible ones; a SIGKILLed server\'s counts are not judged', () => {
+      const t = clean()
+      Object.assign(t.server, { duplicates: 3 })
+      Object.assign(t.client, { duplicates: 2 })
+      const x = servers()
+      Object.assign(x.client, { possibleDuplicates: 3, delivered: 12 })
+      const unjudged = [counts[0], { node: 1, delivered: 2, ledger: 6, judged: false }]
+      const checks = checkGuarantees(input(t, x, { servers: { kill: 'kill', counts: unjudged } }))
+      expect(checks.filter(c => !c.ok)).toEqual([])
+      expect(checks.map(c => c.name)).toContain('duplicates within the possible duplicates')
+      expect(checks.find(c => c.name === 'session counts agree')?.detail).toContain('not judged: server 1 (SIGKILLed')
+      x.client.possibleDuplicates = 2
+      expect(failed(input(t, x, { servers: { kill: 'kill', counts: unjudged } }))).toEqual(['duplicates within the possible duplicates'])
+    })
+  })
+
   it('catch a message that never reached the server, and the ledger that did not count it acknowledged', () => {
     const t = clean()
     Object.assign(t.server, { received: 9, receivedByEpoch: [0, 9], echoedByEpoch: [0, 9] })

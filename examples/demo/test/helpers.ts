@@ -34,9 +34,9 @@ export interface DemoProcess {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
-/** Starts the demo's command line from source with `args`; stdout and stderr are pipes (not a terminal). */
-export function startDemo (args: string[]): DemoProcess {
-  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+/** Starts the demo's command line from source with `args` (and `env` over this process's); stdout and stderr are pipes (not a terminal). */
+export function startDemo (args: string[], env: Record<string, string> = {}): DemoProcess {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } })
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })

@@ -37,8 +37,8 @@ describe('the run record', () => {
   it('per connection: what it carried and lost, how it ended; per outage: the fault, detection, redial, first echo', () => {
     const s = madeUp()
     expect(s.perConnection).toEqual([
-      { id: 1, openedAtMs: 5, closedAtMs: 1_010, lifeMs: 1_005, handed: 6, receivedByServer: 5, echoedByServer: 5, delivered: 5, lostOut: 1, lostBack: 0, lost: true, ended: 'closed by the peer (FIN)', session: null },
-      { id: 2, openedAtMs: 1_060, closedAtMs: 2_000, lifeMs: 940, handed: 4, receivedByServer: 4, echoedByServer: 4, delivered: 4, lostOut: 0, lostBack: 0, lost: false, ended: 'closed cleanly (run complete)', session: null }
+      { id: 1, openedAtMs: 5, closedAtMs: 1_010, lifeMs: 1_005, handed: 6, receivedByServer: 5, echoedByServer: 5, delivered: 5, lostOut: 1, lostBack: 0, lost: true, ended: 'closed by the peer (FIN)', session: null, node: null },
+      { id: 2, openedAtMs: 1_060, closedAtMs: 2_000, lifeMs: 940, handed: 4, receivedByServer: 4, echoedByServer: 4, delivered: 4, lostOut: 0, lostBack: 0, lost: false, ended: 'closed cleanly (run complete)', session: null, node: null }
     ])
     expect(s.outages).toEqual([{
       connection: 1, fault: 'FIN cut', brokenAtMs: 1_000, lostAtMs: 1_010, detectedBy: 'closed by the peer (FIN)', reconnectedAtMs: 1_060, restoredAtMs: 1_150,

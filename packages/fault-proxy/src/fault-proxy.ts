@@ -15,7 +15,7 @@ import { randomSeed, seededRandom, toSeed } from './random.js'
 import { faultSchedule, RANDOM_STREAM } from './schedule.js'
 import type {
   CloseReason, CutMode, FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit, FaultProxyStats,
-  FaultProxyTarget, Fragmentation, LinkSettings
+  FaultProxyTarget, FaultProxyTargetChooser, Fragmentation, LinkSettings
 } from './types.js'
 import {
   checkFragmentation, checkLoopback, checkMs, checkPlan, checkPort, checkPositiveInt, checkTarget, checkThrottle
@@ -50,7 +50,7 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
   private nextId = 0
   private closing: Promise<void> | undefined
 
-  constructor (private readonly init: FaultProxyInit, private readonly target: FaultProxyTarget) {
+  constructor (private readonly init: FaultProxyInit, private readonly target: FaultProxyTarget | FaultProxyTargetChooser) {
     const faults: FaultPlan = init.faults ?? {}
     this.seed = toSeed(init.seed ?? randomSeed())
     this.clock = init.clock ?? systemClock
@@ -207,11 +207,30 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
       this.emit({ type: 'refused', atMs: this.elapsed(), id })
       return
     }
+    const target = this.chooseTarget(id)
+    if (target === undefined) {
+      reset(socket)
+      this.emit({ type: 'connection-close', atMs: this.elapsed(), id, reason: 'target-unreachable' })
+      return
+    }
     this.counters.connections++
-    const link = new Link(this, id, socket, this.target, (done, reason) => { this.closed(done, reason) })
+    const link = new Link(this, id, socket, target, (done, reason) => { this.closed(done, reason) })
     this.links.add(link)
     if (this.blackHoled) link.blackHoleStarted()
-    this.emit({ type: 'connection', atMs: this.elapsed(), id })
+    this.emit({ type: 'connection', atMs: this.elapsed(), id, target })
+  }
+
+  /** The fixed target, or the chooser's pick for connection `id` (`undefined` if it threw or picked a bad one). */
+  private chooseTarget (id: number): FaultProxyTarget | undefined {
+    if (typeof this.target !== 'function') return this.target
+    try {
+      const target = this.target(id)
+      checkTarget(target)
+      return target
+    } catch (err) {
+      this.log.error('connection %d: the target chooser failed, resetting the connection', id, err)
+      return undefined
+    }
   }
 
   private closed (link: Link, reason: CloseReason): void {

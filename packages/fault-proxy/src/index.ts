@@ -38,6 +38,6 @@ export type { Throttle } from './throttle.js'
 export { createThrottle } from './throttle.js'
 export type {
   CloseReason, CutMode, FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit, FaultProxyStats,
-  FaultProxyTarget, Fragmentation, LinkSettings, MsRange
+  FaultProxyTarget, FaultProxyTargetChooser, Fragmentation, LinkSettings, MsRange
 } from './types.js'
 export { isLoopback } from './validate.js'

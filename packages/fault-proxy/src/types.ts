@@ -71,10 +71,20 @@ export type FaultProxyTarget = {
   path: string
 }
 
+/**
+ * Picks the target of each accepted connection (`id` counts accepted connections from 1), e.g. round-robin
+ * over several servers. Called synchronously on accept; what it returns is checked like a fixed `target`.
+ */
+export type FaultProxyTargetChooser = (id: number) => FaultProxyTarget
+
 /** Options of `startFaultProxy()`: where to forward, where to listen, and the faults to inject. */
 export interface FaultProxyInit {
-  /** The server to forward to. Only loopback hosts are accepted. */
-  target: FaultProxyTarget
+  /**
+   * The server to forward to, or a function choosing one per accepted connection (a connection whose
+   * chooser throws or returns a bad target is reset and closes with `'target-unreachable'`). Only loopback
+   * hosts are accepted.
+   */
+  target: FaultProxyTarget | FaultProxyTargetChooser
   /** Where to listen. @default `{ host: '127.0.0.1', port: 0 }` (a free port) */
   listen?: {
     /** The listening address; must be loopback. @default '127.0.0.1' */
@@ -113,6 +123,8 @@ export type FaultEvent = {
     type: 'connection'
     /** Numbers this client connection within the proxy: 1, 2, … in order of arrival (refused ones included). */
     id: number
+    /** Where it is forwarded (the fixed target, or what the chooser picked for it). */
+    target: FaultProxyTarget
   }
   | {
     /** Both sockets of a forwarded connection closed. */

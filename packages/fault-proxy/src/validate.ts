@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { MAX_FRAGMENT_BYTES, MAX_INTERVAL_MS } from './constants.js'
 import { InvalidParametersError } from './errors.js'
-import type { FaultPlan, FaultProxyTarget, Fragmentation, MsRange } from './types.js'
+import type { FaultPlan, FaultProxyTarget, FaultProxyTargetChooser, Fragmentation, MsRange } from './types.js'
 
 /** Whether `host` names this machine's loopback interface. */
 export function isLoopback (host: string): boolean {
@@ -19,7 +19,8 @@ export function checkLoopback (what: string, host: string): void {
   }
 }
 
-export function checkTarget (target: FaultProxyTarget | undefined): void {
+export function checkTarget (target: FaultProxyTarget | FaultProxyTargetChooser | undefined): void {
+  if (typeof target === 'function') return
   if (target == null || typeof target !== 'object') throw new InvalidParametersError('target must be { host, port } or { path }')
   if ('path' in target) {
     if (typeof target.path !== 'string' || target.path === '') throw new InvalidParametersError('target.path must be a non-empty Unix socket path')

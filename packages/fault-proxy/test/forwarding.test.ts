@@ -139,4 +139,38 @@ describe('forwarding', () => {
     expect(await ended).toBe('end')
     expect(received).toBe(total)
   })
+
+  it('a target chooser picks the server of each accepted connection (round-robin here), and a failing chooser resets only that connection', async () => {
+    const servers = [await startEchoServer(), await startEchoServer()]
+    for (const s of servers) cleanup.push(async () => { await s.close() })
+    const ids: number[] = []
+    const events: FaultEvent[] = []
+    const proxy = await startFaultProxy({
+      target: (id) => {
+        ids.push(id)
+        if (id === 4) throw new Error('no server for this one')
+        return { host: '127.0.0.1', port: servers[(id - 1) % 2].port }
+      },
+      onEvent: (e) => { events.push(e) }
+    })
+    cleanup.push(async () => { await proxy.close() })
+    const landed: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const client = await dial(proxy.port)
+      cleanup.push(async () => { client.destroy() })
+      const echoed = readBytes(client, 5)
+      await send(client, Buffer.from(`hi #${i}`))
+      expect((await echoed).data.toString()).toBe(`hi #${i}`)
+      landed.push(servers.map(s => s.sockets.size).join('+'))
+    }
+    expect(landed).toEqual(['1+0', '1+1', '2+1'])
+    // the reset may come before or after the client saw its connect complete
+    const failed = await dial(proxy.port).then(outcome, (err: NodeJS.ErrnoException) => err.code)
+    expect(failed).toBe('ECONNRESET')
+    expect(ids).toEqual([1, 2, 3, 4])
+    const opened = events.flatMap(e => e.type === 'connection' ? [[e.id, (e.target as { port: number }).port]] : [])
+    expect(opened).toEqual([[1, servers[0].port], [2, servers[1].port], [3, servers[0].port]])
+    expect(events).toContainEqual(expect.objectContaining({ type: 'connection-close', id: 4, reason: 'target-unreachable' }))
+    expect(proxy.stats().connections).toBe(3)
+  })
 })

@@ -3,7 +3,7 @@ import type { DemoSummary } from '../summary.js'
 import { histogramChart } from './histogram-chart.js'
 import { STYLE } from './style.js'
 import { esc, fmtMs, num } from './svg.js'
-import { checksList, connectionTable, counterTable, outageTable, percentileTable } from './tables.js'
+import { checksList, connectionTable, counterTable, outageTable, percentileTable, serversTable } from './tables.js'
 import { timelineChart } from './timeline-chart.js'
 
 const BADGE = { pass: 'PASS', fail: 'FAIL', interrupted: 'INTERRUPTED', error: 'ERROR' } as const
@@ -30,7 +30,11 @@ function verdict (s: DemoSummary): string {
     case 'pass':
       if (s.session !== null) {
         const x = s.session
-        return `Every documented guarantee held: all ${num(s.sent)} messages reached the server's application and their echoes the client's, each exactly once and in order, `
+        const killed = s.servers?.kill?.signal === 'SIGKILL'
+        const once = killed
+          ? `none lost and in order (a server was SIGKILLed: ${num(s.duplicated)} arrived twice, within the ${num(s.servers?.possibleDuplicates ?? 0)} the client counted as possible)`
+          : 'each exactly once and in order'
+        return `Every documented guarantee held: all ${num(s.sent)} messages reached the server's application and their echoes the client's, ${once}, `
           + `across ${num(s.reconnects)} reconnect${s.reconnects === 1 ? '' : 's'} (${num(x.client.resumes)} resumed the session); `
           + `${num(x.client.replayed + x.server.replayed)} were sent again after an outage and ${num(x.client.deduplicated + x.server.deduplicated)} duplicates dropped on the way.`
       }
@@ -98,6 +102,7 @@ function replayCommand (s: DemoSummary): string {
   const range = (r: readonly [number, number] | null): string => r === null ? '0' : r[0] === r[1] ? String(r[0]) : `${r[0]}-${r[1]}`
   const args = [`--seed ${s.seed}`, `--messages ${s.messages}`, `--size ${s.size}`, `--rate ${s.settings.rate}`]
   if (s.session === null) args.push('--no-session')
+  if (s.servers !== null) args.push(`--servers ${s.servers.count}`, `--kill ${s.servers.kill?.mode ?? 'none'}`)
   if (!s.faults) args.push('--no-faults')
   else args.push(`--cut-every ${range(s.settings.cutEvery)}`, `--blackhole-every ${range(s.settings.blackHoleEvery)}`, `--blackhole-for ${range(s.settings.blackHoleFor)}`)
   return `npm run demo -- ${args.join(' ')}`
@@ -128,6 +133,7 @@ ${tiles(s)}
 ${legend(s)}${timelineChart(s)}</section>
 <section><h2>Outages</h2><p class="hint">${esc(HINTS[mode].outages)}</p>${outageTable(s)}</section>
 <section><h2>Guarantees</h2><p class="hint">${esc(HINTS[mode].guarantees)}</p>${checksList(s)}</section>
+${s.servers !== null ? `<section><h2>Servers</h2>${serversTable(s)}</section>` : ''}
 <section><h2>Echo round trip</h2><div class="rtt"><div>${histogramChart(s.rtt.echo, 'rtt-histogram')}</div>
 <div><p class="hint">${esc(HINTS[mode].rtt)}</p>
 ${percentileTable(s.rtt.echo)}${heartbeatNote(s)}</div></div></section>

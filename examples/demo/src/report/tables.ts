@@ -1,7 +1,7 @@
 import type { ConnectionRecord, Outage } from '../connections.js'
 import { counterRows } from '../counters.js'
 import type { Distribution } from '../distribution.js'
-import type { DemoSummary } from '../summary.js'
+import type { DemoSummary, ServerNodeSummary } from '../summary.js'
 import { esc, fmtAt, fmtMs, num } from './svg.js'
 
 /** A table column: header, what it means (a tooltip), how to show a row's value, numeric or not. */
@@ -58,7 +58,40 @@ export const SESSION_CONNECTION_COLUMNS: Array<Column<ConnectionRecord>> = [
 
 export function connectionTable (s: DemoSummary): string {
   if (s.perConnection.length === 0) return '<p class="dim">No connection was made.</p>'
-  return table(s.session !== null ? SESSION_CONNECTION_COLUMNS : CONNECTION_COLUMNS, s.perConnection, c => c.lost ? 'lost' : 'kept')
+  const columns = s.session !== null ? SESSION_CONNECTION_COLUMNS : CONNECTION_COLUMNS
+  const withServer = s.servers === null ? columns : [columns[0], SERVER_COLUMN, ...columns.slice(1)]
+  return table(withServer, s.perConnection, c => c.lost ? 'lost' : 'kept')
+}
+
+/** With `--servers`: the server each connection landed on. */
+const SERVER_COLUMN: Column<ConnectionRecord> = { header: 'server', help: 'the server process this connection\'s messages reached (the proxy picks the next server for each new connection)', value: c => c.node === null ? '–' : `${c.node}`, numeric: true }
+
+/** With `--servers`: each server process, what it received and which sessions it handed over or took. */
+export function serversTable (s: DemoSummary): string {
+  const v = s.servers
+  if (v === null) return ''
+  const k = v.kill
+  const stopped = k === null
+    ? v.killMode === 'none' ? 'No server was stopped (<code>--kill none</code>).' : 'No server was stopped: the run ended before halfway.'
+    : `Server ${k.node} was stopped by <b>${k.signal}</b> at ${fmtAt(k.atMs)}${k.exitedAtMs !== null ? ` and was gone ${fmtMs(k.exitedAtMs - k.atMs)} later` : ''}`
+      + (k.signal === 'SIGTERM'
+        ? `, after handing ${num(k.drainedSessions ?? 0)} session over to Redis: the next server resumed it exactly.`
+        : `: the next server recovered the session from what it had persisted; the client counted ${num(v.possibleDuplicates)} messages that might arrive twice, ${num(s.duplicated)} did.`)
+      + ' It was not restarted.'
+  return `<p>${v.count} session servers, each its own process, sharing sessions through the run's own redis-server (port ${v.redisPort}). ${stopped} `
+    + `Handovers: ${num(v.handovers)}; sessions taken from Redis: ${num(v.restores.handover)} handed over, ${num(v.restores.recovered)} recovered.</p>`
+    + table<ServerNodeSummary>([
+      { header: 'server', value: x => `${x.index}` },
+      { header: 'pid', value: x => `${x.pid}`, numeric: true },
+      { header: 'connections', help: 'TCP connections it accepted through the proxy', value: x => num(x.connections), numeric: true },
+      { header: 'received first', help: 'messages its application received that no server had before', value: x => num(x.received), numeric: true },
+      { header: 'again', help: 'messages another server had received already (after a SIGKILL: sent past what was persisted)', value: x => zeroDim(x.duplicates), numeric: true },
+      { header: 'handed over', help: 'sessions it handed to the next server through Redis', value: x => zeroDim(x.handedOver), numeric: true },
+      { header: 'took', help: 'sessions it took from Redis: handed over exactly / recovered after a SIGKILL', value: x => `${num(x.restored.handover)} / ${num(x.restored.recovered)}`, numeric: true },
+      { header: 'persists', help: 'times its Redis store wrote a changed session', value: x => num(x.store.persists), numeric: true },
+      { header: 'failed / fenced', help: 'Redis commands that failed / sessions another server took from it without a handover', value: x => `${num(x.store.failures)} / ${num(x.store.fenced)}`, numeric: true },
+      { header: 'stopped', value: x => x.killed ?? '–' }
+    ], v.servers, x => x.killed !== null ? 'lost' : 'kept')
 }
 
 export function outageTable (s: DemoSummary): string {
