@@ -179,8 +179,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     if (session === undefined && this.store.durable) {
       const r = await this.restore(frames, resume)
       if (r === null) return
-      session = r
-      restored = session !== undefined
+      session = r.session
+      restored = r.fresh
     }
     if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
@@ -206,21 +206,23 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
 
   /**
    * Takes the session a RESUME names from the store (its node hands it over, or it is recovered from what
-   * a node that died persisted); `undefined` when the store does not know it or cannot be asked now.
+   * a node that died persisted). `session` is `undefined` when the store does not know it; `fresh` is true
+   * only for the RESUME that restored it (one racing for the same session waits and then takes it over, so
+   * the application hears of it once); `null` when the connection was refused.
    */
-  private async restore (frames: SessionFrames, resume: Resume): Promise<ServerSession | undefined | null> {
+  private async restore (frames: SessionFrames, resume: Resume): Promise<{ session: ServerSession | undefined, fresh: boolean } | null> {
     const digest = Registry.digest(resume.token)
     const key = digest.toString('hex')
     const under = this.restoring.get(key)
     if (under !== undefined) {
       await under
-      return this.registry.find(resume.token)
+      return { session: this.registry.find(resume.token), fresh: false }
     }
     let done = (): void => {}
     this.restoring.set(key, new Promise<void>((resolve) => { done = resolve }))
     try {
       const restored = await this.store.restore(digest)
-      if (restored === undefined || this.closing) return undefined
+      if (restored === undefined || this.closing) return { session: undefined, fresh: false }
       if (this.registry.full && !this.evictOldestDetached()) {
         this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`)
         return null
@@ -230,7 +232,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       this.store.opened(session)
       this.restoredCounts[restored.origin]++
       this.log.debug('session %s restored from the store (%s)', session.id, restored.origin)
-      return session
+      return { session, fresh: true }
     } catch (err) {
       // the store cannot be asked now (Redis away): a retryable refusal, the client comes back after a backoff
       const message = `the session store cannot be asked now (${toError(err).message}); try again`

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { SessionDuplex, SessionServerInit } from '../src/index.js'
+import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore } from '../src/index.js'
 import { SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
@@ -333,5 +333,30 @@ describe('acknowledgement cadence (fake timers)', () => {
     for (let i = 0; i < 9; i++) await it.next()
     await vi.advanceTimersByTimeAsync(0)
     expect(f.written.filter(isAck).map(a => readAck(a).position)).toEqual([1, 3, 5, 7, 9])
+  })
+})
+
+describe('a durable store', () => {
+  it('two RESUMEs racing to restore the same session from the store: it is restored once, the application hears of it once', async () => {
+    const token = new Uint8Array(16).fill(7)
+    const idBytes = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const restores = vi.fn(async (digest: Uint8Array): Promise<RestoredSession> => {
+      await gate
+      return { id: '0102030405060708', idBytes, digest, outAcked: 0, outSent: 0, received: 0, endAt: undefined, endAcked: false, peerEndAt: undefined, inEnded: false, journal: [], attributes: {}, origin: 'handover' }
+    })
+    const store: SessionStore = { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: restores, ended: () => {}, close: async () => {} }
+    const s = setup({ store })
+    const first = s.connect(resumeFrame({ token, id: idBytes }))
+    const second = s.connect(resumeFrame({ token, id: idBytes }))
+    await vi.waitFor(() => { expect(restores).toHaveBeenCalledTimes(1) })
+    release()
+    await vi.waitFor(() => { expect(s.server.stats().resumed).toBe(2) }) // both RESUMEs were taken
+    expect(restores).toHaveBeenCalledTimes(1)
+    expect(s.sessions).toHaveLength(1)
+    expect(s.server.stats()).toMatchObject({ sessions: 1, restored: { handover: 1, recovered: 0 } })
+    expect(first.written.some(isResume)).toBe(true) // the first was served; the second takes it over
+    expect(second.aborted).toBeUndefined()
   })
 })
