@@ -51,6 +51,12 @@ function recordProxy (proxy: FaultProxy, events: TimelineEvent[], now: () => num
 /** How long, after the client closed, the server's sessions may take to read the client's last acknowledgements (ms). */
 const SETTLE_TIMEOUT = 2_000
 
+/**
+ * With `--servers`, how long the client waits for its last messages to be acknowledged before it closes
+ * (ms): servers acknowledge what their Redis store persisted, which a loaded machine can hold up for seconds.
+ */
+const ACK_TIMEOUT = 15_000
+
 /** The echo server, with or without sessions. */
 async function startServer (o: ResolvedOptions, events: TimelineEvent[], now: () => number): Promise<EchoServer> {
   const init: EchoServerInit = { ...o, now, onHeartbeatTimeout: () => { events.push({ type: 'heartbeat-timeout', atMs: now(), side: 'server' }) } }
@@ -157,7 +163,7 @@ export async function runDemo (options: DemoOptions = {}): Promise<DemoSummary> 
     if (r.status === 'rejected') throw r.reason
     // With a session store, a server acknowledges only what its store persisted: the echo of the last message
     // can come back before the acknowledgement of it. Close once every message is acknowledged (bounded).
-    if (group !== undefined) await acknowledged(durable, sent, SETTLE_TIMEOUT)
+    if (group !== undefined) await acknowledged(durable, sent, ACK_TIMEOUT)
     await durable.close()
   } catch (err) {
     if (!control.isStop(err)) error = `${(err as Error).name}: ${(err as Error).message}`
