@@ -31,7 +31,12 @@ export interface IntervalMemorySnapshot {
   /** The shortest interval the peer accepts, learned from its GOAWAY `TOO_MANY_PINGS`; 0 when unknown. */
   minInterval: number
   /** The idle-limit search: the longest idle gap known to survive and the shortest after which a connection was lost (`Infinity`: none). */
-  idleLimit: { survived: number, failed: number }
+  idleLimit: {
+    /** The longest idle gap, in ms, a connection is known to have survived; 0 when none is known. */
+    survived: number
+    /** The shortest idle gap, in ms, after which a connection was lost; `Infinity` when none was. */
+    failed: number
+  }
 }
 
 /**

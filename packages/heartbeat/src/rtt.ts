@@ -2,9 +2,13 @@ import { ANNOUNCED_PING_BODY_LENGTH, MAX_OUTSTANDING_PINGS, PING_BODY_LENGTH } f
 
 /** Round-trip statistics over the last samples, in milliseconds; `undefined` until the first pong. */
 export interface RttStats {
+  /** The latest sample. */
   last: number | undefined
+  /** The smallest of the kept samples. */
   min: number | undefined
+  /** The arithmetic mean of the kept samples. */
   mean: number | undefined
+  /** The 99th percentile of the kept samples (nearest rank: the largest while fewer than 100 are kept). */
   p99: number | undefined
   /** Samples the statistics cover (at most `rttSamples`). */
   samples: number

@@ -34,7 +34,12 @@ export interface HeartbeatStats {
    */
   unsentFrames: number
   /** The last GOAWAY the peer sent, if any. */
-  goAway: { code: number, reason: string } | undefined
+  goAway: {
+    /** The GOAWAY code (a `GoAwayCode` from `@proto/codec`). */
+    code: number
+    /** The peer's explanation, for people; may be empty. */
+    reason: string
+  } | undefined
   /** When we last sent: exact for control frames; for data frames, the latest check that saw data go out. */
   lastSentAt: number
   /** When a frame from the peer was last read (or reading resumed after our own backpressure). */
@@ -53,7 +58,12 @@ export interface HeartbeatStats {
   /** Why `interval` has its value (see `IntervalReason`). */
   intervalReason: IntervalReason
   /** The bounds of the interval after HELLO (`min` = `max` = `interval` when it is fixed). */
-  intervalBounds: { min: number, max: number }
+  intervalBounds: {
+    /** The shortest interval, in ms. */
+    min: number
+    /** The longest interval, in ms. */
+    max: number
+  }
   /** The dead-peer timeout in force (after HELLO and adaptation). */
   timeout: number
   /** Data frames waiting for the consumer. */
@@ -70,7 +80,12 @@ export interface HeartbeatStats {
  * `timeout`, `stall`, `goaway`, `interval`, `closed`) are `CustomEvent`s: `link.addEventListener('rtt', (e) => e.detail.rtt)`.
  */
 export interface HeartbeatDuplex extends FrameDuplex, TypedEventTarget<HeartbeatEvents> {
+  /** The peer's data frames; control frames the stage handles are not yielded. Single consumer. */
   source: HeartbeatSource
+  /**
+   * Sends the frames of `source` (control frames go ahead of them). Resolves when our writing has ended
+   * (everything handed down, then FIN); rejects with the stage's failure. Call it once.
+   */
   sink(source: Source<Frame>): Promise<void>
   /**
    * Finish writing (everything the sink accepted and what its source yields until it ends), then FIN,

@@ -28,18 +28,26 @@ export interface WorkerInit {
   [key: string]: unknown
 }
 
+/** One worker process of a cluster started by `runCluster()`. */
 export interface ClusterWorker {
   /** 0-based slot of the worker (kept by a replacement). */
   readonly index: number
+  /** The worker's process id (0 if Node did not report one). */
   readonly pid: number
   /** What the worker reported once it listened. */
   readonly info: WorkerInit
   /** Resolves when the process exited, with its code or signal. */
-  readonly exited: Promise<{ code: number | null, signal: string | null }>
+  readonly exited: Promise<{
+    /** The exit code; `null` when a signal ended the process. */
+    code: number | null
+    /** The signal that ended the process (e.g. `'SIGKILL'`); `null` when it exited by itself. */
+    signal: string | null
+  }>
   /** Messages the worker sent with `process.send()` (besides the ready message). */
   readonly messages: unknown[]
 }
 
+/** A running cluster, as `runCluster()` resolves it: its workers, and how to stop and restart them. */
 export interface RunningCluster {
   /** The live workers by slot. */
   readonly workers: ReadonlyArray<ClusterWorker | undefined>
@@ -47,7 +55,12 @@ export interface RunningCluster {
    * Stops the worker in slot `index`: `'SIGTERM'` lets it shut down gracefully (a session server drains its
    * sessions to the store first, see the README), `'SIGKILL'` kills it outright. Resolves once it exited.
    */
-  kill(index: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<{ code: number | null, signal: string | null }>
+  kill(index: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<{
+    /** The exit code; `null` when the signal ended the process. */
+    code: number | null
+    /** The signal that ended the process; `null` when it exited by itself. */
+    signal: string | null
+  }>
   /** Starts a worker in slot `index` (after one was killed). */
   start(index: number): Promise<ClusterWorker>
   /** SIGTERMs every worker and waits for them (SIGKILL after `deadline` ms, default 5000). */

@@ -22,6 +22,7 @@ export const DEFAULT_NODE_TTL = 3_000
  * treated like one that is down, so sessions fall back to node-local instead of stalling their ACKs.
  */
 export const DEFAULT_COMMAND_TIMEOUT = 1_000
-/** Redis reconnection backoff: first delay, ceiling (ms); full jitter. */
+/** Redis reconnection backoff: the shortest delay (ms); delays are drawn with full jitter, never below it. */
 export const RECONNECT_INITIAL_DELAY = 50
+/** Redis reconnection backoff: the ceiling of the doubling delay (ms). */
 export const RECONNECT_MAX_DELAY = 2_000

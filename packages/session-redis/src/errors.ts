@@ -20,6 +20,7 @@ export class StoreUnavailableError extends Error {
  */
 export class SessionFencedError extends Error {
   static override name = 'SessionFencedError'
+  /** The public id (16 hex digits) of the session this node lost. */
   readonly sessionId: string
 
   constructor (message: string, options: ErrorOptions & { sessionId: string }) {

@@ -8,18 +8,49 @@ export type StoreMode = 'connecting' | 'durable' | 'local'
 /** Events of a Redis session store. */
 export interface RedisStoreEvents {
   /** Redis went away (down, restarting, or slower than `commandTimeout`): `sessions` carry on node-local. */
-  unavailable: { error: StoreUnavailableError, sessions: number }
+  unavailable: {
+    /** What made Redis unusable (its `cause` is the Redis client's error, when there is one). */
+    error: StoreUnavailableError
+    /** Sessions this node holds, now served node-local. */
+    sessions: number
+  }
   /** Redis is back (or connected for the first time) and every session this node holds was persisted again. */
-  available: { downtime: number, sessions: number }
+  available: {
+    /** How long Redis was unavailable (the first time: since the store was made), in ms. */
+    downtime: number
+    /** Sessions this node holds, all persisted again. */
+    sessions: number
+  }
   /** A session was taken from the store onto this node. `from`: the node that held it ('' if it was released). */
-  restored: { id: string, origin: Exclude<SessionOrigin, 'new'>, from: string }
+  restored: {
+    /** The session's public id (16 hex digits). */
+    id: string
+    /** `'handover'`: its node handed it over (or released it on shutdown); `'recovered'`: its node died. */
+    origin: Exclude<SessionOrigin, 'new'>
+    /** The id of the node that held it; `''` if it was released. */
+    from: string
+  }
   /** This node handed a session to node `to`, with `items` unacknowledged outbound items. */
-  'handed-over': { id: string, to: string, items: number }
+  'handed-over': {
+    /** The session's public id (16 hex digits). */
+    id: string
+    /** The id of the node that took it. */
+    to: string
+    /** Outbound items not yet acknowledged by the client, persisted for the new node to send. */
+    items: number
+  }
   /** Another node took a session this node held without a handover (this node was too slow to answer). */
-  fenced: { id: string, error: SessionFencedError }
+  fenced: {
+    /** The session's public id (16 hex digits). */
+    id: string
+    /** What happened, with the session's id; the session here ends with `SessionMovedError`. */
+    error: SessionFencedError
+  }
 }
 
+/** A snapshot of a Redis session store's state and counters (counters since the store was made). */
 export interface RedisStoreStats {
+  /** Whether sessions are persisted now (see `StoreMode`). */
   mode: StoreMode
   /** Sessions this node holds in the store. */
   held: number
@@ -42,14 +73,30 @@ export interface RedisStoreStats {
   /** Sessions this node handed over (on request, or drained). */
   handedOver: number
   /** Sessions this node took: handed over by their node, or recovered from what a dead node persisted. */
-  restored: { handover: number, recovered: number }
-  handovers: { requested: number, given: number, refused: number, timedOut: number }
+  restored: {
+    /** Handed over by the node that held them (or released by it on shutdown). */
+    handover: number
+    /** Recovered from what a node that died had persisted. */
+    recovered: number
+  }
+  /** Handover requests this node sent, and those it answered. */
+  handovers: {
+    /** Requests this node sent to a live holder of a session a client resumed here. */
+    requested: number
+    /** Requests from other nodes this node answered by handing the session over. */
+    given: number
+    /** Requests from other nodes this node could not satisfy (it no longer held the session, or persisting failed). */
+    refused: number
+    /** Requests this node sent that got no answer within `handoverTimeout`. */
+    timedOut: number
+  }
 }
 
 /** A session store on Redis: give it to `sessionServer({ store })`. */
 export interface RedisStore extends SessionStore, TypedEventTarget<RedisStoreEvents> {
   /** This node's name in Redis. */
   readonly nodeId: string
+  /** Whether sessions are persisted now: `'durable'`, `'local'` (Redis is away) or `'connecting'`. */
   readonly mode: StoreMode
   /** Resolves once Redis is connected and the store is durable. */
   ready(): Promise<void>
@@ -58,5 +105,6 @@ export interface RedisStore extends SessionStore, TypedEventTarget<RedisStoreEve
    * elsewhere (GOAWAY `SHUTTING_DOWN`): for a graceful shutdown. Returns how many were persisted.
    */
   drain(): Promise<number>
+  /** A snapshot of the store's state and counters. */
   stats(): RedisStoreStats
 }

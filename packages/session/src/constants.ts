@@ -1,7 +1,7 @@
 import { FrameType } from '@proto/codec'
 
 /**
- * The session extension of the @proto wire protocol (docs/PROTOCOL.md §6). Both peers announce it with
+ * The session extension of the `@proto` wire protocol (docs/PROTOCOL.md §6). Both peers announce it with
  * this bit in their HELLO's flags byte; it is used only when both did.
  */
 export const SESSION_FLAG = 0x01

@@ -24,6 +24,7 @@ export type SessionLostReason = 'unknown' | 'expired' | 'taken-over' | 'closed' 
  */
 export class SessionLostError extends Error {
   static override name = 'SessionLostError'
+  /** Why the session can no longer be resumed. */
   readonly reason: SessionLostReason
   /** Items we sent that were never acknowledged: the peer may not have received them. */
   readonly unconfirmed: number

@@ -7,8 +7,11 @@ import { SessionProtocolError } from './errors.js'
 
 /** An item of a session as it travels from a connection's stage to the endpoint: numbered, in its incarnation. */
 export interface SessionItem {
+  /** Its sequence number in the incarnation, from 1. */
   seq: number
+  /** The incarnation of the session it belongs to (see `SessionState.gen`). */
   gen: number
+  /** The frame as it came from the peer (DATA or an application type). */
   frame: Frame
 }
 

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * Sessions over @proto connections: what one side's application writes reaches the other side's
+ * Sessions over `@proto` connections: what one side's application writes reaches the other side's
  * application exactly once and in order, in both directions, across any number of reconnects, as long as
  * the session lives; when it cannot be resumed, both sides are told with the exact count of items that may
  * be affected. A client is one durable duplex of frames (`sessionClient`); a server hands every accepted
@@ -29,6 +29,7 @@
  */
 
 export type { AckPolicy } from './acks.js'
+export type { FrameKind } from './classify.js'
 export { classify, isSequenced } from './classify.js'
 export { sessionClient } from './client.js'
 export * from './constants.js'
@@ -36,7 +37,7 @@ export * from './errors.js'
 export type { SessionItem } from './inbound.js'
 export type { RefusalReason, SessionServer, SessionServerEvents, SessionServerStats } from './server.js'
 export { sessionServer } from './server.js'
-export type { SessionCounters, SessionParams } from './state.js'
+export type { AckSink, SessionCounters, SessionParams } from './state.js'
 export { SessionState } from './state.js'
 export type { RestoredSession, SessionOrigin, SessionSnapshot, SessionStore, StoredSession, StoreHost } from './store.js'
 export { memoryStore } from './store.js'

@@ -28,14 +28,23 @@ export interface SessionServerEvents {
    */
   plain: SessionFrames
   /** A connection was refused; `code` is the GOAWAY code sent (when one was). */
-  refused: { reason: RefusalReason, code: number | undefined, message: string }
+  refused: {
+    /** Why it was refused (the key it is counted under in `stats().refused`). */
+    reason: RefusalReason
+    /** The GOAWAY code sent; `undefined` when the connection was dropped without one. */
+    code: number | undefined
+    /** What went wrong, for people; also the GOAWAY's reason (its first 200 characters). */
+    message: string
+  }
 }
 
+/** A snapshot of a session server's counters, since it was made. */
 export interface SessionServerStats {
   /** Sessions kept now, connected or not. */
   sessions: number
   /** Sessions with no connection now. */
   detached: number
+  /** New sessions opened on this server. */
   created: number
   /** Detached sessions ended to make room for a new one when `maxSessions` was reached (reported `evicted`). */
   evicted: number
@@ -46,9 +55,17 @@ export interface SessionServerStats {
   /** Sessions that left this node through the session store (handed over to another node, or drained). */
   moved: number
   /** Sessions this node took from the session store: handed over by their node, or recovered after it died. */
-  restored: { handover: number, recovered: number }
+  restored: {
+    /** Handed over by the node that held them. */
+    handover: number
+    /** Recovered from what a node that died had persisted. */
+    recovered: number
+  }
+  /** Detached sessions ended because no connection resumed them within `ttl`. */
   expired: number
+  /** Connections served as plain frame duplexes (peers that did not announce sessions, given to a `plain` listener). */
   plain: number
+  /** Refused connections, by reason. */
   refused: Record<RefusalReason, number>
 }
 
@@ -60,6 +77,7 @@ export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
   handleFrames(frames: SessionFrames): Promise<void>
   /** The session with this public id, if the server keeps it. */
   get(id: string): SessionDuplex | undefined
+  /** A snapshot of the server's counters. */
   stats(): SessionServerStats
   /** Refuses new connections and closes every session (within each one's `closeTimeout`). */
   close(): Promise<void>

@@ -4,8 +4,9 @@ import type { SessionLostReason } from './errors.js'
 export interface SessionParams {
   /** The longest we delay an ACK (ms). */
   maxAckDelay: number
-  /** Unacknowledged items (and bytes) we keep for replay at most. */
+  /** Unacknowledged items we keep for replay at most. */
   windowMessages: number
+  /** Unacknowledged body bytes we keep for replay at most. */
   windowBytes: number
   /** Server: how long a disconnected session is kept (ms); client: 0. */
   ttl: number
@@ -39,7 +40,9 @@ export interface SessionCounters {
   resent: number
   /** Items a new connection was fed that the peer's RESUME (or an ACK) said it had: not written again. */
   skipped: number
+  /** ACK frames we wrote to a connection. */
   acksSent: number
+  /** ACK frames the peer sent us. */
   acksReceived: number
   /** Successful handshakes that resumed an existing session. */
   resumes: number
@@ -73,6 +76,7 @@ export class SessionState {
   token: Uint8Array | undefined
   /** Public id: 16 hex digits. */
   id: string | undefined
+  /** The public id's 8 bytes, as RESUME carries them. */
   idBytes: Uint8Array | undefined
   /** Server's ttl, as announced (ms). */
   ttl = 0
@@ -88,10 +92,13 @@ export class SessionState {
   /** The peer acknowledged our END. */
   endAcked = false
   // inbound: the last item handed to the application, and its incarnation
+  /** The incarnation of the last item handed to the application. */
   inGen = 0
+  /** The sequence number of the last item handed to the application (in `inGen`). */
   inSeq = 0
   /** The peer's END position, once received, and the incarnation it belongs to. */
   peerEndAt: number | undefined
+  /** The incarnation `peerEndAt` belongs to; -1 before any END. */
   peerEndGen = -1
   /** The application has been handed the peer's END. */
   inEnded = false
@@ -111,8 +118,13 @@ export class SessionState {
   onAckHeld: (() => void) | undefined
   /** The current connection's acknowledgement hooks. */
   stage: AckSink | undefined
+  /** The session's counters (a client's run on across the sessions it makes). */
   readonly counters = createCounters()
 
+  /**
+   * @param role - which end of the session this is
+   * @param params - our side's parameters, announced in RESUME
+   */
   constructor (readonly role: 'client' | 'server', readonly params: SessionParams) {}
 
   /** The highest position handed to the application in this incarnation (what RESUME and ACK carry). */

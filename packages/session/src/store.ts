@@ -7,8 +7,9 @@ import type { AbortOptions } from '@proto/interface'
  * client has not acknowledged (sent or not), from position `outAcked + 1` on, in order.
  */
 export interface SessionSnapshot {
-  /** The public id (16 hex digits) and its 8 bytes. */
+  /** The public id (16 hex digits). */
   id: string
+  /** The public id's 8 bytes. */
   idBytes: Uint8Array
   /** SHA-256 of the session's token (the token itself is never kept). */
   digest: Uint8Array
@@ -48,7 +49,9 @@ export interface RestoredSession extends SessionSnapshot {
 
 /** A server's session as a store sees it. */
 export interface StoredSession {
+  /** The public id (16 hex digits). */
   readonly id: string
+  /** SHA-256 of the session's token, the key a store finds it by. */
   readonly digest: Uint8Array
   /** The state as it is now; the session calls `SessionStore.changed` again at its next change. */
   snapshot(): SessionSnapshot

@@ -12,31 +12,65 @@ export type LostPolicy = 'replay' | 'drop' | 'fail'
 /** Events of a session end: reconnect's status events (per connection) and the session's own. */
 export interface SessionEventMap extends ReconnectEventMap {
   /** A new session was established (the first, or one that replaces a lost one). */
-  open: { type: 'open', id: string }
+  open: {
+    /** The event's name, so a status event can be told apart. */
+    type: 'open'
+    /** The session's public id (16 hex digits). */
+    id: string
+  }
   /**
    * The session was resumed on a new connection; `retained` unacknowledged items go again first.
    * `possibleDuplicates` (client): items counted so far that a server restored from a store copy may
    * have received twice (see `stats().possibleDuplicates`).
    */
-  resumed: { type: 'resumed', id: string, retained: number, possibleDuplicates: number }
+  resumed: {
+    /** The event's name, so a status event can be told apart. */
+    type: 'resumed'
+    /** The session's public id (16 hex digits). */
+    id: string
+    /** Unacknowledged items that go to the new connection again, first. */
+    retained: number
+    /** Client: the running count of items a server that restored the session may have received twice; server: 0. */
+    possibleDuplicates: number
+  }
   /**
    * Server: the session left this node through the session store (another node took it over, or this
    * node drained it); `handedOver` items written here and not yet acknowledged went with it. The source
    * and sink fail with `SessionMovedError`.
    */
-  moved: { type: 'moved', id: string, handedOver: number }
+  moved: {
+    /** The event's name, so a status event can be told apart. */
+    type: 'moved'
+    /** The session's public id (16 hex digits). */
+    id: string
+    /** Items written on this node and not yet acknowledged that went with the session. */
+    handedOver: number
+  }
   /**
    * The session cannot be resumed. `unconfirmed` is the exact number of items we sent in it that were
    * never acknowledged: the peer may not have received them. `action` says what happens to them.
    */
-  'session-lost': { type: 'session-lost', id: string, reason: SessionLostReason, unconfirmed: number, action: LostPolicy }
+  'session-lost': {
+    /** The event's name, so a status event can be told apart. */
+    type: 'session-lost'
+    /** The lost session's public id (16 hex digits). */
+    id: string
+    /** Why it can no longer be resumed. */
+    reason: SessionLostReason
+    /** Items we sent in it that were never acknowledged. */
+    unconfirmed: number
+    /** What happens to those items: the client's `onLost` policy. */
+    action: LostPolicy
+  }
 }
 
 /** A snapshot of a session end. */
 export interface SessionStats extends SessionCounters {
   /** The public id, once established. */
   id: string | undefined
+  /** Which end of the session this is. */
   role: 'client' | 'server'
+  /** The durable duplex's state now (as `status`). */
   status: ReconnectStatus
   /** The durable duplex underneath: its ledger counts the items of the application's sink exactly. */
   link: ReconnectStats
@@ -47,15 +81,21 @@ export interface SessionStats extends SessionCounters {
  * connections, in both directions. Frame types must be DATA (`0x00`) or application types (`0x40`–`0xFF`).
  */
 export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<SessionEventMap> {
+  /**
+   * The peer's items, exactly once and in order, across connections; ends after the peer's END. Also
+   * offers `nextBatch()` for stages above. Single consumer.
+   */
   readonly source: BatchSource<Frame>
   /** The public id (16 hex digits) once established; safe to log. */
   readonly id: string | undefined
+  /** The state of the durable duplex underneath: connecting, connected, reconnecting, failed or closed. */
   readonly status: ReconnectStatus
   /**
    * Server: how the session came to this node: opened here (`'new'`), handed over by the node that held
    * it (`'handover'`), or restored from what a node that died persisted (`'recovered'`). Client: `undefined`.
    */
   readonly origin?: SessionOrigin | undefined
+  /** A snapshot of the session's counters and of the durable duplex underneath. */
   stats(): SessionStats
   /** End our writing (END, acknowledged), close the session (GOAWAY `SESSION_CLOSED`) within `closeTimeout`. */
   close(options?: AbortOptions): Promise<void>
@@ -63,6 +103,10 @@ export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<Sess
   abort(err: Error): void
   /** Drop the current connection and dial again at once (clients); the session resumes. */
   reconnect(): void
+  /**
+   * The durable duplex's status events as an async iterable (at most `statusBuffer` unread per iterator,
+   * the oldest discarded first); it ends after `closed`, or when `options.signal` aborts.
+   */
   statusIterator(options?: AbortOptions): AsyncIterableIterator<StatusEvent>
   /**
    * A small string the application keeps with the session (e.g. a chat room's cursor). On a server with
@@ -135,7 +179,10 @@ export interface SessionInit {
 }
 
 /** What a session runs over: a heartbeat duplex (HELLO on) or one that looks like it. */
-export type SessionFrames = Pick<HeartbeatDuplex, 'source' | 'sink' | 'close' | 'abort' | 'peerHello' | 'addEventListener' | 'removeEventListener'> & { readonly goingAway?: AbortSignal }
+export type SessionFrames = Pick<HeartbeatDuplex, 'source' | 'sink' | 'close' | 'abort' | 'peerHello' | 'addEventListener' | 'removeEventListener'> & {
+  /** Aborted when the owner (a closing server) asks the connection to end gracefully; absent when no owner can. */
+  readonly goingAway?: AbortSignal
+}
 
 /** Options of `sessionClient()`. */
 export interface SessionClientInit extends SessionInit, Omit<ReconnectInit<Frame>, 'buffer' | 'retention' | 'peerEnd' | 'validate' | 'closeTimeout' | 'clock' | 'timers'> {

@@ -57,6 +57,7 @@ function isZero (bytes: Uint8Array): boolean {
   return true
 }
 
+/** Encodes a RESUME body (49 bytes); throws `RangeError` when a field is out of range or `token`/`id` has the wrong length. */
 export function encodeResume (r: Resume): Uint8Array {
   if (r.token.byteLength !== TOKEN_LENGTH || r.id.byteLength !== SESSION_ID_LENGTH) throw new RangeError('a RESUME token is 16 bytes and an id 8')
   checkPosition('RESUME next', r.next, 1)
@@ -95,6 +96,7 @@ export function decodeResume (body: Uint8Array): Resume {
   }
 }
 
+/** Encodes an ACK body (9 bytes); throws `RangeError` when `position` is not a whole number from 0 to 2^53 − 1. */
 export function encodeAck (ack: Ack): Uint8Array {
   checkPosition('ACK position', ack.position, 0)
   const out = new Uint8Array(ACK_LENGTH)
