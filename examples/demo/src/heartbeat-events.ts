@@ -1,4 +1,4 @@
-import type { HeartbeatDuplex } from '@proto/heartbeat'
+import type { AdaptiveIntervalInit, HeartbeatDuplex, IntervalMemory } from '@proto/heartbeat'
 
 /** What the demo wants to hear from a heartbeat stage. */
 export interface HeartbeatWatcher {
@@ -6,6 +6,8 @@ export interface HeartbeatWatcher {
   timeout(): void
   /** A pong came back after `rtt` ms. */
   rtt?(rtt: number): void
+  /** The ping interval in force is `interval` ms, for `reason`: once when the stage starts, then at each change. */
+  interval?(interval: number, reason: string): void
 }
 
 /**
@@ -18,4 +20,20 @@ export function watchHeartbeat (link: HeartbeatDuplex, watcher: HeartbeatWatcher
     const onRtt = watcher.rtt
     link.addEventListener('rtt', ({ detail: { rtt } }) => { onRtt(rtt) })
   }
+  if (watcher.interval !== undefined) {
+    const onInterval = watcher.interval
+    const { interval, intervalReason } = link.stats()
+    onInterval(interval, intervalReason)
+    link.addEventListener('interval', ({ detail }) => { onInterval(detail.interval, detail.reason) })
+  }
+}
+
+/**
+ * The adaptive ping interval of the session demo (both ends): from half to twice the configured interval,
+ * the grace chosen so the dead-peer timeout never exceeds the configured one (`timeout − 2 × interval`, so at
+ * the longest interval it is `timeout`): a black hole longer than `timeout` is always noticed.
+ */
+export function adaptiveInterval (interval: number, timeout: number, memory?: IntervalMemory): AdaptiveIntervalInit {
+  const max = 2 * interval
+  return { min: Math.max(1, Math.floor(interval / 2)), max, grace: Math.max(1, timeout - max), ...(memory === undefined ? {} : { memory }) }
 }

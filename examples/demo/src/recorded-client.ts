@@ -58,7 +58,8 @@ export function createRecordedClient (init: RecordedClientInit): RecordedClient 
     onLink: (hb) => {
       watchHeartbeat(hb, {
         timeout: () => { t.heartbeatTimeouts++; events.push({ type: 'heartbeat-timeout', atMs: now(), side: 'client' }) },
-        rtt: (rtt) => { t.heartbeatAt.push(now()); t.heartbeatRtt.push(rtt) }
+        rtt: (rtt) => { t.heartbeatAt.push(now()); t.heartbeatRtt.push(rtt) },
+        interval: (interval, reason) => { t.intervalAt.push(now()); t.interval.push(interval); t.intervalReason.push(reason) }
       })
     },
     onHanded: (body, epoch) => { recordHanded(t, readMessage(body, init.size).seq, epoch, now()) }

@@ -1,12 +1,13 @@
 import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
+import { heartbeat, intervalMemory } from '@proto/heartbeat'
 import type { ByteDuplex } from '@proto/interface'
 import type { SessionDuplex, SessionFrames } from '@proto/session'
 import { isSequenced, SESSION_FLAG, sessionClient } from '@proto/session'
 import { connect } from '@proto/transport'
 import type { ClientInit, NumberedClient } from './client.js'
 import { REDIAL } from './client.js'
+import { adaptiveInterval } from './heartbeat-events.js'
 import { stampEpoch } from './message.js'
 
 /**
@@ -22,8 +23,9 @@ import { stampEpoch } from './message.js'
 export function createSessionClient (init: ClientInit): NumberedClient<SessionDuplex> {
   let connections = 0
   let latest: { epoch: number } | undefined
+  const memory = intervalMemory() // what the heartbeat learned about the path, carried to the next connection
   const stack = (conn: ByteDuplex): SessionFrames => {
-    const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout, hello: true, helloFlags: SESSION_FLAG })
+    const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout, hello: true, helloFlags: SESSION_FLAG, adaptiveInterval: adaptiveInterval(init.heartbeatInterval, init.heartbeatTimeout, memory) })
     init.onLink(link)
     const slot = latest = { epoch: 0 }
     async function * stamp (source: AsyncIterable<Frame> | Iterable<Frame>): AsyncGenerator<Frame> {

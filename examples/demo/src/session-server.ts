@@ -4,7 +4,7 @@ import type { SessionDuplex, SessionStore } from '@proto/session'
 import { SESSION_FLAG, SessionMovedError, sessionServer } from '@proto/session'
 import { listen } from '@proto/transport'
 import { echoChecker, newServerTally } from './echo-check.js'
-import { watchHeartbeat } from './heartbeat-events.js'
+import { adaptiveInterval, watchHeartbeat } from './heartbeat-events.js'
 import type { EchoServer, EchoServerInit } from './server.js'
 import { LISTEN } from './server.js'
 import type { ServerSessionReport } from './session-summary.js'
@@ -61,7 +61,7 @@ export async function startSessionEchoServer (init: SessionEchoServerInit): Prom
   const sessions = sessionServer({
     ...(init.store !== undefined ? { store: init.store } : {}),
     stack: (conn) => {
-      const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout, hello: true, helloFlags: SESSION_FLAG })
+      const link = heartbeat(codec(conn), { interval: init.heartbeatInterval, timeout: init.heartbeatTimeout, hello: true, helloFlags: SESSION_FLAG, adaptiveInterval: adaptiveInterval(init.heartbeatInterval, init.heartbeatTimeout) })
       watchHeartbeat(link, { timeout: () => { tally.heartbeatTimeouts++; init.onHeartbeatTimeout() } })
       return link
     }

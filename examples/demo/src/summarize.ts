@@ -55,6 +55,21 @@ function sessionSummary (r: NonNullable<RunResult['session']>): SessionSummary {
   }
 }
 
+/** The client heartbeat's ping intervals over the run: the first and last, the range, and why they changed. */
+function intervalSummary (t: ClientTally): DemoSummary['interval'] {
+  const reasons: Record<string, number> = {}
+  for (let i = 1; i < t.interval.length; i++) reasons[t.intervalReason[i]] = (reasons[t.intervalReason[i]] ?? 0) + 1
+  const none = t.interval.length === 0
+  return {
+    first: none ? null : t.interval[0],
+    last: none ? null : t.interval[t.interval.length - 1],
+    min: none ? null : Math.min(...t.interval),
+    max: none ? null : Math.max(...t.interval),
+    changes: Math.max(0, t.interval.length - 1),
+    reasons
+  }
+}
+
 /** Turns what a run gathered into its summary: counts, checks, per-connection records, outages and timeline. */
 export function summarize (r: RunResult): DemoSummary {
   const { o, sent, client } = r
@@ -124,6 +139,7 @@ export function summarize (r: RunResult): DemoSummary {
     lostConnections: client.lostEpochs.size,
     heartbeatTimeouts: { client: client.heartbeatTimeouts, server: server.heartbeatTimeouts },
     rtt: { echoP50: echo.p50, echoP99: echo.p99, heartbeatP50: heartbeat.p50, heartbeatP99: heartbeat.p99, echo, heartbeat },
+    interval: intervalSummary(client),
     durationMs: r.durationMs,
     throughput: { messagesPerSecond: client.delivered / durationS, bytesPerSecond: client.delivered * o.size / durationS },
     reconnect: { handed: stats.handed, unconfirmed: stats.unconfirmed, dropped: stats.dropped, unsent: stats.unsent, discardedInbound: stats.discardedInbound, attempts: stats.attempts },
@@ -141,6 +157,8 @@ export function summarize (r: RunResult): DemoSummary {
       echoRtt: client.echoRtt,
       heartbeatAt: client.heartbeatAt,
       heartbeatRtt: client.heartbeatRtt,
+      intervalAt: client.intervalAt,
+      interval: client.interval,
       events: r.events
     }),
     checks

@@ -84,6 +84,11 @@ export interface DemoSummary {
   heartbeatTimeouts: { client: number, server: number }
   /** Echo round trip (handed to a connection → echo back) and heartbeat ping round trip. */
   rtt: { echoP50: number, echoP99: number, heartbeatP50: number, heartbeatP99: number, echo: Distribution, heartbeat: Distribution }
+  /**
+   * The client heartbeat's ping interval (ms): adaptive with sessions (shorter on a poor link, longer on a
+   * stable one), fixed without. `changes` counts the changes after the first value, `reasons` each change's cause.
+   */
+  interval: { first: number | null, last: number | null, min: number | null, max: number | null, changes: number, reasons: Record<string, number> }
   durationMs: number
   throughput: { messagesPerSecond: number, bytesPerSecond: number }
   /** The client's durable duplex (with sessions, the one under the session: `handed` counts first handings). */

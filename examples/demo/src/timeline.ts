@@ -57,6 +57,8 @@ export interface TimelineSeries {
   rttMax: Array<number | null>
   /** Heartbeat ping round trip (median of the pongs in the bucket); pings go out only on an idle link. */
   heartbeatRtt: Array<number | null>
+  /** The client heartbeat's ping interval in force at the end of each bucket (`null` before its first connection). */
+  heartbeatInterval: Array<number | null>
 }
 
 export interface Timeline {
@@ -79,6 +81,9 @@ export interface TimelineSamples {
   echoRtt: ArrayLike<number>
   heartbeatAt: ArrayLike<number>
   heartbeatRtt: ArrayLike<number>
+  /** When the client heartbeat's ping interval took each value, and the value (ms), in time order. */
+  intervalAt?: ArrayLike<number>
+  interval?: ArrayLike<number>
   events: TimelineEvent[]
 }
 
@@ -111,6 +116,19 @@ function perBucket (at: ArrayLike<number>, values: ArrayLike<number>, bucketMs: 
   return groups.map(g => g.length === 0 ? null : pick(Float64Array.from(g).sort()))
 }
 
+/** For each bucket, the last value set at or before its end (a step series), `null` before the first. */
+function stepped (at: ArrayLike<number>, values: ArrayLike<number>, bucketMs: number, buckets: number): Array<number | null> {
+  const out: Array<number | null> = []
+  let i = 0
+  let current: number | null = null
+  for (let b = 0; b < buckets; b++) {
+    const end = (b + 1) * bucketMs
+    while (i < at.length && at[i] < end) current = values[i++]
+    out.push(current)
+  }
+  return out
+}
+
 const median = (sorted: Float64Array): number => sorted[(sorted.length - 1) >> 1]
 const largest = (sorted: Float64Array): number => sorted[sorted.length - 1]
 
@@ -128,7 +146,8 @@ export function buildTimeline (s: TimelineSamples): Timeline {
       back: counts(s.echoAt, bucketMs, buckets),
       rttP50: perBucket(s.echoAt, s.echoRtt, bucketMs, buckets, median),
       rttMax: perBucket(s.echoAt, s.echoRtt, bucketMs, buckets, largest),
-      heartbeatRtt: perBucket(s.heartbeatAt, s.heartbeatRtt, bucketMs, buckets, median)
+      heartbeatRtt: perBucket(s.heartbeatAt, s.heartbeatRtt, bucketMs, buckets, median),
+      heartbeatInterval: stepped(s.intervalAt ?? [], s.interval ?? [], bucketMs, buckets)
     },
     events: [...s.events].sort((a, b) => a.atMs - b.atMs)
   }

@@ -43,6 +43,10 @@ export interface ClientTally {
   /** Each heartbeat pong's arrival time and round trip. */
   heartbeatAt: number[]
   heartbeatRtt: number[]
+  /** The client's heartbeat ping interval: when it took each value (ms), the value (ms) and why. */
+  intervalAt: number[]
+  interval: number[]
+  intervalReason: string[]
   /** Echo round trip, smoothed (for the progress line). */
   lastRtt: number | undefined
 }
@@ -51,7 +55,7 @@ export function newClientTally (messages: number): ClientTally {
   return {
     handedByEpoch: [], deliveredByEpoch: [], lostEpochs: new Set(), lastEpoch: new Uint32Array(messages), sessionAt: [],
     delivered: 0, duplicates: 0, outOfOrder: 0, corrupted: 0, heartbeatTimeouts: 0, connections: 0,
-    handedAt: new Float64Array(messages).fill(NaN), replayAt: [], echoAt: [], echoRtt: [], heartbeatAt: [], heartbeatRtt: [], lastRtt: undefined
+    handedAt: new Float64Array(messages).fill(NaN), replayAt: [], echoAt: [], echoRtt: [], heartbeatAt: [], heartbeatRtt: [], intervalAt: [], interval: [], intervalReason: [], lastRtt: undefined
   }
 }
 

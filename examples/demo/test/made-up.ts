@@ -82,6 +82,10 @@ export function madeUpSession (): DemoSummary {
     client.lastEpoch[i] = i < 5 ? 1 : 2
   }
   client.replayAt.push(1_070)
+  // the heartbeat's ping interval: configured at the start, at its minimum on the connection after the cut
+  client.intervalAt.push(0, 1_050)
+  client.interval.push(250, 125)
+  client.intervalReason.push('configured', 'reconnect')
   client.sessionAt = [undefined, { resumed: false, written: 0, replayed: 0, acked: 0, deduplicated: 0 }, { resumed: true, written: 6, replayed: 0, acked: 4, deduplicated: 0 }]
   client.echoAt.push(50, 150, 250, 350, 450, 1_150, 1_750, 1_850, 1_950, 1_960)
   client.echoRtt.push(1, 2, 3, 4, 5, 90, 6, 7, 8, 9)

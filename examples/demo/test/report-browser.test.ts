@@ -47,6 +47,8 @@ async function openReport (file: string, s: DemoSummary): Promise<Seen> {
     const rttPoints = ((await page.locator('#timeline [data-series="rtt-p50"]').first().getAttribute('d')) ?? '').match(/[ML]/g)?.length ?? 0
     expect(rttPoints).toBe(s.timeline.series.rttP50.filter(v => v !== null).length)
     expect(rttPoints).toBeGreaterThan(1)
+    // the client heartbeat's adaptive ping interval, drawn as a step line across the run
+    await expectBox('#timeline [data-series="interval"]', 100, -1)
     // every fault and every connection is on the chart, and each mark has a size
     const count = async (selector: string): Promise<number> => await page.locator(selector).count()
     expect(await count('#timeline [data-event="cut"]')).toBe(s.proxy.cuts)

@@ -32,6 +32,10 @@ describe('the run record', () => {
     expect(t.series.back).toEqual([0, 2, 0, 0])
     expect(t.series.rttP50).toEqual([null, 5, null, null])
     expect(t.series.rttMax).toEqual([null, 9, null, null])
+    // the ping interval is a step series: the value in force at each bucket's end, null before the first
+    expect(t.series.heartbeatInterval).toEqual([null, null, null, null])
+    const i = buildTimeline({ durationMs: 350, handedAt: [], replayAt: [], serverAt: [], echoAt: [], echoRtt: [], heartbeatAt: [], heartbeatRtt: [], intervalAt: [120, 150, 160], interval: [250, 125, 500], events: [] })
+    expect(i.series.heartbeatInterval).toEqual([null, 500, 500, 500])
   })
 
   it('per connection: what it carried and lost, how it ended; per outage: the fault, detection, redial, first echo', () => {
@@ -102,6 +106,9 @@ describe('the report page with sessions', () => {
     expect(html).toContain('sessions (exactly once)')
     expect(html).toContain('all 10 messages reached the server&#39;s application and their echoes the client&#39;s, each exactly once and in order, across 1 reconnect')
     expect(html.match(/data-series="replayed"/g)).toHaveLength(1)
+    // the adaptive ping interval: a dashed step line, its changes explained under the chart
+    expect(html.match(/data-series="interval"/g)).toHaveLength(1)
+    expect(html).toContain('The ping interval (dashed) changed 1 time between 125 and 250 ms (reconnect 1), ending at 125 ms.')
     expect(html.match(/data-session="resumed"/g)).toHaveLength(1)
     expect(html.match(/data-session="opened"/g)).toHaveLength(1)
     for (const column of ['session', 'sent', 'replayed', 'acked', 'reached server', 'echoes back', 'dup. dropped']) expect(html).toMatch(new RegExp(`<th[^>]*>${column}</th>`))
@@ -111,7 +118,7 @@ describe('the report page with sessions', () => {
     // without sessions, none of it
     const plain = renderReport(madeUp())
     expect(plain).toContain('no session (at most once)')
-    expect(plain).not.toMatch(/data-series="replayed"|data-session=|<th[^>]*>replayed<\/th>/)
+    expect(plain).not.toMatch(/data-series="replayed"|data-series="interval"|data-session=|<th[^>]*>replayed<\/th>/)
   })
 })
 

@@ -87,6 +87,7 @@ function legend (s: DemoSummary): string {
     + (s.timeline.events.some(e => e.type === 'session-lost') ? item(sw('border-bottom:9px solid var(--reset)', 'tri'), 'session lost') : '')
     + item(sw('background:var(--hb);width:9px;height:9px;transform:rotate(45deg)'), 'heartbeat timeout')
     + item(sw('background:var(--rtt)', 'line'), 'echo RTT median') + item(sw('background:var(--rtt-max)', 'line'), 'slowest echo')
+    + (s.interval.first !== null ? item(sw('background:repeating-linear-gradient(90deg,var(--hb) 0 5px,transparent 5px 8px)', 'line'), 'heartbeat ping interval') : '')
     + '</div>'
 }
 
@@ -95,7 +96,13 @@ function heartbeatNote (s: DemoSummary): string {
   const text = hb.count === 0
     ? `No heartbeat round trip was measured: a ping goes out only after ${num(s.settings.heartbeatInterval)} ms without sending, and the stream kept the link busy.`
     : `Heartbeat pings (sent only when the link was idle for ${num(s.settings.heartbeatInterval)} ms): ${num(hb.count)} round trips, median ${fmtMs(hb.p50)}, p99 ${fmtMs(hb.p99)}.`
-  return `<p class="hint" style="margin-top:12px">${esc(text)}</p>`
+  const iv = s.interval
+  const interval = iv.first === null || iv.min === null || iv.max === null
+    ? ''
+    : iv.changes === 0
+      ? ` The ping interval stayed at ${num(iv.first)} ms.`
+      : ` The ping interval (dashed) changed ${num(iv.changes)} ${iv.changes === 1 ? 'time' : 'times'} between ${num(iv.min)} and ${num(iv.max)} ms (${Object.entries(iv.reasons).map(([r, n]) => `${r} ${num(n)}`).join(', ')}), ending at ${num(iv.last ?? iv.first)} ms.`
+  return `<p class="hint" style="margin-top:12px">${esc(text + interval)}</p>`
 }
 
 function replayCommand (s: DemoSummary): string {

@@ -59,6 +59,7 @@ svg .axis-title { font-size: 11.5px; } svg .lane-label { font-size: 11px; }
 .replay-area { fill: var(--replay); opacity: 0.22; } .replay-line { fill: none; stroke: var(--replay); stroke-width: 1.4; }
 .resumed { color: var(--pass); font-weight: 600; }
 .hb-timeout { fill: var(--hb); stroke: var(--card); stroke-width: 1; } .hb-rtt { fill: var(--hb); }
+.hb-interval { fill: none; stroke: var(--hb); stroke-width: 1.4; stroke-dasharray: 5 3; }
 .rtt-p50 { fill: none; stroke: var(--rtt); stroke-width: 1.6; } .rtt-max { fill: none; stroke: var(--rtt-max); stroke-width: 1.2; }
 .faults-stopped line, .interrupted line { stroke: var(--ink); stroke-dasharray: 1 3; stroke-width: 1.2; }
 svg .faults-stopped text, svg .interrupted text { fill: var(--ink); font-size: 11px; }

@@ -85,6 +85,21 @@ export function linePath (values: Array<number | null>, x: (i: number) => number
   return d
 }
 
+/**
+ * A step line: each non-null value drawn flat across its bucket (`x0(i)` to `x1(i)`), joined to the next by
+ * a vertical step; a `null` lifts the pen.
+ */
+export function stepPath (values: Array<number | null>, x0: (i: number) => number, x1: (i: number) => number, y: (v: number) => number): string {
+  let d = ''
+  let pen = false
+  values.forEach((v, i) => {
+    if (v === null) { pen = false; return }
+    d += `${pen ? 'L' : 'M'}${r1(x0(i))},${r1(y(v))}L${r1(x1(i))},${r1(y(v))}`
+    pen = true
+  })
+  return d
+}
+
 /** A closed area under the points down to `base` (no gaps: `values` must all be numbers). */
 export function areaPath (values: number[], x: (i: number) => number, y: (v: number) => number, base: number): string {
   if (values.length === 0) return ''

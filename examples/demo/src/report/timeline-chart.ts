@@ -1,7 +1,7 @@
 import type { Outage } from '../connections.js'
 import type { DemoSummary } from '../summary.js'
 import type { TimelineEvent } from '../timeline.js'
-import { areaPath, decadeTicks, el, fmtAt, fmtMs, linear, linePath, log10Scale, niceTicks, num, r1, tickMs, tip } from './svg.js'
+import { areaPath, decadeTicks, el, fmtAt, fmtMs, linear, linePath, log10Scale, niceTicks, num, r1, stepPath, tickMs, tip } from './svg.js'
 
 /** The chart's frame: a 1000-unit-wide view box, lanes on top, then the throughput and RTT panels. */
 const W = 1000
@@ -160,7 +160,8 @@ function throughput (f: Frame, s: DemoSummary): { ticks: string, body: string } 
 
 function rttPanel (f: Frame, s: DemoSummary): { ticks: string, body: string } {
   const { bucketMs, series } = s.timeline
-  const values = [...series.rttMax, ...series.heartbeatRtt].filter((v): v is number => v !== null)
+  const intervals = series.heartbeatInterval
+  const values = [...series.rttMax, ...series.heartbeatRtt, ...intervals].filter((v): v is number => v !== null)
   const lo = Math.max(0.01, 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(1, ...series.rttP50.filter((v): v is number => v !== null))))))
   const hi = 10 ** Math.ceil(Math.log10(Math.max(lo * 10, ...values)))
   const y = log10Scale(lo, hi, RTT.bottom, RTT.top)
@@ -170,6 +171,7 @@ function rttPanel (f: Frame, s: DemoSummary): { ticks: string, body: string } {
   const hb = series.heartbeatRtt.map((v, i) => v === null ? '' : `<circle class="hb-rtt" cx="${r1(xi(i))}" cy="${r1(y(v))}" r="2.5">${tip(`heartbeat RTT ${fmtMs(v)}`)}</circle>`).join('')
   const body = `<path data-series="rtt-max" class="rtt-max" d="${linePath(series.rttMax, xi, y)}">${tip('slowest echo in each time bucket')}</path>`
     + `<path data-series="rtt-p50" class="rtt-p50" d="${linePath(series.rttP50, xi, y)}">${tip('median echo round trip in each time bucket')}</path>` + hb
+    + (intervals.some(v => v !== null) ? `<path data-series="interval" class="hb-interval" d="${stepPath(intervals, (i: number) => f.x(Math.min(f.durationMs, i * bucketMs)), (i: number) => f.x(Math.min(f.durationMs, (i + 1) * bucketMs)), y)}">${tip('the client heartbeat\'s ping interval (adaptive: shorter on a poor link, longer on a stable one)')}</path>` : '')
   return { ticks, body }
 }
 
