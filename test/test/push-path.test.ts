@@ -131,7 +131,7 @@ describe('push path through transport, codec and heartbeat', () => {
       { type: 300, body: new Uint8Array(1) }
     ]))
     expect(sent.ok).toBe(false)
-    expect(sent.error?.name).toBe('InvalidFrameError')
+    expect((sent.error as Error | undefined)?.name).toBe('InvalidFrameError')
     const got: number[] = []
     const r = await settle((async () => { for await (const f of peer.source) if (f.type === FrameType.DATA) got.push(f.body[3] as number) })())
     expect([0, 1].slice(0, got.length)).toEqual(got)
