@@ -1,9 +1,10 @@
 /**
  * The whole-stack benchmark suite: throughput, echo latency, reconnect and scale, each side by side with its
- * baseline in the same run. Writes bench/RESULTS.md.
+ * baseline in the same run. Writes a report (bench/out/RESULTS.md unless `--out` says otherwise).
  *
- * Run from the repository root: `npm run bench` (full, ~5 min) or `npm run bench -- --quick` (~1 min).
- * Flags: `--quick`; `--only=throughput,echo,reconnect,scale`; `--out=<file>` (default bench/RESULTS.md);
+ * Run from the repository root: `npm run bench` (full) or `npm run bench -- --quick` (smoke run).
+ * Flags: `--quick`; `--only=throughput,echo,reconnect,scale`; `--out=<file>` (default bench/out/RESULTS.md,
+ * which git ignores; `--out=bench/RESULTS.md` updates the tracked copy);
  * `--variants=proto,lp-cork,…` (throughput subset); `--sizes=64,1024`; `--cpu-prof` (profile the worker processes into bench/profiles/).
  */
 import { mkdirSync } from 'node:fs'
@@ -27,7 +28,7 @@ const profile = argv.includes('--cpu-prof')
 const only = argv.find(a => a.startsWith('--only='))?.slice(7).split(',')
 const variants = argv.find(a => a.startsWith('--variants='))?.slice(11).split(',')
 const sizes = argv.find(a => a.startsWith('--sizes='))?.slice(8).split(',').map(Number)
-const out = argv.find(a => a.startsWith('--out='))?.slice(6) ?? join(benchDir, 'RESULTS.md')
+const out = argv.find(a => a.startsWith('--out='))?.slice(6) ?? join(benchDir, 'out', 'RESULTS.md')
 const wants = (part: string): boolean => only === undefined || only.includes(part)
 const log = (s: string): void => { process.stdout.write(`${s}\n`) }
 
@@ -95,6 +96,7 @@ async function main (): Promise<void> {
   const command = process.env.npm_lifecycle_event === 'bench'
     ? `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
     : `npx tsc -b bench && node bench/dist/src/run.js${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`
+  mkdirSync(dirname(resolve(out)), { recursive: true })
   writeReport(out, { machine: machine(), command, mode: quick ? 'quick' : 'full', seconds, targets, sections, notes, findingsFile: join(benchDir, 'FINDINGS.md') })
   log(`wrote ${relative(process.cwd(), out)} in ${seconds.toFixed(0)} s`)
   for (const t of targets) log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value} (target ${t.target})`)

@@ -3,38 +3,43 @@
  *
  * `net`: bare `node:net` sockets, a `data` listener that discards the pongs, and ONE shared `setInterval`
  * that writes a 5-byte ping (`[u32be 0][0x02]`, an empty @proto PING frame) to every socket once a second.
- * `proto`: transport `listen` → `codec` → `heartbeat({ interval: 1000 })` per connection, with the
- * application reading `source` and holding a `sink` open, as an idle server connection does.
+ * `proto`: transport `listen` → `codec` → `heartbeat({ interval: 1000 })` per connection, with an echo
+ * application (`link.sink(link.source)`: it reads `source` and holds a `sink` open, as an idle server
+ * connection does). `session`: the same heartbeat under `sessionServer`, the same echo application on
+ * every session (its clients are session clients).
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import net from 'node:net'
-import type { Frame } from '@proto/codec'
+import { writeHeapSnapshot } from 'node:v8'
 import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
+import { SESSION_FLAG, sessionServer } from '@proto/session'
 import { listen } from '@proto/transport'
 import { frame5 } from './lib/framing.js'
 import { serveRequests } from './lib/ipc.js'
 import { fdLimit } from './lib/machine.js'
 import { HOST } from './lib/net-util.js'
-import { pushable } from './lib/pushable.js'
-
-export const SCALE_INTERVAL = 1_000
-export const SCALE_TIMEOUT = 5_000
+import { SCALE_INTERVAL, SCALE_TIMEOUT } from './lib/scale-settings.js'
 
 export interface MemorySnapshot { rss: number, heapUsed: number, external: number, arrayBuffers: number }
 
-function snapshot (): MemorySnapshot {
+/** `BENCH_HEAP_SNAPSHOT=<path prefix>`: V8 heap snapshots at both memory readings (`<prefix>.<variant>.before|after.heapsnapshot`). */
+function snapshot (label: 'before' | 'after'): MemorySnapshot {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) throw new Error('the scale server needs --expose-gc')
   gc()
   gc()
   const m = process.memoryUsage()
+  // taken after the reading: writing a snapshot grows the heap
+  const heapTo = process.env.BENCH_HEAP_SNAPSHOT
+  if (heapTo !== undefined) writeHeapSnapshot(`${heapTo}.${current}.${label}.heapsnapshot`)
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
 }
 
 let live: () => number = () => 0
+let current = 'none'
 let pings: () => number = () => 0
 let pongs: () => number = () => 0
 
@@ -60,7 +65,7 @@ async function startNet (): Promise<number> {
   return (server.address() as net.AddressInfo).port
 }
 
-export type ScaleVariant = 'net' | 'proto' | 'proto-codec' | 'proto-transport'
+export type ScaleVariant = 'net' | 'proto' | 'session' | 'proto-codec' | 'proto-transport'
 
 /** Idle transport connections only: the application reads `source` (nothing comes: no pings are sent). */
 async function startTransport (withCodec: boolean): Promise<number> {
@@ -72,41 +77,69 @@ async function startTransport (withCodec: boolean): Promise<number> {
   return (server.address as { port: number }).port
 }
 
+/**
+ * Ping exchanges the server took part in: pings it sent and pings it answered (a session's clients ping
+ * too, since HELLO makes both ends use the same interval; whichever end's timer fires first pings, and the
+ * pong resets the other's send clock), and the pongs it received.
+ */
+function count (links: Set<HeartbeatDuplex>): void {
+  pings = () => { let n = 0; for (const l of links) { const s = l.stats(); n += s.pingsSent + s.pingsReceived } return n }
+  pongs = () => { let n = 0; for (const l of links) n += l.stats().pongsReceived; return n }
+}
+
 async function startProto (): Promise<number> {
   const links = new Set<HeartbeatDuplex>()
   const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => {
     const link = heartbeat(codec(conn), { interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT })
     links.add(link)
-    const out = pushable<Frame>()
-    const writing = link.sink(out)
     try {
-      for await (const _ of link.source) { /* idle: nothing but pongs arrives, and the stage keeps those */ }
+      await link.sink(link.source)
     } finally {
-      out.end()
       links.delete(link)
-      await writing.catch(() => {})
     }
   })
   live = () => server.connections.size
-  pings = () => { let n = 0; for (const l of links) n += l.stats().pingsSent; return n }
-  pongs = () => { let n = 0; for (const l of links) n += l.stats().pongsReceived; return n }
+  count(links)
+  return (server.address as { port: number }).port
+}
+
+async function startSession (): Promise<number> {
+  const links = new Set<HeartbeatDuplex>()
+  const sessions = sessionServer({
+    stack: (conn) => {
+      const link = heartbeat(codec(conn), { interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT, hello: true, helloFlags: SESSION_FLAG })
+      links.add(link)
+      link.addEventListener('closed', () => { links.delete(link) }, { once: true })
+      return link
+    }
+  })
+  sessions.addEventListener('session', (e) => {
+    const session = e.detail
+    void session.sink(session.source).catch(() => {})
+  })
+  const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => { await sessions.handle(conn) })
+  live = () => server.connections.size
+  count(links)
   return (server.address as { port: number }).port
 }
 
 serveRequests({
   async 'scale.limit' (): Promise<number> { return fdLimit() },
   async 'scale.prepare' ({ variant }: { variant: ScaleVariant }): Promise<{ port: number, before: MemorySnapshot }> {
+    current = variant
     const port = variant === 'net'
       ? await startNet()
-      : variant === 'proto' ? await startProto() : await startTransport(variant === 'proto-codec')
-    return { port, before: snapshot() }
+      : variant === 'proto'
+        ? await startProto()
+        : variant === 'session' ? await startSession() : await startTransport(variant === 'proto-codec')
+    return { port, before: snapshot('before') }
   },
   /** Waits (polling, bounded) until `n` connections are live, lets them run `settleMs`, then measures memory. */
   async 'scale.settle' ({ n, settleMs }: { n: number, settleMs: number }): Promise<{ live: number, after: MemorySnapshot }> {
     const deadline = performance.now() + 60_000
     while (live() < n && performance.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
     await new Promise(resolve => setTimeout(resolve, settleMs))
-    return { live: live(), after: snapshot() }
+    return { live: live(), after: snapshot('after') }
   },
   /** CPU of this process over `windowMs`, in ms of CPU per second, with the pings sent meanwhile. */
   async 'scale.cpu' ({ windowMs }: { windowMs: number }): Promise<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }> {

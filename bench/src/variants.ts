@@ -5,21 +5,11 @@
 import { listenLp, sendLp } from './baseline/lp.js'
 import type { SendInit } from './baseline/net.js'
 import { echoRaw, listenBulk, listenEcho, listenFramed, sendBatched, sendBulk, sendEachWrite } from './baseline/net.js'
+import type { Listening } from './lib/listening.js'
+import { netListener } from './lib/listening.js'
 import type { RunResult } from './lib/net-util.js'
+import { sessionEchoClients, sessionReceivers, sessionSenders } from './session/variants.js'
 import { stackEchoClients, stackReceivers, stackSenders } from './stack/variants.js'
-
-export interface Listening { port: number, close(): Promise<void> }
-
-async function netListener (start: () => Promise<{ port: number, server: import('node:net').Server }>): Promise<Listening> {
-  const { port, server } = await start()
-  return {
-    port,
-    close: async () => {
-      server.close()
-      await new Promise<void>((resolve) => { server.once('close', () => { resolve() }) })
-    }
-  }
-}
 
 /** Receivers, by kind; one of each is started per run and shared by the variants that name it. */
 export const receivers: Record<string, () => Promise<Listening>> = {
@@ -27,7 +17,8 @@ export const receivers: Record<string, () => Promise<Listening>> = {
   bulk: async () => await netListener(listenBulk),
   lp: async () => await netListener(listenLp),
   echo: async () => await netListener(listenEcho),
-  ...stackReceivers
+  ...stackReceivers,
+  ...sessionReceivers
 }
 
 export interface Sender {
@@ -43,7 +34,8 @@ export const senders: Record<string, Sender> = {
   'net-bulk': { receiver: 'bulk', send: sendBulk },
   lp: { receiver: 'lp', send: async init => await sendLp(init, false) },
   'lp-cork': { receiver: 'lp', send: async init => await sendLp(init, true) },
-  ...stackSenders
+  ...stackSenders,
+  ...sessionSenders
 }
 
 export interface EchoClient {
@@ -54,5 +46,6 @@ export interface EchoClient {
 /** Echo clients, by variant name. */
 export const echoClients: Record<string, EchoClient> = {
   net: { receiver: 'echo', echo: echoRaw },
-  ...stackEchoClients
+  ...stackEchoClients,
+  ...sessionEchoClients
 }

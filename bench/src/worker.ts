@@ -4,9 +4,9 @@
  */
 import type { SendInit } from './baseline/net.js'
 import { serveRequests } from './lib/ipc.js'
+import type { Listening } from './lib/listening.js'
 import { percentile } from './lib/stats.js'
 import { reconnectClientHandlers, reconnectServerHandlers } from './reconnect-probe.js'
-import type { Listening } from './variants.js'
 import { echoClients, receivers, senders } from './variants.js'
 
 /** What an echo run reports: percentiles of the round trips in µs. */

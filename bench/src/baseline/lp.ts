@@ -10,6 +10,7 @@ import { pipe } from 'it-pipe'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import type { RunResult, Tally } from '../lib/net-util.js'
 import { closeSocket, connectNet, drained, encodeTally, listenNet, readTally, seconds } from '../lib/net-util.js'
+import { messages } from '../lib/producers.js'
 import type { SendInit } from './net.js'
 
 /** Receiver: decodes with `lp.decode`; a zero-length message ends a run and is answered with the tally. */
@@ -30,15 +31,6 @@ export async function listenLp (): Promise<{ port: number, server: net.Server }>
       socket.end()
     }).catch(() => { socket.destroy() })
   })
-}
-
-/** The user's messages, as an async source bounded in count and time, ending with the empty end marker. */
-export async function * messages (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Uint8Array> {
-  for (let n = 0; n < maxCount; n++) {
-    if ((n & 1023) === 1023 && seconds() > deadline) break
-    yield payload
-  }
-  yield new Uint8Array(0)
 }
 
 /** Writes every chunk to the socket, waiting for `drain`; corked: uncorks every 64 KiB and at the end. */

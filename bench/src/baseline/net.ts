@@ -1,12 +1,14 @@
 /**
  * Raw `node:net` baselines: hand-written 4-byte framing (one write per message, or batched writes), unframed
- * bulk writes, and a framed echo. Each receiver counts what it got and sends the tally back; the sender's
- * clock runs from its first write to the tally.
+ * bulk writes, and a framed echo. Every sender reads its messages from the same async generator as the
+ * @proto and it-length-prefixed senders (`lib/producers.ts`). Each receiver counts what it got and sends the
+ * tally back; the sender's clock runs from its first write to the tally.
  */
 import type net from 'node:net'
 import { Batcher4, Deframer, frame4 } from '../lib/framing.js'
 import type { RunResult, Tally } from '../lib/net-util.js'
 import { closeSocket, connectNet, drained, encodeTally, listenNet, readTally, seconds } from '../lib/net-util.js'
+import { messages } from '../lib/producers.js'
 
 export interface SendInit {
   port: number
@@ -62,15 +64,11 @@ function body (size: number): Uint8Array {
 /** Frames and writes each message on its own, waiting for `drain` when the socket asks. */
 export async function sendEachWrite (init: SendInit): Promise<RunResult> {
   const socket = await connectNet(init.port)
-  const payload = body(init.size)
   const tally = readTally(socket)
   const t0 = seconds()
-  const deadline = t0 + init.maxMs / 1000
-  for (let n = 0; n < init.maxCount; n++) {
-    if (!socket.write(frame4(payload))) await drained(socket)
-    if ((n & 1023) === 1023 && seconds() > deadline) break
+  for await (const m of messages(body(init.size), init.maxCount, t0 + init.maxMs / 1000)) {
+    if (!socket.write(frame4(m))) await drained(socket)
   }
-  socket.write(frame4(new Uint8Array(0)))
   const got = await tally
   const elapsed = seconds() - t0
   await closeSocket(socket)
@@ -80,21 +78,15 @@ export async function sendEachWrite (init: SendInit): Promise<RunResult> {
 /** Packs framed messages into ~64 KiB buffers and writes each buffer once. */
 export async function sendBatched (init: SendInit): Promise<RunResult> {
   const socket = await connectNet(init.port)
-  const payload = body(init.size)
   const batcher = new Batcher4(65536)
   const tally = readTally(socket)
   const t0 = seconds()
-  const deadline = t0 + init.maxMs / 1000
-  for (let n = 0; n < init.maxCount; n++) {
-    const full = batcher.add(payload)
-    if (full !== undefined) {
-      if (!socket.write(full)) await drained(socket)
-      if (seconds() > deadline) break
-    }
+  for await (const m of messages(body(init.size), init.maxCount, t0 + init.maxMs / 1000)) {
+    const full = batcher.add(m)
+    if (full !== undefined && !socket.write(full)) await drained(socket)
   }
   const last = batcher.flush()
   if (last !== undefined) socket.write(last)
-  socket.write(frame4(new Uint8Array(0)))
   const got = await tally
   const elapsed = seconds() - t0
   await closeSocket(socket)
@@ -104,13 +96,10 @@ export async function sendBatched (init: SendInit): Promise<RunResult> {
 /** Writes the same unframed `size`-byte buffer again and again, then FIN. */
 export async function sendBulk (init: SendInit): Promise<RunResult> {
   const socket = await connectNet(init.port)
-  const payload = Buffer.from(body(init.size))
   const tally = readTally(socket)
   const t0 = seconds()
-  const deadline = t0 + init.maxMs / 1000
-  for (let n = 0; n < init.maxCount; n++) {
-    if (!socket.write(payload)) await drained(socket)
-    if ((n & 63) === 63 && seconds() > deadline) break
+  for await (const m of messages(Buffer.from(body(init.size)), init.maxCount, t0 + init.maxMs / 1000)) {
+    if (m.byteLength > 0 && !socket.write(m)) await drained(socket)
   }
   socket.end()
   const got = await tally

@@ -9,13 +9,11 @@ import type { SessionDuplex } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
 import { connect, listen } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
+import type { Listening } from '../lib/listening.js'
 import type { RunResult, Tally } from '../lib/net-util.js'
 import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
+import { DATA, END, frames } from '../lib/producers.js'
 import { pushable } from '../lib/pushable.js'
-import { END } from '../stack/variants.js'
-import type { Listening } from '../variants.js'
-
-const DATA = 0x40
 
 /** Counts DATA frames of a session; END is answered with the tally (as the suite's `proto` receiver does). */
 async function tallySession (session: SessionDuplex): Promise<void> {
@@ -39,9 +37,10 @@ async function tallySession (session: SessionDuplex): Promise<void> {
   await writing.catch(() => {})
 }
 
-export async function sessionReceiver (): Promise<Listening> {
+/** A session server whose application is `serve`, under `listen`. */
+async function sessionListener (serve: (session: SessionDuplex) => Promise<void>): Promise<Listening> {
   const server = sessionServer()
-  server.addEventListener('session', (e) => { void tallySession(e.detail).catch(() => {}) })
+  server.addEventListener('session', (e) => { void serve(e.detail).catch(() => {}) })
   const tcp = await listen({ host: HOST, port: 0 }, async (conn) => { await server.handle(conn) })
   return {
     port: (tcp.address as { port: number }).port,
@@ -52,6 +51,15 @@ export async function sessionReceiver (): Promise<Listening> {
   }
 }
 
+export async function sessionReceiver (): Promise<Listening> {
+  return await sessionListener(tallySession)
+}
+
+/** Echoes every item of each session back into it. */
+export async function sessionEchoReceiver (): Promise<Listening> {
+  return await sessionListener(async (session) => { await session.sink(session.source) })
+}
+
 /** A session client on `port`, its handshake done. */
 export async function connectedSession (port: number, init: Parameters<typeof sessionClient>[1] = {}): Promise<SessionDuplex> {
   const session = sessionClient(async ({ signal }) => await connect({ host: HOST, port }, { signal }), init)
@@ -60,14 +68,6 @@ export async function connectedSession (port: number, init: Parameters<typeof se
     session.addEventListener('connected', () => { clearTimeout(timer); resolve() }, { once: true })
   })
   return session
-}
-
-async function * frames (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Frame> {
-  for (let n = 0; n < maxCount; n++) {
-    if ((n & 1023) === 1023 && seconds() > deadline) break
-    yield { type: DATA, body: payload }
-  }
-  yield { type: END, body: new Uint8Array(0) }
 }
 
 /** One throughput round through a session (with `window` items of replay window): the frames in, the tally back. */
@@ -86,4 +86,41 @@ export async function sendSession (init: SendInit, window?: number): Promise<Run
   } finally {
     await session.close()
   }
+}
+
+/** Sequential round trips of one `size`-byte item through a session; each round trip in µs. */
+export async function echoSession (port: number, size: number, count: number, warmup: number): Promise<Float64Array> {
+  const session = await connectedSession(port)
+  const out = pushable<Frame>()
+  const writing = session.sink(out)
+  const it = session.source[Symbol.asyncIterator]()
+  const payload = new Uint8Array(size).fill(0x61)
+  const samples = new Float64Array(count)
+  try {
+    for (let i = -warmup; i < count; i++) {
+      const t = process.hrtime.bigint()
+      out.push({ type: DATA, body: payload })
+      const r = await it.next()
+      if (r.done === true) throw new Error('the session echo server ended early')
+      if (i >= 0) samples[i] = Number(process.hrtime.bigint() - t) / 1000
+    }
+  } finally {
+    out.end()
+    await writing
+    await session.close()
+  }
+  return samples
+}
+
+export const sessionReceivers: Record<string, () => Promise<Listening>> = {
+  session: sessionReceiver,
+  'session-echo': sessionEchoReceiver
+}
+
+export const sessionSenders: Record<string, { receiver: string, send(init: SendInit): Promise<RunResult> }> = {
+  session: { receiver: 'session', send: async init => await sendSession(init) }
+}
+
+export const sessionEchoClients: Record<string, { receiver: string, echo(port: number, size: number, count: number, warmup: number): Promise<Float64Array> }> = {
+  session: { receiver: 'session-echo', echo: echoSession }
 }

@@ -11,24 +11,32 @@
 import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec } from '@proto/codec'
 import type { HeartbeatInit } from '@proto/heartbeat'
-import { heartbeat } from '@proto/heartbeat'
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, heartbeat } from '@proto/heartbeat'
 import type { StageDuplex } from '@proto/interface'
 import { reconnect } from '@proto/reconnect'
+import { DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES } from '@proto/session'
 import type { Connection } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
 import { frame5 } from '../lib/framing.js'
+import type { Listening } from '../lib/listening.js'
 import type { RunResult, Tally } from '../lib/net-util.js'
 import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
+import { DATA, END, frames, messages } from '../lib/producers.js'
 import { pushable } from '../lib/pushable.js'
-import type { Listening } from '../variants.js'
-
-/** Application frame type that ends a throughput run (answered with a DATA frame holding the tally). */
-export const END = 0x41
-const DATA = 0x00
 
 /** Heartbeat settings of every stack in the suite: the package defaults. */
 export const heartbeatInit: HeartbeatInit = {}
+
+/**
+ * The server of `proto-deep`: a heartbeat queue as deep as what a session server holds in front of its
+ * application (the heartbeat's own queue plus the session's, a client window of 4 096 items / 1 MiB by
+ * default), so sessions on and off are compared with the same items in flight.
+ */
+export const deepHeartbeatInit: HeartbeatInit = {
+  maxQueuedFrames: DEFAULT_MAX_QUEUED_FRAMES + DEFAULT_WINDOW_MESSAGES,
+  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES + DEFAULT_WINDOW_BYTES
+}
 
 async function protoListener (wrap: (conn: Connection) => FrameDuplex, serve: (link: FrameDuplex) => Promise<void>): Promise<Listening> {
   const server = await listen({ host: HOST, port: 0 }, async (conn) => { await serve(wrap(conn)) })
@@ -63,10 +71,12 @@ async function echoServe (link: FrameDuplex): Promise<void> {
 }
 
 const withHeartbeat = (conn: Connection): FrameDuplex => heartbeat(codec(conn), heartbeatInit)
+const withDeepHeartbeat = (conn: Connection): FrameDuplex => heartbeat(codec(conn), deepHeartbeatInit)
 const codecOnly = (conn: Connection): FrameDuplex => codec(conn)
 
 export const stackReceivers: Record<string, () => Promise<Listening>> = {
   proto: async () => await protoListener(withHeartbeat, tallyServe),
+  'proto-deep': async () => await protoListener(withDeepHeartbeat, tallyServe),
   'proto-codec': async () => await protoListener(codecOnly, tallyServe),
   'proto-echo': async () => await protoListener(withHeartbeat, echoServe)
 }
@@ -81,20 +91,9 @@ export async function fullStack (port: number): Promise<StageDuplex<Frame> & { c
   return link
 }
 
-async function * frames (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Frame> {
-  for (let n = 0; n < maxCount; n++) {
-    if ((n & 1023) === 1023 && seconds() > deadline) break
-    yield { type: DATA, body: payload }
-  }
-  yield { type: END, body: new Uint8Array(0) }
-}
-
+/** Each message pre-framed in the @proto format, one chunk per message (for the transport-only row). */
 async function * preframed (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Uint8Array> {
-  for (let n = 0; n < maxCount; n++) {
-    if ((n & 1023) === 1023 && seconds() > deadline) break
-    yield frame5(DATA, payload)
-  }
-  yield frame5(END)
+  for await (const m of messages(payload, maxCount, deadline)) yield m.byteLength > 0 ? frame5(DATA, m) : frame5(END)
 }
 
 /** Runs one throughput round over a frame duplex: writes the frames, reads the tally. */
@@ -145,6 +144,7 @@ async function sendTransport (init: SendInit): Promise<RunResult> {
 
 export const stackSenders: Record<string, { receiver: string, send(init: SendInit): Promise<RunResult> }> = {
   proto: { receiver: 'proto', send: sendFull },
+  'proto-deep': { receiver: 'proto-deep', send: sendFull },
   'proto-hb': { receiver: 'proto', send: async init => await sendLayer(init, 'hb') },
   'proto-codec': { receiver: 'proto-codec', send: async init => await sendLayer(init, 'codec') },
   'proto-transport': { receiver: 'proto-codec', send: sendTransport }
