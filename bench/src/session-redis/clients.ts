@@ -10,10 +10,10 @@ import { connect } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
 import type { RunResult } from '../lib/net-util.js'
 import { decodeTally, HOST, seconds } from '../lib/net-util.js'
+import { END } from '../lib/producers.js'
 import type { Pushable } from '../lib/pushable.js'
 import { pushable } from '../lib/pushable.js'
 import { connectedSession, sendSession } from '../session/variants.js'
-import { END } from '../stack/variants.js'
 import { DATA, DOWN, ECHO } from './node.js'
 
 /** A session client that dials wherever `target.port` points, and its writer. */

@@ -13,8 +13,8 @@ import type { Server } from '@proto/transport'
 import { listen } from '@proto/transport'
 import type { Tally } from '../lib/net-util.js'
 import { encodeTally, HOST, seconds } from '../lib/net-util.js'
+import { END } from '../lib/producers.js'
 import { pushable } from '../lib/pushable.js'
-import { END } from '../stack/variants.js'
 
 export const DATA = 0x40
 export const ECHO = 0x44
