@@ -9,12 +9,12 @@ import { sessionClient } from '@proto/session'
 import { connect } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
 import type { RunResult } from '../lib/net-util.js'
-import { decodeTally, HOST, seconds } from '../lib/net-util.js'
+import { HOST, seconds } from '../lib/net-util.js'
 import { END } from '../lib/producers.js'
 import type { Pushable } from '../lib/pushable.js'
 import { pushable } from '../lib/pushable.js'
-import { connectedSession, sendSession } from '../session/variants.js'
-import { DATA, DOWN, ECHO } from './node.js'
+import { connectedSession, sendSession, sendThrough } from '../session/variants.js'
+import { DOWN, ECHO } from './node.js'
 
 /** A session client that dials wherever `target.port` points, and its writer. */
 function client (target: { port: number }): { session: SessionDuplex, out: Pushable<Frame> } {
@@ -29,14 +29,6 @@ async function once (session: SessionDuplex, event: 'connected' | 'resumed', ms 
     const timer = setTimeout(() => { reject(new Error(`expected the session to be ${event} within ${ms} ms, but it was not`)) }, ms)
     session.addEventListener(event, () => { clearTimeout(timer); resolve() }, { once: true })
   })
-}
-
-async function * frames (payload: Uint8Array, maxCount: number, deadline: number): AsyncGenerator<Frame> {
-  for (let n = 0; n < maxCount; n++) {
-    if ((n & 1023) === 1023 && seconds() > deadline) break
-    yield { type: DATA, body: payload }
-  }
-  yield { type: END, body: new Uint8Array(0) }
 }
 
 const seqBody = (n: number, size: number): Uint8Array => {
@@ -79,20 +71,7 @@ export const clientHandlers = {
   /** One round into the server; `windowBytes`: the client's replay window in bytes (default 1 MiB), with as many items. */
   async up ({ windowBytes, ...init }: SendInit & { windowBytes?: number }): Promise<RunResult> {
     if (windowBytes === undefined) return await sendSession(init)
-    const session = await connectedSession(init.port, { window: { maxBytes: windowBytes, maxMessages: Math.ceil(windowBytes / init.size) } })
-    try {
-      const payload = new Uint8Array(init.size).fill(0x61)
-      const it = session.source[Symbol.asyncIterator]()
-      const t0 = seconds()
-      const writing = session.sink(frames(payload, init.maxCount, t0 + init.maxMs / 1000))
-      const reply = await it.next()
-      const elapsed = seconds() - t0
-      await writing
-      if (reply.done === true) throw new Error('the session ended without a tally')
-      return { ...decodeTally(reply.value.body), seconds: elapsed }
-    } finally {
-      await session.close()
-    }
+    return await sendThrough(await connectedSession(init.port, { window: { maxBytes: windowBytes, maxMessages: Math.ceil(windowBytes / init.size) } }), init)
   },
 
   async down ({ port, size, maxMs }: { port: number, size: number, maxMs: number }): Promise<RunResult> {

@@ -9,6 +9,7 @@ import type { SessionDuplex } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
 import { connect, listen } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
+import { echoRounds } from '../lib/echo-rounds.js'
 import type { Listening } from '../lib/listening.js'
 import type { RunResult, Tally } from '../lib/net-util.js'
 import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
@@ -72,7 +73,11 @@ export async function connectedSession (port: number, init: Parameters<typeof se
 
 /** One throughput round through a session (with `window` items of replay window): the frames in, the tally back. */
 export async function sendSession (init: SendInit, window?: number): Promise<RunResult> {
-  const session = await connectedSession(init.port, window !== undefined ? { window: { maxMessages: window } } : {})
+  return await sendThrough(await connectedSession(init.port, window !== undefined ? { window: { maxMessages: window } } : {}), init)
+}
+
+/** One throughput round through a connected `session`: the frames in, the tally back; closes the session. */
+export async function sendThrough (session: SessionDuplex, init: SendInit): Promise<RunResult> {
   try {
     const payload = new Uint8Array(init.size).fill(0x61)
     const it = session.source[Symbol.asyncIterator]()
@@ -90,26 +95,7 @@ export async function sendSession (init: SendInit, window?: number): Promise<Run
 
 /** Sequential round trips of one `size`-byte item through a session; each round trip in µs. */
 export async function echoSession (port: number, size: number, count: number, warmup: number): Promise<Float64Array> {
-  const session = await connectedSession(port)
-  const out = pushable<Frame>()
-  const writing = session.sink(out)
-  const it = session.source[Symbol.asyncIterator]()
-  const payload = new Uint8Array(size).fill(0x61)
-  const samples = new Float64Array(count)
-  try {
-    for (let i = -warmup; i < count; i++) {
-      const t = process.hrtime.bigint()
-      out.push({ type: DATA, body: payload })
-      const r = await it.next()
-      if (r.done === true) throw new Error('the session echo server ended early')
-      if (i >= 0) samples[i] = Number(process.hrtime.bigint() - t) / 1000
-    }
-  } finally {
-    out.end()
-    await writing
-    await session.close()
-  }
-  return samples
+  return await echoRounds(await connectedSession(port), size, count, warmup)
 }
 
 export const sessionReceivers: Record<string, () => Promise<Listening>> = {

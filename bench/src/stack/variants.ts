@@ -18,6 +18,7 @@ import { DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES } from '@proto/session'
 import type { Connection } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
+import { echoRounds } from '../lib/echo-rounds.js'
 import { frame5 } from '../lib/framing.js'
 import type { Listening } from '../lib/listening.js'
 import type { RunResult, Tally } from '../lib/net-util.js'
@@ -151,26 +152,7 @@ export const stackSenders: Record<string, { receiver: string, send(init: SendIni
 }
 
 async function echoFull (port: number, size: number, count: number, warmup: number): Promise<Float64Array> {
-  const link = await fullStack(port)
-  const out = pushable<Frame>()
-  const writing = link.sink(out)
-  const it = link.source[Symbol.asyncIterator]()
-  const payload = new Uint8Array(size).fill(0x61)
-  const samples = new Float64Array(count)
-  try {
-    for (let i = -warmup; i < count; i++) {
-      const t = process.hrtime.bigint()
-      out.push({ type: DATA, body: payload })
-      const r = await it.next()
-      if (r.done === true) throw new Error('echo server ended early')
-      if (i >= 0) samples[i] = Number(process.hrtime.bigint() - t) / 1000
-    }
-  } finally {
-    out.end()
-    await writing
-    await link.close()
-  }
-  return samples
+  return await echoRounds(await fullStack(port), size, count, warmup)
 }
 
 export const stackEchoClients: Record<string, { receiver: string, echo(port: number, size: number, count: number, warmup: number): Promise<Float64Array> }> = {
