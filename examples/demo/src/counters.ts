@@ -72,7 +72,9 @@ function linkRows (s: DemoSummary): CounterRow[] {
     {
       label: 'heartbeat timeouts',
       value: `${n(s.heartbeatTimeouts.client)} client, ${n(s.heartbeatTimeouts.server)} server`,
-      help: `peer silent for ${n(s.settings.heartbeatTimeout)} ms, declared dead: how black holes are found`
+      help: s.session !== null
+        ? `peer silent for up to ${n(s.settings.heartbeatTimeout)} ms, declared dead: how black holes are found`
+        : `peer silent for ${n(s.settings.heartbeatTimeout)} ms, declared dead: how black holes are found`
     },
     {
       label: 'RTT echo p50 / p99',
