@@ -115,6 +115,14 @@ describe('the report page with sessions', () => {
     expect(html).toMatch(/<th[^>]*>replayed after<\/th>/)
     expect(html).toContain('data-check="no session lost"')
     expect(html).not.toContain('data-check="losses within reconnect')
+    // with --servers, a server process stopped mid-run is drawn on the timeline and named in the legend
+    const killed = madeUpSession()
+    killed.timeline.events.push({ type: 'server-killed', atMs: 1_000, node: 0, signal: 'SIGTERM', exitedAtMs: 1_080 })
+    const withKill = renderReport(killed)
+    expect(withKill.match(/data-event="server-killed"/g)).toHaveLength(1)
+    expect(withKill).toContain('>SIGTERM server 0</text>')
+    expect(withKill).toContain('server process stopped (--kill)')
+    expect(html).not.toContain('data-event="server-killed"')
     // without sessions, none of it
     const plain = renderReport(madeUp())
     expect(plain).toContain('no session (at most once)')

@@ -25,6 +25,9 @@ async function run (kill: 'term' | 'kill'): Promise<DemoSummary & { report: stri
   const html = readFileSync(report, 'utf8')
   expect(html).toContain('<h2>Servers</h2>')
   expect(html).toContain(`stopped by <b>${kill === 'term' ? 'SIGTERM' : 'SIGKILL'}</b>`)
+  // the kill is drawn on the timeline, through every panel
+  expect(html.match(/data-event="server-killed"/g)).toHaveLength(1)
+  expect(html).toContain(`>${kill === 'term' ? 'SIGTERM' : 'SIGKILL'} server ${s.servers?.kill?.node}</text>`)
   return s
 }
 

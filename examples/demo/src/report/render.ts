@@ -86,6 +86,7 @@ function legend (s: DemoSummary): string {
     + item(sw('background:var(--conn)'), 'connection alive') + item(sw('border-bottom:9px solid var(--pass)', 'tri'), s.session !== null ? 'reconnect, session resumed' : 'reconnect')
     + (s.timeline.events.some(e => e.type === 'session-lost') ? item(sw('border-bottom:9px solid var(--reset)', 'tri'), 'session lost') : '')
     + item(sw('background:var(--hb);width:9px;height:9px;transform:rotate(45deg)'), 'heartbeat timeout')
+    + (s.timeline.events.some(e => e.type === 'server-killed') ? item(sw('background:var(--reset)', 'line'), 'server process stopped (--kill)') : '')
     + item(sw('background:var(--rtt)', 'line'), 'echo RTT median') + item(sw('background:var(--rtt-max)', 'line'), 'slowest echo')
     + (s.interval.first !== null ? item(sw('background:repeating-linear-gradient(90deg,var(--hb) 0 5px,transparent 5px 8px)', 'line'), 'heartbeat ping interval') : '')
     + '</div>'

@@ -51,6 +51,7 @@ svg .axis-title { font-size: 11.5px; } svg .lane-label { font-size: 11px; }
 .hatch-bg { fill: var(--hole); opacity: 0.08; } .hatch-line { stroke: var(--hole); stroke-width: 1.4; opacity: 0.35; }
 .hole-lane { fill: var(--hole); } .hole-band { fill: url(#hatch); }
 .cut-fin .cut-mark { fill: var(--fin); } .cut-reset .cut-mark { fill: var(--reset); }
+.kill-line { stroke: var(--reset); stroke-width: 2.5; } .kill-label { fill: var(--reset); font-size: 11px; font-weight: 600; }
 .cut-line { stroke-width: 1; stroke-dasharray: 3 3; opacity: 0.55; } .cut-fin .cut-line { stroke: var(--fin); } .cut-reset .cut-line { stroke: var(--reset); }
 .link-fragmenting { fill: var(--frag); } .link-coalescing { fill: var(--coal); }
 .conn { fill: var(--conn); } svg .conn-label { fill: var(--ink); font-size: 10.5px; font-weight: 600; }

@@ -71,6 +71,17 @@ function cuts (f: Frame, events: TimelineEvent[]): string {
   }).join('')
 }
 
+/** With `--servers`: the server process stopped mid-run, a line through every panel from the signal to its exit. */
+function kills (f: Frame, events: TimelineEvent[]): string {
+  return of(events, 'server-killed').map((e) => {
+    const x = r1(f.x(e.atMs))
+    const gone = e.exitedAtMs === undefined ? 'did not exit' : `gone ${fmtMs(e.exitedAtMs - e.atMs)} later`
+    return `<g data-event="server-killed" class="server-kill">${tip(`${e.signal} to server ${e.node} at ${fmtAt(e.atMs)}; ${gone}`)}`
+      + `<line class="kill-line" x1="${x}" x2="${x}" y1="${LANES.faults[0]}" y2="${RTT.bottom}"/>`
+      + `<text class="kill-label" x="${r1(+x + 4)}" y="${LANES.faults[0] + 10}">${e.signal} server ${e.node}</text></g>`
+  }).join('')
+}
+
 function linkStrip (f: Frame, events: TimelineEvent[]): string {
   const changes = of(events, 'link')
   return changes.map((e, i) => {
@@ -191,5 +202,5 @@ export function timelineChart (s: DemoSummary): string {
     defs,
     axes(f, tp.ticks, rtt.ticks),
     `<g clip-path="url(#plot)">${outageBands(f, s.outages)}${blackHoles(f, s.timeline.events)}${linkStrip(f, s.timeline.events)}`
-    + `${tp.body}${rtt.body}${cuts(f, s.timeline.events)}${connectionLane(f, s)}${markers(f, s.timeline.events, s.faults)}</g>`)
+    + `${tp.body}${rtt.body}${cuts(f, s.timeline.events)}${kills(f, s.timeline.events)}${connectionLane(f, s)}${markers(f, s.timeline.events, s.faults)}</g>`)
 }
