@@ -4,38 +4,20 @@
  * receiver application (count DATA frames, answer END with the tally), with `sessionClient` and
  * `sessionServer` in place of reconnect over heartbeat and codec and of heartbeat and codec.
  */
-import type { Frame } from '@proto/codec'
 import type { SessionDuplex } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
 import { connect, listen } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
 import { echoRounds } from '../lib/echo-rounds.js'
 import type { Listening } from '../lib/listening.js'
-import type { RunResult, Tally } from '../lib/net-util.js'
-import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
-import { DATA, END, frames } from '../lib/producers.js'
-import { pushable } from '../lib/pushable.js'
+import type { RunResult } from '../lib/net-util.js'
+import { decodeTally, HOST, seconds } from '../lib/net-util.js'
+import { frames } from '../lib/producers.js'
+import { tallyServe } from '../lib/tally-serve.js'
 
 /** Counts DATA frames of a session; END is answered with the tally (as the suite's `proto` receiver does). */
 async function tallySession (session: SessionDuplex): Promise<void> {
-  const replies = pushable<Frame>()
-  const writing = session.sink(replies)
-  const tally: Tally = { count: 0, bytes: 0 }
-  try {
-    for await (const frame of session.source) {
-      if (frame.type === END) {
-        replies.push({ type: DATA, body: encodeTally(tally) })
-        tally.count = 0
-        tally.bytes = 0
-        continue
-      }
-      tally.count++
-      tally.bytes += frame.body.byteLength
-    }
-  } finally {
-    replies.end()
-  }
-  await writing.catch(() => {})
+  await tallyServe(session, true)
 }
 
 /** A session server whose application is `serve`, under `listen`. */

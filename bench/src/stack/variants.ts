@@ -21,10 +21,10 @@ import type { SendInit } from '../baseline/net.js'
 import { echoRounds } from '../lib/echo-rounds.js'
 import { frame5 } from '../lib/framing.js'
 import type { Listening } from '../lib/listening.js'
-import type { RunResult, Tally } from '../lib/net-util.js'
-import { decodeTally, encodeTally, HOST, seconds } from '../lib/net-util.js'
+import type { RunResult } from '../lib/net-util.js'
+import { decodeTally, HOST, seconds } from '../lib/net-util.js'
 import { DATA, END, frames, messages } from '../lib/producers.js'
-import { pushable } from '../lib/pushable.js'
+import { tallyServe } from '../lib/tally-serve.js'
 
 /** Heartbeat settings of every stack in the suite: the package defaults. */
 export const heartbeatInit: HeartbeatInit = {}
@@ -43,28 +43,6 @@ async function protoListener (wrap: (conn: Connection) => FrameDuplex, serve: (l
   const server = await listen({ host: HOST, port: 0 }, async (conn) => { await serve(wrap(conn)) })
   const port = (server.address as { port: number }).port
   return { port, close: async () => { await server.close({ deadline: 1_000 }) } }
-}
-
-/** Counts DATA frames; END is answered with the tally. Ends writing when the peer does. */
-async function tallyServe (link: FrameDuplex): Promise<void> {
-  const replies = pushable<Frame>()
-  const writing = link.sink(replies)
-  const tally: Tally = { count: 0, bytes: 0 }
-  try {
-    for await (const frame of link.source) {
-      if (frame.type === END) {
-        replies.push({ type: DATA, body: encodeTally(tally) })
-        tally.count = 0
-        tally.bytes = 0
-        continue
-      }
-      tally.count++
-      tally.bytes += frame.body.byteLength
-    }
-  } finally {
-    replies.end()
-  }
-  await writing
 }
 
 async function echoServe (link: FrameDuplex): Promise<void> {
