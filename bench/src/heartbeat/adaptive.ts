@@ -18,7 +18,7 @@ import { codec } from '@proto/codec'
 import type { HeartbeatDuplex, HeartbeatInit } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import type { ByteChunk, ByteDuplex } from '@proto/interface'
-import { socketDuplex } from './socket-duplex.js'
+import { socketDuplex } from '@proto/stage-compliance/socket-duplex'
 
 const N = Number(process.argv[2] ?? 100)
 const WINDOW = Number(process.argv[3] ?? 15_000)

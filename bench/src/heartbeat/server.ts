@@ -13,8 +13,8 @@ import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
+import { socketDuplex } from '@proto/stage-compliance/socket-duplex'
 import { listen as transportListen } from '@proto/transport'
-import { socketDuplex } from './socket-duplex.js'
 
 // the server's own policy: the defaults (ping after 15 s without sending, dead after 45 s of silence); the
 // clients ping every second, so the server only answers, and both servers check the same two clocks
