@@ -3,6 +3,7 @@ import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { GoAwayError, heartbeat } from '@proto/heartbeat'
 import { connect } from '@proto/transport'
+import { lineLog } from './line-log.js'
 import { Mailbox } from './mailbox.js'
 import { ChatType, frame, text } from './protocol.js'
 
@@ -42,12 +43,10 @@ export async function joinChat (init: ChatClientInit): Promise<ChatClient> {
   // the sink fails only together with the connection; `reading` reports that error
   const sending = link.sink(outbox).then(() => undefined, (err: Error) => err)
   outbox.push(frame(ChatType.JOIN, init.name))
-  const lines: string[] = []
-  const waiters = new Set<{ match: (line: string) => boolean, resolve: (line: string) => void }>()
+  const log = lineLog()
   const receive = (line: string): void => {
-    lines.push(line)
+    log.add(line) // waiters resume in a later microtask, after onLine
     client.onLine?.(line)
-    for (const w of waiters) if (w.match(line)) { waiters.delete(w); w.resolve(line) }
   }
   const reading = (async (): Promise<Error | undefined> => {
     try {
@@ -69,13 +68,9 @@ export async function joinChat (init: ChatClientInit): Promise<ChatClient> {
   const client: ChatClient = {
     name: init.name,
     link,
-    lines,
+    lines: log.lines,
     say: (line) => { outbox.push(frame(ChatType.SAY, line)) },
-    waitFor: async (match) => {
-      const seen = lines.find(match)
-      if (seen !== undefined) return seen
-      return await new Promise((resolve) => { waiters.add({ match, resolve }) })
-    },
+    waitFor: log.waitFor,
     leave: async () => {
       outbox.end()
       await reading

@@ -2,6 +2,7 @@ import type { Frame } from '@proto/codec'
 import type { SessionDuplex } from '@proto/session'
 import { sessionClient } from '@proto/session'
 import { connect } from '@proto/transport'
+import { lineLog } from './line-log.js'
 import { Mailbox } from './mailbox.js'
 import { ChatType, frame, text } from './protocol.js'
 
@@ -29,9 +30,8 @@ export function joinSessionChat (target: { host?: string, port: number }, name: 
   const outbox = new Mailbox<Frame>(1_024)
   outbox.push(frame(ChatType.JOIN, name))
   session.sink(outbox).catch(() => {})
-  const lines: string[] = []
+  const log = lineLog()
   const seen = new Map<string, number>() // node → highest seq seen (each node's ids grow in the room's order)
-  const waiters = new Set<{ match: (line: string) => boolean, resolve: (line: string) => void }>()
   let duplicates = 0
   void (async () => {
     for await (const f of session.source) {
@@ -44,22 +44,16 @@ export function joinSessionChat (target: { host?: string, port: number }, name: 
       const n = Number(id.slice(colon + 1))
       if (n <= (seen.get(node) ?? 0)) { duplicates++; continue }
       seen.set(node, n)
-      const line = body.slice(space + 1)
-      lines.push(line)
-      for (const w of waiters) if (w.match(line)) { waiters.delete(w); w.resolve(line) }
+      log.add(body.slice(space + 1))
     }
   })().catch(() => {})
   return {
     name,
     session,
-    lines,
+    lines: log.lines,
     get duplicates () { return duplicates },
     say: (line) => { outbox.push(frame(ChatType.SAY, line)) },
-    waitFor: async (match) => {
-      const seen = lines.find(match)
-      if (seen !== undefined) return seen
-      return await new Promise((resolve) => { waiters.add({ match, resolve }) })
-    },
+    waitFor: log.waitFor,
     leave: async () => {
       outbox.end()
       await session.close()
