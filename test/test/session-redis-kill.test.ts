@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RedisServer } from '@proto/stage-compliance'
@@ -10,8 +10,8 @@ import { clientTo, numbered, readLedgers, startNodeProcess, text } from '../src/
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-async function nodes (redis: RedisServer, dir: string, n: number): Promise<NodeProcess[]> {
-  const started = await Promise.all(Array.from({ length: n }, async (_, i) => await startNodeProcess({ REDIS_URL: redis.url, NODE_NAME: `n${i}`, LEDGER_DIR: dir })))
+async function nodes (redis: RedisServer, dir: string, n: number, env: Record<string, string> = {}): Promise<NodeProcess[]> {
+  const started = await Promise.all(Array.from({ length: n }, async (_, i) => await startNodeProcess({ REDIS_URL: redis.url, NODE_NAME: `n${i}`, LEDGER_DIR: dir, ...env })))
   cleanups.push(async () => {
     for (const p of started) p.child.kill('SIGKILL')
     await Promise.all(started.map(async p => await p.exited))
@@ -71,5 +71,45 @@ describe.runIf(canRun(redisServerTool))('sessions across server processes on a r
     await expect.poll(() => client.stats().link.confirmed).toBe(N) // everything acknowledged in the end
     // the window is bounded by what was in flight around the kill (one persist interval plus an RTT), not the run
     expect(stats.possibleDuplicates).toBeLessThan(N / 2)
+  })
+
+  it('node A is SIGKILLed while its application streams to the client: B\'s application carries on from `written`, and the client gets every item exactly once, in order', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const dir = mkdtempSync(join(tmpdir(), 'proto-ledger-'))
+    cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
+    const N = 3_000
+    // a long persist interval: A dies with items its application wrote that its store copy lacks
+    const [a, b] = await nodes(redis, dir, 2, { PUSH_COUNT: String(N), PUSH_PAD: '8000', PERSIST_INTERVAL: '300' })
+    const target = { port: a.port }
+    // 8 KB items and a slow reader: A's application stays ahead of what the client has, by the client's window (1 MiB) and A's buffer (8 MiB)
+    const client = clientTo(target)
+    cleanups.push(async () => { await client.close({ signal: AbortSignal.timeout(2_000) }).catch(() => {}) })
+    const got: string[] = []
+    let killed = false
+    const reading = (async () => {
+      for await (const f of client.source) {
+        got.push(text(f).split(' ')[0])
+        if (got.length % 2 === 0) await new Promise(resolve => setTimeout(resolve, 1))
+        if (!killed && got.length === N / 3 + 7) { // after A's first persists; mid-burst (the application writes 20 items, then pauses)
+          killed = true
+          a.child.kill('SIGKILL')
+          void a.exited.then(() => { target.port = b.port })
+        }
+        if (got.length === N) break
+      }
+    })()
+    await Promise.race([reading, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error(`the stream did not finish within 30 s (${got.length} of ${N} items)`)) }, 30_000))])
+    expect(killed).toBe(true)
+    // exactly once, in order: the ledger to the item
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => `p${i + 1}`))
+    const lines = (node: NodeProcess): string[] => readFileSync(join(dir, `${node.name}.log`), 'utf8').split('\n').filter(l => l !== '')
+    const wroteOnA = Math.max(...lines(a).filter(l => l.startsWith('wrote ')).map(l => Number(l.slice(6))))
+    const fromOnB = lines(b).filter(l => l.startsWith('from ')).map(l => Number(l.slice(5)))
+    expect(fromOnB).toHaveLength(1) // B restored the session once
+    // A's application had written past what B restored: those items were lost with A and written again by B's application
+    expect(wroteOnA).toBeGreaterThanOrEqual(fromOnB[0])
+    expect(fromOnB[0]).toBeGreaterThan(N / 3) // and B did not start over: the client had a third already
+    expect(client.stats()).toMatchObject({ sessionsLost: 0 })
   })
 })

@@ -53,6 +53,10 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   }
 
   origin: SessionOrigin | undefined
+  /** Server: counts the items the application's writing has reached in this session (see `written`). */
+  countWritten: (() => number) | undefined
+
+  get written (): number | undefined { return this.countWritten?.() }
   private readonly attrs = new Map<string, string>()
   /** Called when an attribute changes (a server session persists them with a durable store). */
   onAttributes: (() => void) | undefined

@@ -102,6 +102,8 @@ export class ServerSession implements StoredSession {
     })
     const link = this.endpoint.link
     this.endpoint.origin = restored?.origin ?? 'new'
+    const journal = this.journal
+    this.endpoint.countWritten = journal !== undefined ? () => journal.written : () => link.stats().accepted
     let feeding: Promise<void> = Promise.resolve()
     if (this.journal !== undefined) {
       this.endpoint.onAttributes = () => { this.changed() }

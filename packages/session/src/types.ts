@@ -95,6 +95,16 @@ export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<Sess
    * it (`'handover'`), or restored from what a node that died persisted (`'recovered'`). Client: `undefined`.
    */
   readonly origin?: SessionOrigin | undefined
+  /**
+   * Server: how many items the application has written into this session so far, counted from the
+   * session's start and across the nodes that held it (item `k` is the session's position `k`). With a
+   * durable store, read it when a session arrives (`session` event): a session recovered after its node
+   * died (`origin: 'recovered'`) counts what that node persisted or its client had received; anything the
+   * dead node's application wrote past it was lost with that node, and an application that can produce its
+   * items again by number resumes with item `written + 1`, which makes its writing exactly-once across the
+   * crash. After a handover the count is exact. Client: `undefined`.
+   */
+  readonly written?: number | undefined
   /** A snapshot of the session's counters and of the durable duplex underneath. */
   stats(): SessionStats
   /** End our writing (END, acknowledged), close the session (GOAWAY `SESSION_CLOSED`) within `closeTimeout`. */

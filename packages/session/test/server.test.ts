@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore } from '../src/index.js'
 import { SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
-import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
+import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, isType, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
 
 const open: Array<{ abort(err: Error): void }> = []
 afterEach(() => {
@@ -337,6 +337,43 @@ describe('acknowledgement cadence (fake timers)', () => {
 })
 
 describe('a durable store', () => {
+  const token = new Uint8Array(16).fill(9)
+  const idBytes = Uint8Array.of(8, 7, 6, 5, 4, 3, 2, 1)
+  /** A store holding one session its node died with: items 1–2 acknowledged, 3–4 persisted and sent, not acknowledged. */
+  function deadNodeStore (): SessionStore {
+    const restore = async (digest: Uint8Array): Promise<RestoredSession> => ({ id: '0807060504030201', idBytes, digest, outAcked: 2, outSent: 4, received: 0, endAt: undefined, endAcked: false, peerEndAt: undefined, inEnded: false, journal: [data(3), data(4)], attributes: {}, origin: 'recovered' })
+    return { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore, ended: () => {}, close: async () => {} }
+  }
+
+  it('`written` of a recovered session: what the store kept, or what its client had when that is more; the application carries on from there', async () => {
+    const s = setup({ store: deadNodeStore() })
+    // the client had only item 3: the journal's 4 is replayed, the application writes item 5 next
+    const behind = s.connect(resumeFrame({ token, id: idBytes, next: 4 }))
+    await vi.waitFor(() => { expect(s.sessions).toHaveLength(1) })
+    expect(s.sessions[0]).toMatchObject({ origin: 'recovered', written: 4 })
+    expect((await behind.next(isType(0x40))).body[0]).toBe(4)
+
+    const t = setup({ store: deadNodeStore() })
+    // the dead node sent items 5–6 before it persisted them: the client has them, the application writes item 7 next
+    t.connect(resumeFrame({ token, id: idBytes, next: 7 }))
+    await vi.waitFor(() => { expect(t.sessions).toHaveLength(1) })
+    const session = t.sessions[0]
+    expect(session.written).toBe(6)
+    void session.sink([data(7), data(8)])
+    await vi.waitFor(() => { expect(session.written).toBe(8) })
+  })
+
+  it('`written` counts the items the application wrote, with a durable store and without', async () => {
+    const store: SessionStore = { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    for (const init of [{ store }, {}]) {
+      const s = setup(init)
+      const { session } = await opened(s)
+      expect(session).toMatchObject({ origin: 'new', written: 0 })
+      void session.sink([data(1), data(2), data(3)])
+      await vi.waitFor(() => { expect(session.written).toBe(3) })
+    }
+  })
+
   it('two RESUMEs racing to restore the same session from the store: it is restored once, the application hears of it once', async () => {
     const token = new Uint8Array(16).fill(7)
     const idBytes = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)

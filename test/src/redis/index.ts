@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Frame } from '@proto/codec'
-import type { SessionDuplex } from '@proto/session'
+import type { SessionClientInit, SessionDuplex } from '@proto/session'
 import { sessionClient } from '@proto/session'
 import { connect } from '@proto/transport'
 
@@ -45,12 +45,13 @@ export function readLedgers (dir: string): Map<string, number> {
 export const item = (s: string): Frame => ({ type: 0x40, body: new TextEncoder().encode(s) })
 export const text = (f: Frame): string => new TextDecoder().decode(f.body)
 
-/** A session client whose next dial goes to `target.port`. */
-export function clientTo (target: { port: number }): SessionDuplex {
+/** A session client whose next dial goes to `target.port` (`init` overrides its options). */
+export function clientTo (target: { port: number }, init: SessionClientInit = {}): SessionDuplex {
   return sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: target.port }, { signal }), {
     initialDelay: 20,
     maxDelay: 200,
-    heartbeat: { interval: 250, timeout: 2_000 }
+    heartbeat: { interval: 250, timeout: 2_000 },
+    ...init
   })
 }
 

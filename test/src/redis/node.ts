@@ -2,7 +2,11 @@
  * One server node for the scale-out tests, run as its own process (`fork`, or a `runCluster` worker): a
  * session server on a Redis store whose application answers every `c<i>` with `s<i>`, and appends what it
  * took to `$LEDGER_DIR/<node>.log` with a synchronous write, so the ledger survives a SIGKILL.
- * Environment: REDIS_URL, PORT (0 = any), NODE_NAME, LEDGER_DIR, PERSIST_INTERVAL, NODE_TTL, HANDOVER_TIMEOUT.
+ * With PUSH_COUNT set, the application instead writes the stream `p1`…`p<PUSH_COUNT>` (each followed by a
+ * space and PUSH_PAD dots) to every session,
+ * starting after the session's `written` (so a session restored on another node carries on where the
+ * store says), and logs `from <k>` and `wrote <k>` (each item once the session took it) to its ledger.
+ * Environment: REDIS_URL, PORT (0 = any), NODE_NAME, LEDGER_DIR, PERSIST_INTERVAL, NODE_TTL, HANDOVER_TIMEOUT, PUSH_COUNT, PUSH_PAD.
  * On SIGTERM it stops accepting, hands every session to the store (clients resume elsewhere) and exits.
  */
 import { appendFileSync } from 'node:fs'
@@ -29,7 +33,23 @@ const store = redisStore({
 })
 await store.ready()
 const server = sessionServer({ store, ttl: 30_000, heartbeat: { interval: 250, timeout: 2_000 } })
+const pushCount = Number(env('PUSH_COUNT', '0'))
+const pad = '.'.repeat(Number(env('PUSH_PAD', '0')))
 server.addEventListener('session', ({ detail: session }) => {
+  if (pushCount > 0) {
+    // a stream the application can produce again by number: it carries on from what the session holds
+    const from = (session.written ?? 0) + 1
+    appendFileSync(ledger, `from ${from}\n`)
+    const stream = async function * (): AsyncGenerator<Frame> {
+      for (let k = from; k <= pushCount; k++) {
+        yield { type: 0x40, body: new TextEncoder().encode(`p${k} ${pad}`) }
+        appendFileSync(ledger, `wrote ${k}\n`)
+        if (k % 20 === 0) await new Promise(resolve => setTimeout(resolve, 4))
+      }
+    }
+    session.sink(stream()).catch(() => {})
+    return
+  }
   const answers = async function * (): AsyncGenerator<Frame> {
     for await (const f of session.source) {
       const text = new TextDecoder().decode(f.body)
