@@ -13,6 +13,12 @@ export const DEFAULT_KEY_TTL = 120_000
  * write-through Redis cost (see docs/session-redis.md for measured figures).
  */
 export const DEFAULT_PERSIST_INTERVAL = 10
+/**
+ * Flushes in flight at once at most. A session whose ACKs wait for a persist (`persistSoon`) starts the
+ * next flush without waiting for the one in flight (Redis runs one connection's commands in order), so
+ * its ACKs follow Redis's round trip rather than a queue of flushes; interval flushes never overlap.
+ */
+export const MAX_FLUSHES_IN_FLIGHT = 4
 /** How long a node waits for the node holding a session to hand it over before taking it anyway (ms). */
 export const DEFAULT_HANDOVER_TIMEOUT = 2_000
 /** A node is taken for dead this long after its last liveness write (ms); it writes every third of it. */

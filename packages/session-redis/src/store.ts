@@ -3,6 +3,7 @@ import { createLogger, toError, TypedEventTarget } from '@proto/interface'
 import type { RestoredSession, SessionSnapshot, SessionStore, StoredSession, StoreHost } from '@proto/session'
 import type { RedisOptions } from 'ioredis'
 import { Redis } from 'ioredis'
+import { MAX_FLUSHES_IN_FLIGHT } from './constants.js'
 import { SessionFencedError, StoreUnavailableError } from './errors.js'
 import { Handovers } from './handover.js'
 import type { StoreOptions } from './options.js'
@@ -16,6 +17,8 @@ interface Held {
   epoch: number
   /** Highest outbound position stored in Redis (-1: unknown, send the whole journal). */
   stored: number
+  /** Highest outbound position sent in a PERSIST still in flight (-1: none), so the next one appends only what follows. */
+  sending: number
 }
 
 type Scripted = Redis & {
@@ -41,8 +44,10 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private readonly claims = new Map<string, { epoch: number, stored: number }>()
   private readonly dirty = new Set<StoredSession>()
   private readonly handovers: Handovers
-  private flushTimer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> | undefined
+  /** The next flush: a timer for the interval, or an immediate for a session whose ACKs wait. */
+  private flushTimer: { cancel(): void } | undefined
+  /** Flushes in flight (at most `MAX_FLUSHES_IN_FLIGHT`, and more than one only for `persistSoon`). */
+  private readonly flushing = new Set<Promise<void>>()
   private readonly refreshTimer: NodeJS.Timeout
   private readonly livenessTimer: NodeJS.Timeout
   private modeNow: StoreMode = 'connecting'
@@ -90,7 +95,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     const dhex = hex(session.digest)
     const claim = this.claims.get(dhex)
     this.claims.delete(dhex)
-    this.held.set(session, { keys: sessionKeys(this.opts.prefix, dhex), epoch: claim?.epoch ?? 1, stored: claim?.stored ?? -1 })
+    this.held.set(session, { keys: sessionKeys(this.opts.prefix, dhex), epoch: claim?.epoch ?? 1, stored: claim?.stored ?? -1, sending: -1 })
     if (this.modeNow !== 'durable') session.persisted(Infinity)
     this.changed(session)
   }
@@ -108,7 +113,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     if (!this.soon) this.counts.early++
     this.soon = true
     if (this.flushTimer !== undefined) {
-      clearTimeout(this.flushTimer)
+      this.flushTimer.cancel()
       this.flushTimer = undefined
     }
     this.schedule()
@@ -191,9 +196,9 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.closed = true
     clearInterval(this.refreshTimer)
     clearInterval(this.livenessTimer)
-    clearTimeout(this.flushTimer)
+    this.flushTimer?.cancel()
     this.flushTimer = undefined
-    await this.flushing
+    await Promise.all(this.flushing)
     if (this.modeNow === 'durable') {
       if (this.dirty.size > 0) await this.flush()
       this.counts.commands++
@@ -206,16 +211,31 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   // ---- persisting --------------------------------------------------------------------------------
 
   private schedule (): void {
-    if (this.flushTimer !== undefined || this.flushing !== undefined || this.modeNow !== 'durable' || this.closed) return
-    // the interval batches changes; a session whose ACKs wait for it (persistSoon) does not wait for it
-    this.flushTimer = setTimeout(() => {
+    if (this.flushTimer !== undefined || this.modeNow !== 'durable' || this.closed) return
+    if (this.flushing.size > 0 && (!this.soon || this.flushing.size >= MAX_FLUSHES_IN_FLIGHT)) return
+    const run = (): void => {
       this.flushTimer = undefined
       this.soon = false
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined
-        if (this.dirty.size > 0) this.schedule()
-      })
-    }, this.soon ? 0 : this.opts.persistInterval)
+      this.track(this.flush(), () => { if (this.dirty.size > 0) this.schedule() })
+    }
+    // the interval batches changes; a session whose ACKs wait for it (persistSoon) does not wait for it:
+    // its flush runs once this turn's reads are in (setImmediate, not a timer's 1 ms minimum)
+    if (this.soon) {
+      const immediate = setImmediate(run)
+      this.flushTimer = { cancel: () => { clearImmediate(immediate) } }
+    } else {
+      const timer = setTimeout(run, this.opts.persistInterval)
+      this.flushTimer = { cancel: () => { clearTimeout(timer) } }
+    }
+  }
+
+  /** Counts `flush` in flight until it settles, then runs `after`. */
+  private track (flush: Promise<void>, after: () => void): void {
+    const p: Promise<void> = flush.finally(() => {
+      this.flushing.delete(p)
+      after()
+    })
+    this.flushing.add(p)
   }
 
   /** Persists every session that changed, pipelined (ioredis auto-pipelining batches one tick's commands). */
@@ -231,15 +251,20 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   /** One PERSIST; on success the session may acknowledge what it holds. Returns whether it was stored. */
   private async persist (session: StoredSession, snap: SessionSnapshot, h: Held, release: boolean): Promise<boolean> {
     const base = snap.outAcked + 1
-    const from = Math.max(h.stored + 1, base)
+    // a release stands alone (it must hold everything); otherwise append only what follows the PERSISTs in flight
+    const from = Math.max((release ? h.stored : Math.max(h.stored, h.sending)) + 1, base)
     const frames = snap.journal.slice(from - base).map(encodeFrame)
+    const last = from + frames.length - 1
+    if (!release && frames.length > 0) h.sending = Math.max(h.sending, last)
     try {
       this.counts.commands++
       this.counts.persists++
       const r = await this.redis.persist(h.keys.hash, h.keys.list, ...persistArgs(snap, h.epoch, this.nodeId, this.opts.ttl, release, from), ...frames)
       if (r === -1) { this.fence(session, snap.id); return false }
+      if (h.sending <= last) h.sending = -1 // no later PERSIST in flight appends anything
       if (r === -2) {
         h.stored = -1
+        h.sending = -1
         if (!release) this.changed(session)
         return false
       }
@@ -249,6 +274,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       return true
     } catch (err) {
       h.stored = -1
+      h.sending = -1
       if (!release && this.held.get(session) === h) this.dirty.add(session)
       this.failed(toError(err))
       return false
@@ -281,6 +307,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.downSince = performance.now()
     for (const [session, h] of this.held) {
       h.stored = -1
+      h.sending = -1
       session.persisted(Infinity)
       this.dirty.add(session)
     }
@@ -312,8 +339,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     for (const s of this.held.keys()) this.dirty.add(s)
     this.beat()
     const downtime = performance.now() - this.downSince
-    this.flushing = (this.flushing ?? Promise.resolve()).then(async () => { await this.flush() }).finally(() => {
-      this.flushing = undefined
+    this.track(Promise.all(this.flushing).then(async () => { await this.flush() }), () => {
       if (this.modeNow !== 'durable') return
       this.log.debug('Redis is available again after %d ms', Math.round(downtime))
       this.safeDispatchEvent('available', { downtime, sessions: this.held.size })

@@ -18,10 +18,11 @@ const NONE: Frame[] = []
  * A server session's outbound journal, for a durable session store: every frame the application's sink
  * takes is kept here, by position, until the peer acknowledges it, so the session can be handed to
  * another node with everything that was written and not acknowledged (sent or still buffered). It is also
- * the source reconnect's sink drains: frames restored from a store first, then the application's own.
+ * the source reconnect's sink drains (`next()`, or `nextBatch()` for everything ready at once): frames
+ * restored from a store first, then the application's own.
  * Frames are shared with reconnect's buffers, never copied.
  */
-export class Journal implements AsyncIterator<Frame> {
+export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
   /** Position of `frames[head]` minus one. */
   private base: number
   private frames: Frame[]
@@ -29,6 +30,7 @@ export class Journal implements AsyncIterator<Frame> {
   /** Frames restored from a store, still to be fed (they are journaled already). */
   private prefix: Frame[]
   private app: BatchIterator<Frame> | AsyncIterator<Frame> | Iterator<Frame> | undefined
+  private appAsync = false
   private provided: (() => void) | undefined
   private cut: Error | undefined
   /** Nothing is fed before the session's first connection was judged (a restored session may skip some). */
@@ -76,7 +78,8 @@ export class Journal implements AsyncIterator<Frame> {
   /** The application's sink: its frames follow the restored ones. */
   provide (source: Source<Frame>): void {
     if (this.app !== undefined) throw new Error('A session\'s sink takes one source')
-    const it: AsyncIterator<Frame> | Iterator<Frame> = Symbol.asyncIterator in source ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]()
+    this.appAsync = Symbol.asyncIterator in source
+    const it: AsyncIterator<Frame> | Iterator<Frame> = this.appAsync ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]()
     this.app = it
     this.provided?.()
   }
@@ -118,6 +121,19 @@ export class Journal implements AsyncIterator<Frame> {
     if (this.cut !== undefined) return Promise.reject(this.cut)
     if (this.at < this.held.length) return Promise.resolve({ done: false, value: this.held[this.at++] })
     if (this.done) return RESOLVED_DONE
+    // an application's async iterator without batches, once restored frames are out: one step per item
+    const app = this.app
+    if (this.started && this.prefix.length === 0 && !this.ended && app !== undefined && !isBatchIterator<Frame>(app) && this.appAsync) {
+      return (app.next() as Promise<IteratorResult<Frame>>).then((r) => {
+        if (this.cut !== undefined) throw new SessionMovedError('The session moved to another node before this frame could be taken', { cause: this.cut })
+        if (r.done === true) {
+          this.done = true
+          return DONE
+        }
+        this.appendOne(r.value)
+        return r
+      })
+    }
     return this.pull().then((batch) => {
       if (batch === undefined || batch.length === 0) {
         if (batch === undefined) this.done = true
@@ -126,6 +142,25 @@ export class Journal implements AsyncIterator<Frame> {
       this.held = batch
       this.at = 1
       return { done: false, value: batch[0] }
+    })
+  }
+
+  /** Everything ready at once: restored frames, then each batch the application hands over (one `next()` step when it has no batches). */
+  nextBatch (): Promise<Frame[] | undefined> {
+    if (this.cut !== undefined) return Promise.reject(this.cut)
+    if (this.at < this.held.length) {
+      const out = this.at === 0 ? this.held : this.held.slice(this.at)
+      this.held = NONE
+      this.at = 0
+      return Promise.resolve(out)
+    }
+    if (this.done) return Promise.resolve(undefined)
+    return this.pull().then((batch) => {
+      if (batch === undefined) {
+        this.done = true
+        return undefined
+      }
+      return batch.length === 0 ? this.nextBatch() : batch
     })
   }
 
@@ -140,6 +175,12 @@ export class Journal implements AsyncIterator<Frame> {
   private append (batch: Frame[]): void {
     this.trim()
     for (let i = 0; i < batch.length; i++) this.frames.push(batch[i])
+    this.owner.changed()
+  }
+
+  private appendOne (frame: Frame): void {
+    this.trim()
+    this.frames.push(frame)
     this.owner.changed()
   }
 

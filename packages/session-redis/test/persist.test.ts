@@ -1,0 +1,67 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Frame } from '@proto/codec'
+import type { SessionSnapshot, StoredSession } from '@proto/session'
+import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
+import { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MAX_FLUSHES_IN_FLIGHT, redisStore } from '../src/index.js'
+import { dec, item } from './helpers.js'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+
+/** A session as the store sees it, driven by the test: its journal grows, its received position moves. */
+function fakeSession (): StoredSession & { journal: Frame[], received: number, acked: number[] } {
+  const idBytes = randomBytes(8)
+  const digest = createHash('sha256').update(randomBytes(16)).digest()
+  const s = {
+    id: idBytes.toString('hex'),
+    digest,
+    journal: [] as Frame[],
+    received: 0,
+    acked: [] as number[],
+    snapshot: (): SessionSnapshot => ({ id: s.id, idBytes, digest, outAcked: 0, outSent: s.journal.length, received: s.received, endAt: undefined, endAcked: false, peerEndAt: undefined, inEnded: false, journal: s.journal.slice(), attributes: {} }),
+    persisted: (received: number) => { s.acked.push(received) },
+    handOver: () => s.snapshot(),
+    fenced: () => {}
+  }
+  return s
+}
+
+describe.runIf(canRun(redisServerTool))('persisting', () => {
+  it('a session whose ACKs wait does not queue behind a flush in flight: PERSISTs overlap, each frame is written once, ACK limits only grow', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const store = redisStore({ redis: redis.url, prefix: 'p:', persistInterval: 60_000, commandTimeout: 5_000 })
+    cleanups.push(async () => { await store.close() })
+    await store.ready()
+    const session = fakeSession()
+    store.bind({ find: () => undefined, sessions: () => [session] })
+    store.opened(session)
+    store.persistSoon(session) // the interval is a minute: only early persists run in this test
+    await expect.poll(() => session.acked.length).toBe(1)
+
+    // Redis holds every write for a while: what the store sends meanwhile stays in flight
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    await admin.call('CLIENT', 'PAUSE', '400', 'WRITE')
+    const before = store.stats().persists
+    const rounds = MAX_FLUSHES_IN_FLIGHT + 2
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < 10; i++) session.journal.push(item(`f${session.journal.length + 1}`))
+      session.received += 5
+      store.persistSoon(session)
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    // overlapping PERSISTs went out while the first was unanswered, at most MAX_FLUSHES_IN_FLIGHT
+    expect(store.stats().persists - before).toBe(MAX_FLUSHES_IN_FLIGHT)
+
+    await expect.poll(() => session.acked[session.acked.length - 1], { timeout: 5_000 }).toBe(session.received)
+    for (let i = 1; i < session.acked.length; i++) expect(session.acked[i]).toBeGreaterThanOrEqual(session.acked[i - 1])
+    const list = `p:s:{${session.digest.toString('hex')}}:j`
+    const stored = (await admin.lrangeBuffer(list, 0, -1)).map(b => dec({ type: b[0], body: b.subarray(1) }))
+    expect(stored).toEqual(session.journal.map(dec)) // in order, each once
+    // and each frame crossed the wire once: a PERSIST appends only what follows those in flight
+    expect(store.stats().framesPersisted).toBe(session.journal.length)
+  })
+})
