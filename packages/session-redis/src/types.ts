@@ -1,5 +1,5 @@
 import type { TypedEventTarget } from '@proto/interface'
-import type { SessionOrigin, SessionStore } from '@proto/session'
+import type { SessionOrigin, SessionStore, StoredSession } from '@proto/session'
 import type { SessionFencedError, StoreUnavailableError } from './errors.js'
 
 /** `'durable'`: sessions are persisted and acknowledged against Redis; `'local'`: Redis is away, sessions are node-local; `'connecting'`: not connected yet (node-local). */
@@ -100,6 +100,8 @@ export interface RedisStore extends SessionStore, TypedEventTarget<RedisStoreEve
   readonly mode: StoreMode
   /** Resolves once Redis is connected and the store is durable. */
   ready(): Promise<void>
+  /** Persists the session at once rather than at the next interval (its ACKs wait for it); see `SessionStore.persistSoon`. */
+  persistSoon(session: StoredSession): void
   /**
    * Hands every session this node holds to the store (exact, released) and tells their clients to resume
    * elsewhere (GOAWAY `SHUTTING_DOWN`): for a graceful shutdown. Returns how many were persisted.

@@ -58,7 +58,7 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
 
     await expect.poll(() => session.acked[session.acked.length - 1], { timeout: 5_000 }).toBe(session.received)
     for (let i = 1; i < session.acked.length; i++) expect(session.acked[i]).toBeGreaterThanOrEqual(session.acked[i - 1])
-    const list = `p:s:{${session.digest.toString('hex')}}:j`
+    const list = `p:s:{${Buffer.from(session.digest).toString('hex')}}:j`
     const stored = (await admin.lrangeBuffer(list, 0, -1)).map(b => dec({ type: b[0], body: b.subarray(1) }))
     expect(stored).toEqual(session.journal.map(dec)) // in order, each once
     // and each frame crossed the wire once: a PERSIST appends only what follows those in flight
