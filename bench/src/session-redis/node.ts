@@ -29,7 +29,12 @@ export interface NodeInit {
   ttl?: number
 }
 
-export interface NodeStats { store: RedisStoreStats | undefined, sessions: number }
+export interface NodeStats {
+  store: RedisStoreStats | undefined
+  sessions: number
+  /** CPU time this node process used so far (µs, user + system). */
+  cpu: number
+}
 
 let node: { server: SessionServer, tcp: Server, store: RedisStore | undefined } | undefined
 
@@ -100,7 +105,8 @@ export const nodeHandlers = {
     return (tcp.address as { port: number }).port
   },
   stats (): NodeStats {
-    return { store: node?.store?.stats(), sessions: node?.server.stats().sessions ?? 0 }
+    const cpu = process.cpuUsage()
+    return { store: node?.store?.stats(), sessions: node?.server.stats().sessions ?? 0, cpu: cpu.user + cpu.system }
   },
   close
 }

@@ -69,10 +69,21 @@ async function throughput (redis: BenchRedis, client: Worker, all: Variant[]): P
     const rates = new Map<Variant, number[]>(variants.map(v => [v, []]))
     const ratios = new Map<Variant, number[]>(variants.map(v => [v, []]))
     const ops = new Map<Variant, Ops>(variants.map(v => [v, { commands: 0, sent: 0, persists: 0, frames: 0, messages: 0 }]))
+    /** Per round: the node's CPU µs per message, and the node's plus Redis's. */
+    const cpu = new Map<Variant, { node: number[], total: number[] }>(variants.map(v => [v, { node: [], total: [] }]))
     const run = async (v: Variant, count: boolean): Promise<number> => {
       const c0 = await redis.commands()
+      const r0 = await redis.cpuSeconds()
       const s0 = await (v.worker as Worker).call<NodeStats>('stats')
       const r = await client.call<RunResult>(dir, { port: v.port, size: SIZE, maxCount: 1_000_000, maxMs: RUN_MS, ...(v.windowBytes !== undefined ? { windowBytes: v.windowBytes } : {}) })
+      if (count) {
+        const s1 = await (v.worker as Worker).call<NodeStats>('stats')
+        const r1 = await redis.cpuSeconds()
+        const nodeUs = (s1.cpu - s0.cpu) / r.count
+        const c = cpu.get(v) as { node: number[], total: number[] }
+        c.node.push(nodeUs)
+        c.total.push(nodeUs + (v.init.store === 'redis' ? (r1 - r0) * 1e6 / r.count : 0))
+      }
       if (count && v.init.store === 'redis') {
         const c1 = await redis.commands()
         const s1 = await (v.worker as Worker).call<Stats>('stats')
@@ -92,22 +103,29 @@ async function throughput (redis: BenchRedis, client: Worker, all: Variant[]): P
       for (const v of order) got.set(v, await run(v, true))
       for (const v of variants) { rates.get(v)?.push(got.get(v) as number); ratios.get(v)?.push((got.get(v) as number) / (got.get(v.base ?? variants[0]) as number)) }
     }
+    const base = (v: Variant): Variant => v.base ?? variants[0]
+    const cpuCell = (v: Variant, which: 'node' | 'total'): string => {
+      const mine = (cpu.get(v) as { node: number[], total: number[] })[which]
+      const theirs = (cpu.get(base(v)) as { node: number[], total: number[] }).node
+      return `${median(mine).toFixed(2)} µs (${fmtRatio(median(mine.map((x, i) => x / theirs[i])))})`
+    }
     for (const v of variants) {
       const r = ratios.get(v) as number[]
       const o = ops.get(v) as Ops
       const perMsg = v.init.store === 'redis' ? `${(o.sent / o.messages).toFixed(4)} sent (${(o.persists / o.messages).toFixed(4)} PERSIST scripts, ${(o.frames / o.messages).toFixed(2)} frames written); ${(o.commands / o.messages).toFixed(3)} processed` : ''
       const goal = v.name.includes('default') ? (median(r) >= 0.8 ? '≥ 0.80×: met' : '≥ 0.80×: not met') : ''
-      rows.push(`| ${dir === 'up' ? 'client → server' : 'server → client'} | ${v.name} | ${fmtWithSpread(rates.get(v) as number[])} | ${fmtRatio(median(r))} (${fmtRatio(Math.min(...r))}–${fmtRatio(Math.max(...r))})${v.base !== undefined ? ` ÷ ${v.base.name}` : ''} | ${perMsg} | ${goal} |`)
-      log(`  ${dir} ${v.name}: ${fmtCount(median(rates.get(v) as number[]))} msg/s, ${fmtRatio(median(r))}${perMsg === '' ? '' : `, ${perMsg} Redis commands/msg`}`)
+      const redisCpu = v.init.store === 'redis' ? cpuCell(v, 'total') : ''
+      rows.push(`| ${dir === 'up' ? 'client → server' : 'server → client'} | ${v.name} | ${fmtWithSpread(rates.get(v) as number[])} | ${fmtRatio(median(r))} (${fmtRatio(Math.min(...r))}–${fmtRatio(Math.max(...r))})${v.base !== undefined ? ` ÷ ${v.base.name}` : ''} | ${cpuCell(v, 'node')} | ${redisCpu} | ${perMsg} | ${goal} |`)
+      log(`  ${dir} ${v.name}: ${fmtCount(median(rates.get(v) as number[]))} msg/s, ${fmtRatio(median(r))}, node CPU ${cpuCell(v, 'node')}${redisCpu === '' ? '' : `, node + Redis CPU ${redisCpu}`}${perMsg === '' ? '' : `, ${perMsg} Redis commands/msg`}`)
     }
   }
   return [
     '## Throughput at 1 KiB: Redis store vs memory store',
     '',
-    `Messages per second through one session, ${SIZE}-byte frames, one direction at a time, counted by the receiving application; ${ROUNDS} rounds of ~${RUN_MS} ms after a warm-up, variants interleaved, the ratio taken per round against the memory store (median, and the range). Each variant is its own server process (\`sessionServer\` under \`listen\`); the client is another; Redis a third, all on loopback. *client → server*: what a server persists is its positions (the ACKs it sends cover only what is persisted). *server → client*: every frame the server writes is persisted (its journal) until the client acknowledges it. Redis commands per message, over the rounds: *sent*, the commands the node sent (its store's \`stats().commands\`: PERSIST scripts, liveness writes); *processed*, Redis's \`total_commands_processed\`, which also counts each command a script runs inside Redis (a PERSIST runs five to eight, plus one RPUSH per frame it writes).`,
+    `Messages per second through one session, ${SIZE}-byte frames, one direction at a time, counted by the receiving application; ${ROUNDS} rounds of ~${RUN_MS} ms after a warm-up, variants interleaved, the ratio taken per round against the memory store (median, and the range). Each variant is its own server process (\`sessionServer\` under \`listen\`); the client is another; Redis a third, all on loopback. *client → server*: what a server persists is its positions (the ACKs it sends cover only what is persisted). *server → client*: every frame the server writes is persisted (its journal) until the client acknowledges it. Redis commands per message, over the rounds: *sent*, the commands the node sent (its store's \`stats().commands\`: PERSIST scripts, liveness writes); *processed*, Redis's \`total_commands_processed\`, which also counts each command a script runs inside Redis (a PERSIST runs five to eight, plus one RPUSH per frame it writes). *CPU / msg*: the server node process's CPU time (user + system) per message, and the node's plus the Redis process's, per round, median, with the ratio to the memory store's node (per round, median): what the store costs the node, and in all, apart from how the three processes share this machine's cores.`,
     '',
-    '| direction | store | msg/s | ÷ memory (per round) | Redis commands / msg | goal |',
-    '|---|---|---:|---:|---|---|',
+    '| direction | store | msg/s | ÷ memory (per round) | node CPU / msg (÷ memory) | node + Redis CPU / msg (÷ memory) | Redis commands / msg | goal |',
+    '|---|---|---:|---:|---:|---:|---|---|',
     ...rows
   ].join('\n')
 }
