@@ -21,6 +21,77 @@ export class Ring<T> {
     this.bytes += size
   }
 
+  /** Appends `count` items of `items` from `from` on, their sizes in `sizes` (same positions), `bytes` in all: one step. */
+  pushRun (items: readonly T[], sizes: readonly number[], from: number, count: number, bytes: number): void {
+    while (this.count + count > this.items.length) this.grow()
+    const mask = this.items.length - 1
+    let i = (this.head + this.count) & mask
+    for (let k = from, end = from + count; k < end; k++) {
+      this.items[i] = items[k]
+      this.sizes[i] = sizes[k]
+      i = (i + 1) & mask
+    }
+    this.count += count
+    this.bytes += bytes
+  }
+
+  /**
+   * Removes the `count` oldest items (call only with `count <= length`), appending them to `out` and, when
+   * given, to `to` with their sizes: one step for a run handed on.
+   */
+  shiftRun (count: number, out: T[], to?: Ring<T>): void {
+    const mask = this.items.length - 1
+    let i = this.head
+    let bytes = 0
+    if (to !== undefined) while (to.count + count > to.items.length) to.grow()
+    const toMask = to === undefined ? 0 : to.items.length - 1
+    let j = to === undefined ? 0 : (to.head + to.count) & toMask
+    for (let k = 0; k < count; k++) {
+      const item = this.items[i] as T
+      const size = this.sizes[i]
+      out.push(item)
+      if (to !== undefined) {
+        to.items[j] = item
+        to.sizes[j] = size
+        j = (j + 1) & toMask
+      }
+      bytes += size
+      this.items[i] = undefined
+      i = (i + 1) & mask
+    }
+    this.head = i
+    this.count -= count
+    this.bytes -= bytes
+    if (to !== undefined) {
+      to.count += count
+      to.bytes += bytes
+    }
+  }
+
+  /**
+   * How many of the oldest items, at most `max`, fit in `roomItems` more items and `roomBytes` more bytes;
+   * with `firstAlways` the oldest one counts whatever its size.
+   */
+  fitting (max: number, roomItems: number, roomBytes: number, firstAlways: boolean): number {
+    const limit = Math.min(max, this.count, roomItems)
+    const mask = this.items.length - 1
+    let bytes = 0
+    let n = 0
+    for (let i = this.head; n < limit; n++, i = (i + 1) & mask) {
+      bytes += this.sizes[i]
+      if (bytes > roomBytes && !(firstAlways && n === 0)) break
+    }
+    return n
+  }
+
+  /** Appends the items from `index` on, at most `max`, to `out` (they stay in the ring). */
+  copyRun (index: number, max: number, out: T[]): number {
+    const n = Math.min(max, this.count - index)
+    const mask = this.items.length - 1
+    for (let k = 0, i = (this.head + index) & mask; k < n; k++, i = (i + 1) & mask) out.push(this.items[i] as T)
+    return n
+  }
+
   /** Removes and returns the oldest item; call only when `length > 0`. */
   shift (): T {
     const i = this.head
@@ -49,6 +120,7 @@ export class Ring<T> {
     return n
   }
 
+  /** Doubles the capacity, the items moved to the front. */
   private grow (): void {
     const cap = this.items.length * 2
     const items: Array<T | undefined> = new Array(cap)
