@@ -35,7 +35,7 @@ describe('batch intake: a sink source that offers nextBatch() is read a batch at
       [Symbol.asyncIterator]: () => ({
         next: async () => { calls.next++; return await it.next() },
         nextBatch: async () => { calls.nextBatch++; return await it.nextBatch() },
-        return: async () => await it.return()
+        return: async () => await it.return?.() ?? { done: true, value: undefined }
       })
     }
     for (let i = 0; i < 10; i++) source.push(i)
