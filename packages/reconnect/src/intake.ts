@@ -133,8 +133,9 @@ export class Intake<T> implements Taker<T> {
     this.refuseOffline(n)
     const size = opts.size
     const sizes: number[] = new Array(n)
-    for (let i = 0; i < n; i++) sizes[i] = size(items[i])
-    const placed = outbox.pushRun(items, sizes, 0, n)
+    let total = 0
+    for (let i = 0; i < n; i++) total += sizes[i] = size(items[i])
+    const placed = outbox.pushRun(items, sizes, 0, n, total)
     if (placed > 0) this.owner.pushed()
     if (placed === n) return undefined
     return this.place({ items, sizes, next: placed })

@@ -40,12 +40,17 @@ export class Outbox<T> {
 
   /**
    * Buffers the longest run of `items[from..to)` that fits now (sizes in `sizes`, same positions), in one
-   * step; returns how many. An empty buffer takes the first item whatever its size.
+   * step; returns how many. An empty buffer takes the first item whatever its size. `total`, when known,
+   * is the bytes of the whole run: if all of it fits, no per-item check is made.
    */
-  pushRun (items: readonly T[], sizes: readonly number[], from: number, to: number): number {
+  pushRun (items: readonly T[], sizes: readonly number[], from: number, to: number, total = -1): number {
     const b = this.buffer
     const roomItems = this.limits.maxMessages - b.length
     const roomBytes = this.limits.maxBytes - b.byteLength
+    if (total >= 0 && to - from <= roomItems && total <= roomBytes) {
+      b.pushRun(items, sizes, from, to - from, total)
+      return to - from
+    }
     let n = 0
     let bytes = 0
     for (let k = from; k < to && n < roomItems; k++) {

@@ -40,32 +40,42 @@ export class Ring<T> {
    * given, to `to` with their sizes: one step for a run handed on.
    */
   shiftRun (count: number, out: T[], to?: Ring<T>): void {
-    const mask = this.items.length - 1
+    const items = this.items
+    const sizes = this.sizes
+    const mask = items.length - 1
     let i = this.head
+    let o = out.length
     let bytes = 0
-    if (to !== undefined) while (to.count + count > to.items.length) to.grow()
-    const toMask = to === undefined ? 0 : to.items.length - 1
-    let j = to === undefined ? 0 : (to.head + to.count) & toMask
-    for (let k = 0; k < count; k++) {
-      const item = this.items[i] as T
-      const size = this.sizes[i]
-      out.push(item)
-      if (to !== undefined) {
-        to.items[j] = item
-        to.sizes[j] = size
+    if (to === undefined) {
+      for (let k = 0; k < count; k++) {
+        out[o++] = items[i] as T
+        bytes += sizes[i]
+        items[i] = undefined
+        i = (i + 1) & mask
+      }
+    } else {
+      while (to.count + count > to.items.length) to.grow()
+      const toItems = to.items
+      const toSizes = to.sizes
+      const toMask = toItems.length - 1
+      let j = (to.head + to.count) & toMask
+      for (let k = 0; k < count; k++) {
+        const item = items[i] as T
+        const size = sizes[i]
+        out[o++] = item
+        toItems[j] = item
+        toSizes[j] = size
+        bytes += size
+        items[i] = undefined
+        i = (i + 1) & mask
         j = (j + 1) & toMask
       }
-      bytes += size
-      this.items[i] = undefined
-      i = (i + 1) & mask
+      to.count += count
+      to.bytes += bytes
     }
     this.head = i
     this.count -= count
     this.bytes -= bytes
-    if (to !== undefined) {
-      to.count += count
-      to.bytes += bytes
-    }
   }
 
   /**
