@@ -15,7 +15,9 @@ const LABELS: Record<string, string> = {
   lp: 'it-length-prefixed, plain',
   'lp-cork': 'it-length-prefixed, corked',
   proto: '**@proto full stack** (transport+codec+heartbeat+reconnect)',
+  'proto-batch': '@proto full stack, **batch sender** (`pushable()`, one `nextBatch()` per batch; not like for like)',
   'proto-hb': '@proto transport+codec+heartbeat',
+  'proto-hb-batch': '@proto transport+codec+heartbeat, **batch sender** (not like for like)',
   'proto-codec': '@proto transport+codec',
   'proto-transport': '@proto transport only (pre-framed chunks)',
   'proto-deep': '@proto full stack, server queue as deep as a session\'s (sessions off)',
@@ -25,9 +27,9 @@ const LABELS: Record<string, string> = {
 const MAX_COUNT: Record<number, number> = { 64: 50_000_000, 1024: 10_000_000, 65536: 500_000 }
 
 function variantsFor (size: number, layers: boolean): string[] {
-  const v = ['net-write', 'net-batch', 'lp', 'lp-cork', 'proto', 'proto-deep', 'session']
+  const v = ['net-write', 'net-batch', 'lp', 'lp-cork', 'proto', 'proto-batch', 'proto-deep', 'session']
   if (size >= 65536) v.splice(2, 0, 'net-bulk')
-  if (layers) v.push('proto-hb', 'proto-codec', 'proto-transport')
+  if (layers) v.push('proto-hb', 'proto-hb-batch', 'proto-codec', 'proto-transport')
   return v
 }
 
@@ -87,7 +89,7 @@ export async function runThroughput (server: Worker, client: Worker, cfg: Throug
     }
   }
   const body = [
-    `Client and receiver in two processes; ${cfg.rounds} interleaved rounds per size (variant order rotated each round), each run sending for ~${cfg.maxMs} ms then waiting for the receiver's tally; medians, spread = half range ÷ median. Every sender takes its messages one at a time from the same kind of async generator (\`bench/src/lib/producers.ts\`). Ratios are per-round pairs, then the median. "÷ baseline" is ÷ raw net batched for 64 B and 1 KiB, ÷ raw net bulk for 64 KiB. "sessions ÷ off" compares \`sessionClient\` → \`sessionServer\` with the full stack whose server queue holds as many items as the session server's two queues (heartbeat's and the session's window), so both keep the same number of items in flight.`,
+    `Client and receiver in two processes; ${cfg.rounds} interleaved rounds per size (variant order rotated each round), each run sending for ~${cfg.maxMs} ms then waiting for the receiver's tally; medians, spread = half range ÷ median. Every sender takes its messages one at a time from the same kind of async generator (\`bench/src/lib/producers.ts\`), except the **batch sender** rows: an application that has its messages ready pushes them into a bounded \`pushable()\` and the stack's sink takes each batch with one \`nextBatch()\`, so those rows are not like for like with it-lp corked (which reads one message at a time); the item-by-item rows stay beside them. Ratios are per-round pairs, then the median. "÷ baseline" is ÷ raw net batched for 64 B and 1 KiB, ÷ raw net bulk for 64 KiB. "sessions ÷ off" compares \`sessionClient\` → \`sessionServer\` with the full stack whose server queue holds as many items as the session server's two queues (heartbeat's and the session's window), so both keep the same number of items in flight.`,
     '',
     '| size | variant | msg/s | MB/s | ÷ it-lp corked | ÷ baseline | sessions ÷ off |',
     '|---:|---|---:|---:|---:|---:|---:|',

@@ -23,7 +23,7 @@ import { frame5 } from '../lib/framing.js'
 import type { Listening } from '../lib/listening.js'
 import type { RunResult } from '../lib/net-util.js'
 import { decodeTally, HOST, seconds } from '../lib/net-util.js'
-import { DATA, END, frames, messages } from '../lib/producers.js'
+import { DATA, END, frames, messages, pushedFrames } from '../lib/producers.js'
 import { tallyServe } from '../lib/tally-serve.js'
 
 /** Heartbeat settings of every stack in the suite: the package defaults. */
@@ -75,12 +75,15 @@ async function * preframed (payload: Uint8Array, maxCount: number, deadline: num
   for await (const m of messages(payload, maxCount, deadline)) yield m.byteLength > 0 ? frame5(DATA, m) : frame5(END)
 }
 
+/** How the user's side hands its frames over: an async generator, one at a time, or a batch source. */
+type Producer = typeof frames | typeof pushedFrames
+
 /** Runs one throughput round over a frame duplex: writes the frames, reads the tally. */
-async function timedFrames (link: StageDuplex<Frame>, init: SendInit): Promise<RunResult> {
+async function timedFrames (link: StageDuplex<Frame>, init: SendInit, produce: Producer = frames): Promise<RunResult> {
   const payload = new Uint8Array(init.size).fill(0x61)
   const it = link.source[Symbol.asyncIterator]()
   const t0 = seconds()
-  const writing = link.sink(frames(payload, init.maxCount, t0 + init.maxMs / 1000))
+  const writing = link.sink(produce(payload, init.maxCount, t0 + init.maxMs / 1000))
   const reply = await it.next()
   const elapsed = seconds() - t0
   await writing
@@ -88,20 +91,20 @@ async function timedFrames (link: StageDuplex<Frame>, init: SendInit): Promise<R
   return { ...decodeTally(reply.value.body), seconds: elapsed }
 }
 
-async function sendFull (init: SendInit): Promise<RunResult> {
+async function sendFull (init: SendInit, produce: Producer = frames): Promise<RunResult> {
   const link = await fullStack(init.port)
   try {
-    return await timedFrames(link, init)
+    return await timedFrames(link, init, produce)
   } finally {
     await link.close()
   }
 }
 
-async function sendLayer (init: SendInit, layers: 'codec' | 'hb'): Promise<RunResult> {
+async function sendLayer (init: SendInit, layers: 'codec' | 'hb', produce: Producer = frames): Promise<RunResult> {
   const conn = await connect({ host: HOST, port: init.port })
   const link = layers === 'codec' ? codec(conn) : heartbeat(codec(conn), heartbeatInit)
   try {
-    return await timedFrames(link, init)
+    return await timedFrames(link, init, produce)
   } finally {
     await (link.close?.() ?? conn.close())
   }
@@ -122,9 +125,11 @@ async function sendTransport (init: SendInit): Promise<RunResult> {
 }
 
 export const stackSenders: Record<string, { receiver: string, send(init: SendInit): Promise<RunResult> }> = {
-  proto: { receiver: 'proto', send: sendFull },
-  'proto-deep': { receiver: 'proto-deep', send: sendFull },
+  proto: { receiver: 'proto', send: async init => await sendFull(init) },
+  'proto-batch': { receiver: 'proto', send: async init => await sendFull(init, pushedFrames) },
+  'proto-deep': { receiver: 'proto-deep', send: async init => await sendFull(init) },
   'proto-hb': { receiver: 'proto', send: async init => await sendLayer(init, 'hb') },
+  'proto-hb-batch': { receiver: 'proto', send: async init => await sendLayer(init, 'hb', pushedFrames) },
   'proto-codec': { receiver: 'proto-codec', send: async init => await sendLayer(init, 'codec') },
   'proto-transport': { receiver: 'proto-codec', send: sendTransport }
 }

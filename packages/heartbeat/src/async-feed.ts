@@ -55,6 +55,20 @@ abstract class PulledFeed implements Feed {
     return this.ahead !== undefined || this.over !== undefined ? this.take() : undefined
   }
 
+  takeRun (into: Frame[], maxFrames: number, maxBytes: number, bytes: number): number {
+    const ahead = this.ahead
+    if (ahead === undefined) return bytes
+    let i = this.index
+    while (i < ahead.length && into.length < maxFrames && bytes < maxBytes) {
+      const frame = ahead[i++]
+      into.push(frame)
+      bytes += frame.body.byteLength
+    }
+    if (i >= ahead.length) this.clearAhead()
+    else this.index = i
+    return bytes
+  }
+
   stop (): void {
     if (this.stopped) return
     this.stopped = true

@@ -20,6 +20,12 @@ export interface Feed {
    * or the source has ended (`ended`). Throws what the source threw, once the frames before it were taken.
    */
   take(): Frame | undefined
+  /**
+   * Appends to `into` the frames of the batch already read that are ready now, while `into` holds fewer
+   * than `maxFrames` and `bytes` (the bytes `into` holds, returned updated) stays under `maxBytes`. Never
+   * reads the source, never throws: a read, the end and a failure are `take()`'s.
+   */
+  takeRun(into: Frame[], maxFrames: number, maxBytes: number, bytes: number): number
   /** The source has ended and every frame it gave was taken. */
   readonly ended: boolean
   /** A frame, the end or a failure can be taken now without waiting for the source. */
@@ -67,6 +73,11 @@ class SyncFeed implements Feed {
     if (r.done !== true) return r.value
     this.ended = true
     return undefined
+  }
+
+  /** A synchronous source has nothing read ahead: `take()` pulls it. */
+  takeRun (_into: Frame[], _maxFrames: number, _maxBytes: number, bytes: number): number {
+    return bytes
   }
 
   stop (): void {

@@ -216,6 +216,14 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
     const batch = [first]
     let bytes = first.body.byteLength
     while (batch.length < OUTBOUND_BATCH_FRAMES && bytes < OUTBOUND_BATCH_BYTES) {
+      if (this.runReady()) {
+        const before = batch.length
+        bytes = (this.feed as Feed).takeRun(batch, OUTBOUND_BATCH_FRAMES, OUTBOUND_BATCH_BYTES, bytes)
+        if (batch.length > before) {
+          this.owner.dataSent(this.clock.now()) // one stamp per run of user frames
+          continue
+        }
+      }
       let frame: Frame | undefined
       try {
         frame = this.take()
@@ -227,6 +235,11 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
       bytes += frame.body.byteLength
     }
     return batch
+  }
+
+  /** User frames may be taken as a run: nothing failed or ended, and no control frame waits to go first. */
+  private runReady (): boolean {
+    return this.feed !== undefined && this.failure === undefined && !this.over && (this.control === undefined || this.control.length === 0)
   }
 
   private raise (mode: Mode): void {

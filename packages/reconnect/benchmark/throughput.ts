@@ -2,7 +2,8 @@
  * What the durable duplex costs per item, in memory: the same lower duplex is driven directly (baseline)
  * and through `reconnect()`, in both directions, in one run. Run: `pnpm --filter @proto/reconnect bench`.
  */
-import type { StageDuplex } from '@proto/interface'
+import type { Pushable, StageDuplex } from '@proto/interface'
+import { isBatchIterator, pushable } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { reconnect } from '../src/index.js'
 
@@ -25,6 +26,43 @@ function nullDuplex (): StageDuplex<Uint8Array> & { received: () => number } {
     },
     received: () => received
   }
+}
+
+/** The same, but its sink reads with `nextBatch()` when the source offers it, as the heartbeat and codec stages do. */
+function batchingDuplex (): StageDuplex<Uint8Array> & { received: () => number } {
+  const lower = nullDuplex()
+  let received = 0
+  return {
+    source: lower.source,
+    async sink (items: Source<Uint8Array>): Promise<void> {
+      const it = (items as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      if (isBatchIterator(it)) {
+        for (let b = await it.nextBatch(); b !== undefined; b = await it.nextBatch()) received += b.length
+      } else {
+        for (let r = await it.next(); r.done !== true; r = await it.next()) received++
+      }
+    },
+    received: () => received
+  }
+}
+
+/** The user's items as users often have them: an async generator, one item per `next()`. */
+async function * asyncItems (): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < N; i++) yield ITEM
+}
+
+/** The same items from an application that has them ready: pushed into a bounded `pushable()`, refilled when half empty. */
+function pushed (): Pushable<Uint8Array> {
+  const queue = pushable<Uint8Array>({ maxItems: 1024 })
+  void (async () => {
+    let n = 0
+    while (n < N) {
+      while (queue.room > 0 && n < N) { queue.push(ITEM); n++ }
+      if (n < N) await queue.onRoom()
+    }
+    queue.end()
+  })()
+  return queue
 }
 
 function * items (): Generator<Uint8Array> {
@@ -51,6 +89,21 @@ async function writeDurable (): Promise<void> {
   if (lower.received() !== N) throw new Error('lost items')
 }
 
+/** Writes `make()`'s items into a batching lower, directly or through `reconnect()`. */
+function batchingWrite (make: () => AsyncIterable<Uint8Array>, durable: boolean): () => Promise<void> {
+  return async () => {
+    const lower = batchingDuplex()
+    if (durable) {
+      const d = reconnect<Uint8Array>(async () => lower, { buffer: { maxMessages: 1_000 } })
+      await d.sink(make())
+      await d.close()
+    } else {
+      await lower.sink(make())
+    }
+    if (lower.received() !== N) throw new Error('lost items')
+  }
+}
+
 async function readDirect (): Promise<void> {
   let n = 0
   for await (const _ of nullDuplex().source) n++
@@ -66,7 +119,13 @@ async function readDurable (): Promise<void> {
 }
 
 const rows: Array<[string, number, number]> = []
-for (const [name, direct, durable] of [['write (user sink → lower sink)', writeDirect, writeDurable], ['read (lower source → user source)', readDirect, readDurable]] as const) {
+const paths = [
+  ['write (user sink → lower sink)', writeDirect, writeDurable],
+  ['write, async generator → lower reading `nextBatch()`', batchingWrite(asyncItems, false), batchingWrite(asyncItems, true)],
+  ['write, `pushable()` (batches) → lower reading `nextBatch()`', batchingWrite(pushed, false), batchingWrite(pushed, true)],
+  ['read (lower source → user source)', readDirect, readDurable]
+] as const
+for (const [name, direct, durable] of paths) {
   await time(direct)
   await time(durable)
   const best = async (fn: () => Promise<void>): Promise<number> => Math.max(await time(fn), await time(fn), await time(fn))

@@ -101,12 +101,8 @@ export class Feed<T> implements AsyncIterableIterator<T> {
 
   private takeBatch (): T[] | undefined {
     if (this.released) return undefined
-    const outbox = this.owner.outbox
-    let item = outbox.takeOne()
-    if (item === NOTHING) return undefined
-    const batch = [item]
-    while (batch.length < FEED_BATCH_ITEMS && (item = outbox.takeOne()) !== NOTHING) batch.push(item)
-    this.handed(batch.length)
+    const batch = this.owner.outbox.takeBatch(FEED_BATCH_ITEMS)
+    if (batch !== undefined) this.handed(batch.length)
     return batch
   }
 

@@ -4,6 +4,8 @@ import { BufferOverflowError, ClosedError, InvalidParametersError, NotConnectedE
 import type { Ledger } from './ledger.js'
 import type { ResolvedOptions } from './options.js'
 import type { Outbox } from './outbox.js'
+import type { Taker } from './read-source.js'
+import { readSource } from './read-source.js'
 
 /** What the durable sink needs from the durable duplex. */
 export interface IntakeOwner<T> {
@@ -14,7 +16,7 @@ export interface IntakeOwner<T> {
   readonly online: boolean
   /** Why nothing more can be written (`close()`, abort, failure), or `undefined` while writing is open. */
   writeRefusal(): Error | undefined
-  /** An item entered the buffer: a waiting connection sink may take it. */
+  /** Items entered the buffer: a waiting connection sink may take them. */
   pushed(): void
   /** The user's source ended: writing is over once everything is handed. */
   userEnded(): void
@@ -22,26 +24,33 @@ export interface IntakeOwner<T> {
   sourceFailed(err: Error): void
 }
 
-const NO_ITEM: unique symbol = Symbol('no item')
+/** Items taken from the source that wait for room: `items[next..]`, their sizes at the same positions. */
+interface Run<T> {
+  readonly items: readonly T[]
+  readonly sizes: readonly number[]
+  next: number
+}
 
 /**
- * The durable sink: takes items from the user's source into the outbox's buffer, one at a time, counting
- * each in the ledger the moment it is taken. When the buffer is full it waits (connected, or
- * `overflow: 'wait'`), or applies the overflow policy (disconnected); an item that waits for room is the
- * `waiting` gauge until its fate is decided.
+ * The durable sink: takes items from the user's source into the outbox's buffer, an item or a whole batch
+ * at a time, counting them in the ledger the moment they are taken. A batch is checked whole (`validate`,
+ * `failFast`), sized once and buffered in one step when it fits. When the buffer is full the rest waits
+ * (connected, or `overflow: 'wait'`), or the overflow policy applies item by item (disconnected); items
+ * that wait for room are the `waiting` gauge until their fate is decided.
  */
-export class Intake<T> {
+export class Intake<T> implements Taker<T> {
   /** The user's source ended. */
   ended = false
   private settleSink: { resolve(): void, reject(err: Error): void } | undefined
-  private waitingItem: T | typeof NO_ITEM = NO_ITEM
+  private waitingRun: Run<T> | undefined
   private space: (() => void) | undefined
 
   constructor (private readonly owner: IntakeOwner<T>) {}
 
-  /** 0 or 1: an item taken from the source that waits for room. */
+  /** Items taken from the source that wait for room (at most one batch). */
   get waiting (): number {
-    return this.waitingItem === NO_ITEM ? 0 : 1
+    const run = this.waitingRun
+    return run === undefined ? 0 : run.items.length - run.next
   }
 
   readonly sink = async (source: Source<T>): Promise<void> => {
@@ -51,7 +60,7 @@ export class Intake<T> {
     if (this.settleSink !== undefined) throw new InvalidParametersError('sink is already consuming a source; call it once at a time')
     await new Promise<void>((resolve, reject) => {
       this.settleSink = { resolve, reject }
-      this.consume(source).then(() => { this.onEnd() }, (err: unknown) => { this.onError(err) })
+      readSource(source, this).then(() => { this.onEnd() }, (err: unknown) => { this.onError(err) })
     })
   }
 
@@ -71,54 +80,20 @@ export class Intake<T> {
     w?.()
   }
 
-  /** The duplex is ending: the waiting item, if any, will never be buffered; it is counted `unsent`. */
+  /** The duplex is ending: the waiting items, if any, will never be buffered; they are counted `unsent`. */
   abandonWaiting (): void {
-    if (this.waitingItem === NO_ITEM) return
-    this.waitingItem = NO_ITEM
-    this.owner.ledger.unsent++
+    const n = this.waiting
+    this.waitingRun = undefined
+    if (n === 0) return
+    this.owner.ledger.unsent += n
     this.wake()
   }
 
-  private async consume (source: Source<T>): Promise<void> {
-    if (Symbol.asyncIterator in source) {
-      const it = source[Symbol.asyncIterator]()
-      for (;;) {
-        let r: IteratorResult<T>
-        try { r = await it.next() } catch (err) { throw new SourceError(toError(err)) }
-        if (r.done === true) return
-        try {
-          const wait = this.offer(r.value)
-          if (wait !== undefined) await wait
-        } catch (err) {
-          void it.return?.()?.then(undefined, () => {})
-          throw err
-        }
-      }
-    }
-    const it = source[Symbol.iterator]()
-    for (;;) {
-      let r: IteratorResult<T>
-      try { r = it.next() } catch (err) { throw new SourceError(toError(err)) }
-      if (r.done === true) return
-      try {
-        const wait = this.offer(r.value)
-        if (wait !== undefined) await wait
-      } catch (err) {
-        try { it.return?.() } catch {}
-        throw err
-      }
-    }
-  }
-
   /** Takes one item: `undefined` when it was placed at once, else a promise for when its fate is known. */
-  private offer (item: T): Promise<void> | undefined {
+  offer (item: T): Promise<void> | undefined {
     const { ledger, opts, outbox } = this.owner
     ledger.accepted++
-    const refusal = this.owner.writeRefusal()
-    if (refusal !== undefined) {
-      ledger.unsent++
-      throw refusal
-    }
+    this.refuseClosed(1)
     if (opts.validate !== undefined) {
       try {
         opts.validate(item)
@@ -127,41 +102,103 @@ export class Intake<T> {
         throw err
       }
     }
-    if (opts.failFast && !this.owner.online) {
-      ledger.rejected++
-      throw new NotConnectedError('No connection is up and failFast is set: the write was refused. Wait for the \'connected\' event, or turn failFast off to buffer offline writes')
-    }
+    this.refuseOffline(1)
     const size = opts.size(item)
     if (outbox.fits(size)) {
       outbox.push(item, size)
       this.owner.pushed()
       return undefined
     }
-    return this.offerFull(item, size)
+    return this.place({ items: [item], sizes: [size], next: 0 })
   }
 
-  private async offerFull (item: T, size: number): Promise<void> {
+  /**
+   * Takes a batch as one step: counted, checked whole (a refused batch is refused whole), sized, and
+   * buffered in one append when it fits; else what fits is buffered and the rest waits for room.
+   */
+  offerBatch (items: T[]): Promise<void> | undefined {
+    const { ledger, opts, outbox } = this.owner
+    const n = items.length
+    ledger.accepted += n
+    this.refuseClosed(n)
+    const check = opts.validate
+    if (check !== undefined) {
+      try {
+        for (let i = 0; i < n; i++) check(items[i])
+      } catch (err) {
+        ledger.rejected += n
+        throw err
+      }
+    }
+    this.refuseOffline(n)
+    const size = opts.size
+    const sizes: number[] = new Array(n)
+    let total = 0
+    for (let i = 0; i < n; i++) total += sizes[i] = size(items[i])
+    const placed = outbox.pushRun(items, sizes, 0, n, total)
+    if (placed > 0) this.owner.pushed()
+    if (placed === n) return undefined
+    return this.place({ items, sizes, next: placed })
+  }
+
+  /** Refuses the `count` items just taken (counted `unsent`) if writing is closed. */
+  private refuseClosed (count: number): void {
+    const refusal = this.owner.writeRefusal()
+    if (refusal === undefined) return
+    this.owner.ledger.unsent += count
+    throw refusal
+  }
+
+  /** Refuses the `count` items just taken (counted `rejected`) if `failFast` is set and no connection is up. */
+  private refuseOffline (count: number): void {
+    const { ledger, opts } = this.owner
+    if (opts.failFast && !this.owner.online) {
+      ledger.rejected += count
+      throw new NotConnectedError('No connection is up and failFast is set: the write was refused. Wait for the \'connected\' event, or turn failFast off to buffer offline writes')
+    }
+  }
+
+  /** Buffers `run` as room is made, or applies the overflow policy to what is left once disconnected. */
+  private async place (run: Run<T>): Promise<void> {
     const { opts, outbox } = this.owner
-    this.waitingItem = item
+    this.waitingRun = run
     for (;;) {
       if (!this.owner.online && (opts.overflow !== 'wait' || opts.failFast)) {
-        this.waitingItem = NO_ITEM
-        this.overflow(item, size)
+        this.waitingRun = undefined
+        this.overflowRest(run)
         return
       }
-      if (outbox.fits(size)) {
-        this.waitingItem = NO_ITEM
-        outbox.push(item, size)
-        this.owner.pushed()
-        return
-      }
+      const placed = outbox.pushRun(run.items, run.sizes, run.next, run.items.length)
+      run.next += placed
+      if (run.next === run.items.length) this.waitingRun = undefined
+      if (placed > 0) this.owner.pushed()
+      if (run.next === run.items.length) return
+      if (placed > 0) continue // handing them on may have made room already
       await new Promise<void>((resolve) => { this.space = resolve })
-      if (this.waitingItem === NO_ITEM) throw this.owner.writeRefusal() ?? new ClosedError('the write side has ended')
+      if (this.waitingRun !== run) throw this.owner.writeRefusal() ?? new ClosedError('the write side has ended')
+    }
+  }
+
+  /** Disconnected: the first item left does not fit and gets the policy; each later one is buffered if it fits. */
+  private overflowRest (run: Run<T>): void {
+    const { ledger, outbox } = this.owner
+    const { items, sizes } = run
+    for (let k = run.next; k < items.length; k++) {
+      if (k > run.next && outbox.fits(sizes[k])) {
+        outbox.push(items[k], sizes[k])
+        continue
+      }
+      try {
+        this.overflow(sizes[k], items[k])
+      } catch (err) {
+        ledger.rejected += items.length - k - 1 // the rest of the batch is refused with it
+        throw err
+      }
     }
   }
 
   /** Applies the overflow policy to `item`, which does not fit while disconnected. */
-  private overflow (item: T, size: number): void {
+  private overflow (size: number, item: T): void {
     const { ledger, opts, outbox } = this.owner
     if (opts.failFast) {
       ledger.rejected++

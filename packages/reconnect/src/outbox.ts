@@ -38,6 +38,31 @@ export class Outbox<T> {
     this.buffer.push(item, size)
   }
 
+  /**
+   * Buffers the longest run of `items[from..to)` that fits now (sizes in `sizes`, same positions), in one
+   * step; returns how many. An empty buffer takes the first item whatever its size. `total`, when known,
+   * is the bytes of the whole run: if all of it fits, no per-item check is made.
+   */
+  pushRun (items: readonly T[], sizes: readonly number[], from: number, to: number, total = -1): number {
+    const b = this.buffer
+    const roomItems = this.limits.maxMessages - b.length
+    const roomBytes = this.limits.maxBytes - b.byteLength
+    if (total >= 0 && to - from <= roomItems && total <= roomBytes) {
+      b.pushRun(items, sizes, from, to - from, total)
+      return to - from
+    }
+    let n = 0
+    let bytes = 0
+    for (let k = from; k < to && n < roomItems; k++) {
+      const next = bytes + sizes[k]
+      if (next > roomBytes && !(b.length === 0 && n === 0)) break
+      bytes = next
+      n++
+    }
+    if (n > 0) b.pushRun(items, sizes, from, n, bytes)
+    return n
+  }
+
   /** Whether `takeOne()` would hand an item now. */
   get ready (): boolean {
     const r = this.retained
@@ -75,6 +100,39 @@ export class Outbox<T> {
     this.cursor++
     this.ledger.handed++
     return item
+  }
+
+  /**
+   * Hands up to `max` items to the current connection in one step, as `takeOne()` would one by one: the
+   * retained ones it has not had, then buffered ones (moved into retention as far as it has room).
+   * `undefined` when none can be handed now.
+   */
+  takeBatch (max: number): T[] | undefined {
+    const b = this.buffer
+    const r = this.retained
+    const out: T[] = []
+    if (r === undefined) {
+      const n = Math.min(max, b.length)
+      if (n === 0) return undefined
+      b.shiftRun(n, out)
+      this.ledger.handed += n
+      return out
+    }
+    if (this.cursor < r.length) {
+      const n = r.copyRun(this.cursor, max, out)
+      this.cursor += n
+      this.ledger.replayed += n
+    }
+    if (out.length < max && this.cursor === r.length && b.length > 0) {
+      const bound = this.limits.retention as NonNullable<Limits['retention']>
+      const n = b.fitting(max - out.length, bound.maxMessages - r.length, bound.maxBytes - r.byteLength, r.length === 0)
+      if (n > 0) {
+        b.shiftRun(n, out, r)
+        this.cursor += n
+        this.ledger.handed += n
+      }
+    }
+    return out.length > 0 ? out : undefined
   }
 
   /** The connection the retained items were handed to is gone: the next one gets them all again. */

@@ -21,6 +21,87 @@ export class Ring<T> {
     this.bytes += size
   }
 
+  /** Appends `count` items of `items` from `from` on, their sizes in `sizes` (same positions), `bytes` in all: one step. */
+  pushRun (items: readonly T[], sizes: readonly number[], from: number, count: number, bytes: number): void {
+    while (this.count + count > this.items.length) this.grow()
+    const mask = this.items.length - 1
+    let i = (this.head + this.count) & mask
+    for (let k = from, end = from + count; k < end; k++) {
+      this.items[i] = items[k]
+      this.sizes[i] = sizes[k]
+      i = (i + 1) & mask
+    }
+    this.count += count
+    this.bytes += bytes
+  }
+
+  /**
+   * Removes the `count` oldest items (call only with `count <= length`), appending them to `out` and, when
+   * given, to `to` with their sizes: one step for a run handed on.
+   */
+  shiftRun (count: number, out: T[], to?: Ring<T>): void {
+    const items = this.items
+    const sizes = this.sizes
+    const mask = items.length - 1
+    let i = this.head
+    let o = out.length
+    let bytes = 0
+    if (to === undefined) {
+      for (let k = 0; k < count; k++) {
+        out[o++] = items[i] as T
+        bytes += sizes[i]
+        items[i] = undefined
+        i = (i + 1) & mask
+      }
+    } else {
+      while (to.count + count > to.items.length) to.grow()
+      const toItems = to.items
+      const toSizes = to.sizes
+      const toMask = toItems.length - 1
+      let j = (to.head + to.count) & toMask
+      for (let k = 0; k < count; k++) {
+        const item = items[i] as T
+        const size = sizes[i]
+        out[o++] = item
+        toItems[j] = item
+        toSizes[j] = size
+        bytes += size
+        items[i] = undefined
+        i = (i + 1) & mask
+        j = (j + 1) & toMask
+      }
+      to.count += count
+      to.bytes += bytes
+    }
+    this.head = i
+    this.count -= count
+    this.bytes -= bytes
+  }
+
+  /**
+   * How many of the oldest items, at most `max`, fit in `roomItems` more items and `roomBytes` more bytes;
+   * with `firstAlways` the oldest one counts whatever its size.
+   */
+  fitting (max: number, roomItems: number, roomBytes: number, firstAlways: boolean): number {
+    const limit = Math.min(max, this.count, roomItems)
+    const mask = this.items.length - 1
+    let bytes = 0
+    let n = 0
+    for (let i = this.head; n < limit; n++, i = (i + 1) & mask) {
+      bytes += this.sizes[i]
+      if (bytes > roomBytes && !(firstAlways && n === 0)) break
+    }
+    return n
+  }
+
+  /** Appends the items from `index` on, at most `max`, to `out` (they stay in the ring). */
+  copyRun (index: number, max: number, out: T[]): number {
+    const n = Math.min(max, this.count - index)
+    const mask = this.items.length - 1
+    for (let k = 0, i = (this.head + index) & mask; k < n; k++, i = (i + 1) & mask) out.push(this.items[i] as T)
+    return n
+  }
+
   /** Removes and returns the oldest item; call only when `length > 0`. */
   shift (): T {
     const i = this.head
@@ -49,6 +130,7 @@ export class Ring<T> {
     return n
   }
 
+  /** Doubles the capacity, the items moved to the front. */
   private grow (): void {
     const cap = this.items.length * 2
     const items: Array<T | undefined> = new Array(cap)

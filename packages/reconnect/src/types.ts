@@ -152,7 +152,8 @@ export interface ReconnectInit<T> extends BackoffInit {
   failFast?: boolean
   /**
    * Called with every item the sink takes, before it is buffered. A throw rejects the sink with that
-   * error and the item is counted `rejected`. Use it to refuse items a connection's stage cannot send.
+   * error and the item is counted `rejected` (with a batch source: the whole batch, checked before any of
+   * it is buffered). Use it to refuse items a connection's stage cannot send.
    */
   validate?(item: T): void
   /**
@@ -276,7 +277,7 @@ export interface ReconnectStats {
   connectedSince: number | undefined
   /** Items the sink took from the user's source, in total. */
   accepted: number
-  /** An item taken from the source that waits for room in the buffer (0 or 1). */
+  /** Items taken from the source that wait for room in the buffer (0 or 1; with a batch source, up to the rest of one batch). */
   waiting: number
   /** Items in the outbound buffer now (never handed to a connection). */
   buffered: number
@@ -313,7 +314,10 @@ export interface ReconnectStats {
   dropped: number
   /** Items discarded from the buffer by `clearBuffer()`. */
   cleared: number
-  /** Items the sink took and refused (`overflow: 'error'`, `failFast`, `validate`); the sink rejected. */
+  /**
+   * Items the sink took and refused (`overflow: 'error'`, `failFast`, `validate`); the sink rejected. A batch
+   * is refused whole by `validate`/`failFast`; after an item `overflow: 'error'` refused, so is the rest of its batch.
+   */
   rejected: number
   /** Items taken but never handed to any connection when the duplex closed, aborted or failed. */
   unsent: number
@@ -325,7 +329,8 @@ export interface ReconnectStats {
 
 /**
  * A duplex that outlives its connections. The `source` carries on across reconnections and ends only on
- * close (or a complete exchange); the `sink` accepts items for the whole lifetime. Without retention,
+ * close (or a complete exchange); the `sink` accepts items for the whole lifetime, a batch per read from a
+ * source whose iterator offers `nextBatch()` (a `BatchSource`, e.g. `pushable()`). Without retention,
  * delivery is at-most-once and in order (see `stats().unconfirmed`); with retention, unconfirmed items
  * are handed again after a reconnect (at-least-once).
  */

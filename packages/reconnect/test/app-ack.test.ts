@@ -1,6 +1,7 @@
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { reconnect } from '../src/index.js'
+import { batches } from './helpers/batches.js'
 import { ledger } from './helpers/ledger.js'
 import { dialTcp, encodeFrame, readSeq, seq } from './helpers/tcp.js'
 
@@ -58,7 +59,12 @@ afterEach(async () => {
 })
 
 describe('application acknowledgements against a server that drops every connection after 100 messages', () => {
-  it.each(['reset', 'fin'] as const)('by %s: 1,000 of 1,000 arrive, in order, duplicates counted', async (drop) => {
+  it.each([
+    ['reset', 'an array, item by item'],
+    ['fin', 'an array, item by item'],
+    ['reset', 'batches of 64 (nextBatch())'],
+    ['fin', 'batches of 64 (nextBatch())']
+  ] as const)('by %s, writing %s: 1,000 of 1,000 arrive, in order, duplicates counted', async (drop, how) => {
     const server = await droppingEchoServer(drop)
     cleanup.push(server.close)
     const link = reconnect<Uint8Array>(async ({ signal }) => await dialTcp(server.port, signal), {
@@ -78,7 +84,10 @@ describe('application acknowledgements against a server that drops every connect
         confirmedUpTo = s + 1
       }
     })()
-    await link.sink(Array.from({ length: N }, (_, i) => seq(i)))
+    const items = Array.from({ length: N }, (_, i) => seq(i))
+    const batched = batches(Array.from({ length: N / 64 + 1 }, (_, b) => items.slice(b * 64, b * 64 + 64)).filter(b => b.length > 0))
+    await link.sink(how.startsWith('batches') ? batched : items)
+    if (how.startsWith('batches')) expect(batched.calls).toMatchObject({ next: 0, nextBatch: Math.ceil(N / 64) + 1 })
     await reading
     // both sides ended their writing and everything was confirmed: the link closes itself
     await link.close()
