@@ -1,5 +1,7 @@
+import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
+import { pushable } from '@proto/interface'
 import { connect } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Harness } from './helpers/stack.js'
@@ -23,6 +25,29 @@ describe('a session over real TCP', () => {
     expect(stats).toMatchObject({ delivered: 1_000, deduplicated: 0, sessionsLost: 0 })
     expect(h.sessions.length).toBe(1)
     expect(h.sessions[0].stats()).toMatchObject({ delivered: 1_000 })
+  })
+
+  it('a batch source (pushable) is taken a batch at a time: exactly once, in order, across a reconnect in the middle', async () => {
+    h = await harness(echo)
+    const client = h.client()
+    const got: number[] = []
+    const reading = (async () => { for await (const f of client.source) { got.push(num(f)); if (got.length === 2_000) break } })()
+    const out = pushable<Frame>({ maxItems: 256 })
+    const writing = client.sink(out)
+    for (let i = 0; i < 2_000; i++) {
+      if (out.room === 0) await out.onRoom()
+      out.push(item(i))
+      if (i === 1_000) {
+        await expect.poll(() => got.length).toBeGreaterThan(0) // the session is established and carrying items
+        client.reconnect()
+      }
+    }
+    await reading
+    out.end()
+    await writing
+    expect(got).toEqual(Array.from({ length: 2_000 }, (_, i) => i))
+    expect(client.stats().link).toMatchObject({ accepted: 2_000, unsent: 0, rejected: 0 })
+    expect(client.stats()).toMatchObject({ sessionsLost: 0, resumes: 1 })
   })
 
   it('a version 1 client (HELLO without the session flag) is served through the plain event, on the same port', async () => {
