@@ -121,19 +121,8 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     if (this.cut !== undefined) return Promise.reject(this.cut)
     if (this.at < this.held.length) return Promise.resolve({ done: false, value: this.held[this.at++] })
     if (this.done) return RESOLVED_DONE
-    // an application's async iterator without batches, once restored frames are out: one step per item
-    const app = this.app
-    if (this.started && this.prefix.length === 0 && !this.ended && app !== undefined && !isBatchIterator<Frame>(app) && this.appAsync) {
-      return (app.next() as Promise<IteratorResult<Frame>>).then((r) => {
-        if (this.cut !== undefined) throw new SessionMovedError('The session moved to another node before this frame could be taken', { cause: this.cut })
-        if (r.done === true) {
-          this.done = true
-          return DONE
-        }
-        this.appendOne(r.value)
-        return r
-      })
-    }
+    const direct = this.direct()
+    if (direct !== undefined) return direct.then(frame => frame === undefined ? DONE : { done: false, value: frame })
     return this.pull().then((batch) => {
       if (batch === undefined || batch.length === 0) {
         if (batch === undefined) this.done = true
@@ -155,12 +144,32 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
       return Promise.resolve(out)
     }
     if (this.done) return Promise.resolve(undefined)
+    const direct = this.direct()
+    if (direct !== undefined) return direct.then(frame => frame === undefined ? undefined : [frame])
     return this.pull().then((batch) => {
       if (batch === undefined) {
         this.done = true
         return undefined
       }
       return batch.length === 0 ? this.nextBatch() : batch
+    })
+  }
+
+  /**
+   * An application's async iterator without batches, once restored frames are out: its next item, taken
+   * and journaled in one step (`undefined` at its end); `undefined` when the general path must run.
+   */
+  private direct (): Promise<Frame | undefined> | undefined {
+    const app = this.app
+    if (!this.started || this.prefix.length > 0 || this.ended || app === undefined || !this.appAsync || isBatchIterator<Frame>(app)) return undefined
+    return (app.next() as Promise<IteratorResult<Frame>>).then((r) => {
+      if (this.cut !== undefined) throw new SessionMovedError('The session moved to another node before this frame could be taken', { cause: this.cut })
+      if (r.done === true) {
+        this.done = true
+        return undefined
+      }
+      this.appendOne(r.value)
+      return r.value
     })
   }
 
