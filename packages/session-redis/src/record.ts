@@ -81,3 +81,27 @@ export function parseClaim (reply: Buffer[], digest: Uint8Array): Claimed {
     }
   }
 }
+
+/**
+ * What to persist of a session that received nothing since the previous flush (`prev`), while it keeps
+ * writing: the previous snapshot, as it was (positions, journal and attributes together), trimmed by what
+ * the client has acknowledged since. A frame the client acknowledges within one interval is then never
+ * written to Redis, and the copy stays consistent, one interval behind. `undefined` when the current
+ * snapshot is to be persisted: something came in (the ACKs the client waits for follow the persist), or
+ * nothing was written since `prev` (the copy catches up).
+ */
+export function laggedSnapshot (prev: SessionSnapshot | undefined, cur: SessionSnapshot): SessionSnapshot | undefined {
+  if (prev === undefined || cur.received !== prev.received || cur.peerEndAt !== prev.peerEndAt || cur.inEnded !== prev.inEnded) return undefined
+  const prevEnd = prev.outAcked + prev.journal.length
+  const curEnd = cur.outAcked + cur.journal.length
+  if (curEnd === prevEnd && cur.endAt === prev.endAt && sameAttributes(cur.attributes, prev.attributes)) return undefined
+  const acked = Math.max(prev.outAcked, Math.min(cur.outAcked, prevEnd))
+  return { ...prev, outAcked: acked, outSent: Math.max(prev.outSent, acked), journal: prev.journal.slice(acked - prev.outAcked) }
+}
+
+function sameAttributes (a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) if (a[k] !== b[k]) return false
+  return true
+}

@@ -7,7 +7,7 @@ import { MAX_FLUSHES_IN_FLIGHT } from './constants.js'
 import { SessionFencedError, StoreUnavailableError } from './errors.js'
 import { Handovers } from './handover.js'
 import type { StoreOptions } from './options.js'
-import { encodeFrame, nodeKey, parseClaim, persistArgs, sessionKeys } from './record.js'
+import { encodeFrame, laggedSnapshot, nodeKey, parseClaim, persistArgs, sessionKeys } from './record.js'
 import { CLAIM, FORGET, PERSIST } from './scripts.js'
 import type { RedisStore, RedisStoreEvents, RedisStoreStats, StoreMode } from './types.js'
 
@@ -19,6 +19,8 @@ interface Held {
   stored: number
   /** Highest outbound position sent in a PERSIST still in flight (-1: none), so the next one appends only what follows. */
   sending: number
+  /** The snapshot the last flush took, for `laggedSnapshot`; `undefined` after a failure or an outage. */
+  prev: SessionSnapshot | undefined
 }
 
 type Scripted = Redis & {
@@ -55,7 +57,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private closed = false
   /** A session asked for an early persist: the next flush does not wait for the interval. */
   private soon = false
-  private readonly counts = { early: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
+  private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
 
   constructor (readonly opts: StoreOptions) {
     super()
@@ -95,7 +97,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     const dhex = hex(session.digest)
     const claim = this.claims.get(dhex)
     this.claims.delete(dhex)
-    this.held.set(session, { keys: sessionKeys(this.opts.prefix, dhex), epoch: claim?.epoch ?? 1, stored: claim?.stored ?? -1, sending: -1 })
+    this.held.set(session, { keys: sessionKeys(this.opts.prefix, dhex), epoch: claim?.epoch ?? 1, stored: claim?.stored ?? -1, sending: -1, prev: undefined })
     if (this.modeNow !== 'durable') session.persisted(Infinity)
     this.changed(session)
   }
@@ -244,7 +246,16 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.dirty.clear()
     await Promise.all(batch.map(async (session) => {
       const h = this.held.get(session)
-      if (h !== undefined) await this.persist(session, session.snapshot(), h, false)
+      if (h === undefined) return
+      const snap = session.snapshot()
+      const lagged = laggedSnapshot(h.prev, snap)
+      h.prev = snap
+      // a writing session persisted one interval behind: it stays dirty, so the copy catches up once it pauses
+      if (lagged !== undefined) {
+        this.counts.lagged++
+        this.dirty.add(session)
+      }
+      await this.persist(session, lagged ?? snap, h, false)
     }))
   }
 
@@ -275,6 +286,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     } catch (err) {
       h.stored = -1
       h.sending = -1
+      h.prev = undefined
       if (!release && this.held.get(session) === h) this.dirty.add(session)
       this.failed(toError(err))
       return false
@@ -308,6 +320,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     for (const [session, h] of this.held) {
       h.stored = -1
       h.sending = -1
+      h.prev = undefined
       session.persisted(Infinity)
       this.dirty.add(session)
     }

@@ -60,6 +60,11 @@ export interface RedisStoreStats {
   persists: number
   /** Flushes brought forward (not waiting for the persist interval) because a session's ACKs waited for them: its client's window was filling. */
   early: number
+  /**
+   * PERSISTs that wrote a session's previous snapshot (trimmed by what its client acknowledged since) because
+   * it received nothing in between while it kept writing: frames acknowledged within one interval are never written.
+   */
+  lagged: number
   /** Outbound frames written to Redis. */
   framesPersisted: number
   /** Redis commands sent (scripts, liveness writes, handover messages excluded). */

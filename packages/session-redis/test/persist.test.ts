@@ -5,13 +5,14 @@ import { canRun, redisServerTool, startRedisServer } from '@proto/stage-complian
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MAX_FLUSHES_IN_FLIGHT, redisStore } from '../src/index.js'
+import { laggedSnapshot } from '../src/record.js'
 import { dec, item } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
 /** A session as the store sees it, driven by the test: its journal grows, its received position moves. */
-function fakeSession (): StoredSession & { journal: Frame[], received: number, acked: number[] } {
+function fakeSession (): StoredSession & { journal: Frame[], outAcked: number, received: number, acked: number[], attributes: Record<string, string> } {
   const idBytes = randomBytes(8)
   const digest = createHash('sha256').update(randomBytes(16)).digest()
   const s = {
@@ -20,7 +21,9 @@ function fakeSession (): StoredSession & { journal: Frame[], received: number, a
     journal: [] as Frame[],
     received: 0,
     acked: [] as number[],
-    snapshot: (): SessionSnapshot => ({ id: s.id, idBytes, digest, outAcked: 0, outSent: s.journal.length, received: s.received, endAt: undefined, endAcked: false, peerEndAt: undefined, inEnded: false, journal: s.journal.slice(), attributes: {} }),
+    outAcked: 0,
+    attributes: {} as Record<string, string>,
+    snapshot: (): SessionSnapshot => ({ id: s.id, idBytes, digest, outAcked: s.outAcked, outSent: s.outAcked + s.journal.length, received: s.received, endAt: undefined, endAcked: false, peerEndAt: undefined, inEnded: false, journal: s.journal.slice(), attributes: { ...s.attributes } }),
     persisted: (received: number) => { s.acked.push(received) },
     handOver: () => s.snapshot(),
     fenced: () => {}
@@ -63,5 +66,59 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
     expect(stored).toEqual(session.journal.map(dec)) // in order, each once
     // and each frame crossed the wire once: a PERSIST appends only what follows those in flight
     expect(store.stats().framesPersisted).toBe(session.journal.length)
+  })
+
+  it('a session that keeps writing and receives nothing is persisted one interval behind: frames its client acknowledges within an interval never reach Redis, and the copy catches up, consistent, once it pauses', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const store = redisStore({ redis: redis.url, prefix: 'p:', persistInterval: 20 })
+    cleanups.push(async () => { await store.close() })
+    await store.ready()
+    const session = fakeSession()
+    store.bind({ find: () => undefined, sessions: () => [session] })
+    store.opened(session)
+    await expect.poll(() => store.stats().persists).toBeGreaterThanOrEqual(1)
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    const hash = `p:s:{${Buffer.from(session.digest).toString('hex')}}`
+    // 15 rounds: the application writes 10 frames, a flush sees them unacknowledged, the client then acknowledges them
+    let position = 0
+    for (let round = 0; round < 15; round++) {
+      for (let i = 0; i < 10; i++) session.journal.push(item(`f${++position}`))
+      store.changed(session)
+      await new Promise(resolve => setTimeout(resolve, 35))
+      session.outAcked += session.journal.length
+      session.journal = []
+      session.attributes.cursor = String(position)
+      store.changed(session)
+      await new Promise(resolve => setTimeout(resolve, 35))
+    }
+    // what a node restoring the session would see is always a state the session was in: positions, journal, cursor together
+    // and in the end (the session paused) the copy is the current state, with no journal left to write
+    await expect.poll(async () => await admin.hget(hash, 'ob'), { timeout: 5_000 }).toBe(String(position))
+    expect(await admin.hget(hash, 'a')).toBe(JSON.stringify({ cursor: String(position) }))
+    expect(await admin.llen(`${hash}:j`)).toBe(0)
+    // at most a few frames were ever written (those a full persist caught in flight), not the 150 the session wrote
+    expect(store.stats().framesPersisted).toBeLessThan(30)
+    expect(store.stats().lagged).toBeGreaterThan(0)
+  })
+
+  it('a copy one interval behind is consistent: its journal, positions and attributes are those of one moment, trimmed by later acknowledgements', () => {
+    const base = fakeSession()
+    for (let i = 1; i <= 4; i++) base.journal.push(item(`f${i}`))
+    base.attributes.cursor = '4'
+    const prev = base.snapshot()
+    base.journal.push(item('f5'), item('f6'))
+    base.outAcked = 3 // the client acknowledged f1–f3
+    base.journal = base.journal.slice(3)
+    base.attributes.cursor = '6'
+    const cur = base.snapshot()
+    const lagged = laggedSnapshot(prev, cur)
+    expect(lagged).toMatchObject({ outAcked: 3, outSent: 4, attributes: { cursor: '4' } })
+    expect(lagged?.journal.map(dec)).toEqual(['f4'])
+    // something came in: the current snapshot is persisted (ACKs wait for it)
+    expect(laggedSnapshot(prev, { ...cur, received: cur.received + 1 })).toBeUndefined()
+    // nothing written since: the current snapshot is persisted (the copy catches up)
+    expect(laggedSnapshot(cur, { ...cur, outAcked: 5, journal: cur.journal.slice(2) })).toBeUndefined()
   })
 })
