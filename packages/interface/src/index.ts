@@ -32,5 +32,7 @@ export type { AnyListener, ListenerOptions, TypedEventListener } from './events.
 export { TypedEventTarget } from './events.js'
 export type { Logger, LoggerFactory } from './logger.js'
 export { createLogger, DEBUG_ENV, NAMESPACE, protoDebugNamespaces, setLoggerFactory, silentLogger } from './logger.js'
+export type { PushSource, PushTarget } from './push.js'
+export { isPushSource } from './push.js'
 export { SourceError, toError } from './source-error.js'
 export * as validate from './validate.js'
