@@ -118,7 +118,6 @@ async function rig (flood: boolean): Promise<Rig> {
   cleanups.push(() => { client.abort(new Error('test over')) })
   const closed = settle(new Promise<Error | undefined>((resolve) => { client.addEventListener('closed', (e) => { resolve(e.detail.error) }, { once: true }) }))
   let produced = 0
-  let give: (frame?: Frame) => void = () => {}
   let release: () => void = () => {}
   const released = settle(new Promise<void>((resolve) => { release = resolve }))
   // an async iterator rather than a generator: its return() is answered while a next() is pending
@@ -138,7 +137,7 @@ async function rig (flood: boolean): Promise<Rig> {
       return { done: true, value: undefined }
     }
   }
-  give = (frame) => {
+  const give = (frame?: Frame): void => {
     if (frame === undefined) { over = true; release() }
     produced++
     wake?.(frame === undefined ? { done: true, value: undefined } : { done: false, value: frame })
