@@ -254,6 +254,22 @@ describe('push path faults: half-close and a consumer that stopped reading', () 
     expect(Buffer.concat(got).includes(Buffer.from([0, 0, 0, 3, FrameType.DATA, 1, 2, 3]))).toBe(true)
   })
 
+  it('after our own half-close, a reset reaches the parked read through the receive side alone', async () => {
+    const r = await rig(false)
+    r.peer.resume()
+    const peerEnded = new Promise<void>((resolve) => { r.peer.once('end', resolve) })
+    r.give() // the producer ends: the stage finishes writing, FIN goes out
+    expect(await within(r.sent)).toMatchObject({ ok: true })
+    await peerEnded
+    expect(await within(r.read, 100)).toBe('pending') // the peer may still write: the read waits
+    r.peer.resetAndDestroy()
+    await expectAllSettled(r)
+    const read = await r.read
+    expect(read.ok).toBe(false)
+    expect((read.error as Error).name).toBe('ConnectionResetError')
+    expect((await r.closed).value).toBeInstanceOf(Error)
+  })
+
   it('frames queued for a consumer that stopped reading, then a reset: the consumer gets the frames that arrived, then the reset', async () => {
     const COUNT = 3_000
     const r = await rig(false)
