@@ -1,14 +1,16 @@
-import type { BatchIterator, ByteChunk } from '@proto/interface'
+import type { BatchIterator, ByteChunk, PushSource, PushTarget } from '@proto/interface'
 import { DONE, isBatchIterator, RESOLVED_DONE, toError } from '@proto/interface'
 import type { FrameDecoder } from './decoder.js'
 import type { Frame, ListFrame } from './frame.js'
+import type { DecodeFailureOwner } from './push-decode.js'
+import { PushDecoding } from './push-decode.js'
 
 /**
  * The decoded side of a byte stream: an async iterable of frames that also hands out whole batches
  * (`nextBatch()`, the batch contract of `@proto/interface`). `next()` and `nextBatch()` give the same frames
  * in the same order and may be mixed; a decoding error comes after every frame decoded before it.
  */
-export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableIterator<F>, BatchIterator<F> {
+export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableIterator<F>, BatchIterator<F>, PushSource<F> {
   /**
    * Resolves with every frame decoded that `next()` has not returned yet, or, when there are none, with
    * the frames of the next chunk that completes any; `undefined` once the stream has ended. Never an
@@ -17,6 +19,12 @@ export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableI
   nextBatch(): Promise<F[] | undefined>
   /** Stops reading: the lower source is told to return; frames not handed out yet are dropped. */
   return(): Promise<IteratorResult<F>>
+  /**
+   * Push mode, for the stage above: every frame goes to `target` as soon as the chunk that completes it is
+   * decoded, one batch per read, and the end or the decoding error after them (see `PushSource`). Instead
+   * of `next()`/`nextBatch()`, not after them.
+   */
+  subscribe(target: PushTarget<F>): void
 }
 
 const RESOLVED_END: Promise<undefined> = Promise.resolve(undefined)
@@ -31,7 +39,8 @@ function stop (lower: AsyncIterator<ByteChunk>): void {
 /**
  * Pulls chunks from `lower`, decodes them, and serves the frames one by one or in batches. No async
  * function runs per chunk: a read is the lower `next()` (or `nextBatch()`, when the lower source offers it)
- * with a callback made once per source, and frames already decoded are served with resolved promises.
+ * with a callback made once per source (on first use), and frames already decoded are served with
+ * resolved promises. In push mode (`subscribe()`) the work goes to a {@link PushDecoding} instead.
  */
 export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<F> {
   private batch: F[] = []
@@ -43,13 +52,38 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
   /** The read in progress: a call made meanwhile waits for it, so frames go out in call order. */
   private reading: Promise<unknown> | undefined
   private readonly lowerBatch: boolean
+  private pushed: PushDecoding<F> | undefined
+  // callbacks, made on first use (push mode needs none of them)
+  private forNextFn: ((read: unknown) => IteratorResult<F> | Promise<IteratorResult<F>>) | undefined
+  private forBatchFn: ((read: unknown) => F[] | undefined | Promise<F[] | undefined>) | undefined
+  private onLowerErrorFn: ((err: unknown) => never) | undefined
+  private retryNextFn: (() => Promise<IteratorResult<F>>) | undefined
+  private retryBatchFn: (() => Promise<F[] | undefined>) | undefined
+  private onMoreFn: ((read: unknown) => void) | undefined
+  private onMoreErrorFn: ((err: unknown) => void) | undefined
 
   constructor (
     private readonly lower: AsyncIterator<ByteChunk>,
     private readonly decoder: FrameDecoder<F>,
-    private readonly onError?: (err: Error) => void
+    private readonly owner?: DecodeFailureOwner
   ) {
     this.lowerBatch = isBatchIterator(lower)
+  }
+
+  subscribe (target: PushTarget<F>): void {
+    if (this.pushed !== undefined || this.reading !== undefined || this.batch.length > 0) throw new Error('expected subscribe() once, before any next() or nextBatch()')
+    this.pushed = new PushDecoding(this.lower, this.decoder, target, this.owner)
+    if (this.finished) {
+      // stopped before: nothing will come
+      target.end()
+      return
+    }
+    this.finished = true // the pull side is closed for good
+    this.pushed.start()
+  }
+
+  resume (): void {
+    this.pushed?.resume()
   }
 
   [Symbol.asyncIterator] (): this {
@@ -58,17 +92,27 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
 
   next (): Promise<IteratorResult<F>> {
     if (this.index < this.batch.length) return Promise.resolve({ done: false, value: this.batch[this.index++] })
-    if (this.reading !== undefined) return this.reading.then(this.retryNext, this.retryNext)
-    return this.answer(false) ?? this.read(this.forNext)
+    if (this.reading !== undefined) {
+      const retry = this.retryNextFn ??= () => this.next()
+      return this.reading.then(retry, retry)
+    }
+    return this.answer(false) ?? this.read(this.forNextFn ??= read => this.forNext(read))
   }
 
   nextBatch (): Promise<F[] | undefined> {
     if (this.index < this.batch.length) return Promise.resolve(this.takeBatch())
-    if (this.reading !== undefined) return this.reading.then(this.retryBatch, this.retryBatch)
-    return this.answer(true) ?? this.read(this.forBatch)
+    if (this.reading !== undefined) {
+      const retry = this.retryBatchFn ??= () => this.nextBatch()
+      return this.reading.then(retry, retry)
+    }
+    return this.answer(true) ?? this.read(this.forBatchFn ??= read => this.forBatch(read))
   }
 
   return (): Promise<IteratorResult<F>> {
+    if (this.pushed !== undefined) {
+      this.pushed.stop()
+      return RESOLVED_DONE
+    }
     this.batch = []
     this.index = 0
     this.failure = undefined
@@ -90,12 +134,9 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     return this.return().then(() => { throw err })
   }
 
-  private readonly retryNext = (): Promise<IteratorResult<F>> => this.next()
-  private readonly retryBatch = (): Promise<F[] | undefined> => this.nextBatch()
-
   /** The first read for a caller: most chunks complete a frame, and then this is all it costs. */
   private read<R> (settle: (read: unknown) => R | Promise<R>): Promise<R> {
-    const pending = this.pull().then(settle, this.onLowerError)
+    const pending = this.pull().then(settle, this.onLowerErrorFn ??= err => this.onLowerError(err))
     this.reading = pending
     return pending
   }
@@ -104,17 +145,17 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     return this.lowerBatch ? (this.lower as BatchIterator<ByteChunk>).nextBatch() : this.lower.next()
   }
 
-  private readonly forNext = (read: unknown): IteratorResult<F> | Promise<IteratorResult<F>> => {
+  private forNext (read: unknown): IteratorResult<F> | Promise<IteratorResult<F>> {
     this.reading = undefined
     return this.decodeRead(read) ? { done: false, value: this.batch[this.index++] } : this.readOn<IteratorResult<F>>(false)
   }
 
-  private readonly forBatch = (read: unknown): F[] | undefined | Promise<F[] | undefined> => {
+  private forBatch (read: unknown): F[] | undefined | Promise<F[] | undefined> {
     this.reading = undefined
     return this.decodeRead(read) ? this.takeBatch() : this.readOn<F[] | undefined>(true)
   }
 
-  private readonly onLowerError = (err: unknown): never => {
+  private onLowerError (err: unknown): never {
     this.reading = undefined
     this.finished = true
     throw err
@@ -128,7 +169,7 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     if (failure !== undefined) {
       this.failure = undefined
       // only now, once every frame decoded before the error has been handed out
-      this.onError?.(failure)
+      this.owner?.abort(failure)
       return Promise.reject(failure)
     }
     if (this.finished) return batch ? RESOLVED_END : RESOLVED_DONE
@@ -143,9 +184,12 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     const now = batch ? this.answer(true) : this.answer(false)
     if (now !== undefined) return now as Promise<R>
     this.waitBatch = batch
-    const parked = new Promise<R>(this.park)
+    const parked = new Promise<R>((resolve, reject) => {
+      this.resolveWait = resolve as (value: unknown) => void
+      this.rejectWait = reject
+    })
     this.reading = parked
-    this.pull().then(this.onMore, this.onMoreError)
+    this.pullMore()
     return parked
   }
 
@@ -153,22 +197,21 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
   private resolveWait: ((value: unknown) => void) | undefined
   private rejectWait: ((err: unknown) => void) | undefined
 
-  private readonly park = (resolve: (value: never) => void, reject: (err: unknown) => void): void => {
-    this.resolveWait = resolve as (value: unknown) => void
-    this.rejectWait = reject
+  private pullMore (): void {
+    this.pull().then(this.onMoreFn ??= (read) => { this.onMore(read) }, this.onMoreErrorFn ??= (err) => { this.onMoreError(err) })
   }
 
-  private readonly onMore = (read: unknown): void => {
+  private onMore (read: unknown): void {
     if (this.decodeRead(read)) {
       this.wake(this.waitBatch ? this.takeBatch() : { done: false, value: this.batch[this.index++] })
     } else if (this.failure !== undefined || this.finished) {
       this.wake(this.waitBatch ? this.answer(true) : this.answer(false))
     } else {
-      this.pull().then(this.onMore, this.onMoreError)
+      this.pullMore()
     }
   }
 
-  private readonly onMoreError = (err: unknown): void => {
+  private onMoreError (err: unknown): void {
     this.finished = true
     const reject = this.rejectWait
     this.reading = this.resolveWait = this.rejectWait = undefined

@@ -1,12 +1,19 @@
 import type { AbortOptions, ByteDuplex, StageDuplex } from '@proto/interface'
+import { isPushSource } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
+import type { Layout } from './format.js'
 import type { Frame, ListFrame } from './frame.js'
 import type { FrameSource } from './frame-source.js'
 import { DecodingSource } from './frame-source.js'
 import type { CodecInit, CopyCodecInit, ListCodecInit } from './options.js'
 import { toOptions } from './options.js'
+import type { DecodeFailureOwner } from './push-decode.js'
+import { PushEncoding } from './push-encode.js'
 import { encodeWith } from './transforms.js'
+
+/** What a stage's `sink` takes (it-stream-types' `Source`): an iterable or async iterable. */
+type Source<T> = Parameters<StageDuplex<T>['sink']>[0]
 
 /** A duplex of frames: what every stage above the codec consumes and produces. */
 export interface FrameDuplex extends StageDuplex<Frame> {}
@@ -33,23 +40,50 @@ export function codec (lower: ByteDuplex, init?: CopyCodecInit): CodecDuplex
 export function codec (lower: ByteDuplex, init: ListCodecInit | CodecInit): CodecDuplex<ListFrame>
 export function codec (lower: ByteDuplex, init?: CodecInit): CodecDuplex<ListFrame> {
   const { layout, bodyList } = toOptions(init)
-  const abort = (err: Error): void => { lower.abort?.(err) }
-  return {
-    source: new DecodingSource(lower.source[Symbol.asyncIterator](), new FrameDecoder<ListFrame>(layout, bodyList), abort),
-    sink: (frames) => {
-      try {
-        return lower.sink(encodeWith(frames, new FrameEncoder(layout)))
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    },
-    close: async (options?: AbortOptions): Promise<void> => {
-      await lower.close?.(options)
-    },
-    abort,
-    // read through, so a lower duplex whose signal comes later (or changes) is followed; `undefined` when it has none
-    get goingAway (): AbortSignal {
-      return lower.goingAway as AbortSignal
+  return new CodecStage(lower, layout, bodyList)
+}
+
+/**
+ * The codec over one byte duplex. A class with its methods on the prototype, so one connection costs this
+ * object, its decoding source and, once written to, its encoder; `sink` is bound on first use.
+ */
+class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
+  readonly source: DecodingSource<ListFrame>
+  #sink: ((frames: Source<ListFrame>) => Promise<void>) | undefined
+
+  constructor (private readonly lower: ByteDuplex, private readonly layout: Layout, bodyList: boolean) {
+    this.source = new DecodingSource(lower.source[Symbol.asyncIterator](), new FrameDecoder<ListFrame>(layout, bodyList), this)
+  }
+
+  /** Bound: `it-pipe` calls `sink` detached from its duplex. */
+  get sink (): (frames: Source<ListFrame>) => Promise<void> {
+    return this.#sink ??= frames => this.write(frames)
+  }
+
+  async close (options?: AbortOptions): Promise<void> {
+    await this.lower.close?.(options)
+  }
+
+  abort (err: Error): void {
+    this.lower.abort?.(err)
+  }
+
+  /** The lower duplex's `goingAway`, read through (a lower duplex whose signal comes later is followed); `undefined` when it has none. */
+  get goingAway (): AbortSignal {
+    return this.lower.goingAway as AbortSignal
+  }
+
+  private write (frames: Source<ListFrame>): Promise<void> {
+    try {
+      const encoder = new FrameEncoder(this.layout)
+      const it = isSync(frames) ? undefined : frames[Symbol.asyncIterator]()
+      return this.lower.sink(it !== undefined && isPushSource<ListFrame>(it) ? new PushEncoding(it, encoder) : encodeWith(frames, encoder))
+    } catch (err) {
+      return Promise.reject(err)
     }
   }
+}
+
+function isSync<T> (source: Source<T>): source is Iterable<T> {
+  return (source as Iterable<T>)[Symbol.iterator] != null && (source as AsyncIterable<T>)[Symbol.asyncIterator] == null
 }

@@ -10,6 +10,14 @@ export const DEFAULT_INTERVAL = 15_000
  */
 export const DEFAULT_TIMEOUT = 45_000
 
+/**
+ * Width of one slot of the process-wide timer grid, in milliseconds: a stage on the system clock and timers
+ * fires at the first slot boundary at or after the moment it asked for (never earlier, at most this much
+ * later), together with every other stage due in that slot, so pings of many connections leave in one turn
+ * of the event loop.
+ */
+export const TIMER_GRID_SLOT = 25
+
 /** A timer that fires later than planned by more than this many milliseconds means the event loop stalled. */
 export const DEFAULT_STALL_THRESHOLD = 100
 

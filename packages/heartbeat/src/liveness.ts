@@ -1,8 +1,9 @@
 import type { Clock, Timers } from '@proto/interface'
-import { createLogger } from '@proto/interface'
+import { createLogger, systemClock, systemTimers } from '@proto/interface'
 import type { Clocks, Gates, KeepAlivePolicy } from './decide.js'
 import { decide, nextDue } from './decide.js'
 import type { EventSink } from './events.js'
+import { sharedGrid } from './grid.js'
 import type { PeerTiming } from './peer.js'
 import type { PumpClocks } from './pump.js'
 import type { TimerOwner } from './timer.js'
@@ -61,7 +62,8 @@ export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingCha
     private readonly owner: LivenessOwner,
     private readonly events: EventSink
   ) {
-    this.timer = new Timer(clock, timers, this)
+    // on the system clock and timers, the stage's timer waits on the process's shared grid
+    this.timer = new Timer(clock, timers, this, clock === systemClock && timers === systemTimers ? sharedGrid() : undefined)
     this.lastControlAt = this.lastReceivedAt = clock.now()
   }
 

@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import type { Clock } from '@proto/interface'
+import type { Clock, PushSource, PushTarget } from '@proto/interface'
 import { DONE, RESOLVED_DONE, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { BURST_STAMP_EVERY, OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
@@ -37,8 +37,13 @@ const enum Mode {
  * when the lower sink asks, so the user's producer feels the connection's backpressure. A lower sink that
  * reads with `nextBatch()` gets everything ready at once (bounded per batch). A lower sink that waits is
  * handed a frame queued later directly, with no hop in between.
+ *
+ * A lower sink that can take pushes (the codec over the transport) subscribes instead (`PushSource`): then
+ * whatever becomes ready — a ping from the timer, a pong from the pump, frames from the user's source —
+ * is pushed down at once, in the same call, and an idle connection keeps nothing parked between layers.
+ * While the lower pushes back, frames wait here exactly as they wait for a pulling sink.
  */
-export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
+export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner, PushSource<Frame> {
   /** Made at the first control frame. */
   private control: ControlQueue | undefined
   private feed: Feed | undefined
@@ -53,6 +58,11 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   private writerResolve: ((value: IteratorResult<Frame> | Frame[] | undefined) => void) | undefined
   private writerReject: ((err: unknown) => void) | undefined
   private writerBatch = false
+  /** Push mode: the subscribed lower sink; `targetFull` while it asked to wait; `told` once it got the end. */
+  private target: PushTarget<Frame> | undefined
+  private targetFull = false
+  private told = false
+  private pushing = false
 
   constructor (private readonly owner: OutboundOwner, private readonly clock: Clock, private readonly pongType: number | undefined) {}
 
@@ -66,7 +76,21 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   }
 
   get writerWaiting (): boolean {
-    return this.writerResolve !== undefined
+    return this.target !== undefined ? !this.targetFull : this.writerResolve !== undefined
+  }
+
+  /** Push mode: from now on frames go down as they become ready (see the class note). */
+  subscribe (target: PushTarget<Frame>): void {
+    if (this.target !== undefined) throw new Error('expected one subscriber for the outbound frames, but subscribe() was called twice')
+    this.target = target
+    this.push()
+  }
+
+  /** Push mode: the lower sink takes frames again. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.push()
   }
 
   /** Starts taking frames from the user's source. */
@@ -115,6 +139,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
     this.feed?.stop()
     this.feed = undefined
     this.rejectWriter(err)
+    this.tell(err)
   }
 
   next (): Promise<IteratorResult<Frame>> {
@@ -146,7 +171,9 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
     return new Promise((resolve, reject) => { this.park(resolve, reject, true) })
   }
 
+  /** The lower sink stops taking frames (it finished or failed). */
   async return (): Promise<IteratorReturnResult<undefined>> {
+    this.told = true
     this.end()
     this.control = undefined
     return DONE
@@ -159,6 +186,10 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
 
   /** Feed hook (and after any change): if the lower sink waits, hands it what is ready now, the end or the failure. */
   ready (): void {
+    if (this.target !== undefined) {
+      this.push()
+      return
+    }
     const resolve = this.writerResolve
     if (resolve === undefined) return
     let frame: Frame | undefined
@@ -240,6 +271,40 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner {
   /** User frames may be taken as a run: nothing failed or ended, and no control frame waits to go first. */
   private runReady (): boolean {
     return this.feed !== undefined && this.failure === undefined && !this.over && (this.control === undefined || this.control.length === 0)
+  }
+
+  /** Push mode: hands down what is ready while the lower sink takes it, then the end or the failure. */
+  private push (): void {
+    const target = this.target
+    if (target === undefined || this.pushing || this.told) return
+    this.pushing = true
+    try {
+      while (!this.targetFull) {
+        let frame: Frame | undefined
+        this.waking = true
+        try {
+          frame = this.take()
+        } catch (err) {
+          this.tell(toError(err))
+          return
+        } finally {
+          this.waking = false
+        }
+        if (frame === undefined) break
+        if (!target.push(this.fill(frame))) this.targetFull = true
+      }
+      if (this.over) this.tell(undefined)
+    } finally {
+      this.pushing = false
+    }
+  }
+
+  /** Push mode: the lower sink is told the end (`err` undefined) or the failure, once. */
+  private tell (err: Error | undefined): void {
+    const target = this.target
+    if (target === undefined || this.told) return
+    this.told = true
+    target.end(err)
   }
 
   private raise (mode: Mode): void {

@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
-import type { Clock } from '@proto/interface'
+import type { Clock, PushTarget } from '@proto/interface'
+import { isPushSource } from '@proto/interface'
 import type { InboundQueue } from './inbound.js'
 import type { FrameKinds } from './kinds.js'
 import { Kind } from './kinds.js'
@@ -40,10 +41,14 @@ export type LowerSource = AsyncIterator<Frame> & { nextBatch?: () => Promise<Fra
  * the protocol handler as they arrive (so pings are answered and pongs timed even while nobody reads), data
  * frames go to the bounded inbound queue. When the queue is full the pump stops reading — backpressure
  * down to TCP — and reports `paused` so the stage suspends its receive clock. Driven by callbacks made
- * once rather than an `async` loop: an idle connection keeps one pending read.
+ * once rather than an `async` loop: an idle connection keeps one pending read. A lower source that can push
+ * (the codec over the transport) is subscribed to instead: frames arrive in the socket's read callback,
+ * and an idle connection keeps no pending read at all.
  */
-export class Pump {
+export class Pump implements PushTarget<Frame> {
   private isPaused = false
+  /** The lower source pushes (see `push`). */
+  private pushed = false
   private source: LowerSource | undefined
   private nextBatch: (() => Promise<Frame[] | undefined>) | undefined
   private leftover: Frame[] | undefined
@@ -71,15 +76,50 @@ export class Pump {
   /** Starts reading `source`. */
   run (source: LowerSource): void {
     this.source = source
+    if (isPushSource<Frame>(source)) {
+      this.pushed = true
+      source.subscribe(this)
+      return
+    }
     this.nextBatch = source.nextBatch
     this.step()
+  }
+
+  /** Push mode: frames from below, in the read callback. `false` while the consumer is behind. */
+  push (batch: Frame[]): boolean {
+    if (this.owner.stopped) return false
+    try {
+      this.batch(batch)
+    } catch (err) {
+      this.fail(err)
+      return false
+    }
+    if (this.owner.stopped) return false
+    if (this.leftover === undefined && !this.inbound.full) return true
+    this.waitForRoom()
+    return false
+  }
+
+  /** Push mode: the lower source ended or failed. */
+  end (err?: Error): void {
+    if (this.owner.stopped) return
+    if (err !== undefined) this.fail(err)
+    else this.owner.ended()
+  }
+
+  private waitForRoom (): void {
+    this.pause().then(this.onResumed ??= () => { this.afterPause() }, this.onError ??= (err) => { this.fail(err) })
   }
 
   /** Reads on until something must be waited for. */
   private step (): void {
     if (this.owner.stopped) return
     if (this.leftover !== undefined || this.inbound.full) {
-      this.pause().then(this.onResumed ??= () => { this.afterPause() }, this.onError ??= (err) => { this.fail(err) })
+      this.waitForRoom()
+      return
+    }
+    if (this.pushed) {
+      (this.source as LowerSource & { resume(): void }).resume()
       return
     }
     const it = this.source as LowerSource

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle, Timers } from '@proto/interface'
 import { systemTimers } from '@proto/interface'
+import type { GridEntry, TimerGrid } from './grid.js'
 
 /** Before a silent peer is judged, this many `setImmediate` rounds let pending input be read first. */
 const YIELD_ROUNDS = 2
@@ -21,9 +22,14 @@ export interface TimerOwner {
  * The single timer of a stage: one `setTimeout`, re-armed from timestamps. `arm(at)` keeps the earliest
  * moment asked for, so activity never touches the timer (the owner's timestamps only move forward, and a
  * timer that fires early is simply re-armed for the rest). With the default timers Node's own `Timeout`
- * is kept (no wrapper per arm) and `unref()`ed.
+ * is kept (no wrapper per arm) and `unref()`ed. Given a {@link TimerGrid} (the stage runs on the system
+ * clock and timers), it waits in the grid's slot instead and fires with the other timers of that slot.
  */
-export class Timer {
+export class Timer implements GridEntry {
+  /** @internal The grid's slot this timer waits in, `-1` for none. */
+  slot = -1
+  /** Armed on the grid (rather than with a timer of its own). */
+  private onGrid = false
   private timer: TimerHandle | ReturnType<typeof setTimeout> | undefined
   private at = Infinity
   /** When the armed timer can fire at the earliest: `at`, or the moment of arming when `at` was already past. */
@@ -33,7 +39,7 @@ export class Timer {
   private yieldsLeft = 0
   private disposed = false
 
-  constructor (private readonly clock: Clock, private readonly timers: Timers, private readonly owner: TimerOwner) {}
+  constructor (private readonly clock: Clock, private readonly timers: Timers, private readonly owner: TimerOwner, private readonly grid?: TimerGrid) {}
 
   /** Whether a decision is waiting for input to be read (see `yieldToInput`). */
   get yielding (): boolean {
@@ -43,6 +49,14 @@ export class Timer {
   /** Makes sure the timer fires no later than `at` (clock time); `Infinity` asks for nothing. */
   arm (at: number, now: number): void {
     if (this.disposed || at === Infinity) return
+    const grid = this.grid
+    if (grid !== undefined) {
+      if (this.onGrid && this.at <= at) return
+      this.at = at
+      this.due = grid.add(this, at, now)
+      this.onGrid = true
+      return
+    }
     if (this.timer !== undefined) {
       if (this.at <= at) return
       this.cancel()
@@ -60,6 +74,12 @@ export class Timer {
   }
 
   cancel (): void {
+    if (this.onGrid) {
+      this.onGrid = false
+      this.at = Infinity
+      this.grid?.remove(this)
+      return
+    }
     const t = this.timer
     if (t === undefined) return
     if ('cancel' in t) t.cancel()
@@ -89,6 +109,11 @@ export class Timer {
 
   /** @internal */
   fire (): void {
+    if (this.grid !== undefined) {
+      // taken out of its slot by the grid; not if it was cancelled, or armed into a later slot, meanwhile
+      if (!this.onGrid || this.slot !== -1) return
+      this.onGrid = false
+    }
     const due = this.due // lag is lateness against when it could fire, not against a moment already past when armed
     this.timer = undefined
     this.at = Infinity

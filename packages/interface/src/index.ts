@@ -32,6 +32,8 @@ export type { AnyListener, ListenerOptions, TypedEventListener } from './events.
 export { TypedEventTarget } from './events.js'
 export type { Logger, LoggerFactory } from './logger.js'
 export { createLogger, DEBUG_ENV, NAMESPACE, protoDebugNamespaces, setLoggerFactory, silentLogger } from './logger.js'
+export type { PushSource, PushTarget } from './push.js'
+export { isPushSource } from './push.js'
 export type { Pushable, PushableInit } from './pushable.js'
 export { DEFAULT_PUSHABLE_MAX_ITEMS, pushable } from './pushable.js'
 export { PushableEndedError, PushableFullError } from './pushable-errors.js'

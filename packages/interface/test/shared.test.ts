@@ -1,7 +1,7 @@
 import { on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
-  DONE, formatAddress, InvalidParametersError, isBatchIterator, ProtocolVersionError, readUint32, readUint64, SourceError,
+  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, SourceError,
   tcpAddress, toError, TypedEventTarget, validate, writeUint32, writeUint64
 } from '../src/index.js'
 
@@ -156,6 +156,14 @@ describe('bytes, batches and addresses', () => {
     expect(isBatchIterator(batching)).toBe(true)
     expect(isBatchIterator([][Symbol.iterator]())).toBe(false)
     expect(Object.isFrozen(DONE)).toBe(true)
+  })
+
+  it('tells push sources apart: subscribe() and resume() both needed', () => {
+    const push = { subscribe: () => {}, resume: () => {}, next: async () => DONE }
+    expect(isPushSource(push)).toBe(true)
+    expect(isPushSource({ subscribe: () => {} })).toBe(false)
+    expect(isPushSource([][Symbol.iterator]())).toBe(false)
+    expect(isPushSource(undefined)).toBe(false)
   })
 
   it('maps Node addresses and formats them', () => {

@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk } from '@proto/interface'
-import { formatAddress, raceSignal } from '@proto/interface'
+import { formatAddress, isPushSource, raceSignal } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -10,7 +10,7 @@ import { ConnectionClosedError, ConnectionResetError, WriteStallError } from './
 import { mapSocketError } from './map-error.js'
 import { ReadQueue } from './read-queue.js'
 import type { SinkOwner } from './sink.js'
-import { runSink } from './sink.js'
+import { PushSink, runSink } from './sink.js'
 import type { ConnectionStats, DisconnectInfo, DisconnectReason, TLSInfo } from './types.js'
 import type { WriterOwner } from './writer.js'
 import { Writer } from './writer.js'
@@ -58,6 +58,8 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   private closedPromise: Promise<DisconnectInfo> | undefined
   private resolveClosed: ((info: DisconnectInfo) => void) | undefined
   private sinkRun: Deferred | undefined
+  /** The running sink, when its source pushes (see `PushSink`). */
+  private pushSink: PushSink | undefined
   private finishWaiter: Deferred | undefined
   private closing: Promise<void> | undefined
 
@@ -118,7 +120,12 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     if (this.closing != null || (this.flags & FIN_SENT) !== 0) return Promise.reject(new ConnectionClosedError(`expected the write side of connection ${this.id} to be open, but it already ended (close(), the server going away, or the peer ending a socket that is not half-open); write before that`))
     this.flags |= SINK_STARTED | SINK_RUNNING
     const run = this.sinkRun = deferred()
-    void runSink(source, this.ownWriter(), this)
+    if (isPushSource<ByteChunk>(source)) {
+      const sink = this.pushSink = new PushSink(source, this.ownWriter(), this)
+      sink.start()
+    } else {
+      void runSink(source, this.ownWriter(), this)
+    }
     return run.promise
   }
 
@@ -195,6 +202,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   settleSink (err: Error | undefined): void {
     if ((this.flags & SINK_RUNNING) === 0) return
     this.flags &= ~SINK_RUNNING
+    this.pushSink = undefined
     const run = this.sinkRun
     this.sinkRun = undefined
     if (err === undefined) run?.resolve()
@@ -243,7 +251,10 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   }
 
   onCarrierDrain (): void {
-    this.writer?.onDrain()
+    const writer = this.writer
+    if (writer === undefined) return
+    writer.onDrain()
+    if (!writer.blocked) this.pushSink?.drained()
   }
 
   onCarrierError (err: Error): void {
@@ -286,6 +297,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     this.failure = failure
     this.source.fail(failure.error, discard)
     this.writer?.fail(failure.error)
+    this.pushSink?.stop()
     const waiter = this.finishWaiter
     this.finishWaiter = undefined
     waiter?.reject(failure.error)

@@ -1,4 +1,4 @@
-import type { BatchIterator } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
 import { DONE } from '@proto/interface'
 
 /** Pauses and resumes the producer of a read queue (the socket). */
@@ -21,8 +21,11 @@ interface Waiter {
  * `nextBatch()` hands out every queued chunk at once (a stage above, or `pipe(conn, conn)`, then moves
  * them in one hop). Ending iteration early only detaches the consumer: later chunks are discarded, the
  * socket stays open.
+ *
+ * In push mode (`subscribe()`, used by the stage above when it can) each chunk goes to the target inside
+ * the socket's read callback; chunks queue only while the target asks to wait, under the same limits.
  */
-export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterator<Uint8Array> {
+export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterator<Uint8Array>, PushSource<Uint8Array> {
   private chunks: Array<Uint8Array | undefined> = []
   private head = 0
   private bytes = 0
@@ -39,6 +42,10 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
   private waitBatch = false
   /** Further waiters, only if the consumer asks again without awaiting. */
   private moreWaiters: Waiter[] | undefined
+  /** Push mode: where chunks go; `targetFull` while it asked to wait; `targetEnded` once told the end. */
+  private target: PushTarget<Uint8Array> | undefined
+  private targetFull = false
+  private targetEnded = false
 
   constructor (
     private readonly flow: FlowControl,
@@ -58,6 +65,11 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
 
   push (chunk: Uint8Array): void {
     if (this.detached || this.ended || this.error != null) return
+    const target = this.target
+    if (target !== undefined && !this.targetFull && this.head === this.chunks.length) {
+      if (!target.push([chunk])) this.targetFull = true
+      return
+    }
     const resolve = this.waitResolve
     if (resolve !== undefined) {
       const batch = this.waitBatch
@@ -80,7 +92,8 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
   end (): void {
     if (this.ended || this.error != null) return
     this.ended = true
-    if (this.head === this.chunks.length) this.settleWaiters()
+    if (this.target !== undefined) this.deliver()
+    else if (this.head === this.chunks.length) this.settleWaiters()
   }
 
   /**
@@ -92,7 +105,45 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
     this.error = err
     this.ended = false
     if (discard) this.clear()
-    if (this.head === this.chunks.length) this.settleWaiters()
+    if (this.target !== undefined) this.deliver()
+    else if (this.head === this.chunks.length) this.settleWaiters()
+  }
+
+  /**
+   * Push mode: from now on every chunk goes to `target.push()` as it arrives (those already queued at once),
+   * then the end or the failure to `target.end()`. Called once, instead of reading with `next()`.
+   */
+  subscribe (target: PushTarget<Uint8Array>): void {
+    if (this.target !== undefined) throw new Error('expected one subscriber per connection source, but subscribe() was called twice')
+    this.target = target
+    if (this.detached) return
+    this.deliver()
+  }
+
+  /** Push mode: the target takes chunks again; what queued meanwhile goes first. */
+  resume (): void {
+    if (this.target === undefined || !this.targetFull) return
+    this.targetFull = false
+    this.deliver()
+  }
+
+  /** Push mode: hands the queued chunks to the target while it takes them, then the end or the failure. */
+  private deliver (): void {
+    const target = this.target as PushTarget<Uint8Array>
+    if (this.targetFull || this.targetEnded || this.detached) return
+    if (this.head < this.chunks.length) {
+      const batch = (this.head === 0 ? this.chunks : this.chunks.slice(this.head)) as Uint8Array[]
+      this.chunks = []
+      this.head = 0
+      this.took(this.bytes)
+      if (!target.push(batch)) {
+        this.targetFull = true
+        return
+      }
+    }
+    if (this.error == null && !this.ended) return
+    this.targetEnded = true
+    target.end(this.error)
   }
 
   next (): Promise<IteratorResult<Uint8Array>> {
@@ -121,7 +172,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
     return this.wait(true) as Promise<Uint8Array[] | undefined>
   }
 
-  /** The consumer stops early (`break`): drop what is queued and discard what still comes. */
+  /** The consumer stops early (`break`, or a push target giving up): drop what is queued and discard what still comes. */
   async return (): Promise<IteratorResult<Uint8Array>> {
     this.detached = true
     this.clear()

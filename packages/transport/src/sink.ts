@@ -1,4 +1,4 @@
-import type { BatchIterator, ByteChunk } from '@proto/interface'
+import type { BatchIterator, ByteChunk, PushSource, PushTarget } from '@proto/interface'
 import { isBatchIterator, SourceError, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Writer } from './writer.js'
@@ -72,5 +72,72 @@ export async function runSink (source: Source<ByteChunk>, writer: Writer, owner:
     } else {
       owner.settleSink(owner.sinkFailure() ?? (err as Error))
     }
+  }
+}
+
+/**
+ * The sink of a source in push mode (`subscribe()`): the source hands its chunks over synchronously as they
+ * become ready and ends with `end()`; nothing waits on a promise in between, so an idle connection parks
+ * nothing. While the socket pushes back, `push()` answers `false` and the source waits for `drained()`.
+ * The outcome goes to `owner.settleSink` as with `runSink`.
+ */
+export class PushSink implements PushTarget<ByteChunk> {
+  /** The source was told to wait for `'drain'`. */
+  private waiting = false
+  private done = false
+
+  constructor (private readonly source: PushSource<ByteChunk>, private readonly writer: Writer, private readonly owner: SinkOwner) {}
+
+  /** Subscribes to the source; chunks it has ready may arrive at once. */
+  start (): void {
+    this.source.subscribe(this)
+  }
+
+  push (chunks: ByteChunk[]): boolean {
+    if (this.done) return false
+    try {
+      for (let i = 0; i < chunks.length; i++) this.writer.push(chunks[i] as ByteChunk)
+    } catch (err) {
+      // the connection failed: it has settled the sink already
+      this.stop()
+      this.owner.settleSink(this.owner.sinkFailure() ?? toError(err))
+      return false
+    }
+    if (!this.writer.blocked) return true
+    this.waiting = true
+    return false
+  }
+
+  end (err?: Error): void {
+    if (this.done) return
+    this.done = true
+    if (err !== undefined) {
+      this.owner.abortFromSource(err)
+      this.owner.settleSink(this.owner.sinkFailure() ?? err)
+      return
+    }
+    const failure = this.owner.sinkFailure()
+    if (failure != null) {
+      this.owner.settleSink(failure)
+      return
+    }
+    this.owner.finishSink().then(() => { this.owner.settleSink(undefined) }, (e: unknown) => { this.owner.settleSink(this.owner.sinkFailure() ?? toError(e)) })
+  }
+
+  /** The socket drained: a source told to wait may push again. */
+  drained (): void {
+    if (!this.waiting || this.done) return
+    this.waiting = false
+    this.source.resume()
+  }
+
+  /** The connection failed: the source stops. */
+  stop (): void {
+    if (this.done) return
+    this.done = true
+    try {
+      const r = this.source.return?.()
+      if (r != null && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => {})
+    } catch {}
   }
 }

@@ -86,7 +86,7 @@ describe('a connection source offers nextBatch()', () => {
     expect((await writing).ok).toBe(false)
   })
 
-  it('pipe(conn, conn) moves what arrived together in one hop: one write for chunks that queued up', async () => {
+  it('pipe(conn, conn) moves what arrived together in one hop: one write for chunks that queued up (pulled with nextBatch)', async () => {
     const [a, b] = memoryPair()
     // ten separate writes, each its own read on the other side, queued while nobody reads there yet
     const writing = a.sink((async function * () {
@@ -101,13 +101,35 @@ describe('a connection source offers nextBatch()', () => {
     const nextBatch = source.nextBatch.bind(source)
     vi.spyOn(source, 'nextBatch').mockImplementation(async () => { const batch = await nextBatch(); batches.push(batch?.length ?? 0); return batch })
     const next = vi.spyOn(source, 'next')
-    const echo = pipe(b, b)
+    // hide push mode (see the next test): the sink pulls
+    const echo = pipe({ [Symbol.asyncIterator]: () => source }, b)
     const [, got] = await Promise.all([writing, readAll(a)])
     await echo
     expect([...got]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     // the ten queued chunks in one call, then the end
     expect(batches).toEqual([10, 0])
     expect(next).not.toHaveBeenCalled()
+    expect(b.stats()).toMatchObject({ chunksIn: 10, chunksOut: 10, writes: 1 })
+  })
+
+  it('pipe(conn, conn) in push mode: the queued chunks go to the sink in one call, later ones as they arrive, with no read in between', async () => {
+    const [a, b] = memoryPair()
+    const writing = a.sink((async function * () {
+      for (let i = 0; i < 10; i++) {
+        yield new Uint8Array([i])
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    })())
+    await vi.waitFor(() => { expect(b.stats().chunksIn).toBe(10) })
+    const source = b.source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & { nextBatch(): Promise<Uint8Array[] | undefined> }
+    const next = vi.spyOn(source, 'next')
+    const nextBatch = vi.spyOn(source, 'nextBatch')
+    const echo = pipe(b, b)
+    const [, got] = await Promise.all([writing, readAll(a)])
+    await echo
+    expect([...got]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(next).not.toHaveBeenCalled()
+    expect(nextBatch).not.toHaveBeenCalled()
     expect(b.stats()).toMatchObject({ chunksIn: 10, chunksOut: 10, writes: 1 })
   })
 })

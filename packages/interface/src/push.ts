@@ -1,0 +1,39 @@
+/**
+ * Push mode between stages. A source that is also a {@link PushSource} can hand its items to the stage
+ * below or above it directly, synchronously, as they become ready, instead of being pulled one promise at
+ * a time: a ping written by the heartbeat reaches the socket in one call chain, and a pong read from the
+ * socket reaches the heartbeat the same way. An idle connection then keeps no pending read and no parked
+ * promise between its layers. Any source stays a plain async iterable as well: a consumer that does not
+ * know push mode pulls it as usual, and a stage that receives a source without `subscribe()` pulls it.
+ */
+
+/** Where a {@link PushSource} hands its items once subscribed. */
+export interface PushTarget<T> {
+  /**
+   * Takes `items` (never empty), in order after everything pushed before. Returns `false` once it wants no
+   * more for now; the items given are taken either way, and the source waits for `resume()` before pushing
+   * again (as `Writable.write()` does).
+   */
+  push(items: T[]): boolean
+  /** No more items: the source ended (`err` undefined) or failed with `err`. Called once. */
+  end(err?: Error): void
+}
+
+/** A source that can push its items to one target instead of being pulled. */
+export interface PushSource<T> {
+  /**
+   * Switches the source to push mode: from now on every item goes to `target.push()` as soon as it is
+   * ready (items already waiting, at once), and the end or failure to `target.end()`. Called at most once,
+   * and not after `next()`; the source is not pulled any more.
+   */
+  subscribe(target: PushTarget<T>): void
+  /** The target has room again after `push()` returned `false`. */
+  resume(): void
+  /** The target stops taking items (it finished or failed): nothing more is pushed, the producer is released. */
+  return?(): unknown
+}
+
+/** Whether `source` (an iterator or iterable) can push its items. */
+export function isPushSource<T> (source: unknown): source is PushSource<T> {
+  return source != null && typeof (source as Partial<PushSource<T>>).subscribe === 'function' && typeof (source as Partial<PushSource<T>>).resume === 'function'
+}

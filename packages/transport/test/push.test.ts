@@ -1,0 +1,112 @@
+import type { PushSource, PushTarget } from '@proto/interface'
+import { describe, expect, it } from 'vitest'
+import { memoryPair } from '../src/index.js'
+import { readAll, settle } from './helpers.js'
+
+/**
+ * Push mode on a connection (`PushSource`/`PushTarget` from @proto/interface): a source that pushes into
+ * `conn.sink`, and a stage that subscribes to `conn.source`.
+ */
+
+/** A push source that hands out `count` one-byte-numbered chunks of `size` bytes whenever it may. */
+function pushingChunks (count: number, size: number): PushSource<Uint8Array> & AsyncIterable<Uint8Array> & { sent: number, refused: number, resumed: number, returned: boolean } {
+  let target: PushTarget<Uint8Array> | undefined
+  let waiting = false
+  const source = {
+    sent: 0,
+    refused: 0,
+    resumed: 0,
+    returned: false,
+    subscribe (t: PushTarget<Uint8Array>): void {
+      target = t
+      setImmediate(pump)
+    },
+    resume (): void {
+      source.resumed++
+      waiting = false
+      setImmediate(pump)
+    },
+    return (): void { source.returned = true },
+    [Symbol.asyncIterator] (): AsyncIterator<Uint8Array> { throw new Error('expected push mode, but the sink pulled') }
+  }
+  function pump (): void {
+    while (target !== undefined && !waiting && !source.returned && source.sent < count) {
+      const chunk = new Uint8Array(size).fill(source.sent % 256)
+      source.sent++
+      if (!target.push([chunk])) {
+        source.refused++
+        waiting = true
+      }
+    }
+    if (source.sent === count && !waiting && target !== undefined) {
+      const t = target
+      target = undefined
+      t.end()
+    }
+  }
+  return source
+}
+
+describe('push mode on a connection', () => {
+  it('a pushing sink source is written in order, told to wait while the peer does not read, and resumed on drain', async () => {
+    const [a, b] = memoryPair({ highWaterMark: 16 * 1024 })
+    // 1 MiB: more than the peer's read queue (READ_HIGH_WATER_MARK) and the pair's buffer hold
+    const COUNT = 1024
+    const source = pushingChunks(COUNT, 1024)
+    const writing = settle(a.sink(source))
+    // the peer does not read yet: the source is told to wait and stops well before the end
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(source.refused).toBeGreaterThan(0)
+    expect(source.sent).toBeLessThan(COUNT)
+    const got = await readAll(b)
+    expect((await writing).ok).toBe(true)
+    expect(source.resumed).toBeGreaterThan(0)
+    expect(got.length).toBe(COUNT * 1024)
+    for (let i = 0; i < COUNT; i++) expect(got[i * 1024]).toBe(i % 256)
+  })
+
+  it('a pushing sink source is released when the connection fails', async () => {
+    const [a, b] = memoryPair({ highWaterMark: 4 * 1024 })
+    const source = pushingChunks(1_000, 1024)
+    const writing = settle(a.sink(source))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    a.abort(new Error('gone'))
+    const r = await writing
+    expect(r.ok).toBe(false)
+    expect(r.ok ? undefined : (r.error as Error).message).toBe('gone')
+    expect(source.returned).toBe(true)
+    await settle(readAll(b))
+  })
+
+  it('a subscribed stage gets chunks in the read callback, stops taking them with false, and gets what queued meanwhile in order, then the end', async () => {
+    const [a, b] = memoryPair()
+    const got: number[] = []
+    let ended: Error | undefined | null = null
+    let full = false
+    const source = b.source[Symbol.asyncIterator]() as unknown as PushSource<Uint8Array>
+    source.subscribe({
+      push (chunks) {
+        for (const c of chunks) got.push(...c)
+        return !full
+      },
+      end (err) { ended = err }
+    })
+    const writing = a.sink((async function * () {
+      for (let i = 0; i < 20; i++) {
+        yield new Uint8Array([i])
+        await new Promise(resolve => setImmediate(resolve))
+        if (i === 4) full = true
+      }
+    })())
+    await writing
+    await new Promise(resolve => setTimeout(resolve, 20))
+    // once the target answered false (the first chunk after `full` was set), the rest waited in the queue
+    expect(got.length).toBeLessThan(20)
+    expect(ended).toBeNull()
+    full = false
+    source.resume()
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(ended).toBeUndefined()
+  })
+})
