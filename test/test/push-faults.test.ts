@@ -3,12 +3,12 @@ import type { Frame } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
-import type { TimerHandle, Timers } from '@proto/interface'
 import type { Settled } from '@proto/stage-compliance'
 import { resourceSnapshot, settle, waitForResources } from '@proto/stage-compliance'
 import type { Connection, DisconnectInfo } from '@proto/transport'
 import { connect } from '@proto/transport'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { manualTime } from '../src/manual-time.js'
 
 /**
  * The wake-ups of the push path (transport ⇄ codec ⇄ heartbeat) under the faults the chaos suites inject,
@@ -27,28 +27,6 @@ resourceSnapshot() // start tracking timers before Vitest's hooks create theirs
 const PROMPT = 3_000
 const INTERVAL = 1_000
 const TIMEOUT = 3_000
-
-/** Timers and a clock that move only when told to. */
-function manualTime (): { timers: Timers, clock: { now: () => number }, advance: (ms: number) => void } {
-  let now = 0
-  let pending: Array<{ at: number, fn: () => void, live: boolean }> = []
-  const timers: Timers = {
-    setTimeout (fn, ms) {
-      const t = { at: now + ms, fn, live: true }
-      pending.push(t)
-      const handle: TimerHandle = { cancel: () => { t.live = false } }
-      return handle
-    }
-  }
-  const step = (ms: number): void => {
-    now += ms
-    const due = pending.filter(t => t.live && t.at <= now)
-    pending = pending.filter(t => t.live && t.at > now)
-    for (const t of due) { t.live = false; t.fn() }
-  }
-  // in steps, so no timer looks late enough to count as an event-loop stall
-  return { timers, clock: { now: () => now }, advance (ms: number): void { for (let left = ms; left > 0; left -= 100) step(Math.min(100, left)) } }
-}
 
 /** One frame in the default format, as the peer writes it. */
 function frameBytes (type: number, body: Uint8Array): Buffer {
@@ -113,7 +91,7 @@ async function rig (flood: boolean): Promise<Rig> {
   peer.pause() // the peer reads only when a test says so
   peer.on('error', () => {}) // the raw peer's own view of a reset is not under test
   cleanups.push(() => { peer.destroy() })
-  const time = manualTime()
+  const time = manualTime(100)
   const client = heartbeat(codec(conn), { interval: INTERVAL, timeout: TIMEOUT, clock: time.clock, timers: time.timers })
   cleanups.push(() => { client.abort(new Error('test over')) })
   const closed = settle(new Promise<Error | undefined>((resolve) => { client.addEventListener('closed', (e) => { resolve(e.detail.error) }, { once: true }) }))

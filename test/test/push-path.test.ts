@@ -1,11 +1,11 @@
 import type { Frame } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
-import type { TimerHandle, Timers } from '@proto/interface'
 import { resourceSnapshot, settle, waitForResources } from '@proto/stage-compliance'
 import type { Connection } from '@proto/transport'
 import { connect, listen, memoryPair } from '@proto/transport'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { manualTime } from '../src/manual-time.js'
 
 /**
  * The push path between the layers (transport ⇄ codec ⇄ heartbeat): a control frame goes from the
@@ -15,30 +15,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
  */
 
 resourceSnapshot() // start tracking timers before Vitest's hooks create theirs
-
-/** Timers and a clock that move only when told to, so a ping can be sent synchronously. */
-function manualTime (): { timers: Timers, clock: { now: () => number }, advance: (ms: number) => void } {
-  let now = 0
-  let pending: Array<{ at: number, fn: () => void, live: boolean }> = []
-  const timers: Timers = {
-    setTimeout (fn, ms) {
-      const t = { at: now + ms, fn, live: true }
-      pending.push(t)
-      const handle: TimerHandle = { cancel: () => { t.live = false } }
-      return handle
-    }
-  }
-  return {
-    timers,
-    clock: { now: () => now },
-    advance (ms: number): void {
-      now += ms
-      const due = pending.filter(t => t.live && t.at <= now)
-      pending = pending.filter(t => t.live && t.at > now)
-      for (const t of due) { t.live = false; t.fn() }
-    }
-  }
-}
 
 const body = (seq: number, size: number): Uint8Array => {
   const b = new Uint8Array(size)
