@@ -8,6 +8,7 @@ import * as validate from './validate.js'
 /** Items a pushable holds before `push()` refuses more, by default. */
 export const DEFAULT_PUSHABLE_MAX_ITEMS = 1024
 
+/** Options of `pushable()`. */
 export interface PushableInit {
   /**
    * Items the queue holds (pushed, not yet taken by the consumer) before `push()` refuses more with
