@@ -202,7 +202,8 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.flushTimer = undefined
     await Promise.all(this.flushing)
     if (this.modeNow === 'durable') {
-      if (this.dirty.size > 0) await this.flush()
+      // twice at most: a session persisted one interval behind is persisted as it is now by the second flush
+      for (let i = 0; i < 2 && this.dirty.size > 0; i++) await this.flush()
       this.counts.commands++
       await this.redis.del(nodeKey(this.opts.prefix, this.nodeId)).catch(() => {})
     }
