@@ -10,8 +10,10 @@ import { checkLedger, StackClient, StackServer } from '../src/stack/index.js'
  * fragmentation), each streaming a bounded number of messages that the server echoes:
  * - reconnect's delivery guarantee, exactly: no duplicates; in order within each server connection, and
  *   the seq ranges of a client's connections never interleave; every item handed to a connection that
- *   was not lost arrives; a lost connection delivered a prefix of its items; `stats.unconfirmed` equals
- *   what lost connections were handed, so `lost ≤ unconfirmed`; nothing unsent, nothing dropped;
+ *   was not lost arrives, except a suffix of the last connection's within what `stats.flushed` counts (it
+ *   ended cleanly both ways, FIN after FIN, yet a FIN cut dropped what the proxy held: a peer's FIN is not a
+ *   receipt); a lost connection delivered a prefix of its items; `stats.unconfirmed` equals what lost
+ *   connections were handed, so `lost ≤ unconfirmed + flushed`; nothing unsent, nothing dropped;
  * - echoes come back in order, without duplicates, and only for messages the server received;
  * - everything closes cleanly: no socket or timer (unref'ed included) outlives the test.
  * Arrival order across two connections of one client is not guaranteed (bytes held in a black hole
@@ -121,6 +123,7 @@ describe('stack: 100 concurrent clients under random seeded faults', () => {
     const violations: string[] = []
     let lost = 0
     let unconfirmed = 0
+    let flushed = 0
     let reconnects = 0
     let timeouts = 0
     for (const c of clients) {
@@ -132,11 +135,14 @@ describe('stack: 100 concurrent clients under random seeded faults', () => {
       if (stats.handed !== COUNT || stats.unsent !== 0 || stats.dropped !== 0) violations.push(`client ${c.init.id}: handed ${stats.handed}, unsent ${stats.unsent}, dropped ${stats.dropped}`)
       lost += report.lost
       unconfirmed += report.unconfirmed
+      flushed += stats.flushed
       reconnects += stats.reconnects
       timeouts += c.timeouts
     }
     expect(violations).toEqual([])
-    expect(lost).toBeLessThanOrEqual(unconfirmed)
+    // at-most-once without retention: every loss is counted, as unconfirmed or (a last connection that ended
+    // cleanly both ways while the proxy's FIN cut dropped what it held) flushed
+    expect(lost).toBeLessThanOrEqual(unconfirmed + flushed)
     // the faults really happened and were survived
     expect(proxyStats.every(s => s.cuts > 0 && s.blackHoles > 0)).toBe(true)
     expect(reconnects).toBeGreaterThanOrEqual(CLIENTS)

@@ -105,7 +105,7 @@ export class StackClient {
     return {
       count: this.init.count,
       connections: this.used.map(c => ({ handed: c.lostHanded, lost: c.lostHanded !== undefined })),
-      stats: { handed: stats.handed, unconfirmed: stats.unconfirmed, unsent: stats.unsent, dropped: stats.dropped },
+      stats: { handed: stats.handed, unconfirmed: stats.unconfirmed, unsent: stats.unsent, dropped: stats.dropped, flushed: stats.flushed },
       echoes: this.inbound
     }
   }
