@@ -4,6 +4,7 @@ import type { SessionSnapshot, StoredSession } from '@proto/session'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { RedisStore } from '../src/index.js'
 import { MAX_FLUSHES_IN_FLIGHT, redisStore } from '../src/index.js'
 import { laggedSnapshot } from '../src/record.js'
 import { dec, item } from './helpers.js'
@@ -31,22 +32,31 @@ function fakeSession (): StoredSession & { journal: Frame[], outAcked: number, r
   return s
 }
 
+/**
+ * A real Redis, a store on it whose interval is a minute (only the test's `persistSoon` calls flush), one
+ * fake session opened in it, and an admin connection to read what Redis holds.
+ */
+async function storeWithOneSession (): Promise<{ store: RedisStore, session: ReturnType<typeof fakeSession>, admin: Redis, hash: string }> {
+  const redis = await startRedisServer()
+  cleanups.push(async () => { await redis.close() })
+  const store = redisStore({ redis: redis.url, prefix: 'p:', persistInterval: 60_000, commandTimeout: 5_000 })
+  cleanups.push(async () => { await store.close() })
+  await store.ready()
+  const session = fakeSession()
+  store.bind({ find: () => undefined, sessions: () => [session] })
+  store.opened(session)
+  const admin = new Redis(redis.url)
+  cleanups.push(() => { admin.disconnect() })
+  return { store, session, admin, hash: `p:s:{${Buffer.from(session.digest).toString('hex')}}` }
+}
+
 describe.runIf(canRun(redisServerTool))('persisting', () => {
   it('a session whose ACKs wait does not queue behind a flush in flight: PERSISTs overlap, each frame is written once, ACK limits only grow', async () => {
-    const redis = await startRedisServer()
-    cleanups.push(async () => { await redis.close() })
-    const store = redisStore({ redis: redis.url, prefix: 'p:', persistInterval: 60_000, commandTimeout: 5_000 })
-    cleanups.push(async () => { await store.close() })
-    await store.ready()
-    const session = fakeSession()
-    store.bind({ find: () => undefined, sessions: () => [session] })
-    store.opened(session)
+    const { store, session, admin, hash } = await storeWithOneSession()
     store.persistSoon(session) // the interval is a minute: only early persists run in this test
     await expect.poll(() => session.acked.length).toBe(1)
 
     // Redis holds every write for a while: what the store sends meanwhile stays in flight
-    const admin = new Redis(redis.url)
-    cleanups.push(() => { admin.disconnect() })
     await admin.call('CLIENT', 'PAUSE', '400', 'WRITE')
     const before = store.stats().persists
     const rounds = MAX_FLUSHES_IN_FLIGHT + 2
@@ -61,23 +71,15 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
 
     await expect.poll(() => session.acked[session.acked.length - 1], { timeout: 5_000 }).toBe(session.received)
     for (let i = 1; i < session.acked.length; i++) expect(session.acked[i]).toBeGreaterThanOrEqual(session.acked[i - 1])
-    const list = `p:s:{${Buffer.from(session.digest).toString('hex')}}:j`
-    const stored = (await admin.lrangeBuffer(list, 0, -1)).map(b => dec({ type: b[0], body: b.subarray(1) }))
+    const stored = (await admin.lrangeBuffer(`${hash}:j`, 0, -1)).map(b => dec({ type: b[0], body: b.subarray(1) }))
     expect(stored).toEqual(session.journal.map(dec)) // in order, each once
     // and each frame crossed the wire once: a PERSIST appends only what follows those in flight
     expect(store.stats().framesPersisted).toBe(session.journal.length)
   })
 
   it('a session that keeps writing and receives nothing is persisted one interval behind: frames its client acknowledges within an interval never reach Redis, and the copy catches up, consistent, once it pauses', async () => {
-    const redis = await startRedisServer()
-    cleanups.push(async () => { await redis.close() })
-    // the interval is a minute: the test makes each flush happen (persistSoon), so the timing is its own
-    const store = redisStore({ redis: redis.url, prefix: 'p:', persistInterval: 60_000, commandTimeout: 5_000 })
-    cleanups.push(async () => { await store.close() })
-    await store.ready()
-    const session = fakeSession()
-    store.bind({ find: () => undefined, sessions: () => [session] })
-    store.opened(session)
+    // the test makes each flush happen (persistSoon), so the timing is its own
+    const { store, session, admin, hash } = await storeWithOneSession()
     /** One flush, done: its PERSIST answered (the session was told what is persisted). */
     const flush = async (): Promise<void> => {
       const before = session.acked.length
@@ -85,9 +87,6 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
       await expect.poll(() => session.acked.length).toBeGreaterThan(before)
     }
     await flush()
-    const admin = new Redis(redis.url)
-    cleanups.push(() => { admin.disconnect() })
-    const hash = `p:s:{${Buffer.from(session.digest).toString('hex')}}`
     // 15 rounds: the application writes 10 frames, a flush sees them unacknowledged, the client then acknowledges them
     let position = 0
     for (let round = 0; round < 15; round++) {
