@@ -4,10 +4,10 @@ import { codec, FrameType } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import type { Settled } from '@proto/stage-compliance'
-import { resourceSnapshot, settle, waitForResources } from '@proto/stage-compliance'
+import { cleanupsWithLeakCheck, resourceSnapshot, settle } from '@proto/stage-compliance'
 import type { Connection, DisconnectInfo } from '@proto/transport'
 import { connect } from '@proto/transport'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { manualTime } from '../src/manual-time.js'
 
 /**
@@ -69,13 +69,7 @@ interface Rig {
   connClosed: Promise<Settled<DisconnectInfo>>
 }
 
-let before: Map<string, number>
-const cleanups: Array<() => Promise<void> | void> = []
-beforeEach(() => { before = resourceSnapshot() })
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-  expect(await waitForResources(before, 5_000)).toEqual([])
-})
+const cleanups = cleanupsWithLeakCheck(5_000)
 
 /**
  * A client stack over TCP to a raw peer socket. `flood`: the producer writes 4 KiB frames as fast as the

@@ -1,10 +1,10 @@
 import type { Frame } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
-import { resourceSnapshot, settle, waitForResources } from '@proto/stage-compliance'
+import { cleanupsWithLeakCheck, resourceSnapshot, settle } from '@proto/stage-compliance'
 import type { Connection } from '@proto/transport'
 import { connect, listen, memoryPair } from '@proto/transport'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { manualTime } from '../src/manual-time.js'
 
 /**
@@ -22,13 +22,7 @@ const body = (seq: number, size: number): Uint8Array => {
   return b
 }
 
-let before: Map<string, number>
-const cleanups: Array<() => Promise<void> | void> = []
-beforeEach(() => { before = resourceSnapshot() })
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-  expect(await waitForResources(before, 3000)).toEqual([])
-})
+const cleanups = cleanupsWithLeakCheck(3000)
 
 describe('push path through transport, codec and heartbeat', () => {
   it('a ping reaches the transport writer in the call that sends it, and the pong comes back up to the peer without a pending read', async () => {

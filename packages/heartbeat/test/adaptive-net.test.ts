@@ -1,7 +1,7 @@
 import { codec } from '@proto/codec'
 import { startFaultProxy } from '@proto/fault-proxy'
-import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { cleanupsWithLeakCheck, resourceSnapshot } from '@proto/stage-compliance'
+import { describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { on } from './helpers/events.js'
@@ -22,13 +22,7 @@ async function drain (hb: HeartbeatDuplex): Promise<unknown> {
 }
 
 describe('adaptive interval over real sockets, through a proxy that adds jitter and then black-holes the link', () => {
-  let before: Map<string, number>
-  const cleanups: Array<() => Promise<void> | void> = []
-  beforeEach(() => { before = resourceSnapshot() })
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c()
-    expect(await waitForResources(before, 3000)).toEqual([])
-  })
+  const cleanups = cleanupsWithLeakCheck(3000)
 
   /**
    * client ⇄ proxy ⇄ server (the server yields when pings cross). Half a stable second, then the proxy's

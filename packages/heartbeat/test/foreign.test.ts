@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { codec, formats } from '@proto/codec'
-import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { cleanupsWithLeakCheck, resourceSnapshot } from '@proto/stage-compliance'
+import { describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { on } from './helpers/events.js'
@@ -32,14 +32,7 @@ const bi = (type: number, body: number[] = []): Buffer => {
 }
 
 describe('peers written elsewhere, over real sockets', () => {
-  let before: Map<string, number>
-  const cleanups: Array<() => Promise<void> | void> = []
-
-  beforeEach(() => { before = resourceSnapshot() })
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c()
-    expect(await waitForResources(before, 3000)).toEqual([])
-  })
+  const cleanups = cleanupsWithLeakCheck(3000)
 
   it("a strict '!BI' server closes a peer that sends an unknown type or a ping with a body within 100 ms, typed; a good client carries on", async () => {
     // Node's stream destroy(err) reads err.stack; under Vitest the first stack formatted loads source maps

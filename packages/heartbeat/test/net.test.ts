@@ -1,8 +1,8 @@
 import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { codec, encode, FrameType } from '@proto/codec'
-import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { cleanupsWithLeakCheck, resourceSnapshot } from '@proto/stage-compliance'
+import { describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { on } from './helpers/events.js'
@@ -30,14 +30,7 @@ async function drain (hb: HeartbeatDuplex): Promise<{ ok: boolean, error?: any, 
 }
 
 describe('heartbeat over real loopback sockets', () => {
-  let before: Map<string, number>
-  const cleanups: Array<() => Promise<void> | void> = []
-
-  beforeEach(() => { before = resourceSnapshot() })
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c()
-    expect(await waitForResources(before, 3000)).toEqual([])
-  })
+  const cleanups = cleanupsWithLeakCheck(3000)
 
   it('detects a black-holed peer within the bounds and destroys the connection', async () => {
     const server = await listen()
