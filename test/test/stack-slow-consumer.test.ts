@@ -55,7 +55,14 @@ describe('stack: slow consumer', () => {
     cleanup.push(async () => { c.durable.abort(new Error('test over')) })
 
     // the client's heartbeat queue fills and it stops reading from the socket
-    await progress.until(() => sawPaused, 'the client to pause reading')
+    // looked at as the server produces, and every 20 ms: once the client pauses, the server's writes stop
+    // too, so its producer may not advance again to see it
+    const looking = setInterval(() => { progress.notify() }, 20)
+    try {
+      await progress.until(() => sawPaused || c.link?.stats().paused === true, 'the client to pause reading')
+    } finally {
+      clearInterval(looking)
+    }
     const link = c.link
     if (link === undefined) throw new Error('no connection')
     let pings = 0
