@@ -58,8 +58,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private readonly state: SessionState
   private ackClock: AckClock | undefined
   private handshaken = false
-  /** The position of the last ACK this connection sent. */
+  /** The position of the last ACK this connection sent, and whether it carried the END flag. */
   private lastAck = -1
+  private lastAckEnd = false
   private readonly positions: Positions
   peerEnded = false
   private dead = false
@@ -155,7 +156,11 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     const position = s.ackable
     if (position < s.received) s.onAckHeld?.()
     const end = s.inEnded && s.peerEndGen === s.gen && position === s.peerEndAt
+    // the same ACK again tells the peer nothing: this connection delivers the one already sent (a store
+    // that has not persisted yet holds the position, and the ACK goes out once it has: ackNow)
+    if (position === this.lastAck && end === this.lastAckEnd) return undefined
     this.lastAck = position
+    this.lastAckEnd = end
     s.counters.acksSent++
     return { type: SessionFrameType.ACK, body: encodeAck({ position, end }) }
   }

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore } from '../src/index.js'
+import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
 import { SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, isType, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
@@ -372,6 +372,26 @@ describe('a durable store', () => {
       void session.sink([data(1), data(2), data(3)])
       await vi.waitFor(() => { expect(session.written).toBe(3) })
     }
+  })
+
+  it('ACKs held for a persist are not repeated: the store is asked to persist, and the ACK goes out once it has', async () => {
+    vi.useFakeTimers()
+    let held: StoredSession | undefined
+    const persistSoon = vi.fn()
+    const store: SessionStore = { durable: true, bind: () => {}, opened: (session) => { held = session }, changed: () => {}, persistSoon, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    const s = setup({ store, ack: { delay: 25, frames: 4 } })
+    const { f, session } = await opened(s)
+    const acks = (): number[] => f.written.filter(isAck).map(a => readAck(a).position)
+    const it = session.source[Symbol.asyncIterator]()
+    f.send(...Array.from({ length: 12 }, (_, i) => data(i + 1)))
+    for (let i = 0; i < 12; i++) await it.next()
+    await vi.advanceTimersByTimeAsync(100)
+    // the first delivery, then every 4: each ACK would carry 0 (nothing persisted); the first says so once
+    expect(acks()).toEqual([0])
+    expect(persistSoon.mock.calls.length).toBeGreaterThanOrEqual(3)
+    held?.persisted(12)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(acks()).toEqual([0, 12])
   })
 
   it('two RESUMEs racing to restore the same session from the store: it is restored once, the application hears of it once', async () => {
