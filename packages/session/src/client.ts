@@ -32,7 +32,7 @@ function fatal (err: Error, onLost: LostPolicy): boolean {
 export function sessionClient (dial: (context: DialContext) => Promise<ByteDuplex>, init: SessionClientInit = {}): SessionDuplex {
   validate.fn('dial', dial as ((context: DialContext) => Promise<ByteDuplex>) | undefined)
   if (dial === undefined) validate.invalid('dial', 'a function returning a promise of a byte duplex', dial)
-  const common = resolveCommon(init, 0)
+  const common = resolveCommon(init, 'client', 0)
   const onLost = validate.oneOf('onLost', init.onLost, POLICIES, 'replay')
   const userRetry = validate.fn('shouldRetry', init.shouldRetry, () => true)
   const log = createLogger('session')

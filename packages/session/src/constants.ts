@@ -65,13 +65,25 @@ export const DEFAULT_TTL = 120_000
 /** Sessions one server keeps at most (connected or not). */
 export const DEFAULT_MAX_SESSIONS = 10_000
 /**
- * Unacknowledged items each side keeps for replay, per session and direction: 4096 items and 1 MiB
- * (bounded in both, unlike SignalR's bytes-only or MQTT's count-only bounds). A full window is
- * backpressure on the writer, never a drop.
+ * Unacknowledged items each side keeps for replay, per session and direction: 4096 items, and 4 MiB on a
+ * client, 1 MiB on a server (bounded in both, unlike SignalR's bytes-only or MQTT's count-only bounds). A
+ * full window is backpressure on the writer, never a drop.
  */
 export const DEFAULT_WINDOW_MESSAGES = 4_096
-/** See {@link DEFAULT_WINDOW_MESSAGES}. */
+/**
+ * A server's window in bytes, per session: 1 MiB. A server multiplies it by the sessions it holds (what
+ * it keeps for replay when its clients stall), so it stays small; see {@link DEFAULT_CLIENT_WINDOW_BYTES}.
+ */
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024
+/**
+ * A client's window in bytes: 4 MiB. A writer moves at most a window per acknowledgement round trip, and a
+ * server with a durable store acknowledges only what it persisted, which adds the store's round trip and
+ * the server's turn to it: 1 MiB held a 1 KiB stream into a Redis-backed server to about half of what the
+ * memory store reaches on loopback, 4 MiB to within a few per cent (bench/session-redis.md). A client holds
+ * one session, so the memory is its own; Linux's TCP receive buffer autotunes up to 6 MiB for the same
+ * reason. The server queues up to this much per session for its application (the client's announced window).
+ */
+export const DEFAULT_CLIENT_WINDOW_BYTES = 4 * 1024 * 1024
 /**
  * The longest an acknowledgement waits after the first unacknowledged delivery (ms). QUIC's default
  * `max_ack_delay` is 25 ms; TCP allows up to 500 ms, which would cap a window-limited writer. On a

@@ -7,8 +7,8 @@ import type { ReconnectInit } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import { isSequenced } from './classify.js'
 import {
-  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT, DEFAULT_TTL,
-  DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
+  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
+  DEFAULT_TTL, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
 } from './constants.js'
 import type { SessionParams } from './state.js'
 import type { SessionStore } from './store.js'
@@ -38,11 +38,12 @@ export function checkSequenced (frame: Frame): void {
   }
 }
 
-export function resolveCommon (init: SessionInit, ttl: number): CommonOptions {
+/** Options of either end; `role` picks the window's default size in bytes. */
+export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl: number): CommonOptions {
   const window = validate.options('window', init.window)
   const ack = validate.options('ack', init.ack)
   const maxMessages = validate.integer('window.maxMessages', window.maxMessages, DEFAULT_WINDOW_MESSAGES, { min: 1, max: U32_MAX })
-  const maxBytes = validate.integer('window.maxBytes', window.maxBytes, DEFAULT_WINDOW_BYTES, { min: 1, max: U32_MAX })
+  const maxBytes = validate.integer('window.maxBytes', window.maxBytes, role === 'client' ? DEFAULT_CLIENT_WINDOW_BYTES : DEFAULT_WINDOW_BYTES, { min: 1, max: U32_MAX })
   const delay = validate.duration('ack.delay', ack.delay, DEFAULT_ACK_DELAY, { min: 0 })
   const acks = {
     delay,

@@ -331,5 +331,5 @@ const TIMED_OUT = new Error('timed out')
  */
 export function sessionServer (init: SessionServerInit = {}): SessionServer {
   const opts = resolveServer(init)
-  return new Server(resolveCommon(init, opts.ttl), opts)
+  return new Server(resolveCommon(init, 'server', opts.ttl), opts)
 }

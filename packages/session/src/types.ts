@@ -136,7 +136,7 @@ export interface WindowInit {
   maxMessages?: number
   /**
    * Unacknowledged body bytes kept at most.
-   * @default 1048576 (1 MiB)
+   * @default 4194304 (4 MiB) on a client, 1048576 (1 MiB) on a server
    */
   maxBytes?: number
 }

@@ -3,7 +3,7 @@ import type { ByteDuplex } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConnection } from '../src/connection.js'
 import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
-import { MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
+import { DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
 import { SessionState } from '../src/state.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
@@ -123,6 +123,14 @@ describe('when the session cannot be resumed', () => {
 })
 
 describe('the handshake, from the client', () => {
+  it('announces its window: 4096 items and 4 MiB by default (a server\'s default is 1 MiB), or what it was given', async () => {
+    const { next } = client()
+    expect(await accept(await next())).toMatchObject({ windowMessages: DEFAULT_WINDOW_MESSAGES, windowBytes: DEFAULT_CLIENT_WINDOW_BYTES })
+    expect(DEFAULT_CLIENT_WINDOW_BYTES).toBe(4 * 1024 * 1024)
+    const small = client({ window: { maxMessages: 16, maxBytes: 4096 } })
+    expect(await accept(await small.next())).toMatchObject({ windowMessages: 16, windowBytes: 4096 })
+  })
+
   it('a server without the session flag is refused for good: ProtocolVersionError, no redial', async () => {
     const { c, conns } = client({}, 0)
     const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)

@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
-import { SessionGoAwayCode, sessionServer } from '../src/index.js'
+import { DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, isType, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
 
@@ -66,6 +66,13 @@ describe('the handshake', () => {
     expect(s.sessions[0].id).toBe(Buffer.from(r.id).toString('hex'))
     expect(s.sessions[0].id).toMatch(/^[0-9a-f]{16}$/)
     expect(s.server.stats()).toMatchObject({ sessions: 1, created: 1 })
+  })
+
+  it('announces a window of 4096 items and 1 MiB by default', async () => {
+    const s = setup()
+    const r = readResume(await s.connect(resumeFrame()).next(isResume))
+    expect(r).toMatchObject({ windowMessages: DEFAULT_WINDOW_MESSAGES, windowBytes: DEFAULT_WINDOW_BYTES })
+    expect(DEFAULT_WINDOW_BYTES).toBe(1024 * 1024)
   })
 
   it('tokens differ from session to session, and ids are not tokens', async () => {
