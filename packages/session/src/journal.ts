@@ -121,8 +121,8 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     if (this.cut !== undefined) return Promise.reject(this.cut)
     if (this.at < this.held.length) return Promise.resolve({ done: false, value: this.held[this.at++] })
     if (this.done) return RESOLVED_DONE
-    const direct = this.direct()
-    if (direct !== undefined) return direct.then(frame => frame === undefined ? DONE : { done: false, value: frame })
+    const app = this.directApp()
+    if (app !== undefined) return app.next().then(this.tookOne ??= (r) => { this.took(r); return r })
     return this.pull().then((batch) => {
       if (batch === undefined || batch.length === 0) {
         if (batch === undefined) this.done = true
@@ -144,8 +144,8 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
       return Promise.resolve(out)
     }
     if (this.done) return Promise.resolve(undefined)
-    const direct = this.direct()
-    if (direct !== undefined) return direct.then(frame => frame === undefined ? undefined : [frame])
+    const app = this.directApp()
+    if (app !== undefined) return app.next().then(this.tookBatch ??= (r) => this.took(r) ? [r.value] : undefined)
     return this.pull().then((batch) => {
       if (batch === undefined) {
         this.done = true
@@ -156,21 +156,27 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
   }
 
   /**
-   * An application's async iterator without batches, once restored frames are out: its next item, taken
-   * and journaled in one step (`undefined` at its end); `undefined` when the general path must run.
+   * The application's async iterator when it has no batches and restored frames are out: its next item is
+   * taken and journaled in the one promise step that takes it (`took`); `undefined` when `pull` must run.
    */
-  private direct (): Promise<Frame | undefined> | undefined {
+  private directApp (): AsyncIterator<Frame> | undefined {
     const app = this.app
     if (!this.started || this.prefix.length > 0 || this.ended || app === undefined || !this.appAsync || isBatchIterator<Frame>(app)) return undefined
-    return (app.next() as Promise<IteratorResult<Frame>>).then((r) => {
-      if (this.cut !== undefined) throw new SessionMovedError('The session moved to another node before this frame could be taken', { cause: this.cut })
-      if (r.done === true) {
-        this.done = true
-        return undefined
-      }
-      this.appendOne(r.value)
-      return r.value
-    })
+    return app as AsyncIterator<Frame>
+  }
+
+  private tookOne: ((r: IteratorResult<Frame>) => IteratorResult<Frame>) | undefined
+  private tookBatch: ((r: IteratorResult<Frame>) => Frame[] | undefined) | undefined
+
+  /** Journals what the application's `next()` gave; returns whether it was an item (else its end). */
+  private took (r: IteratorResult<Frame>): boolean {
+    if (this.cut !== undefined) throw new SessionMovedError('The session moved to another node before this frame could be taken', { cause: this.cut })
+    if (r.done === true) {
+      this.done = true
+      return false
+    }
+    this.appendOne(r.value)
+    return true
   }
 
   async return (): Promise<IteratorResult<Frame>> {
