@@ -5,7 +5,7 @@
  * to stream `size`-byte frames to the client for `maxMs`, then END.
  */
 import type { Frame } from '@proto/codec'
-import type { SessionDuplex, SessionServer } from '@proto/session'
+import type { SessionDuplex, SessionServer, SessionStore } from '@proto/session'
 import { sessionServer } from '@proto/session'
 import type { RedisStore, RedisStoreStats } from '@proto/session-redis'
 import { redisStore } from '@proto/session-redis'
@@ -21,7 +21,8 @@ export const ECHO = 0x44
 export const DOWN = 0x45
 
 export interface NodeInit {
-  store: 'memory' | 'redis'
+  /** `journal`: a durable store that keeps nothing and never holds an ACK, to measure the server's journal alone. */
+  store: 'memory' | 'redis' | 'journal'
   url?: string
   prefix?: string
   persistInterval?: number
@@ -34,6 +35,11 @@ export interface NodeStats {
   sessions: number
   /** CPU time this node process used so far (µs, user + system). */
   cpu: number
+}
+
+/** A durable store without I/O: the server journals what it writes, and its ACKs are never held. */
+function journalOnlyStore (): SessionStore {
+  return { durable: true, bind: () => {}, opened: (session) => { session.persisted(Infinity) }, changed: () => {}, restore: async () => undefined, ended: () => {}, close: async () => {} }
 }
 
 let node: { server: SessionServer, tcp: Server, store: RedisStore | undefined } | undefined
@@ -98,7 +104,7 @@ export const nodeHandlers = {
     const ttl = init.ttl ?? 120_000
     const store = init.store === 'redis' ? redisStore({ ttl, ...(init.url !== undefined ? { redis: init.url } : {}), ...(init.prefix !== undefined ? { prefix: init.prefix } : {}), ...(init.persistInterval !== undefined ? { persistInterval: init.persistInterval } : {}) }) : undefined
     await store?.ready()
-    const server = sessionServer({ ttl, ...(store !== undefined ? { store } : {}) })
+    const server = sessionServer({ ttl, ...(store !== undefined ? { store } : init.store === 'journal' ? { store: journalOnlyStore() } : {}) })
     server.addEventListener('session', (e) => { void serve(e.detail).catch(() => {}) }) // a session ends with an error when the bench closes it
     const tcp = await listen({ host: HOST, port: 0 }, async (conn) => { await server.handle(conn) })
     node = { server, tcp, store }

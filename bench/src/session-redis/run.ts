@@ -300,7 +300,8 @@ async function main (): Promise<void> {
     { name: 'memory store', init: { store: 'memory' } },
     { name: 'Redis store, persist interval 10 ms (default)', init: { store: 'redis', prefix: PREFIX, persistInterval: 10 } },
     { name: 'Redis store, write-through (persist interval 0)', init: { store: 'redis', prefix: PREFIX, persistInterval: 0 } },
-    { name: 'Redis store, persist interval 50 ms', init: { store: 'redis', prefix: PREFIX, persistInterval: 50 } }
+    { name: 'Redis store, persist interval 50 ms', init: { store: 'redis', prefix: PREFIX, persistInterval: 50 } },
+    { name: 'durable store without I/O (the journal alone)', init: { store: 'journal' } }
   ]
   // the client's window before it was 4 MiB by default: what a 1 MiB window allows against the store's round trip
   const narrowMemory: Variant = { name: 'memory store, 1 MiB client window', init: { store: 'memory' }, windowBytes: 1024 * 1024, upOnly: true }

@@ -13,6 +13,8 @@ export interface JournalOwner {
 }
 
 const NONE: Frame[] = []
+/** Appends between two trims of what the peer acknowledged (and at every `pending()`). */
+const TRIM_EVERY = 64
 
 /**
  * A server session's outbound journal, for a durable session store: every frame the application's sink
@@ -36,6 +38,10 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
   /** Nothing is fed before the session's first connection was judged (a restored session may skip some). */
   private started = false
   private onStart: (() => void) | undefined
+  /** The application's plain async iterator once nothing else comes first (see `refresh`), else `undefined`. */
+  private direct: AsyncIterator<Frame> | undefined
+  /** Frames appended since the last trim (acknowledged frames are dropped every `TRIM_EVERY` appends). */
+  private sinceTrim = 0
   /** Frames pulled (and journaled), not yet handed to reconnect. */
   private held: Frame[] = NONE
   private at = 0
@@ -67,11 +73,13 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     this.head += drop
     this.prefix = this.prefix.slice(drop)
     this.base = Math.max(this.base + drop, position)
+    this.refresh()
   }
 
   /** The first connection was taken: feeding may begin. */
   start (): void {
     this.started = true
+    this.refresh()
     this.onStart?.()
   }
 
@@ -81,12 +89,14 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     this.appAsync = Symbol.asyncIterator in source
     const it: AsyncIterator<Frame> | Iterator<Frame> = this.appAsync ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]()
     this.app = it
+    this.refresh()
     this.provided?.()
   }
 
   /** The session moved: nothing more is taken from the application. */
   close (err: Error): void {
     this.cut = err
+    this.refresh()
     this.provided?.()
     this.onStart?.()
   }
@@ -98,6 +108,7 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     if (this.prefix.length > 0) {
       const out = this.prefix
       this.prefix = NONE
+      this.refresh()
       return out
     }
     if (this.ended) return undefined
@@ -121,7 +132,7 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     if (this.cut !== undefined) return Promise.reject(this.cut)
     if (this.at < this.held.length) return Promise.resolve({ done: false, value: this.held[this.at++] })
     if (this.done) return RESOLVED_DONE
-    const app = this.directApp()
+    const app = this.direct
     if (app !== undefined) return app.next().then(this.tookOne ??= (r) => { this.took(r); return r })
     return this.pull().then((batch) => {
       if (batch === undefined || batch.length === 0) {
@@ -144,7 +155,7 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
       return Promise.resolve(out)
     }
     if (this.done) return Promise.resolve(undefined)
-    const app = this.directApp()
+    const app = this.direct
     if (app !== undefined) return app.next().then(this.tookBatch ??= (r) => this.took(r) ? [r.value] : undefined)
     return this.pull().then((batch) => {
       if (batch === undefined) {
@@ -156,13 +167,13 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
   }
 
   /**
-   * The application's async iterator when it has no batches and restored frames are out: its next item is
-   * taken and journaled in the one promise step that takes it (`took`); `undefined` when `pull` must run.
+   * Keeps `direct`: the application's async iterator when it has no batches, once the first connection was
+   * judged and restored frames are out (and while the session is here). Its next item is then taken and
+   * journaled in the one promise step that takes it (`took`); otherwise `pull` runs.
    */
-  private directApp (): AsyncIterator<Frame> | undefined {
+  private refresh (): void {
     const app = this.app
-    if (!this.started || this.prefix.length > 0 || this.ended || app === undefined || !this.appAsync || isBatchIterator<Frame>(app)) return undefined
-    return app as AsyncIterator<Frame>
+    this.direct = this.started && this.prefix.length === 0 && !this.ended && this.cut === undefined && app !== undefined && this.appAsync && !isBatchIterator<Frame>(app) ? app as AsyncIterator<Frame> : undefined
   }
 
   private tookOne: ((r: IteratorResult<Frame>) => IteratorResult<Frame>) | undefined
@@ -194,13 +205,14 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
   }
 
   private appendOne (frame: Frame): void {
-    this.trim()
+    if (++this.sinceTrim >= TRIM_EVERY) this.trim()
     this.frames.push(frame)
     this.owner.changed()
   }
 
   /** Drops what the peer acknowledged. */
   private trim (): void {
+    this.sinceTrim = 0
     const drop = Math.min(this.owner.outAcked - this.base, this.frames.length - this.head)
     if (drop <= 0) return
     this.head += drop
