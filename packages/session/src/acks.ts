@@ -6,9 +6,15 @@ export interface AckPolicy {
   delay: number
   /** Unacknowledged deliveries that send an ACK at once. */
   frames: number
-  /** Unacknowledged delivered bytes that send an ACK at once. */
-  bytes: number
+  /**
+   * Unacknowledged delivered bytes that send an ACK at once; `undefined`: a sixteenth of the peer's window
+   * (`ACK_WINDOW_SHARE`), known from its RESUME.
+   */
+  bytes: number | undefined
 }
+
+/** An ACK policy for one connection, with the peer's window applied. */
+export type ConnectionAckPolicy = AckPolicy & { bytes: number }
 
 /**
  * Decides when the current connection sends an ACK: at once after `frames` deliveries or `bytes` bytes,
@@ -24,7 +30,7 @@ export class AckClock {
   private first = true
   private disposed = false
 
-  constructor (private readonly policy: AckPolicy, private readonly timers: Timers, private readonly send: () => void) {}
+  constructor (private readonly policy: ConnectionAckPolicy, private readonly timers: Timers, private readonly send: () => void) {}
 
   /** An item of `bytes` body bytes was handed to the application. */
   delivered (bytes: number): void {

@@ -7,7 +7,7 @@ import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { AckClock } from './acks.js'
 import { classify } from './classify.js'
-import { GOAWAY_GRACE, SessionFrameType, SessionGoAwayCode } from './constants.js'
+import { ACK_WINDOW_SHARE, GOAWAY_GRACE, SessionFrameType, SessionGoAwayCode } from './constants.js'
 import { ConnectionLostError, SessionProtocolError, SessionTakenOverError } from './errors.js'
 import { judgeGoAway, refused } from './goaway.js'
 import { adoptServerResume, ourResume } from './handshake.js'
@@ -236,7 +236,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.ackClock = new AckClock({
       delay: policy.delay,
       frames: Math.max(1, Math.min(policy.frames, Math.floor(peer.windowMessages / 4))),
-      bytes: Math.max(1, Math.min(policy.bytes, Math.floor(peer.windowBytes / 4)))
+      bytes: Math.max(1, Math.min(policy.bytes ?? Math.floor(peer.windowBytes / ACK_WINDOW_SHARE), Math.floor(peer.windowBytes / 4)))
     }, this.init.timers, () => { this.outbound.ack() })
     this.handshaken = true
     s.stage = this

@@ -96,8 +96,15 @@ export const DEFAULT_ACK_DELAY = 25
  * below a quarter of the peer's advertised window).
  */
 export const DEFAULT_ACK_FRAMES = 256
-/** Delivered body bytes after which an ACK goes out at once (a sixteenth of the default window's bytes). */
+/**
+ * Delivered body bytes after which an ACK goes out at once, by default: a sixteenth of the peer's window
+ * in bytes (`ACK_WINDOW_SHARE`), which is 64 KiB for a server's default 1 MiB window and 256 KiB for a
+ * client's 4 MiB. A fixed 64 KiB would acknowledge every large item on its own (one ACK frame, one write,
+ * per 64 KiB item) where the window allows sixteen times fewer.
+ */
 export const DEFAULT_ACK_BYTES = 64 * 1024
+/** The share of the peer's window after which an ACK goes out at once by default (frames: 256 of 4096). */
+export const ACK_WINDOW_SHARE = 16
 /** How long a connection may take to present its RESUME, or to answer ours (ms). */
 export const DEFAULT_RESUME_TIMEOUT = 10_000
 /** After a GOAWAY is queued, how long it may take to be flushed before the connection is destroyed (ms). */

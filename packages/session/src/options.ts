@@ -48,7 +48,8 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
   const acks = {
     delay,
     frames: validate.integer('ack.frames', ack.frames, DEFAULT_ACK_FRAMES, { min: 1 }),
-    bytes: validate.integer('ack.bytes', ack.bytes, DEFAULT_ACK_BYTES, { min: 1 })
+    // by default a share of the peer's window, known at its RESUME
+    bytes: ack.bytes === undefined ? undefined : validate.integer('ack.bytes', ack.bytes, DEFAULT_ACK_BYTES, { min: 1 })
   }
   const clock = init.clock ?? systemClock
   const timers = init.timers ?? systemTimers

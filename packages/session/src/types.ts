@@ -155,7 +155,7 @@ export interface AckInit {
   frames?: number
   /**
    * Delivered body bytes that send an ACK at once (also held below a quarter of the peer's window).
-   * @default 65536
+   * @default a sixteenth of the peer's window in bytes (65536 for a server's default window, 262144 for a client's)
    */
   bytes?: number
 }

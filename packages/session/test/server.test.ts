@@ -343,6 +343,34 @@ describe('acknowledgement cadence (fake timers)', () => {
   })
 })
 
+describe('acknowledgement cadence by the peer\'s window (fake timers)', () => {
+  const big = (n: number): Frame => ({ type: 0x40, body: new Uint8Array(64 * 1024).fill(n) })
+  async function acksFor (windowBytes: number, init: SessionServerInit = {}): Promise<number[]> {
+    vi.useFakeTimers()
+    const s = setup(init)
+    const f = s.connect(resumeFrame({ windowBytes }))
+    await f.next(isResume)
+    f.send(ackFrame(0))
+    await vi.waitFor(() => { expect(s.sessions).toHaveLength(1) })
+    const it = s.sessions[0].source[Symbol.asyncIterator]()
+    f.send(...Array.from({ length: 8 }, (_, i) => big(i + 1)))
+    for (let i = 0; i < 8; i++) await it.next()
+    await vi.advanceTimersByTimeAsync(0)
+    return f.written.filter(isAck).map(a => readAck(a).position)
+  }
+
+  it('by default after a sixteenth of the peer\'s window in bytes: 256 KiB for a client\'s 4 MiB, 64 KiB for 1 MiB', async () => {
+    // the first delivery at once, then every four 64 KiB items against a 4 MiB window, every item against 1 MiB
+    expect(await acksFor(4 * 1024 * 1024)).toEqual([1, 5])
+    expect(await acksFor(1024 * 1024)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it('ack.bytes, when given, is used as it is (within a quarter of the peer\'s window)', async () => {
+    expect(await acksFor(4 * 1024 * 1024, { ack: { bytes: 64 * 1024 } })).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(await acksFor(512 * 1024, { ack: { bytes: 1024 * 1024 } })).toEqual([1, 3, 5, 7])
+  })
+})
+
 describe('a durable store', () => {
   const token = new Uint8Array(16).fill(9)
   const idBytes = Uint8Array.of(8, 7, 6, 5, 4, 3, 2, 1)
