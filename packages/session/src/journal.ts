@@ -156,7 +156,7 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
     }
     if (this.done) return Promise.resolve(undefined)
     const app = this.direct
-    if (app !== undefined) return app.next().then(this.tookBatch ??= (r) => this.took(r) ? [r.value] : undefined)
+    if (app !== undefined) return app.next().then(this.tookBatch ??= r => this.took(r) ? [r.value] : undefined)
     return this.pull().then((batch) => {
       if (batch === undefined) {
         this.done = true
