@@ -1,20 +1,13 @@
 import { getEventListeners, once } from 'node:events'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { DurableDuplex } from '../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
 import { reconnect } from '../src/index.js'
 import { nextEvent, record, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
 import { ledger } from './helpers/ledger.js'
+import { durablesUnderFakeTimers } from './helpers/open.js'
 import { pushable } from './helpers/pushable.js'
 
-let open: Array<DurableDuplex<any>> = []
-
-beforeEach(() => { vi.useFakeTimers() })
-afterEach(() => {
-  for (const d of open) d.abort(new Error('test over'))
-  open = []
-  vi.useRealTimers()
-})
+const open = durablesUnderFakeTimers()
 
 describe('reconnect(): a forced redial', () => {
   it('drops the live connection and dials again at once, reporting reason forced', async () => {

@@ -1,22 +1,15 @@
 import type { BatchIterator } from '@proto/interface'
 import { pushable } from '@proto/interface'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { DurableDuplex, ReconnectInit } from '../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { DurableDuplex } from '../src/index.js'
 import { reconnect } from '../src/index.js'
 import { batches, numbered } from './helpers/batches.js'
 import { nextEvent, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
 import { ledger } from './helpers/ledger.js'
+import { durablesUnderFakeTimers, RETAIN } from './helpers/open.js'
 
-let open: Array<DurableDuplex<any>> = []
-const RETAIN: ReconnectInit<number> = { retention: true, jitter: 'none', initialDelay: 10, minStableTime: 0 }
-
-beforeEach(() => { vi.useFakeTimers() })
-afterEach(() => {
-  for (const d of open) d.abort(new Error('test over'))
-  open = []
-  vi.useRealTimers()
-})
+const open = durablesUnderFakeTimers()
 
 function expectLedger (d: DurableDuplex<number>, counts: Record<string, number> = {}): void {
   const s = d.stats()

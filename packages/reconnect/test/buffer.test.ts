@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { DurableDuplex, OverflowPolicy, ReconnectInit } from '../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { OverflowPolicy, ReconnectInit } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import type { Gated } from './helpers/gated.js'
 import { gated as gatedLink } from './helpers/gated.js'
+import { durablesUnderFakeTimers } from './helpers/open.js'
 
-let open: Array<DurableDuplex<any>> = []
+const open = durablesUnderFakeTimers()
 
 function gated (init: ReconnectInit<any> = {}): Gated<any> {
   return gatedLink(open, init)
@@ -16,13 +17,6 @@ function * numbers (n: number, counter: { pulled: number }): Generator<number> {
     yield i
   }
 }
-
-beforeEach(() => { vi.useFakeTimers() })
-afterEach(() => {
-  for (const d of open) d.abort(new Error('test over'))
-  open = []
-  vi.useRealTimers()
-})
 
 describe('writes while disconnected', () => {
   it('wait (default): the producer is held at maxMessages, then everything goes in order', async () => {

@@ -1,13 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { DialContext, DurableDuplex, ReconnectInit } from '../src/index.js'
 import { backoff, reconnect } from '../src/index.js'
 import { nextEvent, record, settle } from './helpers/events.js'
 import type { ItemConnection } from './helpers/item-pair.js'
 import { itemConnection } from './helpers/item-pair.js'
+import { durablesUnderFakeTimers } from './helpers/open.js'
 import { seededRandom } from './helpers/random.js'
 
 const clock = { now: () => Date.now() }
-let open: Array<DurableDuplex<number>> = []
+const open = durablesUnderFakeTimers<number>()
 
 function make (dial: (ctx: DialContext) => Promise<any>, init: ReconnectInit<number> = {}): DurableDuplex<number> {
   const d = reconnect<number>(dial, { clock, ...init })
@@ -30,13 +31,6 @@ function dialer (): { dial: (ctx: DialContext) => Promise<any>, conns: Array<Ite
     }
   }
 }
-
-beforeEach(() => { vi.useFakeTimers() })
-afterEach(() => {
-  for (const d of open) d.abort(new Error('test over'))
-  open = []
-  vi.useRealTimers()
-})
 
 describe('reconnect schedule under fake time', () => {
   it('redials with the exact backoff schedule and reports each step', async () => {

@@ -1,19 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { DurableDuplex, ReconnectInit } from '../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { DurableDuplex } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
 import { ledger, ledgerSum } from './helpers/ledger.js'
+import { durablesUnderFakeTimers, RETAIN } from './helpers/open.js'
 import { pushable } from './helpers/pushable.js'
 
-let open: Array<DurableDuplex<any>> = []
-const RETAIN: ReconnectInit<number> = { retention: true, jitter: 'none', initialDelay: 10, minStableTime: 0 }
-
-beforeEach(() => { vi.useFakeTimers() })
-afterEach(() => {
-  for (const d of open) d.abort(new Error('test over'))
-  open = []
-  vi.useRealTimers()
-})
+const open = durablesUnderFakeTimers()
 
 function expectLedger (d: DurableDuplex<number>): void {
   const s = d.stats()
