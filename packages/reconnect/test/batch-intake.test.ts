@@ -82,21 +82,15 @@ describe('batch intake: a sink source that offers nextBatch() is read a batch at
   })
 
   it('a batch that outgrows the buffer while disconnected gets the overflow policy item by item', async () => {
-    const drop = gated<number>(open, { buffer: { maxMessages: 4, overflow: 'drop-newest' } })
-    void drop.d.sink(batches([[0, 1, 2], [3, 4, 5, 6, 7, 8]])).catch(() => {})
-    await vi.advanceTimersByTimeAsync(0)
-    expectLedger(drop.d, { accepted: 9, buffered: 4, dropped: 5 })
-    drop.up()
-    await vi.advanceTimersByTimeAsync(0)
-    expect(drop.conns[0].toFar).toEqual([0, 1, 2, 3])
-
-    const oldest = gated<number>(open, { buffer: { maxMessages: 4, overflow: 'drop-oldest' } })
-    void oldest.d.sink(batches([[0, 1, 2], [3, 4, 5, 6, 7, 8]])).catch(() => {})
-    await vi.advanceTimersByTimeAsync(0)
-    expectLedger(oldest.d, { accepted: 9, buffered: 4, dropped: 5 })
-    oldest.up()
-    await vi.advanceTimersByTimeAsync(0)
-    expect(oldest.conns[0].toFar).toEqual([5, 6, 7, 8])
+    for (const [overflow, kept] of [['drop-newest', [0, 1, 2, 3]], ['drop-oldest', [5, 6, 7, 8]]] as const) {
+      const g = gated<number>(open, { buffer: { maxMessages: 4, overflow } })
+      void g.d.sink(batches([[0, 1, 2], [3, 4, 5, 6, 7, 8]])).catch(() => {})
+      await vi.advanceTimersByTimeAsync(0)
+      expectLedger(g.d, { accepted: 9, buffered: 4, dropped: 5 })
+      g.up()
+      await vi.advanceTimersByTimeAsync(0)
+      expect(g.conns[0].toFar).toEqual(kept)
+    }
 
     const refuse = gated<number>(open, { buffer: { maxMessages: 4, overflow: 'error' } })
     const source = batches([[0, 1, 2], [3, 4, 5, 6, 7, 8], [9]])
