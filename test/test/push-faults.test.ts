@@ -146,16 +146,21 @@ async function expectAllSettled (r: Rig): Promise<void> {
   expect(outcome, 'what is still pending').toEqual({ read: false, sink: false, producer: false, stage: false, connection: false })
 }
 
+/** The peer resets: everything settles, the parked read fails with the reset, the stage closes with an error. */
+async function expectResetFailsAll (r: Rig): Promise<void> {
+  r.peer.resetAndDestroy()
+  await expectAllSettled(r)
+  const read = await r.read
+  expect(read.ok).toBe(false)
+  expect((read.error as Error).name).toBe('ConnectionResetError')
+  expect((await r.closed).value).toBeInstanceOf(Error)
+}
+
 describe.each([{ flood: false, state: 'idle' }, { flood: true, state: 'held back by backpressure' }])('push path faults, producer $state', ({ flood }) => {
   it('a reset: the parked read and the sink fail with the reset, the producer is released, the stage closes', async () => {
     const r = await rig(flood)
-    r.peer.resetAndDestroy()
-    await expectAllSettled(r)
-    const read = await r.read
-    expect(read.ok).toBe(false)
-    expect((read.error as Error).name).toBe('ConnectionResetError')
+    await expectResetFailsAll(r)
     expect((await r.sent).ok).toBe(false)
-    expect((await r.closed).value).toBeInstanceOf(Error)
   })
 
   it('a cut (FIN, then the socket gone): the read ends at once; the next ping finds the socket gone and everything settles', async () => {
@@ -234,12 +239,7 @@ describe('push path faults: half-close and a consumer that stopped reading', () 
     expect(await within(r.sent)).toMatchObject({ ok: true })
     await peerEnded
     expect(await within(r.read, 100)).toBe('pending') // the peer may still write: the read waits
-    r.peer.resetAndDestroy()
-    await expectAllSettled(r)
-    const read = await r.read
-    expect(read.ok).toBe(false)
-    expect((read.error as Error).name).toBe('ConnectionResetError')
-    expect((await r.closed).value).toBeInstanceOf(Error)
+    await expectResetFailsAll(r)
   })
 
   it('frames queued for a consumer that stopped reading, then a reset: the consumer gets the frames that arrived, then the reset', async () => {
