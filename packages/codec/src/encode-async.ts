@@ -1,16 +1,8 @@
 import type { BatchIterator, ByteChunk } from '@proto/interface'
-import { DONE, isBatchIterator, RESOLVED_DONE, toError } from '@proto/interface'
+import { afterReady, DONE, isBatchIterator, RESOLVED_DONE, toError } from '@proto/interface'
 import { BATCH_BYTES, ZERO_COPY_THRESHOLD } from './constants.js'
 import type { FrameEncoder } from './encoder.js'
 import type { ListFrame } from './frame.js'
-
-/**
- * Runs `fn` once the microtasks queued now, and those they queue, have run: after everything an async
- * producer has ready. Captured at load, so fake timers in tests never hold the encoder back.
- */
-const afterReady: (fn: () => void) => void = typeof globalThis.process?.nextTick === 'function'
-  ? globalThis.process.nextTick
-  : (fn) => { setTimeout(fn, 0) }
 
 function stop (producer: AsyncIterator<ListFrame>): void {
   try {

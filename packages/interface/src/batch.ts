@@ -31,3 +31,14 @@ export const RESOLVED_DONE: Promise<IteratorReturnResult<undefined>> = Promise.r
 export function isBatchIterator<T> (iterator: AsyncIterator<T> | Iterator<T>): iterator is BatchIterator<T> {
   return typeof (iterator as Partial<BatchIterator<T>>).nextBatch === 'function'
 }
+
+/**
+ * Runs `fn` once the microtasks queued now, and those they queue, have run: after everything an async
+ * producer has ready (`process.nextTick`, or a zero timeout where there is none). A stage that gathers
+ * items into batches hands them on from here, so a lone item still leaves in the same turn of the event
+ * loop while a busy producer's items leave together. Captured at load, so fake timers in tests never hold
+ * a stage back.
+ */
+export const afterReady: (fn: () => void) => void = typeof globalThis.process?.nextTick === 'function'
+  ? globalThis.process.nextTick
+  : (fn) => { setTimeout(fn, 0) }

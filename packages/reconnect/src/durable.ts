@@ -137,7 +137,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   get writeEnded (): boolean { return this.intake.ended || this.closer.closing }
 
   writeRefusal (): Error | undefined { return this.closer.writeRefusal() }
-  pushed (): void { this.conn?.feed.wake() }
+  pushed (): void { this.conn?.feed.pushed() }
   /** Items left the buffer: a producer waiting for room goes on once there is plenty (hysteresis at half). */
   handed (): void { if (this.outbox.roomy) this.intake.wake() }
   userEnded (): void {

@@ -1,4 +1,4 @@
-import { DONE, RESOLVED_DONE } from '@proto/interface'
+import { afterReady, DONE, RESOLVED_DONE } from '@proto/interface'
 import { FEED_BATCH_ITEMS } from './constants.js'
 import type { Outbox } from './outbox.js'
 import { NOTHING } from './outbox.js'
@@ -26,6 +26,7 @@ export class Feed<T> implements AsyncIterableIterator<T> {
   private released = false
   private waiter: Waiter<T> | undefined
   private waiterWantsBatch = false
+  private wakeQueued = false
 
   constructor (private readonly owner: FeedOwner<T>, private readonly onHanded: (count: number) => void) {}
 
@@ -66,6 +67,27 @@ export class Feed<T> implements AsyncIterableIterator<T> {
     if (item === NOTHING && !this.atEnd()) return
     this.waiter = undefined
     ;(waiter as (result: IteratorResult<T>) => void)(item === NOTHING ? DONE : { done: false, value: item })
+  }
+
+  /**
+   * Items were buffered. A sink waiting for one item is handed it now. A sink waiting for a batch is handed
+   * one once the producer has nothing more ready (`afterReady`): what a busy producer buffers meanwhile
+   * leaves as one batch, and a lone item still leaves in this turn of the event loop.
+   */
+  pushed (): void {
+    if (this.waiter === undefined) return
+    if (!this.waiterWantsBatch) {
+      this.wake()
+      return
+    }
+    if (this.wakeQueued) return
+    this.wakeQueued = true
+    afterReady(this.wakeQueuedBatch)
+  }
+
+  private readonly wakeQueuedBatch = (): void => {
+    this.wakeQueued = false
+    this.wake()
   }
 
   /** The connection is gone: a waiting sink is told the end, and nothing more is handed. */

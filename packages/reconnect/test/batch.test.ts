@@ -1,7 +1,7 @@
 import type { StageDuplex } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { describe, expect, it } from 'vitest'
-import { reconnect } from '../src/index.js'
+import { ClosedError, reconnect } from '../src/index.js'
 
 interface Batching<T> extends AsyncIterator<T> { nextBatch?: () => Promise<T[] | undefined> }
 
@@ -34,6 +34,54 @@ describe('connection feed batches', () => {
     expect(Math.max(...batches.map(b => b.length))).toBeLessThanOrEqual(1024)
     expect(link.stats().handed).toBe(3000)
     await link.close()
+  })
+
+  it('hands a busy async producer\'s items to a waiting batch sink together, once it has nothing more ready', async () => {
+    const batches: number[][] = []
+    let finished!: () => void
+    const done = new Promise<void>((resolve) => { finished = resolve })
+    const lower: StageDuplex<number> = {
+      source: { [Symbol.asyncIterator]: () => ({ next: async () => { await done; return { done: true, value: undefined } } }) },
+      sink: async (source: Source<number>) => {
+        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
+        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) batches.push(b)
+        finished()
+      }
+    }
+    const link = reconnect<number>(async () => lower)
+    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
+    // the lower sink is parked on nextBatch() when the producer starts: every item arrives while it waits
+    await new Promise(resolve => setImmediate(resolve))
+    async function * produce (): AsyncGenerator<number> {
+      for (let i = 0; i < 500; i++) yield i
+    }
+    await link.sink(produce())
+    await done
+    expect(batches.flat()).toEqual(Array.from({ length: 500 }, (_, i) => i))
+    // one item per wake-up would be 500 batches of one
+    expect(batches.length).toBeLessThanOrEqual(2)
+    await link.close()
+  })
+
+  it('hands a lone item to a waiting batch sink in the same turn of the event loop', async () => {
+    const got: number[][] = []
+    const lower: StageDuplex<number> = {
+      source: { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<IteratorResult<number>>(() => {}) }) },
+      sink: async (source: Source<number>) => {
+        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
+        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) got.push(b)
+      }
+    }
+    const link = reconnect<number>(async () => lower)
+    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
+    await new Promise(resolve => setImmediate(resolve))
+    const items = [7]
+    const writing = link.sink((async function * () { yield * items; await new Promise(() => {}) })())
+    // no timer or I/O callback runs before it is handed
+    await new Promise(resolve => setImmediate(resolve))
+    expect(got).toEqual([[7]])
+    await link.close()
+    await expect(writing).rejects.toThrow(ClosedError)
   })
 
   it('reads whole batches from a lower source that offers nextBatch(), and serves them in order', async () => {
