@@ -75,6 +75,14 @@ export class Outbox<T> {
     return this.buffer.length === 0 && (this.retained === undefined || this.cursor === this.retained.length)
   }
 
+  /** Retention holds half its window or more: confirmations are what lets more items go. */
+  get retentionHalfFull (): boolean {
+    const r = this.retained
+    if (r === undefined) return false
+    const bound = this.limits.retention as NonNullable<Limits['retention']>
+    return r.length * 2 >= bound.maxMessages || r.byteLength * 2 >= bound.maxBytes
+  }
+
   /** Unconfirmed items kept (0 without retention). */
   get retainedCount (): number {
     return this.retained?.length ?? 0

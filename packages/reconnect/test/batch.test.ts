@@ -1,4 +1,5 @@
 import type { StageDuplex } from '@proto/interface'
+import { pushable } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { describe, expect, it } from 'vitest'
 import { ClosedError, reconnect } from '../src/index.js'
@@ -82,6 +83,41 @@ describe('connection feed batches', () => {
     expect(got).toEqual([[7]])
     await link.close()
     await expect(writing).rejects.toThrow(ClosedError)
+  })
+
+  it('waits for the I/O phase before handing a batch once half the retention window is unconfirmed', async () => {
+    // event-loop turns, counted in the check phase (where setImmediate callbacks run)
+    let turns = 0
+    let counting = true
+    const count = (): void => { turns++; if (counting) setImmediate(count) }
+    setImmediate(count)
+    const got: Array<{ items: number[], turn: number }> = []
+    const lower: StageDuplex<number> = {
+      source: { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<IteratorResult<number>>(() => {}) }) },
+      sink: async (source: Source<number>) => {
+        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
+        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) got.push({ items: b, turn: turns })
+      }
+    }
+    // nothing confirms: every item handed stays retained
+    const link = reconnect<number>(async () => lower, { retention: { maxMessages: 4 } })
+    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
+    await new Promise(resolve => setImmediate(resolve))
+    const items = pushable<number>()
+    const writing = link.sink(items)
+    const turnOf: number[] = []
+    for (const n of [1, 2, 3, 4]) {
+      turnOf.push(turns)
+      items.push(n)
+      while (got.length < n) await new Promise(resolve => setImmediate(resolve))
+    }
+    counting = false
+    expect(got.map(g => g.items)).toEqual([[1], [2], [3], [4]])
+    // 0 and 1 retained: handed in the turn it was written; 2 and 3 (half the window or more): a later turn
+    expect(got.map((g, i) => g.turn > turnOf[i])).toEqual([false, false, true, true])
+    // nothing will confirm them: end without waiting
+    link.abort(new Error('test over'))
+    await expect(writing).rejects.toThrow('test over')
   })
 
   it('reads whole batches from a lower source that offers nextBatch(), and serves them in order', async () => {
