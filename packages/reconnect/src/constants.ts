@@ -37,3 +37,9 @@ export const DEFAULT_STATUS_BUFFER = 32
 export const MAX_EXPONENT = 1_000
 /** `nextBatch()` on a connection's feed hands down at most this many queued items at once. */
 export const FEED_BATCH_ITEMS = 1024
+/**
+ * Buffered bytes at which a sink waiting for a batch is handed one at once, rather than once the producer
+ * has nothing more ready: a batch this large fills a socket write (the transport writes at 64 KiB), and
+ * gathering more would only turn a stream of large items into bursts.
+ */
+export const FEED_BATCH_BYTES = 64 * 1024

@@ -1,5 +1,5 @@
 import { afterIo, afterReady, DONE, RESOLVED_DONE } from '@proto/interface'
-import { FEED_BATCH_ITEMS } from './constants.js'
+import { FEED_BATCH_BYTES, FEED_BATCH_ITEMS } from './constants.js'
 import type { Outbox } from './outbox.js'
 import { NOTHING } from './outbox.js'
 
@@ -72,21 +72,24 @@ export class Feed<T> implements AsyncIterableIterator<T> {
   /**
    * Items were buffered. A sink waiting for one item is handed it now. A sink waiting for a batch is handed
    * one once the producer has nothing more ready (`afterReady`): what a busy producer buffers meanwhile
-   * leaves as one batch, and a lone item still leaves in this turn of the event loop. While half the
-   * retention window or more is unconfirmed, the batch waits for the event loop's I/O phase (`afterIo`)
-   * instead: a producer that never waits would otherwise run until the window is full before the
-   * confirmations already on the socket are read, and then wait for them.
+   * leaves as one batch (handed at once when `FEED_BATCH_BYTES` are buffered), and a lone item still
+   * leaves in this turn of the event loop. While half the retention window or more is unconfirmed, the
+   * batch waits for the event loop's I/O phase (`afterIo`) instead: a producer that never waits would
+   * otherwise run until the window is full before the confirmations already on the socket are read, and
+   * then wait for them.
    */
   pushed (): void {
     if (this.waiter === undefined) return
-    if (!this.waiterWantsBatch) {
+    const outbox = this.owner.outbox
+    const halfFull = outbox.retentionHalfFull
+    if (!this.waiterWantsBatch || (!halfFull && outbox.buffer.byteLength >= FEED_BATCH_BYTES)) {
       this.wake()
       return
     }
     if (this.wakeQueued) return
     this.wakeQueued = true
     // half the retention window unconfirmed: let the I/O phase read the confirmations that came in first
-    if (this.owner.outbox.retentionHalfFull) afterIo(this.wakeQueuedBatch)
+    if (halfFull) afterIo(this.wakeQueuedBatch)
     else afterReady(this.wakeQueuedBatch)
   }
 

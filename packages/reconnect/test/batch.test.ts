@@ -64,6 +64,33 @@ describe('connection feed batches', () => {
     await link.close()
   })
 
+  it('hands large items to a waiting batch sink as soon as a socket write\'s worth is buffered', async () => {
+    const batches: number[][] = []
+    let finished!: () => void
+    const done = new Promise<void>((resolve) => { finished = resolve })
+    const lower: StageDuplex<number> = {
+      source: { [Symbol.asyncIterator]: () => ({ next: async () => { await done; return { done: true, value: undefined } } }) },
+      sink: async (source: Source<number>) => {
+        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
+        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) batches.push(b)
+        finished()
+      }
+    }
+    // every item counts 32 KiB: two of them are a write's worth (FEED_BATCH_BYTES)
+    const link = reconnect<number>(async () => lower, { buffer: { size: () => 32 * 1024 } })
+    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
+    await new Promise(resolve => setImmediate(resolve))
+    async function * produce (): AsyncGenerator<number> {
+      for (let i = 0; i < 10; i++) yield i
+    }
+    await link.sink(produce())
+    await done
+    expect(batches.flat()).toEqual(Array.from({ length: 10 }, (_, i) => i))
+    // gathered until the producer had nothing more ready, they would come as one batch of ten
+    expect(Math.max(...batches.map(b => b.length))).toBeLessThanOrEqual(2)
+    await link.close()
+  })
+
   it('hands a lone item to a waiting batch sink in the same turn of the event loop', async () => {
     const got: number[][] = []
     const lower: StageDuplex<number> = {
