@@ -6,6 +6,47 @@ import { ClosedError, reconnect } from '../src/index.js'
 
 interface Batching<T> extends AsyncIterator<T> { nextBatch?: () => Promise<T[] | undefined> }
 
+/**
+ * A lower duplex whose sink reads the feed a batch at a time, as the heartbeat and codec do, handing each
+ * batch to `onBatch`; `finished` once the feed ends, and its source ends then too.
+ */
+function batchReader (onBatch: (batch: number[]) => void): { lower: StageDuplex<number>, finished: Promise<void> } {
+  let finish!: () => void
+  const finished = new Promise<void>((resolve) => { finish = resolve })
+  const lower: StageDuplex<number> = {
+    source: { [Symbol.asyncIterator]: () => ({ next: async () => { await finished; return { done: true, value: undefined } } }) },
+    sink: async (source: Source<number>) => {
+      const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
+      for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) onBatch(b)
+      finish()
+    }
+  }
+  return { lower, finished }
+}
+
+/** The batches a waiting batch sink gets when an async generator yields `count` items without pausing. */
+async function batchesOfBusyProducer (count: number, init: Parameters<typeof reconnect<number>>[1] = {}): Promise<number[][]> {
+  const batches: number[][] = []
+  const { lower, finished } = batchReader((b) => { batches.push(b) })
+  const link = reconnect<number>(async () => lower, init)
+  // the lower sink is parked on nextBatch() when the producer starts: every item arrives while it waits
+  await connectedAndWaiting(link)
+  async function * produce (): AsyncGenerator<number> {
+    for (let i = 0; i < count; i++) yield i
+  }
+  await link.sink(produce())
+  await finished
+  await link.close()
+  expect(batches.flat()).toEqual(Array.from({ length: count }, (_, i) => i))
+  return batches
+}
+
+/** Resolves once `link` is connected and the connection's sink waits on its feed. */
+async function connectedAndWaiting (link: ReturnType<typeof reconnect<number>>): Promise<void> {
+  await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
+  await new Promise(resolve => setImmediate(resolve))
+}
+
 describe('connection feed batches', () => {
   it('offers nextBatch() to the lower sink, handing down everything queued at once, in order', async () => {
     const batches: number[][] = []
@@ -38,71 +79,23 @@ describe('connection feed batches', () => {
   })
 
   it('hands a busy async producer\'s items to a waiting batch sink together, once it has nothing more ready', async () => {
-    const batches: number[][] = []
-    let finished!: () => void
-    const done = new Promise<void>((resolve) => { finished = resolve })
-    const lower: StageDuplex<number> = {
-      source: { [Symbol.asyncIterator]: () => ({ next: async () => { await done; return { done: true, value: undefined } } }) },
-      sink: async (source: Source<number>) => {
-        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
-        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) batches.push(b)
-        finished()
-      }
-    }
-    const link = reconnect<number>(async () => lower)
-    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
-    // the lower sink is parked on nextBatch() when the producer starts: every item arrives while it waits
-    await new Promise(resolve => setImmediate(resolve))
-    async function * produce (): AsyncGenerator<number> {
-      for (let i = 0; i < 500; i++) yield i
-    }
-    await link.sink(produce())
-    await done
-    expect(batches.flat()).toEqual(Array.from({ length: 500 }, (_, i) => i))
+    const batches = await batchesOfBusyProducer(500)
     // one item per wake-up would be 500 batches of one
     expect(batches.length).toBeLessThanOrEqual(2)
-    await link.close()
   })
 
   it('hands large items to a waiting batch sink as soon as a socket write\'s worth is buffered', async () => {
-    const batches: number[][] = []
-    let finished!: () => void
-    const done = new Promise<void>((resolve) => { finished = resolve })
-    const lower: StageDuplex<number> = {
-      source: { [Symbol.asyncIterator]: () => ({ next: async () => { await done; return { done: true, value: undefined } } }) },
-      sink: async (source: Source<number>) => {
-        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
-        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) batches.push(b)
-        finished()
-      }
-    }
     // every item counts 32 KiB: two of them are a write's worth (FEED_BATCH_BYTES)
-    const link = reconnect<number>(async () => lower, { buffer: { size: () => 32 * 1024 } })
-    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
-    await new Promise(resolve => setImmediate(resolve))
-    async function * produce (): AsyncGenerator<number> {
-      for (let i = 0; i < 10; i++) yield i
-    }
-    await link.sink(produce())
-    await done
-    expect(batches.flat()).toEqual(Array.from({ length: 10 }, (_, i) => i))
+    const batches = await batchesOfBusyProducer(10, { buffer: { size: () => 32 * 1024 } })
     // gathered until the producer had nothing more ready, they would come as one batch of ten
     expect(Math.max(...batches.map(b => b.length))).toBeLessThanOrEqual(2)
-    await link.close()
   })
 
   it('hands a lone item to a waiting batch sink in the same turn of the event loop', async () => {
     const got: number[][] = []
-    const lower: StageDuplex<number> = {
-      source: { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<IteratorResult<number>>(() => {}) }) },
-      sink: async (source: Source<number>) => {
-        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
-        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) got.push(b)
-      }
-    }
+    const { lower } = batchReader((b) => { got.push(b) })
     const link = reconnect<number>(async () => lower)
-    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
-    await new Promise(resolve => setImmediate(resolve))
+    await connectedAndWaiting(link)
     const items = [7]
     const writing = link.sink((async function * () { yield * items; await new Promise(() => {}) })())
     // no timer or I/O callback runs before it is handed
@@ -119,17 +112,10 @@ describe('connection feed batches', () => {
     const count = (): void => { turns++; if (counting) setImmediate(count) }
     setImmediate(count)
     const got: Array<{ items: number[], turn: number }> = []
-    const lower: StageDuplex<number> = {
-      source: { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<IteratorResult<number>>(() => {}) }) },
-      sink: async (source: Source<number>) => {
-        const it = (source as AsyncIterable<number>)[Symbol.asyncIterator]() as Batching<number>
-        for (let b = await it.nextBatch?.(); b != null; b = await it.nextBatch?.()) got.push({ items: b, turn: turns })
-      }
-    }
+    const { lower } = batchReader((b) => { got.push({ items: b, turn: turns }) })
     // nothing confirms: every item handed stays retained
     const link = reconnect<number>(async () => lower, { retention: { maxMessages: 4 } })
-    await new Promise<void>((resolve) => { link.addEventListener('connected', () => { resolve() }, { once: true }) })
-    await new Promise(resolve => setImmediate(resolve))
+    await connectedAndWaiting(link)
     const items = pushable<number>()
     const writing = link.sink(items)
     const turnOf: number[] = []
