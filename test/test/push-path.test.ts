@@ -58,8 +58,8 @@ describe('push path through transport, codec and heartbeat', () => {
     let produced = 0
     const sending = settle(client.sink((async function * (): AsyncGenerator<Frame> {
       for (let seq = 0; seq < COUNT; seq++) {
+        produced = seq + 1 // counted as it is handed over: the stage may ask for the next one before this one is written
         yield { type: FrameType.DATA, body: body(seq, SIZE) }
-        produced = seq + 1
       }
     })()))
     const clientReading = settle((async () => { for await (const _ of client.source) { /* the raw peer sends nothing */ } })())

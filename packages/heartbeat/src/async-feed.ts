@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { BatchIterator } from '@proto/interface'
+import { afterReady } from '@proto/interface'
 import { OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
 import type { Feed, FeedOwner } from './feed.js'
 import { abandon } from './feed.js'
@@ -30,6 +31,10 @@ abstract class PulledFeed implements Feed {
 
   get hasReady (): boolean {
     return this.ahead !== undefined || this.over !== undefined
+  }
+
+  get failing (): boolean {
+    return this.ahead === undefined && this.over !== undefined && this.over !== ENDED
   }
 
   take (): Frame | undefined {
@@ -100,12 +105,19 @@ abstract class PulledFeed implements Feed {
 }
 
 /**
- * An async source without `nextBatch()`. Read one frame per request; while the lower sink is busy writing,
- * read on ahead by at most one outbound batch, so its next read takes them all at once.
+ * An async source without `nextBatch()`. Reads on ahead by at most one outbound batch, so the lower sink
+ * takes what was read with one `takeRun()`. A frame that arrives while the lower sink waits is announced
+ * once the producer has nothing more ready (`afterReady`), or at once when the batch is full: a busy
+ * producer's frames go down together, a lone frame in the same turn of the event loop.
  */
 export class AsyncFeed extends PulledFeed {
   private aheadBytes = 0
   private onResult: ((r: IteratorResult<Frame>) => void) | undefined
+  private announceQueued = false
+  private readonly announceLater = (): void => {
+    this.announceQueued = false
+    this.announce()
+  }
 
   protected pull (): void {
     this.pending = true
@@ -138,7 +150,17 @@ export class AsyncFeed extends PulledFeed {
       const ahead = this.ahead ??= []
       ahead.push(r.value)
       this.aheadBytes += r.value.body.byteLength
-      if (!this.owner.writerWaiting && ahead.length - this.index < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES) this.pull()
+      if (ahead.length - this.index < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES) {
+        this.pull()
+        // a waiting lower sink is handed what else the producer has ready along with this frame
+        if (this.owner.writerWaiting) {
+          if (!this.announceQueued) {
+            this.announceQueued = true
+            afterReady(this.announceLater)
+          }
+          return
+        }
+      }
     }
     this.announce()
   }

@@ -30,6 +30,8 @@ export interface Feed {
   readonly ended: boolean
   /** A frame, the end or a failure can be taken now without waiting for the source. */
   readonly hasReady: boolean
+  /** What `take()` gives next is the source's failure: every frame before it was taken. */
+  readonly failing: boolean
   /** Stops reading: frames not taken are dropped (and reported as unsent) and the source's `return()` is called. */
   stop(): void
 }
@@ -59,6 +61,11 @@ class SyncFeed implements Feed {
 
   get hasReady (): boolean {
     return !this.ended
+  }
+
+  /** A synchronous source's failure is known only when `take()` pulls it. */
+  get failing (): boolean {
+    return false
   }
 
   take (): Frame | undefined {

@@ -255,6 +255,8 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner, PushSo
           continue
         }
       }
+      // the source's failure surfaces from the next read, once this batch is written
+      if (this.feed?.failing === true && (this.control === undefined || this.control.length === 0)) break
       let frame: Frame | undefined
       try {
         frame = this.take()

@@ -30,12 +30,16 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
     const hb = stage = heartbeat(peer.lower, init)
     expect(hb.goingAway).toBe(peer.lower.goingAway) // forwarded upwards
     peer.holdWrites()
-    // ten frames, then nothing more, ever (an idle producer); return() tells it to stop
+    // ten frames, the first at once and the rest a millisecond apart, then nothing more, ever (an idle
+    // producer); return() tells it to stop
     let taken = 0
     let stopped = false
     const producer: AsyncIterableIterator<ReturnType<typeof f>> = {
       [Symbol.asyncIterator]: () => producer,
-      next: async () => taken < 10 ? { done: false, value: f(FrameType.DATA, `r${taken++}`) } : await new Promise(() => {}),
+      next: async () => {
+        if (taken > 0) await new Promise(resolve => setTimeout(resolve, 1))
+        return taken < 10 ? { done: false, value: f(FrameType.DATA, `r${taken++}`) } : await new Promise(() => {})
+      },
       return: async () => { stopped = true; return { done: true, value: undefined } }
     }
     const sinking = settle(hb.sink(producer))
@@ -44,7 +48,7 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
     await vi.advanceTimersByTimeAsync(0)
     peer.releaseWrites()
     await vi.advanceTimersByTimeAsync(10)
-    // the first frame went straight to the writer that was waiting; the GOAWAY goes ahead of the rest
+    // the first frame went to the writer that was waiting; the GOAWAY goes ahead of the rest
     expect(peer.written.map(x => x.type)).toEqual([FrameType.DATA, FrameType.GOAWAY, ...Array(9).fill(FrameType.DATA)])
     expect(decodeGoAway(peer.written[1].body)).toEqual({ code: GoAwayCode.SHUTTING_DOWN, reason: 'going_away' })
     expect(peer.written.filter(x => x.type === FrameType.DATA).map(x => text(x.body))).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`))

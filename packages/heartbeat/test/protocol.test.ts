@@ -396,6 +396,20 @@ describe('outbound batches', () => {
     hb.abort(new Error('done'))
   })
 
+  it('hands a waiting lower sink what a busy async source has ready as one batch', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = heartbeat(peer.lower)
+    await new Promise(resolve => setImmediate(resolve)) // the lower sink waits for frames
+    const r = await settle(hb.sink((async function * () {
+      for (let i = 0; i < 50; i++) yield f(FrameType.DATA, new Uint8Array([i]))
+    })()))
+    expect(r.ok).toBe(true)
+    expect(peer.written.filter(x => x.type === FrameType.DATA).map(x => x.body[0])).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    // handed over as each frame came, that would be 50 batches of one
+    expect(peer.batches).toBeLessThanOrEqual(2)
+    hb.abort(new Error('test over'))
+  })
+
   it('hands down the frames read ahead before an async source\'s error, then rejects sink()', async () => {
     const peer = rawPeer({ batchedSink: true })
     const hb = heartbeat(peer.lower)
