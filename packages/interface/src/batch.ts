@@ -43,11 +43,12 @@ export const afterReady: (fn: () => void) => void = typeof globalThis.process?.n
   ? globalThis.process.nextTick
   : (fn) => { setTimeout(fn, 0) }
 
+const immediate = globalThis.setImmediate as ((fn: () => void) => unknown) | undefined
+
 /**
  * Runs `fn` after the event loop's next I/O phase (`setImmediate`, or a zero timeout where there is none):
  * what has arrived on the sockets meanwhile is read first. Captured at load, like `afterReady`.
  */
-const immediate = globalThis.setImmediate as ((fn: () => void) => unknown) | undefined
 export const afterIo: (fn: () => void) => void = typeof immediate === 'function'
   ? (fn) => { immediate(fn) }
   : (fn) => { setTimeout(fn, 0) }
