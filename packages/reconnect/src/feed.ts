@@ -80,9 +80,13 @@ export class Feed<T> implements AsyncIterableIterator<T> {
    */
   pushed (): void {
     if (this.waiter === undefined) return
+    if (!this.waiterWantsBatch) {
+      this.wake()
+      return
+    }
     const outbox = this.owner.outbox
     const halfFull = outbox.retentionHalfFull
-    if (!this.waiterWantsBatch || (!halfFull && outbox.buffer.byteLength >= FEED_BATCH_BYTES)) {
+    if (!halfFull && outbox.buffer.byteLength >= FEED_BATCH_BYTES) {
       this.wake()
       return
     }

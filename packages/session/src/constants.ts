@@ -79,7 +79,7 @@ export const DEFAULT_WINDOW_BYTES = 1024 * 1024
  * A client's window in bytes: 4 MiB. A writer moves at most a window per acknowledgement round trip, and a
  * server with a durable store acknowledges only what it persisted, which adds the store's round trip and
  * the server's turn to it: 1 MiB held a 1 KiB stream into a Redis-backed server to 0.52–0.67× of what the
- * memory store reaches on loopback, 4 MiB to 0.66–0.93× (bench/session-redis.md). A client holds
+ * memory store reaches on loopback, 4 MiB to 0.77–0.98× (docs/session-redis.md). A client holds
  * one session, so the memory is its own; Linux's TCP receive buffer autotunes up to 6 MiB for the same
  * reason. The server queues up to this much per session for its application (the client's announced window).
  */
