@@ -1,5 +1,5 @@
-import type { AbortOptions, ByteDuplex, StageDuplex } from '@proto/interface'
-import { isPushSource } from '@proto/interface'
+import type { AbortOptions, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, StageDuplex } from '@proto/interface'
+import { isGoingAwayWatchable, isPushSource } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Layout } from './format.js'
@@ -22,7 +22,7 @@ export interface FrameDuplex extends StageDuplex<Frame> {}
  * The frame duplex the codec makes. Its source also serves whole batches; its sink takes `Frame`s and
  * `ListFrame`s alike. `F` is `ListFrame` when it was made with `bodyList: true`.
  */
-export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame> {
+export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame>, GoingAwayWatchable {
   /** The decoded frames, in order, with a single consumer (`for await`, or `nextBatch()` for whole batches); a decoding error is thrown after every frame before it. */
   source: FrameSource<F>
   close(options?: AbortOptions): Promise<void>
@@ -71,6 +71,17 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
   /** The lower duplex's `goingAway`, read through (a lower duplex whose signal comes later is followed); `undefined` when it has none. */
   get goingAway (): AbortSignal {
     return this.lower.goingAway as AbortSignal
+  }
+
+  /** Watches the lower duplex's going away when it can be watched (see `GoingAwayWatchable`); `false` otherwise. */
+  watchGoingAway (watcher: GoingAwayWatcher): boolean {
+    const lower = this.lower
+    return isGoingAwayWatchable(lower) && lower.watchGoingAway(watcher)
+  }
+
+  unwatchGoingAway (watcher: GoingAwayWatcher): void {
+    const lower = this.lower
+    if (isGoingAwayWatchable(lower)) lower.unwatchGoingAway(watcher)
   }
 
   private write (frames: Source<ListFrame>): Promise<void> {

@@ -216,6 +216,26 @@ describe('codec() stage', () => {
     expect(frames.goingAway).toBe(later.signal)
   })
 
+  it('passes a going-away watcher to the duplex beneath when that can be watched, and says no otherwise', () => {
+    const pair = memoryBytePair()
+    const watcher = { onGoingAway: () => {} }
+    // beneath has only a signal (or nothing): the caller falls back to goingAway
+    expect(codec(pair.a).watchGoingAway(watcher)).toBe(false)
+    expect(codec({ ...pair.a, goingAway: new AbortController().signal }).watchGoingAway(watcher)).toBe(false)
+    const watching = new Set<unknown>()
+    const lower = {
+      ...pair.a,
+      watchGoingAway: (w: unknown) => { watching.add(w); return true },
+      unwatchGoingAway: (w: unknown) => { watching.delete(w) }
+    }
+    const frames = codec(lower)
+    expect(frames.watchGoingAway(watcher)).toBe(true)
+    expect([...watching]).toEqual([watcher])
+    frames.unwatchGoingAway(watcher)
+    expect(watching.size).toBe(0)
+    codec(pair.a).unwatchGoingAway(watcher) // nothing beneath to forget it: no error
+  })
+
   it('serves whole batches through nextBatch()', async () => {
     const pair = memoryBytePair()
     const a = codec(pair.a)

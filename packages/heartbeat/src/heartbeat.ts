@@ -1,7 +1,7 @@
 import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
-import type { AbortOptions } from '@proto/interface'
-import { createLogger, raceSignal, toError } from '@proto/interface'
+import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher } from '@proto/interface'
+import { createLogger, isGoingAwayWatchable, raceSignal, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
@@ -25,13 +25,18 @@ import { UserSink } from './user-sink.js'
 
 const log = createLogger('heartbeat')
 
+/** `Stage.awayFrom`: not watching, watching the lower duplex, or listening to its `goingAway` signal. */
+const WATCH_NONE = 0
+const WATCH_LOWER = 1
+const WATCH_SIGNAL = 2
+
 /**
  * One heartbeat stage over one frame duplex, private to the package (users hold its public object). It
  * wires the parts — the pump reading below, the inbound queue the user drains, the outbound feeding the
  * lower sink, the per-frame protocol ({@link Peer}) and the time-keeping ({@link Liveness}) — and runs
  * the stage's life: close, going away, failure.
  */
-export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner {
+export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner, GoingAwayWatcher {
   /** What the user reads; the queue behind it is `inbound`. */
   readonly source: InboundSource
   private readonly inbound: InboundQueue
@@ -56,6 +61,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private finAt = Number.NaN
   private unsentFrames = 0
   private goingAway = false
+  /** How going away is learnt from below (see `watchGoingAway`). */
+  private awayFrom = WATCH_NONE
   /** The connection was lost (a dead peer, a failure from below), rather than ended, aborted or sent away. */
   private lost = false
   private drainSoon: ReturnType<typeof setImmediate> | undefined
@@ -100,9 +107,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     sinking.then(() => { this.lowerSinkDone() }, (err) => { this.lowerSinkFailed(err) })
     this.lowerSource = this.lower.source[Symbol.asyncIterator]()
     this.pump.run(this.lowerSource)
-    const goingAway = this.lower.goingAway
-    if (goingAway?.aborted === true) this.goAwayNow()
-    else if (goingAway != null && !this.finished) goingAway.addEventListener('abort', this, { once: true }) // see handleEvent
+    this.watchGoingAway()
     this.time.check()
   }
 
@@ -298,6 +303,36 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   // ---- life ----
 
+  /**
+   * Learns of going away from below: told by the lower duplex when it can be watched (no signal is made),
+   * otherwise by listening to its `goingAway` signal.
+   */
+  private watchGoingAway (): void {
+    const lower = this.lower
+    if (isGoingAwayWatchable(lower) && lower.watchGoingAway(this)) {
+      this.awayFrom = this.finished ? WATCH_NONE : WATCH_LOWER
+      if (this.finished) lower.unwatchGoingAway(this)
+      return
+    }
+    const goingAway = lower.goingAway
+    if (goingAway?.aborted === true) this.goAwayNow()
+    else if (goingAway != null && !this.finished) {
+      goingAway.addEventListener('abort', this, { once: true }) // see handleEvent
+      this.awayFrom = WATCH_SIGNAL
+    }
+  }
+
+  private unwatchGoingAway (): void {
+    if (this.awayFrom === WATCH_LOWER) (this.lower as FrameDuplex & GoingAwayWatchable).unwatchGoingAway(this)
+    else if (this.awayFrom === WATCH_SIGNAL) this.lower.goingAway?.removeEventListener('abort', this)
+    this.awayFrom = WATCH_NONE
+  }
+
+  /** The lower duplex is going away (a watcher: see `watchGoingAway`). */
+  onGoingAway (): void {
+    this.goAwayNow()
+  }
+
   /** The lower's `goingAway` was aborted (the stage listens as an object: no closure per connection). */
   handleEvent (): void {
     this.goAwayNow()
@@ -414,7 +449,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.peer.finished(this.lost)
     if (this.drainSoon !== undefined) clearImmediate(this.drainSoon)
     this.drainSoon = undefined
-    this.lower.goingAway?.removeEventListener('abort', this)
+    this.unwatchGoingAway()
     this.events.safeDispatchEvent('closed', { error: this.error })
     this.onFinished?.()
   }

@@ -12,15 +12,19 @@ import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.j
  */
 export class HeartbeatLink extends TypedEventTarget<HeartbeatEvents> implements HeartbeatDuplex {
   readonly #stage: Stage
-  /** The lower duplex's `goingAway`, forwarded upwards (absent when the lower has none). */
-  declare readonly goingAway?: AbortSignal
 
   /** `make` builds the stage with this object as where its events go. */
   constructor (make: (events: EventSink) => Stage) {
     super()
-    const stage = this.#stage = make(this)
-    const goingAway = stage.goingAwaySignal
-    if (goingAway !== undefined) (this as { goingAway?: AbortSignal }).goingAway = goingAway
+    this.#stage = make(this)
+  }
+
+  /**
+   * The lower duplex's `goingAway`, read through (`undefined` when the lower has none). Read on demand: a
+   * transport connection makes its signal only when asked, and the stage itself does not ask.
+   */
+  get goingAway (): AbortSignal {
+    return this.#stage.goingAwaySignal as AbortSignal
   }
 
   get source (): HeartbeatSource {

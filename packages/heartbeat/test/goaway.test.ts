@@ -15,7 +15,9 @@ async function readAll (hb: HeartbeatDuplex): Promise<{ got: string[], error?: a
   return { got, error: r.error }
 }
 
-describe('goingAway: the owner asks the connection to end gracefully', () => {
+// `true`: the lower has only a `goingAway` signal; `'watch'`: it can be watched too (a server connection), and
+// the stage must then learn of going away without making the signal
+describe.each([true, 'watch'] as const)('goingAway (%s): the owner asks the connection to end gracefully', (kind) => {
   let stage: HeartbeatDuplex | undefined
 
   beforeEach(() => { vi.useFakeTimers() })
@@ -26,9 +28,8 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
   })
 
   it('sends GOAWAY SHUTTING_DOWN, then every frame its sink had taken, then FIN; reading goes on until the peer ends', async () => {
-    const peer = rawPeer({ goingAway: true, batchedSink: true })
+    const peer = rawPeer({ goingAway: kind, batchedSink: true })
     const hb = stage = heartbeat(peer.lower, init)
-    expect(hb.goingAway).toBe(peer.lower.goingAway) // forwarded upwards
     peer.holdWrites()
     // ten frames, the first at once and the rest a millisecond apart, then nothing more, ever (an idle
     // producer); return() tells it to stop
@@ -63,10 +64,28 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
     peer.end()
     expect(await reading).toEqual({ got: ['in flight'], error: undefined })
     expect(peer.aborted).toBeUndefined()
+    expect(peer.signalReads).toBe(0) // watched: no signal was made
+    expect(hb.goingAway).toBe(peer.lower.goingAway) // forwarded upwards, when asked for
+    expect(hb.goingAway?.aborted).toBe(true)
+  })
+
+  it('stops watching the lower when the stage ends; the signal is made only for a user who reads it', async () => {
+    const peer = rawPeer({ goingAway: kind })
+    const hb = heartbeat(peer.lower, init)
+    expect(peer.goingAwayWatchers.size).toBe(kind === 'watch' ? 1 : 0)
+    expect(peer.signalReads).toBe(0)
+    hb.abort(new Error('done'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(peer.goingAwayWatchers.size).toBe(0)
+    expect(peer.signalReads).toBe(0)
+    // a later going away reaches nobody: nothing is written after the end
+    peer.goAway()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(peer.written.map(x => x.type)).not.toContain(FrameType.GOAWAY)
   })
 
   it('counts a frame its source gives after writing ended as unsent', async () => {
-    const peer = rawPeer({ goingAway: true })
+    const peer = rawPeer({ goingAway: kind })
     const hb = stage = heartbeat(peer.lower, init)
     let give: ((r: IteratorResult<ReturnType<typeof f>>) => void) | undefined
     const producer: AsyncIterableIterator<ReturnType<typeof f>> = {
@@ -87,7 +106,7 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
 
   it('an idle connection gets GOAWAY and FIN at once, with or without a sink', async () => {
     for (const withSink of [false, true]) {
-      const peer = rawPeer({ goingAway: true })
+      const peer = rawPeer({ goingAway: kind })
       const hb = heartbeat(peer.lower, init)
       if (withSink) void settle(hb.sink(forever()))
       const closed: Array<HeartbeatEvents['closed']> = []
@@ -105,7 +124,7 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
   })
 
   it('without a GOAWAY in the format it only flushes and ends', async () => {
-    const peer = rawPeer({ goingAway: true })
+    const peer = rawPeer({ goingAway: kind })
     stage = heartbeat(peer.lower, { ...init, goAwayType: null })
     void settle(stage.sink([f(FrameType.DATA, 'x')]))
     peer.goAway()
@@ -115,12 +134,13 @@ describe('goingAway: the owner asks the connection to end gracefully', () => {
   })
 
   it('reacts when goingAway was aborted before the stage started', async () => {
-    const peer = rawPeer({ goingAway: true })
+    const peer = rawPeer({ goingAway: kind })
     peer.goAway()
     stage = heartbeat(peer.lower, init)
     await vi.advanceTimersByTimeAsync(1)
     expect(peer.written.map(x => x.type)).toEqual([FrameType.GOAWAY])
     expect(peer.sinkEnded).toBe(true)
+    expect(peer.signalReads).toBe(0)
   })
 })
 

@@ -30,6 +30,8 @@ export type { AbortOptions, ByteChunk, ByteDuplex, Closeable, StageDuplex } from
 export { InvalidParametersError, ProtocolVersionError } from './errors.js'
 export type { AnyListener, ListenerOptions, TypedEventListener } from './events.js'
 export { TypedEventTarget } from './events.js'
+export type { GoingAwayWatchable, GoingAwayWatcher } from './going-away.js'
+export { isGoingAwayWatchable } from './going-away.js'
 export type { Logger, LoggerFactory } from './logger.js'
 export { createLogger, DEBUG_ENV, NAMESPACE, protoDebugNamespaces, setLoggerFactory, silentLogger } from './logger.js'
 export type { PushSource, PushTarget } from './push.js'

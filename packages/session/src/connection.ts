@@ -52,7 +52,6 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   readonly source: SessionInbound
   /** Resolves once both RESUMEs were exchanged; rejects if the handshake fails. */
   readonly ready: Promise<void>
-  readonly goingAway?: AbortSignal
   readonly gen: number
   private readonly outbound: SessionOutbound
   private readonly state: SessionState
@@ -76,11 +75,15 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   /** A close() waiting for our END to be acknowledged. */
   private endAck: { resolve(): void, reject(err: Error): void } | undefined
 
+  /** The lower duplex's `goingAway`, read through on demand (`undefined` when it has none). */
+  get goingAway (): AbortSignal {
+    return this.init.lower.goingAway as AbortSignal
+  }
+
   constructor (private readonly init: SessionConnectionInit) {
     const state = this.state = init.state
     this.gen = state.gen
     this.positions = new Positions({ state, fenced: () => this.fenced, confirm: (count) => { init.ctx.confirm(count) } })
-    if (init.lower.goingAway !== undefined) this.goingAway = init.lower.goingAway
     // the heartbeat beneath reads the peer's GOAWAY frames itself and reports them as events
     init.lower.addEventListener('goaway', this)
     this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })

@@ -1,4 +1,4 @@
-import type { AbortOptions, ByteChunk, ConnectionAddress } from '@proto/interface'
+import type { AbortOptions, ByteChunk, ConnectionAddress, GoingAwayWatchable, GoingAwayWatcher } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -88,10 +88,12 @@ export let goAway: (handle: ServerConnectionHandle) => void
 /**
  * A server connection: it also has `goingAway`, which `server.close()` aborts through `goAway()`. The
  * controller is made on first read of `goingAway` (already aborted if the server asked before), so idle
- * connections nobody asks about carry none.
+ * connections nobody asks about carry none; a stage that only needs to be told watches instead
+ * (`watchGoingAway`, one slot per watcher and no signal).
  */
-export class ServerConnectionHandle extends ConnectionHandle {
+export class ServerConnectionHandle extends ConnectionHandle implements GoingAwayWatchable {
   #away: AbortController | undefined
+  #watchers: GoingAwayWatcher | GoingAwayWatcher[] | undefined
 
   get goingAway (): AbortSignal {
     if (this.#away == null) {
@@ -102,11 +104,37 @@ export class ServerConnectionHandle extends ConnectionHandle {
     return this.#away.signal
   }
 
+  watchGoingAway (watcher: GoingAwayWatcher): boolean {
+    if (coreOf(this).goingAway) {
+      watcher.onGoingAway()
+      return true
+    }
+    const w = this.#watchers
+    if (w === undefined) this.#watchers = watcher
+    else if (Array.isArray(w)) w.push(watcher)
+    else this.#watchers = [w, watcher]
+    return true
+  }
+
+  unwatchGoingAway (watcher: GoingAwayWatcher): void {
+    const w = this.#watchers
+    if (w === watcher) this.#watchers = undefined
+    else if (Array.isArray(w)) {
+      const i = w.indexOf(watcher)
+      if (i >= 0) w.splice(i, 1)
+    }
+  }
+
   static {
     goAway = (handle) => {
       const core = coreOf(handle)
       if (core.goingAway) return
       core.goAway()
+      // watchers first: the stage that tells the peer reacts before anything listening to the signal
+      const w = handle.#watchers
+      handle.#watchers = undefined
+      if (Array.isArray(w)) for (const watcher of w) watcher.onGoingAway()
+      else w?.onGoingAway()
       handle.#away?.abort(core.config.owner?.goingAwayReason)
     }
   }

@@ -1,6 +1,6 @@
 import type { NetConnectOpts, Socket } from 'node:net'
 import type { ConnectionOptions, PeerCertificate } from 'node:tls'
-import type { AbortOptions, ByteDuplex, Clock, ConnectionAddress, Logger, Timers } from '@proto/interface'
+import type { AbortOptions, ByteDuplex, Clock, ConnectionAddress, GoingAwayWatcher, Logger, Timers } from '@proto/interface'
 
 /**
  * Why a connection is gone:
@@ -100,6 +100,13 @@ export interface Connection extends ByteDuplex {
    * connection to end gracefully; made on first read. Absent on connections nobody will ask.
    */
   readonly goingAway?: AbortSignal
+  /**
+   * Server connections only: calls `watcher.onGoingAway()` once when `server.close()` asks the connection
+   * to end (at once if it already did), without making the `goingAway` signal. What stages use.
+   */
+  watchGoingAway?(watcher: GoingAwayWatcher): boolean
+  /** Server connections only: forgets a watcher given to `watchGoingAway`. */
+  unwatchGoingAway?(watcher: GoingAwayWatcher): void
   /** TLS details of the peer; `undefined` on connections without TLS. */
   readonly tls: TLSInfo | undefined
   /** A snapshot of its traffic counters and times, taken now (a new object each call). */

@@ -122,11 +122,40 @@ describe('server.close(): graceful shutdown', () => {
     expect(late.reason).toBe(signal.reason)
   })
 
+  it('a watcher is told once when the server asks, without the signal being made; one asking later is told at once', async () => {
+    let made = 0
+    const Real = globalThis.AbortController
+    vi.stubGlobal('AbortController', class extends Real { constructor () { super(); made++ } })
+    const accepted: Connection[] = []
+    const server = await listen({ host: '127.0.0.1', port: 0 }, (conn) => { accepted.push(conn) })
+    await Promise.all([0, 1].map(async () => await cooperatingClient(portOf(server))))
+    await vi.waitFor(() => { expect(accepted).toHaveLength(2) })
+    const [conn, other] = accepted as [Connection, Connection]
+    const told: string[] = []
+    const watcher = (name: string): { onGoingAway(): void } => ({ onGoingAway () { told.push(name) } })
+    const a = watcher('a')
+    const b = watcher('b')
+    const dropped = watcher('dropped')
+    expect(conn.watchGoingAway?.(a)).toBe(true)
+    expect(conn.watchGoingAway?.(dropped)).toBe(true)
+    expect(conn.watchGoingAway?.(b)).toBe(true)
+    conn.unwatchGoingAway?.(dropped)
+    conn.unwatchGoingAway?.(watcher('never watched')) // nothing
+    expect(told).toEqual([])
+    await server.close({ deadline: 2_000 })
+    expect(told).toEqual(['a', 'b'])
+    expect(made).toBe(0) // no signal for connections nobody read goingAway of
+    other.watchGoingAway?.(watcher('late'))
+    expect(told).toEqual(['a', 'b', 'late'])
+    expect(made).toBe(0)
+  })
+
   it('client connections have no goingAway (nobody will ask them)', async () => {
     const server = await listen({ host: '127.0.0.1', port: 0 })
     cleanups.push(async () => { await server.close({ deadline: 100 }) })
     const conn = await connect({ host: '127.0.0.1', port: portOf(server) })
     expect(conn.goingAway).toBeUndefined()
+    expect(conn.watchGoingAway).toBeUndefined()
     conn.abort(new Error('done'))
   })
 

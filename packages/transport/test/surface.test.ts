@@ -30,7 +30,7 @@ describe('what users can reach', () => {
     const [m] = memoryPair()
     expect(reachable(client)).toEqual(CONNECTION_API)
     expect(reachable(m)).toEqual(CONNECTION_API)
-    expect(reachable(serverSide)).toEqual([...CONNECTION_API, 'goingAway'].sort())
+    expect(reachable(serverSide)).toEqual([...CONNECTION_API, 'goingAway', 'unwatchGoingAway', 'watchGoingAway'].sort())
     // no static back door either
     for (const c of [client, serverSide]) {
       for (let k: any = c.constructor; k != null && k !== Function.prototype; k = Object.getPrototypeOf(k)) {

@@ -1,4 +1,5 @@
 import type { Frame, FrameDuplex } from '@proto/codec'
+import type { GoingAwayWatchable, GoingAwayWatcher } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
 /**
@@ -29,8 +30,11 @@ export interface RawPeer {
   waitWritten(n: number): Promise<void>
   /** Resolves with the error the stage destroyed the lower with, once it has. */
   waitAborted(): Promise<Error>
-  /** With `goingAway: true`: the owner asks the connection to end gracefully (aborts `lower.goingAway`). */
+  /** With `goingAway`: the owner asks the connection to end gracefully (tells the watchers, aborts `lower.goingAway`). */
   goAway(): void
+  /** With `goingAway: 'watch'`: how many times `lower.goingAway` was read, and the watchers still registered. */
+  signalReads: number
+  goingAwayWatchers: Set<GoingAwayWatcher>
 }
 
 export interface RawPeerInit {
@@ -38,8 +42,11 @@ export interface RawPeerInit {
   batched?: boolean
   /** The lower sink reads with the stage's `nextBatch()` instead of `for await` (default false). */
   batchedSink?: boolean
-  /** The lower exposes `goingAway`, aborted by `goAway()` (default false). */
-  goingAway?: boolean
+  /**
+   * `true`: the lower exposes a `goingAway` signal, aborted by `goAway()`. `'watch'`: it can also be watched
+   * (`watchGoingAway`, as a server connection can), and its signal is made only when read. Default: neither.
+   */
+  goingAway?: boolean | 'watch'
 }
 
 export function rawPeer (init: RawPeerInit = {}): RawPeer {
@@ -57,7 +64,8 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
   let release: (() => void) | undefined
   const watchers: Array<{ n: number, resolve: () => void }> = []
   const abortWaiters: Array<(err: Error) => void> = []
-  const owner = init.goingAway === true ? new AbortController() : undefined
+  let owner = init.goingAway === true ? new AbortController() : undefined
+  let gone = false
 
   const wake = (): void => {
     const w = wakeReader
@@ -176,8 +184,37 @@ export function rawPeer (init: RawPeerInit = {}): RawPeer {
       return await new Promise<Error>(resolve => abortWaiters.push(resolve))
     },
     goAway () {
+      gone = true
+      const watching = [...peer.goingAwayWatchers]
+      peer.goingAwayWatchers.clear()
+      for (const w of watching) w.onGoingAway()
       owner?.abort(new Error('going away'))
+    },
+    signalReads: 0,
+    goingAwayWatchers: new Set()
+  }
+  if (init.goingAway === 'watch') {
+    const watchable: GoingAwayWatchable = {
+      watchGoingAway (watcher) {
+        if (gone) watcher.onGoingAway()
+        else peer.goingAwayWatchers.add(watcher)
+        return true
+      },
+      unwatchGoingAway (watcher) {
+        peer.goingAwayWatchers.delete(watcher)
+      }
     }
+    Object.assign(peer.lower, watchable)
+    Object.defineProperty(peer.lower, 'goingAway', {
+      get () {
+        peer.signalReads++
+        if (owner === undefined) {
+          owner = new AbortController()
+          if (gone) owner.abort(new Error('going away'))
+        }
+        return owner.signal
+      }
+    })
   }
   return peer
 }
