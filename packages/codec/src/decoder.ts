@@ -17,10 +17,15 @@ import { readHeader } from './header.js'
  *
  * `F` is `Frame` unless the decoder was made with `bodyList`, when bodies may be `Uint8ArrayList`s.
  */
+/**
+ * Where `readHeader` puts what it parsed. One for every decoder: it is read at once, within the same
+ * synchronous `push()`, and never across calls.
+ */
+const HEADER: ParsedHeader = { type: 0, bodyLength: 0 }
+
 export class FrameDecoder<F extends ListFrame = Frame> {
-  private readonly header: ParsedHeader = { type: 0, bodyLength: 0 }
-  /** Bytes of a header split across chunks. */
-  private readonly headerBuf: Uint8Array
+  /** Bytes of a header split across chunks; made the first time one is (most connections never need it). */
+  private headerBuf: Uint8Array | undefined
   private headerFill = 0
   /** A header was read and its body is not complete yet. */
   private inBody = false
@@ -32,7 +37,6 @@ export class FrameDecoder<F extends ListFrame = Frame> {
   private readonly fastHeader: number
 
   constructor (private readonly layout: Layout, private readonly bodyList = false) {
-    this.headerBuf = new Uint8Array(layout.maxHeader)
     const simple = layout.width === 4 && !layout.littleEndian && layout.adjust === 0 && layout.typeAt !== 1
     this.fastHeader = simple ? 4 + (layout.typeAt === 2 ? 1 : 0) : 0
   }
@@ -70,9 +74,9 @@ export class FrameDecoder<F extends ListFrame = Frame> {
     }
     if (this.fastHeader > 0) off = this.pushFast(chunk, off, out)
     while (off < end) {
-      const h = readHeader(this.layout, chunk, off, end, this.header)
+      const h = readHeader(this.layout, chunk, off, end, HEADER)
       if (h < 0) {
-        this.headerBuf.set(chunk.subarray(off, end))
+        (this.headerBuf ??= new Uint8Array(this.layout.maxHeader)).set(chunk.subarray(off, end))
         this.headerFill = end - off
         return
       }
@@ -101,14 +105,14 @@ export class FrameDecoder<F extends ListFrame = Frame> {
 
   /** After a header: emits the frame if its body is in `chunk`, else starts the body. Returns the new offset. */
   private startBody (chunk: Uint8Array, off: number, out: F[]): number {
-    const n = this.header.bodyLength
+    const n = HEADER.bodyLength
     const end = chunk.byteLength
     if (end - off >= n) {
-      out.push({ type: this.header.type, body: new Uint8Array(chunk.buffer, chunk.byteOffset + off, n) } as F)
+      out.push({ type: HEADER.type, body: new Uint8Array(chunk.buffer, chunk.byteOffset + off, n) } as F)
       return off + n
     }
     this.inBody = true
-    this.bodyType = this.header.type
+    this.bodyType = HEADER.type
     this.bodyLength = n
     if (end > off) this.startPending().add(chunk.subarray(off))
     return end
@@ -143,9 +147,10 @@ export class FrameDecoder<F extends ListFrame = Frame> {
   /** Completes a header split across chunks, one byte at a time (a header is at most 9 bytes). */
   private continueHeader (chunk: Uint8Array, off: number, out: F[]): number {
     const end = chunk.byteLength
+    const buf = this.headerBuf as Uint8Array // made when the header began
     while (off < end) {
-      this.headerBuf[this.headerFill++] = chunk[off++]
-      const h = readHeader(this.layout, this.headerBuf, 0, this.headerFill, this.header)
+      buf[this.headerFill++] = chunk[off++]
+      const h = readHeader(this.layout, buf, 0, this.headerFill, HEADER)
       if (h >= 0) {
         this.headerFill = 0
         return this.startBody(chunk, off, out)
