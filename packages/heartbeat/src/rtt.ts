@@ -14,8 +14,6 @@ export interface RttStats {
   samples: number
 }
 
-const EMPTY: number[] = []
-
 /**
  * Keeps the last `capacity` RTT samples in a ring: a plain array that grows to `capacity` one sample at a
  * time (no typed array and off-heap store per connection), allocated at the first sample.
@@ -79,16 +77,20 @@ export class RttRing {
 
 /**
  * Our pings that still wait for a pong. With sequence bodies a pong is matched by its body; with a fixed
- * body pongs are matched in order (the peer answers in order over one stream).
+ * body pongs are matched in order (the peer answers in order over one stream). The oldest is kept in two
+ * fields, the rest (a peer more than one pong behind) in an array made only then: most connections never
+ * have more than one ping out, and two arrays per connection cost 0.4 KiB of heap.
  */
 export class OutstandingPings {
-  // allocated at the first ping: a server whose clients ping never needs them
-  private seqs: number[] = EMPTY
-  private sentAt: number[] = EMPTY
+  private count = 0
+  private firstSeq = 0
+  private firstAt = 0
+  /** The pings after the oldest, oldest first, as `seq, sentAt` pairs; `undefined` while there are none. */
+  private more: number[] | undefined
   private seq = 0
 
   get length (): number {
-    return this.seqs.length
+    return this.count
   }
 
   /** The sequence number of the last body made by `nextBody()`. */
@@ -98,7 +100,7 @@ export class OutstandingPings {
 
   /** When the oldest ping still unanswered was sent (`undefined`: none). */
   get oldestSentAt (): number | undefined {
-    return this.sentAt[0]
+    return this.count > 0 ? this.firstAt : undefined
   }
 
   /**
@@ -116,36 +118,51 @@ export class OutstandingPings {
 
   /** Records a ping handed to the connection at `at`. Forgets the oldest beyond the limit. */
   sent (seq: number, at: number): void {
-    if (this.seqs === EMPTY) {
-      this.seqs = []
-      this.sentAt = []
+    if (this.count >= MAX_OUTSTANDING_PINGS) this.dropOldest()
+    if (this.count === 0) {
+      this.firstSeq = seq
+      this.firstAt = at
+    } else {
+      (this.more ??= []).push(seq, at)
     }
-    if (this.seqs.length >= MAX_OUTSTANDING_PINGS) {
-      this.seqs.shift()
-      this.sentAt.shift()
-    }
-    this.seqs.push(seq)
-    this.sentAt.push(at)
+    this.count++
   }
 
   /** Matches a pong; returns when its ping was sent, or `undefined` if it matches none. */
   match (body: Uint8Array, bySequence: boolean): number | undefined {
-    if (this.seqs.length === 0) return undefined
+    if (this.count === 0) return undefined
     let i = 0
     if (bySequence) {
       if (body.byteLength !== PING_BODY_LENGTH && body.byteLength !== ANNOUNCED_PING_BODY_LENGTH) return undefined
       const seq = readU32(body, 0) * 0x1_0000_0000 + readU32(body, 4)
-      i = this.seqs.indexOf(seq)
+      i = this.indexOf(seq)
       if (i < 0) return undefined
     }
-    const at = this.sentAt[i]
+    const at = i === 0 ? this.firstAt : (this.more as number[])[2 * i - 1]
     // everything older than the matched ping is unanswered for good: pongs come in order
-    // (shift() rather than splice(): no array is made per pong)
-    for (let k = 0; k <= i; k++) {
-      this.seqs.shift()
-      this.sentAt.shift()
-    }
+    for (let k = 0; k <= i; k++) this.dropOldest()
     return at
+  }
+
+  /** The position (0 = oldest) of the ping with sequence number `seq`, or -1. */
+  private indexOf (seq: number): number {
+    if (this.firstSeq === seq) return 0
+    const more = this.more
+    if (more !== undefined) {
+      for (let k = 0; k < more.length; k += 2) if (more[k] === seq) return k / 2 + 1
+    }
+    return -1
+  }
+
+  private dropOldest (): void {
+    if (this.count === 0) return
+    this.count--
+    const more = this.more
+    if (more === undefined) return
+    this.firstSeq = more[0]
+    this.firstAt = more[1]
+    if (more.length === 2) this.more = undefined
+    else more.splice(0, 2)
   }
 }
 
