@@ -153,6 +153,14 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   emit (event: StatusEvent): void {
     this.readers.push(event)
+    const onStatus = this.opts.onStatus
+    if (onStatus !== undefined) {
+      try {
+        onStatus(event)
+      } catch (err) {
+        queueMicrotask(() => { throw err })
+      }
+    }
     this.safeDispatchEvent(event.type, event)
   }
 

@@ -7,7 +7,7 @@ import {
   DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_TIME, DEFAULT_MIN_STABLE_TIME, DEFAULT_OVERFLOW, DEFAULT_PEER_END,
   DEFAULT_RETAIN_MAX_BYTES, DEFAULT_RETAIN_MAX_MESSAGES, DEFAULT_STATUS_BUFFER
 } from './constants.js'
-import type { OverflowPolicy, ReconnectInit } from './types.js'
+import type { OverflowPolicy, ReconnectInit, StatusEvent } from './types.js'
 
 /** The bounds of the outbound buffer and of retention (`undefined`: no retention). */
 export interface Limits {
@@ -32,6 +32,7 @@ export interface ResolvedOptions<T> {
   validate: ((item: T) => void) | undefined
   peerEnd: 'reconnect' | 'end'
   statusBuffer: number
+  onStatus: ((event: StatusEvent) => void) | undefined
   signal: AbortSignal | undefined
   clock: Clock
   timers: Timers
@@ -86,6 +87,7 @@ export function resolveOptions<T> (init: ReconnectInit<T>): ResolvedOptions<T> {
     validate: validate.fn('validate', init.validate),
     peerEnd: validate.oneOf('peerEnd', init.peerEnd, PEER_ENDS, DEFAULT_PEER_END),
     statusBuffer: validate.integer('statusBuffer', init.statusBuffer, DEFAULT_STATUS_BUFFER, { min: 1 }),
+    onStatus: validate.fn('onStatus', init.onStatus),
     signal: validate.signal('signal', init.signal),
     clock,
     timers

@@ -171,6 +171,13 @@ export interface ReconnectInit<T> extends BackoffInit {
    * @default 32
    */
   statusBuffer?: number
+  /**
+   * Called with every status event, synchronously, just before it is dispatched to listeners: one
+   * callback for all of them, where a listener per event type costs about 130 B of heap each (a wrapper
+   * that forwards every event, as a session does, uses this). A throw from it is reported as an uncaught
+   * exception (from a microtask), as a listener's would be, and disturbs nothing.
+   */
+  onStatus?(event: StatusEvent): void
   /** The lifetime of the durable duplex: when it aborts, the duplex is aborted with its reason. */
   signal?: AbortSignal
   /** Monotonic time source. @default systemClock (performance.now) */

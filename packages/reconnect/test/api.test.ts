@@ -181,9 +181,47 @@ describe('events', () => {
     expect(d.listenerCount('connected')).toBe(0)
   })
 
+  it('onStatus is called with every status event, just before the listeners; a throw from it disturbs nothing', async () => {
+    const order: string[] = []
+    const thrown: unknown[] = []
+    const onUncaught = (err: unknown): void => { thrown.push(err) }
+    process.on('uncaughtException', onUncaught)
+    try {
+      const boom = new Error('from onStatus')
+      const { d, up } = gated<number>(open, {
+        jitter: 'none',
+        initialDelay: 60_000,
+        maxDelay: 60_000,
+        onStatus: (event) => {
+          order.push(`onStatus ${event.type}`)
+          if (event.type === 'connected') throw boom
+        }
+      })
+      const seen = record(d)
+      d.addEventListener('connected', () => { order.push('listener connected') })
+      d.addEventListener('disconnected', () => { order.push('listener disconnected') })
+      up()
+      await vi.advanceTimersByTimeAsync(0)
+      d.reconnect()
+      up()
+      await vi.advanceTimersByTimeAsync(0)
+      await d.close()
+      expect(order).toEqual([
+        'onStatus connecting', 'onStatus connected', 'listener connected',
+        'onStatus disconnected', 'listener disconnected', 'onStatus connecting', 'onStatus connected', 'listener connected',
+        'onStatus closed'
+      ])
+      // the same events, the same objects, as the listeners got
+      expect(seen.map(e => e.type)).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected', 'closed'])
+      await vi.waitFor(() => { expect(thrown).toEqual([boom, boom]) })
+    } finally {
+      process.off('uncaughtException', onUncaught)
+    }
+  })
+
   it('rejects bad new options at once', () => {
     const dial = async (): Promise<any> => await new Promise(() => {})
-    for (const init of [{ retention: { maxMessages: 0 } }, { retention: 'yes' as any }, { failFast: 1 as any }, { validate: 3 as any }, { signal: {} as any }]) {
+    for (const init of [{ retention: { maxMessages: 0 } }, { retention: 'yes' as any }, { failFast: 1 as any }, { validate: 3 as any }, { signal: {} as any }, { onStatus: 'log' as any }]) {
       expect(() => reconnect(dial, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     }
   })

@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import type { AbortOptions, Logger } from '@proto/interface'
 import { TypedEventTarget } from '@proto/interface'
-import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectEventMap, ReconnectInit, StatusEvent } from '@proto/reconnect'
+import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectInit, StatusEvent } from '@proto/reconnect'
 import { reconnect } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { SessionMovedError } from './errors.js'
@@ -11,8 +11,6 @@ import { SessionSource } from './source.js'
 import type { SessionLoss, SessionState } from './state.js'
 import type { SessionOrigin } from './store.js'
 import type { LostPolicy, SessionDuplex, SessionEventMap, SessionStats } from './types.js'
-
-const FORWARDED: Array<keyof ReconnectEventMap> = ['connecting', 'connected', 'disconnected', 'reconnecting', 'failed', 'closed']
 
 export interface EndpointInit {
   state: SessionState
@@ -43,13 +41,20 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   constructor (private readonly init: EndpointInit) {
     super()
     this.state = init.state
-    this.link = reconnect<SessionItem, Frame>(init.dial, init.link)
+    // every status event of the link is forwarded through one callback, not a listener per type
+    this.link = reconnect<SessionItem, Frame>(init.dial, { ...init.link, onStatus: (event) => { this.linkStatus(event) } })
     this.items = this.link.source[Symbol.asyncIterator]() as DurableSourceIterator<SessionItem>
     this.source = new SessionSource(this)
     this.sink = init.sink ?? this.link.sink
-    for (const type of FORWARDED) {
-      this.link.addEventListener(type, (event) => { this.safeDispatchEvent(type, event.detail) })
-    }
+  }
+
+  /** Told each status event of the link after the session's listeners (a server session follows its connections). */
+  onLinkStatus: ((event: StatusEvent) => void) | undefined
+
+  /** The link's status events are the session's: dispatched as they are, then `onLinkStatus`. */
+  private linkStatus (event: StatusEvent): void {
+    this.safeDispatchEvent(event.type, event as never)
+    this.onLinkStatus?.(event)
   }
 
   origin: SessionOrigin | undefined

@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
 import { raceSignal } from '@proto/interface'
-import type { DialContext } from '@proto/reconnect'
+import type { DialContext, StatusEvent } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { SessionConnection } from './connection.js'
@@ -112,13 +112,7 @@ export class ServerSession implements StoredSession {
       feeding = link.sink(this.journal)
       feeding.catch(() => {})
     }
-    link.addEventListener('connected', () => { this.attached() })
-    link.addEventListener('disconnected', () => { this.detached() })
-    link.addEventListener('closed', () => {
-      this.expiry?.cancel()
-      this.refusePending()
-      this.owner.ended(this)
-    })
+    this.endpoint.onLinkStatus = (event) => { this.linkStatus(event) }
   }
 
   // ---- what a session store sees (StoredSession) -----------------------------------------------------
@@ -242,6 +236,17 @@ export class ServerSession implements StoredSession {
       lost: loss => this.endpoint.lost(loss),
       ending: () => this.endpoint.ending()
     })
+  }
+
+  /** The link's status: a connection taken into use or lost, or the session over. */
+  private linkStatus (event: StatusEvent): void {
+    if (event.type === 'connected') this.attached()
+    else if (event.type === 'disconnected') this.detached()
+    else if (event.type === 'closed') {
+      this.expiry?.cancel()
+      this.refusePending()
+      this.owner.ended(this)
+    }
   }
 
   private attached (): void {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
@@ -25,6 +26,40 @@ describe('a session over real TCP', () => {
     expect(stats).toMatchObject({ delivered: 1_000, deduplicated: 0, sessionsLost: 0 })
     expect(h.sessions.length).toBe(1)
     expect(h.sessions[0].stats()).toMatchObject({ delivered: 1_000 })
+  })
+
+  it("forwards its link's status events as its own without a listener on the link, and a server session follows its connections", async () => {
+    h = await harness(echo)
+    const client = h.client()
+    const seen: string[] = []
+    for (const type of ['connecting', 'connected', 'disconnected', 'reconnecting', 'closed'] as const) {
+      client.addEventListener(type, (e) => { seen.push(e.detail.type) })
+    }
+    const got: number[] = []
+    const reading = (async () => { for await (const f of client.source) { got.push(num(f)); if (got.length === 2) break } })()
+    const out = pushable<Frame>()
+    const writing = client.sink(out)
+    out.push(item(0))
+    await expect.poll(() => got.length).toBe(1)
+    const server = h.sessions[0]
+    expect(h.server.stats()).toMatchObject({ sessions: 1, detached: 0 })
+    // one callback carries every event: neither end's link has a listener of its own
+    for (const session of [client, server]) {
+      const link = (session as unknown as { link: EventTarget }).link
+      for (const type of ['connecting', 'connected', 'disconnected', 'reconnecting', 'failed', 'closed']) {
+        expect(getEventListeners(link, type)).toHaveLength(0)
+      }
+    }
+    client.reconnect()
+    out.push(item(1))
+    await reading
+    expect(h.server.stats()).toMatchObject({ sessions: 1, detached: 0, resumed: 1 })
+    out.end()
+    await writing
+    await client.close()
+    expect(seen).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected', 'closed'])
+    // the server session saw its link close, and left the server
+    await expect.poll(() => h?.server.stats().sessions).toBe(0)
   })
 
   it('a batch source (pushable) is taken a batch at a time: exactly once, in order, across a reconnect in the middle', async () => {
