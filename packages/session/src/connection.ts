@@ -28,10 +28,10 @@ export interface SessionConnectionInit {
   iterator: BatchIterator<Frame>
   /** Frames read with the handshake, after the RESUME. */
   leftover: Frame[]
-  /** Server: the client's RESUME, already checked; client: `undefined` (ours goes first, theirs is awaited). */
+  /** Server: the client's RESUME, already checked; client: `undefined` (ours goes first, theirs is awaited). Released once used. */
   peer: Resume | undefined
-  /** Server: the token to put in our RESUME (the server keeps only its digest). */
-  token?: Uint8Array
+  /** Server: the token to put in our RESUME (the server keeps only its digest). Released once sent. */
+  token?: Uint8Array | undefined
   acks: AckPolicy
   timers: Timers
   log: Logger
@@ -100,9 +100,13 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }
     sinking.then(() => { this.lowerSinkDone() }, (err: unknown) => { this.fail(toError(err)) })
     this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token)) })
-    if (init.peer !== undefined) {
+    const peer = init.peer
+    // the tokens and the peer's RESUME are needed only here: a connection does not hold them for its life
+    init.token = undefined
+    init.peer = undefined
+    if (peer !== undefined) {
       try {
-        this.handshake(init.peer)
+        this.handshake(peer)
       } catch (err) {
         this.stopped(toError(err))
       }
@@ -198,7 +202,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       case 'ack': { this.onAck(frame.body); return }
       case 'end': { this.onEnd(frame.body); return }
       case 'resume': {
-        if (this.handshaken || this.init.peer !== undefined) throw new SessionProtocolError('expected one RESUME per connection, at its start, but got another')
+        // a server's connection starts with the client's RESUME already read (`init.peer`)
+        if (this.handshaken || this.state.role === 'server') throw new SessionProtocolError('expected one RESUME per connection, at its start, but got another')
         this.handshake(decodeResume(frame.body))
         return
       }
