@@ -38,8 +38,15 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   readonly state: SessionState
   readonly items: DurableSourceIterator<SessionItem>
 
-  constructor (private readonly init: EndpointInit) {
+  /** What a client does when the session is lost. */
+  private readonly onLost: LostPolicy
+  private readonly log: Logger
+
+  /** Keeps nothing of `init` but what it needs later (the link's options go to the link). */
+  constructor (init: EndpointInit) {
     super()
+    this.onLost = init.onLost
+    this.log = init.log
     this.state = init.state
     // every status event of the link is forwarded through one callback, not a listener per type
     this.link = reconnect<SessionItem, Frame>(init.dial, { ...init.link, onStatus: (event) => { this.linkStatus(event) } })
@@ -62,18 +69,19 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   countWritten: (() => number) | undefined
 
   get written (): number | undefined { return this.countWritten?.() }
-  private readonly attrs = new Map<string, string>()
+  /** Made with the first attribute. */
+  private attrs: Map<string, string> | undefined
   /** Called when an attribute changes (a server session persists them with a durable store). */
   onAttributes: (() => void) | undefined
 
-  getAttribute (key: string): string | undefined { return this.attrs.get(key) }
+  getAttribute (key: string): string | undefined { return this.attrs?.get(key) }
   setAttribute (key: string, value: string | undefined): void {
-    if (value === undefined) this.attrs.delete(key)
-    else this.attrs.set(key, value)
+    if (value === undefined) this.attrs?.delete(key)
+    else (this.attrs ??= new Map()).set(key, value)
     this.onAttributes?.()
   }
 
-  attributes (): Record<string, string> { return Object.fromEntries(this.attrs) }
+  attributes (): Record<string, string> { return this.attrs === undefined ? {} : Object.fromEntries(this.attrs) }
 
   /**
    * The session left this node through a store: the application's source delivers nothing more, the
@@ -134,8 +142,8 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     const sessionId = s.id
     s.counters.sessionsLost++
     const err = new SessionLostError(`The session cannot be resumed: ${loss.message}. ${unconfirmed} items sent in it were never acknowledged`, { reason: loss.reason, unconfirmed, ...(sessionId !== undefined ? { sessionId } : {}) })
-    const action: LostPolicy = s.role === 'server' ? 'fail' : this.init.onLost
-    this.init.log.debug('session %s lost (%s): %d unconfirmed, %s', sessionId ?? '-', loss.reason, unconfirmed, action)
+    const action: LostPolicy = s.role === 'server' ? 'fail' : this.onLost
+    this.log.debug('session %s lost (%s): %d unconfirmed, %s', sessionId ?? '-', loss.reason, unconfirmed, action)
     this.safeDispatchEvent('session-lost', { type: 'session-lost', id: sessionId ?? '', reason: loss.reason, unconfirmed, action })
     if (action === 'fail') {
       queueMicrotask(() => { this.link.abort(err) })

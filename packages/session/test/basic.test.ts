@@ -62,6 +62,20 @@ describe('a session over real TCP', () => {
     await expect.poll(() => h?.server.stats().sessions).toBe(0)
   })
 
+  it('keeps the attributes the application sets, on either end', async () => {
+    h = await harness(echo)
+    const client = h.client()
+    expect(client.getAttribute('room')).toBeUndefined()
+    client.setAttribute('gone', undefined) // removing what was never set: nothing
+    client.setAttribute('room', 'lobby')
+    client.setAttribute('cursor', '17')
+    client.setAttribute('room', 'kitchen')
+    client.setAttribute('cursor', undefined)
+    expect(client.getAttribute('room')).toBe('kitchen')
+    expect(client.getAttribute('cursor')).toBeUndefined()
+    expect((client as unknown as { attributes(): Record<string, string> }).attributes()).toEqual({ room: 'kitchen' })
+  })
+
   it('a batch source (pushable) is taken a batch at a time: exactly once, in order, across a reconnect in the middle', async () => {
     h = await harness(echo)
     const client = h.client()
