@@ -1,11 +1,12 @@
 import type { BatchIterator, StageDuplex } from '@proto/interface'
+import type { DialAttempt } from './attempt.js'
 import type { Feed } from './feed.js'
 
-/** One live connection and everything scoped to it (its dial's controller is its lifetime signal). */
+/** One live connection and everything scoped to it (its dial's attempt is its lifetime). */
 export interface Connection<TIn, TOut> {
   readonly epoch: number
   readonly attempt: number
-  readonly controller: AbortController
+  readonly dial: DialAttempt
   readonly duplex: StageDuplex<TIn, TOut>
   readonly connectedAt: number
   /** What its sink drains. */

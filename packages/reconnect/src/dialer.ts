@@ -1,11 +1,12 @@
 import type { StageDuplex, TimerHandle } from '@proto/interface'
-import { raceSignal, toError } from '@proto/interface'
+import { toError } from '@proto/interface'
+import { DialAttempt } from './attempt.js'
 import { noop, safeAbort } from './connection.js'
 import type { FailureKind } from './errors.js'
 import { ClosedError, DialTimeoutError, InvalidParametersError } from './errors.js'
 import type { Ledger } from './ledger.js'
 import type { ResolvedOptions } from './options.js'
-import type { DialContext, DialFunction, ReconnectStatus, StatusEvent } from './types.js'
+import type { DialFunction, ReconnectStatus, StatusEvent } from './types.js'
 
 /** What the dialer needs from the durable duplex. */
 export interface DialerOwner<TIn, TOut> {
@@ -18,7 +19,7 @@ export interface DialerOwner<TIn, TOut> {
   /** An error from a dial or a connection, for `stats().lastError`. */
   noteError(err: Error): void
   /** Dial `epoch` succeeded: take `duplex` into use. */
-  connected(epoch: number, attempt: number, controller: AbortController, duplex: StageDuplex<TIn, TOut>): void
+  connected(epoch: number, attempt: DialAttempt, duplex: StageDuplex<TIn, TOut>): void
   /** Retrying stopped. */
   fail(kind: FailureKind, cause: Error | undefined): void
   /** `DialContext.confirm` of dial `epoch`. */
@@ -28,7 +29,7 @@ export interface DialerOwner<TIn, TOut> {
 }
 
 /**
- * Dials, and redials with backoff. Every dial gets an epoch and its own AbortController, which lives as
+ * Dials, and redials with backoff. Every dial gets an epoch and its own {@link DialAttempt}, which lives as
  * long as the connection it makes; results from an older epoch are released and ignored, so nothing from
  * an old attempt acts after a new one starts. Owns one timer: the connect timeout or the backoff wait.
  */
@@ -36,7 +37,8 @@ export class Dialer<TIn, TOut> {
   epoch = 0
   /** The current dial count since the last stable connection. */
   attempt = 0
-  controller: AbortController | undefined
+  /** The current dial, and the connection it made. */
+  current: DialAttempt | undefined
   private previousDelay = 0
   private outageStart: number
   private timer: TimerHandle | undefined
@@ -56,7 +58,7 @@ export class Dialer<TIn, TOut> {
   /** Cancels the timer and aborts the current attempt's signal (and so its connection). */
   stop (reason: Error): void {
     this.disarm()
-    this.controller?.abort(reason)
+    this.current?.abort(reason)
   }
 
   /** During a backoff wait, dials now. */
@@ -89,9 +91,9 @@ export class Dialer<TIn, TOut> {
   private startAttempt (): void {
     const epoch = ++this.epoch
     const attempt = this.attempt
-    const controller = new AbortController()
+    const ctx = new DialAttempt(attempt, (count) => { this.owner.confirmFrom(epoch, count) }, (err) => { this.owner.lostFrom(epoch, err) })
     const opts = this.owner.opts
-    this.controller = controller
+    this.current = ctx
     this.backingOff = false
     this.owner.ledger.attempts++
     this.owner.setState('connecting')
@@ -99,50 +101,49 @@ export class Dialer<TIn, TOut> {
     this.disarm()
     if (Number.isFinite(timeout)) {
       this.arm(timeout, () => {
-        controller.abort(new DialTimeoutError(`Dial attempt ${attempt} took longer than connectTimeout (${timeout} ms); raise connectTimeout if the peer is slow to accept`))
+        ctx.abort(new DialTimeoutError(`Dial attempt ${attempt} took longer than connectTimeout (${timeout} ms); raise connectTimeout if the peer is slow to accept`))
       })
     }
     this.owner.emit({ type: 'connecting', attempt })
     if (this.owner.stopped || epoch !== this.epoch) return
-    const context: DialContext = {
-      attempt,
-      signal: controller.signal,
-      confirm: (count) => { this.owner.confirmFrom(epoch, count) },
-      lost: (err) => { this.owner.lostFrom(epoch, err) }
-    }
     let dialing: Promise<StageDuplex<TIn, TOut>>
     try {
-      dialing = Promise.resolve(this.dial(context))
+      dialing = Promise.resolve(this.dial(ctx))
     } catch (err) {
       dialing = Promise.reject(err)
     }
-    raceSignal(dialing, controller.signal).then(
-      (duplex) => { this.onDialed(epoch, controller, attempt, duplex) },
-      (err: unknown) => { this.onDialFailed(epoch, controller, dialing, toError(err)) }
+    // the dial, or the attempt ending first (a timeout, close()): whichever comes first
+    new Promise<StageDuplex<TIn, TOut>>((resolve, reject) => {
+      if (ctx.reason !== undefined) reject(ctx.reason)
+      else ctx.failDial = reject
+      dialing.then(resolve, reject)
+    }).then(
+      (duplex) => { ctx.failDial = undefined; this.onDialed(epoch, ctx, duplex) },
+      (err: unknown) => { ctx.failDial = undefined; this.onDialFailed(epoch, ctx, dialing, toError(err)) }
     )
   }
 
-  private onDialed (epoch: number, controller: AbortController, attempt: number, duplex: StageDuplex<TIn, TOut>): void {
-    if (epoch !== this.epoch || controller.signal.aborted || this.owner.stopped) {
+  private onDialed (epoch: number, ctx: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {
+    if (epoch !== this.epoch || ctx.aborted || this.owner.stopped) {
       if (duplex != null) safeAbort(duplex, new ClosedError('A newer attempt or close() superseded this connection'))
       return
     }
     if (duplex == null || typeof duplex.sink !== 'function' || duplex.source == null) {
-      this.onDialFailed(epoch, controller, Promise.resolve(duplex), new InvalidParametersError('expected dial() to resolve to a duplex with source and sink, but it resolved to something else'))
+      this.onDialFailed(epoch, ctx, Promise.resolve(duplex), new InvalidParametersError('expected dial() to resolve to a duplex with source and sink, but it resolved to something else'))
       return
     }
     this.disarm()
-    this.owner.connected(epoch, attempt, controller, duplex)
+    this.owner.connected(epoch, ctx, duplex)
   }
 
-  private onDialFailed (epoch: number, controller: AbortController, dialing: Promise<StageDuplex<TIn, TOut> | undefined>, err: Error): void {
-    if (controller.signal.aborted) {
+  private onDialFailed (epoch: number, ctx: DialAttempt, dialing: Promise<StageDuplex<TIn, TOut> | undefined>, err: Error): void {
+    if (ctx.aborted) {
       // The dial may still succeed after we stopped waiting for it: release what it made.
       void dialing.then((late) => { if (late != null) safeAbort(late, new ClosedError('This dial was abandoned')) }, noop)
     }
     if (epoch !== this.epoch || this.owner.stopped) return
     this.disarm()
-    if (!controller.signal.aborted) controller.abort(err)
+    ctx.abort(err)
     this.owner.noteError(err)
     if (!this.retryable(err)) { this.owner.fail('fatal', err); return }
     this.retryAfter(err)

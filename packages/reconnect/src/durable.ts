@@ -1,6 +1,7 @@
 import type { AbortOptions, Logger, StageDuplex } from '@proto/interface'
 import { createLogger, toError, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
+import type { DialAttempt } from './attempt.js'
 import { Closer } from './closer.js'
 import type { Connection } from './connection.js'
 import { safeAbort } from './connection.js'
@@ -165,7 +166,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   confirmFrom (epoch: number, count: number): void {
-    if (epoch !== this.dialer.epoch || this.dialer.controller?.signal.aborted !== false || this.closer.finished) return
+    if (epoch !== this.dialer.epoch || this.dialer.current?.aborted !== false || this.closer.finished) return
     this.confirm(count)
   }
 
@@ -177,11 +178,12 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   /** Dial `epoch` made `duplex`: it is the live connection now. */
-  connected (epoch: number, attempt: number, controller: AbortController, duplex: StageDuplex<TIn, TOut>): void {
+  connected (epoch: number, dial: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {
+    const attempt = dial.attempt
     const c: Connection<TIn, TOut> = {
       epoch,
       attempt,
-      controller,
+      dial,
       duplex,
       connectedAt: this.opts.clock.now(),
       feed: new Feed<TOut>(this, (n) => { c.handed += n }),
@@ -251,7 +253,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     else this.ledger.unconfirmed += c.handed
     if (err !== undefined) this.lastError = err
     const teardown = err ?? new ConnectionLostError(`The connection was lost (${reason})`)
-    c.controller.abort(teardown)
+    c.dial.abort(teardown)
     // a connection we give up on ourselves is reset; one that ended or failed by itself (the peer finished,
     // perhaps after a GOAWAY, or the stage beneath gave up) may finish its side first: its feed ends now
     if (reason === 'forced' || reason === 'write-error') safeAbort(c.duplex, teardown)

@@ -69,6 +69,19 @@ export interface DialContext {
    */
   readonly signal: AbortSignal
   /**
+   * Whether `signal` has aborted, without making the signal (reconnect makes it on first read). Present on
+   * every context reconnect makes; optional so that a context made by hand (a test calling a dial function)
+   * may leave it out.
+   */
+  readonly aborted?: boolean
+  /**
+   * Calls `fn` once with the reason when `signal` aborts (at once if it has), without making the signal:
+   * for a stage that holds the connection for a long time, where a signal with a listener costs about
+   * 1 KiB of heap per connection. Kept until then; there is no removing it. Present on every context
+   * reconnect makes (optional as `aborted` is).
+   */
+  onAbort?(fn: (reason: Error) => void): void
+  /**
    * With retention: the `count` oldest unconfirmed items reached the peer and are released. For the stage
    * of this connection (acknowledgements from its peer). Does nothing once this attempt is no longer the
    * current one, so a late acknowledgement read from a replaced connection changes nothing. Throws

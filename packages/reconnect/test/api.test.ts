@@ -1,5 +1,6 @@
 import { getEventListeners, once } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
+import type { DialContext } from '../src/index.js'
 import { reconnect } from '../src/index.js'
 import { nextEvent, record, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
@@ -59,6 +60,69 @@ describe('DialContext.lost()', () => {
     // stale: the first attempt's context no longer acts
     contexts[0].lost(new Error('late'))
     expect(d.status).toBe('connected')
+  })
+})
+
+describe('DialContext: aborted, onAbort() and the signal made on demand', () => {
+  it('tells a watcher once when the connection is lost, without making the signal; a signal read later is already aborted with the same reason', async () => {
+    let made = 0
+    const Real = globalThis.AbortController
+    vi.stubGlobal('AbortController', class extends Real { constructor () { super(); made++ } })
+    try {
+      const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
+      up()
+      await vi.advanceTimersByTimeAsync(0)
+      const ctx = contexts[0]
+      expect(ctx.aborted).toBe(false)
+      const told: Error[] = []
+      ctx.onAbort?.((reason) => { told.push(reason) })
+      ctx.onAbort?.((reason) => { told.push(reason) })
+      const dead = new Error('the stage saw its peer go')
+      ctx.lost(dead)
+      expect(told).toEqual([dead, dead])
+      expect(ctx.aborted).toBe(true)
+      expect(made).toBe(0)
+      // once over: a new watcher is told at once, and the signal, made now, has aborted with the same reason
+      ctx.onAbort?.((reason) => { told.push(reason) })
+      expect(told).toEqual([dead, dead, dead])
+      expect(ctx.signal.aborted).toBe(true)
+      expect(ctx.signal.reason).toBe(dead)
+      expect(made).toBe(1)
+      await d.close()
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('a signal read while the attempt goes on aborts when it ends, and watchers are told before its listeners', async () => {
+    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const ctx = contexts[0]
+    const order: string[] = []
+    ctx.signal.addEventListener('abort', () => { order.push('signal') })
+    ctx.onAbort?.(() => { order.push('watcher') })
+    await d.close()
+    expect(order).toEqual(['watcher', 'signal'])
+    expect(ctx.aborted).toBe(true)
+  })
+
+  it('a dial that hangs is failed by the connect timeout through the attempt, and its late duplex released', async () => {
+    let release: ((duplex: any) => void) | undefined
+    let seen: DialContext | undefined
+    const d = reconnect<number>(async (ctx) => {
+      seen = ctx
+      return await new Promise((resolve) => { release = resolve })
+    }, { connectTimeout: 100, jitter: 'none', initialDelay: 60_000, maxDelay: 60_000 })
+    open.push(d)
+    const reconnecting = nextEvent(d, 'reconnecting')
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await reconnecting).toMatchObject({ error: { name: 'DialTimeoutError' } })
+    expect(seen?.aborted).toBe(true)
+    let aborted: Error | undefined
+    release?.({ source: (async function * () {})(), sink: async () => {}, abort: (err: Error) => { aborted = err } })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(aborted?.name).toBe('ClosedError')
   })
 })
 

@@ -114,7 +114,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.source.start()
   }
 
-  get fenced (): boolean { return this.dead || this.init.ctx.signal.aborted }
+  get fenced (): boolean { return this.dead || (this.init.ctx.aborted ?? this.init.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }
 
   /** Reconnect's feed for this connection: numbered and written after the handshake. */
@@ -248,7 +248,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }, this.init.timers, () => { this.outbound.ack() })
     this.handshaken = true
     s.stage = this
-    this.init.ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
+    // told without making the dial's signal where the context allows (a signal with a listener is ~1 KiB)
+    const ctx = this.init.ctx
+    if (ctx.onAbort !== undefined) ctx.onAbort(() => { this.dispose() })
+    else ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
     // a client acknowledges the server's RESUME at once, which releases what the server replays
     if (s.role === 'client') this.ackClock.flush()
     this.settleReady.resolve()

@@ -218,10 +218,20 @@ export class ServerSession implements StoredSession {
     this.endpoint.lost({ reason: 'evicted', message: 'the server needed room for a new session while this one was disconnected (maxSessions reached)' })
   }
 
+  /** The next connection that resumes this session, or the dial's end (told without making its signal where the context allows). */
+  private nextAttach (ctx: DialContext): Promise<Attach> {
+    const onAbort = ctx.onAbort
+    if (onAbort === undefined) return raceSignal(new Promise<Attach>((resolve) => { this.waiter = resolve }), ctx.signal)
+    return new Promise<Attach>((resolve, reject) => {
+      this.waiter = resolve
+      onAbort.call(ctx, reject)
+    })
+  }
+
   private async dial (ctx: DialContext): Promise<SessionConnection> {
     let attach = this.pending
     this.pending = undefined
-    attach ??= await raceSignal(new Promise<Attach>((resolve) => { this.waiter = resolve }), ctx.signal).finally(() => { this.waiter = undefined })
+    attach ??= await this.nextAttach(ctx).finally(() => { this.waiter = undefined })
     return new SessionConnection({
       state: this.state,
       ctx,
