@@ -87,7 +87,27 @@ export function backoff (init: BackoffInit = {}): DelayFunction {
   const custom = validate.fn('delay', init.delay)
   if (maxDelay < initialDelay) validate.invalid('maxDelay', `at least initialDelay (${initialDelay} ms)`, maxDelay)
   if (maxDelay < minDelay) validate.invalid('maxDelay', `at least minDelay (${minDelay} ms)`, maxDelay)
+  // a schedule of plain numbers is a pure function of them: durables with the same settings (a server's
+  // sessions) share one instead of three closures each
+  if (init.random !== undefined || custom !== undefined) return schedule(initialDelay, factor, maxDelay, minDelay, jitter, random, custom)
+  const key = `${initialDelay}|${factor}|${maxDelay}|${minDelay}|${jitter}`
+  let shared = SHARED_SCHEDULES.get(key)
+  if (shared === undefined) {
+    shared = schedule(initialDelay, factor, maxDelay, minDelay, jitter, currentRandom, undefined)
+    if (SHARED_SCHEDULES.size < MAX_SHARED_SCHEDULES) SHARED_SCHEDULES.set(key, shared)
+  }
+  return shared
+}
 
+/** Schedules of plain settings, by their values; bounded, so settings that keep changing are simply not shared. */
+const SHARED_SCHEDULES = new Map<string, DelayFunction>()
+const MAX_SHARED_SCHEDULES = 32
+
+/** `Math.random` as it is when called (a shared schedule outlives any stub a test puts in its place). */
+const currentRandom = (): number => Math.random()
+
+/** The delay schedule of validated settings. */
+function schedule (initialDelay: number, factor: number, maxDelay: number, minDelay: number, jitter: JitterStrategy, random: () => number, custom: DelayFunction | undefined): DelayFunction {
   const draw = (): number => {
     const r = random()
     return r >= 0 && r < 1 ? r : (r >= 1 ? 1 - Number.EPSILON : 0)

@@ -87,6 +87,29 @@ describe('backoff schedule', () => {
     expect(seen).toEqual([[1, 0, 'refused'], [2, 1, undefined], [3, 5_000, undefined]])
   })
 
+  it('shares one schedule between the same plain settings, never one with its own random or delay', () => {
+    expect(backoff({ jitter: 'none', initialDelay: 7, maxDelay: 70 })).toBe(backoff({ maxDelay: 70, initialDelay: 7, jitter: 'none' }))
+    expect(backoff({ jitter: 'none', initialDelay: 7, maxDelay: 70 })).not.toBe(backoff({ jitter: 'none', initialDelay: 7, maxDelay: 71 }))
+    const random = seededRandom(1)
+    expect(backoff({ initialDelay: 7, random })).not.toBe(backoff({ initialDelay: 7, random }))
+    const delay = (): number => 5
+    expect(backoff({ initialDelay: 7, delay })).not.toBe(backoff({ initialDelay: 7, delay }))
+  })
+
+  it('a shared schedule draws from Math.random as it is at each call (a stub installed later is used)', () => {
+    const shared = backoff({ jitter: 'full', initialDelay: 1000, maxDelay: 1000 })
+    const real = Math.random
+    try {
+      Math.random = () => 0.5
+      expect(backoff({ jitter: 'full', initialDelay: 1000, maxDelay: 1000 })).toBe(shared)
+      expect(shared(1, 0, undefined)).toBe(500)
+      Math.random = () => 0.25
+      expect(shared(1, 0, undefined)).toBe(250)
+    } finally {
+      Math.random = real
+    }
+  })
+
   it('rejects bad options at once with InvalidParametersError', () => {
     const bad = [
       { initialDelay: 0 }, { initialDelay: -1 }, { initialDelay: Number.NaN }, { factor: 0.5 },

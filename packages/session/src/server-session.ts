@@ -97,7 +97,7 @@ export class ServerSession implements StoredSession {
         initialDelay: 1,
         maxDelay: 1,
         jitter: 'none',
-        shouldRetry: () => true
+        shouldRetry: alwaysRetry
       }
     })
     const link = this.endpoint.link
@@ -278,6 +278,11 @@ export class ServerSession implements StoredSession {
     this.pending = undefined
     p?.lower.abort(new SessionTakenOverError('A newer connection resumed this session before this one was taken into use'))
   }
+}
+
+/** A server session's link retries whatever ended its connection: only the session's own end stops it. */
+function alwaysRetry (): boolean {
+  return true
 }
 
 /** Puts a store's snapshot into a fresh server state. */
