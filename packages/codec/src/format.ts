@@ -78,11 +78,15 @@ export function toLayout (format: FrameFormat | undefined, maxFrameLengthOption:
   if (length === 'varint' && counts === 'frame') {
     validate.invalid('format.lengthCounts', "'body' or 'type-and-body' with a varint length", counts, 'a varint cannot count itself; use a fixed-width length')
   }
+  // a layout is a pure function of these; every codec with the same options (one per connection) shares it
+  const key = `${length}|${endian}|${type}|${counts}|${maxFrameLength}`
+  const known = LAYOUTS.get(key)
+  if (known !== undefined) return known
   const width = length === 'varint' ? 0 : length
   const typeBytes = type === 'none' ? 0 : 1
   const adjust = counts === 'body' ? 0 : counts === 'type-and-body' ? typeBytes : width + typeBytes
   const fieldMax = width === 0 || width === 8 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * width) - 1
-  return {
+  const layout: Layout = {
     width,
     littleEndian: endian === 'little',
     typeAt: type === 'none' ? 0 : type === 'before' ? 1 : 2,
@@ -91,7 +95,13 @@ export function toLayout (format: FrameFormat | undefined, maxFrameLengthOption:
     maxFrameLength,
     maxHeader: (width === 0 ? 8 : width) + typeBytes
   }
+  if (LAYOUTS.size < MAX_SHARED_LAYOUTS) LAYOUTS.set(key, layout)
+  return layout
 }
+
+/** Layouts already made, by their options; bounded, so options that keep changing are simply not shared. Never changed once made. */
+const LAYOUTS = new Map<string, Layout>()
+const MAX_SHARED_LAYOUTS = 32
 
 /** Bytes the header takes for a body of `bodyLength` bytes. */
 export function headerLength (layout: Layout, bodyLength: number): number {

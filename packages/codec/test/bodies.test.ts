@@ -147,3 +147,16 @@ describe('a frame dribbled one byte per read (hostile peer)', () => {
     expectFrames(out, [{ type: 9, body: new Uint8Array(LENGTH).map((_, i) => i & 0xff) }])
   })
 })
+
+describe('layouts', () => {
+  it('one layout per distinct set of options, shared by every codec made with them', () => {
+    const proto = toLayout(undefined, undefined)
+    expect(toLayout({}, undefined)).toBe(proto)
+    expect(toLayout(formats.proto, undefined)).toBe(proto)
+    expect(toLayout({ length: 4, endian: 'big', type: 'after', lengthCounts: 'body' }, undefined)).toBe(proto)
+    expect(toLayout(undefined, 1024)).not.toBe(proto)
+    expect(toLayout(undefined, 1024)).toBe(toLayout(undefined, 1024))
+    expect(toLayout({ type: 'none' }, undefined)).toMatchObject({ typeAt: 0, maxHeader: 4 })
+    expect(toLayout({ length: 'varint', type: 'before' }, undefined)).toMatchObject({ width: 0, typeAt: 1, maxHeader: 9 })
+  })
+})
