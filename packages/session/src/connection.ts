@@ -64,7 +64,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   peerEnded = false
   private dead = false
   private closing: Promise<void> | undefined
-  private settleReady!: { resolve(): void, reject(err: Error): void }
+  /** Settles `ready`; dropped once it has (a connection lives long after its handshake). */
+  private settleReady: { resolve(): void, reject(err: Error): void } | undefined
   private settleSink: { resolve(): void, reject(err: Error): void } | undefined
   private goAwayCode: number | undefined
   /**
@@ -254,7 +255,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     else ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
     // a client acknowledges the server's RESUME at once, which releases what the server replays
     if (s.role === 'client') this.ackClock.flush()
-    this.settleReady.resolve()
+    this.settleReady?.resolve()
+    this.settleReady = undefined
   }
 
   /**
@@ -340,7 +342,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.dispose()
     // reconnect learns at once, even while nobody reads or writes (it ignores this once it dropped us itself)
     this.init.ctx.lost(err)
-    this.settleReady.reject(err)
+    this.settleReady?.reject(err)
+    this.settleReady = undefined
     this.settleSink?.reject(err)
     this.endAck?.reject(err)
     this.source.fail(err)
