@@ -145,10 +145,14 @@ serveRequests({
   async 'scale.cpu' ({ windowMs }: { windowMs: number }): Promise<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }> {
     const p0 = pings()
     const q0 = pongs()
-    // BENCH_WINDOW_PROFILE=<file>: a CPU profile of the measured window only
+    // BENCH_WINDOW_PROFILE=<file>: a CPU profile of the measured window only;
+    // BENCH_WINDOW_ALLOCATIONS=<file>: a sampling heap profile of it (what the window allocates, by call site)
     const profileTo = process.env.BENCH_WINDOW_PROFILE
-    const session = profileTo !== undefined ? new Session() : undefined
-    if (session !== undefined) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start') }
+    const allocationsTo = process.env.BENCH_WINDOW_ALLOCATIONS
+    const session = profileTo !== undefined || allocationsTo !== undefined ? new Session() : undefined
+    if (session !== undefined) session.connect()
+    if (session !== undefined && profileTo !== undefined) { await session.post('Profiler.enable'); await session.post('Profiler.start') }
+    if (session !== undefined && allocationsTo !== undefined) await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
     const c0 = process.cpuUsage()
     const t0 = performance.now()
     await new Promise(resolve => setTimeout(resolve, windowMs))
@@ -156,8 +160,12 @@ serveRequests({
     if (session !== undefined && profileTo !== undefined) {
       const { profile } = await session.post('Profiler.stop')
       writeFileSync(`${profileTo}.${process.pid}.cpuprofile`, JSON.stringify(profile))
-      session.disconnect()
     }
+    if (session !== undefined && allocationsTo !== undefined) {
+      const { profile } = await session.post('HeapProfiler.stopSampling')
+      writeFileSync(`${allocationsTo}.${process.pid}.heapprofile`, JSON.stringify(profile))
+    }
+    session?.disconnect()
     const secs = (performance.now() - t0) / 1000
     return {
       cpuMsPerSec: (c.user + c.system) / 1000 / secs,
