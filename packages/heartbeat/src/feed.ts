@@ -1,7 +1,8 @@
 import type { Frame } from '@proto/codec'
-import { isBatchIterator } from '@proto/interface'
+import { isBatchIterator, isPushSource } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { AsyncFeed, BatchFeed } from './async-feed.js'
+import { PushedFeed } from './pushed-feed.js'
 
 /** What a feed needs from the outbound that reads it. */
 export interface FeedOwner {
@@ -36,10 +37,14 @@ export interface Feed {
   stop(): void
 }
 
-/** Reads `source` the way its kind allows: synchronously, a batch at a time, or one frame at a time with read-ahead. */
+/**
+ * Reads `source` the way its kind allows: subscribed to when it pushes (another stage's source), else
+ * synchronously, a batch at a time, or one frame at a time with read-ahead.
+ */
 export function feed (source: Source<Frame>, owner: FeedOwner): Feed {
   if (Symbol.asyncIterator in source) {
     const it = (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
+    if (isPushSource<Frame>(it)) return new PushedFeed(it, owner)
     return isBatchIterator(it) ? new BatchFeed(it, owner) : new AsyncFeed(it, owner)
   }
   return new SyncFeed((source as Iterable<Frame>)[Symbol.iterator]())

@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import type { PushTarget } from '@proto/interface'
 import { DONE, RESOLVED_DONE } from '@proto/interface'
 
 const INITIAL_CAPACITY = 16
@@ -14,6 +15,10 @@ interface Waiter<T> {
  * The upper `source` of the stage: a bounded FIFO of inbound data frames, filled by the stage's pump and
  * drained by the consumer through a hand-written async iterator. Queued frames are served with
  * already-resolved promises; the ring grows by doubling up to `maxFrames` and is allocated lazily.
+ *
+ * A consumer that takes pushes (another stage's sink) subscribes instead: frames go to it as the pump
+ * hands them over, in the same call, and queue here only while it asks to wait; nothing is parked while
+ * the peer is silent.
  */
 export class InboundQueue implements AsyncIterableIterator<Frame> {
   private buf: Array<Frame | undefined> = NO_FRAMES
@@ -28,6 +33,10 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   private space: (() => void) | undefined
   /** The consumer called `return()`: data frames are dropped from now on. */
   private discarding = false
+  /** Push mode: the subscribed consumer; `targetFull` while it asked to wait; `told` once it got the end. */
+  private target: PushTarget<Frame> | undefined
+  private targetFull = false
+  private told = false
 
   constructor (private readonly maxFrames: number, private readonly maxBytes: number) {}
 
@@ -58,6 +67,11 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   /** Adds a data frame (the pump checks `full` first). */
   push (frame: Frame): void {
     if (this.discarding || this.ended || this.failure != null) return
+    const target = this.target
+    if (target !== undefined && !this.targetFull && this.count === 0) {
+      if (!target.push([frame])) this.targetFull = true
+      return
+    }
     const reader = this.reader
     if (reader != null && this.count === 0) {
       this.reader = undefined
@@ -77,6 +91,12 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
    */
   pushMany (frames: Frame[], from: number): number {
     let i = from
+    const target = this.target
+    if (target !== undefined && !this.targetFull && this.count === 0 && i < frames.length && !this.discarding && !this.ended && this.failure == null) {
+      // the consumer takes them all, in the pump's call
+      if (!target.push(i === 0 ? frames : frames.slice(i))) this.targetFull = true
+      return frames.length
+    }
     const reader = this.reader
     if (reader != null && this.count === 0 && i < frames.length && !this.discarding) {
       this.reader = undefined
@@ -116,7 +136,10 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
   end (): void {
     if (this.ended || this.failure != null) return
     this.ended = true
-    if (this.count === 0) this.settleReader(undefined)
+    if (this.count === 0) {
+      this.settleReader(undefined)
+      this.tell(undefined)
+    }
   }
 
   /**
@@ -127,8 +150,28 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     if (this.failure != null) return
     this.failure = err
     if (!drain) this.clear()
-    if (this.count === 0) this.settleReader(err)
+    if (this.count === 0) {
+      this.settleReader(err)
+      this.tell(err)
+    }
     this.wakePump()
+  }
+
+  /**
+   * Push mode: from now on frames go to `target` as they arrive (those queued, at once), then the end or
+   * the failure. Called at most once, and not after `next()`.
+   */
+  subscribe (target: PushTarget<Frame>): void {
+    if (this.target !== undefined) throw new Error('expected one subscriber for the inbound frames, but subscribe() was called twice')
+    this.target = target
+    this.flush()
+  }
+
+  /** Push mode: the consumer takes frames again. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.flush()
   }
 
   /** Resolves once the consumer has made room (or nobody will read any more). */
@@ -164,6 +207,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
 
   async return (): Promise<IteratorReturnResult<undefined>> {
     this.discarding = true
+    this.told = true // a subscribed consumer that returns wants nothing more, its end included
     this.clear()
     this.settleReader(undefined)
     this.wakePump()
@@ -183,6 +227,29 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     this.bytes -= frame.body.byteLength
     if (this.space != null && this.roomy) this.wakePump()
     return frame
+  }
+
+  /** Push mode: hands the consumer what is queued while it takes it, then the end or the failure. */
+  private flush (): void {
+    const target = this.target
+    if (target === undefined) return
+    while (this.count > 0 && !this.targetFull && !this.told) {
+      const out = new Array<Frame>(this.count)
+      for (let i = 0; i < out.length; i++) out[i] = this.shift()
+      if (!target.push(out)) this.targetFull = true
+    }
+    if (this.count === 0) {
+      if (this.failure != null) this.tell(this.failure)
+      else if (this.ended) this.tell(undefined)
+    }
+  }
+
+  /** Push mode: the consumer is told the end (`err` undefined) or the failure, once. */
+  private tell (err: Error | undefined): void {
+    const target = this.target
+    if (target === undefined || this.told) return
+    this.told = true
+    target.end(err)
   }
 
   private settleReader (err: Error | undefined): void {

@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import type { PushTarget } from '@proto/interface'
 import type { InboundQueue } from './inbound.js'
 import type { HeartbeatSource } from './types.js'
 
@@ -23,6 +24,19 @@ export class InboundSource implements HeartbeatSource {
 
   nextBatch (): Promise<Frame[] | undefined> {
     return this.#queue.nextBatch()
+  }
+
+  /**
+   * Push mode, for a consumer that takes pushes (another stage's sink): frames go to `target` as they
+   * arrive, then the end or the failure; nothing is parked while the peer is silent. Once, not after `next()`.
+   */
+  subscribe (target: PushTarget<Frame>): void {
+    this.#queue.subscribe(target)
+  }
+
+  /** Push mode: the consumer takes frames again after `push()` returned `false`. */
+  resume (): void {
+    this.#queue.resume()
   }
 
   async return (): Promise<IteratorReturnResult<undefined>> {

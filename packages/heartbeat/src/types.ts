@@ -1,12 +1,15 @@
 import type { Frame, FrameDuplex, Hello } from '@proto/codec'
-import type { AbortOptions, BatchIterator, TypedEventTarget } from '@proto/interface'
+import type { AbortOptions, BatchIterator, PushSource, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { HeartbeatEvents } from './events.js'
 import type { IntervalReason } from './interval.js'
 import type { RttStats } from './rtt.js'
 
-/** The upper source: the peer's data frames (never the control frames the stage handles). Single consumer. */
-export interface HeartbeatSource extends AsyncIterableIterator<Frame>, BatchIterator<Frame> {
+/**
+ * The upper source: the peer's data frames (never the control frames the stage handles). Single consumer:
+ * read it (`for await`, `nextBatch()`), or a sink that takes pushes (another stage's) subscribes to it.
+ */
+export interface HeartbeatSource extends AsyncIterableIterator<Frame>, BatchIterator<Frame>, Pick<PushSource<Frame>, 'subscribe' | 'resume'> {
   /** Every queued frame at once (or the next to arrive); `undefined` at the end. For stages above. */
   nextBatch(): Promise<Frame[] | undefined>
 }

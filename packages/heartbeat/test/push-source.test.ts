@@ -1,0 +1,233 @@
+import type { Frame } from '@proto/codec'
+import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
+import type { PushSource, PushTarget } from '@proto/interface'
+import { afterEach, describe, expect, it } from 'vitest'
+import { OUTBOUND_BATCH_FRAMES } from '../src/constants.js'
+import type { HeartbeatDuplex } from '../src/index.js'
+import { heartbeat } from '../src/index.js'
+import { f, rawPeer, settle } from './helpers/raw-peer.js'
+
+const init = { interval: 60_000, timeout: 120_000 }
+const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+const text = (frame: Frame): string => new TextDecoder().decode(frame.body)
+const data = (s: string): Frame => f(FrameType.DATA, s)
+
+/** A consumer that takes pushes, recording them; it asks to wait while `accepting` is false. */
+function recorder (): PushTarget<Frame> & { got: string[], pushes: number, ends: Array<Error | undefined>, accepting: boolean } {
+  const r = {
+    got: [] as string[],
+    pushes: 0,
+    ends: [] as Array<Error | undefined>,
+    accepting: true,
+    push (frames: Frame[]): boolean {
+      r.pushes++
+      for (const frame of frames) r.got.push(text(frame))
+      return r.accepting
+    },
+    end (err?: Error): void { r.ends.push(err) }
+  }
+  return r
+}
+
+describe("a stage's source pushes to a consumer that subscribes", () => {
+  let stage: HeartbeatDuplex | undefined
+  afterEach(() => {
+    stage?.abort(new Error('test over'))
+    stage = undefined
+  })
+
+  it('hands frames over as they arrive, queues them while the consumer asks to wait, then gives the end once', async () => {
+    const peer = rawPeer()
+    const hb = stage = heartbeat(peer.lower, init)
+    const target = recorder()
+    hb.source.subscribe(target)
+    peer.send(data('a'), data('b'))
+    await turn()
+    expect(target.got).toEqual(['a', 'b'])
+    target.accepting = false
+    peer.send(data('c'))
+    await turn()
+    expect(target.got).toEqual(['a', 'b', 'c']) // taken, and now it asks to wait
+    peer.send(data('d'), data('e'))
+    await turn()
+    expect(target.got).toEqual(['a', 'b', 'c'])
+    expect(hb.stats().queuedFrames).toBe(2)
+    peer.end()
+    await turn()
+    expect(target.ends).toEqual([]) // the end comes after what is queued
+    target.accepting = true
+    hb.source.resume()
+    expect(target.got).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(target.ends).toEqual([undefined])
+    hb.source.resume() // nothing more
+    expect(target.ends).toEqual([undefined])
+  })
+
+  it('frames queued before the subscription are handed over at once', async () => {
+    const peer = rawPeer()
+    const hb = stage = heartbeat(peer.lower, init)
+    peer.send(data('early'))
+    await turn()
+    const target = recorder()
+    hb.source.subscribe(target)
+    expect(target.got).toEqual(['early'])
+    expect(() => { hb.source.subscribe(recorder()) }).toThrow(/once|twice/)
+  })
+
+  it('a consumer that keeps asking to wait holds the peer back: the stage stops reading at its queue limit', async () => {
+    const peer = rawPeer({ batched: false })
+    const hb = stage = heartbeat(peer.lower, { ...init, maxQueuedFrames: 8 })
+    const target = recorder()
+    target.accepting = false
+    hb.source.subscribe(target)
+    for (let i = 0; i < 100; i++) peer.send(data(`m${i}`))
+    await turn()
+    await turn()
+    expect(target.got).toEqual(['m0']) // the first push was taken; it asked to wait
+    expect(hb.stats().queuedFrames).toBe(8)
+    expect(peer.pulled).toBeLessThan(20) // reading stopped: the rest waits in the peer
+    target.accepting = true
+    hb.source.resume()
+    for (let i = 0; i < 10 && target.got.length < 100; i++) await turn()
+    expect(target.got).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`))
+  })
+
+  it("the source's failure reaches the consumer after the frames queued before it, and the consumer's return() stops it", async () => {
+    const peer = rawPeer()
+    const hb = stage = heartbeat(peer.lower, init)
+    const target = recorder()
+    hb.source.subscribe(target)
+    target.accepting = false
+    peer.send(data('x'))
+    await turn()
+    peer.send(data('y'), f(FrameType.GOAWAY, encodeGoAway({ code: GoAwayCode.SHUTTING_DOWN, reason: 'restart' })))
+    peer.end()
+    await turn()
+    expect(target.got).toEqual(['x'])
+    expect(target.ends).toEqual([]) // the failure waits behind the frame queued before it
+    target.accepting = true
+    hb.source.resume()
+    expect(target.got).toEqual(['x', 'y'])
+    expect(target.ends).toHaveLength(1)
+    expect(target.ends[0]).toMatchObject({ name: 'GoAwayError', code: GoAwayCode.SHUTTING_DOWN })
+
+    const peer2 = rawPeer()
+    const hb2 = heartbeat(peer2.lower, init)
+    const quits = recorder()
+    hb2.source.subscribe(quits)
+    await hb2.source.return?.()
+    peer2.send(data('ignored'))
+    peer2.end()
+    await turn()
+    expect(quits.got).toEqual([])
+    expect(quits.ends).toEqual([]) // it asked for nothing more
+    hb2.abort(new Error('test over'))
+  })
+})
+
+/** A source that pushes what the test gives it, recording how it is driven. */
+function pushingSource (): PushSource<Frame> & AsyncIterable<Frame> & { target: PushTarget<Frame> | undefined, resumes: number, returned: boolean, pulled: number, give(...frames: Frame[]): boolean } {
+  const s = {
+    target: undefined as PushTarget<Frame> | undefined,
+    resumes: 0,
+    returned: false,
+    pulled: 0,
+    [Symbol.asyncIterator] () { return s },
+    async next (): Promise<IteratorResult<Frame>> { s.pulled++; return await new Promise(() => {}) },
+    subscribe (target: PushTarget<Frame>): void { s.target = target },
+    resume (): void { s.resumes++ },
+    async return (): Promise<IteratorResult<Frame>> { s.returned = true; return { done: true, value: undefined } },
+    give (...frames: Frame[]): boolean { return (s.target as PushTarget<Frame>).push(frames) }
+  }
+  return s
+}
+
+describe('the sink subscribes to a source that pushes (another stage\'s source)', () => {
+  let stage: HeartbeatDuplex | undefined
+  afterEach(() => {
+    stage?.abort(new Error('test over'))
+    stage = undefined
+  })
+
+  it('is never pulled: what is pushed goes down at once, the source waits past a batch and is resumed once it is written', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    const source = pushingSource()
+    const sinking = settle(hb.sink(source))
+    expect(source.target).toBeDefined()
+    expect(source.give(data('one'), data('two'))).toBe(true)
+    await peer.waitWritten(2)
+    expect(peer.written.map(text)).toEqual(['one', 'two'])
+    peer.holdWrites()
+    source.give(data('w0')) // goes to the writer that was waiting, which now holds it
+    await turn()
+    const many = Array.from({ length: OUTBOUND_BATCH_FRAMES }, (_, i) => data(`b${i}`))
+    expect(source.give(...many)).toBe(false) // a batch's worth waits: the source is told to wait
+    expect(source.resumes).toBe(0)
+    peer.releaseWrites()
+    await peer.waitWritten(3 + OUTBOUND_BATCH_FRAMES)
+    await turn()
+    expect(source.resumes).toBe(1)
+    expect(peer.written.slice(3).map(text)).toEqual(many.map(text))
+    // the end: FIN, and the sink resolves
+    source.target?.end()
+    expect(await sinking).toEqual({ ok: true })
+    expect(peer.sinkEnded).toBe(true)
+    expect(source.pulled).toBe(0)
+    expect(source.returned).toBe(false)
+  })
+
+  it("the source's failure rejects the sink after the frames pushed before it are written", async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    const source = pushingSource()
+    const sinking = settle(hb.sink(source))
+    const boom = new Error('the producer broke')
+    source.give(data('before'))
+    source.target?.end(boom)
+    const outcome = await sinking
+    expect(outcome.ok).toBe(false)
+    expect(outcome.error).toBe(boom)
+    expect(peer.written.filter(x => x.type === FrameType.DATA).map(text)).toEqual(['before'])
+  })
+
+  it('a stage that stops writing releases the source, and counts what it pushed and was not written as unsent', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    const source = pushingSource()
+    void settle(hb.sink(source))
+    peer.holdWrites()
+    source.give(data('held'))
+    await turn()
+    source.give(data('late1'), data('late2'))
+    hb.abort(new Error('going'))
+    await turn()
+    expect(source.returned).toBe(true)
+    expect(hb.stats().unsentFrames).toBeGreaterThanOrEqual(2)
+    expect(source.give(data('after'))).toBe(false)
+  })
+
+  it("echoes a peer through one stage with its own source as its sink's source, nothing pulled", async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    let pulls = 0
+    const own = hb.source
+    // the stage's source, watched: the sink must subscribe, not read
+    const watched = {
+      [Symbol.asyncIterator] () { return watched },
+      next: async () => { pulls++; return await own.next() },
+      nextBatch: async () => { pulls++; return await own.nextBatch() },
+      subscribe: (target: PushTarget<Frame>) => { own.subscribe(target) },
+      resume: () => { own.resume() },
+      return: async (): Promise<IteratorResult<Frame>> => await (own.return?.() ?? Promise.resolve({ done: true as const, value: undefined }))
+    }
+    const sinking = settle(hb.sink(watched))
+    for (let i = 0; i < 50; i++) peer.send(data(`e${i}`))
+    await peer.waitWritten(50)
+    expect(peer.written.filter(x => x.type === FrameType.DATA).map(text)).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`))
+    expect(pulls).toBe(0)
+    peer.end() // the peer finishes: the echo ends, FIN follows
+    expect(await sinking).toEqual({ ok: true })
+    expect(peer.sinkEnded).toBe(true)
+  })
+})
