@@ -1,5 +1,5 @@
-import type { AbortOptions, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, StageDuplex } from '@proto/interface'
-import { isGoingAwayWatchable, isPushSource } from '@proto/interface'
+import type { AbortOptions, ByteChunk, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, PushSinkable, PushSource, SinkWatcher, StageDuplex } from '@proto/interface'
+import { isGoingAwayWatchable, isPushSinkable, isPushSource, toError } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Layout } from './format.js'
@@ -22,7 +22,7 @@ export interface FrameDuplex extends StageDuplex<Frame> {}
  * The frame duplex the codec makes. Its source also serves whole batches; its sink takes `Frame`s and
  * `ListFrame`s alike. `F` is `ListFrame` when it was made with `bodyList: true`.
  */
-export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame>, GoingAwayWatchable {
+export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame>, GoingAwayWatchable, PushSinkable<ListFrame> {
   /** The decoded frames, in order, with a single consumer (`for await`, or `nextBatch()` for whole batches); a decoding error is thrown after every frame before it. */
   source: FrameSource<F>
   close(options?: AbortOptions): Promise<void>
@@ -82,6 +82,26 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
   unwatchGoingAway (watcher: GoingAwayWatcher): void {
     const lower = this.lower
     if (isGoingAwayWatchable(lower)) lower.unwatchGoingAway(watcher)
+  }
+
+  /**
+   * `sink` for a producer that pushes (a stage's outbound), with the outcome told to `watcher`: straight
+   * into the lower duplex's own `sinkPush` when it has one, so nothing is parked for the run.
+   */
+  sinkPush (frames: PushSource<ListFrame>, watcher: SinkWatcher): void {
+    const lower = this.lower
+    const encoding = new PushEncoding(frames, new FrameEncoder(this.layout))
+    if (isPushSinkable<ByteChunk>(lower)) {
+      lower.sinkPush(encoding, watcher)
+      return
+    }
+    let sinking: Promise<void>
+    try {
+      sinking = lower.sink(encoding)
+    } catch (err) {
+      sinking = Promise.reject(err)
+    }
+    sinking.then(() => { watcher.onSinkEnd() }, (err: unknown) => { watcher.onSinkEnd(toError(err)) })
   }
 
   private write (frames: Source<ListFrame>): Promise<void> {

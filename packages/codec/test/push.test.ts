@@ -100,3 +100,47 @@ describe('codec push mode over a lower duplex that does not push', () => {
     expect(p.returned).toBe(true)
   })
 })
+
+describe('sinkPush: a pushing producer with a watcher instead of a promise', () => {
+  /** A watcher that records the outcome. */
+  function watcher (): { onSinkEnd(err?: Error): void, ended: Promise<Error | undefined> } {
+    let done: (err: Error | undefined) => void = () => {}
+    return { ended: new Promise((resolve) => { done = resolve }), onSinkEnd (err?: Error) { done(err) } }
+  }
+
+  it('hands the encoding to a lower duplex that has sinkPush, watcher and all', async () => {
+    const chunks: ByteChunk[] = []
+    let watched: unknown
+    const lower = {
+      source: asAsync([]),
+      sink: async () => { throw new Error('expected sinkPush, but sink was called') },
+      sinkPush: (source: PushSource<ByteChunk>, w: { onSinkEnd(err?: Error): void }) => {
+        watched = w
+        source.subscribe({ push: (c) => { chunks.push(...c); return true }, end: (err) => { queueMicrotask(() => { w.onSinkEnd(err) }) } })
+      }
+    }
+    const w = watcher()
+    codec(lower).sinkPush(producer([[{ type: FrameType.DATA, body: Uint8Array.of(7) }], [{ type: FrameType.DATA, body: Uint8Array.of(8) }]]), w)
+    expect(await w.ended).toBeUndefined()
+    expect(watched).toBe(w)
+    expect([...decode(chunks.map(c => c instanceof Uint8Array ? c : c.subarray()))].map(f => f.body[0])).toEqual([7, 8])
+  })
+
+  it("over a lower duplex with only sink(), tells the watcher the sink's outcome", async () => {
+    const chunks: ByteChunk[] = []
+    const lower = {
+      source: asAsync([]),
+      sink: async (source: AsyncIterable<ByteChunk> | Iterable<ByteChunk>) => { for await (const c of source) chunks.push(c) }
+    }
+    const ok = watcher()
+    codec(lower).sinkPush(producer([[{ type: FrameType.DATA, body: Uint8Array.of(1) }]]), ok)
+    expect(await ok.ended).toBeUndefined()
+    expect(chunks.length).toBeGreaterThan(0)
+    const failing = watcher()
+    codec(lower).sinkPush(producer([[{ type: 999, body: Uint8Array.of(2) }]]), failing)
+    expect((await failing.ended)?.name).toBe('InvalidFrameError')
+    const throwing = watcher()
+    codec({ source: asAsync([]), sink: () => { throw new Error('no sink here') } }).sinkPush(producer([]), throwing)
+    expect((await throwing.ended)?.message).toBe('no sink here')
+  })
+})

@@ -1,7 +1,7 @@
 import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
-import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher } from '@proto/interface'
-import { createLogger, isGoingAwayWatchable, raceSignal, toError } from '@proto/interface'
+import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, SinkWatcher } from '@proto/interface'
+import { createLogger, isGoingAwayWatchable, isPushSinkable, raceSignal, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
@@ -36,7 +36,7 @@ const WATCH_SIGNAL = 2
  * lower sink, the per-frame protocol ({@link Peer}) and the time-keeping ({@link Liveness}) — and runs
  * the stage's life: close, going away, failure.
  */
-export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner, GoingAwayWatcher {
+export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, LivenessOwner, UserSinkOwner, GoingAwayWatcher, SinkWatcher {
   /** What the user reads; the queue behind it is `inbound`. */
   readonly source: InboundSource
   private readonly inbound: InboundQueue
@@ -98,13 +98,19 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   start (): void {
     const cfg = this.cfg
     if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ flags: cfg.helloFlags, ...this.peer.helloFields() }) })
-    let sinking: Promise<void>
-    try {
-      sinking = this.lower.sink(this.outbound)
-    } catch (err) {
-      sinking = Promise.reject(err)
+    const lower = this.lower
+    if (isPushSinkable<Frame>(lower)) {
+      // the outcome comes back to onSinkEnd: no promise is parked for the connection's life
+      lower.sinkPush(this.outbound, this)
+    } else {
+      let sinking: Promise<void>
+      try {
+        sinking = lower.sink(this.outbound)
+      } catch (err) {
+        sinking = Promise.reject(err)
+      }
+      sinking.then(() => { this.lowerSinkDone() }, (err) => { this.lowerSinkFailed(err) })
     }
-    sinking.then(() => { this.lowerSinkDone() }, (err) => { this.lowerSinkFailed(err) })
     this.lowerSource = this.lower.source[Symbol.asyncIterator]()
     this.pump.run(this.lowerSource)
     this.watchGoingAway()
@@ -326,6 +332,12 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     if (this.awayFrom === WATCH_LOWER) (this.lower as FrameDuplex & GoingAwayWatchable).unwatchGoingAway(this)
     else if (this.awayFrom === WATCH_SIGNAL) this.lower.goingAway?.removeEventListener('abort', this)
     this.awayFrom = WATCH_NONE
+  }
+
+  /** The lower sink's run ended (a watcher: see `start`). */
+  onSinkEnd (err?: Error): void {
+    if (err === undefined) this.lowerSinkDone()
+    else this.lowerSinkFailed(err)
   }
 
   /** The lower duplex is going away (a watcher: see `watchGoingAway`). */

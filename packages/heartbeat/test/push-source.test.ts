@@ -231,3 +231,38 @@ describe('the sink subscribes to a source that pushes (another stage\'s source)'
     expect(peer.sinkEnded).toBe(true)
   })
 })
+
+describe('the stage writes into a lower duplex with sinkPush through it', () => {
+  it('uses sinkPush (no promise for the run), writes as before, and learns the end and failures from the watcher', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    let pushSinks = 0
+    const lower = {
+      ...peer.lower,
+      sink: async (): Promise<void> => { throw new Error('expected sinkPush, but sink was called') },
+      sinkPush: (source: PushSource<Frame>, watcher: { onSinkEnd(err?: Error): void }): void => {
+        pushSinks++
+        peer.lower.sink(source as unknown as AsyncIterable<Frame>).then(() => { watcher.onSinkEnd() }, (err: Error) => { watcher.onSinkEnd(err) })
+      }
+    }
+    const hb = heartbeat(lower, init)
+    expect(pushSinks).toBe(1)
+    const closed = new Promise<unknown>((resolve) => { hb.addEventListener('closed', (e) => { resolve(e.detail) }, { once: true }) })
+    const sinking = settle(hb.sink([data('hello')]))
+    await peer.waitWritten(1)
+    expect(peer.written.map(text)).toEqual(['hello'])
+    expect(await sinking).toEqual({ ok: true }) // our writing ended: the watcher was told
+    expect(peer.sinkEnded).toBe(true)
+    peer.end()
+    expect(await closed).toEqual({ error: undefined })
+
+    // a lower sink that fails: the stage fails with its error
+    const peer2 = rawPeer()
+    const boom = new Error('the socket broke')
+    const failingLower = { ...peer2.lower, sinkPush: (_source: PushSource<Frame>, watcher: { onSinkEnd(err?: Error): void }) => { queueMicrotask(() => { watcher.onSinkEnd(boom) }) } }
+    const hb2 = heartbeat(failingLower, init)
+    const failed = await settle(hb2.sink([data('never')]))
+    expect(failed.ok).toBe(false)
+    expect(failed.error).toBe(boom)
+    hb2.abort(new Error('test over'))
+  })
+})

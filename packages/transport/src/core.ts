@@ -1,4 +1,4 @@
-import type { AbortOptions, ByteChunk } from '@proto/interface'
+import type { AbortOptions, ByteChunk, PushSource, SinkWatcher } from '@proto/interface'
 import { formatAddress, isPushSource, raceSignal } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
@@ -58,6 +58,8 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   private closedPromise: Promise<DisconnectInfo> | undefined
   private resolveClosed: ((info: DisconnectInfo) => void) | undefined
   private sinkRun: Deferred | undefined
+  /** Told how the sink ended, for a sink started by `startPushSink`. */
+  private sinkWatcher: SinkWatcher | undefined
   /** The running sink, when its source pushes (see `PushSink`). */
   private pushSink: PushSink | undefined
   private finishWaiter: Deferred | undefined
@@ -115,9 +117,8 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   }
 
   startSink (source: Source<ByteChunk>): Promise<void> {
-    if ((this.flags & SINK_STARTED) !== 0) return Promise.reject(new ConnectionClosedError(`expected one sink per connection ${this.id}, but sink() was called again; pipe everything through one source`))
-    if (this.failure != null) return Promise.reject(this.failure.error)
-    if (this.closing != null || (this.flags & FIN_SENT) !== 0) return Promise.reject(new ConnectionClosedError(`expected the write side of connection ${this.id} to be open, but it already ended (close(), the server going away, or the peer ending a socket that is not half-open); write before that`))
+    const refused = this.sinkRefusal()
+    if (refused !== undefined) return Promise.reject(refused)
     this.flags |= SINK_STARTED | SINK_RUNNING
     const run = this.sinkRun = deferred()
     if (isPushSource<ByteChunk>(source)) {
@@ -127,6 +128,30 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
       void runSink(source, this.ownWriter(), this)
     }
     return run.promise
+  }
+
+  /**
+   * `startSink` for a source that pushes, with its outcome told to `watcher` (from a microtask, as a
+   * promise's reaction would run) rather than through a promise: nothing is parked for the run.
+   */
+  startPushSink (source: PushSource<ByteChunk>, watcher: SinkWatcher): void {
+    const refused = this.sinkRefusal()
+    if (refused !== undefined) {
+      queueMicrotask(() => { watcher.onSinkEnd(refused) })
+      return
+    }
+    this.flags |= SINK_STARTED | SINK_RUNNING
+    this.sinkWatcher = watcher
+    const sink = this.pushSink = new PushSink(source, this.ownWriter(), this)
+    sink.start()
+  }
+
+  /** Why a sink cannot start now, or `undefined`. */
+  private sinkRefusal (): Error | undefined {
+    if ((this.flags & SINK_STARTED) !== 0) return new ConnectionClosedError(`expected one sink per connection ${this.id}, but sink() was called again; pipe everything through one source`)
+    if (this.failure != null) return this.failure.error
+    if (this.closing != null || (this.flags & FIN_SENT) !== 0) return new ConnectionClosedError(`expected the write side of connection ${this.id} to be open, but it already ended (close(), the server going away, or the peer ending a socket that is not half-open); write before that`)
+    return undefined
   }
 
   abort (err: Error): void {
@@ -173,7 +198,8 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
       this.terminate(new ConnectionClosedError(`expected the peer to finish within closeTimeout (${timeout} ms) of close() on connection ${this.id}, but it did not; destroyed the socket`), 'close-timeout', false)
     }, timeout)
     try {
-      if ((this.flags & SINK_RUNNING) !== 0) await this.sinkRun?.promise.then(undefined, ignore)
+      // a watched sink has no promise of its own: one is made for this wait
+      if ((this.flags & SINK_RUNNING) !== 0) await (this.sinkRun ??= deferred()).promise.then(undefined, ignore)
       this.sendFin()
       await this.closed
     } finally {
@@ -207,6 +233,9 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     this.sinkRun = undefined
     if (err === undefined) run?.resolve()
     else run?.reject(err)
+    const watcher = this.sinkWatcher
+    this.sinkWatcher = undefined
+    if (watcher !== undefined) queueMicrotask(() => { watcher.onSinkEnd(err) })
   }
 
   // --- the writer's view (WriterOwner) ---

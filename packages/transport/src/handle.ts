@@ -1,4 +1,4 @@
-import type { AbortOptions, ByteChunk, ConnectionAddress, GoingAwayWatchable, GoingAwayWatcher } from '@proto/interface'
+import type { AbortOptions, ByteChunk, ConnectionAddress, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -42,6 +42,11 @@ export class ConnectionHandle implements Connection {
   get sink (): (source: Source<ByteChunk>) => Promise<void> {
     this.#sink ??= source => this.#core.startSink(source)
     return this.#sink
+  }
+
+  /** `sink` for a source that pushes, with the outcome told to `watcher` instead of a promise (see `PushSinkable`). */
+  sinkPush (source: PushSource<ByteChunk>, watcher: SinkWatcher): void {
+    this.#core.startPushSink(source, watcher)
   }
 
   get localAddress (): ConnectionAddress | undefined {

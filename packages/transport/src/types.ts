@@ -1,6 +1,6 @@
 import type { NetConnectOpts, Socket } from 'node:net'
 import type { ConnectionOptions, PeerCertificate } from 'node:tls'
-import type { AbortOptions, ByteDuplex, Clock, ConnectionAddress, GoingAwayWatcher, Logger, Timers } from '@proto/interface'
+import type { AbortOptions, ByteChunk, ByteDuplex, Clock, ConnectionAddress, GoingAwayWatcher, Logger, PushSource, SinkWatcher, Timers } from '@proto/interface'
 
 /**
  * Why a connection is gone:
@@ -107,6 +107,11 @@ export interface Connection extends ByteDuplex {
   watchGoingAway?(watcher: GoingAwayWatcher): boolean
   /** Server connections only: forgets a watcher given to `watchGoingAway`. */
   unwatchGoingAway?(watcher: GoingAwayWatcher): void
+  /**
+   * As `sink(source)` for a source that pushes (a stage's outbound), with the outcome told to
+   * `watcher.onSinkEnd(err?)` instead of a promise: what stages use (`PushSinkable` in `@proto/interface`).
+   */
+  sinkPush(source: PushSource<ByteChunk>, watcher: SinkWatcher): void
   /** TLS details of the peer; `undefined` on connections without TLS. */
   readonly tls: TLSInfo | undefined
   /** A snapshot of its traffic counters and times, taken now (a new object each call). */

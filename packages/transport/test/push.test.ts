@@ -110,3 +110,71 @@ describe('push mode on a connection', () => {
     expect(ended).toBeUndefined()
   })
 })
+
+/** A sink watcher recording how the run ended, and whether it was told from within the call that started it. */
+function watcher (): { onSinkEnd(err?: Error): void, ends: Array<Error | undefined>, ended: Promise<Error | undefined>, syncCalls: number, starting: boolean } {
+  let done: (err: Error | undefined) => void = () => {}
+  const w = {
+    ends: [] as Array<Error | undefined>,
+    syncCalls: 0,
+    starting: false,
+    ended: new Promise<Error | undefined>((resolve) => { done = resolve }),
+    onSinkEnd (err?: Error): void {
+      if (w.starting) w.syncCalls++
+      w.ends.push(err)
+      done(err)
+    }
+  }
+  return w
+}
+
+describe('sinkPush: a pushing source with a watcher instead of a promise', () => {
+  it('writes in order with backpressure, then sends FIN and tells the watcher once, from a microtask', async () => {
+    const [a, b] = memoryPair({ highWaterMark: 16 * 1024 })
+    const COUNT = 512
+    const source = pushingChunks(COUNT, 1024)
+    const w = watcher()
+    w.starting = true
+    a.sinkPush(source, w)
+    w.starting = false
+    const got = await readAll(b) // ends with FIN
+    expect(await w.ended).toBeUndefined()
+    expect(w.ends).toEqual([undefined])
+    expect(w.syncCalls).toBe(0)
+    expect(source.refused).toBeGreaterThan(0)
+    expect(source.resumed).toBeGreaterThan(0)
+    expect(got.length).toBe(COUNT * 1024)
+    for (let i = 0; i < COUNT; i++) expect(got[i * 1024]).toBe(i % 256)
+  })
+
+  it('tells the watcher the failure when the connection fails, and releases the source', async () => {
+    const [a, b] = memoryPair({ highWaterMark: 4 * 1024 })
+    const source = pushingChunks(1_000, 1024)
+    const w = watcher()
+    a.sinkPush(source, w)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    a.abort(new Error('gone'))
+    expect((await w.ended)?.message).toBe('gone')
+    expect(w.ends).toHaveLength(1)
+    expect(source.returned).toBe(true)
+    await settle(readAll(b))
+  })
+
+  it('a second sink is refused through the watcher (never synchronously), and close() waits for a watched sink to finish', async () => {
+    const [a, b] = memoryPair()
+    const source = pushingChunks(4, 16)
+    const first = watcher()
+    a.sinkPush(source, first)
+    const second = watcher()
+    second.starting = true
+    a.sinkPush(pushingChunks(1, 1), second)
+    second.starting = false
+    expect((await second.ended)?.name).toBe('ConnectionClosedError')
+    expect(second.syncCalls).toBe(0)
+    const reading = readAll(b)
+    await a.close()
+    expect(first.ends).toEqual([undefined]) // close() waited for the running sink: it ended first
+    expect((await reading).length).toBe(4 * 16)
+    await b.close()
+  })
+})

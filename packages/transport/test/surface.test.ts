@@ -18,7 +18,7 @@ function reachable (value: object): string[] {
   return [...names].sort()
 }
 
-const CONNECTION_API = ['abort', 'close', 'closed', 'constructor', 'id', 'localAddress', 'remoteAddress', 'signal', 'sink', 'source', 'stats', 'tls']
+const CONNECTION_API = ['abort', 'close', 'closed', 'constructor', 'id', 'localAddress', 'remoteAddress', 'signal', 'sink', 'sinkPush', 'source', 'stats', 'tls']
 
 describe('what users can reach', () => {
   it('a connection exposes its interface and nothing else, on every kind of connection', async () => {
