@@ -53,5 +53,7 @@ export interface HeartbeatEvents {
 
 /** Where the parts of a stage dispatch events: the stage's public object. */
 export interface EventSink {
+  /** Whether anyone listens to `type` (ask first where building the detail costs an allocation per frame). */
+  hasListeners(type: keyof HeartbeatEvents & string): boolean
   safeDispatchEvent<K extends keyof HeartbeatEvents & string>(type: K, detail: HeartbeatEvents[K]): boolean
 }

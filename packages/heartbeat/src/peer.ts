@@ -171,7 +171,7 @@ export class Peer implements KeepAlivePolicy {
         pings.sent(this.queuedSeq, now)
         outstanding = pings.length
       }
-      this.events.safeDispatchEvent('ping', { outstanding })
+      if (this.events.hasListeners('ping')) this.events.safeDispatchEvent('ping', { outstanding })
     } else if (frame.type === this.cfg.pongType && !this.cfg.keepalive) {
       this.pongsSent++
     }
@@ -243,7 +243,7 @@ export class Peer implements KeepAlivePolicy {
       ring.add(rtt)
     }
     if (this.cfg.adaptive !== undefined) this.adapt()
-    this.events.safeDispatchEvent('rtt', { rtt })
+    if (this.events.hasListeners('rtt')) this.events.safeDispatchEvent('rtt', { rtt })
   }
 
   private bodyFits (frame: Frame, name: string): boolean {

@@ -41,12 +41,21 @@ export type AnyListener = ((event: Event) => void) | {
 
 /** An `EventTarget` whose event types and their `detail` are described by `Events`. */
 export class TypedEventTarget<Events extends object> extends EventTarget {
+  /**
+   * The event types that ever had a listener: a type outside it has none, which `hasListeners` answers
+   * without asking Node (whose `getEventListeners` makes an array per call). Made with the first listener.
+   */
+  #listened: string[] | undefined
+
   /** Calls `listener` with each `type` event; its `detail` is typed by `Events`. A `null` listener is ignored. */
   override addEventListener<K extends keyof Events & string> (type: K, listener: TypedEventListener<Events[K]> | null, options?: ListenerOptions): void
   /** Calls `listener` with each `type` event, for an event type outside `Events` (as on any `EventTarget`). */
   override addEventListener (type: string, listener: AnyListener | null, options?: ListenerOptions): void
   override addEventListener (type: string, listener: AnyListener | null, options?: ListenerOptions): void {
-    if (listener != null) super.addEventListener(type, listener, options)
+    if (listener == null) return
+    const listened = this.#listened ??= []
+    if (!listened.includes(type)) listened.push(type)
+    super.addEventListener(type, listener, options)
   }
 
   /** Removes a listener added with the same `type`, `listener` and `capture`; does nothing if there is none. */
@@ -59,7 +68,15 @@ export class TypedEventTarget<Events extends object> extends EventTarget {
 
   /** How many listeners are registered for `type`. */
   listenerCount (type: keyof Events & string): number {
-    return getEventListeners(this, type).length
+    return this.#listened?.includes(type) === true ? getEventListeners(this, type).length : 0
+  }
+
+  /**
+   * Whether anyone listens to `type`: cheap when nobody ever did (nothing is allocated), so an emitter on a
+   * hot path asks first and builds the event's `detail` only when it will be dispatched.
+   */
+  hasListeners (type: keyof Events & string): boolean {
+    return this.#listened?.includes(type) === true && getEventListeners(this, type).length > 0
   }
 
   /**
@@ -67,7 +84,7 @@ export class TypedEventTarget<Events extends object> extends EventTarget {
    * allocated otherwise). Returns whether there was a listener.
    */
   safeDispatchEvent<K extends keyof Events & string> (type: K, detail: Events[K]): boolean {
-    if (getEventListeners(this, type).length === 0) return false
+    if (!this.hasListeners(type)) return false
     this.dispatchEvent(new CustomEvent(type, { detail }))
     return true
   }

@@ -111,6 +111,30 @@ describe('TypedEventTarget', () => {
     expect(built).toBe(0)
   })
 
+  it('hasListeners follows listeners added, removed, fired once and aborted, and asks nothing of a type never listened to', () => {
+    const target = new TypedEventTarget<Events>()
+    expect(target.hasListeners('up')).toBe(false)
+    const fn = (): void => {}
+    target.addEventListener('up', fn)
+    expect(target.hasListeners('up')).toBe(true)
+    expect(target.hasListeners('close')).toBe(false)
+    target.removeEventListener('up', fn)
+    expect(target.hasListeners('up')).toBe(false)
+    target.addEventListener('up', fn, { once: true })
+    target.safeDispatchEvent('up', { attempt: 1 })
+    expect(target.hasListeners('up')).toBe(false)
+    const controller = new AbortController()
+    target.addEventListener('close', fn, { signal: controller.signal })
+    expect(target.hasListeners('close')).toBe(true)
+    controller.abort()
+    expect(target.hasListeners('close')).toBe(false)
+    expect(target.listenerCount('close')).toBe(0)
+    // events.once() listens through addEventListener as well
+    void once(target, 'close')
+    expect(target.hasListeners('close')).toBe(true)
+    expect(target.safeDispatchEvent('close', undefined)).toBe(true)
+  })
+
   it('a throwing listener does not stop the others; its error surfaces as an uncaught exception', async () => {
     const target = new TypedEventTarget<Events>()
     const ran: string[] = []
