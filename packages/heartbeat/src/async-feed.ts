@@ -1,55 +1,24 @@
 import type { Frame } from '@proto/codec'
 import type { BatchIterator } from '@proto/interface'
 import { afterReady } from '@proto/interface'
+import { AheadFeed, ENDED } from './ahead-feed.js'
 import { OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
-import type { Feed, FeedOwner } from './feed.js'
-import { abandon } from './feed.js'
-
-/** The source ended (no failure). */
-const ENDED = Object.freeze({ err: undefined })
+import type { FeedOwner } from './feed.js'
 
 /**
- * What the two asynchronous feeds share: frames ready to take (`ahead`, from `index` on), then the end or
- * the failure the source settled with, surfaced only once every frame before it was taken. One read of
- * the source is pending at a time.
+ * What the two pulled feeds share: one read of the source pending at a time, its result kept ahead.
  */
-abstract class PulledFeed implements Feed {
-  protected ahead: Frame[] | undefined
-  protected index = 0
-  protected over: { err: unknown } | undefined
+abstract class PulledFeed extends AheadFeed {
   protected pending = false
-  protected stopped = false
   /** `take()` started the read: a result that comes back at once is taken by it, not announced. */
   private inTake = false
   protected onError: ((err: unknown) => void) | undefined
 
-  constructor (protected readonly it: AsyncIterator<Frame>, protected readonly owner: FeedOwner) {}
-
-  get ended (): boolean {
-    return this.over === ENDED && this.ahead === undefined
+  constructor (protected readonly it: AsyncIterator<Frame>, owner: FeedOwner) {
+    super(owner, it)
   }
 
-  get hasReady (): boolean {
-    return this.ahead !== undefined || this.over !== undefined
-  }
-
-  get failing (): boolean {
-    return this.ahead === undefined && this.over !== undefined && this.over !== ENDED
-  }
-
-  take (): Frame | undefined {
-    const ahead = this.ahead
-    if (ahead !== undefined) {
-      const frame = ahead[this.index++]
-      if (this.index >= ahead.length) this.clearAhead()
-      return frame
-    }
-    const over = this.over
-    if (over !== undefined) {
-      if (over === ENDED) return undefined
-      this.over = ENDED
-      throw over.err
-    }
+  protected nothingAhead (): Frame | undefined {
     if (this.pending || this.stopped) return undefined
     this.inTake = true
     try {
@@ -60,36 +29,8 @@ abstract class PulledFeed implements Feed {
     return this.ahead !== undefined || this.over !== undefined ? this.take() : undefined
   }
 
-  takeRun (into: Frame[], maxFrames: number, maxBytes: number, bytes: number): number {
-    const ahead = this.ahead
-    if (ahead === undefined) return bytes
-    let i = this.index
-    while (i < ahead.length && into.length < maxFrames && bytes < maxBytes) {
-      const frame = ahead[i++]
-      into.push(frame)
-      bytes += frame.body.byteLength
-    }
-    if (i >= ahead.length) this.clearAhead()
-    else this.index = i
-    return bytes
-  }
-
-  stop (): void {
-    if (this.stopped) return
-    this.stopped = true
-    if (this.ahead !== undefined) this.owner.unsent(this.ahead.length - this.index)
-    this.clearAhead()
-    if (this.over === undefined) abandon(this.it)
-    this.over = ENDED
-  }
-
   /** Starts the one pending read of the source. */
   protected abstract pull (): void
-
-  protected clearAhead (): void {
-    this.ahead = undefined
-    this.index = 0
-  }
 
   protected failed (err: unknown): void {
     this.pending = false

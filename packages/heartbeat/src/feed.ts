@@ -1,6 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { isBatchIterator, isPushSource } from '@proto/interface'
 import type { Source } from 'it-stream-types'
+import { abandon } from './ahead-feed.js'
 import { AsyncFeed, BatchFeed } from './async-feed.js'
 import { PushedFeed } from './pushed-feed.js'
 
@@ -48,14 +49,6 @@ export function feed (source: Source<Frame>, owner: FeedOwner): Feed {
     return isBatchIterator(it) ? new BatchFeed(it, owner) : new AsyncFeed(it, owner)
   }
   return new SyncFeed((source as Iterable<Frame>)[Symbol.iterator]())
-}
-
-/** Calls an iterator's `return()`, ignoring whatever it throws or rejects with: the source is being abandoned. */
-export function abandon (it: Iterator<Frame> | AsyncIterator<Frame>): void {
-  try {
-    const r = it.return?.()
-    if (r != null && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => {})
-  } catch {}
 }
 
 /** A synchronous source: pulled only when the lower sink asks, so it feels the connection's backpressure. */

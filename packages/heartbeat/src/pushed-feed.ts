@@ -1,50 +1,34 @@
 import type { Frame } from '@proto/codec'
 import type { PushSource, PushTarget } from '@proto/interface'
 import { afterReady } from '@proto/interface'
+import { AheadFeed, ENDED } from './ahead-feed.js'
 import { OUTBOUND_BATCH_BYTES, OUTBOUND_BATCH_FRAMES } from './constants.js'
-import type { Feed, FeedOwner } from './feed.js'
-
-/** The source ended (no failure). */
-const ENDED = Object.freeze({ err: undefined })
+import type { FeedOwner } from './feed.js'
 
 /**
  * A source that pushes (another stage's source: a heartbeat's, the codec's): subscribed to instead of
  * read, so nothing is parked while it has nothing to give. What it pushes waits here for the lower sink,
  * and is announced at once (a source pushes whole batches: there is nothing more to gather). Once a
- * batch's worth waits, the source is told to wait; it is resumed once the lower sink has taken it all,
- * from the next tick, so that nothing it pushes then reaches the outbound while it is handing frames down.
+ * batch's worth waits (frames, or bytes pushed since the lower sink last took everything), the source is
+ * told to wait; it is resumed once the lower sink has taken it all, from the next tick, so that nothing it
+ * pushes then reaches the outbound while it is handing frames down.
  */
-export class PushedFeed implements Feed, PushTarget<Frame> {
-  private ahead: Frame[] | undefined
-  private index = 0
+export class PushedFeed extends AheadFeed implements PushTarget<Frame> {
   private aheadBytes = 0
-  private over: { err: unknown } | undefined
-  private stopped = false
   private sourceWaits = false
   private resumeQueued = false
   private resumeLater: (() => void) | undefined
   /** `subscribe()` runs: what the source pushes at once is announced by the owner's own `ready()` after it. */
   private starting = true
 
-  constructor (private readonly source: PushSource<Frame>, private readonly owner: FeedOwner) {
+  constructor (private readonly pusher: PushSource<Frame>, owner: FeedOwner) {
+    super(owner, pusher)
     try {
-      source.subscribe(this)
+      pusher.subscribe(this)
     } catch (err) {
       this.over = { err }
     }
     this.starting = false
-  }
-
-  get ended (): boolean {
-    return this.over === ENDED && this.ahead === undefined
-  }
-
-  get hasReady (): boolean {
-    return this.ahead !== undefined || this.over !== undefined
-  }
-
-  get failing (): boolean {
-    return this.ahead === undefined && this.over !== undefined && this.over !== ENDED
   }
 
   /** From the source: frames, in order. `false` once a batch's worth waits (the source waits for `resume()`). */
@@ -59,8 +43,9 @@ export class PushedFeed implements Feed, PushTarget<Frame> {
     if (ahead === undefined) this.ahead = frames
     else for (let i = 0; i < frames.length; i++) ahead.push(frames[i] as Frame)
     this.aheadBytes += bytes
-    this.announce()
-    if (this.roomy) return true
+    if (!this.starting) this.owner.ready() // the lower sink may take them all, here and now
+    const waiting = this.ahead === undefined ? 0 : this.ahead.length - this.index
+    if (waiting < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES) return true
     this.sourceWaits = true
     return false
   }
@@ -69,66 +54,18 @@ export class PushedFeed implements Feed, PushTarget<Frame> {
   end (err?: Error): void {
     if (this.stopped || this.over !== undefined) return
     this.over = err === undefined ? ENDED : { err }
-    this.announce()
+    if (!this.starting) this.owner.ready()
   }
 
-  take (): Frame | undefined {
-    const ahead = this.ahead
-    if (ahead !== undefined) {
-      const frame = ahead[this.index++] as Frame
-      this.aheadBytes -= frame.body.byteLength
-      if (this.index >= ahead.length) this.clearAhead()
-      return frame
-    }
-    const over = this.over
-    if (over === undefined || over === ENDED) return undefined
-    this.over = ENDED
-    throw over.err
+  /** Nothing is read: the source pushes when it has frames. */
+  protected nothingAhead (): undefined {
+    return undefined
   }
 
-  takeRun (into: Frame[], maxFrames: number, maxBytes: number, bytes: number): number {
-    const ahead = this.ahead
-    if (ahead === undefined) return bytes
-    let i = this.index
-    let taken = 0
-    while (i < ahead.length && into.length < maxFrames && bytes < maxBytes) {
-      const frame = ahead[i++] as Frame
-      into.push(frame)
-      bytes += frame.body.byteLength
-      taken += frame.body.byteLength
-    }
-    this.aheadBytes -= taken
-    if (i >= ahead.length) this.clearAhead()
-    else this.index = i
-    return bytes
-  }
-
-  stop (): void {
-    if (this.stopped) return
-    this.stopped = true
-    if (this.ahead !== undefined) this.owner.unsent(this.ahead.length - this.index)
-    this.ahead = undefined
-    this.index = 0
+  protected override clearAhead (): void {
+    super.clearAhead()
     this.aheadBytes = 0
-    if (this.over === undefined) {
-      try {
-        const r = this.source.return?.()
-        if (r != null && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, () => {})
-      } catch {}
-    }
-    this.over = ENDED
-  }
-
-  /** Less than a batch waits: the source may push again. */
-  private get roomy (): boolean {
-    return (this.ahead === undefined ? 0 : this.ahead.length - this.index) < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES
-  }
-
-  private clearAhead (): void {
-    this.ahead = undefined
-    this.index = 0
-    this.aheadBytes = 0
-    if (this.sourceWaits && !this.resumeQueued) {
+    if (this.sourceWaits && !this.resumeQueued && !this.stopped) {
       this.resumeQueued = true
       afterReady(this.resumeLater ??= () => { this.resume() })
     }
@@ -138,10 +75,6 @@ export class PushedFeed implements Feed, PushTarget<Frame> {
     this.resumeQueued = false
     if (!this.sourceWaits || this.stopped || this.over !== undefined) return
     this.sourceWaits = false
-    this.source.resume()
-  }
-
-  private announce (): void {
-    if (!this.starting) this.owner.ready()
+    this.pusher.resume()
   }
 }
