@@ -49,7 +49,7 @@ describe('what users can reach', () => {
     cleanups.push(async () => { await server.close({ deadline: 100 }) })
     expect(server).toBeInstanceOf(EventTarget)
     const own = reachable(server).filter(n => !reachable(new EventTarget()).includes(n))
-    expect(own.sort()).toEqual(['address', 'close', 'connections', 'listenerCount', 'safeDispatchEvent'].sort())
+    expect(own.sort()).toEqual(['address', 'close', 'connections', 'hasListeners', 'listenerCount', 'safeDispatchEvent'].sort())
   })
 })
 
