@@ -9,6 +9,12 @@ import type { ParsedHeader } from './header.js'
 import { readHeader } from './header.js'
 
 /**
+ * Where `readHeader` puts what it parsed. One for every decoder: it is read at once, within the same
+ * synchronous `push()`, and never across calls.
+ */
+const HEADER: ParsedHeader = { type: 0, bodyLength: 0 }
+
+/**
  * Turns a byte stream, pushed one chunk at a time in any split, into frames. A frame that lies inside one
  * chunk is a view into it. A body that spans chunks is copied piece by piece, as each arrives, into a
  * buffer of its own (`CopiedBody`: the completed body needs no second copy), or kept as a list of its
@@ -17,12 +23,6 @@ import { readHeader } from './header.js'
  *
  * `F` is `Frame` unless the decoder was made with `bodyList`, when bodies may be `Uint8ArrayList`s.
  */
-/**
- * Where `readHeader` puts what it parsed. One for every decoder: it is read at once, within the same
- * synchronous `push()`, and never across calls.
- */
-const HEADER: ParsedHeader = { type: 0, bodyLength: 0 }
-
 export class FrameDecoder<F extends ListFrame = Frame> {
   /** Bytes of a header split across chunks; made the first time one is (most connections never need it). */
   private headerBuf: Uint8Array | undefined

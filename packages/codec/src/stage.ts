@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, PushSinkable, PushSource, SinkWatcher, StageDuplex } from '@proto/interface'
-import { isGoingAwayWatchable, isPushSinkable, isPushSource, toError } from '@proto/interface'
+import { isGoingAwayWatchable, isPushSource, sinkWatched } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Layout } from './format.js'
@@ -89,19 +89,7 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
    * into the lower duplex's own `sinkPush` when it has one, so nothing is parked for the run.
    */
   sinkPush (frames: PushSource<ListFrame>, watcher: SinkWatcher): void {
-    const lower = this.lower
-    const encoding = new PushEncoding(frames, new FrameEncoder(this.layout))
-    if (isPushSinkable<ByteChunk>(lower)) {
-      lower.sinkPush(encoding, watcher)
-      return
-    }
-    let sinking: Promise<void>
-    try {
-      sinking = lower.sink(encoding)
-    } catch (err) {
-      sinking = Promise.reject(err)
-    }
-    sinking.then(() => { watcher.onSinkEnd() }, (err: unknown) => { watcher.onSinkEnd(toError(err)) })
+    sinkWatched<ByteChunk>(this.lower, new PushEncoding(frames, new FrameEncoder(this.layout)), watcher)
   }
 
   private write (frames: Source<ListFrame>): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
 import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, SinkWatcher } from '@proto/interface'
-import { createLogger, isGoingAwayWatchable, isPushSinkable, raceSignal, toError } from '@proto/interface'
+import { createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
@@ -98,19 +98,8 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   start (): void {
     const cfg = this.cfg
     if (cfg.hello) this.outbound.send({ type: cfg.helloType, body: encodeHello({ flags: cfg.helloFlags, ...this.peer.helloFields() }) })
-    const lower = this.lower
-    if (isPushSinkable<Frame>(lower)) {
-      // the outcome comes back to onSinkEnd: no promise is parked for the connection's life
-      lower.sinkPush(this.outbound, this)
-    } else {
-      let sinking: Promise<void>
-      try {
-        sinking = lower.sink(this.outbound)
-      } catch (err) {
-        sinking = Promise.reject(err)
-      }
-      sinking.then(() => { this.lowerSinkDone() }, (err) => { this.lowerSinkFailed(err) })
-    }
+    // the outcome comes back to onSinkEnd; through sinkPush where the lower has it, nothing is parked for the connection's life
+    sinkWatched<Frame>(this.lower, this.outbound, this)
     this.lowerSource = this.lower.source[Symbol.asyncIterator]()
     this.pump.run(this.lowerSource)
     this.watchGoingAway()

@@ -13,8 +13,8 @@ const log = createLogger('heartbeat')
 
 /**
  * The gates of a decision, filled just before it and read only within it: decisions are synchronous and
- * call nothing that decides in turn, so every stage shares this one object instead of making one per
- * timer firing (an idle server's most frequent allocation).
+ * call nothing that decides in turn, so every stage shares this one object instead of making one per timer
+ * firing and per re-arm.
  */
 const GATES: { -readonly [K in keyof Gates]: Gates[K] } = { canPing: false, watching: false, stalled: false, inputReadAt: -Infinity, deadline: Infinity }
 

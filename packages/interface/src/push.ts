@@ -1,3 +1,5 @@
+import { toError } from './source-error.js'
+
 /**
  * Push mode between stages. A source that is also a {@link PushSource} can hand its items to the stage
  * below or above it directly, synchronously, as they become ready, instead of being pulled one promise at
@@ -57,4 +59,22 @@ export interface PushSinkable<T> {
 /** Whether `duplex` offers {@link PushSinkable}. */
 export function isPushSinkable<T> (duplex: unknown): duplex is PushSinkable<T> {
   return duplex != null && typeof (duplex as Partial<PushSinkable<T>>).sinkPush === 'function'
+}
+
+/**
+ * Hands `source` to `duplex`'s sink with the outcome told to `watcher`: through `sinkPush` when the duplex
+ * has it, otherwise through `sink()`, the watcher then told from its promise (never synchronously).
+ */
+export function sinkWatched<T> (duplex: { sink(source: AsyncIterable<T>): Promise<void> }, source: PushSource<T> & AsyncIterable<T>, watcher: SinkWatcher): void {
+  if (isPushSinkable<T>(duplex)) {
+    duplex.sinkPush(source, watcher)
+    return
+  }
+  let sinking: Promise<void>
+  try {
+    sinking = duplex.sink(source)
+  } catch (err) {
+    sinking = Promise.reject(err)
+  }
+  sinking.then(() => { watcher.onSinkEnd() }, (err: unknown) => { watcher.onSinkEnd(toError(err)) })
 }

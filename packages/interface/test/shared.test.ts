@@ -1,7 +1,7 @@
 import { on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
-  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, SourceError,
+  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, sinkWatched, SourceError,
   tcpAddress, toError, TypedEventTarget, validate, writeUint32, writeUint64
 } from '../src/index.js'
 
@@ -198,5 +198,31 @@ describe('bytes, batches and addresses', () => {
     expect(formatAddress({ family: 'IPv4', address: '127.0.0.1', port: 7 })).toBe('127.0.0.1:7')
     expect(formatAddress({ family: 'unix', path: '/tmp/s' })).toBe('/tmp/s')
     expect(formatAddress(undefined)).toBe('unknown')
+  })
+})
+
+describe('sinkWatched', () => {
+  const source = {
+    subscribe: () => {},
+    resume: () => {},
+    [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) })
+  }
+
+  it('uses sinkPush where the duplex has it, and sink() otherwise, telling the watcher its outcome, never synchronously', async () => {
+    const told: Array<Error | undefined> = []
+    const watcher = { onSinkEnd: (err?: Error) => { told.push(err) } }
+    let pushed: unknown
+    const pushable = { sink: async () => { throw new Error('expected sinkPush') }, sinkPush: (_s: unknown, w: unknown) => { pushed = w } }
+    sinkWatched(pushable, source, watcher)
+    expect(pushed).toBe(watcher)
+
+    sinkWatched({ sink: async () => {} }, source, watcher)
+    sinkWatched({ sink: async () => { throw new Error('rejected') } }, source, watcher)
+    sinkWatched({ sink: () => { throw new Error('thrown') } }, source, watcher)
+    sinkWatched({ sink: async () => { throw 'not an error' } }, source, watcher)
+    expect(told).toEqual([])
+    await new Promise(resolve => setImmediate(resolve))
+    expect(told.map(e => e?.message)).toEqual([undefined, 'rejected', 'thrown', 'not an error'])
+    expect(told.every(e => e === undefined || e instanceof Error)).toBe(true)
   })
 })
