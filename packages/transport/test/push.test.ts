@@ -1,7 +1,8 @@
 import type { PushSource, PushTarget } from '@proto/interface'
 import { describe, expect, it } from 'vitest'
-import { memoryPair } from '../src/index.js'
-import { readAll, settle } from './helpers.js'
+import type { Connection } from '../src/index.js'
+import { connect, listen, memoryPair } from '../src/index.js'
+import { portOf, readAll, settle } from './helpers.js'
 
 /**
  * Push mode on a connection (`PushSource`/`PushTarget` from @proto/interface): a source that pushes into
@@ -147,6 +148,38 @@ describe('sinkPush: a pushing source with a watcher instead of a promise', () =>
     for (let i = 0; i < COUNT; i++) expect(got[i * 1024]).toBe(i % 256)
   })
 
+  it('over real TCP: the peer reads everything, then FIN, and the watcher is told; a reset by the peer reaches the watcher', async () => {
+    const accepted: Connection[] = []
+    const server = await listen({ host: '127.0.0.1', port: 0 }, (conn) => { accepted.push(conn) })
+    try {
+      const client = await connect({ host: '127.0.0.1', port: portOf(server) })
+      await expect.poll(() => accepted.length).toBe(1)
+      const COUNT = 256
+      const source = pushingChunks(COUNT, 4096)
+      const w = watcher()
+      ;(accepted[0] as Connection).sinkPush(source, w)
+      const got = await readAll(client)
+      expect(await w.ended).toBeUndefined()
+      expect(got.length).toBe(COUNT * 4096)
+      for (let i = 0; i < COUNT; i++) expect(got[i * 4096]).toBe(i % 256)
+      await client.close()
+
+      // a peer that resets while the server's sink runs
+      const second = await connect({ host: '127.0.0.1', port: portOf(server) })
+      await expect.poll(() => accepted.length).toBe(2)
+      const endless = pushingChunks(1_000_000, 4096)
+      const w2 = watcher()
+      ;(accepted[1] as Connection).sinkPush(endless, w2)
+      second.abort(new Error('peer gone'))
+      const err = await w2.ended
+      expect(err).toBeInstanceOf(Error)
+      expect(w2.ends).toHaveLength(1)
+      expect(endless.returned).toBe(true)
+    } finally {
+      await server.close({ deadline: 100 })
+    }
+  })
+
   it('tells the watcher the failure when the connection fails, and releases the source', async () => {
     const [a, b] = memoryPair({ highWaterMark: 4 * 1024 })
     const source = pushingChunks(1_000, 1024)
@@ -171,10 +204,10 @@ describe('sinkPush: a pushing source with a watcher instead of a promise', () =>
     second.starting = false
     expect((await second.ended)?.name).toBe('ConnectionClosedError')
     expect(second.syncCalls).toBe(0)
-    const reading = readAll(b)
+    // the peer reads to the end, then finishes its side, as a well-behaved peer does
+    const reading = readAll(b).then(async (data) => { await b.close(); return data })
     await a.close()
     expect(first.ends).toEqual([undefined]) // close() waited for the running sink: it ended first
     expect((await reading).length).toBe(4 * 16)
-    await b.close()
   })
 })
