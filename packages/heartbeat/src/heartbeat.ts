@@ -1,6 +1,6 @@
 import type { Frame, FrameDuplex, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
-import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, SinkWatcher } from '@proto/interface'
+import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
 import { createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
@@ -114,6 +114,13 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   /** `sink`, bound. */
   get sink (): (source: Source<Frame>) => Promise<void> {
     return (this.userSinkPart ??= new UserSink(this)).fn
+  }
+
+  /** `sink(source)` with the outcome told to `watcher` (see `PushSinkable`). */
+  sinkPush (source: PushSource<Frame>, watcher: SinkWatcher): void {
+    // the feed subscribes to whatever the iterable gives that can push: a bare push source gives itself
+    const iterable = Symbol.asyncIterator in source ? source : { [Symbol.asyncIterator]: () => source }
+    ;(this.userSinkPart ??= new UserSink(this)).startWatched(iterable as unknown as Source<Frame>, watcher)
   }
 
   // ---- user sink hooks ----

@@ -1,5 +1,5 @@
 import type { Frame, Hello } from '@proto/codec'
-import type { AbortOptions } from '@proto/interface'
+import type { AbortOptions, PushSinkable, PushSource, SinkWatcher } from '@proto/interface'
 import { TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { EventSink, HeartbeatEvents } from './events.js'
@@ -10,7 +10,7 @@ import type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.j
  * The public object of a heartbeat stage: the duplex, its events and its statistics. The stage itself is
  * held in a private field, so nothing of its state can be reached or changed from outside.
  */
-export class HeartbeatLink extends TypedEventTarget<HeartbeatEvents> implements HeartbeatDuplex {
+export class HeartbeatLink extends TypedEventTarget<HeartbeatEvents> implements HeartbeatDuplex, PushSinkable<Frame> {
   readonly #stage: Stage
 
   /** `make` builds the stage with this object as where its events go. */
@@ -34,6 +34,14 @@ export class HeartbeatLink extends TypedEventTarget<HeartbeatEvents> implements 
   /** Bound: `it-pipe` calls `sink` detached from its duplex. */
   get sink (): (source: Source<Frame>) => Promise<void> {
     return this.#stage.sink
+  }
+
+  /**
+   * As `sink(source)` (call one or the other, once) for a stage above that writes for the connection's whole
+   * life: how the writing ended goes to `watcher.onSinkEnd(err?)`, from a microtask, instead of a promise.
+   */
+  sinkPush (source: PushSource<Frame>, watcher: SinkWatcher): void {
+    this.#stage.sinkPush(source, watcher)
   }
 
   async close (options?: AbortOptions): Promise<void> {

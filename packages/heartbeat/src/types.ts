@@ -1,5 +1,5 @@
 import type { Frame, FrameDuplex, Hello } from '@proto/codec'
-import type { AbortOptions, BatchIterator, PushSource, TypedEventTarget } from '@proto/interface'
+import type { AbortOptions, BatchIterator, PushSource, SinkWatcher, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { HeartbeatEvents } from './events.js'
 import type { IntervalReason } from './interval.js'
@@ -90,6 +90,12 @@ export interface HeartbeatDuplex extends FrameDuplex, TypedEventTarget<Heartbeat
    * (everything handed down, then FIN); rejects with the stage's failure. Call it once.
    */
   sink(source: Source<Frame>): Promise<void>
+  /**
+   * As `sink(source)`, with how the writing ended told to `watcher.onSinkEnd(err?)` (from a microtask)
+   * instead of a promise (`PushSinkable` in `@proto/interface`). A heartbeat's link has it; optional here
+   * so that a duplex made by hand (a test's, a custom stack's) still fits.
+   */
+  sinkPush?(source: PushSource<Frame>, watcher: SinkWatcher): void
   /**
    * Finish writing (everything the sink accepted and what its source yields until it ends), then FIN,
    * then wait for the peer to finish; aborts with `CloseTimeoutError` after `closeTimeout` without

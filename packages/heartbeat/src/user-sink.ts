@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import type { SinkWatcher } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { InvalidParametersError } from './errors.js'
 
@@ -10,15 +11,26 @@ export interface UserSinkOwner {
   attach(source: Source<Frame>): void
 }
 
+function calledTwice (): InvalidParametersError {
+  return new InvalidParametersError('expected sink() to be called once per stage, but it was called again; pipe everything through one source')
+}
+
+/** Tells `watcher` from a microtask: never from within the call that started the sink, nor from one the watcher made. */
+function tellLater (watcher: SinkWatcher, err?: Error): void {
+  queueMicrotask(() => { watcher.onSinkEnd(err) })
+}
+
 /**
- * The user's side of the stage's writing: `sink(source)` may be called once; its promise resolves when
- * our writing has ended (everything handed down, FIN) and rejects with the stage's failure.
+ * The user's side of the stage's writing: `sink(source)` (or `sinkPush(source, watcher)`) may be called
+ * once; its promise resolves (the watcher is told) when our writing has ended (everything handed down,
+ * FIN), and rejects with the stage's failure.
  */
 export class UserSink {
   private called = false
   private bound: ((source: Source<Frame>) => Promise<void>) | undefined
   private resolveFn: (() => void) | undefined
   private rejectFn: ((err: Error) => void) | undefined
+  private watcher: SinkWatcher | undefined
 
   constructor (private readonly owner: UserSinkOwner) {}
 
@@ -30,15 +42,40 @@ export class UserSink {
   /** Our writing ended: FIN is out. */
   resolve (): void {
     this.resolveFn?.()
+    this.tell()
   }
 
   /** The stage failed with `err`. */
   reject (err: Error): void {
     this.rejectFn?.(err)
+    this.tell(err)
+  }
+
+  /** As `sink(source)`, with the outcome told to `watcher` instead of a promise: nothing is parked meanwhile. */
+  startWatched (source: Source<Frame>, watcher: SinkWatcher): void {
+    if (this.called) {
+      tellLater(watcher, calledTwice())
+      return
+    }
+    this.called = true
+    const refusal = this.owner.refusal()
+    if (refusal !== undefined) {
+      tellLater(watcher, refusal)
+      return
+    }
+    this.watcher = watcher
+    this.owner.attach(source)
+  }
+
+  private tell (err?: Error): void {
+    const watcher = this.watcher
+    if (watcher === undefined) return
+    this.watcher = undefined
+    tellLater(watcher, err)
   }
 
   private start (source: Source<Frame>): Promise<void> {
-    if (this.called) return Promise.reject(new InvalidParametersError('expected sink() to be called once per stage, but it was called again; pipe everything through one source'))
+    if (this.called) return Promise.reject(calledTwice())
     this.called = true
     const refusal = this.owner.refusal()
     if (refusal !== undefined) return Promise.reject(refusal)

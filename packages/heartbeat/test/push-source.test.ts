@@ -266,3 +266,76 @@ describe('the stage writes into a lower duplex with sinkPush through it', () => 
     hb2.abort(new Error('test over'))
   })
 })
+
+/** A watcher that records every outcome it is told. */
+function watcher (): { ends: Array<Error | undefined>, onSinkEnd(err?: Error): void } {
+  const w = { ends: [] as Array<Error | undefined>, onSinkEnd (err?: Error): void { w.ends.push(err) } }
+  return w
+}
+
+describe("the link's own sinkPush: how the writing ended goes to a watcher, not a promise", () => {
+  let stage: HeartbeatDuplex | undefined
+  afterEach(() => {
+    stage?.abort(new Error('test over'))
+    stage = undefined
+  })
+
+  it('subscribes to the source, writes what it pushes, and tells the watcher once FIN is out, from a microtask', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    const source = pushingSource()
+    const w = watcher()
+    expect(hb.sinkPush?.(source, w)).toBeUndefined()
+    expect(source.target).toBeDefined()
+    source.give(data('a'), data('b'))
+    await peer.waitWritten(2)
+    expect(peer.written.map(text)).toEqual(['a', 'b'])
+    source.target?.end()
+    await expect.poll(() => w.ends.length).toBe(1)
+    expect(w.ends).toEqual([undefined])
+    expect(peer.sinkEnded).toBe(true)
+    expect(source.pulled).toBe(0)
+  })
+
+  it("tells the watcher the stage's failure once, never from within the call that failed it", async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    const source = pushingSource()
+    const w = watcher()
+    hb.sinkPush?.(source, w)
+    const boom = new Error('gone')
+    hb.abort(boom)
+    expect(w.ends).toEqual([]) // not from within abort()
+    await turn()
+    expect(w.ends).toEqual([boom])
+    expect(source.returned).toBe(true)
+    hb.abort(new Error('again'))
+    await turn()
+    expect(w.ends).toEqual([boom])
+  })
+
+  it('refuses a second sink, and a sink after close(), through the watcher and never synchronously', async () => {
+    const peer = rawPeer({ batchedSink: true })
+    const hb = stage = heartbeat(peer.lower, init)
+    hb.sinkPush?.(pushingSource(), watcher())
+    const second = watcher()
+    hb.sinkPush?.(pushingSource(), second)
+    expect(second.ends).toEqual([])
+    await turn()
+    expect(second.ends).toHaveLength(1)
+    expect(second.ends[0]).toMatchObject({ name: 'InvalidParametersError' })
+    expect(await settle(hb.sink([data('x')]))).toMatchObject({ ok: false, error: { name: 'InvalidParametersError' } })
+
+    const peer2 = rawPeer({ batchedSink: true })
+    const hb2 = heartbeat(peer2.lower, init)
+    void hb2.close().catch(() => {})
+    const late = watcher()
+    const source = pushingSource()
+    hb2.sinkPush?.(source, late)
+    expect(late.ends).toEqual([])
+    await turn()
+    expect(late.ends[0]).toMatchObject({ name: 'InvalidParametersError' })
+    expect(source.target).toBeUndefined()
+    hb2.abort(new Error('test over'))
+  })
+})

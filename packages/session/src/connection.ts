@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
-import type { BatchIterator, Logger, StageDuplex, Timers } from '@proto/interface'
-import { toError } from '@proto/interface'
+import type { BatchIterator, Logger, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
+import { sinkWatched, toError } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
@@ -48,7 +48,7 @@ export interface SessionConnectionInit {
  * confirms to reconnect what the peer acknowledges, and acknowledges what the endpoint delivers. Once the
  * connection is lost or replaced (its dial's signal aborts), nothing it reads or does touches the session.
  */
-export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink {
+export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher {
   readonly source: SessionInbound
   /** Resolves once both RESUMEs were exchanged; rejects if the handshake fails. */
   readonly ready: Promise<void>
@@ -93,13 +93,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // until the peer's RESUME says otherwise, its window is taken to be ours
     this.source = new SessionInbound(this, init.iterator, init.leftover, { messages: state.params.windowMessages, bytes: state.params.windowBytes })
     this.source.nextSeq = state.received + 1
-    let sinking: Promise<void>
-    try {
-      sinking = init.lower.sink(this.outbound)
-    } catch (err) {
-      sinking = Promise.reject(err)
-    }
-    sinking.then(() => { this.lowerSinkDone() }, (err: unknown) => { this.fail(toError(err)) })
+    // how the lower sink's run ends comes back to onSinkEnd; through sinkPush where the lower has it (a
+    // heartbeat's link), nothing is parked for the connection's life
+    sinkWatched(init.lower, this.outbound, this)
     this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token)) })
     const peer = init.peer
     // the tokens and the peer's RESUME are needed only here: a connection does not hold them for its life
@@ -360,6 +356,12 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   /** After a GOAWAY: the lower sink finished (flushed), so the connection can go now. */
   private graceful: (() => void) | undefined
+
+  /** The lower sink's run ended: cleanly (everything handed down, FIN), or with `err`. */
+  onSinkEnd (err?: Error): void {
+    if (err === undefined) this.lowerSinkDone()
+    else this.fail(err)
+  }
 
   private lowerSinkDone (): void {
     const g = this.graceful

@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import type { BatchIterator } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
 import { DONE, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
@@ -28,8 +28,12 @@ interface Writer {
  * (RESUME, END, GOAWAY, then the current ACK) before data; data from the feed that reconnect attaches,
  * numbered by the stage, read one batch ahead. Ends only when the stage closes (`finish()`), so ACKs keep
  * flowing after our own writing has ended.
+ *
+ * A sink that takes pushes (the heartbeat's) subscribes instead of pulling: what is ready goes to it at
+ * once, in the same order, and nothing is parked while the session is idle. When it asks to wait, one
+ * numbered batch is held here (reading the feed stops) until it resumes.
  */
-export class SessionOutbound implements AsyncIterableIterator<Frame> {
+export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource<Frame> {
   private readonly control: Frame[] = []
   private ackDue = false
   private data: Frame[] | undefined
@@ -38,6 +42,13 @@ export class SessionOutbound implements AsyncIterableIterator<Frame> {
   private feedReading = false
   private feedDone = false
   private writer: Writer | undefined
+  // push mode: the subscribed sink, whether it asked to wait, whether it was told the end, and a guard
+  // against pushing from within a push (what becomes ready meanwhile goes out after it, in order)
+  private target: PushTarget<Frame> | undefined
+  private targetFull = false
+  private told = false
+  private pushing = false
+  private again = false
   private finishing = false
   private ended = false
   private failure: Error | undefined
@@ -86,7 +97,7 @@ export class SessionOutbound implements AsyncIterableIterator<Frame> {
     this.wake()
   }
 
-  /** Fails the sink's pull with `err`: nothing more is sent. */
+  /** Fails the sink's pull (or tells a subscribed sink) with `err`: nothing more is sent. */
   fail (err: Error): void {
     if (this.failure !== undefined || this.ended) return
     this.failure = err
@@ -95,6 +106,24 @@ export class SessionOutbound implements AsyncIterableIterator<Frame> {
     const w = this.writer
     this.writer = undefined
     w?.reject(err)
+    this.pushReady()
+  }
+
+  /**
+   * Push mode: from now on every frame goes to `target` as soon as it is ready (what is ready now, at
+   * once), then the end or the failure. Once, with no `next()` pending.
+   */
+  subscribe (target: PushTarget<Frame>): void {
+    if (this.target !== undefined || this.writer !== undefined) throw new Error('expected subscribe() once, with no next() pending, on a session\'s outbound frames')
+    this.target = target
+    this.pushReady()
+  }
+
+  /** Push mode: the sink takes frames again after `push()` returned `false`. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.pushReady()
   }
 
   next (): Promise<IteratorResult<Frame>> {
@@ -107,6 +136,7 @@ export class SessionOutbound implements AsyncIterableIterator<Frame> {
 
   async return (): Promise<IteratorResult<Frame>> {
     this.ended = true
+    this.told = true // a subscribed sink that returns wants nothing more, its end included
     return DONE
   }
 
@@ -195,6 +225,10 @@ export class SessionOutbound implements AsyncIterableIterator<Frame> {
 
   /** A waiting sink gets what is ready now (or the end). */
   private wake (): void {
+    if (this.target !== undefined) {
+      this.pushReady()
+      return
+    }
     const w = this.writer
     if (w === undefined) return
     const out = this.take()
@@ -202,5 +236,41 @@ export class SessionOutbound implements AsyncIterableIterator<Frame> {
     this.writer = undefined
     if (w.batch) w.resolve(out)
     else w.resolve(out === undefined ? DONE : this.one(out))
+  }
+
+  /** Push mode: hands the subscribed sink what is ready while it takes it, then the end or the failure. */
+  private pushReady (): void {
+    const target = this.target
+    if (target === undefined) return
+    if (this.pushing) {
+      this.again = true
+      return
+    }
+    this.pushing = true
+    try {
+      do {
+        this.again = false
+        while (!this.told) {
+          // a failure drops what was queued: the sink hears of it at once, asking to wait or not
+          if (this.failure !== undefined) {
+            this.told = true
+            target.end(this.failure)
+            break
+          }
+          if (this.targetFull) break
+          const out = this.take()
+          if (out === undefined) {
+            if (this.atEnd()) {
+              this.told = true
+              target.end()
+            }
+            break
+          }
+          if (!target.push(out)) this.targetFull = true
+        }
+      } while (this.again && !this.told)
+    } finally {
+      this.pushing = false
+    }
   }
 }

@@ -189,7 +189,7 @@ export interface SessionInit {
 }
 
 /** What a session runs over: a heartbeat duplex (HELLO on) or one that looks like it. */
-export type SessionFrames = Pick<HeartbeatDuplex, 'source' | 'sink' | 'close' | 'abort' | 'peerHello' | 'addEventListener' | 'removeEventListener'> & {
+export type SessionFrames = Pick<HeartbeatDuplex, 'source' | 'sink' | 'sinkPush' | 'close' | 'abort' | 'peerHello' | 'addEventListener' | 'removeEventListener'> & {
   /** Aborted when the owner (a closing server) asks the connection to end gracefully; absent when no owner can. */
   readonly goingAway?: AbortSignal
 }

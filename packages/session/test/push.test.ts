@@ -1,0 +1,247 @@
+import type { Frame } from '@proto/codec'
+import { codec } from '@proto/codec'
+import type { HeartbeatDuplex } from '@proto/heartbeat'
+import { heartbeat } from '@proto/heartbeat'
+import type { ByteDuplex, PushSource, PushTarget, SinkWatcher } from '@proto/interface'
+import { pushable } from '@proto/interface'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { SessionDuplex, SessionFrames } from '../src/index.js'
+import { SESSION_FLAG } from '../src/index.js'
+import type { OutboundOwner } from '../src/outbound.js'
+import { SessionOutbound } from '../src/outbound.js'
+import type { Harness } from './helpers/stack.js'
+import { echo, harness, item, num } from './helpers/stack.js'
+
+const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+const ctl = (n: number): Frame => ({ type: 0x05, body: Uint8Array.of(n) })
+const label = (f: Frame): string => f.type === 0x40 ? `d${num(f)}` : f.type === 0x06 ? 'ack' : `c${f.body[0]}`
+
+/** A stage as the outbound sees it: numbering hands the frames back, an ACK is due when `ackDue`. */
+function owner (): OutboundOwner & { ackDue: boolean, ended: number, failed: Error[] } {
+  const o = {
+    fenced: false,
+    ackDue: false,
+    ended: 0,
+    failed: [] as Error[],
+    number: (items: Frame[]) => items,
+    feedEnded: () => { o.ended++ },
+    feedFailed: (err: Error) => { o.failed.push(err) },
+    ackFrame: (): Frame | undefined => {
+      if (!o.ackDue) return undefined
+      o.ackDue = false
+      return { type: 0x06, body: new Uint8Array(8) }
+    }
+  }
+  return o
+}
+
+/** A sink that takes pushes, recording them; it asks to wait while `accepting` is false. */
+function recorder (): PushTarget<Frame> & { got: string[], pushes: number, ends: Array<Error | undefined>, accepting: boolean, onPush: (() => void) | undefined } {
+  const r = {
+    got: [] as string[],
+    pushes: 0,
+    ends: [] as Array<Error | undefined>,
+    accepting: true,
+    onPush: undefined as (() => void) | undefined,
+    push (frames: Frame[]): boolean {
+      r.pushes++
+      for (const f of frames) r.got.push(label(f))
+      r.onPush?.()
+      return r.accepting
+    },
+    end (err?: Error): void { r.ends.push(err) }
+  }
+  return r
+}
+
+describe("a session connection's outbound pushes to a sink that subscribes", () => {
+  it('hands control frames, the due ACK and numbered data over as they become ready, in order', async () => {
+    const o = owner()
+    const out = new SessionOutbound(o)
+    const sink = recorder()
+    out.subscribe(sink)
+    out.send(ctl(1))
+    expect(sink.got).toEqual(['c1']) // in the call that queued it
+    const feed = pushable<Frame>()
+    out.attach(feed)
+    feed.push(item(0))
+    feed.push(item(1))
+    await turn()
+    expect(sink.got).toEqual(['c1', 'd0', 'd1'])
+    o.ackDue = true
+    out.ack()
+    expect(sink.got).toEqual(['c1', 'd0', 'd1', 'ack'])
+    feed.push(item(2))
+    await turn()
+    expect(sink.got).toEqual(['c1', 'd0', 'd1', 'ack', 'd2'])
+    feed.end()
+    await turn()
+    expect(o.ended).toBe(1)
+    expect(sink.ends).toEqual([]) // the outbound lives on for ACKs until the stage finishes
+    out.finish()
+    expect(sink.ends).toEqual([undefined])
+  })
+
+  it('holds one numbered batch and stops reading the feed while the sink asks to wait; resume() hands it on', async () => {
+    const out = new SessionOutbound(owner())
+    const sink = recorder()
+    out.subscribe(sink)
+    sink.accepting = false
+    out.send(ctl(1)) // taken, and now it asks to wait
+    const feed = pushable<Frame>()
+    out.attach(feed)
+    feed.push(item(0))
+    await turn()
+    feed.push(item(1))
+    await turn()
+    expect(sink.got).toEqual(['c1'])
+    expect(feed.length).toBe(1) // item 1 stays with the producer: one batch is held here, no more is read
+    out.resume() // still asking to wait after the next push
+    expect(sink.got).toEqual(['c1', 'd0'])
+    await turn()
+    expect(sink.got).toEqual(['c1', 'd0'])
+    expect(feed.length).toBe(0)
+    sink.accepting = true
+    out.resume()
+    expect(sink.got).toEqual(['c1', 'd0', 'd1'])
+    out.resume() // not waiting: nothing happens
+    expect(sink.pushes).toBe(3)
+  })
+
+  it('ends the sink after the queued control frames on finish(), and with the failure on fail(), once', () => {
+    const finishing = new SessionOutbound(owner())
+    const sink = recorder()
+    finishing.subscribe(sink)
+    sink.accepting = false
+    finishing.send(ctl(1))
+    finishing.send(ctl(2))
+    finishing.finish()
+    expect(sink.got).toEqual(['c1'])
+    expect(sink.ends).toEqual([])
+    sink.accepting = true
+    finishing.resume()
+    expect(sink.got).toEqual(['c1', 'c2'])
+    expect(sink.ends).toEqual([undefined])
+
+    const failing = new SessionOutbound(owner())
+    const sink2 = recorder()
+    failing.subscribe(sink2)
+    sink2.accepting = false
+    failing.send(ctl(1))
+    failing.send(ctl(2)) // queued, then dropped by the failure
+    const boom = new Error('lost')
+    failing.fail(boom)
+    failing.fail(new Error('again'))
+    failing.send(ctl(3))
+    expect(sink2.got).toEqual(['c1'])
+    expect(sink2.ends).toEqual([boom])
+  })
+
+  it('pushes nothing more, its end included, once the sink returns it', async () => {
+    const out = new SessionOutbound(owner())
+    const sink = recorder()
+    out.subscribe(sink)
+    await out.return()
+    out.send(ctl(1))
+    out.finish()
+    expect(sink.got).toEqual([])
+    expect(sink.ends).toEqual([])
+  })
+
+  it('sends a frame queued from within a push after the frames being pushed', () => {
+    const out = new SessionOutbound(owner())
+    const sink = recorder()
+    out.subscribe(sink)
+    let sent = false
+    sink.onPush = () => {
+      if (sent) return
+      sent = true
+      out.send(ctl(2))
+    }
+    out.send(ctl(1))
+    expect(sink.got).toEqual(['c1', 'c2'])
+    expect(sink.pushes).toBe(2)
+  })
+
+  it('refuses a second subscriber, and a subscriber while a next() waits', () => {
+    const out = new SessionOutbound(owner())
+    out.subscribe(recorder())
+    expect(() => { out.subscribe(recorder()) }).toThrow(/subscribe\(\) once/)
+    const pulled = new SessionOutbound(owner())
+    void pulled.next()
+    expect(() => { pulled.subscribe(recorder()) }).toThrow(/no next\(\) pending/)
+  })
+})
+
+/** The default stack (heartbeat over codec, HELLO with the session flag), its link's writing watched. */
+function watchedStack (log: { sinkPush: number, sink: number, pulls: number }): (conn: ByteDuplex) => SessionFrames {
+  return (conn) => {
+    const link = heartbeat(codec(conn), { hello: true, helloFlags: SESSION_FLAG }) as HeartbeatDuplex & { sinkPush: NonNullable<HeartbeatDuplex['sinkPush']> }
+    const sinkPush = link.sinkPush.bind(link)
+    const sink = link.sink
+    Object.defineProperty(link, 'sink', { value: async (source: AsyncIterable<Frame>) => { log.sink++; await sink(source) } })
+    link.sinkPush = (source: PushSource<Frame>, watcher: SinkWatcher) => {
+      log.sinkPush++
+      const pulled = source as unknown as { next: () => unknown, nextBatch: () => unknown }
+      const next = pulled.next.bind(source)
+      const nextBatch = pulled.nextBatch.bind(source)
+      pulled.next = () => { log.pulls++; return next() }
+      pulled.nextBatch = () => { log.pulls++; return nextBatch() }
+      sinkPush(source, watcher)
+    }
+    return link
+  }
+}
+
+describe('a session over the heartbeat writes into it through sinkPush', () => {
+  let h: Harness | undefined
+  afterEach(async () => { await h?.close(); h = undefined })
+
+  it('at both ends and on every connection: nothing is pulled, every item arrives once, across a reconnection', async () => {
+    const server = { sinkPush: 0, sink: 0, pulls: 0 }
+    const clientLog = { sinkPush: 0, sink: 0, pulls: 0 }
+    h = await harness(echo, { stack: watchedStack(server) })
+    const client = h.client({ stack: watchedStack(clientLog) })
+    const got: number[] = []
+    const reading = (async () => { for await (const f of client.source) got.push(num(f)) })()
+    const out = pushable<Frame>()
+    const writing = client.sink(out)
+    for (let i = 0; i < 500; i++) out.push(item(i))
+    await expect.poll(() => got.length, { timeout: 5_000 }).toBe(500)
+    client.reconnect()
+    for (let i = 500; i < 1_000; i++) out.push(item(i))
+    out.end()
+    await writing
+    await reading
+    await client.close()
+    expect(got).toEqual(Array.from({ length: 1_000 }, (_, i) => i))
+    expect(client.stats()).toMatchObject({ delivered: 1_000, deduplicated: 0 })
+    expect(clientLog).toEqual({ sinkPush: 2, sink: 0, pulls: 0 })
+    expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0 })
+  })
+
+  it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {
+    const plain = (conn: ByteDuplex): SessionFrames => {
+      const link = heartbeat(codec(conn), { hello: true, helloFlags: SESSION_FLAG })
+      // only what SessionFrames asks for, none of push mode
+      return {
+        get source () { return link.source },
+        sink: async (source) => { await link.sink((async function * () { yield * source })()) },
+        close: async (options) => { await link.close(options) },
+        abort: (err) => { link.abort(err) },
+        get peerHello () { return link.peerHello },
+        addEventListener: link.addEventListener.bind(link),
+        removeEventListener: link.removeEventListener.bind(link)
+      } as SessionFrames
+    }
+    h = await harness(echo, { stack: plain })
+    const client: SessionDuplex = h.client({ stack: plain })
+    const got: number[] = []
+    const reading = (async () => { for await (const f of client.source) got.push(num(f)) })()
+    await client.sink(Array.from({ length: 300 }, (_, i) => item(i)))
+    await reading
+    await client.close()
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i))
+    expect(client.stats()).toMatchObject({ delivered: 300, deduplicated: 0 })
+  })
+})
