@@ -53,8 +53,11 @@ export class TypedEventTarget<Events extends object> extends EventTarget {
   override addEventListener (type: string, listener: AnyListener | null, options?: ListenerOptions): void
   override addEventListener (type: string, listener: AnyListener | null, options?: ListenerOptions): void {
     if (listener == null) return
-    const listened = this.#listened ??= []
-    if (!listened.includes(type)) listened.push(type)
+    // copied on each new type (types are few and added rarely): exactly sized, where a pushed-to array
+    // would reserve room for 17 types (0.15 KiB) on an object that has one listener
+    const listened = this.#listened
+    if (listened === undefined) this.#listened = [type]
+    else if (!listened.includes(type)) this.#listened = [...listened, type]
     super.addEventListener(type, listener, options)
   }
 

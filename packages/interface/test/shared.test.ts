@@ -135,6 +135,22 @@ describe('TypedEventTarget', () => {
     expect(target.safeDispatchEvent('close', undefined)).toBe(true)
   })
 
+  it('hasListeners and listenerCount keep every type apart, whichever order they were first listened to in', () => {
+    const target = new TypedEventTarget<Events & { other: undefined }>()
+    const fn = (): void => {}
+    target.addEventListener('close', fn)
+    target.addEventListener('up', fn)
+    target.addEventListener('up', () => {})
+    target.addEventListener('close', () => {}) // a type listened to before is not added twice
+    target.addEventListener('other', fn)
+    expect([target.listenerCount('close'), target.listenerCount('up'), target.listenerCount('other')]).toEqual([2, 2, 1])
+    target.removeEventListener('up', fn)
+    expect([target.hasListeners('close'), target.hasListeners('up'), target.hasListeners('other')]).toEqual([true, true, true])
+    target.removeEventListener('other', fn)
+    expect(target.hasListeners('other')).toBe(false)
+    expect(target.listenerCount('up')).toBe(1)
+  })
+
   it('a throwing listener does not stop the others; its error surfaces as an uncaught exception', async () => {
     const target = new TypedEventTarget<Events>()
     const ran: string[] = []
