@@ -68,8 +68,11 @@ describe("proto connect against a hand-written '!BI' peer", () => {
       frames.push(bytes.subarray(at, at + 5 + length).toString('hex'))
       at += 5 + length
     }
-    expect(frames.at(-1)).toBe(packBI(0x00, 'bye').toString('hex'))
-    expect(new Set(frames.slice(0, -1))).toEqual(new Set(['0100000000', '0200000000']))
+    // the data frame once; keep-alive frames may follow it until our FIN (a ping of the peer's that arrives
+    // meanwhile is still answered)
+    const bye = packBI(0x00, 'bye').toString('hex')
+    expect(frames.filter(f => f === bye)).toHaveLength(1)
+    expect(new Set(frames.filter(f => f !== bye))).toEqual(new Set(['0100000000', '0200000000']))
     expect(frames.filter(f => f === '0100000000').length).toBeGreaterThanOrEqual(3)
   })
 
