@@ -53,12 +53,13 @@ export class Intake<T> implements Taker<T> {
     return run === undefined ? 0 : run.items.length - run.next
   }
 
-  readonly sink = async (source: Source<T>): Promise<void> => {
+  /** One promise for the run, without an async function's frame behind it (a sink often runs for good). */
+  readonly sink = (source: Source<T>): Promise<void> => {
     const refusal = this.owner.writeRefusal()
-    if (refusal !== undefined) throw refusal
-    if (this.ended) throw new ClosedError('the write side has ended (the sink finished); no more writes are accepted')
-    if (this.settleSink !== undefined) throw new InvalidParametersError('sink is already consuming a source; call it once at a time')
-    await new Promise<void>((resolve, reject) => {
+    if (refusal !== undefined) return Promise.reject(refusal)
+    if (this.ended) return Promise.reject(new ClosedError('the write side has ended (the sink finished); no more writes are accepted'))
+    if (this.settleSink !== undefined) return Promise.reject(new InvalidParametersError('sink is already consuming a source; call it once at a time'))
+    return new Promise<void>((resolve, reject) => {
       this.settleSink = { resolve, reject }
       readSource(source, this).then(() => { this.onEnd() }, (err: unknown) => { this.onError(err) })
     })

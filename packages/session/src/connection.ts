@@ -114,15 +114,17 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   get fenced (): boolean { return this.dead || (this.init.ctx.aborted ?? this.init.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }
 
-  /** Reconnect's feed for this connection: numbered and written after the handshake. */
-  sink = async (feed: Source<Frame>): Promise<void> => {
-    await this.ready
-    if (this.dead) throw new ConnectionLostError('the connection was lost before writing began')
-    await new Promise<void>((resolve, reject) => {
+  /**
+   * Reconnect's feed for this connection: numbered and written after the handshake. One promise for the
+   * connection's life, without an async function's frame behind it.
+   */
+  sink = (feed: Source<Frame>): Promise<void> => new Promise<void>((resolve, reject) => {
+    this.ready.then(() => {
+      if (this.dead) throw new ConnectionLostError('the connection was lost before writing began')
       this.settleSink = { resolve, reject }
       this.outbound.attach(feed)
-    })
-  }
+    }).then(undefined, reject)
+  })
 
   /** A clean end of the whole session (both directions done, or closed by the application): GOAWAY SESSION_CLOSED, then close. */
   async close (): Promise<void> {

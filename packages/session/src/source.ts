@@ -39,7 +39,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     const frame = this.takeOne()
     if (frame !== undefined) return Promise.resolve({ done: false, value: frame })
     if (this.ended) return RESOLVED_DONE
-    return this.refill().then(() => this.next())
+    return this.refill().then(this.retryNext ??= () => this.next())
   }
 
   nextBatch (): Promise<Frame[] | undefined> {
@@ -48,7 +48,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     for (let frame = this.takeOne(); frame !== undefined; frame = this.takeOne()) (out ??= []).push(frame)
     if (out !== undefined) return Promise.resolve(out)
     if (this.ended) return Promise.resolve(undefined)
-    return this.refill().then(() => this.nextBatch())
+    return this.refill().then(this.retryBatch ??= () => this.nextBatch())
   }
 
   async return (): Promise<IteratorResult<Frame>> {
@@ -65,8 +65,23 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     this.at = 0
   }
 
-  private async refill (): Promise<void> {
-    const batch = await this.owner.items.nextBatch()
+  // the callbacks of a refill, made on first use: a read parked for a session's life holds no closure of its own
+  private retryNext: (() => Promise<IteratorResult<Frame>>) | undefined
+  private retryBatch: (() => Promise<Frame[] | undefined>) | undefined
+  private onRefill: ((batch: SessionItem[] | undefined) => void) | undefined
+
+  /** Reads the next batch of the durable source (no async function: its frame would stay parked with the read). */
+  private refill (): Promise<void> {
+    let read: Promise<SessionItem[] | undefined>
+    try {
+      read = this.owner.items.nextBatch()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return read.then(this.onRefill ??= (batch) => { this.refilled(batch) })
+  }
+
+  private refilled (batch: SessionItem[] | undefined): void {
     if (this.failure !== undefined) throw this.failure
     if (batch === undefined) {
       this.end()
