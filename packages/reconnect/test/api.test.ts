@@ -233,6 +233,28 @@ describe('validate', () => {
   })
 })
 
+describe('sink() refusals', () => {
+  it('rejects, never throws: a second sink while one runs, a sink after the write side ended, and one after abort', async () => {
+    const { d, up } = gated<number>(open)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const source = pushable<number>()
+    const first = settle(d.sink(source))
+    let second: Promise<void> | undefined
+    expect(() => { second = d.sink([1]) }).not.toThrow()
+    expect(await settle(second as Promise<void>)).toMatchObject({ ok: false, error: { name: 'InvalidParametersError' } })
+    source.end()
+    expect(await first).toEqual({ ok: true })
+    expect(await settle(d.sink([2]))).toMatchObject({ ok: false, error: { name: 'ClosedError' } })
+
+    const other = gated<number>(open)
+    other.d.abort(new Error('gone'))
+    let late: Promise<void> | undefined
+    expect(() => { late = other.d.sink([3]) }).not.toThrow()
+    expect(await settle(late as Promise<void>)).toMatchObject({ ok: false })
+  })
+})
+
 describe('events', () => {
   it('the durable duplex is an EventTarget: events.once() and listenerCount() work on it', async () => {
     const { d, up } = gated<number>(open)
