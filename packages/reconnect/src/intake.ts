@@ -5,7 +5,7 @@ import type { Ledger } from './ledger.js'
 import type { ResolvedOptions } from './options.js'
 import type { Outbox } from './outbox.js'
 import type { Taker } from './read-source.js'
-import { readSource } from './read-source.js'
+import { SourceReader } from './read-source.js'
 
 /** What the durable sink needs from the durable duplex. */
 export interface IntakeOwner<T> {
@@ -61,7 +61,7 @@ export class Intake<T> implements Taker<T> {
     if (this.settleSink !== undefined) return Promise.reject(new InvalidParametersError('sink is already consuming a source; call it once at a time'))
     return new Promise<void>((resolve, reject) => {
       this.settleSink = { resolve, reject }
-      readSource(source, this).then(() => { this.onEnd() }, (err: unknown) => { this.onError(err) })
+      new SourceReader(source, this).start()
     })
   }
 
@@ -216,12 +216,13 @@ export class Intake<T> implements Taker<T> {
     throw new BufferOverflowError(`The outbound buffer is full while disconnected (${outbox.buffer.length} items, ${outbox.buffer.byteLength} bytes; limits ${maxMessages} items / ${maxBytes} bytes). Raise buffer.maxMessages/maxBytes, choose another overflow policy, or write again after 'connected'`)
   }
 
-  private onEnd (): void {
-    this.ended = true
-    this.owner.userEnded()
-  }
-
-  private onError (err: unknown): void {
+  /** The user's source ended, or reading it stopped on `err` (the source's, as a `SourceError`, or ours). */
+  readEnded (err?: unknown): void {
+    if (err === undefined) {
+      this.ended = true
+      this.owner.userEnded()
+      return
+    }
     if (err instanceof SourceError) {
       this.owner.sourceFailed(err.error)
       return

@@ -1,0 +1,121 @@
+import { SourceError } from '@proto/interface'
+import { describe, expect, it } from 'vitest'
+import type { Taker } from '../src/read-source.js'
+import { SourceReader } from '../src/read-source.js'
+
+const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+/** A taker that records what it is offered; it makes the reader wait while `room` is a pending promise. */
+function taker (): Taker<number> & { got: Array<number | number[]>, ends: unknown[], room: Promise<void> | undefined, refuse: Error | undefined } {
+  const t = {
+    got: [] as Array<number | number[]>,
+    ends: [] as unknown[],
+    room: undefined as Promise<void> | undefined,
+    refuse: undefined as Error | undefined,
+    offer (item: number): Promise<void> | undefined {
+      if (t.refuse !== undefined) throw t.refuse
+      t.got.push(item)
+      return t.room
+    },
+    offerBatch (items: number[]): Promise<void> | undefined {
+      if (t.refuse !== undefined) throw t.refuse
+      t.got.push(items)
+      return t.room
+    },
+    readEnded (err?: unknown): void { t.ends.push(err) }
+  }
+  return t
+}
+
+/** A gate: `wait` is pending until `open()`. */
+function gate (): { wait: Promise<void>, open(): void } {
+  let open!: () => void
+  const wait = new Promise<void>((resolve) => { open = resolve })
+  return { wait, open }
+}
+
+describe("reading a user's source into reconnect's intake", () => {
+  it('a synchronous iterable: pulled while its items are placed at once, held while one waits for room, ended from a microtask', async () => {
+    const t = taker()
+    const g = gate()
+    t.room = g.wait
+    let pulled = 0
+    const source = { * [Symbol.iterator] () { for (let i = 0; i < 4; i++) { pulled++; yield i } } }
+    new SourceReader<number>(source, t).start()
+    expect(t.got).toEqual([0])
+    expect(pulled).toBe(1) // the next item is not pulled while the first waits for room
+    t.room = undefined
+    g.open()
+    await turn()
+    expect(t.got).toEqual([0, 1, 2, 3])
+    expect(t.ends).toEqual([undefined])
+
+    const empty = taker()
+    new SourceReader<number>([], empty).start()
+    expect(empty.ends).toEqual([]) // never from within the call that started it (the user's sink())
+    await Promise.resolve()
+    expect(empty.ends).toEqual([undefined])
+  })
+
+  it('an async iterator: one next() per item; its failure comes out as a SourceError after the items before it', async () => {
+    const t = taker()
+    const boom = new Error('producer broke')
+    async function * gen (): AsyncGenerator<number> { yield 1; yield 2; throw boom }
+    new SourceReader<number>(gen(), t).start()
+    await turn()
+    expect(t.got).toEqual([1, 2])
+    expect(t.ends).toHaveLength(1)
+    expect(t.ends[0]).toBeInstanceOf(SourceError)
+    expect((t.ends[0] as SourceError).error).toBe(boom)
+  })
+
+  it('a batch iterator: whole batches, never next(); an empty batch stops it with InvalidParametersError and releases it', async () => {
+    const t = taker()
+    const batches: Array<number[] | undefined> = [[1, 2, 3], [4], []]
+    let nexts = 0
+    let returned = 0
+    const it = {
+      [Symbol.asyncIterator] () { return it },
+      async next (): Promise<IteratorResult<number>> { nexts++; return { done: true, value: undefined } },
+      async nextBatch (): Promise<number[] | undefined> { return batches.shift() },
+      async return (): Promise<IteratorResult<number>> { returned++; return { done: true, value: undefined } }
+    }
+    new SourceReader<number>(it, t).start()
+    await turn()
+    expect(t.got).toEqual([[1, 2, 3], 4])
+    expect(nexts).toBe(0)
+    expect(returned).toBe(1)
+    expect(t.ends[0]).toBeInstanceOf(SourceError)
+    expect((t.ends[0] as SourceError).error).toMatchObject({ name: 'InvalidParametersError' })
+  })
+
+  it("the taker's refusal stops the source (its return() is called) and comes out as it is, also after a wait", async () => {
+    const refused = new RangeError('no')
+    for (const when of ['at once', 'after a wait'] as const) {
+      const t = taker()
+      let returned = 0
+      let i = 0
+      const it = {
+        [Symbol.asyncIterator] () { return it },
+        async next (): Promise<IteratorResult<number>> { return { done: false, value: i++ } },
+        async return (): Promise<IteratorResult<number>> { returned++; return { done: true, value: undefined } }
+      }
+      if (when === 'at once') t.refuse = refused
+      else t.room = Promise.reject(refused)
+      new SourceReader<number>(it, t).start()
+      await turn()
+      expect(t.ends).toEqual([refused])
+      expect(returned).toBe(1)
+    }
+  })
+
+  it('a source whose iterator cannot be made ends with that error, from a microtask', async () => {
+    const t = taker()
+    const bad = new Error('no iterator')
+    const source = { [Symbol.asyncIterator] (): AsyncIterator<number> { throw bad } }
+    new SourceReader<number>(source, t).start()
+    expect(t.ends).toEqual([])
+    await Promise.resolve()
+    expect(t.ends).toEqual([bad])
+  })
+})
