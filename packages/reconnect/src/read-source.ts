@@ -35,8 +35,8 @@ export class SourceReader<T> {
   private over = false
   /** Within `start()`: an end reached there is told from a microtask, never from within the caller's `sink()`. */
   private starting = false
-  private onBatchFn: ((batch: T[] | undefined) => void) | undefined
-  private onNextFn: ((r: IteratorResult<T>) => void) | undefined
+  private onBatchFn: ((batch: unknown) => void) | undefined
+  private onNextFn: ((r: unknown) => void) | undefined
   private onReadErrorFn: ((err: unknown) => void) | undefined
   private onPlacedFn: (() => void) | undefined
   private onPlaceErrorFn: ((err: unknown) => void) | undefined
@@ -66,7 +66,17 @@ export class SourceReader<T> {
       this.end(err)
       return
     }
-    this.read()
+    this.readGuarded()
+  }
+
+  /** `read()`, with anything it throws (a malformed result of a synchronous iterator) ending the reading. */
+  private readGuarded (): void {
+    try {
+      this.read()
+    } catch (err) {
+      release((this.syncIt ?? this.it) as { return?: () => unknown })
+      this.end(err)
+    }
   }
 
   private end (err?: unknown): void {
@@ -91,9 +101,22 @@ export class SourceReader<T> {
       this.end(new SourceError(toError(err)))
       return
     }
+    // a hand-written iterator may answer with a plain value, as `await` (and `for await`) accept
+    if (!(read instanceof Promise)) read = Promise.resolve(read)
     const onError = this.onReadErrorFn ??= (err) => { this.end(new SourceError(toError(err))) }
-    if (this.batched) read.then((this.onBatchFn ??= (batch) => { this.gotBatch(batch) }) as (r: unknown) => void, onError)
-    else read.then((this.onNextFn ??= (r) => { this.gotItem(r) }) as (r: unknown) => void, onError)
+    if (this.batched) read.then(this.onBatchFn ??= (batch) => { this.guarded(batch, true) }, onError)
+    else read.then(this.onNextFn ??= (r) => { this.guarded(r, false) }, onError)
+  }
+
+  /** What a read brought, handled; anything it throws (a malformed result) ends the reading with that error. */
+  private guarded (read: unknown, batch: boolean): void {
+    try {
+      if (batch) this.gotBatch(read as T[] | undefined)
+      else this.gotItem(read as IteratorResult<T>)
+    } catch (err) {
+      release(this.it as AsyncIterator<T>)
+      this.end(err)
+    }
   }
 
   private gotBatch (batch: T[] | undefined): void {
@@ -131,7 +154,7 @@ export class SourceReader<T> {
       if (this.syncIt === undefined) this.read()
       return true
     }
-    wait.then(this.onPlacedFn ??= () => { this.read() }, this.onPlaceErrorFn ??= (err) => {
+    wait.then(this.onPlacedFn ??= () => { this.readGuarded() }, this.onPlaceErrorFn ??= (err) => {
       release((this.syncIt ?? this.it) as { return?: () => unknown })
       this.end(err)
     })

@@ -109,6 +109,57 @@ describe("reading a user's source into reconnect's intake", () => {
     }
   })
 
+  it('a hand-written iterator that answers next() with a plain value is read as `for await` would read it', async () => {
+    const t = taker()
+    let i = 0
+    const it = {
+      [Symbol.asyncIterator] () { return it },
+      next: (): IteratorResult<number> => i < 3 ? { done: false, value: i++ } : { done: true, value: undefined }
+    }
+    new SourceReader<number>(it as unknown as AsyncIterable<number>, t).start()
+    await turn()
+    expect(t.got).toEqual([0, 1, 2])
+    expect(t.ends).toEqual([undefined])
+  })
+
+  it('a malformed result ends the reading with its error and releases the source, with no unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (err: unknown): void => { unhandled.push(err) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      for (const kind of ['async', 'sync'] as const) {
+        const t = taker()
+        let returned = 0
+        const g = gate()
+        if (kind === 'sync') t.room = g.wait // the malformed result comes after a wait for room
+        let calls = 0
+        const it = {
+          next: () => {
+            calls++
+            const r = calls === 1 ? { done: false, value: 7 } : undefined
+            return kind === 'async' ? Promise.resolve(r) : r
+          },
+          return: () => { returned++; return { done: true, value: undefined } }
+        }
+        const source: Record<symbol, unknown> = {}
+        if (kind === 'async') source[Symbol.asyncIterator] = () => it
+        else source[Symbol.iterator] = () => it
+        new SourceReader<number>(source as unknown as Iterable<number>, t).start()
+        t.room = undefined
+        g.open()
+        await turn()
+        expect(t.got).toEqual([7])
+        expect(t.ends).toHaveLength(1)
+        expect(t.ends[0]).toBeInstanceOf(TypeError)
+        expect(returned).toBe(1)
+      }
+      await turn()
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   it('a source whose iterator cannot be made ends with that error, from a microtask', async () => {
     const t = taker()
     const bad = new Error('no iterator')
