@@ -46,7 +46,7 @@ export interface SessionConnectionInit {
  * sends our RESUME, takes the peer's, then numbers what reconnect feeds from the first unacknowledged
  * position (skipping what the peer says it has), numbers what arrives from the position we announced,
  * confirms to reconnect what the peer acknowledges, and acknowledges what the endpoint delivers. Once the
- * connection is lost or replaced (its dial's signal aborts), nothing it reads or does touches the session.
+ * connection is lost or replaced (its dial's attempt ends), nothing it reads or does touches the session.
  */
 export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher {
   readonly source: SessionInbound

@@ -179,7 +179,8 @@ export interface SessionInit {
   heartbeat?: Omit<HeartbeatInit, 'hello'>
   /**
    * Builds the frame stack over each byte connection instead of `heartbeat(codec(conn))`. It must give a
-   * heartbeat stage with `hello: true` and `SESSION_FLAG` in `helloFlags`.
+   * heartbeat stage with `hello: true` and `SESSION_FLAG` in `helloFlags`. A stack whose duplex has
+   * `sinkPush` (a heartbeat's link does) is written in push mode; one without it through `sink()`.
    */
   stack?: (conn: ByteDuplex) => SessionFrames
   /** Monotonic time source. @default systemClock */
