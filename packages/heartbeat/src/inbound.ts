@@ -159,10 +159,12 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
 
   /**
    * Push mode: from now on frames go to `target` as they arrive (those queued, at once), then the end or
-   * the failure. Called at most once, and not after `next()`.
+   * the failure. Called at most once, with no read pending; frames read before it were the reader's (a
+   * stage above may read a handshake, then subscribe).
    */
   subscribe (target: PushTarget<Frame>): void {
     if (this.target !== undefined) throw new Error('expected one subscriber for the inbound frames, but subscribe() was called twice')
+    if (this.reader !== undefined) throw new Error('expected subscribe() with no read pending, but a next() is waiting for the inbound frames')
     this.target = target
     this.flush()
   }

@@ -28,7 +28,7 @@ export class InboundSource implements HeartbeatSource {
 
   /**
    * Push mode, for a consumer that takes pushes (another stage's sink): frames go to `target` as they
-   * arrive, then the end or the failure; nothing is parked while the peer is silent. Once, not after `next()`.
+   * arrive, then the end or the failure; nothing is parked while the peer is silent. Once, with no read pending (after reads that have settled, e.g. a handshake's, it takes over from them).
    */
   subscribe (target: PushTarget<Frame>): void {
     this.#queue.subscribe(target)

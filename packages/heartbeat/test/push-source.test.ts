@@ -125,6 +125,28 @@ describe("a stage's source pushes to a consumer that subscribes", () => {
   })
 })
 
+describe('a consumer that read first subscribes once no read is pending', () => {
+  it('takes over from the reads: frames queued since go first; a subscribe while a read waits is refused', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, init)
+    peer.send(data('hello'))
+    expect((await hb.source.nextBatch())?.map(text)).toEqual(['hello']) // a handshake, read
+    const waiting = hb.source.next()
+    expect(() => { hb.source.subscribe(recorder()) }).toThrow(/no read pending/)
+    peer.send(data('one'))
+    expect(text((await waiting).value as Frame)).toBe('one')
+    peer.send(data('two'), data('three'))
+    await turn()
+    const target = recorder()
+    hb.source.subscribe(target)
+    expect(target.got).toEqual(['two', 'three'])
+    peer.send(data('four'))
+    await turn()
+    expect(target.got).toEqual(['two', 'three', 'four'])
+    hb.abort(new Error('test over'))
+  })
+})
+
 /** A source that pushes what the test gives it, recording how it is driven. */
 function pushingSource (): PushSource<Frame> & AsyncIterable<Frame> & { target: PushTarget<Frame> | undefined, resumes: number, returned: boolean, pulled: number, give(...frames: Frame[]): boolean } {
   const s = {

@@ -26,7 +26,8 @@ export interface PushSource<T> {
   /**
    * Switches the source to push mode: from now on every item goes to `target.push()` as soon as it is
    * ready (items already waiting, at once), and the end or failure to `target.end()`. Called at most once,
-   * and not after `next()`; the source is not pulled any more.
+   * and not while a `next()` is pending; the source is not pulled any more. A source that was already read
+   * from may refuse (throw): a consumer that reads first (a handshake) then goes on pulling.
    */
   subscribe(target: PushTarget<T>): void
   /** The target has room again after `push()` returned `false`. */

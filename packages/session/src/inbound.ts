@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
-import type { BatchIterator } from '@proto/interface'
-import { DONE, toError } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
+import { DONE, isPushSource, toError } from '@proto/interface'
 import { isSequenced } from './classify.js'
 import { MAX_POSITION } from './constants.js'
 import { SessionProtocolError } from './errors.js'
@@ -48,8 +48,13 @@ const NONE: SessionItem[] = []
  * stop, and its ACKs, which travel behind its data, are always read: two sessions that both wait for room
  * in their windows cannot block each other. Beyond the window (a peer that ignores it) the pump stops,
  * and backpressure reaches the connection. This is the source the stage gives reconnect.
+ *
+ * A connection's source that can push (the heartbeat's) is subscribed to instead of read, once the
+ * handshake's reads are done: its frames come in the read callback and nothing is parked while the peer
+ * is silent. Beyond the window it is told to wait, and resumed once the endpoint has taken items. A source
+ * that refuses a subscriber after being read from is pulled as before.
  */
-export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem> {
+export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem>, PushTarget<Frame> {
   /** The sequence number the next sequenced frame takes. */
   nextSeq = 1
   /** Items and body bytes the queue holds before the pump stops: the peer's window. */
@@ -67,10 +72,13 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   private done = false
   private failure: Error | undefined
   private reading = false
+  /** Push mode: subscribed to the connection's source; `paused` while it waits for room. */
+  private subscribed = false
+  private paused = false
   private readonly onBatch = (frames: Frame[] | undefined): void => { this.batch(frames) }
   private readonly onError = (err: unknown): void => { this.lowerFailed(toError(err)) }
 
-  constructor (private readonly owner: PumpOwner, private readonly lower: BatchIterator<Frame>, private leftover: Frame[], window: { messages: number, bytes: number }) {
+  constructor (private readonly owner: PumpOwner, private readonly lower: BatchIterator<Frame> & Partial<PushSource<Frame>>, private leftover: Frame[], window: { messages: number, bytes: number }) {
     this.maxItems = window.messages
     this.maxBytes = window.bytes
   }
@@ -81,8 +89,37 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   start (): void {
     const leftover = this.leftover
     this.leftover = NONE as unknown as Frame[]
+    const lower = this.lower
+    const pusher = isPushSource<Frame>(lower) ? lower : undefined
+    this.subscribed = pusher !== undefined
     if (leftover.length > 0) this.batch(leftover)
-    else this.step()
+    if (pusher !== undefined && !this.done && !this.owner.fenced) {
+      try {
+        // frames it holds come at once; beyond the window the first push already asks it to wait
+        pusher.subscribe(this)
+        return
+      } catch {
+        // a source that was read from (the handshake) may refuse: it is pulled instead
+        this.subscribed = false
+        this.paused = false
+      }
+    }
+    this.step()
+  }
+
+  /** Push mode, from the connection's source: frames as they are read. `false` once the window is full. */
+  push (frames: Frame[]): boolean {
+    this.batch(frames)
+    if (this.done || this.owner.fenced) return false
+    if (!this.full) return true
+    this.paused = true
+    return false
+  }
+
+  /** Push mode, from the connection's source: its end, or its failure. */
+  end (err?: Error): void {
+    if (err === undefined) this.batch(undefined)
+    else this.lowerFailed(err)
   }
 
   next (): Promise<IteratorResult<SessionItem>> {
@@ -139,8 +176,19 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     this.step()
   }
 
+  /** The queue holds the peer's window: reading stops. */
+  private get full (): boolean {
+    return this.queuedItems >= this.maxItems || this.queuedBytes >= this.maxBytes
+  }
+
   private step (): void {
-    if (this.reading || this.done || this.owner.fenced || this.queuedItems >= this.maxItems || this.queuedBytes >= this.maxBytes) return
+    if (this.reading || this.done || this.owner.fenced || this.full) return
+    if (this.subscribed) {
+      if (!this.paused) return
+      this.paused = false
+      this.lower.resume?.()
+      return
+    }
     this.reading = true
     let read: Promise<Frame[] | undefined>
     try {

@@ -2,9 +2,11 @@ import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
-import type { ByteDuplex, PushSource, PushTarget, SinkWatcher } from '@proto/interface'
+import type { BatchIterator, ByteDuplex, PushSource, PushTarget, SinkWatcher } from '@proto/interface'
 import { pushable } from '@proto/interface'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { PumpOwner } from '../src/inbound.js'
+import { SessionInbound } from '../src/inbound.js'
 import type { SessionDuplex, SessionFrames } from '../src/index.js'
 import { SESSION_FLAG } from '../src/index.js'
 import type { OutboundOwner } from '../src/outbound.js'
@@ -173,10 +175,101 @@ describe("a session connection's outbound pushes to a sink that subscribes", () 
   })
 })
 
+/** What the connection's inbound needs from its stage: accepting items; control frames recorded. */
+function pumpOwner (): PumpOwner & { controls: Frame[], stops: Error[] } {
+  const o = {
+    fenced: false,
+    gen: 1,
+    accepting: true,
+    peerEnded: false,
+    controls: [] as Frame[],
+    stops: [] as Error[],
+    control: (frame: Frame) => { o.controls.push(frame) },
+    lowerEnded: () => undefined,
+    stopped: (err: Error) => { o.stops.push(err) }
+  }
+  return o
+}
+
+/** A connection's source that can push; `refuse`: it refuses a subscriber, as one read from before may. */
+function pushingLower (refuse = false): BatchIterator<Frame> & PushSource<Frame> & { target: PushTarget<Frame> | undefined, resumes: number, pulls: number, give(...frames: Frame[]): boolean } {
+  const l = {
+    target: undefined as PushTarget<Frame> | undefined,
+    resumes: 0,
+    pulls: 0,
+    [Symbol.asyncIterator] () { return l },
+    async next (): Promise<IteratorResult<Frame>> { l.pulls++; return await new Promise(() => {}) },
+    async nextBatch (): Promise<Frame[] | undefined> { l.pulls++; return [item(9)] },
+    subscribe (target: PushTarget<Frame>): void {
+      if (refuse) throw new Error('expected subscribe() before any read')
+      l.target = target
+    },
+    resume (): void { l.resumes++ },
+    give (...frames: Frame[]): boolean { return (l.target as PushTarget<Frame>).push(frames) }
+  }
+  return l
+}
+
+describe("a session connection's inbound subscribes to a connection source that pushes", () => {
+  it('numbers what is pushed, asks the source to wait at the window, and resumes it once items were taken', async () => {
+    const owner = pumpOwner()
+    const lower = pushingLower()
+    const inbound = new SessionInbound(owner, lower, [item(0)], { messages: 3, bytes: 1 << 20 })
+    inbound.start()
+    expect(lower.target).toBe(inbound)
+    expect(lower.give(item(1), ctl(7))).toBe(true)
+    expect(owner.controls.map(label)).toEqual(['c7']) // handled in the read's call
+    expect(lower.give(item(2))).toBe(false) // three items queued: the window is full
+    expect(lower.resumes).toBe(0)
+    const taken = [...(await inbound.nextBatch() ?? [])] // one pushed batch at a time
+    expect(lower.resumes).toBe(1) // room again: the source goes on
+    taken.push(...(await inbound.nextBatch() ?? []), ...(await inbound.nextBatch() ?? []))
+    expect(taken.map(i => [i.seq, num(i.frame)])).toEqual([[1, 0], [2, 1], [3, 2]])
+    expect(lower.give(item(3))).toBe(true)
+    expect((await inbound.next()).value).toMatchObject({ seq: 4 })
+    lower.target?.end()
+    expect(await inbound.next()).toEqual({ done: true, value: undefined })
+    expect(lower.pulls).toBe(0)
+  })
+
+  it('pulls a source that refuses a subscriber, with the same numbering', async () => {
+    const lower = pushingLower(true)
+    const inbound = new SessionInbound(pumpOwner(), lower, [item(0)], { messages: 16, bytes: 1 << 20 })
+    inbound.start()
+    expect(lower.target).toBeUndefined()
+    const batch = await inbound.nextBatch()
+    await turn()
+    const more = await inbound.nextBatch()
+    expect([...(batch ?? []), ...(more ?? [])].slice(0, 2).map(i => [i.seq, num(i.frame)])).toEqual([[1, 0], [2, 9]])
+    expect(lower.pulls).toBeGreaterThan(0)
+  })
+
+  it("a source's failure stops the pump with it; items pushed before it are still taken", async () => {
+    const owner = pumpOwner()
+    const lower = pushingLower()
+    const inbound = new SessionInbound(owner, lower, [], { messages: 16, bytes: 1 << 20 })
+    inbound.start()
+    lower.give(item(5))
+    const boom = new Error('reset')
+    lower.target?.end(boom)
+    expect(owner.stops).toEqual([boom])
+    expect((await inbound.next()).value).toMatchObject({ seq: 1 })
+  })
+})
+
 /** The default stack (heartbeat over codec, HELLO with the session flag), its link's writing watched. */
-function watchedStack (log: { sinkPush: number, sink: number, pulls: number }): (conn: ByteDuplex) => SessionFrames {
+function watchedStack (log: { sinkPush: number, sink: number, pulls: number, subscribes: number, readsAfterSubscribe: number }): (conn: ByteDuplex) => SessionFrames {
   return (conn) => {
     const link = heartbeat(codec(conn), { hello: true, helloFlags: SESSION_FLAG }) as HeartbeatDuplex & { sinkPush: NonNullable<HeartbeatDuplex['sinkPush']> }
+    // the link's source: read for the handshake at most, then subscribed to
+    const source = link.source
+    let subscribed = false
+    const next = source.next.bind(source)
+    const nextBatch = source.nextBatch.bind(source)
+    const subscribe = source.subscribe.bind(source)
+    source.next = async () => { if (subscribed) log.readsAfterSubscribe++; return await next() }
+    source.nextBatch = async () => { if (subscribed) log.readsAfterSubscribe++; return await nextBatch() }
+    source.subscribe = (target) => { log.subscribes++; subscribed = true; subscribe(target) }
     const sinkPush = link.sinkPush.bind(link)
     const sink = link.sink
     Object.defineProperty(link, 'sink', { value: async (source: AsyncIterable<Frame>) => { log.sink++; await sink(source) } })
@@ -197,9 +290,9 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
   let h: Harness | undefined
   afterEach(async () => { await h?.close(); h = undefined })
 
-  it('at both ends and on every connection: nothing is pulled, every item arrives once, across a reconnection', async () => {
-    const server = { sinkPush: 0, sink: 0, pulls: 0 }
-    const clientLog = { sinkPush: 0, sink: 0, pulls: 0 }
+  it('at both ends and on every connection, and subscribes to the link\'s source: nothing is pulled, every item arrives once, across a reconnection', async () => {
+    const server = { sinkPush: 0, sink: 0, pulls: 0, subscribes: 0, readsAfterSubscribe: 0 }
+    const clientLog = { sinkPush: 0, sink: 0, pulls: 0, subscribes: 0, readsAfterSubscribe: 0 }
     h = await harness(echo, { stack: watchedStack(server) })
     const client = h.client({ stack: watchedStack(clientLog) })
     const got: number[] = []
@@ -216,8 +309,10 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     await client.close()
     expect(got).toEqual(Array.from({ length: 1_000 }, (_, i) => i))
     expect(client.stats()).toMatchObject({ delivered: 1_000, deduplicated: 0 })
-    expect(clientLog).toEqual({ sinkPush: 2, sink: 0, pulls: 0 })
-    expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0 })
+    // each connection: written through sinkPush, its outbound never pulled, its source subscribed to after
+    // the handshake (the server reads the client's RESUME first) and never read again
+    expect(clientLog).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
+    expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
   })
 
   it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {
