@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { SinkWatcher } from '@proto/interface'
+import { tellSinkEnd } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { InvalidParametersError } from './errors.js'
 
@@ -13,11 +14,6 @@ export interface UserSinkOwner {
 
 function calledTwice (): InvalidParametersError {
   return new InvalidParametersError('expected sink() to be called once per stage, but it was called again; pipe everything through one source')
-}
-
-/** Tells `watcher` from a microtask: never from within the call that started the sink, nor from one the watcher made. */
-function tellLater (watcher: SinkWatcher, err?: Error): void {
-  queueMicrotask(() => { watcher.onSinkEnd(err) })
 }
 
 /**
@@ -54,13 +50,13 @@ export class UserSink {
   /** As `sink(source)`, with the outcome told to `watcher` instead of a promise: nothing is parked meanwhile. */
   startWatched (source: Source<Frame>, watcher: SinkWatcher): void {
     if (this.called) {
-      tellLater(watcher, calledTwice())
+      tellSinkEnd(watcher, calledTwice())
       return
     }
     this.called = true
     const refusal = this.owner.refusal()
     if (refusal !== undefined) {
-      tellLater(watcher, refusal)
+      tellSinkEnd(watcher, refusal)
       return
     }
     this.watcher = watcher
@@ -71,7 +67,7 @@ export class UserSink {
     const watcher = this.watcher
     if (watcher === undefined) return
     this.watcher = undefined
-    tellLater(watcher, err)
+    tellSinkEnd(watcher, err)
   }
 
   private start (source: Source<Frame>): Promise<void> {

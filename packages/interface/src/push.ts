@@ -62,6 +62,11 @@ export function isPushSinkable<T> (duplex: unknown): duplex is PushSinkable<T> {
   return duplex != null && typeof (duplex as Partial<PushSinkable<T>>).sinkPush === 'function'
 }
 
+/** Tells `watcher` how a sink's run ended, from a microtask: never from within the call that started or ended it. */
+export function tellSinkEnd (watcher: SinkWatcher, err?: Error): void {
+  queueMicrotask(() => { watcher.onSinkEnd(err) })
+}
+
 /**
  * Hands `source` to `duplex`'s sink with the outcome told to `watcher`: through `sinkPush` when the duplex
  * has it, otherwise through `sink()`, the watcher then told from its promise (never synchronously).

@@ -1,8 +1,8 @@
 import { on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
-  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, sinkWatched, SourceError,
-  tcpAddress, toError, TypedEventTarget, validate, writeUint32, writeUint64
+  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, sinkWatched, type Slot,
+  slotAdd, slotEach, slotRemove, SourceError, tcpAddress, tellSinkEnd, toError, TypedEventTarget, validate, writeUint32, writeUint64
 } from '../src/index.js'
 
 describe('shared errors', () => {
@@ -240,5 +240,40 @@ describe('sinkWatched', () => {
     await new Promise(resolve => setImmediate(resolve))
     expect(told.map(e => e?.message)).toEqual([undefined, 'rejected', 'thrown', 'not an error'])
     expect(told.every(e => e === undefined || e instanceof Error)).toBe(true)
+  })
+})
+
+describe('tellSinkEnd', () => {
+  it('tells the watcher once, from a microtask', async () => {
+    const told: Array<Error | undefined> = []
+    const watcher = { onSinkEnd: (err?: Error) => { told.push(err) } }
+    const boom = new Error('boom')
+    tellSinkEnd(watcher)
+    tellSinkEnd(watcher, boom)
+    expect(told).toEqual([])
+    await Promise.resolve()
+    expect(told).toEqual([undefined, boom])
+  })
+})
+
+describe('slots: none, one item, or an array only from the second', () => {
+  it('adds, removes and calls in order; a single item is kept without an array', () => {
+    const a = (): void => {}
+    const b = (): void => {}
+    const c = (): void => {}
+    let slot: Slot<() => void>
+    slot = slotAdd(slot, a)
+    expect(slot).toBe(a)
+    slot = slotAdd(slot, b)
+    slot = slotAdd(slot, c)
+    expect(slot).toEqual([a, b, c])
+    slot = slotRemove(slot, b)
+    slot = slotRemove(slot, b) // not there: nothing changes
+    const seen: Array<() => void> = []
+    slotEach(slot, (fn) => { seen.push(fn) })
+    expect(seen).toEqual([a, c])
+    expect(slotRemove(a, a)).toBeUndefined()
+    expect(slotRemove(a, b)).toBe(a)
+    slotEach(undefined, () => { throw new Error('never called') })
   })
 })

@@ -1,3 +1,5 @@
+import type { Slot } from '@proto/interface'
+import { slotAdd, slotEach } from '@proto/interface'
 import type { DialContext } from './types.js'
 
 /**
@@ -12,7 +14,7 @@ export class DialAttempt implements DialContext {
   failDial: ((reason: Error) => void) | undefined
   #controller: AbortController | undefined
   #reason: Error | undefined
-  #watchers: ((reason: Error) => void) | Array<(reason: Error) => void> | undefined
+  #watchers: Slot<(reason: Error) => void>
 
   constructor (
     readonly attempt: number,
@@ -42,10 +44,7 @@ export class DialAttempt implements DialContext {
       fn(this.#reason)
       return
     }
-    const w = this.#watchers
-    if (w === undefined) this.#watchers = fn
-    else if (Array.isArray(w)) w.push(fn)
-    else this.#watchers = [w, fn]
+    this.#watchers = slotAdd(this.#watchers, fn)
   }
 
   /** Ends the attempt with `reason` (the first reason wins): the dial fails if it still runs, watchers are called, `signal` aborts. */
@@ -57,8 +56,7 @@ export class DialAttempt implements DialContext {
     failDial?.(reason)
     const w = this.#watchers
     this.#watchers = undefined
-    if (Array.isArray(w)) for (const fn of w) fn(reason)
-    else w?.(reason)
+    slotEach(w, (fn) => { fn(reason) })
     this.#controller?.abort(reason)
   }
 }

@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, PushSource, SinkWatcher } from '@proto/interface'
-import { formatAddress, isPushSource, raceSignal } from '@proto/interface'
+import { formatAddress, isPushSource, raceSignal, tellSinkEnd } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -137,7 +137,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   startPushSink (source: PushSource<ByteChunk>, watcher: SinkWatcher): void {
     const refused = this.sinkRefusal()
     if (refused !== undefined) {
-      queueMicrotask(() => { watcher.onSinkEnd(refused) })
+      tellSinkEnd(watcher, refused)
       return
     }
     this.flags |= SINK_STARTED | SINK_RUNNING
@@ -235,7 +235,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     else run?.reject(err)
     const watcher = this.sinkWatcher
     this.sinkWatcher = undefined
-    if (watcher !== undefined) queueMicrotask(() => { watcher.onSinkEnd(err) })
+    if (watcher !== undefined) tellSinkEnd(watcher, err)
   }
 
   // --- the writer's view (WriterOwner) ---

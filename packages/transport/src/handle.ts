@@ -1,4 +1,5 @@
-import type { AbortOptions, ByteChunk, ConnectionAddress, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
+import type { AbortOptions, ByteChunk, ConnectionAddress, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher, Slot } from '@proto/interface'
+import { slotAdd, slotEach, slotRemove } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -98,7 +99,7 @@ export let goAway: (handle: ServerConnectionHandle) => void
  */
 export class ServerConnectionHandle extends ConnectionHandle implements GoingAwayWatchable {
   #away: AbortController | undefined
-  #watchers: GoingAwayWatcher | GoingAwayWatcher[] | undefined
+  #watchers: Slot<GoingAwayWatcher>
 
   get goingAway (): AbortSignal {
     if (this.#away == null) {
@@ -114,20 +115,12 @@ export class ServerConnectionHandle extends ConnectionHandle implements GoingAwa
       watcher.onGoingAway()
       return true
     }
-    const w = this.#watchers
-    if (w === undefined) this.#watchers = watcher
-    else if (Array.isArray(w)) w.push(watcher)
-    else this.#watchers = [w, watcher]
+    this.#watchers = slotAdd(this.#watchers, watcher)
     return true
   }
 
   unwatchGoingAway (watcher: GoingAwayWatcher): void {
-    const w = this.#watchers
-    if (w === watcher) this.#watchers = undefined
-    else if (Array.isArray(w)) {
-      const i = w.indexOf(watcher)
-      if (i >= 0) w.splice(i, 1)
-    }
+    this.#watchers = slotRemove(this.#watchers, watcher)
   }
 
   static {
@@ -138,8 +131,7 @@ export class ServerConnectionHandle extends ConnectionHandle implements GoingAwa
       // watchers first: the stage that tells the peer reacts before anything listening to the signal
       const w = handle.#watchers
       handle.#watchers = undefined
-      if (Array.isArray(w)) for (const watcher of w) watcher.onGoingAway()
-      else w?.onGoingAway()
+      slotEach(w, (watcher) => { watcher.onGoingAway() })
       handle.#away?.abort(core.config.owner?.goingAwayReason)
     }
   }
