@@ -12,6 +12,13 @@ const turn = async (): Promise<void> => { await new Promise(resolve => setImmedi
 const text = (frame: Frame): string => new TextDecoder().decode(frame.body)
 const data = (s: string): Frame => f(FrameType.DATA, s)
 
+/** The stage a test made, aborted after each test. */
+let stage: HeartbeatDuplex | undefined
+afterEach(() => {
+  stage?.abort(new Error('test over'))
+  stage = undefined
+})
+
 /** A consumer that takes pushes, recording them; it asks to wait while `accepting` is false. */
 function recorder (): PushTarget<Frame> & { got: string[], pushes: number, ends: Array<Error | undefined>, accepting: boolean } {
   const r = {
@@ -30,12 +37,6 @@ function recorder (): PushTarget<Frame> & { got: string[], pushes: number, ends:
 }
 
 describe("a stage's source pushes to a consumer that subscribes", () => {
-  let stage: HeartbeatDuplex | undefined
-  afterEach(() => {
-    stage?.abort(new Error('test over'))
-    stage = undefined
-  })
-
   it('hands frames over as they arrive, queues them while the consumer asks to wait, then gives the end once', async () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower, init)
@@ -165,12 +166,6 @@ function pushingSource (): PushSource<Frame> & AsyncIterable<Frame> & { target: 
 }
 
 describe('the sink subscribes to a source that pushes (another stage\'s source)', () => {
-  let stage: HeartbeatDuplex | undefined
-  afterEach(() => {
-    stage?.abort(new Error('test over'))
-    stage = undefined
-  })
-
   it('is never pulled: what is pushed goes down at once, the source waits past a batch and is resumed once it is written', async () => {
     const peer = rawPeer({ batchedSink: true })
     const hb = stage = heartbeat(peer.lower, init)
@@ -296,12 +291,6 @@ function watcher (): { ends: Array<Error | undefined>, onSinkEnd(err?: Error): v
 }
 
 describe("the link's own sinkPush: how the writing ended goes to a watcher, not a promise", () => {
-  let stage: HeartbeatDuplex | undefined
-  afterEach(() => {
-    stage?.abort(new Error('test over'))
-    stage = undefined
-  })
-
   it('subscribes to the source, writes what it pushes, and tells the watcher once FIN is out, from a microtask', async () => {
     const peer = rawPeer({ batchedSink: true })
     const hb = stage = heartbeat(peer.lower, init)
