@@ -1,4 +1,4 @@
-import { on, once } from 'node:events'
+import { getEventListeners, on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
   DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, sinkWatched, type Slot,
@@ -149,6 +149,47 @@ describe('TypedEventTarget', () => {
     target.removeEventListener('other', fn)
     expect(target.hasListeners('other')).toBe(false)
     expect(target.listenerCount('up')).toBe(1)
+  })
+
+  it('targets without listeners share one empty store; the first listener gives a target its own, seen by no other', () => {
+    const maps = (t: EventTarget): unknown[] => {
+      const fields = t as unknown as Record<symbol, unknown>
+      return Object.getOwnPropertySymbols(t).map(s => fields[s]).filter(v => typeof (v as Map<unknown, unknown> | undefined)?.get === 'function')
+    }
+    const a = new TypedEventTarget<Events>()
+    const b = new TypedEventTarget<Events>()
+    const [shared] = maps(a)
+    expect(shared).toBeDefined()
+    expect(maps(a).every(m => m === shared)).toBe(true)
+    expect(maps(b).every(m => m === shared)).toBe(true)
+    // nothing listens yet: a dispatch, a removal and a listener query all see an empty store
+    expect(a.dispatchEvent(new CustomEvent('up', { detail: { attempt: 0 } }))).toBe(true)
+    a.removeEventListener('up', () => {})
+    expect(getEventListeners(a, 'up')).toEqual([])
+
+    const seen: string[] = []
+    a.addEventListener('up', () => { seen.push('a') })
+    expect(maps(a).filter(m => m !== shared)).toHaveLength(1)
+    expect(maps(b).every(m => m === shared)).toBe(true)
+    b.safeDispatchEvent('up', { attempt: 1 })
+    a.safeDispatchEvent('up', { attempt: 2 })
+    expect(seen).toEqual(['a'])
+    expect(b.listenerCount('up')).toBe(0)
+    expect(new TypedEventTarget<Events>().listenerCount('up')).toBe(0)
+  })
+
+  it('a listener added past the override is refused with a clear error instead of reaching every target', () => {
+    const target = new TypedEventTarget<Events>()
+    const other = new TypedEventTarget<Events>()
+    expect(() => { EventTarget.prototype.addEventListener.call(target, 'up', () => {}) }).toThrow(/addEventListener\(\) of the target itself/)
+    expect(other.listenerCount('up')).toBe(0)
+    // once it has its own store, the plain method works on it as on any EventTarget
+    target.addEventListener('close', () => {})
+    let calls = 0
+    EventTarget.prototype.addEventListener.call(target, 'up', () => { calls++ })
+    target.dispatchEvent(new CustomEvent('up', { detail: { attempt: 1 } }))
+    expect(calls).toBe(1)
+    expect(other.listenerCount('up')).toBe(0)
   })
 
   it('a throwing listener does not stop the others; its error surfaces as an uncaught exception', async () => {
