@@ -50,7 +50,11 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   private readonly connectedAt: number
   private bytesIn = 0
   private chunksIn = 0
-  private lastReadAt: number | undefined
+  /**
+   * When bytes were last read (clock time), `-Infinity` before any. Every timestamp that moves with traffic
+   * starts as a number: a field that starts `undefined` takes a freshly allocated number at every store.
+   */
+  private lastReadAt = -Infinity
   private writer: Writer | undefined
   private failure: Failure | undefined
   private info: DisconnectInfo | undefined
@@ -106,14 +110,14 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
       chunksOut: w?.chunks ?? 0,
       writes: w?.writes ?? 0,
       connectedAt: this.connectedAt + epoch,
-      lastReadAt: this.lastReadAt === undefined ? undefined : this.lastReadAt + epoch,
-      lastWriteAt: w?.lastWriteAt === undefined ? undefined : w.lastWriteAt + epoch
+      lastReadAt: this.lastReadAt === -Infinity ? undefined : this.lastReadAt + epoch,
+      lastWriteAt: w === undefined || w.lastWriteAt === -Infinity ? undefined : w.lastWriteAt + epoch
     }
   }
 
   /** When bytes last moved either way (clock time); the server's idle watch reads it. */
   lastActivity (): number {
-    return Math.max(this.lastReadAt ?? this.connectedAt, this.writer?.lastWriteAt ?? this.connectedAt)
+    return Math.max(this.connectedAt, this.lastReadAt, this.writer?.lastWriteAt ?? -Infinity)
   }
 
   startSink (source: Source<ByteChunk>): Promise<void> {

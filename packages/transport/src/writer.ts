@@ -56,7 +56,13 @@ function flushOnTick (writer: Writer): void {
  * watched: if it does not move for `writeStallTimeout`, the owner is told (a peer that never reads).
  */
 export class Writer {
-  private pending: Uint8Array[] = []
+  /**
+   * What waits for the next write: one chunk in `single` (nearly every flush of a ping, a pong or a small
+   * message writes one), an array only from the second. An array made empty and pushed to would reserve
+   * 17 slots at every flush.
+   */
+  private single: Uint8Array | undefined
+  private pending: Uint8Array[] | undefined
   private pendingBytes = 0
   private pendingLarge = false
   private tickScheduled = false
@@ -69,8 +75,8 @@ export class Writer {
   writes = 0
   bytes = 0
   chunks = 0
-  /** When bytes were last handed to the carrier (clock time); `undefined` before the first write. */
-  lastWriteAt: number | undefined
+  /** When bytes were last handed to the carrier (clock time); `-Infinity` before the first write (a number from the start: see `ConnectionCore.lastReadAt`). */
+  lastWriteAt = -Infinity
 
   constructor (private readonly carrier: Carrier, private readonly config: ConnectionConfig, private readonly owner: WriterOwner) {}
 
@@ -78,17 +84,9 @@ export class Writer {
   push (chunk: ByteChunk): void {
     if (this.failure != null) throw this.failure
     this.chunks++
-    if (chunk instanceof Uint8Array) {
-      if (chunk.byteLength === 0) return
-      this.pending.push(chunk)
-      if (chunk.byteLength >= COALESCE_BELOW) this.pendingLarge = true
-    } else {
-      if (chunk.byteLength === 0) return
-      for (const buf of chunk) {
-        this.pending.push(buf)
-        if (buf.byteLength >= COALESCE_BELOW) this.pendingLarge = true
-      }
-    }
+    if (chunk.byteLength === 0) return
+    if (chunk instanceof Uint8Array) this.add(chunk)
+    else for (const buf of chunk) this.add(buf)
     this.pendingBytes += chunk.byteLength
     if (this.pendingBytes >= WRITE_FLUSH_THRESHOLD) {
       if (!this.blocked) this.flush()
@@ -96,6 +94,16 @@ export class Writer {
       this.tickScheduled = true
       process.nextTick(flushOnTick, this)
     }
+  }
+
+  private add (buf: Uint8Array): void {
+    if (this.pending !== undefined) this.pending.push(buf)
+    else if (this.single === undefined) this.single = buf
+    else {
+      this.pending = [this.single, buf]
+      this.single = undefined
+    }
+    if (buf.byteLength >= COALESCE_BELOW) this.pendingLarge = true
   }
 
   /** Resolves at the next `'drain'`; rejects if the connection fails first. */
@@ -139,7 +147,8 @@ export class Writer {
     if (this.failure != null) return
     this.failure = err
     this.stall?.cancel()
-    this.pending = []
+    this.single = undefined
+    this.pending = undefined
     this.pendingBytes = 0
     const waiter = this.drainWaiter
     this.drainWaiter = undefined
@@ -153,18 +162,20 @@ export class Writer {
   }
 
   private flush (): void {
+    const single = this.single
     const parts = this.pending
-    if (parts.length === 0 || this.failure != null) return
+    if ((single === undefined && parts === undefined) || this.failure != null) return
     const total = this.pendingBytes
     const allSmall = !this.pendingLarge
-    this.pending = []
+    this.single = undefined
+    this.pending = undefined
     this.pendingBytes = 0
     this.pendingLarge = false
     let ok: boolean
-    if (parts.length === 1) {
-      ok = this.carrier.write(parts[0] as Uint8Array)
+    if (single !== undefined) {
+      ok = this.carrier.write(single)
     } else {
-      const out = coalesce(parts, total, allSmall)
+      const out = coalesce(parts as Uint8Array[], total, allSmall)
       ok = out.length === 1 ? this.carrier.write(out[0] as Uint8Array) : this.carrier.writev(out)
     }
     this.writes++
