@@ -5,22 +5,26 @@ import { MAX_QUEUED_PONG_BYTES, MAX_QUEUED_PONGS } from './constants.js'
  * Control frames waiting to go out ahead of data, in order. Our own frames (HELLO, PING, GOAWAY) are few
  * by construction (one HELLO, at most one ping and one GOAWAY at a time) and always accepted; pongs, whose
  * number and size the peer decides, are bounded by `MAX_QUEUED_PONGS` frames and `MAX_QUEUED_PONG_BYTES`
- * (beyond the first). The array exists only while frames wait.
+ * (beyond the first). The oldest frame waits in a field of its own and an array holds the others only
+ * while two or more wait: a ping or a pong that goes out alone (nearly every one) allocates nothing here.
  */
 export class ControlQueue {
-  private frames: Frame[] | undefined
+  private first: Frame | undefined
+  private rest: Frame[] | undefined
   private pongs = 0
   private pongBytes = 0
 
   constructor (private readonly pongType: number | undefined) {}
 
   get length (): number {
-    return this.frames?.length ?? 0
+    return this.first === undefined ? 0 : 1 + (this.rest?.length ?? 0)
   }
 
   /** Queues one of our own control frames. */
   push (frame: Frame): void {
-    (this.frames ??= []).push(frame)
+    if (this.first === undefined) this.first = frame
+    else if (this.rest === undefined) this.rest = [frame]
+    else this.rest.push(frame)
   }
 
   /**
@@ -36,11 +40,16 @@ export class ControlQueue {
   }
 
   shift (): Frame | undefined {
-    const frames = this.frames
-    if (frames === undefined) return undefined
-    const frame = frames.shift()
-    if (frames.length === 0) this.frames = undefined // an idle connection keeps no array between pings
-    if (frame !== undefined && frame.type === this.pongType && this.pongs > 0) {
+    const frame = this.first
+    if (frame === undefined) return undefined
+    const rest = this.rest
+    if (rest === undefined) {
+      this.first = undefined
+    } else {
+      this.first = rest.shift()
+      if (rest.length === 0) this.rest = undefined
+    }
+    if (frame.type === this.pongType && this.pongs > 0) {
       this.pongs--
       this.pongBytes -= frame.body.byteLength
     }

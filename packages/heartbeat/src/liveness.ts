@@ -43,8 +43,10 @@ export interface LivenessOwner {
  * and the application of `decide()` — the only place where time-based decisions are acted upon.
  */
 export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingChanged' | 'sentDataSince'>, PumpClocks {
-  lastReceivedAt: number
-  private lastControlAt: number
+  // the clocks start as numbers (set in the constructor): a field that starts `undefined` would take a
+  // freshly allocated number at every store, twice per ping on every connection
+  lastReceivedAt = -Infinity
+  private lastControlAt = -Infinity
   /** When a user frame was last handed down (a lower bound during bursts). */
   lastDataAt = -Infinity
   /** When reading last resumed after our own backpressure (`-Infinity`: never stopped). */

@@ -22,7 +22,8 @@ export class RttRing {
   private ring: number[] | undefined
   private next = 0
   private size = 0
-  private last: number | undefined
+  /** The latest sample (meaningful once `size > 0`): a number from the start, so a store allocates nothing. */
+  private last = 0
 
   constructor (private readonly capacity: number) {}
 
