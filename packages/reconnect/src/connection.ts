@@ -1,9 +1,9 @@
-import type { BatchIterator, StageDuplex } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget, StageDuplex } from '@proto/interface'
 import type { DialAttempt } from './attempt.js'
 import type { Feed } from './feed.js'
 
 /** One live connection and everything scoped to it (its dial's attempt is its lifetime). */
-export interface Connection<TIn, TOut> {
+export interface Connection<TIn, TOut> extends PushTarget<TIn> {
   readonly epoch: number
   readonly attempt: number
   readonly dial: DialAttempt
@@ -16,6 +16,9 @@ export interface Connection<TIn, TOut> {
   handed: number
   /** A read from its source is outstanding. */
   reading: boolean
+  /** Its source pushes (this object subscribed to it) instead of being read; `paused` while it was asked to wait. */
+  pusher: PushSource<TIn> | undefined
+  paused: boolean
   /** Its source ended cleanly; what that means is decided once the reader has caught up. */
   peerEnded: boolean
   /** Declared lost (or released): nothing it does acts any more. */

@@ -190,13 +190,20 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
       iter: undefined,
       handed: 0,
       reading: false,
+      pusher: undefined,
+      paused: false,
       peerEnded: false,
       lost: false,
       sinkDone: false,
       sinkFailed: false,
       onRead: (result) => { this.inbound.received(c, result.done === true ? undefined : [result.value]) },
       onBatch: (batch) => { this.inbound.received(c, batch) },
-      onReadError: (err) => { this.inbound.readFailed(c, toError(err)) }
+      onReadError: (err) => { this.inbound.readFailed(c, toError(err)) },
+      push: items => this.inbound.pushed(c, items),
+      end: (err) => {
+        if (err === undefined) this.inbound.received(c, undefined)
+        else this.inbound.readFailed(c, err)
+      }
     }
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++

@@ -1,4 +1,4 @@
-import { DONE, RESOLVED_DONE } from '@proto/interface'
+import { DONE, isPushSource, RESOLVED_DONE } from '@proto/interface'
 import type { Connection } from './connection.js'
 import type { Ledger } from './ledger.js'
 import type { DurableSourceIterator } from './types.js'
@@ -31,6 +31,10 @@ const NOTHING_HELD: never[] = []
  * failure is seen while the user is busy. A read is one item, or a whole batch when the connection's
  * source offers `nextBatch()`. Items already read are served as already-resolved promises, one by one
  * (`next()`) or all at once (`nextBatch()`), and survive the loss of the connection they came from.
+ *
+ * A connection's source that can push (a session's connection stage) is subscribed to instead: its batches
+ * arrive in the call that made them, and it is asked to wait while a batch is held here, as a read would
+ * not have been made; nothing is parked while the peer is silent.
  */
 export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   /** The durable source has ended (or failed). */
@@ -77,9 +81,29 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   pull (): void {
     const c = this.owner.conn
     if (c == null || c.reading || c.lost || c.peerEnded || this.heldAt < this.held.length || this.done) return
+    if (c.pusher !== undefined) {
+      if (!c.paused) return
+      c.paused = false
+      c.pusher.resume()
+      return
+    }
     c.reading = true
     try {
-      c.iter ??= c.duplex.source[Symbol.asyncIterator]()
+      if (c.iter === undefined) {
+        const iter = c.iter = c.duplex.source[Symbol.asyncIterator]()
+        if (isPushSource<TIn>(iter)) {
+          c.reading = false
+          c.pusher = iter
+          try {
+            iter.subscribe(c)
+            return
+          } catch {
+            // a source that refuses a subscriber is read instead
+            c.pusher = undefined
+            c.reading = true
+          }
+        }
+      }
       const iter = c.iter
       if (typeof iter.nextBatch === 'function') iter.nextBatch().then(c.onBatch, c.onReadError)
       else iter.next().then(c.onRead, c.onReadError)
@@ -121,6 +145,23 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
       }
     }
     this.pull()
+  }
+
+  /**
+   * Push mode: a batch from `c`'s source, as a read would have brought it; `false` asks the source to wait
+   * (a batch is held for the reader, or the connection no longer counts), and `pull()` resumes it.
+   */
+  pushed (c: Connection<TIn, TOut>, items: TIn[]): boolean {
+    if (this.heldAt < this.held.length && !c.lost && !this.done && items.length > 0) {
+      // pushed although asked to wait: kept after what is held, in order
+      this.held = this.held.slice(this.heldAt).concat(items)
+      this.heldAt = 0
+    } else {
+      this.received(c, items)
+    }
+    const more = !c.lost && !this.done && c === this.owner.conn && this.heldAt >= this.held.length
+    if (!more) c.paused = true
+    return more
   }
 
   readFailed (c: Connection<TIn, TOut>, err: Error): void {

@@ -53,8 +53,11 @@ const NONE: SessionItem[] = []
  * handshake's reads are done: its frames come in the read callback and nothing is parked while the peer
  * is silent. Beyond the window it is told to wait, and resumed once the endpoint has taken items. A source
  * that refuses a subscriber after being read from is pulled as before.
+ *
+ * The items go up the same way: reconnect subscribes (`PushSource`) and gets every batch in the call that
+ * numbered it. While it asks to wait, items queue here against the window exactly as for a reader.
  */
-export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem>, PushTarget<Frame> {
+export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem>, PushTarget<Frame>, PushSource<SessionItem> {
   /** The sequence number the next sequenced frame takes. */
   nextSeq = 1
   /** Items and body bytes the queue holds before the pump stops: the peer's window. */
@@ -75,6 +78,11 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   /** Push mode: subscribed to the connection's source; `paused` while it waits for room. */
   private subscribed = false
   private paused = false
+  /** Push mode upwards: the subscriber of the items, whether it asked to wait, whether it was told the end. */
+  private target: PushTarget<SessionItem> | undefined
+  private targetFull = false
+  private told = false
+  private flushing = false
   private readonly onBatch = (frames: Frame[] | undefined): void => { this.batch(frames) }
   private readonly onError = (err: unknown): void => { this.lowerFailed(toError(err)) }
 
@@ -122,6 +130,23 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     else this.lowerFailed(err)
   }
 
+  /**
+   * Push mode upwards: from now on the items go to `target` as they are numbered (those queued, at once),
+   * then the end or the failure. Once, with no read pending.
+   */
+  subscribe (target: PushTarget<SessionItem>): void {
+    if (this.target !== undefined || this.reader !== undefined) throw new Error('expected subscribe() once, with no read pending, on a session connection\'s items')
+    this.target = target
+    this.flush()
+  }
+
+  /** Push mode upwards: the subscriber takes items again after `push()` returned `false`. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.flush()
+  }
+
   next (): Promise<IteratorResult<SessionItem>> {
     if (this.headAt < this.head.length) {
       const value = this.head[this.headAt++]
@@ -144,6 +169,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   }
 
   async return (): Promise<IteratorResult<SessionItem>> {
+    this.told = true // a subscriber that returns wants nothing more, its end included
     this.finish(undefined)
     return DONE
   }
@@ -239,6 +265,11 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   private hand (items: SessionItem[], bytes: number): void {
     const reader = this.reader
     if (reader === undefined || this.headAt < this.head.length) {
+      if (this.target !== undefined && !this.targetFull && !this.flushing && this.headAt >= this.head.length && !this.told) {
+        // nothing queued before them: straight up, in this call
+        if (!this.target.push(items)) this.targetFull = true
+        return
+      }
       if (this.headAt < this.head.length) this.rest.push(items)
       else {
         this.head = items
@@ -246,6 +277,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
       }
       this.queuedItems += items.length
       this.queuedBytes += bytes
+      if (this.target !== undefined) this.flush()
       return
     }
     this.reader = undefined
@@ -266,6 +298,10 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   private endItems (): void {
     if (this.itemsEnded) return
     this.itemsEnded = true
+    if (this.target !== undefined) {
+      this.flush()
+      return
+    }
     const reader = this.reader
     if (reader === undefined || this.headAt < this.head.length) return
     this.reader = undefined
@@ -278,11 +314,45 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     this.owner.stopped(err)
   }
 
+  /**
+   * Push mode upwards: hands what is queued while the subscriber takes it, then the end (after the peer's
+   * END, or when the pump stopped) or the failure; reads on once there is room in the window again.
+   */
+  private flush (): void {
+    const target = this.target
+    if (target === undefined || this.flushing) return
+    this.flushing = true
+    try {
+      while (!this.told && !this.targetFull && this.headAt < this.head.length) {
+        const out = this.headAt === 0 ? this.head : this.head.slice(this.headAt)
+        let bytes = 0
+        for (let i = 0; i < out.length; i++) bytes += out[i].frame.body.byteLength
+        this.headAt = this.head.length
+        this.queuedItems -= out.length
+        this.queuedBytes -= bytes
+        this.head = this.rest.shift() ?? NONE
+        this.headAt = 0
+        if (!target.push(out)) this.targetFull = true
+      }
+      if (!this.told && this.headAt >= this.head.length && (this.done || this.itemsEnded)) {
+        this.told = true
+        target.end(this.failure)
+      }
+    } finally {
+      this.flushing = false
+    }
+    this.step()
+  }
+
   /** Ends the source: after the queued items, with `err` or cleanly. */
   private finish (err: Error | undefined): void {
     if (this.done) return
     this.done = true
     if (err !== undefined) this.failure = err
+    if (this.target !== undefined) {
+      this.flush()
+      return
+    }
     const reader = this.reader
     this.reader = undefined
     if (reader === undefined) return

@@ -4,8 +4,8 @@ import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import type { BatchIterator, ByteDuplex, PushSource, PushTarget, SinkWatcher } from '@proto/interface'
 import { pushable } from '@proto/interface'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { PumpOwner } from '../src/inbound.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { PumpOwner, SessionItem } from '../src/inbound.js'
 import { SessionInbound } from '../src/inbound.js'
 import type { SessionDuplex, SessionFrames } from '../src/index.js'
 import { SESSION_FLAG } from '../src/index.js'
@@ -257,6 +257,83 @@ describe("a session connection's inbound subscribes to a connection source that 
   })
 })
 
+/** A subscriber of a session connection's items, recording them; it asks to wait while `accepting` is false. */
+function itemRecorder (): PushTarget<SessionItem> & { got: Array<[number, number]>, pushes: number, ends: Array<Error | undefined>, accepting: boolean } {
+  const r = {
+    got: [] as Array<[number, number]>,
+    pushes: 0,
+    ends: [] as Array<Error | undefined>,
+    accepting: true,
+    push (items: SessionItem[]): boolean {
+      r.pushes++
+      for (const i of items) r.got.push([i.seq, num(i.frame)])
+      return r.accepting
+    },
+    end (err?: Error): void { r.ends.push(err) }
+  }
+  return r
+}
+
+describe("a session connection's inbound pushes its items to a subscriber", () => {
+  it('hands each batch up in the call that numbered it, queues while asked to wait, and hands the queue on resume(), then the end', () => {
+    const owner = pumpOwner()
+    const lower = pushingLower()
+    const inbound = new SessionInbound(owner, lower, [item(0)], { messages: 3, bytes: 1 << 20 })
+    inbound.start()
+    const up = itemRecorder()
+    inbound.subscribe(up)
+    expect(up.got).toEqual([[1, 0]]) // what was queued, at once
+    expect(lower.give(item(1), ctl(7), item(2))).toBe(true)
+    expect(up.got).toEqual([[1, 0], [2, 1], [3, 2]])
+    expect(up.pushes).toBe(2)
+
+    up.accepting = false
+    expect(lower.give(item(3))).toBe(true) // taken, though the subscriber now asks to wait
+    expect(lower.give(item(4))).toBe(true) // queued: one item of a window of three
+    expect(lower.give(item(5), item(6))).toBe(false) // the window is full: the connection waits
+    expect(up.got).toHaveLength(4)
+    up.accepting = true
+    inbound.resume()
+    expect(up.got.slice(4)).toEqual([[5, 4], [6, 5], [7, 6]])
+    expect(lower.resumes).toBe(1) // room again below
+    expect(up.ends).toEqual([])
+    lower.target?.end()
+    expect(up.ends).toEqual([undefined])
+    expect(lower.pulls).toBe(0)
+  })
+
+  it('ends the subscriber after what is queued, with the failure when the connection fails, once', () => {
+    const owner = pumpOwner()
+    const lower = pushingLower()
+    const inbound = new SessionInbound(owner, lower, [], { messages: 16, bytes: 1 << 20 })
+    inbound.start()
+    const up = itemRecorder()
+    up.accepting = false
+    inbound.subscribe(up)
+    lower.give(item(1))
+    lower.give(item(2))
+    const boom = new Error('reset')
+    inbound.fail(boom) // the connection is gone: what was queued goes with it
+    expect(up.got).toEqual([[1, 1]])
+    expect(up.ends).toEqual([boom])
+    inbound.resume()
+    lower.target?.end()
+    expect(up.ends).toEqual([boom])
+  })
+
+  it('refuses a second subscriber, and one while a read waits', async () => {
+    const inbound = new SessionInbound(pumpOwner(), pushingLower(), [], { messages: 16, bytes: 1 << 20 })
+    inbound.start()
+    const reading = inbound.nextBatch()
+    expect(() => { inbound.subscribe(itemRecorder()) }).toThrow(/subscribe\(\) once, with no read pending/)
+    const other = new SessionInbound(pumpOwner(), pushingLower(), [], { messages: 16, bytes: 1 << 20 })
+    other.start()
+    other.subscribe(itemRecorder())
+    expect(() => { other.subscribe(itemRecorder()) }).toThrow(/subscribe\(\) once/)
+    void reading
+  })
+})
+
 /** The default stack (heartbeat over codec, HELLO with the session flag), its link's writing watched. */
 function watchedStack (log: { sinkPush: number, sink: number, pulls: number, subscribes: number, readsAfterSubscribe: number }): (conn: ByteDuplex) => SessionFrames {
   return (conn) => {
@@ -293,6 +370,8 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
   it('at both ends and on every connection, and subscribes to the link\'s source: nothing is pulled, every item arrives once, across a reconnection', async () => {
     const server = { sinkPush: 0, sink: 0, pulls: 0, subscribes: 0, readsAfterSubscribe: 0 }
     const clientLog = { sinkPush: 0, sink: 0, pulls: 0, subscribes: 0, readsAfterSubscribe: 0 }
+    // reconnect subscribes to each connection's items: never read
+    const itemReads = [vi.spyOn(SessionInbound.prototype, 'next'), vi.spyOn(SessionInbound.prototype, 'nextBatch')]
     h = await harness(echo, { stack: watchedStack(server) })
     const client = h.client({ stack: watchedStack(clientLog) })
     const got: number[] = []
@@ -313,6 +392,8 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     // the handshake (the server reads the client's RESUME first) and never read again
     expect(clientLog).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
     expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
+    expect(itemReads.map(spy => spy.mock.calls.length)).toEqual([0, 0])
+    for (const spy of itemReads) spy.mockRestore()
   })
 
   it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {
