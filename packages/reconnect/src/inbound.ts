@@ -1,3 +1,4 @@
+import type { PushSource, PushTarget } from '@proto/interface'
 import { DONE, isPushSource, RESOLVED_DONE } from '@proto/interface'
 import type { Connection } from './connection.js'
 import type { Ledger } from './ledger.js'
@@ -35,8 +36,11 @@ const NOTHING_HELD: never[] = []
  * A connection's source that can push (a session's connection stage) is subscribed to instead: its batches
  * arrive in the call that made them, and it is asked to wait while a batch is held here, as a read would
  * not have been made; nothing is parked while the peer is silent.
+ *
+ * Its own reader may subscribe the same way (a session's source does): each batch goes to it in the call
+ * that brought it, and while it asks to wait, one batch is held here and the connection is asked to wait.
  */
-export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
+export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn>, PushSource<TIn> {
   /** The durable source has ended (or failed). */
   done = false
   /** The reader has been handed the end (or left): an exchange can only be complete after that. */
@@ -45,8 +49,32 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   private heldAt = 0
   private reader: Reader<TIn> | undefined
   private failure: Error | undefined
+  /** Push mode: the subscribed reader, whether it asked to wait, and whether it was told the end or the failure. */
+  private target: PushTarget<TIn> | undefined
+  private targetFull = false
+  private told = false
+  private flushing = false
 
   constructor (private readonly owner: InboundOwner<TIn, TOut>) {}
+
+  /**
+   * Push mode: from now on batches go to `target` as they come (what is held, at once), then the end or the
+   * failure. Once, with no read pending; the subscriber then reads no more with `next()`.
+   */
+  subscribe (target: PushTarget<TIn>): void {
+    if (this.target !== undefined || this.reader !== undefined) throw new Error('expected subscribe() once, with no read pending, on the durable source')
+    this.target = target
+    this.flush()
+    this.pull()
+  }
+
+  /** Push mode: the subscriber takes batches again after `push()` returned `false`. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.flush()
+    this.pull()
+  }
 
   [Symbol.asyncIterator] (): this { return this }
 
@@ -69,6 +97,7 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   }
 
   async return (): Promise<IteratorResult<TIn>> {
+    this.told = true // a subscriber that returns wants nothing more, its end included
     this.held = NOTHING_HELD
     this.heldAt = 0
     this.end()
@@ -80,7 +109,7 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   /** Keeps one read outstanding on the current connection's source while there is room for its result. */
   pull (): void {
     const c = this.owner.conn
-    if (c == null || c.reading || c.lost || c.peerEnded || this.heldAt < this.held.length || this.done) return
+    if (c == null || c.reading || c.lost || c.peerEnded || !this.room || this.done) return
     if (c.pusher !== undefined) {
       if (!c.paused) return
       c.paused = false
@@ -120,10 +149,18 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
       return
     }
     if (items === undefined) {
-      this.owner.peerEnded(c, this.heldAt >= this.held.length)
+      this.owner.peerEnded(c, this.room)
       return
     }
     if (items.length === 0) {
+      this.pull()
+      return
+    }
+    const target = this.target
+    if (target !== undefined) {
+      if (this.told) this.owner.ledger.discardedInbound += items.length // the reader left
+      else if (this.targetFull || this.flushing || !this.room) this.hold(items)
+      else if (!target.push(items)) this.targetFull = true
       this.pull()
       return
     }
@@ -152,14 +189,10 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
    * (a batch is held for the reader, or the connection no longer counts), and `pull()` resumes it.
    */
   pushed (c: Connection<TIn, TOut>, items: TIn[]): boolean {
-    if (this.heldAt < this.held.length && !c.lost && !this.done && items.length > 0) {
-      // pushed although asked to wait: kept after what is held, in order
-      this.held = this.held.slice(this.heldAt).concat(items)
-      this.heldAt = 0
-    } else {
-      this.received(c, items)
-    }
-    const more = !c.lost && !this.done && c === this.owner.conn && this.heldAt >= this.held.length
+    // pushed although asked to wait: kept after what is held, in order
+    if (this.heldAt < this.held.length && this.target === undefined && !c.lost && !this.done && items.length > 0) this.hold(items)
+    else this.received(c, items)
+    const more = !c.lost && !this.done && c === this.owner.conn && this.room
     if (!more) c.paused = true
     return more
   }
@@ -170,10 +203,17 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
     this.owner.readFailed(c, err)
   }
 
-  /** Ends the durable source; a waiting reader gets the end. */
+  /** Ends the durable source; a waiting reader (or a subscriber with nothing held for it) gets the end. */
   end (): void {
     if (this.done) return
     this.done = true
+    if (this.target !== undefined) {
+      if (this.told || !this.room) return // the end follows the held batch (flush)
+      this.told = true
+      this.endTaken = true
+      this.target.end()
+      return
+    }
     const reader = this.reader
     this.reader = undefined
     if (reader === undefined) return
@@ -194,6 +234,16 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
   fail (err: Error): void {
     if (this.done) return
     this.done = true
+    if (this.target !== undefined) {
+      if (this.told) return
+      if (!this.room) {
+        this.failure = err // after the held batch (flush)
+        return
+      }
+      this.told = true
+      this.target.end(err)
+      return
+    }
     const reader = this.reader
     this.reader = undefined
     if (reader !== undefined) reader.reject(err)
@@ -218,6 +268,56 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn> {
       this.reader = { resolve, reject, batch }
       this.pull()
     })
+  }
+
+  /** Another batch may be taken from the connection now: nothing is held, and a subscriber does not ask to wait. */
+  private get room (): boolean {
+    return this.heldAt >= this.held.length && !this.targetFull
+  }
+
+  /** Keeps `items` for the reader, after what is held already. */
+  private hold (items: TIn[]): void {
+    if (this.heldAt >= this.held.length) this.held = items
+    else this.held = this.held.slice(this.heldAt).concat(items)
+    this.heldAt = 0
+  }
+
+  /**
+   * Push mode: hands the held batch on while the subscriber takes it; once it has taken everything, the
+   * end or the failure, or the decision a peer's end was waiting for (as a reader's next read makes it).
+   */
+  private flush (): void {
+    const target = this.target
+    if (target === undefined || this.flushing || this.told) return
+    this.flushing = true
+    try {
+      // a loop: what the connection pushes while a batch goes up is held, and follows it
+      while (!this.targetFull && this.heldAt < this.held.length) {
+        const batch = this.heldAt === 0 ? this.held : this.held.slice(this.heldAt)
+        this.held = NOTHING_HELD
+        this.heldAt = 0
+        if (!target.push(batch)) this.targetFull = true
+      }
+      if (this.targetFull) return
+      const c = this.owner.conn
+      if (!this.done && c?.peerEnded === true && !c.lost) {
+        c.peerEnded = false
+        this.owner.peerEnded(c, true)
+      }
+      if (!this.done || this.told) return
+      this.told = true
+      const err = this.failure
+      this.failure = undefined
+      if (err !== undefined) {
+        target.end(err)
+        return
+      }
+      this.endTaken = true
+      target.end()
+      this.owner.readerDone()
+    } finally {
+      this.flushing = false
+    }
   }
 
   private dropHeld (): void {

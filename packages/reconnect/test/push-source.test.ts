@@ -105,3 +105,68 @@ describe('a connection source that pushes', () => {
     await link.close()
   })
 })
+
+/** A subscriber of the durable source, recording batches; it asks to wait while `accepting` is false. */
+function subscriber (): PushTarget<number> & { got: number[][], ends: Array<Error | undefined>, accepting: boolean } {
+  const s = {
+    got: [] as number[][],
+    ends: [] as Array<Error | undefined>,
+    accepting: true,
+    push (items: number[]): boolean { s.got.push([...items]); return s.accepting },
+    end (err?: Error): void { s.ends.push(err) }
+  }
+  return s
+}
+
+describe('a durable source that pushes to its reader', () => {
+  it('hands each batch on in the call that brought it; while the reader asks to wait one batch is held and the connection waits', async () => {
+    const conn = pushingConnection()
+    const link = reconnect<number>(async () => conn.lower)
+    await connected(link)
+    const source = link.source[Symbol.asyncIterator]() as unknown as PushSource<number>
+    const up = subscriber()
+    source.subscribe(up)
+    expect(conn.give(1, 2)).toBe(true)
+    expect(up.got).toEqual([[1, 2]])
+    up.accepting = false
+    expect(conn.give(3)).toBe(false) // taken, and the reader asks to wait: so does the connection
+    expect(conn.give(4, 5)).toBe(false) // pushed anyway: held here
+    expect(up.got).toEqual([[1, 2], [3]])
+    const resumes = conn.resumes
+    up.accepting = true
+    source.resume()
+    expect(up.got).toEqual([[1, 2], [3], [4, 5]])
+    expect(conn.resumes).toBe(resumes + 1)
+    expect(conn.reads).toBe(0)
+    await link.close()
+  })
+
+  it("tells the end after the held batch, with peerEnd: 'end'", async () => {
+    const conn = pushingConnection()
+    const link = reconnect<number>(async () => conn.lower, { peerEnd: 'end' })
+    await connected(link)
+    const source = link.source[Symbol.asyncIterator]() as unknown as PushSource<number>
+    const up = subscriber()
+    up.accepting = false
+    source.subscribe(up)
+    conn.give(1)
+    conn.give(2)
+    conn.target?.end()
+    expect(up.ends).toEqual([])
+    up.accepting = true
+    source.resume()
+    expect(up.got).toEqual([[1], [2]])
+    expect(up.ends).toEqual([undefined])
+    await link.close()
+  })
+
+  it('refuses a second subscriber, and one while a read waits', async () => {
+    const conn = pushingConnection()
+    const link = reconnect<number>(async () => conn.lower)
+    await connected(link)
+    const source = link.source[Symbol.asyncIterator]() as unknown as PushSource<number> & AsyncIterator<number>
+    void source.next()
+    expect(() => { source.subscribe(subscriber()) }).toThrow(/subscribe\(\) once, with no read pending/)
+    await link.close()
+  })
+})

@@ -1,12 +1,18 @@
 import type { Frame } from '@proto/codec'
-import type { BatchIterator } from '@proto/interface'
-import { DONE, RESOLVED_DONE } from '@proto/interface'
+import type { BatchIterator, PushTarget } from '@proto/interface'
+import { DONE, isPushSource, RESOLVED_DONE } from '@proto/interface'
 import type { DurableSourceIterator } from '@proto/reconnect'
 import { SessionProtocolError } from './errors.js'
 import type { SessionItem } from './inbound.js'
 import type { SessionState } from './state.js'
 
 const NONE: SessionItem[] = []
+
+interface Reader {
+  resolve(value: IteratorResult<Frame> | Frame[] | undefined): void
+  reject(err: Error): void
+  batch: boolean
+}
 
 /** What the session's source needs from its endpoint. */
 export interface SourceOwner {
@@ -23,12 +29,21 @@ export interface SourceOwner {
  * means "handed to the application". Reads batches from the durable source and serves them as
  * already-resolved promises. When the durable source ends after the peer's END, the end is delivered too
  * and acknowledged.
+ *
+ * A durable source that can push (reconnect's) is subscribed to at the first read: each batch arrives in
+ * the call that brought it and goes to a waiting read at once; while one batch is held here the durable
+ * source is asked to wait, as a read would not have been made. Only the application's own read is parked
+ * while the session is idle.
  */
-export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame> {
+export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>, PushTarget<SessionItem> {
   private held: SessionItem[] = NONE
   private at = 0
   private ended = false
   private failure: Error | undefined
+  /** Push mode: subscribed to the durable source; `waiting` while it was asked to wait; the application's parked read. */
+  private subscribed = false
+  private waiting = false
+  private reader: Reader | undefined
 
   constructor (private readonly owner: SourceOwner) {}
 
@@ -36,24 +51,42 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
 
   next (): Promise<IteratorResult<Frame>> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    const frame = this.takeOne()
-    if (frame !== undefined) return Promise.resolve({ done: false, value: frame })
+    let frame: Frame | undefined
+    try {
+      frame = this.takeOne()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (frame !== undefined) {
+      if (this.waiting) this.serve()
+      return Promise.resolve({ done: false, value: frame })
+    }
     if (this.ended) return RESOLVED_DONE
+    if (this.subscribe()) return this.park(false) as Promise<IteratorResult<Frame>>
     return this.refill().then(this.retryNext ??= () => this.next())
   }
 
   nextBatch (): Promise<Frame[] | undefined> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     let out: Frame[] | undefined
-    for (let frame = this.takeOne(); frame !== undefined; frame = this.takeOne()) (out ??= []).push(frame)
-    if (out !== undefined) return Promise.resolve(out)
+    try {
+      out = this.takeAll()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (out !== undefined) {
+      if (this.waiting) this.serve()
+      return Promise.resolve(out)
+    }
     if (this.ended) return Promise.resolve(undefined)
+    if (this.subscribe()) return this.park(true) as Promise<Frame[] | undefined>
     return this.refill().then(this.retryBatch ??= () => this.nextBatch())
   }
 
   async return (): Promise<IteratorResult<Frame>> {
     this.ended = true
     this.held = NONE
+    this.settleReader()
     await this.owner.items.return?.()
     return DONE
   }
@@ -63,6 +96,99 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     this.failure = err
     this.held = NONE
     this.at = 0
+    this.settleReader()
+  }
+
+  /** Push mode, from the durable source: a batch, handed to a waiting read at once; `false` while one is held. */
+  push (items: SessionItem[]): boolean {
+    if (this.failure !== undefined || this.ended) return false
+    if (this.at < this.held.length) this.held = this.held.slice(this.at).concat(items)
+    else this.held = items
+    this.at = 0
+    this.serve()
+    const more = this.at >= this.held.length && this.failure === undefined && !this.ended
+    if (!more) this.waiting = true
+    return more
+  }
+
+  /** Push mode, from the durable source: its end (delivered after what is held), or its failure. */
+  end (err?: Error): void {
+    if (err !== undefined) {
+      this.pushedFailure ??= err
+    } else {
+      this.pushedEnd = true
+    }
+    this.serve()
+  }
+
+  /** Push mode: the end or failure the durable source told, delivered once what is held has been taken. */
+  private pushedEnd = false
+  private pushedFailure: Error | undefined
+
+  /** Subscribes to the durable source if it can push (once, at the first read that finds nothing held). */
+  private subscribe (): boolean {
+    if (this.subscribed) return true
+    const items = this.owner.items
+    if (!isPushSource<SessionItem>(items)) return false
+    try {
+      items.subscribe(this)
+    } catch {
+      return false
+    }
+    this.subscribed = true
+    return true
+  }
+
+  /** Push mode: parks the application's read until a batch, the end or the failure comes (maybe at once). */
+  private park (batch: boolean): Promise<IteratorResult<Frame> | Frame[] | undefined> {
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject, batch }
+      this.serve()
+    })
+  }
+
+  /** Push mode: answers a waiting read from what is held, then the end or the failure; resumes the durable source once everything held was taken. */
+  private serve (): void {
+    const reader = this.reader
+    if (reader !== undefined) {
+      let out: Frame[] | Frame | undefined
+      try {
+        out = reader.batch ? this.takeAll() : this.takeOne()
+      } catch (err) {
+        this.reader = undefined
+        reader.reject(err as Error)
+        return
+      }
+      if (out !== undefined) {
+        this.reader = undefined
+        reader.resolve(reader.batch ? out as Frame[] : { done: false, value: out as Frame })
+      } else if (this.at >= this.held.length && (this.pushedEnd || this.pushedFailure !== undefined)) {
+        this.reader = undefined
+        const err = this.pushedFailure
+        if (err !== undefined) {
+          // the failure once, then the end, as a durable source read again after failing answers
+          this.pushedFailure = undefined
+          this.pushedEnd = true
+          reader.reject(err)
+        } else {
+          this.reachEnd()
+          reader.resolve(reader.batch ? undefined : DONE)
+        }
+      }
+    }
+    if (this.waiting && this.at >= this.held.length && this.failure === undefined && !this.ended) {
+      this.waiting = false
+      ;(this.owner.items as unknown as { resume(): void }).resume()
+    }
+  }
+
+  /** A waiting read ends now (the source was returned or stopped). */
+  private settleReader (): void {
+    const reader = this.reader
+    if (reader === undefined) return
+    this.reader = undefined
+    if (this.failure !== undefined) reader.reject(this.failure)
+    else reader.resolve(reader.batch ? undefined : DONE)
   }
 
   // the callbacks of a refill, made on first use: a read parked for a session's life holds no closure of its own
@@ -84,11 +210,18 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   private refilled (batch: SessionItem[] | undefined): void {
     if (this.failure !== undefined) throw this.failure
     if (batch === undefined) {
-      this.end()
+      this.reachEnd()
       return
     }
     this.held = batch
     this.at = 0
+  }
+
+  /** Every new frame held, or `undefined` when none is. */
+  private takeAll (): Frame[] | undefined {
+    let out: Frame[] | undefined
+    for (let frame = this.takeOne(); frame !== undefined; frame = this.takeOne()) (out ??= []).push(frame)
+    return out
   }
 
   private takeOne (): Frame | undefined {
@@ -134,7 +267,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   }
 
   /** The durable source ended: after the peer's END, that end is delivered now and acknowledged. */
-  private end (): void {
+  private reachEnd (): void {
     this.ended = true
     const s = this.owner.state
     if (s.peerEndAt !== undefined && s.peerEndGen === s.gen && s.received === s.peerEndAt) {

@@ -11,6 +11,7 @@ import type { SessionDuplex, SessionFrames } from '../src/index.js'
 import { SESSION_FLAG } from '../src/index.js'
 import type { OutboundOwner } from '../src/outbound.js'
 import { SessionOutbound } from '../src/outbound.js'
+import { SessionSource } from '../src/source.js'
 import type { Harness } from './helpers/stack.js'
 import { echo, harness, item, num } from './helpers/stack.js'
 
@@ -370,8 +371,9 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
   it('at both ends and on every connection, and subscribes to the link\'s source: nothing is pulled, every item arrives once, across a reconnection', async () => {
     const server = { sinkPush: 0, sink: 0, pulls: 0, subscribes: 0, readsAfterSubscribe: 0 }
     const clientLog = { sinkPush: 0, sink: 0, pulls: 0, subscribes: 0, readsAfterSubscribe: 0 }
-    // reconnect subscribes to each connection's items: never read
-    const itemReads = [vi.spyOn(SessionInbound.prototype, 'next'), vi.spyOn(SessionInbound.prototype, 'nextBatch')]
+    // reconnect subscribes to each connection's items, and the session's source to reconnect's: neither is read
+    const refill = 'refill' as keyof SessionSource
+    const itemReads = [vi.spyOn(SessionInbound.prototype, 'next'), vi.spyOn(SessionInbound.prototype, 'nextBatch'), vi.spyOn(SessionSource.prototype, refill)]
     h = await harness(echo, { stack: watchedStack(server) })
     const client = h.client({ stack: watchedStack(clientLog) })
     const got: number[] = []
@@ -392,7 +394,7 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     // the handshake (the server reads the client's RESUME first) and never read again
     expect(clientLog).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
     expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
-    expect(itemReads.map(spy => spy.mock.calls.length)).toEqual([0, 0])
+    expect(itemReads.map(spy => spy.mock.calls.length)).toEqual([0, 0, 0])
     for (const spy of itemReads) spy.mockRestore()
   })
 

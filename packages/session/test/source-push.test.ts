@@ -1,0 +1,99 @@
+import type { Frame } from '@proto/codec'
+import type { PushSource, PushTarget } from '@proto/interface'
+import type { DurableSourceIterator } from '@proto/reconnect'
+import { describe, expect, it } from 'vitest'
+import type { SessionItem } from '../src/inbound.js'
+import { SessionSource } from '../src/source.js'
+import { SessionState } from '../src/state.js'
+import { item, num } from './helpers/stack.js'
+
+/** A durable source that pushes, as reconnect's does; reading it with nextBatch() would be a bug here. */
+function pushingItems (): DurableSourceIterator<SessionItem> & PushSource<SessionItem> & { target: PushTarget<SessionItem> | undefined, resumes: number, reads: number, give(...seqs: number[]): boolean } {
+  const d = {
+    target: undefined as PushTarget<SessionItem> | undefined,
+    resumes: 0,
+    reads: 0,
+    async next (): Promise<IteratorResult<SessionItem>> { d.reads++; return await new Promise<never>(() => {}) },
+    async nextBatch (): Promise<SessionItem[] | undefined> { d.reads++; return await new Promise<never>(() => {}) },
+    subscribe (target: PushTarget<SessionItem>): void { d.target = target },
+    resume (): void { d.resumes++ },
+    give: (...seqs: number[]): boolean => (d.target as PushTarget<SessionItem>).push(seqs.map(seq => ({ seq, gen: 1, frame: item(seq) })))
+  }
+  return d
+}
+
+function source (): { src: SessionSource, items: ReturnType<typeof pushingItems>, state: SessionState, broken: Error[] } {
+  const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
+  state.gen = 1
+  const items = pushingItems()
+  const broken: Error[] = []
+  const src = new SessionSource({ state, items, broken: (err) => { broken.push(err) } })
+  return { src, items, state, broken }
+}
+
+const values = (frames: Frame[] | undefined): number[] => (frames ?? []).map(num)
+
+describe("a session's source over a durable source that pushes", () => {
+  it('subscribes at the first read, hands a batch to the waiting read at once, holds one batch and resumes the durable source once it is taken', async () => {
+    const { src, items, state } = source()
+    expect(items.target).toBeUndefined()
+    const first = src.next()
+    expect(items.target).toBe(src)
+    expect(items.give(1, 2)).toBe(false) // one to the read, one held: the durable source waits
+    expect((await first).value).toBeDefined()
+    expect(num((await src.next()).value as Frame)).toBe(2)
+    expect(items.resumes).toBe(1) // everything held was taken
+    const batch = src.nextBatch()
+    expect(items.give(3, 4)).toBe(true) // all to the waiting read
+    expect(values(await batch)).toEqual([3, 4])
+    expect(items.give(5)).toBe(false)
+    expect(values(await src.nextBatch())).toEqual([5])
+    expect(items.resumes).toBe(2)
+    expect(state.counters.delivered).toBe(5)
+    expect(items.reads).toBe(0)
+  })
+
+  it('drops duplicates (a replay after a resume) and keeps the read waiting for a new item', async () => {
+    const { src, items, state } = source()
+    const first = src.nextBatch()
+    items.give(1, 2)
+    expect(values(await first)).toEqual([1, 2])
+    const next = src.next()
+    expect(items.give(1, 2)).toBe(true) // replayed: nothing new, the read still waits
+    items.give(3)
+    expect(num((await next).value as Frame)).toBe(3)
+    expect(state.counters.deduplicated).toBe(2)
+  })
+
+  it('ends after what is held; a failure is delivered once, then the end', async () => {
+    const { src, items } = source()
+    const first = src.next()
+    items.give(1, 2)
+    items.target?.end()
+    await first
+    expect(num((await src.next()).value as Frame)).toBe(2)
+    expect(await src.next()).toEqual({ done: true, value: undefined })
+
+    const other = source()
+    const reading = other.src.next()
+    const boom = new Error('reconnect gave up')
+    other.items.target?.end(boom)
+    await expect(reading).rejects.toBe(boom)
+    expect(await other.src.next()).toEqual({ done: true, value: undefined })
+  })
+
+  it('stop() fails a waiting read at once; a gap between items breaks the session', async () => {
+    const { src } = source()
+    const waiting = src.next()
+    const moved = new Error('the session moved')
+    src.stop(moved)
+    await expect(waiting).rejects.toBe(moved)
+
+    const gap = source()
+    const read = gap.src.next()
+    gap.items.give(1, 3)
+    expect(num((await read).value as Frame)).toBe(1)
+    await expect(gap.src.next()).rejects.toThrow(/expected item 2 next, but got 3/)
+    expect(gap.broken).toHaveLength(1)
+  })
+})
