@@ -1,4 +1,5 @@
 import type { BatchIterator, PushSource, PushTarget, StageDuplex } from '@proto/interface'
+import { toError } from '@proto/interface'
 import type { DialAttempt } from './attempt.js'
 import type { Feed } from './feed.js'
 
@@ -29,6 +30,67 @@ export interface Connection<TIn, TOut> extends PushTarget<TIn> {
   onRead(result: IteratorResult<TIn>): void
   onBatch(batch: TIn[] | undefined): void
   onReadError(err: unknown): void
+}
+
+/** Where a connection's reads and pushes go: the durable source. */
+export interface ReadTarget<TIn, TOut> {
+  received(c: Connection<TIn, TOut>, items: TIn[] | undefined): void
+  pushed(c: Connection<TIn, TOut>, items: TIn[]): boolean
+  readFailed(c: Connection<TIn, TOut>, err: Error): void
+}
+
+/**
+ * A live connection: itself the target its source pushes to (`push`, `end`), with the callbacks of a
+ * read made only when its source is read instead (a source that pushes never needs them).
+ */
+export class LiveConnection<TIn, TOut> implements Connection<TIn, TOut> {
+  readonly feed: Feed<TOut>
+  iter: Connection<TIn, TOut>['iter'] = undefined
+  handed = 0
+  reading = false
+  pusher: PushSource<TIn> | undefined = undefined
+  paused = false
+  peerEnded = false
+  lost = false
+  sinkDone = false
+  sinkFailed = false
+  #onRead: ((result: IteratorResult<TIn>) => void) | undefined
+  #onBatch: ((batch: TIn[] | undefined) => void) | undefined
+  #onReadError: ((err: unknown) => void) | undefined
+
+  constructor (
+    readonly epoch: number,
+    readonly dial: DialAttempt,
+    readonly duplex: StageDuplex<TIn, TOut>,
+    readonly connectedAt: number,
+    private readonly reads: ReadTarget<TIn, TOut>,
+    feed: (c: LiveConnection<TIn, TOut>) => Feed<TOut>
+  ) {
+    this.feed = feed(this)
+  }
+
+  get attempt (): number { return this.dial.attempt }
+
+  get onRead (): (result: IteratorResult<TIn>) => void {
+    return this.#onRead ??= (result) => { this.reads.received(this, result.done === true ? undefined : [result.value]) }
+  }
+
+  get onBatch (): (batch: TIn[] | undefined) => void {
+    return this.#onBatch ??= (batch) => { this.reads.received(this, batch) }
+  }
+
+  get onReadError (): (err: unknown) => void {
+    return this.#onReadError ??= (err) => { this.reads.readFailed(this, toError(err)) }
+  }
+
+  push (items: TIn[]): boolean {
+    return this.reads.pushed(this, items)
+  }
+
+  end (err?: Error): void {
+    if (err === undefined) this.reads.received(this, undefined)
+    else this.reads.readFailed(this, err)
+  }
 }
 
 /** Tears a lower duplex down without letting its failure escape. */

@@ -4,7 +4,7 @@ import type { Source } from 'it-stream-types'
 import type { DialAttempt } from './attempt.js'
 import { Closer } from './closer.js'
 import type { Connection } from './connection.js'
-import { safeAbort } from './connection.js'
+import { LiveConnection, safeAbort } from './connection.js'
 import { Dialer } from './dialer.js'
 import type { FailureKind } from './errors.js'
 import { ConnectionLostError, ForcedReconnectError } from './errors.js'
@@ -180,31 +180,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   /** Dial `epoch` made `duplex`: it is the live connection now. */
   connected (epoch: number, dial: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {
     const attempt = dial.attempt
-    const c: Connection<TIn, TOut> = {
-      epoch,
-      attempt,
-      dial,
-      duplex,
-      connectedAt: this.opts.clock.now(),
-      feed: new Feed<TOut>(this, (n) => { c.handed += n }),
-      iter: undefined,
-      handed: 0,
-      reading: false,
-      pusher: undefined,
-      paused: false,
-      peerEnded: false,
-      lost: false,
-      sinkDone: false,
-      sinkFailed: false,
-      onRead: (result) => { this.inbound.received(c, result.done === true ? undefined : [result.value]) },
-      onBatch: (batch) => { this.inbound.received(c, batch) },
-      onReadError: (err) => { this.inbound.readFailed(c, toError(err)) },
-      push: items => this.inbound.pushed(c, items),
-      end: (err) => {
-        if (err === undefined) this.inbound.received(c, undefined)
-        else this.inbound.readFailed(c, err)
-      }
-    }
+    const c: Connection<TIn, TOut> = new LiveConnection(epoch, dial, duplex, this.opts.clock.now(), this.inbound, live => new Feed<TOut>(this, (n) => { live.handed += n }))
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++
     this.state = 'connected'

@@ -65,7 +65,8 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   maxBytes: number
   private head: SessionItem[] = NONE
   private headAt = 0
-  private readonly rest: SessionItem[][] = []
+  /** Batches queued after `head`, oldest first (made when a second batch queues). */
+  private rest: SessionItem[][] | undefined
   private queuedItems = 0
   private queuedBytes = 0
   private reader: Reader | undefined
@@ -83,8 +84,9 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   private targetFull = false
   private told = false
   private flushing = false
-  private readonly onBatch = (frames: Frame[] | undefined): void => { this.batch(frames) }
-  private readonly onError = (err: unknown): void => { this.lowerFailed(toError(err)) }
+  // the callbacks of a read, made at the first read: a connection whose source pushes never reads it
+  private onBatch: ((frames: Frame[] | undefined) => void) | undefined
+  private onError: ((err: unknown) => void) | undefined
 
   constructor (private readonly owner: PumpOwner, private readonly lower: BatchIterator<Frame> & Partial<PushSource<Frame>>, private leftover: Frame[], window: { messages: number, bytes: number }) {
     this.maxItems = window.messages
@@ -178,7 +180,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   fail (err: Error): void {
     this.head = NONE
     this.headAt = 0
-    this.rest.length = 0
+    this.rest = undefined
     this.queuedItems = 0
     this.queuedBytes = 0
     this.finish(err)
@@ -196,7 +198,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     this.queuedItems -= items
     this.queuedBytes -= bytes
     if (this.headAt >= this.head.length) {
-      this.head = this.rest.shift() ?? NONE
+      this.head = this.rest?.shift() ?? NONE
       this.headAt = 0
     }
     this.step()
@@ -220,10 +222,10 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     try {
       read = this.lower.nextBatch()
     } catch (err) {
-      this.onError(err)
+      this.lowerFailed(toError(err))
       return
     }
-    read.then(this.onBatch, this.onError)
+    read.then(this.onBatch ??= (frames) => { this.batch(frames) }, this.onError ??= (err) => { this.lowerFailed(toError(err)) })
   }
 
   /** One batch from the connection: control frames handled in place, sequenced ones numbered and queued. */
@@ -270,8 +272,10 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
         if (!this.target.push(items)) this.targetFull = true
         return
       }
-      if (this.headAt < this.head.length) this.rest.push(items)
-      else {
+      if (this.headAt < this.head.length) {
+        if (this.rest === undefined) this.rest = [items]
+        else this.rest.push(items)
+      } else {
         this.head = items
         this.headAt = 0
       }
@@ -330,7 +334,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
         this.headAt = this.head.length
         this.queuedItems -= out.length
         this.queuedBytes -= bytes
-        this.head = this.rest.shift() ?? NONE
+        this.head = this.rest?.shift() ?? NONE
         this.headAt = 0
         if (!target.push(out)) this.targetFull = true
       }
