@@ -11,33 +11,37 @@ interface Finishable { readonly duplex: { abort?(err: Error): void } }
  * duplex ends.
  */
 export class Finishing {
-  private readonly waiting = new Map<Finishable, { timer: TimerHandle, err: Error }>()
+  /** Made with the first connection that finishes by itself (0.2 KiB a session otherwise). */
+  private waiting: Map<Finishable, { timer: TimerHandle, err: Error }> | undefined
 
   constructor (private readonly timers: Timers, private readonly closeTimeout: number) {}
 
   /** Gives `c` until `closeTimeout` to finish; aborted with `err` after that. */
   add (c: Finishable, err: Error): void {
+    const waiting = this.waiting ??= new Map()
     const timer = this.timers.setTimeout(() => {
-      this.waiting.delete(c)
+      waiting.delete(c)
       safeAbort(c.duplex, err)
     }, this.closeTimeout)
-    this.waiting.set(c, { timer, err })
+    waiting.set(c, { timer, err })
   }
 
   /** `c`'s sink settled: it finished its side (or failed); nothing more to wait for. */
   done (c: Finishable): void {
-    const w = this.waiting.get(c)
+    const w = this.waiting?.get(c)
     if (w === undefined) return
     w.timer.cancel()
-    this.waiting.delete(c)
+    this.waiting?.delete(c)
   }
 
   /** The durable duplex ends: whatever is still finishing is aborted now. */
   abortAll (): void {
-    for (const [c, w] of this.waiting) {
+    const waiting = this.waiting
+    if (waiting === undefined) return
+    for (const [c, w] of waiting) {
       w.timer.cancel()
       safeAbort(c.duplex, w.err)
     }
-    this.waiting.clear()
+    waiting.clear()
   }
 }

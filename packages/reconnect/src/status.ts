@@ -57,20 +57,22 @@ class StatusReader implements AsyncIterableIterator<StatusEvent> {
 
 /** Hands status events to every status iterator. */
 export class StatusReaders {
-  private readonly readers = new Set<StatusReader>()
+  /** Made with the first status iterator (0.15 KiB a session otherwise). */
+  private readers: Set<StatusReader> | undefined
   private closed = false
 
   constructor (private readonly capacity: number) {}
 
   push (event: StatusEvent): void {
-    for (const reader of this.readers) reader.push(event)
+    if (this.readers !== undefined) for (const reader of this.readers) reader.push(event)
     if (event.type === 'closed') this.closed = true
   }
 
   iterator (signal: AbortSignal | undefined): AsyncIterableIterator<StatusEvent> {
-    const reader = new StatusReader(this.capacity, (r) => { this.readers.delete(r) }, signal)
+    const readers = this.readers ??= new Set()
+    const reader = new StatusReader(this.capacity, (r) => { readers.delete(r) }, signal)
     if (this.closed || signal?.aborted === true) void reader.return()
-    else this.readers.add(reader)
+    else readers.add(reader)
     return reader
   }
 }
