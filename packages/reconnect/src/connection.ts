@@ -1,4 +1,4 @@
-import type { BatchIterator, PushSource, PushTarget, StageDuplex } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget, SinkWatcher, StageDuplex } from '@proto/interface'
 import { toError } from '@proto/interface'
 import type { DialAttempt } from './attempt.js'
 import type { Feed } from './feed.js'
@@ -39,11 +39,17 @@ export interface ReadTarget<TIn, TOut> {
   readFailed(c: Connection<TIn, TOut>, err: Error): void
 }
 
+/** Told how a connection's sink ended (the durable duplex). */
+export interface SinkEndTarget<TIn, TOut> {
+  sinkEnded(c: Connection<TIn, TOut>, err?: Error): void
+}
+
 /**
- * A live connection: itself the target its source pushes to (`push`, `end`), with the callbacks of a
- * read made only when its source is read instead (a source that pushes never needs them).
+ * A live connection: itself the target its source pushes to (`push`, `end`) and the watcher of its sink
+ * written with `sinkPush` (`onSinkEnd`), with the callbacks of a read made only when its source is read
+ * instead (a source that pushes never needs them).
  */
-export class LiveConnection<TIn, TOut> implements Connection<TIn, TOut> {
+export class LiveConnection<TIn, TOut> implements Connection<TIn, TOut>, SinkWatcher {
   readonly feed: Feed<TOut>
   iter: Connection<TIn, TOut>['iter'] = undefined
   handed = 0
@@ -64,6 +70,7 @@ export class LiveConnection<TIn, TOut> implements Connection<TIn, TOut> {
     readonly duplex: StageDuplex<TIn, TOut>,
     readonly connectedAt: number,
     private readonly reads: ReadTarget<TIn, TOut>,
+    private readonly sinks: SinkEndTarget<TIn, TOut>,
     feed: (c: LiveConnection<TIn, TOut>) => Feed<TOut>
   ) {
     this.feed = feed(this)
@@ -87,9 +94,20 @@ export class LiveConnection<TIn, TOut> implements Connection<TIn, TOut> {
     return this.reads.pushed(this, items)
   }
 
+  /**
+   * The source's end or failure, acted on from a microtask, as a read's would be: a stage that fails tells
+   * its subscriber from within its own failure handling (before it queues a GOAWAY, say), and reconnect's
+   * answer (releasing the feed, aborting the connection) must not cut into that.
+   */
   end (err?: Error): void {
-    if (err === undefined) this.reads.received(this, undefined)
-    else this.reads.readFailed(this, err)
+    queueMicrotask(() => {
+      if (err === undefined) this.reads.received(this, undefined)
+      else this.reads.readFailed(this, err)
+    })
+  }
+
+  onSinkEnd (err?: Error): void {
+    this.sinks.sinkEnded(this, err)
   }
 }
 

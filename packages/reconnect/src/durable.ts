@@ -1,5 +1,5 @@
 import type { AbortOptions, Logger, StageDuplex } from '@proto/interface'
-import { createLogger, toError, TypedEventTarget } from '@proto/interface'
+import { createLogger, isPushSinkable, toError, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { DialAttempt } from './attempt.js'
 import { Closer } from './closer.js'
@@ -180,17 +180,27 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   /** Dial `epoch` made `duplex`: it is the live connection now. */
   connected (epoch: number, dial: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {
     const attempt = dial.attempt
-    const c: Connection<TIn, TOut> = new LiveConnection(epoch, dial, duplex, this.opts.clock.now(), this.inbound, live => new Feed<TOut>(this, (n) => { live.handed += n }))
+    const c = new LiveConnection<TIn, TOut>(epoch, dial, duplex, this.opts.clock.now(), this.inbound, this, live => new Feed<TOut>(this, (n) => { live.handed += n }))
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++
     this.state = 'connected'
-    let sinking: Promise<void>
-    try {
-      sinking = Promise.resolve(duplex.sink(c.feed))
-    } catch (err) {
-      sinking = Promise.reject(err)
+    if (isPushSinkable<TOut>(duplex)) {
+      // the feed pushes to the connection's sink, and how its run ends comes back to sinkEnded: nothing is
+      // parked for the connection's life
+      try {
+        duplex.sinkPush(c.feed, c)
+      } catch (err) {
+        queueMicrotask(() => { this.lowerSinkFailed(c, toError(err)) }) // as a watcher would be told
+      }
+    } else {
+      let sinking: Promise<void>
+      try {
+        sinking = Promise.resolve(duplex.sink(c.feed))
+      } catch (err) {
+        sinking = Promise.reject(err)
+      }
+      sinking.then(() => { this.lowerSinkDone(c) }, (err: unknown) => { this.lowerSinkFailed(c, toError(err)) })
     }
-    sinking.then(() => { this.lowerSinkDone(c) }, (err: unknown) => { this.lowerSinkFailed(c, toError(err)) })
     this.log.debug('connected on attempt %d', attempt)
     this.emit({ type: 'connected', attempt, retained: this.outbox.retainedCount })
     this.inbound.pull()
@@ -273,6 +283,12 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   private afterRelease (): void {
     this.conn?.feed.wake()
     this.checkWriteComplete()
+  }
+
+  /** How a connection's sink written with `sinkPush` ended. */
+  sinkEnded (c: Connection<TIn, TOut>, err?: Error): void {
+    if (err === undefined) this.lowerSinkDone(c)
+    else this.lowerSinkFailed(c, err)
   }
 
   private lowerSinkDone (c: Connection<TIn, TOut>): void {

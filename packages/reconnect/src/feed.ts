@@ -1,3 +1,4 @@
+import type { PushSource, PushTarget } from '@proto/interface'
 import { afterIo, afterReady, DONE, RESOLVED_DONE } from '@proto/interface'
 import { FEED_BATCH_BYTES, FEED_BATCH_ITEMS } from './constants.js'
 import type { Outbox } from './outbox.js'
@@ -19,14 +20,24 @@ type Waiter<T> = ((result: IteratorResult<T>) => void) | ((batch: T[] | undefine
  * yet, then buffered ones), done once writing has ended and everything was handed. It also offers
  * `nextBatch()`, everything ready at once, for lower stages that write batches. Ready items come as
  * already-resolved promises; a sink that waits is handed the next item as soon as there is one.
+ *
+ * A sink that takes pushes subscribes instead (`PushSource`): batches go to it when a waiting batch
+ * sink would have been handed them (the same timing, below), and nothing is parked while there is
+ * nothing to send. While it asks to wait, items stay in the outbox.
  */
-export class Feed<T> implements AsyncIterableIterator<T> {
+export class Feed<T> implements AsyncIterableIterator<T>, PushSource<T> {
   /** The feed returned its end because writing ended (not because the connection was released). */
   ended = false
   private released = false
   private waiter: Waiter<T> | undefined
   private waiterWantsBatch = false
   private wakeQueued = false
+  /** Push mode: the subscribed sink, whether it asked to wait, whether it was told the end. */
+  private target: PushTarget<T> | undefined
+  private targetFull = false
+  private told = false
+  private pushing = false
+  private again = false
 
   constructor (private readonly owner: FeedOwner<T>, private readonly onHanded: (count: number) => void) {}
 
@@ -47,13 +58,32 @@ export class Feed<T> implements AsyncIterableIterator<T> {
     return new Promise((resolve) => { this.park(resolve, true) })
   }
 
-  /** The lower sink stopped pulling. */
+  /** The lower sink stopped pulling (or, subscribed, taking pushes: it is told nothing more). */
   async return (): Promise<IteratorResult<T>> {
+    this.told = true
     return DONE
+  }
+
+  /** Push mode: from now on batches go to `target` (what is ready, at once), then the end. Once, with no read pending. */
+  subscribe (target: PushTarget<T>): void {
+    if (this.target !== undefined || this.waiter !== undefined) throw new Error('expected subscribe() once, with no read pending, on a connection\'s feed')
+    this.target = target
+    this.pushReady()
+  }
+
+  /** Push mode: the sink takes batches again after `push()` returned `false`. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.pushReady()
   }
 
   /** Something changed (an item arrived, room was made, writing ended): a waiting sink gets it now. */
   wake (): void {
+    if (this.target !== undefined) {
+      this.pushReady()
+      return
+    }
     const waiter = this.waiter
     if (waiter === undefined) return
     if (this.waiterWantsBatch) {
@@ -79,10 +109,14 @@ export class Feed<T> implements AsyncIterableIterator<T> {
    * then wait for them.
    */
   pushed (): void {
-    if (this.waiter === undefined) return
-    if (!this.waiterWantsBatch) {
-      this.wake()
-      return
+    if (this.target !== undefined) {
+      if (this.targetFull || this.told) return
+    } else {
+      if (this.waiter === undefined) return
+      if (!this.waiterWantsBatch) {
+        this.wake()
+        return
+      }
     }
     const outbox = this.owner.outbox
     const halfFull = outbox.retentionHalfFull
@@ -105,11 +139,42 @@ export class Feed<T> implements AsyncIterableIterator<T> {
   /** The connection is gone: a waiting sink is told the end, and nothing more is handed. */
   release (): void {
     this.released = true
+    if (this.target !== undefined) {
+      this.pushReady()
+      return
+    }
     const waiter = this.waiter
     this.waiter = undefined
     if (waiter === undefined) return
     if (this.waiterWantsBatch) (waiter as (batch: T[] | undefined) => void)(undefined)
     else (waiter as (result: IteratorResult<T>) => void)(DONE)
+  }
+
+  /** Push mode: hands batches while the sink takes them, then the end (writing ended and all handed, or released). */
+  private pushReady (): void {
+    const target = this.target
+    if (target === undefined || this.told) return
+    if (this.pushing) {
+      this.again = true // asked from within a push: looked at again once it returns, in order
+      return
+    }
+    this.pushing = true
+    try {
+      do {
+        this.again = false
+        while (!this.targetFull && !this.told) {
+          const batch = this.takeBatch()
+          if (batch === undefined) break
+          if (!target.push(batch)) this.targetFull = true
+        }
+        if (!this.told && this.atEnd()) {
+          this.told = true
+          target.end()
+        }
+      } while (this.again && !this.told)
+    } finally {
+      this.pushing = false
+    }
   }
 
   private park (waiter: Waiter<T>, batch: boolean): void {

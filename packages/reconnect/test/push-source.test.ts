@@ -1,4 +1,5 @@
-import type { PushSource, PushTarget, StageDuplex } from '@proto/interface'
+import type { PushSinkable, PushSource, PushTarget, SinkWatcher, StageDuplex } from '@proto/interface'
+import { pushable } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { describe, expect, it } from 'vitest'
 import type { DurableSourceIterator } from '../src/index.js'
@@ -83,6 +84,19 @@ describe('a connection source that pushes', () => {
     await link.close()
   })
 
+  it("acts on the source's end or failure from a microtask, never within the call that told it", async () => {
+    const conn = pushingConnection()
+    const link = reconnect<number>(async () => conn.lower, { delay: () => 1 })
+    await connected(link)
+    const seen: string[] = []
+    link.addEventListener('disconnected', (e) => { seen.push(e.detail.reason) })
+    conn.target?.end(new Error('reset'))
+    expect(seen).toEqual([]) // a failing stage may still be queueing its GOAWAY
+    await Promise.resolve()
+    expect(seen).toEqual(['read-error'])
+    await link.close()
+  })
+
   it("the source's failure is an outage: the next connection is subscribed to, and what the lost one pushes late is counted discarded", async () => {
     const conns = [pushingConnection(), pushingConnection()]
     let dials = 0
@@ -152,6 +166,7 @@ describe('a durable source that pushes to its reader', () => {
     conn.give(1)
     conn.give(2)
     conn.target?.end()
+    await Promise.resolve() // acted on from a microtask
     expect(up.ends).toEqual([])
     up.accepting = true
     source.resume()
@@ -167,6 +182,80 @@ describe('a durable source that pushes to its reader', () => {
     const source = link.source[Symbol.asyncIterator]() as unknown as PushSource<number> & AsyncIterator<number>
     void source.next()
     expect(() => { source.subscribe(subscriber()) }).toThrow(/subscribe\(\) once, with no read pending/)
+    await link.close()
+  })
+})
+
+/** A connection whose sink takes pushes (`sinkPush`): it subscribes to the feed and records the batches; it asks to wait while `accepting` is false. */
+function pushSinkConnection (): { lower: StageDuplex<number> & PushSinkable<number>, got: number[][], ends: Array<Error | undefined>, watcher: SinkWatcher | undefined, feed: PushSource<number> | undefined, accepting: boolean } {
+  const conn = {
+    got: [] as number[][],
+    ends: [] as Array<Error | undefined>,
+    watcher: undefined as SinkWatcher | undefined,
+    feed: undefined as PushSource<number> | undefined,
+    accepting: true,
+    lower: undefined as unknown as StageDuplex<number> & PushSinkable<number>
+  }
+  conn.lower = {
+    source: { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<never>(() => {}) }) },
+    sink: async () => { throw new Error('sink() called although sinkPush() exists') },
+    sinkPush (feed: PushSource<number>, watcher: SinkWatcher): void {
+      conn.feed = feed
+      conn.watcher = watcher
+      feed.subscribe({
+        push: (items: number[]) => { conn.got.push([...items]); return conn.accepting },
+        end: (err?: Error) => { conn.ends.push(err) }
+      })
+    }
+  }
+  return conn
+}
+
+describe('a connection sink that takes pushes', () => {
+  it('is written with sinkPush: the feed pushes what is buffered, holds back while the sink asks to wait, and ends once writing ended', async () => {
+    const conn = pushSinkConnection()
+    const link = reconnect<number>(async () => conn.lower)
+    await connected(link)
+    const out = pushable<number>()
+    const writing = link.sink(out)
+    out.push(1)
+    out.push(2)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(conn.got.flat()).toEqual([1, 2])
+    conn.accepting = false
+    out.push(3)
+    await new Promise(resolve => setImmediate(resolve))
+    out.push(4)
+    out.push(5)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(conn.got.flat()).toEqual([1, 2, 3]) // 4 and 5 wait in the outbox
+    expect(link.stats().buffered).toBe(2)
+    conn.accepting = true
+    conn.feed?.resume()
+    expect(conn.got.flat()).toEqual([1, 2, 3, 4, 5])
+    out.end()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(conn.ends).toEqual([undefined])
+    conn.watcher?.onSinkEnd() // the connection finished writing
+    await writing
+    expect(link.stats()).toMatchObject({ accepted: 5, handed: 5 })
+    await link.close()
+  })
+
+  it("a failure of the sink reaches reconnect through the watcher: an outage, and the next connection's feed is pushed to", async () => {
+    const conns = [pushSinkConnection(), pushSinkConnection()]
+    let dials = 0
+    const link = reconnect<number>(async () => (conns[dials++] as ReturnType<typeof pushSinkConnection>).lower, { delay: () => 1 })
+    await connected(link)
+    const again = connected(link)
+    conns[0]?.watcher?.onSinkEnd(new Error('write failed'))
+    await again
+    const writing = link.sink([7, 8])
+    await new Promise(resolve => setImmediate(resolve))
+    expect(conns[1]?.got.flat()).toEqual([7, 8])
+    expect(conns[0]?.ends).toEqual([undefined]) // released: told the end
+    conns[1]?.watcher?.onSinkEnd()
+    await writing
     await link.close()
   })
 })

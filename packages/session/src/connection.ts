@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
-import type { BatchIterator, Logger, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
-import { sinkWatched, toError } from '@proto/interface'
+import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
+import { sinkWatched, tellSinkEnd, toError } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
@@ -126,6 +126,33 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }).then(undefined, reject)
   })
 
+  /**
+   * As `sink(feed)` for a feed that pushes (reconnect's): how the writing ended goes to `watcher`, from a
+   * microtask, instead of a promise, so nothing is parked for the connection's life.
+   */
+  sinkPush (feed: PushSource<Frame>, watcher: SinkWatcher): void {
+    const iterable = Symbol.asyncIterator in feed ? feed : { [Symbol.asyncIterator]: () => feed }
+    this.ready.then(() => {
+      if (this.dead) throw new ConnectionLostError('the connection was lost before writing began')
+      this.sinkWatcher = watcher
+      this.outbound.attach(iterable as unknown as Source<Frame>)
+    }).then(undefined, (err: unknown) => { tellSinkEnd(watcher, toError(err)) })
+  }
+
+  /** The watcher of a sink written with `sinkPush`, until it is told. */
+  private sinkWatcher: SinkWatcher | undefined
+
+  /** Our writing of the session ended (`err` undefined) or failed: the sink's promise or watcher learns it, once. */
+  private settleWriting (err?: Error): void {
+    const settle = this.settleSink
+    this.settleSink = undefined
+    if (err === undefined) settle?.resolve()
+    else settle?.reject(err)
+    const watcher = this.sinkWatcher
+    this.sinkWatcher = undefined
+    if (watcher !== undefined) tellSinkEnd(watcher, err)
+  }
+
   /** A clean end of the whole session (both directions done, or closed by the application): GOAWAY SESSION_CLOSED, then close. */
   async close (): Promise<void> {
     this.closing ??= this.closeOnce()
@@ -189,7 +216,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     s.endAt = this.positions.lastFed
     s.onChange?.()
     if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(s.endAt) })
-    this.settleSink?.resolve()
+    this.settleWriting()
   }
 
   feedFailed (err: Error): void { this.fail(err) }
@@ -342,7 +369,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.init.ctx.lost(err)
     this.settleReady?.reject(err)
     this.settleReady = undefined
-    this.settleSink?.reject(err)
+    this.settleWriting(err)
     this.endAck?.reject(err)
     this.source.fail(err)
     if (goAway === undefined) {

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
-import { DONE, toError } from '@proto/interface'
+import { DONE, isPushSource, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
 /** What a connection's outbound needs from its stage. */
@@ -32,8 +32,11 @@ interface Writer {
  * A sink that takes pushes (the heartbeat's) subscribes instead of pulling: what is ready goes to it at
  * once, in the same order, and nothing is parked while the session is idle. When it asks to wait, one
  * numbered batch is held here (reading the feed stops) until it resumes.
+ *
+ * The feed may push too (reconnect's does, written with `sinkPush`): this object subscribes to it, takes
+ * each batch in the call that made it ready, and asks it to wait while a numbered batch is held.
  */
-export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource<Frame> {
+export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource<Frame>, PushTarget<Frame> {
   private readonly control: Frame[] = []
   private ackDue = false
   private data: Frame[] | undefined
@@ -41,6 +44,9 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
   private feed: BatchIterator<Frame> | undefined
   private feedReading = false
   private feedDone = false
+  /** The feed pushes to this object; `feedPaused` while it was asked to wait. */
+  private feedPusher: PushSource<Frame> | undefined
+  private feedPaused = false
   private writer: Writer | undefined
   // push mode: the subscribed sink, whether it asked to wait, whether it was told the end, and a guard
   // against pushing from within a push (what becomes ready meanwhile goes out after it, in order)
@@ -61,6 +67,15 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
   attach (feed: Source<Frame>): void {
     if (Symbol.asyncIterator in feed) {
       const it = feed[Symbol.asyncIterator]() as AsyncIterator<Frame> & Partial<BatchIterator<Frame>>
+      if (isPushSource<Frame>(it)) {
+        this.feedPusher = it
+        try {
+          it.subscribe(this) // batches ready now come at once
+          return
+        } catch {
+          this.feedPusher = undefined // a feed that refuses a subscriber is read instead
+        }
+      }
       this.feed = typeof it.nextBatch === 'function'
         ? it as BatchIterator<Frame>
         : Object.assign(it, { nextBatch: async () => { const r = await it.next(); return r.done === true ? undefined : [r.value] } })
@@ -188,7 +203,40 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
     return out
   }
 
+  /** From a feed that pushes: a batch to number and send; `false` while a numbered batch waits here. */
+  push (batch: Frame[]): boolean {
+    this.fed(batch)
+    const more = this.data === undefined && !this.feedDone && !this.finishing && this.failure === undefined && !this.owner.fenced
+    if (!more) this.feedPaused = true
+    return more
+  }
+
+  /**
+   * From a feed that pushes: its end (our writing is complete), or its failure. The end may come while a
+   * numbered batch still waits here: END follows that batch, as it would have followed a read.
+   */
+  end (err?: Error): void {
+    if (err !== undefined) this.feedError(err)
+    else if (this.data !== undefined) this.feedEndHeld = true
+    else this.fed(undefined)
+  }
+
+  /** The feed's end came while a numbered batch was held: told once that batch is taken. */
+  private feedEndHeld = false
+
   private readFeed (): void {
+    const pusher = this.feedPusher
+    if (pusher !== undefined) {
+      if (this.feedEndHeld && this.data === undefined) {
+        this.feedEndHeld = false
+        this.fed(undefined)
+        return
+      }
+      if (!this.feedPaused || this.data !== undefined || this.feedDone || this.finishing || this.failure !== undefined) return
+      this.feedPaused = false
+      pusher.resume()
+      return
+    }
     const feed = this.feed
     if (feed === undefined || this.feedReading || this.feedDone || this.data !== undefined || this.finishing || this.failure !== undefined) return
     this.feedReading = true

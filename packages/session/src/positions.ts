@@ -74,8 +74,10 @@ export class Positions {
     const s = this.owner.state
     const upTo = Math.min(this.peerHas, this.lastFed)
     if (upTo <= s.outAcked || this.owner.fenced()) return
-    this.owner.confirm(upTo - s.outAcked)
+    const count = upTo - s.outAcked
+    // moved first: confirming makes room, and a feed that pushes may number more within this call
     s.outAcked = upTo
+    this.owner.confirm(count)
     s.onChange?.()
   }
 }

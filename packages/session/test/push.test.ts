@@ -5,6 +5,7 @@ import { heartbeat } from '@proto/heartbeat'
 import type { BatchIterator, ByteDuplex, PushSource, PushTarget, SinkWatcher } from '@proto/interface'
 import { pushable } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { SessionConnection } from '../src/connection.js'
 import type { PumpOwner, SessionItem } from '../src/inbound.js'
 import { SessionInbound } from '../src/inbound.js'
 import type { SessionDuplex, SessionFrames } from '../src/index.js'
@@ -164,6 +165,33 @@ describe("a session connection's outbound pushes to a sink that subscribes", () 
     out.send(ctl(1))
     expect(sink.got).toEqual(['c1', 'c2'])
     expect(sink.pushes).toBe(2)
+  })
+
+  it('subscribes to a feed that pushes, asks it to wait while a numbered batch is held, and ends the feed only after that batch', () => {
+    const o = owner()
+    const out = new SessionOutbound(o)
+    const sink = recorder()
+    out.subscribe(sink)
+    const feed = {
+      target: undefined as PushTarget<Frame> | undefined,
+      resumes: 0,
+      [Symbol.asyncIterator] () { return feed },
+      async next (): Promise<IteratorResult<Frame>> { throw new Error('a feed that pushes is not read') },
+      subscribe (target: PushTarget<Frame>): void { feed.target = target },
+      resume (): void { feed.resumes++ }
+    }
+    out.attach(feed)
+    expect(feed.target).toBe(out)
+    sink.accepting = false
+    expect(feed.target?.push([item(1)])).toBe(true) // sent at once: the sink takes it, then asks to wait
+    expect(feed.target?.push([item(2)])).toBe(false) // held: the feed waits
+    feed.target?.end() // writing ended while a batch is held
+    expect(o.ended).toBe(0)
+    sink.accepting = true
+    out.resume()
+    expect(sink.got).toEqual(['d1', 'd2'])
+    expect(o.ended).toBe(1) // END comes after the held batch
+    expect(feed.resumes).toBe(0)
   })
 
   it('refuses a second subscriber, and a subscriber while a next() waits', () => {
@@ -374,6 +402,8 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     // reconnect subscribes to each connection's items, and the session's source to reconnect's: neither is read
     const refill = 'refill' as keyof SessionSource
     const itemReads = [vi.spyOn(SessionInbound.prototype, 'next'), vi.spyOn(SessionInbound.prototype, 'nextBatch'), vi.spyOn(SessionSource.prototype, refill)]
+    // and reconnect writes each connection with sinkPush: its feed pushes
+    const feedPushes = vi.spyOn(SessionConnection.prototype, 'sinkPush')
     h = await harness(echo, { stack: watchedStack(server) })
     const client = h.client({ stack: watchedStack(clientLog) })
     const got: number[] = []
@@ -395,7 +425,8 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     expect(clientLog).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
     expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
     expect(itemReads.map(spy => spy.mock.calls.length)).toEqual([0, 0, 0])
-    for (const spy of itemReads) spy.mockRestore()
+    expect(feedPushes.mock.calls.length).toBe(4) // two connections, both ends
+    for (const spy of [...itemReads, feedPushes]) spy.mockRestore()
   })
 
   it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {

@@ -3,6 +3,7 @@ import type { PushSource, PushTarget } from '@proto/interface'
 import type { DurableSourceIterator } from '@proto/reconnect'
 import { describe, expect, it } from 'vitest'
 import type { SessionItem } from '../src/inbound.js'
+import { Positions } from '../src/positions.js'
 import { SessionSource } from '../src/source.js'
 import { SessionState } from '../src/state.js'
 import { item, num } from './helpers/stack.js'
@@ -95,5 +96,30 @@ describe("a session's source over a durable source that pushes", () => {
     expect(num((await read).value as Frame)).toBe(1)
     await expect(gap.src.next()).rejects.toThrow(/expected item 2 next, but got 3/)
     expect(gap.broken).toHaveLength(1)
+  })
+})
+
+describe('positions under a feed that pushes', () => {
+  it('a confirmation that makes the feed number more within the same call confirms each item once', () => {
+    const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
+    const confirms: number[] = []
+    let fedMore = false
+    const positions: Positions = new Positions({
+      state,
+      fenced: () => false,
+      confirm: (count) => {
+        confirms.push(count)
+        // reconnect's feed pushes the next batch from within confirm(): numbered at once
+        if (!fedMore) {
+          fedMore = true
+          positions.number([item(5), item(6)])
+        }
+      }
+    })
+    positions.number([item(1), item(2), item(3), item(4)])
+    positions.acked(4)
+    positions.acked(6)
+    expect(confirms).toEqual([4, 2])
+    expect(state.outAcked).toBe(6)
   })
 })
