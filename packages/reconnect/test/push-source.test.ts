@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { PushSinkable, PushSource, PushTarget, SinkWatcher, StageDuplex } from '@proto/interface'
 import { pushable } from '@proto/interface'
 import type { Source } from 'it-stream-types'
@@ -256,6 +258,35 @@ describe('a connection sink that takes pushes', () => {
     expect(conns[0]?.ends).toEqual([undefined]) // released: told the end
     conns[1]?.watcher?.onSinkEnd()
     await writing
+    await link.close()
+  })
+})
+
+describe('the last error, kept for stats()', () => {
+  it("does not keep the lost connection's objects alive through the frames its stack was captured in", async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    /** A stage of the connection: the error is made in one of its methods, so it is `this` of a captured frame. */
+    class Stage {
+      readonly ballast = new Uint8Array(1024)
+      fail (): Error { return new Error('reset') }
+    }
+    let stage: Stage | undefined = new Stage()
+    const gone = new WeakRef(stage)
+    const conns = [pushingConnection(), pushingConnection()]
+    let dials = 0
+    const link = reconnect<number>(async () => (conns[dials++] as PushingConnection).lower, { delay: () => 1 })
+    await connected(link)
+    const again = connected(link)
+    conns[0]?.target?.end(stage.fail())
+    stage = undefined
+    await again
+    expect(link.stats().lastError?.message).toBe('reset')
+    for (let i = 0; i < 3 && gone.deref() !== undefined; i++) {
+      await new Promise(resolve => setImmediate(resolve))
+      gc()
+    }
+    expect(gone.deref()).toBeUndefined()
     await link.close()
   })
 })
