@@ -271,15 +271,18 @@ describe('the last error, kept for stats()', () => {
       readonly ballast = new Uint8Array(1024)
       fail (): Error { return new Error('reset') }
     }
-    let stage: Stage | undefined = new Stage()
-    const gone = new WeakRef(stage)
+    /** Fails the connection with an error made by a stage nothing else holds; returns a weak reference to the stage. */
+    const failFromStage = (conn: PushingConnection): WeakRef<Stage> => {
+      const stage = new Stage()
+      conn.target?.end(stage.fail())
+      return new WeakRef(stage)
+    }
     const conns = [pushingConnection(), pushingConnection()]
     let dials = 0
     const link = reconnect<number>(async () => (conns[dials++] as PushingConnection).lower, { delay: () => 1 })
     await connected(link)
     const again = connected(link)
-    conns[0]?.target?.end(stage.fail())
-    stage = undefined
+    const gone = failFromStage(conns[0] as PushingConnection)
     await again
     expect(link.stats().lastError?.message).toBe('reset')
     for (let i = 0; i < 3 && gone.deref() !== undefined; i++) {
