@@ -1,5 +1,5 @@
-import type { BatchIterator } from '@proto/interface'
-import { isBatchIterator, SourceError, toError } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
+import { isBatchIterator, isPushSource, SourceError, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { InvalidParametersError } from './errors.js'
 
@@ -27,8 +27,12 @@ function release (it: { return?: () => unknown }): void {
  *
  * No async function runs it: a read and a wait for room are each one promise with a callback made once,
  * so a sink that waits on a quiet source for a connection's whole life keeps no suspended frame.
+ *
+ * A source that can push (`PushSource`: a heartbeat link's or a session's source, written straight back
+ * as an echo or a relay does) is subscribed to instead: each batch is placed in the call that brought it,
+ * and while it waits for room the source is asked to wait; nothing is parked while it is quiet.
  */
-export class SourceReader<T> {
+export class SourceReader<T> implements PushTarget<T> {
   private it: (AsyncIterator<T> & Partial<BatchIterator<T>>) | undefined
   private syncIt: Iterator<T> | undefined
   private batched = false
@@ -40,6 +44,10 @@ export class SourceReader<T> {
   private onReadErrorFn: ((err: unknown) => void) | undefined
   private onPlacedFn: (() => void) | undefined
   private onPlaceErrorFn: ((err: unknown) => void) | undefined
+  /** The source pushes to this object; `paused` while a batch waits for room. */
+  private pusher: PushSource<T> | undefined
+  private paused = false
+  private onPushPlacedFn: (() => void) | undefined
 
   constructor (private readonly source: Source<T>, private readonly taker: Taker<T>) {}
 
@@ -58,15 +66,58 @@ export class SourceReader<T> {
       const source = this.source
       if (Symbol.asyncIterator in source) {
         const it = this.it = source[Symbol.asyncIterator]()
+        if (isPushSource<T>(it)) {
+          this.pusher = it
+          try {
+            it.subscribe(this) // what it holds now comes at once
+            return
+          } catch {
+            this.pusher = undefined // a source that refuses a subscriber is read instead
+          }
+        }
         this.batched = isBatchIterator(it)
       } else {
         this.syncIt = source[Symbol.iterator]()
       }
     } catch (err) {
-      this.end(err)
+      this.finish(err)
       return
     }
     this.readGuarded()
+  }
+
+  /** From a source that pushes: a batch, placed now; `false` asks the source to wait until it is. */
+  push (items: T[]): boolean {
+    if (this.over) return false
+    if (items.length === 0) return true
+    let wait: Promise<void> | undefined
+    try {
+      wait = items.length === 1 ? this.taker.offer(items[0] as T) : this.taker.offerBatch(items)
+    } catch (err) {
+      release(this.it as AsyncIterator<T>)
+      this.finish(err)
+      return false
+    }
+    if (wait === undefined) return true
+    this.paused = true
+    wait.then(this.onPushPlacedFn ??= () => { this.pushPlaced() }, this.onPlaceErrorFn ??= (err) => {
+      release((this.syncIt ?? this.it) as { return?: () => unknown })
+      this.finish(err)
+    })
+    return false
+  }
+
+  /** From a source that pushes: its end, or its failure (a `SourceError`, as a rejected read's). */
+  end (err?: unknown): void {
+    if (err === undefined) this.finish()
+    else this.finish(new SourceError(toError(err)))
+  }
+
+  /** A pushed batch that waited for room is placed: the source goes on. */
+  private pushPlaced (): void {
+    if (!this.paused || this.over) return
+    this.paused = false
+    this.pusher?.resume()
   }
 
   /** `read()`, with anything it throws (a malformed result of a synchronous iterator) ending the reading. */
@@ -75,11 +126,11 @@ export class SourceReader<T> {
       this.read()
     } catch (err) {
       release((this.syncIt ?? this.it) as { return?: () => unknown })
-      this.end(err)
+      this.finish(err)
     }
   }
 
-  private end (err?: unknown): void {
+  private finish (err?: unknown): void {
     if (this.over) return
     this.over = true
     if (this.starting) queueMicrotask(() => { this.taker.readEnded(err) })
@@ -98,12 +149,12 @@ export class SourceReader<T> {
     try {
       read = this.batched ? (it as BatchIterator<T>).nextBatch() : it.next()
     } catch (err) {
-      this.end(new SourceError(toError(err)))
+      this.finish(new SourceError(toError(err)))
       return
     }
     // a hand-written iterator may answer with a plain value, as `await` (and `for await`) accept
     if (!(read instanceof Promise)) read = Promise.resolve(read)
-    const onError = this.onReadErrorFn ??= (err) => { this.end(new SourceError(toError(err))) }
+    const onError = this.onReadErrorFn ??= (err) => { this.finish(new SourceError(toError(err))) }
     if (this.batched) read.then(this.onBatchFn ??= (batch) => { this.guarded(batch, true) }, onError)
     else read.then(this.onNextFn ??= (r) => { this.guarded(r, false) }, onError)
   }
@@ -115,18 +166,18 @@ export class SourceReader<T> {
       else this.gotItem(read as IteratorResult<T>)
     } catch (err) {
       release(this.it as AsyncIterator<T>)
-      this.end(err)
+      this.finish(err)
     }
   }
 
   private gotBatch (batch: T[] | undefined): void {
     if (batch === undefined) {
-      this.end()
+      this.finish()
       return
     }
     if (!Array.isArray(batch) || batch.length === 0) {
       release(this.it as AsyncIterator<T>)
-      this.end(new SourceError(new InvalidParametersError(`expected the source's nextBatch() to resolve with a non-empty array or undefined, but got ${Array.isArray(batch) ? 'an empty array' : String(batch)}; fix the source, or have it return undefined at its end`)))
+      this.finish(new SourceError(new InvalidParametersError(`expected the source's nextBatch() to resolve with a non-empty array or undefined, but got ${Array.isArray(batch) ? 'an empty array' : String(batch)}; fix the source, or have it return undefined at its end`)))
       return
     }
     this.place(batch.length === 1 ? undefined : batch, batch[0] as T, this.it as AsyncIterator<T>)
@@ -134,7 +185,7 @@ export class SourceReader<T> {
 
   private gotItem (r: IteratorResult<T>): void {
     if (r.done === true) {
-      this.end()
+      this.finish()
       return
     }
     this.place(undefined, r.value, this.it as AsyncIterator<T>)
@@ -147,7 +198,7 @@ export class SourceReader<T> {
       wait = batch === undefined ? this.taker.offer(item) : this.taker.offerBatch(batch)
     } catch (err) {
       release(it)
-      this.end(err)
+      this.finish(err)
       return false
     }
     if (wait === undefined) {
@@ -156,7 +207,7 @@ export class SourceReader<T> {
     }
     wait.then(this.onPlacedFn ??= () => { this.readGuarded() }, this.onPlaceErrorFn ??= (err) => {
       release((this.syncIt ?? this.it) as { return?: () => unknown })
-      this.end(err)
+      this.finish(err)
     })
     return false
   }
@@ -168,11 +219,11 @@ export class SourceReader<T> {
       try {
         r = it.next()
       } catch (err) {
-        this.end(new SourceError(toError(err)))
+        this.finish(new SourceError(toError(err)))
         return
       }
       if (r.done === true) {
-        this.end()
+        this.finish()
         return
       }
       if (!this.place(undefined, r.value, it)) return

@@ -1,3 +1,4 @@
+import type { PushSource, PushTarget } from '@proto/interface'
 import { SourceError } from '@proto/interface'
 import { describe, expect, it } from 'vitest'
 import type { Taker } from '../src/read-source.js'
@@ -168,5 +169,76 @@ describe("reading a user's source into reconnect's intake", () => {
     expect(t.ends).toEqual([])
     await Promise.resolve()
     expect(t.ends).toEqual([bad])
+  })
+})
+
+describe('a user source that pushes', () => {
+  /** A source that pushes to its subscriber; reading it would be a bug here. */
+  function pushing (): AsyncIterator<number> & PushSource<number> & { target: PushTarget<number> | undefined, resumes: number, returned: number } {
+    const p = {
+      target: undefined as PushTarget<number> | undefined,
+      resumes: 0,
+      returned: 0,
+      async next (): Promise<IteratorResult<number>> { throw new Error('a source that pushes is not read') },
+      async return (): Promise<IteratorResult<number>> { p.returned++; return { done: true, value: undefined } },
+      subscribe (target: PushTarget<number>): void { p.target = target },
+      resume (): void { p.resumes++ }
+    }
+    return p
+  }
+
+  it('is subscribed to: each batch is placed in the call that brought it, and the source waits while one waits for room', async () => {
+    const t = taker()
+    const src = pushing()
+    new SourceReader<number>({ [Symbol.asyncIterator]: () => src }, t).start()
+    expect(src.target).toBeDefined()
+    expect(src.target?.push([1, 2])).toBe(true)
+    expect(src.target?.push([3])).toBe(true)
+    expect(t.got).toEqual([[1, 2], 3])
+    const g = gate()
+    t.room = g.wait
+    expect(src.target?.push([4, 5])).toBe(false) // placed once there is room: wait
+    t.room = undefined
+    expect(src.resumes).toBe(0)
+    g.open()
+    await turn()
+    expect(src.resumes).toBe(1)
+    src.target?.end()
+    await turn()
+    expect(t.ends).toEqual([undefined])
+  })
+
+  it('its failure ends the reading with a SourceError; a refusal by the taker stops the source', async () => {
+    const t = taker()
+    const src = pushing()
+    new SourceReader<number>({ [Symbol.asyncIterator]: () => src }, t).start()
+    const boom = new Error('upstream reset')
+    src.target?.end(boom)
+    expect(t.ends).toHaveLength(1)
+    expect(t.ends[0]).toBeInstanceOf(SourceError)
+    expect((t.ends[0] as SourceError).error).toBe(boom)
+
+    const t2 = taker()
+    const src2 = pushing()
+    new SourceReader<number>({ [Symbol.asyncIterator]: () => src2 }, t2).start()
+    const refused = new Error('closed')
+    t2.refuse = refused
+    expect(src2.target?.push([1])).toBe(false)
+    expect(t2.ends).toEqual([refused])
+    expect(src2.returned).toBe(1)
+  })
+
+  it('a source that refuses a subscriber is read instead', async () => {
+    const t = taker()
+    const items = [1, 2]
+    const src = {
+      async next (): Promise<IteratorResult<number>> { const v = items.shift(); return v === undefined ? { done: true, value: undefined } : { done: false, value: v } },
+      subscribe (): void { throw new Error('read from before') },
+      resume (): void {}
+    }
+    new SourceReader<number>({ [Symbol.asyncIterator]: () => src }, t).start()
+    for (let i = 0; i < 5 && t.ends.length === 0; i++) await turn()
+    expect(t.got).toEqual([1, 2])
+    expect(t.ends).toEqual([undefined])
   })
 })

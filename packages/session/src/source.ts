@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import type { BatchIterator, PushTarget } from '@proto/interface'
+import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
 import { DONE, isPushSource, RESOLVED_DONE } from '@proto/interface'
 import type { DurableSourceIterator } from '@proto/reconnect'
 import { SessionProtocolError } from './errors.js'
@@ -34,8 +34,12 @@ export interface SourceOwner {
  * the call that brought it and goes to a waiting read at once; while one batch is held here the durable
  * source is asked to wait, as a read would not have been made. Only the application's own read is parked
  * while the session is idle.
+ *
+ * It can push in turn (`PushSource`): a sink that subscribes (reconnect's, when the application writes the
+ * session's source straight back, as an echo or a relay does) is handed each batch of new frames in the
+ * call that brought it, and counted delivered then. Nothing at all is parked for such a session.
  */
-export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>, PushTarget<SessionItem> {
+export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>, PushTarget<SessionItem>, PushSource<Frame> {
   private held: SessionItem[] = NONE
   private at = 0
   private ended = false
@@ -44,6 +48,12 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   private subscribed = false
   private waiting = false
   private reader: Reader | undefined
+  /** Push mode downwards: the subscribed sink, whether it asked to wait, whether it was told the end. */
+  private target: PushTarget<Frame> | undefined
+  private targetFull = false
+  private targetTold = false
+  private serving = false
+  private again = false
 
   constructor (private readonly owner: SourceOwner) {}
 
@@ -62,7 +72,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
       return Promise.resolve({ done: false, value: frame })
     }
     if (this.ended) return RESOLVED_DONE
-    if (this.subscribe()) return this.park(false) as Promise<IteratorResult<Frame>>
+    if (this.subscribeItems()) return this.park(false) as Promise<IteratorResult<Frame>>
     return this.refill().then(this.retryNext ??= () => this.next())
   }
 
@@ -79,11 +89,12 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
       return Promise.resolve(out)
     }
     if (this.ended) return Promise.resolve(undefined)
-    if (this.subscribe()) return this.park(true) as Promise<Frame[] | undefined>
+    if (this.subscribeItems()) return this.park(true) as Promise<Frame[] | undefined>
     return this.refill().then(this.retryBatch ??= () => this.nextBatch())
   }
 
   async return (): Promise<IteratorResult<Frame>> {
+    this.targetTold = true // a subscriber that returns wants nothing more, its end included
     this.ended = true
     this.held = NONE
     this.settleReader()
@@ -125,8 +136,27 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   private pushedEnd = false
   private pushedFailure: Error | undefined
 
+  /**
+   * Push mode downwards: from now on new frames go to `target` as they come (those held, at once), then the
+   * end or the failure. Once, with no read pending. Refused (the sink then reads) when the durable source
+   * beneath cannot push.
+   */
+  subscribe (target: PushTarget<Frame>): void {
+    if (this.target !== undefined || this.reader !== undefined) throw new Error('expected subscribe() once, with no read pending, on a session\'s source')
+    if (!this.subscribeItems()) throw new Error('expected a durable source that pushes beneath a session\'s source that is subscribed to; read it instead')
+    this.target = target
+    this.serve()
+  }
+
+  /** Push mode downwards: the sink takes frames again after `push()` returned `false`. */
+  resume (): void {
+    if (!this.targetFull) return
+    this.targetFull = false
+    this.serve()
+  }
+
   /** Subscribes to the durable source if it can push (once, at the first read that finds nothing held). */
-  private subscribe (): boolean {
+  private subscribeItems (): boolean {
     if (this.subscribed) return true
     const items = this.owner.items
     if (!isPushSource<SessionItem>(items)) return false
@@ -149,6 +179,10 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
 
   /** Push mode: answers a waiting read from what is held, then the end or the failure; resumes the durable source once everything held was taken. */
   private serve (): void {
+    if (this.target !== undefined) {
+      this.serveTarget(this.target)
+      return
+    }
     const reader = this.reader
     if (reader !== undefined) {
       let out: Frame[] | Frame | undefined
@@ -182,8 +216,62 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     }
   }
 
+  /** Push mode downwards: hands the subscriber the new frames held while it takes them, then the end or the failure. */
+  private serveTarget (target: PushTarget<Frame>): void {
+    if (this.serving) {
+      this.again = true // asked from within a push: looked at again once it returns, in order
+      return
+    }
+    this.serving = true
+    try {
+      do {
+        this.again = false
+        if (this.targetTold) return
+        if (this.failure !== undefined) {
+          this.targetTold = true
+          target.end(this.failure)
+          return
+        }
+        while (!this.targetFull && this.at < this.held.length) {
+          let out: Frame[] | undefined
+          try {
+            out = this.takeAll()
+          } catch (err) {
+            this.targetTold = true
+            target.end(err as Error)
+            return
+          }
+          if (out !== undefined && !target.push(out)) this.targetFull = true
+        }
+        if (!this.targetFull && this.at >= this.held.length && (this.pushedEnd || this.pushedFailure !== undefined)) {
+          this.targetTold = true
+          const err = this.pushedFailure
+          this.pushedFailure = undefined
+          if (err !== undefined) target.end(err)
+          else {
+            this.reachEnd()
+            target.end()
+          }
+          return
+        }
+      } while (this.again)
+    } finally {
+      this.serving = false
+    }
+    if (this.waiting && this.at >= this.held.length && this.failure === undefined && !this.ended) {
+      this.waiting = false
+      ;(this.owner.items as unknown as { resume(): void }).resume()
+    }
+  }
+
   /** A waiting read ends now (the source was returned or stopped). */
   private settleReader (): void {
+    const target = this.target
+    if (target !== undefined && !this.targetTold) {
+      this.targetTold = true
+      if (this.failure !== undefined) target.end(this.failure)
+      else target.end()
+    }
     const reader = this.reader
     if (reader === undefined) return
     this.reader = undefined

@@ -404,6 +404,8 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     const itemReads = [vi.spyOn(SessionInbound.prototype, 'next'), vi.spyOn(SessionInbound.prototype, 'nextBatch'), vi.spyOn(SessionSource.prototype, refill)]
     // and reconnect writes each connection with sinkPush: its feed pushes
     const feedPushes = vi.spyOn(SessionConnection.prototype, 'sinkPush')
+    // the server's echo writes its session's source straight back: reconnect's intake subscribes to it
+    const echoSubscribes = vi.spyOn(SessionSource.prototype, 'subscribe')
     h = await harness(echo, { stack: watchedStack(server) })
     const client = h.client({ stack: watchedStack(clientLog) })
     const got: number[] = []
@@ -426,7 +428,8 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     expect(server).toEqual({ sinkPush: 2, sink: 0, pulls: 0, subscribes: 2, readsAfterSubscribe: 0 })
     expect(itemReads.map(spy => spy.mock.calls.length)).toEqual([0, 0, 0])
     expect(feedPushes.mock.calls.length).toBe(4) // two connections, both ends
-    for (const spy of [...itemReads, feedPushes]) spy.mockRestore()
+    expect(echoSubscribes.mock.calls.length).toBe(1) // one session, across both connections
+    for (const spy of [...itemReads, feedPushes, echoSubscribes]) spy.mockRestore()
   })
 
   it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {

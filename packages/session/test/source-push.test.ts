@@ -99,6 +99,57 @@ describe("a session's source over a durable source that pushes", () => {
   })
 })
 
+/** A subscriber of a session's source, recording frames; it asks to wait while `accepting` is false. */
+function frameSink (): PushTarget<Frame> & { got: number[], pushes: number, ends: Array<Error | undefined>, accepting: boolean } {
+  const f = {
+    got: [] as number[],
+    pushes: 0,
+    ends: [] as Array<Error | undefined>,
+    accepting: true,
+    push (frames: Frame[]): boolean { f.pushes++; f.got.push(...frames.map(num)); return f.accepting },
+    end (err?: Error): void { f.ends.push(err) }
+  }
+  return f
+}
+
+describe("a session's source pushing to a sink that subscribes (an echo, a relay)", () => {
+  it('hands new frames on in the call that brought them, counted delivered then; holds a batch while the sink waits, and so does the durable source', () => {
+    const { src, items, state } = source()
+    const sink = frameSink()
+    src.subscribe(sink)
+    expect(items.target).toBe(src) // subscribed beneath at once
+    expect(items.give(1, 2)).toBe(true)
+    expect(items.give(1, 3)).toBe(true) // a replayed 1 is dropped
+    expect(sink.got).toEqual([1, 2, 3])
+    expect(state.counters).toMatchObject({ delivered: 3, deduplicated: 1 })
+    sink.accepting = false
+    expect(items.give(4)).toBe(true) // taken; the sink now asks to wait
+    expect(items.give(5, 6)).toBe(false) // held here: the durable source waits
+    expect(sink.got).toEqual([1, 2, 3, 4])
+    sink.accepting = true
+    src.resume()
+    expect(sink.got).toEqual([1, 2, 3, 4, 5, 6])
+    expect(items.resumes).toBe(1)
+    items.target?.end()
+    expect(sink.ends).toEqual([undefined])
+    expect(items.reads).toBe(0)
+  })
+
+  it('tells the sink the failure; refuses a second subscriber, and one over a durable source that cannot push', () => {
+    const { src, items } = source()
+    const sink = frameSink()
+    src.subscribe(sink)
+    const boom = new Error('reconnect gave up')
+    items.target?.end(boom)
+    expect(sink.ends).toEqual([boom])
+    expect(() => { src.subscribe(frameSink()) }).toThrow(/subscribe\(\) once/)
+
+    const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
+    const pulled = new SessionSource({ state, items: { next: async () => ({ done: true, value: undefined }), nextBatch: async () => undefined }, broken: () => {} })
+    expect(() => { pulled.subscribe(frameSink()) }).toThrow(/durable source that pushes/)
+  })
+})
+
 describe('positions under a feed that pushes', () => {
   it('a confirmation that makes the feed number more within the same call confirms each item once', () => {
     const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
