@@ -68,17 +68,32 @@ export function tellSinkEnd (watcher: SinkWatcher, err?: Error): void {
 }
 
 /**
+ * Tells how a sink's run ended to whoever waits for it: the promise `sink()` returned (`run`, settled now)
+ * and the watcher given to `sinkPush()` (from a microtask). Either may be absent.
+ */
+export function settleSinkRun (run: { resolve(): void, reject(err: Error): void } | undefined, watcher: SinkWatcher | undefined, err?: Error): void {
+  if (err === undefined) run?.resolve()
+  else run?.reject(err)
+  if (watcher !== undefined) tellSinkEnd(watcher, err)
+}
+
+/**
  * Hands `source` to `duplex`'s sink with the outcome told to `watcher`: through `sinkPush` when the duplex
- * has it, otherwise through `sink()`, the watcher then told from its promise (never synchronously).
+ * has it, otherwise through `sink()`, the watcher then told from its promise (never synchronously). A
+ * `sinkPush` that throws, against its contract, is told to the watcher as its failure.
  */
 export function sinkWatched<T> (duplex: { sink(source: AsyncIterable<T>): Promise<void> }, source: PushSource<T> & AsyncIterable<T>, watcher: SinkWatcher): void {
   if (isPushSinkable<T>(duplex)) {
-    duplex.sinkPush(source, watcher)
+    try {
+      duplex.sinkPush(source, watcher)
+    } catch (err) {
+      tellSinkEnd(watcher, toError(err))
+    }
     return
   }
   let sinking: Promise<void>
   try {
-    sinking = duplex.sink(source)
+    sinking = Promise.resolve(duplex.sink(source)) // a hand-written sink may return no promise
   } catch (err) {
     sinking = Promise.reject(err)
   }

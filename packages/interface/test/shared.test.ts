@@ -1,7 +1,7 @@
 import { getEventListeners, on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
-  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, sinkWatched, type Slot,
+  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, settleSinkRun, sinkWatched, type Slot,
   slotAdd, slotEach, slotRemove, SourceError, tcpAddress, tellSinkEnd, toError, TypedEventTarget, validate, writeUint32, writeUint64
 } from '../src/index.js'
 
@@ -281,6 +281,33 @@ describe('sinkWatched', () => {
     await new Promise(resolve => setImmediate(resolve))
     expect(told.map(e => e?.message)).toEqual([undefined, 'rejected', 'thrown', 'not an error'])
     expect(told.every(e => e === undefined || e instanceof Error)).toBe(true)
+  })
+
+  it('tells the watcher a sinkPush that throws, and takes a sink that returns no promise', async () => {
+    const told: Array<Error | undefined> = []
+    const watcher = { onSinkEnd: (err?: Error) => { told.push(err) } }
+    const refusing = { sink: async () => {}, sinkPush: () => { throw new Error('refused') } }
+    sinkWatched(refusing, source, watcher)
+    sinkWatched({ sink: (() => undefined) as unknown as () => Promise<void> }, source, watcher)
+    expect(told).toEqual([])
+    await new Promise(resolve => setImmediate(resolve))
+    expect(told.map(e => e?.message)).toEqual(['refused', undefined])
+  })
+})
+
+describe('settleSinkRun', () => {
+  it("settles the sink's promise at once and tells its watcher from a microtask, either present or not", async () => {
+    const run = { resolved: 0, rejected: [] as Error[], resolve () { run.resolved++ }, reject (err: Error) { run.rejected.push(err) } }
+    const told: Array<Error | undefined> = []
+    const watcher = { onSinkEnd: (err?: Error) => { told.push(err) } }
+    const boom = new Error('reset')
+    settleSinkRun(run, undefined)
+    settleSinkRun(run, watcher, boom)
+    settleSinkRun(undefined, watcher)
+    expect(run).toMatchObject({ resolved: 1, rejected: [boom] })
+    expect(told).toEqual([])
+    await Promise.resolve()
+    expect(told).toEqual([boom, undefined])
   })
 })
 

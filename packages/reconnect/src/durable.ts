@@ -1,5 +1,5 @@
 import type { AbortOptions, Logger, StageDuplex } from '@proto/interface'
-import { createLogger, isPushSinkable, toError, TypedEventTarget } from '@proto/interface'
+import { createLogger, sinkWatched, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { DialAttempt } from './attempt.js'
 import { Closer } from './closer.js'
@@ -184,23 +184,9 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++
     this.state = 'connected'
-    if (isPushSinkable<TOut>(duplex)) {
-      // the feed pushes to the connection's sink, and how its run ends comes back to sinkEnded: nothing is
-      // parked for the connection's life
-      try {
-        duplex.sinkPush(c.feed, c)
-      } catch (err) {
-        queueMicrotask(() => { this.lowerSinkFailed(c, toError(err)) }) // as a watcher would be told
-      }
-    } else {
-      let sinking: Promise<void>
-      try {
-        sinking = Promise.resolve(duplex.sink(c.feed))
-      } catch (err) {
-        sinking = Promise.reject(err)
-      }
-      sinking.then(() => { this.lowerSinkDone(c) }, (err: unknown) => { this.lowerSinkFailed(c, toError(err)) })
-    }
+    // through sinkPush where the connection has it: the feed pushes, and how the run ends comes back to the
+    // connection object (sinkEnded), so nothing is parked for the connection's life
+    sinkWatched(duplex as { sink(source: AsyncIterable<TOut>): Promise<void> }, c.feed, c)
     this.log.debug('connected on attempt %d', attempt)
     this.emit({ type: 'connected', attempt, retained: this.outbox.retainedCount })
     this.inbound.pull()

@@ -158,8 +158,7 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn>, PushSourc
     }
     const target = this.target
     if (target !== undefined) {
-      if (this.told) this.owner.ledger.discardedInbound += items.length // the reader left
-      else if (this.targetFull || this.flushing || !this.room) this.hold(items)
+      if (this.targetFull || this.flushing || !this.room) this.hold(items)
       else if (!target.push(items)) this.targetFull = true
       this.pull()
       return

@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
-import { sinkWatched, tellSinkEnd, toError } from '@proto/interface'
+import { settleSinkRun, sinkWatched, tellSinkEnd, toError } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
@@ -67,6 +67,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   /** Settles `ready`; dropped once it has (a connection lives long after its handshake). */
   private settleReady: { resolve(): void, reject(err: Error): void } | undefined
   private settleSink: { resolve(): void, reject(err: Error): void } | undefined
+  /** The watcher of a sink written with `sinkPush`, until it is told. */
+  private sinkWatcher: SinkWatcher | undefined
   private goAwayCode: number | undefined
   /**
    * The peer's GOAWAY as the heartbeat beneath reported it: an event dispatched when the frame is read, ahead
@@ -139,18 +141,13 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }).then(undefined, (err: unknown) => { tellSinkEnd(watcher, toError(err)) })
   }
 
-  /** The watcher of a sink written with `sinkPush`, until it is told. */
-  private sinkWatcher: SinkWatcher | undefined
-
   /** Our writing of the session ended (`err` undefined) or failed: the sink's promise or watcher learns it, once. */
   private settleWriting (err?: Error): void {
     const settle = this.settleSink
-    this.settleSink = undefined
-    if (err === undefined) settle?.resolve()
-    else settle?.reject(err)
     const watcher = this.sinkWatcher
+    this.settleSink = undefined
     this.sinkWatcher = undefined
-    if (watcher !== undefined) tellSinkEnd(watcher, err)
+    settleSinkRun(settle, watcher, err)
   }
 
   /** A clean end of the whole session (both directions done, or closed by the application): GOAWAY SESSION_CLOSED, then close. */

@@ -47,6 +47,8 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
   /** The feed pushes to this object; `feedPaused` while it was asked to wait. */
   private feedPusher: PushSource<Frame> | undefined
   private feedPaused = false
+  /** The feed's end came while a numbered batch was held: told once that batch is taken. */
+  private feedEndHeld = false
   private writer: Writer | undefined
   // push mode: the subscribed sink, whether it asked to wait, whether it was told the end, and a guard
   // against pushing from within a push (what becomes ready meanwhile goes out after it, in order)
@@ -220,9 +222,6 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
     else if (this.data !== undefined) this.feedEndHeld = true
     else this.fed(undefined)
   }
-
-  /** The feed's end came while a numbered batch was held: told once that batch is taken. */
-  private feedEndHeld = false
 
   private readFeed (): void {
     const pusher = this.feedPusher

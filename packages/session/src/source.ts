@@ -48,6 +48,9 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
   private subscribed = false
   private waiting = false
   private reader: Reader | undefined
+  /** Push mode: the end or failure the durable source told, delivered once what is held has been taken. */
+  private pushedEnd = false
+  private pushedFailure: Error | undefined
   /** Push mode downwards: the subscribed sink, whether it asked to wait, whether it was told the end. */
   private target: PushTarget<Frame> | undefined
   private targetFull = false
@@ -131,10 +134,6 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     }
     this.serve()
   }
-
-  /** Push mode: the end or failure the durable source told, delivered once what is held has been taken. */
-  private pushedEnd = false
-  private pushedFailure: Error | undefined
 
   /**
    * Push mode downwards: from now on new frames go to `target` as they come (those held, at once), then the

@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, PushSource, SinkWatcher } from '@proto/interface'
-import { formatAddress, isPushSource, raceSignal, tellSinkEnd } from '@proto/interface'
+import { formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -234,12 +234,10 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     this.flags &= ~SINK_RUNNING
     this.pushSink = undefined
     const run = this.sinkRun
-    this.sinkRun = undefined
-    if (err === undefined) run?.resolve()
-    else run?.reject(err)
     const watcher = this.sinkWatcher
+    this.sinkRun = undefined
     this.sinkWatcher = undefined
-    if (watcher !== undefined) tellSinkEnd(watcher, err)
+    settleSinkRun(run, watcher, err)
   }
 
   // --- the writer's view (WriterOwner) ---
