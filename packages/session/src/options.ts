@@ -7,7 +7,7 @@ import type { ReconnectInit } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import { isSequenced } from './classify.js'
 import {
-  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
+  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
   DEFAULT_TTL, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
 } from './constants.js'
 import type { SessionParams } from './state.js'
@@ -42,7 +42,7 @@ export function checkSequenced (frame: Frame): void {
 export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl: number): CommonOptions {
   const window = validate.options('window', init.window)
   const ack = validate.options('ack', init.ack)
-  const maxMessages = validate.integer('window.maxMessages', window.maxMessages, DEFAULT_WINDOW_MESSAGES, { min: 1, max: U32_MAX })
+  const maxMessages = validate.integer('window.maxMessages', window.maxMessages, role === 'client' ? DEFAULT_CLIENT_WINDOW_MESSAGES : DEFAULT_WINDOW_MESSAGES, { min: 1, max: U32_MAX })
   const maxBytes = validate.integer('window.maxBytes', window.maxBytes, role === 'client' ? DEFAULT_CLIENT_WINDOW_BYTES : DEFAULT_WINDOW_BYTES, { min: 1, max: U32_MAX })
   const delay = validate.duration('ack.delay', ack.delay, DEFAULT_ACK_DELAY, { min: 0 })
   const acks = {

@@ -131,7 +131,7 @@ export interface SessionDuplex extends StageDuplex<Frame>, TypedEventTarget<Sess
 export interface WindowInit {
   /**
    * Unacknowledged items kept at most; when full, the writer waits for acknowledgements.
-   * @default 4096
+   * @default 16384 on a client, 4096 on a server
    */
   maxMessages?: number
   /**

@@ -3,7 +3,7 @@ import type { ByteDuplex } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConnection } from '../src/connection.js'
 import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
-import { DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
+import { DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_WINDOW_MESSAGES, MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
 import { SessionState } from '../src/state.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
@@ -123,12 +123,30 @@ describe('when the session cannot be resumed', () => {
 })
 
 describe('the handshake, from the client', () => {
-  it('announces its window: 4096 items and 4 MiB by default (a server\'s default is 1 MiB), or what it was given', async () => {
+  it('announces its window: 16 384 items and 4 MiB by default (a server\'s default is 4096 and 1 MiB), or what it was given', async () => {
     const { next } = client()
-    expect(await accept(await next())).toMatchObject({ windowMessages: DEFAULT_WINDOW_MESSAGES, windowBytes: DEFAULT_CLIENT_WINDOW_BYTES })
+    expect(await accept(await next())).toMatchObject({ windowMessages: DEFAULT_CLIENT_WINDOW_MESSAGES, windowBytes: DEFAULT_CLIENT_WINDOW_BYTES })
+    expect(DEFAULT_CLIENT_WINDOW_MESSAGES).toBe(16_384)
     expect(DEFAULT_CLIENT_WINDOW_BYTES).toBe(4 * 1024 * 1024)
+    expect(DEFAULT_WINDOW_MESSAGES).toBe(4096)
     const small = client({ window: { maxMessages: 16, maxBytes: 4096 } })
     expect(await accept(await small.next())).toMatchObject({ windowMessages: 16, windowBytes: 4096 })
+  })
+
+  it('keeps its default window of unacknowledged items in flight: 16 384 go out before any ACK, then the writer waits', async () => {
+    const { c, next } = client()
+    const first = await next()
+    await accept(first)
+    const total = DEFAULT_CLIENT_WINDOW_MESSAGES + 100
+    let pulled = 0
+    void c.sink((function * () { for (let i = 1; i <= total; i++) { pulled++; yield data(i & 0xff) } })()).catch(() => {})
+    await vi.waitFor(() => { expect(c.stats().link.retained).toBe(DEFAULT_CLIENT_WINDOW_MESSAGES) })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    // the window is full: the rest waits in the buffer, none of it reaches the connection
+    expect(c.stats().link).toMatchObject({ retained: DEFAULT_CLIENT_WINDOW_MESSAGES, buffered: 100, dropped: 0 })
+    expect(pulled).toBe(total)
+    first.send(ackFrame(DEFAULT_CLIENT_WINDOW_MESSAGES))
+    await vi.waitFor(() => { expect(c.stats().link).toMatchObject({ confirmed: DEFAULT_CLIENT_WINDOW_MESSAGES, retained: 100, buffered: 0 }) })
   })
 
   it('a server without the session flag is refused for good: ProtocolVersionError, no redial', async () => {
