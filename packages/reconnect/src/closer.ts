@@ -45,7 +45,8 @@ export class Closer<TIn, TOut> {
   /** Ends a close() wait early when abort() or a failure overtakes it. */
   private interrupt: ((err: Error) => void) | undefined
   private completion: Completion<TIn, TOut> | undefined
-  private readonly onLifetimeAbort = (): void => { this.terminate(toError(this.owner.opts.signal?.reason), undefined) }
+  /** Made only when there is a lifetime signal to watch. */
+  private onLifetimeAbort: (() => void) | undefined
 
   constructor (private readonly owner: CloserOwner<TIn, TOut>) {}
 
@@ -53,11 +54,12 @@ export class Closer<TIn, TOut> {
   watchLifetime (): boolean {
     const signal = this.owner.opts.signal
     if (signal === undefined) return true
+    const onAbort = this.onLifetimeAbort = () => { this.terminate(toError(signal.reason), undefined) }
     if (signal.aborted) {
-      this.onLifetimeAbort()
+      onAbort()
       return false
     }
-    signal.addEventListener('abort', this.onLifetimeAbort, { once: true })
+    signal.addEventListener('abort', onAbort, { once: true })
     return true
   }
 
@@ -226,7 +228,7 @@ export class Closer<TIn, TOut> {
     const o = this.owner
     this.completion = undefined
     o.finishing.abortAll()
-    o.opts.signal?.removeEventListener('abort', this.onLifetimeAbort)
+    if (this.onLifetimeAbort !== undefined) o.opts.signal?.removeEventListener('abort', this.onLifetimeAbort)
     const unconfirmed = o.outbox.retainedCount
     if (unconfirmed > 0) o.outbox.abandon(unconfirmed)
     const unsent = o.outbox.clearBuffer()

@@ -91,7 +91,7 @@ export class Dialer<TIn, TOut> {
   private startAttempt (): void {
     const epoch = ++this.epoch
     const attempt = this.attempt
-    const ctx = new DialAttempt(attempt, (count) => { this.owner.confirmFrom(epoch, count) }, (err) => { this.owner.lostFrom(epoch, err) })
+    const ctx = this.attemptOf(epoch, attempt)
     const opts = this.owner.opts
     this.current = ctx
     this.backingOff = false
@@ -121,6 +121,15 @@ export class Dialer<TIn, TOut> {
       (duplex) => { ctx.failDial = undefined; this.onDialed(epoch, ctx, duplex) },
       (err: unknown) => { ctx.failDial = undefined; this.onDialFailed(epoch, ctx, dialing, toError(err)) }
     )
+  }
+
+  /**
+   * The context of dial `epoch`. Its callbacks are made here, apart from the dial's own promises: they live
+   * as long as the connection, and would otherwise keep what `startAttempt` made for the dial.
+   */
+  private attemptOf (epoch: number, attempt: number): DialAttempt {
+    const owner = this.owner
+    return new DialAttempt(attempt, (count) => { owner.confirmFrom(epoch, count) }, (err) => { owner.lostFrom(epoch, err) })
   }
 
   private onDialed (epoch: number, ctx: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {

@@ -180,7 +180,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   /** Dial `epoch` made `duplex`: it is the live connection now. */
   connected (epoch: number, dial: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {
     const attempt = dial.attempt
-    const c = new LiveConnection<TIn, TOut>(epoch, dial, duplex, this.opts.clock.now(), this.inbound, this, live => new Feed<TOut>(this, (n) => { live.handed += n }))
+    const c = new LiveConnection<TIn, TOut>(epoch, dial, duplex, this.opts.clock.now(), this.inbound, this, live => new Feed<TOut>(this, live))
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++
     this.state = 'connected'

@@ -15,6 +15,11 @@ export interface FeedOwner<T> {
 
 type Waiter<T> = ((result: IteratorResult<T>) => void) | ((batch: T[] | undefined) => void)
 
+/** What counts the items handed to one connection (its `handed`). */
+export interface HandedCount {
+  handed: number
+}
+
 /**
  * The iterable a connection's sink drains: the outbox's items for this connection (items it has not had
  * yet, then buffered ones), done once writing has ended and everything was handed. It also offers
@@ -39,7 +44,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, PushSource<T> {
   private pushing = false
   private again = false
 
-  constructor (private readonly owner: FeedOwner<T>, private readonly onHanded: (count: number) => void) {}
+  constructor (private readonly owner: FeedOwner<T>, private readonly connection: HandedCount) {}
 
   [Symbol.asyncIterator] (): this { return this }
 
@@ -126,15 +131,17 @@ export class Feed<T> implements AsyncIterableIterator<T>, PushSource<T> {
     }
     if (this.wakeQueued) return
     this.wakeQueued = true
+    const wakeQueued = this.wakeQueuedBatch ??= () => {
+      this.wakeQueued = false
+      this.wake()
+    }
     // half the retention window unconfirmed: let the I/O phase read the confirmations that came in first
-    if (halfFull) afterIo(this.wakeQueuedBatch)
-    else afterReady(this.wakeQueuedBatch)
+    if (halfFull) afterIo(wakeQueued)
+    else afterReady(wakeQueued)
   }
 
-  private readonly wakeQueuedBatch = (): void => {
-    this.wakeQueued = false
-    this.wake()
-  }
+  /** Made at the first batch that waits (a connection that never writes makes none). */
+  private wakeQueuedBatch: (() => void) | undefined
 
   /** The connection is gone: a waiting sink is told the end, and nothing more is handed. */
   release (): void {
@@ -206,7 +213,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, PushSource<T> {
   }
 
   private handed (count: number): void {
-    this.onHanded(count)
+    this.connection.handed += count
     this.owner.handed(count)
   }
 }

@@ -23,6 +23,9 @@ export type ConnectionAckPolicy = AckPolicy & { bytes: number }
  * session runs none.
  */
 export class AckClock {
+  private readonly delay: number
+  private readonly maxFrames: number
+  private readonly maxBytes: number
   private frames = 0
   private bytes = 0
   private timer: TimerHandle | undefined
@@ -30,14 +33,19 @@ export class AckClock {
   private first = true
   private disposed = false
 
-  constructor (private readonly policy: ConnectionAckPolicy, private readonly timers: Timers, private readonly send: () => void) {}
+  /** `target.ack()` sends an ACK (the connection's outbound queues the current one). */
+  constructor (policy: ConnectionAckPolicy, private readonly timers: Timers, private readonly target: { ack(): void }) {
+    this.delay = policy.delay
+    this.maxFrames = policy.frames
+    this.maxBytes = policy.bytes
+  }
 
   /** An item of `bytes` body bytes was handed to the application. */
   delivered (bytes: number): void {
     if (this.disposed) return
     this.frames++
     this.bytes += bytes
-    if (this.first || this.frames >= this.policy.frames || this.bytes >= this.policy.bytes) {
+    if (this.first || this.frames >= this.maxFrames || this.bytes >= this.maxBytes) {
       this.first = false
       this.flush()
       return
@@ -45,7 +53,7 @@ export class AckClock {
     this.timer ??= this.timers.setTimeout(() => {
       this.timer = undefined
       this.flush()
-    }, this.policy.delay)
+    }, this.delay)
   }
 
   /** A duplicate was dropped: whatever is unacknowledged goes out now. */
@@ -60,7 +68,7 @@ export class AckClock {
     this.timer = undefined
     this.frames = 0
     this.bytes = 0
-    this.send()
+    this.target.ack()
   }
 
   dispose (): void {

@@ -59,8 +59,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         acks: common.acks,
         timers: common.timers,
         log,
-        lost: loss => endpoint.lost(loss),
-        ending: () => endpoint.ending()
+        endpoint
       })
       await raceSignal(stage.ready, ctx.signal)
       endpoint.opened(resuming)

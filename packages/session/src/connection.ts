@@ -14,6 +14,7 @@ import { adoptServerResume, ourResume } from './handshake.js'
 import type { SessionItem } from './inbound.js'
 import { SessionInbound } from './inbound.js'
 import { SessionOutbound } from './outbound.js'
+import type { PositionsOwner } from './positions.js'
 import { Positions } from './positions.js'
 import type { AckSink, SessionLoss, SessionState } from './state.js'
 import type { SessionFrames } from './types.js'
@@ -35,6 +36,12 @@ export interface SessionConnectionInit {
   acks: AckPolicy
   timers: Timers
   log: Logger
+  /** The session's endpoint. */
+  endpoint: ConnectionEndpoint
+}
+
+/** What a connection tells its session's endpoint (the endpoint itself: no closures per connection). */
+export interface ConnectionEndpoint {
   /** The session cannot go on (the peer does not know it, it expired, was taken over or closed). */
   lost(loss: SessionLoss): Error
   /** The session's durable duplex is ending for good (aborted or failed), not merely losing this connection. */
@@ -48,7 +55,7 @@ export interface SessionConnectionInit {
  * confirms to reconnect what the peer acknowledges, and acknowledges what the endpoint delivers. Once the
  * connection is lost or replaced (its dial's attempt ends), nothing it reads or does touches the session.
  */
-export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher {
+export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher, PositionsOwner {
   readonly source: SessionInbound
   /** Resolves once both RESUMEs were exchanged; rejects if the handshake fails. */
   readonly ready: Promise<void>
@@ -86,7 +93,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   constructor (private readonly init: SessionConnectionInit) {
     const state = this.state = init.state
     this.gen = state.gen
-    this.positions = new Positions({ state, fenced: () => this.fenced, confirm: (count) => { init.ctx.confirm(count) } })
+    this.positions = new Positions(state, this)
     // the heartbeat beneath reads the peer's GOAWAY frames itself and reports them as events
     init.lower.addEventListener('goaway', this)
     this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
@@ -116,17 +123,22 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   get fenced (): boolean { return this.dead || (this.init.ctx.aborted ?? this.init.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }
 
+  /** The peer has the `count` oldest unconfirmed items: reconnect releases them. */
+  confirmOut (count: number): void { this.init.ctx.confirm(count) }
+
   /**
    * Reconnect's feed for this connection: numbered and written after the handshake. One promise for the
    * connection's life, without an async function's frame behind it.
    */
-  sink = (feed: Source<Frame>): Promise<void> => new Promise<void>((resolve, reject) => {
-    this.ready.then(() => {
-      if (this.dead) throw new ConnectionLostError('the connection was lost before writing began')
-      this.settleSink = { resolve, reject }
-      this.outbound.attach(feed)
-    }).then(undefined, reject)
-  })
+  sink (feed: Source<Frame>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.ready.then(() => {
+        if (this.dead) throw new ConnectionLostError('the connection was lost before writing began')
+        this.settleSink = { resolve, reject }
+        this.outbound.attach(feed)
+      }).then(undefined, reject)
+    })
+  }
 
   /**
    * As `sink(feed)` for a feed that pushes (reconnect's): how the writing ended goes to `watcher`, from a
@@ -163,7 +175,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
    */
   abort (err: Error): void {
     if (err instanceof SessionTakenOverError) this.fail(err, { code: SessionGoAwayCode.SESSION_TAKEN_OVER, reason: 'session taken over' })
-    else if (this.init.ending()) this.endSession(err)
+    else if (this.init.endpoint.ending()) this.endSession(err)
     else this.fail(err)
   }
 
@@ -268,7 +280,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       delay: policy.delay,
       frames: Math.max(1, Math.min(policy.frames, Math.floor(peer.windowMessages / 4))),
       bytes: Math.max(1, Math.min(policy.bytes ?? Math.floor(peer.windowBytes / ACK_WINDOW_SHARE), Math.floor(peer.windowBytes / 4)))
-    }, this.init.timers, () => { this.outbound.ack() })
+    }, this.init.timers, this.outbound)
     this.handshaken = true
     s.stage = this
     // told without making the dial's signal where the context allows (a signal with a listener is ~1 KiB)
@@ -291,7 +303,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     const s = this.state
     const has = peer.next - 1
     if (has < s.outAcked) {
-      const err = this.init.lost({ reason: 'unknown', message: `the node that restored it holds an older copy (position ${has}) than what was acknowledged (${s.outAcked})` })
+      const err = this.init.endpoint.lost({ reason: 'unknown', message: `the node that restored it holds an older copy (position ${has}) than what was acknowledged (${s.outAcked})` })
       this.fail(err)
       return false
     }
@@ -347,7 +359,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.init.log.debug('GOAWAY %d from the peer: %s', code, reason)
     const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced })
     if (verdict.kind === 'note') return undefined
-    const err = verdict.kind === 'lost' ? this.init.lost(verdict.loss) : verdict.error
+    const err = verdict.kind === 'lost' ? this.init.endpoint.lost(verdict.loss) : verdict.error
     this.fail(err)
     return err
   }

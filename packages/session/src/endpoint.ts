@@ -25,6 +25,16 @@ export interface EndpointInit {
   sink?: (source: Source<Frame>) => Promise<void>
 }
 
+/** What a server's session hears from its endpoint (the server's session itself: no closures of its own). */
+export interface EndpointServer {
+  /** Each status event of the link, after the session's listeners (a server session follows its connections). */
+  linkStatus(event: StatusEvent): void
+  /** The items the application's writing has reached in this session (`written`). */
+  written(): number
+  /** An attribute changed (a server session persists them with a durable store). */
+  attributesChanged(): void
+}
+
 /**
  * One end of a session: a durable duplex (reconnect with retention) of numbered items underneath, and
  * on top the application's source (duplicates dropped, deliveries counted) and sink (straight into
@@ -55,30 +65,26 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     this.sink = init.sink ?? this.link.sink
   }
 
-  /** Told each status event of the link after the session's listeners (a server session follows its connections). */
-  onLinkStatus: ((event: StatusEvent) => void) | undefined
+  /** A server's session: told the link's status, counts what was written, keeps the attributes. */
+  server: EndpointServer | undefined
 
-  /** The link's status events are the session's: dispatched as they are, then `onLinkStatus`. */
+  /** The link's status events are the session's: dispatched as they are, then told to a server's session. */
   private linkStatus (event: StatusEvent): void {
     this.safeDispatchEvent(event.type, event as never)
-    this.onLinkStatus?.(event)
+    this.server?.linkStatus(event)
   }
 
   origin: SessionOrigin | undefined
-  /** Server: counts the items the application's writing has reached in this session (see `written`). */
-  countWritten: (() => number) | undefined
 
-  get written (): number | undefined { return this.countWritten?.() }
+  get written (): number | undefined { return this.server?.written() }
   /** Made with the first attribute. */
   private attrs: Map<string, string> | undefined
-  /** Called when an attribute changes (a server session persists them with a durable store). */
-  onAttributes: (() => void) | undefined
 
   getAttribute (key: string): string | undefined { return this.attrs?.get(key) }
   setAttribute (key: string, value: string | undefined): void {
     if (value === undefined) this.attrs?.delete(key)
     else (this.attrs ??= new Map()).set(key, value)
-    this.onAttributes?.()
+    this.server?.attributesChanged()
   }
 
   attributes (): Record<string, string> { return this.attrs === undefined ? {} : Object.fromEntries(this.attrs) }

@@ -9,7 +9,7 @@ export function ourResume (state: SessionState, token?: Uint8Array): Resume {
   return {
     fresh,
     token: fresh ? new Uint8Array(TOKEN_LENGTH) : token ?? state.token as Uint8Array,
-    id: state.role === 'server' && state.idBytes !== undefined ? state.idBytes : new Uint8Array(SESSION_ID_LENGTH),
+    id: state.role === 'server' && state.id !== undefined ? Buffer.from(state.id, 'hex') : new Uint8Array(SESSION_ID_LENGTH),
     next: state.received + 1,
     maxAckDelay: state.params.maxAckDelay,
     windowMessages: state.params.windowMessages,
@@ -28,7 +28,6 @@ export function adoptServerResume (state: SessionState, peer: Resume): boolean {
   state.ttl = peer.ttl
   if (state.token === undefined) {
     state.token = peer.token
-    state.idBytes = peer.id
     state.id = Buffer.from(peer.id).toString('hex')
     return false
   }

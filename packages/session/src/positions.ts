@@ -3,13 +3,12 @@ import { MAX_POSITION } from './constants.js'
 import { SessionProtocolError } from './errors.js'
 import type { SessionState } from './state.js'
 
-/** What a connection's positions need. */
+/** What a connection's positions need from it (the connection itself: no object or closure of their own). */
 export interface PositionsOwner {
-  readonly state: SessionState
   /** Nothing this connection does counts any more. */
-  fenced(): boolean
+  readonly fenced: boolean
   /** Confirms the `count` oldest unconfirmed items to reconnect (`DialContext.confirm`). */
-  confirm(count: number): void
+  confirmOut(count: number): void
 }
 
 /**
@@ -23,13 +22,13 @@ export class Positions {
   /** Items up to here the peer has: its RESUME said so, or it acknowledged them. */
   peerHas = 0
 
-  constructor (private readonly owner: PositionsOwner) {
-    this.lastFed = owner.state.outAcked
+  constructor (private readonly state: SessionState, private readonly owner: PositionsOwner) {
+    this.lastFed = state.outAcked
   }
 
   /** The peer's RESUME: it has everything below `next`. */
   resumeAt (next: number): void {
-    const s = this.owner.state
+    const s = this.state
     const has = next - 1
     if (has > s.outSent) throw new SessionProtocolError(`expected the peer to resume at most at ${s.outSent + 1} (we sent ${s.outSent} items), but it asked for ${next}`)
     if (has < s.outAcked) throw new SessionProtocolError(`expected the peer to resume at ${s.outAcked + 1} or later (it acknowledged ${s.outAcked} items), but it asked for ${next}: it lost what it acknowledged`)
@@ -38,7 +37,7 @@ export class Positions {
 
   /** An ACK: the peer's application has everything up to `position`. */
   acked (position: number): void {
-    const s = this.owner.state
+    const s = this.state
     if (position > s.outSent) throw new SessionProtocolError(`expected an ACK of at most ${s.outSent} (what we sent), but got ${position}`)
     s.counters.acksReceived++
     if (position > this.peerHas) this.peerHas = position
@@ -50,7 +49,7 @@ export class Positions {
    * rather than number past 2^53 − 1.
    */
   number (items: Frame[]): Frame[] {
-    const s = this.owner.state
+    const s = this.state
     const first = this.lastFed + 1
     const last = this.lastFed + items.length
     if (last > MAX_POSITION) throw new SessionProtocolError('this session has numbered 2^53 − 1 items, the most a position can hold; start a new session')
@@ -71,13 +70,13 @@ export class Positions {
 
   /** Confirms to reconnect every item fed here that the peer has. */
   private confirmUpTo (): void {
-    const s = this.owner.state
+    const s = this.state
     const upTo = Math.min(this.peerHas, this.lastFed)
-    if (upTo <= s.outAcked || this.owner.fenced()) return
+    if (upTo <= s.outAcked || this.owner.fenced) return
     const count = upTo - s.outAcked
     // moved first: confirming makes room, and a feed that pushes may number more within this call
     s.outAcked = upTo
-    this.owner.confirm(count)
+    this.owner.confirmOut(count)
     s.onChange?.()
   }
 }

@@ -14,10 +14,10 @@ function digestOf (token: Uint8Array): Buffer {
 }
 
 /**
- * The server's sessions, found by the SHA-256 digest of their token (the token itself is never kept),
- * compared in constant time. Bounded by `maxSessions`; the caller decides expiry.
+ * The server's sessions, found by the SHA-256 digest of their token (the token itself is never kept), in
+ * hex (`key`, the session's own string), compared in constant time. Bounded by `maxSessions`; the caller decides expiry.
  */
-export class Registry<T extends { readonly digest: Buffer, readonly id: string }> {
+export class Registry<T extends { readonly key: string, readonly id: string }> {
   private readonly byDigest = new Map<string, T>()
 
   constructor (readonly maxSessions: number) {}
@@ -39,7 +39,7 @@ export class Registry<T extends { readonly digest: Buffer, readonly id: string }
   }
 
   add (entry: T): void {
-    this.byDigest.set(entry.digest.toString('hex'), entry)
+    this.byDigest.set(entry.key, entry)
   }
 
   /** The session this token opens, or `undefined`. */
@@ -47,7 +47,7 @@ export class Registry<T extends { readonly digest: Buffer, readonly id: string }
     if (token.byteLength !== TOKEN_LENGTH) return undefined
     const digest = digestOf(token)
     const entry = this.byDigest.get(digest.toString('hex'))
-    if (entry === undefined || !timingSafeEqual(entry.digest, digest)) return undefined
+    if (entry === undefined || !timingSafeEqual(Buffer.from(entry.key, 'hex'), digest)) return undefined
     return entry
   }
 
@@ -55,7 +55,7 @@ export class Registry<T extends { readonly digest: Buffer, readonly id: string }
   findDigest (digest: Uint8Array): T | undefined {
     if (digest.byteLength !== 32) return undefined
     const entry = this.byDigest.get(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex'))
-    if (entry === undefined || !timingSafeEqual(entry.digest, digest)) return undefined
+    if (entry === undefined || !timingSafeEqual(Buffer.from(entry.key, 'hex'), digest)) return undefined
     return entry
   }
 
@@ -63,7 +63,6 @@ export class Registry<T extends { readonly digest: Buffer, readonly id: string }
   static digest (token: Uint8Array): Buffer { return digestOf(token) }
 
   remove (entry: T): void {
-    const key = entry.digest.toString('hex')
-    if (this.byDigest.get(key) === entry) this.byDigest.delete(key)
+    if (this.byDigest.get(entry.key) === entry) this.byDigest.delete(entry.key)
   }
 }

@@ -5,6 +5,7 @@ import type { DialContext, StatusEvent } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { SessionConnection } from './connection.js'
+import type { EndpointServer } from './endpoint.js'
 import { SessionEndpoint } from './endpoint.js'
 import { SessionMovedError, SessionTakenOverError } from './errors.js'
 import { Journal } from './journal.js'
@@ -46,9 +47,13 @@ export interface ServerSessionOwner {
  * A resume while a connection is live takes over: reconnect drops the old connection at once (its epoch
  * is fenced, it is sent GOAWAY `SESSION_TAKEN_OVER`) and dials, which takes the new one.
  */
-export class ServerSession implements StoredSession {
+export class ServerSession implements StoredSession, EndpointServer {
   readonly endpoint: SessionEndpoint
-  readonly digest: Buffer
+  /**
+   * The SHA-256 digest of the session's token in hex: the registry's key (the same string), and all the
+   * session keeps of its token. `digest` is made from it when a store or a lookup needs the bytes.
+   */
+  readonly key: string
   readonly id: string
   /** With a durable store: every frame the application wrote and the peer has not acknowledged. */
   readonly journal: Journal | undefined
@@ -63,12 +68,11 @@ export class ServerSession implements StoredSession {
   private live = false
 
   constructor (private readonly owner: ServerSessionOwner, credentials: Credentials, restored?: RestoredSession) {
-    this.digest = credentials.digest
+    this.key = credentials.digest.toString('hex')
     this.id = credentials.id
     const common = owner.common
     const state = new SessionState('server', common.params)
     state.id = credentials.id
-    state.idBytes = credentials.idBytes
     if (restored !== undefined) restoreState(state, restored)
     let sink: ((source: Source<Frame>) => Promise<void>) | undefined
     if (owner.store.durable) {
@@ -87,7 +91,7 @@ export class ServerSession implements StoredSession {
       log: owner.log,
       onLost: 'fail',
       ...(sink !== undefined ? { sink } : {}),
-      dial: async ctx => await this.dial(ctx),
+      dial: this.dial.bind(this),
       link: {
         ...common.link,
         // the "dial" waits for the client: no deadline but the session's ttl, no backoff to speak of
@@ -102,17 +106,27 @@ export class ServerSession implements StoredSession {
     })
     const link = this.endpoint.link
     this.endpoint.origin = restored?.origin ?? 'new'
-    const journal = this.journal
-    this.endpoint.countWritten = journal !== undefined ? () => journal.written : () => link.stats().accepted
+    this.endpoint.server = this
     let feeding: Promise<void> = Promise.resolve()
     if (this.journal !== undefined) {
-      this.endpoint.onAttributes = () => { this.changed() }
       for (const [k, v] of Object.entries(restored?.attributes ?? {})) this.endpoint.setAttribute(k, v)
       // the link drains the journal from now on: restored frames first, the application's when it writes
       feeding = link.sink(this.journal)
       feeding.catch(() => {})
     }
-    this.endpoint.onLinkStatus = (event) => { this.linkStatus(event) }
+  }
+
+  get digest (): Buffer { return Buffer.from(this.key, 'hex') }
+
+  // ---- what the endpoint tells it (EndpointServer) ------------------------------------------------------
+
+  written (): number {
+    return this.journal !== undefined ? this.journal.written : this.endpoint.link.stats().accepted
+  }
+
+  /** With a durable store, attributes are persisted with the session. */
+  attributesChanged (): void {
+    if (this.journal !== undefined) this.changed()
   }
 
   // ---- what a session store sees (StoredSession) -----------------------------------------------------
@@ -122,7 +136,7 @@ export class ServerSession implements StoredSession {
     const s = this.state
     return {
       id: this.id,
-      idBytes: s.idBytes as Uint8Array,
+      idBytes: Buffer.from(this.id, 'hex'),
       digest: this.digest,
       outAcked: s.outAcked,
       outSent: s.outSent,
@@ -243,13 +257,12 @@ export class ServerSession implements StoredSession {
       acks: this.owner.common.acks as AckPolicy,
       timers: this.owner.timers,
       log: this.owner.log,
-      lost: loss => this.endpoint.lost(loss),
-      ending: () => this.endpoint.ending()
+      endpoint: this.endpoint
     })
   }
 
   /** The link's status: a connection taken into use or lost, or the session over. */
-  private linkStatus (event: StatusEvent): void {
+  linkStatus (event: StatusEvent): void {
     if (event.type === 'connected') this.attached()
     else if (event.type === 'disconnected') this.detached()
     else if (event.type === 'closed') {

@@ -76,8 +76,6 @@ export class SessionState {
   token: Uint8Array | undefined
   /** Public id: 16 hex digits. */
   id: string | undefined
-  /** The public id's 8 bytes, as RESUME carries them. */
-  idBytes: Uint8Array | undefined
   /** Server's ttl, as announced (ms). */
   ttl = 0
   /** Incarnation: bumped when a lost session is replaced by a new one. */
@@ -148,7 +146,6 @@ export class SessionState {
     this.gen++
     this.token = undefined
     this.id = undefined
-    this.idBytes = undefined
     this.outAcked = 0
     this.outSent = 0
     this.endAt = undefined

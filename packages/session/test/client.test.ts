@@ -278,8 +278,7 @@ describe('positions near 2^53 − 1', () => {
       acks: { delay: 25, frames: 256, bytes: 65536 },
       timers: { setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => { clearTimeout(t) } } } },
       log: { enabled: false, debug: () => {}, error: () => {} },
-      lost: () => new Error('lost'),
-      ending: () => false
+      endpoint: { lost: () => new Error('lost'), ending: () => false }
     })
   }
 

@@ -155,10 +155,9 @@ describe('positions under a feed that pushes', () => {
     const state = new SessionState('client', { maxAckDelay: 25, windowMessages: 8, windowBytes: 1024, ttl: 0 })
     const confirms: number[] = []
     let fedMore = false
-    const positions: Positions = new Positions({
-      state,
-      fenced: () => false,
-      confirm: (count) => {
+    const positions: Positions = new Positions(state, {
+      fenced: false,
+      confirmOut: (count) => {
         confirms.push(count)
         // reconnect's feed pushes the next batch from within confirm(): numbered at once
         if (!fedMore) {
