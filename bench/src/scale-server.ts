@@ -16,6 +16,7 @@ import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import { SESSION_FLAG, sessionServer } from '@proto/session'
+import type { Connection } from '@proto/transport'
 import { listen } from '@proto/transport'
 import { frame5 } from './lib/framing.js'
 import { serveRequests } from './lib/ipc.js'
@@ -82,9 +83,9 @@ async function startTransport (withCodec: boolean): Promise<number> {
  * too, since HELLO makes both ends use the same interval; whichever end's timer fires first pings, and the
  * pong resets the other's send clock), and the pongs it received.
  */
-function count (links: Set<HeartbeatDuplex>): void {
-  pings = () => { let n = 0; for (const l of links) { const s = l.stats(); n += s.pingsSent + s.pingsReceived } return n }
-  pongs = () => { let n = 0; for (const l of links) n += l.stats().pongsReceived; return n }
+function count (links: () => Iterable<HeartbeatDuplex>): void {
+  pings = () => { let n = 0; for (const l of links()) { const s = l.stats(); n += s.pingsSent + s.pingsReceived } return n }
+  pongs = () => { let n = 0; for (const l of links()) n += l.stats().pongsReceived; return n }
 }
 
 async function startProto (): Promise<number> {
@@ -99,17 +100,18 @@ async function startProto (): Promise<number> {
     }
   })
   live = () => server.connections.size
-  count(links)
+  count(() => links)
   return (server.address as { port: number }).port
 }
 
 async function startSession (): Promise<number> {
-  const links = new Set<HeartbeatDuplex>()
+  // each session's heartbeat by its transport connection; counted while that connection is live (no
+  // listener on the link: an event listener would cost the session what the plain stack does not pay)
+  const links = new Map<string, HeartbeatDuplex>()
   const sessions = sessionServer({
     stack: (conn) => {
       const link = heartbeat(codec(conn), { interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT, hello: true, helloFlags: SESSION_FLAG })
-      links.add(link)
-      link.addEventListener('closed', () => { links.delete(link) }, { once: true })
+      links.set((conn as Connection).id, link)
       return link
     }
   })
@@ -119,7 +121,12 @@ async function startSession (): Promise<number> {
   })
   const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => { await sessions.handle(conn) })
   live = () => server.connections.size
-  count(links)
+  count(function * () {
+    for (const [id, link] of links) {
+      if (server.connections.has(id)) yield link
+      else links.delete(id)
+    }
+  })
   return (server.address as { port: number }).port
 }
 
