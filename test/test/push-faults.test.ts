@@ -262,7 +262,12 @@ describe('push path faults: half-close and a consumer that stopped reading', () 
       error = err as Error
     }
     // what the kernel had not handed over yet is lost with the reset, which may look like a cut frame
-    expect(['ConnectionResetError', 'TruncatedFrameError']).toContain(error?.name)
+    if (error !== undefined) expect(['ConnectionResetError', 'TruncatedFrameError']).toContain(error.name)
+    else {
+      // every byte arrived before the reset, and libuv reported the hang-up as the end of the stream
+      // without reading the reset (a partial read with POLLHUP: libuv/libuv#4997): nothing was lost
+      expect(frames).toBe(COUNT)
+    }
     expect(frames).toBeLessThanOrEqual(COUNT)
     await expectAllSettled(r)
   })
