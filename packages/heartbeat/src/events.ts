@@ -21,14 +21,7 @@ export interface HeartbeatEvents {
     lag: number
   }
   /** The peer sent GOAWAY: it is closing the connection. `final`: it asks not to reconnect. */
-  goaway: {
-    /** The GOAWAY code (a `GoAwayCode` from `@proto/codec`, or a code this version does not know). */
-    code: number
-    /** The peer's explanation, for people; may be empty. */
-    reason: string
-    /** Whether the code is `DO_NOT_RETRY`: the peer asks not to reconnect. */
-    final: boolean
-  }
+  goaway: GoAwayDetail
   /**
    * The ping interval changed (with `adaptiveInterval`, or when HELLO raised a fixed one): the new `interval`,
    * the `previous` one, why, and the dead-peer `timeout` now in force, all in ms. The interval a stage
@@ -49,6 +42,26 @@ export interface HeartbeatEvents {
     /** What the stage failed with; `undefined` after a clean end of both directions. */
     error: Error | undefined
   }
+}
+
+/** What the `goaway` event carries. */
+export interface GoAwayDetail {
+  /** The GOAWAY code (a `GoAwayCode` from `@proto/codec`, or a code this version does not know). */
+  code: number
+  /** The peer's explanation, for people; may be empty. */
+  reason: string
+  /** Whether the code is `DO_NOT_RETRY`: the peer asks not to reconnect. */
+  final: boolean
+}
+
+/**
+ * A consumer subscribed to a heartbeat's source (push mode) may also take the peer's GOAWAY: `goAway()` is
+ * called when the frame is read, as the `goaway` event is dispatched, ahead of frames still queued before
+ * it. A stage above that must know (a session) needs no event listener, and so no listener map, per
+ * connection.
+ */
+export interface GoAwayTarget {
+  goAway?(detail: GoAwayDetail): void
 }
 
 /** Where the parts of a stage dispatch events: the stage's public object. */

@@ -5,7 +5,7 @@ import { createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } 
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
-import type { EventSink } from './events.js'
+import type { EventSink, GoAwayDetail } from './events.js'
 import type { PeerHelloSlot } from './hello.js'
 import { PeerHello } from './hello.js'
 import { InboundQueue } from './inbound.js'
@@ -92,6 +92,11 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   helloAccepted (hello: Hello): void {
     this.peerHelloSlot.accepted(hello)
+  }
+
+  /** The peer's GOAWAY: a subscribed consumer that takes it is told (see `GoAwayTarget`). */
+  goAwayRead (detail: GoAwayDetail): void {
+    this.inbound.goAwayRead(detail)
   }
 
   /** Starts reading and writing the lower duplex: pings and pongs flow from now on. */

@@ -1,6 +1,7 @@
 import type { Frame } from '@proto/codec'
 import type { PushTarget } from '@proto/interface'
 import { DONE, RESOLVED_DONE } from '@proto/interface'
+import type { GoAwayDetail, GoAwayTarget } from './events.js'
 
 const INITIAL_CAPACITY = 16
 /** The ring before the first queued frame (shared; never written to: `push` grows it first). */
@@ -167,6 +168,11 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     if (this.reader !== undefined) throw new Error('expected subscribe() with no read pending, but a next() is waiting for the inbound frames')
     this.target = target
     this.flush()
+  }
+
+  /** The peer's GOAWAY was read: a subscribed consumer that takes it is told now (`GoAwayTarget`). */
+  goAwayRead (detail: GoAwayDetail): void {
+    (this.target as (PushTarget<Frame> & GoAwayTarget) | undefined)?.goAway?.(detail)
   }
 
   /** Push mode: the consumer takes frames again. */

@@ -46,7 +46,7 @@ export {
   CloseTimeoutError, GoAwayError, HeartbeatTimeoutError, InvalidParametersError, ProtocolVersionError,
   ProtocolViolationError, TooManyPingsError
 } from './errors.js'
-export type { HeartbeatEvents } from './events.js'
+export type { GoAwayDetail, GoAwayTarget, HeartbeatEvents } from './events.js'
 export type { AdaptiveInit, AdaptiveIntervalInit, HeartbeatInit } from './init.js'
 export type { IntervalReason } from './interval.js'
 export type { IntervalMemory, IntervalMemoryInit, IntervalMemorySnapshot } from './memory.js'

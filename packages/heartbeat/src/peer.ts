@@ -5,7 +5,7 @@ import type { AdaptiveClocks } from './adaptive-policy.js'
 import { AdaptivePolicy, isJittery, isLate } from './adaptive-policy.js'
 import type { KeepAlivePolicy } from './decide.js'
 import { GoAwayError, ProtocolViolationError } from './errors.js'
-import type { EventSink } from './events.js'
+import type { EventSink, GoAwayDetail } from './events.js'
 import type { IntervalReason } from './interval.js'
 import { Kind } from './kinds.js'
 import type { HeartbeatConfig } from './options.js'
@@ -35,6 +35,8 @@ export interface PeerOwner {
   violated(err: Error, code: number, reason: string): void
   /** The peer's HELLO was accepted; the negotiated values are in force. */
   helloAccepted(hello: Hello): void
+  /** The peer's GOAWAY was read (the `goaway` event is dispatched too). */
+  goAwayRead(detail: GoAwayDetail): void
 }
 
 /** The part of `HeartbeatStats` the ping/pong protocol keeps. */
@@ -263,7 +265,9 @@ export class Peer implements KeepAlivePolicy {
     }
     this.goAwayFromPeer = { code: goAway.code, reason: goAway.reason }
     if (goAway.code === GoAwayCode.TOO_MANY_PINGS) this.adaptive?.tooManyPings()
-    this.events.safeDispatchEvent('goaway', { code: goAway.code, reason: goAway.reason, final: isFinalGoAway(goAway.code) })
+    const detail = { code: goAway.code, reason: goAway.reason, final: isFinalGoAway(goAway.code) }
+    this.owner.goAwayRead(detail)
+    this.events.safeDispatchEvent('goaway', detail)
   }
 
   private violation (frame: Frame, what: string, cause?: unknown): void {

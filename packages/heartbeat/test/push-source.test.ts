@@ -3,7 +3,7 @@ import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { PushSource, PushTarget } from '@proto/interface'
 import { afterEach, describe, expect, it } from 'vitest'
 import { OUTBOUND_BATCH_FRAMES } from '../src/constants.js'
-import type { HeartbeatDuplex } from '../src/index.js'
+import type { GoAwayDetail, GoAwayTarget, HeartbeatDuplex } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
 import { f, rawPeer, settle } from './helpers/raw-peer.js'
 
@@ -62,6 +62,34 @@ describe("a stage's source pushes to a consumer that subscribes", () => {
     expect(target.ends).toEqual([undefined])
     hb.source.resume() // nothing more
     expect(target.ends).toEqual([undefined])
+  })
+
+  it('a subscriber with goAway() is told the peer\'s GOAWAY as it is read (ahead of frames read with it), and the event still fires', async () => {
+    const peer = rawPeer()
+    const hb = stage = heartbeat(peer.lower, init)
+    const order: string[] = []
+    const target: PushTarget<Frame> & GoAwayTarget = {
+      push (frames: Frame[]): boolean { for (const frame of frames) order.push(text(frame)); return true },
+      end (err?: Error): void { order.push(`end ${err?.name ?? ''}`) },
+      goAway (detail: GoAwayDetail): void { order.push(`goaway ${detail.code} ${detail.reason} ${String(detail.final)}`) }
+    }
+    const events: GoAwayDetail[] = []
+    hb.addEventListener('goaway', (e) => { events.push(e.detail) })
+    hb.source.subscribe(target)
+    peer.send(data('a'), f(FrameType.GOAWAY, encodeGoAway({ code: GoAwayCode.DO_NOT_RETRY, reason: 'banned' })), data('b'))
+    await turn()
+    // told as the event is dispatched: when the frame is read, before the frames of the same read go up
+    expect(order.slice(0, 3)).toEqual([`goaway ${GoAwayCode.DO_NOT_RETRY} banned true`, 'a', 'b'])
+    expect(events).toEqual([{ code: GoAwayCode.DO_NOT_RETRY, reason: 'banned', final: true }])
+    // a subscriber without goAway() is simply not told (the event is the way for it)
+    const peer2 = rawPeer()
+    const hb2 = heartbeat(peer2.lower, init)
+    const plain = recorder()
+    hb2.source.subscribe(plain)
+    peer2.send(f(FrameType.GOAWAY, encodeGoAway({ code: GoAwayCode.SHUTTING_DOWN, reason: 'restart' })), data('c'))
+    await turn()
+    expect(plain.got).toEqual(['c'])
+    hb2.abort(new Error('test over'))
   })
 
   it('frames queued before the subscription are handed over at once', async () => {

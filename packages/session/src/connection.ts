@@ -94,8 +94,6 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     const state = this.state = init.state
     this.gen = state.gen
     this.positions = new Positions(state, this)
-    // the heartbeat beneath reads the peer's GOAWAY frames itself and reports them as events
-    init.lower.addEventListener('goaway', this)
     this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
     this.ready.catch(() => {})
     this.outbound = new SessionOutbound(this)
@@ -118,7 +116,16 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       }
     }
     this.source.start()
+    // the heartbeat beneath reads the peer's GOAWAY frames itself: it tells the inbound it pushes to, and
+    // dispatches an event, listened to only when the inbound reads (a listener costs a map per connection)
+    if (!this.source.pushed) {
+      this.listening = true
+      init.lower.addEventListener('goaway', this)
+    }
   }
+
+  /** Listening to the lower duplex's `goaway` events (its source does not push to the inbound). */
+  private listening = false
 
   get fenced (): boolean { return this.dead || (this.init.ctx.aborted ?? this.init.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }
@@ -339,11 +346,16 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (s.inEnded) this.ackClock?.flush()
   }
 
-  /** The heartbeat beneath reports the peer's GOAWAY (this object is the listener); judged when the source ends. */
+  /** The heartbeat beneath reports the peer's GOAWAY as an event (this object is the listener). */
   handleEvent (event: CustomEvent<{ code: number, reason: string }>): void {
+    this.goAwayReported(event.detail.code, event.detail.reason)
+  }
+
+  /** The heartbeat beneath read the peer's GOAWAY: judged once the source has ended (or failed). */
+  goAwayReported (code: number, reason: string): void {
     if (this.dead) return
-    this.goAwayCode = event.detail.code
-    this.reportedGoAway = { code: event.detail.code, reason: event.detail.reason }
+    this.goAwayCode = code
+    this.reportedGoAway = { code, reason }
   }
 
   /** Applies a GOAWAY the heartbeat reported, now that everything before it was read; the error it failed with. */
@@ -415,7 +427,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   }
 
   private dispose (): void {
-    this.init.lower.removeEventListener('goaway', this)
+    if (this.listening) {
+      this.listening = false
+      this.init.lower.removeEventListener('goaway', this)
+    }
     this.ackClock?.dispose()
     if (this.state.stage === this) this.state.stage = undefined
   }

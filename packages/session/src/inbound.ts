@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import type { GoAwayDetail, GoAwayTarget } from '@proto/heartbeat'
 import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
 import { DONE, isPushSource, toError } from '@proto/interface'
 import { isSequenced } from './classify.js'
@@ -31,6 +32,8 @@ export interface PumpOwner {
   lowerEnded(): Error | undefined
   /** The pump stopped on `err` (a protocol error, or the connection's source failed). */
   stopped(err: Error): void
+  /** The heartbeat beneath read the peer's GOAWAY (told to its subscriber, ahead of frames queued before it). */
+  goAwayReported(code: number, reason: string): void
 }
 
 interface Reader {
@@ -57,7 +60,7 @@ const NONE: SessionItem[] = []
  * The items go up the same way: reconnect subscribes (`PushSource`) and gets every batch in the call that
  * numbered it. While it asks to wait, items queue here against the window exactly as for a reader.
  */
-export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem>, PushTarget<Frame>, PushSource<SessionItem> {
+export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable<SessionItem>, PushTarget<Frame>, PushSource<SessionItem>, GoAwayTarget {
   /** The sequence number the next sequenced frame takes. */
   nextSeq = 1
   /** Items and body bytes the queue holds before the pump stops: the peer's window. */
@@ -116,6 +119,14 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     }
     this.step()
   }
+
+  /** Push mode, from a heartbeat's source: the peer's GOAWAY as it is read (`GoAwayTarget`). */
+  goAway (detail: GoAwayDetail): void {
+    this.owner.goAwayReported(detail.code, detail.reason)
+  }
+
+  /** Whether the connection's source pushes to this object (a heartbeat's tells it the peer's GOAWAY too). */
+  get pushed (): boolean { return this.subscribed }
 
   /** Push mode, from the connection's source: frames as they are read. `false` once the window is full. */
   push (frames: Frame[]): boolean {

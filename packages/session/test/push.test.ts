@@ -205,7 +205,7 @@ describe("a session connection's outbound pushes to a sink that subscribes", () 
 })
 
 /** What the connection's inbound needs from its stage: accepting items; control frames recorded. */
-function pumpOwner (): PumpOwner & { controls: Frame[], stops: Error[] } {
+function pumpOwner (): PumpOwner & { controls: Frame[], stops: Error[], goAways: number[] } {
   const o = {
     fenced: false,
     gen: 1,
@@ -213,9 +213,11 @@ function pumpOwner (): PumpOwner & { controls: Frame[], stops: Error[] } {
     peerEnded: false,
     controls: [] as Frame[],
     stops: [] as Error[],
+    goAways: [] as number[],
     control: (frame: Frame) => { o.controls.push(frame) },
     lowerEnded: () => undefined,
-    stopped: (err: Error) => { o.stops.push(err) }
+    stopped: (err: Error) => { o.stops.push(err) },
+    goAwayReported: (code: number) => { o.goAways.push(code) }
   }
   return o
 }
@@ -430,6 +432,29 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     expect(feedPushes.mock.calls.length).toBe(4) // two connections, both ends
     expect(echoSubscribes.mock.calls.length).toBe(1) // one session, across both connections
     for (const spy of [...itemReads, feedPushes, echoSubscribes]) spy.mockRestore()
+  })
+
+  it('the peer\'s GOAWAY reaches a connection through its subscription: no goaway listener on the link, and the session is judged by it', async () => {
+    const listeners = { client: 0, server: 0 }
+    const counting = (side: 'client' | 'server') => (conn: ByteDuplex): SessionFrames => {
+      const link = heartbeat(codec(conn), { hello: true, helloFlags: SESSION_FLAG })
+      const add = link.addEventListener.bind(link)
+      link.addEventListener = ((type: string, ...rest: unknown[]) => {
+        if (type === 'goaway') listeners[side]++
+        ;(add as (...args: unknown[]) => void)(type, ...rest)
+      }) as typeof link.addEventListener
+      return link
+    }
+    h = await harness(echo, { stack: counting('server') })
+    const client = h.client({ stack: counting('client'), onLost: 'fail' })
+    const lost = new Promise<{ reason: string }>((resolve) => { client.addEventListener('session-lost', (e) => { resolve(e.detail) }, { once: true }) })
+    await client.sink([item(1)])
+    await expect.poll(() => h?.sessions.length).toBe(1)
+    // the server's application tears its session down: GOAWAY SESSION_CLOSED goes to the client
+    h.sessions[0].abort(new Error('the application gave up'))
+    // judged as the session's end, not as an outage to resume from (which would find the session unknown)
+    expect(await lost).toMatchObject({ reason: 'closed' })
+    expect(listeners).toEqual({ client: 0, server: 0 })
   })
 
   it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {
