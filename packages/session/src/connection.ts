@@ -84,6 +84,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private reportedGoAway: { code: number, reason: string } | undefined
   /** A close() waiting for our END to be acknowledged. */
   private endAck: { resolve(): void, reject(err: Error): void } | undefined
+  /** Listening to the lower duplex's `goaway` events (its source does not push to the inbound). */
+  private listening = false
 
   /** The lower duplex's `goingAway`, read through on demand (`undefined` when it has none). */
   get goingAway (): AbortSignal {
@@ -118,14 +120,11 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.source.start()
     // the heartbeat beneath reads the peer's GOAWAY frames itself: it tells the inbound it pushes to, and
     // dispatches an event, listened to only when the inbound reads (a listener costs a map per connection)
-    if (!this.source.pushed) {
+    if (!this.source.pushed && !this.dead) {
       this.listening = true
       init.lower.addEventListener('goaway', this)
     }
   }
-
-  /** Listening to the lower duplex's `goaway` events (its source does not push to the inbound). */
-  private listening = false
 
   get fenced (): boolean { return this.dead || (this.init.ctx.aborted ?? this.init.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }

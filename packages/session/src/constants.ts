@@ -100,8 +100,8 @@ export const DEFAULT_CLIENT_WINDOW_BYTES = 4 * 1024 * 1024
 export const DEFAULT_ACK_DELAY = 25
 /**
  * Deliveries after which an ACK goes out at once, whatever the delay: a sixteenth of a server's default
- * window (a 64th of a client's), so a writer never waits on an acknowledgement while it still has window left (the limit is also held
- * below a quarter of the peer's advertised window).
+ * window (a 64th of a client's), so a writer never waits on an acknowledgement while it still has window
+ * left (the limit is also held below a quarter of the peer's advertised window).
  */
 export const DEFAULT_ACK_FRAMES = 256
 /**
