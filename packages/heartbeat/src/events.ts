@@ -61,6 +61,7 @@ export interface GoAwayDetail {
  * connection.
  */
 export interface GoAwayTarget {
+  /** The peer's GOAWAY, as it was read: its code, its reason, and whether it asks not to reconnect. */
   goAway?(detail: GoAwayDetail): void
 }
 
