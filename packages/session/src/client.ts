@@ -57,6 +57,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         leftover: [],
         peer: undefined,
         acks: common.acks,
+        inbound: common.inbound,
         timers: common.timers,
         log,
         endpoint

@@ -13,6 +13,7 @@ import { judgeGoAway, refused } from './goaway.js'
 import { adoptServerResume, ourResume } from './handshake.js'
 import type { SessionItem } from './inbound.js'
 import { SessionInbound } from './inbound.js'
+import type { InboundLimits } from './options.js'
 import { SessionOutbound } from './outbound.js'
 import type { PositionsOwner } from './positions.js'
 import { Positions } from './positions.js'
@@ -34,6 +35,8 @@ export interface SessionConnectionInit {
   /** Server: the token to put in our RESUME (the server keeps only its digest). Released once sent. */
   token?: Uint8Array | undefined
   acks: AckPolicy
+  /** What this side queues of the peer's items at most, whatever the peer's window. */
+  inbound: InboundLimits
   timers: Timers
   log: Logger
   /** The session's endpoint. */
@@ -279,8 +282,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (s.role === 'client' && peer.recovered === true && s.token !== undefined && !this.recoveredAt(peer)) return
     if (s.role === 'client') adoptServerResume(s, peer)
     this.positions.resumeAt(peer.next)
-    this.source.maxItems = Math.max(1, peer.windowMessages)
-    this.source.maxBytes = Math.max(1, peer.windowBytes)
+    // as much as the peer may send unacknowledged, but never more than this side is willing to queue
+    this.source.maxItems = Math.max(1, Math.min(peer.windowMessages, this.init.inbound.maxMessages))
+    this.source.maxBytes = Math.max(1, Math.min(peer.windowBytes, this.init.inbound.maxBytes))
     const policy = this.init.acks
     this.ackClock = new AckClock({
       delay: policy.delay,

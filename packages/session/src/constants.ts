@@ -93,6 +93,15 @@ export const DEFAULT_WINDOW_BYTES = 1024 * 1024
  */
 export const DEFAULT_CLIENT_WINDOW_BYTES = 4 * 1024 * 1024
 /**
+ * The most of the peer's items one side queues for its application, whatever window the peer announces: a
+ * client's default window (16 384 items, 4 MiB), so default peers are never held back by it. Without it a
+ * client announcing a window of 2^32 − 1 bytes could make a server queue that much for an application that
+ * does not read.
+ */
+export const DEFAULT_INBOUND_MESSAGES = DEFAULT_CLIENT_WINDOW_MESSAGES
+/** The most body bytes of the peer's items one side queues for its application: see {@link DEFAULT_INBOUND_MESSAGES}. */
+export const DEFAULT_INBOUND_BYTES = DEFAULT_CLIENT_WINDOW_BYTES
+/**
  * The longest an acknowledgement waits after the first unacknowledged delivery (ms). QUIC's default
  * `max_ack_delay` is 25 ms; TCP allows up to 500 ms, which would cap a window-limited writer. On a
  * trickle this costs at most 40 ACK frames per second per direction.

@@ -7,7 +7,8 @@ import type { ReconnectInit } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import { isSequenced } from './classify.js'
 import {
-  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
+  DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_INBOUND_BYTES,
+  DEFAULT_INBOUND_MESSAGES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
   DEFAULT_TTL, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
 } from './constants.js'
 import type { SessionParams } from './state.js'
@@ -17,10 +18,18 @@ import type { SessionFrames, SessionInit, SessionServerInit } from './types.js'
 
 const U32_MAX = 0xFFFF_FFFF
 
+/** What one side queues of the peer's items at most. */
+export interface InboundLimits {
+  maxMessages: number
+  maxBytes: number
+}
+
 /** Options shared by both ends, validated, with defaults applied. */
 export interface CommonOptions {
   params: SessionParams
   acks: AckPolicy
+  /** What this side queues of the peer's items at most, whatever the peer's window. */
+  inbound: InboundLimits
   /** Options of the durable duplex that are the same on both ends. */
   link: Pick<ReconnectInit<Frame>, 'retention' | 'peerEnd' | 'validate' | 'buffer' | 'closeTimeout' | 'clock' | 'timers'>
   stack: (conn: ByteDuplex) => SessionFrames
@@ -44,6 +53,11 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
   const ack = validate.options('ack', init.ack)
   const maxMessages = validate.integer('window.maxMessages', window.maxMessages, role === 'client' ? DEFAULT_CLIENT_WINDOW_MESSAGES : DEFAULT_WINDOW_MESSAGES, { min: 1, max: U32_MAX })
   const maxBytes = validate.integer('window.maxBytes', window.maxBytes, role === 'client' ? DEFAULT_CLIENT_WINDOW_BYTES : DEFAULT_WINDOW_BYTES, { min: 1, max: U32_MAX })
+  const inbound = validate.options('inbound', init.inbound)
+  const inboundLimits = {
+    maxMessages: validate.integer('inbound.maxMessages', inbound.maxMessages, DEFAULT_INBOUND_MESSAGES, { min: 1, max: U32_MAX }),
+    maxBytes: validate.integer('inbound.maxBytes', inbound.maxBytes, DEFAULT_INBOUND_BYTES, { min: 1, max: U32_MAX })
+  }
   const delay = validate.duration('ack.delay', ack.delay, DEFAULT_ACK_DELAY, { min: 0 })
   const acks = {
     delay,
@@ -60,6 +74,7 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
   return {
     params: { maxAckDelay: Math.ceil(delay), windowMessages: maxMessages, windowBytes: maxBytes, ttl },
     acks,
+    inbound: inboundLimits,
     link: {
       retention: { maxMessages, maxBytes },
       peerEnd: 'end',

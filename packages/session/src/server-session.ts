@@ -255,6 +255,7 @@ export class ServerSession implements StoredSession, EndpointServer {
       peer: attach.resume,
       token: attach.token,
       acks: this.owner.common.acks as AckPolicy,
+      inbound: this.owner.common.inbound,
       timers: this.owner.timers,
       log: this.owner.log,
       endpoint: this.endpoint

@@ -141,6 +141,20 @@ export interface WindowInit {
   maxBytes?: number
 }
 
+/** What one side queues of the peer's items for its application, at most. */
+export interface InboundInit {
+  /**
+   * Items queued at most.
+   * @default 16384 (a client's default window)
+   */
+  maxMessages?: number
+  /**
+   * Body bytes queued at most (one larger item is still taken when nothing is queued).
+   * @default 4194304 (4 MiB, a client's default window)
+   */
+  maxBytes?: number
+}
+
 /** When acknowledgements go out (docs/PROTOCOL.md §6.4). */
 export interface AckInit {
   /**
@@ -168,6 +182,12 @@ export interface SessionInit {
   ack?: AckInit
   /** Items written while no connection is up (or faster than it takes them), before the window. */
   buffer?: Omit<BufferInit<Frame>, 'size'>
+  /**
+   * The most of the peer's items this side queues for its application, whatever window the peer announces:
+   * beyond it the connection is not read (TCP holds the peer back) until the application takes some. It
+   * bounds a server's memory per session against a client that announces a window of 4 GiB.
+   */
+  inbound?: InboundInit
   /**
    * How long `close()` may take to have everything acknowledged and close the connection (ms).
    * @default 5000

@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
-import { DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
+import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, isType, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
 
@@ -54,6 +54,37 @@ async function take (session: SessionDuplex, n: number): Promise<number[]> {
   }
   return out
 }
+
+describe('what a server queues for its application', () => {
+  const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+  it('holds at most its inbound limit of a session\'s items, whatever window the client announces; the rest waits in the connection, and all of it arrives', async () => {
+    const s = setup({ inbound: { maxMessages: 100 } })
+    // a client announcing the largest window the wire allows
+    const f = s.connect(resumeFrame({ windowMessages: 0xFFFF_FFFF, windowBytes: 0xFFFF_FFFF }))
+    await f.next(isResume)
+    f.send(ackFrame(0))
+    await expect.poll(() => s.sessions.length).toBe(1)
+    // the application does not read: the client keeps sending, ten items at a time
+    for (let i = 0; i < 50; i++) {
+      f.send(...Array.from({ length: 10 }, (_, k) => data((i * 10 + k + 1) & 0xff)))
+      await turn()
+    }
+    const taken = 500 - f.unread()
+    expect(taken).toBeGreaterThanOrEqual(100)
+    expect(taken).toBeLessThanOrEqual(100 + 10) // a batch is taken whole
+    // the application reads: everything arrives, in order, and the connection is read again
+    expect(await take(s.sessions[0], 500)).toEqual(Array.from({ length: 500 }, (_, i) => (i + 1) & 0xff))
+    expect(f.unread()).toBe(0)
+  })
+
+  it('by default the limit is a client\'s default window (16 384 items, 4 MiB), and it is validated', () => {
+    expect(DEFAULT_INBOUND_MESSAGES).toBe(16_384)
+    expect(DEFAULT_INBOUND_BYTES).toBe(4 * 1024 * 1024)
+    expect(() => sessionServer({ inbound: { maxMessages: 0 } })).toThrow(/inbound\.maxMessages/)
+    expect(() => sessionServer({ inbound: { maxBytes: -1 } })).toThrow(/inbound\.maxBytes/)
+  })
+})
 
 describe('the handshake', () => {
   it('answers a new session with its RESUME: a 128-bit token, a public id, its ttl and window', async () => {

@@ -21,6 +21,8 @@ export interface FakeFrames {
   /** The far side stops reading what is written (a full socket) until `release()`. */
   hold(): void
   release(): void
+  /** Frames sent to the side under test that it has not read yet. */
+  unread(): number
 }
 
 export interface FakeInit {
@@ -54,6 +56,7 @@ export function fakeFrames (init: FakeInit = {}): FakeFrames {
     },
     hold () { gate ??= new Promise<void>((resolve) => { open = resolve }) },
     release () { const o = open; gate = undefined; open = undefined; o?.() },
+    unread () { return queue.length },
     frames: undefined as unknown as SessionFrames
   }
   const source = {
