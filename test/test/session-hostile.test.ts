@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto'
 import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
 import { heartbeat } from '@proto/heartbeat'
+import type { SessionDuplex } from '@proto/session'
 import { encodeResume, SESSION_FLAG, SessionFrameType, SessionGoAwayCode, sessionServer } from '@proto/session'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { connect } from '@proto/transport'
+import type { Connection } from '@proto/transport'
+import { connect, listen } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SessionTestClient, SessionTestServer } from '../src/session/index.js'
 
@@ -95,5 +97,54 @@ describe('sessions: hostile clients take nothing over', () => {
     await server.stop()
     cleanup = []
     expect(await waitForResources(before, 5_000)).toEqual([])
+  }, 60_000)
+
+  it('a client announcing a 4 GiB window and flooding makes the server queue no more than its inbound limit; all of it arrives once the application reads', async () => {
+    const LIMIT = 1_000
+    const FLOOD = 100_000
+    const conns: Connection[] = []
+    const sessions: SessionDuplex[] = []
+    const server = sessionServer({ inbound: { maxMessages: LIMIT } })
+    server.addEventListener('session', (e) => { sessions.push(e.detail) }) // the application does not read yet
+    const tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { conns.push(conn); await server.handle(conn) })
+    cleanup.push(async () => { server.abort(new Error('test over')); await tcp.close({ deadline: 100 }) })
+    const port = (tcp.address as { port: number }).port
+    const link = heartbeat(codec(await connect({ host: '127.0.0.1', port })), { hello: true, helloFlags: SESSION_FLAG })
+    cleanup.push(async () => { link.abort(new Error('test over')) })
+    let produced = 0
+    const body = new Uint8Array(64)
+    const writing = link.sink((function * () {
+      yield { type: SessionFrameType.RESUME, body: encodeResume({ fresh: true, token: new Uint8Array(16), id: new Uint8Array(8), next: 1, maxAckDelay: 25, windowMessages: 0xFFFF_FFFF, windowBytes: 0xFFFF_FFFF, ttl: 0 }) }
+      for (let i = 1; i <= FLOOD; i++) {
+        produced++
+        const b = body.slice()
+        new DataView(b.buffer).setUint32(0, i)
+        yield { type: 0x40, body: b }
+      }
+    })())
+    writing.catch(() => {})
+    void (async () => { try { for await (const _ of link.source) { /* ACKs and the server's RESUME */ } } catch {} })()
+    // the flood stops moving once the server stops reading
+    let last = -1
+    for (let i = 0; i < 100 && produced !== last; i++) {
+      last = produced
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    expect(produced).toBeLessThan(FLOOD)
+    expect(sessions).toHaveLength(1)
+    // what the server read off the socket: its session's queue (the limit), the heartbeat's (1024 frames),
+    // and no more than a 64 KiB read's worth in each place between the socket and the application (the
+    // transport's read queue, the decoder, one batch held per layer): a bound that does not grow with the
+    // flood (without the limit the server read all of it, 6.9 MB)
+    const read = conns[0].stats().bytesIn
+    expect(read).toBeLessThan((LIMIT + 1024) * 69 + 8 * 65536)
+    // the application reads: every item arrives once, in order, and the flood completes
+    let next = 1
+    for await (const item of sessions[0].source) {
+      expect(new DataView(item.body.buffer, item.body.byteOffset).getUint32(0)).toBe(next)
+      if (++next > FLOOD) break
+    }
+    await writing
+    expect(next).toBe(FLOOD + 1)
   }, 60_000)
 })
