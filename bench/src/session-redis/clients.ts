@@ -68,7 +68,7 @@ async function stopMover (): Promise<{ possibleDuplicates: number, sessionsLost:
 }
 
 export const clientHandlers = {
-  /** One round into the server; `windowBytes`: the client's replay window in bytes (default the client's, 4 MiB), with as many items. */
+  /** One round into the server; `windowBytes`: the client's replay window in bytes (default the client's, 16 MiB), with as many items. */
   async up ({ windowBytes, ...init }: SendInit & { windowBytes?: number }): Promise<RunResult> {
     if (windowBytes === undefined) return await sendSession(init)
     return await sendThrough(await connectedSession(init.port, { window: { maxBytes: windowBytes, maxMessages: Math.ceil(windowBytes / init.size) } }), init)

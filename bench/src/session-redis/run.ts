@@ -52,7 +52,7 @@ const script = join(here, 'worker.js')
 interface Variant {
   name: string
   init: Omit<NodeInit, 'url'>
-  /** The client's replay window in bytes (client → server only); default the client's (4 MiB). */
+  /** The client's replay window in bytes (client → server only); default the client's (16 MiB). */
   windowBytes?: number
   /** The variant the ratio is taken against. */
   base?: Variant

@@ -14,7 +14,7 @@ import type { HeartbeatInit } from '@proto/heartbeat'
 import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, heartbeat } from '@proto/heartbeat'
 import type { StageDuplex } from '@proto/interface'
 import { reconnect } from '@proto/reconnect'
-import { DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES } from '@proto/session'
+import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES } from '@proto/session'
 import type { Connection } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
 import type { SendInit } from '../baseline/net.js'
@@ -31,12 +31,12 @@ export const heartbeatInit: HeartbeatInit = {}
 
 /**
  * The server of `proto-deep`: a heartbeat queue as deep as what a session server holds in front of its
- * application (the heartbeat's own queue plus the session's, a client window of 16 384 items / 4 MiB by
- * default), so sessions on and off are compared with the same items in flight.
+ * application (the heartbeat's own queue plus the session's, at most its inbound limit: 16 384 items and
+ * 4 MiB by default), so sessions on and off are compared with the same items queued on the server.
  */
 export const deepHeartbeatInit: HeartbeatInit = {
-  maxQueuedFrames: DEFAULT_MAX_QUEUED_FRAMES + DEFAULT_CLIENT_WINDOW_MESSAGES,
-  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES + DEFAULT_CLIENT_WINDOW_BYTES
+  maxQueuedFrames: DEFAULT_MAX_QUEUED_FRAMES + DEFAULT_INBOUND_MESSAGES,
+  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES + DEFAULT_INBOUND_BYTES
 }
 
 async function protoListener (wrap: (conn: Connection) => FrameDuplex, serve: (link: FrameDuplex) => Promise<void>): Promise<Listening> {

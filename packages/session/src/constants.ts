@@ -71,11 +71,11 @@ export const DEFAULT_MAX_SESSIONS = 10_000
  */
 export const DEFAULT_WINDOW_MESSAGES = 4_096
 /**
- * A client's window in items: 16 384, a quarter of its 4 MiB in 256-byte items. A writer moves at most a
- * window per acknowledgement round trip, and the round trip includes the receiver's turn: 4096 small items
- * are gone in under 3 ms at loopback rates, so a receiver held off its core for that long (a scheduler
- * slice on a busy machine) stalled a 64-byte stream for 1–17 % of its time, where 16 384 items stalled it
- * for none in the same runs. What the server queues for its application stays within the client's 4 MiB.
+ * A client's window in items: 16 384 (16 MiB in 1 KiB items). A writer moves at most a window per
+ * acknowledgement round trip, and the round trip includes the receiver's turn: 4096 small items are gone in
+ * under 3 ms at loopback rates, so a receiver held off its core for that long (a scheduler slice on a busy
+ * machine) stalled a 64-byte stream for 1–17 % of its time, where 16 384 items stalled it for none in the
+ * same runs. What a server queues for its application is bounded by its own `inbound` limit.
  */
 export const DEFAULT_CLIENT_WINDOW_MESSAGES = 16_384
 /**
@@ -84,23 +84,24 @@ export const DEFAULT_CLIENT_WINDOW_MESSAGES = 16_384
  */
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024
 /**
- * A client's window in bytes: 4 MiB. A writer moves at most a window per acknowledgement round trip, and a
- * server with a durable store acknowledges only what it persisted, which adds the store's round trip and
- * the server's turn to it: 1 MiB held a 1 KiB stream into a Redis-backed server to 0.52–0.67× of what the
- * memory store reaches on loopback, 4 MiB to 0.77–0.98× (docs/session-redis.md). A client holds
- * one session, so the memory is its own; Linux's TCP receive buffer autotunes up to 6 MiB for the same
- * reason. The server queues up to this much per session for its application (the client's announced window).
+ * A client's window in bytes: 16 MiB. A writer moves at most a window per acknowledgement round trip, and
+ * the round trip includes the receiver's turn and, with a durable store, the store's: 1 MiB held a 1 KiB
+ * stream into a Redis-backed server to 0.52–0.67× of what the memory store reaches on loopback, 4 MiB to
+ * 0.77–0.98× (docs/session-redis.md); 4 MiB held a 64 KiB stream to 0.7× of one with 16 MiB on a busy
+ * machine (64 items, 4 ms at loopback rates). A client holds one session, so the memory is its own, and only
+ * while its peer is slow to acknowledge; what a server queues for its application is bounded by its own
+ * `inbound` limit.
  */
-export const DEFAULT_CLIENT_WINDOW_BYTES = 4 * 1024 * 1024
+export const DEFAULT_CLIENT_WINDOW_BYTES = 16 * 1024 * 1024
 /**
- * The most of the peer's items one side queues for its application, whatever window the peer announces: a
- * client's default window (16 384 items, 4 MiB), so default peers are never held back by it. Without it a
- * client announcing a window of 2^32 − 1 bytes could make a server queue that much for an application that
- * does not read.
+ * The most of the peer's items one side queues for its application, whatever window the peer announces:
+ * 16 384 items and 4 MiB per session (a server multiplies it by its sessions, when their applications do not
+ * keep up). Beyond it the connection is not read and TCP holds the peer back. Without it a client announcing
+ * a window of 2^32 − 1 bytes could make a server queue that much for an application that does not read.
  */
-export const DEFAULT_INBOUND_MESSAGES = DEFAULT_CLIENT_WINDOW_MESSAGES
+export const DEFAULT_INBOUND_MESSAGES = 16_384
 /** The most body bytes of the peer's items one side queues for its application: see {@link DEFAULT_INBOUND_MESSAGES}. */
-export const DEFAULT_INBOUND_BYTES = DEFAULT_CLIENT_WINDOW_BYTES
+export const DEFAULT_INBOUND_BYTES = 4 * 1024 * 1024
 /**
  * The longest an acknowledgement waits after the first unacknowledged delivery (ms). QUIC's default
  * `max_ack_delay` is 25 ms; TCP allows up to 500 ms, which would cap a window-limited writer. On a
@@ -115,8 +116,8 @@ export const DEFAULT_ACK_DELAY = 25
 export const DEFAULT_ACK_FRAMES = 256
 /**
  * Delivered body bytes after which an ACK goes out at once, by default: a sixteenth of the peer's window
- * in bytes (`ACK_WINDOW_SHARE`), which is 64 KiB for a server's default 1 MiB window and 256 KiB for a
- * client's 4 MiB. A fixed 64 KiB would acknowledge every large item on its own (one ACK frame, one write,
+ * in bytes (`ACK_WINDOW_SHARE`), which is 64 KiB for a server's default 1 MiB window and 1 MiB for a
+ * client's 16 MiB. A fixed 64 KiB would acknowledge every large item on its own (one ACK frame, one write,
  * per 64 KiB item) where the window allows sixteen times fewer.
  */
 export const DEFAULT_ACK_BYTES = 64 * 1024

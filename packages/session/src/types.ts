@@ -136,7 +136,7 @@ export interface WindowInit {
   maxMessages?: number
   /**
    * Unacknowledged body bytes kept at most.
-   * @default 4194304 (4 MiB) on a client, 1048576 (1 MiB) on a server
+   * @default 16777216 (16 MiB) on a client, 1048576 (1 MiB) on a server
    */
   maxBytes?: number
 }
@@ -145,12 +145,12 @@ export interface WindowInit {
 export interface InboundInit {
   /**
    * Items queued at most.
-   * @default 16384 (a client's default window)
+   * @default 16384
    */
   maxMessages?: number
   /**
    * Body bytes queued at most (one larger item is still taken when nothing is queued).
-   * @default 4194304 (4 MiB, a client's default window)
+   * @default 4194304 (4 MiB)
    */
   maxBytes?: number
 }

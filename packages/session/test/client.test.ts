@@ -123,11 +123,11 @@ describe('when the session cannot be resumed', () => {
 })
 
 describe('the handshake, from the client', () => {
-  it('announces its window: 16 384 items and 4 MiB by default (a server\'s default is 4096 and 1 MiB), or what it was given', async () => {
+  it('announces its window: 16 384 items and 16 MiB by default (a server\'s default is 4096 and 1 MiB), or what it was given', async () => {
     const { next } = client()
     expect(await accept(await next())).toMatchObject({ windowMessages: DEFAULT_CLIENT_WINDOW_MESSAGES, windowBytes: DEFAULT_CLIENT_WINDOW_BYTES })
     expect(DEFAULT_CLIENT_WINDOW_MESSAGES).toBe(16_384)
-    expect(DEFAULT_CLIENT_WINDOW_BYTES).toBe(4 * 1024 * 1024)
+    expect(DEFAULT_CLIENT_WINDOW_BYTES).toBe(16 * 1024 * 1024)
     expect(DEFAULT_WINDOW_MESSAGES).toBe(4096)
     const small = client({ window: { maxMessages: 16, maxBytes: 4096 } })
     expect(await accept(await small.next())).toMatchObject({ windowMessages: 16, windowBytes: 4096 })

@@ -78,7 +78,7 @@ describe('what a server queues for its application', () => {
     expect(f.unread()).toBe(0)
   })
 
-  it('by default the limit is a client\'s default window (16 384 items, 4 MiB), and it is validated', () => {
+  it('by default the limit is 16 384 items and 4 MiB, and it is validated', () => {
     expect(DEFAULT_INBOUND_MESSAGES).toBe(16_384)
     expect(DEFAULT_INBOUND_BYTES).toBe(4 * 1024 * 1024)
     expect(() => sessionServer({ inbound: { maxMessages: 0 } })).toThrow(/inbound\.maxMessages/)
