@@ -1,6 +1,12 @@
 import type { Slot } from '@proto/interface'
 import { slotAdd, slotEach } from '@proto/interface'
-import type { DialContext } from './types.js'
+import type { AbortWatcher, DialContext } from './types.js'
+
+/** Where an attempt's `confirm` and `lost` go: the durable duplex, told which dial they came from. */
+export interface AttemptOwner {
+  confirmFrom(epoch: number, count: number): void
+  lostFrom(epoch: number, err: Error): void
+}
 
 /**
  * One dial and the connection it makes: the {@link DialContext} the dial function gets. It ends once
@@ -14,13 +20,26 @@ export class DialAttempt implements DialContext {
   failDial: ((reason: Error) => void) | undefined
   #controller: AbortController | undefined
   #reason: Error | undefined
-  #watchers: Slot<(reason: Error) => void>
+  #watchers: Slot<((reason: Error) => void) | AbortWatcher>
 
   constructor (
     readonly attempt: number,
-    readonly confirm: (count: number) => void,
-    readonly lost: (err: Error) => void
+    private readonly epoch: number,
+    private readonly owner: AttemptOwner
   ) {}
+
+  /**
+   * `DialContext.confirm`, made when asked for (a stage may take it apart from the context) rather than
+   * kept for the connection's life.
+   */
+  get confirm (): (count: number) => void {
+    return (count) => { this.owner.confirmFrom(this.epoch, count) }
+  }
+
+  /** `DialContext.lost`, made when asked for, as `confirm` is. */
+  get lost (): (err: Error) => void {
+    return (err) => { this.owner.lostFrom(this.epoch, err) }
+  }
 
   get aborted (): boolean {
     return this.#reason !== undefined
@@ -39,9 +58,9 @@ export class DialAttempt implements DialContext {
     return this.#controller.signal
   }
 
-  onAbort (fn: (reason: Error) => void): void {
+  onAbort (fn: ((reason: Error) => void) | AbortWatcher): void {
     if (this.#reason !== undefined) {
-      fn(this.#reason)
+      tell(fn, this.#reason)
       return
     }
     this.#watchers = slotAdd(this.#watchers, fn)
@@ -56,7 +75,12 @@ export class DialAttempt implements DialContext {
     failDial?.(reason)
     const w = this.#watchers
     this.#watchers = undefined
-    slotEach(w, (fn) => { fn(reason) })
+    slotEach(w, (fn) => { tell(fn, reason) })
     this.#controller?.abort(reason)
   }
+}
+
+function tell (watcher: ((reason: Error) => void) | AbortWatcher, reason: Error): void {
+  if (typeof watcher === 'function') watcher(reason)
+  else watcher.dialAborted(reason)
 }

@@ -14,13 +14,15 @@ import type { ReconnectStatus, StatusEvent } from './types.js'
 /** What the closer needs from the durable duplex. */
 export interface CloserOwner<TIn, TOut> {
   readonly opts: ResolvedOptions<TOut>
+  /** The duplex's lifetime signal. */
+  readonly signal: AbortSignal | undefined
   readonly ledger: Ledger
   readonly outbox: Outbox<TOut>
   readonly intake: Intake<TOut>
   readonly inbound: Inbound<TIn, TOut>
   readonly dialer: { readonly attempt: number, stop(reason: Error): void }
   /** Lost connections still finishing their side: aborted when the durable duplex ends. */
-  readonly finishing: { abortAll(): void }
+  readonly finishing: { abortAll(): void } | undefined
   readonly log: Logger
   conn: Connection<TIn, TOut> | undefined
   state: ReconnectStatus
@@ -52,7 +54,7 @@ export class Closer<TIn, TOut> {
 
   /** Watches the lifetime `signal`; `false` when it had aborted already (the duplex is torn down). */
   watchLifetime (): boolean {
-    const signal = this.owner.opts.signal
+    const signal = this.owner.signal
     if (signal === undefined) return true
     const onAbort = this.onLifetimeAbort = () => { this.terminate(toError(signal.reason), undefined) }
     if (signal.aborted) {
@@ -227,8 +229,8 @@ export class Closer<TIn, TOut> {
   private release (): { unsent: number, unconfirmed: number } {
     const o = this.owner
     this.completion = undefined
-    o.finishing.abortAll()
-    if (this.onLifetimeAbort !== undefined) o.opts.signal?.removeEventListener('abort', this.onLifetimeAbort)
+    o.finishing?.abortAll()
+    if (this.onLifetimeAbort !== undefined) o.signal?.removeEventListener('abort', this.onLifetimeAbort)
     const unconfirmed = o.outbox.retainedCount
     if (unconfirmed > 0) o.outbox.abandon(unconfirmed)
     const unsent = o.outbox.clearBuffer()

@@ -123,13 +123,9 @@ export class Dialer<TIn, TOut> {
     )
   }
 
-  /**
-   * The context of dial `epoch`. Its callbacks are made here, apart from the dial's own promises: they live
-   * as long as the connection, and would otherwise keep what `startAttempt` made for the dial.
-   */
+  /** The context of dial `epoch`: it calls the owner with its epoch, and keeps no closure of its own. */
   private attemptOf (epoch: number, attempt: number): DialAttempt {
-    const owner = this.owner
-    return new DialAttempt(attempt, (count) => { owner.confirmFrom(epoch, count) }, (err) => { owner.lostFrom(epoch, err) })
+    return new DialAttempt(attempt, epoch, this.owner)
   }
 
   private onDialed (epoch: number, ctx: DialAttempt, duplex: StageDuplex<TIn, TOut>): void {

@@ -35,24 +35,35 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   readonly inbound: Inbound<TIn, TOut>
   readonly dialer: Dialer<TIn, TOut>
   readonly closer: Closer<TIn, TOut>
-  readonly finishing: Finishing
+  /** Lost connections still finishing their side; made with the first one. */
+  finishing: Finishing | undefined
   readonly log: Logger = createLogger('reconnect')
   conn: Connection<TIn, TOut> | undefined
   state: ReconnectStatus = 'connecting'
   /** Every item was handed, the connection's sink finished and (with retention) all was confirmed. */
   writeComplete = false
   lastError: Error | undefined
-  private readonly readers: StatusReaders
+  /** The readers of `statusIterator()`, made with the first one. */
+  private readers: StatusReaders | undefined
+  /** `closed` was emitted: a status iterator made now has nothing more to see. */
+  private closedEmitted = false
 
-  constructor (dial: DialFunction<TIn, TOut>, readonly opts: ResolvedOptions<TOut>) {
+  /**
+   * `opts` may be shared by many durable duplexes (`reconnector()`): nothing here writes to it. `onStatus`
+   * and `signal` are this duplex's own.
+   */
+  constructor (
+    dial: DialFunction<TIn, TOut>,
+    readonly opts: ResolvedOptions<TOut>,
+    private readonly onStatus: ((event: StatusEvent) => void) | undefined = opts.onStatus,
+    readonly signal: AbortSignal | undefined = opts.signal
+  ) {
     super()
     this.outbox = new Outbox(opts.limits, this.ledger)
     this.intake = new Intake(this)
     this.inbound = new Inbound(this)
     this.dialer = new Dialer(dial, this)
     this.closer = new Closer(this)
-    this.finishing = new Finishing(opts.timers, opts.closeTimeout)
-    this.readers = new StatusReaders(opts.statusBuffer)
     this.source = this.inbound
     this.sink = this.intake.sink
   }
@@ -98,6 +109,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   statusIterator (options: AbortOptions = {}): AsyncIterableIterator<StatusEvent> {
+    this.readers ??= new StatusReaders(this.opts.statusBuffer, this.closedEmitted)
     return this.readers.iterator(options.signal)
   }
 
@@ -153,8 +165,9 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   fail (kind: FailureKind, cause: Error | undefined): void { this.closer.fail(kind, cause ?? this.lastError) }
 
   emit (event: StatusEvent): void {
-    this.readers.push(event)
-    const onStatus = this.opts.onStatus
+    if (event.type === 'closed') this.closedEmitted = true
+    this.readers?.push(event)
+    const onStatus = this.onStatus
     if (onStatus !== undefined) {
       try {
         onStatus(event)
@@ -236,7 +249,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     // a connection we give up on ourselves is reset; one that ended or failed by itself (the peer finished,
     // perhaps after a GOAWAY, or the stage beneath gave up) may finish its side first: its feed ends now
     if (reason === 'forced' || reason === 'write-error') safeAbort(c.duplex, teardown)
-    else if (!c.sinkDone) this.finishing.add(c, teardown)
+    else if (!c.sinkDone) (this.finishing ??= new Finishing(this.opts.timers, this.opts.closeTimeout)).add(c, teardown)
     c.feed.release()
     this.closer.connectionGone(c, teardown)
     if (this.opts.failFast) this.ledger.dropped += this.outbox.clearBuffer()
@@ -289,7 +302,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   private lowerSinkDone (c: Connection<TIn, TOut>): void {
     c.sinkDone = true
-    this.finishing.done(c)
+    this.finishing?.done(c)
     if (c.lost) return
     if (c.feed.ended) this.checkWriteComplete()
     else if (this.closer.closing) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
@@ -298,7 +311,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   private lowerSinkFailed (c: Connection<TIn, TOut>, err: Error): void {
     c.sinkDone = true
-    this.finishing.done(c)
+    this.finishing?.done(c)
     c.sinkFailed = true
     if (c.lost) return
     if (this.closer.closing) this.closer.connectionGone(c, err)

@@ -59,9 +59,7 @@ class StatusReader implements AsyncIterableIterator<StatusEvent> {
 export class StatusReaders {
   /** Made with the first status iterator (0.15 KiB a session otherwise). */
   private readers: Set<StatusReader> | undefined
-  private closed = false
-
-  constructor (private readonly capacity: number) {}
+  constructor (private readonly capacity: number, private closed: boolean) {}
 
   push (event: StatusEvent): void {
     if (this.readers !== undefined) for (const reader of this.readers) reader.push(event)

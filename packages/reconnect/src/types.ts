@@ -78,9 +78,9 @@ export interface DialContext {
    * Calls `fn` once with the reason when `signal` aborts (at once if it has), without making the signal:
    * for a stage that holds the connection for a long time, where a signal with a listener costs about
    * 1 KiB of heap per connection. Kept until then; there is no removing it. Present on every context
-   * reconnect makes (optional as `aborted` is).
+   * reconnect makes (optional as `aborted` is). `fn` may be an {@link AbortWatcher} instead of a function.
    */
-  onAbort?(fn: (reason: Error) => void): void
+  onAbort?(fn: ((reason: Error) => void) | AbortWatcher): void
   /**
    * With retention: the `count` oldest unconfirmed items reached the peer and are released. For the stage
    * of this connection (acknowledgements from its peer). Does nothing once this attempt is no longer the
@@ -94,6 +94,26 @@ export interface DialContext {
    * before the connection is in use, or once this attempt is no longer the current one.
    */
   lost(err: Error): void
+}
+
+/** The options of one link made by a {@link Reconnector}; what it leaves out comes from the reconnector's. */
+export interface LinkInit {
+  /** This link's status events, as `ReconnectInit.onStatus` (the reconnector's, if it has one, when left out). */
+  onStatus?(event: StatusEvent): void
+  /** This link's lifetime, as `ReconnectInit.signal` (the reconnector's, if it has one, when left out). */
+  signal?: AbortSignal
+}
+
+/** Makes durable duplexes with one shared set of options (see `reconnector()`). */
+export type Reconnector<TOut> = <TIn>(dial: DialFunction<TIn, TOut>, link?: LinkInit) => DurableDuplex<TIn, TOut>
+
+/**
+ * An object told once when a dial's attempt ends (`DialContext.onAbort`): a stage that is itself the
+ * watcher makes no closure for it.
+ */
+export interface AbortWatcher {
+  /** The attempt ended with `reason` (as `signal.reason`). */
+  dialAborted(reason: Error): void
 }
 
 /** Opens one connection: typically transport + codec + heartbeat composed by the caller. */

@@ -94,6 +94,47 @@ describe('DialContext: aborted, onAbort() and the signal made on demand', () => 
     }
   })
 
+  it('takes a watcher object as well as a function: told once through dialAborted(), at once when the attempt is over', async () => {
+    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const ctx = contexts[0]
+    const told: Error[] = []
+    const watcher = { dialAborted (reason: Error) { told.push(reason) } }
+    ctx.onAbort?.(watcher)
+    ctx.onAbort?.((reason) => { told.push(reason) })
+    const dead = new Error('gone')
+    ctx.lost(dead)
+    ctx.lost(new Error('again'))
+    expect(told).toEqual([dead, dead])
+    ctx.onAbort?.(watcher)
+    expect(told).toEqual([dead, dead, dead])
+    await d.close()
+  })
+
+  it('confirm() and lost() work when taken apart from the context, and act only for their own attempt', async () => {
+    const { d, up, conns, contexts } = gated<number>(open, { retention: true, jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    void d.sink([1, 2, 3])
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([1, 2, 3])
+    expect(d.stats()).toMatchObject({ retained: 3 })
+    // a stage that destructures its context, as `async ({ signal, confirm }) => …` does
+    const { confirm, lost } = contexts[0]
+    confirm(2)
+    expect(d.stats()).toMatchObject({ retained: 1, confirmed: 2 })
+    lost(new Error('seen dead'))
+    expect(d.status).toBe('reconnecting')
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(d.status).toBe('connected')
+    // stale now: the first attempt's functions change nothing
+    confirm(1)
+    lost(new Error('late'))
+    expect(d.stats()).toMatchObject({ status: 'connected', confirmed: 2 })
+  })
+
   it('a signal read while the attempt goes on aborts when it ends, and watchers are told before its listeners', async () => {
     const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
     up()
@@ -173,6 +214,20 @@ describe('statusIterator({ signal })', () => {
     expect(getEventListeners(stop.signal, 'abort').length).toBe(0)
     const late = d.statusIterator({ signal: stop.signal })
     expect((await late.next()).done).toBe(true)
+  })
+})
+
+describe('statusIterator() made late', () => {
+  it('made by a listener of the failure still sees closed; made after closed, it ends at once', async () => {
+    const d = reconnect<number>(async () => { throw new Error('refused') }, { maxAttempts: 1 })
+    open.push(d)
+    let late: AsyncIterableIterator<{ type: string }> | undefined
+    d.addEventListener('failed', () => { late = d.statusIterator() })
+    await nextEvent(d, 'closed')
+    expect(late).toBeDefined()
+    expect(await late?.next()).toMatchObject({ done: false, value: { type: 'closed' } })
+    expect((await late?.next())?.done).toBe(true)
+    expect((await d.statusIterator().next()).done).toBe(true)
   })
 })
 
