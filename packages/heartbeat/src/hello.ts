@@ -22,10 +22,13 @@ export class PeerHello implements PeerHelloSlot {
   /** With `hello: false` there is nothing to wait for. */
   static readonly none: PeerHelloSlot = { get promise (): Promise<Hello | undefined> { return NONE }, accepted () {}, ended () {} }
 
+  /**
+   * While no HELLO was accepted, one promise for every caller; once settled, a settled promise made per call,
+   * so none is kept for the connection's life.
+   */
   get promise (): Promise<Hello | undefined> {
-    this.waiting ??= this.settled
-      ? Promise.resolve(this.hello)
-      : new Promise((resolve) => { this.resolve = resolve })
+    if (this.settled) return Promise.resolve(this.hello)
+    this.waiting ??= new Promise((resolve) => { this.resolve = resolve })
     return this.waiting
   }
 
@@ -45,6 +48,7 @@ export class PeerHello implements PeerHelloSlot {
     this.hello = hello
     const resolve = this.resolve
     this.resolve = undefined
+    this.waiting = undefined
     resolve?.(hello)
   }
 }
