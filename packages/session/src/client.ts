@@ -3,6 +3,7 @@ import type { ByteDuplex } from '@proto/interface'
 import { createLogger, ProtocolVersionError, raceSignal, toError, validate } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
 import { completedConnection } from './completed.js'
+import type { ConnectionSettings } from './connection.js'
 import { SessionConnection } from './connection.js'
 import { SESSION_FLAG } from './constants.js'
 import { SessionEndpoint } from './endpoint.js'
@@ -36,6 +37,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const onLost = validate.oneOf('onLost', init.onLost, POLICIES, 'replay')
   const userRetry = validate.fn('shouldRetry', init.shouldRetry, () => true)
   const log = createLogger('session')
+  const settings: ConnectionSettings = { acks: common.acks, inbound: common.inbound, timers: common.timers, log }
   const state = new SessionState('client', common.params)
   const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
@@ -56,10 +58,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         iterator: lower.source,
         leftover: [],
         peer: undefined,
-        acks: common.acks,
-        inbound: common.inbound,
-        timers: common.timers,
-        log,
+        settings,
         endpoint
       })
       await raceSignal(stage.ready, ctx.signal)

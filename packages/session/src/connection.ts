@@ -2,7 +2,7 @@ import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
 import { settleSinkRun, sinkWatched, tellSinkEnd, toError } from '@proto/interface'
-import type { DialContext } from '@proto/reconnect'
+import type { AbortWatcher, DialContext } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { AckClock } from './acks.js'
@@ -22,6 +22,15 @@ import type { SessionFrames } from './types.js'
 import type { Resume } from './wire.js'
 import { decodeAck, decodeEnd, decodeResume, encodeAck, encodeEnd, encodeResume } from './wire.js'
 
+/** The `ready` of every connection that handshook as it was made. */
+const HANDSHAKEN: Promise<void> = Promise.resolve()
+
+function rejected (err: Error): Promise<void> {
+  const p = Promise.reject(err)
+  p.catch(() => {})
+  return p
+}
+
 export interface SessionConnectionInit {
   state: SessionState
   ctx: DialContext
@@ -30,17 +39,23 @@ export interface SessionConnectionInit {
   iterator: BatchIterator<Frame>
   /** Frames read with the handshake, after the RESUME. */
   leftover: Frame[]
-  /** Server: the client's RESUME, already checked; client: `undefined` (ours goes first, theirs is awaited). Released once used. */
+  /** Server: the client's RESUME, already checked; client: `undefined` (ours goes first, theirs is awaited). Used only while the connection is made. */
   peer: Resume | undefined
-  /** Server: the token to put in our RESUME (the server keeps only its digest). Released once sent. */
+  /** Server: the token to put in our RESUME (the server keeps only its digest). Used only while the connection is made. */
   token?: Uint8Array | undefined
-  acks: AckPolicy
-  /** What this side queues of the peer's items at most, whatever the peer's window. */
-  inbound: InboundLimits
-  timers: Timers
-  log: Logger
+  /** What every connection of a client, or of a server's sessions, shares. */
+  settings: ConnectionSettings
   /** The session's endpoint. */
   endpoint: ConnectionEndpoint
+}
+
+/** The settings every connection of a client, or of a server's sessions, shares: one object, not one per connection. */
+export interface ConnectionSettings {
+  readonly acks: AckPolicy
+  /** What this side queues of the peer's items at most, whatever the peer's window. */
+  readonly inbound: InboundLimits
+  readonly timers: Timers
+  readonly log: Logger
 }
 
 /** What a connection tells its session's endpoint (the endpoint itself: no closures per connection). */
@@ -58,9 +73,12 @@ export interface ConnectionEndpoint {
  * confirms to reconnect what the peer acknowledges, and acknowledges what the endpoint delivers. Once the
  * connection is lost or replaced (its dial's attempt ends), nothing it reads or does touches the session.
  */
-export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher, PositionsOwner {
+export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher, PositionsOwner, AbortWatcher {
   readonly source: SessionInbound
-  /** Resolves once both RESUMEs were exchanged; rejects if the handshake fails. */
+  /**
+   * Resolves once both RESUMEs were exchanged; rejects if the handshake fails. A server's connection
+   * handshakes as it is made, and shares one settled promise (a connection lives long after its handshake).
+   */
   readonly ready: Promise<void>
   readonly gen: number
   private readonly outbound: SessionOutbound
@@ -90,17 +108,25 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   /** Listening to the lower duplex's `goaway` events (its source does not push to the inbound). */
   private listening = false
 
+  private readonly ctx: DialContext
+  private readonly lower: SessionFrames
+  private readonly endpoint: ConnectionEndpoint
+  private readonly settings: ConnectionSettings
+
   /** The lower duplex's `goingAway`, read through on demand (`undefined` when it has none). */
   get goingAway (): AbortSignal {
-    return this.init.lower.goingAway as AbortSignal
+    return this.lower.goingAway as AbortSignal
   }
 
-  constructor (private readonly init: SessionConnectionInit) {
+  /** Keeps of `init` only what it needs for its life (the handshake's parts are used here and let go). */
+  constructor (init: SessionConnectionInit) {
+    this.ctx = init.ctx
+    this.lower = init.lower
+    this.endpoint = init.endpoint
+    this.settings = init.settings
     const state = this.state = init.state
     this.gen = state.gen
     this.positions = new Positions(state, this)
-    this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
-    this.ready.catch(() => {})
     this.outbound = new SessionOutbound(this)
     // until the peer's RESUME says otherwise, its window is taken to be ours
     this.source = new SessionInbound(this, init.iterator, init.leftover, { messages: state.params.windowMessages, bytes: state.params.windowBytes })
@@ -110,15 +136,18 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     sinkWatched(init.lower, this.outbound, this)
     this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token)) })
     const peer = init.peer
-    // the tokens and the peer's RESUME are needed only here: a connection does not hold them for its life
-    init.token = undefined
-    init.peer = undefined
-    if (peer !== undefined) {
+    if (peer === undefined) {
+      this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
+      this.ready.catch(() => {})
+    } else {
+      let failure: Error | undefined
       try {
         this.handshake(peer)
       } catch (err) {
-        this.stopped(toError(err))
+        failure = toError(err)
+        this.stopped(failure)
       }
+      this.ready = failure === undefined ? HANDSHAKEN : rejected(failure)
     }
     this.source.start()
     // the heartbeat beneath reads the peer's GOAWAY frames itself: it tells the inbound it pushes to, and
@@ -129,11 +158,11 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }
   }
 
-  get fenced (): boolean { return this.dead || (this.init.ctx.aborted ?? this.init.ctx.signal.aborted) }
+  get fenced (): boolean { return this.dead || (this.ctx.aborted ?? this.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }
 
   /** The peer has the `count` oldest unconfirmed items: reconnect releases them. */
-  confirmOut (count: number): void { this.init.ctx.confirm(count) }
+  confirmOut (count: number): void { this.ctx.confirm(count) }
 
   /**
    * Reconnect's feed for this connection: numbered and written after the handshake. One promise for the
@@ -184,7 +213,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
    */
   abort (err: Error): void {
     if (err instanceof SessionTakenOverError) this.fail(err, { code: SessionGoAwayCode.SESSION_TAKEN_OVER, reason: 'session taken over' })
-    else if (this.init.endpoint.ending()) this.endSession(err)
+    else if (this.endpoint.ending()) this.endSession(err)
     else this.fail(err)
   }
 
@@ -283,19 +312,19 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (s.role === 'client') adoptServerResume(s, peer)
     this.positions.resumeAt(peer.next)
     // as much as the peer may send unacknowledged, but never more than this side is willing to queue
-    this.source.maxItems = Math.max(1, Math.min(peer.windowMessages, this.init.inbound.maxMessages))
-    this.source.maxBytes = Math.max(1, Math.min(peer.windowBytes, this.init.inbound.maxBytes))
-    const policy = this.init.acks
+    this.source.maxItems = Math.max(1, Math.min(peer.windowMessages, this.settings.inbound.maxMessages))
+    this.source.maxBytes = Math.max(1, Math.min(peer.windowBytes, this.settings.inbound.maxBytes))
+    const policy = this.settings.acks
     this.ackClock = new AckClock({
       delay: policy.delay,
       frames: Math.max(1, Math.min(policy.frames, Math.floor(peer.windowMessages / 4))),
       bytes: Math.max(1, Math.min(policy.bytes ?? Math.floor(peer.windowBytes / ACK_WINDOW_SHARE), Math.floor(peer.windowBytes / 4)))
-    }, this.init.timers, this.outbound)
+    }, this.settings.timers, this.outbound)
     this.handshaken = true
     s.stage = this
     // told without making the dial's signal where the context allows (a signal with a listener is ~1 KiB)
-    const ctx = this.init.ctx
-    if (ctx.onAbort !== undefined) ctx.onAbort(() => { this.dispose() })
+    const ctx = this.ctx
+    if (ctx.onAbort !== undefined) ctx.onAbort(this)
     else ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
     // a client acknowledges the server's RESUME at once, which releases what the server replays
     if (s.role === 'client') this.ackClock.flush()
@@ -313,7 +342,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     const s = this.state
     const has = peer.next - 1
     if (has < s.outAcked) {
-      const err = this.init.endpoint.lost({ reason: 'unknown', message: `the node that restored it holds an older copy (position ${has}) than what was acknowledged (${s.outAcked})` })
+      const err = this.endpoint.lost({ reason: 'unknown', message: `the node that restored it holds an older copy (position ${has}) than what was acknowledged (${s.outAcked})` })
       this.fail(err)
       return false
     }
@@ -371,10 +400,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   /** Judges the peer's GOAWAY `code`; returns the error the connection failed with, if it did. */
   private onGoAway (code: number, reason: string): Error | undefined {
     this.goAwayCode = code
-    this.init.log.debug('GOAWAY %d from the peer: %s', code, reason)
+    this.settings.log.debug('GOAWAY %d from the peer: %s', code, reason)
     const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced })
     if (verdict.kind === 'note') return undefined
-    const err = verdict.kind === 'lost' ? this.init.endpoint.lost(verdict.loss) : verdict.error
+    const err = verdict.kind === 'lost' ? this.endpoint.lost(verdict.loss) : verdict.error
     this.fail(err)
     return err
   }
@@ -390,7 +419,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.dead = true
     this.dispose()
     // reconnect learns at once, even while nobody reads or writes (it ignores this once it dropped us itself)
-    this.init.ctx.lost(err)
+    this.ctx.lost(err)
     this.settleReady?.reject(err)
     this.settleReady = undefined
     this.settleWriting(err)
@@ -403,12 +432,15 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway(goAway) })
     this.outbound.finish()
-    const timer = this.init.timers.setTimeout(() => { this.abortLower(err) }, GOAWAY_GRACE)
+    const timer = this.settings.timers.setTimeout(() => { this.abortLower(err) }, GOAWAY_GRACE)
     this.graceful = () => { timer.cancel(); this.abortLower(err) }
   }
 
   /** After a GOAWAY: the lower sink finished (flushed), so the connection can go now. */
   private graceful: (() => void) | undefined
+
+  /** The dial's attempt ended (reconnect dropped this connection, or the session is over). */
+  dialAborted (): void { this.dispose() }
 
   /** The lower sink's run ended: cleanly (everything handed down, FIN), or with `err`. */
   onSinkEnd (err?: Error): void {
@@ -425,14 +457,14 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   private abortLower (err: Error): void {
     try {
-      this.init.lower.abort(err)
+      this.lower.abort(err)
     } catch {}
   }
 
   private dispose (): void {
     if (this.listening) {
       this.listening = false
-      this.init.lower.removeEventListener('goaway', this)
+      this.lower.removeEventListener('goaway', this)
     }
     this.ackClock?.dispose()
     if (this.state.stage === this) this.state.stage = undefined
@@ -452,7 +484,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway({ code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session closed' }) })
     this.outbound.finish()
     try {
-      await this.init.lower.close()
+      await this.lower.close()
     } finally {
       this.dead = true
       this.dispose()

@@ -1,7 +1,7 @@
 import type { Frame } from '@proto/codec'
 import type { AbortOptions, Logger } from '@proto/interface'
 import { TypedEventTarget } from '@proto/interface'
-import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectInit, StatusEvent } from '@proto/reconnect'
+import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectInit, Reconnector, StatusEvent } from '@proto/reconnect'
 import { reconnect } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { SessionMovedError } from './errors.js'
@@ -16,8 +16,11 @@ export interface EndpointInit {
   state: SessionState
   /** Opens one connection of the session, handshake done. */
   dial: DialFunction<SessionItem, Frame>
-  /** Options of the durable duplex underneath (retention, peerEnd and validate are set by the caller). */
-  link: ReconnectInit<Frame>
+  /**
+   * Options of the durable duplex underneath (retention, peerEnd and validate are set by the caller), or
+   * what makes it with options shared by many sessions (a server's).
+   */
+  link: ReconnectInit<Frame> | Reconnector<Frame>
   /** What a client does when the session is lost; a server always fails the session. */
   onLost: LostPolicy
   log: Logger
@@ -59,7 +62,10 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     this.log = init.log
     this.state = init.state
     // every status event of the link is forwarded through one callback, not a listener per type
-    this.link = reconnect<SessionItem, Frame>(init.dial, { ...init.link, onStatus: (event) => { this.linkStatus(event) } })
+    const onStatus = (event: StatusEvent): void => { this.linkStatus(event) }
+    this.link = typeof init.link === 'function'
+      ? init.link(init.dial, { onStatus })
+      : reconnect<SessionItem, Frame>(init.dial, { ...init.link, onStatus })
     this.items = this.link.source[Symbol.asyncIterator]() as DurableSourceIterator<SessionItem>
     this.source = new SessionSource(this)
     this.sink = init.sink ?? this.link.sink

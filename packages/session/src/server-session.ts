@@ -1,9 +1,10 @@
 import type { Frame } from '@proto/codec'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
 import { raceSignal } from '@proto/interface'
-import type { DialContext, StatusEvent } from '@proto/reconnect'
+import type { DialContext, Reconnector, StatusEvent } from '@proto/reconnect'
+import { reconnector } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
-import type { AckPolicy } from './acks.js'
+import type { ConnectionSettings } from './connection.js'
 import { SessionConnection } from './connection.js'
 import type { EndpointServer } from './endpoint.js'
 import { SessionEndpoint } from './endpoint.js'
@@ -28,6 +29,10 @@ export interface Attach {
 /** What a session needs from its server. */
 export interface ServerSessionOwner {
   readonly common: CommonOptions
+  /** What every connection of the server's sessions shares. */
+  readonly connections: ConnectionSettings
+  /** Makes a session's link (`sessionLinks(common)`, shared by the server's sessions). */
+  readonly links: Reconnector<Frame>
   readonly ttl: number
   readonly clock: Clock
   readonly timers: Timers
@@ -92,17 +97,7 @@ export class ServerSession implements StoredSession, EndpointServer {
       onLost: 'fail',
       ...(sink !== undefined ? { sink } : {}),
       dial: this.dial.bind(this),
-      link: {
-        ...common.link,
-        // the "dial" waits for the client: no deadline but the session's ttl, no backoff to speak of
-        connectTimeout: Infinity,
-        maxRetryTime: Infinity,
-        minStableTime: 0,
-        initialDelay: 1,
-        maxDelay: 1,
-        jitter: 'none',
-        shouldRetry: alwaysRetry
-      }
+      link: owner.links
     })
     const link = this.endpoint.link
     this.endpoint.origin = restored?.origin ?? 'new'
@@ -254,10 +249,7 @@ export class ServerSession implements StoredSession, EndpointServer {
       leftover: attach.leftover,
       peer: attach.resume,
       token: attach.token,
-      acks: this.owner.common.acks as AckPolicy,
-      inbound: this.owner.common.inbound,
-      timers: this.owner.timers,
-      log: this.owner.log,
+      settings: this.owner.connections,
       endpoint: this.endpoint
     })
   }
@@ -294,9 +286,22 @@ export class ServerSession implements StoredSession, EndpointServer {
   }
 }
 
-/** A server session's link retries whatever ended its connection: only the session's own end stops it. */
-function alwaysRetry (): boolean {
-  return true
+/**
+ * The links of a server's sessions, validated once for all of them. A session's "dial" waits for its
+ * client: no deadline but the session's ttl, no backoff to speak of, and it retries whatever ended its
+ * connection (only the session's own end stops it).
+ */
+export function sessionLinks (common: CommonOptions): Reconnector<Frame> {
+  return reconnector<Frame>({
+    ...common.link,
+    connectTimeout: Infinity,
+    maxRetryTime: Infinity,
+    minStableTime: 0,
+    initialDelay: 1,
+    maxDelay: 1,
+    jitter: 'none',
+    shouldRetry: () => true
+  })
 }
 
 /** Puts a store's snapshot into a fresh server state. */

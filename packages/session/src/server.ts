@@ -2,12 +2,16 @@ import type { Frame } from '@proto/codec'
 import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
 import { createLogger, toError, TypedEventTarget } from '@proto/interface'
+import type { Reconnector } from '@proto/reconnect'
+import type { AckPolicy } from './acks.js'
+import type { ConnectionSettings } from './connection.js'
 import { GOAWAY_GRACE, SESSION_FLAG, SessionFrameType, SessionGoAwayCode } from './constants.js'
 import { SessionProtocolError } from './errors.js'
 import type { CommonOptions, ServerOptions } from './options.js'
 import { resolveCommon, resolveServer } from './options.js'
 import { Registry } from './registry.js'
 import type { Attach, ServerSessionOwner } from './server-session.js'
+import { sessionLinks } from './server-session.js'
 import { ServerSession } from './server-session.js'
 import type { SessionStore, StoreHost } from './store.js'
 import type { SessionDuplex, SessionFrames, SessionServerInit } from './types.js'
@@ -99,8 +103,15 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
   private closing = false
 
+  /** What every connection of the server's sessions shares. */
+  readonly connections: ConnectionSettings
+  /** Makes each session's link: one set of link options for all of them. */
+  readonly links: Reconnector<Frame>
+
   constructor (readonly common: CommonOptions, private readonly opts: ServerOptions) {
     super()
+    this.links = sessionLinks(common)
+    this.connections = { acks: common.acks as AckPolicy, inbound: common.inbound, timers: common.timers, log: this.log }
     this.clock = common.clock
     this.timers = common.timers
     this.ttl = opts.ttl

@@ -275,10 +275,12 @@ describe('positions near 2^53 − 1', () => {
       iterator: f.frames.source,
       leftover: [],
       peer: undefined,
-      acks: { delay: 25, frames: 256, bytes: 65536 },
-      inbound: { maxMessages: 16384, maxBytes: 4194304 },
-      timers: { setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => { clearTimeout(t) } } } },
-      log: { enabled: false, debug: () => {}, error: () => {} },
+      settings: {
+        acks: { delay: 25, frames: 256, bytes: 65536 },
+        inbound: { maxMessages: 16384, maxBytes: 4194304 },
+        timers: { setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => { clearTimeout(t) } } } },
+        log: { enabled: false, debug: () => {}, error: () => {} }
+      },
       endpoint: { lost: () => new Error('lost'), ending: () => false }
     })
   }

@@ -457,6 +457,24 @@ describe('a session over the heartbeat writes into it through sinkPush', () => {
     expect(listeners).toEqual({ client: 0, server: 0 })
   })
 
+  it('a server\'s sessions share one set of link options and of connection settings: a session holds no copy of its own', async () => {
+    h = await harness(echo)
+    const a = h.client()
+    const b = h.client()
+    await a.sink([item(1)])
+    await b.sink([item(2)])
+    await expect.poll(() => h?.sessions.length).toBe(2)
+    type Internals = { link: { opts: object }, state: { stage?: { settings: object } } }
+    const [x, y] = h.sessions as unknown as Internals[]
+    expect(x.link.opts).toBe(y.link.opts)
+    expect(x.state.stage?.settings).toBeDefined()
+    expect(x.state.stage?.settings).toBe(y.state.stage?.settings)
+    // a client's link has options of its own
+    expect((a as unknown as Internals).link.opts).not.toBe((b as unknown as Internals).link.opts)
+    a.abort(new Error('test over'))
+    b.abort(new Error('test over'))
+  })
+
   it('a stack without sinkPush is written with sink() and pulled, with the same delivery', async () => {
     const plain = (conn: ByteDuplex): SessionFrames => {
       const link = heartbeat(codec(conn), { hello: true, helloFlags: SESSION_FLAG })
