@@ -62,7 +62,8 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     this.log = init.log
     this.state = init.state
     // every status event of the link is forwarded through one callback, not a listener per type
-    const onStatus = (event: StatusEvent): void => { this.linkStatus(event) }
+    // a bound method: no closure context of its own for the session's life
+    const onStatus = this.linkStatus.bind(this)
     this.link = typeof init.link === 'function'
       ? init.link(init.dial, { onStatus })
       : reconnect<SessionItem, Frame>(init.dial, { ...init.link, onStatus })
