@@ -45,7 +45,7 @@ export function reconnect<TIn, TOut = TIn> (dial: DialFunction<TIn, TOut>, init:
  * Makes durable duplexes that share one set of options, validated once: for a process that holds many
  * links with the same settings (a server's sessions, a client per shard). Each link keeps only its own
  * state, not a copy of the options (about 0.3 KiB a link). `onStatus` and `signal` may be given per link
- * (`LinkInit`); when a link gives neither, those of `init` apply. Throws `InvalidParametersError` at once
+ * (`LinkInit`); what a link leaves out comes from `init`. Throws `InvalidParametersError` at once
  * on a bad option, as `reconnect()` does.
  *
  * @example

@@ -78,13 +78,16 @@ describe('reconnector(): links that share one set of options', () => {
   it('ends a link when its own signal aborts, and every link without one when the reconnector\'s does', async () => {
     const all = new AbortController()
     const mine = new AbortController()
-    const link = reconnector<number>({ jitter: 'none', signal: all.signal })
+    const shared: string[] = []
+    // a link that gives only its signal still reports to the reconnector's onStatus
+    const link = reconnector<number>({ jitter: 'none', signal: all.signal, onStatus: (e: StatusEvent) => { shared.push(e.type) } })
     const a = kept(link<number>(dialer().dial, { signal: mine.signal }))
     const b = kept(link<number>(dialer().dial))
     const c = kept(link<number>(dialer().dial))
     await vi.advanceTimersByTimeAsync(0)
     mine.abort(new Error('a is done'))
     expect([a.status, b.status, c.status]).toEqual(['closed', 'connected', 'connected'])
+    expect(shared.filter(t => t === 'closed')).toHaveLength(1)
     all.abort(new Error('shutting down'))
     expect([b.status, c.status]).toEqual(['closed', 'closed'])
   })
