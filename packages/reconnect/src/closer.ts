@@ -14,8 +14,8 @@ import type { ReconnectStatus, StatusEvent } from './types.js'
 /** What the closer needs from the durable duplex. */
 export interface CloserOwner<TIn, TOut> {
   readonly opts: ResolvedOptions<TOut>
-  /** The duplex's lifetime signal. */
-  readonly signal: AbortSignal | undefined
+  /** The duplex's lifetime signal (the `signal` option). */
+  readonly lifetime: AbortSignal | undefined
   readonly ledger: Ledger
   readonly outbox: Outbox<TOut>
   readonly intake: Intake<TOut>
@@ -54,7 +54,7 @@ export class Closer<TIn, TOut> {
 
   /** Watches the lifetime `signal`; `false` when it had aborted already (the duplex is torn down). */
   watchLifetime (): boolean {
-    const signal = this.owner.signal
+    const signal = this.owner.lifetime
     if (signal === undefined) return true
     const onAbort = this.onLifetimeAbort = () => { this.terminate(toError(signal.reason), undefined) }
     if (signal.aborted) {
@@ -230,7 +230,7 @@ export class Closer<TIn, TOut> {
     const o = this.owner
     this.completion = undefined
     o.finishing?.abortAll()
-    if (this.onLifetimeAbort !== undefined) o.signal?.removeEventListener('abort', this.onLifetimeAbort)
+    if (this.onLifetimeAbort !== undefined) o.lifetime?.removeEventListener('abort', this.onLifetimeAbort)
     const unconfirmed = o.outbox.retainedCount
     if (unconfirmed > 0) o.outbox.abandon(unconfirmed)
     const unsent = o.outbox.clearBuffer()

@@ -50,13 +50,14 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   /**
    * `opts` may be shared by many durable duplexes (`reconnector()`): nothing here writes to it. `onStatus`
-   * and `signal` are this duplex's own.
+   * and `lifetime` (the `signal` option) are this duplex's own; `lifetime` is not named `signal`, so the
+   * public object does not look like an `AbortOptions` to code that takes one.
    */
   constructor (
     dial: DialFunction<TIn, TOut>,
     readonly opts: ResolvedOptions<TOut>,
     private readonly onStatus: ((event: StatusEvent) => void) | undefined = opts.onStatus,
-    readonly signal: AbortSignal | undefined = opts.signal
+    readonly lifetime: AbortSignal | undefined = opts.signal
   ) {
     super()
     this.outbox = new Outbox(opts.limits, this.ledger)

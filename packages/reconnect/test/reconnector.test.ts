@@ -88,6 +88,8 @@ describe('reconnector(): links that share one set of options', () => {
     mine.abort(new Error('a is done'))
     expect([a.status, b.status, c.status]).toEqual(['closed', 'connected', 'connected'])
     expect(shared.filter(t => t === 'closed')).toHaveLength(1)
+    // a link keeps its signal to itself: it does not pass for an `AbortOptions`
+    expect('signal' in a).toBe(false)
     all.abort(new Error('shutting down'))
     expect([b.status, c.status]).toEqual(['closed', 'closed'])
   })
