@@ -37,7 +37,7 @@ export async function smallTable (ctx: BenchContext, print: Print): Promise<void
   print()
   print('## Small frames: encode + decode, streaming, ÷ it-length-prefixed (msg/s)')
   print()
-  print('async producer → encode → (re-sliced into new 1460-byte buffers, as TCP delivers segments) → decode → consumer, one pipeline per run; "per frame" consumes with `for await`, "batches" with `nextBatch()` (it-length-prefixed has only the former). "ceiling": the floor ÷ it-length-prefixed, where the floor is the same producer and a `for await` consumer with only a view made per frame in between (no encoding, no decoding), plus, for re-sliced rows, the re-slicing of the same bytes into 1460-byte buffers taken one `for await` step each: the most any codec with a per-frame edge can reach here.')
+  print('async producer → encode → (re-sliced into new 1460-byte buffers, as TCP delivers segments) → decode → consumer, one pipeline per run; "per frame" consumes with `for await`, "batches" with `nextBatch()` (it-length-prefixed has only the former). "ceiling": the floor ÷ it-length-prefixed, where the floor is the same producer and a `for await` consumer with only a view made per frame in between (no encoding, no decoding), plus, for re-sliced rows, the re-slicing of the same bytes (this format\'s) into 1460-byte buffers taken one `for await` step each: the most any codec with a per-frame edge can reach here (in this format, for re-sliced rows).')
   print()
   print('| frame | chunking | it-lp | @proto per frame | ÷ it-lp | @proto batches | ÷ it-lp | ceiling |' + (before != null ? ' before per frame ÷ it-lp | before batches ÷ it-lp | per frame after ÷ before |' : ''))
   print('|---:|---|---:|---:|---:|---:|---:|---:|' + (before != null ? '---:|---:|---:|' : ''))

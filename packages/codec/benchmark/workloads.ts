@@ -189,7 +189,7 @@ export async function pipeFloor (count: number, pool: Uint8Array[]): Promise<Run
  * buffers and taking each piece with one `for await` step, as any decoder fed by the re-slicer must. The
  * bytes are this codec's encoding of the same frames, made beforehand (untimed); only the two parts that no
  * codec can avoid are timed. Encoding and decoding are left out, so no codec with a per-frame edge, fed
- * re-sliced reads, can be faster than this.
+ * re-sliced reads of this format, can be faster than this.
  */
 export async function pipeFloorResliced (impl: CodecImpl, count: number, pool: Uint8Array[], piece: number): Promise<Run> {
   const floor = await pipeFloor(count, pool)
