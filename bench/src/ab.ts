@@ -84,6 +84,10 @@ function report (results: Map<string, { base: Reading[], head: Reading[] }>): vo
   console.log('|---|---|---:|---:|---:|')
   for (const [name, { base: b, head: h }] of results) {
     const n = Math.min(b.length, h.length)
+    if (n === 0) {
+      console.log(`| ${name} | reported by the ${b.length > 0 ? 'base' : 'head'} only | | | |`)
+      continue
+    }
     const width = Math.min(...b.slice(0, n).map(r => r.values.length), ...h.slice(0, n).map(r => r.values.length))
     for (let k = 0; k < width; k++) {
       const bs = b.slice(0, n).map(r => r.values[k] as number)
