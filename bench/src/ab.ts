@@ -67,7 +67,7 @@ function prepare (name: Side['name'], rev: string, sides: Side[]): void {
 function readings (stdout: string): Reading[] {
   const out: Reading[] = []
   for (const line of stdout.split('\n')) {
-    const m = /^\s+(?:met|MISSED)\s+(.+?): (.+) \(target (.+)\)\s*$/.exec(line)
+    const m = /^\s+(?:met|MISSED)\s+(.+): (.+?) \(target ([^)]+)\)\s*$/.exec(line) // names hold ': ', values do not
     if (m === null) continue
     const values = [...(m[2] as string).matchAll(/(\d+(?:\.\d+)?)×/g)].map(v => Number(v[1]))
     if (values.length > 0) out.push({ name: m[1] as string, values, higherIsBetter: (m[3] as string).includes('≥') })
