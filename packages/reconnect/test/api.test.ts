@@ -10,6 +10,14 @@ import { pushable } from './helpers/pushable.js'
 
 const open = durablesUnderFakeTimers()
 
+/** A gated durable duplex (no jitter, 10 ms backoff) whose first dial has been let through and taken into use. */
+async function connectedGate (): Promise<ReturnType<typeof gated<number>>> {
+  const g = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
+  g.up()
+  await vi.advanceTimersByTimeAsync(0)
+  return g
+}
+
 describe('reconnect(): a forced redial', () => {
   it('drops the live connection and dials again at once, reporting reason forced', async () => {
     const { d, up, conns } = gated<number>(open, { jitter: 'none', initialDelay: 60_000, maxDelay: 60_000, minStableTime: 0 })
@@ -46,9 +54,7 @@ describe('reconnect(): a forced redial', () => {
 
 describe('DialContext.lost()', () => {
   it('a stage that finds its connection dead has it redialled at once, even while nothing reads or writes', async () => {
-    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
-    up()
-    await vi.advanceTimersByTimeAsync(0)
+    const { d, up, contexts } = await connectedGate()
     const dead = new Error('the stage saw its peer go')
     const lost = nextEvent(d, 'disconnected')
     contexts[0].lost(dead)
@@ -69,9 +75,7 @@ describe('DialContext: aborted, onAbort() and the signal made on demand', () => 
     const Real = globalThis.AbortController
     vi.stubGlobal('AbortController', class extends Real { constructor () { super(); made++ } })
     try {
-      const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
-      up()
-      await vi.advanceTimersByTimeAsync(0)
+      const { d, contexts } = await connectedGate()
       const ctx = contexts[0]
       expect(ctx.aborted).toBe(false)
       const told: Error[] = []
@@ -95,9 +99,7 @@ describe('DialContext: aborted, onAbort() and the signal made on demand', () => 
   })
 
   it('takes a watcher object as well as a function: told once through dialAborted(), at once when the attempt is over', async () => {
-    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
-    up()
-    await vi.advanceTimersByTimeAsync(0)
+    const { d, contexts } = await connectedGate()
     const ctx = contexts[0]
     const told: Error[] = []
     const watcher = { dialAborted (reason: Error) { told.push(reason) } }
@@ -136,9 +138,7 @@ describe('DialContext: aborted, onAbort() and the signal made on demand', () => 
   })
 
   it('a signal read while the attempt goes on aborts when it ends, and watchers are told before its listeners', async () => {
-    const { d, up, contexts } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0 })
-    up()
-    await vi.advanceTimersByTimeAsync(0)
+    const { d, contexts } = await connectedGate()
     const ctx = contexts[0]
     const order: string[] = []
     ctx.signal.addEventListener('abort', () => { order.push('signal') })
