@@ -15,13 +15,12 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Reading } from './lib/target-lines.js'
+import { pairRows, readTargets } from './lib/target-lines.js'
 
 const PNPM = ['-y', 'pnpm@12.4.2']
 
 interface Side { name: 'base' | 'head', rev: string, dir: string }
-
-/** One target's reading in one run: its name, the ratios it printed, and which way is better. */
-interface Reading { name: string, values: number[], higherIsBetter: boolean }
 
 const argv = process.argv.slice(2)
 const dash = argv.indexOf('--')
@@ -63,18 +62,6 @@ function prepare (name: Side['name'], rev: string, sides: Side[]): void {
   run('npx', ['tsc', '-b', 'bench'], dir, true)
 }
 
-/** The target lines `run.js` prints last: `  met    <name>: <value> (target <target>)`. */
-function readings (stdout: string): Reading[] {
-  const out: Reading[] = []
-  for (const line of stdout.split('\n')) {
-    const m = /^\s+(?:met|MISSED)\s+(.+): (.+?) \(target ([^)]+)\)\s*$/.exec(line) // names hold ': ', values do not
-    if (m === null) continue
-    const values = [...(m[2] as string).matchAll(/(\d+(?:\.\d+)?)×/g)].map(v => Number(v[1]))
-    if (values.length > 0) out.push({ name: m[1] as string, values, higherIsBetter: (m[3] as string).includes('≥') })
-  }
-  return out
-}
-
 const fmt = (v: number): string => `${v.toFixed(2)}×`
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
@@ -83,19 +70,13 @@ function report (results: Map<string, { base: Reading[], head: Reading[] }>): vo
   console.log('| target | pairs (base / head) | mean base | mean head | head ahead |')
   console.log('|---|---|---:|---:|---:|')
   for (const [name, { base: b, head: h }] of results) {
-    const n = Math.min(b.length, h.length)
-    if (n === 0) {
+    const rows = pairRows(name, b, h)
+    if (rows === undefined) {
       console.log(`| ${name} | reported by the ${b.length > 0 ? 'base' : 'head'} only | | | |`)
       continue
     }
-    const width = Math.min(...b.slice(0, n).map(r => r.values.length), ...h.slice(0, n).map(r => r.values.length))
-    for (let k = 0; k < width; k++) {
-      const bs = b.slice(0, n).map(r => r.values[k] as number)
-      const hs = h.slice(0, n).map(r => r.values[k] as number)
-      const better = (b[0] as Reading).higherIsBetter
-      const ahead = hs.filter((v, i) => better ? v > (bs[i] as number) : v < (bs[i] as number)).length
-      const label = width > 1 ? `${name} (${k + 1} of ${width})` : name
-      console.log(`| ${label} | ${bs.map((v, i) => `${fmt(v)} / ${fmt(hs[i] as number)}`).join(', ')} | ${fmt(mean(bs))} | ${fmt(mean(hs))} | ${ahead} of ${n} |`)
+    for (const r of rows) {
+      console.log(`| ${r.label} | ${r.base.map((v, i) => `${fmt(v)} / ${fmt(r.head[i] as number)}`).join(', ')} | ${fmt(mean(r.base))} | ${fmt(mean(r.head))} | ${r.headAhead} of ${r.base.length} |`)
     }
   }
 }
@@ -110,7 +91,7 @@ try {
     for (const side of order) {
       console.log(`ab: pair ${p + 1}/${pairs}, ${side.name}`)
       const stdout = run('node', ['bench/dist/src/run.js', ...runFlags, `--out=${join(side.dir, 'bench', 'out', `ab-${p + 1}.md`)}`], side.dir)
-      const got = readings(stdout)
+      const got = readTargets(stdout)
       if (got.length === 0) throw new Error(`ab: the ${side.name} run printed no targets:\n${stdout}`)
       for (const r of got) {
         const entry = results.get(r.name) ?? { base: [], head: [] }
