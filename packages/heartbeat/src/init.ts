@@ -79,7 +79,7 @@ export interface AdaptiveIntervalInit {
   /**
    * The random source, returning numbers in [0, 1): when both sides ping at the same moment, a coin decides
    * which one lets the other ping for both from then on. Inject a seeded one for deterministic tests.
-   * @default Math.random
+   * @default the stage's `random`
    */
   random?: () => number
 }
@@ -209,6 +209,13 @@ export interface HeartbeatInit {
    * @default 1048576 (1 MiB)
    */
   maxQueuedBytes?: number
+  /**
+   * The random source, returning numbers in [0, 1): with `hello` and a fixed interval, when both sides ping
+   * at the same moment, a coin decides which one yields and lets the other ping for both (it still answers
+   * every ping; see "Crossing pings" in the README). Inject a seeded one for deterministic tests.
+   * @default Math.random
+   */
+  random?: () => number
   /**
    * RTT samples kept for `stats().rtt` and the adaptive timeout.
    * @default 32

@@ -56,8 +56,14 @@ const hex = (type: number): string => `0x${type.toString(16).padStart(2, '0')}`
  * and feeds the {@link AdaptivePolicy} when it adapts.
  */
 export class Peer implements KeepAlivePolicy {
-  interval: number
+  /** The interval in force (configured, or agreed by HELLO): what `stats()` reports. */
+  private agreed: number
   timeout: number
+  /**
+   * Our ping crossed the peer's and the coin told us to yield (see {@link Peer.interval}); until our own
+   * next ping goes out.
+   */
+  private yielding = false
   private intervalReason: IntervalReason = 'configured'
   /** With `adaptiveInterval`: the policy in force instead of this object's fields. */
   readonly adaptive: AdaptivePolicy | undefined
@@ -85,11 +91,22 @@ export class Peer implements KeepAlivePolicy {
     private readonly timing: PeerTiming,
     private readonly events: EventSink
   ) {
-    this.interval = cfg.interval
+    this.agreed = cfg.interval
     this.timeout = cfg.timeout
     this.awaitingHello = cfg.hello
     if (cfg.minPingInterval > 0) this.guard = new PingGuard(cfg.minPingInterval, cfg.maxPingStrikes)
     if (cfg.adaptiveInterval !== undefined) this.adaptive = new AdaptivePolicy(cfg.adaptiveInterval, timing, events)
+  }
+
+  /**
+   * How long after our last send the next ping goes. When we yield, a quarter of the slack between the
+   * interval and the timeout longer: the peer, which pings at the interval, is then always first, we only
+   * answer, and one side pings for both. Should the peer's pings stop (it sends data instead, or it is
+   * gone), our own ping still goes out well within the timeout both sides agreed on.
+   */
+  get interval (): number {
+    const agreed = this.agreed
+    return this.yielding ? agreed + (this.timeout - agreed) / 4 : agreed
   }
 
   /** The interval and timeout in force: this object's, or the adaptive policy's. */
@@ -164,6 +181,7 @@ export class Peer implements KeepAlivePolicy {
   controlSent (frame: Frame, now: number): void {
     if (frame === this.queuedPing) {
       this.queuedPing = undefined
+      this.yielding = false
       this.pingsSent++
       let outstanding = 0
       if (!this.cfg.keepalive) {
@@ -197,7 +215,8 @@ export class Peer implements KeepAlivePolicy {
       const c = adaptive.control
       return { ...this.counters(), interval: c.value, intervalReason: c.reason, intervalBounds: { min: c.floor, max: c.ceiling }, timeout: adaptive.timeout }
     }
-    return { ...this.counters(), interval: this.interval, intervalReason: this.intervalReason, intervalBounds: { min: this.interval, max: this.interval }, timeout: this.timeout }
+    const interval = this.agreed
+    return { ...this.counters(), interval, intervalReason: this.intervalReason, intervalBounds: { min: interval, max: interval }, timeout: this.timeout }
   }
 
   private counters (): Omit<PeerStats, 'interval' | 'intervalReason' | 'intervalBounds' | 'timeout'> {
@@ -223,6 +242,9 @@ export class Peer implements KeepAlivePolicy {
     if (this.adaptive !== undefined) {
       const announced = announcedInterval(frame.body)
       if (announced !== undefined) this.adaptive.peerAnnounced(announced)
+    } else if (this.settlesCrossings && (this.pings?.length ?? 0) > 0 && this.cfg.random() < 0.5) {
+      // the peer's ping crossed one of ours: both timers run in step, and both would keep pinging
+      this.yielding = true
     }
     if (!this.output.sendPong({ type: this.cfg.pongType, body: this.cfg.pongBody ?? frame.body })) this.pongsDropped++
   }
@@ -246,6 +268,16 @@ export class Peer implements KeepAlivePolicy {
     }
     if (this.cfg.adaptive !== undefined) this.adapt()
     if (this.events.hasListeners('rtt')) this.events.safeDispatchEvent('rtt', { rtt })
+  }
+
+  /**
+   * Whether crossing pings are settled by yielding (the adaptive interval has its own rule): only after
+   * HELLO, where both sides use the same interval and timeout, so the longer gap of the side that yields is
+   * known to be within the peer's timeout; not with the RTT-adaptive timeout, which each side moves on its own.
+   */
+  private get settlesCrossings (): boolean {
+    const cfg = this.cfg
+    return cfg.hello && cfg.adaptive === undefined && this.agreed > 0 && this.timeout > 0
   }
 
   private bodyFits (frame: Frame, name: string): boolean {
@@ -285,8 +317,8 @@ export class Peer implements KeepAlivePolicy {
     const a = this.cfg.adaptive
     const p99 = this.rtt?.quantile(0.99)
     if (a === undefined || p99 === undefined) return
-    const shift = this.interval - this.cfg.interval
-    const next = Math.min(a.max + shift, Math.max(a.min + shift, this.interval + a.multiplier * p99))
+    const shift = this.agreed - this.cfg.interval
+    const next = Math.min(a.max + shift, Math.max(a.min + shift, this.agreed + a.multiplier * p99))
     const shorter = next < this.timeout
     this.timeout = next
     if (shorter) this.timing.timingChanged()
@@ -321,8 +353,8 @@ export class Peer implements KeepAlivePolicy {
       this.owner.violated(new ProtocolVersionError(`expected a negotiated timeout above the interval, but got timeout ${timeout} ms and interval ${interval} ms (ours ${cfg.interval}/${cfg.timeout}, peer's ${peer.interval}/${peer.timeout}${peer.minPingInterval !== undefined ? `, its minimum ${peer.minPingInterval}` : ''})`, { version: peer.version, supported: PROTOCOL_VERSION }), GoAwayCode.DO_NOT_RETRY, 'unusable_heartbeat')
       return
     }
-    const previous = this.interval
-    this.interval = interval
+    const previous = this.agreed
+    this.agreed = interval
     if (cfg.adaptive === undefined || this.rtt === undefined) this.timeout = timeout
     else this.adapt()
     this.timing.timingChanged()

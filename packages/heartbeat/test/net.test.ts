@@ -168,6 +168,31 @@ describe('heartbeat over real loopback sockets', () => {
       await closed(serverSocket)
     }
   })
+
+  it('with HELLO, two idle stages ping about once per interval between them, not once each (crossing pings settled)', async () => {
+    const server = await listen()
+    cleanups.push(async () => { await server.close() })
+    const clientSocket = await dial(server.port)
+    const both: HeartbeatInit = { interval: INTERVAL, timeout: 10 * INTERVAL, hello: true }
+    const client = heartbeat(codec(socketDuplex(clientSocket)), both)
+    const srv = heartbeat(codec(socketDuplex(await server.next())), both)
+    cleanups.push(() => { client.abort(new Error('test over')); srv.abort(new Error('test over')) })
+    const reads = [drain(client), drain(srv)]
+    // in one process both wait on the same timer grid: their pings go out in one callback and cross
+    const pings = (): number => client.stats().pingsSent + srv.stats().pingsSent
+    await new Promise(resolve => setTimeout(resolve, 10 * INTERVAL))
+    const from = { pings: pings(), at: performance.now() }
+    await new Promise(resolve => setTimeout(resolve, 20 * INTERVAL))
+    const intervals = (performance.now() - from.at) / INTERVAL
+    const sent = pings() - from.pings
+    // two timers that keep crossing send two pings per interval; settled, one (bounds generous: timers fire late on a busy machine)
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(intervals / 2))
+    expect(sent).toBeLessThanOrEqual(Math.ceil(intervals * 1.3))
+    expect(client.stats().pongsReceived + srv.stats().pongsReceived).toBeGreaterThanOrEqual(pings() - 2)
+    await Promise.all([client.close(), srv.close()])
+    const [c, s] = await Promise.all(reads)
+    expect(c.ok && s.ok).toBe(true)
+  })
 })
 
 /** A peer on its own event loop (a worker thread) that answers @proto PINGs with PONGs after `delay` ms, and sends nothing else. */
