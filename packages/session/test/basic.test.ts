@@ -1,10 +1,13 @@
 import { getEventListeners } from 'node:events'
 import type { Frame } from '@proto/codec'
 import { codec } from '@proto/codec'
+import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
+import type { ByteDuplex } from '@proto/interface'
 import { pushable } from '@proto/interface'
 import { connect } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
+import { SESSION_FLAG } from '../src/index.js'
 import type { Harness } from './helpers/stack.js'
 import { echo, harness, item, num } from './helpers/stack.js'
 
@@ -111,5 +114,44 @@ describe('a session over real TCP', () => {
     expect(got).toEqual([7, 8])
     expect(h.server.stats()).toMatchObject({ plain: 1, sessions: 0 })
     await v1.close()
+  })
+
+  it('an idle session pings about once per interval between its two ends, not once per end (crossing pings settled)', async () => {
+    const INTERVAL = 100
+    const links: HeartbeatDuplex[] = []
+    const hb = { interval: INTERVAL, timeout: 10 * INTERVAL }
+    const stack = (conn: ByteDuplex): HeartbeatDuplex => {
+      const link = heartbeat(codec(conn), { ...hb, hello: true, helloFlags: SESSION_FLAG })
+      links.push(link)
+      return link
+    }
+    h = await harness(echo, { stack })
+    const client = h.client({ stack })
+    const got: number[] = []
+    const reading = (async () => { for await (const f of client.source) got.push(num(f)) })()
+    const out = pushable<Frame>()
+    const writing = client.sink(out)
+    out.push(item(0))
+    await expect.poll(() => got.length).toBe(1)
+    expect(links).toHaveLength(2) // one connection: the client's heartbeat and the server's
+    const pings = (): number => links[0].stats().pingsSent + links[1].stats().pingsSent
+    // a few intervals to settle (each crossing is settled with probability ½), then count
+    await new Promise(resolve => setTimeout(resolve, 15 * INTERVAL))
+    const from = { pings: pings(), at: performance.now() }
+    await new Promise(resolve => setTimeout(resolve, 20 * INTERVAL))
+    const intervals = (performance.now() - from.at) / INTERVAL
+    const sent = pings() - from.pings
+    // two heartbeats in step send two pings per interval; settled, one (generous: timers fire late on a busy machine)
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(intervals / 2))
+    expect(sent).toBeLessThanOrEqual(Math.ceil(intervals * 1.3))
+    // and the session is still the one it was: nothing lost, nothing resumed
+    out.push(item(1))
+    await expect.poll(() => got.length).toBe(2)
+    out.end()
+    await writing
+    await client.close()
+    await reading
+    expect(got).toEqual([0, 1])
+    expect(client.stats()).toMatchObject({ sessionsLost: 0, resumes: 0 })
   })
 })
