@@ -24,6 +24,19 @@ export async function settle<T> (promise: Promise<T>): Promise<Settled<T>> {
   }
 }
 
+/**
+ * How much `counter()` grows over `windowMs` of real time, after `settleMs` first (for whatever is counted
+ * to reach its steady state), and how long the window really lasted: divide by that, not by `windowMs`, for
+ * a rate that late timers on a busy machine do not skew.
+ */
+export async function countOver (counter: () => number, settleMs: number, windowMs: number): Promise<{ count: number, elapsed: number }> {
+  await new Promise(resolve => setTimeout(resolve, settleMs))
+  const from = counter()
+  const at = performance.now()
+  await new Promise(resolve => setTimeout(resolve, windowMs))
+  return { count: counter() - from, elapsed: performance.now() - at }
+}
+
 /** An error followed by its `cause`s, outermost first. */
 export function errorChain (err: unknown): unknown[] {
   const chain: unknown[] = []

@@ -1,11 +1,11 @@
 import { FrameType } from '@proto/codec'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { TIMER_GRID_SLOT } from '../src/constants.js'
 import type { HeartbeatDuplex, HeartbeatEvents, HeartbeatInit } from '../src/index.js'
-import { DEFAULT_GROW_AFTER, heartbeat, intervalMemory } from '../src/index.js'
+import { DEFAULT_GROW_AFTER, intervalMemory } from '../src/index.js'
 import { on } from './helpers/events.js'
 import type { ScriptedLink } from './helpers/link.js'
-import { scriptedLink } from './helpers/link.js'
+import { stagesOnScriptedLink } from './helpers/stage-pair.js'
 
 /** Start at 1 s, between 250 ms and 8 s; timeout 3 s at 1 s: grace (3 − 1) × 250 = 500 ms. */
 const MIN = 250
@@ -33,26 +33,10 @@ async function until (done: () => boolean, limit: number, step = 10): Promise<vo
 const pingTimes = (link: ScriptedLink, direction = 'a→b'): number[] => link.log.filter(e => e.direction === direction && e.frame.type === FrameType.PING).map(e => e.sentAt)
 
 describe('adaptive interval between two stages (fake timers)', () => {
-  const stages: HeartbeatDuplex[] = []
+  const stages = stagesOnScriptedLink(DELAY)
   let link: ScriptedLink
-  const pair = (a: HeartbeatInit = A, b: HeartbeatInit = B): [HeartbeatDuplex, HeartbeatDuplex] => {
-    const sa = heartbeat(link.a, a)
-    const sb = heartbeat(link.b, b)
-    stages.push(sa, sb)
-    return [sa, sb]
-  }
-
-  beforeEach(() => {
-    vi.useFakeTimers()
-    link = scriptedLink()
-    link.delay = () => DELAY
-  })
-  afterEach(() => {
-    for (const s of stages.splice(0)) s.abort(new Error('test over'))
-    link.end()
-    expect(vi.getTimerCount()).toBe(0)
-    vi.useRealTimers()
-  })
+  beforeEach(() => { link = stages.link })
+  const pair = (a: HeartbeatInit = A, b: HeartbeatInit = B): [HeartbeatDuplex, HeartbeatDuplex] => stages.pair(a, b)
 
   it(`reaches max on a stable link after growAfter × ⌈log2(max / interval)⌉ on-time pongs (${DEFAULT_GROW_AFTER} × 3), then stays there`, async () => {
     const [a, b] = pair()
@@ -118,8 +102,7 @@ describe('adaptive interval between two stages (fake timers)', () => {
   it('detects a black hole on a poor link as fast as a fixed min interval does', async () => {
     /** How long after the black hole the peer was declared dead, and the silence it was judged by. */
     const detect = async (init: HeartbeatInit, peerInit: HeartbeatInit): Promise<{ after: number, silence: number }> => {
-      link = scriptedLink()
-      link.delay = () => DELAY
+      link = stages.next()
       const [a] = pair(init, peerInit)
       await vi.advanceTimersByTimeAsync(60_000) // stable: the adaptive interval is at max
       // a jittery phase: every third pong is late; it lasts until the interval is down and 3 s more
@@ -212,9 +195,7 @@ describe('adaptive interval between two stages (fake timers)', () => {
     const lostAfter: number[] = []
     let settled: HeartbeatDuplex | undefined
     for (let connection = 0; connection < 10 && settled === undefined; connection++) {
-      link.end()
-      link = scriptedLink()
-      link.delay = () => DELAY
+      link = stages.next()
       let lastPacket = performance.now()
       link.admit = () => {
         const now = performance.now()

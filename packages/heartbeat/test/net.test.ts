@@ -1,7 +1,7 @@
 import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { codec, encode, FrameType } from '@proto/codec'
-import { cleanupsWithLeakCheck, resourceSnapshot } from '@proto/stage-compliance'
+import { cleanupsWithLeakCheck, countOver, resourceSnapshot } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat } from '../src/index.js'
@@ -180,14 +180,10 @@ describe('heartbeat over real loopback sockets', () => {
     const reads = [drain(client), drain(srv)]
     // in one process both wait on the same timer grid: their pings go out in one callback and cross
     const pings = (): number => client.stats().pingsSent + srv.stats().pingsSent
-    await new Promise(resolve => setTimeout(resolve, 10 * INTERVAL))
-    const from = { pings: pings(), at: performance.now() }
-    await new Promise(resolve => setTimeout(resolve, 20 * INTERVAL))
-    const intervals = (performance.now() - from.at) / INTERVAL
-    const sent = pings() - from.pings
+    const { count, elapsed } = await countOver(pings, 10 * INTERVAL, 20 * INTERVAL)
     // two timers that keep crossing send two pings per interval; settled, one (bounds generous: timers fire late on a busy machine)
-    expect(sent).toBeGreaterThanOrEqual(Math.floor(intervals / 2))
-    expect(sent).toBeLessThanOrEqual(Math.ceil(intervals * 1.3))
+    expect(count).toBeGreaterThanOrEqual(Math.floor(elapsed / INTERVAL / 2))
+    expect(count).toBeLessThanOrEqual(Math.ceil(elapsed / INTERVAL * 1.3))
     expect(client.stats().pongsReceived + srv.stats().pongsReceived).toBeGreaterThanOrEqual(pings() - 2)
     await Promise.all([client.close(), srv.close()])
     const [c, s] = await Promise.all(reads)
