@@ -5,8 +5,10 @@
  * that writes a 5-byte ping (`[u32be 0][0x02]`, an empty @proto PING frame) to every socket once a second.
  * `proto`: transport `listen` → `codec` → `heartbeat({ interval: 1000 })` per connection, with an echo
  * application (`link.sink(link.source)`: it reads `source` and holds a `sink` open, as an idle server
- * connection does). `session`: the same heartbeat under `sessionServer`, the same echo application on
- * every session (its clients are session clients).
+ * connection does). `proto-hello`: the same with HELLO, against clients that run a heartbeat with HELLO
+ * too, so that both ends may ping (what a session's two ends do: the like-for-like "sessions off").
+ * `session`: the same heartbeat under `sessionServer`, the same echo application on every session (its
+ * clients are session clients).
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -66,7 +68,7 @@ async function startNet (): Promise<number> {
   return (server.address() as net.AddressInfo).port
 }
 
-export type ScaleVariant = 'net' | 'proto' | 'session' | 'proto-codec' | 'proto-transport'
+export type ScaleVariant = 'net' | 'proto' | 'proto-hello' | 'session' | 'proto-codec' | 'proto-transport'
 
 /** Idle transport connections only: the application reads `source` (nothing comes: no pings are sent). */
 async function startTransport (withCodec: boolean): Promise<number> {
@@ -88,10 +90,11 @@ function count (links: () => Iterable<HeartbeatDuplex>): void {
   pongs = () => { let n = 0; for (const l of links()) n += l.stats().pongsReceived; return n }
 }
 
-async function startProto (): Promise<number> {
+/** `hello`: HELLO on, against clients that run a heartbeat with HELLO too (sessions off, like for like). */
+async function startProto (hello: boolean): Promise<number> {
   const links = new Set<HeartbeatDuplex>()
   const server = await listen({ host: HOST, port: 0, backlog: 4096 }, async (conn) => {
-    const link = heartbeat(codec(conn), { interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT })
+    const link = heartbeat(codec(conn), { interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT, hello })
     links.add(link)
     try {
       await link.sink(link.source)
@@ -136,8 +139,8 @@ serveRequests({
     current = variant
     const port = variant === 'net'
       ? await startNet()
-      : variant === 'proto'
-        ? await startProto()
+      : variant === 'proto' || variant === 'proto-hello'
+        ? await startProto(variant === 'proto-hello')
         : variant === 'session' ? await startSession() : await startTransport(variant === 'proto-codec')
     return { port, before: snapshot('before') }
   },

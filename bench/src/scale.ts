@@ -26,7 +26,7 @@ async function one (variant: ScaleVariant, cfg: ScaleConfig, dir: string, wanted
     const limit = Math.min(await server.call<number>('scale.limit'), await client.call<number>('scale.limit'))
     const n = Math.min(wanted, limit - FD_SPARE)
     const { port, before } = await server.call<{ port: number, before: MemorySnapshot }>('scale.prepare', { variant })
-    const opened = await client.call<{ opened: number, seconds: number }>('scale.open', { port, n, parallel: 256, sessions: variant === 'session', interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT }, 300_000)
+    const opened = await client.call<{ opened: number, seconds: number }>('scale.open', { port, n, parallel: 256, sessions: variant === 'session', heartbeats: variant === 'proto-hello', interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT }, 300_000)
     const { live, after } = await server.call<{ live: number, after: MemorySnapshot }>('scale.settle', { n, settleMs: cfg.settleMs })
     const cpu = await server.call<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }>('scale.cpu', { windowMs: cfg.windowMs })
     return {
@@ -47,11 +47,11 @@ async function one (variant: ScaleVariant, cfg: ScaleConfig, dir: string, wanted
 }
 
 export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) => void, nodeFlags: string[] = []): Promise<{ section: Section, targets: Target[], notes: string[] }> {
-  const runs = new Map<string, ScaleRun[]>([['net', []], ['proto', []], ['session', []], ['proto-codec', []], ['proto-transport', []]])
+  const runs = new Map<string, ScaleRun[]>([['net', []], ['proto', []], ['proto-hello', []], ['session', []], ['proto-codec', []], ['proto-transport', []]])
   const notes: string[] = []
   let wanted = cfg.connections
   for (let r = 0; r < cfg.rounds; r++) {
-    const variants: Array<'net' | 'proto' | 'session'> = ['net', 'proto', 'session']
+    const variants: Array<'net' | 'proto' | 'proto-hello' | 'session'> = ['net', 'proto', 'proto-hello', 'session']
     const order = variants.map((_, i) => variants[(i + r) % variants.length])
     for (const v of order) {
       const res = await one(v, cfg, dir, wanted, nodeFlags)
@@ -76,11 +76,12 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
   const label: Record<string, string> = {
     net: 'bare net sockets + one shared 1 s timer',
     proto: '**@proto** listen+codec+heartbeat (interval 1 s), echo application',
+    'proto-hello': '@proto the same with HELLO, clients with a heartbeat and HELLO too (sessions off)',
     session: '**@proto sessions on**: the same under `sessionServer`, echo on every session',
     'proto-codec': '@proto listen+codec, no heartbeat (breakdown; no pings)',
     'proto-transport': '@proto listen only, no heartbeat (breakdown; no pings)'
   }
-  const rows = (['net', 'proto', 'session', 'proto-codec', 'proto-transport'] as const).filter(v => (runs.get(v) ?? []).length > 0).map((v) => {
+  const rows = (['net', 'proto', 'proto-hello', 'session', 'proto-codec', 'proto-transport'] as const).filter(v => (runs.get(v) ?? []).length > 0).map((v) => {
     const xs = runs.get(v) ?? []
     const rss = xs.map(x => x.rssPerConn)
     const heap = xs.map(x => x.heapPerConn)
@@ -94,12 +95,15 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
   // the heartbeat pings when nothing was sent for `interval`, so under load its period runs a little over 1 s:
   // the same CPU scaled to exactly one ping per second per connection
   const perPingRatio = pairedRatio(proto.map(x => x.cpuMsPerSec / x.pingsPerSec), net.map(x => x.cpuMsPerSec / x.pingsPerSec))
+  // sessions on ÷ off, like for like: a session's two ends both run a heartbeat with HELLO (either may
+  // ping), so "off" is the plain stack with HELLO against clients that run one too
   const sessions = runs.get('session') ?? []
-  const sRss = pairedRatio(sessions.map(x => x.rssPerConn), proto.map(x => x.rssPerConn))
-  const sHeap = pairedRatio(sessions.map(x => x.heapPerConn), proto.map(x => x.heapPerConn))
-  const sCpu = pairedRatio(sessions.map(x => x.cpuMsPerSec / x.pingsPerSec), proto.map(x => x.cpuMsPerSec / x.pingsPerSec))
+  const off = runs.get('proto-hello') ?? []
+  const sRss = pairedRatio(sessions.map(x => x.rssPerConn), off.map(x => x.rssPerConn))
+  const sHeap = pairedRatio(sessions.map(x => x.heapPerConn), off.map(x => x.heapPerConn))
+  const sCpu = pairedRatio(sessions.map(x => x.cpuMsPerSec / x.pingsPerSec), off.map(x => x.cpuMsPerSec / x.pingsPerSec))
   const body = [
-    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs, ${cfg.settleMs} ms after the last connection was accepted; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window, per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
+    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong; against the two HELLO servers (sessions off and on) they run a heartbeat of their own, so either end may ping, and "sessions on ÷ off" compares those two rows. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs, ${cfg.settleMs} ms after the last connection was accepted; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window, per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
     '',
     '| server | live | RSS / conn | heap / conn | CPU per second | of which user | pings/s (sent + answered) | pongs/s received | CPU per ping | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
