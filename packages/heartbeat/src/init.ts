@@ -212,7 +212,7 @@ export interface HeartbeatInit {
   /**
    * The random source, returning numbers in [0, 1): with `hello` and a fixed interval, when both sides ping
    * at the same moment, a coin decides which one yields and lets the other ping for both (it still answers
-   * every ping; see "Crossing pings" in the README). Inject a seeded one for deterministic tests.
+   * every ping; see "Pings that cross" in the README). Inject a seeded one for deterministic tests.
    * @default Math.random
    */
   random?: () => number
