@@ -84,7 +84,8 @@ describe('heartbeat flags', () => {
     })
     expect(resolveHeartbeat({}, parseFormat('int32', undefined))).toEqual({ init: undefined, summary: 'no heartbeat (no type byte)' })
     expect(resolveHeartbeat({ 'ping-body': 'hex:0102', 'pong-body': 'empty', hello: true }, parseFormat('proto', undefined)).init).toEqual({
-      interval: 15_000, timeout: 45_000, pingBody: Uint8Array.from([1, 2]), pongBody: new Uint8Array(0), hello: true
+      // with HELLO, pings that cross are settled; the CLI never yields, so it goes on measuring its own RTT
+      interval: 15_000, timeout: 45_000, pingBody: Uint8Array.from([1, 2]), pongBody: new Uint8Array(0), hello: true, crossing: 'keep'
     })
   })
   const appTypes = Array.from({ length: 0xC0 }, (_, i) => 0x40 + i)

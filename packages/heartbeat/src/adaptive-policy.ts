@@ -209,7 +209,7 @@ export class AdaptivePolicy implements KeepAlivePolicy, IntervalListener {
   peerAnnounced (interval: number): void {
     if (!this.announcing) return
     this.peerInterval = this.clamp(interval)
-    if (this.awaiting && this.cfg.random() < 0.5) this.yielding = true
+    if (this.awaiting && this.cfg.yields()) this.yielding = true
     if (this.changePending && interval > this.control.value) return
     this.control.adopt(interval)
     // the peer knows we use what it announced (or less): no need to announce it first

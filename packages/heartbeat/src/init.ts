@@ -77,8 +77,8 @@ export interface AdaptiveIntervalInit {
    */
   probeIdleLimit?: boolean
   /**
-   * The random source, returning numbers in [0, 1): when both sides ping at the same moment, a coin decides
-   * which one lets the other ping for both from then on. Inject a seeded one for deterministic tests.
+   * The random source, returning numbers in [0, 1), of the coin that `crossing: 'toss'` tosses when both
+   * sides ping at the same moment. Inject a seeded one for deterministic tests.
    * @default the stage's `random`
    */
   random?: () => number
@@ -210,9 +210,18 @@ export interface HeartbeatInit {
    */
   maxQueuedBytes?: number
   /**
-   * The random source, returning numbers in [0, 1): with `hello` and a fixed interval, when both sides ping
-   * at the same moment, a coin decides which one yields and lets the other ping for both (it still answers
-   * every ping; see "Pings that cross" in the README). Inject a seeded one for deterministic tests.
+   * What this side does when its ping crosses the peer's (with `hello`: a fixed interval, or
+   * `adaptiveInterval` on both sides): the
+   * side that yields pings later and only answers from then on, so that one side pings for both (see "Pings
+   * that cross" in the README). `'toss'`: a coin decides (`random`); `'keep'`: never yield, keep pinging
+   * (keeps this side's own RTT samples, e.g. a tool that reports them); `'yield'`: always yield (e.g. the
+   * clients of a server that should do the pinging). Two sides that both keep ping in step.
+   * @default 'toss'
+   */
+  crossing?: 'toss' | 'keep' | 'yield'
+  /**
+   * The random source, returning numbers in [0, 1), of the coin that `crossing: 'toss'` tosses. Inject a
+   * seeded one for deterministic tests.
    * @default Math.random
    */
   random?: () => number

@@ -25,7 +25,8 @@ export interface AdaptiveIntervalConfig {
   readonly jitter: number
   readonly memory: PathMemory | undefined
   readonly probeIdleLimit: boolean
-  readonly random: () => number
+  /** Whether we yield when our ping crosses the peer's (`crossing`, with `random` as the coin). */
+  readonly yields: () => boolean
 }
 
 /** Options after defaults and validation: what the stage's parts read. */
@@ -51,8 +52,8 @@ export interface HeartbeatConfig {
   readonly maxQueuedFrames: number
   readonly maxQueuedBytes: number
   readonly rttSamples: number
-  /** The coin that settles crossing pings (`random`). */
-  readonly random: () => number
+  /** Whether we yield when our ping crosses the peer's (`crossing`, with `random` as the coin). */
+  readonly yields: () => boolean
   readonly closeTimeout: number
   readonly clock: Clock
   readonly timers: Timers
@@ -76,7 +77,14 @@ function adaptiveBounds (init: HeartbeatInit['adaptive'], interval: number, time
   return { min, max, multiplier }
 }
 
-function adaptiveInterval (init: HeartbeatInit, interval: number, timeout: number, random: () => number): AdaptiveIntervalConfig | undefined {
+/** What `crossing` decides when our ping crosses the peer's: yield (only answer from then on) or keep pinging. */
+function crossingRule (crossing: 'toss' | 'keep' | 'yield', random: () => number): () => boolean {
+  if (crossing === 'keep') return () => false
+  if (crossing === 'yield') return () => true
+  return () => random() < 0.5
+}
+
+function adaptiveInterval (init: HeartbeatInit, interval: number, timeout: number, crossing: 'toss' | 'keep' | 'yield', random: () => number): AdaptiveIntervalConfig | undefined {
   const given = init.adaptiveInterval
   if (given === undefined || given === false) return undefined
   if (timeout === 0 || interval === 0) invalid('adaptiveInterval', 'off when interval or timeout is 0', given, 'adapting needs pings and a timeout')
@@ -100,7 +108,7 @@ function adaptiveInterval (init: HeartbeatInit, interval: number, timeout: numbe
     jitter: duration('adaptiveInterval.jitter', a.jitter, DEFAULT_JITTER),
     memory: path,
     probeIdleLimit,
-    random: validate.fn('adaptiveInterval.random', a.random, random)
+    yields: crossingRule(crossing, validate.fn('adaptiveInterval.random', a.random, random))
   }
 }
 
@@ -120,7 +128,7 @@ function hook<T extends object> (name: string, value: T | undefined, method: key
 }
 
 /** Options that only have a meaning when pings and pongs are exchanged. */
-const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'adaptiveInterval', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'random'] as const
+const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'adaptiveInterval', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'crossing', 'random'] as const
 
 const cache = new Map<string, HeartbeatConfig>()
 const MAX_CACHED = 64
@@ -193,8 +201,9 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
   if (!keepalive && goAwayType !== undefined && (goAwayType === pingType || goAwayType === pongType)) invalid('goAwayType', 'different from pingType and pongType', goAwayType)
   const pingBody = body('pingBody', init.pingBody, 'sequence')
   const maxPingBody = integer('maxPingBody', init.maxPingBody, DEFAULT_MAX_PING_BODY, { infinity: true })
+  const crossing = validate.oneOf('crossing', init.crossing, ['toss', 'keep', 'yield'], 'toss')
   const random = validate.fn('random', init.random, Math.random)
-  const adaptiveIv = adaptiveInterval(init, interval, timeout, random)
+  const adaptiveIv = adaptiveInterval(init, interval, timeout, crossing, random)
   if (adaptiveIv !== undefined && hello && pingBody !== undefined) invalid('pingBody', "'sequence' with adaptiveInterval and hello", pingBody, 'PINGs carry the interval after the sequence number (docs/PROTOCOL.md §3.4)')
   const ownPing = pingBody?.byteLength ?? (adaptiveIv !== undefined && hello ? ANNOUNCED_PING_BODY_LENGTH : PING_BODY_LENGTH)
   if (!keepalive && maxPingBody < ownPing) invalid('maxPingBody', `at least ${ownPing} (the body of our own pings, which pongs echo)`, maxPingBody)
@@ -220,7 +229,7 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
     maxQueuedFrames: integer('maxQueuedFrames', init.maxQueuedFrames, DEFAULT_MAX_QUEUED_FRAMES, { min: 1 }),
     maxQueuedBytes: integer('maxQueuedBytes', init.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, { min: 1 }),
     rttSamples: integer('rttSamples', init.rttSamples, DEFAULT_RTT_SAMPLES, { min: 1, max: 100_000 }),
-    random,
+    yields: crossingRule(crossing, random),
     closeTimeout: duration('closeTimeout', init.closeTimeout, DEFAULT_CLOSE_TIMEOUT, { exclusiveMin: true }),
     clock: hook('clock', init.clock, 'now') ?? systemClock,
     timers: hook('timers', init.timers, 'setTimeout') ?? systemTimers

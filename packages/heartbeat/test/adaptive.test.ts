@@ -60,6 +60,17 @@ describe('adaptive interval between two stages (fake timers)', () => {
     expect(b.stats().timeout).toBe(MAX + GRACE)
   })
 
+  it("crossing 'keep' and 'yield' settle the adaptive interval's crossing pings the same way, without a coin", async () => {
+    const plain = { hello: true, interval: 1000, timeout: 3000 }
+    const [a, b] = pair({ ...plain, crossing: 'keep', adaptiveInterval: { min: MIN, max: MAX } }, { ...plain, crossing: 'yield', adaptiveInterval: { min: MIN, max: MAX } })
+    await vi.advanceTimersByTimeAsync(10_000)
+    const bPings = b.stats().pingsSent
+    const aPings = a.stats().pingsSent
+    await vi.advanceTimersByTimeAsync(20_000)
+    expect(a.stats().pingsSent).toBeGreaterThan(aPings)
+    expect(b.stats().pingsSent).toBe(bPings)
+  })
+
   it('drops to min at the first late pong, within one interval, and the peer follows', async () => {
     const [a, b] = pair()
     await until(() => a.stats().interval === MAX && b.stats().interval === MAX, 60_000)

@@ -114,7 +114,33 @@ describe('pings that cross, fixed interval (fake timers)', () => {
     expect(a.stats().missed + b.stats().missed).toBe(0)
   })
 
-  it('rejects a random that is not a function', () => {
-    expect(() => heartbeat(link.a, { random: 0.5 as unknown as () => number })).toThrow(expect.objectContaining({ name: 'InvalidParametersError', message: expect.stringContaining('random') }))
+  it("crossing 'keep' never yields and 'yield' always does, whatever the coin: the side that keeps pings for both", async () => {
+    const [a, b] = pair({ ...A, random: () => 0, crossing: 'keep' }, { ...B, random: () => 0.9, crossing: 'yield' })
+    await vi.advanceTimersByTimeAsync(INTERVAL + TIMER_GRID_SLOT + 2 * DELAY)
+    const before = { a: a.stats().pingsSent, b: b.stats().pingsSent }
+    await vi.advanceTimersByTimeAsync(50 * INTERVAL)
+    expect(a.stats().pingsSent - before.a).toBeGreaterThanOrEqual(49)
+    expect(b.stats().pingsSent).toBe(before.b)
+    expect(a.stats().rtt.samples).toBeGreaterThanOrEqual(32)
   })
+
+  it('two sides that both keep ping in step, each measuring the RTT (a tool that reports it)', async () => {
+    const [a, b] = pair({ ...A, crossing: 'keep' }, { ...B, crossing: 'keep' })
+    await vi.advanceTimersByTimeAsync(INTERVAL + TIMER_GRID_SLOT + 2 * DELAY)
+    const before = { a: a.stats().pingsSent, b: b.stats().pingsSent }
+    await vi.advanceTimersByTimeAsync(20 * INTERVAL)
+    expect(a.stats().pingsSent - before.a).toBeGreaterThanOrEqual(19)
+    expect(b.stats().pingsSent - before.b).toBeGreaterThanOrEqual(19)
+    expect(b.stats().rtt.last).toBe(2 * DELAY)
+  })
+
+  const invalid: Array<[string, HeartbeatInit]> = [
+    ['a random that is not a function', { random: 0.5 as unknown as () => number }],
+    ['an unknown crossing', { crossing: 'sometimes' as 'toss' }]
+  ]
+  for (const [name, init] of invalid) {
+    it(`rejects ${name}`, () => {
+      expect(() => heartbeat(link.a, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError', message: expect.stringContaining(Object.keys(init)[0]) }))
+    })
+  }
 })

@@ -96,9 +96,9 @@ describe("mode 'keepalive': keep-alive for layouts without a type byte (fake tim
 })
 
 describe("mode 'keepalive' options", () => {
-  for (const option of ['hello', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'random'] as const) {
+  for (const option of ['hello', 'adaptive', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'crossing', 'random'] as const) {
     it(`rejects ${option}, which has no meaning without pings`, () => {
-      const value = { hello: true, adaptive: true, pingType: 9, pongType: 10, pingBody: new Uint8Array(0), pongBody: new Uint8Array(0), minPingInterval: 100, maxPingBody: 0, random: Math.random }[option]
+      const value = { hello: true, adaptive: true, pingType: 9, pongType: 10, pingBody: new Uint8Array(0), pongBody: new Uint8Array(0), minPingInterval: 100, maxPingBody: 0, crossing: 'keep', random: Math.random }[option]
       expect(() => heartbeat(rawPeer().lower, { ...init, [option]: value })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     })
   }

@@ -67,7 +67,11 @@ export function pingInit (values: Values, format: ChosenFormat, timing: { interv
   const pongBody = stringValue(values, 'pong-body')
   if (pingBody !== undefined) init.pingBody = body('--ping-body', pingBody, 'sequence')
   if (pongBody !== undefined) init.pongBody = body('--pong-body', pongBody, 'echo')
-  if (flagValue(values, 'hello')) init.hello = true
+  if (flagValue(values, 'hello')) {
+    init.hello = true
+    // when our ping crosses the peer's, never yield to it: the CLI reports the RTT of its own pings
+    init.crossing = 'keep'
+  }
   if (allowedTypes !== undefined) init.allowedTypes = allowedTypes
   const max = maxPingBody(values, init, allowedTypes !== undefined)
   if (max !== undefined) init.maxPingBody = max
