@@ -229,7 +229,8 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
     maxQueuedFrames: integer('maxQueuedFrames', init.maxQueuedFrames, DEFAULT_MAX_QUEUED_FRAMES, { min: 1 }),
     maxQueuedBytes: integer('maxQueuedBytes', init.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, { min: 1 }),
     rttSamples: integer('rttSamples', init.rttSamples, DEFAULT_RTT_SAMPLES, { min: 1, max: 100_000 }),
-    yields: crossingRule(crossing, random),
+    // one rule for the stage: the adaptive interval's when there is one (it may have a coin of its own)
+    yields: adaptiveIv?.yields ?? crossingRule(crossing, random),
     closeTimeout: duration('closeTimeout', init.closeTimeout, DEFAULT_CLOSE_TIMEOUT, { exclusiveMin: true }),
     clock: hook('clock', init.clock, 'now') ?? systemClock,
     timers: hook('timers', init.timers, 'setTimeout') ?? systemTimers

@@ -242,7 +242,7 @@ export class Peer implements KeepAlivePolicy {
     if (this.adaptive !== undefined) {
       const announced = announcedInterval(frame.body)
       if (announced !== undefined) this.adaptive.peerAnnounced(announced)
-    } else if (this.settlesCrossings && (this.pings?.length ?? 0) > 0 && this.cfg.yields()) {
+    } else if ((this.pings?.length ?? 0) > 0 && this.settlesCrossings && this.cfg.yields()) {
       // the peer's ping crossed one of ours: both timers run in step, and both would keep pinging
       this.yielding = true
     }
