@@ -14,9 +14,15 @@ export interface RttStats {
   samples: number
 }
 
+/** The slots a ring takes at its first sample. */
+const FIRST_SLOTS = 16
+
 /**
- * Keeps the last `capacity` RTT samples in a ring: a plain array that grows to `capacity` one sample at a
- * time (no typed array and off-heap store per connection), allocated at the first sample.
+ * Keeps the last `capacity` RTT samples in a ring: a plain array of doubles (no typed array and off-heap
+ * store per connection), made at the first sample with 16 slots and remade twice as large each time it
+ * fills, the last time with exactly `capacity` slots. An array grown one `push` at a time would keep V8's
+ * slack: 40 slots for the default 32 samples, 0.09 KiB more on every connection that has measured 17 round
+ * trips.
  */
 export class RttRing {
   private ring: number[] | undefined
@@ -28,9 +34,11 @@ export class RttRing {
   constructor (private readonly capacity: number) {}
 
   add (rtt: number): void {
-    const ring = this.ring ??= []
-    if (this.size < this.capacity) ring.push(rtt)
-    else ring[this.next] = rtt
+    let ring = this.ring
+    if (ring === undefined) ring = this.ring = new Array<number>(Math.min(this.capacity, FIRST_SLOTS))
+    else if (this.size === ring.length && this.size < this.capacity) ring = this.ring = widened(ring, Math.min(this.capacity, 2 * ring.length))
+    // until the ring is full, `next` is `size`: the first free slot
+    ring[this.next] = rtt
     this.next = (this.next + 1) % this.capacity
     if (this.size < this.capacity) this.size++
     this.last = rtt
@@ -39,7 +47,7 @@ export class RttRing {
   /** The `q` quantile (0–1) of the kept samples, nearest-rank. */
   quantile (q: number): number | undefined {
     const ring = this.ring
-    if (ring == null || this.size === 0) return undefined
+    if (ring === undefined || this.size === 0) return undefined
     const rank = Math.max(0, Math.min(this.size - 1, Math.ceil(q * this.size) - 1))
     if (rank === this.size - 1) {
       // with fewer than 100 samples the nearest-rank p99 is the largest: no copy, no sort
@@ -47,7 +55,7 @@ export class RttRing {
       for (let i = 0; i < this.size; i++) if (ring[i] > max) max = ring[i]
       return max
     }
-    return Float64Array.from(ring).sort()[rank]
+    return this.sorted(ring)[rank]
   }
 
   /** Samples kept. */
@@ -57,14 +65,22 @@ export class RttRing {
 
   /** The 10th, 50th and 90th percentiles (nearest rank) from one sort; `undefined` before the first sample. */
   spread (): { p10: number, p50: number, p90: number } | undefined {
-    if (this.ring == null || this.size === 0) return undefined
-    const sorted = Float64Array.from(this.ring).sort()
+    const ring = this.ring
+    if (ring === undefined || this.size === 0) return undefined
+    const sorted = this.sorted(ring)
     const at = (q: number): number => sorted[Math.max(0, Math.ceil(q * this.size) - 1)]
     return { p10: at(0.1), p50: at(0.5), p90: at(0.9) }
   }
 
+  /** The kept samples, sorted (a copy: the ring's slots past `size` are empty). */
+  private sorted (ring: number[]): Float64Array {
+    const out = new Float64Array(this.size)
+    for (let i = 0; i < this.size; i++) out[i] = ring[i]
+    return out.sort()
+  }
+
   stats (): RttStats {
-    if (this.ring == null || this.size === 0) return { last: undefined, min: undefined, mean: undefined, p99: undefined, samples: 0 }
+    if (this.ring === undefined || this.size === 0) return { last: undefined, min: undefined, mean: undefined, p99: undefined, samples: 0 }
     let min = Infinity
     let sum = 0
     for (let i = 0; i < this.size; i++) {
@@ -74,6 +90,13 @@ export class RttRing {
     }
     return { last: this.last, min, mean: sum / this.size, p99: this.quantile(0.99), samples: this.size }
   }
+}
+
+/** `ring`'s samples in a new array of exactly `slots` slots. */
+function widened (ring: number[], slots: number): number[] {
+  const out = new Array<number>(slots)
+  for (let i = 0; i < ring.length; i++) out[i] = ring[i]
+  return out
 }
 
 /**
