@@ -16,7 +16,7 @@ import { machine } from './lib/machine.js'
 import { runReconnect } from './reconnect.js'
 import type { Section, Target } from './report.js'
 import { writeReport } from './report.js'
-import { runScale } from './scale.js'
+import { runScale, STEADY_MS } from './scale.js'
 import { runEcho, runThroughput } from './throughput.js'
 import { echoClients, senders } from './variants.js'
 
@@ -80,6 +80,8 @@ async function main (): Promise<void> {
       rounds: quick ? 1 : 2,
       settleMs: 2_500,
       windowMs: quick ? 3_000 : 10_000,
+      // a full run reads memory once idle connections hold all they keep; the quick one right after its window
+      memoryAtMs: quick ? 0 : STEADY_MS,
       fdLimit: 65_536,
       layers: !quick
     }, here, log, nodeFlags)

@@ -28,12 +28,17 @@ import { SCALE_INTERVAL, SCALE_TIMEOUT } from './lib/scale-settings.js'
 
 export interface MemorySnapshot { rss: number, heapUsed: number, external: number, arrayBuffers: number }
 
-/** `BENCH_HEAP_SNAPSHOT=<path prefix>`: V8 heap snapshots at both memory readings (`<prefix>.<variant>.before|after.heapsnapshot`). */
-function snapshot (label: 'before' | 'after'): MemorySnapshot {
+/** Two forced GCs. */
+function collect (): void {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) throw new Error('the scale server needs --expose-gc')
   gc()
   gc()
+}
+
+/** `BENCH_HEAP_SNAPSHOT=<path prefix>`: V8 heap snapshots at both memory readings (`<prefix>.<variant>.before|after.heapsnapshot`). */
+function snapshot (label: 'before' | 'after'): MemorySnapshot {
+  collect()
   const m = process.memoryUsage()
   // taken after the reading: writing a snapshot grows the heap
   const heapTo = process.env.BENCH_HEAP_SNAPSHOT
@@ -42,6 +47,8 @@ function snapshot (label: 'before' | 'after'): MemorySnapshot {
 }
 
 let live: () => number = () => 0
+/** When every connection of the run was live (`performance.now()`). */
+let liveAt = 0
 let current = 'none'
 let pings: () => number = () => 0
 let pongs: () => number = () => 0
@@ -144,11 +151,22 @@ serveRequests({
         : variant === 'session' ? await startSession() : await startTransport(variant === 'proto-codec')
     return { port, before: snapshot('before') }
   },
-  /** Waits (polling, bounded) until `n` connections are live, lets them run `settleMs`, then measures memory. */
-  async 'scale.settle' ({ n, settleMs }: { n: number, settleMs: number }): Promise<{ live: number, after: MemorySnapshot }> {
+  /**
+   * Waits (polling, bounded) until `n` connections are live, lets them run `settleMs`, then collects what
+   * opening them left behind (two forced GCs), so the CPU window that follows starts from the same heap.
+   */
+  async 'scale.settle' ({ n, settleMs }: { n: number, settleMs: number }): Promise<{ live: number }> {
     const deadline = performance.now() + 60_000
     while (live() < n && performance.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    liveAt = performance.now()
     await new Promise(resolve => setTimeout(resolve, settleMs))
+    collect()
+    return { live: live() }
+  },
+  /** Measures memory once `sinceLiveMs` have passed since every connection was live (at once if they have). */
+  async 'scale.memory' ({ sinceLiveMs }: { sinceLiveMs: number }): Promise<{ live: number, after: MemorySnapshot }> {
+    const wait = liveAt + sinceLiveMs - performance.now()
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
     return { live: live(), after: snapshot('after') }
   },
   /** CPU of this process over `windowMs`, in ms of CPU per second, with the pings sent meanwhile. */

@@ -10,11 +10,26 @@ import { fmtBytes, fmtRatio, median, pairedRatio, spread } from './lib/stats.js'
 import type { Section, Target } from './report.js'
 import type { MemorySnapshot, ScaleVariant } from './scale-server.js'
 
-export interface ScaleConfig { connections: number, rounds: number, settleMs: number, windowMs: number, fdLimit: number, layers: boolean }
+/**
+ * `settleMs`: from the last connection accepted to the CPU window. `memoryAtMs`: from the last connection
+ * accepted to the memory reading, taken after the CPU window (so at least `settleMs` + `windowMs`).
+ */
+export interface ScaleConfig { connections: number, rounds: number, settleMs: number, windowMs: number, memoryAtMs: number, fdLimit: number, layers: boolean }
 
 interface ScaleRun { live: number, rssPerConn: number, heapPerConn: number, cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, openSeconds: number }
 
 const FD_SPARE = 200
+
+/**
+ * From the last connection accepted to the memory reading for what an idle connection keeps for good: the
+ * heartbeat's RTT statistics take their final 32 slots at the 17th round trip, one per second here.
+ */
+export const STEADY_MS = 20_000
+
+/** When memory is read, in s after the last connection was accepted: after the CPU window, at `memoryAtMs` at the earliest. */
+function memoryAt (cfg: ScaleConfig): string {
+  return (Math.max(cfg.memoryAtMs, cfg.settleMs + cfg.windowMs) / 1000).toFixed(1)
+}
 
 async function one (variant: ScaleVariant, cfg: ScaleConfig, dir: string, wanted: number, nodeFlags: string[]): Promise<ScaleRun & { limit: number }> {
   // BENCH_SCALE_FLAGS: extra node flags for the measured server (e.g. --trace-gc)
@@ -27,8 +42,9 @@ async function one (variant: ScaleVariant, cfg: ScaleConfig, dir: string, wanted
     const n = Math.min(wanted, limit - FD_SPARE)
     const { port, before } = await server.call<{ port: number, before: MemorySnapshot }>('scale.prepare', { variant })
     const opened = await client.call<{ opened: number, seconds: number }>('scale.open', { port, n, parallel: 256, sessions: variant === 'session', heartbeats: variant === 'proto-hello', interval: SCALE_INTERVAL, timeout: SCALE_TIMEOUT }, 300_000)
-    const { live, after } = await server.call<{ live: number, after: MemorySnapshot }>('scale.settle', { n, settleMs: cfg.settleMs })
+    await server.call<{ live: number }>('scale.settle', { n, settleMs: cfg.settleMs })
     const cpu = await server.call<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }>('scale.cpu', { windowMs: cfg.windowMs })
+    const { live, after } = await server.call<{ live: number, after: MemorySnapshot }>('scale.memory', { sinceLiveMs: cfg.memoryAtMs }, cfg.memoryAtMs + 60_000)
     return {
       limit,
       live,
@@ -66,7 +82,8 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
   if (cfg.layers) {
     // memory breakdown: one run each, idle connections without heartbeat (so no pings either way)
     for (const v of ['proto-transport', 'proto-codec'] as const) {
-      const res = await one(v, { ...cfg, windowMs: Math.min(cfg.windowMs, 3_000) }, dir, wanted, nodeFlags)
+      // nothing of theirs grows after the first seconds: no pings, no RTT samples
+      const res = await one(v, { ...cfg, windowMs: Math.min(cfg.windowMs, 3_000), memoryAtMs: 0 }, dir, wanted, nodeFlags)
       runs.get(v)?.push(res)
       log(`  scale ${v}: ${res.live} live, RSS ${fmtBytes(res.rssPerConn)}/conn, heap ${fmtBytes(res.heapPerConn)}/conn, CPU ${res.cpuMsPerSec.toFixed(1)} ms/s`)
     }
@@ -103,7 +120,7 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
   const sHeap = pairedRatio(sessions.map(x => x.heapPerConn), off.map(x => x.heapPerConn))
   const sCpu = pairedRatio(sessions.map(x => x.cpuMsPerSec / x.pingsPerSec), off.map(x => x.cpuMsPerSec / x.pingsPerSec))
   const body = [
-    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong; against the two HELLO servers (sessions off and on) they run a heartbeat of their own, so either end may ping, and "sessions on ÷ off" compares those two rows. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs, ${cfg.settleMs} ms after the last connection was accepted; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window, per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
+    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong; against the two HELLO servers (sessions off and on) they run a heartbeat of their own, so either end may ping, and "sessions on ÷ off" compares those two rows. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs; "after" is taken ${memoryAt(cfg)} s after the last connection was accepted, ${cfg.memoryAtMs >= STEADY_MS ? 'when every connection has measured at least 17 round trips, so its RTT statistics hold their final 32 slots (what an idle connection keeps for good)' : 'before the connections\' RTT statistics have taken their final 32 slots (0.1 KiB more per pinging connection from its 17th round trip on)'}; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window starting ${cfg.settleMs / 1000} s after the last connection was accepted (after two forced GCs), per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
     '',
     '| server | live | RSS / conn | heap / conn | CPU per second | of which user | pings/s (sent + answered) | pongs/s received | CPU per ping | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
