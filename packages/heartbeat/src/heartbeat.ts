@@ -55,10 +55,10 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   private inboundDone = false
   private outboundDone = false
   private finished = false
-  /** When `close()` was called (clock ms); `NaN` until then. */
-  private closingSince = Number.NaN
-  /** When our writing ended (the lower sink finished); `NaN` until then. */
-  private finAt = Number.NaN
+  /** When `close()` was called (clock ms); `undefined` until then (no number is kept on a connection that never closes). */
+  private closingSince: number | undefined
+  /** When our writing ended (the lower sink finished); `undefined` until then. */
+  private finAt: number | undefined
   private unsentFrames = 0
   private goingAway = false
   /** How going away is learnt from below (see `watchGoingAway`). */
@@ -132,7 +132,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   refusal (): Error | undefined {
     if (this.error !== undefined) return this.error
-    if (this.outbound.done || !Number.isNaN(this.closingSince) || this.goingAway) {
+    if (this.outbound.done || this.closingSince !== undefined || this.goingAway) {
       return new InvalidParametersError('expected sink() before the stage stopped writing, but it was called after close() or after the connection started going away; nothing more can be sent')
     }
     return undefined
@@ -201,9 +201,11 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
    * call); once our FIN is out, `closeTimeout` after it. No bound while not closing.
    */
   get closeDeadline (): number {
-    if (Number.isNaN(this.closingSince)) return Infinity
-    if (this.outboundDone) return this.finAt + this.cfg.closeTimeout
-    return Math.max(this.closingSince, this.time.lastDataAt) + this.cfg.closeTimeout
+    const since = this.closingSince
+    if (since === undefined) return Infinity
+    // a sink that failed has no FIN time: the stage is failing, and no deadline applies
+    if (this.outboundDone) return (this.finAt ?? Number.NaN) + this.cfg.closeTimeout
+    return Math.max(since, this.time.lastDataAt) + this.cfg.closeTimeout
   }
 
   get over (): boolean {
@@ -430,13 +432,13 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   private lowerSinkDone (): void {
     this.outboundDone = true
-    this.finAt = this.cfg.clock.now()
+    const finAt = this.finAt = this.cfg.clock.now()
     this.userSinkPart?.resolve()
     if (this.failing) {
       this.destroyLower()
       return
     }
-    this.time.rearm(this.finAt)
+    this.time.rearm(finAt)
     this.maybeFinish()
   }
 

@@ -43,24 +43,27 @@ export interface LivenessOwner {
  * and the application of `decide()` — the only place where time-based decisions are acted upon.
  */
 export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingChanged' | 'sentDataSince'>, PumpClocks {
-  // the clocks start as numbers (set in the constructor): a field that starts `undefined` would take a
-  // freshly allocated number at every store, twice per ping on every connection
+  // the clocks set at every ping or pong start as numbers (set in the constructor): a field that starts
+  // `undefined` would take a freshly allocated number at every store, twice per ping on every connection.
+  // Those set only under backpressure or a stalled loop start `undefined` instead: a number field holds a
+  // box of its own (16 B) on every connection from the start.
   lastReceivedAt = -Infinity
   private lastControlAt = -Infinity
   /** When a user frame was last handed down (a lower bound during bursts). */
   lastDataAt = -Infinity
-  /** When reading last resumed after our own backpressure (`-Infinity`: never stopped). */
-  resumedAt = -Infinity
+  /** When reading last resumed after our own backpressure (`undefined`: never stopped). */
+  private resumedFrom: number | undefined
   lastLag = 0
   maxLag = 0
   stalls = 0
   /**
    * From when the last completed yield gave pending input a chance to be read: the moment it started
-   * (every phase of the event loop, timers included, ran at least once after that). See `Gates.inputReadAt`.
+   * (every phase of the event loop, timers included, ran at least once after that); `undefined` before the
+   * first. See `Gates.inputReadAt`.
    */
-  private inputReadAt = -Infinity
+  private inputReadAt: number | undefined
   /** When the yield now in progress started. */
-  private yieldFrom = -Infinity
+  private yieldFrom: number | undefined
   private readonly timer: Timer
 
   constructor (
@@ -86,9 +89,14 @@ export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingCha
     this.lastReceivedAt = now
   }
 
+  /** When reading last resumed after our own backpressure (`-Infinity`: never stopped). */
+  get resumedAt (): number {
+    return this.resumedFrom ?? -Infinity
+  }
+
   /** Reading resumed at `now` after our own backpressure: the receive clock restarts (the silence was ours). */
   resumed (now: number): void {
-    this.resumedAt = now
+    this.resumedFrom = now
     if (now > this.lastReceivedAt) this.lastReceivedAt = now
     this.rearm(now)
   }
@@ -159,7 +167,7 @@ export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingCha
     g.canPing = owner.canPing
     g.watching = owner.watching
     g.stalled = stalled || this.timer.yielding
-    g.inputReadAt = this.inputReadAt
+    g.inputReadAt = this.inputReadAt ?? -Infinity
     g.deadline = owner.closeDeadline
     return g
   }
