@@ -29,6 +29,12 @@ export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableI
 
 const RESOLVED_END: Promise<undefined> = Promise.resolve(undefined)
 
+/**
+ * The batch of a source that holds no decoded frames: shared, never written to (a read decodes into an array
+ * of its own), so a source in push mode, which never decodes into it, keeps no array.
+ */
+const NO_FRAMES: never[] = []
+
 function stop (lower: AsyncIterator<ByteChunk>): void {
   try {
     const r = lower.return?.()
@@ -43,7 +49,7 @@ function stop (lower: AsyncIterator<ByteChunk>): void {
  * resolved promises. In push mode (`subscribe()`) the work goes to a {@link PushDecoding} instead.
  */
 export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<F> {
-  private batch: F[] = []
+  private batch: F[] = NO_FRAMES
   private index = 0
   /** No chunk will be read again: the lower source ended or failed, or it was stopped. */
   private finished = false
@@ -113,7 +119,7 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
       this.pushed.stop()
       return RESOLVED_DONE
     }
-    this.batch = []
+    this.batch = NO_FRAMES
     this.index = 0
     this.failure = undefined
     if (this.finished) return RESOLVED_DONE
@@ -226,7 +232,7 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
 
   /** Decodes what a read brought (a chunk, a batch of chunks, or the end); true when frames are ready. */
   private decodeRead (read: unknown): boolean {
-    if (this.batch.length > 0) this.batch = []
+    if (this.batch.length > 0 || this.batch === NO_FRAMES) this.batch = []
     this.index = 0
     if (this.finished) return false
     if (this.lowerBatch) {
@@ -260,7 +266,7 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
 
   private takeBatch (): F[] {
     const out = this.index === 0 ? this.batch : this.batch.slice(this.index)
-    this.batch = []
+    this.batch = NO_FRAMES
     this.index = 0
     return out
   }
