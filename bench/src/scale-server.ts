@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import net from 'node:net'
-import { writeHeapSnapshot } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
@@ -26,7 +26,15 @@ import { fdLimit } from './lib/machine.js'
 import { HOST } from './lib/net-util.js'
 import { SCALE_INTERVAL, SCALE_TIMEOUT } from './lib/scale-settings.js'
 
-export interface MemorySnapshot { rss: number, heapUsed: number, external: number, arrayBuffers: number }
+/** `young`: the bytes V8's young generation holds (its two semi-spaces and young large objects), which V8 sizes per process by its allocation rate. */
+export interface MemorySnapshot { rss: number, heapUsed: number, external: number, arrayBuffers: number, young: number }
+
+/** The size of V8's young generation now. */
+function youngGeneration (): number {
+  let bytes = 0
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') bytes += s.space_size
+  return bytes
+}
 
 /** Two forced GCs. */
 function collect (): void {
@@ -40,10 +48,11 @@ function collect (): void {
 function snapshot (label: 'before' | 'after'): MemorySnapshot {
   collect()
   const m = process.memoryUsage()
+  const young = youngGeneration()
   // taken after the reading: writing a snapshot grows the heap
   const heapTo = process.env.BENCH_HEAP_SNAPSHOT
   if (heapTo !== undefined) writeHeapSnapshot(`${heapTo}.${current}.${label}.heapsnapshot`)
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, young }
 }
 
 let live: () => number = () => 0

@@ -16,7 +16,7 @@ import type { MemorySnapshot, ScaleVariant } from './scale-server.js'
  */
 export interface ScaleConfig { connections: number, rounds: number, settleMs: number, windowMs: number, memoryAtMs: number, fdLimit: number, layers: boolean }
 
-interface ScaleRun { live: number, rssPerConn: number, heapPerConn: number, cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, openSeconds: number }
+interface ScaleRun { live: number, rssPerConn: number, youngPerConn: number, heapPerConn: number, cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, openSeconds: number }
 
 const FD_SPARE = 200
 
@@ -49,6 +49,7 @@ async function one (variant: ScaleVariant, cfg: ScaleConfig, dir: string, wanted
       limit,
       live,
       rssPerConn: (after.rss - before.rss) / live,
+      youngPerConn: (after.young - before.young) / live,
       heapPerConn: (after.heapUsed + after.external - before.heapUsed - before.external) / live,
       cpuMsPerSec: cpu.cpuMsPerSec,
       userMsPerSec: cpu.userMsPerSec,
@@ -76,7 +77,7 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
         wanted = res.limit - FD_SPARE
       }
       runs.get(v)?.push(res)
-      log(`  scale ${v} round ${r + 1}/${cfg.rounds}: ${res.live} live, RSS ${fmtBytes(res.rssPerConn)}/conn, heap ${fmtBytes(res.heapPerConn)}/conn, CPU ${res.cpuMsPerSec.toFixed(1)} ms/s, ${res.pingsPerSec.toFixed(0)} pings/s, opened in ${res.openSeconds.toFixed(1)} s`)
+      log(`  scale ${v} round ${r + 1}/${cfg.rounds}: ${res.live} live, RSS ${fmtBytes(res.rssPerConn)}/conn (young generation ${fmtBytes(res.youngPerConn)}), heap ${fmtBytes(res.heapPerConn)}/conn, CPU ${res.cpuMsPerSec.toFixed(1)} ms/s, ${res.pingsPerSec.toFixed(0)} pings/s, opened in ${res.openSeconds.toFixed(1)} s`)
     }
   }
   if (cfg.layers) {
@@ -104,7 +105,7 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
     const heap = xs.map(x => x.heapPerConn)
     const cpu = xs.map(x => x.cpuMsPerSec)
     const perPing = xs.map(x => x.pingsPerSec > 0 ? 1000 * x.cpuMsPerSec / x.pingsPerSec : NaN)
-    return `| ${label[v]} | ${median(xs.map(x => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map(x => x.userMsPerSec)).toFixed(1)} ms | ${median(xs.map(x => x.pingsPerSec)).toFixed(0)} | ${median(xs.map(x => x.pongsPerSec)).toFixed(0)} | ${Number.isFinite(median(perPing)) ? `${median(perPing).toFixed(1)} µs` : '–'} | ${fmtRatio(pairedRatio(rss, net.map(x => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map(x => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map(x => x.cpuMsPerSec)))} |`
+    return `| ${label[v]} | ${median(xs.map(x => x.live))} | ${fmtBytes(median(rss))} ±${spread(rss).toFixed(0)}% | ${fmtBytes(median(xs.map(x => x.youngPerConn)))} | ${fmtBytes(median(heap))} ±${spread(heap).toFixed(0)}% | ${median(cpu).toFixed(1)} ms ±${spread(cpu).toFixed(0)}% | ${median(xs.map(x => x.userMsPerSec)).toFixed(1)} ms | ${median(xs.map(x => x.pingsPerSec)).toFixed(0)} | ${median(xs.map(x => x.pongsPerSec)).toFixed(0)} | ${Number.isFinite(median(perPing)) ? `${median(perPing).toFixed(1)} µs` : '–'} | ${fmtRatio(pairedRatio(rss, net.map(x => x.rssPerConn)))} | ${fmtRatio(pairedRatio(heap, net.map(x => x.heapPerConn)))} | ${fmtRatio(pairedRatio(cpu, net.map(x => x.cpuMsPerSec)))} |`
   })
   const rssRatio = pairedRatio(proto.map(x => x.rssPerConn), net.map(x => x.rssPerConn))
   const heapRatio = pairedRatio(proto.map(x => x.heapPerConn), net.map(x => x.heapPerConn))
@@ -120,10 +121,10 @@ export async function runScale (cfg: ScaleConfig, dir: string, log: (s: string) 
   const sHeap = pairedRatio(sessions.map(x => x.heapPerConn), off.map(x => x.heapPerConn))
   const sCpu = pairedRatio(sessions.map(x => x.cpuMsPerSec / x.pingsPerSec), off.map(x => x.cpuMsPerSec / x.pingsPerSec))
   const body = [
-    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong; against the two HELLO servers (sessions off and on) they run a heartbeat of their own, so either end may ping, and "sessions on ÷ off" compares those two rows. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs; "after" is taken ${memoryAt(cfg)} s after the last connection was accepted, ${cfg.memoryAtMs >= STEADY_MS ? 'when every connection has measured at least 17 round trips, so its RTT statistics hold their final 32 slots (what an idle connection keeps for good)' : 'before the connections\' RTT statistics have taken their final 32 slots (0.1 KiB more per pinging connection from its 17th round trip on)'}; "heap" = V8 heap used + external. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window starting ${cfg.settleMs / 1000} s after the last connection was accepted (after two forced GCs), per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
+    `${wanted} idle connections on one server process (the one measured); the clients live in another process and answer every ping with a pong; against the two HELLO servers (sessions off and on) they run a heartbeat of their own, so either end may ping, and "sessions on ÷ off" compares those two rows. Fresh processes per run, ${cfg.rounds} interleaved round(s). Memory: (after − before) ÷ live connections, each snapshot after two forced GCs; "after" is taken ${memoryAt(cfg)} s after the last connection was accepted, ${cfg.memoryAtMs >= STEADY_MS ? 'when every connection has measured at least 17 round trips, so its RTT statistics hold their final 32 slots (what an idle connection keeps for good)' : 'before the connections\' RTT statistics have taken their final 32 slots (0.1 KiB more per pinging connection from its 17th round trip on)'}; "heap" = V8 heap used + external; "of which young generation" = the growth of V8's young generation (its semi-spaces), a space of the process that V8 sizes by its allocation rate (up to 32 MiB here, 3.2 KiB per connection at 10 000), counted in RSS whether or not it holds anything. CPU: server user+system CPU over a ${cfg.windowMs / 1000} s window starting ${cfg.settleMs / 1000} s after the last connection was accepted (after two forced GCs), per second of wall time, and per ping sent (the heartbeat pings when nothing was sent for 1 s, so its period runs a little over 1 s when its timers fire late; the per-ping figure corrects for that).`,
     '',
-    '| server | live | RSS / conn | heap / conn | CPU per second | of which user | pings/s (sent + answered) | pongs/s received | CPU per ping | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| server | live | RSS / conn | of which young generation | heap / conn | CPU per second | of which user | pings/s (sent + answered) | pongs/s received | CPU per ping | RSS ÷ bare | heap ÷ bare | CPU ÷ bare |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows
   ].join('\n')
   return {
