@@ -1,7 +1,11 @@
 import type { ByteChunk } from '@proto/interface'
+import { heapPerObject } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
+import { FrameDecoder } from '../src/decoder.js'
+import { toLayout } from '../src/format.js'
+import { DecodingSource } from '../src/frame-source.js'
 import type { Frame } from '../src/index.js'
-import { decode } from '../src/index.js'
+import { decode, formats } from '../src/index.js'
 import { asAsync, batching, within } from './bytes.js'
 import { referenceEncode } from './reference.js'
 
@@ -88,5 +92,18 @@ describe('the decoding source', () => {
     await stuck.next()
     void stuck.next()
     expect(await within(stuck.return())).toEqual({ done: true, value: undefined })
+  })
+
+  it('keeps no batch array until it decodes: a source in push mode, which never does, holds none', async () => {
+    const decoder = new FrameDecoder(toLayout(formats.proto, undefined))
+    const lower = asAsync([wire(0, 1)])[Symbol.asyncIterator]()
+    const perSource = heapPerObject(50_000, () => new DecodingSource(lower, decoder))
+    // 184 B here, the source alone (its lower source and decoder are shared); an empty array of its own made
+    // it 216 B
+    expect(perSource).toBeLessThan(200)
+    // and one that reads still decodes into an array of its own
+    const reading = new DecodingSource(asAsync([wire(0, 3)])[Symbol.asyncIterator](), decoder)
+    expect((await reading.nextBatch())?.map(f => f.body[0])).toEqual([0, 1, 2])
+    expect(await reading.nextBatch()).toBeUndefined()
   })
 })

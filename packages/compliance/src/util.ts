@@ -1,5 +1,7 @@
 import type { AsyncHook } from 'node:async_hooks'
 import { createHook } from 'node:async_hooks'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 /** Collects every item of an (async) iterable into an array. */
 export async function collect<T> (source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
@@ -35,6 +37,29 @@ export async function countOver (counter: () => number, settleMs: number, window
   const at = performance.now()
   await new Promise(resolve => setTimeout(resolve, windowMs))
   return { count: counter() - from, elapsed: performance.now() - at }
+}
+
+/**
+ * The heap (V8 used + external) that each of `n` objects made by `make(i)` holds, from two forced GCs
+ * before and after making them. They are kept in an array made beforehand, so its growth is not counted: the
+ * figure is exact to the byte for objects of one shape, and a test can bound it.
+ */
+export function heapPerObject (n: number, make: (i: number) => unknown): number {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const heap = (): number => {
+    gc()
+    gc()
+    const m = process.memoryUsage()
+    return m.heapUsed + m.external
+  }
+  const kept: unknown[] = new Array(n)
+  const before = heap()
+  for (let i = 0; i < n; i++) kept[i] = make(i)
+  const after = heap()
+  // read after the second reading, so the objects are alive for it
+  if (kept[n - 1] === undefined) throw new Error('expected make() to return an object')
+  return (after - before) / n
 }
 
 /** An error followed by its `cause`s, outermost first. */

@@ -1,5 +1,4 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import { heapPerObject } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
 import { RttRing } from '../src/rtt.js'
 
@@ -18,13 +17,6 @@ function samples (n: number, seed = 7): number[] {
     out.push(0.05 + (x / 2_147_483_648) * 500)
   }
   return out
-}
-
-function heapNow (gc: () => void): number {
-  gc()
-  gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.external
 }
 
 describe('RTT ring', () => {
@@ -50,21 +42,18 @@ describe('RTT ring', () => {
   })
 
   it('holds a full ring of the default 32 samples in its 32 slots, without the slack of an array grown by push', () => {
-    setFlagsFromString('--expose-gc')
-    const gc = runInNewContext('gc') as () => void
     const n = 20_000
     const rtts = samples(32)
-    const before = heapNow(gc)
-    const rings: RttRing[] = []
-    for (let i = 0; i < n; i++) {
+    let made = 0
+    const perRing = heapPerObject(n, () => {
       const ring = new RttRing(32)
       for (const rtt of rtts) ring.add(rtt)
-      rings.push(ring)
-    }
-    const perRing = (heapNow(gc) - before) / n
-    expect(rings).toHaveLength(n)
-    // measured 0.38 KiB here: the ring object, its array, and 32 slots of doubles with their header (0.27 KiB);
-    // grown by push, the array holds 40 slots and a ring takes 0.47 KiB
+      made++
+      return ring
+    })
+    expect(made).toBe(n)
+    // 0.38 KiB: the ring object, its array, and 32 slots of doubles with their header (0.27 KiB); grown by
+    // push, the array holds 40 slots and a ring takes 0.47 KiB
     expect(perRing).toBeLessThan(440)
   })
 })
