@@ -23,6 +23,7 @@ import { listen } from '@proto/transport'
 import { frame5 } from './lib/framing.js'
 import { serveRequests } from './lib/ipc.js'
 import { fdLimit } from './lib/machine.js'
+import { collectGarbage, settledRss } from './lib/memory.js'
 import { HOST } from './lib/net-util.js'
 import { SCALE_INTERVAL, SCALE_TIMEOUT } from './lib/scale-settings.js'
 
@@ -36,23 +37,17 @@ function youngGeneration (): number {
   return bytes
 }
 
-/** Two forced GCs. */
-function collect (): void {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined) throw new Error('the scale server needs --expose-gc')
-  gc()
-  gc()
-}
-
 /** `BENCH_HEAP_SNAPSHOT=<path prefix>`: V8 heap snapshots at both memory readings (`<prefix>.<variant>.before|after.heapsnapshot`). */
-function snapshot (label: 'before' | 'after'): MemorySnapshot {
-  collect()
+async function snapshot (label: 'before' | 'after'): Promise<MemorySnapshot> {
+  collectGarbage()
   const m = process.memoryUsage()
   const young = youngGeneration()
+  // RSS once V8 has released what the GC freed (lib/memory.ts); the heap figures as the GC left them
+  const rss = await settledRss()
   // taken after the reading: writing a snapshot grows the heap
   const heapTo = process.env.BENCH_HEAP_SNAPSHOT
   if (heapTo !== undefined) writeHeapSnapshot(`${heapTo}.${current}.${label}.heapsnapshot`)
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, young }
+  return { rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, young }
 }
 
 let live: () => number = () => 0
@@ -158,7 +153,7 @@ serveRequests({
       : variant === 'proto' || variant === 'proto-hello'
         ? await startProto(variant === 'proto-hello')
         : variant === 'session' ? await startSession() : await startTransport(variant === 'proto-codec')
-    return { port, before: snapshot('before') }
+    return { port, before: await snapshot('before') }
   },
   /**
    * Waits (polling, bounded) until `n` connections are live, lets them run `settleMs`, then collects what
@@ -169,14 +164,14 @@ serveRequests({
     while (live() < n && performance.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
     liveAt = performance.now()
     await new Promise(resolve => setTimeout(resolve, settleMs))
-    collect()
+    collectGarbage()
     return { live: live() }
   },
   /** Measures memory once `sinceLiveMs` have passed since every connection was live (at once if they have). */
   async 'scale.memory' ({ sinceLiveMs }: { sinceLiveMs: number }): Promise<{ live: number, after: MemorySnapshot }> {
     const wait = liveAt + sinceLiveMs - performance.now()
     if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
-    return { live: live(), after: snapshot('after') }
+    return { live: live(), after: await snapshot('after') }
   },
   /** CPU of this process over `windowMs`, in ms of CPU per second, with the pings sent meanwhile. */
   async 'scale.cpu' ({ windowMs }: { windowMs: number }): Promise<{ cpuMsPerSec: number, userMsPerSec: number, pingsPerSec: number, pongsPerSec: number, live: number }> {

@@ -15,6 +15,7 @@ import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import { socketDuplex } from '@proto/stage-compliance/socket-duplex'
 import { listen as transportListen } from '@proto/transport'
+import { collectGarbage, settledRss } from '../lib/memory.js'
 
 // the server's own policy: the defaults (ping after 15 s without sending, dead after 45 s of silence); the
 // clients ping every second, so the server only answers, and both servers check the same two clocks
@@ -26,13 +27,10 @@ type Mode = 'bare' | 'heartbeat' | 'transport' | 'codec'
 const mode = process.argv[2] as Mode
 const expected = Number(process.argv[3])
 const send = (msg: unknown): void => { process.send?.(msg) }
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
-
-function memory (): { rss: number, heap: number } {
-  gc()
-  gc()
+async function memory (): Promise<{ rss: number, heap: number }> {
+  collectGarbage()
   const m = process.memoryUsage()
-  return { rss: m.rss, heap: m.heapUsed + m.external }
+  return { rss: await settledRss(), heap: m.heapUsed + m.external }
 }
 
 // ---- bare: everything by hand, one shared timer ----
@@ -105,7 +103,7 @@ function connected (): void {
 }
 
 async function main (): Promise<void> {
-  const baseline = memory()
+  const baseline = await memory()
   let port: number
   if (mode === 'transport') {
     const server = await transportListen({ host: '127.0.0.1', port: 0, backlog: 4096 }, async (conn) => {
@@ -137,8 +135,9 @@ async function main (): Promise<void> {
   send({ type: 'listening', port })
   process.on('message', (msg: { type: string, window: number }) => {
     if (msg.type === 'memory') {
-      const m = memory()
-      send({ type: 'memory', rssPerConn: (m.rss - baseline.rss) / connections, heapPerConn: (m.heap - baseline.heap) / connections, connections })
+      void memory().then((m) => {
+        send({ type: 'memory', rssPerConn: (m.rss - baseline.rss) / connections, heapPerConn: (m.heap - baseline.heap) / connections, connections })
+      })
     } else if (msg.type === 'cpu') {
       const start = process.cpuUsage()
       const t0 = performance.now()

@@ -14,6 +14,7 @@ import type { SessionDuplex, SessionServer } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
 import type { Connection, Server } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
+import { collectGarbage, settledRss } from '../lib/memory.js'
 import { HOST } from '../lib/net-util.js'
 import { pushable } from '../lib/pushable.js'
 
@@ -124,13 +125,11 @@ export const idleServerHandlers = {
     idle = { tcp, ...(server !== undefined ? { server } : {}), kept }
     return (tcp.address as { port: number }).port
   },
-  'idle.measure' (): { heap: number, rss: number, connections: number, sessions: number, detached: number } {
-    const gc = (globalThis as { gc?: () => void }).gc
-    if (gc === undefined) throw new Error('run the server worker with --expose-gc')
-    for (let i = 0; i < 3; i++) gc()
-    const m = process.memoryUsage()
+  async 'idle.measure' (): Promise<{ heap: number, rss: number, connections: number, sessions: number, detached: number }> {
+    collectGarbage()
+    const heap = process.memoryUsage().heapUsed
     const s = idle?.server?.stats()
-    return { heap: m.heapUsed, rss: m.rss, connections: idle?.tcp.connections.size ?? 0, sessions: s?.sessions ?? 0, detached: s?.detached ?? 0 }
+    return { heap, rss: await settledRss(), connections: idle?.tcp.connections.size ?? 0, sessions: s?.sessions ?? 0, detached: s?.detached ?? 0 }
   },
   async 'idle.close' (): Promise<void> {
     idle?.server?.abort(new Error('probe over'))
