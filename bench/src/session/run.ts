@@ -93,7 +93,7 @@ async function idleMemory (server: Worker, client: Worker): Promise<string> {
   return [
     '## Memory per idle connection on the server',
     '',
-    `${IDLE} idle clients (default heartbeat, 15 s pings) connected to one server process; its heap (after three forced collections) and RSS over the same server with none, divided by the count. *plain*: heartbeat over codec over transport. *session*: the same plus a session (its state, a durable duplex with its retention and buffer, the stage, the registry entry). *detached*: the clients' connections reset without a word; the server keeps each session for its ttl with no connection (${s2.detached} detached).`,
+    `${IDLE} idle clients (default heartbeat, 15 s pings) connected to one server process; its heap (after two forced collections) and RSS (once it has settled after them: V8 releases freed pages from background threads) over the same server with none, divided by the count. *plain*: heartbeat over codec over transport. *session*: the same plus a session (its state, a durable duplex with its retention and buffer, the stage, the registry entry). *detached*: the clients' connections reset without a word; the server keeps each session for its ttl with no connection (${s2.detached} detached).`,
     '',
     '| per connection | heap | RSS | heap vs plain |',
     '|---|---:|---:|---:|',
