@@ -14,7 +14,7 @@ import type { SessionDuplex, SessionServer } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
 import type { Connection, Server } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
-import { collectGarbage, settledRss } from '../lib/memory.js'
+import { collectGarbage } from '../lib/memory.js'
 import { HOST } from '../lib/net-util.js'
 import { pushable } from '../lib/pushable.js'
 
@@ -125,11 +125,10 @@ export const idleServerHandlers = {
     idle = { tcp, ...(server !== undefined ? { server } : {}), kept }
     return (tcp.address as { port: number }).port
   },
-  async 'idle.measure' (): Promise<{ heap: number, rss: number, connections: number, sessions: number, detached: number }> {
+  'idle.measure' (): { heap: number, connections: number, sessions: number, detached: number } {
     collectGarbage()
-    const heap = process.memoryUsage().heapUsed
     const s = idle?.server?.stats()
-    return { heap, rss: await settledRss(), connections: idle?.tcp.connections.size ?? 0, sessions: s?.sessions ?? 0, detached: s?.detached ?? 0 }
+    return { heap: process.memoryUsage().heapUsed, connections: idle?.tcp.connections.size ?? 0, sessions: s?.sessions ?? 0, detached: s?.detached ?? 0 }
   },
   async 'idle.close' (): Promise<void> {
     idle?.server?.abort(new Error('probe over'))

@@ -29,6 +29,10 @@ const OUTAGES = quick ? 3 : 5
 const OUTAGE_MS = 1_000
 const BACKOFF = { initialDelay: 50, factor: 2, maxDelay: 200 }
 const IDLE = quick ? 500 : 2_000
+/** From every connection held to the idle-memory reading (ms). */
+const SETTLE_MS = 1_000
+/** Connections of each kind opened and closed before its reading (see `warmUp`). */
+const WARM_UP = quick ? 100 : 500
 
 async function recovery (server: Worker, client: Worker): Promise<string> {
   const port = await server.call<number>('rc.listen')
@@ -63,21 +67,43 @@ async function recovery (server: Worker, client: Worker): Promise<string> {
   ].join('\n')
 }
 
-interface Memory { heap: number, rss: number, connections: number, sessions: number, detached: number }
+interface Memory { heap: number, connections: number, sessions: number, detached: number }
 
 async function idleMemory (server: Worker, client: Worker): Promise<string> {
   const measure = async (): Promise<Memory> => await server.call<Memory>('idle.measure')
-  const per = (a: Memory, b: Memory): { heap: number, rss: number } => ({ heap: (b.heap - a.heap) / IDLE, rss: (b.rss - a.rss) / IDLE })
+  // once the server holds every connection (and session) and a second has passed: what opening them left
+  // in flight is gone, and the reading is of idle connections only
+  const settled = async (count: number, sessions: number): Promise<Memory> => {
+    let m = await measure()
+    for (let i = 0; i < 100 && (m.connections < count || m.sessions < sessions); i++) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      m = await measure()
+    }
+    await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
+    return await measure()
+  }
+  const per = (a: Memory, b: Memory): number => (b.heap - a.heap) / IDLE
+  // a first round of each kind, opened and closed before the reading's baseline, so the code it compiles
+  // (the same at 2000 connections as at one) is not counted per connection
+  const warmUp = async (kind: 'plain' | 'session'): Promise<void> => {
+    const port = await server.call<number>('idle.listen', { kind })
+    await client.call('idle.open', { port, kind, count: WARM_UP }, 300_000)
+    await settled(WARM_UP, kind === 'session' ? WARM_UP : 0)
+    await client.call('idle.close')
+    await server.call('idle.close')
+  }
+  await warmUp('plain')
   const plainPort = await server.call<number>('idle.listen', { kind: 'plain' })
   const p0 = await measure()
   await client.call('idle.open', { port: plainPort, kind: 'plain', count: IDLE }, 300_000)
-  const p1 = await measure()
+  const p1 = await settled(IDLE, 0)
   await client.call('idle.close')
   await server.call('idle.close')
+  await warmUp('session')
   const sessionPort = await server.call<number>('idle.listen', { kind: 'session' })
   const s0 = await measure()
   await client.call('idle.open', { port: sessionPort, kind: 'session', count: IDLE }, 300_000)
-  const s1 = await measure()
+  const s1 = await settled(IDLE, IDLE)
   await client.call('idle.drop')
   let s2 = await measure()
   for (let i = 0; i < 100 && (s2.detached < IDLE || s2.connections > 0); i++) {
@@ -88,18 +114,18 @@ async function idleMemory (server: Worker, client: Worker): Promise<string> {
   await server.call('idle.close')
   const plain = per(p0, p1)
   const live = per(s0, s1)
-  const detached = { heap: (s2.heap - s0.heap) / IDLE, rss: (s2.rss - s0.rss) / IDLE }
-  log(`  idle: plain ${fmtBytes(plain.heap)} heap, session ${fmtBytes(live.heap)}, detached ${fmtBytes(detached.heap)} per connection`)
+  const detached = per(s0, s2)
+  log(`  idle: plain ${fmtBytes(plain)} heap, session ${fmtBytes(live)}, detached ${fmtBytes(detached)} per connection`)
   return [
     '## Memory per idle connection on the server',
     '',
-    `${IDLE} idle clients (default heartbeat, 15 s pings) connected to one server process; its heap (after two forced collections) and RSS (once it has settled after them: V8 releases freed pages from background threads) over the same server with none, divided by the count. *plain*: heartbeat over codec over transport. *session*: the same plus a session (its state, a durable duplex with its retention and buffer, the stage, the registry entry). *detached*: the clients' connections reset without a word; the server keeps each session for its ttl with no connection (${s2.detached} detached).`,
+    `${IDLE} idle clients (default heartbeat, 15 s pings) connected to one server process; its heap (after two forced collections, once it holds every connection and a second has passed) over the same server with none, divided by the count; before each kind's baseline, ${WARM_UP} connections of that kind were opened and closed, so the code they compile is not counted per connection. RSS is not read here: the three readings share one process, whose RSS does not shrink back when the plain connections close; the scale suite (bench/RESULTS.md) reads it in a fresh process per server. *plain*: heartbeat over codec over transport. *session*: the same plus a session (its state, a durable duplex with its retention and buffer, the stage, the registry entry). *detached*: the clients' connections reset without a word; the server keeps each session for its ttl with no connection (${s2.detached} detached).`,
     '',
-    '| per connection | heap | RSS | heap vs plain |',
-    '|---|---:|---:|---:|',
-    `| plain (heartbeat + codec + transport) | ${fmtBytes(plain.heap)} | ${fmtBytes(plain.rss)} | 1.00× |`,
-    `| session, connected | ${fmtBytes(live.heap)} | ${fmtBytes(live.rss)} | ${fmtRatio(live.heap / plain.heap)} |`,
-    `| session, detached (kept for its ttl) | ${fmtBytes(detached.heap)} | ${fmtBytes(detached.rss)} | ${fmtRatio(detached.heap / plain.heap)} |`
+    '| per connection | heap | heap vs plain |',
+    '|---|---:|---:|',
+    `| plain (heartbeat + codec + transport) | ${fmtBytes(plain)} | 1.00× |`,
+    `| session, connected | ${fmtBytes(live)} | ${fmtRatio(live / plain)} |`,
+    `| session, detached (kept for its ttl) | ${fmtBytes(detached)} | ${fmtRatio(detached / plain)} |`
   ].join('\n')
 }
 
