@@ -77,7 +77,7 @@ async function main (): Promise<void> {
     log('scale')
     const r = await runScale({
       connections: quick ? 2_000 : 10_000,
-      rounds: quick ? 1 : 2,
+      rounds: quick ? 1 : 3,
       settleMs: 2_500,
       windowMs: quick ? 3_000 : 10_000,
       // a full run reads memory once idle connections hold all they keep; the quick one right after its window
