@@ -1,7 +1,11 @@
 import type { ByteChunk, PushSource, PushTarget } from '@proto/interface'
+import { heapPerObject } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
+import { FrameEncoder } from '../src/encoder.js'
+import { toLayout } from '../src/format.js'
 import type { Frame } from '../src/index.js'
-import { codec, decode, FrameType } from '../src/index.js'
+import { codec, decode, formats, FrameType } from '../src/index.js'
+import { PushEncoding } from '../src/push-encode.js'
 import { asAsync, concat } from './bytes.js'
 import { referenceEncode } from './reference.js'
 
@@ -142,5 +146,23 @@ describe('sinkPush: a pushing producer with a watcher instead of a promise', () 
     const throwing = watcher()
     codec({ source: asAsync([]), sink: () => { throw new Error('no sink here') } }).sinkPush(producer([]), throwing)
     expect((await throwing.ended)?.message).toBe('no sink here')
+  })
+})
+
+const frame = (n: number): Frame => ({ type: 0, body: Uint8Array.of(n) })
+
+describe('what a push encoding holds', () => {
+  it('keeps no array of gathered frames until a pulling consumer makes it gather some', async () => {
+    const encoder = new FrameEncoder(toLayout(formats.proto, undefined))
+    const idle = producer([])
+    const perEncoding = heapPerObject(50_000, () => new PushEncoding(idle, encoder))
+    // 134 B here, the encoding alone (its producer and encoder are shared); an empty array of its own made
+    // it 168 B
+    expect(perEncoding).toBeLessThan(150)
+    // pulled, it still gathers and hands out every frame, across several takes
+    const pulled = new PushEncoding(producer([[frame(1), frame(2)], [frame(3)]]), encoder)
+    const chunks: ByteChunk[] = []
+    for await (const chunk of pulled) chunks.push(chunk)
+    expect(concat(chunks)).toEqual(referenceEncode([frame(1), frame(2), frame(3)]))
   })
 })

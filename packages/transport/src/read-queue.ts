@@ -1,6 +1,12 @@
 import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
 import { DONE } from '@proto/interface'
 
+/**
+ * The queue of every read queue holding no chunk: an idle connection, and every one in push mode whose
+ * consumer keeps up, keeps no array of its own (32 B). Never written to: a chunk queued makes an array.
+ */
+const NONE: never[] = []
+
 /** Pauses and resumes the producer of a read queue (the socket). */
 export interface FlowControl {
   pause(): void
@@ -26,7 +32,7 @@ interface Waiter {
  * the socket's read callback; chunks queue only while the target asks to wait, under the same limits.
  */
 export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterator<Uint8Array>, PushSource<Uint8Array> {
-  private chunks: Array<Uint8Array | undefined> = []
+  private chunks: Array<Uint8Array | undefined> = NONE
   private head = 0
   private bytes = 0
   private paused = false
@@ -80,7 +86,8 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
       resolve(batch ? [chunk] : { done: false, value: chunk })
       return
     }
-    this.chunks.push(chunk)
+    if (this.chunks === NONE) this.chunks = [chunk]
+    else this.chunks.push(chunk)
     this.bytes += chunk.byteLength
     if (!this.paused && this.bytes >= this.highWaterMark) {
       this.paused = true
@@ -133,7 +140,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
     if (this.targetFull || this.targetEnded || this.detached) return
     if (this.head < this.chunks.length) {
       const batch = (this.head === 0 ? this.chunks : this.chunks.slice(this.head)) as Uint8Array[]
-      this.chunks = []
+      this.chunks = NONE
       this.head = 0
       this.took(this.bytes)
       if (!target.push(batch)) {
@@ -151,7 +158,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
       const chunk = this.chunks[this.head] as Uint8Array
       this.chunks[this.head++] = undefined
       if (this.head === this.chunks.length) {
-        this.chunks = []
+        this.chunks = NONE
         this.head = 0
       }
       this.took(chunk.byteLength)
@@ -164,7 +171,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
   nextBatch (): Promise<Uint8Array[] | undefined> {
     if (this.head < this.chunks.length) {
       const batch = (this.head === 0 ? this.chunks : this.chunks.slice(this.head)) as Uint8Array[]
-      this.chunks = []
+      this.chunks = NONE
       this.head = 0
       this.took(this.bytes)
       return Promise.resolve(batch)
@@ -207,7 +214,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
   }
 
   private clear (): void {
-    this.chunks = []
+    this.chunks = NONE
     this.head = 0
     this.bytes = 0
     if (this.paused) {

@@ -1,8 +1,10 @@
 import { getEventListeners } from 'node:events'
 import net from 'node:net'
+import { heapPerObject } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Connection, DisconnectInfo, Server } from '../src/index.js'
 import { fromSocket, listen, memoryPair } from '../src/index.js'
+import { ReadQueue } from '../src/read-queue.js'
 import { portOf, readAll } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -97,5 +99,23 @@ describe('what an idle connection carries', () => {
     expect(['drain', 'finish'].map(event => getEventListeners(sockets[0] as net.Socket, event).length)).toEqual(quiet)
     // Writing and ending still work: the sink resolves once FIN is handed over.
     await (wrapped[0] as Connection).sink([new Uint8Array(10)])
+  })
+
+  it('a read queue holding no chunk keeps no array: one whose consumer keeps up never makes one', async () => {
+    const flow = { pause () {}, resume () {} }
+    const perQueue = heapPerObject(50_000, () => new ReadQueue(flow, 1024, 512))
+    // 160 B here; an empty array of its own made it 192 B
+    expect(perQueue).toBeLessThan(176)
+    // chunks that queue are still handed out in order, one by one and as batches, and the end after them
+    const q = new ReadQueue(flow, 1024, 512)
+    q.push(Uint8Array.of(1))
+    q.push(Uint8Array.of(2))
+    expect((await q.next()).value).toEqual(Uint8Array.of(1))
+    q.push(Uint8Array.of(3))
+    expect((await q.nextBatch())?.map(c => c[0])).toEqual([2, 3])
+    q.push(Uint8Array.of(4))
+    q.end()
+    expect((await q.nextBatch())?.map(c => c[0])).toEqual([4])
+    expect(await q.nextBatch()).toBeUndefined()
   })
 })
