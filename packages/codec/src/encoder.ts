@@ -1,6 +1,6 @@
 import { writeUint32 } from '@proto/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { allocFilledLater } from './alloc.js'
+import { allocChunk } from './alloc.js'
 import { ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameTooLongError, InvalidFrameError } from './errors.js'
 import type { Layout } from './format.js'
@@ -82,7 +82,7 @@ export class FrameEncoder {
 
   /** Writes `frames[from, to)`, `size` bytes in all, into one new buffer. */
   private packSmall (frames: ListFrame[], from: number, to: number, size: number): Uint8Array {
-    const out = allocFilledLater(size)
+    const out = allocChunk(size)
     let off = 0
     const fast = this.fastHeader
     for (let i = from; i < to; i++) {

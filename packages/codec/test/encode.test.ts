@@ -176,3 +176,21 @@ describe('encoding an async source', () => {
     expect(pieces).toContain(parts[1])
   })
 })
+
+describe('what an encoded chunk is on Node', () => {
+  it('a chunk of small frames is a Buffer, which a socket writes as it is; the bodies decoded from it stay plain', async () => {
+    const frames: Frame[] = [{ type: 0, body: Uint8Array.of(1, 2, 3) }, { type: 0x40, body: Uint8Array.of(4) }]
+    const chunks = [...encode(frames)]
+    expect(chunks.length).toBe(1)
+    const chunk = chunks[0] as Uint8Array
+    // Writable.write() wraps any other Uint8Array in a Buffer of its own: two objects per write for a view
+    expect(Buffer.isBuffer(chunk)).toBe(true)
+    expect(Uint8Array.from(chunk)).toEqual(referenceEncode(frames))
+    // the same from an async producer, packed as it comes
+    const packed = await collect(encode(asAsync(frames)))
+    expect(packed.every(c => Buffer.isBuffer(c))).toBe(true)
+    const bodies = (await collect(decode(asAsync(chunks)))).map(f => f.body)
+    expect(bodies.map(b => Buffer.isBuffer(b))).toEqual([false, false])
+    expect(bodies).toEqual([Uint8Array.of(1, 2, 3), Uint8Array.of(4)])
+  })
+})
