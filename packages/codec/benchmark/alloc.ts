@@ -70,61 +70,67 @@ function run (alloc: (n: number) => Uint8Array, n: number, count: number): numbe
   return (now() - t) / count * 1e9
 }
 
+/** What one table measures: its title, text, first column's name, its rows, how one row is timed, and the row the ratios are against. */
+interface TableSpec {
+  title: string
+  text: string
+  column: string
+  ways: Array<[string, (n: number) => Uint8Array]>
+  time: (alloc: (n: number) => Uint8Array, n: number, count: number) => number
+  /** The row every ratio is taken against, and its name in the header. */
+  base: number
+  baseName: string
+}
+
+/** Times every way at every size, in interleaved rounds (the order rotated each round), and prints the table. */
+async function table (ctx: BenchContext, print: Print, spec: TableSpec, sizes: number[], count: number): Promise<void> {
+  print()
+  print(`## ${spec.title} (ns each, lower is better)`)
+  print()
+  print(spec.text)
+  print()
+  print(`| ${spec.column} | ${sizes.map(n => `${n} B`).join(' | ')} | ÷ ${spec.baseName}, ${sizes[0]} B |`)
+  print(`|---|${sizes.map(() => '---:|').join('')}---:|`)
+  const { ways, time } = spec
+  const results = new Map<number, Rounds>()
+  for (const n of sizes) {
+    const r = new Rounds()
+    for (const [, alloc] of ways) time(alloc, n, count)
+    for (let round = 0; round < ctx.rounds; round++) {
+      for (let i = 0; i < ways.length; i++) {
+        const [name, alloc] = ways[(i + round) % ways.length]
+        r.add(name, time(alloc, n, count))
+      }
+    }
+    results.set(n, r)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  const base = ways[spec.base][0]
+  for (const [name] of ways) {
+    const cells = sizes.map((n) => { const r = results.get(n) as Rounds; return `${r.median(name).toFixed(0)} ${r.spread(name)}` })
+    print(`| ${name} | ${cells.join(' | ')} | ${ratio((results.get(sizes[0]) as Rounds).ratio(name, base))} |`)
+  }
+}
+
 export async function allocTable (ctx: BenchContext, print: Print): Promise<void> {
   const sizes = [69, 261, 1029]
   const count = ctx.quick ? 50_000 : 200_000
-  print()
-  print('## One small buffer (ns each, lower is better)')
-  print()
-  print('What a single-frame chunk (5-byte header + 64, 256 or 1024 B) or a small body that spanned reads costs to allocate.')
-  print()
-  print(`| way | ${sizes.map(n => `${n} B`).join(' | ')} | ÷ pool, ${sizes[0]} B |`)
-  print(`|---|${sizes.map(() => '---:|').join('')}---:|`)
-  const results = new Map<string, Rounds>()
-  for (const n of sizes) {
-    const r = new Rounds()
-    for (const [, alloc] of WAYS) run(alloc, n, count)
-    for (let round = 0; round < ctx.rounds; round++) {
-      for (let i = 0; i < WAYS.length; i++) {
-        const [name, alloc] = WAYS[(i + round) % WAYS.length]
-        r.add(name, run(alloc, n, count))
-      }
-    }
-    results.set(String(n), r)
-    await new Promise(resolve => setImmediate(resolve))
-  }
-  const pool = WAYS[2][0]
-  for (const [name] of WAYS) {
-    const cells = sizes.map((n) => { const r = results.get(String(n)) as Rounds; return `${r.median(name).toFixed(0)} ${r.spread(name)}` })
-    print(`| ${name} | ${cells.join(' | ')} | ${ratio((results.get(String(sizes[0])) as Rounds).ratio(name, pool))} |`)
-  }
-  await writeTable(ctx, print, sizes, count)
-}
-
-async function writeTable (ctx: BenchContext, print: Print, sizes: number[], count: number): Promise<void> {
-  print()
-  print('## One small chunk written to a Node stream (ns each, lower is better)')
-  print()
-  print('The same buffers, each handed to a `Writable` that takes it at once, as the transport hands an encoded chunk to its socket: `write()` wraps every `Uint8Array` that is not a `Buffer` in a `Buffer` of its own.')
-  print()
-  print(`| chunk | ${sizes.map(n => `${n} B`).join(' | ')} | ÷ plain view, ${sizes[0]} B |`)
-  print(`|---|${sizes.map(() => '---:|').join('')}---:|`)
-  const results = new Map<string, Rounds>()
-  for (const n of sizes) {
-    const r = new Rounds()
-    for (const [, alloc] of WRITE_WAYS) runWrites(alloc, n, count)
-    for (let round = 0; round < ctx.rounds; round++) {
-      for (let i = 0; i < WRITE_WAYS.length; i++) {
-        const [name, alloc] = WRITE_WAYS[(i + round) % WRITE_WAYS.length]
-        r.add(name, runWrites(alloc, n, count))
-      }
-    }
-    results.set(String(n), r)
-    await new Promise(resolve => setImmediate(resolve))
-  }
-  const plain = WRITE_WAYS[0][0]
-  for (const [name] of WRITE_WAYS) {
-    const cells = sizes.map((n) => { const r = results.get(String(n)) as Rounds; return `${r.median(name).toFixed(0)} ${r.spread(name)}` })
-    print(`| ${name} | ${cells.join(' | ')} | ${ratio((results.get(String(sizes[0])) as Rounds).ratio(name, plain))} |`)
-  }
+  await table(ctx, print, {
+    title: 'One small buffer',
+    text: 'What a single-frame chunk (5-byte header + 64, 256 or 1024 B) or a small body that spanned reads costs to allocate.',
+    column: 'way',
+    ways: WAYS,
+    time: run,
+    base: 2,
+    baseName: 'pool'
+  }, sizes, count)
+  await table(ctx, print, {
+    title: 'One small chunk written to a Node stream',
+    text: 'The same buffers, each handed to a `Writable` that takes it at once, as the transport hands an encoded chunk to its socket: `write()` wraps every `Uint8Array` that is not a `Buffer` in a `Buffer` of its own.',
+    column: 'chunk',
+    ways: WRITE_WAYS,
+    time: runWrites,
+    base: 0,
+    baseName: 'plain view'
+  }, sizes, count)
 }
