@@ -17,6 +17,9 @@ export interface OutboundOwner {
   ackFrame(): Frame | undefined
 }
 
+/** The control queue while it holds nothing: an idle session's connection keeps no array of its own (32 B). Never written to. */
+const NONE: never[] = []
+
 interface Writer {
   resolve(value: Frame[] | IteratorResult<Frame> | undefined): void
   reject(err: Error): void
@@ -37,7 +40,8 @@ interface Writer {
  * each batch in the call that made it ready, and asks it to wait while a numbered batch is held.
  */
 export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource<Frame>, PushTarget<Frame> {
-  private readonly control: Frame[] = []
+  /** Control frames queued ahead of data (`NONE` while there are none). */
+  private control: Frame[] = NONE
   private ackDue = false
   private data: Frame[] | undefined
   private dataAt = 0
@@ -94,10 +98,15 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
     if (this.ackDue) {
       this.ackDue = false
       const ack = this.owner.ackFrame()
-      if (ack !== undefined) this.control.push(ack)
+      if (ack !== undefined) this.queueControl(ack)
     }
-    this.control.push(frame)
+    this.queueControl(frame)
     this.wake()
+  }
+
+  private queueControl (frame: Frame): void {
+    if (this.control === NONE) this.control = [frame]
+    else this.control.push(frame)
   }
 
   /** An ACK is due: the current one is taken when the sink next pulls. */
@@ -118,7 +127,7 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
   fail (err: Error): void {
     if (this.failure !== undefined || this.ended) return
     this.failure = err
-    this.control.length = 0
+    this.control = NONE
     this.data = undefined
     const w = this.writer
     this.writer = undefined
@@ -170,7 +179,7 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
 
   /** `next()` hands one frame: the rest of a batch goes back to the front. */
   private one (frames: Frame[]): IteratorResult<Frame> {
-    if (frames.length > 1) this.control.unshift(...frames.slice(1))
+    if (frames.length > 1) this.control = this.control === NONE ? frames.slice(1) : [...frames.slice(1), ...this.control]
     return { done: false, value: frames[0] }
   }
 
@@ -186,7 +195,10 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
   /** Everything ready now: control frames, the current ACK, then the data read ahead. */
   private take (): Frame[] | undefined {
     let out: Frame[] | undefined
-    if (this.control.length > 0) out = this.control.splice(0)
+    if (this.control.length > 0) {
+      out = this.control
+      this.control = NONE
+    }
     if (this.ackDue && !this.ended) {
       this.ackDue = false
       const ack = this.owner.ackFrame()

@@ -4,6 +4,7 @@ import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import type { BatchIterator, ByteDuplex, PushSource, PushTarget, SinkWatcher } from '@proto/interface'
 import { pushable } from '@proto/interface'
+import { heapPerObject } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConnection } from '../src/connection.js'
 import type { PumpOwner, SessionItem } from '../src/inbound.js'
@@ -201,6 +202,21 @@ describe("a session connection's outbound pushes to a sink that subscribes", () 
     const pulled = new SessionOutbound(owner())
     void pulled.next()
     expect(() => { pulled.subscribe(recorder()) }).toThrow(/no next\(\) pending/)
+  })
+
+  it('keeps no array for control frames while none is queued, and pulled one at a time they keep their order', async () => {
+    const shared = owner()
+    const perOutbound = heapPerObject(50_000, () => new SessionOutbound(shared))
+    // 200 B here; an empty array of its own made it 232 B
+    expect(perOutbound).toBeLessThan(216)
+    const out = new SessionOutbound(shared)
+    out.send(ctl(1))
+    out.send(ctl(2))
+    expect(label((await out.next()).value as Frame)).toBe('c1')
+    out.send(ctl(3)) // behind the frame handed back by next()
+    expect((await out.nextBatch())?.map(label)).toEqual(['c2', 'c3'])
+    out.send(ctl(4))
+    expect(label((await out.next()).value as Frame)).toBe('c4')
   })
 })
 
