@@ -79,6 +79,8 @@ async function idleMemory (server: Worker, client: Worker): Promise<string> {
       await new Promise(resolve => setTimeout(resolve, 100))
       m = await measure()
     }
+    // a reading of fewer would be divided by `count` all the same
+    if (m.connections < count || m.sessions < sessions) throw new Error(`expected the server to hold ${count} connections and ${sessions} sessions within 10 s, but it holds ${m.connections} and ${m.sessions}`)
     await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
     return await measure()
   }

@@ -88,3 +88,9 @@ export const GoAwayCode = {
   DO_NOT_RETRY: 5
   // 6–10 belong to the session extension: `SessionGoAwayCode` of @proto/session (PROTOCOL.md §3.2)
 } as const
+
+/**
+ * The frames of a part that holds none: shared and never written to (a part that gathers frames makes an array
+ * of its own first), so an idle connection's decoding source and push encoding keep no empty array each.
+ */
+export const NO_FRAMES: never[] = []

@@ -1,5 +1,6 @@
 import type { BatchIterator, ByteChunk, PushSource, PushTarget } from '@proto/interface'
 import { DONE, isBatchIterator, RESOLVED_DONE, toError } from '@proto/interface'
+import { NO_FRAMES } from './constants.js'
 import type { FrameDecoder } from './decoder.js'
 import type { Frame, ListFrame } from './frame.js'
 import type { DecodeFailureOwner } from './push-decode.js'
@@ -29,12 +30,6 @@ export interface FrameSource<F extends ListFrame = Frame> extends AsyncIterableI
 
 const RESOLVED_END: Promise<undefined> = Promise.resolve(undefined)
 
-/**
- * The batch of a source that holds no decoded frames: shared, never written to (a read decodes into an array
- * of its own), so a source in push mode, which never decodes into it, keeps no array.
- */
-const NO_FRAMES: never[] = []
-
 function stop (lower: AsyncIterator<ByteChunk>): void {
   try {
     const r = lower.return?.()
@@ -49,6 +44,7 @@ function stop (lower: AsyncIterator<ByteChunk>): void {
  * resolved promises. In push mode (`subscribe()`) the work goes to a {@link PushDecoding} instead.
  */
 export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<F> {
+  /** `NO_FRAMES` until a read decodes: a source in push mode never does. */
   private batch: F[] = NO_FRAMES
   private index = 0
   /** No chunk will be read again: the lower source ended or failed, or it was stopped. */

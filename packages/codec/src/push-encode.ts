@@ -1,11 +1,8 @@
 import type { ByteChunk, PushSource, PushTarget } from '@proto/interface'
 import { DONE, RESOLVED_DONE, toError } from '@proto/interface'
-import { BATCH_BYTES, ZERO_COPY_THRESHOLD } from './constants.js'
+import { BATCH_BYTES, NO_FRAMES, ZERO_COPY_THRESHOLD } from './constants.js'
 import type { FrameEncoder } from './encoder.js'
 import type { ListFrame } from './frame.js'
-
-/** What a push encoding has gathered while it holds nothing: no array of its own in push mode (32 B). Never written to. */
-const NOTHING: never[] = []
 
 /**
  * The encoding side for a producer that pushes (the heartbeat stage's outbound): each batch it pushes is
@@ -21,7 +18,7 @@ export class PushEncoding implements PushSource<ByteChunk>, PushTarget<ListFrame
   /** Nothing more will come from the producer. */
   private over = false
   // pulled by the lower sink: what was gathered, the end, and the waiting consumer
-  private frames: ListFrame[] = NOTHING
+  private frames: ListFrame[] = NO_FRAMES // an array of its own only once a pulling consumer makes it gather
   private bytes = 0
   private large = false
   private failure: Error | undefined
@@ -73,7 +70,7 @@ export class PushEncoding implements PushSource<ByteChunk>, PushTarget<ListFrame
       target.end(failure)
       return false
     }
-    if (valid > 0 && this.frames === NOTHING) this.frames = []
+    if (valid > 0 && this.frames === NO_FRAMES) this.frames = []
     for (let i = 0; i < valid; i++) this.frames.push(frames[i] as ListFrame)
     this.bytes += size
     if (large) this.large = true
@@ -118,7 +115,7 @@ export class PushEncoding implements PushSource<ByteChunk>, PushTarget<ListFrame
   return (): Promise<IteratorResult<ByteChunk>> {
     const wasOver = this.over
     this.over = true
-    this.frames = NOTHING
+    this.frames = NO_FRAMES
     this.bytes = 0
     this.failure = undefined
     const resolve = this.resolveWait
@@ -139,7 +136,7 @@ export class PushEncoding implements PushSource<ByteChunk>, PushTarget<ListFrame
   private take (): ByteChunk | undefined {
     if (this.frames.length === 0) return undefined
     const chunk = this.encoder.pack(this.frames, this.bytes, this.large)
-    this.frames = NOTHING
+    this.frames = NO_FRAMES
     this.bytes = 0
     this.large = false
     if (this.producerWaits && !this.over) {

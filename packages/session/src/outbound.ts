@@ -177,7 +177,10 @@ export class SessionOutbound implements AsyncIterableIterator<Frame>, PushSource
     })
   }
 
-  /** `next()` hands one frame: the rest of a batch goes back to the front. */
+  /**
+   * `next()` hands one frame: the rest of a batch goes back to the front, ahead of anything queued meanwhile
+   * (taking data reads the feed, whose end queues END).
+   */
   private one (frames: Frame[]): IteratorResult<Frame> {
     if (frames.length > 1) this.control = this.control === NONE ? frames.slice(1) : [...frames.slice(1), ...this.control]
     return { done: false, value: frames[0] }
