@@ -41,15 +41,39 @@ export interface WriterOwner {
   writeStalled(waited: number): void
 }
 
-function flushOnTick (writer: Writer): void {
-  writer.onTick()
+/**
+ * Writers with chunks queued in this synchronous run, written by one `process.nextTick` for all of them: a
+ * timer that sends a ping on many connections schedules one tick, not one per connection. Slots from
+ * `dueCount` on are empty; the array keeps its length for the next run.
+ */
+const due: Array<Writer | undefined> = []
+let dueCount = 0
+let dueNext = 0
+
+function flushLater (writer: Writer): void {
+  if (dueCount === 0) process.nextTick(flushDue)
+  due[dueCount++] = writer
+}
+
+function flushDue (): void {
+  try {
+    while (dueNext < dueCount) {
+      const writer = due[dueNext] as Writer
+      due[dueNext++] = undefined
+      writer.onTick()
+    }
+  } finally {
+    // a flush that threw leaves the writers after it to a tick of their own
+    if (dueNext < dueCount) process.nextTick(flushDue)
+    else dueCount = dueNext = 0
+  }
 }
 
 /**
  * Batches outbound chunks into few socket writes. Chunks collect in a pending list that is written with
  * one `write` (small chunks copied together) or one corked `writev` when the producer's synchronous run
- * ends (`process.nextTick` runs after the current microtask chain drains) or when the pending bytes pass
- * `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
+ * ends (one `process.nextTick` for every writer with chunks queued in that run; it runs after the current
+ * microtask chain drains) or when the pending bytes pass `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
  * backpressure, nothing more is written until `'drain'`.
  *
  * Data waiting for the peer — a write that returned `false` until `'drain'`, or FIN until `'finish'` — is
@@ -92,7 +116,7 @@ export class Writer {
       if (!this.blocked) this.flush()
     } else if (!this.tickScheduled) {
       this.tickScheduled = true
-      process.nextTick(flushOnTick, this)
+      flushLater(this)
     }
   }
 

@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Carrier } from '../src/carrier.js'
 import type { ConnectionConfig } from '../src/config.js'
 import { COALESCE_BELOW } from '../src/constants.js'
@@ -60,6 +60,36 @@ describe('Writer', () => {
     expect([...(first ?? [])]).toEqual([1])
     expect(second).toBe(large)
     expect([...(third ?? [])]).toEqual([2, 3])
+  })
+
+  it('writes every writer that queued in one synchronous run from one tick, and each again after it', async () => {
+    const { carrier, writes } = recorder()
+    const writers = Array.from({ length: 50 }, () => new Writer(carrier, config, owner))
+    const spy = vi.spyOn(process, 'nextTick')
+    try {
+      writers.forEach((w, i) => { w.push(new Uint8Array([i])); w.push(new Uint8Array([i, i])) })
+      expect(spy).toHaveBeenCalledTimes(1)
+      expect(writes).toHaveLength(0)
+    } finally {
+      spy.mockRestore()
+    }
+    await tick()
+    // one write each, in the order they queued, small chunks joined
+    expect(writes.map(w => [...(w[0] ?? [])])).toEqual(writers.map((_, i) => [i, i, i]))
+    expect(writers.every(w => w.writes === 1)).toBe(true)
+
+    // the next run schedules again, and a writer queued from within the tick is written by it
+    const late = new Writer(carrier, config, owner)
+    const first = writers[0] as Writer
+    const origWrite = carrier.write
+    let chained = false
+    carrier.write = (data: Uint8Array) => {
+      if (!chained) { chained = true; late.push(new Uint8Array([99])) }
+      return origWrite(data)
+    }
+    first.push(new Uint8Array([7]))
+    await tick()
+    expect(writes.slice(50).map(w => [...(w[0] ?? [])])).toEqual([[7], [99]])
   })
 
   it('after a failure drops what waits and refuses more', async () => {
