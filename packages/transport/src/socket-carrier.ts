@@ -126,6 +126,9 @@ export class SocketCarrier implements Carrier {
 
   remoteAddress (): ConnectionAddress | undefined {
     this.snapshotAddresses()
+    if (this.remote !== undefined) return this.remote
+    const s = this.socket
+    this.remote = this.path != null ? { family: 'unix', path: this.path } : tcpAddress(s.remoteFamily, s.remoteAddress, s.remotePort)
     return this.remote
   }
 
@@ -143,16 +146,23 @@ export class SocketCarrier implements Carrier {
     }
   }
 
-  /** Node forgets addresses once the handle closes, so they are kept the first time they are known. */
+  /**
+   * Keeps the addresses past the handle's close, the first time they are known. Node forgets the local one
+   * then (`localAddress` reads `undefined`): it is copied here, and Node's own copy dropped (Node reads it
+   * again if asked while the handle is open). The remote one Node keeps once read: it is read here so that
+   * Node has it, and made into a `ConnectionAddress` only when asked for. An idle connection holds one
+   * address object, not four.
+   */
   snapshotAddresses (): void {
-    if (this.local != null && this.remote != null) return
-    const s = this.socket
+    if (this.local != null) return
     if (this.path != null) {
-      this.local ??= { family: 'unix', path: this.path }
-      this.remote ??= { family: 'unix', path: this.path }
+      this.local = { family: 'unix', path: this.path }
       return
     }
-    this.local ??= tcpAddress(s.localFamily, s.localAddress, s.localPort)
-    this.remote ??= tcpAddress(s.remoteFamily, s.remoteAddress, s.remotePort)
+    const s = this.socket
+    this.local = tcpAddress(s.localFamily, s.localAddress, s.localPort)
+    if (this.local === undefined) return
+    ;(s as Socket & { _sockname: unknown })._sockname = null
+    void s.remotePort // read while the handle is open: Node keeps it from now on
   }
 }

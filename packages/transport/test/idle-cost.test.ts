@@ -101,6 +101,32 @@ describe('what an idle connection carries', () => {
     await (wrapped[0] as Connection).sink([new Uint8Array(10)])
   })
 
+  it('keeps one copy of the local address and Node\'s of the remote one, and both still read once the socket is gone', async () => {
+    const accepted: Connection[] = []
+    const server = await tcpServer((conn) => { accepted.push(conn) })
+    const socket = net.connect({ host: '127.0.0.1', port: portOf(server) })
+    await new Promise(resolve => socket.once('connect', resolve))
+    const client = fromSocket(socket)
+    await vi.waitFor(() => { expect(accepted).toHaveLength(1) })
+    const served = accepted[0] as Connection
+    const nodeCopy = (s: net.Socket): unknown => (s as net.Socket & { _sockname: unknown })._sockname
+    // Node's copy of the local address is dropped once ours is taken (it reads it again if asked while open)
+    expect(nodeCopy(socket)).toBeNull()
+    expect(socket.localPort).toBeGreaterThan(0)
+    const port = socket.localPort
+    expect(nodeCopy(socket)).not.toBeNull()
+    client.abort(new Error('test over'))
+    await Promise.all([client.closed, served.closed])
+    expect(socket.destroyed).toBe(true)
+    expect(socket.localAddress).toBeUndefined() // what Node forgets at close
+    expect(client.localAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port })
+    expect(client.remoteAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port: portOf(server) })
+    expect(served.remoteAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port })
+    expect(served.localAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port: portOf(server) })
+    // the same object every time
+    expect(client.remoteAddress).toBe(client.remoteAddress)
+  })
+
   it('a read queue holding no chunk keeps no array: one whose consumer keeps up never makes one', async () => {
     const flow = { pause () {}, resume () {} }
     const perQueue = heapPerObject(50_000, () => new ReadQueue(flow, 1024, 512))
