@@ -73,8 +73,9 @@ function flushDue (): void {
  * Batches outbound chunks into few socket writes. Chunks collect in a pending list that is written with
  * one `write` (small chunks copied together) or one corked `writev` when the producer's synchronous run
  * ends (one `process.nextTick` for every writer with chunks queued in that run; it runs after the current
- * microtask chain drains) or when the pending bytes pass `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList` always lands in a single write. While the socket reports
- * backpressure, nothing more is written until `'drain'`.
+ * microtask chain drains) or when the pending bytes pass `WRITE_FLUSH_THRESHOLD`. A `Uint8ArrayList`
+ * always lands in a single write. While the socket reports backpressure, nothing more is written until
+ * `'drain'`.
  *
  * Data waiting for the peer — a write that returned `false` until `'drain'`, or FIN until `'finish'` — is
  * watched: if it does not move for `writeStallTimeout`, the owner is told (a peer that never reads).
