@@ -18,12 +18,12 @@ import { codec } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
 import { SESSION_FLAG, sessionServer } from '@proto/session'
+import { collectGarbage, settledRss } from '@proto/stage-compliance/memory'
 import type { Connection } from '@proto/transport'
 import { listen } from '@proto/transport'
 import { frame5 } from './lib/framing.js'
 import { serveRequests } from './lib/ipc.js'
 import { fdLimit } from './lib/machine.js'
-import { collectGarbage, settledRss } from './lib/memory.js'
 import { HOST } from './lib/net-util.js'
 import { SCALE_INTERVAL, SCALE_TIMEOUT } from './lib/scale-settings.js'
 
@@ -42,7 +42,7 @@ async function snapshot (label: 'before' | 'after'): Promise<MemorySnapshot> {
   collectGarbage()
   const m = process.memoryUsage()
   const young = youngGeneration()
-  // RSS once V8 has released what the GC freed (lib/memory.ts); the heap figures as the GC left them
+  // RSS once V8 has released what the GC freed (`@proto/stage-compliance/memory`); the heap figures as the GC left them
   const rss = await settledRss()
   // taken after the reading: writing a snapshot grows the heap
   const heapTo = process.env.BENCH_HEAP_SNAPSHOT

@@ -1,7 +1,7 @@
 /**
  * Scale, orchestrator side: for each round and variant, a fresh server process (measured) and a fresh client
  * process (N idle connections answering pings). Memory per connection = (after − before) ÷ live connections,
- * both taken after two forced GCs (RSS once it has settled, `lib/memory.ts`); CPU = `process.cpuUsage()` of
+ * both taken after two forced GCs (RSS once it has settled, `@proto/stage-compliance/memory`); CPU = `process.cpuUsage()` of
  * the server over a window, per second.
  */
 import type { Worker } from './lib/ipc.js'

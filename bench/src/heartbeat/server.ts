@@ -13,9 +13,9 @@ import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
+import { collectGarbage, settledRss } from '@proto/stage-compliance/memory'
 import { socketDuplex } from '@proto/stage-compliance/socket-duplex'
 import { listen as transportListen } from '@proto/transport'
-import { collectGarbage, settledRss } from '../lib/memory.js'
 
 // the server's own policy: the defaults (ping after 15 s without sending, dead after 45 s of silence); the
 // clients ping every second, so the server only answers, and both servers check the same two clocks

@@ -1,8 +1,9 @@
 /**
  * Memory of idle connections: bare `node:net` sockets against `listen()` (server ends) and `connect()`
  * (client ends), side by side. Each measurement runs in a fresh process that holds only the measured ends
- * (the other ends live in a second process): JS heap (used + external) and RSS after two forced GCs,
- * before and after `n` connections are open and idle, divided by `n`. Every transport end is read by a
+ * (the other ends live in a second process): JS heap (used + external) after two forced GCs and RSS once
+ * it has settled after them (`@proto/stage-compliance/memory`), before and after `n` connections are open
+ * and idle, divided by `n`. Every transport end is read by a
  * `for await` over `source`, as an application holding an idle connection does; `listen() + sink` also
  * keeps a sink running on a source that has nothing to send yet, as upper stages (heartbeat) do.
  *
@@ -12,6 +13,7 @@ import type { ChildProcess } from 'node:child_process'
 import { fork } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { collectGarbage, settledRss } from '@proto/stage-compliance/memory'
 import type { Connection } from '../src/index.js'
 import { connect, listen } from '../src/index.js'
 
@@ -23,13 +25,11 @@ const DEADLINE_MS = 60_000
 type Variant = 'net-server' | 'listen' | 'listen-sink' | 'net-client' | 'connect'
 interface Result { variant: Variant, live: number, heap: number, rss: number }
 
-const gc = (globalThis as { gc?: () => void }).gc
-
-function snapshot (): { heap: number, rss: number } {
-  gc?.()
-  gc?.()
+/** The heap right after two forced GCs; RSS once V8 has released what they freed. */
+async function snapshot (): Promise<{ heap: number, rss: number }> {
+  collectGarbage()
   const m = process.memoryUsage()
-  return { heap: m.heapUsed + m.external, rss: m.rss }
+  return { heap: m.heapUsed + m.external, rss: await settledRss() }
 }
 
 async function message<T> (child: ChildProcess): Promise<T> {
@@ -90,15 +90,15 @@ async function measured (variant: Variant, n: number): Promise<Result> {
       port = (server.address as { port: number }).port
       count = () => server.connections.size
     }
-    const before = snapshot()
+    const before = await snapshot()
     peer.send({ port })
     await until(() => count() >= n)
     await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
-    const after = snapshot()
+    const after = await snapshot()
     result = { variant, live: count(), heap: (after.heap - before.heap) / count(), rss: (after.rss - before.rss) / count() }
   } else {
     const { port } = await message<{ port: number }>(peer)
-    const before = snapshot()
+    const before = await snapshot()
     const held: unknown[] = []
     for (let i = 0; i < n; i++) {
       if (variant === 'net-client') {
@@ -115,7 +115,7 @@ async function measured (variant: Variant, n: number): Promise<Result> {
       live++
     }
     await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
-    const after = snapshot()
+    const after = await snapshot()
     result = { variant, live, heap: (after.heap - before.heap) / live, rss: (after.rss - before.rss) / live }
   }
   peer.kill()

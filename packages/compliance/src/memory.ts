@@ -1,5 +1,6 @@
 /**
- * Memory readings after forced GCs (the process runs with `--expose-gc`).
+ * Memory readings after forced GCs, for the benchmarks (the process runs with `--expose-gc`). A subpath of
+ * its own (`@proto/stage-compliance/memory`), so a benchmark process does not load the test suite.
  *
  * V8 hands the pages a full GC freed back to the OS from background threads, a few milliseconds after
  * `gc()` returns. RSS read at once still counts some of them: at 10,000 idle connections the same server
