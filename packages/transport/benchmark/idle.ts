@@ -3,9 +3,9 @@
  * (client ends), side by side. Each measurement runs in a fresh process that holds only the measured ends
  * (the other ends live in a second process): JS heap (used + external) after two forced GCs and RSS once
  * it has settled after them (`@proto/stage-compliance/memory`), before and after `n` connections are open
- * and idle, divided by `n`. Every transport end is read by a
- * `for await` over `source`, as an application holding an idle connection does; `listen() + sink` also
- * keeps a sink running on a source that has nothing to send yet, as upper stages (heartbeat) do.
+ * and idle, divided by `n`. Every transport end is read by a `for await` over `source`, as an application
+ * holding an idle connection does; `listen() + sink` also keeps a sink running on a source that has
+ * nothing to send yet, as upper stages (heartbeat) do.
  *
  *   npx tsc -b packages/transport && node packages/transport/dist/benchmark/idle.js [connections] [rounds]
  */
