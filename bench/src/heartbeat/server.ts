@@ -13,7 +13,7 @@ import type { Frame, FrameDuplex } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
 import type { HeartbeatDuplex } from '@proto/heartbeat'
 import { heartbeat } from '@proto/heartbeat'
-import { collectGarbage, settledRss } from '@proto/stage-compliance/memory'
+import { settledMemory } from '@proto/stage-compliance/memory'
 import { socketDuplex } from '@proto/stage-compliance/socket-duplex'
 import { listen as transportListen } from '@proto/transport'
 
@@ -27,11 +27,6 @@ type Mode = 'bare' | 'heartbeat' | 'transport' | 'codec'
 const mode = process.argv[2] as Mode
 const expected = Number(process.argv[3])
 const send = (msg: unknown): void => { process.send?.(msg) }
-async function memory (): Promise<{ rss: number, heap: number }> {
-  collectGarbage()
-  const m = process.memoryUsage()
-  return { rss: await settledRss(), heap: m.heapUsed + m.external }
-}
 
 // ---- bare: everything by hand, one shared timer ----
 interface BareConn { socket: net.Socket, lastRecv: number, lastSent: number, partial: Buffer | undefined }
@@ -103,7 +98,7 @@ function connected (): void {
 }
 
 async function main (): Promise<void> {
-  const baseline = await memory()
+  const baseline = await settledMemory()
   let port: number
   if (mode === 'transport') {
     const server = await transportListen({ host: '127.0.0.1', port: 0, backlog: 4096 }, async (conn) => {
@@ -135,7 +130,7 @@ async function main (): Promise<void> {
   send({ type: 'listening', port })
   process.on('message', (msg: { type: string, window: number }) => {
     if (msg.type === 'memory') {
-      void memory().then((m) => {
+      void settledMemory().then((m) => {
         send({ type: 'memory', rssPerConn: (m.rss - baseline.rss) / connections, heapPerConn: (m.heap - baseline.heap) / connections, connections })
       })
     } else if (msg.type === 'cpu') {

@@ -40,3 +40,10 @@ export async function settledRss (): Promise<number> {
   }
   return last
 }
+
+/** After two forced GCs: the heap (V8 used + external) as they left it, and RSS once it has settled. */
+export async function settledMemory (): Promise<{ heap: number, rss: number }> {
+  collectGarbage()
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + m.external, rss: await settledRss() }
+}

@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process'
 import { fork } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { collectGarbage, settledRss } from '@proto/stage-compliance/memory'
+import { settledMemory } from '@proto/stage-compliance/memory'
 import type { Connection } from '../src/index.js'
 import { connect, listen } from '../src/index.js'
 
@@ -24,13 +24,6 @@ const DEADLINE_MS = 60_000
 
 type Variant = 'net-server' | 'listen' | 'listen-sink' | 'net-client' | 'connect'
 interface Result { variant: Variant, live: number, heap: number, rss: number }
-
-/** The heap right after two forced GCs; RSS once V8 has released what they freed. */
-async function snapshot (): Promise<{ heap: number, rss: number }> {
-  collectGarbage()
-  const m = process.memoryUsage()
-  return { heap: m.heapUsed + m.external, rss: await settledRss() }
-}
 
 async function message<T> (child: ChildProcess): Promise<T> {
   return await new Promise<T>((resolve, reject) => {
@@ -90,15 +83,15 @@ async function measured (variant: Variant, n: number): Promise<Result> {
       port = (server.address as { port: number }).port
       count = () => server.connections.size
     }
-    const before = await snapshot()
+    const before = await settledMemory()
     peer.send({ port })
     await until(() => count() >= n)
     await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
-    const after = await snapshot()
+    const after = await settledMemory()
     result = { variant, live: count(), heap: (after.heap - before.heap) / count(), rss: (after.rss - before.rss) / count() }
   } else {
     const { port } = await message<{ port: number }>(peer)
-    const before = await snapshot()
+    const before = await settledMemory()
     const held: unknown[] = []
     for (let i = 0; i < n; i++) {
       if (variant === 'net-client') {
@@ -115,7 +108,7 @@ async function measured (variant: Variant, n: number): Promise<Result> {
       live++
     }
     await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
-    const after = await snapshot()
+    const after = await settledMemory()
     result = { variant, live, heap: (after.heap - before.heap) / live, rss: (after.rss - before.rss) / live }
   }
   peer.kill()
