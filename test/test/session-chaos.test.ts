@@ -144,7 +144,6 @@ describe('sessions: 50 clients under a thousand random cuts', () => {
     // faults hit mid-stream: traffic ran under them (how much depends on the machine's load, so only its
     // presence is required; the resumes and resends above show the protocol was exercised by them)
     expect(duringFaults).toBeGreaterThan(0)
-    expect(deduplicated).toBeGreaterThanOrEqual(0)
     expect(await waitForResources(before, 5_000)).toEqual([])
   }, 90_000)
 })
