@@ -18,7 +18,7 @@ import type {
   FaultProxyTarget, FaultProxyTargetChooser, Fragmentation, LinkSettings
 } from './types.js'
 import {
-  checkFragmentation, checkLoopback, checkMs, checkPlan, checkPort, checkPositiveInt, checkTarget, checkThrottle
+  checkFragmentation, checkLoopback, checkMs, checkPlan, checkPort, checkPositiveInt, checkTarget, checkThrottle, unbracket
 } from './validate.js'
 
 function emptyStats (): FaultProxyStats {
@@ -74,7 +74,7 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
   async listen (host: string, port: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
-      this.server.listen({ host, port }, () => {
+      this.server.listen({ host: unbracket(host), port }, () => {
         this.server.off('error', reject)
         resolve()
       })

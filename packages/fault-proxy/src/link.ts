@@ -4,6 +4,7 @@ import type { TimerHandle } from '@proto/interface'
 import type { LinkContext } from './context.js'
 import { Pump } from './pump.js'
 import type { CloseReason, CutMode, FaultProxyTarget } from './types.js'
+import { unbracket } from './validate.js'
 
 /**
  * Ends a socket with a TCP RST where the handle allows it, otherwise destroys it. A socket whose write
@@ -48,7 +49,7 @@ export class Link {
     this.closed = new Promise((resolve) => { this.resolveClosed = resolve })
     this.upstream = 'path' in target
       ? connect({ path: target.path, allowHalfOpen: true })
-      : connect({ host: target.host, port: target.port, allowHalfOpen: true })
+      : connect({ host: unbracket(target.host), port: target.port, allowHalfOpen: true })
     client.setNoDelay(true)
     this.upstream.setNoDelay(true)
     const fail = (err: unknown): void => {

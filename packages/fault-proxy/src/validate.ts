@@ -3,9 +3,14 @@ import { MAX_FRAGMENT_BYTES, MAX_INTERVAL_MS } from './constants.js'
 import { InvalidParametersError } from './errors.js'
 import type { FaultPlan, FaultProxyTarget, FaultProxyTargetChooser, Fragmentation, MsRange } from './types.js'
 
-/** Whether `host` names this machine's loopback interface. */
+/** `host` without the brackets of an IPv6 address written for a URL (`[::1]` → `::1`), which `net` does not take. */
+export function unbracket (host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+}
+
+/** Whether `host` names this machine's loopback interface (an IPv6 address with or without brackets). */
 export function isLoopback (host: string): boolean {
-  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+  const h = unbracket(host)
   if (h === 'localhost') return true
   if (isIP(h) === 4) return h.startsWith('127.')
   const lower = h.toLowerCase()

@@ -62,7 +62,8 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer (onSocket: (socket: Socket) => void = () => {}): Promise<TestServer> {
+/** A server on `at` (default: a free port on 127.0.0.1) that hands each accepted socket to `onSocket`. */
+export async function startServer (onSocket: (socket: Socket) => void = () => {}, at: { host: string, port: number } = { host: '127.0.0.1', port: 0 }): Promise<TestServer> {
   const sockets = new Set<Socket>()
   const waiting: Array<(s: Socket) => void> = []
   const queue: Socket[] = []
@@ -75,7 +76,10 @@ export async function startServer (onSocket: (socket: Socket) => void = () => {}
     if (w !== undefined) w(socket)
     else queue.push(socket)
   })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(at.port, at.host, () => { server.off('error', reject); resolve() })
+  })
   const port = (server.address() as { port: number }).port
   return {
     port,
@@ -92,9 +96,9 @@ export async function startServer (onSocket: (socket: Socket) => void = () => {}
   }
 }
 
-/** A server that writes back whatever it reads, and ends when its peer ends. */
-export async function startEchoServer (): Promise<TestServer> {
-  return await startServer((socket) => { socket.pipe(socket) })
+/** A server that writes back whatever it reads, and ends when its peer ends (on `at`, as `startServer`). */
+export async function startEchoServer (at?: { host: string, port: number }): Promise<TestServer> {
+  return await startServer((socket) => { socket.pipe(socket) }, at)
 }
 
 /** Connects to `127.0.0.1:port` and resolves once connected. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:net'
+import { connect } from 'node:net'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FaultAction, FaultEvent, FaultPlan, FaultProxy, FaultProxyInit } from '../src/index.js'
@@ -99,10 +100,33 @@ describe('options', () => {
       .rejects.toMatchObject({ name: 'InvalidParametersError' })
   })
 
-  it('accepts every loopback spelling', async () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) {
-      const proxy = await startFaultProxy({ target: { host, port: 1 } })
+  it('accepts every loopback spelling of its target and of its listening address, and forwards', async () => {
+    // one echo server per loopback address, all on the same port, so each spelling reaches one of them
+    const v4 = await startEchoServer()
+    cleanup.push(async () => { await v4.close() })
+    const other = await startEchoServer({ host: '127.1.2.3', port: v4.port })
+    cleanup.push(async () => { await other.close() })
+    const v6 = await startEchoServer({ host: '::1', port: v4.port }).catch(() => undefined)
+    if (v6 !== undefined) cleanup.push(async () => { await v6.close() })
+    const spellings = ['127.0.0.1', '127.1.2.3', 'localhost', '::ffff:127.0.0.1', ...(v6 !== undefined ? ['::1', '[::1]'] : [])]
+    for (const host of spellings) {
+      const proxy = await startFaultProxy({ target: { host, port: v4.port } })
+      const client = await dial(proxy.port)
+      const bytes = randomBytes(16)
+      await send(client, bytes)
+      expect((await readBytes(client, 16)).data, host).toEqual(bytes)
+      client.destroy()
       await proxy.close()
+    }
+    // an IPv6 listening address in brackets, as written in a URL
+    if (v6 !== undefined) {
+      const proxy = await startFaultProxy({ listen: { host: '[::1]' }, target: { host: '127.0.0.1', port: v4.port } })
+      cleanup.push(async () => { await proxy.close() })
+      expect(proxy.address.host).toBe('::1')
+      const client = connect({ host: '::1', port: proxy.port })
+      cleanup.push(async () => { client.destroy() })
+      await send(client, Uint8Array.of(1, 2, 3))
+      expect([...(await readBytes(client, 3)).data]).toEqual([1, 2, 3])
     }
   })
 
