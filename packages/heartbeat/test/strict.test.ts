@@ -156,8 +156,14 @@ describe('strict options', () => {
     })
   }
 
-  it('accepts empty pings with maxPingBody 0 when our own ping body is empty', () => {
-    const hb = heartbeat(rawPeer().lower, { pingBody: new Uint8Array(0), maxPingBody: 0 })
+  it('accepts empty pings with maxPingBody 0 when our own ping body is empty, and answers them', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { ...init, pingBody: new Uint8Array(0), maxPingBody: 0 })
+    peer.send(f(FrameType.PING), f(FrameType.DATA, 'after'))
+    expect(text((await hb.source.next()).value.body)).toBe('after')
+    await peer.waitWritten(1)
+    expect(peer.written.map(x => [x.type, x.body.byteLength])).toEqual([[FrameType.PONG, 0]])
+    expect(peer.aborted).toBeUndefined()
     hb.abort(new Error('done'))
   })
 })
