@@ -34,7 +34,7 @@ const bi = (type: number, body: number[] = []): Buffer => {
 describe('peers written elsewhere, over real sockets', () => {
   const cleanups = cleanupsWithLeakCheck(3000)
 
-  it("a strict '!BI' server closes a peer that sends an unknown type or a ping with a body within 100 ms, typed; a good client carries on", async () => {
+  it("a strict '!BI' server closes a peer that sends an unknown type or a ping with a body at once, typed; a good client carries on", async () => {
     // Node's stream destroy(err) reads err.stack; under Vitest the first stack formatted loads source maps
     // (tens of ms), which is the test runner's cost, not the stage's: pay it before measuring
     void new Error('warm-up').stack
@@ -80,8 +80,10 @@ describe('peers written elsewhere, over real sockets', () => {
       await closed(attacker)
       const elapsed = performance.now() - sent
       const r = await outcome.get(serverSide)
+      // typed as the violation, not as the timeout (1 s) that would otherwise close this silent peer; the
+      // bound is generous for a loaded machine and still well below that timeout
       expect(r?.error?.name, what).toBe('ProtocolViolationError')
-      expect(elapsed, what).toBeLessThan(100)
+      expect(elapsed, what).toBeLessThan(500)
       expect(serverSide.destroyed).toBe(true)
     }
 
