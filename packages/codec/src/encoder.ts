@@ -1,5 +1,5 @@
 import { writeUint32 } from '@proto/interface'
-import { Uint8ArrayList } from 'uint8arraylist'
+import { isUint8ArrayList, Uint8ArrayList } from 'uint8arraylist'
 import { allocChunk } from './alloc.js'
 import { ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameTooLongError, InvalidFrameError } from './errors.js'
@@ -36,9 +36,13 @@ export class FrameEncoder {
 
   /** Throws a typed error if `frame` cannot be sent in this format; returns its encoded size. */
   check (frame: ListFrame): number {
+    if (frame == null) throw new InvalidFrameError(`A frame must be an object { type, body }; got ${String(frame)}`)
     const type = frame.type
     if ((type & 0xFF) !== type || (this.layout.typeAt === 0 && type !== 0)) this.invalidType(type)
-    const n = frame.body.byteLength
+    const body = frame.body
+    // any other typed array would be copied element by element, not byte by byte, short of its byteLength
+    if (!(body instanceof Uint8Array) && !isUint8ArrayList(body)) this.invalidBody(body)
+    const n = body.byteLength
     if (n > this.layout.maxBody) this.tooLong(n)
     return (this.fixedHeader > 0 ? this.fixedHeader : headerLength(this.layout, n)) + n
   }
@@ -111,6 +115,11 @@ export class FrameEncoder {
       throw new InvalidFrameError(`This format has no type byte, so only DATA (0) frames can be sent; got type ${type}`)
     }
     throw new InvalidFrameError(`Frame type must be a whole number from 0 to 255; got ${type}`)
+  }
+
+  private invalidBody (body: unknown): never {
+    const got = body == null ? String(body) : typeof body === 'object' ? (body.constructor?.name ?? 'an object') : typeof body
+    throw new InvalidFrameError(`A frame body must be a Uint8Array (a Buffer is one) or a Uint8ArrayList; got ${got}`)
   }
 
   private tooLong (n: number): never {

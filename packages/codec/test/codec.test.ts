@@ -141,6 +141,25 @@ describe('limits and bad input', () => {
     expect(() => [...encode([{ type: 2, body: new Uint8Array(1) }], { format: formats.lengthPrefixed })]).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
   })
 
+  it('refuses a body that is not bytes, sync and async, and encodes nothing of it', async () => {
+    // another typed array would be copied element by element: a Uint16Array of 4 elements fills 4 of the
+    // 8 bytes its header announces, and the rest of the chunk would go out as whatever memory it held
+    const bad: unknown[] = [new Uint16Array([0x4142, 0x4344, 0x4546, 0x4748]), new Float64Array([1.5]), new DataView(new ArrayBuffer(4)), new ArrayBuffer(4), 'text', [1, 2], null, undefined]
+    for (const body of bad) {
+      const frames = [{ type: 0, body: Uint8Array.of(1) }, { type: 0, body } as unknown as Frame]
+      expect(() => [...encode(frames)], String(body)).toThrow(expect.objectContaining({ name: 'InvalidFrameError', message: expect.stringContaining('Uint8Array') }))
+      const written: Uint8Array[] = []
+      const err = await (async () => {
+        try { for await (const chunk of encode(asAsync(frames))) written.push(chunk) } catch (e) { return e as Error }
+      })()
+      expect(err?.name, String(body)).toBe('InvalidFrameError')
+      expect(concat(written), String(body)).toEqual(referenceEncode([{ type: 0, body: Uint8Array.of(1) }]).subarray(0, concat(written).byteLength))
+    }
+    expect(() => [...encode([null as unknown as Frame])]).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    // a Buffer is a Uint8Array
+    expect(concat(encode([{ type: 0, body: Buffer.from([7]) }]))).toEqual(referenceEncode([{ type: 0, body: Uint8Array.of(7) }]))
+  })
+
   it.each([
     [{ maxFrameLength: -1 }],
     [{ maxFrameLength: 1.5 }],
