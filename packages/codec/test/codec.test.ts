@@ -148,7 +148,7 @@ describe('limits and bad input', () => {
     for (const body of bad) {
       const frames = [{ type: 0, body: Uint8Array.of(1) }, { type: 0, body } as unknown as Frame]
       expect(() => [...encode(frames)], String(body)).toThrow(expect.objectContaining({ name: 'InvalidFrameError', message: expect.stringContaining('Uint8Array') }))
-      const written: Uint8Array[] = []
+      const written: Array<Uint8Array | { subarray(): Uint8Array }> = []
       const err = await (async () => {
         try { for await (const chunk of encode(asAsync(frames))) written.push(chunk) } catch (e) { return e as Error }
       })()
