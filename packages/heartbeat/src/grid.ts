@@ -1,5 +1,5 @@
 import type { Clock } from '@proto/interface'
-import { systemClock } from '@proto/interface'
+import { systemClock, validate } from '@proto/interface'
 import { TIMER_GRID_SLOT } from './constants.js'
 
 /** What waits on the grid: the stage's `Timer`. */
@@ -102,7 +102,8 @@ export class TimerGrid {
   private arm (slot: number, now: number): void {
     this.disarm()
     this.armedSlot = slot
-    const t = this.setTimeoutFn(fireGrid, Math.max(0, slot * this.slotMs - now), this)
+    // at most Node's longest delay (a longer one fires after 1 ms); a slot further off is armed again then
+    const t = this.setTimeoutFn(fireGrid, Math.min(validate.MAX_TIMER_DELAY, Math.max(0, slot * this.slotMs - now)), this)
     t.unref?.()
     this.timer = t
   }

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle, Timers } from '@proto/interface'
-import { systemTimers } from '@proto/interface'
+import { systemTimers, validate } from '@proto/interface'
 import type { GridEntry, TimerGrid } from './grid.js'
 
 /** Before a silent peer is judged, this many `setImmediate` rounds let pending input be read first. */
@@ -63,7 +63,9 @@ export class Timer implements GridEntry {
     }
     this.at = at
     this.due = Math.max(at, now)
-    const ms = Math.max(0, Math.ceil(at - now))
+    // Node fires a longer delay after 1 ms (an interval a peer's HELLO announced may be that long): wake at
+    // the longest delay instead; the owner finds nothing due and arms again
+    const ms = Math.min(validate.MAX_TIMER_DELAY, Math.max(0, Math.ceil(at - now)))
     if (this.timers === systemTimers) {
       const t = globalThis.setTimeout(fireTimer, ms, this) // looked up at call time, so fake timers apply
       t.unref()

@@ -1,6 +1,6 @@
-import { codec, FrameType } from '@proto/codec'
+import { codec, encodeHello, FrameType } from '@proto/codec'
 import { memoryBytePair, resourceSnapshot, waitForResources } from '@proto/stage-compliance'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { heartbeat } from '../src/index.js'
 import { on } from './helpers/events.js'
 import { f, rawPeer, settle } from './helpers/raw-peer.js'
@@ -61,5 +61,30 @@ describe('heartbeat in real time', () => {
     expect((await peer.waitAborted()).name).toBe('TooManyPingsError') // once the GOAWAY was flushed
     expect(peer.written.at(-1)?.type).toBe(FrameType.GOAWAY)
     expect(await waitForResources(before)).toEqual([])
+  })
+
+  it("adopts a peer's HELLO interval and timeout beyond Node's longest timer delay without its timer spinning", async () => {
+    // Node fires a delay above 2^31 - 1 ms after 1 ms (with a TimeoutOverflowWarning): a timer armed that far
+    // off would wake a thousand times a second, for as long as the connection lives
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => { warnings.push(w.name) }
+    process.on('warning', onWarning)
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout')
+    try {
+      const peer = rawPeer()
+      const hb = heartbeat(peer.lower, { hello: true, interval: 100, timeout: 300 })
+      peer.send(f(FrameType.HELLO, encodeHello({ interval: 3_000_000_000, timeout: 4_000_000_000 })))
+      await vi.waitFor(() => { expect(hb.stats()).toMatchObject({ interval: 3_000_000_000, timeout: 4_000_000_000 }) })
+      // past the timer armed for the interval before the HELLO (100 ms), which then arms for the peer's
+      await new Promise((resolve) => { setTimeout(resolve, 250) })
+      const calls = setTimeoutSpy.mock.calls.length
+      await new Promise((resolve) => { setTimeout(resolve, 300) })
+      expect(setTimeoutSpy.mock.calls.length - calls).toBeLessThanOrEqual(3) // the 300 ms wait's own, and a re-arm or two
+      expect(warnings).not.toContain('TimeoutOverflowWarning')
+      hb.abort(new Error('done'))
+    } finally {
+      setTimeoutSpy.mockRestore()
+      process.off('warning', onWarning)
+    }
   })
 })
