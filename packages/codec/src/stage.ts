@@ -44,6 +44,15 @@ export function codec (lower: ByteDuplex, init?: CodecInit): CodecDuplex<ListFra
 }
 
 /**
+ * Checks `init` as `codec()` does, throwing the same `InvalidParametersError`, without a connection: for
+ * code that makes its codecs later, one per connection (e.g. `@proto/session`), and should refuse bad
+ * options when it is set up rather than at every connection.
+ */
+export function checkCodecInit (init?: CodecInit): void {
+  toOptions(init)
+}
+
+/**
  * The codec over one byte duplex. A class with its methods on the prototype, so one connection costs this
  * object, its decoding source and, once written to, its encoder; `sink` is bound on first use.
  */

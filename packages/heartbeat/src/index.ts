@@ -66,3 +66,12 @@ export function heartbeat (lower: FrameDuplex, init?: HeartbeatInit): HeartbeatD
   ;(stage as Stage).start()
   return link
 }
+
+/**
+ * Checks `init` as `heartbeat()` does, throwing the same `InvalidParametersError`, without a connection:
+ * for code that makes its heartbeats later, one per connection (e.g. `@proto/session`), and should refuse
+ * bad options when it is set up rather than at every connection.
+ */
+export function checkHeartbeatInit (init?: HeartbeatInit): void {
+  resolveConfig(init)
+}
