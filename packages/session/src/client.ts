@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { ByteDuplex } from '@proto/interface'
-import { createLogger, ProtocolVersionError, raceSignal, toError, validate } from '@proto/interface'
+import { createLogger, InvalidParametersError, ProtocolVersionError, raceSignal, toError, validate } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
 import { completedConnection } from './completed.js'
 import type { ConnectionSettings } from './connection.js'
@@ -11,12 +11,14 @@ import { ConnectionLostError, SessionLostError, SessionProtocolError, SessionRef
 import type { SessionItem } from './inbound.js'
 import { resolveCommon } from './options.js'
 import { SessionState } from './state.js'
-import type { LostPolicy, SessionClientInit, SessionDuplex } from './types.js'
+import type { LostPolicy, SessionClientInit, SessionDuplex, SessionFrames } from './types.js'
 
 const POLICIES: readonly LostPolicy[] = ['replay', 'drop', 'fail']
 
 /** Whether a session client gives up on `err` rather than dialling again. */
 function fatal (err: Error, onLost: LostPolicy): boolean {
+  // a bad option of the dial or of the stack made per connection: every dial would fail the same way
+  if (err instanceof InvalidParametersError) return true
   if (err instanceof ProtocolVersionError || err instanceof SessionProtocolError) return true
   if (err instanceof SessionLostError) return onLost === 'fail'
   if (err instanceof SessionRefusedError) return err.code === 5 // DO_NOT_RETRY
@@ -42,7 +44,14 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
     if (state.complete) return completedConnection()
-    const lower = common.stack(await dial(ctx))
+    const conn = await dial(ctx)
+    let lower: SessionFrames
+    try {
+      lower = common.stack(conn)
+    } catch (err) {
+      conn.abort?.(toError(err))
+      throw err
+    }
     let stage: SessionConnection | undefined
     try {
       const hello = await raceSignal(lower.peerHello, ctx.signal)

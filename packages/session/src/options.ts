@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
-import { codec } from '@proto/codec'
-import { heartbeat } from '@proto/heartbeat'
+import { checkCodecInit, codec } from '@proto/codec'
+import { checkHeartbeatInit, heartbeat } from '@proto/heartbeat'
 import type { ByteDuplex, Clock, Timers } from '@proto/interface'
 import { InvalidParametersError, systemClock, systemTimers, validate } from '@proto/interface'
 import type { ReconnectInit } from '@proto/reconnect'
@@ -70,7 +70,13 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
   const codecInit = validate.options('codec', init.codec)
   const hbInit = validate.options('heartbeat', init.heartbeat)
   const helloFlags = validate.byte('heartbeat.helloFlags', hbInit.helloFlags, 0) | SESSION_FLAG
-  const stack = validate.fn('stack', init.stack, (conn: ByteDuplex) => heartbeat(codec(conn, codecInit), { ...hbInit, hello: true, helloFlags }))
+  const hbConfig = { ...hbInit, hello: true, helloFlags }
+  // the stack is made per connection: its options are checked here, so a bad one is refused at once
+  if (init.stack === undefined) {
+    checkCodecInit(codecInit)
+    checkHeartbeatInit(hbConfig)
+  }
+  const stack = validate.fn('stack', init.stack, (conn: ByteDuplex) => heartbeat(codec(conn, codecInit), hbConfig))
   return {
     params: { maxAckDelay: Math.ceil(delay), windowMessages: maxMessages, windowBytes: maxBytes, ttl },
     acks,

@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { ByteDuplex } from '@proto/interface'
+import { InvalidParametersError } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConnection } from '../src/connection.js'
 import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
@@ -155,6 +156,30 @@ describe('the handshake, from the client', () => {
     expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'ProtocolVersionError' } })
     expect(conns.length).toBe(1)
     expect(conns[0].written).toEqual([])
+  })
+
+  it.each<[string, SessionClientInit]>([
+    ['heartbeat interval', { heartbeat: { interval: -1 } }],
+    ['heartbeat mode (keep-alive has no HELLO)', { heartbeat: { mode: 'keepalive' } }],
+    ['codec option', { codec: { maxFrameLength: -1 } }]
+  ])('a bad %s for the stack made per connection is refused at once, before any dial', (_name, init) => {
+    const dial = vi.fn(async () => ({}) as unknown as ByteDuplex)
+    expect(() => sessionClient(dial, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(dial).not.toHaveBeenCalled()
+  })
+
+  it('a stack that cannot be made on a dialled connection: that connection is aborted, and the client fails for good without dialling again', async () => {
+    const aborted: Error[] = []
+    let dials = 0
+    const c = sessionClient(async () => {
+      dials++
+      return { source: [], sink: async () => {}, abort: (err: Error) => { aborted.push(err) } } as unknown as ByteDuplex
+    }, { initialDelay: 1, maxDelay: 2, stack: () => { throw new InvalidParametersError('expected a stack that can be made') } })
+    open.push(c)
+    const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
+    expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'InvalidParametersError' } })
+    expect(dials).toBe(1)
+    expect(aborted.map(e => e.name)).toEqual(['InvalidParametersError'])
   })
 
   it.each<[string, Frame]>([

@@ -84,6 +84,12 @@ describe('what a server queues for its application', () => {
     expect(() => sessionServer({ inbound: { maxMessages: 0 } })).toThrow(/inbound\.maxMessages/)
     expect(() => sessionServer({ inbound: { maxBytes: -1 } })).toThrow(/inbound\.maxBytes/)
   })
+
+  it('refuses bad options of the stack it makes per connection at once, not at every connection', () => {
+    for (const init of [{ heartbeat: { interval: -1 } }, { heartbeat: { mode: 'keepalive' as const } }, { codec: { maxFrameLength: -1 } }]) {
+      expect(() => sessionServer(init), JSON.stringify(init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+  })
 })
 
 describe('the handshake', () => {
