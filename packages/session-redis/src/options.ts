@@ -99,10 +99,11 @@ export function resolveStore (init: RedisStoreInit): StoreOptions {
     },
     prefix,
     nodeId,
-    ttl: validate.duration('ttl', init.ttl, DEFAULT_KEY_TTL, { min: 1 }),
+    // both go to Redis as PX/PEXPIRE arguments, which take whole milliseconds
+    ttl: Math.ceil(validate.duration('ttl', init.ttl, DEFAULT_KEY_TTL, { min: 1 })),
     persistInterval: validate.duration('persistInterval', init.persistInterval, DEFAULT_PERSIST_INTERVAL, { min: 0 }),
     handoverTimeout: validate.duration('handoverTimeout', init.handoverTimeout, DEFAULT_HANDOVER_TIMEOUT, { min: 1 }),
-    nodeTtl: validate.duration('nodeTtl', init.nodeTtl, DEFAULT_NODE_TTL, { min: 3 })
+    nodeTtl: Math.ceil(validate.duration('nodeTtl', init.nodeTtl, DEFAULT_NODE_TTL, { min: 3 }))
   }
 }
 

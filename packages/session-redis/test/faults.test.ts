@@ -121,6 +121,34 @@ describe.runIf(runs)('Redis faults', () => {
     expect(dump.includes(Buffer.from(Buffer.from(token).toString('hex')))).toBe(false)
   })
 
+  it('ttl and nodeTtl with a fraction of a millisecond: Redis gets whole milliseconds, and the store stays durable', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    // Redis refuses PX 600.5 ("value is not an integer"): each liveness write failed, and the store flapped
+    // between durable and node-local while Redis was up
+    const a = await startNode('a', redis.url, { nodeTtl: 600.5, ttl: 60_000.5 })
+    cleanups.push(async () => { await a.close() })
+    let unavailable = 0
+    ;(a.store as unknown as EventTarget).addEventListener('unavailable', () => { unavailable++ })
+    const client = movingClient({ port: a.port })
+    cleanups.push(async () => { await client.close({ signal: AbortSignal.timeout(1_000) }).catch(() => {}) })
+    const got: string[] = []
+    void (async () => { for await (const f of client.source) got.push(dec(f)) })().catch(() => {})
+    const { source, push } = pushable()
+    client.sink(source).catch(() => {})
+    await exchange(got, 1, 3, push)
+    await new Promise(resolve => setTimeout(resolve, 700)) // past a liveness refresh (every nodeTtl / 3)
+    expect(unavailable).toBe(0)
+    expect(a.store.mode).toBe('durable')
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    const [session] = await admin.keys('test:s:*')
+    expect(await admin.pttl(session)).toBeGreaterThan(59_000)
+    const nodes = await admin.keys('test:n:*')
+    expect(nodes).toHaveLength(1)
+    expect(await admin.pttl(nodes[0])).toBeGreaterThan(0)
+  })
+
   it('a node whose session another node took without a handover is fenced by the epoch: it stops serving it (typed event)', async () => {
     const redis = await startRedisServer()
     cleanups.push(async () => { await redis.close() })
