@@ -121,12 +121,6 @@ function allowedTypes (value: Iterable<number> | undefined): ReadonlySet<number>
   return set
 }
 
-/** An injected object whose `method` must be a function. */
-function hook<T extends object> (name: string, value: T | undefined, method: keyof T & string): T | undefined {
-  if (value !== undefined) validate.fn(`${name}.${method}`, validate.options(name, value)[method] as (() => void) | undefined)
-  return value
-}
-
 /** Options that only have a meaning when pings and pongs are exchanged. */
 const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'adaptiveInterval', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'crossing', 'random'] as const
 
@@ -232,7 +226,7 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
     // one rule for the stage: the adaptive interval's when there is one (it may have a coin of its own)
     yields: adaptiveIv?.yields ?? crossingRule(crossing, random),
     closeTimeout: duration('closeTimeout', init.closeTimeout, DEFAULT_CLOSE_TIMEOUT, { exclusiveMin: true }),
-    clock: hook('clock', init.clock, 'now') ?? systemClock,
-    timers: hook('timers', init.timers, 'setTimeout') ?? systemTimers
+    clock: validate.hook('clock', init.clock, 'now') ?? systemClock,
+    timers: validate.hook('timers', init.timers, 'setTimeout') ?? systemTimers
   }
 }

@@ -107,6 +107,19 @@ export function fn<F extends (...args: never[]) => unknown> (name: string, value
   return value ?? fallback
 }
 
+/**
+ * An injected object (a clock, timers) that must have `method` as a function, or `undefined` when absent.
+ *
+ * @typeParam T - The object's type, kept for the value returned.
+ */
+export function hook<T extends object> (name: string, value: T | undefined, method: keyof T & string): T | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)[method] !== 'function') {
+    invalid(name, `an object with a ${method}() method`, value)
+  }
+  return value
+}
+
 /** An object of options (`undefined` gives `{}`). */
 export function options<T extends object> (name: string, value: T | undefined): T {
   if (value === undefined) return {} as T

@@ -109,7 +109,7 @@ export class Closer<TIn, TOut> {
       ? `Gave up after ${attempts} dial attempts (maxAttempts ${opts.maxAttempts}); the last error is the cause`
       : kind === 'deadline'
         ? `Gave up after ${attempts} dial attempts: the outage would outlast maxRetryTime (${opts.maxRetryTime} ms); the last error is the cause`
-        : 'Gave up: shouldRetry() called the last error fatal; it is the cause'
+        : 'Gave up: the last error is fatal (shouldRetry() said so, or the backoff threw); it is the cause'
     return new ReconnectFailedError(message, { cause, attempts, kind })
   }
 

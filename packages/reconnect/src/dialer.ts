@@ -166,7 +166,14 @@ export class Dialer<TIn, TOut> {
     this.attempt++
     const { maxAttempts, maxRetryTime, clock, delay: schedule } = this.owner.opts
     if (this.attempt > maxAttempts) { this.owner.fail('attempts', err); return }
-    const delay = schedule(this.attempt, this.previousDelay, err)
+    let delay: number
+    try {
+      delay = schedule(this.attempt, this.previousDelay, err)
+    } catch (thrown) {
+      // a custom delay or random that throws: no schedule to retry on (this runs in a dial's callback)
+      this.owner.fail('fatal', new InvalidParametersError(`expected the backoff (delay or random) to give a delay, but it threw: ${toError(thrown).message}`, { cause: thrown }))
+      return
+    }
     this.previousDelay = delay
     if (clock.now() - this.outageStart + delay > maxRetryTime) { this.owner.fail('deadline', err); return }
     this.owner.setState('reconnecting')

@@ -64,10 +64,8 @@ function retentionLimits (init: ReconnectInit<unknown>['retention']): Limits['re
 export function resolveOptions<T> (init: ReconnectInit<T>): ResolvedOptions<T> {
   if (init === null || typeof init !== 'object') validate.invalid('init', 'an object of options', init)
   const buffer = validate.options('buffer', init.buffer)
-  const clock = init.clock ?? systemClock
-  const timers = init.timers ?? systemTimers
-  validate.fn('clock.now', clock.now)
-  validate.fn('timers.setTimeout', timers.setTimeout)
+  const clock = validate.hook('clock', init.clock, 'now') ?? systemClock
+  const timers = validate.hook('timers', init.timers, 'setTimeout') ?? systemTimers
   return {
     delay: backoff(init),
     maxAttempts: validate.integer('maxAttempts', init.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, infinity: true }),

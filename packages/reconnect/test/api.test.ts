@@ -366,4 +366,33 @@ describe('events', () => {
       expect(() => reconnect(dial, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     }
   })
+
+  it('rejects a clock without now() and timers without setTimeout() at once, not at the first dial', () => {
+    const dial = async (): Promise<any> => await new Promise(() => {})
+    for (const init of [{ clock: {} as any }, { timers: {} as any }, { clock: null as any }, { timers: { setTimeout: 1 } as any }]) {
+      expect(() => reconnect(dial, init), JSON.stringify(init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+  })
+
+  it.each([
+    ['delay', { delay: () => { throw new Error('boom') } }],
+    ['random', { random: () => { throw new Error('boom') } }]
+  ])('a backoff %s that throws fails the duplex (fatal, typed) instead of throwing from a dial\'s callback', async (_name, init) => {
+    vi.useRealTimers() // the failure surfaces from a dial's callback, as in an application
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => { unhandled.push(reason) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      let dials = 0
+      const d = reconnect(async () => { dials++; throw new Error('refused') }, init)
+      const r = await settle((async () => { for await (const _ of d.source) { /* none */ } })())
+      expect(r).toMatchObject({ ok: false, error: { name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'InvalidParametersError', cause: { message: 'boom' } } } })
+      expect(dials).toBe(1)
+      expect(d.status).toBe('failed')
+      await new Promise(resolve => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
 })

@@ -65,8 +65,8 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
     // by default a share of the peer's window, known at its RESUME
     bytes: ack.bytes === undefined ? undefined : validate.integer('ack.bytes', ack.bytes, DEFAULT_ACK_BYTES, { min: 1 })
   }
-  const clock = init.clock ?? systemClock
-  const timers = init.timers ?? systemTimers
+  const clock = validate.hook('clock', init.clock, 'now') ?? systemClock
+  const timers = validate.hook('timers', init.timers, 'setTimeout') ?? systemTimers
   const codecInit = validate.options('codec', init.codec)
   const hbInit = validate.options('heartbeat', init.heartbeat)
   const helloFlags = validate.byte('heartbeat.helloFlags', hbInit.helloFlags, 0) | SESSION_FLAG
