@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
 import { codec, decodeGoAway, decodeHello, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
+import type { Clock, Timers } from '@proto/interface'
 import { memoryBytePair } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
@@ -28,7 +29,10 @@ describe('options', () => {
     ['pingBody of the wrong kind', { pingBody: 'seq' as 'sequence' }],
     ['negative minPingInterval', { minPingInterval: -5 }],
     ['helloFlags above a byte', { hello: true, helloFlags: 0x100 }],
-    ['fractional helloFlags', { hello: true, helloFlags: 1.5 }]
+    ['fractional helloFlags', { hello: true, helloFlags: 1.5 }],
+    ['a clock without now()', { clock: {} as unknown as Clock }],
+    ['timers without setTimeout()', { timers: {} as unknown as Timers }],
+    ['a clock that is not an object', { clock: 5 as unknown as Clock }]
   ]
   for (const [name, init] of bad) {
     it(`rejects ${name} at once`, () => {

@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import type { Clock, Timers } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
 import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
@@ -86,7 +87,7 @@ describe('what a server queues for its application', () => {
   })
 
   it('refuses bad options of the stack it makes per connection at once, not at every connection', () => {
-    for (const init of [{ heartbeat: { interval: -1 } }, { heartbeat: { mode: 'keepalive' as const } }, { codec: { maxFrameLength: -1 } }]) {
+    for (const init of [{ heartbeat: { interval: -1 } }, { heartbeat: { mode: 'keepalive' as const } }, { codec: { maxFrameLength: -1 } }, { clock: {} as unknown as Clock }, { timers: {} as unknown as Timers }] as SessionServerInit[]) {
       expect(() => sessionServer(init), JSON.stringify(init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     }
   })
