@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
 import type { TimerHandle } from '@proto/interface'
+import { validate } from '@proto/interface'
 import { MAX_COALESCE_BYTES } from './constants.js'
 import type { LinkContext } from './context.js'
 import type { Throttle } from './throttle.js'
@@ -178,7 +179,9 @@ export class Pump {
     await new Promise<void>((resolve) => {
       this.wake = resolve
       this.wakeOnData = onData
-      if (ms !== undefined) this.timer = this.ctx.timers.setTimeout(() => { this.wakeNow() }, ms)
+      // at most Node's longest delay (a throttle of a few bytes a day asks for more): a longer one fires after
+      // 1 ms, again and again; woken early, the pump finds it may not send yet and waits again
+      if (ms !== undefined) this.timer = this.ctx.timers.setTimeout(() => { this.wakeNow() }, Math.min(ms, validate.MAX_TIMER_DELAY))
     })
   }
 

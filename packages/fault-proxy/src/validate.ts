@@ -62,6 +62,8 @@ export function checkRange (what: string, range: MsRange | undefined): void {
   checkMs(`${what}[0]`, range[0])
   checkMs(`${what}[1]`, range[1])
   if (range[0] > range[1]) throw new InvalidParametersError(`${what} must have min ≤ max, got [${range[0]}, ${range[1]}]`)
+  // the schedule draws whole milliseconds
+  if (Math.ceil(range[0]) > Math.floor(range[1])) throw new InvalidParametersError(`${what} must contain a whole number of milliseconds, got [${range[0]}, ${range[1]}]`)
 }
 
 export function checkFragmentation (fragment: Fragmentation | undefined): void {
@@ -83,7 +85,7 @@ export function checkThrottle (bytesPerSecond: unknown): void {
 export function checkPlan (plan: FaultPlan): void {
   if (plan == null || typeof plan !== 'object') throw new InvalidParametersError('faults must be an object')
   checkRange('faults.cutEvery', plan.cutEvery)
-  if (plan.cutEvery !== undefined && plan.cutEvery[1] === 0) throw new InvalidParametersError('faults.cutEvery must allow a non-zero interval')
+  if (plan.cutEvery !== undefined && Math.floor(plan.cutEvery[1]) === 0) throw new InvalidParametersError('faults.cutEvery must allow an interval of 1 ms or more')
   if (plan.cutMode !== undefined && !['fin', 'reset', 'mixed'].includes(plan.cutMode)) {
     throw new InvalidParametersError(`faults.cutMode must be 'fin', 'reset' or 'mixed', got ${String(plan.cutMode)}`)
   }
@@ -92,7 +94,7 @@ export function checkPlan (plan: FaultPlan): void {
   if ((plan.blackHoleEvery === undefined) !== (plan.blackHoleFor === undefined)) {
     throw new InvalidParametersError('faults.blackHoleEvery and faults.blackHoleFor go together: give both or neither')
   }
-  if (plan.blackHoleEvery !== undefined && plan.blackHoleFor !== undefined && plan.blackHoleEvery[1] + plan.blackHoleFor[1] === 0) {
+  if (plan.blackHoleEvery !== undefined && plan.blackHoleFor !== undefined && Math.floor(plan.blackHoleEvery[1]) + Math.floor(plan.blackHoleFor[1]) === 0) {
     throw new InvalidParametersError('faults.blackHoleEvery and faults.blackHoleFor cannot both be [0, 0]')
   }
   checkFragmentation(plan.fragment)

@@ -252,6 +252,20 @@ describe('link conditions', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(250 * 0.95)
   })
 
+  it('a throttle of a few bytes a day waits without spinning (its wait is longer than a Node timer can be)', async () => {
+    let armed = 0
+    const timers = { setTimeout (fn: () => void, ms: number) { armed++; const t = setTimeout(fn, ms); t.unref(); return { cancel: () => { clearTimeout(t) } } } }
+    const { proxy, client } = await rig({ timers })
+    proxy.setThrottle(1e-7)
+    await send(client, randomBytes(2_000)) // past the burst: the rest waits for ~10^10 s
+    await new Promise(resolve => setTimeout(resolve, 100))
+    const before = armed
+    await new Promise(resolve => setTimeout(resolve, 300))
+    // Node fires a delay above 2^31 - 1 ms after 1 ms: hundreds of wake-ups in 300 ms without the cap
+    expect(armed - before).toBeLessThanOrEqual(2)
+    expect(proxy.stats().bytesUp).toBeLessThan(2_000)
+  })
+
   it('refuse resets new connections and leaves the live one alone', async () => {
     const { proxy, events, client, server } = await rig()
     proxy.refuse(true)

@@ -102,6 +102,9 @@ describe('faultSchedule', () => {
   it.each<[string, FaultPlan]>([
     ['reversed range', { cutEvery: [10, 5] }],
     ['all-zero cut interval', { cutEvery: [0, 0] }],
+    ['a cut interval below 1 ms (every action at 0 ms)', { cutEvery: [0, 0.5] }],
+    ['a range without a whole millisecond in it', { cutEvery: [0.2, 0.8] }],
+    ['black holes every 0 ms lasting 0 ms, in fractions', { blackHoleEvery: [0, 0.5], blackHoleFor: [0, 0.5] }],
     ['negative time', { blackHoleEvery: [-1, 5], blackHoleFor: [1, 2] }],
     ['black hole without duration', { blackHoleEvery: [1, 2] }],
     ['unknown cut mode', { cutEvery: [1, 2], cutMode: 'rst' as 'reset' }],
