@@ -9,7 +9,7 @@ import { openConnection } from './handle.js'
 import { mapConnectError } from './map-error.js'
 import { SocketCarrier } from './socket-carrier.js'
 import type { ConnectInit, Connection } from './types.js'
-import { checkEndpoint, keepAliveDelay } from './validate.js'
+import { badTLSOption, checkEndpoint, keepAliveDelay } from './validate.js'
 
 function socketOptions (init: ConnectInit): Record<string, unknown> {
   const keepAlive = keepAliveDelay(init.keepAlive)
@@ -32,6 +32,15 @@ function socketOptions (init: ConnectInit): Record<string, unknown> {
   return base
 }
 
+/** `tls.connect`, with a certificate, key or CA it cannot read reported as the bad option it is. */
+function tlsConnect (opts: tls.ConnectionOptions): tls.TLSSocket {
+  try {
+    return tls.connect(opts)
+  } catch (err) {
+    throw badTLSOption(err)
+  }
+}
+
 function describeTarget (init: ConnectInit): string {
   if (init.path != null) return init.path
   const host = init.host ?? 'localhost'
@@ -44,6 +53,9 @@ function describeTarget (init: ConnectInit): string {
  */
 export async function connect (init: ConnectInit, options: AbortOptions = {}): Promise<Connection> {
   validate.options('init', init)
+  validate.options('options', options)
+  validate.signal('options.signal', options.signal)
+  validate.fn('createSocket', init.createSocket)
   checkEndpoint(init, 1)
   const timeout = validate.duration('connectTimeout', init.connectTimeout, DEFAULT_CONNECT_TIMEOUT, { exclusiveMin: true })
   const useTLS = init.tls != null
@@ -51,7 +63,7 @@ export async function connect (init: ConnectInit, options: AbortOptions = {}): P
   const opts = socketOptions(init)
   options.signal?.throwIfAborted()
   const target = describeTarget(init)
-  const socket = init.createSocket?.(opts as unknown as net.NetConnectOpts & tls.ConnectionOptions) ?? (useTLS ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as unknown as net.NetConnectOpts))
+  const socket = init.createSocket?.(opts as unknown as net.NetConnectOpts & tls.ConnectionOptions) ?? (useTLS ? tlsConnect(opts as tls.ConnectionOptions) : net.connect(opts as unknown as net.NetConnectOpts))
   const signal = options.signal
   await new Promise<void>((resolve, reject) => {
     let peerEnded = false

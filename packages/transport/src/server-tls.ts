@@ -5,6 +5,7 @@ import { tcpAddress } from '@proto/interface'
 import { ConnectionResetError, HandshakeTimeoutError, TLSError } from './errors.js'
 import { isTLSFailure, tlsHint } from './map-error.js'
 import type { DropReason, ServerTLSInit } from './server-types.js'
+import { badTLSOption } from './validate.js'
 
 /** Where a TLS acceptor reports how each handshake ended. */
 export interface HandshakeOwner {
@@ -56,7 +57,12 @@ export function tlsAcceptor (t: ServerTLSInit, handshakeTimeout: number, path: s
   if (t.ALPNProtocols != null) options.ALPNProtocols = t.ALPNProtocols
   if (t.minVersion != null) options.minVersion = t.minVersion
   if (t.maxVersion != null) options.maxVersion = t.maxVersion
-  const server = tls.createServer(options)
+  let server: tls.Server
+  try {
+    server = tls.createServer(options)
+  } catch (err) {
+    throw badTLSOption(err)
+  }
   server.on('secureConnection', (socket: tls.TLSSocket) => { owner.secured(socket) })
   server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
     const address: ConnectionAddress | undefined = path != null ? { family: 'unix', path } : tcpAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort)

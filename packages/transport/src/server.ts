@@ -61,6 +61,7 @@ function checkListenInit (init: ListenInit): void {
 export async function listen (init: ListenInit = {}, handler?: ConnectionHandler, options: AbortOptions = {}): Promise<Server> {
   checkListenInit(init)
   if (handler !== undefined) validate.fn('handler', handler)
+  validate.options('options', options)
   const signal = validate.signal('options.signal', options.signal)
   signal?.throwIfAborted()
   return await ListeningServer.open(init, handler, signal)

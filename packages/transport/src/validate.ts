@@ -21,6 +21,20 @@ export function checkEndpoint (init: { host?: string, port?: number, path?: stri
     return
   }
   if (init.host != null && (typeof init.host !== 'string' || init.host === '')) validate.invalid('host', 'a host name or IP address', init.host)
+  if (init.host?.startsWith('[') === true) validate.invalid('host', 'a host name or IP address', init.host, "write an IPv6 address without brackets, as in { host: '::1', port }")
   if (init.port === undefined && portMin > 0) throw new InvalidParametersError('expected a port (with an optional host) or a Unix socket path, but got neither')
   if (init.port !== undefined) validate.integer('port', init.port, 0, { min: portMin, max: 65535 })
+}
+
+/**
+ * What Node throws for TLS material it cannot use (a PEM it cannot parse, a key that does not match the
+ * certificate), as `InvalidParametersError`, the original as its `cause`; anything else as it is.
+ */
+export function badTLSOption (err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err))
+  const code = (e as { code?: unknown }).code
+  if (typeof code === 'string' && (code.startsWith('ERR_OSSL') || code === 'ERR_INVALID_ARG_TYPE')) {
+    return new InvalidParametersError(`expected tls options with a certificate, key and CA that can be read, but Node refused them: ${e.message}`, { cause: e })
+  }
+  return e
 }

@@ -1,7 +1,8 @@
 import net from 'node:net'
 import { join } from 'node:path'
+import type { AbortOptions } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Connection, Server } from '../src/index.js'
+import type { ConnectInit, Connection, Server } from '../src/index.js'
 import { connect, fromSocket, listen } from '../src/index.js'
 import { frozenListener, ipv6Available, nextConnection, portOf, readAll, settle, tempDir } from './helpers.js'
 
@@ -154,12 +155,21 @@ describe('connect() over TCP, Unix sockets and fromSocket()', () => {
       { host: '127.0.0.1' },
       { path: '/tmp/x.sock', port: 1 },
       { host: '127.0.0.1', port: 1, connectTimeout: -1 },
-      { host: '127.0.0.1', port: 1, closeTimeout: Number.NaN }
+      { host: '127.0.0.1', port: 1, closeTimeout: Number.NaN },
+      { host: '[::1]', port: 1 },
+      { host: '127.0.0.1', port: 1, createSocket: 'x' as unknown as NonNullable<ConnectInit['createSocket']> },
+      { host: '127.0.0.1', port: 1, tls: { cert: 'not a PEM', key: 'not a PEM' } }
     ]
     for (const init of bad) {
       const r = await settle(connect(init))
       expect(r.ok ? undefined : r.error.name, JSON.stringify(init)).toBe('InvalidParametersError')
     }
+    for (const options of [null, { signal: 'x' }] as unknown as AbortOptions[]) {
+      const r = await settle(connect({ host: '127.0.0.1', port: 1 }, options))
+      expect(r.ok ? undefined : r.error.name, JSON.stringify(options)).toBe('InvalidParametersError')
+    }
+    const brackets = await settle(connect({ host: '[::1]', port: 1 }))
+    expect(brackets.ok ? '' : brackets.error.message).toMatch(/without brackets/)
     const r = await settle(connect({ host: '127.0.0.1', port: 1, keepAlive: 0.5 }))
     expect(r.ok ? '' : r.error.message).toMatch(/2 hours/)
   })

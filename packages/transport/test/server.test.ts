@@ -1,4 +1,5 @@
 import net from 'node:net'
+import type { AbortOptions } from '@proto/interface'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -104,10 +105,12 @@ describe('listen(): registry and events', () => {
   })
 
   it('rejects bad options with InvalidParametersError and a busy port with ListenError', async () => {
-    for (const init of [{ maxConnections: 0 }, { idleTimeout: -1 }, { backlog: 1.5 }, { keepAlive: 0.25 }, { port: -1 }]) {
+    for (const init of [{ maxConnections: 0 }, { idleTimeout: -1 }, { backlog: 1.5 }, { keepAlive: 0.25 }, { port: -1 }, { host: '[::1]' }, { tls: { cert: 'not a PEM', key: 'not a PEM' } }]) {
       const r = await settle(listen({ host: '127.0.0.1', ...init }))
       expect(r.ok ? undefined : r.error.name, JSON.stringify(init)).toBe('InvalidParametersError')
     }
+    const r0 = await settle(listen({ host: '127.0.0.1', port: 0 }, undefined, null as unknown as AbortOptions))
+    expect(r0.ok ? undefined : r0.error.name).toBe('InvalidParametersError')
     const s = await server({})
     const r = await settle(listen({ host: '127.0.0.1', port: portOf(s) }))
     expect(r.ok ? undefined : r.error.name).toBe('ListenError')
