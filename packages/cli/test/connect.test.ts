@@ -205,6 +205,15 @@ describe('proto connect with bad input', () => {
     expect(r.stderr).toMatch(/stdin line 2: .*longer than .*--max-frame-length/)
   })
 
+  it("a line longer than the format's length field can say: exit 3, the line named, the lines before sent", async () => {
+    peer = await startInt32Peer({ echo: true })
+    const long = 'x'.repeat(300)
+    const r = await runProto(['connect', `127.0.0.1:${peer.port}`, '-f', '{"length":1}', '--max-frame-length', '1KiB', '-o', 'none'], { stdin: `ab\n${long}\nafter\n` })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/stdin line 2: .*longer than .*the format's length field/)
+    expect(wire(peer)).toEqual(Buffer.from([2, 0, 0x61, 0x62])) // [u8 length][u8 type 0][body]
+  })
+
   it('a bad JSON line, and a type the format cannot carry: exit 3', async () => {
     peer = await startInt32Peer({ echo: true })
     const json = await runProto(['connect', `127.0.0.1:${peer.port}`, '-f', 'int32', '-i', 'json'], { stdin: '{"text":"a"}\n{nope\n' })

@@ -73,7 +73,9 @@ describe('usage errors: exit 2, one line and where to read more', () => {
     [['connect', '127.0.0.1:7000', '--output', 'xml'], /^proto: expected --output to be text, raw, hex, json, none, but got 'xml'\n/],
     [['connect', '127.0.0.1:7000', '--max-frame-length', '5GiB'], /^proto: expected --max-frame-length to be a size from 0 to 4294967295 bytes, but got '5GiB'\n/],
     [['listen', 'everywhere'], /^proto: expected \[HOST:\]PORT to be 'PORT', 'HOST:PORT', '\[IPv6\]:PORT' or 'unix:PATH', but got 'everywhere'/],
-    [['bench', '127.0.0.1:7000', '--size', '2MiB', '--max-frame-length', '1MiB'], /^proto: --size 2097152 is longer than --max-frame-length \(1048576\)\n/],
+    [['bench', '127.0.0.1:7000', '--size', '2MiB', '--max-frame-length', '1MiB'], /^proto: --size 2097152 is longer than --max-frame-length allows \(1048576\)\n/],
+    // a 1-byte length field says at most 255, whatever --max-frame-length allows
+    [['bench', '127.0.0.1:7000', '--format', '{"length":1}', '--max-frame-length', '1KiB', '--size', '300'], /^proto: --size 300 is longer than the format's length field allows \(255\)\n/],
     [['bench', '127.0.0.1:7000', '--window', '0'], /^proto: expected --window to be a whole number from 1 to 65536, but got '0'\n/]
   ]
   it.each(cases)('proto %j', async (args, message) => {

@@ -53,6 +53,15 @@ export function checkCodecInit (init?: CodecInit): void {
 }
 
 /**
+ * The longest frame body these options let through: `maxFrameLength`, or less when the format's length
+ * field cannot say more (a 1-byte length: 255, less whatever else it counts). Throws `InvalidParametersError`
+ * for options `codec()` would refuse.
+ */
+export function maxBodyLength (init?: CodecInit): number {
+  return toOptions(init).layout.maxBody
+}
+
+/**
  * The codec over one byte duplex. A class with its methods on the prototype, so one connection costs this
  * object, its decoding source and, once written to, its encoder; `sink` is bound on first use.
  */

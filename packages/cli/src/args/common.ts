@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH_LIMIT } from '@proto/codec'
+import { DEFAULT_MAX_FRAME_LENGTH, MAX_FRAME_LENGTH_LIMIT, maxBodyLength } from '@proto/codec'
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_FRAME_TYPE, DEFAULT_OUTPUT } from '../constants.js'
 import { UsageError } from '../errors.js'
 import type { OutputMode } from '../frames/output.js'
@@ -14,14 +14,19 @@ export interface Framing {
   readonly format: ChosenFormat
   /** As given, or `undefined` for the codec's default. */
   readonly maxFrameLength: number | undefined
-  /** The limit in force. */
+  /** The longest body in force: `--max-frame-length` (or its default), or less where the length field cannot say more. */
   readonly limit: number
+  /** What sets `limit`, for messages: `--max-frame-length`, or the format's length field. */
+  readonly limitName: string
 }
 
 export function resolveFraming (values: Values): Framing {
   const maxText = stringValue(values, 'max-frame-length')
   const maxFrameLength = maxText === undefined ? undefined : parseSize('--max-frame-length', maxText, { max: MAX_FRAME_LENGTH_LIMIT })
-  return { format: parseFormat(stringValue(values, 'format') ?? 'proto', maxFrameLength), maxFrameLength, limit: maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH }
+  const format = parseFormat(stringValue(values, 'format') ?? 'proto', maxFrameLength)
+  const limit = maxBodyLength({ format: format.format, ...(maxFrameLength !== undefined ? { maxFrameLength } : {}) })
+  const limitName = limit < (maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH) ? "the format's length field" : '--max-frame-length'
+  return { format, maxFrameLength, limit, limitName }
 }
 
 /** `--output`. */

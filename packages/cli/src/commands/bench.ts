@@ -50,7 +50,7 @@ function resolvePlan (values: Values, framing: Framing): BenchPlan {
     drainTimeout: optionalDuration(values, 'drain-timeout', { min: 1 }) ?? DEFAULT_BENCH_DRAIN_TIMEOUT,
     type: resolveType(values, framing.format)
   }
-  if (plan.size > framing.limit) throw new UsageError(`--size ${plan.size} is longer than --max-frame-length (${framing.limit})`)
+  if (plan.size > framing.limit) throw new UsageError(`--size ${plan.size} is longer than ${framing.limitName} allows (${framing.limit})`)
   return plan
 }
 

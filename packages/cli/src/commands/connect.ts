@@ -93,8 +93,8 @@ export function resolveConnect (values: Values, target: string): ConnectOptions 
 /** `proto connect`. */
 export async function runConnect (parsed: ParsedCommand, ctx: CommandContext): Promise<void> {
   const o = resolveConnect(parsed.values, parsed.positionals[0]!)
-  await checkFiles(o.input.files, o.framing.limit)
-  const input = openInput({ ...o.input, hasType: o.framing.format.hasType, maxFrameLength: o.framing.limit, stdin: ctx.io.stdin })
+  await checkFiles(o.input.files, o.framing.limit, o.framing.limitName)
+  const input = openInput({ ...o.input, hasType: o.framing.format.hasType, maxFrameLength: o.framing.limit, limitName: o.framing.limitName, stdin: ctx.io.stdin })
   const printer = createPrinter(o.output, ctx.io.stdout, o.framing.format.hasType)
   if (o.reconnect === undefined) {
     const link = frameStack(await dial(o, { signal: ctx.signal }), stackInit(o), heartbeatLines(ctx))

@@ -16,6 +16,8 @@ export interface InputInit {
   /** Whether the format carries a type byte (without one only type 0 can be sent). */
   readonly hasType: boolean
   readonly maxFrameLength: number
+  /** What sets `maxFrameLength`, for messages (default `--max-frame-length`). */
+  readonly limitName?: string
   /** Files to send, one frame each; when given, stdin is not read. */
   readonly files: readonly string[]
   readonly stdin: AsyncIterable<Uint8Array>
@@ -35,7 +37,7 @@ export interface FrameInput {
 }
 
 /** Checks that every `--file` exists, is a file and fits in a frame, before anything connects. */
-export async function checkFiles (files: readonly string[], maxFrameLength: number): Promise<void> {
+export async function checkFiles (files: readonly string[], maxFrameLength: number, limitName = '--max-frame-length'): Promise<void> {
   for (const path of files) {
     let size: number
     try {
@@ -45,7 +47,7 @@ export async function checkFiles (files: readonly string[], maxFrameLength: numb
     } catch (err) {
       throw new InputError(`file '${path}'`, `cannot be read: ${(err as Error).message}`, { cause: err })
     }
-    if (size > maxFrameLength) throw new InputError(`file '${path}'`, `${size} bytes, longer than --max-frame-length (${maxFrameLength})`)
+    if (size > maxFrameLength) throw new InputError(`file '${path}'`, `${size} bytes, longer than ${limitName} allows (${maxFrameLength})`)
   }
 }
 
@@ -53,7 +55,7 @@ export function openInput (init: InputInit): FrameInput {
   const stopper = new AbortController()
   let error: InputError | undefined
   const check = (where: string, frame: Frame): Frame => {
-    if (frame.body.length > init.maxFrameLength) throw new InputError(where, `${frame.body.length} bytes, longer than --max-frame-length (${init.maxFrameLength})`)
+    if (frame.body.length > init.maxFrameLength) throw new InputError(where, `${frame.body.length} bytes, longer than ${init.limitName ?? '--max-frame-length'} allows (${init.maxFrameLength})`)
     if (!init.hasType && frame.type !== 0) throw new InputError(where, `frame type ${frame.type}, but the format has no type byte and carries only type 0`)
     return frame
   }
@@ -67,7 +69,7 @@ export function openInput (init: InputInit): FrameInput {
         }
         return
       }
-      for await (const line of splitLines(init.stdin, maxLine(init), stopper.signal)) {
+      for await (const line of splitLines(init.stdin, maxLine(init), stopper.signal, 'stdin', init.limitName)) {
         const frame = toFrame(init, line)
         if (frame === undefined) continue
         yield check(`stdin line ${line.number}`, frame)

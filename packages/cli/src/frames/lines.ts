@@ -16,13 +16,13 @@ export interface Line {
  * Ends early, without error, when `signal` aborts; the underlying iterator is then returned (a Node
  * stream is destroyed).
  */
-export async function * splitLines (input: AsyncIterable<Uint8Array>, maxLineBytes: number, signal: AbortSignal, where = 'stdin'): AsyncGenerator<Line> {
+export async function * splitLines (input: AsyncIterable<Uint8Array>, maxLineBytes: number, signal: AbortSignal, where = 'stdin', limitName = '--max-frame-length'): AsyncGenerator<Line> {
   const it = input[Symbol.asyncIterator]()
   let parts: Uint8Array[] = []
   let pending = 0
   let number = 0
   const tooLong = (): never => {
-    throw new InputError(`${where} line ${number + 1}`, `more than ${maxLineBytes} bytes without a newline, longer than a frame may be (--max-frame-length)`)
+    throw new InputError(`${where} line ${number + 1}`, `more than ${maxLineBytes} bytes without a newline, longer than a frame may be (${limitName})`)
   }
   try {
     while (true) {
