@@ -108,9 +108,10 @@ class Metrics implements ProtoMetrics {
 
   constructor (init: ProtoMetricsInit) {
     validate.options('init', init)
-    const provider = init.meterProvider ?? metrics.getMeterProvider()
+    const provider = validate.hook('meterProvider', init.meterProvider, 'getMeter') ?? metrics.getMeterProvider()
+    if (init.meterName !== undefined && (typeof init.meterName !== 'string' || init.meterName === '')) validate.invalid('meterName', 'a non-empty string', init.meterName)
     this.#meter = provider.getMeter(init.meterName ?? DEFAULT_METER_NAME)
-    this.#attributes = { ...init.attributes }
+    this.#attributes = { ...validate.options('attributes', init.attributes) }
     const m = this.#meter
     const int = { valueType: ValueType.INT }
     this.#accepted = m.createCounter(Instrument.connectionsAccepted, { ...int, unit: '{connection}', description: 'Connections a server accepted' })
@@ -278,7 +279,7 @@ class Metrics implements ProtoMetrics {
 
   private attributes (options: TrackOptions | undefined): Attributes {
     if (options !== undefined) validate.options('options', options)
-    return { ...this.#attributes, ...options?.attributes }
+    return { ...this.#attributes, ...validate.options('options.attributes', options?.attributes) }
   }
 
   private observe (result: BatchObservableResult): void {

@@ -288,6 +288,13 @@ describe('protoMetrics lifecycle and options', () => {
     expect(() => protoMetrics('x' as never)).toThrow(InvalidParametersError)
     const m = protoMetrics()
     expect(() => m.link(new EventTarget() as never, 3 as never)).toThrow(InvalidParametersError)
+    expect(() => m.link(new EventTarget() as never, { attributes: 5 } as never)).toThrow(InvalidParametersError)
     m.close()
+  })
+
+  it('rejects a meter provider without getMeter(), a meter name that is not a string and attributes that are not an object', () => {
+    for (const init of [{ meterProvider: {} }, { meterName: 5 }, { meterName: '' }, { attributes: 'x' }, { attributes: null }]) {
+      expect(() => protoMetrics(init as never), JSON.stringify(init)).toThrow(InvalidParametersError)
+    }
   })
 })
