@@ -15,10 +15,12 @@ import type { LostPolicy, SessionClientInit, SessionDuplex, SessionFrames } from
 
 const POLICIES: readonly LostPolicy[] = ['replay', 'drop', 'fail']
 
+/** Bad options found when the stack was made on a connection: every connection would fail the same way. */
+const stackRefused = new WeakSet<Error>()
+
 /** Whether a session client gives up on `err` rather than dialling again. */
 function fatal (err: Error, onLost: LostPolicy): boolean {
-  // a bad option of the dial or of the stack made per connection: every dial would fail the same way
-  if (err instanceof InvalidParametersError) return true
+  if (stackRefused.has(err)) return true
   if (err instanceof ProtocolVersionError || err instanceof SessionProtocolError) return true
   if (err instanceof SessionLostError) return onLost === 'fail'
   if (err instanceof SessionRefusedError) return err.code === 5 // DO_NOT_RETRY
@@ -48,8 +50,10 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
     let lower: SessionFrames
     try {
       lower = common.stack(conn)
-    } catch (err) {
-      conn.abort?.(toError(err))
+    } catch (thrown) {
+      const err = toError(thrown)
+      conn.abort?.(err)
+      if (err instanceof InvalidParametersError) stackRefused.add(err)
       throw err
     }
     let stage: SessionConnection | undefined

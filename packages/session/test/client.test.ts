@@ -182,6 +182,20 @@ describe('the handshake, from the client', () => {
     expect(aborted.map(e => e.name)).toEqual(['InvalidParametersError'])
   })
 
+  it('a stack that fails otherwise on a dialled connection: that connection is aborted, and the client dials again', async () => {
+    const aborted: Error[] = []
+    let dials = 0
+    const c = sessionClient(async () => {
+      dials++
+      return { source: [], sink: async () => {}, abort: (err: Error) => { aborted.push(err) } } as unknown as ByteDuplex
+    }, { initialDelay: 1, maxDelay: 2, stack: () => { throw new Error('not this time') } })
+    open.push(c)
+    await vi.waitFor(() => { expect(dials).toBeGreaterThanOrEqual(3) })
+    expect(c.status).not.toBe('failed')
+    expect(aborted.length).toBeGreaterThanOrEqual(dials - 1) // every connection but perhaps the one being made
+    expect(aborted.every(e => e.message === 'not this time')).toBe(true)
+  })
+
   it.each<[string, Frame]>([
     ['a RESUME for another session', resumeFrame({ token: OTHER_TOKEN, id: ID, next: 1 })],
     ['a resume point beyond what we sent', resumeFrame({ token: TOKEN, id: ID, next: 2 })],
