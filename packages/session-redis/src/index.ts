@@ -18,7 +18,9 @@
  *
  * const store = redisStore({ redis: 'redis://127.0.0.1:6379', ttl: 120_000 })
  * const server = sessionServer({ ttl: 120_000, store })
- * server.addEventListener('session', ({ detail: session }) => { void session.sink(session.source) })
+ * server.addEventListener('session', ({ detail: session }) => {
+ *   session.sink(session.source).catch((err: Error) => { console.warn(`session ended: ${err.message}`) }) // a lost session fails it
+ * })
  * await listen({ host: '127.0.0.1', port: 7000 }, async (conn) => { await server.handle(conn) })
  * ```
  */

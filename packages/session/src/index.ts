@@ -17,13 +17,14 @@
  *
  * const server = sessionServer({ ttl: 120_000 })
  * server.addEventListener('session', ({ detail: session }) => {
- *   void session.sink(session.source) // echo, for as long as the session lives
+ *   // echo, for as long as the session lives; a lost one (ttl passed, taken over) fails with SessionLostError
+ *   session.sink(session.source).catch((err: Error) => { console.warn(`session ended: ${err.message}`) })
  * })
  * const tcp = await listen({ host: '127.0.0.1', port: 7000 }, async (conn) => { await server.handle(conn) })
  *
  * const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: 7000 }, { signal }))
  * client.addEventListener('session-lost', ({ detail }) => { console.warn(`${detail.unconfirmed} items may not have arrived`) })
- * void client.sink([{ type: 0x40, body: new TextEncoder().encode('hello') }])
+ * client.sink([{ type: 0x40, body: new TextEncoder().encode('hello') }]).catch(() => {}) // a failure also ends the source
  * for await (const frame of client.source) console.log(frame.body)
  * ```
  */
