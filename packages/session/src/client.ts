@@ -18,6 +18,17 @@ const POLICIES: readonly LostPolicy[] = ['replay', 'drop', 'fail']
 /** Bad options found when the stack was made on a connection: every connection would fail the same way. */
 const stackRefused = new WeakSet<Error>()
 
+/**
+ * Why the stack ended before the server's HELLO was accepted: the stage's own failure when it refused the
+ * HELLO (a `ProtocolVersionError` for another version, which is not retried), else the connection's end.
+ */
+async function endedBeforeHello (lower: SessionFrames): Promise<Error> {
+  const lost = new ConnectionLostError('The connection ended before the server\'s HELLO arrived')
+  // a stage that ended fails or ends its source at once; one still running (no HELLO asked for) does not
+  const next = lower.source.next().then(() => lost, (err: unknown) => toError(err))
+  return await Promise.race([next, new Promise<Error>((resolve) => { setImmediate(() => { resolve(lost) }) })])
+}
+
 /** Whether a session client gives up on `err` rather than dialling again. */
 function fatal (err: Error, onLost: LostPolicy): boolean {
   if (stackRefused.has(err)) return true
@@ -59,7 +70,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
     let stage: SessionConnection | undefined
     try {
       const hello = await raceSignal(lower.peerHello, ctx.signal)
-      if (hello === undefined) throw new ConnectionLostError('The connection ended before the server\'s HELLO arrived')
+      if (hello === undefined) throw await endedBeforeHello(lower)
       if ((hello.flags & SESSION_FLAG) === 0) {
         throw new ProtocolVersionError('The server did not announce the session extension in its HELLO: it speaks version 1 only. Use a plain client (reconnect over heartbeat and codec) for it', { version: hello.version, supported: hello.version })
       }

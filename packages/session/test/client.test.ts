@@ -1,9 +1,9 @@
 import type { Frame } from '@proto/codec'
 import type { ByteDuplex } from '@proto/interface'
-import { InvalidParametersError } from '@proto/interface'
+import { InvalidParametersError, ProtocolVersionError } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConnection } from '../src/connection.js'
-import type { LostPolicy, SessionClientInit, SessionDuplex } from '../src/index.js'
+import type { LostPolicy, SessionClientInit, SessionDuplex, SessionFrames } from '../src/index.js'
 import { DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_WINDOW_MESSAGES, MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
 import { SessionState } from '../src/state.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
@@ -180,6 +180,29 @@ describe('the handshake, from the client', () => {
     expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'InvalidParametersError' } })
     expect(dials).toBe(1)
     expect(aborted.map(e => e.name)).toEqual(['InvalidParametersError'])
+  })
+
+  it('a server HELLO its heartbeat refused (another version): the ProtocolVersionError ends the client, no redial', async () => {
+    let dials = 0
+    const refused = new ProtocolVersionError('expected protocol version 1, but the peer speaks 2', { version: 2, supported: 1 })
+    const c = sessionClient(async () => { dials++; return ({}) as unknown as ByteDuplex }, {
+      initialDelay: 1,
+      maxDelay: 2,
+      // what a heartbeat with HELLO gives once it refused the peer's: no HELLO, and its failure on the source
+      stack: () => ({
+        peerHello: Promise.resolve(undefined),
+        source: { next: async () => await Promise.reject(refused), [Symbol.asyncIterator] () { return this } },
+        sink: async () => {},
+        close: async () => {},
+        abort: () => {},
+        addEventListener: () => {},
+        removeEventListener: () => {}
+      }) as unknown as SessionFrames
+    })
+    open.push(c)
+    const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
+    expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'ProtocolVersionError' } })
+    expect(dials).toBe(1)
   })
 
   it('a stack that fails otherwise on a dialled connection: that connection is aborted, and the client dials again', async () => {
