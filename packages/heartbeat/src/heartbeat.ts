@@ -402,13 +402,18 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.error = err
     this.violation = undefined
     this.peerHelloSlot.ended()
-    this.inbound.fail(err, drain)
-    this.userSinkPart?.reject(err)
     const type = this.cfg.goAwayType
-    if (goAway !== undefined && type !== undefined && !this.outbound.done) {
+    const tell = goAway !== undefined && type !== undefined && !this.outbound.done
+    if (tell) {
+      // before the inbound fails: a user sink fed by our own source (an echo, push mode) would otherwise
+      // see it fail and fail the outbound with it, and the GOAWAY would never go
       this.failing = true
       this.outbound.send({ type, body: encodeGoAway({ code: goAway, reason: reason ?? '' }) })
       this.outbound.finish()
+    }
+    this.inbound.fail(err, drain)
+    this.userSinkPart?.reject(err)
+    if (tell) {
       this.time.graceUntil(this.cfg.clock.now() + GOAWAY_GRACE)
       return
     }
