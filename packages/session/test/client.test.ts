@@ -168,17 +168,23 @@ describe('the handshake, from the client', () => {
     expect(dial).not.toHaveBeenCalled()
   })
 
-  it('a stack that cannot be made on a dialled connection: that connection is aborted, and the client fails for good without dialling again', async () => {
+  /** A client whose stack throws `thrown` on every connection; the connections it aborted, and its dials. */
+  function throwingStack (thrown: Error): { c: SessionDuplex, aborted: Error[], dials: () => number } {
     const aborted: Error[] = []
     let dials = 0
     const c = sessionClient(async () => {
       dials++
       return { source: [], sink: async () => {}, abort: (err: Error) => { aborted.push(err) } } as unknown as ByteDuplex
-    }, { initialDelay: 1, maxDelay: 2, stack: () => { throw new InvalidParametersError('expected a stack that can be made') } })
+    }, { initialDelay: 1, maxDelay: 2, stack: () => { throw thrown } })
     open.push(c)
+    return { c, aborted, dials: () => dials }
+  }
+
+  it('a stack that cannot be made on a dialled connection: that connection is aborted, and the client fails for good without dialling again', async () => {
+    const { c, aborted, dials } = throwingStack(new InvalidParametersError('expected a stack that can be made'))
     const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
     expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'InvalidParametersError' } })
-    expect(dials).toBe(1)
+    expect(dials()).toBe(1)
     expect(aborted.map(e => e.name)).toEqual(['InvalidParametersError'])
   })
 
@@ -206,16 +212,10 @@ describe('the handshake, from the client', () => {
   })
 
   it('a stack that fails otherwise on a dialled connection: that connection is aborted, and the client dials again', async () => {
-    const aborted: Error[] = []
-    let dials = 0
-    const c = sessionClient(async () => {
-      dials++
-      return { source: [], sink: async () => {}, abort: (err: Error) => { aborted.push(err) } } as unknown as ByteDuplex
-    }, { initialDelay: 1, maxDelay: 2, stack: () => { throw new Error('not this time') } })
-    open.push(c)
-    await vi.waitFor(() => { expect(dials).toBeGreaterThanOrEqual(3) })
+    const { c, aborted, dials } = throwingStack(new Error('not this time'))
+    await vi.waitFor(() => { expect(dials()).toBeGreaterThanOrEqual(3) })
     expect(c.status).not.toBe('failed')
-    expect(aborted.length).toBeGreaterThanOrEqual(dials - 1) // every connection but perhaps the one being made
+    expect(aborted.length).toBeGreaterThanOrEqual(dials() - 1) // every connection but perhaps the one being made
     expect(aborted.every(e => e.message === 'not this time')).toBe(true)
   })
 
