@@ -39,6 +39,8 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
   private readonly live = new Map<string, Live>()
   /** Admitted sockets still open, when they are counted one by one (TLS, or a per-source limit). */
   private readonly tracked = new Set<net.Socket>()
+  /** Set at the close deadline (or when the close is aborted): what is still open is aborted with it. */
+  private closedWith: Error | undefined
   private readonly sources: SourceLimit
   private readonly config: ConnectionConfig
   private readonly handshake: ((raw: net.Socket) => void) | undefined
@@ -150,8 +152,14 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
   }
 
   private abortAll (err: Error): void {
+    this.closedWith = err
     for (const { core } of this.live.values()) core.terminate(err, 'server-closed', true)
-    for (const raw of this.tracked) raw.destroy()
+    // handshakes still running: RST, as for the connections; their failure is the close's, not the client's
+    for (const raw of this.tracked) {
+      if (raw.destroyed) continue
+      raw.on('error', () => {})
+      try { raw.resetAndDestroy() } catch { raw.destroy() }
+    }
   }
 
   private empty (): boolean {
@@ -207,7 +215,8 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
   }
 
   handshakeFailed (reason: DropReason, error: Error, address: ConnectionAddress | undefined): void {
-    this.drop(reason, error, address)
+    if (this.closedWith !== undefined) this.drop('server-closed', this.closedWith, address)
+    else this.drop(reason, error, address)
   }
 
   private drop (reason: DropReason, error: Error, remoteAddress: ConnectionAddress | undefined): void {

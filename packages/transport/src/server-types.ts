@@ -78,9 +78,10 @@ export interface ServerErrorEvent {
  * - `tls-handshake`: the TLS handshake failed (`TLSError`, with the certificate verification code when the
  *   client's certificate was refused) or the client left before finishing it (`ConnectionResetError`);
  * - `tls-handshake-timeout`: it did not finish within `handshakeTimeout` (`HandshakeTimeoutError`);
- * - `server-closing`: it arrived while the server was closing (`ServerClosingError`).
+ * - `server-closing`: it arrived while the server was closing (`ServerClosingError`);
+ * - `server-closed`: its TLS handshake was still running at the close deadline, and it was reset (`ServerClosedError`).
  */
-export type DropReason = 'max-connections' | 'max-connections-per-source' | 'tls-handshake' | 'tls-handshake-timeout' | 'server-closing'
+export type DropReason = 'max-connections' | 'max-connections-per-source' | 'tls-handshake' | 'tls-handshake-timeout' | 'server-closing' | 'server-closed'
 
 /** A connection refused before it reached the handler. */
 export interface DropEvent {
