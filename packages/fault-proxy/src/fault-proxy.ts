@@ -1,7 +1,7 @@
 import type { AddressInfo, Server, Socket } from 'node:net'
 import { createServer } from 'node:net'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
-import { createLogger, systemClock, systemTimers } from '@proto/interface'
+import { createLogger, systemClock, systemTimers, validate } from '@proto/interface'
 import {
   DEFAULT_BLACK_HOLE_HOLD_BYTES, DEFAULT_FIN_LINGER_MS, DEFAULT_HIGH_WATER_MARK, DEFAULT_LISTEN_HOST
 } from './constants.js'
@@ -269,6 +269,8 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
 function checkInit (init: FaultProxyInit): { host: string, port: number } {
   if (init == null || typeof init !== 'object') throw new InvalidParametersError('startFaultProxy needs { target }')
   checkTarget(init.target)
+  validate.hook('clock', init.clock, 'now')
+  validate.hook('timers', init.timers, 'setTimeout')
   const host = init.listen?.host ?? DEFAULT_LISTEN_HOST
   const port = init.listen?.port ?? 0
   checkLoopback('listen.host', host)

@@ -94,7 +94,9 @@ describe('options', () => {
     ['a bad port', { target: { host: '127.0.0.1', port: 70000 } }],
     ['a bad plan', { faults: { cutEvery: [5, 1] } }],
     ['a zero high-water mark', { highWaterMark: 0 }],
-    ['a non-finite seed', { seed: Number.NaN }]
+    ['a non-finite seed', { seed: Number.NaN }],
+    ['a clock without now()', { clock: {} as never }],
+    ['timers without setTimeout()', { timers: {} as never }]
   ])('rejects %s with InvalidParametersError', async (_, init) => {
     await expect(startFaultProxy({ target: { host: '127.0.0.1', port: 1 }, ...init }))
       .rejects.toMatchObject({ name: 'InvalidParametersError' })

@@ -176,6 +176,5 @@ export function intervalMemory (init?: IntervalMemoryInit): IntervalMemory {
   const opts = validate.options('init', init)
   const ttl = validate.duration('ttl', opts.ttl, DEFAULT_MEMORY_TTL, { exclusiveMin: true, infinity: true })
   const recentLoss = validate.duration('recentLoss', opts.recentLoss, DEFAULT_RECENT_LOSS)
-  if (opts.clock !== undefined) validate.fn('clock.now', validate.options('clock', opts.clock).now)
-  return new PathMemory(ttl, recentLoss, opts.clock ?? systemClock)
+  return new PathMemory(ttl, recentLoss, validate.hook('clock', opts.clock, 'now') ?? systemClock)
 }

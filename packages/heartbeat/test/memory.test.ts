@@ -65,6 +65,7 @@ describe('interval memory', () => {
   it('validates its options, and the stage accepts only a memory made by intervalMemory()', () => {
     expect(() => intervalMemory({ ttl: 0 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     expect(() => intervalMemory({ recentLoss: -1 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(() => intervalMemory({ clock: {} as never })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     const fake = { snapshot: () => ({}), forget: () => {} }
     expect(() => heartbeat(rawPeer().lower, { adaptiveInterval: { memory: fake as any } })).toThrow('expected adaptiveInterval.memory to be made by intervalMemory(), but got an object')
   })

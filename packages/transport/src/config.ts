@@ -62,12 +62,10 @@ export function connectionConfig (init: ConnectionInit, extras: ConfigExtras): C
 }
 
 function makeConfig (init: ConnectionInit, extras: ConfigExtras): ConnectionConfig {
-  if (init.clock !== undefined && typeof init.clock?.now !== 'function') validate.invalid('clock', 'an object with now()', init.clock)
-  if (init.timers !== undefined && typeof init.timers?.setTimeout !== 'function') validate.invalid('timers', 'an object with setTimeout()', init.timers)
-  const clock = init.clock ?? systemClock
+  const clock = validate.hook('clock', init.clock, 'now') ?? systemClock
   return Object.freeze({
     clock,
-    timers: init.timers ?? systemTimers,
+    timers: validate.hook('timers', init.timers, 'setTimeout') ?? systemTimers,
     log: init.logger ?? transportLog,
     closeTimeout: validate.duration('closeTimeout', init.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
     writeStallTimeout: validate.duration('writeStallTimeout', init.writeStallTimeout, extras.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT),

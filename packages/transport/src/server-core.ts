@@ -156,9 +156,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
     for (const { core } of this.live.values()) core.terminate(err, 'server-closed', true)
     // handshakes still running: RST, as for the connections; their failure is the close's, not the client's
     for (const raw of this.tracked) {
-      if (raw.destroyed) continue
-      raw.on('error', () => {})
-      try { raw.resetAndDestroy() } catch { raw.destroy() }
+      if (!raw.destroyed) reset(raw)
     }
   }
 
@@ -208,9 +206,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
   }
 
   private refuse (raw: net.Socket, reason: DropReason, error: Error, address: ConnectionAddress | undefined): void {
-    raw.on('error', () => {})
-    // RST: the client learns at once, and nothing lingers in TIME_WAIT here.
-    try { raw.resetAndDestroy() } catch { raw.destroy() }
+    reset(raw)
     this.drop(reason, error, address)
   }
 
@@ -272,4 +268,10 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
 
 function * handles (live: Map<string, Live>): IterableIterator<Connection> {
   for (const { handle } of live.values()) yield handle
+}
+
+/** RST (a Unix socket, which has none, is closed): the client learns at once, and nothing lingers in TIME_WAIT here. */
+function reset (raw: net.Socket): void {
+  raw.on('error', () => {})
+  try { raw.resetAndDestroy() } catch { raw.destroy() }
 }

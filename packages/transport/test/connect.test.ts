@@ -156,6 +156,8 @@ describe('connect() over TCP, Unix sockets and fromSocket()', () => {
       { path: '/tmp/x.sock', port: 1 },
       { host: '127.0.0.1', port: 1, connectTimeout: -1 },
       { host: '127.0.0.1', port: 1, closeTimeout: Number.NaN },
+      { host: '127.0.0.1', port: 1, clock: {} as never },
+      { host: '127.0.0.1', port: 1, timers: { setTimeout: 5 } as never },
       { host: '[::1]', port: 1 },
       { host: '127.0.0.1', port: 1, createSocket: 'x' as unknown as NonNullable<ConnectInit['createSocket']> },
       { host: '127.0.0.1', port: 1, tls: { cert: 'not a PEM', key: 'not a PEM' } }
