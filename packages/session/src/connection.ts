@@ -291,7 +291,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   lowerEnded (): Error | undefined {
     const s = this.state
-    if (this.peerEnded || (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.inEnded)) return undefined
+    // the peer's direction is complete; the connection ending is the session's end only once ours is too
+    // (our END acknowledged): before that it is an outage of our direction, resumed like any other
+    const peerDone = this.peerEnded || (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.inEnded)
+    if (peerDone && s.endAcked) return undefined
     const judged = this.judgeReportedGoAway()
     if (judged !== undefined) return judged
     const err = this.goAwayCode !== undefined ? refused(this.goAwayCode) : new ConnectionLostError('The peer closed the connection without ending the session: an outage, resumed on the next connection')

@@ -159,7 +159,8 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     this.log.debug('session %s lost (%s): %d unconfirmed, %s', sessionId ?? '-', loss.reason, unconfirmed, action)
     this.safeDispatchEvent('session-lost', { type: 'session-lost', id: sessionId ?? '', reason: loss.reason, unconfirmed, action })
     if (action === 'fail') {
-      queueMicrotask(() => { this.link.abort(err) })
+      // at once: the connection fails with `err` next, and reconnect must not take that for a fatal dial error
+      this.link.abort(err)
       return err
     }
     if (action === 'drop') {

@@ -300,6 +300,39 @@ describe('replay', () => {
     expect(c.stats()).toMatchObject({ skipped: 2, resent: 6 })
   })
 
+  it('a connection that ends (FIN) after the peer\'s END, before ours was acknowledged, is an outage: the client resumes and sends the rest', async () => {
+    const { c, next } = client()
+    const first = await next()
+    await accept(first)
+    // the server's direction is complete: one item, then its END
+    first.send(data(1), endFrame(1))
+    const got: number[] = []
+    for await (const f of c.source) got.push(f.body[0])
+    expect(got).toEqual([1])
+    let writeThree!: () => void
+    const three = new Promise<void>((resolve) => { writeThree = resolve })
+    const writing = c.sink((async function * () {
+      yield data(1)
+      yield data(2)
+      await three
+      yield data(3)
+    })())
+    await first.next(f => f.type === 0x40 && f.body[0] === 2)
+    first.send(ackFrame(1))
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    // a clean close of the connection (a proxy's FIN), not of the session: ours is still open
+    first.end()
+    const second = await next()
+    await accept(second, TOKEN, 2)
+    writeThree()
+    await second.next(f => f.type === 0x07)
+    expect(items(second)).toEqual([2, 3])
+    second.send(ackFrame(3, true))
+    await writing
+    await vi.waitFor(() => { expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0, retained: 0 }) })
+    expect(c.stats().status).not.toBe('failed')
+  })
+
   it('a full window while disconnected holds the writer back: nothing is dropped, all of it goes after the resume', async () => {
     const { c, next } = client({ window: { maxMessages: 4 }, buffer: { maxMessages: 3 } })
     const first = await next()
