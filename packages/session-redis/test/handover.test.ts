@@ -72,4 +72,32 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
       await a.close()
     }
   })
+
+  it('a session that ends both ways closes only once the store persisted it: the client hears SESSION_CLOSED after the ACK of its END, nothing is lost or sent twice', async () => {
+    // a 2 s interval: at the session's end nothing is persisted yet, so every ACK waits for the early persist
+    const a = await startNode('a', redis.url, { persistInterval: 2_000 })
+    try {
+      const N = 50
+      for (let round = 1; round <= 3; round++) {
+        a.took.length = 0
+        const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: a.port }, { signal }), { initialDelay: 10, maxDelay: 100 })
+        const lost: unknown[] = []
+        client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+        const got: string[] = []
+        const reading = (async () => { for await (const f of client.source) got.push(dec(f)) })()
+        // the client ends its writing; the node's application ends its answers when the client's END comes
+        await client.sink((function * () { for (let i = 1; i <= N; i++) yield item(`c${i}`) })())
+        await reading
+        await expect.poll(() => client.status, { timeout: 5_000 }).toBe('closed')
+        expect(lost).toEqual([])
+        expect(a.took).toEqual(Array.from({ length: N }, (_, i) => `c${i + 1}`))
+        expect(got).toEqual(Array.from({ length: N }, (_, i) => `s${i + 1}`))
+        expect(client.stats().link).toMatchObject({ accepted: N, confirmed: N, unconfirmed: 0, unsent: 0 })
+        expect(client.stats()).toMatchObject({ sessionsLost: 0, resentAfterLoss: 0 })
+        await client.close()
+      }
+    } finally {
+      await a.close()
+    }
+  })
 })

@@ -105,6 +105,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private reportedGoAway: { code: number, reason: string } | undefined
   /** A close() waiting for our END to be acknowledged. */
   private endAck: { resolve(): void, reject(err: Error): void } | undefined
+  /** A closing session waits here while a durable store holds its ACKs: called once they cover everything received, or the connection died. */
+  private acksReleased: (() => void) | undefined
   /** Listening to the lower duplex's `goaway` events (its source does not push to the inbound). */
   private listening = false
 
@@ -226,6 +228,13 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   ackNow (): void {
     if (!this.fenced && this.handshaken && this.state.ackable > this.lastAck) this.ackClock?.flush()
+    if (this.acksReleased !== undefined && this.state.ackable >= this.state.received) this.releaseAcks()
+  }
+
+  private releaseAcks (): void {
+    const released = this.acksReleased
+    this.acksReleased = undefined
+    released?.()
   }
 
   moveAway (err: Error): void { this.fail(err, { code: GoAwayCode.SHUTTING_DOWN, reason: 'session moved to another node' }) }
@@ -427,6 +436,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.settleReady = undefined
     this.settleWriting(err)
     this.endAck?.reject(err)
+    this.releaseAcks()
     this.source.fail(err)
     if (goAway === undefined) {
       this.outbound.fail(err)
@@ -484,6 +494,15 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // the peer learns the session is closed only once it has acknowledged our END (reconnect bounds the wait)
     if (!s.endAcked && s.endAt !== undefined) await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
     if (this.dead) return
+    if (s.ackable < s.received) {
+      // a durable store holds ACKs until it has persisted what they cover: SESSION_CLOSED goes only after
+      // the ACK of everything the application took (END included), or the peer counts those items lost
+      // and sends them again in a new session (reconnect bounds the wait, as it does the one above)
+      s.onAckHeld?.()
+      await new Promise<void>((resolve) => { this.acksReleased = resolve })
+      if (this.dead) return
+      this.outbound.ack()
+    }
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway({ code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session closed' }) })
     this.outbound.finish()
     try {
