@@ -162,6 +162,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   get fenced (): boolean { return this.dead || (this.ctx.aborted ?? this.ctx.signal.aborted) }
   get accepting (): boolean { return this.handshaken && !this.peerEnded }
+  get peerLast (): number {
+    const s = this.state
+    return s.peerEndGen === s.gen && s.peerEndAt !== undefined ? s.peerEndAt : Infinity
+  }
 
   /** The peer has the `count` oldest unconfirmed items: reconnect releases them. */
   confirmOut (count: number): void { this.ctx.confirm(count) }

@@ -26,6 +26,8 @@ export interface PumpOwner {
   readonly accepting: boolean
   /** The peer's END has come: no item follows. */
   readonly peerEnded: boolean
+  /** The last position the peer may send: that of its END once the session knew it (on any connection), else `Infinity`. */
+  readonly peerLast: number
   /** Handles a control frame (ACK, END, RESUME, GOAWAY, unknown types); may throw `SessionProtocolError`. */
   control(frame: Frame): void
   /** The connection's source ended cleanly: `undefined` when the session's END came first, else the outage. */
@@ -252,11 +254,14 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     const gen = owner.gen
     let items: SessionItem[] | undefined
     let bytes = 0
+    // an END from an earlier connection still holds: a resumed peer may replay up to it, never past it
+    const last = owner.peerLast
     try {
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i]
         if (isSequenced(frame.type)) {
           if (!owner.accepting) throw new SessionProtocolError(`expected no data before the session handshake completed or after END, but got a frame of type ${frame.type}`)
+          if (this.nextSeq > last) throw new SessionProtocolError(`expected no item after the peer's END at ${last}, but got item ${this.nextSeq} on a resumed connection`)
           if (this.nextSeq > MAX_POSITION) throw new SessionProtocolError('the peer sent more than 2^53 − 1 items in one session')
           ;(items ??= []).push({ seq: this.nextSeq++, gen, frame })
           bytes += frame.body.byteLength

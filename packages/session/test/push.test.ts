@@ -227,6 +227,7 @@ function pumpOwner (): PumpOwner & { controls: Frame[], stops: Error[], goAways:
     gen: 1,
     accepting: true,
     peerEnded: false,
+    peerLast: Infinity,
     controls: [] as Frame[],
     stops: [] as Error[],
     goAways: [] as number[],

@@ -309,6 +309,24 @@ describe('protocol errors after the handshake', () => {
     await vi.waitFor(() => { expect(s.server.stats().detached).toBe(1) })
     expect(session.status).not.toBe('closed')
   })
+
+  it('data past the END a peer sent on an earlier connection: GOAWAY PROTOCOL_ERROR on the resumed one; what came before END is delivered once, nothing after it', async () => {
+    const s = setup()
+    const { f, token, session } = await opened(s)
+    f.send(data(1), data(2), endFrame(2))
+    const got: number[] = []
+    for await (const frame of session.source) got.push(frame.body[0])
+    expect(got).toEqual([1, 2])
+    await f.next(x => isAck(x) && readAck(x).end)
+    f.end()
+    await vi.waitFor(() => { expect(s.server.stats().detached).toBe(1) })
+    const resumed = s.connect(resumeFrame({ token, next: 1 }))
+    expect(readResume(await resumed.next(isResume)).next).toBe(3)
+    // the peer replays nothing (it had its END acknowledged) and writes on as if its direction were open
+    resumed.send(ackFrame(0), data(3))
+    expect(goAwayCode(await resumed.next(isGoAway))).toBe(1)
+    expect(session.stats()).toMatchObject({ delivered: 2, deduplicated: 0 })
+  })
 })
 
 describe('in real time, with generous bounds', () => {
