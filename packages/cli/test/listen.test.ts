@@ -68,6 +68,59 @@ describe('proto listen', () => {
     expect((await proc.exit()).code).toBe(130)
   })
 
+  // Without --echo nothing is written to the client, so its failure surfaces in the read and in our idle
+  // sink at once: both must end that connection alone, never the process.
+  it.each([
+    {
+      what: 'resets',
+      closed: /\[s2\] closed \(reset\): ConnectionResetError/,
+      misbehave: async (bad: net.Socket) => { bad.resetAndDestroy() }
+    },
+    {
+      what: 'sends an oversize frame header',
+      closed: /\[s2\] closed \(aborted\): FrameTooLongError: Frame body of 2147483647 bytes exceeds maxFrameLength 1024/,
+      misbehave: async (bad: net.Socket) => { bad.write(Buffer.from([0x7F, 0xFF, 0xFF, 0xFF])); await new Promise(resolve => bad.once('close', resolve)) }
+    }
+  ])('without --echo, a client that $what is closed alone and another client is still served', async ({ closed, misbehave }) => {
+    const { proc, port } = await startServer(['listen', '0', '-f', 'int32', '--max-frame-length', '1KiB'])
+    const good = net.connect({ port, host: '127.0.0.1' })
+    await new Promise(resolve => good.once('connect', resolve))
+    await proc.waitForStderr(/\[s1\] connected/)
+    const bad = net.connect({ port, host: '127.0.0.1' })
+    bad.on('error', () => {})
+    await new Promise(resolve => bad.once('connect', resolve))
+    await proc.waitForStderr(/\[s2\] connected/)
+    await misbehave(bad)
+    await proc.waitForStderr(closed)
+    good.write(packInt32('still here'))
+    await proc.waitForStdout(out => out.toString() === 'still here\n')
+    good.end()
+    await proc.waitForStderr(/\[s1\] closed \(closed\)/)
+    expect(proc.stderr()).not.toMatch(/internal error/)
+    proc.child.kill('SIGINT')
+    expect((await proc.exit()).code).toBe(130)
+  })
+
+  it('without --echo, exits 0 when the reader of its stdout goes away (EPIPE), as `proto listen PORT | head -1`', async () => {
+    const { proc, port } = await startServer(['listen', '0', '-f', 'int32'])
+    const client = net.connect({ port, host: '127.0.0.1' })
+    client.on('error', () => {})
+    await new Promise(resolve => client.once('connect', resolve))
+    client.write(packInt32('first'))
+    await proc.waitForStdout(out => out.toString() === 'first\n')
+    proc.child.stdout.destroy() // the reader goes away
+    // frames keep coming until printing one fails on the closed pipe and the process ends
+    const feeding = setInterval(() => { if (!client.destroyed) client.write(packInt32('more')) }, 20)
+    try {
+      const { code } = await proc.exit()
+      expect(proc.stderr()).not.toMatch(/internal error/)
+      expect(code).toBe(0)
+    } finally {
+      clearInterval(feeding)
+      client.destroy()
+    }
+  })
+
   it('Ctrl-C closes open connections gracefully (FIN) and exits 130', async () => {
     const { proc, port } = await startServer(['listen', '0', '--echo', '-f', 'int32'])
     const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })

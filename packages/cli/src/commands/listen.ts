@@ -130,14 +130,19 @@ async function serve (conn: Connection, link: FrameLink, options: { echo: boolea
     if (options.echo) {
       await link.sink(print === undefined ? inbound : printed())
     } else {
+      // Nothing to send: the sink only carries our FIN once reading is over (or on Ctrl-C). Both are
+      // awaited together, so whichever fails first is the connection's error, and the other, which fails
+      // too once the link is aborted with it, is observed rather than left to crash the process.
       let readDone = (): void => {}
       const writing = link.sink(emptyUntil(Promise.race([closing.promise, new Promise<void>((resolve) => { readDone = resolve })])))
-      try {
-        for await (const _ of printed()) { /* printed on the way */ }
-      } finally {
-        readDone()
-      }
-      await writing
+      const reading = (async (): Promise<void> => {
+        try {
+          for await (const _ of printed()) { /* printed on the way */ }
+        } finally {
+          readDone()
+        }
+      })()
+      await Promise.all([reading, writing])
     }
     await link.close()
   } catch (err) {
