@@ -192,6 +192,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   /** Decides what the connection's RESUME gets: a new session, the one it names, or a GOAWAY. */
   private async open (frames: SessionFrames, resume: Resume, leftover: Frame[]): Promise<void> {
     if (resume.fresh) {
+      // a new session was sent nothing: only 1 is a resume point, checked before anything is made
+      if (resume.next !== 1) { this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, `resume point ${resume.next} is outside what a new session sent (1)`); return }
       if (this.registry.full && !this.evictOldestDetached()) { this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`); return }
       const credentials = this.registry.issue()
       const session = new ServerSession(this, credentials)

@@ -134,6 +134,16 @@ describe('the handshake', () => {
     expect(s.sessions.length).toBe(0)
   })
 
+  it('refuses a new session\'s RESUME whose resume point is not 1 before making anything: no token, no session, no count', async () => {
+    const s = setup()
+    const f = s.connect(resumeFrame({ next: 5 }))
+    expect(goAwayCode(await f.next(isGoAway))).toBe(1)
+    expect(f.written.filter(isResume)).toEqual([])
+    expect(s.sessions.length).toBe(0)
+    expect(s.server.stats()).toMatchObject({ sessions: 0, created: 0, refused: { protocol: 1 } })
+    expect(s.refused).toEqual([{ reason: 'protocol', code: 1, message: expect.stringContaining('resume point 5') }])
+  })
+
   it('refuses a peer that stays silent after HELLO within resumeTimeout', async () => {
     vi.useFakeTimers()
     const s = setup({ resumeTimeout: 1_000 })
