@@ -75,7 +75,11 @@ export class Closer<TIn, TOut> {
   /** Without a signal, every call returns the same promise. */
   close (options: AbortOptions = {}): Promise<void> {
     const signal = options.signal
-    if (signal?.aborted === true) return Promise.reject(signal.reason)
+    if (signal?.aborted === true) {
+      // aborted already: the close is an abort with its reason, at once
+      this.terminate(toError(signal.reason), undefined)
+      return Promise.reject(signal.reason)
+    }
     this.closePromise ??= this.runClose()
     return signal == null ? this.closePromise : this.closeWithin(this.closePromise, signal)
   }

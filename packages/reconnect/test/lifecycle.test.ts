@@ -204,6 +204,19 @@ describe('reconnect schedule under fake time', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('close() with a signal that aborted already is an abort with its reason: the live connection is aborted and the source fails with it', async () => {
+    const { dial, conns } = dialer()
+    const d = make(dial)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.status).toBe('connected')
+    const reading = (async () => { for await (const _ of d.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
+    const reason = new Error('gone')
+    await expect(d.close({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason)
+    expect(d.status).toBe('closed')
+    expect(conns[0].aborted).toBe(true)
+    expect(await reading).toBe(reason)
+  })
+
   it('rejects bad options at once with InvalidParametersError', () => {
     const dial = async (): Promise<any> => await new Promise(() => {})
     const bad: Array<ReconnectInit<number>> = [
