@@ -139,9 +139,14 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       this.counts.commands++
       const owner = await this.redis.hget(keys.hash, 'o')
       if (owner === null) return undefined
+      /** The live node asked to hand the session over: its handover releases the session (owner `''`). */
+      let askedOf = ''
       if (owner !== '' && owner !== this.nodeId) {
         this.counts.commands++
-        if (await this.redis.exists(nodeKey(this.opts.prefix, owner)) === 1) await this.handovers.request(owner, dhex)
+        if (await this.redis.exists(nodeKey(this.opts.prefix, owner)) === 1) {
+          askedOf = owner
+          await this.handovers.request(owner, dhex)
+        }
       }
       this.counts.commands++
       const reply = await this.redis.claimBuffer(keys.hash, keys.list, this.nodeId, String(this.opts.ttl))
@@ -150,8 +155,9 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       const s = claimed.session
       this.claims.set(dhex, { epoch: claimed.epoch, stored: s.outAcked + s.journal.length })
       this.counts.restored[s.origin]++
-      this.log.debug('session %s taken from %s (%s)', s.id, claimed.previousOwner === '' ? 'the store' : claimed.previousOwner, s.origin)
-      this.safeDispatchEvent('restored', { id: s.id, origin: s.origin, from: claimed.previousOwner })
+      const from = claimed.previousOwner !== '' ? claimed.previousOwner : askedOf
+      this.log.debug('session %s taken from %s (%s)', s.id, from === '' ? 'the store' : from, s.origin)
+      this.safeDispatchEvent('restored', { id: s.id, origin: s.origin, from })
       return s
     } catch (err) {
       this.failed(toError(err))

@@ -21,13 +21,13 @@ export interface RedisStoreEvents {
     /** Sessions this node holds, all persisted again. */
     sessions: number
   }
-  /** A session was taken from the store onto this node. `from`: the node that held it ('' if it was released). */
+  /** A session was taken from the store onto this node. `from`: the node that held it ('' if it was released on shutdown). */
   restored: {
     /** The session's public id (16 hex digits). */
     id: string
     /** `'handover'`: its node handed it over (or released it on shutdown); `'recovered'`: its node died. */
     origin: Exclude<SessionOrigin, 'new'>
-    /** The id of the node that held it; `''` if it was released. */
+    /** The id of the node that held it (the one asked to hand it over, for a handover on request); `''` if it was released on shutdown. */
     from: string
   }
   /** This node handed a session to node `to`, with `items` unacknowledged outbound items. */

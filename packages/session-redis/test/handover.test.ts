@@ -17,6 +17,8 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
     const b = await startNode('b', redis.url)
     const target = { port: a.port }
     const client = movingClient(target)
+    const restored: unknown[] = []
+    b.store.addEventListener('restored', (e) => { restored.push(e.detail) })
     const N = 400
     const got: string[] = []
     const reading = (async () => { for await (const f of client.source) { got.push(dec(f)); if (got.length === N) break } })()
@@ -43,6 +45,8 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
       expect(a.server.stats().moved).toBe(1)
       expect(b.server.stats().restored).toEqual({ handover: 1, recovered: 0 })
       expect(b.sessions[0].origin).toBe('handover')
+      // the node that handed it over is named, though its handover released the session in Redis
+      expect(restored).toEqual([{ id: b.sessions[0].id, origin: 'handover', from: a.store.nodeId }])
       expect(a.store.stats().handovers.given).toBe(1)
       expect(b.store.stats().handovers).toMatchObject({ requested: 1, timedOut: 0 })
       expect(client.stats().possibleDuplicates).toBe(0)
