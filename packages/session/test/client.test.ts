@@ -333,6 +333,22 @@ describe('replay', () => {
     expect(c.stats().status).not.toBe('failed')
   })
 
+  it('close() whose connection is lost while it waits for acknowledgements ends then, without dialling again, and counts what was not acknowledged', async () => {
+    const { c, conns, next } = client({ closeTimeout: 60_000 })
+    const first = await next()
+    await accept(first)
+    await c.sink([data(1), data(2), data(3)])
+    await first.next(f => f.type === 0x07)
+    first.send(ackFrame(1))
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    const closing = c.close()
+    first.frames.abort(new Error('cut'))
+    await closing
+    expect(c.status).toBe('closed')
+    expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
+    expect(conns.length).toBe(1)
+  })
+
   it('a full window while disconnected holds the writer back: nothing is dropped, all of it goes after the resume', async () => {
     const { c, next } = client({ window: { maxMessages: 4 }, buffer: { maxMessages: 3 } })
     const first = await next()
