@@ -8,6 +8,7 @@ import { SessionConnection } from './connection.js'
 import { SESSION_FLAG } from './constants.js'
 import { SessionEndpoint } from './endpoint.js'
 import { ConnectionLostError, SessionLostError, SessionProtocolError, SessionRefusedError } from './errors.js'
+import { stageFailure } from './handshake.js'
 import type { SessionItem } from './inbound.js'
 import { resolveCommon } from './options.js'
 import { SessionState } from './state.js'
@@ -23,10 +24,7 @@ const stackRefused = new WeakSet<Error>()
  * HELLO (a `ProtocolVersionError` for another version, which is not retried), else the connection's end.
  */
 async function endedBeforeHello (lower: SessionFrames): Promise<Error> {
-  const lost = new ConnectionLostError('The connection ended before the server\'s HELLO arrived')
-  // a stage that ended fails or ends its source at once; one still running (no HELLO asked for) does not
-  const next = lower.source.next().then(() => lost, (err: unknown) => toError(err))
-  return await Promise.race([next, new Promise<Error>((resolve) => { setImmediate(() => { resolve(lost) }) })])
+  return await stageFailure(lower) ?? new ConnectionLostError('The connection ended before the server\'s HELLO arrived')
 }
 
 /** Whether a session client gives up on `err` rather than dialling again. */

@@ -1,6 +1,8 @@
+import { toError } from '@proto/interface'
 import { SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
 import { SessionProtocolError } from './errors.js'
 import type { SessionState } from './state.js'
+import type { SessionFrames } from './types.js'
 import type { Resume } from './wire.js'
 
 /** Our RESUME: a client's names its session (or asks for a new one), a server's answers with `token`. */
@@ -34,4 +36,14 @@ export function adoptServerResume (state: SessionState, peer: Resume): boolean {
   if (!Buffer.from(state.token).equals(peer.token)) throw new SessionProtocolError('expected the server\'s RESUME to carry our session\'s token, but it carried another')
   state.counters.resumes++
   return true
+}
+
+/**
+ * Why a connection's stage ended before the peer's HELLO was accepted: its own failure when it refused the
+ * HELLO (it sent the peer its GOAWAY), or `undefined` when the connection just ended. A stage that ended
+ * fails or ends its source at once; one still running (a stack that asks for no HELLO) is given one turn.
+ */
+export async function stageFailure (lower: SessionFrames): Promise<Error | undefined> {
+  const next = lower.source.next().then(() => undefined, (err: unknown) => toError(err))
+  return await Promise.race([next, new Promise<undefined>((resolve) => { setImmediate(() => { resolve(undefined) }) })])
 }

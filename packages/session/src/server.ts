@@ -1,12 +1,13 @@
 import type { Frame } from '@proto/codec'
 import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
-import { createLogger, toError, TypedEventTarget } from '@proto/interface'
+import { createLogger, ProtocolVersionError, toError, TypedEventTarget } from '@proto/interface'
 import type { Reconnector } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import type { ConnectionSettings } from './connection.js'
 import { GOAWAY_GRACE, SESSION_FLAG, SessionFrameType, SessionGoAwayCode } from './constants.js'
 import { SessionProtocolError } from './errors.js'
+import { stageFailure } from './handshake.js'
 import type { CommonOptions, ServerOptions } from './options.js'
 import { resolveCommon, resolveServer } from './options.js'
 import { Registry } from './registry.js'
@@ -139,7 +140,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     const deadline = this.deadline()
     try {
       const hello = await Promise.race([frames.peerHello, deadline.expired])
-      if (hello === undefined) { frames.abort(new SessionProtocolError('the connection ended before its HELLO')); return }
+      if (hello === undefined) { await this.endedBeforeHello(frames); return }
       if ((hello.flags & SESSION_FLAG) === 0) { this.plain(frames); return }
       const opening = await Promise.race([this.readResume(frames), deadline.expired])
       await Promise.race([this.open(frames, opening.resume, opening.leftover), deadline.expired])
@@ -312,11 +313,30 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     }
   }
 
-  /** Sends GOAWAY `code` (if any) and closes the connection, destroying it if that takes longer than a grace period. */
-  private refuse (frames: SessionFrames, reason: RefusalReason, code: number | undefined, message: string): void {
+  /**
+   * The connection's stage ended before a HELLO was accepted. When the stage refused the peer's HELLO (it
+   * sent the GOAWAY: `DO_NOT_RETRY` for a version or heartbeat it cannot serve, else `PROTOCOL_ERROR`), the
+   * refusal is counted and reported like the server's own; a peer that just left is not a refusal.
+   */
+  private async endedBeforeHello (frames: SessionFrames): Promise<void> {
+    const err = await stageFailure(frames)
+    if (err !== undefined) {
+      const code = err instanceof ProtocolVersionError && err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR
+      this.counted('protocol', code, err.message)
+    }
+    frames.abort(err ?? new SessionProtocolError('the connection ended before its HELLO'))
+  }
+
+  /** Counts a refusal and reports it (`refused`). */
+  private counted (reason: RefusalReason, code: number | undefined, message: string): void {
     this.refusals[reason]++
     this.log.debug('refused a connection (%s): %s', reason, message)
     this.safeDispatchEvent('refused', { reason, code, message })
+  }
+
+  /** Sends GOAWAY `code` (if any) and closes the connection, destroying it if that takes longer than a grace period. */
+  private refuse (frames: SessionFrames, reason: RefusalReason, code: number | undefined, message: string): void {
+    this.counted(reason, code, message)
     const err = new SessionProtocolError(`refused: ${message}`)
     if (code === undefined) { frames.abort(err); return }
     const timer = this.timers.setTimeout(() => { frames.abort(err) }, GOAWAY_GRACE)
