@@ -1,5 +1,6 @@
 import type { Frame } from '@proto/codec'
-import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
+import { encodeGoAway, FrameTooLongError, FrameType, GoAwayCode, InvalidControlFrameError, InvalidFrameError, InvalidHeaderError } from '@proto/codec'
+import { ProtocolViolationError } from '@proto/heartbeat'
 import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
 import { createLogger, ProtocolVersionError, toError, TypedEventTarget } from '@proto/interface'
 import type { Reconnector } from '@proto/reconnect'
@@ -88,6 +89,14 @@ export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
   close(): Promise<void>
   /** Refuses new connections and aborts every session with `err`. */
   abort(err: Error): void
+}
+
+/** Whether a stage's failure before HELLO refused the peer, and the GOAWAY code it sent then (if any). */
+function helloRefusal (err: Error): { code: number | undefined } | undefined {
+  if (err instanceof ProtocolVersionError) return { code: err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR }
+  if (err instanceof ProtocolViolationError) return { code: GoAwayCode.PROTOCOL_ERROR }
+  if (err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError) return { code: undefined }
+  return undefined
 }
 
 class Server extends TypedEventTarget<SessionServerEvents> implements SessionServer, ServerSessionOwner, StoreHost {
@@ -314,16 +323,16 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   }
 
   /**
-   * The connection's stage ended before a HELLO was accepted. When the stage refused the peer's HELLO (it
-   * sent the GOAWAY: `DO_NOT_RETRY` for a version or heartbeat it cannot serve, else `PROTOCOL_ERROR`), the
-   * refusal is counted and reported like the server's own; a peer that just left is not a refusal.
+   * The connection's stage ended before a HELLO was accepted. When it refused what the peer sent, the
+   * refusal is counted and reported like the server's own: a HELLO the heartbeat refused (it sent the
+   * GOAWAY: `DO_NOT_RETRY` for a version or heartbeat it cannot serve, else `PROTOCOL_ERROR`), or bytes
+   * the codec could not frame (the connection is reset, no GOAWAY). A peer that left, cleanly or with a
+   * reset, or in the middle of a frame, is not a refusal.
    */
   private async endedBeforeHello (frames: SessionFrames): Promise<void> {
     const err = await stageFailure(frames)
-    if (err !== undefined) {
-      const code = err instanceof ProtocolVersionError && err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR
-      this.counted('protocol', code, err.message)
-    }
+    const refusal = err === undefined ? undefined : helloRefusal(err)
+    if (err !== undefined && refusal !== undefined) this.counted('protocol', refusal.code, err.message)
     frames.abort(err ?? new SessionProtocolError('the connection ended before its HELLO'))
   }
 

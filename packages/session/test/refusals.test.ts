@@ -16,17 +16,22 @@ afterEach(async () => {
 })
 
 /**
- * Writes `frames` (the default framing) to the server as a raw peer, or leaves at once without any; the
- * GOAWAY it got before the connection closed.
+ * Writes `frames` (the default framing) or raw bytes to the server as a raw peer (then a FIN, with `end`);
+ * with none, leaves at once (`'fin'` or `'reset'`). The GOAWAY it got before the connection closed.
  */
-async function sendRaw (port: number, frames: Frame[]): Promise<{ code: number, reason: string } | undefined> {
+async function sendRaw (port: number, what: Frame[] | Uint8Array | 'fin' | 'reset', end = false): Promise<{ code: number, reason: string } | undefined> {
   const socket = net.connect(port, '127.0.0.1')
   const chunks: Buffer[] = []
   socket.on('data', (chunk: Buffer) => { chunks.push(chunk) })
   socket.on('error', () => {})
-  for (const chunk of encode(frames)) socket.write(chunk.subarray())
-  if (frames.length === 0) socket.end()
-  await new Promise<void>((resolve) => { socket.on('close', () => { resolve() }) })
+  const closed = new Promise<void>((resolve) => { socket.on('close', () => { resolve() }) })
+  await new Promise<void>((resolve) => { socket.on('connect', () => { resolve() }) })
+  if (what === 'fin') socket.end()
+  else if (what === 'reset') socket.resetAndDestroy()
+  else if (what instanceof Uint8Array) socket.write(what)
+  else for (const chunk of encode(what)) socket.write(chunk.subarray())
+  if (end) socket.end()
+  await closed
   const goAway = [...decode([Buffer.concat(chunks)])].find(f => f.type === FrameType.GOAWAY)
   return goAway === undefined ? undefined : decodeGoAway(goAway.body)
 }
@@ -50,11 +55,17 @@ describe('connections refused at HELLO (real TCP)', () => {
       [[hello({ interval: 0xffff_ffff, timeout: 0 })], GoAwayCode.DO_NOT_RETRY] // no usable heartbeat
     ]
     for (const [frames, code] of cases) expect((await sendRaw(port, frames))?.code).toBe(code)
-    expect(refused.map(r => [r.reason, r.code])).toEqual(cases.map(([, code]) => ['protocol', code]))
-    expect(server.stats().refused.protocol).toBe(cases.length)
-    // a peer that leaves before its HELLO was not refused
-    await sendRaw(port, [])
-    expect(server.stats().refused.protocol).toBe(cases.length)
+    // bytes that are no frame at all (a length beyond maxFrameLength): reset, no GOAWAY, a refusal still
+    expect(await sendRaw(port, Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x40))).toBeUndefined()
+    expect(refused.map(r => [r.reason, r.code])).toEqual([...cases.map(([, code]) => ['protocol', code]), ['protocol', undefined]])
+    expect(server.stats().refused.protocol).toBe(cases.length + 1)
+    // a peer that leaves before its HELLO, cleanly, with a reset or inside a frame, was not refused
+    await sendRaw(port, 'fin')
+    await sendRaw(port, 'reset')
+    await sendRaw(port, Uint8Array.of(0, 0), true)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(server.stats().refused.protocol).toBe(cases.length + 1)
+    expect(refused.length).toBe(cases.length + 1)
     const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port }, { signal }))
     try {
       await new Promise((resolve) => { client.addEventListener('open', resolve, { once: true }) })
