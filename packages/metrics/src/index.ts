@@ -8,3 +8,4 @@ export type { ProtoMetrics, ProtoMetricsInit, TrackOptions, Untrack } from './me
 export { MetricsClosedError, protoMetrics } from './metrics.js'
 export { Attribute, DEFAULT_METER_NAME, Instrument, RTT_BUCKETS } from './names.js'
 export type { ByteCounters, ConnectionSet, CountedConnection, DisconnectReason, LinkCounters, MeteredConnection, MeteredHeartbeat, MeteredLink, MeteredServer, MeteredSession, MeteredSessionServer, PingCounters, SessionCounters, SessionServerCounters } from './targets.js'
+export { InvalidParametersError } from '@proto/interface'
