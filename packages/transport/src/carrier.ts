@@ -55,4 +55,12 @@ export interface Carrier {
   remoteAddress(): ConnectionAddress | undefined
   /** TLS details, for carriers that speak TLS. */
   tlsInfo?(): TLSInfo | undefined
+  /**
+   * How far written bytes have moved on towards the peer: a count that only grows (for a socket, the bytes
+   * the kernel took; it may count the carrier's own framing, such as TLS records), or `undefined` when
+   * unknown. Read only when data has waited for the peer for `writeStallTimeout`, to tell a slow peer (the
+   * count moved: wait on) from one that takes nothing. Without it, data counts as stalled from a write that
+   * returned `false` until `onCarrierDrain`, however much of it the peer took meanwhile.
+   */
+  progress?(): number | undefined
 }

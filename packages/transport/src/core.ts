@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, PushSource, SinkWatcher } from '@proto/interface'
-import { formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd } from '@proto/interface'
+import { formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -163,14 +163,19 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   }
 
   async close (options: AbortOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted()
-    this.closing ??= this.runClose()
-    if (options.signal == null) { await this.closing; return }
     const signal = options.signal
+    if (signal == null) {
+      await (this.closing ??= this.runClose())
+      return
+    }
+    // a signal aborted already is the same as one aborting now: the connection goes with its reason
+    if (signal.aborted) this.abort(toError(signal.reason))
+    signal.throwIfAborted()
+    this.closing ??= this.runClose()
     try {
       await raceSignal(this.closing, signal)
     } catch (err) {
-      if (signal.aborted) this.abort(signal.reason as Error)
+      if (signal.aborted) this.abort(toError(signal.reason))
       throw err
     }
   }
@@ -244,6 +249,11 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
 
   writeStalled (waited: number): void {
     this.terminate(new WriteStallError(`expected ${this.peerName()} to read what was queued for it, but nothing moved for ${Math.round(waited)} ms (writeStallTimeout ${this.config.writeStallTimeout} ms); reset the connection`), 'write-stall', true)
+  }
+
+  writeFailed (err: Error): void {
+    const { error, reason } = mapSocketError(err, this.peerName(), this.config.tls)
+    this.terminate(error, reason, true)
   }
 
   private ownWriter (): Writer {

@@ -111,12 +111,13 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
 
   async close (options: ServerCloseOptions = {}): Promise<void> {
     const deadline = validate.duration('deadline', options.deadline, DEFAULT_SERVER_CLOSE_DEADLINE)
-    options.signal?.throwIfAborted()
     const signal = options.signal
     const onAbort = (): void => { this.abortAll(new ServerClosedError('server.close() was aborted through its signal; aborted the remaining connections', { cause: signal?.reason })) }
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
       this.closing ??= this.runClose(deadline)
+      // a signal aborted already is the same as one aborting now: the server closes, its connections are aborted
+      if (signal?.aborted === true) onAbort()
       await this.closing
     } finally {
       signal?.removeEventListener('abort', onAbort)

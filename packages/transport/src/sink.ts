@@ -18,7 +18,7 @@ function stopProducer (iterator: Iterator<ByteChunk> | AsyncIterator<ByteChunk>)
 export interface SinkOwner {
   /** The connection's failure, once there is one. */
   sinkFailure(): Error | undefined
-  /** The source threw `err`: abort the connection with it (unless it already failed). */
+  /** The source threw `err`, or gave a chunk that is not bytes: abort the connection with it (unless it already failed). */
   abortFromSource(err: Error): void
   /** The source ended and everything was queued: send FIN; resolves once it is handed to the kernel. */
   finishSink(): Promise<void>
@@ -30,9 +30,10 @@ export interface SinkOwner {
  * Pulls `source` into `writer` until it ends, then FIN, and reports the outcome to `owner.settleSink`
  * (never rejects). Synchronous sources are drained without a microtask per item; an async source whose
  * iterator offers `nextBatch()` is drained a batch per step; all wait for `'drain'` whenever the socket
- * pushes back. If the source throws, the connection is aborted with that error and the sink fails with
- * it; if the connection fails, the producer is told to stop and the sink fails with the connection's
- * error. One async function per running sink: an idle connection with an open sink parks one frame.
+ * pushes back. If the source throws or gives a chunk that is not bytes (`InvalidParametersError`), the
+ * connection is aborted with that error and the sink fails with it; if the connection fails, the producer
+ * is told to stop and the sink fails with the connection's error. One async function per running sink: an
+ * idle connection with an open sink parks one frame.
  */
 export async function runSink (source: Source<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
   const async = isAsync(source)
@@ -66,12 +67,11 @@ export async function runSink (source: Source<ByteChunk>, writer: Writer, owner:
     await owner.finishSink()
     owner.settleSink(undefined)
   } catch (err) {
-    if (err instanceof SourceError) {
-      owner.abortFromSource(err.error)
-      owner.settleSink(owner.sinkFailure() ?? err.error)
-    } else {
-      owner.settleSink(owner.sinkFailure() ?? (err as Error))
-    }
+    // What the source threw, or the writer's refusal of a chunk that is not bytes, aborts the connection;
+    // anything else is the connection's own failure (aborting is then a no-op).
+    const error = err instanceof SourceError ? err.error : toError(err)
+    owner.abortFromSource(error)
+    owner.settleSink(owner.sinkFailure() ?? error)
   }
 }
 
@@ -98,7 +98,8 @@ export class PushSink implements PushTarget<ByteChunk> {
     try {
       for (let i = 0; i < chunks.length; i++) this.writer.push(chunks[i] as ByteChunk)
     } catch (err) {
-      // the connection failed: it has settled the sink already
+      // a chunk that is not bytes aborts the connection; a connection that failed has settled the sink already
+      this.owner.abortFromSource(toError(err))
       this.stop()
       this.owner.settleSink(this.owner.sinkFailure() ?? toError(err))
       return false

@@ -31,6 +31,16 @@ function onClose (this: Socket): void {
   carrier.events?.onCarrierClose()
 }
 
+/** Node's stream handle (libuv's), read for write progress only; not in Node's typings, so read defensively. */
+interface StreamHandle {
+  /** Bytes handed to libuv so far. */
+  bytesWritten?: unknown
+  /** Bytes libuv still holds, not yet taken by the kernel (kept current as partial writes go out). */
+  writeQueueSize?: unknown
+  /** Under a TLS handle: the TCP or pipe handle that writes the encrypted bytes. */
+  _parent?: StreamHandle
+}
+
 /** A `net.Socket` or `tls.TLSSocket` as a carrier. `path` names the Unix socket, where there is one. */
 export class SocketCarrier implements Carrier {
   events: CarrierEvents | undefined
@@ -130,6 +140,18 @@ export class SocketCarrier implements Carrier {
     const s = this.socket
     this.remote = this.path != null ? { family: 'unix', path: this.path } : tcpAddress(s.remoteFamily, s.remoteAddress, s.remotePort)
     return this.remote
+  }
+
+  /**
+   * The bytes the kernel took so far: handed to libuv minus still queued there. A single large write moves
+   * this long before `'drain'` (which waits for all of it), and `writableLength` does not move at all.
+   */
+  progress (): number | undefined {
+    const handle = (this.socket as Socket & { _handle?: StreamHandle | null })._handle
+    const h = handle?._parent ?? handle
+    const handed = h?.bytesWritten
+    const queued = h?.writeQueueSize
+    return typeof handed === 'number' && typeof queued === 'number' ? handed - queued : undefined
   }
 
   tlsInfo (): TLSInfo | undefined {

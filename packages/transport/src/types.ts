@@ -70,7 +70,9 @@ export interface TLSInfo {
  *
  * `source` has a single consumer; ending its iteration early (`break`) stops reading but leaves the
  * write side working (later bytes from the peer are discarded). `sink` may be called once; it resolves
- * when everything was handed to the socket and FIN was sent, and rejects with a typed error otherwise.
+ * when everything was handed to the socket and FIN was sent, and rejects with a typed error otherwise (a
+ * chunk that is not a `Uint8Array` or `Uint8ArrayList`: `InvalidParametersError`, and the connection is
+ * aborted with it).
  */
 export interface Connection extends ByteDuplex {
   /**
@@ -127,7 +129,8 @@ export interface ConnectionInit {
   closeTimeout?: number
   /**
    * Reset the connection when data queued for the peer has not moved for this long, in ms (the peer
-   * stopped reading); 0 = never. `memoryPair()` defaults to 0.
+   * stopped reading): time without progress, not the length of a write, so a peer that keeps reading one
+   * large write slowly is not reset. 0 = never. `memoryPair()` defaults to 0.
    * @default 60000
    */
   writeStallTimeout?: number

@@ -1,4 +1,5 @@
 import type { ByteChunk } from '@proto/interface'
+import { InvalidParametersError, toError } from '@proto/interface'
 import type { Carrier } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
 import { COALESCE_BELOW, WRITE_FLUSH_THRESHOLD } from './constants.js'
@@ -36,9 +37,20 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
   return buf
 }
 
-/** Told when data queued for the peer has not moved for `writeStallTimeout`. */
+/** How `uint8arraylist` marks its lists (`isUint8ArrayList()` reads the same mark, of any copy of the package). */
+const LIST_MARK = Symbol.for('@achingbrain/uint8arraylist')
+
+function notBytes (chunk: unknown): InvalidParametersError {
+  const got = chunk == null ? String(chunk) : typeof chunk === 'object' ? ((chunk as object).constructor?.name ?? 'an object') : typeof chunk
+  return new InvalidParametersError(`expected every chunk given to sink() to be a Uint8Array (a Buffer is one) or a Uint8ArrayList, but got ${got}; encode it to bytes first (text: new TextEncoder().encode(s)). The connection was aborted`)
+}
+
+/** What the writer tells its connection. */
 export interface WriterOwner {
+  /** Data queued for the peer has not moved for `writeStallTimeout`. */
   writeStalled(waited: number): void
+  /** The carrier threw from a write: the connection fails with it. */
+  writeFailed(err: Error): void
 }
 
 /**
@@ -60,10 +72,16 @@ function flushDue (): void {
     while (dueNext < dueCount) {
       const writer = due[dueNext] as Writer
       due[dueNext++] = undefined
-      writer.onTick()
+      try {
+        writer.onTick()
+      } catch (err) {
+        // one writer's failure is its connection's, never the process's, and the writers after it still run
+        writer.crashed(err)
+      }
     }
   } finally {
-    // a flush that threw leaves the writers after it to a tick of their own
+    // should failing a connection throw too (a carrier whose reset() throws), the writers after it get a
+    // tick of their own
     if (dueNext < dueCount) process.nextTick(flushDue)
     else dueCount = dueNext = 0
   }
@@ -78,7 +96,8 @@ function flushDue (): void {
  * `'drain'`.
  *
  * Data waiting for the peer — a write that returned `false` until `'drain'`, or FIN until `'finish'` — is
- * watched: if it does not move for `writeStallTimeout`, the owner is told (a peer that never reads).
+ * watched: if it does not move for `writeStallTimeout` (the carrier's `progress()` says whether it moved),
+ * the owner is told (a peer that never reads).
  */
 export class Writer {
   /**
@@ -105,13 +124,22 @@ export class Writer {
 
   constructor (private readonly carrier: Carrier, private readonly config: ConnectionConfig, private readonly owner: WriterOwner) {}
 
-  /** Queues a chunk. Throws the connection's failure once there is one. */
+  /**
+   * Queues a chunk. Throws the connection's failure once there is one, and `InvalidParametersError` for a
+   * chunk that is neither a `Uint8Array` nor a `Uint8ArrayList` (queuing nothing).
+   */
   push (chunk: ByteChunk): void {
     if (this.failure != null) throw this.failure
-    this.chunks++
-    if (chunk.byteLength === 0) return
-    if (chunk instanceof Uint8Array) this.add(chunk)
-    else for (const buf of chunk) this.add(buf)
+    if (chunk instanceof Uint8Array) {
+      this.chunks++
+      if (chunk.byteLength === 0) return
+      this.add(chunk)
+    } else {
+      if ((chunk as { [LIST_MARK]?: unknown } | null)?.[LIST_MARK] !== true) throw notBytes(chunk)
+      this.chunks++
+      if (chunk.byteLength === 0) return
+      for (const buf of chunk) this.add(buf)
+    }
     this.pendingBytes += chunk.byteLength
     if (this.pendingBytes >= WRITE_FLUSH_THRESHOLD) {
       if (!this.blocked) this.flush()
@@ -153,6 +181,7 @@ export class Writer {
     if (this.failure != null || this.ending) return
     this.ending = true
     this.flush()
+    if (this.failure != null) return // the carrier threw from that write: the connection is gone
     this.carrier.end()
     // FIN waits behind whatever is still queued: a peer that never reads would hold it for good.
     this.watchStall()
@@ -186,6 +215,11 @@ export class Writer {
     if (!this.blocked) this.flush()
   }
 
+  /** Something threw while writing: the connection fails with it (nothing is thrown further). */
+  crashed (err: unknown): void {
+    if (this.failure == null) this.owner.writeFailed(toError(err))
+  }
+
   private flush (): void {
     const single = this.single
     const parts = this.pending
@@ -197,11 +231,17 @@ export class Writer {
     this.pendingBytes = 0
     this.pendingLarge = false
     let ok: boolean
-    if (single !== undefined) {
-      ok = this.carrier.write(single)
-    } else {
-      const out = coalesce(parts as Uint8Array[], total, allSmall)
-      ok = out.length === 1 ? this.carrier.write(out[0] as Uint8Array) : this.carrier.writev(out)
+    try {
+      if (single !== undefined) {
+        ok = this.carrier.write(single)
+      } else {
+        const out = coalesce(parts as Uint8Array[], total, allSmall)
+        ok = out.length === 1 ? this.carrier.write(out[0] as Uint8Array) : this.carrier.writev(out)
+      }
+    } catch (err) {
+      // a carrier that throws fails its connection, not whoever flushed (a shared tick, a 'drain' listener)
+      this.crashed(err)
+      return
     }
     this.writes++
     this.bytes += total
@@ -215,7 +255,7 @@ export class Writer {
   private watchStall (): void {
     const c = this.config
     if (c.writeStallTimeout === 0 || this.failure != null) return
-    this.stall ??= new StallWatch(c.writeStallTimeout, c.clock, c.timers, (waited) => { this.owner.writeStalled(waited) })
+    this.stall ??= new StallWatch(c.writeStallTimeout, c.clock, c.timers, this.carrier, (waited) => { this.owner.writeStalled(waited) })
     this.stall.start()
   }
 }

@@ -2,8 +2,8 @@ import { getEventListeners } from 'node:events'
 import net from 'node:net'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Connection, Server } from '../src/index.js'
-import { connect, fromSocket, listen } from '../src/index.js'
+import type { Carrier, CarrierEvents, Connection, Server } from '../src/index.js'
+import { connect, fromCarrier, fromSocket, listen } from '../src/index.js'
 import { nextConnection, portOf, readAll, settle } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -154,6 +154,44 @@ describe('faults', () => {
     expect(r.ok ? undefined : r.error).toBe(reason)
     expect((await client.closed).reason).toBe('aborted')
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+  })
+
+  it('close({ signal }) with a signal aborted already aborts the connection with its reason and rejects with it', async () => {
+    const { client, peer } = await pair()
+    const reason = new Error('stop at once')
+    const r = await settle(client.close({ signal: AbortSignal.abort(reason) }))
+    expect(r.ok ? undefined : r.error).toBe(reason)
+    // bounded: without the abort the connection would stay open for good
+    const info = await Promise.race([client.closed, new Promise<string>(resolve => setTimeout(() => { resolve('still open') }, 5_000))])
+    expect(info).toMatchObject({ reason: 'aborted', error: reason, initiator: 'local' })
+    expect(client.signal.aborted).toBe(true)
+    expect((await peer.closed).reason).not.toBe('closed')
+  })
+
+  it('a carrier that throws from a write fails its own connection (reason error, the throw as cause), never the process', async () => {
+    const boom = new Error('carrier broke')
+    let events: CarrierEvents | undefined
+    const resets: string[] = []
+    const carrier: Carrier = {
+      attach (e) { events = e },
+      write () { throw boom },
+      writev () { throw boom },
+      end () {},
+      pause () {},
+      resume () {},
+      reset () { resets.push('reset'); setImmediate(() => events?.onCarrierClose()) },
+      destroy () { setImmediate(() => events?.onCarrierClose()) },
+      destroyed: false,
+      localAddress: () => undefined,
+      remoteAddress: () => undefined
+    }
+    const conn = fromCarrier(carrier)
+    // written from the writers' shared tick: the throw must not escape it
+    const r = await settle(conn.sink((async function * () { yield new Uint8Array([1]) })()))
+    expect(r.ok ? undefined : r.error.name).toBe('ConnectionClosedError')
+    expect(r.ok ? undefined : r.error.cause).toBe(boom)
+    expect(await conn.closed).toMatchObject({ reason: 'error', initiator: 'local' })
+    expect(resets).toEqual(['reset'])
   })
 
   it('a producer that throws aborts the connection with its error and rejects the sink with it', async () => {

@@ -197,6 +197,20 @@ describe('server.close()', () => {
     expect(await waitForResources(before, 2_000)).toEqual([])
   })
 
+  it('close({ signal }) with a signal aborted already closes the server at once, aborting its connections, and rejects with the reason', async () => {
+    const s = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await pipe(conn, conn) })
+    const c = await connect({ host: '127.0.0.1', port: portOf(s) })
+    await vi.waitFor(() => { expect(s.connections.size).toBe(1) })
+    const infos: DisconnectInfo[] = []
+    s.addEventListener('disconnect', ({ detail }) => { infos.push(detail.info) })
+    const reason = new Error('shutting down now')
+    const r = await settle(s.close({ deadline: 60_000, signal: AbortSignal.abort(reason) }))
+    expect(r.ok ? undefined : r.error).toBe(reason)
+    expect(infos.map(i => [i.reason, i.error?.name])).toEqual([['server-closed', 'ServerClosedError']])
+    expect(s.connections.size).toBe(0)
+    expect((await settle(readAll(c))).ok).toBe(false)
+  })
+
   it('drops raw sockets that arrive while closing and does not hang on them', async () => {
     const s = await listen({ host: '127.0.0.1', port: 0 })
     const port = portOf(s)

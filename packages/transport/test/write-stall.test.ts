@@ -52,6 +52,42 @@ function nonReader (port: number): net.Socket {
   return s
 }
 
+/**
+ * A carrier whose peer takes written bytes only when the test says (`take`): every write waits for it, and
+ * `progress()` counts what it took; `'drain'` comes once it took everything, as a socket's does.
+ */
+function slowPeer (): { carrier: Carrier, calls: string[], take(n: number): void, taken(): number, queued(): number } {
+  let events: CarrierEvents | undefined
+  const calls: string[] = []
+  let queued = 0
+  let taken = 0
+  const carrier: Carrier = {
+    attach (e) { events = e },
+    write (data) { queued += data.byteLength; return false },
+    writev (data) { for (const d of data) queued += d.byteLength; return false },
+    end () { calls.push('end'); setImmediate(() => events?.onCarrierFinish()) },
+    pause () {},
+    resume () {},
+    reset () { calls.push('reset'); setImmediate(() => events?.onCarrierClose()) },
+    destroy () { calls.push('destroy'); setImmediate(() => events?.onCarrierClose()) },
+    destroyed: false,
+    localAddress: () => undefined,
+    remoteAddress: () => undefined,
+    progress: () => taken
+  }
+  return {
+    carrier,
+    calls,
+    take (n) {
+      if (calls.length > 0 || taken === queued) return
+      taken = Math.min(queued, taken + n)
+      if (taken === queued) events?.onCarrierDrain()
+    },
+    taken: () => taken,
+    queued: () => queued
+  }
+}
+
 /** Sends `text` and reads the echo back over a fresh connection of the same server. */
 async function echoes (port: number, text: string): Promise<string> {
   const s = net.connect({ host: '127.0.0.1', port })
@@ -174,6 +210,82 @@ describe('write-stall timeout: a peer that never reads is evicted', () => {
     expect(s.ok ? undefined : s.error.name).toBe('WriteStallError')
     expect((await conn.closed).reason).toBe('write-stall')
     expect(time.pending()).toBe(0)
+  })
+
+  it('a peer that takes one large write slowly is not stalled: movement restarts the wait (injected clock, carrier progress)', async () => {
+    const time = manualTime()
+    const peer = slowPeer()
+    const conn = fromCarrier(peer.carrier, { writeStallTimeout: 1_000, clock: time.clock, timers: time.timers })
+    // one 10 MiB chunk: one write that waits for the peer until all of it is taken ('drain' only then)
+    const sinking = settle(conn.sink([new Uint8Array(10 * MiB)]))
+    await until(() => peer.queued() === 10 * MiB)
+    // the peer takes 256 KiB every 400 ms (640 KiB/s): 16 s for all of it, 16 timeouts
+    for (let step = 0; step < 100 && peer.taken() < 10 * MiB; step++) {
+      time.advance(400)
+      peer.take(256 * 1024)
+      expect(peer.calls).toEqual([])
+    }
+    expect(peer.taken()).toBe(10 * MiB)
+    const s = await sinking
+    expect(s.ok).toBe(true)
+    expect(peer.calls).toEqual(['end'])
+    expect(conn.stats().bytesOut).toBe(10 * MiB)
+    conn.abort(new Error('test over'))
+    expect((await conn.closed).reason).toBe('aborted')
+    expect(time.pending()).toBe(0)
+  })
+
+  it('a peer that stops taking a large write midway is evicted once it has not moved for the timeout, never sooner (injected clock, carrier progress)', async () => {
+    const time = manualTime()
+    const peer = slowPeer()
+    const conn = fromCarrier(peer.carrier, { writeStallTimeout: 1_000, clock: time.clock, timers: time.timers })
+    const sinking = settle(conn.sink([new Uint8Array(10 * MiB)]))
+    await until(() => peer.queued() === 10 * MiB)
+    for (let step = 0; step < 5; step++) {
+      time.advance(400)
+      peer.take(256 * 1024)
+    }
+    // the last byte moved at 2 000 ms; from then on, nothing
+    expect(peer.calls).toEqual([])
+    time.advance(999)
+    expect(peer.calls).toEqual([])
+    // found by the next look at the carrier: within twice the timeout of the last movement
+    time.advance(1_001)
+    expect(peer.calls).toEqual(['reset'])
+    const s = await sinking
+    expect(s.ok ? undefined : s.error.name).toBe('WriteStallError')
+    expect(await conn.closed).toMatchObject({ reason: 'write-stall', initiator: 'local' })
+    expect(time.pending()).toBe(0)
+  })
+
+  it('real sockets: one 16 MiB write to a peer that reads slowly but steadily is delivered, not reset', async () => {
+    const STALL = 1_500
+    const SIZE = 16 * MiB
+    const outcome: { sink?: string, info?: DisconnectInfo } = {}
+    const server = await listen({ host: '127.0.0.1', port: 0, writeStallTimeout: STALL }, async (conn) => {
+      const s = await settle(conn.sink([new Uint8Array(SIZE)]))
+      outcome.sink = s.ok ? 'ok' : s.error.name
+      outcome.info = await conn.closed
+    })
+    cleanups.push(async () => { await server.close({ deadline: 200 }) })
+    const started = Date.now()
+    const peer = net.connect({ host: '127.0.0.1', port: portOf(server) })
+    cleanups.push(() => { peer.destroy() })
+    peer.on('error', () => {})
+    let received = 0
+    // at most 64 KiB per read, then 10 ms off: under 6.6 MB/s, so the one write waits for the peer (no 'drain')
+    // far longer than the timeout, while its bytes keep moving
+    peer.on('data', (chunk: Buffer) => {
+      received += chunk.byteLength
+      peer.pause()
+      setTimeout(() => peer.resume(), 10)
+    })
+    await new Promise((resolve) => { peer.once('end', resolve); peer.once('close', resolve) })
+    expect(received).toBe(SIZE)
+    expect(Date.now() - started).toBeGreaterThan(STALL)
+    peer.end()
+    await vi.waitFor(() => { expect(outcome.info?.reason).toBe('closed') }, { timeout: 10_000 })
+    expect(outcome.sink).toBe('ok')
   })
 
   it('memory per attacking connection is bounded (20 non-readers in another process)', async () => {

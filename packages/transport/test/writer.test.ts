@@ -16,7 +16,7 @@ function recorder (): { carrier: Carrier, writes: Uint8Array[][] } {
 }
 
 const config = { clock: { now: () => 5 }, writeStallTimeout: 0 } as unknown as ConnectionConfig
-const owner = { writeStalled: () => {} }
+const owner = { writeStalled: () => {}, writeFailed: () => {} }
 const tick = async (): Promise<void> => { await new Promise<void>((resolve) => { process.nextTick(resolve) }) }
 
 describe('Writer', () => {
@@ -90,6 +90,35 @@ describe('Writer', () => {
     first.push(new Uint8Array([7]))
     await tick()
     expect(writes.slice(50).map(w => [...(w[0] ?? [])])).toEqual([[7], [99]])
+  })
+
+  it('a carrier that throws fails only its own connection: the shared tick goes on to the other writers, and nothing is thrown', async () => {
+    const boom = new Error('carrier broke')
+    const broken = { write: () => { throw boom }, writev: () => { throw boom }, end: () => {} } as unknown as Carrier
+    const failed: Error[] = []
+    const bad = new Writer(broken, config, { writeStalled: () => {}, writeFailed: (err) => { failed.push(err) } })
+    const { carrier, writes } = recorder()
+    const good = new Writer(carrier, config, owner)
+    bad.push(new Uint8Array([1]))
+    good.push(new Uint8Array([2]))
+    await tick()
+    expect(failed).toEqual([boom])
+    expect(writes.map(w => [...(w[0] ?? [])])).toEqual([[2]])
+    // nor from the other paths that flush: the end, the flush threshold
+    bad.push(new Uint8Array([3]))
+    expect(() => { bad.end() }).not.toThrow()
+    expect(failed).toEqual([boom, boom])
+  })
+
+  it('refuses a chunk that is not bytes with InvalidParametersError and queues nothing', async () => {
+    const { carrier, writes } = recorder()
+    const w = new Writer(carrier, config, owner)
+    for (const bad of ['text', 7, null, undefined, { byteLength: 1 }, [1], new Uint16Array(2)]) {
+      expect(() => { w.push(bad as unknown as Uint8Array) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+    await tick()
+    expect(writes).toEqual([])
+    expect({ chunks: w.chunks, bytes: w.bytes }).toEqual({ chunks: 0, bytes: 0 })
   })
 
   it('after a failure drops what waits and refuses more', async () => {
