@@ -234,7 +234,8 @@ export class Peer implements KeepAlivePolicy {
   private ping (frame: Frame, now: number): void {
     this.pingsReceived++
     if (!this.bodyFits(frame, 'PING')) return
-    const strikeOut = this.guard?.check(now, this.timing)
+    // pings a stall held back may come together: up to the timeout's worth (a longer silence ends the connection)
+    const strikeOut = this.guard?.check(now, this.adaptive?.timeout ?? this.timeout, this.timing)
     if (strikeOut !== undefined) {
       this.owner.violated(strikeOut, GoAwayCode.TOO_MANY_PINGS, 'too_many_pings')
       return

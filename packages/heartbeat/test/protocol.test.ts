@@ -168,25 +168,50 @@ describe('HELLO negotiation', () => {
 describe('minPingInterval guard', () => {
   afterEach(() => { vi.useRealTimers() })
 
-  it('sends GOAWAY TOO_MANY_PINGS and closes a peer that pings too often', async () => {
+  it('sends GOAWAY TOO_MANY_PINGS and closes a peer that pings too often, once it spent what a stall could have held back', async () => {
     vi.useFakeTimers()
     const peer = rawPeer()
-    const hb = heartbeat(peer.lower, { interval: 60_000, timeout: 120_000, minPingInterval: 1000, maxPingStrikes: 2 })
+    // pings every 100 ms against a minimum of 1 s: each one is 800 ms early on average; a stall could have held
+    // back at most the 2 s timeout's worth, so the 4th is the first strike, and the 6th the third
+    const hb = heartbeat(peer.lower, { interval: 0, timeout: 2_000, minPingInterval: 1000, maxPingStrikes: 2 })
     const reading = settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 8; i++) {
       peer.send(f(FrameType.PING, `p${i}`))
       await vi.advanceTimersByTimeAsync(100)
     }
     const r = await reading
     expect(r.error?.name).toBe('TooManyPingsError')
     expect(r.error?.minPingInterval).toBe(1000)
-    // three pongs (first ping, two strikes), then GOAWAY, then the end of our writing; then destroyed
-    expect(peer.written.map(x => x.type)).toEqual([FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.GOAWAY])
-    expect(decodeGoAway(peer.written[3].body)).toEqual({ code: GoAwayCode.TOO_MANY_PINGS, reason: 'too_many_pings' })
+    expect(r.error?.observedInterval).toBe(100)
+    // five pongs (three within the allowance, two strikes), then GOAWAY, then the end of our writing; then destroyed
+    expect(peer.written.map(x => x.type)).toEqual([FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.GOAWAY])
+    expect(decodeGoAway(peer.written[5].body)).toEqual({ code: GoAwayCode.TOO_MANY_PINGS, reason: 'too_many_pings' })
     expect(peer.sinkEnded).toBe(true)
     expect(peer.aborted?.name).toBe('TooManyPingsError')
     expect((await settle(hb.sink([]))).error?.name).toBe('TooManyPingsError')
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('pings a stall held back and delivered together are no strike: the peer pinged on time', async () => {
+    vi.useFakeTimers()
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { interval: 0, timeout: 10_000, minPingInterval: 1000, maxPingStrikes: 1 })
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5; i++) {
+        peer.send(f(FrameType.PING))
+        await vi.advanceTimersByTimeAsync(1000)
+      }
+      // 5 s in which the network (or our event loop) held the peer's pings back, then all five at once
+      await vi.advanceTimersByTimeAsync(5_000)
+      peer.send(f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING))
+      await vi.advanceTimersByTimeAsync(1000)
+    }
+    expect(peer.aborted).toBeUndefined()
+    expect(hb.stats().pongsSent).toBe(30)
+    // a burst no silence before it accounts for is a flood: past the 10 s allowance, strikes
+    peer.send(f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING), f(FrameType.PING))
+    const r = await settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
+    expect(r.error?.name).toBe('TooManyPingsError')
   })
 
   it('tolerates pings at the minimum interval with scheduling jitter', async () => {
