@@ -201,6 +201,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
 
   /** Decides what the connection's RESUME gets: a new session, the one it names, or a GOAWAY. */
   private async open (frames: SessionFrames, resume: Resume, leftover: Frame[]): Promise<void> {
+    // close() or abort() came while this connection's HELLO and RESUME were on their way
+    if (this.closing) { this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down'); return }
     if (resume.fresh) {
       // a new session was sent nothing: only 1 is a resume point, checked before anything is made
       if (resume.next !== 1) { this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, `resume point ${resume.next} is outside what a new session sent (1)`); return }

@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import { GoAwayCode } from '@proto/codec'
 import type { Clock, Timers } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
@@ -132,6 +133,19 @@ describe('the handshake', () => {
     }
     expect(s.server.stats().refused.protocol).toBe(3)
     expect(s.sessions.length).toBe(0)
+  })
+
+  it('a RESUME that arrives after close() (or abort()) began is refused with GOAWAY SHUTTING_DOWN: no session is made after the server closed', async () => {
+    for (const end of ['close', 'abort'] as const) {
+      const s = setup()
+      const f = s.connect() // HELLO done, its RESUME still on its way
+      if (end === 'close') await s.server.close()
+      else s.server.abort(new Error('going'))
+      f.send(resumeFrame())
+      expect(goAwayCode(await f.next(isGoAway))).toBe(GoAwayCode.SHUTTING_DOWN)
+      expect(s.sessions.length).toBe(0)
+      expect(s.server.stats()).toMatchObject({ sessions: 0, created: 0, refused: { 'shutting-down': 1 } })
+    }
   })
 
   it('refuses a new session\'s RESUME whose resume point is not 1 before making anything: no token, no session, no count', async () => {
