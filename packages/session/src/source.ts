@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
-import { DONE, isPushSource, RESOLVED_DONE } from '@proto/interface'
+import { DONE, InvalidParametersError, isPushSource, RESOLVED_DONE } from '@proto/interface'
 import type { DurableSourceIterator } from '@proto/reconnect'
 import { SessionProtocolError } from './errors.js'
 import type { SessionItem } from './inbound.js'
@@ -170,6 +170,8 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
 
   /** Push mode: parks the application's read until a batch, the end or the failure comes (maybe at once). */
   private park (batch: boolean): Promise<IteratorResult<Frame> | Frame[] | undefined> {
+    // one consumer: a second read while one waits would leave one of them unanswered for good
+    if (this.reader !== undefined) return Promise.reject(new InvalidParametersError('expected one read at a time from the session\'s source (one consumer), but a read was already waiting'))
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject, batch }
       this.serve()

@@ -152,3 +152,16 @@ describe('a session over real TCP', () => {
     expect(client.stats()).toMatchObject({ sessionsLost: 0, resumes: 0 })
   })
 })
+
+describe('one consumer of a session\'s source', () => {
+  it('a second read while one waits is refused with InvalidParametersError; the first is answered', async () => {
+    h = await harness(echo)
+    const client = h.client()
+    const first = client.source[Symbol.asyncIterator]().next()
+    const second = client.source[Symbol.asyncIterator]().next()
+    await expect(second).rejects.toMatchObject({ name: 'InvalidParametersError' })
+    await client.sink([item(7)])
+    const r = await first
+    expect(r.done === true ? undefined : num(r.value)).toBe(7)
+  })
+})
