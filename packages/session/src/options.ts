@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { checkCodecInit, codec } from '@proto/codec'
+import { checkCodecInit, codec, maxBodyLength } from '@proto/codec'
 import { checkHeartbeatInit, heartbeat } from '@proto/heartbeat'
 import type { ByteDuplex, Clock, Timers } from '@proto/interface'
 import { InvalidParametersError, systemClock, systemTimers, validate } from '@proto/interface'
@@ -9,7 +9,7 @@ import { isSequenced } from './classify.js'
 import {
   DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_INBOUND_BYTES,
   DEFAULT_INBOUND_MESSAGES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
-  DEFAULT_TTL, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SESSION_FLAG
+  DEFAULT_TTL, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, RESUME_LENGTH, SESSION_FLAG
 } from './constants.js'
 import type { SessionParams } from './state.js'
 import type { SessionStore } from './store.js'
@@ -37,13 +37,26 @@ export interface CommonOptions {
   timers: Timers
 }
 
-/** Refuses a frame a session cannot number: control types would make both sides count differently. */
-export function checkSequenced (frame: Frame): void {
-  if (frame == null || typeof frame.type !== 'number' || !(frame.body instanceof Uint8Array)) {
-    throw new InvalidParametersError('expected a frame ({ type, body: Uint8Array }) to write into the session, but got something else')
-  }
-  if (!isSequenced(frame.type)) {
-    throw new InvalidParametersError(`expected a frame of type 0x00 (DATA) or 0x40–0xFF (application) to write into the session, but got type 0x${frame.type.toString(16).padStart(2, '0')}: control types cannot be numbered`)
+/**
+ * What a session refuses to write (the link's `validate`): a frame it cannot number (control types would
+ * make both sides count differently), a type that is no byte, or a body longer than the codec carries
+ * (`maxBody`; `Infinity` for a stack of the application's own). Each of these would fail every connection
+ * alike: refused at the sink instead, typed, and counted `rejected`.
+ */
+export function sequencedCheck (maxBody: number): (frame: Frame) => void {
+  return (frame) => {
+    if (frame == null || typeof frame.type !== 'number' || !(frame.body instanceof Uint8Array)) {
+      throw new InvalidParametersError('expected a frame ({ type, body: Uint8Array }) to write into the session, but got something else')
+    }
+    const type = frame.type
+    const byte = Number.isInteger(type) && type >= 0 && type <= 0xFF
+    if (!byte || !isSequenced(type)) {
+      const why = byte ? `0x${type.toString(16).padStart(2, '0')}: control types cannot be numbered` : `${type}: a frame type is one byte`
+      throw new InvalidParametersError(`expected a frame of type 0x00 (DATA) or 0x40–0xFF (application) to write into the session, but got type ${why}`)
+    }
+    if (frame.body.byteLength > maxBody) {
+      throw new InvalidParametersError(`expected a frame body of at most ${maxBody} bytes (the codec's maxFrameLength, or what its length field carries), but got ${frame.body.byteLength}; split the item, or raise codec.maxFrameLength on both ends`)
+    }
   }
 }
 
@@ -72,9 +85,14 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
   const helloFlags = validate.byte('heartbeat.helloFlags', hbInit.helloFlags, 0) | SESSION_FLAG
   const hbConfig = { ...hbInit, hello: true, helloFlags }
   // the stack is made per connection: its options are checked here, so a bad one is refused at once
+  let maxBody = Infinity
   if (init.stack === undefined) {
     checkCodecInit(codecInit)
     checkHeartbeatInit(hbConfig)
+    // a session tells its frames apart by type, and its RESUME must fit: options that could never carry one
+    if ((codecInit.format as { type?: unknown } | undefined)?.type === 'none') validate.invalid('codec.format.type', '\'after\' or \'before\' (a session tells its frames apart by their type)', 'none')
+    maxBody = maxBodyLength(codecInit)
+    if (maxBody < RESUME_LENGTH) validate.invalid('codec.maxFrameLength', `a limit that lets a ${RESUME_LENGTH}-byte RESUME through`, codecInit.maxFrameLength)
   }
   const stack = validate.fn('stack', init.stack, (conn: ByteDuplex) => heartbeat(codec(conn, codecInit), hbConfig))
   return {
@@ -84,7 +102,7 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
     link: {
       retention: { maxMessages, maxBytes },
       peerEnd: 'end',
-      validate: checkSequenced,
+      validate: sequencedCheck(maxBody),
       buffer: { ...validate.options('buffer', init.buffer), size: (frame: Frame) => frame.body.byteLength },
       ...(init.closeTimeout !== undefined ? { closeTimeout: init.closeTimeout } : {}),
       clock,

@@ -244,6 +244,16 @@ describe('the handshake, from the client', () => {
     }
     expect(c.stats().link).toMatchObject({ rejected: 7, handed: 0 })
   })
+
+  it('refuses a type that is no byte (above 0xFF, a fraction, NaN): no codec could write it, and every connection would fail on it', async () => {
+    const { c, conns, next } = client()
+    await accept(await next())
+    for (const type of [0x100, 300, 64.5, Number.NaN, Infinity]) {
+      await expect(c.sink([data(1), { type, body: new Uint8Array(1) }])).rejects.toMatchObject({ name: 'InvalidParametersError', message: expect.stringContaining('a frame type is one byte') })
+    }
+    expect(c.stats().link).toMatchObject({ rejected: 5 })
+    expect(conns.length).toBe(1)
+  })
 })
 
 describe('replay', () => {
