@@ -62,6 +62,19 @@ export function maxBodyLength (init?: CodecInit): number {
 }
 
 /**
+ * A check of one frame against these options, throwing what encoding it would throw: `InvalidFrameError`
+ * (a type that is no byte, or not `0` where the format has no type byte; a body that is not bytes) or
+ * `FrameTooLongError` (a body over `maxBodyLength(init)`). Meant for `@proto/reconnect`'s `validate`: an item
+ * the codec refuses fails every connection it is written on, so with retention it would be sent again on
+ * each one; checked at the sink, it is refused there, typed and counted. Throws `InvalidParametersError` at
+ * once for options `codec()` would refuse.
+ */
+export function frameCheck (init?: CodecInit): (frame: ListFrame) => void {
+  const encoder = new FrameEncoder(toOptions(init).layout)
+  return (frame) => { encoder.check(frame) }
+}
+
+/**
  * The codec over one byte duplex. A class with its methods on the prototype, so one connection costs this
  * object, its decoding source and, once written to, its encoder; `sink` is bound on first use.
  */

@@ -4,7 +4,7 @@ import { pipe } from 'it-pipe'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import type { Frame, FrameFormat } from '../src/index.js'
-import { codec, decode, encode, formats, FrameType } from '../src/index.js'
+import { codec, decode, encode, formats, frameCheck, FrameType } from '../src/index.js'
 import { asAsync, concat } from './bytes.js'
 import { referenceEncode } from './reference.js'
 
@@ -276,5 +276,18 @@ describe('zero copy across a header/body split', () => {
     expect(frames[0].body.byteOffset).toBe(body.byteOffset)
     expect(frames[0].body).toEqual(body)
     expect([...decode([Uint8Array.of(0, 0, 0, 2, 1), Uint8Array.of(7, 8)])]).toEqual([{ type: 1, body: Uint8Array.of(7, 8) }])
+  })
+})
+
+describe('frameCheck(init?)', () => {
+  it('throws what encoding would throw, and passes what it would encode', () => {
+    const check = frameCheck({ maxFrameLength: 16 })
+    for (const ok of [{ type: 0, body: new Uint8Array(16) }, { type: 0xFF, body: new Uint8Array(0) }, { type: 0x40, body: new Uint8ArrayList(new Uint8Array(8), new Uint8Array(8)) }]) expect(() => { check(ok) }).not.toThrow()
+    expect(() => { check({ type: 0, body: new Uint8Array(17) }) }).toThrow(expect.objectContaining({ name: 'FrameTooLongError', length: 17, maxFrameLength: 16 }))
+    for (const type of [256, -1, 1.5, Number.NaN]) expect(() => { check({ type, body: new Uint8Array(1) }) }, String(type)).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    expect(() => { check({ type: 0, body: 'text' as unknown as Uint8Array }) }).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    // a format without a type byte carries type 0 only
+    expect(() => { frameCheck({ format: formats.int32 })({ type: 0x40, body: new Uint8Array(1) }) }).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    expect(() => frameCheck({ maxFrameLength: -1 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
   })
 })
