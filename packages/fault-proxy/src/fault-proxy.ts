@@ -103,6 +103,7 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
   }
 
   onEvent (listener: (event: FaultEvent) => void): () => void {
+    if (typeof listener !== 'function') validate.invalid('listener', 'a function', listener)
     this.listeners.add(listener)
     return () => { this.listeners.delete(listener) }
   }
@@ -118,11 +119,12 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
   discard (bytes: number): void { this.counters.discardedBytes += bytes }
 
   cutAll (options: { mode?: CutMode } = {}): number {
-    const mode = options.mode ?? 'fin'
+    const mode = validate.options('options', options).mode ?? 'fin'
     if (mode !== 'fin' && mode !== 'reset') throw new InvalidParametersError(`cut mode must be 'fin' or 'reset', got ${String(mode)}`)
     if (this.closing !== undefined) return 0
-    const n = this.links.size
-    for (const link of this.links) link.cut(mode)
+    // a connection still lingering from an earlier cut is not cut again
+    let n = 0
+    for (const link of this.links) if (link.cut(mode)) n++
     this.counters.cuts++
     this.counters.connectionsCut += n
     this.emit({ type: 'cut', atMs: this.elapsed(), mode, connections: n })
@@ -271,6 +273,7 @@ function checkInit (init: FaultProxyInit): { host: string, port: number } {
   checkTarget(init.target)
   validate.hook('clock', init.clock, 'now')
   validate.hook('timers', init.timers, 'setTimeout')
+  validate.fn('onEvent', init.onEvent)
   const host = init.listen?.host ?? DEFAULT_LISTEN_HOST
   const port = init.listen?.port ?? 0
   checkLoopback('listen.host', host)

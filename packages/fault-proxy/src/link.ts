@@ -101,8 +101,9 @@ export class Link {
   }
 
   /** Ends both sides now: FIN (lingering up to `finLingerMs` for the peers' FINs) or RST. */
-  cut (mode: CutMode): void {
-    if (this.cutting) return
+  /** Cuts the connection; `false` when it was being cut already (a cut counts each connection once). */
+  cut (mode: CutMode): boolean {
+    if (this.cutting) return false
     this.cutting = true
     this.reason ??= mode === 'fin' ? 'cut-fin' : 'cut-reset'
     this.up.stop()
@@ -110,7 +111,7 @@ export class Link {
     if (mode === 'reset') {
       reset(this.client)
       reset(this.upstream)
-      return
+      return true
     }
     this.client.end()
     this.upstream.end()
@@ -119,6 +120,7 @@ export class Link {
       this.client.destroy()
       this.upstream.destroy()
     }, this.ctx.finLingerMs)
+    return true
   }
 
   /** Resets both sides, recording `reason` unless one is known already. */
@@ -160,9 +162,9 @@ export class Link {
     this.blackHoleStarted()
   }
 
-  /** Bytes held in memory for this connection: both queues and both sockets' unflushed writes. */
+  /** Bytes held in memory for this connection: both queues, the chunks being written, and both sockets' unflushed writes. */
   buffered (): number {
-    return this.up.queued + this.down.queued + this.client.writableLength + this.upstream.writableLength
+    return this.up.queued + this.up.sending + this.down.queued + this.down.sending + this.client.writableLength + this.upstream.writableLength
   }
 
   /** Link settings changed: wake the pumps so they re-read them. */

@@ -20,6 +20,8 @@ export class Pump {
   private readonly queue: Queued[] = []
   /** Bytes in the queue. */
   queued = 0
+  /** Bytes of the chunk being written (taken from the queue) not written yet. */
+  sending = 0
   private readEnded = false
   private srcPaused = false
   private stopped = false
@@ -135,24 +137,45 @@ export class Pump {
     return { chunk: parts.length === 1 ? first.chunk : Buffer.concat(parts, size), at: first.at }
   }
 
-  /** Writes one chunk in pieces; if a black hole starts midway, puts the rest back at the head. */
+  /**
+   * Writes one chunk in pieces; if a black hole starts midway, puts the rest back at the head. Each piece
+   * is planned under the settings of the moment: a throttle changed, or a black hole begun, while a piece
+   * waits for its turn applies to that piece (the settings' change wakes the wait).
+   */
   private async write (item: Queued): Promise<void> {
     const { chunk } = item
+    this.sending = chunk.byteLength
+    try {
+      for (let offset = 0; offset < chunk.byteLength;) {
+        if (this.stopped) return
+        if (this.ctx.blackHoled) { this.requeue({ chunk: chunk.subarray(offset), at: item.at }); return }
+        const throttle = this.currentThrottle()
+        const fragment = this.ctx.settings.fragment
+        let size = chunk.byteLength - offset
+        if (fragment !== undefined) size = Math.min(size, this.ctx.fragmentRandom.int(fragment.min, fragment.max))
+        size = Math.min(size, throttle.slice)
+        const writeAt = this.ctx.clock.now() + throttle.reserve(size, this.ctx.clock.now())
+        let replan = false
+        while (!this.stopped && this.ctx.clock.now() < writeAt) {
+          await this.waitFor(writeAt - this.ctx.clock.now(), false)
+          if (this.ctx.blackHoled || this.currentThrottle() !== throttle) { replan = true; break }
+        }
+        if (this.stopped) return
+        if (replan) continue
+        await this.writePiece(chunk.subarray(offset, offset + size), fragment !== undefined)
+        offset += size
+        this.sending = chunk.byteLength - offset
+      }
+    } finally {
+      this.sending = 0
+    }
+  }
+
+  /** The throttle of the current rate: the same object while the rate stays, a fresh one once it changed. */
+  private currentThrottle (): Throttle {
     const rate = this.ctx.settings.throttle
     if (this.throttle.rate !== (rate > 0 ? rate : Infinity)) this.throttle = createThrottle(rate)
-    for (let offset = 0; offset < chunk.byteLength;) {
-      if (this.stopped) return
-      if (this.ctx.blackHoled) { this.requeue({ chunk: chunk.subarray(offset), at: item.at }); return }
-      const fragment = this.ctx.settings.fragment
-      let size = chunk.byteLength - offset
-      if (fragment !== undefined) size = Math.min(size, this.ctx.fragmentRandom.int(fragment.min, fragment.max))
-      size = Math.min(size, this.throttle.slice)
-      const writeAt = this.ctx.clock.now() + this.throttle.reserve(size, this.ctx.clock.now())
-      while (!this.stopped && this.ctx.clock.now() < writeAt) await this.waitFor(writeAt - this.ctx.clock.now(), false)
-      if (this.stopped) return
-      await this.writePiece(chunk.subarray(offset, offset + size), fragment !== undefined)
-      offset += size
-    }
+    return this.throttle
   }
 
   private async writePiece (piece: Buffer, separate: boolean): Promise<void> {
@@ -166,6 +189,9 @@ export class Pump {
     let written = false
     this.dst.write(piece, () => { written = true; this.wakeNow() })
     while (!written && !this.stopped) await this.waitFor(undefined, false)
+    // two check phases: one poll phase surely ran between them (woken from a 'data' callback, in the poll
+    // phase, the first would come before the next poll)
+    await new Promise<void>(resolve => setImmediate(resolve))
     await new Promise<void>(resolve => setImmediate(resolve))
   }
 

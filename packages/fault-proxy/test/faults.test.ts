@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { connect } from 'node:net'
+import { InvalidParametersError as SharedInvalidParametersError } from '@proto/interface'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FaultEvent, FaultProxy, FaultProxyInit } from '../src/index.js'
-import { startFaultProxy } from '../src/index.js'
+import { InvalidParametersError, startFaultProxy } from '../src/index.js'
 import type { TestServer } from './helpers.js'
 import { dial, ManualTime, outcome, readBytes, send, startEchoServer, startServer, until } from './helpers.js'
 
@@ -293,5 +294,71 @@ describe('link conditions', () => {
     expect(await outcome(client)).toBe('ECONNRESET')
     await until(() => proxy.stats().activeConnections === 0, 'the link to close')
     expect(events.find(e => e.type === 'connection-close')).toMatchObject({ reason: 'target-unreachable' })
+  })
+})
+
+describe('controls that change while a chunk is being written (injected clock)', () => {
+  it('setThrottle(0) while a throttled chunk is being written lets the rest through at once', async () => {
+    const time = new ManualTime()
+    const { proxy, client, upstream } = await rig({ clock: time, timers: time, faults: { throttle: 1000 } })
+    let got = 0
+    upstream.on('data', (chunk: Buffer) => { got += chunk.byteLength })
+    await send(client, randomBytes(20_000))
+    await until(() => proxy.stats().bytesReadUp === 20_000, 'the proxy to read the chunk')
+    await time.advance(300)
+    expect(got).toBeLessThan(2_000)
+    proxy.setThrottle(0)
+    // no more time passes on the proxy's clock: everything must go now
+    await until(() => got === 20_000, 'the rest of the chunk, unthrottled')
+  })
+
+  it('a black hole begun while a throttled piece waits for its turn holds that piece too; restore() sends it', async () => {
+    const time = new ManualTime()
+    const { proxy, client, upstream } = await rig({ clock: time, timers: time, faults: { throttle: 20 } })
+    let got = 0
+    upstream.on('data', (chunk: Buffer) => { got += chunk.byteLength })
+    await send(client, randomBytes(100))
+    await until(() => proxy.stats().bytesReadUp === 100, 'the proxy to read the chunk')
+    await time.advance(1_000)
+    const before = got
+    expect(before).toBeLessThan(100)
+    proxy.blackHole()
+    await time.advance(10_000)
+    expect(got).toBe(before)
+    proxy.setThrottle(0)
+    proxy.restore()
+    await until(() => got === 100, 'the held bytes after restore()')
+  })
+
+  it('bufferedBytes counts the part of a chunk still being written', async () => {
+    const time = new ManualTime()
+    const { proxy, client } = await rig({ clock: time, timers: time, faults: { throttle: 1000 } })
+    await send(client, randomBytes(5_000))
+    await until(() => proxy.stats().bytesReadUp === 5_000, 'the proxy to read the chunk')
+    await time.advance(1_000)
+    const { bytesUp, bufferedBytes } = proxy.stats()
+    expect(bytesUp).toBeLessThan(2_000)
+    // what was read and not yet handed to the target's socket is held here (the echo's bytes come on top)
+    expect(bufferedBytes).toBeGreaterThanOrEqual(5_000 - bytesUp)
+  })
+})
+
+describe('counts and options', () => {
+  it('a connection still lingering from a FIN cut is not cut, nor counted, again', async () => {
+    const { proxy, events } = await rig()
+    expect(proxy.cutAll({ mode: 'fin' })).toBe(1)
+    expect(proxy.cutAll({ mode: 'fin' })).toBe(0)
+    expect(events.filter(e => e.type === 'cut').map(e => e.type === 'cut' ? e.connections : undefined)).toEqual([1, 0])
+    expect(proxy.stats()).toMatchObject({ cuts: 2, connectionsCut: 1 })
+  })
+
+  it('bad listeners and control options are refused with the InvalidParametersError the package exports, which is @proto/interface\'s', async () => {
+    const { proxy } = await rig()
+    expect(() => proxy.onEvent(5 as never)).toThrow(InvalidParametersError)
+    expect(() => proxy.cutAll(null as never)).toThrow(InvalidParametersError)
+    expect(InvalidParametersError).toBe(SharedInvalidParametersError)
+    for (const init of [{ onEvent: 5 }, { clock: {} }, { timers: {} }]) {
+      await expect(startFaultProxy({ target: { host: '127.0.0.1', port: 9 }, ...init } as never), JSON.stringify(init)).rejects.toBeInstanceOf(InvalidParametersError)
+    }
   })
 })

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { FaultEvent, FaultProxy } from '../src/index.js'
 import { startFaultProxy } from '../src/index.js'
 import type { TestServer } from './helpers.js'
-import { dial, outcome, readBytes, send, startEchoServer, startServer, tick } from './helpers.js'
+import { dial, outcome, readBytes, send, startEchoServer, startServer, tick, until } from './helpers.js'
 
 const MiB = 1024 * 1024
 const cleanup: Array<() => Promise<void>> = []
@@ -55,6 +55,25 @@ describe('forwarding', () => {
     // Every piece is 500..600 bytes except the last of each read chunk, which may be shorter.
     expect(s.writesUp).toBeGreaterThanOrEqual(payload.byteLength / 600)
     expect(s.writesUp).toBeLessThanOrEqual(payload.byteLength / 500 + s.readsUp)
+  })
+
+  it('a reader in the same process sees each fragment as a read of its own, the first two of a burst included', async () => {
+    const reads: number[] = []
+    const server = await startServer((socket) => { socket.on('data', (chunk: Buffer) => { reads.push(chunk.byteLength) }) })
+    cleanup.push(async () => { await server.close() })
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 1, faults: { fragment: { min: 1, max: 16 } } })
+    cleanup.push(async () => { await proxy.close() })
+    const client = await dial(proxy.port)
+    cleanup.push(async () => { client.destroy() })
+    await server.accepted()
+    for (let burst = 0; burst < 3; burst++) {
+      const before = proxy.stats().writesUp
+      await send(client, randomBytes(1000))
+      await until(() => reads.reduce((a, b) => a + b, 0) === 1000 * (burst + 1), 'the burst to arrive')
+      expect(reads.length).toBe(proxy.stats().writesUp)
+      expect(proxy.stats().writesUp - before).toBeGreaterThan(1000 / 16 - 1)
+    }
+    expect(Math.max(...reads)).toBeLessThanOrEqual(16)
   })
 
   it('without faults keeps bytes exact and passes half-close both ways', async () => {
