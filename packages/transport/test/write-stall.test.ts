@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Carrier, CarrierEvents, DisconnectInfo, ListenInit, Server } from '../src/index.js'
+import type { Carrier, CarrierEvents, Connection, DisconnectInfo, ListenInit, Server } from '../src/index.js'
 import { DEFAULT_WRITE_STALL_TIMEOUT, fromCarrier, listen, memoryPair } from '../src/index.js'
 import { manualTime, portOf, settle } from './helpers.js'
 
@@ -86,6 +86,19 @@ function slowPeer (): { carrier: Carrier, calls: string[], take(n: number): void
     taken: () => taken,
     queued: () => queued
   }
+}
+
+/**
+ * A connection over `slowPeer()` with a 1 s write-stall timeout on an injected clock, writing one 10 MiB
+ * chunk: one write that waits for the peer until all of it is taken (`'drain'` only then).
+ */
+async function largeWriteToSlowPeer (): Promise<{ time: ReturnType<typeof manualTime>, peer: ReturnType<typeof slowPeer>, conn: Connection, sinking: ReturnType<typeof settle> }> {
+  const time = manualTime()
+  const peer = slowPeer()
+  const conn = fromCarrier(peer.carrier, { writeStallTimeout: 1_000, clock: time.clock, timers: time.timers })
+  const sinking = settle(conn.sink([new Uint8Array(10 * MiB)]))
+  await until(() => peer.queued() === 10 * MiB)
+  return { time, peer, conn, sinking }
 }
 
 /** Sends `text` and reads the echo back over a fresh connection of the same server. */
@@ -213,12 +226,7 @@ describe('write-stall timeout: a peer that never reads is evicted', () => {
   })
 
   it('a peer that takes one large write slowly is not stalled: movement restarts the wait (injected clock, carrier progress)', async () => {
-    const time = manualTime()
-    const peer = slowPeer()
-    const conn = fromCarrier(peer.carrier, { writeStallTimeout: 1_000, clock: time.clock, timers: time.timers })
-    // one 10 MiB chunk: one write that waits for the peer until all of it is taken ('drain' only then)
-    const sinking = settle(conn.sink([new Uint8Array(10 * MiB)]))
-    await until(() => peer.queued() === 10 * MiB)
+    const { time, peer, conn, sinking } = await largeWriteToSlowPeer()
     // the peer takes 256 KiB every 400 ms (640 KiB/s): 16 s for all of it, 16 timeouts
     for (let step = 0; step < 100 && peer.taken() < 10 * MiB; step++) {
       time.advance(400)
@@ -236,11 +244,7 @@ describe('write-stall timeout: a peer that never reads is evicted', () => {
   })
 
   it('a peer that stops taking a large write midway is evicted once it has not moved for the timeout, never sooner (injected clock, carrier progress)', async () => {
-    const time = manualTime()
-    const peer = slowPeer()
-    const conn = fromCarrier(peer.carrier, { writeStallTimeout: 1_000, clock: time.clock, timers: time.timers })
-    const sinking = settle(conn.sink([new Uint8Array(10 * MiB)]))
-    await until(() => peer.queued() === 10 * MiB)
+    const { time, peer, conn, sinking } = await largeWriteToSlowPeer()
     for (let step = 0; step < 5; step++) {
       time.advance(400)
       peer.take(256 * 1024)
