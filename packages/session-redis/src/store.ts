@@ -278,7 +278,11 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       this.counts.commands++
       this.counts.persists++
       const r = await this.redis.persist(h.keys.hash, h.keys.list, ...persistArgs(snap, h.epoch, this.nodeId, this.opts.ttl, release, from), ...frames)
-      if (r === -1) { this.fence(session, snap.id); return false }
+      if (r === -1) {
+        // each PERSIST in flight when the epoch moved comes back fenced: the session is fenced once
+        if (this.held.get(session) === h) this.fence(session, snap.id)
+        return false
+      }
       if (h.sending <= last) h.sending = -1 // no later PERSIST in flight appends anything
       if (r === -2) {
         h.stored = -1

@@ -77,6 +77,30 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
     expect(store.stats().framesPersisted).toBe(session.journal.length)
   })
 
+  it('a session fenced while several PERSISTs are in flight is fenced once: one event, one count', async () => {
+    const { store, session, admin, hash } = await storeWithOneSession()
+    let fenced = 0
+    session.fenced = () => { fenced++ }
+    const events: unknown[] = []
+    store.addEventListener('fenced', (e) => { events.push(e.detail) })
+    store.persistSoon(session)
+    await expect.poll(() => session.acked.length).toBe(1)
+    await admin.hincrby(hash, 'e', 1) // what another node's CLAIM does
+    // Redis holds every write for a while: the PERSISTs sent meanwhile are all in flight, and all fenced
+    await admin.call('CLIENT', 'PAUSE', '300', 'WRITE')
+    for (let r = 0; r < MAX_FLUSHES_IN_FLIGHT; r++) {
+      session.journal.push(item(`f${r}`))
+      session.received++
+      store.persistSoon(session)
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    await expect.poll(() => store.stats().fenced, { timeout: 5_000 }).toBe(1)
+    await new Promise(resolve => setTimeout(resolve, 500)) // every PERSIST in flight has come back
+    expect(store.stats().fenced).toBe(1)
+    expect(events.length).toBe(1)
+    expect(fenced).toBe(1)
+  })
+
   it('a session that keeps writing and receives nothing is persisted one interval behind: frames its client acknowledges within an interval never reach Redis, and the copy catches up, consistent, once it pauses', async () => {
     // the test makes each flush happen (persistSoon), so the timing is its own
     const { store, session, admin, hash } = await storeWithOneSession()
