@@ -13,6 +13,10 @@ export function sessionKeys (prefix: string, digestHex: string): SessionKeys {
 }
 
 export function nodeKey (prefix: string, nodeId: string): string { return `${prefix}n:${nodeId}` }
+/** Set by the first node that finds Redis holding none of it: Redis has not been emptied since. */
+export function filledKey (prefix: string): string { return `${prefix}filled` }
+/** Lives for a refill window after a node found Redis emptied: the live nodes are writing their sessions back. */
+export function refillKey (prefix: string): string { return `${prefix}refill` }
 export function nodeChannel (prefix: string, nodeId: string): string { return `${prefix}c:${nodeId}` }
 
 const opt = (n: number | undefined): string => n === undefined ? '' : String(n)

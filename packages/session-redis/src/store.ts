@@ -3,11 +3,11 @@ import { createLogger, toError, TypedEventTarget } from '@proto/interface'
 import type { RestoredSession, SessionSnapshot, SessionStore, StoredSession, StoreHost } from '@proto/session'
 import type { RedisOptions } from 'ioredis'
 import { Redis } from 'ioredis'
-import { MAX_FLUSHES_IN_FLIGHT } from './constants.js'
+import { MAX_FLUSHES_IN_FLIGHT, RECONNECT_MAX_DELAY } from './constants.js'
 import { SessionFencedError, StoreUnavailableError } from './errors.js'
 import { Handovers } from './handover.js'
 import type { StoreOptions } from './options.js'
-import { encodeFrame, laggedSnapshot, nodeKey, parseClaim, persistArgs, sessionKeys } from './record.js'
+import { encodeFrame, filledKey, laggedSnapshot, nodeKey, parseClaim, persistArgs, refillKey, sessionKeys } from './record.js'
 import { CLAIM, FORGET, PERSIST } from './scripts.js'
 import type { RedisStore, RedisStoreEvents, RedisStoreStats, StoreMode } from './types.js'
 
@@ -28,6 +28,9 @@ type Scripted = Redis & {
   claimBuffer(hash: string, list: string, owner: string, ttl: string): Promise<Buffer[] | null>
   forget(hash: string, list: string, epoch: string): Promise<number>
 }
+
+/** What `take()` answers for a session Redis lacks during a refill window. */
+const REFILLING = Symbol('refilling')
 
 const hex = (d: Uint8Array): string => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')
 
@@ -57,6 +60,8 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private closed = false
   /** A session asked for an early persist: the next flush does not wait for the interval. */
   private soon = false
+  /** Connected to Redis before: a `filled` mark found gone since means Redis was emptied. */
+  private seenRedis = false
   private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
 
   constructor (readonly opts: StoreOptions) {
@@ -131,14 +136,20 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.redis.forget(h.keys.hash, h.keys.list, String(h.epoch)).catch((err: unknown) => { this.failed(toError(err)) })
   }
 
-  async restore (digest: Uint8Array): Promise<RestoredSession | undefined> {
+  /** `restore()`'s work; `REFILLING` for a session Redis lacks while the live nodes write theirs back. */
+  private async take (digest: Uint8Array): Promise<RestoredSession | undefined | typeof REFILLING> {
     if (this.modeNow !== 'durable') throw new StoreUnavailableError(`Redis is ${this.modeNow === 'local' ? 'unavailable' : 'not connected yet'}: a session held elsewhere cannot be taken now`)
     const dhex = hex(digest)
     const keys = sessionKeys(this.opts.prefix, dhex)
     try {
       this.counts.commands++
       const owner = await this.redis.hget(keys.hash, 'o')
-      if (owner === null) return undefined
+      if (owner === null) {
+        this.counts.commands++
+        // emptied moments ago: its node may be alive and not have written it back yet (asked again later)
+        if (await this.redis.exists(refillKey(this.opts.prefix)) === 1) return REFILLING
+        return undefined
+      }
       /** The live node asked to hand the session over: its handover releases the session (owner `''`). */
       let askedOf = ''
       if (owner !== '' && owner !== this.nodeId) {
@@ -163,6 +174,12 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       this.failed(toError(err))
       throw new StoreUnavailableError(`Redis failed while taking a session: ${toError(err).message}`, { cause: err })
     }
+  }
+
+  async restore (digest: Uint8Array): Promise<RestoredSession | undefined> {
+    const r = await this.take(digest)
+    if (r === REFILLING) throw new StoreUnavailableError('Redis was emptied moments ago (restarted or flushed), and the live nodes are writing their sessions back: this one may not be back yet; try again')
+    return r
   }
 
   /**
@@ -362,6 +379,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.modeNow = 'durable'
     for (const s of this.held.keys()) this.dirty.add(s)
     this.beat()
+    this.checkFilled()
     const downtime = performance.now() - this.downSince
     this.track(Promise.all(this.flushing).then(async () => { await this.flush() }), () => {
       if (this.modeNow !== 'durable') return
@@ -370,6 +388,29 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       if (this.dirty.size > 0) this.schedule()
     })
   }
+
+  /**
+   * Whether Redis was emptied (restarted without persistence, flushed) since this node last saw it: then
+   * every live node writes its sessions back as it reconnects, and a session missing meanwhile may only be
+   * missing for now. The first node to find the `filled` mark gone after having been connected before sets
+   * it again and opens the refill window (a reconnect's longest backoff and a node's ttl), in which a
+   * missing session is refused as retryable rather than unknown. A first connection only sets the mark.
+   */
+  private checkFilled (): void {
+    const reconnected = this.seenRedis
+    this.seenRedis = true
+    const prefix = this.opts.prefix
+    this.counts.commands++
+    this.redis.set(filledKey(prefix), '1', 'NX').then(async (set) => {
+      if (set !== 'OK' || !reconnected) return
+      this.counts.commands++
+      this.log.debug('Redis was emptied: a missing session is retryable for %d ms, while the nodes write theirs back', this.refillWindow)
+      await this.redis.set(refillKey(prefix), '1', 'PX', this.refillWindow)
+    }).catch((err: unknown) => { this.failed(toError(err)) })
+  }
+
+  /** How long after Redis was emptied every live node has written its sessions back: its longest reconnect delay, then a beat. */
+  private get refillWindow (): number { return RECONNECT_MAX_DELAY + this.opts.nodeTtl }
 
   /** This node is alive (other nodes ask it for handovers while this key exists). */
   private beat (): void {

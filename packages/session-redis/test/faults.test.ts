@@ -83,6 +83,37 @@ describe.runIf(runs)('Redis faults', () => {
     expect(client.stats().possibleDuplicates).toBe(0)
   })
 
+  it('Redis restarted empty: a session its node has not written back yet is refused as retryable on another node, not lost; once back, it is handed over exactly', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const { a, b, client, target, got, push } = await setup(redis)
+    await exchange(got, 1, 20, push)
+    const lost: unknown[] = []
+    client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const aBack = once(a.store as unknown as EventTarget, 'available')
+    const bBack = once(b.store as unknown as EventTarget, 'available')
+    await redis.stop()
+    await redis.start() // empty
+    await Promise.all([aBack, bBack])
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    // as if node A had not reconnected yet: its session is not in Redis
+    await expect.poll(async () => (await admin.keys('test:s:*')).length, { timeout: 5_000 }).toBeGreaterThan(0)
+    await admin.del(...await admin.keys('test:s:*'))
+    target.port = b.port
+    client.reconnect()
+    await expect.poll(() => b.server.stats().refused.store, { timeout: 5_000 }).toBeGreaterThan(0)
+    expect(b.server.stats().refused.unknown).toBe(0)
+    expect(lost).toEqual([])
+    // A writes it back (here: drains it, as on shutdown); the client's next attempt takes it, exactly
+    await a.store.drain()
+    await exchange(got, 21, 40, push)
+    expect([...a.took, ...b.took]).toEqual(expected('c', 40))
+    expect(got).toEqual(expected('s', 40))
+    expect(lost).toEqual([])
+    expect(client.stats().possibleDuplicates).toBe(0)
+  })
+
   it('a Redis slower than commandTimeout counts as unavailable, and recovers when it answers again', async () => {
     const redis = await startRedisServer()
     cleanups.push(async () => { await redis.close() })
