@@ -4,7 +4,11 @@
  */
 export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (signal == null) return await promise
-  signal.throwIfAborted()
+  if (signal.aborted) {
+    // nothing else will ever wait on `promise`: its rejection must not be left unhandled
+    promise.catch(() => {})
+    throw signal.reason
+  }
   let onAbort: (() => void) | undefined
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => { reject(signal.reason) }

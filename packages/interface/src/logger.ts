@@ -74,7 +74,10 @@ function defaultFactory (component: string): Logger {
 
 let factory: LoggerFactory = defaultFactory
 
-/** Replaces how every `@proto` component gets its logger. Pass `undefined` to go back to `DEBUG`/`PROTO_DEBUG`. */
+/**
+ * Replaces how every `@proto` component gets its logger. Pass `undefined` to go back to `DEBUG`/`PROTO_DEBUG`.
+ * The package exports it checked (`logger-factory.ts`); this module imports nothing of the package's own.
+ */
 export function setLoggerFactory (next: LoggerFactory | undefined): void {
   factory = next ?? defaultFactory
 }

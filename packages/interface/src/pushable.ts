@@ -2,6 +2,7 @@ import { raceSignal } from './abort.js'
 import type { BatchIterator, BatchSource } from './batch.js'
 import { DONE, RESOLVED_DONE } from './batch.js'
 import type { AbortOptions } from './duplex.js'
+import { InvalidParametersError } from './errors.js'
 import { PushableEndedError, PushableFullError } from './pushable-errors.js'
 import * as validate from './validate.js'
 
@@ -97,7 +98,15 @@ class PushQueue<T> implements Pushable<T>, BatchIterator<T> {
 
   async onRoom (options: AbortOptions = {}): Promise<void> {
     if (this.over || this.length <= this.half) return
-    await raceSignal(new Promise<void>((resolve) => { this.roomWaiters.push(resolve) }), options.signal)
+    let waiter: (() => void) | undefined
+    try {
+      await raceSignal(new Promise<void>((resolve) => { waiter = resolve; this.roomWaiters.push(resolve) }), options.signal)
+    } catch (err) {
+      // aborted: its waiter goes, or a producer that polls with a timeout would pile them up while the consumer stalls
+      const at = waiter === undefined ? -1 : this.roomWaiters.indexOf(waiter)
+      if (at >= 0) this.roomWaiters.splice(at, 1)
+      throw err
+    }
   }
 
   next (): Promise<IteratorResult<T>> {
@@ -109,7 +118,7 @@ class PushQueue<T> implements Pushable<T>, BatchIterator<T> {
       return Promise.resolve({ done: false, value: item })
     }
     if (this.over) return this.finish(false) as Promise<IteratorResult<T>>
-    return new Promise((resolve, reject) => { this.reader = { resolve: resolve as Reader<T>['resolve'], reject, batch: false } })
+    return this.wait(false) as Promise<IteratorResult<T>>
   }
 
   nextBatch (): Promise<T[] | undefined> {
@@ -120,7 +129,13 @@ class PushQueue<T> implements Pushable<T>, BatchIterator<T> {
       return Promise.resolve(batch)
     }
     if (this.over) return this.finish(true) as Promise<T[] | undefined>
-    return new Promise((resolve, reject) => { this.reader = { resolve: resolve as Reader<T>['resolve'], reject, batch: true } })
+    return this.wait(true) as Promise<T[] | undefined>
+  }
+
+  /** The consumer's read, parked until an item or the end; one at a time (a second would orphan the first). */
+  private wait (batch: boolean): Promise<IteratorResult<T> | T[] | undefined> {
+    if (this.reader !== undefined) return Promise.reject(new InvalidParametersError('expected one read at a time from a pushable (one consumer), but a read was already waiting'))
+    return new Promise((resolve, reject) => { this.reader = { resolve, reject, batch } })
   }
 
   /** The consumer stopped: what is queued is dropped and `push()` throws from now on. */

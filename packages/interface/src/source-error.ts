@@ -13,5 +13,13 @@ export class SourceError {
 
 /** Turns anything thrown into an `Error` (non-errors become an `Error` whose `cause` is the value). */
 export function toError (err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err), { cause: err })
+  if (err instanceof Error) return err
+  let text: string
+  try {
+    text = String(err)
+  } catch {
+    // an object without a usable toString (Object.create(null), a throwing toString)
+    text = `a thrown ${typeof err} that cannot be shown as text`
+  }
+  return new Error(text, { cause: err })
 }

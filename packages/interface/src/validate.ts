@@ -14,6 +14,8 @@ function describe (value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (value instanceof Uint8Array) return `a Uint8Array of ${value.byteLength} bytes`
   if (value != null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object'
+  if (typeof value === 'bigint') return `the bigint ${value}n`
+  if (typeof value === 'symbol') return 'a symbol'
   return String(value)
 }
 

@@ -130,3 +130,32 @@ describe('pushable(): a bounded queue whose iterator offers nextBatch()', () => 
     }
   })
 })
+
+describe('pushable(): one consumer, bounded waiters', () => {
+  it('a second read while one waits is refused with InvalidParametersError; the first is answered', async () => {
+    const p = pushable<string>()
+    const it = p[Symbol.asyncIterator]()
+    const first = it.next()
+    await expect(it.nextBatch()).rejects.toMatchObject({ name: 'InvalidParametersError' })
+    await expect(it.next()).rejects.toMatchObject({ name: 'InvalidParametersError' })
+    p.push('a')
+    expect(await first).toEqual({ done: false, value: 'a' })
+  })
+
+  it('an onRoom() whose signal aborted leaves no waiter behind: a producer polling with a timeout does not pile them up', async () => {
+    const p = pushable<number>({ maxItems: 4 })
+    for (let i = 0; i < 4; i++) p.push(i)
+    for (let i = 0; i < 1_000; i++) {
+      const controller = new AbortController()
+      const waiting = p.onRoom({ signal: controller.signal })
+      controller.abort(new Error('timed out'))
+      await expect(waiting).rejects.toThrow('timed out')
+    }
+    // the queue's own list of waiters (not public): empty again
+    expect((p as unknown as { roomWaiters: unknown[] }).roomWaiters).toHaveLength(0)
+    const room = p.onRoom()
+    const it = p[Symbol.asyncIterator]()
+    await it.nextBatch()
+    await room
+  })
+})

@@ -1,7 +1,7 @@
 import { getEventListeners, on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
-  DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, readUint32, readUint64, settleSinkRun, sinkWatched, type Slot,
+  createLogger, DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, raceSignal, readUint32, readUint64, setLoggerFactory, settleSinkRun, sinkWatched, type Slot,
   slotAdd, slotEach, slotRemove, SourceError, tcpAddress, tellSinkEnd, toError, TypedEventTarget, validate, writeUint32, writeUint64
 } from '../src/index.js'
 
@@ -343,5 +343,43 @@ describe('slots: none, one item, or an array only from the second', () => {
     expect(slotRemove(a, a)).toBeUndefined()
     expect(slotRemove(a, b)).toBe(a)
     slotEach(undefined, () => { throw new Error('never called') })
+  })
+})
+
+describe('robustness of the shared helpers', () => {
+  it('raceSignal() with a signal aborted already rejects with its reason, and a later rejection of the promise is not left unhandled', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (err: unknown): void => { unhandled.push(err) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const reason = new Error('gone')
+      let fail!: (err: Error) => void
+      const promise = new Promise<never>((_resolve, reject) => { fail = reject })
+      await expect(raceSignal(promise, AbortSignal.abort(reason))).rejects.toBe(reason)
+      fail(new Error('later'))
+      await new Promise(resolve => setTimeout(resolve, 20))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
+  it('toError() returns an Error for any thrown value, also one that cannot be shown as text', () => {
+    const bare = Object.create(null) as object
+    const hostile = { toString (): string { throw new Error('no') } }
+    for (const value of [bare, hostile, 5n, Symbol('s'), undefined]) {
+      const err = toError(value)
+      expect(err).toBeInstanceOf(Error)
+      expect(err.cause).toBe(value)
+    }
+  })
+
+  it('setLoggerFactory() refuses what is not a function at once, and createLogger() still works after', () => {
+    expect(() => { setLoggerFactory({ debug () {} } as never) }).toThrow(InvalidParametersError)
+    expect(() => createLogger('codec')).not.toThrow()
+  })
+
+  it('a bigint that is refused is shown as one in the message', () => {
+    expect(() => validate.integer('maxItems', 5n as never, 1024, { min: 1 })).toThrow('but got the bigint 5n')
   })
 })
