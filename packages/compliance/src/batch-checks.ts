@@ -81,6 +81,29 @@ export function batchChecks<T> ({ harness, setup, expectSame }: BatchCheckContex
     expect(await source.nextBatch()).toBeUndefined()
   })
 
+  it('nextBatch() answers with what has arrived, as next() would: it never waits for more', async (ctx) => {
+    const { a, b } = await setup()
+    const source = batchIterator(a)
+    if (source === undefined) { ctx.skip(); return }
+    const sent = sample(3, 100)
+    let release!: () => void
+    const more = new Promise<void>((resolve) => { release = resolve })
+    // the rest is written only once the first item came out: a stage that holds items back for more never
+    // answers (the bound is generous; how fast it answers is for benchmarks)
+    const writing = b.sink((async function * () {
+      yield sent[0]
+      await more
+      yield * sent.slice(1)
+    })())
+    const first = await Promise.race([source.nextBatch(), new Promise<'held back'>((resolve) => { setTimeout(() => { resolve('held back') }, 1_000) })])
+    release()
+    expect(first).not.toBe('held back')
+    const received = [...(first === 'held back' ? [] : first ?? [])]
+    for (let batch = await source.nextBatch(); batch !== undefined; batch = await source.nextBatch()) received.push(...batch)
+    await writing
+    expectSame(sent, received)
+  })
+
   it('nextBatch() fails as next() does: abort(err) rejects a pending batch with err, and later calls settle', async (ctx) => {
     const { a } = await setup()
     const source = batchIterator(a)
