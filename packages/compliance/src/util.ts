@@ -41,8 +41,9 @@ export async function countOver (counter: () => number, settleMs: number, window
 
 /**
  * The heap (V8 used + external) that each of `n` objects made by `make(i)` holds, from two forced GCs
- * before and after making them. They are kept in an array made beforehand, so its growth is not counted: the
- * figure is exact to the byte for objects of one shape, and a test can bound it.
+ * before and after making them. They are kept in an array made beforehand, so its growth is not counted. An
+ * estimate (V8 moves and releases pages around the GCs): within about 10 B per object at `n` = 50 000, far
+ * off at a few thousand; bound it with a margin.
  */
 export function heapPerObject (n: number, make: (i: number) => unknown): number {
   setFlagsFromString('--expose-gc')
