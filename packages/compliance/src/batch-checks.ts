@@ -98,7 +98,7 @@ export function batchChecks<T> ({ harness, setup, expectSame }: BatchCheckContex
     const first = await Promise.race([source.nextBatch(), new Promise<'held back'>((resolve) => { setTimeout(() => { resolve('held back') }, 1_000) })])
     release()
     expect(first).not.toBe('held back')
-    const received = [...(first === 'held back' ? [] : first ?? [])]
+    const received = [...(first as T[] | undefined) ?? []]
     for (let batch = await source.nextBatch(); batch !== undefined; batch = await source.nextBatch()) received.push(...batch)
     await writing
     expectSame(sent, received)

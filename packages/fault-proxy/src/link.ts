@@ -100,8 +100,10 @@ export class Link {
     this.resolveClosed()
   }
 
-  /** Ends both sides now: FIN (lingering up to `finLingerMs` for the peers' FINs) or RST. */
-  /** Cuts the connection; `false` when it was being cut already (a cut counts each connection once). */
+  /**
+   * Ends both sides now: FIN (lingering up to `finLingerMs` for the peers' FINs) or RST. `false` when it
+   * was being cut already: a cut counts each connection once.
+   */
   cut (mode: CutMode): boolean {
     if (this.cutting) return false
     this.cutting = true

@@ -297,44 +297,45 @@ describe('link conditions', () => {
   })
 })
 
+/**
+ * A rig on an injected clock, throttled to `rate` B/s, whose client has sent `bytes` the proxy has read (one
+ * chunk, now being written out slowly); `got()` counts what reached the target.
+ */
+async function throttledChunk (rate: number, bytes: number): Promise<Rig & { time: ManualTime, got(): number }> {
+  const time = new ManualTime()
+  const r = await rig({ clock: time, timers: time, faults: { throttle: rate } })
+  let got = 0
+  r.upstream.on('data', (chunk: Buffer) => { got += chunk.byteLength })
+  await send(r.client, randomBytes(bytes))
+  await until(() => r.proxy.stats().bytesReadUp === bytes, 'the proxy to read the chunk')
+  return { ...r, time, got: () => got }
+}
+
 describe('controls that change while a chunk is being written (injected clock)', () => {
   it('setThrottle(0) while a throttled chunk is being written lets the rest through at once', async () => {
-    const time = new ManualTime()
-    const { proxy, client, upstream } = await rig({ clock: time, timers: time, faults: { throttle: 1000 } })
-    let got = 0
-    upstream.on('data', (chunk: Buffer) => { got += chunk.byteLength })
-    await send(client, randomBytes(20_000))
-    await until(() => proxy.stats().bytesReadUp === 20_000, 'the proxy to read the chunk')
+    const { proxy, time, got } = await throttledChunk(1000, 20_000)
     await time.advance(300)
-    expect(got).toBeLessThan(2_000)
+    expect(got()).toBeLessThan(2_000)
     proxy.setThrottle(0)
     // no more time passes on the proxy's clock: everything must go now
-    await until(() => got === 20_000, 'the rest of the chunk, unthrottled')
+    await until(() => got() === 20_000, 'the rest of the chunk, unthrottled')
   })
 
   it('a black hole begun while a throttled piece waits for its turn holds that piece too; restore() sends it', async () => {
-    const time = new ManualTime()
-    const { proxy, client, upstream } = await rig({ clock: time, timers: time, faults: { throttle: 20 } })
-    let got = 0
-    upstream.on('data', (chunk: Buffer) => { got += chunk.byteLength })
-    await send(client, randomBytes(100))
-    await until(() => proxy.stats().bytesReadUp === 100, 'the proxy to read the chunk')
+    const { proxy, time, got } = await throttledChunk(20, 100)
     await time.advance(1_000)
-    const before = got
+    const before = got()
     expect(before).toBeLessThan(100)
     proxy.blackHole()
     await time.advance(10_000)
-    expect(got).toBe(before)
+    expect(got()).toBe(before)
     proxy.setThrottle(0)
     proxy.restore()
-    await until(() => got === 100, 'the held bytes after restore()')
+    await until(() => got() === 100, 'the held bytes after restore()')
   })
 
   it('bufferedBytes counts the part of a chunk still being written', async () => {
-    const time = new ManualTime()
-    const { proxy, client } = await rig({ clock: time, timers: time, faults: { throttle: 1000 } })
-    await send(client, randomBytes(5_000))
-    await until(() => proxy.stats().bytesReadUp === 5_000, 'the proxy to read the chunk')
+    const { proxy, time } = await throttledChunk(1000, 5_000)
     await time.advance(1_000)
     const { bytesUp, bufferedBytes } = proxy.stats()
     expect(bytesUp).toBeLessThan(2_000)

@@ -2,9 +2,9 @@ import { getEventListeners } from 'node:events'
 import net from 'node:net'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Carrier, CarrierEvents, Connection, Server } from '../src/index.js'
+import type { Connection, Server } from '../src/index.js'
 import { connect, fromCarrier, fromSocket, listen } from '../src/index.js'
-import { nextConnection, portOf, readAll, settle } from './helpers.js'
+import { fakeCarrier, nextConnection, portOf, readAll, settle } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -170,28 +170,14 @@ describe('faults', () => {
 
   it('a carrier that throws from a write fails its own connection (reason error, the throw as cause), never the process', async () => {
     const boom = new Error('carrier broke')
-    let events: CarrierEvents | undefined
-    const resets: string[] = []
-    const carrier: Carrier = {
-      attach (e) { events = e },
-      write () { throw boom },
-      writev () { throw boom },
-      end () {},
-      pause () {},
-      resume () {},
-      reset () { resets.push('reset'); setImmediate(() => events?.onCarrierClose()) },
-      destroy () { setImmediate(() => events?.onCarrierClose()) },
-      destroyed: false,
-      localAddress: () => undefined,
-      remoteAddress: () => undefined
-    }
+    const { carrier, calls } = fakeCarrier(() => ({ write () { throw boom }, writev () { throw boom } }))
     const conn = fromCarrier(carrier)
     // written from the writers' shared tick: the throw must not escape it
     const r = await settle(conn.sink((async function * () { yield new Uint8Array([1]) })()))
     expect(r.ok ? undefined : r.error.name).toBe('ConnectionClosedError')
     expect(r.ok ? undefined : r.error.cause).toBe(boom)
     expect(await conn.closed).toMatchObject({ reason: 'error', initiator: 'local' })
-    expect(resets).toEqual(['reset'])
+    expect(calls).toEqual(['reset'])
   })
 
   it('a producer that throws aborts the connection with its error and rejects the sink with it', async () => {

@@ -5,7 +5,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clock, Timers } from '@proto/interface'
-import type { Connection, Server } from '../src/index.js'
+import type { Carrier, CarrierEvents, Connection, Server } from '../src/index.js'
 
 /** A fresh temporary directory and a function that removes it. */
 export function tempDir (): { dir: string, remove(): void } {
@@ -184,4 +184,30 @@ export function manualTime (): ManualTime {
     },
     pending: () => queue.filter(t => !t.cancelled).length
   }
+}
+
+/**
+ * A carrier for tests, standing in for a socket: writes are taken (`true`), `end`, `reset` and `destroy`
+ * are recorded in `calls` (the last two close it, as a socket does, from the next turn). `overrides`
+ * replace any member; they get the recorded `calls` and the events it was attached to.
+ */
+export function fakeCarrier (overrides: (fake: { calls: string[], events(): CarrierEvents | undefined }) => Partial<Carrier> = () => ({})): { carrier: Carrier, calls: string[], events(): CarrierEvents | undefined } {
+  let attached: CarrierEvents | undefined
+  const calls: string[] = []
+  const events = (): CarrierEvents | undefined => attached
+  const carrier: Carrier = {
+    attach (e) { attached = e },
+    write () { return true },
+    writev () { return true },
+    end () { calls.push('end') },
+    pause () {},
+    resume () {},
+    reset () { calls.push('reset'); setImmediate(() => attached?.onCarrierClose()) },
+    destroy () { calls.push('destroy'); setImmediate(() => attached?.onCarrierClose()) },
+    destroyed: false,
+    localAddress: () => undefined,
+    remoteAddress: () => undefined,
+    ...overrides({ calls, events })
+  }
+  return { carrier, calls, events }
 }

@@ -5,9 +5,9 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Carrier, CarrierEvents, Connection, DisconnectInfo, ListenInit, Server } from '../src/index.js'
+import type { Carrier, Connection, DisconnectInfo, ListenInit, Server } from '../src/index.js'
 import { DEFAULT_WRITE_STALL_TIMEOUT, fromCarrier, listen, memoryPair } from '../src/index.js'
-import { manualTime, portOf, settle } from './helpers.js'
+import { fakeCarrier, manualTime, portOf, settle } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -57,31 +57,21 @@ function nonReader (port: number): net.Socket {
  * `progress()` counts what it took; `'drain'` comes once it took everything, as a socket's does.
  */
 function slowPeer (): { carrier: Carrier, calls: string[], take(n: number): void, taken(): number, queued(): number } {
-  let events: CarrierEvents | undefined
-  const calls: string[] = []
   let queued = 0
   let taken = 0
-  const carrier: Carrier = {
-    attach (e) { events = e },
+  const { carrier, calls, events } = fakeCarrier(({ calls, events }) => ({
     write (data) { queued += data.byteLength; return false },
     writev (data) { for (const d of data) queued += d.byteLength; return false },
-    end () { calls.push('end'); setImmediate(() => events?.onCarrierFinish()) },
-    pause () {},
-    resume () {},
-    reset () { calls.push('reset'); setImmediate(() => events?.onCarrierClose()) },
-    destroy () { calls.push('destroy'); setImmediate(() => events?.onCarrierClose()) },
-    destroyed: false,
-    localAddress: () => undefined,
-    remoteAddress: () => undefined,
+    end () { calls.push('end'); setImmediate(() => events()?.onCarrierFinish()) },
     progress: () => taken
-  }
+  }))
   return {
     carrier,
     calls,
     take (n) {
       if (calls.length > 0 || taken === queued) return
       taken = Math.min(queued, taken + n)
-      if (taken === queued) events?.onCarrierDrain()
+      if (taken === queued) events()?.onCarrierDrain()
     },
     taken: () => taken,
     queued: () => queued
@@ -196,21 +186,8 @@ describe('write-stall timeout: a peer that never reads is evicted', () => {
 
   it('FIN the peer never takes counts as stalled too (a carrier whose end never finishes)', async () => {
     const time = manualTime()
-    let events: CarrierEvents | undefined
-    const calls: string[] = []
-    const carrier: Carrier = {
-      attach (e) { events = e },
-      write () { return true },
-      writev () { return true },
-      end () { calls.push('end') }, // never reports finish: the peer is not taking what we sent
-      pause () {},
-      resume () {},
-      reset () { calls.push('reset'); setImmediate(() => events?.onCarrierClose()) },
-      destroy () { calls.push('destroy'); setImmediate(() => events?.onCarrierClose()) },
-      destroyed: false,
-      localAddress: () => undefined,
-      remoteAddress: () => undefined
-    }
+    // its end never reports finish: the peer is not taking what we sent
+    const { carrier, calls } = fakeCarrier()
     const conn = fromCarrier(carrier, { writeStallTimeout: 500, clock: time.clock, timers: time.timers })
     const sinking = settle(conn.sink([new Uint8Array(10)]))
     await new Promise(resolve => setImmediate(resolve))
