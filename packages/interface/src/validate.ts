@@ -36,6 +36,11 @@ export interface NumberRule {
   infinity?: boolean
 }
 
+/** The value to check: `fallback` only when the option is absent (`undefined`); `null` is a value, and refused. */
+function given<T> (value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
+}
+
 function range (rule: NumberRule, max: number): string {
   const min = rule.min ?? 0
   const from = rule.exclusiveMin === true ? `above ${min}` : `from ${min}`
@@ -50,14 +55,14 @@ function inRange (value: number, rule: NumberRule, max: number): boolean {
 
 /** A duration in milliseconds: a finite number in range (fractions allowed). */
 export function duration (name: string, value: number | undefined, fallback: number, rule: NumberRule = {}): number {
-  const v = value ?? fallback
+  const v = given(value, fallback)
   if (typeof v !== 'number' || !inRange(v, rule, MAX_TIMER_DELAY)) invalid(name, `a number of milliseconds ${range(rule, MAX_TIMER_DELAY)}`, value)
   return v
 }
 
 /** A whole number (a count, a size in bytes, a port) in range. */
 export function integer (name: string, value: number | undefined, fallback: number, rule: NumberRule = {}): number {
-  const v = value ?? fallback
+  const v = given(value, fallback)
   if (typeof v !== 'number' || (!Number.isSafeInteger(v) && v !== Infinity) || !inRange(v, rule, Number.MAX_SAFE_INTEGER)) {
     invalid(name, `a whole number ${range(rule, Number.MAX_SAFE_INTEGER)}`, value)
   }
@@ -66,28 +71,28 @@ export function integer (name: string, value: number | undefined, fallback: numb
 
 /** A finite number (a factor, a multiplier) in range. */
 export function number (name: string, value: number | undefined, fallback: number, rule: NumberRule = {}): number {
-  const v = value ?? fallback
+  const v = given(value, fallback)
   if (typeof v !== 'number' || !inRange(v, rule, Number.MAX_VALUE)) invalid(name, `a number ${range(rule, Number.MAX_VALUE)}`, value)
   return v
 }
 
 /** One byte: a frame type, a version, a flag set (0–255). */
 export function byte (name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback
+  const v = given(value, fallback)
   if (typeof v !== 'number' || !Number.isInteger(v) || (v & 0xFF) !== v) invalid(name, 'a whole number from 0 to 255', value)
   return v
 }
 
 /** One of a fixed set of values (a policy name). */
 export function oneOf<T extends string | number | boolean> (name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
-  const v = value ?? fallback
+  const v = given(value, fallback)
   if (!allowed.includes(v)) invalid(name, `one of ${allowed.map(a => typeof a === 'string' ? `'${a}'` : String(a)).join(', ')}`, value)
   return v
 }
 
 /** A boolean flag. */
 export function flag (name: string, value: boolean | undefined, fallback: boolean): boolean {
-  const v = value ?? fallback
+  const v = given(value, fallback)
   if (typeof v !== 'boolean') invalid(name, 'true or false', value)
   return v
 }

@@ -65,6 +65,20 @@ describe('validators', () => {
     expect(check).toThrow(InvalidParametersError)
     expect(check).toThrow(message)
   })
+
+  it.each([
+    [() => duration('interval', null as never, 5), 'expected interval to be a number of milliseconds from 0 to 2147483647, but got null'],
+    [() => integer('max', null as never, 1), 'expected max to be a whole number from 0 to 9007199254740991, but got null'],
+    [() => number('factor', null as never, 2), 'expected factor to be a number from 0 to'],
+    [() => byte('type', null as never, 7), 'expected type to be a whole number from 0 to 255, but got null'],
+    [() => oneOf('overflow', null as never, ['wait', 'error'] as const, 'wait'), "expected overflow to be one of 'wait', 'error', but got null"],
+    [() => flag('hello', null as never, false), 'expected hello to be true or false, but got null'],
+    [() => fn('hook', null as never, () => 1), 'expected hook to be a function, but got null'],
+    [() => options('init', null as never), 'expected init to be an object of options, but got null']
+  ])('refuse null: only undefined is absent (%#)', (check, message) => {
+    expect(check).toThrow(InvalidParametersError)
+    expect(check).toThrow(message)
+  })
 })
 
 describe('TypedEventTarget', () => {
