@@ -1,4 +1,4 @@
-import { DONE, isBatchIterator } from '@proto/interface'
+import { DONE, isBatchIterator, onAbortOf } from '@proto/interface'
 
 /** Resolves when `signal` aborts; `dispose()` removes the listener (call it when the owner is done). */
 export interface AbortWatch {
@@ -10,9 +10,11 @@ export interface AbortWatch {
 export function watchAbort (signal: AbortSignal): AbortWatch {
   let onAbort = (): void => {}
   const promise = new Promise<void>((resolve) => { onAbort = resolve })
+  let dispose = (): void => {}
+  // one listener per connection on the server's signal, each removed with its connection
   if (signal.aborted) onAbort()
-  else signal.addEventListener('abort', onAbort, { once: true })
-  return { promise, aborted: () => signal.aborted, dispose: () => { signal.removeEventListener('abort', onAbort) } }
+  else dispose = onAbortOf(signal, onAbort)
+  return { promise, aborted: () => signal.aborted, dispose }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events'
+
 /**
  * Races `promise` against `signal`: rejects with `signal.reason` as soon as the signal aborts, and removes
  * its listener whichever way it settles.
@@ -18,5 +20,28 @@ export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal):
     return await Promise.race([promise, aborted])
   } finally {
     if (onAbort != null) signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * Listens once for `signal`'s abort on behalf of something that lives as long as a link or a server, and
+ * removes the listener when it ends. One application signal is often shared by many of them (a shutdown
+ * signal given to every link), and Node then warns of a possible leak at its 11th listener; since each
+ * owner removes its own, the number is bounded by the live owners, so a signal still at Node's default
+ * limit has that limit lifted (`events.setMaxListeners(Infinity, signal)`). A limit the application chose is left
+ * as it is. Returns the function that removes the listener.
+ */
+export function onAbortOf (signal: AbortSignal, listener: () => void): () => void {
+  if (limitOf(signal) === defaultMaxListeners) setMaxListeners(Infinity, signal)
+  signal.addEventListener('abort', listener, { once: true })
+  return () => { signal.removeEventListener('abort', listener) }
+}
+
+/** The signal's listener limit; Node 20's `getMaxListeners` throws for an event target whose limit is 0 (none). */
+function limitOf (signal: AbortSignal): number {
+  try {
+    return getMaxListeners(signal)
+  } catch {
+    return 0
   }
 }

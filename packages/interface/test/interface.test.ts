@@ -1,6 +1,7 @@
+import { getEventListeners, setMaxListeners } from 'node:events'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it, vi } from 'vitest'
-import { raceSignal, systemTimers, toUint8Array } from '../src/index.js'
+import { onAbortOf, raceSignal, systemTimers, toUint8Array } from '../src/index.js'
 
 describe('raceSignal', () => {
   it('rejects with the signal\'s reason and removes its listener', async () => {
@@ -20,6 +21,46 @@ describe('raceSignal', () => {
     expect(await raceSignal(Promise.resolve(7), controller.signal)).toBe(7)
     expect(remove).toHaveBeenCalledTimes(1)
     await expect(raceSignal(Promise.resolve(1), AbortSignal.abort(new Error('already')))).rejects.toThrow('already')
+  })
+})
+
+describe('onAbortOf', () => {
+  /** Warnings Node emits while `run` adds listeners (they are emitted on a later tick). */
+  async function warningsDuring (run: () => void): Promise<Error[]> {
+    const seen: Error[] = []
+    const onWarning = (w: Error): void => { seen.push(w) }
+    process.on('warning', onWarning)
+    try {
+      run()
+      await new Promise(resolve => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    return seen
+  }
+
+  it('lets many owners share one signal without a leak warning, and each removes its own listener', async () => {
+    const controller = new AbortController()
+    const fired: number[] = []
+    let removers: Array<() => void> = []
+    const warnings = await warningsDuring(() => {
+      removers = Array.from({ length: 50 }, (_, i) => onAbortOf(controller.signal, () => { fired.push(i) }))
+    })
+    expect(warnings.map(w => w.name)).not.toContain('MaxListenersExceededWarning')
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(50)
+    for (const remove of removers.slice(10)) remove()
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(10)
+    controller.abort()
+    expect(fired).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
+
+  it('keeps a limit the application chose', async () => {
+    const controller = new AbortController()
+    setMaxListeners(3, controller.signal)
+    const warnings = await warningsDuring(() => {
+      for (let i = 0; i < 4; i++) onAbortOf(controller.signal, () => {})
+    })
+    expect(warnings.map(w => w.name)).toContain('MaxListenersExceededWarning')
   })
 })
 

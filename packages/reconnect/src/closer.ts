@@ -1,5 +1,5 @@
 import type { AbortOptions, Logger, TimerHandle } from '@proto/interface'
-import { raceSignal, toError } from '@proto/interface'
+import { onAbortOf, raceSignal, toError } from '@proto/interface'
 import type { Connection } from './connection.js'
 import { safeAbort } from './connection.js'
 import type { FailureKind } from './errors.js'
@@ -61,7 +61,7 @@ export class Closer<TIn, TOut> {
       onAbort()
       return false
     }
-    signal.addEventListener('abort', onAbort, { once: true })
+    onAbortOf(signal, onAbort)
     return true
   }
 

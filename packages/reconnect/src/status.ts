@@ -1,4 +1,4 @@
-import { DONE } from '@proto/interface'
+import { DONE, onAbortOf } from '@proto/interface'
 import type { StatusEvent } from './types.js'
 
 /**
@@ -13,7 +13,7 @@ class StatusReader implements AsyncIterableIterator<StatusEvent> {
   private readonly onAbort = (): void => { void this.return() }
 
   constructor (private readonly capacity: number, private readonly detach: (reader: StatusReader) => void, private readonly signal: AbortSignal | undefined) {
-    signal?.addEventListener('abort', this.onAbort, { once: true })
+    if (signal !== undefined) onAbortOf(signal, this.onAbort)
   }
 
   push (event: StatusEvent): void {

@@ -189,6 +189,28 @@ describe('the lifetime signal', () => {
     expect(getEventListeners(other.signal, 'abort').length).toBe(0)
   })
 
+  it('one signal shared by many durable duplexes raises no leak warning; each removes its listener when it ends', async () => {
+    const shutdown = new AbortController()
+    const warn = vi.spyOn(process, 'emitWarning')
+    try {
+      const links = Array.from({ length: 20 }, () => gated<number>(open, { signal: shutdown.signal }))
+      for (const { up } of links) up()
+      await vi.advanceTimersByTimeAsync(0)
+      const statuses = links.map(({ d }) => d.statusIterator({ signal: shutdown.signal }))
+      expect(getEventListeners(shutdown.signal, 'abort').length).toBe(40)
+      expect(warn.mock.calls.map(([w]) => (w as Error).name)).not.toContain('MaxListenersExceededWarning')
+      for (const s of statuses) await s.return?.()
+      for (const { d } of links.slice(5)) await d.close()
+      expect(getEventListeners(shutdown.signal, 'abort').length).toBe(5)
+      shutdown.abort(new Error('application shutting down'))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(links.map(({ d }) => d.status)).toEqual(Array(20).fill('closed'))
+      expect(getEventListeners(shutdown.signal, 'abort').length).toBe(0)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
   it('an already aborted signal closes the duplex before any dial', async () => {
     let dials = 0
     const d = reconnect<number>(async () => { dials++; return await new Promise(() => {}) }, { signal: AbortSignal.abort(new Error('never mind')) })

@@ -1,5 +1,5 @@
 import type { AbortOptions, ConnectionAddress } from '@proto/interface'
-import { InvalidParametersError, TypedEventTarget, validate } from '@proto/interface'
+import { InvalidParametersError, onAbortOf, TypedEventTarget, validate } from '@proto/interface'
 import type { ConnectionHandler } from './server-core.js'
 import { ServerCore } from './server-core.js'
 import type { ConnectionRegistry, ListenInit, Server, ServerCloseOptions, ServerEvents } from './server-types.js'
@@ -37,8 +37,8 @@ class ListeningServer extends TypedEventTarget<ServerEvents> implements Server {
       signal.throwIfAborted()
     }
     const onAbort = (): void => { core.close().catch(() => {}) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    server.addEventListener('close', () => { signal.removeEventListener('abort', onAbort) }, { once: true })
+    const unwatch = onAbortOf(signal, onAbort)
+    server.addEventListener('close', unwatch, { once: true })
     return server
   }
 }

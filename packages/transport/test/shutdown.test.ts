@@ -212,4 +212,20 @@ describe('server lifecycle', () => {
     await server.close()
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
   })
+
+  it('one signal shared by many servers raises no leak warning', async () => {
+    const shutdown = new AbortController()
+    const warn = vi.spyOn(process, 'emitWarning')
+    try {
+      const servers = await Promise.all(Array.from({ length: 12 }, async () => await listen({ host: '127.0.0.1', port: 0 }, undefined, { signal: shutdown.signal })))
+      expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(12)
+      expect(warn.mock.calls.map(([w]) => (w as Error).name)).not.toContain('MaxListenersExceededWarning')
+      const closed = servers.map(async server => await once(server, 'close'))
+      shutdown.abort(new Error('shutting down'))
+      await Promise.all(closed)
+      expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0)
+    } finally {
+      warn.mockRestore()
+    }
+  })
 })
