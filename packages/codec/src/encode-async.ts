@@ -125,7 +125,8 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
     } else {
       const r = read as IteratorResult<ListFrame>
       if (r.done === true) this.ended = true
-      else if (this.frames.length === 0 && r.value.body.byteLength >= BATCH_BYTES) this.sealAlone(r.value)
+      // (a value that is no frame, or has no body, goes to add(), whose check refuses it)
+      else if (this.frames.length === 0 && (r.value?.body?.byteLength ?? 0) >= BATCH_BYTES) this.sealAlone(r.value)
       else this.add(r.value)
     }
     if (this.bytes >= BATCH_BYTES) this.seal()

@@ -1,4 +1,4 @@
-import { collect, memoryBytePair } from '@proto/stage-compliance'
+import { collect, memoryBytePair, settle } from '@proto/stage-compliance'
 import fc from 'fast-check'
 import { pipe } from 'it-pipe'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -156,6 +156,21 @@ describe('limits and bad input', () => {
       expect(concat(written), String(body)).toEqual(referenceEncode([{ type: 0, body: Uint8Array.of(1) }]).subarray(0, concat(written).byteLength))
     }
     expect(() => [...encode([null as unknown as Frame])]).toThrow(expect.objectContaining({ name: 'InvalidFrameError' }))
+    // first, or after the producer paused (nothing gathered): refused the same way, never a TypeError that escapes
+    async function * paused (bad: unknown): AsyncGenerator<Frame> {
+      yield { type: 0, body: Uint8Array.of(1) }
+      await new Promise(resolve => setTimeout(resolve, 5))
+      yield bad as Frame
+    }
+    for (const bad of [null, { type: 0 }, { type: 0, body: null }]) {
+      for (const frames of [asAsync([bad as Frame]), paused(bad)]) {
+        const r = await settle((async () => { for await (const _ of encode(frames)) { /* drain */ } })())
+        expect(r.ok ? undefined : (r.error as Error).name, JSON.stringify(bad)).toBe('InvalidFrameError')
+      }
+      const sinking = codec(memoryBytePair().a)
+      const r = await settle(sinking.sink(asAsync([bad as Frame])))
+      expect(r.ok ? undefined : (r.error as Error).name).toBe('InvalidFrameError')
+    }
     // a Buffer is a Uint8Array
     expect(concat(encode([{ type: 0, body: Buffer.from([7]) }]))).toEqual(referenceEncode([{ type: 0, body: Uint8Array.of(7) }]))
   })
