@@ -11,6 +11,13 @@ export const DEFAULT_INTERVAL = 15_000
 export const DEFAULT_TIMEOUT = 45_000
 
 /**
+ * By default a peer's HELLO may ask for at most this many times our own longest timeout (`maxPeerTimeout`):
+ * room for a peer that pings less often (a phone saving its battery), never a connection that a silent peer
+ * holds for weeks.
+ */
+export const DEFAULT_PEER_TIMEOUT_FACTOR = 4
+
+/**
  * Width of one slot of the process-wide timer grid, in milliseconds: a stage on the system clock and timers
  * fires at the first slot boundary at or after the moment it asked for (never earlier, at most this much
  * later), together with every other stage due in that slot, so pings of many connections leave in one turn

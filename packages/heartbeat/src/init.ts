@@ -189,6 +189,16 @@ export interface HeartbeatInit {
    */
   minPingInterval?: number
   /**
+   * With `hello: true`, the longest timeout (and interval) a peer's HELLO may make this side adopt, in ms.
+   * Each side adopts the larger of its own values and the peer's, so without a bound a peer could announce
+   * a timeout of 49 days and then stay silent, holding the connection (and a session) for that long. A
+   * HELLO asking for more (its `interval`, `timeout`, or an adaptive peer's longest interval plus grace) is
+   * refused: `ProtocolVersionError`, GOAWAY `DO_NOT_RETRY`. At least this side's own longest timeout;
+   * `Infinity` accepts any.
+   * @default 4 × this side's longest timeout (`timeout`, `adaptive.max`, or `adaptiveInterval`'s `max + grace`); `Infinity` when it has none (0)
+   */
+  maxPeerTimeout?: number
+  /**
    * Too-early pings tolerated before the guard closes the connection. Strikes reset whenever we send data.
    * @default 2
    */

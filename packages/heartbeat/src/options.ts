@@ -5,7 +5,7 @@ import {
   ANNOUNCED_PING_BODY_LENGTH, DEFAULT_ADAPTIVE_INTERVAL_MAX_FACTOR, DEFAULT_ADAPTIVE_INTERVAL_MIN_DIVISOR,
   DEFAULT_ADAPTIVE_MAX_FACTOR, DEFAULT_ADAPTIVE_MIN_FACTOR, DEFAULT_ADAPTIVE_MULTIPLIER, DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_GROW_AFTER, DEFAULT_GROW_FACTOR, DEFAULT_INTERVAL, DEFAULT_JITTER, DEFAULT_MAX_PING_BODY,
-  DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_RTT_SAMPLES,
+  DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_PEER_TIMEOUT_FACTOR, DEFAULT_RTT_SAMPLES,
   DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, PING_BODY_LENGTH
 } from './constants.js'
 import type { HeartbeatInit } from './init.js'
@@ -47,6 +47,10 @@ export interface HeartbeatConfig {
   readonly kinds: FrameKinds
   readonly maxPingBody: number
   readonly minPingInterval: number
+  /** This side's longest timeout: what it asks of a peer in its HELLO, and the ping guard's allowance. */
+  readonly ownTimeout: number
+  /** The longest timeout or interval a peer's HELLO may ask for. */
+  readonly maxPeerTimeout: number
   readonly maxPingStrikes: number
   readonly stallThreshold: number
   readonly maxQueuedFrames: number
@@ -122,7 +126,7 @@ function allowedTypes (value: Iterable<number> | undefined): ReadonlySet<number>
 }
 
 /** Options that only have a meaning when pings and pongs are exchanged. */
-const PING_ONLY = ['hello', 'helloFlags', 'adaptive', 'adaptiveInterval', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'crossing', 'random'] as const
+const PING_ONLY = ['hello', 'helloFlags', 'maxPeerTimeout', 'adaptive', 'adaptiveInterval', 'pingType', 'pongType', 'pingBody', 'pongBody', 'minPingInterval', 'maxPingBody', 'crossing', 'random'] as const
 
 const cache = new Map<string, HeartbeatConfig>()
 const MAX_CACHED = 64
@@ -131,23 +135,31 @@ const ids = new WeakMap<object, number>()
 let nextId = 0
 
 /**
- * A key for the value of `init`: its own fields in order; numbers, strings, booleans, `null`, number
- * arrays and plain objects (`adaptive`) by value, anything else (a clock, a body) by identity.
+ * A key for the value of `init`: its own fields in order, each tagged with its type so that a value of the
+ * wrong type never shares a key with the valid one it prints like (`1000` and `'1000'`). Numbers, strings,
+ * booleans, `null`, and number arrays and sets (which the configuration copies) by value, so changing
+ * one afterwards gives later stages the new value; plain objects (`adaptive`) field by field; anything
+ * else (a body, a clock, a function) by identity, as the configuration keeps it. `undefined` when a
+ * field cannot be keyed (another kind of iterable, read once): such options are not cached.
  */
-function valueKey (init: object, depth = 0): string {
+function valueKey (init: object, depth = 0): string | undefined {
   let key = ''
   for (const [name, value] of Object.entries(init)) {
-    let part: string
-    if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') part = String(value)
-    else if (Array.isArray(value) && value.every(v => typeof v === 'number')) part = `[${value.join(',')}]`
-    else if (depth === 0 && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) part = `{${valueKey(value, 1)}}`
-    else if (typeof value === 'object' || typeof value === 'function') {
+    let part: string | undefined
+    if (value === null || value === undefined || typeof value === 'boolean') part = String(value)
+    else if (typeof value === 'number') part = `n${value}`
+    else if (typeof value === 'string') part = `s${JSON.stringify(value)}`
+    else if (Array.isArray(value) && value.every(v => typeof v === 'number')) part = `a[${value.join(',')}]`
+    else if (value instanceof Set && [...value].every(v => typeof v === 'number')) part = `S[${[...value].join(',')}]`
+    else if (depth === 0 && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const inner = valueKey(value, 1)
+      part = inner === undefined ? undefined : `{${inner}}`
+    } else if ((typeof value === 'object' && (value instanceof Uint8Array || !(Symbol.iterator in value))) || typeof value === 'function') {
       let id = ids.get(value)
       if (id === undefined) ids.set(value, id = nextId++)
       part = `#${id}`
-    } else {
-      part = `?${String(value)}`
     }
+    if (part === undefined) return undefined
     key += `${name}=${part};`
   }
   return key
@@ -162,6 +174,7 @@ export function resolveConfig (init: HeartbeatInit | undefined): HeartbeatConfig
   if (init === undefined) return defaults ??= Object.freeze(buildConfig(undefined))
   if (typeof init !== 'object' || init === null) return buildConfig(init)
   const key = valueKey(init)
+  if (key === undefined) return Object.freeze(buildConfig(init))
   let cfg = cache.get(key)
   if (cfg === undefined) {
     cfg = Object.freeze(buildConfig(init))
@@ -201,11 +214,14 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
   if (adaptiveIv !== undefined && hello && pingBody !== undefined) invalid('pingBody', "'sequence' with adaptiveInterval and hello", pingBody, 'PINGs carry the interval after the sequence number (docs/PROTOCOL.md §3.4)')
   const ownPing = pingBody?.byteLength ?? (adaptiveIv !== undefined && hello ? ANNOUNCED_PING_BODY_LENGTH : PING_BODY_LENGTH)
   if (!keepalive && maxPingBody < ownPing) invalid('maxPingBody', `at least ${ownPing} (the body of our own pings, which pongs echo)`, maxPingBody)
+  const adaptive = adaptiveBounds(init.adaptive, interval, timeout)
+  const ownTimeout = adaptiveIv !== undefined ? adaptiveIv.max + adaptiveIv.grace : Math.max(timeout, adaptive?.max ?? 0)
+  const peerDefault = ownTimeout === 0 ? Infinity : Math.min(validate.MAX_TIMER_DELAY, DEFAULT_PEER_TIMEOUT_FACTOR * ownTimeout)
   return {
     keepalive,
     interval,
     timeout,
-    adaptive: adaptiveBounds(init.adaptive, interval, timeout),
+    adaptive,
     adaptiveInterval: adaptiveIv,
     hello,
     helloFlags,
@@ -218,6 +234,8 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
     kinds: frameKinds({ keepalive, pingType, pongType, helloType: hello ? helloType : undefined, goAwayType, allowed: allowedTypes(init.allowedTypes) }),
     maxPingBody,
     minPingInterval: duration('minPingInterval', init.minPingInterval, 0),
+    ownTimeout,
+    maxPeerTimeout: duration('maxPeerTimeout', init.maxPeerTimeout, peerDefault, { min: Math.min(ownTimeout, validate.MAX_TIMER_DELAY), infinity: true }),
     maxPingStrikes: integer('maxPingStrikes', init.maxPingStrikes, DEFAULT_MAX_PING_STRIKES),
     stallThreshold: duration('stallThreshold', init.stallThreshold, DEFAULT_STALL_THRESHOLD),
     maxQueuedFrames: integer('maxQueuedFrames', init.maxQueuedFrames, DEFAULT_MAX_QUEUED_FRAMES, { min: 1 }),

@@ -234,8 +234,9 @@ export class Peer implements KeepAlivePolicy {
   private ping (frame: Frame, now: number): void {
     this.pingsReceived++
     if (!this.bodyFits(frame, 'PING')) return
-    // pings a stall held back may come together: up to the timeout's worth (a longer silence ends the connection)
-    const strikeOut = this.guard?.check(now, this.adaptive?.timeout ?? this.timeout, this.timing)
+    // pings a stall held back may come together: up to the timeout's worth (a longer silence ends the
+    // connection), and never more than our own, whatever the peer's HELLO asked for
+    const strikeOut = this.guard?.check(now, Math.min(this.adaptive?.timeout ?? this.timeout, this.cfg.ownTimeout), this.timing)
     if (strikeOut !== undefined) {
       this.owner.violated(strikeOut, GoAwayCode.TOO_MANY_PINGS, 'too_many_pings')
       return
@@ -341,6 +342,11 @@ export class Peer implements KeepAlivePolicy {
       this.owner.violated(new ProtocolVersionError(`The peer's HELLO was refused: ${(err as Error).message}`, { cause: err, ...(version !== undefined ? { version, supported: PROTOCOL_VERSION } : {}) }), version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR, 'bad_hello')
       return
     }
+    const asked = longestAsked(peer)
+    if (asked.ms > cfg.maxPeerTimeout) {
+      this.owner.violated(new ProtocolVersionError(`The peer's HELLO asks for ${asked.what} of ${asked.ms} ms, longer than maxPeerTimeout (${cfg.maxPeerTimeout} ms) allows: a silent peer would hold the connection that long; raise maxPeerTimeout on this side to accept it`, { version: peer.version, supported: PROTOCOL_VERSION }), GoAwayCode.DO_NOT_RETRY, 'unusable_heartbeat')
+      return
+    }
     if (this.adaptive !== undefined) {
       this.adaptive.hello(peer, cfg.minPingInterval)
       this.owner.helloAccepted(peer)
@@ -365,4 +371,15 @@ export class Peer implements KeepAlivePolicy {
     }
     this.owner.helloAccepted(peer)
   }
+}
+
+/** The longest wait a peer's HELLO asks this side to adopt, and which field asks for it. */
+function longestAsked (peer: Hello): { what: string, ms: number } {
+  let what = 'a timeout'
+  let ms = peer.timeout
+  if (peer.interval > ms) { what = 'an interval'; ms = peer.interval }
+  if (peer.minPingInterval !== undefined && peer.minPingInterval > ms) { what = 'a minimum ping interval'; ms = peer.minPingInterval }
+  const a = peer.adaptive
+  if (a !== undefined && a.max + a.grace > ms) { what = 'an adaptive interval with grace'; ms = a.max + a.grace }
+  return { what, ms }
 }

@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { codec, decodeGoAway, decodeHello, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
+import { ADAPTIVE_FLAG, codec, decodeGoAway, decodeHello, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
 import type { Clock, Timers } from '@proto/interface'
 import { memoryBytePair } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -109,6 +109,43 @@ describe('HELLO negotiation', () => {
     expect(decodeGoAway(peer.written[1].body).code).toBe(GoAwayCode.DO_NOT_RETRY)
   })
 
+  it('refuses a HELLO that asks for a longer timeout than maxPeerTimeout (4× our own by default): a silent peer cannot hold the connection for weeks', async () => {
+    const asks = [
+      { interval: 1000, timeout: 4_294_967_295 },
+      { interval: 12_001, timeout: 12_002 },
+      { interval: 1000, timeout: 2000, flags: ADAPTIVE_FLAG, minPingInterval: 0, adaptive: { interval: 1000, max: 10_000, grace: 2_001 } }
+    ]
+    for (const ask of asks) {
+      const peer = rawPeer()
+      const hb = heartbeat(peer.lower, { hello: true, interval: 1000, timeout: 3000 })
+      peer.send(f(FrameType.HELLO, encodeHello(ask)))
+      const r = await settle(hb.source.next())
+      expect(r.error?.name).toBe('ProtocolVersionError')
+      expect(r.error?.message).toContain('longer than maxPeerTimeout (12000 ms)')
+      expect((await peer.waitAborted()).name).toBe('ProtocolVersionError')
+      expect(peer.written.map(x => x.type)).toEqual([FrameType.HELLO, FrameType.GOAWAY])
+      expect(decodeGoAway(peer.written[1].body)).toEqual({ code: GoAwayCode.DO_NOT_RETRY, reason: 'unusable_heartbeat' })
+      expect(hb.stats().timeout).toBe(3000)
+    }
+    // up to the bound, or any with Infinity, the larger values are adopted
+    const within = rawPeer()
+    const a = heartbeat(within.lower, { hello: true, interval: 1000, timeout: 3000 })
+    within.send(f(FrameType.HELLO, encodeHello({ interval: 4000, timeout: 12_000 })))
+    await vi.waitFor(() => { expect(a.stats()).toMatchObject({ interval: 4000, timeout: 12_000 }) })
+    const open = rawPeer()
+    const b = heartbeat(open.lower, { hello: true, interval: 1000, timeout: 3000, maxPeerTimeout: Infinity })
+    open.send(f(FrameType.HELLO, encodeHello({ interval: 1000, timeout: 1_000_000_000 })))
+    await vi.waitFor(() => { expect(b.stats().timeout).toBe(1_000_000_000) })
+    a.abort(new Error('done'))
+    b.abort(new Error('done'))
+  })
+
+  it('checks maxPeerTimeout: at least our own longest timeout, and only where pings are exchanged', () => {
+    expect(() => heartbeat(rawPeer().lower, { hello: true, interval: 1000, timeout: 3000, maxPeerTimeout: 2999 })).toThrow('expected maxPeerTimeout to be a number of milliseconds from 3000')
+    expect(() => heartbeat(rawPeer().lower, { hello: true, interval: 1000, timeout: 3000, adaptiveInterval: { max: 5000, grace: 2000 }, maxPeerTimeout: 6999 })).toThrow('from 7000')
+    expect(() => heartbeat(rawPeer().lower, { mode: 'keepalive', interval: 1000, timeout: 3000, maxPeerTimeout: 5000 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+  })
+
   it('fails with ProtocolVersionError when the first frame is not a HELLO', async () => {
     const peer = rawPeer()
     const hb = heartbeat(peer.lower, { hello: true })
@@ -190,6 +227,24 @@ describe('minPingInterval guard', () => {
     expect(peer.aborted?.name).toBe('TooManyPingsError')
     expect((await settle(hb.sink([]))).error?.name).toBe('TooManyPingsError')
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a peer whose HELLO asked for a longer timeout gets no larger allowance: a flood is stopped as soon', async () => {
+    vi.useFakeTimers()
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { hello: true, interval: 500, timeout: 2_000, minPingInterval: 1000, maxPingStrikes: 2 })
+    const reading = settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
+    peer.send(f(FrameType.HELLO, encodeHello({ interval: 500, timeout: 8_000 })))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(hb.stats().timeout).toBe(8_000)
+    for (let i = 0; i < 8; i++) {
+      peer.send(f(FrameType.PING, `p${i}`))
+      await vi.advanceTimersByTimeAsync(100)
+    }
+    const r = await reading
+    expect(r.error?.name).toBe('TooManyPingsError')
+    // our HELLO, five pongs (three within our own 2 s allowance, two strikes), then GOAWAY
+    expect(peer.written.map(x => x.type)).toEqual([FrameType.HELLO, FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.PONG, FrameType.GOAWAY])
   })
 
   it('pings a stall held back and delivered together are no strike: the peer pinged on time', async () => {

@@ -72,7 +72,7 @@ describe('heartbeat in real time', () => {
     const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout')
     try {
       const peer = rawPeer()
-      const hb = heartbeat(peer.lower, { hello: true, interval: 100, timeout: 300 })
+      const hb = heartbeat(peer.lower, { hello: true, interval: 100, timeout: 300, maxPeerTimeout: Infinity })
       peer.send(f(FrameType.HELLO, encodeHello({ interval: 3_000_000_000, timeout: 4_000_000_000 })))
       await vi.waitFor(() => { expect(hb.stats()).toMatchObject({ interval: 3_000_000_000, timeout: 4_000_000_000 }) })
       // past the timer armed for the interval before the HELLO (100 ms), which then arms for the peer's

@@ -156,6 +156,32 @@ describe('strict options', () => {
     })
   }
 
+  it('checks every stage\'s options, whatever stages with options that print alike were made before', () => {
+    const pairs: Array<[HeartbeatInit, unknown]> = [
+      [{ ...init, interval: 1000, timeout: 3000 }, { ...init, interval: '1000', timeout: 3000 }],
+      [{ ...init, hello: true }, { ...init, hello: 'true' }],
+      [{ ...init, allowedTypes: [0x40, 0x41] }, { ...init, allowedTypes: '[64,65]' }],
+      [{ ...init, adaptive: {} }, { ...init, adaptive: '{}' }]
+    ]
+    for (const [good, wrong] of pairs) {
+      expect(() => heartbeat(rawPeer().lower, good)).not.toThrow()
+      expect(() => heartbeat(rawPeer().lower, wrong as HeartbeatInit)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+  })
+
+  it('a set of allowed types changed after a stage was made applies to the stages made after', async () => {
+    const types = new Set([0x40])
+    const first = rawPeer()
+    const hb1 = heartbeat(first.lower, { ...init, allowedTypes: types })
+    first.send(f(0x41, 'x'))
+    expect((await readAll(hb1)).error).toMatchObject({ name: 'ProtocolViolationError', frameType: 0x41 })
+    types.add(0x41)
+    const second = rawPeer()
+    const hb2 = heartbeat(second.lower, { ...init, allowedTypes: types })
+    second.send(f(0x41, 'x'))
+    expect(text((await hb2.source.next()).value.body)).toBe('x')
+  })
+
   it('accepts empty pings with maxPingBody 0 when our own ping body is empty, and answers them', async () => {
     const peer = rawPeer()
     const hb = heartbeat(peer.lower, { ...init, pingBody: new Uint8Array(0), maxPingBody: 0 })
