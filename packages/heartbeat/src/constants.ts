@@ -11,11 +11,17 @@ export const DEFAULT_INTERVAL = 15_000
 export const DEFAULT_TIMEOUT = 45_000
 
 /**
- * By default a peer's HELLO may ask for at most this many times our own longest timeout (`maxPeerTimeout`):
- * room for a peer that pings less often (a phone saving its battery), never a connection that a silent peer
- * holds for weeks.
+ * By default a peer's HELLO may ask for at most this many times our own longest timeout (`maxPeerTimeout`),
+ * and never less than {@link DEFAULT_PEER_TIMEOUT_FLOOR}: room for a peer that pings less often (a phone
+ * saving its battery), never a connection that a silent peer holds for weeks.
  */
 export const DEFAULT_PEER_TIMEOUT_FACTOR = 4
+
+/**
+ * The default `maxPeerTimeout` is at least this (four default timeouts, 3 minutes), so a peer on the
+ * defaults is accepted by a side that chose a much shorter timeout for itself.
+ */
+export const DEFAULT_PEER_TIMEOUT_FLOOR = 4 * DEFAULT_TIMEOUT
 
 /**
  * Width of one slot of the process-wide timer grid, in milliseconds: a stage on the system clock and timers

@@ -195,7 +195,7 @@ export interface HeartbeatInit {
    * HELLO asking for more (its `interval`, `timeout`, or an adaptive peer's longest interval plus grace) is
    * refused: `ProtocolVersionError`, GOAWAY `DO_NOT_RETRY`. At least this side's own longest timeout;
    * `Infinity` accepts any.
-   * @default 4 × this side's longest timeout (`timeout`, `adaptive.max`, or `adaptiveInterval`'s `max + grace`); `Infinity` when it has none (0)
+   * @default 4 × this side's longest timeout (`timeout`, `adaptive.max`, or `adaptiveInterval`'s `max + grace`), and at least 3 minutes (4 default timeouts); `Infinity` when it has none (0)
    */
   maxPeerTimeout?: number
   /**

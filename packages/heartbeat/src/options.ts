@@ -5,7 +5,7 @@ import {
   ANNOUNCED_PING_BODY_LENGTH, DEFAULT_ADAPTIVE_INTERVAL_MAX_FACTOR, DEFAULT_ADAPTIVE_INTERVAL_MIN_DIVISOR,
   DEFAULT_ADAPTIVE_MAX_FACTOR, DEFAULT_ADAPTIVE_MIN_FACTOR, DEFAULT_ADAPTIVE_MULTIPLIER, DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_GROW_AFTER, DEFAULT_GROW_FACTOR, DEFAULT_INTERVAL, DEFAULT_JITTER, DEFAULT_MAX_PING_BODY,
-  DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_PEER_TIMEOUT_FACTOR, DEFAULT_RTT_SAMPLES,
+  DEFAULT_MAX_PING_STRIKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_FRAMES, DEFAULT_PEER_TIMEOUT_FACTOR, DEFAULT_PEER_TIMEOUT_FLOOR, DEFAULT_RTT_SAMPLES,
   DEFAULT_STALL_THRESHOLD, DEFAULT_TIMEOUT, PING_BODY_LENGTH
 } from './constants.js'
 import type { HeartbeatInit } from './init.js'
@@ -216,7 +216,7 @@ function buildConfig (given: HeartbeatInit | undefined): HeartbeatConfig {
   if (!keepalive && maxPingBody < ownPing) invalid('maxPingBody', `at least ${ownPing} (the body of our own pings, which pongs echo)`, maxPingBody)
   const adaptive = adaptiveBounds(init.adaptive, interval, timeout)
   const ownTimeout = adaptiveIv !== undefined ? adaptiveIv.max + adaptiveIv.grace : Math.max(timeout, adaptive?.max ?? 0)
-  const peerDefault = ownTimeout === 0 ? Infinity : Math.min(validate.MAX_TIMER_DELAY, DEFAULT_PEER_TIMEOUT_FACTOR * ownTimeout)
+  const peerDefault = ownTimeout === 0 ? Infinity : Math.min(validate.MAX_TIMER_DELAY, Math.max(DEFAULT_PEER_TIMEOUT_FLOOR, DEFAULT_PEER_TIMEOUT_FACTOR * ownTimeout))
   return {
     keepalive,
     interval,

@@ -109,11 +109,11 @@ describe('HELLO negotiation', () => {
     expect(decodeGoAway(peer.written[1].body).code).toBe(GoAwayCode.DO_NOT_RETRY)
   })
 
-  it('refuses a HELLO that asks for a longer timeout than maxPeerTimeout (4× our own by default): a silent peer cannot hold the connection for weeks', async () => {
+  it('refuses a HELLO that asks for a longer timeout than maxPeerTimeout (4× our own, at least 3 minutes, by default): a silent peer cannot hold the connection for weeks', async () => {
     const asks = [
       { interval: 1000, timeout: 4_294_967_295 },
-      { interval: 12_001, timeout: 12_002 },
-      { interval: 1000, timeout: 2000, flags: ADAPTIVE_FLAG, minPingInterval: 0, adaptive: { interval: 1000, max: 10_000, grace: 2_001 } }
+      { interval: 180_001, timeout: 180_002 },
+      { interval: 1000, timeout: 2000, flags: ADAPTIVE_FLAG, minPingInterval: 0, adaptive: { interval: 1000, max: 170_000, grace: 10_001 } }
     ]
     for (const ask of asks) {
       const peer = rawPeer()
@@ -121,7 +121,7 @@ describe('HELLO negotiation', () => {
       peer.send(f(FrameType.HELLO, encodeHello(ask)))
       const r = await settle(hb.source.next())
       expect(r.error?.name).toBe('ProtocolVersionError')
-      expect(r.error?.message).toContain('longer than maxPeerTimeout (12000 ms)')
+      expect(r.error?.message).toContain('longer than maxPeerTimeout (180000 ms)')
       expect((await peer.waitAborted()).name).toBe('ProtocolVersionError')
       expect(peer.written.map(x => x.type)).toEqual([FrameType.HELLO, FrameType.GOAWAY])
       expect(decodeGoAway(peer.written[1].body)).toEqual({ code: GoAwayCode.DO_NOT_RETRY, reason: 'unusable_heartbeat' })
@@ -130,8 +130,8 @@ describe('HELLO negotiation', () => {
     // up to the bound, or any with Infinity, the larger values are adopted
     const within = rawPeer()
     const a = heartbeat(within.lower, { hello: true, interval: 1000, timeout: 3000 })
-    within.send(f(FrameType.HELLO, encodeHello({ interval: 4000, timeout: 12_000 })))
-    await vi.waitFor(() => { expect(a.stats()).toMatchObject({ interval: 4000, timeout: 12_000 }) })
+    within.send(f(FrameType.HELLO, encodeHello({ interval: 60_000, timeout: 180_000 })))
+    await vi.waitFor(() => { expect(a.stats()).toMatchObject({ interval: 60_000, timeout: 180_000 }) })
     const open = rawPeer()
     const b = heartbeat(open.lower, { hello: true, interval: 1000, timeout: 3000, maxPeerTimeout: Infinity })
     open.send(f(FrameType.HELLO, encodeHello({ interval: 1000, timeout: 1_000_000_000 })))
