@@ -17,7 +17,7 @@ import { createLedger } from './ledger.js'
 import type { ResolvedOptions } from './options.js'
 import { Outbox } from './outbox.js'
 import { StatusReaders } from './status.js'
-import type { DialFunction, DisconnectReason, DurableDuplex, ReconnectEventMap, ReconnectStats, ReconnectStatus, StatusEvent } from './types.js'
+import type { DialFunction, DisconnectReason, DurableDuplex, EndConfirming, ReconnectEventMap, ReconnectStats, ReconnectStatus, StatusEvent } from './types.js'
 
 /**
  * A durable duplex, wired from small parts that each see only what they need: the `Intake` (the user's
@@ -263,13 +263,14 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   /**
    * Once everything was handed and the connection's sink finished, the user's sink resolves (handed down,
-   * as a socket's `end()`); once nothing awaits confirmation either, the write side is complete.
+   * as a socket's `end()`); once nothing awaits confirmation either (no retained item, and the end itself
+   * confirmed when the connection's stage has its peer confirm it: `EndConfirming`), the write side is complete.
    */
   checkWriteComplete (): void {
     const c = this.conn
     if (c === undefined || !c.sinkDone || c.sinkFailed || !c.feed.ended || !this.outbox.drained) return
     if (this.intake.ended) this.intake.settle()
-    if (this.writeComplete || this.outbox.retainedCount > 0) return
+    if (this.writeComplete || this.outbox.retainedCount > 0 || (c.duplex as Partial<EndConfirming>).endConfirmed === false) return
     this.writeComplete = true
     this.closer.connectionDone(c)
     this.maybeComplete()

@@ -88,7 +88,7 @@ export {
 } from './errors.js'
 export { defaultSize } from './options.js'
 export type {
-  AbortWatcher, BufferInit, DialContext, DialFunction, DisconnectReason, DurableDuplex, DurableSourceIterator, LinkInit,
+  AbortWatcher, BufferInit, DialContext, DialFunction, DisconnectReason, DurableDuplex, DurableSourceIterator, EndConfirming, LinkInit,
   OverflowPolicy, ReconnectEventMap, ReconnectEventType, ReconnectInit, Reconnector, ReconnectStats, ReconnectStatus, RetentionInit,
   StatusEvent
 } from './types.js'

@@ -37,6 +37,19 @@ export interface BufferInit<T> {
 }
 
 /**
+ * A connection's stage whose peer confirms the end of writing too (e.g. `@proto/session`'s END, which the
+ * peer acknowledges). While `endConfirmed` is `false`, writing is not complete even once every item is
+ * confirmed: the durable duplex does not finish by itself, and a connection lost meanwhile is an outage
+ * like any other, so the end is written again on the next connection. The stage calls its
+ * `DialContext.confirm(0)` once the end was confirmed. A duplex without the property is complete once its
+ * sink finished and every item is confirmed.
+ */
+export interface EndConfirming {
+  /** `false` while the end of our writing waits for the peer's confirmation. */
+  readonly endConfirmed: boolean
+}
+
+/**
  * Retention: items handed to a connection are kept until confirmed (`link.confirm(count)`, or
  * `DialContext.confirm(count)` from the connection's stage), and handed again, first and in order, to the
  * next connection when the one they were handed to is lost. Turns at-most-once into at-least-once (or
@@ -85,7 +98,8 @@ export interface DialContext {
    * With retention: the `count` oldest unconfirmed items reached the peer and are released. For the stage
    * of this connection (acknowledgements from its peer). Does nothing once this attempt is no longer the
    * current one, so a late acknowledgement read from a replaced connection changes nothing. Throws
-   * `InvalidParametersError` when `count` is more than is unconfirmed.
+   * `InvalidParametersError` when `count` is more than is unconfirmed. `confirm(0)` releases nothing and
+   * only looks again whether writing is complete (after an {@link EndConfirming} stage's end was confirmed).
    */
   confirm(count: number): void
   /**

@@ -2,7 +2,7 @@ import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
 import { settleSinkRun, sinkWatched, tellSinkEnd, toError } from '@proto/interface'
-import type { AbortWatcher, DialContext } from '@proto/reconnect'
+import type { AbortWatcher, DialContext, EndConfirming } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { AckClock } from './acks.js'
@@ -73,7 +73,7 @@ export interface ConnectionEndpoint {
  * confirms to reconnect what the peer acknowledges, and acknowledges what the endpoint delivers. Once the
  * connection is lost or replaced (its dial's attempt ends), nothing it reads or does touches the session.
  */
-export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher, PositionsOwner, AbortWatcher {
+export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSink, SinkWatcher, PositionsOwner, AbortWatcher, EndConfirming {
   readonly source: SessionInbound
   /**
    * Resolves once both RESUMEs were exchanged; rejects if the handshake fails. A server's connection
@@ -169,6 +169,12 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   /** The peer has the `count` oldest unconfirmed items: reconnect releases them. */
   confirmOut (count: number): void { this.ctx.confirm(count) }
+
+  /**
+   * Our writing is complete only once the peer acknowledged our END: until then reconnect does not end the
+   * session by itself, and a connection lost meanwhile is an outage, after which END goes out again.
+   */
+  get endConfirmed (): boolean { return this.state.endAcked }
 
   /**
    * Reconnect's feed for this connection: numbered and written after the handshake. One promise for the
@@ -378,6 +384,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     s.endAcked = true
     s.onChange?.()
     this.endAck?.resolve()
+    this.ctx.confirm(0) // writing may be complete now
   }
 
   private onEnd (body: Uint8Array): void {

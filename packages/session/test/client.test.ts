@@ -343,6 +343,27 @@ describe('replay', () => {
     expect(c.stats().status).not.toBe('failed')
   })
 
+  it('both directions ended but our END not yet acknowledged: a connection lost then is an outage, and END goes again after the resume', async () => {
+    const { c, conns, next } = client()
+    const first = await next()
+    await accept(first)
+    await c.sink([data(1)])
+    await first.next(f => f.type === 0x07)
+    // the server has our item, and ends its own direction; the ACK of our END is lost with the connection
+    first.send(ackFrame(1), endFrame(0))
+    for await (const _ of c.source) { /* the server wrote nothing */ }
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    expect(c.status).toBe('connected') // not done: the server has not acknowledged our END
+    first.end()
+    const second = await next()
+    await accept(second, TOKEN, 2)
+    await second.next(f => f.type === 0x07) // END again
+    second.send(ackFrame(1, true))
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(c.stats().link).toMatchObject({ accepted: 1, confirmed: 1, unconfirmed: 0, retained: 0 })
+    expect(conns.length).toBe(2)
+  })
+
   it('close() whose connection is lost while it waits for acknowledgements ends then, without dialling again, and counts what was not acknowledged', async () => {
     const { c, conns, next } = client({ closeTimeout: 60_000 })
     const first = await next()

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import net from 'node:net'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { SessionDuplex, SessionEventMap } from '../src/index.js'
 import type { Harness } from './helpers/stack.js'
 import { harness, item, num } from './helpers/stack.js'
@@ -56,5 +57,73 @@ describe('the server closes while the client is still writing (real TCP)', () =>
     expect(delivered.length).toBeLessThanOrEqual(link.confirmed + link.unconfirmed)
     // in order, no duplicates
     expect(delivered).toEqual(Array.from({ length: delivered.length }, (_, i) => i))
+  })
+})
+
+describe('both directions ended, the server\'s END not yet acknowledged (real TCP)', () => {
+  it('a connection lost then is an outage: the server keeps the session, the client resumes, END goes again, both sides end cleanly', async () => {
+    const echoed: number[] = []
+    h = await harness((session) => {
+      void session.sink((async function * () {
+        for await (const f of session.source) {
+          echoed.push(num(f))
+          yield f
+        }
+      })()).catch(() => {})
+    })
+    // a relay that can lose what the server sends, and cut every connection
+    let dropToClient = false
+    const sockets = new Set<net.Socket>()
+    const relay = net.createServer((down) => {
+      const up = net.connect({ host: '127.0.0.1', port: h?.port ?? 0 })
+      for (const s of [down, up]) {
+        sockets.add(s)
+        s.on('error', () => {})
+        s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
+      }
+      down.on('data', (d: Buffer) => { up.write(d) })
+      up.on('data', (d: Buffer) => { if (!dropToClient) down.write(d) })
+    })
+    await new Promise<void>((resolve) => { relay.listen(0, '127.0.0.1', resolve) })
+    try {
+      const client = h.client({ onLost: 'fail' }, (relay.address() as net.AddressInfo).port)
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      let finish!: () => void
+      const finished = new Promise<void>((resolve) => { finish = resolve })
+      const writing = client.sink((async function * () {
+        for (let i = 0; i < 3; i++) yield item(i)
+        await finished
+      })())
+      const got: number[] = []
+      const reading = (async () => { for await (const f of client.source) got.push(num(f)) })().then(() => 'ended', (err: unknown) => err)
+      await vi.waitFor(() => {
+        expect(got).toEqual([0, 1, 2])
+        expect(client.stats().link.confirmed).toBe(3)
+        expect(h?.sessions[0].stats().link.confirmed).toBe(3)
+      })
+      // the client ends (END reaches the server, whose echo then ends: its END is lost on the way back)
+      dropToClient = true
+      finish()
+      await writing
+      await vi.waitFor(() => { expect(h?.sessions[0].stats().link.accepted).toBe(3) })
+      await sleep(200)
+      expect(h.sessions[0].status).toBe('connected') // not done: its END is not acknowledged
+      dropToClient = false
+      for (const s of sockets) s.destroy()
+      expect(await reading).toBe('ended')
+      expect(got).toEqual([0, 1, 2])
+      expect(lost).toEqual([])
+      await vi.waitFor(() => {
+        expect(client.status).toBe('closed')
+        expect(h?.sessions[0].status).toBe('closed')
+      })
+      expect(client.stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0 })
+      expect(h.sessions[0].stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0 })
+      expect(echoed).toEqual([0, 1, 2])
+    } finally {
+      relay.close()
+      for (const s of sockets) s.destroy()
+    }
   })
 })
