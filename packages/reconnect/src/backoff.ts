@@ -20,7 +20,8 @@ export type DelayFunction = (attempt: number, previousDelay: number, reason: Err
 /** How `backoff()` spaces dial attempts: an exponential ceiling with jitter, or a custom `delay` function. */
 export interface BackoffInit {
   /**
-   * Ceiling of the first delay (ms).
+   * Ceiling of the delay before attempt 1 (ms): the first redial after a lost connection. The very first
+   * dial is attempt 1 too, so when it fails the wait before attempt 2 has the ceiling `initialDelay × factor`.
    *
    * @default 500
    */
