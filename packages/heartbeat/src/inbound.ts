@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { PushTarget } from '@proto/interface'
-import { DONE, RESOLVED_DONE } from '@proto/interface'
+import { DONE, InvalidParametersError, RESOLVED_DONE } from '@proto/interface'
 import type { GoAwayDetail, GoAwayTarget } from './events.js'
 
 const INITIAL_CAPACITY = 16
@@ -192,6 +192,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     if (this.count > 0) return Promise.resolve({ done: false, value: this.shift() })
     if (this.failure != null) return Promise.reject(this.failure)
     if (this.ended || this.discarding) return RESOLVED_DONE
+    if (this.reader !== undefined) return secondRead()
     return new Promise((resolve, reject) => {
       this.readerWantsBatch = false
       this.reader = { resolve, reject }
@@ -207,6 +208,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     }
     if (this.failure != null) return Promise.reject(this.failure)
     if (this.ended || this.discarding) return Promise.resolve(undefined)
+    if (this.reader !== undefined) return secondRead()
     return new Promise((resolve, reject) => {
       this.readerWantsBatch = true
       this.reader = { resolve, reject }
@@ -291,4 +293,9 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     this.count = 0
     this.bytes = 0
   }
+}
+
+/** One consumer, one read at a time: a second read while one waits would leave one of them unanswered for good. */
+function secondRead (): Promise<never> {
+  return Promise.reject(new InvalidParametersError('expected one read at a time from the heartbeat\'s source (one consumer), but a read was already waiting'))
 }

@@ -52,3 +52,24 @@ describe('the feed takes a batch source a batch at a time', () => {
     expect(await closing).toEqual({ ok: true })
   })
 })
+
+describe('the source has one consumer', () => {
+  it('a second read while one waits is refused with InvalidParametersError; the first still gets the next frame', async () => {
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, { interval: 60_000, timeout: 120_000 })
+    const it = hb.source
+    const first = it.next()
+    const second = settle(it.nextBatch())
+    const third = settle(it.next())
+    expect((await second).error?.name).toBe('InvalidParametersError')
+    expect((await third).error?.name).toBe('InvalidParametersError')
+    peer.send(f(0x40, 'one'))
+    const r = await first
+    expect(r.done).toBe(false)
+    expect(new TextDecoder().decode(r.value.body)).toBe('one')
+    peer.send(f(0x40, 'two'))
+    const batch = await it.nextBatch()
+    expect(batch?.map(x => new TextDecoder().decode(x.body))).toEqual(['two'])
+    hb.abort(new Error('done'))
+  })
+})

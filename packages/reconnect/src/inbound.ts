@@ -1,5 +1,5 @@
 import type { PushSource, PushTarget } from '@proto/interface'
-import { DONE, isPushSource, RESOLVED_DONE } from '@proto/interface'
+import { DONE, InvalidParametersError, isPushSource, RESOLVED_DONE } from '@proto/interface'
 import type { Connection } from './connection.js'
 import type { Ledger } from './ledger.js'
 import type { DurableSourceIterator } from './types.js'
@@ -263,6 +263,8 @@ export class Inbound<TIn, TOut> implements DurableSourceIterator<TIn>, PushSourc
       this.owner.peerEnded(c, true)
       if (this.done) return this.handEnd(batch)
     }
+    // one consumer: a second read while one waits would leave one of them unanswered for good
+    if (this.reader !== undefined) return Promise.reject(new InvalidParametersError('expected one read at a time from the durable source (one consumer), but a read was already waiting'))
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject, batch }
       this.pull()

@@ -1,6 +1,6 @@
 import { getEventListeners, once } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
-import type { DialContext } from '../src/index.js'
+import type { DialContext, DurableSourceIterator } from '../src/index.js'
 import { reconnect } from '../src/index.js'
 import { nextEvent, record, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
@@ -416,5 +416,23 @@ describe('events', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled)
     }
+  })
+})
+
+describe('the durable source has one consumer', () => {
+  it('a second read while one waits is refused with InvalidParametersError; the first still gets the next item', async () => {
+    const { d, up, conns } = gated<number>(open)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const source = d.source[Symbol.asyncIterator]() as DurableSourceIterator<number>
+    const first = source.next()
+    const second = settle(source.nextBatch())
+    const third = settle(source.next())
+    const refused = [await second, await third]
+    expect(refused.map(r => r.ok ? undefined : r.error.name)).toEqual(['InvalidParametersError', 'InvalidParametersError'])
+    const writing = conns[0].far.sink([42, 43])
+    expect(await first).toEqual({ done: false, value: 42 })
+    expect(await source.nextBatch()).toEqual([43])
+    await writing
   })
 })
