@@ -46,6 +46,14 @@ export class FrameDecoder<F extends ListFrame = Frame> {
     return this.inBody || this.headerFill > 0
   }
 
+  /**
+   * How far the frame in progress has come: grows with every byte of it that arrives (its header's, then
+   * its body's), `0` between frames. Only its growth means anything.
+   */
+  get frameProgress (): number {
+    return this.inBody ? this.layout.maxHeader + 1 + this.bodyLength - (this.pending?.missing ?? this.bodyLength) : this.headerFill
+  }
+
   /** Decodes what `chunk` completes and appends those frames to `out`. Throws a typed error on bad input. */
   push (chunk: ByteChunk, out: F[]): void {
     if (chunk instanceof Uint8Array) {

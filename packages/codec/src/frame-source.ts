@@ -72,6 +72,11 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     this.lowerBatch = isBatchIterator(lower)
   }
 
+  /** How far the frame being received has come (see `FrameDecoder.frameProgress`). */
+  get frameProgress (): number {
+    return this.decoder.frameProgress
+  }
+
   subscribe (target: PushTarget<F>): void {
     if (this.pushed !== undefined || this.reading !== undefined || this.batch.length > 0) throw new Error('expected subscribe() once, before any next() or nextBatch()')
     this.pushed = new PushDecoding(this.lower, this.decoder, target, this.owner)

@@ -19,10 +19,19 @@ type Source<T> = Parameters<StageDuplex<T>['sink']>[0]
 export interface FrameDuplex extends StageDuplex<Frame> {}
 
 /**
+ * A frame duplex that tells how far the frame it is receiving has come, so a stage above can tell a peer
+ * sending one large frame over a slow link from a silent one (the heartbeat uses it).
+ */
+export interface FrameProgress {
+  /** Grows with every byte of the frame in progress that arrives; `0` between frames. Only its changes mean anything. */
+  readonly frameProgress: number
+}
+
+/**
  * The frame duplex the codec makes. Its source also serves whole batches; its sink takes `Frame`s and
  * `ListFrame`s alike. `F` is `ListFrame` when it was made with `bodyList: true`.
  */
-export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame>, GoingAwayWatchable, PushSinkable<ListFrame> {
+export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F, ListFrame>, GoingAwayWatchable, PushSinkable<ListFrame>, FrameProgress {
   /** The decoded frames, in order, with a single consumer (`for await`, or `nextBatch()` for whole batches); a decoding error is thrown after every frame before it. */
   source: FrameSource<F>
   close(options?: AbortOptions): Promise<void>
@@ -97,6 +106,10 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
 
   abort (err: Error): void {
     this.lower.abort?.(err)
+  }
+
+  get frameProgress (): number {
+    return this.source.frameProgress
   }
 
   /** The lower duplex's `goingAway`, read through (a lower duplex whose signal comes later is followed); `undefined` when it has none. */

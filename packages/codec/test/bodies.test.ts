@@ -88,6 +88,25 @@ describe('a body that spans reads, copied (the default)', () => {
     expect(decoder.midFrame).toBe(true)
   })
 
+  it('reports how far the frame being received has come, growing through its header and body, and 0 between frames', () => {
+    const wire = referenceEncode([{ type: 7, body: new Uint8Array(10_000).fill(3) }, { type: 1, body: Uint8Array.of(9) }])
+    const header = toLayout(undefined, undefined).maxHeader + 1
+    for (const bodyList of [false, true]) {
+      const decoder = new FrameDecoder<ListFrame>(toLayout(undefined, undefined), bodyList)
+      const out: ListFrame[] = []
+      const seen: number[] = []
+      let from = 0
+      for (const to of [2, 5, 6, 1000, 9000, wire.byteLength]) {
+        decoder.push(wire.subarray(from, to), out)
+        seen.push(decoder.frameProgress)
+        from = to
+      }
+      // two header bytes; the header read, no body yet; then 1, 995 and 8995 body bytes; then both frames whole
+      expect(seen).toEqual([2, header, header + 1, header + 995, header + 8995, 0])
+      expect(out.map(f => f.type)).toEqual([7, 1])
+    }
+  })
+
   it('reports how much of a truncated body had arrived', () => {
     const wire = referenceEncode([{ type: 0, body: new Uint8Array(100_000) }])
     for (const bodyList of [false, true]) {

@@ -1,4 +1,4 @@
-import type { Frame, FrameDuplex, Hello } from '@proto/codec'
+import type { Frame, FrameDuplex, FrameProgress, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
 import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
 import { createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
@@ -194,6 +194,11 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   get watching (): boolean {
     return !this.inboundDone && !this.pump.paused
+  }
+
+  /** How far the frame the lower duplex is receiving has come (a codec's `frameProgress`); `0` when it cannot tell. */
+  get frameProgress (): number {
+    return (this.lower as Partial<FrameProgress>).frameProgress ?? 0
   }
 
   /**

@@ -30,6 +30,8 @@ export interface LivenessOwner {
   readonly over: boolean
   /** A ping is due: queue one. */
   ping(): void
+  /** How far the frame the lower duplex is receiving has come (grows with its bytes); `0` when it cannot tell. */
+  readonly frameProgress: number
   /** The peer was silent for `silence` ms. */
   dead(silence: number): void
   /** The close deadline passed. */
@@ -49,6 +51,12 @@ export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingCha
   // box of its own (16 B) on every connection from the start.
   lastReceivedAt = -Infinity
   private lastControlAt = -Infinity
+  /**
+   * The progress of the frame being received, as last noted (see `tick`); `-1` after a frame arrived, until
+   * the next tick notes it. A frame still arriving is life too: a peer sending one large frame over a slow
+   * link is busy, not dead.
+   */
+  private progressSeen = -1
   /** When a user frame was last handed down (a lower bound during bursts). */
   lastDataAt = -Infinity
   /** When reading last resumed after our own backpressure (`undefined`: never stopped). */
@@ -87,6 +95,7 @@ export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingCha
   /** Frames from the peer were read at `now`. */
   received (now: number): void {
     this.lastReceivedAt = now
+    this.progressSeen = -1
   }
 
   /** When reading last resumed after our own backpressure (`-Infinity`: never stopped). */
@@ -179,12 +188,24 @@ export class Liveness implements Clocks, TimerOwner, Pick<PeerTiming, 'timingCha
       return
     }
     const d = decide(now, this, this.policy, this.gates(stalled))
+    if (d.action === 'dead') {
+      // bytes of a frame still arriving since the last look: the peer is sending, not silent (with no tick
+      // since the last frame, as without pings, any progress counts once)
+      const progress = owner.frameProgress
+      if (progress > 0 && progress > this.progressSeen) {
+        this.progressSeen = progress
+        this.lastReceivedAt = now
+        this.rearm(now)
+        return
+      }
+      owner.dead(d.silence)
+      return
+    }
+    // note where the frame in progress stood, once after each frame (a tick comes at least every interval)
+    if (this.progressSeen < 0) this.progressSeen = owner.frameProgress
     switch (d.action) {
       case 'expire':
         owner.expired()
-        return
-      case 'dead':
-        owner.dead(d.silence)
         return
       case 'yield':
         // a stage about to judge its peer still proves itself alive: its own due ping goes out first

@@ -11,7 +11,7 @@ describe('idle state', () => {
     const clock: Clock = { now: () => 1_000.5 }
     // a timer armed for nothing: the parts are only made, never run
     const timers = { setTimeout: () => ({ unref () {} }), clearTimeout: () => {} } as unknown as Timers
-    const owner: LivenessOwner = { canPing: true, watching: true, closeDeadline: Infinity, over: false, ping () {}, dead () {}, expired () {}, graceOver () {} }
+    const owner: LivenessOwner = { canPing: true, watching: true, closeDeadline: Infinity, over: false, frameProgress: 0, ping () {}, dead () {}, expired () {}, graceOver () {} }
     const events = { safeDispatchEvent: () => true, hasListeners: () => false } as unknown as EventSink
     const policy = { interval: 1_000, timeout: 3_000 }
     const perPart = heapPerObject(20_000, (i) => {

@@ -1,6 +1,7 @@
 import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { codec, encode, FrameType } from '@proto/codec'
+import { startFaultProxy } from '@proto/fault-proxy'
 import { cleanupsWithLeakCheck, countOver, resourceSnapshot } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
@@ -167,6 +168,28 @@ describe('heartbeat over real loopback sockets', () => {
       }
       await closed(serverSocket)
     }
+  })
+
+  it('a peer sending one large frame over a slow link is busy, not dead: its bytes arriving count as life', async () => {
+    const server = await listen()
+    cleanups.push(async () => { await server.close() })
+    // about 2.7 s for 1 MiB: the receiver sees no whole frame for seven of its timeouts
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port }, seed: 3, faults: { throttle: 384 * 1024 } })
+    cleanups.push(async () => { await proxy.close() })
+    const sender = heartbeat(codec(socketDuplex(await dial(proxy.port))), init)
+    const receiver = heartbeat(codec(socketDuplex(await server.next())), init)
+    cleanups.push(() => { sender.abort(new Error('test over')); receiver.abort(new Error('test over')) })
+    const timeouts: Error[] = []
+    on(receiver, 'timeout', (err) => { timeouts.push(err) })
+    on(sender, 'timeout', (err) => { timeouts.push(err) })
+    const body = new Uint8Array(1024 * 1024).map((_, i) => i % 251)
+    void sender.sink((async function * () { yield { type: FrameType.DATA, body }; await new Promise(() => {}) })()).catch(() => {})
+    const started = performance.now()
+    const r = await receiver.source.next()
+    expect(performance.now() - started).toBeGreaterThan(3 * TIMEOUT)
+    expect(timeouts).toEqual([])
+    expect(r.done).toBe(false)
+    expect(r.value.body).toEqual(body)
   })
 
   it('with HELLO, two idle stages ping about once per interval between them, not once each (crossing pings settled)', async () => {

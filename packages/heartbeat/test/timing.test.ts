@@ -57,6 +57,43 @@ describe('heartbeat timing (fake timers)', () => {
     })
   }
 
+  it('a frame still arriving is life (one large frame on a slow link); a peer that stops mid-frame is dead within two timeouts', async () => {
+    const peer = rawPeer()
+    let progress = 0
+    Object.defineProperty(peer.lower, 'frameProgress', { get: () => progress }) // as the codec reports it
+    const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
+    const timeouts: Error[] = []
+    on(hb, 'timeout', err => timeouts.push(err))
+    const reading = settle((async () => { for await (const _ of hb.source) { /* drain */ } })())
+    peer.send(f(FrameType.DATA, 'd'))
+    await vi.advanceTimersByTimeAsync(0)
+    // a large frame's bytes keep coming for 12 s, four timeouts, with no whole frame among them
+    for (let i = 0; i < 24; i++) {
+      progress += 1460
+      await vi.advanceTimersByTimeAsync(500)
+    }
+    expect(timeouts).toHaveLength(0)
+    expect(peer.aborted).toBeUndefined()
+    // the peer dies in the middle of it
+    await vi.advanceTimersByTimeAsync(2 * TIMEOUT + TIMER_GRID_SLOT + JUDGE)
+    expect(timeouts).toHaveLength(1)
+    expect(peer.aborted?.name).toBe('HeartbeatTimeoutError')
+    // a timeout after the last time its bytes were seen moving (read at a tick of the shared timer grid)
+    expect((timeouts[0] as any).lastReceivedAge).toBeLessThanOrEqual(TIMEOUT + TIMER_GRID_SLOT + JUDGE)
+    expect((await reading).error?.name).toBe('HeartbeatTimeoutError')
+
+    // a peer silent in the middle of a frame from the start: nothing moves, dead at the timeout as ever
+    const still = rawPeer()
+    Object.defineProperty(still.lower, 'frameProgress', { get: () => 700 })
+    const other = stage = heartbeat(still.lower, { interval: INTERVAL, timeout: TIMEOUT })
+    const otherReading = settle((async () => { for await (const _ of other.source) { /* drain */ } })())
+    await vi.advanceTimersByTimeAsync(TIMEOUT - TIMER_GRID_SLOT)
+    expect(still.aborted).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(2 * TIMER_GRID_SLOT + JUDGE)
+    expect(still.aborted?.name).toBe('HeartbeatTimeoutError')
+    expect((await otherReading).error?.name).toBe('HeartbeatTimeoutError')
+  })
+
   it('pings when nothing was sent for interval, and again every interval', async () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
