@@ -148,8 +148,13 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     return pending
   }
 
+  /** The lower source's next read; one that throws instead of rejecting fails the same way. */
   private pull (): Promise<unknown> {
-    return this.lowerBatch ? (this.lower as BatchIterator<ByteChunk>).nextBatch() : this.lower.next()
+    try {
+      return this.lowerBatch ? (this.lower as BatchIterator<ByteChunk>).nextBatch() : this.lower.next()
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   private forNext (read: unknown): IteratorResult<F> | Promise<IteratorResult<F>> {

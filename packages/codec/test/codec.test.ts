@@ -189,6 +189,16 @@ describe('limits and bad input', () => {
     expect(() => decode([], init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     expect(() => codec(memoryBytePair().a, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
   })
+  it('a byte source whose read throws instead of rejecting fails the frame source the same way: a rejection, not a throw', async () => {
+    const throwing = { [Symbol.asyncIterator]: () => ({ next: (): Promise<IteratorResult<Uint8Array>> => { throw new Error('broken source') } }) }
+    const frames = decode(throwing)[Symbol.asyncIterator]() as unknown as AsyncIterator<Frame> & { nextBatch(): Promise<Frame[] | undefined> }
+    let read: Promise<unknown> | undefined
+    expect(() => { read = frames.next() }).not.toThrow()
+    await expect(read).rejects.toThrow('broken source')
+    const again = decode(throwing)[Symbol.asyncIterator]() as unknown as AsyncIterator<Frame> & { nextBatch(): Promise<Frame[] | undefined> }
+    expect(() => { read = again.nextBatch() }).not.toThrow()
+    await expect(read).rejects.toThrow('broken source')
+  })
 })
 
 describe('codec() stage', () => {
