@@ -28,8 +28,8 @@ export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal):
  * removes the listener when it ends. One application signal is often shared by many of them (a shutdown
  * signal given to every link), and Node then warns of a possible leak at its 11th listener; since each
  * owner removes its own, the number is bounded by the live owners, so a signal still at Node's default
- * limit has that limit lifted (`events.setMaxListeners(Infinity, signal)`). A limit the application chose is left
- * as it is. Returns the function that removes the listener.
+ * limit has that limit lifted (`events.setMaxListeners(Infinity, signal)`). A limit the application chose
+ * is left as it is. Returns the function that removes the listener.
  */
 export function onAbortOf (signal: AbortSignal, listener: () => void): () => void {
   if (limitOf(signal) === defaultMaxListeners) setMaxListeners(Infinity, signal)
