@@ -196,9 +196,13 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     return !this.inboundDone && !this.pump.paused
   }
 
-  /** How far the frame the lower duplex is receiving has come (a codec's `frameProgress`); `0` when it cannot tell. */
+  /**
+   * How far the frame the lower duplex is receiving has come (a codec's `frameProgress`); `0` when it cannot
+   * tell, and while the peer's HELLO is awaited: a HELLO is a few bytes, and one that trickles in is no
+   * large frame on a slow link.
+   */
   get frameProgress (): number {
-    return (this.lower as Partial<FrameProgress>).frameProgress ?? 0
+    return this.peer.awaitingHello ? 0 : (this.lower as Partial<FrameProgress>).frameProgress ?? 0
   }
 
   /**

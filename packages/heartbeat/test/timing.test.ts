@@ -94,6 +94,20 @@ describe('heartbeat timing (fake timers)', () => {
     expect((await otherReading).error?.name).toBe('HeartbeatTimeoutError')
   })
 
+  it('a HELLO that trickles in is no large frame: while it is awaited, bytes arriving are no proof of life', async () => {
+    const peer = rawPeer()
+    let progress = 0
+    Object.defineProperty(peer.lower, 'frameProgress', { get: () => progress })
+    stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT, hello: true })
+    const reading = settle((async () => { for await (const _ of (stage as HeartbeatDuplex).source) { /* drain */ } })())
+    for (let i = 0; i < 8 && peer.aborted === undefined; i++) {
+      progress++ // one byte of a HELLO every half second
+      await vi.advanceTimersByTimeAsync(500)
+    }
+    expect(peer.aborted?.name).toBe('HeartbeatTimeoutError')
+    expect((await reading).error?.name).toBe('HeartbeatTimeoutError')
+  })
+
   it('pings when nothing was sent for interval, and again every interval', async () => {
     const peer = rawPeer()
     const hb = stage = heartbeat(peer.lower, { interval: INTERVAL, timeout: TIMEOUT })
