@@ -21,6 +21,13 @@ export class Positions {
   lastFed: number
   /** Items up to here the peer has: its RESUME said so, or it acknowledged them. */
   peerHas = 0
+  /**
+   * Items up to here the peer's RESUME said it has. Positions are implicit on the wire: the peer numbers what
+   * arrives on this connection from here on, so only these may be left out. An ACK on this connection may
+   * cover more (its application took items an earlier connection had handed up), but what it covers beyond
+   * this point is written all the same: the peer drops those as duplicates.
+   */
+  resumeHas = 0
 
   constructor (private readonly state: SessionState, private readonly owner: PositionsOwner) {
     this.lastFed = state.outAcked
@@ -33,6 +40,7 @@ export class Positions {
     if (has > s.outSent) throw new SessionProtocolError(`expected the peer to resume at most at ${s.outSent + 1} (we sent ${s.outSent} items), but it asked for ${next}`)
     if (has < s.outAcked) throw new SessionProtocolError(`expected the peer to resume at ${s.outAcked + 1} or later (it acknowledged ${s.outAcked} items), but it asked for ${next}: it lost what it acknowledged`)
     this.peerHas = has
+    this.resumeHas = has
   }
 
   /** An ACK: the peer's application has everything up to `position`. */
@@ -55,8 +63,8 @@ export class Positions {
     if (last > MAX_POSITION) throw new SessionProtocolError('this session has numbered 2^53 − 1 items, the most a position can hold; start a new session')
     this.lastFed = last
     let out = items
-    if (first <= this.peerHas) {
-      const skip = Math.min(items.length, this.peerHas - first + 1)
+    if (first <= this.resumeHas) {
+      const skip = Math.min(items.length, this.resumeHas - first + 1)
       s.counters.skipped += skip
       out = skip === items.length ? [] : items.slice(skip)
     }

@@ -38,7 +38,11 @@ export interface SessionCounters {
   sent: number
   /** Items written again after a resume because the peer had not acknowledged them. */
   resent: number
-  /** Items a new connection was fed that the peer's RESUME (or an ACK) said it had: not written again. */
+  /**
+   * Items a new connection was fed that the peer's RESUME said it had: not written again. (One an ACK on the
+   * new connection covers beyond the RESUME is written all the same: the peer numbers what arrives from its
+   * RESUME on, and drops it as a duplicate.)
+   */
   skipped: number
   /** ACK frames we wrote to a connection. */
   acksSent: number

@@ -310,6 +310,25 @@ describe('replay', () => {
     expect(c.stats()).toMatchObject({ skipped: 2, resent: 6 })
   })
 
+  it('an ACK that arrives with the RESUME, before the replay is numbered, covering more than the RESUME: what lies between is written all the same', async () => {
+    // the server's application took items 3–6, which its old connection had handed up, after its RESUME
+    // (next 3) went out: the ACK of 6 comes right behind it. The server numbers what arrives here from 3 on.
+    const { c, next } = client({ window: { maxMessages: 8 } })
+    const first = await next()
+    await accept(first)
+    void c.sink((async function * () { for (let i = 1; i <= 8; i++) yield data(i) })()).catch(() => {})
+    await first.next(f => f.type === 0x40 && f.body[0] === 8)
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.send(resumeFrame({ token: TOKEN, id: ID, next: 3 }), ackFrame(6))
+    await second.next(f => f.type === 0x40 && f.body[0] === 8)
+    // were 3–6 left out, the server would number 7 as 3: one item lost for good, every later one misnumbered
+    expect(items(second)).toEqual([3, 4, 5, 6, 7, 8])
+    await vi.waitFor(() => { expect(c.stats().link).toMatchObject({ confirmed: 6, retained: 2 }) })
+    expect(c.stats()).toMatchObject({ skipped: 2, resent: 6 })
+  })
+
   it('a connection that ends (FIN) after the peer\'s END, before ours was acknowledged, is an outage: the client resumes and sends the rest', async () => {
     const { c, next } = client()
     const first = await next()
