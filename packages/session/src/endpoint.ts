@@ -147,6 +147,13 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   lost (loss: SessionLoss): Error {
     const s = this.state
     const unconfirmed = this.link.stats().retained
+    if (s.role === 'client' && loss.completed === true) {
+      // the server completed the session: its application had everything we wrote, END included
+      if (unconfirmed > 0) this.link.confirm(unconfirmed)
+      s.outAcked = s.endAt ?? s.outAcked
+      s.endAcked = true
+      return new ConnectionLostError('The server completed the session before our END\'s acknowledgement reached us')
+    }
     if (s.role === 'client' && loss.reason === 'unknown' && s.inEnded && s.endAt !== undefined && s.endAt === s.outAcked && unconfirmed === 0) {
       // everything was acknowledged both ways but our END: a server forgets a session once it is complete
       s.endAcked = true

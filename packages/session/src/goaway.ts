@@ -23,6 +23,8 @@ export function judgeGoAway (code: number, reason: string, state: SessionState, 
     case SessionGoAwayCode.SESSION_CLOSED:
       // benign only when both directions are whole: ours acknowledged, theirs ended by END
       if (state.endAcked && state.peerEndGen === state.gen && state.peerEndAt !== undefined) return { kind: 'note' }
+      // in answer to our RESUME: the server completed the session before our END's acknowledgement reached us
+      if (client && !at.handshaken && state.endAt !== undefined && state.inEnded) return { kind: 'lost', loss: { reason: 'closed', message: `the server completed the session (${reason})`, completed: true } }
       return { kind: 'lost', loss: { reason: 'closed', message: `the peer closed the session (${reason})` } }
     case GoAwayCode.PROTOCOL_ERROR:
       return { kind: 'fail', error: new SessionProtocolError(`the peer says we broke the protocol: ${reason}`) }

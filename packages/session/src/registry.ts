@@ -19,6 +19,12 @@ function digestOf (token: Uint8Array): Buffer {
  */
 export class Registry<T extends { readonly key: string, readonly id: string }> {
   private readonly byDigest = new Map<string, T>()
+  /**
+   * Sessions that completed, by token digest, until when they are remembered: the last acknowledgement of a
+   * session (of the client's END) may be lost with its connection, and the client then resumes to learn
+   * the session is over. At most `maxSessions`, the oldest forgotten first.
+   */
+  private readonly completed = new Map<string, number>()
 
   constructor (readonly maxSessions: number) {}
 
@@ -64,5 +70,26 @@ export class Registry<T extends { readonly key: string, readonly id: string }> {
 
   remove (entry: T): void {
     if (this.byDigest.get(entry.key) === entry) this.byDigest.delete(entry.key)
+  }
+
+  /** Remembers that the session with this key completed, until `until` (clock ms). */
+  markCompleted (key: string, until: number): void {
+    this.completed.delete(key)
+    if (this.completed.size >= this.maxSessions) {
+      const oldest = this.completed.keys().next()
+      if (oldest.done !== true) this.completed.delete(oldest.value)
+    }
+    this.completed.set(key, until)
+  }
+
+  /** Whether the session this token opened completed, and is still remembered at `now`. */
+  wasCompleted (token: Uint8Array, now: number): boolean {
+    if (token.byteLength !== TOKEN_LENGTH || this.completed.size === 0) return false
+    const key = digestOf(token).toString('hex')
+    const until = this.completed.get(key)
+    if (until === undefined) return false
+    if (until > now) return true
+    this.completed.delete(key)
+    return false
   }
 }

@@ -21,7 +21,7 @@ import type { Resume } from './wire.js'
 import { decodeResume } from './wire.js'
 
 /** Why the server refused a connection, as counted in `stats().refused`. */
-export type RefusalReason = 'unknown' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down' | 'store'
+export type RefusalReason = 'unknown' | 'completed' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down' | 'store'
 
 /** Events of a session server. */
 export interface SessionServerEvents {
@@ -110,7 +110,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   private readonly restoredCounts = { handover: 0, recovered: 0 }
   /** Restores under way, by token digest: a second RESUME for the same session waits for the first. */
   private readonly restoring = new Map<string, Promise<void>>()
-  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
+  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, completed: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
   private closing = false
 
   /** What every connection of the server's sessions shares. */
@@ -185,6 +185,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
 
   ended (session: ServerSession): void {
     this.registry.remove(session)
+    // a complete session is remembered for ttl: the client may not have heard our acknowledgement of its END
+    if (session.state.complete) this.registry.markCompleted(session.key, this.clock.now() + this.ttl)
     if (!session.left) this.store.ended(session)
   }
 
@@ -225,6 +227,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       session = r.session
       restored = r.fresh
     }
+    if (session === undefined && this.registry.wasCompleted(resume.token, this.clock.now())) { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
     if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
       session.expire()

@@ -163,4 +163,9 @@ export class SessionState {
 export interface SessionLoss {
   reason: SessionLostReason
   message: string
+  /**
+   * The server answered our RESUME with `SESSION_CLOSED`: it completed the session (it had everything we
+   * wrote, END included, and we had acknowledged its END) and remembers that it did (docs/PROTOCOL.md §6.5).
+   */
+  completed?: boolean
 }

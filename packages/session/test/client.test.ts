@@ -383,6 +383,29 @@ describe('replay', () => {
     expect(conns.length).toBe(2)
   })
 
+  it('SESSION_CLOSED in answer to its RESUME, once both directions ended: the server completed the session, so every item reached its application; nothing is lost or sent again', async () => {
+    const { c, conns, next } = client()
+    const lost: unknown[] = []
+    c.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const first = await next()
+    await accept(first)
+    await c.sink([data(1), data(2)])
+    await first.next(f => f.type === 0x07)
+    // the server's direction ends; its acknowledgements of our items and END are lost with the connection
+    first.send(endFrame(0))
+    for await (const _ of c.source) { /* the server wrote nothing */ }
+    first.end()
+    const second = await next()
+    await second.next(isResume)
+    second.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
+    second.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(lost).toEqual([])
+    expect(c.stats().link).toMatchObject({ accepted: 2, confirmed: 2, unconfirmed: 0, retained: 0 })
+    expect(c.stats()).toMatchObject({ sessionsLost: 0, resentAfterLoss: 0 })
+    expect(conns.length).toBe(2)
+  })
+
   it('close() whose connection is lost while it waits for acknowledgements ends then, without dialling again, and counts what was not acknowledged', async () => {
     const { c, conns, next } = client({ closeTimeout: 60_000 })
     const first = await next()

@@ -71,22 +71,9 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
         }
       })()).catch(() => {})
     })
-    // a relay that can lose what the server sends, and cut every connection
-    let dropToClient = false
-    const sockets = new Set<net.Socket>()
-    const relay = net.createServer((down) => {
-      const up = net.connect({ host: '127.0.0.1', port: h?.port ?? 0 })
-      for (const s of [down, up]) {
-        sockets.add(s)
-        s.on('error', () => {})
-        s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
-      }
-      down.on('data', (d: Buffer) => { up.write(d) })
-      up.on('data', (d: Buffer) => { if (!dropToClient) down.write(d) })
-    })
-    await new Promise<void>((resolve) => { relay.listen(0, '127.0.0.1', resolve) })
+    const relay = await lossyRelay(h.port)
     try {
-      const client = h.client({ onLost: 'fail' }, (relay.address() as net.AddressInfo).port)
+      const client = h.client({ onLost: 'fail' }, relay.port)
       const lost: unknown[] = []
       client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
       let finish!: () => void
@@ -103,14 +90,14 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
         expect(h?.sessions[0].stats().link.confirmed).toBe(3)
       })
       // the client ends (END reaches the server, whose echo then ends: its END is lost on the way back)
-      dropToClient = true
+      relay.dropToClient = true
       finish()
       await writing
       await vi.waitFor(() => { expect(h?.sessions[0].stats().link.accepted).toBe(3) })
       await sleep(200)
       expect(h.sessions[0].status).toBe('connected') // not done: its END is not acknowledged
-      dropToClient = false
-      for (const s of sockets) s.destroy()
+      relay.dropToClient = false
+      relay.cut()
       expect(await reading).toBe('ended')
       expect(got).toEqual([0, 1, 2])
       expect(lost).toEqual([])
@@ -123,7 +110,61 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
       expect(echoed).toEqual([0, 1, 2])
     } finally {
       relay.close()
-      for (const s of sockets) s.destroy()
+    }
+  })
+
+  it('the server\'s acknowledgement of the client\'s END lost: the server completes and remembers it, the resuming client is told so, and nothing is sent twice', async () => {
+    const got: number[] = []
+    h = await harness((session) => {
+      void session.sink([]).catch(() => {}) // the server writes nothing: its END goes at once
+      void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {})
+    })
+    const relay = await lossyRelay(h.port)
+    try {
+      const client = h.client({ onLost: 'replay' }, relay.port)
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      for await (const _ of client.source) { /* the server's END */ }
+      // from now on nothing the server sends arrives: its ACKs of our items and of our END, SESSION_CLOSED
+      relay.dropToClient = true
+      await client.sink(Array.from({ length: 20 }, (_, i) => item(i)))
+      await vi.waitFor(() => { expect(got).toHaveLength(20) })
+      await vi.waitFor(() => { expect(h?.server.stats().sessions).toBe(0) }) // complete, and forgotten
+      relay.dropToClient = false
+      relay.cut()
+      await vi.waitFor(() => { expect(client.status).toBe('closed') })
+      expect(lost).toEqual([])
+      expect(client.stats().link).toMatchObject({ accepted: 20, confirmed: 20, unconfirmed: 0 })
+      expect(client.stats().resentAfterLoss).toBe(0)
+      await sleep(100)
+      expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i)) // once each: nothing sent into a new session
+      expect(h.server.stats()).toMatchObject({ created: 1, refused: { completed: 1 } })
+    } finally {
+      relay.close()
     }
   })
 })
+
+/** A relay to the server on `port` that can lose everything the server sends, and cut every connection. */
+async function lossyRelay (port: number): Promise<{ port: number, dropToClient: boolean, cut(): void, close(): void }> {
+  const sockets = new Set<net.Socket>()
+  const relay = {
+    port: 0,
+    dropToClient: false,
+    cut () { for (const s of sockets) s.destroy() },
+    close () { server.close(); relay.cut() }
+  }
+  const server = net.createServer((down) => {
+    const up = net.connect({ host: '127.0.0.1', port })
+    for (const s of [down, up]) {
+      sockets.add(s)
+      s.on('error', () => {})
+      s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
+    }
+    down.on('data', (d: Buffer) => { up.write(d) })
+    up.on('data', (d: Buffer) => { if (!relay.dropToClient) down.write(d) })
+  })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  relay.port = (server.address() as net.AddressInfo).port
+  return relay
+}

@@ -317,6 +317,29 @@ describe('expiry', () => {
   })
 })
 
+describe('a completed session is remembered for ttl', () => {
+  it('a client that resumes it (its END\'s acknowledgement was lost) is told SESSION_CLOSED, not SESSION_UNKNOWN; after ttl it is forgotten', async () => {
+    let now = 0
+    const s = setup({ ttl: 60_000, clock: { now: () => now } })
+    const { f, token, session } = await opened(s)
+    const got = take(session, 2)
+    void session.sink([]) // the server writes nothing: its END at 0
+    f.send(data(1), endFrame(1))
+    expect(await got).toEqual([1])
+    await f.next(g => isAck(g) && readAck(g).end) // the server acknowledges our END: lost with the connection, say
+    f.send(ackFrame(0, true)) // we acknowledge its END: the session is complete
+    expect(goAwayCode(await f.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    await vi.waitFor(() => { expect(s.server.stats().sessions).toBe(0) })
+    const again = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await again.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    expect(s.refused).toMatchObject([{ reason: 'completed', code: SessionGoAwayCode.SESSION_CLOSED }])
+    expect(s.server.stats()).toMatchObject({ sessions: 0, refused: { completed: 1 } })
+    now += 60_001
+    const late = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+  })
+})
+
 describe('protocol errors after the handshake', () => {
   const cases: Array<[string, (n: number) => Frame[]]> = [
     ['an ACK above what was sent', () => [ackFrame(5)]],
