@@ -52,13 +52,16 @@ return last
 `
 
 /**
- * CLAIM. KEYS: hash, list. ARGV: new owner, ttl ms. Takes the session: bumps the epoch (fencing the node
- * before: its next PERSIST fails), sets the owner. Returns nil when the session is unknown, else
- * { previous owner, new epoch, hash fields and values…, frames… } — the frames after a marker entry.
+ * CLAIM. KEYS: hash, list. ARGV: new owner, ttl ms, the owner the claimer read. Takes the session: bumps the
+ * epoch (fencing the node before: its next PERSIST fails), sets the owner. Returns nil when the session is
+ * unknown; -1 when its owner is no longer the one the claimer read (another node claimed it meanwhile: two
+ * nodes must never both take it); else { previous owner, new epoch, hash fields and values…, frames… } —
+ * the frames after a marker entry.
  */
 export const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 local previous = redis.call('HGET', KEYS[1], 'o') or ''
+if previous ~= ARGV[3] then return -1 end
 local epoch = redis.call('HINCRBY', KEYS[1], 'e', 1)
 redis.call('HSET', KEYS[1], 'o', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])

@@ -25,12 +25,14 @@ interface Held {
 
 type Scripted = Redis & {
   persist(hash: string, list: string, ...args: Array<string | Buffer>): Promise<number>
-  claimBuffer(hash: string, list: string, owner: string, ttl: string): Promise<Buffer[] | null>
+  claimBuffer(hash: string, list: string, owner: string, ttl: string, expectedOwner: string): Promise<Buffer[] | number | null>
   forget(hash: string, list: string, epoch: string): Promise<number>
 }
 
 /** What `take()` answers for a session Redis lacks during a refill window. */
 const REFILLING = Symbol('refilling')
+/** `take()`: another node claimed the session between our read of its owner and our claim. */
+const CONTENDED = Symbol('contended')
 
 const hex = (d: Uint8Array): string => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')
 
@@ -62,7 +64,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private soon = false
   /** Connected to Redis before: a `filled` mark found gone since means Redis was emptied. */
   private seenRedis = false
-  private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
+  private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, contended: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
 
   constructor (readonly opts: StoreOptions) {
     super()
@@ -137,7 +139,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   }
 
   /** `restore()`'s work; `REFILLING` for a session Redis lacks while the live nodes write theirs back. */
-  private async take (digest: Uint8Array): Promise<RestoredSession | undefined | typeof REFILLING> {
+  private async take (digest: Uint8Array): Promise<RestoredSession | undefined | typeof REFILLING | typeof CONTENDED> {
     if (this.modeNow !== 'durable') throw new StoreUnavailableError(`Redis is ${this.modeNow === 'local' ? 'unavailable' : 'not connected yet'}: a session held elsewhere cannot be taken now`)
     const dhex = hex(digest)
     const keys = sessionKeys(this.opts.prefix, dhex)
@@ -152,16 +154,19 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       }
       /** The live node asked to hand the session over: its handover releases the session (owner `''`). */
       let askedOf = ''
+      /** The owner the claim expects to replace: any other means another node claimed it meanwhile. */
+      let expected = owner
       if (owner !== '' && owner !== this.nodeId) {
         this.counts.commands++
         if (await this.redis.exists(nodeKey(this.opts.prefix, owner)) === 1) {
           askedOf = owner
-          await this.handovers.request(owner, dhex)
+          if (await this.handovers.request(owner, dhex)) expected = ''
         }
       }
       this.counts.commands++
-      const reply = await this.redis.claimBuffer(keys.hash, keys.list, this.nodeId, String(this.opts.ttl))
+      const reply = await this.redis.claimBuffer(keys.hash, keys.list, this.nodeId, String(this.opts.ttl), expected)
       if (reply === null) return undefined
+      if (typeof reply === 'number') return CONTENDED
       const claimed = parseClaim(reply, digest)
       const s = claimed.session
       this.claims.set(dhex, { epoch: claimed.epoch, stored: s.outAcked + s.journal.length })
@@ -179,6 +184,10 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   async restore (digest: Uint8Array): Promise<RestoredSession | undefined> {
     const r = await this.take(digest)
     if (r === REFILLING) throw new StoreUnavailableError('Redis was emptied moments ago (restarted or flushed), and the live nodes are writing their sessions back: this one may not be back yet; try again')
+    if (r === CONTENDED) {
+      this.counts.contended++
+      throw new StoreUnavailableError('another node took this session at the same moment (the client dialled two nodes at once): it is not taken here; try again')
+    }
     return r
   }
 

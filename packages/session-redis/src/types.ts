@@ -75,6 +75,11 @@ export interface RedisStoreStats {
   outages: number
   /** Sessions another node took without a handover. */
   fenced: number
+  /**
+   * Resumes refused here (retryable, GOAWAY `SHUTTING_DOWN`) because another node claimed the session between
+   * this node's read of its owner and its claim: a client that dialled two nodes at once. One node takes it.
+   */
+  contended: number
   /** Sessions this node handed over (on request, or drained). */
   handedOver: number
   /** Sessions this node took: handed over by their node, or recovered from what a dead node persisted. */

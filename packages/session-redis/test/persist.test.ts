@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RedisStore } from '../src/index.js'
 import { MAX_FLUSHES_IN_FLIGHT, redisStore } from '../src/index.js'
 import { laggedSnapshot } from '../src/record.js'
+import { CLAIM } from '../src/scripts.js'
 import { dec, item } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -150,5 +151,56 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
     expect(laggedSnapshot(prev, { ...cur, received: cur.received + 1 })).toBeUndefined()
     // nothing written since: the current snapshot is persisted (the copy catches up)
     expect(laggedSnapshot(cur, { ...cur, outAcked: 5, journal: cur.journal.slice(2) })).toBeUndefined()
+  })
+})
+
+describe.runIf(canRun(redisServerTool))('taking a session', () => {
+  it('two nodes that take one session at the same moment (a client dialled both): one takes it, the other is refused, retryably', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    const stores = ['a', 'b', 'c'].map((name) => {
+      const store = redisStore({ redis: redis.url, prefix: 'p:', nodeId: `node-${name}`, persistInterval: 60_000, commandTimeout: 5_000 })
+      cleanups.push(async () => { await store.close() })
+      return store
+    })
+    const [a, b, c] = stores
+    const held: StoredSession[] = []
+    a.bind({ find: () => undefined, sessions: () => held })
+    b.bind({ find: () => undefined, sessions: () => [] })
+    c.bind({ find: () => undefined, sessions: () => [] })
+    await Promise.all(stores.map(async (s) => { await s.ready() }))
+    for (let round = 0; round < 5; round++) {
+      const session = fakeSession()
+      held.push(session)
+      a.opened(session)
+      session.journal.push(item('f1'))
+      a.persistSoon(session)
+      await expect.poll(() => session.acked.length).toBe(1)
+      const hash = `p:s:{${Buffer.from(session.digest).toString('hex')}}`
+      await admin.hset(hash, 'o', 'node-gone') // its node died: no live node to ask for a handover
+      const [rb, rc] = await Promise.allSettled([b.restore(session.digest), c.restore(session.digest)])
+      const taken = [rb, rc].filter(r => r.status === 'fulfilled' && r.value !== undefined)
+      const refused = [rb, rc].filter(r => r.status === 'rejected')
+      expect(taken).toHaveLength(1) // never both: the second would serve the client from a copy the first moves past
+      // both read the dead node as its owner before either claimed it (each read is written in the same turn,
+      // each claim only after two round trips): the second claim finds another owner and is refused
+      expect(refused.map(r => (r as PromiseRejectedResult).reason.name)).toEqual(['StoreUnavailableError'])
+      expect(await admin.hget(hash, 'o')).toBe(rb.status === 'fulfilled' ? 'node-b' : 'node-c')
+    }
+    expect(b.stats().contended + c.stats().contended).toBe(5)
+
+    // the claim itself compares: an owner other than the one read is left alone, epoch and all
+    const session = fakeSession()
+    held.push(session)
+    a.opened(session)
+    a.persistSoon(session)
+    await expect.poll(() => session.acked.length).toBe(1)
+    const hash = `p:s:{${Buffer.from(session.digest).toString('hex')}}`
+    const epoch = await admin.hget(hash, 'e')
+    expect(await admin.eval(CLAIM, 2, hash, `${hash}:j`, 'node-c', '60000', 'node-somebody-else')).toBe(-1)
+    expect(await admin.hget(hash, 'o')).toBe('node-a')
+    expect(await admin.hget(hash, 'e')).toBe(epoch)
   })
 })
