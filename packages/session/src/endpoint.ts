@@ -150,7 +150,6 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     if (s.role === 'client' && loss.completed === true) {
       // the server completed the session: its application had everything we wrote, END included
       if (unconfirmed > 0) this.link.confirm(unconfirmed)
-      s.outAcked = s.endAt ?? s.outAcked
       s.endAcked = true
       return new ConnectionLostError('The server completed the session before our END\'s acknowledgement reached us')
     }

@@ -220,6 +220,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       return
     }
     let session = this.registry.find(resume.token)
+    // completed here within ttl: its copy in a durable store is gone too, so the store is not asked
+    if (session === undefined && this.registry.wasCompleted(resume.token, this.clock.now())) { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
     let restored = false
     if (session === undefined && this.store.durable) {
       const r = await this.restore(frames, resume)
@@ -227,7 +229,6 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       session = r.session
       restored = r.fresh
     }
-    if (session === undefined && this.registry.wasCompleted(resume.token, this.clock.now())) { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
     if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
       session.expire()
