@@ -39,7 +39,7 @@ export interface ServerSessionOwner {
   readonly log: Logger
   /** The session ended (closed, expired, aborted): forget it. */
   ended(session: ServerSession): void
-  /** The session expired. */
+  /** The session expired (`ended` follows once it has ended). */
   expired(session: ServerSession): void
   /** The session left this node through the store. */
   moved(session: ServerSession): void
@@ -65,6 +65,8 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** Something changed since the store last took a snapshot. */
   private dirty = false
   private gone = false
+  /** It ended because it was detached for longer than `ttl`. */
+  expired = false
   /** `clock.now()` when the server detected the loss of the last connection; `undefined` while connected. */
   detachedAt: number | undefined
   private pending: Attach | undefined
@@ -217,6 +219,7 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** Ends the session as expired: the unacknowledged items are counted and the application told. */
   expire (): void {
     this.expiry?.cancel()
+    this.expired = true
     this.owner.expired(this)
     this.endpoint.lost({ reason: 'expired', message: `it was disconnected for longer than its ttl (${this.owner.ttl} ms)` })
   }

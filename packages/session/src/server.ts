@@ -186,14 +186,14 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   ended (session: ServerSession): void {
     this.registry.remove(session)
     // a complete session is remembered for ttl: the client may not have heard our acknowledgement of its END
-    if (session.state.complete) this.registry.markCompleted(session.key, this.clock.now() + this.ttl)
-    if (!session.left) this.store.ended(session)
+    const complete = session.state.complete
+    if (complete) this.registry.markCompleted(session.key, this.clock.now() + this.ttl)
+    if (!session.left) this.store.ended(session, complete ? 'completed' : session.expired ? 'expired' : 'closed')
   }
 
   expired (session: ServerSession): void {
     this.counts.expired++
-    this.registry.remove(session)
-    this.store.ended(session)
+    this.registry.remove(session) // the store is told once the session has ended (`ended`)
   }
 
   moved (session: ServerSession): void {
@@ -269,6 +269,11 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     this.restoring.set(key, new Promise<void>((resolve) => { done = resolve }))
     try {
       const restored = await this.store.restore(digest)
+      if (restored === 'completed') {
+        // completed on another node within ttl (this one's memory of completed sessions is its own)
+        this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed')
+        return null
+      }
       if (restored === undefined || this.closing) return { session: undefined, fresh: false }
       if (this.registry.full && !this.evictOldestDetached()) {
         this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`)

@@ -47,6 +47,21 @@ export interface RestoredSession extends SessionSnapshot {
   origin: Exclude<SessionOrigin, 'new'>
 }
 
+/**
+ * How a session ended on its node, for `SessionStore.ended`: `'completed'`: both directions ended and
+ * both ENDs were acknowledged (the client may still resume to learn so: its last acknowledgement may have
+ * been lost with its connection); `'closed'`: closed or aborted before completing (the server's `close()`,
+ * `abort()`, an eviction); `'expired'`: detached for longer than `ttl`.
+ */
+export type SessionEnd = 'completed' | 'closed' | 'expired'
+
+/**
+ * What `SessionStore.restore` answers: the session, `'completed'` when the store knows it completed
+ * (within `ttl`: the RESUME is refused with `SESSION_CLOSED`, which the client takes as the session's
+ * clean end), or `undefined` when the store does not know it.
+ */
+export type RestoreResult = RestoredSession | 'completed' | undefined
+
 /** A server's session as a store sees it. */
 export interface StoredSession {
   /** The public id (16 hex digits). */
@@ -104,12 +119,18 @@ export interface SessionStore {
   persistSoon?(session: StoredSession): void
   /**
    * A RESUME names a session this node does not hold: fetch it from the store (asking the node that holds
-   * it to hand it over), or `undefined` when the store does not know it. Throws when the store cannot be
-   * asked now (the RESUME is then refused as unknown).
+   * it to hand it over); `'completed'` when the store remembers that it completed (on any node, within
+   * `ttl`); `undefined` when the store does not know it. Throws when the store cannot be asked now (the
+   * RESUME is then refused retryably, reason `store`).
    */
-  restore(digest: Uint8Array, options?: AbortOptions): Promise<RestoredSession | undefined>
-  /** The session ended on this node (closed, expired, evicted): forget it. Not called when it moved. */
-  ended(session: StoredSession): void
+  restore(digest: Uint8Array, options?: AbortOptions): Promise<RestoreResult>
+  /**
+   * The session ended on this node (`how`): forget it. Not called when it moved. A store shared by several
+   * nodes should remember a `'completed'` session for `ttl`, so that a client whose last acknowledgement was
+   * lost and that resumes on another node learns it completed rather than that it is unknown (which, under
+   * `onLost: 'replay'`, sends its unconfirmed items again).
+   */
+  ended(session: StoredSession, how: SessionEnd): void
   /** Stops the store's own work (timers, connections it made). Sessions are not touched. */
   close(): Promise<void>
 }

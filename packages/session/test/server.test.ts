@@ -2,7 +2,7 @@ import type { Frame } from '@proto/codec'
 import { GoAwayCode } from '@proto/codec'
 import type { Clock, Timers } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { RestoredSession, SessionDuplex, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
+import type { RestoredSession, RestoreResult, SessionDuplex, SessionEnd, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
 import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, isType, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
@@ -337,6 +337,43 @@ describe('a completed session is remembered for ttl', () => {
     now += 60_001
     const late = s.connect(resumeFrame({ token, next: 1 }))
     expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+  })
+
+  it('with a durable store: the store is told how each session ended, and a RESUME for a session it says completed (on another node) is told SESSION_CLOSED', async () => {
+    const ends: Array<[string, SessionEnd]> = []
+    const restore = vi.fn(async (): Promise<RestoreResult> => 'completed')
+    // persists nothing, and lets the sessions acknowledge everything (as a store that fell back node-local)
+    const store: SessionStore = { durable: true, bind: () => {}, opened: (session) => { session.persisted(Infinity) }, changed: () => {}, restore, ended: (session, how) => { ends.push([session.id, how]) }, close: async () => {} }
+    const s = setup({ store, ttl: 300 })
+    // one completes
+    const done = await opened(s)
+    const got = take(done.session, 2)
+    void done.session.sink([])
+    done.f.send(data(1), endFrame(1))
+    expect(await got).toEqual([1])
+    await done.f.next(g => isAck(g) && readAck(g).end)
+    done.f.send(ackFrame(0, true))
+    expect(goAwayCode(await done.f.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    // one expires, detached for ttl
+    const expiring = await opened(s)
+    expiring.session.source[Symbol.asyncIterator]().next().catch(() => {})
+    expiring.f.end()
+    await vi.waitFor(() => { expect(ends).toHaveLength(2) })
+    // one is still open when the server closes
+    const open = await opened(s)
+    open.session.source[Symbol.asyncIterator]().next().catch(() => {})
+    s.server.abort(new Error('shutting down'))
+    await vi.waitFor(() => { expect(ends).toHaveLength(3) })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(ends).toEqual([[done.session.id, 'completed'], [expiring.session.id, 'expired'], [open.session.id, 'closed']])
+
+    // a session this node never held, that the store remembers completing: refused as completed, not unknown
+    const t = setup({ store })
+    const other = t.connect(resumeFrame({ token: new Uint8Array(16).fill(5), next: 3 }))
+    expect(goAwayCode(await other.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    expect(restore).toHaveBeenCalledTimes(1)
+    expect(t.refused).toMatchObject([{ reason: 'completed', code: SessionGoAwayCode.SESSION_CLOSED }])
+    expect(t.server.stats()).toMatchObject({ sessions: 0, created: 0, refused: { completed: 1, unknown: 0 } })
   })
 })
 
