@@ -5,6 +5,8 @@
  *
  * Hash fields: `e` epoch, `o` owner node ('' once released), `i` public id, `ob` outAcked, `os` outSent,
  * `r` received, `ea` endAt, `ek` endAcked, `pe` peerEndAt, `ie` inEnded, `a` attributes (JSON), `jb` base.
+ * A session that completed leaves a marker in its hash's place for its ttl: `e` (so a fenced node's late
+ * PERSIST cannot bring the session back) and `c` = 1, and no list.
  */
 
 /**
@@ -54,12 +56,13 @@ return last
 /**
  * CLAIM. KEYS: hash, list. ARGV: new owner, ttl ms, the owner the claimer read. Takes the session: bumps the
  * epoch (fencing the node before: its next PERSIST fails), sets the owner. Returns nil when the session is
- * unknown; -1 when its owner is no longer the one the claimer read (another node claimed it meanwhile: two
- * nodes must never both take it); else { previous owner, new epoch, hash fields and values…, frames… } —
- * the frames after a marker entry.
+ * unknown; -2 when it completed (its marker); -1 when its owner is no longer the one the claimer read
+ * (another node claimed it meanwhile: two nodes must never both take it); else { previous owner, new epoch,
+ * field count, hash fields and values…, frames… }.
  */
 export const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+if redis.call('HEXISTS', KEYS[1], 'c') == 1 then return -2 end
 local previous = redis.call('HGET', KEYS[1], 'o') or ''
 if previous ~= ARGV[3] then return -1 end
 local epoch = redis.call('HINCRBY', KEYS[1], 'e', 1)
@@ -75,10 +78,17 @@ for i = 1, #frames do out[#out + 1] = frames[i] end
 return out
 `
 
-/** FORGET. KEYS: hash, list. ARGV: epoch. Deletes the session if this node still holds it (same epoch). */
+/**
+ * FORGET. KEYS: hash, list. ARGV: epoch, and for a session that completed the marker's ttl ms ('' for
+ * none). Deletes the session if this node still holds it (same epoch); a completed one leaves its marker.
+ */
 export const FORGET = `
 local e = redis.call('HGET', KEYS[1], 'e')
 if e and e ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'e', ARGV[1], 'c', '1')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 return 1
 `

@@ -1,6 +1,6 @@
 import type { Logger } from '@proto/interface'
 import { createLogger, toError, TypedEventTarget } from '@proto/interface'
-import type { RestoredSession, SessionSnapshot, SessionStore, StoredSession, StoreHost } from '@proto/session'
+import type { RestoreResult, SessionEnd, SessionSnapshot, SessionStore, StoredSession, StoreHost } from '@proto/session'
 import type { RedisOptions } from 'ioredis'
 import { Redis } from 'ioredis'
 import { MAX_FLUSHES_IN_FLIGHT, RECONNECT_MAX_DELAY } from './constants.js'
@@ -26,13 +26,15 @@ interface Held {
 type Scripted = Redis & {
   persist(hash: string, list: string, ...args: Array<string | Buffer>): Promise<number>
   claimBuffer(hash: string, list: string, owner: string, ttl: string, expectedOwner: string): Promise<Buffer[] | number | null>
-  forget(hash: string, list: string, epoch: string): Promise<number>
+  forget(hash: string, list: string, epoch: string, markerTtl: string): Promise<number>
 }
 
 /** What `take()` answers for a session Redis lacks during a refill window. */
 const REFILLING = Symbol('refilling')
 /** `take()`: another node claimed the session between our read of its owner and our claim. */
 const CONTENDED = Symbol('contended')
+/** CLAIM's reply for a session that completed (its marker). */
+const CLAIM_COMPLETED = -2
 
 const hex = (d: Uint8Array): string => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')
 
@@ -64,7 +66,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private soon = false
   /** Connected to Redis before: a `filled` mark found gone since means Redis was emptied. */
   private seenRedis = false
-  private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, contended: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
+  private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, contended: 0, completed: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
 
   constructor (readonly opts: StoreOptions) {
     super()
@@ -128,24 +130,28 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.schedule()
   }
 
-  ended (session: StoredSession): void {
+  ended (session: StoredSession, how: SessionEnd): void {
     const h = this.held.get(session)
     if (h === undefined) return
     this.held.delete(session)
     this.dirty.delete(session)
     if (this.modeNow !== 'durable') return // its keys expire after ttl
     this.counts.commands++
-    this.redis.forget(h.keys.hash, h.keys.list, String(h.epoch)).catch((err: unknown) => { this.failed(toError(err)) })
+    // a completed session leaves a marker for ttl: its client may resume on any node to learn it is over
+    if (how === 'completed') this.counts.completed++
+    const markerTtl = how === 'completed' ? String(this.opts.ttl) : ''
+    this.redis.forget(h.keys.hash, h.keys.list, String(h.epoch), markerTtl).catch((err: unknown) => { this.failed(toError(err)) })
   }
 
   /** `restore()`'s work; `REFILLING` for a session Redis lacks while the live nodes write theirs back. */
-  private async take (digest: Uint8Array): Promise<RestoredSession | undefined | typeof REFILLING | typeof CONTENDED> {
+  private async take (digest: Uint8Array): Promise<RestoreResult | typeof REFILLING | typeof CONTENDED> {
     if (this.modeNow !== 'durable') throw new StoreUnavailableError(`Redis is ${this.modeNow === 'local' ? 'unavailable' : 'not connected yet'}: a session held elsewhere cannot be taken now`)
     const dhex = hex(digest)
     const keys = sessionKeys(this.opts.prefix, dhex)
     try {
       this.counts.commands++
-      const owner = await this.redis.hget(keys.hash, 'o')
+      const [owner, completed] = await this.redis.hmget(keys.hash, 'o', 'c')
+      if (completed === '1') return 'completed'
       if (owner === null) {
         this.counts.commands++
         // emptied moments ago: its node may be alive and not have written it back yet (asked again later)
@@ -166,7 +172,8 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       this.counts.commands++
       const reply = await this.redis.claimBuffer(keys.hash, keys.list, this.nodeId, String(this.opts.ttl), expected)
       if (reply === null) return undefined
-      if (typeof reply === 'number') return CONTENDED
+      if (reply === CLAIM_COMPLETED) return 'completed'
+      if (typeof reply === 'number') return CONTENDED // -1: its owner changed since we read it
       const claimed = parseClaim(reply, digest)
       const s = claimed.session
       this.claims.set(dhex, { epoch: claimed.epoch, stored: s.outAcked + s.journal.length })
@@ -181,7 +188,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     }
   }
 
-  async restore (digest: Uint8Array): Promise<RestoredSession | undefined> {
+  async restore (digest: Uint8Array): Promise<RestoreResult> {
     const r = await this.take(digest)
     if (r === REFILLING) throw new StoreUnavailableError('Redis was emptied moments ago (restarted or flushed), and the live nodes are writing their sessions back: this one may not be back yet; try again')
     if (r === CONTENDED) {

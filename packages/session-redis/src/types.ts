@@ -80,6 +80,12 @@ export interface RedisStoreStats {
    * this node's read of its owner and its claim: a client that dialled two nodes at once. One node takes it.
    */
   contended: number
+  /**
+   * Sessions that completed on this node and left a marker in Redis for `ttl`: a client that resumes one on
+   * any node (its last acknowledgement lost with its connection) is told it completed (GOAWAY
+   * `SESSION_CLOSED`, the server's refusal reason `completed`) instead of that it is unknown.
+   */
+  completed: number
   /** Sessions this node handed over (on request, or drained). */
   handedOver: number
   /** Sessions this node took: handed over by their node, or recovered from what a dead node persisted. */

@@ -1,9 +1,10 @@
+import type { SessionDuplex } from '@proto/session'
 import { sessionClient } from '@proto/session'
 import type { RedisServer } from '@proto/stage-compliance'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
 import { connect } from '@proto/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dec, item, movingClient, startNode } from './helpers.js'
+import { dec, item, lossyRelay, movingClient, startNode } from './helpers.js'
 
 const runs = canRun(redisServerTool)
 let redis: RedisServer
@@ -102,6 +103,48 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
       }
     } finally {
       await a.close()
+    }
+  })
+
+  it('a session that completed on node A, whose last ACK was lost: the client resuming on node B is told it completed, and nothing is sent twice', async () => {
+    // the nodes' applications write nothing (their END goes at once) and take what the client writes
+    const reader = (session: SessionDuplex, took: string[]): void => {
+      void session.sink([]).catch(() => {})
+      void (async () => { for await (const f of session.source) took.push(dec(f)) })().catch(() => {})
+    }
+    const a = await startNode('a', redis.url, {}, reader)
+    const b = await startNode('b', redis.url, {}, reader)
+    const relay = await lossyRelay({ port: a.port })
+    try {
+      const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: relay.port }, { signal }), { initialDelay: 10, maxDelay: 100, onLost: 'replay' })
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      for await (const _ of client.source) { /* node A's END */ }
+      // from now on nothing node A sends arrives: its ACKs of our items and of our END
+      relay.dropToClient = true
+      const N = 20
+      await client.sink(Array.from({ length: N }, (_, i) => item(`c${i + 1}`)))
+      const written = Array.from({ length: N }, (_, i) => `c${i + 1}`)
+      await expect.poll(() => a.took, { timeout: 5_000 }).toEqual(written)
+      // complete on A: forgotten there, its marker left in Redis
+      await expect.poll(() => a.server.stats().sessions, { timeout: 5_000 }).toBe(0)
+      await expect.poll(() => a.store.stats().completed, { timeout: 5_000 }).toBe(1)
+      // the load balancer sends the client to B now; its connection to A is lost
+      relay.target.port = b.port
+      relay.dropToClient = false
+      relay.cut()
+      await expect.poll(() => client.status, { timeout: 5_000 }).toBe('closed')
+      expect(lost).toEqual([])
+      expect(client.stats().link).toMatchObject({ accepted: N, confirmed: N, unconfirmed: 0 })
+      expect(client.stats()).toMatchObject({ sessionsLost: 0, resentAfterLoss: 0 })
+      await new Promise(resolve => setTimeout(resolve, 100))
+      expect(a.took).toEqual(written) // once each
+      expect(b.took).toEqual([]) // nothing sent into a new session on B
+      expect(b.server.stats()).toMatchObject({ created: 0, refused: { completed: 1, unknown: 0 } })
+    } finally {
+      relay.close()
+      await a.close()
+      await b.close()
     }
   })
 })

@@ -1,3 +1,4 @@
+import * as net from 'node:net'
 import type { Frame } from '@proto/codec'
 import type { SessionDuplex, SessionServer } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
@@ -23,7 +24,19 @@ export interface Node {
   close(): Promise<void>
 }
 
-export async function startNode (name: string, url: string, init: RedisStoreInit = {}): Promise<Node> {
+/** The default application: answers each `c<i>` with `s<i>`, and ends its writing when the client's ends. */
+function answering (session: SessionDuplex, took: string[]): void {
+  const answers = async function * (): AsyncGenerator<Frame> {
+    for await (const f of session.source) {
+      const text = dec(f)
+      took.push(text)
+      yield item(`s${text.slice(1)}`)
+    }
+  }
+  session.sink(answers()).catch(() => {})
+}
+
+export async function startNode (name: string, url: string, init: RedisStoreInit = {}, app: (session: SessionDuplex, took: string[]) => void = answering): Promise<Node> {
   const store = redisStore({ redis: url, prefix: 'test:', handoverTimeout: 1_000, nodeTtl: 600, ...init })
   await store.ready()
   const server = sessionServer({ ttl: 30_000, store, heartbeat: { interval: 200, timeout: 2_000 } })
@@ -31,14 +44,7 @@ export async function startNode (name: string, url: string, init: RedisStoreInit
   const sessions: SessionDuplex[] = []
   server.addEventListener('session', ({ detail: session }) => {
     sessions.push(session)
-    const answers = async function * (): AsyncGenerator<Frame> {
-      for await (const f of session.source) {
-        const text = dec(f)
-        took.push(text)
-        yield item(`s${text.slice(1)}`)
-      }
-    }
-    session.sink(answers()).catch(() => {})
+    app(session, took)
   })
   const tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await server.handle(conn) })
   const port = (tcp.address as { port: number }).port
@@ -65,4 +71,39 @@ export function movingClient (target: { port: number }): SessionDuplex {
     maxDelay: 100,
     heartbeat: { interval: 200, timeout: 2_000 }
   })
+}
+
+/** A relay to the node on `target.port` (change it to move the client) that can lose everything the node sends. */
+export interface LossyRelay {
+  port: number
+  target: { port: number }
+  /** Drop every byte a node sends to the client. */
+  dropToClient: boolean
+  /** Cut every connection through the relay. */
+  cut(): void
+  close(): void
+}
+
+export async function lossyRelay (target: { port: number }): Promise<LossyRelay> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((down) => {
+    const up = net.connect({ host: '127.0.0.1', port: target.port })
+    for (const s of [down, up]) {
+      sockets.add(s)
+      s.on('error', () => {})
+      s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
+    }
+    down.on('data', (d: Buffer) => { up.write(d) })
+    up.on('data', (d: Buffer) => { if (!relay.dropToClient) down.write(d) })
+  })
+  const relay: LossyRelay = {
+    port: 0,
+    target,
+    dropToClient: false,
+    cut () { for (const s of sockets) s.destroy() },
+    close () { server.close(); relay.cut() }
+  }
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  relay.port = (server.address() as net.AddressInfo).port
+  return relay
 }

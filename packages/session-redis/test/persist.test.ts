@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RedisStore } from '../src/index.js'
 import { MAX_FLUSHES_IN_FLIGHT, redisStore } from '../src/index.js'
 import { laggedSnapshot } from '../src/record.js'
-import { CLAIM } from '../src/scripts.js'
+import { CLAIM, PERSIST } from '../src/scripts.js'
 import { dec, item } from './helpers.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -202,5 +202,53 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     expect(await admin.eval(CLAIM, 2, hash, `${hash}:j`, 'node-c', '60000', 'node-somebody-else')).toBe(-1)
     expect(await admin.hget(hash, 'o')).toBe('node-a')
     expect(await admin.hget(hash, 'e')).toBe(epoch)
+  })
+
+  it('a session that completed leaves a marker for ttl: any node is told it completed, a fenced node cannot bring it back; one closed or expired leaves nothing', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    const a = redisStore({ redis: redis.url, prefix: 'p:', nodeId: 'node-a', ttl: 30_000, persistInterval: 60_000, commandTimeout: 5_000 })
+    const b = redisStore({ redis: redis.url, prefix: 'p:', nodeId: 'node-b', ttl: 30_000, persistInterval: 60_000, commandTimeout: 5_000 })
+    cleanups.push(async () => { await a.close() }, async () => { await b.close() })
+    const held: StoredSession[] = []
+    a.bind({ find: () => undefined, sessions: () => held })
+    b.bind({ find: () => undefined, sessions: () => [] })
+    await Promise.all([a.ready(), b.ready()])
+    const persistedOne = async (): Promise<{ session: ReturnType<typeof fakeSession>, hash: string }> => {
+      const session = fakeSession()
+      held.push(session)
+      a.opened(session)
+      session.journal.push(item('f1'))
+      a.persistSoon(session)
+      await expect.poll(() => session.acked.length).toBe(1)
+      return { session, hash: `p:s:{${Buffer.from(session.digest).toString('hex')}}` }
+    }
+
+    const done = await persistedOne()
+    const epoch = await admin.hget(done.hash, 'e')
+    a.ended(done.session, 'completed')
+    await expect.poll(async () => await admin.hgetall(done.hash)).toEqual({ e: epoch, c: '1' })
+    expect(await admin.exists(`${done.hash}:j`)).toBe(0)
+    const ttl = await admin.pttl(done.hash)
+    expect(ttl).toBeGreaterThan(20_000)
+    expect(ttl).toBeLessThanOrEqual(30_000)
+    expect(a.stats().completed).toBe(1)
+    expect(await b.restore(done.session.digest)).toBe('completed')
+    // CLAIM itself refuses the marker (a session that completed between a node's read and its claim)
+    expect(await admin.eval(CLAIM, 2, done.hash, `${done.hash}:j`, 'node-b', '60000', '')).toBe(-2)
+    // a PERSIST from a node the session was taken from, late, is fenced by the epoch the marker keeps
+    const stale = String(Number(epoch) - 1)
+    expect(await admin.eval(PERSIST, 2, done.hash, `${done.hash}:j`, stale, 'node-x', '30000', done.session.id, '0', '1', '0', '', '0', '', '0', '{}', '0', '1', 'x')).toBe(-1)
+    expect(await admin.hgetall(done.hash)).toEqual({ e: epoch, c: '1' })
+
+    for (const how of ['closed', 'expired'] as const) {
+      const gone = await persistedOne()
+      a.ended(gone.session, how)
+      await expect.poll(async () => await admin.exists(gone.hash, `${gone.hash}:j`)).toBe(0)
+      expect(await b.restore(gone.session.digest)).toBeUndefined()
+    }
+    expect(a.stats().completed).toBe(1)
   })
 })
