@@ -19,6 +19,13 @@ export const DEFAULT_PERSIST_INTERVAL = 10
  * its ACKs follow Redis's round trip rather than a queue of flushes; interval flushes never overlap.
  */
 export const MAX_FLUSHES_IN_FLIGHT = 4
+/**
+ * Sessions that ended while Redis was away (or whose FORGET failed) whose keys this node still owes Redis
+ * a FORGET for, at most: sent once Redis is back. Beyond it the oldest is dropped, and its keys expire
+ * after the ttl on their own (another node taking it meanwhile restores its last copy, counted as
+ * recovered). About 0.2 KiB each.
+ */
+export const MAX_OWED_FORGETS = 10_000
 /** How long a node waits for the node holding a session to hand it over before taking it anyway (ms). */
 export const DEFAULT_HANDOVER_TIMEOUT = 2_000
 /** A node is taken for dead this long after its last liveness write (ms); it writes every third of it. */

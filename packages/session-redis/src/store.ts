@@ -3,7 +3,7 @@ import { createLogger, toError, TypedEventTarget } from '@proto/interface'
 import type { RestoreResult, SessionEnd, SessionSnapshot, SessionStore, StoredSession, StoreHost } from '@proto/session'
 import type { RedisOptions } from 'ioredis'
 import { Redis } from 'ioredis'
-import { MAX_FLUSHES_IN_FLIGHT, RECONNECT_MAX_DELAY } from './constants.js'
+import { MAX_FLUSHES_IN_FLIGHT, MAX_OWED_FORGETS, RECONNECT_MAX_DELAY } from './constants.js'
 import { SessionFencedError, StoreUnavailableError } from './errors.js'
 import { Handovers } from './handover.js'
 import type { StoreOptions } from './options.js'
@@ -29,6 +29,15 @@ type Scripted = Redis & {
   forget(hash: string, list: string, epoch: string, markerTtl: string): Promise<number>
 }
 
+/** A FORGET this node owes Redis for a session that ended while Redis was away. */
+interface Owed {
+  keys: ReturnType<typeof sessionKeys>
+  epoch: number
+  completed: boolean
+  /** When its keys expire on their own (`performance.now()` ms): nothing is owed after that. */
+  until: number
+}
+
 /** What `take()` answers for a session Redis lacks during a refill window. */
 const REFILLING = Symbol('refilling')
 /** `take()`: another node claimed the session between our read of its owner and our claim. */
@@ -52,6 +61,8 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private readonly held = new Map<StoredSession, Held>()
   private readonly claims = new Map<string, { epoch: number, stored: number }>()
   private readonly dirty = new Set<StoredSession>()
+  /** FORGETs owed for sessions that ended while Redis was away, by hash key; sent once it is back. */
+  private readonly owed = new Map<string, Owed>()
   private readonly handovers: Handovers
   /** The next flush: a timer for the interval, or an immediate for a session whose ACKs wait. */
   private flushTimer: { cancel(): void } | undefined
@@ -92,7 +103,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   }
 
   stats (): RedisStoreStats {
-    return { mode: this.modeNow, held: this.held.size, dirty: this.dirty.size, ...this.counts, restored: { ...this.counts.restored }, handovers: this.handovers.stats() }
+    return { mode: this.modeNow, held: this.held.size, dirty: this.dirty.size, owed: this.owed.size, ...this.counts, restored: { ...this.counts.restored }, handovers: this.handovers.stats() }
   }
 
   // ---- SessionStore ------------------------------------------------------------------------------
@@ -135,12 +146,37 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     if (h === undefined) return
     this.held.delete(session)
     this.dirty.delete(session)
-    if (this.modeNow !== 'durable') return // its keys expire after ttl
-    this.counts.commands++
-    // a completed session leaves a marker for ttl: its client may resume on any node to learn it is over
     if (how === 'completed') this.counts.completed++
-    const markerTtl = how === 'completed' ? String(this.opts.ttl) : ''
-    this.redis.forget(h.keys.hash, h.keys.list, String(h.epoch), markerTtl).catch((err: unknown) => { this.failed(toError(err)) })
+    this.forget({ keys: h.keys, epoch: h.epoch, completed: how === 'completed', until: performance.now() + this.opts.ttl })
+  }
+
+  /**
+   * Deletes a session's keys; a completed one leaves a marker for ttl (its client may resume on any node to
+   * learn it is over). While Redis is away, or when the FORGET fails, it is owed and sent once Redis is back:
+   * a copy left behind would be restored by another node as a live session.
+   */
+  private forget (o: Owed): void {
+    if (this.modeNow !== 'durable' || this.closed) {
+      this.owe(o)
+      return
+    }
+    const left = Math.ceil(o.until - performance.now())
+    if (left <= 0) return
+    this.counts.commands++
+    this.redis.forget(o.keys.hash, o.keys.list, String(o.epoch), o.completed ? String(left) : '').catch((err: unknown) => {
+      this.owe(o)
+      this.failed(toError(err))
+    })
+  }
+
+  private owe (o: Owed): void {
+    if (this.closed) return
+    this.owed.delete(o.keys.hash)
+    if (this.owed.size >= MAX_OWED_FORGETS) {
+      const oldest = this.owed.keys().next()
+      if (oldest.done !== true) this.owed.delete(oldest.value)
+    }
+    this.owed.set(o.keys.hash, o)
   }
 
   /** `restore()`'s work; `REFILLING` for a session Redis lacks while the live nodes write theirs back. */
@@ -396,6 +432,9 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     for (const s of this.held.keys()) this.dirty.add(s)
     this.beat()
     this.checkFilled()
+    const owed = [...this.owed.values()]
+    this.owed.clear()
+    for (const o of owed) this.forget(o)
     const downtime = performance.now() - this.downSince
     this.track(Promise.all(this.flushing).then(async () => { await this.flush() }), () => {
       if (this.modeNow !== 'durable') return

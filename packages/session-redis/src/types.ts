@@ -56,6 +56,11 @@ export interface RedisStoreStats {
   held: number
   /** Sessions changed since their last persist. */
   dirty: number
+  /**
+   * Sessions that ended while Redis was away, whose keys are deleted (a completed one's marker written) once
+   * it is back; at most `MAX_OWED_FORGETS`.
+   */
+  owed: number
   /** PERSIST scripts run (one per changed session per persist interval). */
   persists: number
   /** Flushes brought forward (not waiting for the persist interval) because a session's ACKs waited for them: its client's window was filling. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import type { Frame } from '@proto/codec'
 import type { SessionSnapshot, StoredSession } from '@proto/session'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
@@ -250,5 +251,42 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
       expect(await b.restore(gone.session.digest)).toBeUndefined()
     }
     expect(a.stats().completed).toBe(1)
+  })
+
+  it('a session that ends while Redis is away: its keys are forgotten (a completed one marked) once Redis is back, not left for another node to restore', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    const a = redisStore({ redis: redis.url, prefix: 'p:', nodeId: 'node-a', ttl: 30_000, nodeTtl: 600, persistInterval: 60_000, commandTimeout: 300 })
+    cleanups.push(async () => { await a.close() })
+    const held: StoredSession[] = []
+    a.bind({ find: () => undefined, sessions: () => held })
+    await a.ready()
+    const sessions = [fakeSession(), fakeSession()]
+    for (const session of sessions) {
+      held.push(session)
+      a.opened(session)
+      session.journal.push(item('f1'))
+      a.persistSoon(session)
+      await expect.poll(() => session.acked.length).toBe(1)
+    }
+    const [done, closed] = sessions.map(session => ({ session, hash: `p:s:{${Buffer.from(session.digest).toString('hex')}}` }))
+    const epoch = await admin.hget(done.hash, 'e')
+    const unavailable = once(a as unknown as EventTarget, 'unavailable')
+    const available = once(a as unknown as EventTarget, 'available')
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL') // Redis answers no other client for 1.5 s
+    done.session.journal.push(item('f2'))
+    a.persistSoon(done.session) // meets the paused Redis: the store is node-local
+    await unavailable
+    a.ended(done.session, 'completed')
+    a.ended(closed.session, 'closed')
+    expect(a.stats()).toMatchObject({ mode: 'local', held: 0, owed: 2 })
+    await available
+    await expect.poll(async () => await admin.hgetall(done.hash)).toEqual({ e: epoch, c: '1' })
+    await expect.poll(async () => await admin.exists(closed.hash, `${closed.hash}:j`)).toBe(0)
+    expect(await admin.exists(`${done.hash}:j`)).toBe(0)
+    expect(await admin.pttl(done.hash)).toBeGreaterThan(20_000)
+    expect(a.stats()).toMatchObject({ completed: 1, owed: 0 })
   })
 })
