@@ -113,11 +113,50 @@ describe('heartbeat flags', () => {
     })
     expect(resolveHeartbeat({ keepalive: 'ping' }, parseFormat('proto', undefined)).init).toEqual({ interval: 15_000, timeout: 45_000 })
   })
+  it('--max-peer-timeout (with --hello) becomes maxPeerTimeout, in any unit; never is Infinity; absent, heartbeat\'s default stands', () => {
+    const proto = parseFormat('proto', undefined)
+    expect(resolveHeartbeat({ hello: true, 'max-peer-timeout': '2m' }, proto)).toEqual({
+      init: { interval: 15_000, timeout: 45_000, hello: true, crossing: 'keep', maxPeerTimeout: 120_000 }, summary: 'heartbeat 15s/45s'
+    })
+    for (const [text, ms] of [['90000', 90_000], ['90s', 90_000], ['1.5m', 90_000], ['1h', 3_600_000], ['45s', 45_000], ['never', Infinity], ['Infinity', Infinity], ['inf', Infinity]] as const) {
+      expect(resolveHeartbeat({ hello: true, 'max-peer-timeout': text }, proto).init, text).toMatchObject({ maxPeerTimeout: ms })
+    }
+    // at least our own timeout, which may be short; with --timeout 0 any bound is
+    expect(resolveHeartbeat({ hello: true, interval: '500ms', timeout: '2s', 'max-peer-timeout': '2000ms' }, proto).init).toMatchObject({ timeout: 2_000, maxPeerTimeout: 2_000 })
+    expect(resolveHeartbeat({ hello: true, timeout: '0', 'max-peer-timeout': '1ms' }, proto).init).toMatchObject({ timeout: 0, maxPeerTimeout: 1 })
+    expect(resolveHeartbeat({ hello: true, 'max-peer-timeout': '1m' }, parseFormat('structBI', undefined)).init).toMatchObject({ pingType: 1, hello: true, maxPeerTimeout: 60_000 })
+    expect(resolveHeartbeat({ hello: true }, proto).init).not.toHaveProperty('maxPeerTimeout')
+  })
+  it('--max-peer-timeout: bad values and combinations are usage errors', () => {
+    const proto = parseFormat('proto', undefined)
+    const usage = (values: Record<string, string | boolean>, format = proto): unknown => {
+      try {
+        resolveHeartbeat(values, format)
+      } catch (err) {
+        return err
+      }
+      return undefined
+    }
+    for (const [values, message] of [
+      [{ 'max-peer-timeout': '5m' }, /^--max-peer-timeout bounds what the peer's HELLO asks for: add --hello$/],
+      [{ hello: true, 'max-peer-timeout': '44s' }, /^expected --max-peer-timeout \(44000 ms\) to be at least --timeout \(45000 ms\)/],
+      [{ hello: true, 'max-peer-timeout': '0' }, /^expected --max-peer-timeout to be a duration from 1 ms to 2147483647 ms, but got '0'$/],
+      [{ hello: true, 'max-peer-timeout': '25d' }, /^expected --max-peer-timeout to be a duration such as 500ms, 5s or 1m, or 'never', but got '25d'$/],
+      [{ hello: true, 'max-peer-timeout': '600h' }, /^expected --max-peer-timeout to be a duration from 1 ms to 2147483647 ms, but got '600h'$/],
+      [{ keepalive: 'empty', 'max-peer-timeout': '5m' }, /^--keepalive empty sends empty frames, not pings: leave out --max-peer-timeout$/],
+      [{ 'no-heartbeat': true, 'max-peer-timeout': '5m' }, /^--no-heartbeat cannot go with --max-peer-timeout$/]
+    ] as const) {
+      expect(usage(values), JSON.stringify(values)).toMatchObject({ name: 'UsageError', message: expect.stringMatching(message) })
+    }
+    expect(usage({ 'max-peer-timeout': '5m' }, parseFormat('int32', undefined))).toMatchObject({ name: 'UsageError', message: expect.stringMatching(/leave out --max-peer-timeout, or use --keepalive empty$/) })
+  })
   it('every choice is one heartbeat accepts', () => {
     const idle: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: async () => await new Promise<IteratorResult<Uint8Array>>(() => {}) }) }
     for (const [values, format] of [
       [{ strict: true }, 'structBI'], [{ strict: true }, 'proto'], [{ 'allow-types': '0x05-0x06' }, 'structBI'],
-      [{ keepalive: 'empty' }, 'int32'], [{ keepalive: 'empty', strict: true }, 'structBI'], [{ 'max-ping-body': '8', strict: true }, 'proto']
+      [{ keepalive: 'empty' }, 'int32'], [{ keepalive: 'empty', strict: true }, 'structBI'], [{ 'max-ping-body': '8', strict: true }, 'proto'],
+      [{ hello: true, 'max-peer-timeout': '45s' }, 'proto'], [{ hello: true, 'max-peer-timeout': 'never' }, 'proto'],
+      [{ hello: true, interval: '500ms', timeout: '2s', 'max-peer-timeout': '2s' }, 'proto'], [{ hello: true, timeout: '0', 'max-peer-timeout': '1ms' }, 'proto']
     ] as const) {
       const chosen = parseFormat(format, undefined)
       let link: HeartbeatDuplex | undefined

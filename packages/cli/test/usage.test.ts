@@ -101,7 +101,17 @@ describe('strict and keep-alive flags: values and combinations are checked befor
     [['--keepalive', 'empty', '--ping-type', '1'], /^proto: --keepalive empty sends empty frames, not pings: leave out --ping-type\n/],
     [['-f', 'int32', '--keepalive', 'empty', '--max-ping-body', '0'], /^proto: --keepalive empty sends empty frames, not pings: leave out --max-ping-body\n/],
     [['-f', 'int32', '--keepalive', 'empty', '--interval', '5s', '--timeout', '5s'], /^proto: expected --timeout \(5000 ms\) to be above --interval \(5000 ms\)/],
-    [['--keepalive', 'empty', '--no-heartbeat'], /^proto: --no-heartbeat cannot go with --keepalive\n/]
+    [['--keepalive', 'empty', '--no-heartbeat'], /^proto: --no-heartbeat cannot go with --keepalive\n/],
+    [['--max-peer-timeout', '5m'], /^proto: --max-peer-timeout bounds what the peer's HELLO asks for: add --hello\n/],
+    [['--hello', '--max-peer-timeout'], /^proto: option '--max-peer-timeout' needs a value\n/],
+    [['--hello', '--max-peer-timeout', 'soon'], /^proto: expected --max-peer-timeout to be a duration such as 500ms, 5s or 1m, or 'never', but got 'soon'\n/],
+    [['--hello', '--max-peer-timeout=-5s'], /^proto: expected --max-peer-timeout to be a duration such as 500ms, 5s or 1m, or 'never', but got '-5s'\n/],
+    [['--hello', '--max-peer-timeout', '0'], /^proto: expected --max-peer-timeout to be a duration from 1 ms to 2147483647 ms, but got '0'\n/],
+    [['--hello', '--max-peer-timeout', '10s'], /^proto: expected --max-peer-timeout \(10000 ms\) to be at least --timeout \(45000 ms\), our own timeout, or a peer with our own settings would be refused\n/],
+    [['--hello', '--interval', '1s', '--timeout', '3s', '--max-peer-timeout', '2.5s'], /^proto: expected --max-peer-timeout \(2500 ms\) to be at least --timeout \(3000 ms\)/],
+    [['-f', 'int32', '--max-peer-timeout', '5m'], /^proto: format int32 has no type byte, so pings cannot be told from data: leave out --max-peer-timeout, or use --keepalive empty\n/],
+    [['-f', 'int32', '--keepalive', 'empty', '--max-peer-timeout', '5m'], /^proto: --keepalive empty sends empty frames, not pings: leave out --max-peer-timeout\n/],
+    [['--no-heartbeat', '--max-peer-timeout', '5m'], /^proto: --no-heartbeat cannot go with --max-peer-timeout\n/]
   ])('proto connect … %j', async (args, message) => {
     const r = await runProto(['connect', '127.0.0.1:9', ...args])
     expect(r.code).toBe(2)
@@ -109,10 +119,24 @@ describe('strict and keep-alive flags: values and combinations are checked befor
     expect(r.stderr).toMatch(message)
   })
 
+  it('--max-peer-timeout is checked by every command with a heartbeat (listen and bench too), and proxy, which has none, does not know it', async () => {
+    for (const args of [['listen', '0'], ['bench', '127.0.0.1:9']]) {
+      const noHello = await runProto([...args, '--max-peer-timeout', '5m'])
+      expect(noHello).toMatchObject({ code: 2, stdout: Buffer.alloc(0) })
+      expect(noHello.stderr).toMatch(/^proto: --max-peer-timeout bounds what the peer's HELLO asks for: add --hello\n/)
+      const bad = await runProto([...args, '--hello', '--max-peer-timeout', 'soon'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/^proto: expected --max-peer-timeout to be a duration such as 500ms, 5s or 1m, or 'never', but got 'soon'\n/)
+    }
+    const proxy = await runProto(['proxy', '0', '127.0.0.1:9', '--max-peer-timeout', '5m'])
+    expect(proxy.code).toBe(2)
+    expect(proxy.stderr).toMatch(/^proto: unknown option '--max-peer-timeout'/)
+  })
+
   it('nothing in the help text or the exit codes speaks of options not supported', async () => {
     for (const command of ['connect', 'listen', 'bench']) {
       const help = (await runProto([command, '--help'])).stdout.toString()
-      for (const flag of ['--strict', '--allow-types <types>', '--max-ping-body <size>', '--keepalive <mode>']) expect(help).toContain(flag)
+      for (const flag of ['--strict', '--allow-types <types>', '--max-ping-body <size>', '--keepalive <mode>', '--max-peer-timeout <duration>']) expect(help).toContain(flag)
       expect(help).not.toMatch(/not supported/)
     }
   })

@@ -56,6 +56,7 @@ export const HEARTBEAT: FlagGroup = {
     { name: 'ping-body', type: 'string', value: '<body>', help: 'sequence | empty | hex:<bytes> (default sequence for proto, empty for structBI)' },
     { name: 'pong-body', type: 'string', value: '<body>', help: 'echo | empty | hex:<bytes> (default echo for proto, empty for structBI)' },
     { name: 'hello', type: 'boolean', help: 'send a HELLO first and require one from the peer (proto format)' },
+    { name: 'max-peer-timeout', type: 'string', value: '<duration>', help: "with --hello, the longest timeout or interval the peer's HELLO may make us adopt; a HELLO asking for more is refused with GOAWAY DO_NOT_RETRY (unusable_heartbeat); at least --timeout; 'never' accepts any (default 4 × --timeout and at least 3m; with --timeout 0, any)" },
     { name: 'strict', type: 'boolean', help: "close the connection at once with ProtocolViolationError (and GOAWAY PROTOCOL_ERROR where the format has one) on a frame of a type not allowed or a ping/pong body too long; allowed: the format's data types (structBI 0x00, others 0x00 and 0x40-0xff), structBI pings empty" },
     { name: 'allow-types', type: 'string', value: '<types>', help: "inbound data types allowed under --strict, e.g. '0x00,0x10-0x11' (implies --strict); ping, pong and GOAWAY are always accepted" },
     { name: 'max-ping-body', type: 'string', value: '<size>', help: 'longest ping/pong body accepted from the peer; longer closes the connection (default 64, or 0 for structBI under --strict)' },

@@ -17,7 +17,7 @@ export interface HeartbeatChoice {
 }
 
 /** Flags that only mean something when pings and pongs are exchanged. */
-const PING_FLAGS = ['ping-type', 'pong-type', 'ping-body', 'pong-body', 'max-ping-body', 'hello'] as const
+const PING_FLAGS = ['ping-type', 'pong-type', 'ping-body', 'pong-body', 'max-ping-body', 'hello', 'max-peer-timeout'] as const
 
 /** `--strict`/`--allow-types` and `--keepalive`, checked for form and against the format. */
 interface Modes {

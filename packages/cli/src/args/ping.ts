@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js'
 import type { ChosenFormat } from './format.js'
 import type { Values } from './spec.js'
 import { flagValue, stringValue } from './spec.js'
-import { badValue, hexBytes, parseByte, parseSize } from './values.js'
+import { badValue, hexBytes, parseByte, parseDuration, parseSize } from './values.js'
 
 /** The classic `'!BI'` protocol's keep-alive: ping 0x01, pong 0x02, both empty; no GOAWAY. */
 const STRUCT_BI_KEEPALIVE: HeartbeatInit = {
@@ -51,6 +51,23 @@ function maxPingBody (values: Values, init: HeartbeatInit, strict: boolean): num
 }
 
 /**
+ * `--max-peer-timeout`: the longest timeout or interval the peer's HELLO may make us adopt (heartbeat's
+ * `maxPeerTimeout`); `undefined` for heartbeat's default (4 × our timeout, at least 3 minutes). Only a
+ * HELLO asks for anything, so it needs `--hello`; and, as heartbeat requires, it is at least our own
+ * `--timeout`, or a peer on our own settings would be refused.
+ */
+function maxPeerTimeout (values: Values, timeout: number): number | undefined {
+  const text = stringValue(values, 'max-peer-timeout')
+  if (text === undefined) return undefined
+  if (!flagValue(values, 'hello')) throw new UsageError("--max-peer-timeout bounds what the peer's HELLO asks for: add --hello")
+  const max = parseDuration('--max-peer-timeout', text, { infinity: true, min: 1 })
+  if (max < timeout) {
+    throw new UsageError(`expected --max-peer-timeout (${max} ms) to be at least --timeout (${timeout} ms), our own timeout, or a peer with our own settings would be refused`)
+  }
+  return max
+}
+
+/**
  * Ping/pong keep-alive for a format with a type byte: the format's defaults (`structBI`: the classic
  * protocol's; others: `@proto`'s), then the flags; `allowedTypes` switches the strict checks on.
  */
@@ -72,6 +89,8 @@ export function pingInit (values: Values, format: ChosenFormat, timing: { interv
     // when our ping crosses the peer's, never yield to it: the CLI reports the RTT of its own pings
     init.crossing = 'keep'
   }
+  const maxPeer = maxPeerTimeout(values, timing.timeout)
+  if (maxPeer !== undefined) init.maxPeerTimeout = maxPeer
   if (allowedTypes !== undefined) init.allowedTypes = allowedTypes
   const max = maxPingBody(values, init, allowedTypes !== undefined)
   if (max !== undefined) init.maxPingBody = max
