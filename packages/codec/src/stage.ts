@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, PushSinkable, PushSource, SinkWatcher, StageDuplex } from '@proto/interface'
-import { isGoingAwayWatchable, isPushSource, sinkWatched } from '@proto/interface'
+import { isGoingAwayWatchable, isPushSource, sinkWatched, validate } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Layout } from './format.js'
@@ -137,6 +137,8 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
   }
 
   private write (frames: Source<ListFrame>): Promise<void> {
+    const refused = validate.sourceRefusal(frames)
+    if (refused !== undefined) return Promise.reject(refused)
     try {
       const encoder = new FrameEncoder(this.layout)
       const it = isSync(frames) ? undefined : frames[Symbol.asyncIterator]()

@@ -1,5 +1,5 @@
 import type { ByteChunk, ByteDuplex } from '@proto/interface'
-import { toUint8Array } from '@proto/interface'
+import { toUint8Array, validate } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
 export interface MemoryBytePairInit {
@@ -82,6 +82,8 @@ function end (incoming: Channel, outgoing: Channel, reset: (err: Error) => void)
   return {
     source: incoming.read(),
     async sink (source: Source<ByteChunk>): Promise<void> {
+      const bad = validate.sourceRefusal(source)
+      if (bad !== undefined) throw bad
       try {
         for await (const chunk of source) await outgoing.write(toUint8Array(chunk))
         outgoing.end()

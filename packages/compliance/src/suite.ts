@@ -75,6 +75,24 @@ export function stageCompliance<T> (name: string, harness: ComplianceHarness<T>)
       await drain
     })
 
+    it('refuses a sink argument that is not a source (typed, as a rejection) without taking the call', async () => {
+      const { a, b } = await setup()
+      for (const bad of [null, undefined, 5, {}, 'abc', new Uint8Array(3)]) {
+        let result: Awaited<ReturnType<typeof settle>>
+        try {
+          result = await settle(a.sink(bad as never))
+        } catch (err) {
+          throw new Error(`sink(${String(bad)}) threw instead of rejecting: ${String(err)}`)
+        }
+        expect(result.ok).toBe(false)
+        expect((result as { error: Error }).error.name).toBe('InvalidParametersError')
+      }
+      // the refused calls took nothing: the sink still writes
+      const items = [harness.item(1, 10), harness.item(2, 20)]
+      const [received] = await Promise.all([collect(b.source), a.sink(items)])
+      expectSame(items, received)
+    })
+
     it('keeps half-close apart from abort: ending our sink ends only the peer\'s source', async () => {
       const { a, b } = await setup()
       const first = [harness.item(1, 100), harness.item(2, 100)]

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { SinkWatcher } from '@proto/interface'
-import { tellSinkEnd } from '@proto/interface'
+import { tellSinkEnd, validate } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { InvalidParametersError } from './errors.js'
 
@@ -71,6 +71,8 @@ export class UserSink {
   }
 
   private start (source: Source<Frame>): Promise<void> {
+    const bad = validate.sourceRefusal(source)
+    if (bad !== undefined) return Promise.reject(bad)
     if (this.called) return Promise.reject(calledTwice())
     this.called = true
     const refusal = this.owner.refusal()

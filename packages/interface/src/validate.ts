@@ -19,9 +19,14 @@ function describe (value: unknown): string {
   return String(value)
 }
 
+/** The kit's `InvalidParametersError`: `expected <name> to be <what>, but got <value>`. */
+function invalidError (name: string, what: string, value: unknown, hint?: string): InvalidParametersError {
+  return new InvalidParametersError(`expected ${name} to be ${what}, but got ${describe(value)}${hint != null ? `; ${hint}` : ''}`)
+}
+
 /** Throws the kit's `InvalidParametersError`: `expected <name> to be <what>, but got <value>`. */
 export function invalid (name: string, what: string, value: unknown, hint?: string): never {
-  throw new InvalidParametersError(`expected ${name} to be ${what}, but got ${describe(value)}${hint != null ? `; ${hint}` : ''}`)
+  throw invalidError(name, what, value, hint)
 }
 
 /** The range a numeric check accepts; every field is optional. */
@@ -138,4 +143,18 @@ export function options<T extends object> (name: string, value: T | undefined): 
 export function signal (name: string, value: AbortSignal | undefined): AbortSignal | undefined {
   if (value !== undefined && !(value instanceof AbortSignal)) invalid(name, 'an AbortSignal', value)
   return value
+}
+
+/**
+ * What a stage's `sink()` refuses as its argument, or `undefined` for a source it can read: an iterable or
+ * async iterable of items. A string or a `Uint8Array` is iterable too, but of characters or numbers, never
+ * of items (a chunk is passed as `[bytes]`), so both are refused. `sink()` rejects with the error without
+ * taking the call: the sink may be called again with a source.
+ */
+export function sourceRefusal (value: unknown, name = 'the source given to sink()'): InvalidParametersError | undefined {
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    const v = value as Partial<AsyncIterable<unknown> & Iterable<unknown>>
+    if (typeof v[Symbol.asyncIterator] === 'function' || typeof v[Symbol.iterator] === 'function') return undefined
+  }
+  return invalidError(name, 'an iterable or async iterable of items', value, value instanceof Uint8Array ? 'pass a chunk as [bytes]' : undefined)
 }

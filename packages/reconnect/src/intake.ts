@@ -1,4 +1,4 @@
-import { SourceError, toError } from '@proto/interface'
+import { SourceError, toError, validate } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { BufferOverflowError, ClosedError, InvalidParametersError, NotConnectedError } from './errors.js'
 import type { Ledger } from './ledger.js'
@@ -55,7 +55,7 @@ export class Intake<T> implements Taker<T> {
 
   /** One promise for the run, without an async function's frame behind it (a sink often runs for good). */
   readonly sink = (source: Source<T>): Promise<void> => {
-    const refusal = this.owner.writeRefusal()
+    const refusal = validate.sourceRefusal(source) ?? this.owner.writeRefusal()
     if (refusal !== undefined) return Promise.reject(refusal)
     if (this.ended) return Promise.reject(new ClosedError('the write side has ended (the sink finished); no more writes are accepted'))
     if (this.settleSink !== undefined) return Promise.reject(new InvalidParametersError('sink is already consuming a source; call it once at a time'))

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { BatchIterator } from '@proto/interface'
-import { DONE, isBatchIterator, RESOLVED_DONE } from '@proto/interface'
+import { DONE, InvalidParametersError, isBatchIterator, RESOLVED_DONE } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { SessionMovedError } from './errors.js'
 
@@ -85,7 +85,7 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
 
   /** The application's sink: its frames follow the restored ones. */
   provide (source: Source<Frame>): void {
-    if (this.app !== undefined) throw new Error('A session\'s sink takes one source')
+    if (this.app !== undefined) throw new InvalidParametersError('sink was called already: a session\'s sink takes one source (with a durable store, its items go through the journal)')
     this.appAsync = Symbol.asyncIterator in source
     const it: AsyncIterator<Frame> | Iterator<Frame> = this.appAsync ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]()
     this.app = it

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
-import { raceSignal } from '@proto/interface'
+import { raceSignal, validate } from '@proto/interface'
 import type { DialContext, Reconnector, StatusEvent } from '@proto/reconnect'
 import { reconnector } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
@@ -89,6 +89,8 @@ export class ServerSession implements StoredSession, EndpointServer {
       // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
       if (restored === undefined) state.ackLimit = 0
       sink = async (source) => {
+        const bad = validate.sourceRefusal(source)
+        if (bad !== undefined) throw bad
         journal.provide(source)
         await feeding
       }

@@ -549,6 +549,16 @@ describe('a durable store', () => {
     }
   })
 
+  it('with a durable store, sink() refuses what is not a source and a second source, typed', async () => {
+    const store: SessionStore = { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    const s = setup({ store })
+    const { session } = await opened(s)
+    for (const bad of [null, 5, 'abc']) await expect(session.sink(bad as never)).rejects.toMatchObject({ name: 'InvalidParametersError' })
+    void session.sink([data(1)])
+    await expect(session.sink([data(2)])).rejects.toMatchObject({ name: 'InvalidParametersError' })
+    await vi.waitFor(() => { expect(session.written).toBe(1) })
+  })
+
   it('ACKs held for a persist are not repeated: the store is asked to persist, and the ACK goes out once it has', async () => {
     vi.useFakeTimers()
     let held: StoredSession | undefined

@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, PushSource, SinkWatcher } from '@proto/interface'
-import { formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd, toError } from '@proto/interface'
+import { formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd, toError, validate } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -121,7 +121,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   }
 
   startSink (source: Source<ByteChunk>): Promise<void> {
-    const refused = this.sinkRefusal()
+    const refused = validate.sourceRefusal(source) ?? this.sinkRefusal()
     if (refused !== undefined) return Promise.reject(refused)
     this.flags |= SINK_STARTED | SINK_RUNNING
     const run = this.sinkRun = deferred()
