@@ -82,7 +82,7 @@ export function stageCompliance<T> (name: string, harness: ComplianceHarness<T>)
         try {
           result = await settle(a.sink(bad as never))
         } catch (err) {
-          throw new Error(`sink(${String(bad)}) threw instead of rejecting: ${String(err)}`)
+          throw new Error(`sink(${String(bad)}) threw instead of rejecting`, { cause: err })
         }
         expect(result.ok).toBe(false)
         expect((result as { error: Error }).error.name).toBe('InvalidParametersError')
