@@ -92,6 +92,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   peerEnded = false
   private dead = false
   private closing: Promise<void> | undefined
+  /** We sent GOAWAY `SESSION_CLOSED`: the session is closed by our application. */
+  private closingSession = false
   /** Settles `ready`; dropped once it has (a connection lives long after its handshake). */
   private settleReady: { resolve(): void, reject(err: Error): void } | undefined
   private settleSink: { resolve(): void, reject(err: Error): void } | undefined
@@ -424,7 +426,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private onGoAway (code: number, reason: string): Error | undefined {
     this.goAwayCode = code
     this.settings.log.debug('GOAWAY %d from the peer: %s', code, reason)
-    const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced })
+    const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced, closing: this.closingSession })
     if (verdict.kind === 'note') return undefined
     const err = verdict.kind === 'lost' ? this.endpoint.lost(verdict.loss) : verdict.error
     this.fail(err)
@@ -514,6 +516,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       if (this.dead) return
       this.outbound.ack()
     }
+    // the peer may answer with its own SESSION_CLOSED (its direction was open): that is our close, not a loss
+    this.closingSession = true
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway({ code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session closed' }) })
     this.outbound.finish()
     try {

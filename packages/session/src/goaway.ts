@@ -11,7 +11,7 @@ export type GoAwayVerdict =
   | { kind: 'note' }
 
 /** Judges a GOAWAY (docs/PROTOCOL.md §3.2, §6.7). */
-export function judgeGoAway (code: number, reason: string, state: SessionState, at: { handshaken: boolean, fenced: boolean }): GoAwayVerdict {
+export function judgeGoAway (code: number, reason: string, state: SessionState, at: { handshaken: boolean, fenced: boolean, closing: boolean }): GoAwayVerdict {
   const client = state.role === 'client'
   switch (code) {
     case SessionGoAwayCode.SESSION_UNKNOWN:
@@ -21,8 +21,9 @@ export function judgeGoAway (code: number, reason: string, state: SessionState, 
     case SessionGoAwayCode.SESSION_TAKEN_OVER:
       return client && !at.fenced ? { kind: 'lost', loss: { reason: 'taken-over', message: 'another connection resumed this session' } } : { kind: 'note' }
     case SessionGoAwayCode.SESSION_CLOSED:
-      // benign only when both directions are whole: ours acknowledged, theirs ended by END
-      if (state.endAcked && state.peerEndGen === state.gen && state.peerEndAt !== undefined) return { kind: 'note' }
+      // benign when both directions are whole (ours acknowledged, theirs ended by END), or when we closed the
+      // session ourselves and the peer answers in kind (its own direction was still open)
+      if (at.closing || (state.endAcked && state.peerEndGen === state.gen && state.peerEndAt !== undefined)) return { kind: 'note' }
       // in answer to our RESUME: the server completed the session before our END's acknowledgement reached us
       if (client && !at.handshaken && state.endAt !== undefined && state.inEnded) return { kind: 'lost', loss: { reason: 'closed', message: `the server completed the session (${reason})`, completed: true } }
       return { kind: 'lost', loss: { reason: 'closed', message: `the peer closed the session (${reason})` } }

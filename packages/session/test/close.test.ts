@@ -60,6 +60,33 @@ describe('the server closes while the client is still writing (real TCP)', () =>
   })
 })
 
+describe('the client closes while the server\'s application has not ended its direction (real TCP)', () => {
+  it.each(['fail', 'replay'] as const)('onLost %s: the server\'s answering SESSION_CLOSED is the client\'s own close, not a loss; the server\'s application learns the client closed', async (onLost) => {
+    const got: number[] = []
+    const serverLost: unknown[] = []
+    h = await harness((session) => {
+      session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
+      void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {})
+    })
+    const client = h.client({ onLost })
+    const lost: unknown[] = []
+    client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    let closedError: unknown
+    client.addEventListener('closed', (e) => { closedError = e.detail.error })
+    const reading = (async () => { for await (const _ of client.source) { /* the server writes nothing */ } })().then(() => 'ended', (err: unknown) => err)
+    await client.sink([item(1), item(2)])
+    await vi.waitFor(() => { expect(got).toEqual([1, 2]) })
+    await client.close()
+    expect(await reading).toBe('ended')
+    await sleep(100)
+    expect(lost).toEqual([])
+    expect(closedError).toBeUndefined()
+    expect(client.stats()).toMatchObject({ status: 'closed', sessionsLost: 0, link: { accepted: 2, confirmed: 2, unconfirmed: 0 } })
+    // the server's application had not ended its writing: the client closing the session is a loss to it
+    await vi.waitFor(() => { expect(serverLost).toMatchObject([{ reason: 'closed', unconfirmed: 0 }]) })
+  })
+})
+
 describe('both directions ended, the server\'s END not yet acknowledged (real TCP)', () => {
   it('a connection lost then is an outage: the server keeps the session, the client resumes, END goes again, both sides end cleanly', async () => {
     const echoed: number[] = []
