@@ -114,23 +114,42 @@ export class Intake<T> implements Taker<T> {
   }
 
   /**
-   * Takes a batch as one step: counted, checked whole (a refused batch is refused whole), sized, and
-   * buffered in one append when it fits; else what fits is buffered and the rest waits for room.
+   * Takes a batch as one step: counted, checked, sized, and buffered in one append when it fits; else what
+   * fits is buffered and the rest waits for room. An item `validate` refuses ends the sink as it does item
+   * by item: the items before it go on; it and the rest of its batch (taken from the source, never to be
+   * sent) are counted `rejected`, as `overflow: 'error'` does.
    */
   offerBatch (items: T[]): Promise<void> | undefined {
-    const { ledger, opts, outbox } = this.owner
+    const { ledger, opts } = this.owner
     const n = items.length
     ledger.accepted += n
     this.refuseClosed(n)
     const check = opts.validate
     if (check !== undefined) {
-      try {
-        for (let i = 0; i < n; i++) check(items[i])
-      } catch (err) {
-        ledger.rejected += n
-        throw err
+      for (let i = 0; i < n; i++) {
+        try {
+          check(items[i])
+        } catch (err) {
+          return this.refusedAt(items, i, err)
+        }
       }
     }
+    return this.placeBatch(items)
+  }
+
+  /** `validate` refused `items[i]`: the items before it are placed, then the sink fails with `err`. */
+  private refusedAt (items: T[], i: number, err: unknown): Promise<void> {
+    this.owner.ledger.rejected += items.length - i
+    if (i === 0) throw err
+    const placing = this.placeBatch(items.slice(0, i))
+    if (placing === undefined) throw err
+    return placing.then(() => { throw err })
+  }
+
+  /** Places a checked batch (see `offerBatch`). */
+  private placeBatch (items: T[]): Promise<void> | undefined {
+    const { opts, outbox } = this.owner
+    const n = items.length
     this.refuseOffline(n)
     const size = opts.size
     const sizes: number[] = new Array(n)

@@ -101,11 +101,25 @@ describe('batch intake: a sink source that offers nextBatch() is read a batch at
     expect(source.calls).toMatchObject({ nextBatch: 2, return: 1 })
   })
 
-  it('a batch is checked whole: validate refuses it all, failFast refuses it all while offline', async () => {
+  it('validate refuses an item of a batch as item by item: what came before it goes on, it and the rest of its batch are rejected; failFast refuses a batch whole while offline', async () => {
     const checked = gated<number>(open, { validate: (n) => { if (n === 5) throw new RangeError('no fives') } })
-    const r = await settle(checked.d.sink(batches([[1, 2], [3, 4, 5, 6]])))
+    const source = batches([[1, 2], [3, 4, 5, 6], [7]])
+    const r = await settle(checked.d.sink(source))
     expect(r.ok ? undefined : r.error.name).toBe('RangeError')
-    expectLedger(checked.d, { accepted: 6, buffered: 2, rejected: 4 })
+    expectLedger(checked.d, { accepted: 6, buffered: 4, rejected: 2 })
+    expect(source.calls).toMatchObject({ nextBatch: 2, return: 1 })
+
+    // the items before the refused one wait for room like any others, and the sink fails once they are placed
+    const tight = gated<number>(open, { buffer: { maxMessages: 2, overflow: 'wait' }, validate: (n) => { if (n === 5) throw new RangeError('no fives') } })
+    let settled = false
+    const t = settle(tight.d.sink(batches([[1, 2, 3, 4, 5]]))).then((x) => { settled = true; return x })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(settled).toBe(false) // 3 and 4 wait for room
+    tight.up()
+    const tr = await t
+    expect(tr.ok ? undefined : tr.error.name).toBe('RangeError')
+    expect(tight.conns[0].toFar).toEqual([1, 2, 3, 4])
+    expectLedger(tight.d, { accepted: 5, rejected: 1 })
 
     const fast = gated<number>(open, { failFast: true })
     const f = await settle(fast.d.sink(batches([[1, 2, 3]])))
