@@ -10,6 +10,11 @@ export interface JournalOwner {
   readonly outAcked: number
   /** A frame was journaled. */
   changed(): void
+  /**
+   * What the link's sink refuses (its `validate`), to journal nothing it will not number: the refused frame
+   * and what follows it in its batch are refused by the link too, and the application's sink ends there.
+   */
+  readonly check?: (frame: Frame) => void
 }
 
 const NONE: Frame[] = []
@@ -200,14 +205,30 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
 
   private append (batch: Frame[]): void {
     this.trim()
-    for (let i = 0; i < batch.length; i++) this.frames.push(batch[i])
+    const n = this.checked(batch)
+    for (let i = 0; i < n; i++) this.frames.push(batch[i])
     this.owner.changed()
   }
 
   private appendOne (frame: Frame): void {
+    if (this.checked([frame]) === 0) return
     if (++this.sinceTrim >= TRIM_EVERY) this.trim()
     this.frames.push(frame)
     this.owner.changed()
+  }
+
+  /** How many frames of `batch` the link will take: those before the first it refuses. */
+  private checked (batch: Frame[]): number {
+    const check = this.owner.check
+    if (check === undefined) return batch.length
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        check(batch[i])
+      } catch {
+        return i
+      }
+    }
+    return batch.length
   }
 
   /** Drops what the peer acknowledged. */

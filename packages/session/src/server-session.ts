@@ -83,7 +83,8 @@ export class ServerSession implements StoredSession, EndpointServer {
     if (restored !== undefined) restoreState(state, restored)
     let sink: ((source: Source<Frame>) => Promise<void>) | undefined
     if (owner.store.durable) {
-      const journal = this.journal = new Journal({ get outAcked () { return state.outAcked }, changed: () => { this.changed() } }, restored?.outAcked ?? 0, restored?.journal ?? [], restored?.endAt !== undefined)
+      const check = common.link.validate
+      const journal = this.journal = new Journal({ get outAcked () { return state.outAcked }, changed: () => { this.changed() }, ...(check !== undefined ? { check } : {}) }, restored?.outAcked ?? 0, restored?.journal ?? [], restored?.endAt !== undefined)
       state.onChange = () => { this.changed() }
       state.onAckHeld = () => { if (!this.gone) owner.store.persistSoon?.(this) }
       // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
@@ -120,7 +121,10 @@ export class ServerSession implements StoredSession, EndpointServer {
   // ---- what the endpoint tells it (EndpointServer) ------------------------------------------------------
 
   written (): number {
-    return this.journal !== undefined ? this.journal.written : this.endpoint.link.stats().accepted
+    if (this.journal !== undefined) return this.journal.written
+    // what the link numbers, or will: not what it refused or gave up before numbering
+    const l = this.endpoint.link.stats()
+    return l.accepted - l.rejected - l.dropped - l.cleared
   }
 
   /** With a durable store, attributes are persisted with the session. */

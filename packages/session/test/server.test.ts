@@ -1,6 +1,7 @@
 import type { Frame } from '@proto/codec'
 import { GoAwayCode } from '@proto/codec'
 import type { Clock, Timers } from '@proto/interface'
+import { pushable } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, RestoreResult, SessionDuplex, SessionEnd, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
 import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
@@ -546,6 +547,29 @@ describe('a durable store', () => {
       expect(session).toMatchObject({ origin: 'new', written: 0 })
       void session.sink([data(1), data(2), data(3)])
       await vi.waitFor(() => { expect(session.written).toBe(3) })
+    }
+  })
+
+  it('a frame the sink refuses is not written: `written` and the store\'s journal hold only what is numbered, from a batch too', async () => {
+    let held: StoredSession | undefined
+    const store: SessionStore = { durable: true, bind: () => {}, opened: (session) => { held = session; session.persisted(Infinity) }, changed: () => {}, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    const control = { type: 0x06, body: new Uint8Array(2) }
+    for (const init of [{ store }, {}]) {
+      held = undefined
+      const s = setup(init)
+      const { f, session } = await opened(s)
+      // one batch: two items, one the session cannot number, one more after it
+      const batch = pushable<Frame>()
+      for (const frame of [data(1), data(2), control, data(3)]) batch.push(frame)
+      batch.end()
+      await expect(session.sink(batch)).rejects.toMatchObject({ name: 'InvalidParametersError' })
+      await vi.waitFor(() => { expect(f.written.filter(isType(0x40)).map(g => g.body[0])).toEqual([1, 2]) })
+      expect(session.written).toBe(2)
+      expect(session.stats().link).toMatchObject({ accepted: 4, rejected: 2 })
+      // a store's copy holds what travels: positions 1 and 2, nothing refused in it
+      const copy = (held as StoredSession | undefined)?.snapshot()
+      expect(copy === undefined).toBe(init.store === undefined)
+      if (copy !== undefined) expect(copy.journal.map(g => g.body[0])).toEqual([1, 2])
     }
   })
 
