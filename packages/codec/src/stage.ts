@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, PushSinkable, PushSource, SinkWatcher, StageDuplex } from '@proto/interface'
-import { isGoingAwayWatchable, isPushSource, sinkWatched, validate } from '@proto/interface'
+import { abortReason, isGoingAwayWatchable, isPushSource, sinkWatched, validate } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Layout } from './format.js'
@@ -105,7 +105,7 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
   }
 
   abort (err: Error): void {
-    this.lower.abort?.(err)
+    this.lower.abort?.(abortReason(err))
   }
 
   get frameProgress (): number {

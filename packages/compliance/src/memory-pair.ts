@@ -1,5 +1,5 @@
 import type { ByteChunk, ByteDuplex } from '@proto/interface'
-import { toUint8Array, validate } from '@proto/interface'
+import { abortReason, toUint8Array, validate } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 
 export interface MemoryBytePairInit {
@@ -105,8 +105,9 @@ export function memoryBytePair (init: MemoryBytePairInit = {}): MemoryBytePair {
   const ab = new Channel(hwm)
   const ba = new Channel(hwm)
   const reset = (err: Error): void => {
-    ab.fail(err)
-    ba.fail(err)
+    const reason = abortReason(err)
+    ab.fail(reason)
+    ba.fail(reason)
   }
   return { a: end(ba, ab, reset), b: end(ab, ba, reset), reset }
 }

@@ -120,6 +120,25 @@ export function stageCompliance<T> (name: string, harness: ComplianceHarness<T>)
       expect(hasInChain(w.error, reason)).toBe(true)
     })
 
+    it.each([['no argument', undefined], ['a string', 'torn down']])('abort() with %s fails both directions with an Error, as an abort (never as an end)', async (_what, reason) => {
+      const { a, b } = await setup()
+      if (a.abort === undefined) return
+      const reading = settle(collect(a.source))
+      const writing = settle(a.sink((async function * () {
+        yield harness.item(1, 10)
+        await new Promise(() => {})
+      })()))
+      const peer = settle(collect(b.source))
+      expect(() => { a.abort?.(reason as never) }).not.toThrow()
+      const [r, w] = await Promise.all([reading, writing, peer])
+      for (const result of [r, w]) {
+        expect(result.ok).toBe(false)
+        expect((result as { error: unknown }).error).toBeInstanceOf(Error)
+      }
+      if (reason === undefined) expect((r as { error: Error }).error.name).toBe('AbortError')
+      else expect(hasInChain((r as { error: Error }).error, reason)).toBe(true)
+    })
+
     it('applies backpressure to a producer when the consumer stops reading', async () => {
       const { a, b } = await setup()
       const size = 64 * 1024

@@ -1,7 +1,7 @@
 import type { Frame, FrameDuplex, FrameProgress, Hello } from '@proto/codec'
 import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
 import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
-import { createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
+import { abortReason, createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { GOAWAY_GRACE } from './constants.js'
 import { CloseTimeoutError, HeartbeatTimeoutError, InvalidParametersError } from './errors.js'
@@ -155,7 +155,7 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
   abort (err: Error): void {
     if (this.error === undefined) this.userAborted = true
     if (this.failing) this.destroyLower()
-    else this.fail(err, false)
+    else this.fail(abortReason(err), false)
   }
 
   stats (): HeartbeatStats {

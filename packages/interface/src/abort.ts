@@ -1,4 +1,5 @@
 import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events'
+import { toError } from './source-error.js'
 
 /**
  * Races `promise` against `signal`: rejects with `signal.reason` as soon as the signal aborts, and removes
@@ -44,4 +45,16 @@ function limitOf (signal: AbortSignal): number {
   } catch {
     return 0
   }
+}
+
+/**
+ * The error `abort(err)` fails both directions with: `err` itself when it is an `Error`; for `abort()` with
+ * no argument, an `AbortError` (a `DOMException`, as `AbortSignal.abort()` makes); any other value wrapped
+ * in an `Error` whose `cause` it is. So an abort always fails what waits with an `Error`, never ends a read
+ * as if the peer had finished, and never throws.
+ */
+export function abortReason (err: unknown): Error {
+  if (err instanceof Error) return err
+  if (err === undefined) return new DOMException('The connection was aborted', 'AbortError')
+  return toError(err)
 }

@@ -18,7 +18,7 @@
  * ```
  */
 
-export { onAbortOf, raceSignal } from './abort.js'
+export { abortReason, onAbortOf, raceSignal } from './abort.js'
 export type { ConnectionAddress, ConnectionAddresses } from './address.js'
 export { formatAddress, tcpAddress } from './address.js'
 export type { BatchIterator, BatchSource } from './batch.js'

@@ -1,5 +1,5 @@
 import type { AbortOptions, Logger, StageDuplex } from '@proto/interface'
-import { createLogger, sinkWatched, TypedEventTarget } from '@proto/interface'
+import { abortReason, createLogger, sinkWatched, TypedEventTarget } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { DialAttempt } from './attempt.js'
 import { Closer } from './closer.js'
@@ -81,7 +81,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   close (options?: AbortOptions): Promise<void> { return this.closer.close(options) }
 
-  abort (err: Error): void { this.closer.terminate(err, undefined) }
+  abort (err: Error): void { this.closer.terminate(abortReason(err), undefined) }
 
   reconnect (error?: Error): void {
     if (this.stopped) return

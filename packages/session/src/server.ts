@@ -2,7 +2,7 @@ import type { Frame } from '@proto/codec'
 import { encodeGoAway, FrameTooLongError, FrameType, GoAwayCode, InvalidControlFrameError, InvalidFrameError, InvalidHeaderError } from '@proto/codec'
 import { ProtocolViolationError } from '@proto/heartbeat'
 import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
-import { createLogger, ProtocolVersionError, toError, TypedEventTarget } from '@proto/interface'
+import { abortReason, createLogger, ProtocolVersionError, toError, TypedEventTarget } from '@proto/interface'
 import type { Reconnector } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import type { ConnectionSettings } from './connection.js'
@@ -180,7 +180,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
 
   abort (err: Error): void {
     this.closing = true
-    for (const s of [...this.registry.values()]) s.endpoint.abort(err)
+    const reason = abortReason(err)
+    for (const s of [...this.registry.values()]) s.endpoint.abort(reason)
   }
 
   ended (session: ServerSession): void {

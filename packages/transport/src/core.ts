@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, PushSource, SinkWatcher } from '@proto/interface'
-import { formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd, toError, validate } from '@proto/interface'
+import { abortReason, formatAddress, isPushSource, raceSignal, settleSinkRun, tellSinkEnd, toError, validate } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { ConnectionConfig } from './config.js'
@@ -159,7 +159,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   }
 
   abort (err: Error): void {
-    this.terminate(err, 'aborted', true)
+    this.terminate(abortReason(err), 'aborted', true)
   }
 
   async close (options: AbortOptions = {}): Promise<void> {
