@@ -147,4 +147,47 @@ describe.runIf(runs)('handover between live nodes on a real Redis', () => {
       await b.close()
     }
   })
+
+  it('a client whose END node A acknowledged moves to node B before A\'s answer: B\'s application sees the request end, answers, and the session completes', async () => {
+    // "read the whole request, then answer": the answer needs the source's end
+    const ended: string[] = []
+    const answerAfterEnd = (session: SessionDuplex, took: string[]): void => {
+      void (async () => {
+        for await (const f of session.source) took.push(dec(f))
+        ended.push(session.origin ?? '')
+        await new Promise(resolve => setTimeout(resolve, session.origin === 'new' ? 2_000 : 0)) // A works a while
+        await session.sink([item(`answer to ${took.length}`)])
+      })().catch(() => {})
+    }
+    const a = await startNode('a', redis.url, {}, answerAfterEnd)
+    const b = await startNode('b', redis.url, {}, answerAfterEnd)
+    const relay = await lossyRelay({ port: a.port })
+    try {
+      const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port: relay.port }, { signal }), { initialDelay: 10, maxDelay: 100 })
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const got: string[] = []
+      const reading = (async () => { for await (const f of client.source) got.push(dec(f)) })()
+      await client.sink([item('q1'), item('q2'), item('q3')])
+      await expect.poll(() => ended, { timeout: 5_000 }).toEqual(['new']) // A delivered the END, and acknowledges it
+      await new Promise(resolve => setTimeout(resolve, 300))
+      // before A answers, the load balancer sends the client to B: A hands the session over
+      relay.target.port = b.port
+      relay.cut()
+      await reading
+      await expect.poll(() => client.status, { timeout: 5_000 }).toBe('closed')
+      expect(ended).toEqual(['new', 'handover'])
+      // B's application takes the session where A left it: the request's items went to A (an application
+      // that answers on another node keeps what it needs in the session's attributes)
+      expect(got).toEqual(['answer to 0'])
+      expect(a.took).toEqual(['q1', 'q2', 'q3'])
+      expect(b.took).toEqual([]) // nothing twice
+      expect(lost).toEqual([])
+      expect(client.stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0 })
+    } finally {
+      relay.close()
+      await a.close()
+      await b.close()
+    }
+  })
 })

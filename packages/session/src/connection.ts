@@ -152,8 +152,11 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
         this.stopped(failure)
       }
       this.ready = failure === undefined ? HANDSHAKEN : rejected(failure)
+      // restored with the client's direction complete: no END comes again, the source ends here
+      if (state.peerEndRestored && this.handshaken) this.peerEnded = true
     }
     this.source.start()
+    if (this.peerEnded && !this.dead) this.source.peerEndedBefore()
     // the heartbeat beneath reads the peer's GOAWAY frames itself: it tells the inbound it pushes to, and
     // dispatches an event, listened to only when the inbound reads (a listener costs a map per connection)
     if (!this.source.pushed && !this.dead) {

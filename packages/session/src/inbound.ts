@@ -314,6 +314,9 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     }
   }
 
+  /** The peer's END came on an earlier connection, and everything before it was delivered: the source ends now. */
+  peerEndedBefore (): void { this.endItems() }
+
   /** The peer's END: the source ends after the queued items; the pump goes on reading control frames. */
   private endItems (): void {
     if (this.itemsEnded) return

@@ -324,6 +324,7 @@ function restoreState (state: SessionState, r: RestoredSession): void {
   if (r.peerEndAt !== undefined) {
     state.peerEndAt = r.peerEndAt
     state.peerEndGen = state.gen
+    state.peerEndRestored = r.received === r.peerEndAt
   }
   state.inEnded = r.inEnded
   state.recovered = r.origin === 'recovered'

@@ -105,6 +105,12 @@ export class SessionState {
   /** The application has been handed the peer's END. */
   inEnded = false
   /**
+   * Server: the session was restored from a store with the peer's direction complete (its END taken, every
+   * item before it delivered, and possibly acknowledged): the peer sends no END again, so the connections of
+   * this node end the application's source themselves.
+   */
+  peerEndRestored = false
+  /**
    * The highest inbound position an ACK may carry: with a durable session store, what it has persisted
    * (so a node that dies never has acknowledged more than the next node restores); `Infinity` otherwise.
    */
