@@ -92,6 +92,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   peerEnded = false
   private dead = false
   private closing: Promise<void> | undefined
+  /** Our END waits for the store to persist it (`ackNow` sends it). */
+  private endHeld = false
   /** We sent GOAWAY `SESSION_CLOSED`: the session is closed by our application. */
   private closingSession = false
   /** Settles `ready`; dropped once it has (a connection lives long after its handshake). */
@@ -242,6 +244,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   endSession (err: Error): void { this.fail(err, { code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session aborted' }) }
 
   ackNow (): void {
+    if (this.endHeld && this.state.endPersisted && !this.fenced) {
+      this.endHeld = false
+      this.sendEnd()
+    }
     if (!this.fenced && this.handshaken && this.state.ackable > this.lastAck) this.ackClock?.flush()
     if (this.acksReleased !== undefined && this.state.ackable >= this.state.received) this.releaseAcks()
   }
@@ -281,13 +287,25 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }
   }
 
-  /** Our writing ended: END goes out (until it is acknowledged), and the feed's sink is done. */
+  /**
+   * Our writing ended: END goes out (until it is acknowledged; with a durable store, once the store has
+   * persisted it: `ackNow` sends it then), and the feed's sink is done.
+   */
   feedEnded (): void {
     const s = this.state
     s.endAt = this.positions.lastFed
     s.onChange?.()
-    if (!s.endAcked) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(s.endAt) })
+    if (s.endPersisted) this.sendEnd()
+    else {
+      this.endHeld = true
+      s.onAckHeld?.() // the store is asked to persist at once
+    }
     this.settleWriting()
+  }
+
+  private sendEnd (): void {
+    const s = this.state
+    if (!s.endAcked && s.endAt !== undefined) this.outbound.send({ type: SessionFrameType.END, body: encodeEnd(s.endAt) })
   }
 
   feedFailed (err: Error): void { this.fail(err) }

@@ -89,6 +89,8 @@ export class ServerSession implements StoredSession, EndpointServer {
       state.onAckHeld = () => { if (!this.gone) owner.store.persistSoon?.(this) }
       // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
       if (restored === undefined) state.ackLimit = 0
+      // nor is our END sent before the store has it (a restored session's END, if any, is in its copy)
+      if (restored?.endAt === undefined) state.endPersisted = false
       sink = async (source) => {
         const bad = validate.sourceRefusal(source)
         if (bad !== undefined) throw bad
@@ -153,9 +155,11 @@ export class ServerSession implements StoredSession, EndpointServer {
     }
   }
 
-  persisted (received: number): void {
-    this.state.ackLimit = received
-    this.state.stage?.ackNow()
+  persisted (received: number, end?: boolean): void {
+    const s = this.state
+    s.ackLimit = received
+    if (end === true || received === Infinity) s.endPersisted = true
+    s.stage?.ackNow()
   }
 
   handOver (): SessionSnapshot {

@@ -22,7 +22,7 @@ export interface AckSink {
   endDelivered(): void
   /** The application tore the session down: tell the peer (GOAWAY `SESSION_CLOSED`) and drop the connection. */
   endSession(err: Error): void
-  /** The acknowledgement limit rose (a session store persisted more): acknowledge what it allows now. */
+  /** The acknowledgement limit rose (a session store persisted more, our END included): acknowledge, and send END, as it allows now. */
   ackNow(): void
   /** The session leaves this node (handed over through a store): GOAWAY `SHUTTING_DOWN`, so the peer resumes elsewhere. */
   moveAway(err: Error): void
@@ -115,6 +115,11 @@ export class SessionState {
    * (so a node that dies never has acknowledged more than the next node restores); `Infinity` otherwise.
    */
   ackLimit = Infinity
+  /**
+   * Whether our END may go out: with a durable session store, only once the store persisted it (a node that
+   * dies after its END reached the client must leave the next node a copy with that END); `true` otherwise.
+   */
+  endPersisted = true
   /** Server: restored from a store copy its previous node did not hand over; announced in RESUME until acknowledged. */
   recovered = false
   /** Called when positions move (a server session with a durable store persists them). */

@@ -73,8 +73,11 @@ export interface StoredSession {
   /**
    * The store persisted the session up to inbound position `received` (what a node restoring it would
    * resume from): acknowledgements may now cover it. `Infinity` lifts the limit (node-local fallback).
+   * `end`: the persisted snapshot had our END (`endAt`): it may go to the client now (until then it is
+   * held, so a node restoring the session after this one died knows where the server's writing ended).
+   * `received: Infinity` releases it too.
    */
-  persisted(received: number): void
+  persisted(received: number, end?: boolean): void
   /**
    * Stops serving the session here so another node can take it: the connection (if any) is sent GOAWAY
    * `SHUTTING_DOWN`, the application's source and sink fail with `SessionMovedError` (event `moved`), and

@@ -4,7 +4,7 @@ import type { Clock, Timers } from '@proto/interface'
 import { pushable } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { RestoredSession, RestoreResult, SessionDuplex, SessionEnd, SessionServerInit, SessionStore, StoredSession } from '../src/index.js'
-import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionGoAwayCode, sessionServer } from '../src/index.js'
+import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_MESSAGES, DEFAULT_WINDOW_BYTES, DEFAULT_WINDOW_MESSAGES, SessionFrameType, SessionGoAwayCode, sessionServer } from '../src/index.js'
 import type { FakeFrames } from './helpers/fake-frames.js'
 import { ackFrame, data, endFrame, fakeFrames, goAwayCode, isAck, isGoAway, isResume, isType, readAck, readResume, resumeFrame } from './helpers/fake-frames.js'
 
@@ -601,6 +601,27 @@ describe('a durable store', () => {
     held?.persisted(12)
     await vi.advanceTimersByTimeAsync(0)
     expect(acks()).toEqual([0, 12])
+  })
+
+  it('our END waits for the store to persist it: a node that dies after its END reached the client leaves the next one a copy with it', async () => {
+    let held: StoredSession | undefined
+    const persistSoon = vi.fn()
+    const store: SessionStore = { durable: true, bind: () => {}, opened: (session) => { held = session }, changed: () => {}, persistSoon, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    const s = setup({ store })
+    const { f, session } = await opened(s)
+    const stored = held as unknown as StoredSession
+    await session.sink([data(1), data(2)])
+    await vi.waitFor(() => { expect(f.written.filter(isType(0x40))).toHaveLength(2) })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    const ends = (): Frame[] => f.written.filter(isType(SessionFrameType.END))
+    expect(ends()).toEqual([]) // held: the store has not persisted it
+    expect(stored.snapshot().endAt).toBe(2)
+    expect(persistSoon).toHaveBeenCalled()
+    stored.persisted(0) // a persist of an earlier snapshot, without our END: still held
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(ends()).toEqual([])
+    stored.persisted(0, true)
+    await vi.waitFor(() => { expect(ends()).toHaveLength(1) })
   })
 
   it('two RESUMEs racing to restore the same session from the store: it is restored once, the application hears of it once', async () => {
