@@ -256,9 +256,14 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   /**
    * Hands every session this node holds to the store (released, exact), so their clients resume on other
    * nodes: each connection is sent GOAWAY `SHUTTING_DOWN`. For a graceful shutdown (SIGTERM). Returns how
-   * many were persisted.
+   * many were persisted. While Redis is away it hands nothing over and throws `StoreUnavailableError`: a
+   * session handed over then would exist nowhere, its client finding it unknown on the next node; the
+   * sessions stay here (close the server to end them, counted, or wait for `available`).
    */
   async drain (): Promise<number> {
+    if (this.modeNow !== 'durable' || this.closed) {
+      throw new StoreUnavailableError(`Redis is ${this.closed ? 'closed for this store' : this.modeNow === 'local' ? 'unavailable' : 'not connected yet'}: no session was handed over (they stay on this node)`)
+    }
     const all = [...this.held]
     this.held.clear()
     this.dirty.clear()

@@ -63,6 +63,13 @@ describe.runIf(runs)('Redis faults', () => {
     await exchange(got, 51, 150, push)
     // a RESUME that needs the store is refused as retryable meanwhile (not as unknown)
     expect(b.server.stats().refused.unknown).toBe(0)
+    // a drain meanwhile hands nothing over: the session would exist nowhere; it stays served here
+    const moved: unknown[] = []
+    a.sessions[0].addEventListener('moved', (e) => { moved.push(e.detail) })
+    await expect(a.store.drain()).rejects.toMatchObject({ name: 'StoreUnavailableError' })
+    expect(moved).toEqual([])
+    expect(a.server.stats().sessions).toBe(1)
+    await exchange(got, 151, 160, push)
 
     const available = once(a.store as unknown as EventTarget, 'available')
     await redis.start() // empty: it kept nothing
@@ -71,7 +78,7 @@ describe.runIf(runs)('Redis faults', () => {
     const admin = new Redis(redis.url)
     cleanups.push(async () => { admin.disconnect() })
     await expect.poll(async () => await admin.exists(await admin.keys('test:s:{*}')), { timeout: 5_000 }).toBe(1)
-    await exchange(got, 151, 200, push)
+    await exchange(got, 161, 200, push)
 
     target.port = b.port
     client.reconnect()
