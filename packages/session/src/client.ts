@@ -84,7 +84,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
         endpoint
       })
       await raceSignal(stage.ready, ctx.signal)
-      endpoint.opened(resuming)
+      endpoint.opened(resuming, stage.resumeHas)
       return stage
     } catch (err) {
       // through the stage: if the whole link is ending, it tells the server the session is closed

@@ -174,6 +174,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     return s.peerEndGen === s.gen && s.peerEndAt !== undefined ? s.peerEndAt : Infinity
   }
 
+  /** What the peer's RESUME said it has (0 before the handshake): items up to it are not sent again. */
+  get resumeHas (): number { return this.positions.resumeHas }
+
   /** The peer has the `count` oldest unconfirmed items: reconnect releases them. */
   confirmOut (count: number): void { this.ctx.confirm(count) }
 

@@ -130,10 +130,15 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     return { id: s.id, role: s.role, status: this.link.status, ...s.counters, link: this.link.stats() }
   }
 
-  /** A handshake completed on a new connection. */
-  opened (resumed: boolean): void {
+  /**
+   * A handshake completed on a new connection, whose peer has every item up to `peerHas`: of the items
+   * retained, those are confirmed rather than sent again.
+   */
+  opened (resumed: boolean, peerHas: number): void {
     const id = this.state.id ?? ''
-    if (resumed) this.safeDispatchEvent('resumed', { type: 'resumed', id, retained: this.link.stats().retained, possibleDuplicates: this.state.counters.possibleDuplicates })
+    const retained = this.link.stats().retained
+    const again = retained - Math.min(retained, Math.max(0, peerHas - this.state.outAcked))
+    if (resumed) this.safeDispatchEvent('resumed', { type: 'resumed', id, retained: again, possibleDuplicates: this.state.counters.possibleDuplicates })
     else this.safeDispatchEvent('open', { type: 'open', id })
   }
 

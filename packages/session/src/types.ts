@@ -28,7 +28,7 @@ export interface SessionEventMap extends ReconnectEventMap {
     type: 'resumed'
     /** The session's public id (16 hex digits). */
     id: string
-    /** Unacknowledged items that go to the new connection again, first. */
+    /** Unacknowledged items that go to the new connection again, first (not those the peer's RESUME says it has). */
     retained: number
     /** Client: the running count of items a server that restored the session may have received twice; server: 0. */
     possibleDuplicates: number

@@ -51,6 +51,28 @@ describe('resume across lost connections', () => {
 })
 
 describe('an application that takes items after the next connection\'s RESUME went out (real TCP)', () => {
+  it('the resumed event counts what goes again: not the retained items the server\'s RESUME says it has', async () => {
+    const got: number[] = []
+    // the server's ACKs wait (5 s): the client still retains items the server's application already has
+    h = await harness((session) => { void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {}) }, { ack: { delay: 5_000, frames: 100_000 } })
+    const client = h.client()
+    let release = (): void => {}
+    void client.sink((async function * () {
+      for (let i = 1; i <= 5; i++) yield item(i)
+      await new Promise<void>((resolve) => { release = resolve })
+    })()).catch(() => {})
+    await vi.waitFor(() => { expect(got).toEqual([1, 2, 3, 4, 5]) })
+    const resumed = new Promise<{ retained: number }>((resolve) => { client.addEventListener('resumed', (e) => { resolve(e.detail) }, { once: true }) })
+    const before = client.stats()
+    expect(before.link.retained).toBeGreaterThan(0)
+    client.reconnect()
+    expect((await resumed).retained).toBe(0) // the server has all five: none goes again
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(client.stats().resent).toBe(0)
+    expect(got).toEqual([1, 2, 3, 4, 5])
+    release()
+  })
+
   it('what the new connection acknowledges beyond its RESUME is written again and dropped as a duplicate: nothing is lost, the ledger is exact', async () => {
     const sessions: SessionDuplex[] = []
     h = await harness((session) => { sessions.push(session) })
