@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { AbortOptions, Logger } from '@proto/interface'
-import { TypedEventTarget } from '@proto/interface'
+import { TypedEventTarget, validate } from '@proto/interface'
 import type { DialFunction, DurableDuplex, DurableSourceIterator, ReconnectInit, Reconnector, StatusEvent } from '@proto/reconnect'
 import { reconnect } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
@@ -89,6 +89,9 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
 
   getAttribute (key: string): string | undefined { return this.attrs?.get(key) }
   setAttribute (key: string, value: string | undefined): void {
+    // strings only: a durable store persists them as they are, and a number key would be its string on the next node
+    if (typeof key !== 'string') validate.invalid('an attribute key', 'a string', key)
+    if (value !== undefined && typeof value !== 'string') validate.invalid(`attribute '${key}'`, 'a string, or undefined to remove it', value)
     if (value === undefined) this.attrs?.delete(key)
     else (this.attrs ??= new Map()).set(key, value)
     this.server?.attributesChanged()

@@ -78,6 +78,11 @@ describe('a session over real TCP', () => {
     expect(client.getAttribute('room')).toBe('kitchen')
     expect(client.getAttribute('cursor')).toBeUndefined()
     expect((client as unknown as { attributes(): Record<string, string> }).attributes()).toEqual({ room: 'kitchen' })
+    // strings only (a durable store keeps them as they are): anything else is refused, and nothing changes
+    for (const [key, value] of [['room', 42], ['room', null], ['room', { a: 1 }], [7, 'x']] as const) {
+      expect(() => { client.setAttribute(key as never, value as never) }).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+    expect((client as unknown as { attributes(): Record<string, string> }).attributes()).toEqual({ room: 'kitchen' })
   })
 
   it('a batch source (pushable) is taken a batch at a time: exactly once, in order, across a reconnect in the middle', async () => {
