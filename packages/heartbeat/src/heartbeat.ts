@@ -1,5 +1,5 @@
 import type { Frame, FrameDuplex, FrameProgress, Hello } from '@proto/codec'
-import { encodeGoAway, encodeHello, GoAwayCode } from '@proto/codec'
+import { encodeGoAway, encodeHello, FrameTooLongError, GoAwayCode, InvalidControlFrameError, InvalidFrameError, InvalidHeaderError } from '@proto/codec'
 import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
 import { abortReason, createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
@@ -258,7 +258,11 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
   failed (err: Error): void {
     this.lose()
-    this.fail(this.afterGoAway(err), true)
+    // bytes that are no frame of ours (a body over our maxFrameLength, a bad header): the peer is told why,
+    // so it stops instead of sending the same frame to every connection it makes
+    const reason = undecodable(err)
+    if (reason !== undefined && this.peer.goAwayFromPeer === undefined) this.fail(err, true, GoAwayCode.PROTOCOL_ERROR, reason)
+    else this.fail(this.afterGoAway(err), true)
   }
 
   halted (): void {
@@ -482,4 +486,12 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
     this.events.safeDispatchEvent('closed', { error: this.error })
     this.onFinished?.()
   }
+}
+
+/** The GOAWAY reason for a frame the codec could not read (`undefined` for any other failure beneath). */
+function undecodable (err: Error): string | undefined {
+  if (err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError) {
+    return `frame refused: ${err.message}`.slice(0, 200)
+  }
+  return undefined
 }

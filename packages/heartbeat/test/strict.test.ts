@@ -1,4 +1,4 @@
-import { decodeGoAway, encodeHello, FrameType, GoAwayCode } from '@proto/codec'
+import { decodeGoAway, encodeHello, FrameTooLongError, FrameType, GoAwayCode, InvalidHeaderError } from '@proto/codec'
 import { describe, expect, it } from 'vitest'
 import type { HeartbeatDuplex, HeartbeatInit } from '../src/index.js'
 import { heartbeat, MAX_QUEUED_PONG_BYTES, MAX_QUEUED_PONGS } from '../src/index.js'
@@ -29,6 +29,30 @@ describe('strict checking of what the peer sends', () => {
     expect(decodeGoAway(peer.written[0].body)).toEqual({ code: GoAwayCode.PROTOCOL_ERROR, reason: 'protocol_error' })
     expect(peer.sinkEnded).toBe(true)
     expect((await settle(hb.sink([]))).error).toBe(error)
+  })
+
+  it('bytes the codec cannot read as a frame (a body over maxFrameLength): the peer is sent GOAWAY PROTOCOL_ERROR saying why, then the connection is destroyed', async () => {
+    for (const bad of [new FrameTooLongError(2000, 1024), new InvalidHeaderError('a length of 5 bytes where 4 are the most')]) {
+      const peer = rawPeer()
+      const hb = heartbeat(peer.lower, init)
+      peer.send(f(FrameType.DATA, 'a'))
+      peer.fail(bad)
+      const { got, error } = await readAll(hb)
+      expect(got).toEqual(['a'])
+      expect(error).toBe(bad)
+      expect(await peer.waitAborted()).toBe(bad)
+      expect(peer.written.map(x => x.type)).toEqual([FrameType.GOAWAY])
+      const goAway = decodeGoAway(peer.written[0].body)
+      expect(goAway.code).toBe(GoAwayCode.PROTOCOL_ERROR)
+      expect(goAway.reason).toBe(`frame refused: ${bad.message}`.slice(0, 200))
+    }
+    // a failure that is not about the bytes (a reset) goes without a GOAWAY
+    const peer = rawPeer()
+    const hb = heartbeat(peer.lower, init)
+    peer.fail(new Error('reset'))
+    await readAll(hb)
+    await peer.waitAborted()
+    expect(peer.written).toEqual([])
   })
 
   it('the stage\'s own control types are always allowed', async () => {

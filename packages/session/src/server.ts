@@ -95,7 +95,8 @@ export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
 function helloRefusal (err: Error): { code: number | undefined } | undefined {
   if (err instanceof ProtocolVersionError) return { code: err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR }
   if (err instanceof ProtocolViolationError) return { code: GoAwayCode.PROTOCOL_ERROR }
-  if (err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError) return { code: undefined }
+  // bytes the codec could not frame: the heartbeat told the peer why (GOAWAY PROTOCOL_ERROR)
+  if (err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError) return { code: GoAwayCode.PROTOCOL_ERROR }
   return undefined
 }
 
@@ -338,7 +339,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
    * The connection's stage ended before a HELLO was accepted. When it refused what the peer sent, the
    * refusal is counted and reported like the server's own: a HELLO the heartbeat refused (it sent the
    * GOAWAY: `DO_NOT_RETRY` for a version or heartbeat it cannot serve, else `PROTOCOL_ERROR`), or bytes
-   * the codec could not frame (the connection is reset, no GOAWAY). A peer that left, cleanly or with a
+   * the codec could not frame (GOAWAY `PROTOCOL_ERROR` saying why). A peer that left, cleanly or with a
    * reset, or in the middle of a frame, is not a refusal.
    */
   private async endedBeforeHello (frames: SessionFrames): Promise<void> {

@@ -22,6 +22,23 @@ describe('what the codec cannot carry (real TCP)', () => {
     expect(client.stats().link).toMatchObject({ accepted: 3, rejected: 1, handed: 2, confirmed: 2, attempts: 1, reconnects: 0 })
   })
 
+  it('an item longer than the server\'s maxFrameLength (the client\'s is larger): the server says why, and the client stops at once instead of sending it to every connection', async () => {
+    const got: number[] = []
+    h = await harness((session) => { void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {}) }, { codec: { maxFrameLength: 1024 } })
+    const client = h.client()
+    let connects = 0
+    client.addEventListener('connected', () => { connects++ })
+    const closed = new Promise<{ error: Error | undefined }>((resolve) => { client.addEventListener('closed', (e) => { resolve(e.detail) }, { once: true }) })
+    void client.sink([item(1), item(2, 2000), item(3)]).catch(() => {})
+    const { error } = await closed
+    expect(error).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal' })
+    expect((error as Error & { cause: Error }).cause).toMatchObject({ name: 'SessionProtocolError', message: expect.stringContaining('maxFrameLength 1024') })
+    expect(connects).toBe(1)
+    expect(got).toEqual([1])
+    // the item the server could not read, and what came after it, were never acknowledged
+    expect(client.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
+  })
+
   it('codec options that could never carry a session are refused when the client or server is made', () => {
     const bad: SessionServerInit[] = [
       { codec: { format: formats.int32 } }, // no type byte: a session tells its frames apart by type

@@ -55,9 +55,10 @@ describe('connections refused at HELLO (real TCP)', () => {
       [[hello({ interval: 0xffff_ffff, timeout: 0 })], GoAwayCode.DO_NOT_RETRY] // no usable heartbeat
     ]
     for (const [frames, code] of cases) expect((await sendRaw(port, frames))?.code).toBe(code)
-    // bytes that are no frame at all (a length beyond maxFrameLength): reset, no GOAWAY, a refusal still
-    expect(await sendRaw(port, Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x40))).toBeUndefined()
-    expect(refused.map(r => [r.reason, r.code])).toEqual([...cases.map(([, code]) => ['protocol', code]), ['protocol', undefined]])
+    // bytes that are no frame at all (a length beyond maxFrameLength): GOAWAY PROTOCOL_ERROR saying why
+    const noFrame = await sendRaw(port, Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x40))
+    expect(noFrame).toMatchObject({ code: GoAwayCode.PROTOCOL_ERROR, reason: expect.stringContaining('maxFrameLength') })
+    expect(refused.map(r => [r.reason, r.code])).toEqual([...cases.map(([, code]) => ['protocol', code]), ['protocol', GoAwayCode.PROTOCOL_ERROR]])
     expect(server.stats().refused.protocol).toBe(cases.length + 1)
     // a peer that leaves before its HELLO, cleanly, with a reset or inside a frame, was not refused
     await sendRaw(port, 'fin')
