@@ -21,6 +21,8 @@
 export type { ComplianceHarness, StagePair } from './harness.js'
 export type { Cleanups } from './leak-check.js'
 export { cleanupsWithLeakCheck } from './leak-check.js'
+export type { LossyRelay } from './lossy-relay.js'
+export { lossyRelay } from './lossy-relay.js'
 export type { MemoryBytePair, MemoryBytePairInit } from './memory-pair.js'
 export { memoryBytePair } from './memory-pair.js'
 export type { RedisServer } from './redis-server.js'

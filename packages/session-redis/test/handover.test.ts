@@ -1,10 +1,10 @@
 import type { SessionDuplex } from '@proto/session'
 import { sessionClient } from '@proto/session'
 import type { RedisServer } from '@proto/stage-compliance'
-import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
+import { canRun, lossyRelay, redisServerTool, startRedisServer } from '@proto/stage-compliance'
 import { connect } from '@proto/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dec, item, lossyRelay, movingClient, startNode } from './helpers.js'
+import { dec, item, movingClient, startNode } from './helpers.js'
 
 const runs = canRun(redisServerTool)
 let redis: RedisServer

@@ -1,4 +1,3 @@
-import * as net from 'node:net'
 import type { Frame } from '@proto/codec'
 import type { SessionDuplex, SessionServer } from '@proto/session'
 import { sessionClient, sessionServer } from '@proto/session'
@@ -71,39 +70,4 @@ export function movingClient (target: { port: number }): SessionDuplex {
     maxDelay: 100,
     heartbeat: { interval: 200, timeout: 2_000 }
   })
-}
-
-/** A relay to the node on `target.port` (change it to move the client) that can lose everything the node sends. */
-export interface LossyRelay {
-  port: number
-  target: { port: number }
-  /** Drop every byte a node sends to the client. */
-  dropToClient: boolean
-  /** Cut every connection through the relay. */
-  cut(): void
-  close(): void
-}
-
-export async function lossyRelay (target: { port: number }): Promise<LossyRelay> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((down) => {
-    const up = net.connect({ host: '127.0.0.1', port: target.port })
-    for (const s of [down, up]) {
-      sockets.add(s)
-      s.on('error', () => {})
-      s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
-    }
-    down.on('data', (d: Buffer) => { up.write(d) })
-    up.on('data', (d: Buffer) => { if (!relay.dropToClient) down.write(d) })
-  })
-  const relay: LossyRelay = {
-    port: 0,
-    target,
-    dropToClient: false,
-    cut () { for (const s of sockets) s.destroy() },
-    close () { server.close(); relay.cut() }
-  }
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  relay.port = (server.address() as net.AddressInfo).port
-  return relay
 }

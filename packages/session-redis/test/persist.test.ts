@@ -34,6 +34,17 @@ function fakeSession (): StoredSession & { journal: Frame[], outAcked: number, r
   return s
 }
 
+/** Opens a fake session in `store` (listed in `held`, what its host holds), writes one frame, and waits until it is persisted. */
+async function persistedOne (store: RedisStore, held: StoredSession[]): Promise<{ session: ReturnType<typeof fakeSession>, hash: string }> {
+  const session = fakeSession()
+  held.push(session)
+  store.opened(session)
+  session.journal.push(item('f1'))
+  store.persistSoon(session)
+  await expect.poll(() => session.acked.length).toBe(1)
+  return { session, hash: `p:s:{${Buffer.from(session.digest).toString('hex')}}` }
+}
+
 /**
  * A real Redis, a store on it whose interval is a minute (only the test's `persistSoon` calls flush), one
  * fake session opened in it, and an admin connection to read what Redis holds.
@@ -173,13 +184,7 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     c.bind({ find: () => undefined, sessions: () => [] })
     await Promise.all(stores.map(async (s) => { await s.ready() }))
     for (let round = 0; round < 5; round++) {
-      const session = fakeSession()
-      held.push(session)
-      a.opened(session)
-      session.journal.push(item('f1'))
-      a.persistSoon(session)
-      await expect.poll(() => session.acked.length).toBe(1)
-      const hash = `p:s:{${Buffer.from(session.digest).toString('hex')}}`
+      const { session, hash } = await persistedOne(a, held)
       await admin.hset(hash, 'o', 'node-gone') // its node died: no live node to ask for a handover
       const [rb, rc] = await Promise.allSettled([b.restore(session.digest), c.restore(session.digest)])
       const taken = [rb, rc].filter(r => r.status === 'fulfilled' && r.value !== undefined)
@@ -217,17 +222,7 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     a.bind({ find: () => undefined, sessions: () => held })
     b.bind({ find: () => undefined, sessions: () => [] })
     await Promise.all([a.ready(), b.ready()])
-    const persistedOne = async (): Promise<{ session: ReturnType<typeof fakeSession>, hash: string }> => {
-      const session = fakeSession()
-      held.push(session)
-      a.opened(session)
-      session.journal.push(item('f1'))
-      a.persistSoon(session)
-      await expect.poll(() => session.acked.length).toBe(1)
-      return { session, hash: `p:s:{${Buffer.from(session.digest).toString('hex')}}` }
-    }
-
-    const done = await persistedOne()
+    const done = await persistedOne(a, held)
     const epoch = await admin.hget(done.hash, 'e')
     a.ended(done.session, 'completed')
     await expect.poll(async () => await admin.hgetall(done.hash)).toEqual({ e: epoch, c: '1' })
@@ -245,7 +240,7 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     expect(await admin.hgetall(done.hash)).toEqual({ e: epoch, c: '1' })
 
     for (const how of ['closed', 'expired'] as const) {
-      const gone = await persistedOne()
+      const gone = await persistedOne(a, held)
       a.ended(gone.session, how)
       await expect.poll(async () => await admin.exists(gone.hash, `${gone.hash}:j`)).toBe(0)
       expect(await b.restore(gone.session.digest)).toBeUndefined()
@@ -263,15 +258,8 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     const held: StoredSession[] = []
     a.bind({ find: () => undefined, sessions: () => held })
     await a.ready()
-    const sessions = [fakeSession(), fakeSession()]
-    for (const session of sessions) {
-      held.push(session)
-      a.opened(session)
-      session.journal.push(item('f1'))
-      a.persistSoon(session)
-      await expect.poll(() => session.acked.length).toBe(1)
-    }
-    const [done, closed] = sessions.map(session => ({ session, hash: `p:s:{${Buffer.from(session.digest).toString('hex')}}` }))
+    const done = await persistedOne(a, held)
+    const closed = await persistedOne(a, held)
     const epoch = await admin.hget(done.hash, 'e')
     const unavailable = once(a as unknown as EventTarget, 'unavailable')
     const available = once(a as unknown as EventTarget, 'available')

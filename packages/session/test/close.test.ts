@@ -1,4 +1,4 @@
-import net from 'node:net'
+import { lossyRelay } from '@proto/stage-compliance'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { SessionDuplex, SessionEventMap } from '../src/index.js'
 import type { Harness } from './helpers/stack.js'
@@ -98,7 +98,7 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
         }
       })()).catch(() => {})
     })
-    const relay = await lossyRelay(h.port)
+    const relay = await lossyRelay({ port: h.port })
     try {
       const client = h.client({ onLost: 'fail' }, relay.port)
       const lost: unknown[] = []
@@ -146,7 +146,7 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
       void session.sink([]).catch(() => {}) // the server writes nothing: its END goes at once
       void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {})
     })
-    const relay = await lossyRelay(h.port)
+    const relay = await lossyRelay({ port: h.port })
     try {
       const client = h.client({ onLost: 'replay' }, relay.port)
       const lost: unknown[] = []
@@ -171,27 +171,3 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
     }
   })
 })
-
-/** A relay to the server on `port` that can lose everything the server sends, and cut every connection. */
-async function lossyRelay (port: number): Promise<{ port: number, dropToClient: boolean, cut(): void, close(): void }> {
-  const sockets = new Set<net.Socket>()
-  const relay = {
-    port: 0,
-    dropToClient: false,
-    cut () { for (const s of sockets) s.destroy() },
-    close () { server.close(); relay.cut() }
-  }
-  const server = net.createServer((down) => {
-    const up = net.connect({ host: '127.0.0.1', port })
-    for (const s of [down, up]) {
-      sockets.add(s)
-      s.on('error', () => {})
-      s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
-    }
-    down.on('data', (d: Buffer) => { up.write(d) })
-    up.on('data', (d: Buffer) => { if (!relay.dropToClient) down.write(d) })
-  })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  relay.port = (server.address() as net.AddressInfo).port
-  return relay
-}
