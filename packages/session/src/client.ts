@@ -54,7 +54,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const state = new SessionState('client', common.params)
   const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
-    if (state.complete) return completedConnection()
+    if (state.complete) return completedConnection(ctx)
     const conn = await dial(ctx)
     let lower: SessionFrames
     try {

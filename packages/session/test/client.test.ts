@@ -2,6 +2,7 @@ import type { Frame } from '@proto/codec'
 import type { ByteDuplex } from '@proto/interface'
 import { InvalidParametersError, ProtocolVersionError } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { completedConnection } from '../src/completed.js'
 import { SessionConnection } from '../src/connection.js'
 import type { LostPolicy, SessionClientInit, SessionDuplex, SessionFrames } from '../src/index.js'
 import { DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_WINDOW_MESSAGES, MAX_POSITION, sessionClient, SessionGoAwayCode } from '../src/index.js'
@@ -495,5 +496,15 @@ describe('positions near 2^53 − 1', () => {
     expect(await writing).toMatchObject({ name: 'SessionProtocolError' })
     // the first item takes position 2^53 − 1, the last there is; the second would pass it
     expect(f.written.filter(w => w.type === 0x40).map(w => w.body[0])).toEqual([1])
+  })
+})
+
+describe('a complete session\'s last connection', () => {
+  it('confirms every retained item it is fed: the server acknowledged our END, after all of them (else the link never finishes)', async () => {
+    const confirm = vi.fn()
+    const conn = completedConnection({ confirm })
+    await conn.sink([data(1), data(2), data(3)])
+    expect(confirm.mock.calls).toEqual([[1], [1], [1]])
+    expect(await conn.source[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined })
   })
 })
