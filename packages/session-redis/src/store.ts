@@ -366,7 +366,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       }
       this.counts.framesPersisted += frames.length
       h.stored = r
-      if (!release && this.modeNow === 'durable' && this.held.get(session) === h) session.persisted(snap.received, snap.endAt !== undefined)
+      if (!release && this.modeNow === 'durable' && this.held.get(session) === h) session.persisted(snap.received, snap)
       return true
     } catch (err) {
       h.stored = -1

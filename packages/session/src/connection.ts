@@ -251,8 +251,21 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       this.endHeld = false
       this.sendEnd()
     }
-    if (!this.fenced && this.handshaken && this.state.ackable > this.lastAck) this.ackClock?.flush()
-    if (this.acksReleased !== undefined && this.state.ackable >= this.state.received) this.releaseAcks()
+    const s = this.state
+    if (!this.fenced && this.handshaken && (s.ackable > this.lastAck || (this.endAckable() && !this.lastAckEnd))) this.ackClock?.flush()
+    if (this.acksReleased !== undefined && this.acksPersisted()) this.releaseAcks()
+  }
+
+  /** Whether an ACK would acknowledge the peer's END now (delivered, and persisted with a durable store). */
+  private endAckable (): boolean {
+    const s = this.state
+    return s.inEnded && s.peerEndGen === s.gen && s.ackable === s.peerEndAt && s.peerEndPersisted
+  }
+
+  /** Whether the ACKs may cover everything the application took, END included (a durable store persisted it). */
+  private acksPersisted (): boolean {
+    const s = this.state
+    return s.ackable >= s.received && (!s.inEnded || s.peerEndPersisted)
   }
 
   private releaseAcks (): void {
@@ -267,8 +280,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (this.fenced || !this.handshaken) return undefined
     const s = this.state
     const position = s.ackable
-    if (position < s.received) s.onAckHeld?.()
-    const end = s.inEnded && s.peerEndGen === s.gen && position === s.peerEndAt
+    if (position < s.received || (s.inEnded && !s.peerEndPersisted)) s.onAckHeld?.()
+    const end = this.endAckable()
     // the same ACK again tells the peer nothing: this connection delivers the one already sent (a store
     // that has not persisted yet holds the position, and the ACK goes out once it has: ackNow)
     if (position === this.lastAck && end === this.lastAckEnd) return undefined
@@ -531,7 +544,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // the peer learns the session is closed only once it has acknowledged our END (reconnect bounds the wait)
     if (!s.endAcked && s.endAt !== undefined) await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
     if (this.dead) return
-    if (s.ackable < s.received) {
+    if (!this.acksPersisted()) {
       // a durable store holds ACKs until it has persisted what they cover: SESSION_CLOSED goes only after
       // the ACK of everything the application took (END included), or the peer counts those items lost
       // and sends them again in a new session (reconnect bounds the wait, as it does the one above)

@@ -89,8 +89,9 @@ export class ServerSession implements StoredSession, EndpointServer {
       state.onAckHeld = () => { if (!this.gone) owner.store.persistSoon?.(this) }
       // nothing is acknowledged before the store persisted it (the store lifts this while it is node-local)
       if (restored === undefined) state.ackLimit = 0
-      // nor is our END sent before the store has it (a restored session's END, if any, is in its copy)
+      // nor is our END sent, or the client's acknowledged, before the store has it (a restored session's copy has those it had)
       if (restored?.endAt === undefined) state.endPersisted = false
+      if (restored?.inEnded !== true) state.peerEndPersisted = false
       sink = async (source) => {
         const bad = validate.sourceRefusal(source)
         if (bad !== undefined) throw bad
@@ -155,10 +156,11 @@ export class ServerSession implements StoredSession, EndpointServer {
     }
   }
 
-  persisted (received: number, end?: boolean): void {
+  persisted (received: number, snapshot?: SessionSnapshot): void {
     const s = this.state
     s.ackLimit = received
-    if (end === true || received === Infinity) s.endPersisted = true
+    if (received === Infinity || snapshot?.endAt !== undefined) s.endPersisted = true
+    if (received === Infinity || snapshot?.inEnded === true) s.peerEndPersisted = true
     s.stage?.ackNow()
   }
 

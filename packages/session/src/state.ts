@@ -120,6 +120,12 @@ export class SessionState {
    * dies after its END reached the client must leave the next node a copy with that END); `true` otherwise.
    */
   endPersisted = true
+  /**
+   * Whether an ACK may acknowledge the peer's END: with a durable session store, only once the store
+   * persisted that the END was delivered (`inEnded`): a client whose END was acknowledged never sends it
+   * again, so a node restoring a copy without it would wait for it for good; `true` otherwise.
+   */
+  peerEndPersisted = true
   /** Server: restored from a store copy its previous node did not hand over; announced in RESUME until acknowledged. */
   recovered = false
   /** Called when positions move (a server session with a durable store persists them). */

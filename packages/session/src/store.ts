@@ -73,11 +73,12 @@ export interface StoredSession {
   /**
    * The store persisted the session up to inbound position `received` (what a node restoring it would
    * resume from): acknowledgements may now cover it. `Infinity` lifts the limit (node-local fallback).
-   * `end`: the persisted snapshot had our END (`endAt`): it may go to the client now (until then it is
-   * held, so a node restoring the session after this one died knows where the server's writing ended).
-   * `received: Infinity` releases it too.
+   * `snapshot`: the snapshot that was persisted. Our END in it (`endAt`) may go to the client now, and the
+   * client's END delivered in it (`inEnded`) may be acknowledged: until then both are held, so a node
+   * restoring the session after this one died knows where either direction ended. `received: Infinity`
+   * releases both.
    */
-  persisted(received: number, end?: boolean): void
+  persisted(received: number, snapshot?: SessionSnapshot): void
   /**
    * Stops serving the session here so another node can take it: the connection (if any) is sent GOAWAY
    * `SHUTTING_DOWN`, the application's source and sink fail with `SessionMovedError` (event `moved`), and

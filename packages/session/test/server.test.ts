@@ -617,11 +617,31 @@ describe('a durable store', () => {
     expect(ends()).toEqual([]) // held: the store has not persisted it
     expect(stored.snapshot().endAt).toBe(2)
     expect(persistSoon).toHaveBeenCalled()
-    stored.persisted(0) // a persist of an earlier snapshot, without our END: still held
+    stored.persisted(0, { ...stored.snapshot(), endAt: undefined }) // a persist of an earlier snapshot, without our END: still held
     await new Promise(resolve => setTimeout(resolve, 20))
     expect(ends()).toEqual([])
-    stored.persisted(0, true)
+    stored.persisted(0, stored.snapshot())
     await vi.waitFor(() => { expect(ends()).toHaveLength(1) })
+  })
+
+  it('the client\'s END is acknowledged only once the store persisted its delivery: a node that dies after that ACK leaves the next one a copy with it', async () => {
+    let held: StoredSession | undefined
+    const persistSoon = vi.fn()
+    const store: SessionStore = { durable: true, bind: () => {}, opened: (session) => { held = session }, changed: () => {}, persistSoon, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    const s = setup({ store, ack: { delay: 1, frames: 1 } })
+    const { f, session } = await opened(s)
+    const stored = held as unknown as StoredSession
+    f.send(data(1), data(2), endFrame(2))
+    const got: number[] = []
+    for await (const item of session.source) got.push(item.body[0])
+    expect(got).toEqual([1, 2])
+    const acks = (): Array<{ position: number, end: boolean }> => f.written.filter(isAck).map(readAck)
+    stored.persisted(2, { ...stored.snapshot(), inEnded: false }) // the items are persisted, their END's delivery not yet
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(acks().at(-1)).toEqual({ position: 2, end: false })
+    expect(persistSoon).toHaveBeenCalled()
+    stored.persisted(2, stored.snapshot())
+    await vi.waitFor(() => { expect(acks().at(-1)).toEqual({ position: 2, end: true }) })
   })
 
   it('two RESUMEs racing to restore the same session from the store: it is restored once, the application hears of it once', async () => {
