@@ -94,6 +94,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private closing: Promise<void> | undefined
   /** Our END waits for the store to persist it (`ackNow` sends it). */
   private endHeld = false
+  /** The GOAWAY the peer is told when the session is lost here (abort follows the loss): its reason, not `SESSION_CLOSED`. */
+  private lossGoAway: { code: number, reason: string } | undefined
   /** We sent GOAWAY `SESSION_CLOSED`: the session is closed by our application. */
   private closingSession = false
   /** Settles `ready`; dropped once it has (a connection lives long after its handshake). */
@@ -234,7 +236,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
    * or simply lost (nothing to say: the peer will see the connection go).
    */
   abort (err: Error): void {
-    if (err instanceof SessionTakenOverError) this.fail(err, { code: SessionGoAwayCode.SESSION_TAKEN_OVER, reason: 'session taken over' })
+    if (this.lossGoAway !== undefined) this.fail(err, this.lossGoAway)
+    else if (err instanceof SessionTakenOverError) this.fail(err, { code: SessionGoAwayCode.SESSION_TAKEN_OVER, reason: 'session taken over' })
     else if (this.endpoint.ending()) this.endSession(err)
     else this.fail(err)
   }
@@ -419,6 +422,15 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (s.role === 'server') s.recovered = false
     this.positions.acked(ack.position)
     if (!ack.end) return
+    if (s.endAt === undefined && s.fromCopy) {
+      // the node before ended our writing and died before its store had that END (it had fallen back
+      // node-local): the client is past this copy in a way it cannot carry on from; a counted loss on both
+      // sides, not a protocol error (which would fail the client for good)
+      this.lossGoAway = { code: SessionGoAwayCode.SESSION_UNKNOWN, reason: 'the session was lost with its node' }
+      const err = this.endpoint.lost({ reason: 'unknown', message: 'the client has an END of the node before that this copy of the session lacks (that node ended its writing without persisting it, then died)' })
+      this.fail(err, this.lossGoAway)
+      return
+    }
     if (s.endAt === undefined || ack.position !== s.endAt) throw new SessionProtocolError(`expected an END acknowledgement at our END (${String(s.endAt)}), but got one at ${ack.position}`)
     s.endAcked = true
     s.onChange?.()

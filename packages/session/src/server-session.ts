@@ -334,4 +334,5 @@ function restoreState (state: SessionState, r: RestoredSession): void {
   }
   state.inEnded = r.inEnded
   state.recovered = r.origin === 'recovered'
+  state.fromCopy = state.recovered
 }

@@ -539,6 +539,18 @@ describe('a durable store', () => {
     await vi.waitFor(() => { expect(session.written).toBe(8) })
   })
 
+  it('a recovered copy without the END its client acknowledged (its node ended the writing node-local, then died): a counted loss, GOAWAY SESSION_UNKNOWN, not a protocol error', async () => {
+    const s = setup({ store: deadNodeStore() })
+    const lost: unknown[] = []
+    s.server.addEventListener('session', (e) => { e.detail.addEventListener('session-lost', (l) => { lost.push(l.detail) }) })
+    // the client has items 3–4 and the dead node's END at 4, and acknowledges both at once
+    const f = s.connect(resumeFrame({ token, id: idBytes, next: 5 }))
+    await f.next(isResume)
+    f.send(ackFrame(4, true))
+    expect(goAwayCode(await f.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+    await vi.waitFor(() => { expect(lost).toMatchObject([{ reason: 'unknown' }]) })
+  })
+
   it('`written` counts the items the application wrote, with a durable store and without', async () => {
     const store: SessionStore = { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: async () => undefined, ended: () => {}, close: async () => {} }
     for (const init of [{ store }, {}]) {
