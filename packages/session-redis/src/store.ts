@@ -261,15 +261,27 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
    * sessions stay here (close the server to end them, counted, or wait for `available`).
    */
   async drain (): Promise<number> {
-    if (this.modeNow !== 'durable' || this.closed) {
-      throw new StoreUnavailableError(`Redis is ${this.closed ? 'closed for this store' : this.modeNow === 'local' ? 'unavailable' : 'not connected yet'}: no session was handed over (they stay on this node)`)
+    const refused = (why: string): StoreUnavailableError => new StoreUnavailableError(`Redis is ${why}: no session was handed over (they stay on this node)`)
+    if (this.modeNow !== 'durable' || this.closed) throw refused(this.closed ? 'closed for this store' : this.modeNow === 'local' ? 'unavailable' : 'not connected yet')
+    // Redis may have gone away unnoticed (nothing was sent since): one round trip first, before anything moves
+    try {
+      this.counts.commands++
+      await this.redis.ping()
+    } catch (err) {
+      this.failed(toError(err))
+      throw refused(`unavailable (${toError(err).message})`)
     }
+    if (this.modeNow !== 'durable' || this.closed) throw refused('unavailable')
     const all = [...this.held]
     this.held.clear()
     this.dirty.clear()
     const results = await Promise.all(all.map(async ([session, h]) => await this.persist(session, session.handOver(), h, true)))
     const n = results.filter(Boolean).length
     this.counts.handedOver += n
+    if (n < all.length) {
+      // Redis went away while they were handed over: their clients resume from the copy each last persisted
+      throw new StoreUnavailableError(`Redis failed while the sessions were handed over: ${all.length - n} of ${all.length} could not be persisted; their clients resume elsewhere from the copy each last persisted (recovered: what they sent since is sent again, counted)`)
+    }
     return n
   }
 

@@ -121,6 +121,25 @@ describe.runIf(runs)('Redis faults', () => {
     expect(client.stats().possibleDuplicates).toBe(0)
   })
 
+  it('drain() while Redis stopped answering and nothing told the store yet: nothing is handed over, the session stays served', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const { a, got, push } = await setup(redis)
+    await exchange(got, 1, 20, push)
+    const moved: unknown[] = []
+    a.sessions[0].addEventListener('moved', (e) => { moved.push(e.detail) })
+    const admin = new Redis(redis.url)
+    cleanups.push(async () => { admin.disconnect() })
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL') // Redis answers no one for 1.5 s; the store sends nothing meanwhile
+    expect(a.store.mode).toBe('durable')
+    await expect(a.store.drain()).rejects.toMatchObject({ name: 'StoreUnavailableError' })
+    expect(moved).toEqual([])
+    expect(a.server.stats().sessions).toBe(1)
+    expect(a.store.stats()).toMatchObject({ handedOver: 0, held: 1 })
+    await exchange(got, 21, 40, push)
+    expect(a.took).toEqual(expected('c', 40))
+  })
+
   it('a Redis slower than commandTimeout counts as unavailable, and recovers when it answers again', async () => {
     const redis = await startRedisServer()
     cleanups.push(async () => { await redis.close() })
