@@ -67,8 +67,13 @@ export class ServerSession implements StoredSession, EndpointServer {
   private gone = false
   /** It ended because it was detached for longer than `ttl`. */
   expired = false
-  /** `clock.now()` when the server detected the loss of the last connection; `undefined` while connected. */
+  /**
+   * `clock.now()` when the server detected the loss of the last connection (or restored the session from a
+   * store, before any connection was taken); `undefined` while connected.
+   */
   detachedAt: number | undefined
+  /** The application was told of the session (`session` event): a restored one, with its first connection. */
+  announced = false
   private pending: Attach | undefined
   private waiter: ((attach: Attach) => void) | undefined
   private expiry: TimerHandle | undefined
@@ -117,6 +122,8 @@ export class ServerSession implements StoredSession, EndpointServer {
       feeding = link.sink(this.journal)
       feeding.catch(() => {})
     }
+    // restored: detached until a connection is taken into use, and expired after ttl if none is
+    if (restored !== undefined) this.detached()
   }
 
   get digest (): Buffer { return Buffer.from(this.key, 'hex') }

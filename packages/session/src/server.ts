@@ -148,13 +148,15 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   async handleFrames (frames: SessionFrames): Promise<void> {
     if (this.closing) { this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down'); return }
     const deadline = this.deadline()
+    const cancelled = { done: false }
     try {
       const hello = await Promise.race([frames.peerHello, deadline.expired])
       if (hello === undefined) { await this.endedBeforeHello(frames); return }
       if ((hello.flags & SESSION_FLAG) === 0) { this.plain(frames); return }
       const opening = await Promise.race([this.readResume(frames), deadline.expired])
-      await Promise.race([this.open(frames, opening.resume, opening.leftover), deadline.expired])
+      await Promise.race([this.open(frames, opening.resume, opening.leftover, cancelled), deadline.expired])
     } catch (err) {
+      cancelled.done = true // an open() still waiting for the store takes no connection it was refused
       if (err === TIMED_OUT) this.refuse(frames, 'timeout', undefined, `no HELLO and RESUME within resumeTimeout (${this.opts.resumeTimeout} ms)`)
       else if (err instanceof SessionProtocolError) this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, err.message)
       else frames.abort(toError(err))
@@ -204,7 +206,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   }
 
   /** Decides what the connection's RESUME gets: a new session, the one it names, or a GOAWAY. */
-  private async open (frames: SessionFrames, resume: Resume, leftover: Frame[]): Promise<void> {
+  private async open (frames: SessionFrames, resume: Resume, leftover: Frame[], cancelled: { done: boolean }): Promise<void> {
     // close() or abort() came while this connection's HELLO and RESUME were on their way
     if (this.closing) { this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down'); return }
     if (resume.fresh) {
@@ -218,18 +220,17 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       this.store.opened(session)
       session.attach({ lower: frames, leftover, resume, token: credentials.token })
       this.log.debug('session %s opened', session.id)
+      session.announced = true
       this.safeDispatchEvent('session', session.endpoint)
       return
     }
     let session = this.registry.find(resume.token)
     // completed here within ttl: its copy in a durable store is gone too, so the store is not asked
     if (session === undefined && this.registry.wasCompleted(resume.token, this.clock.now())) { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
-    let restored = false
     if (session === undefined && this.store.durable) {
       const r = await this.restore(frames, resume)
-      if (r === null) return
-      session = r.session
-      restored = r.fresh
+      if (r === null || cancelled.done) return
+      session = r
     }
     if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
@@ -250,22 +251,32 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     const attach: Attach = { lower: frames, leftover, resume, token: resume.token }
     session.attach(attach)
     this.log.debug('session %s resumed', session.id)
-    if (restored) this.safeDispatchEvent('session', session.endpoint)
+    // a session restored from the store is announced with the first connection it takes
+    if (!session.announced) {
+      session.announced = true
+      this.safeDispatchEvent('session', session.endpoint)
+    }
   }
 
   /**
    * Takes the session a RESUME names from the store (its node hands it over, or it is recovered from what
-   * a node that died persisted). `session` is `undefined` when the store does not know it; `fresh` is true
-   * only for the RESUME that restored it (one racing for the same session waits and then takes it over, so
-   * the application hears of it once); `null` when the connection was refused.
+   * a node that died persisted): the session, `undefined` when the store does not know it, `null` when the
+   * connection was refused. A RESUME racing for the same session waits for the first and then finds it
+   * here. The session is kept as detached until a connection is taken into use (it expires after `ttl`
+   * if none is), and announced with that connection (`open`).
    */
-  private async restore (frames: SessionFrames, resume: Resume): Promise<{ session: ServerSession | undefined, fresh: boolean } | null> {
+  private async restore (frames: SessionFrames, resume: Resume): Promise<ServerSession | undefined | null> {
     const digest = Registry.digest(resume.token)
     const key = digest.toString('hex')
     const under = this.restoring.get(key)
     if (under !== undefined) {
       await under
-      return { session: this.registry.find(resume.token), fresh: false }
+      return this.registry.find(resume.token)
+    }
+    // checked before the store is asked: taking a session from its node only to drop it would lose it there
+    if (this.registry.full && !this.evictOldestDetached()) {
+      this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`)
+      return null
     }
     let done = (): void => {}
     this.restoring.set(key, new Promise<void>((resolve) => { done = resolve }))
@@ -276,17 +287,21 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
         this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed')
         return null
       }
-      if (restored === undefined || this.closing) return { session: undefined, fresh: false }
-      if (this.registry.full && !this.evictOldestDetached()) {
-        this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`)
+      if (restored === undefined) return undefined
+      if (this.closing) {
+        // close() came while the store answered: the client resumes elsewhere (retryable), not told it is unknown
+        this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down')
         return null
       }
+      // room was made before the store was asked; a restore racing for the last place may pass maxSessions
+      // by the restores in flight rather than drop a session it took from its node
+      if (this.registry.full) this.evictOldestDetached()
       const session = new ServerSession(this, { token: resume.token, digest, idBytes: restored.idBytes, id: restored.id }, restored)
       this.registry.add(session)
       this.store.opened(session)
       this.restoredCounts[restored.origin]++
       this.log.debug('session %s restored from the store (%s)', session.id, restored.origin)
-      return { session, fresh: true }
+      return session
     } catch (err) {
       // the store cannot be asked now (Redis away): a retryable refusal, the client comes back after a backoff
       const message = `the session store cannot be asked now (${toError(err).message}); try again`

@@ -678,4 +678,65 @@ describe('a durable store', () => {
     expect(first.written.some(isResume)).toBe(true) // the first was served; the second takes it over
     expect(second.aborted).toBeUndefined()
   })
+
+  describe('a session taken from the store and not (yet) served here', () => {
+    const token = new Uint8Array(16).fill(3)
+    const idBytes = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)
+    function gatedStore (): { store: SessionStore, restores: ReturnType<typeof vi.fn>, release(): void } {
+      let release = (): void => {}
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      const restores = vi.fn(async (digest: Uint8Array): Promise<RestoredSession> => {
+        await gate
+        return { id: '0102030405060708', idBytes, digest, outAcked: 0, outSent: 2, received: 0, endAt: undefined, endAcked: false, peerEndAt: undefined, inEnded: false, journal: [data(1), data(2)], attributes: {}, origin: 'handover' }
+      })
+      return { store: { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: restores, ended: () => {}, close: async () => {} }, restores, release }
+    }
+
+    it('a RESUME at an impossible position after the restore: refused, the session kept as detached (expiring after ttl), announced with the first connection it takes, not counted a takeover', async () => {
+      const g = gatedStore()
+      g.release()
+      const s = setup({ store: g.store })
+      const bad = s.connect(resumeFrame({ token, id: idBytes, next: 100 }))
+      expect(goAwayCode(await bad.next(isGoAway))).toBe(GoAwayCode.PROTOCOL_ERROR)
+      expect(s.server.stats()).toMatchObject({ sessions: 1, detached: 1 })
+      expect(s.sessions).toHaveLength(0)
+      const good = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
+      expect((await good.next(isType(0x40))).body[0]).toBe(1)
+      await vi.waitFor(() => { expect(s.sessions).toHaveLength(1) })
+      expect(s.server.stats()).toMatchObject({ resumed: 1, takeovers: 0 })
+    })
+
+    it('a restored session no connection takes expires after ttl', async () => {
+      vi.useFakeTimers()
+      const g = gatedStore()
+      g.release()
+      const s = setup({ store: g.store, ttl: 5_000 })
+      const bad = s.connect(resumeFrame({ token, id: idBytes, next: 100 }))
+      await vi.waitFor(() => { expect(bad.written.some(isGoAway)).toBe(true) })
+      expect(s.server.stats()).toMatchObject({ sessions: 1, detached: 1 })
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
+    })
+
+    it('a full server refuses before asking the store (taking a session from its node to drop it would lose it there)', async () => {
+      const g = gatedStore()
+      const s = setup({ store: g.store, maxSessions: 1 })
+      await opened(s) // the one place, connected
+      const f = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
+      expect(goAwayCode(await f.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_LIMIT)
+      expect(g.restores).not.toHaveBeenCalled()
+    })
+
+    it('close() while the store answers: the client is told SHUTTING_DOWN (retryable), not that the session is unknown', async () => {
+      const g = gatedStore()
+      const s = setup({ store: g.store })
+      const f = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
+      await vi.waitFor(() => { expect(g.restores).toHaveBeenCalledTimes(1) })
+      const closing = s.server.close()
+      g.release()
+      expect(goAwayCode(await f.next(isGoAway))).toBe(GoAwayCode.SHUTTING_DOWN)
+      expect(s.refused).toMatchObject([{ reason: 'shutting-down' }])
+      await closing
+    })
+  })
 })
