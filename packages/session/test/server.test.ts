@@ -727,6 +727,18 @@ describe('a durable store', () => {
       expect(g.restores).not.toHaveBeenCalled()
     })
 
+    it('a store slower than resumeTimeout: the connection is refused as timed out, and the session it restores later is not attached to it (nor counted resumed)', async () => {
+      const g = gatedStore()
+      const s = setup({ store: g.store, resumeTimeout: 50 })
+      const f = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
+      await vi.waitFor(() => { expect(s.refused).toMatchObject([{ reason: 'timeout' }]) })
+      g.release()
+      await vi.waitFor(() => { expect(s.server.stats()).toMatchObject({ sessions: 1, detached: 1 }) })
+      await new Promise(resolve => setTimeout(resolve, 20))
+      expect(s.server.stats()).toMatchObject({ resumed: 0, takeovers: 0 })
+      expect(f.written.some(isResume)).toBe(false)
+    })
+
     it('close() while the store answers: the client is told SHUTTING_DOWN (retryable), not that the session is unknown', async () => {
       const g = gatedStore()
       const s = setup({ store: g.store })
