@@ -274,7 +274,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       return this.registry.find(resume.token)
     }
     // checked before the store is asked: taking a session from its node only to drop it would lose it there
-    if (this.registry.full && !this.evictOldestDetached()) {
+    // (a detached one is evicted only once the store gave a session to make room for)
+    if (this.registry.full && !this.anyDetached()) {
       this.refuse(frames, 'limit', SessionGoAwayCode.SESSION_LIMIT, `the server keeps ${this.registry.maxSessions} sessions already, all connected`)
       return null
     }
@@ -293,8 +294,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
         this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down')
         return null
       }
-      // room was made before the store was asked; a restore racing for the last place may pass maxSessions
-      // by the restores in flight rather than drop a session it took from its node
+      // room is made now (a detached session was there when the store was asked); restores racing for the
+      // last place may pass maxSessions by the restores in flight rather than drop a session taken from its node
       if (this.registry.full) this.evictOldestDetached()
       const session = new ServerSession(this, { token: resume.token, digest, idBytes: restored.idBytes, id: restored.id }, restored)
       this.registry.add(session)
@@ -326,6 +327,12 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
    * Makes room for a new session by ending the one detached for the longest (it is reported lost, reason
    * `evicted`, with its count); `false` when every session is connected.
    */
+  /** Whether a session could be evicted to make room (one is detached). */
+  private anyDetached (): boolean {
+    for (const s of this.registry.values()) if (s.detachedAt !== undefined) return true
+    return false
+  }
+
   private evictOldestDetached (): boolean {
     let oldest: ServerSession | undefined
     for (const s of this.registry.values()) {

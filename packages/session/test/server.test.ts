@@ -718,6 +718,16 @@ describe('a durable store', () => {
       expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
     })
 
+    it('a full server whose sessions are all detached evicts one only once the store gave it a session: a store that cannot be asked evicts nothing', async () => {
+      const s = setup({ store: { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: async () => { throw new Error('Redis away') }, ended: () => {}, close: async () => {} }, maxSessions: 1 })
+      const { f } = await opened(s)
+      f.end() // its connection is lost: detached
+      await vi.waitFor(() => { expect(s.server.stats().detached).toBe(1) })
+      const other = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
+      expect(goAwayCode(await other.next(isGoAway))).toBe(GoAwayCode.SHUTTING_DOWN) // refused as `store`, retryable
+      expect(s.server.stats()).toMatchObject({ sessions: 1, detached: 1, evicted: 0, refused: { store: 1 } })
+    })
+
     it('a full server refuses before asking the store (taking a session from its node to drop it would lose it there)', async () => {
       const g = gatedStore()
       const s = setup({ store: g.store, maxSessions: 1 })
