@@ -92,3 +92,13 @@ if ARGV[2] ~= '' then
 end
 return 1
 `
+
+/**
+ * RELEASE. KEYS: hash. ARGV: epoch. A session this node claimed and then did not take: released as it is
+ * (owner ''), if no node claimed it since (same epoch). Returns 1 when released.
+ */
+export const RELEASE = `
+if redis.call('HGET', KEYS[1], 'e') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'o', '')
+return 1
+`

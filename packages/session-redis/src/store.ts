@@ -8,7 +8,7 @@ import { SessionFencedError, StoreUnavailableError } from './errors.js'
 import { Handovers } from './handover.js'
 import type { StoreOptions } from './options.js'
 import { encodeFrame, filledKey, laggedSnapshot, nodeKey, parseClaim, persistArgs, refillKey, sessionKeys } from './record.js'
-import { CLAIM, FORGET, PERSIST } from './scripts.js'
+import { CLAIM, FORGET, PERSIST, RELEASE } from './scripts.js'
 import type { RedisStore, RedisStoreEvents, RedisStoreStats, StoreMode } from './types.js'
 
 /** What this node knows of a session it holds. */
@@ -27,6 +27,7 @@ type Scripted = Redis & {
   persist(hash: string, list: string, ...args: Array<string | Buffer>): Promise<number>
   claimBuffer(hash: string, list: string, owner: string, ttl: string, expectedOwner: string): Promise<Buffer[] | number | null>
   forget(hash: string, list: string, epoch: string, markerTtl: string): Promise<number>
+  release(hash: string, epoch: string): Promise<number>
 }
 
 /** A FORGET this node owes Redis for a session that ended while Redis was away. */
@@ -86,6 +87,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.redis.defineCommand('persist', { numberOfKeys: 2, lua: PERSIST })
     this.redis.defineCommand('claim', { numberOfKeys: 2, lua: CLAIM })
     this.redis.defineCommand('forget', { numberOfKeys: 2, lua: FORGET })
+    this.redis.defineCommand('release', { numberOfKeys: 1, lua: RELEASE })
     this.redis.on('ready', () => { this.up() })
     this.redis.on('error', (err: Error) => { this.down(err) })
     this.redis.on('close', () => { this.down(new StoreUnavailableError('The connection to Redis closed')) })
@@ -177,6 +179,16 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       if (oldest.done !== true) this.owed.delete(oldest.value)
     }
     this.owed.set(o.keys.hash, o)
+  }
+
+  /** A session `restore()` gave that the server did not take: released as it is, for the next node to take as a handover. */
+  unused (digest: Uint8Array): void {
+    const dhex = hex(digest)
+    const claim = this.claims.get(dhex)
+    this.claims.delete(dhex)
+    if (claim === undefined || this.modeNow !== 'durable') return
+    this.counts.commands++
+    this.redis.release(sessionKeys(this.opts.prefix, dhex).hash, String(claim.epoch)).catch((err: unknown) => { this.failed(toError(err)) })
   }
 
   /** `restore()`'s work; `REFILLING` for a session Redis lacks while the live nodes write theirs back. */

@@ -119,6 +119,8 @@ export interface RedisStore extends SessionStore, TypedEventTarget<RedisStoreEve
   readonly nodeId: string
   /** Whether sessions are persisted now: `'durable'`, `'local'` (Redis is away) or `'connecting'`. */
   readonly mode: StoreMode
+  /** A session `restore()` gave that the server did not take (it was closing): released as it was, so the next node takes it as a handover. */
+  unused(digest: Uint8Array): void
   /** Resolves once Redis is connected and the store is durable. */
   ready(): Promise<void>
   /** Persists the session at once rather than at the next interval (its ACKs wait for it); see `SessionStore.persistSoon`. */

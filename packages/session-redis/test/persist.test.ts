@@ -210,6 +210,31 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     expect(await admin.hget(hash, 'e')).toBe(epoch)
   })
 
+  it('a session a node took and then did not serve (its server was closing) is given back as it was: the next node takes it as a handover', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => {
+      const store = redisStore({ redis: redis.url, prefix: 'p:', nodeId: `node-${name}`, persistInterval: 60_000, commandTimeout: 5_000 })
+      cleanups.push(async () => { await store.close() })
+      return store
+    })
+    const held: StoredSession[] = []
+    a.bind({ find: () => undefined, sessions: () => held })
+    b.bind({ find: () => undefined, sessions: () => [] })
+    c.bind({ find: () => undefined, sessions: () => [] })
+    await Promise.all([a.ready(), b.ready(), c.ready()])
+    const { session, hash } = await persistedOne(a, held)
+    await admin.hset(hash, 'o', '') // released, as a handover leaves it
+    const taken = await b.restore(session.digest)
+    expect(taken).toMatchObject({ origin: 'handover' })
+    expect(await admin.hget(hash, 'o')).toBe('node-b')
+    b.unused(session.digest)
+    await expect.poll(async () => await admin.hget(hash, 'o')).toBe('')
+    expect(await c.restore(session.digest)).toMatchObject({ origin: 'handover', journal: [expect.anything()] })
+  })
+
   it('a session that completed leaves a marker for ttl: any node is told it completed, a fenced node cannot bring it back; one closed or expired leaves nothing', async () => {
     const redis = await startRedisServer()
     cleanups.push(async () => { await redis.close() })

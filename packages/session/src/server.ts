@@ -290,7 +290,9 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       }
       if (restored === undefined) return undefined
       if (this.closing) {
-        // close() came while the store answered: the client resumes elsewhere (retryable), not told it is unknown
+        // close() came while the store answered: the client resumes elsewhere (retryable), not told it is
+        // unknown, and the store has the session back as it was (the next node takes it as a handover)
+        this.store.unused?.(digest)
         this.refuse(frames, 'shutting-down', GoAwayCode.SHUTTING_DOWN, 'the server is shutting down')
         return null
       }

@@ -129,6 +129,11 @@ export interface SessionStore {
    */
   restore(digest: Uint8Array, options?: AbortOptions): Promise<RestoreResult>
   /**
+   * `restore()` gave a session this server then did not take (it was closing): give it back as it was, so
+   * the next node takes it as a handover. Optional; without it the next node finds this one the owner.
+   */
+  unused?(digest: Uint8Array): void
+  /**
    * The session ended on this node (`how`): forget it. Not called when it moved. A store shared by several
    * nodes should remember a `'completed'` session for `ttl`, so that a client whose last acknowledgement was
    * lost and that resumes on another node learns it completed rather than that it is unknown (which, under

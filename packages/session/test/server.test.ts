@@ -751,13 +751,17 @@ describe('a durable store', () => {
 
     it('close() while the store answers: the client is told SHUTTING_DOWN (retryable), not that the session is unknown', async () => {
       const g = gatedStore()
-      const s = setup({ store: g.store })
+      const unused = vi.fn()
+      const s = setup({ store: { ...g.store, unused } })
       const f = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
       await vi.waitFor(() => { expect(g.restores).toHaveBeenCalledTimes(1) })
       const closing = s.server.close()
       g.release()
       expect(goAwayCode(await f.next(isGoAway))).toBe(GoAwayCode.SHUTTING_DOWN)
       expect(s.refused).toMatchObject([{ reason: 'shutting-down' }])
+      // the store has the session back as it was, for the next node
+      expect(unused).toHaveBeenCalledTimes(1)
+      expect(Buffer.from(unused.mock.calls[0][0] as Uint8Array)).toEqual(Buffer.from(g.restores.mock.calls[0][0] as Uint8Array))
       await closing
     })
   })
