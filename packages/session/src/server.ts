@@ -325,16 +325,16 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     this.safeDispatchEvent('plain', frames)
   }
 
-  /**
-   * Makes room for a new session by ending the one detached for the longest (it is reported lost, reason
-   * `evicted`, with its count); `false` when every session is connected.
-   */
   /** Whether a session could be evicted to make room (one is detached). */
   private anyDetached (): boolean {
     for (const s of this.registry.values()) if (s.detachedAt !== undefined) return true
     return false
   }
 
+  /**
+   * Makes room for a new session by ending the one detached for the longest (it is reported lost, reason
+   * `evicted`, with its count); `false` when every session is connected.
+   */
   private evictOldestDetached (): boolean {
     let oldest: ServerSession | undefined
     for (const s of this.registry.values()) {
