@@ -67,3 +67,12 @@ export class InvalidControlFrameError extends Error {
     this.name = 'InvalidControlFrameError'
   }
 }
+
+/**
+ * Whether `err` says the peer's bytes are no frame of this codec (a bad header, a body over
+ * `maxFrameLength`, an invalid frame or control frame): the peer broke the wire format, and may be told so.
+ * A stream that ended inside a frame (`TruncatedFrameError`) is the peer leaving, not that.
+ */
+export function isUndecodable (err: unknown): err is FrameTooLongError | InvalidHeaderError | InvalidFrameError | InvalidControlFrameError {
+  return err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError
+}

@@ -35,7 +35,7 @@ export {
 } from './control.js'
 export {
   FrameTooLongError, InvalidControlFrameError, InvalidFrameError,
-  InvalidHeaderError, InvalidParametersError, ProtocolVersionError,
+  InvalidHeaderError, InvalidParametersError, isUndecodable, ProtocolVersionError,
   TruncatedFrameError} from './errors.js'
 export type { FrameFormat } from './format.js'
 export { formats } from './format.js'

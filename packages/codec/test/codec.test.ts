@@ -4,7 +4,7 @@ import { pipe } from 'it-pipe'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import type { Frame, FrameFormat } from '../src/index.js'
-import { codec, decode, encode, formats, frameCheck, FrameType } from '../src/index.js'
+import { codec, decode, encode, formats, frameCheck, FrameType, InvalidHeaderError, isUndecodable } from '../src/index.js'
 import { asAsync, concat } from './bytes.js'
 import { referenceEncode } from './reference.js'
 
@@ -121,6 +121,16 @@ describe('limits and bad input', () => {
     }
     await expect(collect(decode(source()))).rejects.toMatchObject({ name: 'FrameTooLongError', length: 0xfffffff0, maxFrameLength: 16 << 20 })
     expect(pulled).toBe(1)
+  })
+
+  it('isUndecodable tells bytes that are no frame from a peer that left mid-frame', async () => {
+    const tooLong = await settle(collect(decode(asAsync([Uint8Array.of(0, 0, 0, 9, 0)]), { maxFrameLength: 8 })))
+    const truncated = await settle(collect(decode(asAsync([Uint8Array.of(0, 0, 0, 9, 0, 1)]))))
+    expect(tooLong.ok ? undefined : isUndecodable(tooLong.error)).toBe(true)
+    expect(truncated.ok ? undefined : (truncated.error as Error).name).toBe('TruncatedFrameError')
+    expect(isUndecodable((truncated as { error: unknown }).error)).toBe(false)
+    expect(isUndecodable(new InvalidHeaderError())).toBe(true)
+    expect(isUndecodable(new Error('reset'))).toBe(false)
   })
 
   it('delivers frames completed before an error, then the error', async () => {

@@ -1,5 +1,5 @@
 import type { Frame, FrameDuplex, FrameProgress, Hello } from '@proto/codec'
-import { encodeGoAway, encodeHello, FrameTooLongError, GoAwayCode, InvalidControlFrameError, InvalidFrameError, InvalidHeaderError } from '@proto/codec'
+import { encodeGoAway, encodeHello, GoAwayCode, isUndecodable } from '@proto/codec'
 import type { AbortOptions, GoingAwayWatchable, GoingAwayWatcher, PushSource, SinkWatcher } from '@proto/interface'
 import { abortReason, createLogger, isGoingAwayWatchable, raceSignal, sinkWatched, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
@@ -490,8 +490,5 @@ export class Stage implements PumpOwner, PeerOwner, PeerTiming, OutboundOwner, L
 
 /** The GOAWAY reason for a frame the codec could not read (`undefined` for any other failure beneath). */
 function undecodable (err: Error): string | undefined {
-  if (err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError) {
-    return `frame refused: ${err.message}`.slice(0, 200)
-  }
-  return undefined
+  return isUndecodable(err) ? `frame refused: ${err.message}`.slice(0, 200) : undefined
 }

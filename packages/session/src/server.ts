@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { encodeGoAway, FrameTooLongError, FrameType, GoAwayCode, InvalidControlFrameError, InvalidFrameError, InvalidHeaderError } from '@proto/codec'
+import { encodeGoAway, FrameType, GoAwayCode, isUndecodable } from '@proto/codec'
 import { ProtocolViolationError } from '@proto/heartbeat'
 import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
 import { abortReason, createLogger, ProtocolVersionError, toError, TypedEventTarget } from '@proto/interface'
@@ -96,7 +96,7 @@ function helloRefusal (err: Error): { code: number | undefined } | undefined {
   if (err instanceof ProtocolVersionError) return { code: err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR }
   if (err instanceof ProtocolViolationError) return { code: GoAwayCode.PROTOCOL_ERROR }
   // bytes the codec could not frame: the heartbeat told the peer why (GOAWAY PROTOCOL_ERROR)
-  if (err instanceof FrameTooLongError || err instanceof InvalidHeaderError || err instanceof InvalidFrameError || err instanceof InvalidControlFrameError) return { code: GoAwayCode.PROTOCOL_ERROR }
+  if (isUndecodable(err)) return { code: GoAwayCode.PROTOCOL_ERROR }
   return undefined
 }
 
