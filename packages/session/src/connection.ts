@@ -18,6 +18,7 @@ import { SessionOutbound } from './outbound.js'
 import type { PositionsOwner } from './positions.js'
 import { Positions } from './positions.js'
 import type { AckSink, SessionLoss, SessionState } from './state.js'
+import type { SessionOrigin } from './store.js'
 import type { SessionFrames } from './types.js'
 import type { Resume } from './wire.js'
 import { decodeAck, decodeEnd, decodeResume, encodeAck, encodeEnd, encodeResume } from './wire.js'
@@ -64,6 +65,8 @@ export interface ConnectionEndpoint {
   lost(loss: SessionLoss): Error
   /** The session's durable duplex is ending for good (aborted or failed), not merely losing this connection. */
   ending(): boolean
+  /** Server: how the session came to this node (`'recovered'`: from a copy a node that died left; the client may be ahead of it). */
+  readonly origin: SessionOrigin | undefined
 }
 
 /**
@@ -422,7 +425,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (s.role === 'server') s.recovered = false
     this.positions.acked(ack.position)
     if (!ack.end) return
-    if (s.endAt === undefined && s.fromCopy) {
+    if (s.endAt === undefined && this.endpoint.origin === 'recovered') {
       // the node before ended our writing and died before its store had that END (it had fallen back
       // node-local): the client is past this copy in a way it cannot carry on from; a counted loss on both
       // sides, not a protocol error (which would fail the client for good)

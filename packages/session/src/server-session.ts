@@ -341,5 +341,4 @@ function restoreState (state: SessionState, r: RestoredSession): void {
   }
   state.inEnded = r.inEnded
   state.recovered = r.origin === 'recovered'
-  state.fromCopy = state.recovered
 }

@@ -128,8 +128,6 @@ export class SessionState {
   peerEndPersisted = true
   /** Server: restored from a store copy its previous node did not hand over; announced in RESUME until acknowledged. */
   recovered = false
-  /** Server: restored from such a copy (unlike `recovered`, never cleared): the client may be ahead of it. */
-  fromCopy = false
   /** Called when positions move (a server session with a durable store persists them). */
   onChange: (() => void) | undefined
   /**

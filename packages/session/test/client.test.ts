@@ -466,7 +466,7 @@ describe('positions near 2^53 − 1', () => {
         timers: { setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => { clearTimeout(t) } } } },
         log: { enabled: false, debug: () => {}, error: () => {} }
       },
-      endpoint: { lost: () => new Error('lost'), ending: () => false }
+      endpoint: { lost: () => new Error('lost'), ending: () => false, origin: undefined }
     })
   }
 
