@@ -208,8 +208,10 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   /**
    * The connection's source ended cleanly. An outage, unless the exchange is complete: `peerEnd: 'end'`,
-   * closing, or our writing has ended and (with retention) nothing awaits confirmation. With retention a
-   * decision that depends on confirmations waits until the reader has taken what came before the end.
+   * closing, or our writing has ended (the user's source ended and every item was handed on) and (with
+   * retention) nothing awaits confirmation. Items still buffered make it an outage: they go to the next
+   * connection. With retention a decision that depends on confirmations waits until the reader has taken
+   * what came before the end.
    */
   peerEnded (c: Connection<TIn, TOut>, idle: boolean): void {
     if (this.closer.closing || this.opts.peerEnd === 'end') {
@@ -218,12 +220,12 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
       return
     }
     if (this.intake.ended) {
-      if (this.outbox.retained === undefined || (this.outbox.drained && this.outbox.retainedCount === 0)) {
+      if (this.outbox.drained && this.outbox.retainedCount === 0) {
         this.inbound.end()
         this.maybeComplete()
         return
       }
-      if (!idle) {
+      if (!idle && this.outbox.retained !== undefined) {
         c.peerEnded = true
         return
       }

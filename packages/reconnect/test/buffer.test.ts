@@ -3,6 +3,7 @@ import type { OverflowPolicy, ReconnectInit } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import type { Gated } from './helpers/gated.js'
 import { gated as gatedLink } from './helpers/gated.js'
+import { ledgerSum } from './helpers/ledger.js'
 import { durablesUnderFakeTimers } from './helpers/open.js'
 
 const open = durablesUnderFakeTimers()
@@ -237,5 +238,26 @@ describe('status', () => {
     expect(await reading).toEqual([42])
     await vi.advanceTimersByTimeAsync(0)
     expect(d.status).toBe('closed')
+  })
+
+  it('a peer that ends while items we wrote are still buffered is an outage: they go to the next connection', async () => {
+    // the far side takes two items and reads no more; our source has ended, four items wait in the buffer
+    const { d, up, conns } = gatedLink(open, { jitter: 'none', initialDelay: 1, minStableTime: 0 }, 2)
+    const writing = settle(d.sink([1, 2, 3, 4, 5, 6, 7]))
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const before = d.stats()
+    expect(before.buffered).toBeGreaterThan(0)
+    conns[0].endFromFar()
+    expect(await nextEvent(d, 'disconnected')).toMatchObject({ reason: 'peer-ended', handed: before.inFlight })
+    up()
+    await vi.advanceTimersByTimeAsync(1)
+    const second = []
+    for await (const n of conns[1].far.source) second.push(n)
+    expect(second).toEqual([1, 2, 3, 4, 5, 6, 7].slice(before.inFlight))
+    expect(await writing).toEqual({ ok: true, value: undefined })
+    const s = d.stats()
+    expect(s).toMatchObject({ accepted: 7, unconfirmed: before.inFlight, buffered: 0 })
+    expect(ledgerSum(s)).toBe(7)
   })
 })
