@@ -95,16 +95,15 @@ export class Intake<T> implements Taker<T> {
     const { ledger, opts, outbox } = this.owner
     ledger.accepted++
     this.refuseClosed(1)
-    if (opts.validate !== undefined) {
-      try {
-        opts.validate(item)
-      } catch (err) {
-        ledger.rejected++
-        throw err
-      }
+    let size: number
+    try {
+      opts.validate?.(item)
+      size = this.measure(item)
+    } catch (err) {
+      ledger.rejected++
+      throw err
     }
     this.refuseOffline(1)
-    const size = opts.size(item)
     if (outbox.fits(size)) {
       outbox.push(item, size)
       this.owner.pushed()
@@ -115,9 +114,9 @@ export class Intake<T> implements Taker<T> {
 
   /**
    * Takes a batch as one step: counted, checked, sized, and buffered in one append when it fits; else what
-   * fits is buffered and the rest waits for room. An item `validate` refuses ends the sink as it does item
-   * by item: the items before it go on; it and the rest of its batch (taken from the source, never to be
-   * sent) are counted `rejected`, as `overflow: 'error'` does.
+   * fits is buffered and the rest waits for room. An item `validate` refuses (or `buffer.size` cannot
+   * measure) ends the sink as it does item by item: the items before it go on; it and the rest of its batch
+   * (taken from the source, never to be sent) are counted `rejected`, as `overflow: 'error'` does.
    */
   offerBatch (items: T[]): Promise<void> | undefined {
     const { ledger, opts } = this.owner
@@ -125,36 +124,48 @@ export class Intake<T> implements Taker<T> {
     ledger.accepted += n
     this.refuseClosed(n)
     const check = opts.validate
-    if (check !== undefined) {
-      for (let i = 0; i < n; i++) {
-        try {
-          check(items[i])
-        } catch (err) {
-          return this.refusedAt(items, i, err)
-        }
+    const sizes: number[] = new Array(n)
+    let total = 0
+    for (let i = 0; i < n; i++) {
+      try {
+        check?.(items[i])
+        total += sizes[i] = this.measure(items[i])
+      } catch (err) {
+        return this.refusedAt(items, sizes, i, total, err)
       }
     }
-    return this.placeBatch(items)
+    return this.placeBatch(items, sizes, total)
   }
 
-  /** `validate` refused `items[i]`: the items before it are placed, then the sink fails with `err`. */
-  private refusedAt (items: T[], i: number, err: unknown): Promise<void> {
+  /** `items[i]` was refused: the items before it (`total` bytes) are placed, then the sink fails with `err`. */
+  private refusedAt (items: T[], sizes: number[], i: number, total: number, err: unknown): Promise<void> {
     this.owner.ledger.rejected += items.length - i
     if (i === 0) throw err
-    const placing = this.placeBatch(items.slice(0, i))
+    const placing = this.placeBatch(items.slice(0, i), sizes.slice(0, i), total)
     if (placing === undefined) throw err
     return placing.then(() => { throw err })
   }
 
-  /** Places a checked batch (see `offerBatch`). */
-  private placeBatch (items: T[]): Promise<void> | undefined {
-    const { opts, outbox } = this.owner
+  /**
+   * `buffer.size(item)`, checked: a size that is no whole number of bytes from 0 up would corrupt the
+   * buffer's and retention's byte counts for the link's life, so the item is refused instead, typed.
+   */
+  private measure (item: T): number {
+    let size: unknown
+    try {
+      size = this.owner.opts.size(item)
+    } catch (err) {
+      throw new InvalidParametersError(`expected buffer.size() to measure the item, but it threw: ${toError(err).message}`, { cause: err })
+    }
+    if (typeof size === 'number' && size >= 0 && Number.isSafeInteger(size)) return size
+    throw new InvalidParametersError(`expected buffer.size() to return a whole number of bytes from 0 up, but it returned ${typeof size === 'string' ? `'${size}'` : String(size)}`)
+  }
+
+  /** Places a checked batch, sized (see `offerBatch`). */
+  private placeBatch (items: T[], sizes: number[], total: number): Promise<void> | undefined {
+    const { outbox } = this.owner
     const n = items.length
     this.refuseOffline(n)
-    const size = opts.size
-    const sizes: number[] = new Array(n)
-    let total = 0
-    for (let i = 0; i < n; i++) total += sizes[i] = size(items[i])
     const placed = outbox.pushRun(items, sizes, 0, n, total)
     if (placed > 0) this.owner.pushed()
     if (placed === n) return undefined

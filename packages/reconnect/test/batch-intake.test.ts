@@ -127,6 +127,34 @@ describe('batch intake: a sink source that offers nextBatch() is read a batch at
     expectLedger(fast.d, { accepted: 3, rejected: 3 })
   })
 
+  it('buffer.size that throws or returns no byte count refuses the item, typed, as validate does: counted rejected, the bytes counted stay true', async () => {
+    const sizes = new Map<number, unknown>([[3, NaN], [13, '5'], [23, -1], [33, 1.5], [43, Infinity]])
+    const size = (n: number): number => {
+      if (n === 53) throw new TypeError('cannot measure')
+      return (sizes.has(n) ? sizes.get(n) : 1) as number
+    }
+    for (const bad of [3, 13, 23, 33, 43, 53]) {
+      const item = gated<number>(open, { buffer: { size } })
+      const r = await settle(item.d.sink([bad - 2, bad - 1, bad, bad + 1]))
+      expect(r.ok ? undefined : r.error.name).toBe('InvalidParametersError')
+      expect(r.ok ? undefined : r.error.message).toMatch(/^expected buffer\.size\(\) to/)
+      if (bad === 53) expect(r.ok ? undefined : r.error.cause).toBeInstanceOf(TypeError)
+      expectLedger(item.d, { accepted: 3, buffered: 2, rejected: 1 })
+      expect(item.d.stats().bufferedBytes).toBe(2)
+
+      const batch = gated<number>(open, { buffer: { size } })
+      const source = batches([[bad - 2, bad - 1, bad, bad + 1]])
+      const b = await settle(batch.d.sink(source))
+      expect(b.ok ? undefined : b.error.name).toBe('InvalidParametersError')
+      expectLedger(batch.d, { accepted: 4, buffered: 2, rejected: 2 })
+      expect(batch.d.stats().bufferedBytes).toBe(2)
+      batch.up()
+      await vi.advanceTimersByTimeAsync(0)
+      expect(batch.conns[0].toFar).toEqual([bad - 2, bad - 1])
+      expect(batch.d.stats().bufferedBytes).toBe(0)
+    }
+  })
+
   it('the user source failing after some batches aborts the duplex with its error; what it gave is accounted for', async () => {
     const { d, up, conns } = gated<number>(open, { buffer: { maxMessages: 100 } })
     up()
