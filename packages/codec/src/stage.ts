@@ -1,5 +1,5 @@
 import type { AbortOptions, ByteChunk, ByteDuplex, GoingAwayWatchable, GoingAwayWatcher, PushSinkable, PushSource, SinkWatcher, StageDuplex } from '@proto/interface'
-import { abortReason, isGoingAwayWatchable, isPushSource, sinkWatched, validate } from '@proto/interface'
+import { abortReason, asyncIteratorOf, isGoingAwayWatchable, isPushSource, sinkWatched, validate } from '@proto/interface'
 import { FrameDecoder } from './decoder.js'
 import { FrameEncoder } from './encoder.js'
 import type { Layout } from './format.js'
@@ -141,7 +141,7 @@ class CodecStage implements CodecDuplex<ListFrame>, DecodeFailureOwner {
     if (refused !== undefined) return Promise.reject(refused)
     try {
       const encoder = new FrameEncoder(this.layout)
-      const it = isSync(frames) ? undefined : frames[Symbol.asyncIterator]()
+      const it = isSync(frames) ? undefined : asyncIteratorOf(frames)
       return this.lower.sink(it !== undefined && isPushSource<ListFrame>(it) ? new PushEncoding(it, encoder) : encodeWith(frames, encoder))
     } catch (err) {
       return Promise.reject(err)

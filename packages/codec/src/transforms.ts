@@ -1,4 +1,5 @@
 import type { ByteChunk } from '@proto/interface'
+import { asyncIteratorOf } from '@proto/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { BATCH_BYTES, ZERO_COPY_THRESHOLD } from './constants.js'
 import { FrameDecoder } from './decoder.js'
@@ -57,7 +58,7 @@ export function encode (source: AsyncIterable<ListFrame> | Iterable<ListFrame>, 
 
 /** `encode` with an encoder already made (and its options already checked). */
 export function encodeWith (source: AsyncIterable<ListFrame> | Iterable<ListFrame>, encoder: FrameEncoder): Generator<Uint8Array | Uint8ArrayList> | AsyncIterableIterator<ByteChunk> {
-  return isSync(source) ? encodeSync(source, encoder) : new EncodingSource(source[Symbol.asyncIterator](), encoder)
+  return isSync(source) ? encodeSync(source, encoder) : new EncodingSource(asyncIteratorOf(source), encoder)
 }
 
 /** Frames completed by each chunk are yielded before an error found later in that chunk is thrown. */

@@ -75,6 +75,21 @@ export function stageCompliance<T> (name: string, harness: ComplianceHarness<T>)
       await drain
     })
 
+    it.each([['async', Symbol.asyncIterator], ['sync', Symbol.iterator]] as const)('rejects the sink when the %s source throws as its iterator is made (nothing left unhandled)', async (_kind, key) => {
+      const { a, b } = await setup()
+      const boom = new Error('no iterator')
+      const drain = settle(collect(b.source))
+      let result: Awaited<ReturnType<typeof settle>>
+      try {
+        result = await settle(a.sink({ [key] () { throw boom } } as never))
+      } catch (err) {
+        throw new Error('sink() threw instead of rejecting', { cause: err })
+      }
+      expect(result.ok).toBe(false)
+      expect(hasInChain((result as { error: unknown }).error, boom)).toBe(true)
+      await drain
+    })
+
     it('refuses a sink argument that is not a source (typed, as a rejection) without taking the call', async () => {
       const { a, b } = await setup()
       for (const bad of [null, undefined, 5, {}, 'abc', new Uint8Array(3)]) {

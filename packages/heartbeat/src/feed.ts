@@ -1,5 +1,5 @@
 import type { Frame } from '@proto/codec'
-import { isBatchIterator, isPushSource } from '@proto/interface'
+import { asyncIteratorOf, isBatchIterator, isPushSource, iteratorOf } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { abandon } from './ahead-feed.js'
 import { AsyncFeed, BatchFeed } from './async-feed.js'
@@ -44,11 +44,11 @@ export interface Feed {
  */
 export function feed (source: Source<Frame>, owner: FeedOwner): Feed {
   if (Symbol.asyncIterator in source) {
-    const it = (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
+    const it = asyncIteratorOf(source as AsyncIterable<Frame>)
     if (isPushSource<Frame>(it)) return new PushedFeed(it, owner)
     return isBatchIterator(it) ? new BatchFeed(it, owner) : new AsyncFeed(it, owner)
   }
-  return new SyncFeed((source as Iterable<Frame>)[Symbol.iterator]())
+  return new SyncFeed(iteratorOf(source as Iterable<Frame>))
 }
 
 /** A synchronous source: pulled only when the lower sink asks, so it feels the connection's backpressure. */

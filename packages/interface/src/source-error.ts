@@ -23,3 +23,26 @@ export function toError (err: unknown): Error {
   }
   return new Error(text, { cause: err })
 }
+
+/**
+ * `source[Symbol.asyncIterator]()`, except that a source which throws as its iterator is made gives an
+ * iterator that fails with that error at its first read: a sink then handles it as it handles any source
+ * that throws (the connection aborted with the error, the sink rejecting with it), instead of the error
+ * escaping from wherever the iterator happened to be made.
+ */
+export function asyncIteratorOf<T> (source: AsyncIterable<T>): AsyncIterator<T> {
+  try {
+    return source[Symbol.asyncIterator]()
+  } catch (err) {
+    return { next: async () => { throw err } }
+  }
+}
+
+/** `source[Symbol.iterator]()`, or, if that throws, an iterator that throws the same error at its first read (see `asyncIteratorOf`). */
+export function iteratorOf<T> (source: Iterable<T>): Iterator<T> {
+  try {
+    return source[Symbol.iterator]()
+  } catch (err) {
+    return { next: () => { throw err } }
+  }
+}

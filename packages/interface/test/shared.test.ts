@@ -1,7 +1,7 @@
 import { getEventListeners, on, once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import {
-  createLogger, DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, ProtocolVersionError, raceSignal, readUint32, readUint64, setLoggerFactory, settleSinkRun, sinkWatched, type Slot,
+  asyncIteratorOf, createLogger, DONE, formatAddress, InvalidParametersError, isBatchIterator, isPushSource, iteratorOf, ProtocolVersionError, raceSignal, readUint32, readUint64, setLoggerFactory, settleSinkRun, sinkWatched, type Slot,
   slotAdd, slotEach, slotRemove, SourceError, tcpAddress, tellSinkEnd, toError, TypedEventTarget, validate, writeUint32, writeUint64
 } from '../src/index.js'
 
@@ -26,6 +26,16 @@ describe('shared errors', () => {
     expect(wrapped.message).toBe('text')
     expect(wrapped.cause).toBe('text')
     expect(new SourceError(e).error).toBe(e)
+  })
+
+  it('asyncIteratorOf / iteratorOf: a source that throws as its iterator is made fails at the first read instead', async () => {
+    const boom = new Error('no iterator')
+    const failing = asyncIteratorOf({ [Symbol.asyncIterator] () { throw boom } } as AsyncIterable<number>)
+    await expect(failing.next()).rejects.toBe(boom)
+    expect(() => iteratorOf({ [Symbol.iterator] () { throw boom } } as Iterable<number>).next()).toThrow(boom)
+    const gen = (async function * () { yield 1 })()
+    expect(asyncIteratorOf(gen)).toBe(gen)
+    expect(iteratorOf([1, 2]).next()).toEqual({ done: false, value: 1 })
   })
 })
 

@@ -1,5 +1,5 @@
 import type { BatchIterator, PushSource, PushTarget } from '@proto/interface'
-import { isBatchIterator, isPushSource, SourceError, toError } from '@proto/interface'
+import { asyncIteratorOf, isBatchIterator, isPushSource, iteratorOf, SourceError, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { InvalidParametersError } from './errors.js'
 
@@ -65,7 +65,7 @@ export class SourceReader<T> implements PushTarget<T> {
     try {
       const source = this.source
       if (Symbol.asyncIterator in source) {
-        const it = this.it = source[Symbol.asyncIterator]()
+        const it = this.it = asyncIteratorOf(source)
         if (isPushSource<T>(it)) {
           this.pusher = it
           try {
@@ -77,7 +77,7 @@ export class SourceReader<T> implements PushTarget<T> {
         }
         this.batched = isBatchIterator(it)
       } else {
-        this.syncIt = source[Symbol.iterator]()
+        this.syncIt = iteratorOf(source)
       }
     } catch (err) {
       this.finish(err)

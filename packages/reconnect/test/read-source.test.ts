@@ -161,14 +161,18 @@ describe("reading a user's source into reconnect's intake", () => {
     }
   })
 
-  it('a source whose iterator cannot be made ends with that error, from a microtask', async () => {
-    const t = taker()
-    const bad = new Error('no iterator')
-    const source = { [Symbol.asyncIterator] (): AsyncIterator<number> { throw bad } }
-    new SourceReader<number>(source, t).start()
-    expect(t.ends).toEqual([])
-    await Promise.resolve()
-    expect(t.ends).toEqual([bad])
+  it('a source whose iterator cannot be made is a source that throws: it ends with that error as the source\'s (the duplex is aborted with it), later', async () => {
+    for (const key of [Symbol.asyncIterator, Symbol.iterator]) {
+      const t = taker()
+      const bad = new Error('no iterator')
+      const source = { [key] (): never { throw bad } } as unknown as AsyncIterable<number>
+      new SourceReader<number>(source, t).start()
+      expect(t.ends).toEqual([])
+      await new Promise(resolve => setImmediate(resolve))
+      expect(t.ends).toHaveLength(1)
+      expect(t.ends[0]).toBeInstanceOf(SourceError)
+      expect((t.ends[0] as SourceError).error).toBe(bad)
+    }
   })
 })
 

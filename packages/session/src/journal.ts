@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import type { BatchIterator } from '@proto/interface'
-import { DONE, InvalidParametersError, isBatchIterator, RESOLVED_DONE } from '@proto/interface'
+import { asyncIteratorOf, DONE, InvalidParametersError, isBatchIterator, iteratorOf, RESOLVED_DONE } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import { SessionMovedError } from './errors.js'
 
@@ -92,7 +92,7 @@ export class Journal implements BatchIterator<Frame>, AsyncIterator<Frame> {
   provide (source: Source<Frame>): void {
     if (this.app !== undefined) throw new InvalidParametersError('sink was called already: a session\'s sink takes one source (with a durable store, its items go through the journal)')
     this.appAsync = Symbol.asyncIterator in source
-    const it: AsyncIterator<Frame> | Iterator<Frame> = this.appAsync ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]()
+    const it: AsyncIterator<Frame> | Iterator<Frame> = this.appAsync ? asyncIteratorOf(source as AsyncIterable<Frame>) : iteratorOf(source as Iterable<Frame>)
     this.app = it
     this.refresh()
     this.provided?.()

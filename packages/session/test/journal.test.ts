@@ -51,4 +51,14 @@ describe('the journal of a server session with a durable store', () => {
     await expect(pulled).rejects.toThrow(SessionMovedError)
     expect(j.written).toBe(0)
   })
+
+  it('an application source that throws as its iterator is made fails the pull with that error (no throw from provide())', async () => {
+    for (const key of [Symbol.asyncIterator, Symbol.iterator]) {
+      const { j } = journal()
+      const boom = new Error('no iterator')
+      expect(() => { j.provide({ [key] () { throw boom } } as unknown as AsyncIterable<Frame>) }).not.toThrow()
+      await expect(j.next()).rejects.toBe(boom)
+      expect(j.written).toBe(0)
+    }
+  })
 })

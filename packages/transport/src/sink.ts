@@ -36,10 +36,15 @@ export interface SinkOwner {
  * idle connection with an open sink parks one frame.
  */
 export async function runSink (source: Source<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
-  const async = isAsync(source)
-  const iterator: AsyncIterator<ByteChunk> | Iterator<ByteChunk> = async ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
-  const nextBatch = async && isBatchIterator(iterator) ? (iterator as BatchIterator<ByteChunk>).nextBatch : undefined
   try {
+    const async = isAsync(source)
+    let iterator: AsyncIterator<ByteChunk> | Iterator<ByteChunk>
+    try {
+      iterator = async ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+    } catch (err) {
+      throw new SourceError(toError(err)) // the source failed before giving anything: as if it threw at once
+    }
+    const nextBatch = async && isBatchIterator(iterator) ? (iterator as BatchIterator<ByteChunk>).nextBatch : undefined
     for (;;) {
       let chunks: ByteChunk[] | undefined
       let step: IteratorResult<ByteChunk> | undefined
