@@ -10,10 +10,20 @@ export interface TimerHandle {
   cancel(): void
 }
 
+/** How a timer is scheduled. */
+export interface TimerOptions {
+  /**
+   * Keep the process alive until the timer runs or is cancelled: for the deadline of something the
+   * application awaits (a `close()`), which must settle even when nothing else keeps the event loop
+   * running (a paused socket does not). Default `false`: housekeeping timers never keep the process alive.
+   */
+  ref?: boolean
+}
+
 /** Schedules callbacks. Injected so timing logic can run under fake time. */
 export interface Timers {
-  /** Runs `fn` once after `ms` milliseconds. Housekeeping timers never keep the process alive. */
-  setTimeout(fn: () => void, ms: number): TimerHandle
+  /** Runs `fn` once after `ms` milliseconds. Housekeeping timers never keep the process alive (see `TimerOptions.ref`). */
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle
 }
 
 /** `performance.now()`: monotonic, unaffected by wall-clock changes. */
@@ -21,11 +31,11 @@ export const systemClock: Clock = {
   now: () => performance.now()
 }
 
-/** Node's timers, `unref()`ed. Resolved through `globalThis` at call time so fake timers apply. */
+/** Node's timers, `unref()`ed unless `ref` is asked for. Resolved through `globalThis` at call time so fake timers apply. */
 export const systemTimers: Timers = {
-  setTimeout (fn, ms) {
+  setTimeout (fn, ms, options) {
     const t = globalThis.setTimeout(fn, ms)
-    t.unref?.()
+    if (options?.ref !== true) t.unref?.()
     return { cancel: () => { globalThis.clearTimeout(t) } }
   }
 }

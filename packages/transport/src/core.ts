@@ -205,7 +205,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     const timeout = this.config.closeTimeout
     const timer = this.config.timers.setTimeout(() => {
       this.terminate(new ConnectionClosedError(`expected the peer to finish within closeTimeout (${timeout} ms) of close() on connection ${this.id}, but it did not; destroyed the socket`), 'close-timeout', false)
-    }, timeout)
+    }, timeout, { ref: true }) // the close is awaited: it settles even if a paused socket is all that is left
     try {
       // a watched sink has no promise of its own: one is made for this wait
       if ((this.flags & SINK_RUNNING) !== 0) await (this.sinkRun ??= deferred()).promise.then(undefined, ignore)

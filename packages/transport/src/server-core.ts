@@ -136,7 +136,7 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
     this.goingAwayReason = new ServerClosingError('the server is closing: finish what was accepted, tell the peer, and end the connection; it is aborted at the close deadline')
     const timer = this.config.timers.setTimeout(() => {
       this.abortAll(new ServerClosedError(`expected every connection to finish within the close deadline (${deadline} ms), but some were still open; aborted them`))
-    }, deadline)
+    }, deadline, { ref: true }) // the close is awaited: it settles even if paused sockets are all that is left
     try {
       for (const { handle } of this.live.values()) goAway(handle)
       if (!this.empty()) await new Promise<void>((resolve) => { this.onEmpty = resolve })

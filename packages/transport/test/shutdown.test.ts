@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process'
 import { getEventListeners, once } from 'node:events'
 import net from 'node:net'
 import tls from 'node:tls'
+import { fileURLToPath } from 'node:url'
 import { pipe } from 'it-pipe'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Connection, DisconnectInfo, Server } from '../src/index.js'
@@ -227,5 +229,52 @@ describe('server lifecycle', () => {
     } finally {
       warn.mockRestore()
     }
+  })
+})
+
+describe('a close the application awaits keeps the process alive until it settles', () => {
+  /**
+   * Runs `body` in a fresh Node process (the package from source) where nothing but the close would keep
+   * the event loop running: the peer's socket is unref()ed, and ours is paused (its read queue is full:
+   * nobody reads it), which keeps nothing active. Returns what the process printed.
+   */
+  function inFreshProcess (body: string): { status: number | null, stdout: string } {
+    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url))
+    const script = `import net from 'node:net'\nimport { connect, listen } from ${JSON.stringify(src)}\n${body}`
+    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 30_000
+    })
+    return { status: run.status, stdout: run.stdout }
+  }
+
+  it('conn.close() settles at closeTimeout although a paused socket is all that is left', () => {
+    const run = inFreshProcess(`
+      const peer = net.createServer((s) => { s.on('error', () => {}); s.write(Buffer.alloc(700 << 10)); s.unref() })
+      await new Promise(resolve => peer.listen(0, '127.0.0.1', resolve)); peer.unref()
+      const conn = await connect({ host: '127.0.0.1', port: peer.address().port, closeTimeout: 300 })
+      await new Promise(resolve => setTimeout(resolve, 300))
+      const outcome = await conn.close().then(() => 'resolved', (err) => err.name)
+      console.log('closed:', outcome, (await conn.closed).reason)
+    `)
+    expect(run.stdout).toContain('closed: resolved close-timeout')
+    expect(run.status).toBe(0)
+  })
+
+  it('server.close({ deadline }) settles at its deadline although paused sockets are all that is left', () => {
+    const run = inFreshProcess(`
+      const server = await listen({ host: '127.0.0.1', port: 0 }, () => {})
+      const raw = net.connect(server.address.port, '127.0.0.1')
+      raw.on('error', () => {})
+      await new Promise(resolve => raw.on('connect', resolve))
+      raw.write(Buffer.alloc(700 << 10))
+      await new Promise(resolve => setTimeout(resolve, 300))
+      raw.unref()
+      await server.close({ deadline: 300 })
+      console.log('server closed')
+    `)
+    expect(run.stdout).toContain('server closed')
+    expect(run.status).toBe(0)
   })
 })
