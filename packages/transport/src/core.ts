@@ -180,9 +180,13 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
     }
   }
 
-  /** Ends the connection now with `reason`: at once for the consumer, RST on the wire if `reset`. */
+  /**
+   * Ends the connection now with `reason`: at once for the consumer, RST on the wire if `reset`. The first
+   * call decides: a stage above that aborts the connection as it is told of the failure (from within this
+   * call) changes neither the reason nor how the socket ends (an idle timeout stays a FIN).
+   */
   terminate (err: Error, reason: DisconnectReason, reset: boolean): void {
-    if ((this.flags & GONE) !== 0) return
+    if ((this.flags & GONE) !== 0 || this.failure != null) return
     this.fail({ error: err, reason, initiator: 'local' }, true)
     if (this.config.log.enabled) this.config.log.debug('%s %s: %s', this.id, reason, err.message)
     if (reset) this.carrier.reset()

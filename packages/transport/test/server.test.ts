@@ -1,5 +1,5 @@
 import net from 'node:net'
-import type { AbortOptions } from '@proto/interface'
+import type { AbortOptions, PushSource } from '@proto/interface'
 import { resourceSnapshot, waitForResources } from '@proto/stage-compliance'
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -159,6 +159,20 @@ describe('listen(): idle timeout', () => {
     expect(Date.now() - started).toBeLessThan(5_000)
     // The peer sees an orderly end, not a reset.
     expect((await readAll(c)).byteLength).toBe(0)
+  })
+
+  it('stays an orderly end when the stage above aborts the connection as it learns of the failure (a heartbeat does)', async () => {
+    const s = await server({ idleTimeout: 100 }, (conn) => {
+      // push mode: told of the failure within the close itself, and aborting then, as a stage over it does
+      const it = conn.source[Symbol.asyncIterator]() as unknown as PushSource<Uint8Array>
+      it.subscribe({ push: () => true, end: (err?: Error) => { if (err !== undefined) conn.abort(err) } })
+    })
+    const gone = nextDisconnect(s)
+    const c = await client(s)
+    const { info } = await gone
+    expect(info.reason).toBe('idle-timeout')
+    // the peer reads to an orderly end (a reset would fail the read with ConnectionResetError)
+    expect(await settle(readAll(c))).toMatchObject({ ok: true })
   })
 })
 
