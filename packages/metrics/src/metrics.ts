@@ -86,6 +86,27 @@ function linkReading (stats: LinkCounters, into: Reading = []): Reading {
 }
 
 /** Runs `fn` once, when `target` dispatches `type`, unless `signal` aborts first. */
+/**
+ * Refuses, with `InvalidParametersError`, a target that lacks what tracking it reads (`stats()`, event
+ * listeners, `closed`, `connections`): tracked, it would fail every later collection, and with it the
+ * series of every other object.
+ */
+function checkTarget (what: string, target: unknown, needs: { stats?: boolean, events?: boolean, closed?: boolean, connections?: boolean }): void {
+  const t = target as Record<string, unknown> | null
+  const isObject = t !== null && typeof t === 'object'
+  const has = {
+    stats: isObject && typeof t.stats === 'function',
+    events: isObject && typeof t.addEventListener === 'function' && typeof t.removeEventListener === 'function',
+    closed: isObject && typeof (t.closed as Promise<unknown> | undefined)?.then === 'function',
+    connections: isObject && typeof (t.connections as Iterable<unknown> | undefined)?.[Symbol.iterator] === 'function'
+  }
+  const parts = { stats: 'stats()', events: 'addEventListener()/removeEventListener()', closed: 'a closed promise', connections: 'connections (iterable)' }
+  const wanted = (Object.keys(parts) as Array<keyof typeof parts>).filter(k => needs[k] === true)
+  const missing = wanted.filter(k => !has[k])
+  if (missing.length === 0) return
+  validate.invalid(what, `an object with ${wanted.map(k => parts[k]).join(', ')}`, target, isObject ? `it lacks ${missing.map(k => parts[k]).join(', ')}` : undefined)
+}
+
 function on (target: EventTarget, type: string, signal: AbortSignal, fn: (detail: unknown) => void): void {
   target.addEventListener(type, (event) => { fn((event as CustomEvent<unknown>).detail) }, { signal })
 }
@@ -145,6 +166,7 @@ class Metrics implements ProtoMetrics {
   }
 
   server (server: MeteredServer, options?: TrackOptions): Untrack {
+    checkTarget('server', server, { events: true, connections: true })
     const attrs = this.attributes(options)
     const connections = new Map<unknown, Untrack>()
     const follow = (conn: { stats(): ByteCounters }): void => {
@@ -176,6 +198,7 @@ class Metrics implements ProtoMetrics {
   }
 
   connection (connection: MeteredConnection, options?: TrackOptions): Untrack {
+    checkTarget('connection', connection, { stats: true, closed: true })
     const attrs = this.attributes(options)
     return this.track(() => this.#tally.add(attrs, { read: () => [[OPEN, 1], ...byteReading(connection.stats())] }), (untrack, signal) => {
       void connection.closed.then((info) => {
@@ -187,6 +210,7 @@ class Metrics implements ProtoMetrics {
   }
 
   heartbeat (heartbeat: MeteredHeartbeat, options?: TrackOptions): Untrack {
+    checkTarget('heartbeat', heartbeat, { stats: true, events: true })
     const attrs = this.attributes(options)
     const sent = seriesKey(Instrument.pings, Attribute.direction, 'out')
     const received = seriesKey(Instrument.pings, Attribute.direction, 'in')
@@ -203,6 +227,7 @@ class Metrics implements ProtoMetrics {
   }
 
   link (link: MeteredLink, options?: TrackOptions): Untrack {
+    checkTarget('link', link, { stats: true, events: true })
     const attrs = this.attributes(options)
     return this.track(() => this.#tally.add(attrs, { read: () => linkReading(link.stats()) }), (untrack, signal) => {
       on(link, 'closed', signal, untrack)
@@ -210,6 +235,7 @@ class Metrics implements ProtoMetrics {
   }
 
   session (session: MeteredSession, options?: TrackOptions): Untrack {
+    checkTarget('session', session, { stats: true, events: true })
     const attrs = { ...this.attributes(options), [Attribute.role]: session.stats().role }
     const keys = {
       in: seriesKey(Instrument.sessionFrames, Attribute.direction, 'in'),
@@ -234,6 +260,7 @@ class Metrics implements ProtoMetrics {
   }
 
   sessionServer (server: MeteredSessionServer, options?: TrackOptions): Untrack {
+    checkTarget('sessionServer', server, { stats: true })
     const attrs = this.attributes(options)
     const outcome = (name: string): string => seriesKey(Instrument.sessionServerOutcomes, Attribute.outcome, name)
     const state = (name: string): string => seriesKey(Instrument.sessionsActive, Attribute.state, name)
@@ -265,7 +292,13 @@ class Metrics implements ProtoMetrics {
   private track (start: (signal: AbortSignal) => () => void, endWhen: (untrack: Untrack, signal: AbortSignal) => void): Untrack {
     if (!this.#open) throw new MetricsClosedError()
     const controller = new AbortController()
-    const stop = start(controller.signal)
+    let stop: () => void
+    try {
+      stop = start(controller.signal)
+    } catch (err) {
+      controller.abort() // listeners added before the throw go with it: nothing stays tracked
+      throw err
+    }
     const untrack = (): void => {
       if (controller.signal.aborted) return
       controller.abort()
@@ -273,7 +306,12 @@ class Metrics implements ProtoMetrics {
       stop()
     }
     this.#untracks.add(untrack)
-    endWhen(untrack, controller.signal)
+    try {
+      endWhen(untrack, controller.signal)
+    } catch (err) {
+      untrack()
+      throw err
+    }
     return untrack
   }
 

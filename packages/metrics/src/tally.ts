@@ -1,4 +1,7 @@
 import type { Attributes } from '@opentelemetry/api'
+import { createLogger } from '@proto/interface'
+
+const log = createLogger('metrics')
 
 /** One measurement of a tracked object: a series key (see {@link seriesKey}) and its value. */
 export type Reading = Array<readonly [key: string, value: number]>
@@ -6,6 +9,29 @@ export type Reading = Array<readonly [key: string, value: number]>
 /** A tracked object, read at each collection. */
 export interface Live {
   read(): Reading
+  /** Its last reading that did not throw (kept by the tally). */
+  last?: Reading
+  /** A reading of it threw once already (logged then, not again). */
+  failed?: boolean
+}
+
+/**
+ * `live.read()`, or, if that throws, its last good reading: one object whose `stats()` throws must not
+ * fail the whole collection (and drop every other object's series with it), nor make a cumulative series
+ * go down. The first failure of each object is logged.
+ */
+function readOf (live: Live): Reading {
+  try {
+    const reading = live.read()
+    live.last = reading
+    return reading
+  } catch (err) {
+    if (live.failed !== true) {
+      live.failed = true
+      log.error('reading a tracked object failed; its last reading stands in for it: %s', err instanceof Error ? err.message : String(err))
+    }
+    return live.last ?? []
+  }
 }
 
 const SEP = '\u0000'
@@ -40,7 +66,7 @@ export class Group {
   totals (): Map<string, number> {
     const sums = new Map(this.retired)
     for (const live of this.live) {
-      for (const [key, value] of live.read()) sums.set(key, (sums.get(key) ?? 0) + value)
+      for (const [key, value] of readOf(live)) sums.set(key, (sums.get(key) ?? 0) + value)
     }
     return sums
   }
@@ -63,7 +89,7 @@ export class Tally {
     return () => {
       if (!group.live.delete(live)) return
       // a gauge stays reported, at what the others still hold (0 when none), instead of going stale
-      for (const [key, value] of live.read()) group.retired.set(key, (group.retired.get(key) ?? 0) + (this.isGauge(this.series(key).instrument) ? 0 : value))
+      for (const [key, value] of readOf(live)) group.retired.set(key, (group.retired.get(key) ?? 0) + (this.isGauge(this.series(key).instrument) ? 0 : value))
     }
   }
 

@@ -292,6 +292,32 @@ describe('protoMetrics lifecycle and options', () => {
     m.close()
   })
 
+  it('refuses a target that lacks what tracking reads, typed, and tracks nothing of it: the other objects\' series stay', async () => {
+    const otelSdk = withSdk()
+    const m = protoMetrics({ meterProvider: otelSdk.provider })
+    cleanups.push(() => { m.close() })
+    const counters = { reconnects: 0, handed: 5, replayed: 0, confirmed: 0, flushed: 5, unconfirmed: 0, dropped: 0, cleared: 0, rejected: 0, unsent: 0, waiting: 0, buffered: 0, inFlight: 0, retained: 0 }
+    const good = Object.assign(new EventTarget(), { stats: (): LinkCounters => counters })
+    m.link(good)
+    const bad: Array<[string, unknown]> = [
+      ['link', null], ['link', {}], ['link', { stats: () => counters }], ['connection', {}], ['connection', { stats: () => counters }],
+      ['heartbeat', new EventTarget()], ['session', 5], ['server', new EventTarget()], ['sessionServer', null], ['sessionServer', {}]
+    ]
+    for (const [method, target] of bad) {
+      expect(() => { (m as unknown as Record<string, (t: unknown) => void>)[method](target) }, `${method}(${String(target)})`).toThrow(InvalidParametersError)
+    }
+    expect(m.tracked).toBe(1)
+    expect(value(await otelSdk.scrape(), Instrument.linkItems, { 'proto.outcome': 'handed' })).toBe(5)
+
+    // an object whose stats() starts throwing stands at its last reading; the collection and the others go on
+    let broken = false
+    const flaky = Object.assign(new EventTarget(), { stats: (): LinkCounters => { if (broken) throw new Error('gone wrong'); return { ...counters, handed: 7 } } })
+    m.link(flaky)
+    expect(value(await otelSdk.scrape(), Instrument.linkItems, { 'proto.outcome': 'handed' })).toBe(12)
+    broken = true
+    expect(value(await otelSdk.scrape(), Instrument.linkItems, { 'proto.outcome': 'handed' })).toBe(12)
+  })
+
   it('rejects a meter provider without getMeter(), a meter name that is not a string and attributes that are not an object', () => {
     for (const init of [{ meterProvider: {} }, { meterName: 5 }, { meterName: '' }, { attributes: 'x' }, { attributes: null }]) {
       expect(() => protoMetrics(init as never), JSON.stringify(init)).toThrow(InvalidParametersError)
