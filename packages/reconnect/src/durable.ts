@@ -198,11 +198,13 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++
     this.state = 'connected'
+    // what goes to it first: read before its sink starts, which may take buffered items into retention at once
+    const retained = this.outbox.retainedCount
     // through sinkPush where the connection has it: the feed pushes, and how the run ends comes back to the
     // connection object (sinkEnded), so nothing is parked for the connection's life
     sinkWatched(duplex as { sink(source: AsyncIterable<TOut>): Promise<void> }, c.feed, c)
     this.log.debug('connected on attempt %d', attempt)
-    this.emit({ type: 'connected', attempt, retained: this.outbox.retainedCount })
+    this.emit({ type: 'connected', attempt, retained })
     this.inbound.pull()
   }
 

@@ -49,6 +49,18 @@ describe('retention', () => {
     expectLedger(d)
   })
 
+  it('connected.retained counts what was retained before this connection: items buffered before the first dial are not among them', async () => {
+    const { d, up } = gated<number>(open, RETAIN)
+    void d.sink([1, 2, 3]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.stats()).toMatchObject({ buffered: 3, retained: 0 })
+    const connected = nextEvent(d, 'connected')
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await connected).toMatchObject({ retained: 0 })
+    expect(d.stats()).toMatchObject({ handed: 3, retained: 3 })
+  })
+
   it('a full retention hands nothing new until a confirmation makes room: the producer is held back', async () => {
     const { d, up, conns } = gated<number>(open, { ...RETAIN, retention: { maxMessages: 3 }, buffer: { maxMessages: 2 } })
     up()
