@@ -86,7 +86,8 @@ export function backoff (init: BackoffInit = {}): DelayFunction {
   const jitter = validate.oneOf('jitter', init.jitter, JITTERS, DEFAULT_JITTER)
   const random = validate.fn('random', init.random, Math.random)
   const custom = validate.fn('delay', init.delay)
-  if (maxDelay < initialDelay) validate.invalid('maxDelay', `at least initialDelay (${initialDelay} ms)`, maxDelay)
+  // with a delay function of its own, initialDelay shapes nothing: only the clamp's bounds must agree
+  if (custom === undefined && maxDelay < initialDelay) validate.invalid('maxDelay', `at least initialDelay (${initialDelay} ms)`, maxDelay)
   if (maxDelay < minDelay) validate.invalid('maxDelay', `at least minDelay (${minDelay} ms)`, maxDelay)
   // a schedule of plain numbers is a pure function of them: durables with the same settings (a server's
   // sessions) share one instead of three closures each

@@ -120,4 +120,10 @@ describe('backoff schedule', () => {
       expect(() => backoff(init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     }
   })
+
+  it('a delay function of its own needs no initialDelay under maxDelay (it shapes nothing then); the clamp still holds', () => {
+    const delay = backoff({ delay: () => 1_000, maxDelay: 40 })
+    expect(delay(1, 0, new Error('x'))).toBe(40)
+    expect(() => backoff({ delay: () => 1, maxDelay: 5, minDelay: 10 })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+  })
 })
