@@ -56,6 +56,8 @@ describe('usage errors: exit 2, one line and where to read more', () => {
     [['connect', '127.0.0.1:7000', '--bogus'], /^proto: unknown option '--bogus'\nRun 'proto connect --help' for usage\.\n$/],
     [['connect', '127.0.0.1:7000', '--intervall', '1s'], /^proto: unknown option '--intervall'; did you mean '--interval'\?\n/],
     [['connect', '127.0.0.1:7000', '--interval'], /^proto: option '--interval' needs a value\n/],
+    [['connect', '127.0.0.1:7000', '--interval', '-5s'], /^proto: option '--interval' needs a value, but '-5s' after it starts with '-' and reads as an option; if it is the value, write --interval=-5s\n/],
+    [['connect', '127.0.0.1:7000', '--interval=-5s'], /^proto: expected --interval to be a duration such as 500ms, 5s or 1m, but got '-5s'\n/],
     [['connect', '127.0.0.1:7000', '--format', 'netty'], /^proto: expected --format to be one of proto, structBI, int32, lengthPrefixed or a JSON layout, but got 'netty'\n/],
     [['connect', '127.0.0.1:7000', '--format', '{"length":3}'], /^proto: invalid --format or --max-frame-length: expected format.length to be one of 'varint', 1, 2, 4, 8, but got 3\n/],
     [['connect', '127.0.0.1:7000', '--format', '{"size":4}'], /^proto: expected a --format layout to have only the fields length, endian, type and lengthCounts, but got 'size'/],

@@ -63,7 +63,7 @@ export function parseCommand (spec: CommandSpec, args: readonly string[]): Parse
   try {
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true })
   } catch (err) {
-    throw new UsageError(describeParseError(err as Error & { code?: string }, Object.keys(options)), { command: spec.name, cause: err })
+    throw new UsageError(describeParseError(err as Error & { code?: string }, Object.keys(options), args), { command: spec.name, cause: err })
   }
   const values = parsed.values as Values
   if (values.help === true) return { values, positionals: parsed.positionals }
@@ -78,17 +78,22 @@ export function parseCommand (spec: CommandSpec, args: readonly string[]): Parse
 }
 
 /** `parseArgs`' messages, reworded as the rest of the CLI words things. */
-function describeParseError (err: Error & { code?: string }, known: string[]): string {
+function describeParseError (err: Error & { code?: string }, known: string[], args: readonly string[]): string {
   const flag = /--[\w-]+/.exec(err.message)?.[0] ?? /'(-[^' ,]+)/.exec(err.message)?.[1]
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const near = flag?.startsWith('--') === true ? closest(flag.slice(2), known) : undefined
       return `unknown option '${flag ?? err.message}'${near !== undefined ? `; did you mean '--${near}'?` : ''}`
     }
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return err.message.includes('does not take an argument')
-        ? `option '${flag}' takes no value`
-        : `option '${flag}' needs a value`
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      if (err.message.includes('does not take an argument')) return `option '${flag}' takes no value`
+      // a value starting with '-' (a negative number) reads as the next option
+      const next = flag === undefined ? undefined : args[args.indexOf(flag) + 1]
+      if (err.message.includes('ambiguous') && next !== undefined) {
+        return `option '${flag}' needs a value, but '${next}' after it starts with '-' and reads as an option; if it is the value, write ${flag}=${next}`
+      }
+      return `option '${flag}' needs a value`
+    }
     default: return err.message
   }
 }
