@@ -85,7 +85,6 @@ function linkReading (stats: LinkCounters, into: Reading = []): Reading {
   return into
 }
 
-/** Runs `fn` once, when `target` dispatches `type`, unless `signal` aborts first. */
 /**
  * Refuses, with `InvalidParametersError`, a target that lacks what tracking it reads (`stats()`, event
  * listeners, `closed`, `connections`): tracked, it would fail every later collection, and with it the
@@ -107,6 +106,7 @@ function checkTarget (what: string, target: unknown, needs: { stats?: boolean, e
   validate.invalid(what, `an object with ${wanted.map(k => parts[k]).join(', ')}`, target, isObject ? `it lacks ${missing.map(k => parts[k]).join(', ')}` : undefined)
 }
 
+/** Runs `fn` once, when `target` dispatches `type`, unless `signal` aborts first. */
 function on (target: EventTarget, type: string, signal: AbortSignal, fn: (detail: unknown) => void): void {
   target.addEventListener(type, (event) => { fn((event as CustomEvent<unknown>).detail) }, { signal })
 }
