@@ -9,28 +9,19 @@ export type Reading = Array<readonly [key: string, value: number]>
 /** A tracked object, read at each collection. */
 export interface Live {
   read(): Reading
-  /** Its last reading that did not throw (kept by the tally). */
-  last?: Reading
-  /** A reading of it threw once already (logged then, not again). */
-  failed?: boolean
 }
 
 /**
- * `live.read()`, or, if that throws, its last good reading: one object whose `stats()` throws must not
- * fail the whole collection (and drop every other object's series with it), nor make a cumulative series
- * go down. The first failure of each object is logged.
+ * `live.read()`, or nothing if that throws: one object whose `stats()` throws must not fail the whole
+ * collection and drop every other object's series with it. It is left out of that collection and logged
+ * (its last reading is not kept: that would cost every tracked connection an array for good).
  */
 function readOf (live: Live): Reading {
   try {
-    const reading = live.read()
-    live.last = reading
-    return reading
+    return live.read()
   } catch (err) {
-    if (live.failed !== true) {
-      live.failed = true
-      log.error('reading a tracked object failed; its last reading stands in for it: %s', err instanceof Error ? err.message : String(err))
-    }
-    return live.last ?? []
+    log.error('reading a tracked object failed; it is left out of this collection: %s', err instanceof Error ? err.message : String(err))
+    return []
   }
 }
 
