@@ -43,6 +43,8 @@ export interface ServerSessionOwner {
   expired(session: ServerSession): void
   /** The session left this node through the store. */
   moved(session: ServerSession): void
+  /** A connection that resumed the session was replaced by a newer one before it was taken into use: tell it (GOAWAY `SESSION_TAKEN_OVER`) and close it. */
+  takenOver(lower: SessionFrames): void
   readonly store: SessionStore
 }
 
@@ -50,7 +52,8 @@ export interface ServerSessionOwner {
  * One session on the server: a durable duplex whose "dial" waits for the next connection that resumes
  * this session, so retention, replay, counters, events and the ledger are the same code as a client's.
  * A resume while a connection is live takes over: reconnect drops the old connection at once (its epoch
- * is fenced, it is sent GOAWAY `SESSION_TAKEN_OVER`) and dials, which takes the new one.
+ * is fenced, it is sent GOAWAY `SESSION_TAKEN_OVER`) and dials, which takes the new one. A resume while
+ * another waits to be taken (the link is between connections) takes over that one the same way.
  */
 export class ServerSession implements StoredSession, EndpointServer {
   readonly endpoint: SessionEndpoint
@@ -230,9 +233,15 @@ export class ServerSession implements StoredSession, EndpointServer {
       waiter(attach)
       return
     }
-    this.refusePending()
+    const superseded = this.pending
     this.pending = attach
+    if (superseded !== undefined) this.owner.takenOver(superseded.lower)
     if (this.live) this.endpoint.link.reconnect(new SessionTakenOverError())
+  }
+
+  /** A connection resumed it and waits to be taken into use (the link is between connections). */
+  get attachWaiting (): boolean {
+    return this.pending !== undefined
   }
 
   /** Ends the session as expired: the unacknowledged items are counted and the application told. */

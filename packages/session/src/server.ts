@@ -7,7 +7,7 @@ import type { Reconnector } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import type { ConnectionSettings } from './connection.js'
 import { GOAWAY_GRACE, SESSION_FLAG, SessionFrameType, SessionGoAwayCode } from './constants.js'
-import { SessionProtocolError } from './errors.js'
+import { SessionProtocolError, SessionTakenOverError } from './errors.js'
 import { stageFailure } from './handshake.js'
 import type { CommonOptions, ServerOptions } from './options.js'
 import { resolveCommon, resolveServer } from './options.js'
@@ -247,7 +247,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       return
     }
     this.counts.resumed++
-    if (session.detachedAt === undefined) this.counts.takeovers++
+    // it replaces a connection: the live one, or one that resumed it and waits to be taken into use
+    if (session.detachedAt === undefined || session.attachWaiting) this.counts.takeovers++
     const attach: Attach = { lower: frames, leftover, resume, token: resume.token }
     session.attach(attach)
     this.log.debug('session %s resumed', session.id)
@@ -383,7 +384,16 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   /** Sends GOAWAY `code` (if any) and closes the connection, destroying it if that takes longer than a grace period. */
   private refuse (frames: SessionFrames, reason: RefusalReason, code: number | undefined, message: string): void {
     this.counted(reason, code, message)
-    const err = new SessionProtocolError(`refused: ${message}`)
+    this.goAway(frames, code, message, new SessionProtocolError(`refused: ${message}`))
+  }
+
+  takenOver (lower: SessionFrames): void {
+    this.log.debug('a connection waiting to resume a session was taken over by a newer one')
+    this.goAway(lower, SessionGoAwayCode.SESSION_TAKEN_OVER, 'session taken over', new SessionTakenOverError('A newer connection resumed this session before this one was taken into use'))
+  }
+
+  /** Sends GOAWAY `code` (if any) and closes the connection; it is aborted with `err` if that takes longer than a grace period. */
+  private goAway (frames: SessionFrames, code: number | undefined, message: string, err: Error): void {
     if (code === undefined) { frames.abort(err); return }
     const timer = this.timers.setTimeout(() => { frames.abort(err) }, GOAWAY_GRACE)
     const goAway: Frame = { type: FrameType.GOAWAY, body: encodeGoAway({ code, reason: message.slice(0, 200) }) }

@@ -267,6 +267,25 @@ describe('takeover', () => {
   })
 })
 
+describe('takeover of a connection not yet taken into use', () => {
+  it('resumes racing while the session is between connections: each but the last is taken over (GOAWAY SESSION_TAKEN_OVER) and counted so', async () => {
+    const s = setup()
+    const { f: old, token, session } = await opened(s)
+    const lost = new Promise((resolve) => { session.addEventListener('disconnected', resolve, { once: true }) })
+    old.end() // the connection is lost; the link redials after its backoff, meanwhile resumes wait to be taken
+    await lost
+    const racing = [0, 1, 2].map(() => s.connect(resumeFrame({ token, next: 1 })))
+    const winner = racing[2]
+    expect(readResume(await winner.next(isResume)).next).toBe(1)
+    for (const loser of racing.slice(0, 2)) {
+      expect(goAwayCode(await loser.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_TAKEN_OVER)
+      expect(loser.written.some(isResume)).toBe(false)
+    }
+    expect(s.server.stats()).toMatchObject({ resumed: 3, takeovers: 2 })
+    expect(s.refused).toEqual([])
+  })
+})
+
 describe('expiry', () => {
   it('a disconnected session expires after its ttl: the application learns how many items the client may not have had', async () => {
     vi.useFakeTimers()
