@@ -91,8 +91,8 @@ export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
   abort(err: Error): void
 }
 
-/** Whether a stage's failure before HELLO refused the peer, and the GOAWAY code it sent then (if any). */
-function helloRefusal (err: Error): { code: number | undefined } | undefined {
+/** Whether a stage's failure before RESUME refused the peer, and the GOAWAY code it sent then (if any). */
+function stageRefusal (err: Error): { code: number | undefined } | undefined {
   if (err instanceof ProtocolVersionError) return { code: err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR }
   if (err instanceof ProtocolViolationError) return { code: GoAwayCode.PROTOCOL_ERROR }
   // bytes the codec could not frame: the heartbeat told the peer why (GOAWAY PROTOCOL_ERROR)
@@ -159,7 +159,13 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       cancelled.done = true // an open() still waiting for the store takes no connection it was refused
       if (err === TIMED_OUT) this.refuse(frames, 'timeout', undefined, `no HELLO and RESUME within resumeTimeout (${this.opts.resumeTimeout} ms)`)
       else if (err instanceof SessionProtocolError) this.refuse(frames, 'protocol', GoAwayCode.PROTOCOL_ERROR, err.message)
-      else frames.abort(toError(err))
+      else {
+        // the stage beneath refused what the peer sent before its RESUME (and told it why): counted as ours are
+        const e = toError(err)
+        const refusal = stageRefusal(e)
+        if (refusal !== undefined) this.counted('protocol', refusal.code, e.message)
+        frames.abort(e)
+      }
     } finally {
       deadline.cancel()
     }
@@ -369,7 +375,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
    */
   private async endedBeforeHello (frames: SessionFrames): Promise<void> {
     const err = await stageFailure(frames)
-    const refusal = err === undefined ? undefined : helloRefusal(err)
+    const refusal = err === undefined ? undefined : stageRefusal(err)
     if (err !== undefined && refusal !== undefined) this.counted('protocol', refusal.code, err.message)
     frames.abort(err ?? new SessionProtocolError('the connection ended before its HELLO'))
   }

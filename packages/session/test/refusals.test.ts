@@ -76,3 +76,24 @@ describe('connections refused at HELLO (real TCP)', () => {
     }
   })
 })
+
+describe('connections refused between HELLO and RESUME (real TCP)', () => {
+  it('what the stage beneath refuses after a HELLO is counted and reported as a refusal too, with the GOAWAY it sent', async () => {
+    server = sessionServer()
+    const refused: Array<SessionServerEvents['refused']> = []
+    server.addEventListener('refused', (e) => { refused.push(e.detail) })
+    const s = server
+    tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await s.handle(conn) })
+    const port = (tcp.address as { port: number }).port
+    const helloBytes = Buffer.concat([...encode([hello()])].map(c => c.subarray()))
+    const cases: Uint8Array[] = [
+      Buffer.concat([helloBytes, Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x40)]), // no frame: a length beyond maxFrameLength
+      Buffer.concat([helloBytes, ...[...encode([{ type: FrameType.PING, body: new Uint8Array(65) }])].map(c => c.subarray())]), // a PING body over 64 bytes
+      Buffer.concat([helloBytes, helloBytes]) // a second HELLO
+    ]
+    for (const bytes of cases) expect((await sendRaw(port, bytes))?.code).toBe(GoAwayCode.PROTOCOL_ERROR)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(refused.map(r => [r.reason, r.code])).toEqual(cases.map(() => ['protocol', GoAwayCode.PROTOCOL_ERROR]))
+    expect(server.stats().refused.protocol).toBe(cases.length)
+  })
+})
