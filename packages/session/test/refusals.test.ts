@@ -36,6 +36,15 @@ async function sendRaw (port: number, what: Frame[] | Uint8Array | 'fin' | 'rese
   return goAway === undefined ? undefined : decodeGoAway(goAway.body)
 }
 
+/** A session server under `listen()` on a free port (torn down after each test), and its refusals as reported. */
+async function serving (): Promise<{ s: SessionServer, refused: Array<SessionServerEvents['refused']>, port: number }> {
+  const s = server = sessionServer()
+  const refused: Array<SessionServerEvents['refused']> = []
+  s.addEventListener('refused', (e) => { refused.push(e.detail) })
+  tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await s.handle(conn) })
+  return { s, refused, port: (tcp.address as { port: number }).port }
+}
+
 const hello = (init: { version?: number, interval?: number, timeout?: number } = {}): Frame => ({
   type: FrameType.HELLO,
   body: encodeHello({ flags: SESSION_FLAG, interval: 1_000, timeout: 5_000, ...init })
@@ -43,12 +52,7 @@ const hello = (init: { version?: number, interval?: number, timeout?: number } =
 
 describe('connections refused at HELLO (real TCP)', () => {
   it('each is counted and reported as a refusal with the GOAWAY code it was sent; a well-formed session is served after them', async () => {
-    server = sessionServer()
-    const refused: Array<SessionServerEvents['refused']> = []
-    server.addEventListener('refused', (e) => { refused.push(e.detail) })
-    const s = server
-    tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await s.handle(conn) })
-    const port = (tcp.address as { port: number }).port
+    const { s, refused, port } = await serving()
     const cases: Array<[Frame[], number]> = [
       [[{ type: 0x40, body: Uint8Array.of(1) }], GoAwayCode.PROTOCOL_ERROR], // data before HELLO
       [[hello({ version: 9 })], GoAwayCode.DO_NOT_RETRY], // a version this server does not speak
@@ -59,18 +63,18 @@ describe('connections refused at HELLO (real TCP)', () => {
     const noFrame = await sendRaw(port, Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x40))
     expect(noFrame).toMatchObject({ code: GoAwayCode.PROTOCOL_ERROR, reason: expect.stringContaining('maxFrameLength') })
     expect(refused.map(r => [r.reason, r.code])).toEqual([...cases.map(([, code]) => ['protocol', code]), ['protocol', GoAwayCode.PROTOCOL_ERROR]])
-    expect(server.stats().refused.protocol).toBe(cases.length + 1)
+    expect(s.stats().refused.protocol).toBe(cases.length + 1)
     // a peer that leaves before its HELLO, cleanly, with a reset or inside a frame, was not refused
     await sendRaw(port, 'fin')
     await sendRaw(port, 'reset')
     await sendRaw(port, Uint8Array.of(0, 0), true)
     await new Promise(resolve => setTimeout(resolve, 50))
-    expect(server.stats().refused.protocol).toBe(cases.length + 1)
+    expect(s.stats().refused.protocol).toBe(cases.length + 1)
     expect(refused.length).toBe(cases.length + 1)
     const client = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port }, { signal }))
     try {
       await new Promise((resolve) => { client.addEventListener('open', resolve, { once: true }) })
-      expect(server.stats()).toMatchObject({ sessions: 1, created: 1 })
+      expect(s.stats()).toMatchObject({ sessions: 1, created: 1 })
     } finally {
       client.abort(new Error('test over'))
     }
@@ -79,12 +83,7 @@ describe('connections refused at HELLO (real TCP)', () => {
 
 describe('connections refused between HELLO and RESUME (real TCP)', () => {
   it('what the stage beneath refuses after a HELLO is counted and reported as a refusal too, with the GOAWAY it sent', async () => {
-    server = sessionServer()
-    const refused: Array<SessionServerEvents['refused']> = []
-    server.addEventListener('refused', (e) => { refused.push(e.detail) })
-    const s = server
-    tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await s.handle(conn) })
-    const port = (tcp.address as { port: number }).port
+    const { s, refused, port } = await serving()
     const helloBytes = Buffer.concat([...encode([hello()])].map(c => c.subarray()))
     const cases: Uint8Array[] = [
       Buffer.concat([helloBytes, Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x40)]), // no frame: a length beyond maxFrameLength
@@ -94,6 +93,6 @@ describe('connections refused between HELLO and RESUME (real TCP)', () => {
     for (const bytes of cases) expect((await sendRaw(port, bytes))?.code).toBe(GoAwayCode.PROTOCOL_ERROR)
     await new Promise(resolve => setTimeout(resolve, 50))
     expect(refused.map(r => [r.reason, r.code])).toEqual(cases.map(() => ['protocol', GoAwayCode.PROTOCOL_ERROR]))
-    expect(server.stats().refused.protocol).toBe(cases.length)
+    expect(s.stats().refused.protocol).toBe(cases.length)
   })
 })
