@@ -6,6 +6,7 @@ import type { AbortWatcher, DialContext } from './types.js'
 export interface AttemptOwner {
   confirmFrom(epoch: number, count: number): void
   lostFrom(epoch: number, err: Error): void
+  limitFrom(epoch: number, maxMessages: number, maxBytes: number): void
 }
 
 /**
@@ -39,6 +40,11 @@ export class DialAttempt implements DialContext {
   /** `DialContext.lost`, made when asked for, as `confirm` is. */
   get lost (): (err: Error) => void {
     return (err) => { this.owner.lostFrom(this.epoch, err) }
+  }
+
+  /** `DialContext.limitUnconfirmed`. */
+  limitUnconfirmed (maxMessages: number, maxBytes: number): void {
+    this.owner.limitFrom(this.epoch, maxMessages, maxBytes)
   }
 
   get aborted (): boolean {

@@ -22,6 +22,8 @@ export interface DialerOwner<TIn, TOut> {
   connected(epoch: number, attempt: DialAttempt, duplex: StageDuplex<TIn, TOut>): void
   /** Retrying stopped. */
   fail(kind: FailureKind, cause: Error | undefined): void
+  /** `DialContext.limitUnconfirmed` of dial `epoch`. */
+  limitFrom(epoch: number, maxMessages: number, maxBytes: number): void
   /** `DialContext.confirm` of dial `epoch`. */
   confirmFrom(epoch: number, count: number): void
   /** `DialContext.lost` of dial `epoch`. */

@@ -184,6 +184,12 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.confirm(count)
   }
 
+  limitFrom (epoch: number, maxMessages: number, maxBytes: number): void {
+    if (epoch !== this.dialer.epoch || this.dialer.current?.aborted !== false || this.closer.finished) return
+    this.outbox.limit(maxMessages, maxBytes)
+    this.conn?.feed.wake()
+  }
+
   lostFrom (epoch: number, err: Error): void {
     const c = this.conn
     if (c === undefined || c.epoch !== epoch || this.closer.finished) return
@@ -246,7 +252,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     c.lost = true
     this.conn = undefined
     const uptime = this.opts.clock.now() - c.connectedAt
-    if (this.outbox.retained !== undefined) this.outbox.rewind()
+    if (this.outbox.retained !== undefined) this.outbox.rewind() // (and the connection's limit goes with it)
     else this.ledger.unconfirmed += c.handed
     if (err !== undefined) this.keepError(err)
     const teardown = err ?? new ConnectionLostError(`The connection was lost (${reason})`)

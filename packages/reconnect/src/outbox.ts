@@ -17,6 +17,8 @@ export class Outbox<T> {
   readonly retained: Ring<T> | undefined
   /** Retained items already handed to the current connection; the rest are handed to it first. */
   private cursor = 0
+  /** Retention's bounds lowered to what the current connection's peer takes unconfirmed (`limit()`); `undefined`: retention's own. */
+  private cap: { maxMessages: number, maxBytes: number } | undefined
 
   constructor (private readonly limits: Limits, private readonly ledger: Ledger) {
     if (limits.retention !== undefined) this.retained = new Ring<T>()
@@ -79,8 +81,14 @@ export class Outbox<T> {
   get retentionHalfFull (): boolean {
     const r = this.retained
     if (r === undefined) return false
-    const bound = this.limits.retention as NonNullable<Limits['retention']>
+    const bound = this.bound()
     return r.length * 2 >= bound.maxMessages || r.byteLength * 2 >= bound.maxBytes
+  }
+
+  /** The current connection's peer takes at most this many unconfirmed items and bytes (until `rewind()`). */
+  limit (maxMessages: number, maxBytes: number): void {
+    const own = this.limits.retention as NonNullable<Limits['retention']>
+    this.cap = { maxMessages: Math.max(1, Math.min(own.maxMessages, maxMessages)), maxBytes: Math.max(1, Math.min(own.maxBytes, maxBytes)) }
   }
 
   /** Unconfirmed items kept (0 without retention). */
@@ -132,7 +140,7 @@ export class Outbox<T> {
       this.ledger.replayed += n
     }
     if (out.length < max && this.cursor === r.length && b.length > 0) {
-      const bound = this.limits.retention as NonNullable<Limits['retention']>
+      const bound = this.bound()
       const n = b.fitting(max - out.length, bound.maxMessages - r.length, bound.maxBytes - r.byteLength, r.length === 0)
       if (n > 0) {
         b.shiftRun(n, out, r)
@@ -143,9 +151,10 @@ export class Outbox<T> {
     return out.length > 0 ? out : undefined
   }
 
-  /** The connection the retained items were handed to is gone: the next one gets them all again. */
+  /** The connection the retained items were handed to is gone: the next one gets them all again (and sets its own limit). */
   rewind (): void {
     this.cursor = 0
+    this.cap = undefined
   }
 
   /** Releases the `count` oldest retained items as confirmed. */
@@ -177,7 +186,12 @@ export class Outbox<T> {
 
   private retentionFits (size: number): boolean {
     const r = this.retained as Ring<T>
-    const bound = this.limits.retention as NonNullable<Limits['retention']>
+    const bound = this.bound()
     return r.length === 0 || (r.length < bound.maxMessages && r.byteLength + size <= bound.maxBytes)
+  }
+
+  /** Retention's bounds, lowered to the current connection's limit where it has one. */
+  private bound (): { maxMessages: number, maxBytes: number } {
+    return this.cap ?? this.limits.retention as NonNullable<Limits['retention']>
   }
 }

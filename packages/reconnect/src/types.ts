@@ -108,6 +108,16 @@ export interface DialContext {
    * before the connection is in use, or once this attempt is no longer the current one.
    */
   lost(err: Error): void
+  /**
+   * With retention: the peer of this connection queues at most `maxMessages` items and `maxBytes` bytes
+   * for its application before it stops reading the connection (its inbound limit, e.g. from its
+   * handshake). No new item is handed to this connection while that many are unconfirmed: a peer that
+   * stopped reading would not see the acknowledgements it sends back, and both sides could wait for good.
+   * Retention's own bounds still hold, and the oldest unconfirmed item goes alone whatever its size. For
+   * the connection's stage; does nothing once this attempt is no longer the current one, and the next
+   * connection starts without it. Present on every context reconnect makes (optional as `aborted` is).
+   */
+  limitUnconfirmed?(maxMessages: number, maxBytes: number): void
 }
 
 /** The options of one link made by a {@link Reconnector}; what it leaves out comes from the reconnector's. */

@@ -49,6 +49,26 @@ describe('retention', () => {
     expectLedger(d)
   })
 
+  it('limitUnconfirmed: no more unconfirmed items than the connection\'s peer queues go to it; confirmations make room; the next connection starts without the limit', async () => {
+    const { d, up, conns, contexts } = gated<number>(open, RETAIN)
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    contexts[0].limitUnconfirmed?.(3, 1_000)
+    void d.sink(Array.from({ length: 10 }, (_, i) => i)).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([0, 1, 2])
+    expect(d.stats()).toMatchObject({ retained: 3, buffered: 7 })
+    contexts[0].confirm(2)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toEqual([0, 1, 2, 3, 4])
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'disconnected')
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    // the new connection has no limit: the three retained go again, then everything else
+    expect(conns[1].toFar).toEqual([2, 3, 4, 5, 6, 7, 8, 9])
+  })
+
   it('connected.retained counts what was retained before this connection: items buffered before the first dial are not among them', async () => {
     const { d, up } = gated<number>(open, RETAIN)
     void d.sink([1, 2, 3]).catch(() => {})

@@ -145,7 +145,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // how the lower sink's run ends comes back to onSinkEnd; through sinkPush where the lower has it (a
     // heartbeat's link), nothing is parked for the connection's life
     sinkWatched(init.lower, this.outbound, this)
-    this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token)) })
+    this.outbound.send({ type: SessionFrameType.RESUME, body: encodeResume(ourResume(state, init.token, init.settings.inbound)) })
     const peer = init.peer
     if (peer === undefined) {
       this.ready = new Promise((resolve, reject) => { this.settleReady = { resolve, reject } })
@@ -378,9 +378,13 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (s.role === 'client' && peer.recovered === true && s.token !== undefined && !this.recoveredAt(peer)) return
     if (s.role === 'client') adoptServerResume(s, peer)
     this.positions.resumeAt(peer.next)
-    // as much as the peer may send unacknowledged, but never more than this side is willing to queue
+    // as much as the peer may send unacknowledged, but never more than this side is willing to queue (a
+    // peer that knows the inbound extension sends no more than that: we announced it)
     this.source.maxItems = Math.max(1, Math.min(peer.windowMessages, this.settings.inbound.maxMessages))
     this.source.maxBytes = Math.max(1, Math.min(peer.windowBytes, this.settings.inbound.maxBytes))
+    // and we send no more unacknowledged than the peer queues: were it to stop reading, it would not see
+    // the acknowledgements we send it, which travel behind our data
+    if (peer.inboundMessages !== undefined && peer.inboundBytes !== undefined) this.ctx.limitUnconfirmed?.(peer.inboundMessages, peer.inboundBytes)
     const policy = this.settings.acks
     this.ackClock = new AckClock({
       delay: policy.delay,

@@ -41,6 +41,9 @@ export const RESUME_RECOVERED = 0x02
 
 /** Bytes of a RESUME body in this version (longer bodies carry extensions a reader skips). */
 export const RESUME_LENGTH = 49
+
+/** Length of a RESUME body with the inbound extension (bytes 49–56: inbound messages and bytes, u32 each). */
+export const RESUME_INBOUND_LENGTH = 57
 /** Bytes of an ACK body in this version. */
 export const ACK_LENGTH = 9
 /** Bytes of an END body in this version. */

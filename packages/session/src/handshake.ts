@@ -5,8 +5,11 @@ import type { SessionState } from './state.js'
 import type { SessionFrames } from './types.js'
 import type { Resume } from './wire.js'
 
-/** Our RESUME: a client's names its session (or asks for a new one), a server's answers with `token`. */
-export function ourResume (state: SessionState, token?: Uint8Array): Resume {
+/**
+ * Our RESUME: a client's names its session (or asks for a new one), a server's answers with `token`.
+ * `inbound`: what we queue for our application at most (the inbound extension).
+ */
+export function ourResume (state: SessionState, token: Uint8Array | undefined, inbound: { maxMessages: number, maxBytes: number }): Resume {
   const fresh = state.role === 'client' && state.token === undefined
   return {
     fresh,
@@ -17,6 +20,8 @@ export function ourResume (state: SessionState, token?: Uint8Array): Resume {
     windowMessages: state.params.windowMessages,
     windowBytes: state.params.windowBytes,
     ttl: state.params.ttl,
+    inboundMessages: inbound.maxMessages,
+    inboundBytes: inbound.maxBytes,
     ...(state.recovered ? { recovered: true } : {})
   }
 }

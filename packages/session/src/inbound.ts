@@ -217,9 +217,12 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     this.step()
   }
 
-  /** The queue holds the peer's window: reading stops. */
+  /**
+   * The queue holds more than the peer may send unacknowledged: reading stops. A compliant peer that filled
+   * exactly that much sends nothing more but control frames, and its ACKs must still be read.
+   */
   private get full (): boolean {
-    return this.queuedItems >= this.maxItems || this.queuedBytes >= this.maxBytes
+    return this.queuedItems > this.maxItems || this.queuedBytes > this.maxBytes
   }
 
   private step (): void {

@@ -1,5 +1,5 @@
 import { readUint32, readUint64, writeUint32, writeUint64 } from '@proto/interface'
-import { ACK_END, ACK_LENGTH, END_LENGTH, MAX_POSITION, RESUME_LENGTH, RESUME_NEW, RESUME_RECOVERED, SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
+import { ACK_END, ACK_LENGTH, END_LENGTH, MAX_POSITION, RESUME_INBOUND_LENGTH, RESUME_LENGTH, RESUME_NEW, RESUME_RECOVERED, SESSION_ID_LENGTH, TOKEN_LENGTH } from './constants.js'
 import { SessionProtocolError } from './errors.js'
 
 /** What a RESUME frame carries (docs/PROTOCOL.md §6.3). */
@@ -20,6 +20,14 @@ export interface Resume {
   windowBytes: number
   /** How long the server keeps the session after a disconnection (ms); 0 from a client. */
   ttl: number
+  /**
+   * The inbound extension: the most the sender queues for its application (items, bytes) before it stops
+   * reading the connection. The receiver of the RESUME keeps no more than that unacknowledged, so a
+   * compliant peer never makes the sender stop reading (the acknowledgements it waits for travel behind
+   * the data). Both or neither; absent from a peer that does not know the extension.
+   */
+  inboundMessages?: number
+  inboundBytes?: number
   /**
    * Server: this node restored the session from a store copy that the node holding it before did not hand
    * over (it died): what the client sent past `next` may have reached that node's application already.
@@ -57,12 +65,21 @@ function isZero (bytes: Uint8Array): boolean {
   return true
 }
 
-/** Encodes a RESUME body (49 bytes); throws `RangeError` when a field is out of range or `token`/`id` has the wrong length. */
+/**
+ * Encodes a RESUME body (49 bytes, 57 with the inbound extension); throws `RangeError` when a field is out of
+ * range, when only one of the inbound fields is given, or when `token`/`id` has the wrong length.
+ */
 export function encodeResume (r: Resume): Uint8Array {
   if (r.token.byteLength !== TOKEN_LENGTH || r.id.byteLength !== SESSION_ID_LENGTH) throw new RangeError('a RESUME token is 16 bytes and an id 8')
   checkPosition('RESUME next', r.next, 1)
   for (const [name, v] of [['maxAckDelay', r.maxAckDelay], ['windowMessages', r.windowMessages], ['windowBytes', r.windowBytes], ['ttl', r.ttl]] as const) checkU32(name, v)
-  const out = new Uint8Array(RESUME_LENGTH)
+  const inbound = r.inboundMessages !== undefined || r.inboundBytes !== undefined
+  if (inbound) {
+    if (r.inboundMessages === undefined || r.inboundBytes === undefined) throw new RangeError('a RESUME carries both inbound fields or neither')
+    checkU32('inboundMessages', r.inboundMessages)
+    checkU32('inboundBytes', r.inboundBytes)
+  }
+  const out = new Uint8Array(inbound ? RESUME_INBOUND_LENGTH : RESUME_LENGTH)
   out[0] = (r.fresh ? RESUME_NEW : 0) | (r.recovered === true ? RESUME_RECOVERED : 0)
   out.set(r.token, 1)
   out.set(r.id, 17)
@@ -71,6 +88,10 @@ export function encodeResume (r: Resume): Uint8Array {
   writeUint32(out, 37, r.windowMessages)
   writeUint32(out, 41, r.windowBytes)
   writeUint32(out, 45, r.ttl)
+  if (inbound) {
+    writeUint32(out, 49, r.inboundMessages as number)
+    writeUint32(out, 53, r.inboundBytes as number)
+  }
   return out
 }
 
@@ -92,6 +113,7 @@ export function decodeResume (body: Uint8Array): Resume {
     windowMessages: readUint32(body, 37),
     windowBytes: readUint32(body, 41),
     ttl: readUint32(body, 45),
+    ...(body.byteLength >= RESUME_INBOUND_LENGTH ? { inboundMessages: readUint32(body, 49), inboundBytes: readUint32(body, 53) } : {}),
     ...((flags & RESUME_RECOVERED) !== 0 ? { recovered: true } : {})
   }
 }

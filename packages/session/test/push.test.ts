@@ -262,12 +262,12 @@ describe("a session connection's inbound subscribes to a connection source that 
   it('numbers what is pushed, asks the source to wait at the window, and resumes it once items were taken', async () => {
     const owner = pumpOwner()
     const lower = pushingLower()
-    const inbound = new SessionInbound(owner, lower, [item(0)], { messages: 3, bytes: 1 << 20 })
+    const inbound = new SessionInbound(owner, lower, [item(0)], { messages: 2, bytes: 1 << 20 })
     inbound.start()
     expect(lower.target).toBe(inbound)
     expect(lower.give(item(1), ctl(7))).toBe(true)
     expect(owner.controls.map(label)).toEqual(['c7']) // handled in the read's call
-    expect(lower.give(item(2))).toBe(false) // three items queued: the window is full
+    expect(lower.give(item(2))).toBe(false) // three items queued: more than the window of two
     expect(lower.resumes).toBe(0)
     const taken = [...(await inbound.nextBatch() ?? [])] // one pushed batch at a time
     expect(lower.resumes).toBe(1) // room again: the source goes on
@@ -326,7 +326,7 @@ describe("a session connection's inbound pushes its items to a subscriber", () =
   it('hands each batch up in the call that numbered it, queues while asked to wait, and hands the queue on resume(), then the end', () => {
     const owner = pumpOwner()
     const lower = pushingLower()
-    const inbound = new SessionInbound(owner, lower, [item(0)], { messages: 3, bytes: 1 << 20 })
+    const inbound = new SessionInbound(owner, lower, [item(0)], { messages: 2, bytes: 1 << 20 })
     inbound.start()
     const up = itemRecorder()
     inbound.subscribe(up)
@@ -337,8 +337,8 @@ describe("a session connection's inbound pushes its items to a subscriber", () =
 
     up.accepting = false
     expect(lower.give(item(3))).toBe(true) // taken, though the subscriber now asks to wait
-    expect(lower.give(item(4))).toBe(true) // queued: one item of a window of three
-    expect(lower.give(item(5), item(6))).toBe(false) // the window is full: the connection waits
+    expect(lower.give(item(4))).toBe(true) // queued: one item of a window of two
+    expect(lower.give(item(5), item(6))).toBe(false) // more than the window: the connection waits
     expect(up.got).toHaveLength(4)
     up.accepting = true
     inbound.resume()

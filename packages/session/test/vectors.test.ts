@@ -8,10 +8,11 @@ import { acks, ends, numbering, rejections, resumes, wireFrames } from './vector
 
 describe('PROTOCOL.md §7 session vectors', () => {
   it.each(resumes)('RESUME $id round-trips', (v) => {
-    const fields = { fresh: v.fresh, token: v.token, id: v.sessionId, next: v.next, maxAckDelay: v.maxAckDelay, windowMessages: v.windowMessages, windowBytes: v.windowBytes, ttl: v.ttl }
+    const inbound = v.inboundMessages !== undefined && v.inboundBytes !== undefined ? { inboundMessages: v.inboundMessages, inboundBytes: v.inboundBytes } : {}
+    const fields = { fresh: v.fresh, token: v.token, id: v.sessionId, next: v.next, maxAckDelay: v.maxAckDelay, windowMessages: v.windowMessages, windowBytes: v.windowBytes, ttl: v.ttl, ...inbound }
     expect(encodeResume(fields)).toEqual(v.body)
     expect(decodeResume(v.body)).toEqual(fields)
-    // bytes after the 49 this version defines are extensions: a reader skips them
+    // bytes after the ones this version defines are extensions: a reader skips them
     const longer = new Uint8Array(v.body.byteLength + 7)
     longer.set(v.body)
     expect(decodeResume(longer)).toEqual(fields)
@@ -45,6 +46,8 @@ describe('PROTOCOL.md §7 session vectors', () => {
     expect(() => encodeAck({ position: 2 ** 53, end: false })).toThrow(RangeError)
     expect(() => encodeEnd(2 ** 53)).toThrow(RangeError)
     expect(() => encodeResume({ ...resumes[0], id: resumes[0].sessionId, next: 2 ** 53 })).toThrow(RangeError)
+    // the inbound extension: both fields or neither
+    expect(() => encodeResume({ ...resumes[0], id: resumes[0].sessionId, inboundMessages: 1 })).toThrow(RangeError)
   })
 
   it.each(wireFrames)('$id: the codec writes the documented bytes and reads them back', async (v) => {

@@ -24,10 +24,13 @@ export interface ResumeVector {
   windowMessages: number
   windowBytes: number
   ttl: number
+  /** The inbound extension; absent (`—`) from a RESUME without it. */
+  inboundMessages?: number
+  inboundBytes?: number
   body: Uint8Array
 }
 
-export const resumes: ResumeVector[] = tableRows('### 7.1').map(([id, fresh, token, sessionId, next, delay, wm, wb, ttl, body]) => ({
+export const resumes: ResumeVector[] = tableRows('### 7.1').map(([id, fresh, token, sessionId, next, delay, wm, wb, ttl, im, ib, body]) => ({
   id,
   fresh: yes(fresh),
   token: hex(token),
@@ -37,6 +40,7 @@ export const resumes: ResumeVector[] = tableRows('### 7.1').map(([id, fresh, tok
   windowMessages: Number(wm),
   windowBytes: Number(wb),
   ttl: Number(ttl),
+  ...(im !== '—' ? { inboundMessages: Number(im), inboundBytes: Number(ib) } : {}),
   body: hex(body)
 }))
 
