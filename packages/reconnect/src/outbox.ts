@@ -88,7 +88,10 @@ export class Outbox<T> {
   /** The current connection's peer takes at most this many unconfirmed items and bytes (until `rewind()`). */
   limit (maxMessages: number, maxBytes: number): void {
     const own = this.limits.retention as NonNullable<Limits['retention']>
-    this.cap = { maxMessages: Math.max(1, Math.min(own.maxMessages, maxMessages)), maxBytes: Math.max(1, Math.min(own.maxBytes, maxBytes)) }
+    // a limit at or above retention's own bounds changes nothing, and keeps no object (a server's sessions, by default)
+    this.cap = maxMessages >= own.maxMessages && maxBytes >= own.maxBytes
+      ? undefined
+      : { maxMessages: Math.max(1, Math.min(own.maxMessages, maxMessages)), maxBytes: Math.max(1, Math.min(own.maxBytes, maxBytes)) }
   }
 
   /** Unconfirmed items kept (0 without retention). */
