@@ -177,7 +177,10 @@ class FaultProxyImpl implements FaultProxy, LinkContext {
 
   setCoalesce (ms: number): void { this.change({ coalesceMs: checkMs('coalesce window', ms) }) }
 
-  refuse (on: boolean): void { this.change({ refusing: on === true }) }
+  refuse (on: boolean): void {
+    if (typeof on !== 'boolean') validate.invalid('refuse(on)', 'true or false', on)
+    this.change({ refusing: on })
+  }
 
   async close (): Promise<void> {
     this.closing ??= this.shutdown()

@@ -357,6 +357,8 @@ describe('counts and options', () => {
     const { proxy } = await rig()
     expect(() => proxy.onEvent(5 as never)).toThrow(InvalidParametersError)
     expect(() => proxy.cutAll(null as never)).toThrow(InvalidParametersError)
+    for (const bad of [1, 'yes', null, undefined]) expect(() => { proxy.refuse(bad as never) }, String(bad)).toThrow(InvalidParametersError)
+    expect(proxy.settings.refusing).toBe(false)
     expect(InvalidParametersError).toBe(SharedInvalidParametersError)
     for (const init of [{ onEvent: 5 }, { clock: {} }, { timers: {} }]) {
       await expect(startFaultProxy({ target: { host: '127.0.0.1', port: 9 }, ...init } as never), JSON.stringify(init)).rejects.toBeInstanceOf(InvalidParametersError)
