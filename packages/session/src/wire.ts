@@ -27,6 +27,7 @@ export interface Resume {
    * the data). Both or neither; absent from a peer that does not know the extension.
    */
   inboundMessages?: number
+  /** The inbound extension's bytes: see `inboundMessages`. */
   inboundBytes?: number
   /**
    * Server: this node restored the session from a store copy that the node holding it before did not hand
