@@ -8,7 +8,7 @@ import type { ConnectionSettings } from './connection.js'
 import { SessionConnection } from './connection.js'
 import type { EndpointServer } from './endpoint.js'
 import { SessionEndpoint } from './endpoint.js'
-import { SessionMovedError, SessionTakenOverError } from './errors.js'
+import { SessionMovedError, SessionProtocolError, SessionTakenOverError } from './errors.js'
 import { Journal } from './journal.js'
 import type { CommonOptions } from './options.js'
 import type { Credentials } from './registry.js'
@@ -43,6 +43,8 @@ export interface ServerSessionOwner {
   expired(session: ServerSession): void
   /** The session left this node through the store. */
   moved(session: ServerSession): void
+  /** A connection of the session was closed for a protocol error (the session is kept, detached). */
+  protocolError(session: ServerSession, err: Error): void
   /** A connection that resumed the session was replaced by a newer one before it was taken into use: tell it (GOAWAY `SESSION_TAKEN_OVER`) and close it. */
   takenOver(lower: SessionFrames): void
   readonly store: SessionStore
@@ -288,8 +290,10 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** The link's status: a connection taken into use or lost, or the session over. */
   linkStatus (event: StatusEvent): void {
     if (event.type === 'connected') this.attached()
-    else if (event.type === 'disconnected') this.detached()
-    else if (event.type === 'closed') {
+    else if (event.type === 'disconnected') {
+      this.detached()
+      if (event.error instanceof SessionProtocolError) this.owner.protocolError(this, event.error)
+    } else if (event.type === 'closed') {
       this.expiry?.cancel()
       this.refusePending()
       this.owner.ended(this)

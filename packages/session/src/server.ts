@@ -73,6 +73,11 @@ export interface SessionServerStats {
   plain: number
   /** Refused connections, by reason. */
   refused: Record<RefusalReason, number>
+  /**
+   * Connections of established sessions closed for a protocol error (GOAWAY `PROTOCOL_ERROR`: a second
+   * RESUME, an ACK beyond what was sent, data after END, …); each session was kept, detached.
+   */
+  protocolErrors: number
 }
 
 /** A server of sessions. Hand it every accepted connection; it emits `session` once per new session. */
@@ -107,7 +112,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   readonly ttl: number
   readonly store: SessionStore
   private readonly registry: Registry<ServerSession>
-  private readonly counts = { created: 0, evicted: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0, moved: 0 }
+  private readonly counts = { created: 0, evicted: 0, resumed: 0, takeovers: 0, expired: 0, plain: 0, moved: 0, protocolErrors: 0 }
   private readonly restoredCounts = { handover: 0, recovered: 0 }
   /** Restores under way, by token digest: a second RESUME for the same session waits for the first. */
   private readonly restoring = new Map<string, Promise<void>>()
@@ -199,6 +204,11 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     const complete = session.state.complete
     if (complete) this.registry.markCompleted(session.key, this.clock.now() + this.ttl)
     if (!session.left) this.store.ended(session, complete ? 'completed' : session.expired ? 'expired' : 'closed')
+  }
+
+  protocolError (session: ServerSession, err: Error): void {
+    this.counts.protocolErrors++
+    this.log.debug('session %s: a connection was closed for a protocol error: %s', session.id, err.message)
   }
 
   expired (session: ServerSession): void {

@@ -268,6 +268,22 @@ describe('takeover', () => {
   })
 })
 
+describe('protocol errors on an established session\'s connection', () => {
+  it('a second RESUME or an ACK beyond what was sent closes that connection (GOAWAY PROTOCOL_ERROR), keeps the session and is counted', async () => {
+    const s = setup()
+    const { f: first, token } = await opened(s)
+    first.send(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await first.next(isGoAway))).toBe(GoAwayCode.PROTOCOL_ERROR)
+    await vi.waitFor(() => { expect(s.server.stats()).toMatchObject({ protocolErrors: 1, sessions: 1 }) })
+    const again = s.connect(resumeFrame({ token, next: 1 }))
+    expect(readResume(await again.next(isResume)).next).toBe(1) // the session was kept
+    again.send(ackFrame(7))
+    expect(goAwayCode(await again.next(isGoAway))).toBe(GoAwayCode.PROTOCOL_ERROR)
+    await vi.waitFor(() => { expect(s.server.stats()).toMatchObject({ protocolErrors: 2, sessions: 1 }) })
+    expect(s.refused).toEqual([]) // the connections were accepted: not refusals
+  })
+})
+
 describe('takeover of a connection not yet taken into use', () => {
   it('resumes racing while the session is between connections: each but the last is taken over (GOAWAY SESSION_TAKEN_OVER) and counted so', async () => {
     const s = setup()
