@@ -1,5 +1,5 @@
 import type { BatchIterator, ByteChunk, PushSource, PushTarget } from '@proto/interface'
-import { isBatchIterator, SourceError, toError } from '@proto/interface'
+import { asyncIteratorOf, isBatchIterator, iteratorOf, SourceError, toError } from '@proto/interface'
 import type { Source } from 'it-stream-types'
 import type { Writer } from './writer.js'
 
@@ -36,15 +36,11 @@ export interface SinkOwner {
  * idle connection with an open sink parks one frame.
  */
 export async function runSink (source: Source<ByteChunk>, writer: Writer, owner: SinkOwner): Promise<void> {
+  const async = isAsync(source)
+  // a source that throws as its iterator is made fails at its first read below, as any source that throws
+  const iterator: AsyncIterator<ByteChunk> | Iterator<ByteChunk> = async ? asyncIteratorOf(source) : iteratorOf(source)
+  const nextBatch = async && isBatchIterator(iterator) ? (iterator as BatchIterator<ByteChunk>).nextBatch : undefined
   try {
-    const async = isAsync(source)
-    let iterator: AsyncIterator<ByteChunk> | Iterator<ByteChunk>
-    try {
-      iterator = async ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
-    } catch (err) {
-      throw new SourceError(toError(err)) // the source failed before giving anything: as if it threw at once
-    }
-    const nextBatch = async && isBatchIterator(iterator) ? (iterator as BatchIterator<ByteChunk>).nextBatch : undefined
     for (;;) {
       let chunks: ByteChunk[] | undefined
       let step: IteratorResult<ByteChunk> | undefined
