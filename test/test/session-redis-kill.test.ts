@@ -1,11 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import type { Socket } from 'node:net'
+import { connect as netConnect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Frame } from '@proto/codec'
 import type { RedisServer } from '@proto/stage-compliance'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
+import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NodeProcess } from '../src/redis/index.js'
-import { clientTo, numbered, readLedgers, startNodeProcess, text } from '../src/redis/index.js'
+import { clientTo, item, numbered, readLedgers, startNodeProcess, text } from '../src/redis/index.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
@@ -116,5 +120,85 @@ describe.runIf(canRun(redisServerTool))('sessions across server processes on a r
     expect(fromOnB[0]).toBeGreaterThan(N / 3 + 7)
     expect(fromOnB[0]).toBeLessThanOrEqual(wroteOnA + 2)
     expect(client.stats()).toMatchObject({ sessionsLost: 0 })
+  })
+
+  it('a session recovered by B, whose client never heard so, handed back to A: still recovered, so what A\'s application took twice is counted', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    const admin = new Redis(redis.url)
+    cleanups.push(() => { admin.disconnect() })
+    const dir = mkdtempSync(join(tmpdir(), 'proto-ledger-'))
+    cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
+    // A persists (and so acknowledges) only a second after it took something: a window to stop it in
+    const [a, b] = await nodes(redis, dir, 2, { PERSIST_INTERVAL: '5000', ACK_DELAY: '1000', HANDOVER_TIMEOUT: '500' })
+    cleanups.push(() => { try { a.child.kill('SIGCONT') } catch {} })
+    const target = { port: a.port }
+    const client = clientTo(target)
+    cleanups.push(async () => { await client.close({ signal: AbortSignal.timeout(2_000) }).catch(() => {}) })
+    void (async () => { for await (const _ of client.source) { /* the answers are not under test here */ } })().catch(() => {})
+    const queue: Frame[] = []
+    let wake: (() => void) | undefined
+    const push = (from: number, to: number): void => { for (let i = from; i <= to; i++) queue.push(item(`c${i}`)); wake?.() }
+    client.sink((async function * () {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as Frame
+        await new Promise<void>((resolve) => { wake = resolve })
+      }
+    })()).catch(() => {})
+    const took = (): Map<string, number> => readLedgers(dir)
+    const hash = async (field: string): Promise<string | null> => {
+      const [key] = await admin.keys('e2e:s:{*}')
+      return key === undefined ? null : await admin.hget(key, field)
+    }
+
+    push(1, 20)
+    await expect.poll(() => client.stats().link.confirmed, { timeout: 10_000 }).toBe(20)
+    // A's application takes c21…c25; A is stopped before its store persisted them (nor acknowledged them)
+    push(21, 25)
+    await expect.poll(() => took().get('c25'), { timeout: 5_000, interval: 1 }).toBe(1)
+    a.child.kill('SIGSTOP')
+    await new Promise(resolve => setTimeout(resolve, 100)) // anything A had sent Redis has landed
+    expect(await hash('r')).toBe('20')
+
+    // the client moves to B through a relay that loses everything B sends: B recovers the session (A does not
+    // answer its handover request) and announces so in a RESUME the client never reads
+    const relayed = new Set<Socket>()
+    const relay = createServer((down) => {
+      const up = netConnect(b.port, '127.0.0.1')
+      relayed.add(down).add(up)
+      down.pipe(up)
+      // B's first bytes (its heartbeat HELLO, which the client waits for) pass; the rest, its RESUME first, is lost
+      let passed = false
+      up.on('data', (chunk: Buffer) => {
+        if (!passed) down.write(chunk)
+        passed = true
+      })
+      down.on('error', () => {})
+      up.on('error', () => {})
+    })
+    await new Promise<void>((resolve) => { relay.listen(0, '127.0.0.1', resolve) })
+    target.port = (relay.address() as { port: number }).port
+    client.reconnect()
+    await expect.poll(async () => await hash('o'), { timeout: 10_000 }).toBe(b.name)
+    relay.close()
+    for (const s of relayed) s.destroy()
+
+    // A wakes up and finds the session taken (fenced); the client comes back to A, which takes it from B
+    a.child.kill('SIGCONT')
+    await new Promise(resolve => setTimeout(resolve, 2_000))
+    target.port = a.port
+    push(26, 30)
+    await expect.poll(() => client.stats().link.confirmed, { timeout: 15_000 }).toBe(30)
+
+    const counts = took()
+    let twice = 0
+    for (let i = 1; i <= 30; i++) {
+      const t = counts.get(`c${i}`) ?? 0
+      expect(t, `c${i} taken`).toBeGreaterThanOrEqual(1)
+      twice += t - 1
+    }
+    expect(twice).toBeGreaterThan(0) // c21… reached A's application before it stopped, and again after
+    expect(twice).toBeLessThanOrEqual(client.stats().possibleDuplicates)
+    expect(client.stats().sessionsLost).toBe(0)
   })
 })

@@ -38,7 +38,7 @@ export function persistArgs (snap: SessionSnapshot, epoch: number, owner: string
   return [
     String(epoch), owner, String(ttl), snap.id, String(snap.outAcked), String(snap.outSent), String(snap.received),
     opt(snap.endAt), snap.endAcked ? '1' : '0', opt(snap.peerEndAt), snap.inEnded ? '1' : '0',
-    JSON.stringify(snap.attributes), release ? '1' : '0', String(first)
+    JSON.stringify(snap.attributes), release ? '1' : '0', String(first), snap.recovered === true ? '1' : '0'
   ]
 }
 
@@ -69,7 +69,8 @@ export function parseClaim (reply: Buffer[], digest: Uint8Array): Claimed {
     previousOwner,
     epoch,
     session: {
-      origin: previousOwner === '' ? 'handover' : 'recovered',
+      // handed over before its client heard that it had been recovered: still a recovered copy
+      origin: previousOwner !== '' || h.get('rc')?.toString() === '1' ? 'recovered' : 'handover',
       id,
       idBytes: new Uint8Array(Buffer.from(id, 'hex')),
       digest,
@@ -100,7 +101,11 @@ export function laggedSnapshot (prev: SessionSnapshot | undefined, cur: SessionS
   const curEnd = cur.outAcked + cur.journal.length
   if (curEnd === prevEnd && cur.endAt === prev.endAt && sameAttributes(cur.attributes, prev.attributes)) return undefined
   const acked = Math.max(prev.outAcked, Math.min(cur.outAcked, prevEnd))
-  return { ...prev, outAcked: acked, outSent: Math.max(prev.outSent, acked), journal: prev.journal.slice(acked - prev.outAcked) }
+  const lagged: SessionSnapshot = { ...prev, outAcked: acked, outSent: Math.max(prev.outSent, acked), journal: prev.journal.slice(acked - prev.outAcked) }
+  // whether the client heard of a recovery is as it is now (nothing came in since `prev`)
+  if (cur.recovered === true) lagged.recovered = true
+  else delete lagged.recovered
+  return lagged
 }
 
 function sameAttributes (a: Record<string, string>, b: Record<string, string>): boolean {

@@ -4,14 +4,16 @@
  * positions `jb + 1` …); the hash tag keeps both in one Cluster slot.
  *
  * Hash fields: `e` epoch, `o` owner node ('' once released), `i` public id, `ob` outAcked, `os` outSent,
- * `r` received, `ea` endAt, `ek` endAcked, `pe` peerEndAt, `ie` inEnded, `a` attributes (JSON), `jb` base.
+ * `r` received, `ea` endAt, `ek` endAcked, `pe` peerEndAt, `ie` inEnded, `a` attributes (JSON), `jb` base,
+ * `rc` 1 while a recovered session's client has not heard that it was recovered.
  * A session that completed leaves a marker in its hash's place for its ttl: `e` (so a fenced node's late
  * PERSIST cannot bring the session back) and `c` = 1, and no list.
  */
 
 /**
  * PERSIST. KEYS: hash, list. ARGV: epoch, owner, ttl ms, id, outAcked, outSent, received, endAt, endAcked,
- * peerEndAt, inEnded, attributes, release (1: owner becomes ''), first position of the frames, frames…
+ * peerEndAt, inEnded, attributes, release (1: owner becomes ''), first position of the frames, recovered
+ * (1: the client has not heard of a recovery yet), frames…
  * Fenced (another node bumped the epoch): returns -1. A gap between what is stored and the frames sent:
  * returns -2 (the caller sends the whole journal next time). Else the highest stored position.
  * Idempotent: a re-sent call appends nothing twice (frames at or below the stored end are skipped), so
@@ -36,9 +38,9 @@ if drop > 0 then
 end
 local last = jb + len
 local first = tonumber(ARGV[14])
-if #ARGV >= 15 and first > last + 1 then return -2 end
-for i = 15, #ARGV do
-  local pos = first + i - 15
+if #ARGV >= 16 and first > last + 1 then return -2 end
+for i = 16, #ARGV do
+  local pos = first + i - 16
   if pos > last then
     redis.call('RPUSH', KEYS[2], ARGV[i])
     last = pos
@@ -47,7 +49,7 @@ end
 local owner = ARGV[2]
 if ARGV[13] == '1' then owner = '' end
 redis.call('HSET', KEYS[1], 'e', ARGV[1], 'o', owner, 'i', ARGV[4], 'ob', ARGV[5], 'os', ARGV[6], 'r', ARGV[7],
-  'ea', ARGV[8], 'ek', ARGV[9], 'pe', ARGV[10], 'ie', ARGV[11], 'a', ARGV[12], 'jb', jb)
+  'ea', ARGV[8], 'ek', ARGV[9], 'pe', ARGV[10], 'ie', ARGV[11], 'a', ARGV[12], 'jb', jb, 'rc', ARGV[15])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if last > jb then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return last
@@ -94,11 +96,14 @@ return 1
 `
 
 /**
- * RELEASE. KEYS: hash. ARGV: epoch. A session this node claimed and then did not take: released as it is
- * (owner ''), if no node claimed it since (same epoch). Returns 1 when released.
+ * RELEASE. KEYS: hash. ARGV: epoch, recovered (1: it was claimed as recovered). A session this node claimed
+ * and then did not take: released as it is (owner ''), if no node claimed it since (same epoch). A
+ * recovered copy stays one (`rc`): the next node takes it as recovered, not as a handover. Returns 1 when
+ * released.
  */
 export const RELEASE = `
 if redis.call('HGET', KEYS[1], 'e') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'o', '')
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'rc', '1') end
 return 1
 `

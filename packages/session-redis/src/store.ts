@@ -27,7 +27,7 @@ type Scripted = Redis & {
   persist(hash: string, list: string, ...args: Array<string | Buffer>): Promise<number>
   claimBuffer(hash: string, list: string, owner: string, ttl: string, expectedOwner: string): Promise<Buffer[] | number | null>
   forget(hash: string, list: string, epoch: string, markerTtl: string): Promise<number>
-  release(hash: string, epoch: string): Promise<number>
+  release(hash: string, epoch: string, recovered: '0' | '1'): Promise<number>
 }
 
 /** A FORGET this node owes Redis for a session that ended while Redis was away. */
@@ -60,7 +60,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   readonly redis: Scripted
   private host: StoreHost | undefined
   private readonly held = new Map<StoredSession, Held>()
-  private readonly claims = new Map<string, { epoch: number, stored: number }>()
+  private readonly claims = new Map<string, { epoch: number, stored: number, recovered: boolean }>()
   private readonly dirty = new Set<StoredSession>()
   /** FORGETs owed for sessions that ended while Redis was away, by hash key; sent once it is back. */
   private readonly owed = new Map<string, Owed>()
@@ -181,14 +181,17 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
     this.owed.set(o.keys.hash, o)
   }
 
-  /** A session `restore()` gave that the server did not take: released as it is, for the next node to take as a handover. */
+  /**
+   * A session `restore()` gave that the server did not take: released as it is, for the next node to take
+   * as a handover (as recovered, if it was recovered here: its client has not heard so).
+   */
   unused (digest: Uint8Array): void {
     const dhex = hex(digest)
     const claim = this.claims.get(dhex)
     this.claims.delete(dhex)
     if (claim === undefined || this.modeNow !== 'durable') return
     this.counts.commands++
-    this.redis.release(sessionKeys(this.opts.prefix, dhex).hash, String(claim.epoch)).catch((err: unknown) => { this.failed(toError(err)) })
+    this.redis.release(sessionKeys(this.opts.prefix, dhex).hash, String(claim.epoch), claim.recovered ? '1' : '0').catch((err: unknown) => { this.failed(toError(err)) })
   }
 
   /** `restore()`'s work; `REFILLING` for a session Redis lacks while the live nodes write theirs back. */
@@ -224,7 +227,7 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
       if (typeof reply === 'number') return CONTENDED // -1: its owner changed since we read it
       const claimed = parseClaim(reply, digest)
       const s = claimed.session
-      this.claims.set(dhex, { epoch: claimed.epoch, stored: s.outAcked + s.journal.length })
+      this.claims.set(dhex, { epoch: claimed.epoch, stored: s.outAcked + s.journal.length, recovered: s.origin === 'recovered' })
       this.counts.restored[s.origin]++
       const from = claimed.previousOwner !== '' ? claimed.previousOwner : askedOf
       this.log.debug('session %s taken from %s (%s)', s.id, from === '' ? 'the store' : from, s.origin)

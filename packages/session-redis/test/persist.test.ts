@@ -163,26 +163,36 @@ describe.runIf(canRun(redisServerTool))('persisting', () => {
     expect(laggedSnapshot(prev, { ...cur, received: cur.received + 1 })).toBeUndefined()
     // nothing written since: the current snapshot is persisted (the copy catches up)
     expect(laggedSnapshot(cur, { ...cur, outAcked: 5, journal: cur.journal.slice(2) })).toBeUndefined()
+    // whether the client has heard of a recovery is as it is now, not as it was one interval ago
+    expect(laggedSnapshot({ ...prev, recovered: true }, cur)).not.toHaveProperty('recovered')
+    expect(laggedSnapshot(prev, { ...cur, recovered: true })).toMatchObject({ outAcked: 3, recovered: true })
   })
 })
 
+/**
+ * A real Redis, an admin connection to it, and three stores on it (`node-a`, `node-b`, `node-c`), each
+ * bound to a host holding the sessions in its list of `held` (found by digest, as a server finds them).
+ */
+async function threeStores (): Promise<{ admin: Redis, stores: RedisStore[], held: StoredSession[][] }> {
+  const redis = await startRedisServer()
+  cleanups.push(async () => { await redis.close() })
+  const admin = new Redis(redis.url)
+  cleanups.push(() => { admin.disconnect() })
+  const held: StoredSession[][] = [[], [], []]
+  const stores = ['a', 'b', 'c'].map((name, i) => {
+    const store = redisStore({ redis: redis.url, prefix: 'p:', nodeId: `node-${name}`, persistInterval: 60_000, commandTimeout: 5_000 })
+    cleanups.push(async () => { await store.close() })
+    store.bind({ find: digest => held[i].find(s => Buffer.from(s.digest).equals(digest)), sessions: () => held[i] })
+    return store
+  })
+  await Promise.all(stores.map(async (s) => { await s.ready() }))
+  return { admin, stores, held }
+}
+
 describe.runIf(canRun(redisServerTool))('taking a session', () => {
   it('two nodes that take one session at the same moment (a client dialled both): one takes it, the other is refused, retryably', async () => {
-    const redis = await startRedisServer()
-    cleanups.push(async () => { await redis.close() })
-    const admin = new Redis(redis.url)
-    cleanups.push(() => { admin.disconnect() })
-    const stores = ['a', 'b', 'c'].map((name) => {
-      const store = redisStore({ redis: redis.url, prefix: 'p:', nodeId: `node-${name}`, persistInterval: 60_000, commandTimeout: 5_000 })
-      cleanups.push(async () => { await store.close() })
-      return store
-    })
+    const { admin, stores, held: [held] } = await threeStores()
     const [a, b, c] = stores
-    const held: StoredSession[] = []
-    a.bind({ find: () => undefined, sessions: () => held })
-    b.bind({ find: () => undefined, sessions: () => [] })
-    c.bind({ find: () => undefined, sessions: () => [] })
-    await Promise.all(stores.map(async (s) => { await s.ready() }))
     for (let round = 0; round < 5; round++) {
       const { session, hash } = await persistedOne(a, held)
       await admin.hset(hash, 'o', 'node-gone') // its node died: no live node to ask for a handover
@@ -211,20 +221,7 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
   })
 
   it('a session a node took and then did not serve (its server was closing) is given back as it was: the next node takes it as a handover', async () => {
-    const redis = await startRedisServer()
-    cleanups.push(async () => { await redis.close() })
-    const admin = new Redis(redis.url)
-    cleanups.push(() => { admin.disconnect() })
-    const [a, b, c] = ['a', 'b', 'c'].map((name) => {
-      const store = redisStore({ redis: redis.url, prefix: 'p:', nodeId: `node-${name}`, persistInterval: 60_000, commandTimeout: 5_000 })
-      cleanups.push(async () => { await store.close() })
-      return store
-    })
-    const held: StoredSession[] = []
-    a.bind({ find: () => undefined, sessions: () => held })
-    b.bind({ find: () => undefined, sessions: () => [] })
-    c.bind({ find: () => undefined, sessions: () => [] })
-    await Promise.all([a.ready(), b.ready(), c.ready()])
+    const { admin, stores: [a, b, c], held: [held] } = await threeStores()
     const { session, hash } = await persistedOne(a, held)
     await admin.hset(hash, 'o', '') // released, as a handover leaves it
     const taken = await b.restore(session.digest)
@@ -233,6 +230,34 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     b.unused(session.digest)
     await expect.poll(async () => await admin.hget(hash, 'o')).toBe('')
     expect(await c.restore(session.digest)).toMatchObject({ origin: 'handover', journal: [expect.anything()] })
+  })
+
+  it('a recovered copy stays recovered until its client hears so: given back unused, or handed over by the node that recovered it, the next node takes it as recovered', async () => {
+    const { admin, stores: [a, b, c], held } = await threeStores()
+    const { session, hash } = await persistedOne(a, held[0])
+    await admin.hset(hash, 'o', 'node-gone') // its node died
+    expect(await b.restore(session.digest)).toMatchObject({ origin: 'recovered' })
+    // B's server did not take it (closing): given back, still a copy no client has heard was recovered
+    b.unused(session.digest)
+    await expect.poll(async () => await admin.hget(hash, 'o')).toBe('')
+    expect(await c.restore(session.digest)).toMatchObject({ origin: 'recovered' })
+    expect(c.stats().restored).toEqual({ handover: 0, recovered: 1 })
+
+    // C serves it; its client loses the connection before it reads C's RESUME (flag RECOVERED) and comes back
+    // to B, which asks C to hand it over: the copy C persists says its client has not heard, and B takes it so
+    const served = { ...fakeSession(), id: session.id, digest: session.digest }
+    const recoveredSnapshot = (): SessionSnapshot => ({ ...session.snapshot(), recovered: true })
+    held[2].push({ ...served, snapshot: recoveredSnapshot, handOver: recoveredSnapshot })
+    c.opened(held[2][0])
+    expect(await b.restore(session.digest)).toMatchObject({ origin: 'recovered', journal: [expect.anything()] })
+    expect(c.stats().handedOver).toBe(1)
+    expect(await admin.hget(hash, 'rc')).toBe('1')
+
+    // once its client acknowledged the RESUME that said so, a handover is a handover again
+    held[1].push({ ...served, handOver: () => session.snapshot() })
+    b.opened(held[1][0])
+    expect(await a.restore(session.digest)).toMatchObject({ origin: 'handover' })
+    expect(await admin.hget(hash, 'rc')).toBe('0')
   })
 
   it('a session that completed leaves a marker for ttl: any node is told it completed, a fenced node cannot bring it back; one closed or expired leaves nothing', async () => {
@@ -261,7 +286,7 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     expect(await admin.eval(CLAIM, 2, done.hash, `${done.hash}:j`, 'node-b', '60000', '')).toBe(-2)
     // a PERSIST from a node the session was taken from, late, is fenced by the epoch the marker keeps
     const stale = String(Number(epoch) - 1)
-    expect(await admin.eval(PERSIST, 2, done.hash, `${done.hash}:j`, stale, 'node-x', '30000', done.session.id, '0', '1', '0', '', '0', '', '0', '{}', '0', '1', 'x')).toBe(-1)
+    expect(await admin.eval(PERSIST, 2, done.hash, `${done.hash}:j`, stale, 'node-x', '30000', done.session.id, '0', '1', '0', '', '0', '', '0', '{}', '0', '1', '0', 'x')).toBe(-1)
     expect(await admin.hgetall(done.hash)).toEqual({ e: epoch, c: '1' })
 
     for (const how of ['closed', 'expired'] as const) {

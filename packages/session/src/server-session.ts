@@ -164,7 +164,8 @@ export class ServerSession implements StoredSession, EndpointServer {
       peerEndAt: s.peerEndGen === s.gen ? s.peerEndAt : undefined,
       inEnded: s.inEnded,
       journal: this.journal?.pending() ?? [],
-      attributes: this.endpoint.attributes()
+      attributes: this.endpoint.attributes(),
+      ...(s.recovered ? { recovered: true } : {})
     }
   }
 

@@ -31,6 +31,14 @@ export interface SessionSnapshot {
   journal: Frame[]
   /** The application's own small state of the session (`SessionDuplex.attributes`). */
   attributes: Record<string, string>
+  /**
+   * The session was recovered from a node that died and its client has not acknowledged the RESUME that
+   * said so (flag `RECOVERED`). A store keeps it with the copy and hands such a copy back as `'recovered'`
+   * even when its node handed it over: the client may still be past `received` with items that reached the
+   * dead node's application, and counts what it sends again only when told (`possibleDuplicates`). Absent
+   * means `false`.
+   */
+  recovered?: boolean
 }
 
 /** How a session came to this node from a store. */

@@ -6,7 +6,7 @@
  * space and PUSH_PAD dots) to every session,
  * starting after the session's `written` (so a session restored on another node carries on where the
  * store says), and logs `from <k>` and `wrote <k>` (each item once the session took it) to its ledger.
- * Environment: REDIS_URL, PORT (0 = any), NODE_NAME, LEDGER_DIR, PERSIST_INTERVAL, NODE_TTL, HANDOVER_TIMEOUT, PUSH_COUNT, PUSH_PAD, WINDOW_BYTES (the session window: what a session sends unacknowledged).
+ * Environment: REDIS_URL, PORT (0 = any), NODE_NAME, LEDGER_DIR, PERSIST_INTERVAL, NODE_TTL, HANDOVER_TIMEOUT, PUSH_COUNT, PUSH_PAD, WINDOW_BYTES (the session window: what a session sends unacknowledged), ACK_DELAY (ms).
  * On SIGTERM it stops accepting, hands every session to the store (clients resume elsewhere) and exits.
  */
 import { appendFileSync } from 'node:fs'
@@ -33,7 +33,14 @@ const store = redisStore({
 })
 await store.ready()
 const windowBytes = process.env.WINDOW_BYTES
-const server = sessionServer({ store, ttl: 30_000, heartbeat: { interval: 250, timeout: 2_000 }, ...(windowBytes !== undefined ? { window: { maxBytes: Number(windowBytes) } } : {}) })
+const ackDelay = process.env.ACK_DELAY
+const server = sessionServer({
+  store,
+  ttl: 30_000,
+  heartbeat: { interval: 250, timeout: 2_000 },
+  ...(windowBytes !== undefined ? { window: { maxBytes: Number(windowBytes) } } : {}),
+  ...(ackDelay !== undefined ? { ack: { delay: Number(ackDelay) } } : {})
+})
 const pushCount = Number(env('PUSH_COUNT', '0'))
 const pad = '.'.repeat(Number(env('PUSH_PAD', '0')))
 server.addEventListener('session', ({ detail: session }) => {
