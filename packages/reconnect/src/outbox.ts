@@ -17,6 +17,8 @@ export class Outbox<T> {
   readonly retained: Ring<T> | undefined
   /** Retained items already handed to the current connection; the rest are handed to it first. */
   private cursor = 0
+  /** The bytes of those `cursor` items: what the current connection's peer holds unconfirmed. */
+  private cursorBytes = 0
   /** Retention's bounds lowered to what the current connection's peer takes unconfirmed (`limit()`); `undefined`: retention's own. */
   private cap: { maxMessages: number, maxBytes: number } | undefined
 
@@ -69,7 +71,8 @@ export class Outbox<T> {
   get ready (): boolean {
     const r = this.retained
     if (r === undefined) return this.buffer.length > 0
-    return this.cursor < r.length || (this.buffer.length > 0 && this.retentionFits(this.buffer.headSize()))
+    if (this.cursor < r.length) return this.replayFits(r)
+    return this.buffer.length > 0 && this.retentionFits(this.buffer.headSize())
   }
 
   /** Everything has been handed to the current connection: nothing is buffered or waiting to be re-handed. */
@@ -108,7 +111,9 @@ export class Outbox<T> {
       return this.buffer.shift()
     }
     if (this.cursor < r.length) {
+      if (!this.replayFits(r)) return NOTHING
       this.ledger.replayed++
+      this.cursorBytes += r.sizeAt(this.cursor)
       return r.at(this.cursor++)
     }
     const b = this.buffer
@@ -117,13 +122,15 @@ export class Outbox<T> {
     const item = b.shift()
     r.push(item, size)
     this.cursor++
+    this.cursorBytes += size
     this.ledger.handed++
     return item
   }
 
   /**
    * Hands up to `max` items to the current connection in one step, as `takeOne()` would one by one: the
-   * retained ones it has not had, then buffered ones (moved into retention as far as it has room).
+   * retained ones it has not had (as many as its peer takes unconfirmed), then buffered ones (moved into
+   * retention as far as it has room).
    * `undefined` when none can be handed now.
    */
   takeBatch (max: number): T[] | undefined {
@@ -138,7 +145,13 @@ export class Outbox<T> {
       return out
     }
     if (this.cursor < r.length) {
-      const n = r.copyRun(this.cursor, max, out)
+      // as many as the current connection's peer takes unconfirmed (retention may hold more: a peer before
+      // it took more)
+      const cap = this.cap
+      const c = this.cursor
+      const n = cap === undefined ? Math.min(max, r.length - c) : r.fitting(max, cap.maxMessages - c, cap.maxBytes - this.cursorBytes, c === 0, c)
+      r.copyRun(c, n, out)
+      for (let k = c; k < c + n; k++) this.cursorBytes += r.sizeAt(k)
       this.cursor += n
       this.ledger.replayed += n
     }
@@ -148,6 +161,7 @@ export class Outbox<T> {
       if (n > 0) {
         b.shiftRun(n, out, r)
         this.cursor += n
+        this.cursorBytes = r.byteLength
         this.ledger.handed += n
       }
     }
@@ -157,6 +171,7 @@ export class Outbox<T> {
   /** The connection the retained items were handed to is gone: the next one gets them all again (and sets its own limit). */
   rewind (): void {
     this.cursor = 0
+    this.cursorBytes = 0
     this.cap = undefined
   }
 
@@ -183,8 +198,16 @@ export class Outbox<T> {
     if (!Number.isSafeInteger(count) || count < 0 || count > r.length) {
       throw new InvalidParametersError(`expected the count passed to ${what}() to be a whole number from 0 to ${r.length} (the unconfirmed items), but got ${String(count)}`)
     }
+    this.cursorBytes -= r.bytesOf(Math.min(count, this.cursor))
     for (let i = 0; i < count; i++) r.shift()
     this.cursor = Math.max(0, this.cursor - count)
+  }
+
+  /** Whether the next retained item may be handed again: the current connection's peer takes it unconfirmed. */
+  private replayFits (r: Ring<T>): boolean {
+    const cap = this.cap
+    if (cap === undefined || this.cursor === 0) return true
+    return this.cursor < cap.maxMessages && this.cursorBytes + r.sizeAt(this.cursor) <= cap.maxBytes
   }
 
   private retentionFits (size: number): boolean {

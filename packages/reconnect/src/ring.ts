@@ -85,15 +85,15 @@ export class Ring<T> {
   }
 
   /**
-   * How many of the oldest items, at most `max`, fit in `roomItems` more items and `roomBytes` more bytes;
-   * with `firstAlways` the oldest one counts whatever its size.
+   * How many of the oldest items (from `index` on), at most `max`, fit in `roomItems` more items and
+   * `roomBytes` more bytes; with `firstAlways` the first of them counts whatever its size.
    */
-  fitting (max: number, roomItems: number, roomBytes: number, firstAlways: boolean): number {
-    const limit = Math.min(max, this.count, roomItems)
+  fitting (max: number, roomItems: number, roomBytes: number, firstAlways: boolean, index = 0): number {
+    const limit = Math.min(max, this.count - index, roomItems)
     const mask = this.items.length - 1
     let bytes = 0
     let n = 0
-    for (let i = this.head; n < limit; n++, i = (i + 1) & mask) {
+    for (let i = (this.head + index) & mask; n < limit; n++, i = (i + 1) & mask) {
       bytes += this.sizes[i]
       if (bytes > roomBytes && !(firstAlways && n === 0)) break
     }
@@ -122,6 +122,19 @@ export class Ring<T> {
   /** The size of the oldest item; call only when `length > 0`. */
   headSize (): number {
     return this.sizes[this.head]
+  }
+
+  /** The size of the item at `index` from the head; call only with `index < length`. */
+  sizeAt (index: number): number {
+    return this.sizes[(this.head + index) & (this.items.length - 1)]
+  }
+
+  /** The bytes of the `count` oldest items. */
+  bytesOf (count: number): number {
+    const mask = this.items.length - 1
+    let bytes = 0
+    for (let k = 0, i = this.head; k < count; k++, i = (i + 1) & mask) bytes += this.sizes[i]
+    return bytes
   }
 
   /** The item at `index` from the head; call only with `index < length`. */

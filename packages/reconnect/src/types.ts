@@ -111,7 +111,8 @@ export interface DialContext {
   /**
    * With retention: the peer of this connection queues at most `maxMessages` items and `maxBytes` bytes
    * for its application before it stops reading the connection (its inbound limit, e.g. from its
-   * handshake). No new item is handed to this connection while that many are unconfirmed: a peer that
+   * handshake). No item (a new one, or a retained one handed again after a reconnect) is handed to this
+   * connection while that many are unconfirmed: a peer that
    * stopped reading would not see the acknowledgements it sends back, and both sides could wait for good.
    * Retention's own bounds still hold, and the oldest unconfirmed item goes alone whatever its size. For
    * the connection's stage; does nothing once this attempt is no longer the current one, and the next

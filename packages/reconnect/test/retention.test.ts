@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { DurableDuplex } from '../src/index.js'
+import { reconnect } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
+import type { ItemConnection } from './helpers/item-pair.js'
+import { itemConnection } from './helpers/item-pair.js'
 import { ledger, ledgerSum } from './helpers/ledger.js'
 import { durablesUnderFakeTimers, RETAIN } from './helpers/open.js'
 import { pushable } from './helpers/pushable.js'
@@ -67,6 +70,39 @@ describe('retention', () => {
     await vi.advanceTimersByTimeAsync(10)
     // the new connection has no limit: the three retained go again, then everything else
     expect(conns[1].toFar).toEqual([2, 3, 4, 5, 6, 7, 8, 9])
+  })
+
+  it('limitUnconfirmed on a connection that replays: no more retained items go again than its peer takes unconfirmed, in items and bytes; confirmations release the rest, in order', async () => {
+    // the second connection's peer announces a lower limit (in its handshake) than the first's: 3 items, 10 bytes
+    const conns: Array<ItemConnection<Uint8Array>> = []
+    const d = reconnect<Uint8Array>(async (ctx) => {
+      if (conns.length === 1) ctx.limitUnconfirmed?.(3, 10)
+      const c = itemConnection<Uint8Array>(1_000)
+      conns.push(c)
+      return c.near
+    }, { clock: { now: () => Date.now() }, connectTimeout: Infinity, retention: true, jitter: 'none', initialDelay: 10, minStableTime: 0 })
+    open.push(d)
+    const sizes = [4, 4, 1, 1, 1, 1, 8, 2]
+    void d.sink(sizes.map((n, i) => new Uint8Array(n).fill(i))).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns[0].toFar).toHaveLength(8)
+    conns[0].reset(new Error('cut'))
+    await vi.advanceTimersByTimeAsync(10)
+    const seen = (): number[] => conns[1].toFar.map(b => b[0])
+    // 4 + 4 + 1 bytes; a fourth item would be one more than the peer takes
+    expect(seen()).toEqual([0, 1, 2])
+    expect(d.stats()).toMatchObject({ retained: 8, replayed: 3, confirmed: 0 })
+    d.confirm(1) // 4 + 1 bytes in flight: one more fits (the third item)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(seen()).toEqual([0, 1, 2, 3])
+    d.confirm(3) // none in flight: 1 + 1 + 8 bytes fit, the next 2 would make 12
+    await vi.advanceTimersByTimeAsync(0)
+    expect(seen()).toEqual([0, 1, 2, 3, 4, 5, 6])
+    d.confirm(3)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(seen()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    expect(d.stats()).toMatchObject({ replayed: 8, retained: 1, confirmed: 7 })
+    expectLedger(d as unknown as DurableDuplex<number>)
   })
 
   it('connected.retained counts what was retained before this connection: items buffered before the first dial are not among them', async () => {
