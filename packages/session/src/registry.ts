@@ -24,7 +24,9 @@ export class Registry<T extends { readonly key: string, readonly id: string }> {
    * session (of the client's END) may be lost with its connection, and the client then resumes to learn
    * the session is over. At most `maxSessions`, the oldest forgotten first.
    */
-  private readonly completed = new Map<string, number>()
+  private readonly completed = new Remembered()
+  /** Sessions that expired (detached for longer than ttl), likewise: a late client learns it expired. */
+  private readonly expired = new Remembered()
 
   constructor (readonly maxSessions: number) {}
 
@@ -72,24 +74,48 @@ export class Registry<T extends { readonly key: string, readonly id: string }> {
     if (this.byDigest.get(entry.key) === entry) this.byDigest.delete(entry.key)
   }
 
-  /** Remembers that the session with this key completed, until `until` (clock ms). */
-  markCompleted (key: string, until: number): void {
-    this.completed.delete(key)
-    if (this.completed.size >= this.maxSessions) {
-      const oldest = this.completed.keys().next()
-      if (oldest.done !== true) this.completed.delete(oldest.value)
-    }
-    this.completed.set(key, until)
+  /** Remembers that the session with this key completed (or expired), until `until` (clock ms). */
+  markEnded (key: string, how: 'completed' | 'expired', until: number): void {
+    const other = how === 'completed' ? this.expired : this.completed
+    other.forget(key)
+    ;(how === 'completed' ? this.completed : this.expired).add(key, until, this.maxSessions)
   }
 
-  /** Whether the session this token opened completed, and is still remembered at `now`. */
-  wasCompleted (token: Uint8Array, now: number): boolean {
-    if (token.byteLength !== TOKEN_LENGTH || this.completed.size === 0) return false
+  /** Whether the session this token opened completed or expired, if still remembered at `now`. */
+  endedAs (token: Uint8Array, now: number): 'completed' | 'expired' | undefined {
+    if (token.byteLength !== TOKEN_LENGTH || (this.completed.size === 0 && this.expired.size === 0)) return undefined
     const key = digestOf(token).toString('hex')
-    const until = this.completed.get(key)
+    if (this.completed.has(key, now)) return 'completed'
+    if (this.expired.has(key, now)) return 'expired'
+    return undefined
+  }
+}
+
+/** Keys remembered until a time each, at most a given number (the oldest forgotten first). */
+class Remembered {
+  private readonly until = new Map<string, number>()
+
+  get size (): number { return this.until.size }
+
+  add (key: string, until: number, max: number): void {
+    this.until.delete(key)
+    if (this.until.size >= max) {
+      const oldest = this.until.keys().next()
+      if (oldest.done !== true) this.until.delete(oldest.value)
+    }
+    this.until.set(key, until)
+  }
+
+  forget (key: string): void {
+    this.until.delete(key)
+  }
+
+  /** Whether `key` is remembered at `now` (a key past its time is forgotten). */
+  has (key: string, now: number): boolean {
+    const until = this.until.get(key)
     if (until === undefined) return false
     if (until > now) return true
-    this.completed.delete(key)
+    this.until.delete(key)
     return false
   }
 }

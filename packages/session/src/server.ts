@@ -200,9 +200,11 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
 
   ended (session: ServerSession): void {
     this.registry.remove(session)
-    // a complete session is remembered for ttl: the client may not have heard our acknowledgement of its END
+    // a complete session is remembered for ttl: the client may not have heard our acknowledgement of its END;
+    // an expired one too, so that a client coming back late learns it expired rather than that it is unknown
     const complete = session.state.complete
-    if (complete) this.registry.markCompleted(session.key, this.clock.now() + this.ttl)
+    if (complete) this.registry.markEnded(session.key, 'completed', this.clock.now() + this.ttl)
+    else if (session.expired) this.registry.markEnded(session.key, 'expired', this.clock.now() + this.ttl)
     if (!session.left) this.store.ended(session, complete ? 'completed' : session.expired ? 'expired' : 'closed')
   }
 
@@ -241,8 +243,10 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
       return
     }
     let session = this.registry.find(resume.token)
-    // completed here within ttl: its copy in a durable store is gone too, so the store is not asked
-    if (session === undefined && this.registry.wasCompleted(resume.token, this.clock.now())) { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
+    // completed (or expired) here within ttl: its copy in a durable store is gone too, so the store is not asked
+    const ended = session === undefined ? this.registry.endedAs(resume.token, this.clock.now()) : undefined
+    if (ended === 'completed') { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
+    if (ended === 'expired') { this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired'); return }
     if (session === undefined && this.store.durable) {
       const r = await this.restore(frames, resume)
       if (r === null || cancelled.done) return

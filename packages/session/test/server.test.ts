@@ -323,8 +323,13 @@ describe('expiry', () => {
     expect(await reading).toMatchObject({ name: 'SessionLostError', reason: 'expired', unconfirmed: 2 })
     expect(session.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
     expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
+    // a client coming back within another ttl learns that it expired (not that it is unknown); later, it is forgotten
     const late = s.connect(resumeFrame({ token, next: 1 }))
-    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+    expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_EXPIRED)
+    expect(s.server.stats().refused).toMatchObject({ expired: 1, unknown: 0 })
+    await vi.advanceTimersByTimeAsync(5_000)
+    const later = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await later.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
   })
 
   it('expiry is checked on lookup too, on the monotonic clock, even when no timer fired', async () => {
