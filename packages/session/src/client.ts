@@ -16,6 +16,13 @@ import type { LostPolicy, SessionClientInit, SessionDuplex, SessionFrames } from
 
 const POLICIES: readonly LostPolicy[] = ['replay', 'drop', 'fail']
 
+/** The reconnect options a session client sets itself, and why. */
+const OWN_OPTIONS = {
+  retention: 'every item is kept until the server acknowledges it; its bounds are `window`',
+  peerEnd: 'the session decides what the end of a connection means',
+  validate: 'items are frames, checked by the session'
+} as const
+
 /** Bad options found when the stack was made on a connection: every connection would fail the same way. */
 const stackRefused = new WeakSet<Error>()
 
@@ -46,6 +53,10 @@ function fatal (err: Error, onLost: LostPolicy): boolean {
 export function sessionClient (dial: (context: DialContext) => Promise<ByteDuplex>, init: SessionClientInit = {}): SessionDuplex {
   validate.fn('dial', dial as ((context: DialContext) => Promise<ByteDuplex>) | undefined)
   if (dial === undefined) validate.invalid('dial', 'a function returning a promise of a byte duplex', dial)
+  // options of reconnect() the session sets itself: given anyway, they would be silently overridden
+  for (const name of ['retention', 'peerEnd', 'validate'] as const) {
+    if ((init as Record<string, unknown>)[name] !== undefined) throw new InvalidParametersError(`expected no ${name} option: a session client sets it itself (${OWN_OPTIONS[name]})`)
+  }
   const common = resolveCommon(init, 'client', 0)
   const onLost = validate.oneOf('onLost', init.onLost, POLICIES, 'replay')
   const userRetry = validate.fn('shouldRetry', init.shouldRetry, () => true)

@@ -63,7 +63,19 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     this.state = init.state
     // every status event of the link is forwarded through one callback, not a listener per type
     // a bound method: no closure context of its own for the session's life
-    const onStatus = this.linkStatus.bind(this)
+    const own = this.linkStatus.bind(this)
+    // a client's own onStatus is told first, as reconnect tells it (a throw is reported, and disturbs nothing)
+    const user = typeof init.link === 'function' ? undefined : validate.fn('onStatus', init.link.onStatus)
+    const onStatus = user === undefined
+      ? own
+      : (event: StatusEvent) => {
+          try {
+            user(event)
+          } catch (err) {
+            queueMicrotask(() => { throw err })
+          }
+          own(event)
+        }
     this.link = typeof init.link === 'function'
       ? init.link(init.dial, { onStatus })
       : reconnect<SessionItem, Frame>(init.dial, { ...init.link, onStatus })

@@ -169,6 +169,43 @@ describe('the handshake, from the client', () => {
     expect(dial).not.toHaveBeenCalled()
   })
 
+  it.each([
+    ['retention', { retention: true }],
+    ['peerEnd', { peerEnd: 'error' }],
+    ['validate', { validate: () => {} }],
+    ['onStatus that is not a function', { onStatus: 'log' }]
+  ])('reconnect\'s %s, which the session sets itself, is refused at once rather than silently overridden', (_name, init) => {
+    const dial = vi.fn(async () => ({}) as unknown as ByteDuplex)
+    expect(() => sessionClient(dial, init as unknown as SessionClientInit)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    expect(dial).not.toHaveBeenCalled()
+  })
+
+  it('onStatus is told every status event, before the listeners; one that throws is reported and disturbs nothing', async () => {
+    const told: string[] = []
+    const thrown: unknown[] = []
+    const report = (err: unknown): void => { thrown.push(err) }
+    process.on('uncaughtException', report)
+    try {
+      const { c, next } = client({
+        onStatus: (event) => {
+          told.push(`onStatus ${event.type}`)
+          if (event.type === 'connected') throw new Error('a bad callback')
+        }
+      })
+      for (const type of ['connecting', 'connected', 'disconnected'] as const) c.addEventListener(type, () => { told.push(`listener ${type}`) })
+      const first = await next()
+      await accept(first)
+      await vi.waitFor(() => { expect(c.status).toBe('connected') })
+      first.frames.abort(new Error('cut'))
+      await vi.waitFor(() => { expect(told).toContain('listener disconnected') })
+      expect(told.slice(0, 6)).toEqual(['onStatus connecting', 'listener connecting', 'onStatus connected', 'listener connected', 'onStatus disconnected', 'listener disconnected'])
+      await vi.waitFor(() => { expect(thrown).toHaveLength(1) })
+      expect(thrown[0]).toMatchObject({ message: 'a bad callback' })
+    } finally {
+      process.off('uncaughtException', report)
+    }
+  })
+
   /** A client whose stack throws `thrown` on every connection; the connections it aborted, and its dials. */
   function throwingStack (thrown: Error): { c: SessionDuplex, aborted: Error[], dials: () => number } {
     const aborted: Error[] = []
