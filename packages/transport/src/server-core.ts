@@ -174,7 +174,8 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
   }
 
   private accept (raw: net.Socket): void {
-    const address = tcpAddress(raw.remoteFamily, raw.remoteAddress, raw.remotePort)
+    const path = this.init.path
+    const address: ConnectionAddress | undefined = path != null ? { family: 'unix', path } : tcpAddress(raw.remoteFamily, raw.remoteAddress, raw.remotePort)
     if (this.closing != null) {
       this.refuse(raw, 'server-closing', new ServerClosingError('expected no new connections while the server closes, but one arrived; reset it'), address)
       return

@@ -1,9 +1,12 @@
-import type { Socket } from 'node:net'
+import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { ConnectionAddress } from '@proto/interface'
 import { tcpAddress } from '@proto/interface'
 import type { Carrier, CarrierEvents } from './carrier.js'
 import type { TLSInfo } from './types.js'
+
+/** The reset TCP socket under a TLS one may report the reset it sent: the TLS socket reports for both. */
+function ignore (): void {}
 
 /** Where a socket's listeners find their carrier: one set of listener functions serves every socket. */
 const kCarrier = Symbol('proto.carrier')
@@ -109,12 +112,20 @@ export class SocketCarrier implements Carrier {
   reset (): void {
     this.snapshotAddresses()
     const s = this.socket
-    // RST only exists for TCP handles; Unix sockets, TLS wrappers and half-connected sockets just close.
+    // RST only exists for TCP handles; Unix sockets and half-connected sockets just close. A TLS socket a
+    // server accepted wraps the TCP socket it came on (`_parent`): that one is reset, so the peer learns
+    // of an abort rather than reading a clean end (a TLS close without close_notify reads as one in Node).
     if (s.destroyed) return
     if (!s.connecting && !s.writableEnded) {
+      const raw = (s as { _parent?: unknown })._parent
       try {
-        s.resetAndDestroy()
-        return
+        if (raw instanceof Socket && raw !== s && !raw.destroyed) {
+          raw.on('error', ignore)
+          raw.resetAndDestroy()
+        } else {
+          s.resetAndDestroy()
+          return
+        }
       } catch {}
     }
     s.destroy()

@@ -14,9 +14,18 @@ export function keepAliveDelay (value: false | number | undefined): false | numb
 }
 
 /** Checks where to connect or listen: `path`, or `host`/`port`, never both. */
+/** The longest Unix socket path the system keeps whole, in bytes (`sun_path` less its terminating zero). */
+const MAX_UNIX_PATH_BYTES: Partial<Record<NodeJS.Platform, number>> = { linux: 107, android: 107, darwin: 103, freebsd: 103, openbsd: 103, netbsd: 103, sunos: 107, aix: 1022 }
+
 export function checkEndpoint (init: { host?: string, port?: number, path?: string }, portMin: number): void {
   if (init.path != null) {
     if (typeof init.path !== 'string' || init.path === '') validate.invalid('path', 'a non-empty Unix socket path', init.path)
+    // the kernel keeps the first bytes of a longer path and drops the rest: another socket file, silently
+    const max = MAX_UNIX_PATH_BYTES[process.platform] ?? 103
+    const bytes = Buffer.byteLength(init.path)
+    if (process.platform !== 'win32' && bytes > max) {
+      throw new InvalidParametersError(`expected a Unix socket path of at most ${max} bytes (the system's limit), but got ${bytes} bytes: ${init.path}; use a shorter directory (a relative path counts from the working directory)`)
+    }
     if (init.host != null || init.port != null) throw new InvalidParametersError('expected either path (Unix socket) or host/port (TCP), but got both; pass one of them')
     return
   }

@@ -1,8 +1,9 @@
+import { readdirSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import type { AbortOptions } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ConnectInit, Connection, Server } from '../src/index.js'
+import type { ConnectInit, Connection, DropEvent, Server } from '../src/index.js'
 import { connect, fromSocket, listen } from '../src/index.js'
 import { frozenListener, ipv6Available, nextConnection, portOf, readAll, settle, tempDir } from './helpers.js'
 
@@ -64,6 +65,39 @@ describe('connect() over TCP, Unix sockets and fromSocket()', () => {
     expect(conn.remoteAddress).toEqual({ family: 'unix', path })
     expect(await roundTrip(conn, 'hello unix')).toBe('hello unix')
     expect((await conn.closed).reason).toBe('closed')
+  })
+
+  it('a Unix socket path longer than the system keeps is refused with InvalidParametersError, before any I/O (the kernel would cut it short: another file)', async () => {
+    const tmp = tempDir()
+    cleanups.push(() => { tmp.remove() })
+    const long = join(tmp.dir, `${'x'.repeat(160 - tmp.dir.length)}.sock`)
+    const listening = await settle(listen({ path: long }))
+    expect(listening.ok ? undefined : listening.error).toMatchObject({ name: 'InvalidParametersError', message: expect.stringMatching(/at most \d+ bytes/) })
+    const dialled = await settle(connect({ path: long }))
+    expect(dialled.ok ? undefined : dialled.error.name).toBe('InvalidParametersError')
+    expect(readdirSync(tmp.dir)).toEqual([]) // nothing was made at a shortened path
+    // a path at the limit is taken whole
+    const limit = process.platform === 'darwin' ? 103 : 107
+    const fits = join(tmp.dir, 'y'.repeat(limit - tmp.dir.length - 1))
+    const server = await echoServer({ path: fits })
+    expect(server.address).toEqual({ family: 'unix', path: fits })
+    expect(await roundTrip(await connect({ path: fits }), 'at the limit')).toBe('at the limit')
+  })
+
+  it('a connection a Unix socket server refuses is reported with the server\'s path as its address', async () => {
+    const tmp = tempDir()
+    cleanups.push(() => { tmp.remove() })
+    const path = join(tmp.dir, 'full.sock')
+    const server = await echoServer({ path, maxConnections: 1 })
+    const drops: DropEvent[] = []
+    server.addEventListener('drop', ({ detail }) => { drops.push(detail) })
+    const first = await connect({ path })
+    cleanups.push(() => { first.abort(new Error('test over')) })
+    await expect.poll(() => server.connections.size).toBe(1)
+    const second = await connect({ path }).catch(() => undefined)
+    second?.abort(new Error('test over'))
+    await expect.poll(() => drops.length).toBe(1)
+    expect(drops[0]).toMatchObject({ reason: 'max-connections', remoteAddress: { family: 'unix', path } })
   })
 
   it('wraps a socket made elsewhere with fromSocket()', async () => {

@@ -54,6 +54,33 @@ describe('TLS', () => {
     expect(r.ok ? undefined : r.error.name).toBe('TLSError')
   })
 
+  it('a connection the server aborts (here at its close deadline) is reset under TLS too: the client reads ConnectionResetError, not a clean end', async () => {
+    let streaming: (() => void) | undefined
+    const started = new Promise<void>((resolve) => { streaming = resolve })
+    const server = await listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.serverCert, key: pki.serverKey } }, async (conn) => {
+      await conn.sink((async function * () {
+        for (let i = 0; i < 10_000; i++) {
+          yield Buffer.alloc(1_000)
+          if (i === 10) streaming?.()
+          await new Promise(resolve => setTimeout(resolve, 2))
+        }
+      })()).catch(() => {})
+    })
+    servers.push(server)
+    const conn = await connect({ host: '127.0.0.1', port: portOf(server), tls: { ca: pki.ca, servername: 'localhost' } })
+    void conn.sink((async function * (): AsyncGenerator<Buffer> {
+      await new Promise(() => {}) // writes nothing and never ends: only the server's abort ends the connection
+      yield Buffer.alloc(0)
+    })()).catch(() => {})
+    const reading = settle(readAll(conn))
+    await started
+    const closing = server.close({ deadline: 100 })
+    const read = await reading
+    expect(read.ok ? 'a clean end' : read.error.name).toBe('ConnectionResetError')
+    expect((await conn.closed).reason).toBe('reset')
+    await closing
+  })
+
   it('mutual TLS: a client with a certificate gets in', async () => {
     const { server, handled } = await tlsEcho(true)
     const conn = await connect({
