@@ -1,4 +1,5 @@
 import type { TimerHandle, Timers } from '@proto/interface'
+import { afterIo } from '@proto/interface'
 
 /** When acknowledgements go out. */
 export interface AckPolicy {
@@ -17,9 +18,12 @@ export interface AckPolicy {
 export type ConnectionAckPolicy = AckPolicy & { bytes: number }
 
 /**
- * Decides when the current connection sends an ACK: at once after `frames` deliveries or `bytes` bytes,
- * at once for the first delivery after a RESUME and after a duplicate, else `delay` after the first
- * unacknowledged delivery. One one-shot timer, armed only while something is unacknowledged: an idle
+ * Decides when the current connection sends an ACK: soon after `frames` deliveries or `bytes` bytes and
+ * after the first delivery after a RESUME, at once after a duplicate, else `delay` after the first
+ * unacknowledged delivery. "Soon" is after the event loop's next I/O phase: an item is acknowledged once
+ * it was handed to the application's read, and the application's code that follows the read (its
+ * `for await` body) runs first, so a process killed in between has not acknowledged what its
+ * application never saw. One one-shot timer, armed only while something is unacknowledged: an idle
  * session runs none.
  */
 export class AckClock {
@@ -29,9 +33,11 @@ export class AckClock {
   private frames = 0
   private bytes = 0
   private timer: TimerHandle | undefined
-  /** The next delivery is the first after a RESUME: acknowledge it at once. */
+  /** The next delivery is the first after a RESUME: acknowledge it soon. */
   private first = true
   private disposed = false
+  /** An ACK is due after the next I/O phase. */
+  private soon = false
 
   /** `target.ack()` sends an ACK (the connection's outbound queues the current one). */
   constructor (policy: ConnectionAckPolicy, private readonly timers: Timers, private readonly target: { ack(): void }) {
@@ -47,7 +53,12 @@ export class AckClock {
     this.bytes += bytes
     if (this.first || this.frames >= this.maxFrames || this.bytes >= this.maxBytes) {
       this.first = false
-      this.flush()
+      if (this.soon) return
+      this.soon = true
+      afterIo(() => {
+        this.soon = false
+        if (this.frames > 0) this.flush()
+      })
       return
     }
     this.timer ??= this.timers.setTimeout(() => {

@@ -35,8 +35,12 @@ describe('what the codec cannot carry (real TCP)', () => {
     expect((error as Error & { cause: Error }).cause).toMatchObject({ name: 'SessionProtocolError', message: expect.stringContaining('maxFrameLength 1024') })
     expect(connects).toBe(1)
     expect(got).toEqual([1])
-    // the item the server could not read, and what came after it, were never acknowledged
-    expect(client.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
+    // the item the server could not read, and what came after it, were never acknowledged; nor, when the
+    // connection failed in the turn its application read it, item 1 (counted: the client cannot know)
+    const link = client.stats().link
+    expect(link).toMatchObject({ accepted: 3 })
+    expect(link.confirmed + link.unconfirmed).toBe(3)
+    expect(link.unconfirmed).toBeGreaterThanOrEqual(2)
   })
 
   it('codec options that could never carry a session are refused when the client or server is made', () => {

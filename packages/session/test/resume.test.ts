@@ -58,7 +58,9 @@ describe('an application that takes items after the next connection\'s RESUME we
     const client = h.client()
     let release = (): void => {}
     void client.sink((async function * () {
-      for (let i = 1; i <= 5; i++) yield item(i)
+      yield item(1) // acknowledged soon, as the first delivery of a connection
+      await new Promise(resolve => setTimeout(resolve, 50))
+      for (let i = 2; i <= 5; i++) yield item(i)
       await new Promise<void>((resolve) => { release = resolve })
     })()).catch(() => {})
     await vi.waitFor(() => { expect(got).toEqual([1, 2, 3, 4, 5]) })
