@@ -20,13 +20,13 @@ function digestOf (token: Uint8Array): Buffer {
 export class Registry<T extends { readonly key: string, readonly id: string }> {
   private readonly byDigest = new Map<string, T>()
   /**
-   * Sessions that completed, by token digest, until when they are remembered: the last acknowledgement of a
-   * session (of the client's END) may be lost with its connection, and the client then resumes to learn
-   * the session is over. At most `maxSessions`, the oldest forgotten first.
+   * Sessions that ended here, by token digest, until when they are remembered, by how they ended: a
+   * completed one (its last acknowledgement, of the client's END, may be lost with its connection, and the
+   * client then resumes to learn the session is over), one that expired, one the application closed while
+   * its client was away: a client coming back learns which, not that the session is unknown. At most
+   * `maxSessions` of each, the oldest forgotten first.
    */
-  private readonly completed = new Remembered()
-  /** Sessions that expired (detached for longer than ttl), likewise: a late client learns it expired. */
-  private readonly expired = new Remembered()
+  private readonly ended: Record<EndedAs, Remembered> = { completed: new Remembered(), expired: new Remembered(), closed: new Remembered() }
 
   constructor (readonly maxSessions: number) {}
 
@@ -74,22 +74,29 @@ export class Registry<T extends { readonly key: string, readonly id: string }> {
     if (this.byDigest.get(entry.key) === entry) this.byDigest.delete(entry.key)
   }
 
-  /** Remembers that the session with this key completed (or expired), until `until` (clock ms). */
-  markEnded (key: string, how: 'completed' | 'expired', until: number): void {
-    const other = how === 'completed' ? this.expired : this.completed
-    other.forget(key)
-    ;(how === 'completed' ? this.completed : this.expired).add(key, until, this.maxSessions)
+  /** Remembers how the session with this key ended, until `until` (clock ms). */
+  markEnded (key: string, how: EndedAs, until: number): void {
+    for (const kind of ENDINGS) if (kind !== how) this.ended[kind].forget(key)
+    this.ended[how].add(key, until, this.maxSessions)
   }
 
-  /** Whether the session this token opened completed or expired, if still remembered at `now`. */
-  endedAs (token: Uint8Array, now: number): 'completed' | 'expired' | undefined {
-    if (token.byteLength !== TOKEN_LENGTH || (this.completed.size === 0 && this.expired.size === 0)) return undefined
-    const key = digestOf(token).toString('hex')
-    if (this.completed.has(key, now)) return 'completed'
-    if (this.expired.has(key, now)) return 'expired'
+  /** How the session this token opened ended, if that is still remembered at `now`. */
+  endedAs (token: Uint8Array, now: number): EndedAs | undefined {
+    if (token.byteLength !== TOKEN_LENGTH) return undefined
+    let key: string | undefined
+    for (const kind of ENDINGS) {
+      const remembered = this.ended[kind]
+      if (remembered.size === 0) continue
+      key ??= digestOf(token).toString('hex')
+      if (remembered.has(key, now)) return kind
+    }
     return undefined
   }
 }
+
+/** How a session that ended is remembered. */
+export type EndedAs = 'completed' | 'expired' | 'closed'
+const ENDINGS: readonly EndedAs[] = ['completed', 'expired', 'closed']
 
 /** Keys remembered until a time each, at most a given number (the oldest forgotten first). */
 class Remembered {

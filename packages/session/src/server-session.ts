@@ -1,4 +1,5 @@
 import type { Frame } from '@proto/codec'
+import { GoAwayCode } from '@proto/codec'
 import type { Clock, Logger, TimerHandle, Timers } from '@proto/interface'
 import { raceSignal, validate } from '@proto/interface'
 import type { DialContext, Reconnector, StatusEvent } from '@proto/reconnect'
@@ -6,6 +7,7 @@ import { reconnector } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { ConnectionSettings } from './connection.js'
 import { SessionConnection } from './connection.js'
+import { SessionGoAwayCode } from './constants.js'
 import type { EndpointServer } from './endpoint.js'
 import { SessionEndpoint } from './endpoint.js'
 import { SessionMovedError, SessionProtocolError, SessionTakenOverError } from './errors.js'
@@ -47,6 +49,8 @@ export interface ServerSessionOwner {
   protocolError(session: ServerSession, err: Error): void
   /** A connection that resumed the session was replaced by a newer one before it was taken into use: tell it (GOAWAY `SESSION_TAKEN_OVER`) and close it. */
   takenOver(lower: SessionFrames): void
+  /** A connection that opened or resumed the session is not taken into use (the session ended, or left): tell it why (GOAWAY `code`) and close it. */
+  dismiss(lower: SessionFrames, code: number, message: string): void
   readonly store: SessionStore
 }
 
@@ -70,8 +74,10 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** Something changed since the store last took a snapshot. */
   private dirty = false
   private gone = false
+  /** How it was lost here, if it was: detached for longer than `ttl`, or evicted to make room. */
+  lostAs: 'expired' | 'evicted' | undefined
   /** It ended because it was detached for longer than `ttl`. */
-  expired = false
+  get expired (): boolean { return this.lostAs === 'expired' }
   /**
    * `clock.now()` when the server detected the loss of the last connection (or restored the session from a
    * store, before any connection was taken); `undefined` while connected.
@@ -208,7 +214,8 @@ export class ServerSession implements StoredSession, EndpointServer {
     if (this.gone) throw new SessionMovedError('The session left this node already')
     this.gone = true
     this.expiry?.cancel()
-    this.refusePending()
+    // its client resumes on the node that holds it now
+    this.refusePending(GoAwayCode.SHUTTING_DOWN, 'the session moved to another node')
     this.journal?.close(err)
     this.owner.moved(this)
     this.endpoint.moveAway(err, snapshot)
@@ -250,7 +257,7 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** Ends the session as expired: the unacknowledged items are counted and the application told. */
   expire (): void {
     this.expiry?.cancel()
-    this.expired = true
+    this.lostAs = 'expired'
     this.owner.expired(this)
     this.endpoint.lost({ reason: 'expired', message: `it was disconnected for longer than its ttl (${this.owner.ttl} ms)` })
   }
@@ -258,6 +265,7 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** Ends the session to make room for a new one (the registry is full and this one is detached). */
   evict (): void {
     this.expiry?.cancel()
+    this.lostAs = 'evicted'
     this.endpoint.lost({ reason: 'evicted', message: 'the server needed room for a new session while this one was disconnected (maxSessions reached)' })
   }
 
@@ -296,7 +304,10 @@ export class ServerSession implements StoredSession, EndpointServer {
       if (event.error instanceof SessionProtocolError) this.owner.protocolError(this, event.error)
     } else if (event.type === 'closed') {
       this.expiry?.cancel()
-      this.refusePending()
+      // ended before the connection that opened or resumed it was taken into use (the application closed
+      // it in its `session` event): that client is told, not left to think it was cut and try again
+      if (this.expired) this.refusePending(SessionGoAwayCode.SESSION_EXPIRED, 'the session expired')
+      else this.refusePending(SessionGoAwayCode.SESSION_CLOSED, 'the session was closed')
       this.owner.ended(this)
     }
   }
@@ -315,10 +326,10 @@ export class ServerSession implements StoredSession, EndpointServer {
     this.expiry = this.owner.timers.setTimeout(() => { this.expire() }, this.owner.ttl)
   }
 
-  private refusePending (): void {
+  private refusePending (code: number, message: string): void {
     const p = this.pending
     this.pending = undefined
-    p?.lower.abort(new SessionTakenOverError('A newer connection resumed this session before this one was taken into use'))
+    if (p !== undefined) this.owner.dismiss(p.lower, code, message)
   }
 }
 

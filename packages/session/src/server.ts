@@ -7,7 +7,7 @@ import type { Reconnector } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import type { ConnectionSettings } from './connection.js'
 import { GOAWAY_GRACE, SESSION_FLAG, SessionFrameType, SessionGoAwayCode } from './constants.js'
-import { SessionProtocolError, SessionTakenOverError } from './errors.js'
+import { SessionProtocolError, SessionRefusedError, SessionTakenOverError } from './errors.js'
 import { stageFailure } from './handshake.js'
 import type { CommonOptions, ServerOptions } from './options.js'
 import { resolveCommon, resolveServer } from './options.js'
@@ -21,7 +21,7 @@ import type { Resume } from './wire.js'
 import { decodeResume } from './wire.js'
 
 /** Why the server refused a connection, as counted in `stats().refused`. */
-export type RefusalReason = 'unknown' | 'completed' | 'expired' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down' | 'store'
+export type RefusalReason = 'unknown' | 'completed' | 'expired' | 'closed' | 'limit' | 'protocol' | 'timeout' | 'plain' | 'shutting-down' | 'store'
 
 /** Events of a session server. */
 export interface SessionServerEvents {
@@ -116,7 +116,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   private readonly restoredCounts = { handover: 0, recovered: 0 }
   /** Restores under way, by token digest: a second RESUME for the same session waits for the first. */
   private readonly restoring = new Map<string, Promise<void>>()
-  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, completed: 0, expired: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
+  private readonly refusals: Record<RefusalReason, number> = { unknown: 0, completed: 0, expired: 0, closed: 0, limit: 0, protocol: 0, timeout: 0, plain: 0, 'shutting-down': 0, store: 0 }
   private closing = false
 
   /** What every connection of the server's sessions shares. */
@@ -201,10 +201,11 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   ended (session: ServerSession): void {
     this.registry.remove(session)
     // a complete session is remembered for ttl: the client may not have heard our acknowledgement of its END;
-    // an expired one too, so that a client coming back late learns it expired rather than that it is unknown
+    // an expired one, or one the application closed, too, so that a client coming back learns how it ended
+    // rather than that it is unknown (an evicted one is not: nothing is kept for it)
     const complete = session.state.complete
-    if (complete) this.registry.markEnded(session.key, 'completed', this.clock.now() + this.ttl)
-    else if (session.expired) this.registry.markEnded(session.key, 'expired', this.clock.now() + this.ttl)
+    const how = complete ? 'completed' : session.lostAs === 'expired' ? 'expired' : session.lostAs === undefined && !session.left ? 'closed' : undefined
+    if (how !== undefined) this.registry.markEnded(session.key, how, this.clock.now() + this.ttl)
     if (!session.left) this.store.ended(session, complete ? 'completed' : session.expired ? 'expired' : 'closed')
   }
 
@@ -247,6 +248,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     const ended = session === undefined ? this.registry.endedAs(resume.token, this.clock.now()) : undefined
     if (ended === 'completed') { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
     if (ended === 'expired') { this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired'); return }
+    if (ended === 'closed') { this.refuse(frames, 'closed', SessionGoAwayCode.SESSION_CLOSED, 'the session was closed'); return }
     if (session === undefined && this.store.durable) {
       const r = await this.restore(frames, resume)
       if (r === null || cancelled.done) return
@@ -405,6 +407,11 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
   private refuse (frames: SessionFrames, reason: RefusalReason, code: number | undefined, message: string): void {
     this.counted(reason, code, message)
     this.goAway(frames, code, message, new SessionProtocolError(`refused: ${message}`))
+  }
+
+  dismiss (lower: SessionFrames, code: number, message: string): void {
+    this.log.debug('a connection waiting to be taken into use was dismissed: %s', message)
+    this.goAway(lower, code, message, new SessionRefusedError(`dismissed: ${message}`, { code }))
   }
 
   takenOver (lower: SessionFrames): void {

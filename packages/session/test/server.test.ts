@@ -359,6 +359,36 @@ describe('expiry', () => {
   })
 })
 
+describe('a session the application ends before its client heard of it, or while its client is away', () => {
+  it.each(['close', 'abort'] as const)('%s() in the `session` event: the connection that opened it is told GOAWAY SESSION_CLOSED, not cut (its client would open session after session)', async (how) => {
+    const s = setup()
+    s.server.addEventListener('session', ({ detail: session }) => {
+      if (how === 'close') void session.close()
+      else session.abort(new Error('refused by the application'))
+    })
+    const f = s.connect(resumeFrame({}))
+    expect(goAwayCode(await f.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    expect(f.written.filter(isResume)).toEqual([])
+    expect(s.server.stats()).toMatchObject({ created: 1, sessions: 0 })
+  })
+
+  it('closed while its client is away: the client coming back within ttl is told SESSION_CLOSED (not SESSION_UNKNOWN); later, it is forgotten', async () => {
+    let now = 0
+    const s = setup({ ttl: 60_000, clock: { now: () => now } })
+    const { f, token, session } = await opened(s)
+    const gone = new Promise((resolve) => { session.addEventListener('disconnected', resolve, { once: true }) })
+    f.end()
+    await gone
+    await session.close()
+    const back = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await back.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    expect(s.server.stats().refused).toMatchObject({ closed: 1, unknown: 0 })
+    now += 60_000
+    const later = s.connect(resumeFrame({ token, next: 1 }))
+    expect(goAwayCode(await later.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+  })
+})
+
 describe('a completed session is remembered for ttl', () => {
   it('a client that resumes it (its END\'s acknowledgement was lost) is told SESSION_CLOSED, not SESSION_UNKNOWN; after ttl it is forgotten', async () => {
     let now = 0
