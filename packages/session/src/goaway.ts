@@ -1,4 +1,6 @@
-import { GoAwayCode } from '@proto/codec'
+import { GoAwayCode, isUndecodable } from '@proto/codec'
+import { ProtocolViolationError } from '@proto/heartbeat'
+import { ProtocolVersionError } from '@proto/interface'
 import { SessionGoAwayCode } from './constants.js'
 import { SessionProtocolError, SessionRefusedError } from './errors.js'
 import type { SessionLoss, SessionState } from './state.js'
@@ -38,4 +40,16 @@ export function judgeGoAway (code: number, reason: string, state: SessionState, 
 /** The error of a connection the peer sent GOAWAY `code` on before closing it. */
 export function refused (code: number): SessionRefusedError {
   return new SessionRefusedError(`The peer sent GOAWAY ${code} and closed the connection`, { code })
+}
+
+/**
+ * Whether a stage's failure refused the peer for what it sent (a HELLO of another version, a heartbeat
+ * protocol violation, bytes the codec could not frame), and the GOAWAY code it sent then (if any).
+ */
+export function stageRefusal (err: Error): { code: number | undefined } | undefined {
+  if (err instanceof ProtocolVersionError) return { code: err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR }
+  if (err instanceof ProtocolViolationError) return { code: GoAwayCode.PROTOCOL_ERROR }
+  // bytes the codec could not frame: the heartbeat told the peer why (GOAWAY PROTOCOL_ERROR)
+  if (isUndecodable(err)) return { code: GoAwayCode.PROTOCOL_ERROR }
+  return undefined
 }

@@ -11,6 +11,7 @@ import { SessionGoAwayCode } from './constants.js'
 import type { EndpointServer } from './endpoint.js'
 import { SessionEndpoint } from './endpoint.js'
 import { SessionMovedError, SessionProtocolError, SessionTakenOverError } from './errors.js'
+import { stageRefusal } from './goaway.js'
 import { Journal } from './journal.js'
 import type { CommonOptions } from './options.js'
 import type { Credentials } from './registry.js'
@@ -301,7 +302,10 @@ export class ServerSession implements StoredSession, EndpointServer {
     if (event.type === 'connected') this.attached()
     else if (event.type === 'disconnected') {
       this.detached()
-      if (event.error instanceof SessionProtocolError) this.owner.protocolError(this, event.error)
+      // what the client sent broke the protocol: the session's (a second RESUME, an ACK beyond what was
+      // sent) or the stages' beneath it (an oversized frame, a heartbeat violation); the session is kept
+      const err = event.error
+      if (err instanceof SessionProtocolError || (err !== undefined && stageRefusal(err) !== undefined)) this.owner.protocolError(this, err)
     } else if (event.type === 'closed') {
       this.expiry?.cancel()
       // ended before the connection that opened or resumed it was taken into use (the application closed

@@ -1,13 +1,13 @@
 import type { Frame } from '@proto/codec'
-import { encodeGoAway, FrameType, GoAwayCode, isUndecodable } from '@proto/codec'
-import { ProtocolViolationError } from '@proto/heartbeat'
+import { encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { ByteDuplex, Clock, Logger, Timers } from '@proto/interface'
-import { abortReason, createLogger, ProtocolVersionError, toError, TypedEventTarget } from '@proto/interface'
+import { abortReason, createLogger, toError, TypedEventTarget } from '@proto/interface'
 import type { Reconnector } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
 import type { ConnectionSettings } from './connection.js'
 import { GOAWAY_GRACE, SESSION_FLAG, SessionFrameType, SessionGoAwayCode } from './constants.js'
 import { SessionProtocolError, SessionRefusedError, SessionTakenOverError } from './errors.js'
+import { stageRefusal } from './goaway.js'
 import { stageFailure } from './handshake.js'
 import type { CommonOptions, ServerOptions } from './options.js'
 import { resolveCommon, resolveServer } from './options.js'
@@ -94,15 +94,6 @@ export interface SessionServer extends TypedEventTarget<SessionServerEvents> {
   close(): Promise<void>
   /** Refuses new connections and aborts every session with `err`. */
   abort(err: Error): void
-}
-
-/** Whether a stage's failure before RESUME refused the peer, and the GOAWAY code it sent then (if any). */
-function stageRefusal (err: Error): { code: number | undefined } | undefined {
-  if (err instanceof ProtocolVersionError) return { code: err.version !== undefined ? GoAwayCode.DO_NOT_RETRY : GoAwayCode.PROTOCOL_ERROR }
-  if (err instanceof ProtocolViolationError) return { code: GoAwayCode.PROTOCOL_ERROR }
-  // bytes the codec could not frame: the heartbeat told the peer why (GOAWAY PROTOCOL_ERROR)
-  if (isUndecodable(err)) return { code: GoAwayCode.PROTOCOL_ERROR }
-  return undefined
 }
 
 class Server extends TypedEventTarget<SessionServerEvents> implements SessionServer, ServerSessionOwner, StoreHost {

@@ -41,6 +41,9 @@ describe('what the codec cannot carry (real TCP)', () => {
     expect(link).toMatchObject({ accepted: 3 })
     expect(link.confirmed + link.unconfirmed).toBe(3)
     expect(link.unconfirmed).toBeGreaterThanOrEqual(2)
+    // the server counts the connection it closed for it (the session is kept, detached)
+    await expect.poll(() => h?.server.stats().protocolErrors).toBe(1)
+    expect(h?.server.stats()).toMatchObject({ sessions: 1, detached: 1 })
   })
 
   it('codec options that could never carry a session are refused when the client or server is made', () => {
