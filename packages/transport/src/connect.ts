@@ -32,11 +32,18 @@ function socketOptions (init: ConnectInit): Record<string, unknown> {
   return base
 }
 
-/** `tls.connect`, with a certificate, key or CA it cannot read reported as the bad option it is. */
+/**
+ * `tls.connect` over a TCP (or Unix) socket of our own, with a certificate, key or CA it cannot read
+ * reported as the bad option it is. The TLS socket keeps the one it wraps (`_parent`), so an abort can
+ * reset it (RST): a TLS socket that made its own connection can only close, which its peer reads as a
+ * clean end.
+ */
 function tlsConnect (opts: tls.ConnectionOptions): tls.TLSSocket {
+  const raw = net.connect(opts as net.NetConnectOpts)
   try {
-    return tls.connect(opts)
+    return tls.connect({ ...opts, socket: raw })
   } catch (err) {
+    raw.destroy()
     throw badTLSOption(err)
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DropEvent, Server } from '../src/index.js'
+import type { DisconnectInfo, DropEvent, Server } from '../src/index.js'
 import { connect, listen } from '../src/index.js'
 import type { TestPKI } from './helpers.js'
 import { makePKI, portOf, readAll, settle } from './helpers.js'
@@ -54,7 +54,7 @@ describe('TLS', () => {
     expect(r.ok ? undefined : r.error.name).toBe('TLSError')
   })
 
-  it('a connection the server aborts (here at its close deadline) is reset under TLS too: the client reads ConnectionResetError, not a clean end', async () => {
+  it('a connection the server aborts (here at its close deadline) is reset under TLS too: the client\'s closes as reset, not as a clean end', async () => {
     let streaming: (() => void) | undefined
     const started = new Promise<void>((resolve) => { streaming = resolve })
     const server = await listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.serverCert, key: pki.serverKey } }, async (conn) => {
@@ -76,9 +76,35 @@ describe('TLS', () => {
     await started
     const closing = server.close({ deadline: 100 })
     const read = await reading
-    expect(read.ok ? 'a clean end' : read.error.name).toBe('ConnectionResetError')
-    expect((await conn.closed).reason).toBe('reset')
+    // a RST read after everything before it may be reported as the end of the stream (libuv#4997, see the
+    // README); the connection is then reset all the same, though our side never ended its writing
+    if (!read.ok) expect(read.error.name).toBe('ConnectionResetError')
+    const closed = await Promise.race([conn.closed, new Promise(resolve => setTimeout(() => { resolve('still open, as after a clean end') }, 5_000))])
+    expect(closed).toMatchObject({ reason: 'reset' })
     await closing
+  })
+
+  it('a TLS client that aborts resets its TCP connection: the server sees a reset, not a clean end after what arrived', async () => {
+    let closedWith!: (info: DisconnectInfo) => void
+    const closedInfo = new Promise<DisconnectInfo>((resolve) => { closedWith = resolve })
+    const server = await listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.serverCert, key: pki.serverKey } }, async (conn) => {
+      await settle(readAll(conn))
+      closedWith(await conn.closed)
+    })
+    servers.push(server)
+    const conn = await connect({ host: '127.0.0.1', port: portOf(server), tls: { ca: pki.ca, servername: 'localhost' } })
+    let sent!: () => void
+    const halfway = new Promise<void>((resolve) => { sent = resolve })
+    void conn.sink((async function * () {
+      yield Buffer.alloc(64 * 1024)
+      sent()
+      await new Promise(() => {}) // the rest of the message never comes: the writer aborts
+    })()).catch(() => {})
+    await halfway
+    await new Promise(resolve => setTimeout(resolve, 50))
+    conn.abort(new Error('given up mid-message'))
+    const info = await Promise.race([closedInfo, new Promise(resolve => setTimeout(() => { resolve('still open') }, 5_000))])
+    expect(info).toMatchObject({ reason: 'reset' })
   })
 
   it('mutual TLS: a client with a certificate gets in', async () => {
