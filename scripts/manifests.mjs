@@ -98,17 +98,28 @@ function readmeInstalls (dir) {
   return new Set([...section.matchAll(/packs\/([\w.-]+?)-\*\.tgz/g)].map(match => match[1]))
 }
 
+/** The @proto packages the README's opening example imports (its code before `## Install`). */
+function exampleImports (dir) {
+  const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8') : ''
+  const opening = readme.split(/^## Install/m)[0]
+  const code = [...opening.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].map(match => match[1]).join('\n')
+  return new Set([...code.matchAll(/from '(@proto\/[\w.-]+)'/g)].map(match => match[1]))
+}
+
 /** What the scheme cannot fill in by itself: keywords, and the README's install command. */
 export function problems (pkg, byName = new Map()) {
   const { manifest, dir } = pkg
   if (manifest.private === true) return []
   const found = []
   if (!Array.isArray(manifest.keywords) || manifest.keywords.length === 0) found.push('keywords: expected a non-empty list, for the registry\'s search; add them by hand')
-  const expected = [...closure(pkg, byName)].map(name => name.replace(/^@/, '').replace('/', '-')).sort()
+  // the package and the @proto packages it depends on, and those its opening example imports (with theirs)
+  const names = closure(pkg, byName)
+  for (const name of exampleImports(dir)) if (byName.has(name)) closure(byName.get(name), byName, names)
+  const expected = [...names].map(name => name.replace(/^@/, '').replace('/', '-')).sort()
   const installs = readmeInstalls(dir)
   if (installs == null) found.push(`README.md: expected an "## Install" section that installs ${expected.map(t => `packs/${t}-*.tgz`).join(' ')}, but found none`)
   else if ([...installs].sort().join() !== expected.join()) {
-    found.push(`README.md: expected "## Install" to install ${expected.map(t => `packs/${t}-*.tgz`).join(' ')} (the package and the @proto packages it depends on), but it names ${[...installs].map(t => `packs/${t}-*.tgz`).join(' ') || 'none'}`)
+    found.push(`README.md: expected "## Install" to install ${expected.map(t => `packs/${t}-*.tgz`).join(' ')} (the package, the @proto packages it depends on and those its opening example imports), but it names ${[...installs].map(t => `packs/${t}-*.tgz`).join(' ') || 'none'}`)
   }
   return found
 }
