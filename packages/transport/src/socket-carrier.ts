@@ -8,6 +8,11 @@ import type { TLSInfo } from './types.js'
 /** The reset TCP socket under a TLS one may report the reset it sent: the TLS socket reports for both. */
 function ignore (): void {}
 
+/** A TLS socket whose TCP socket was reset: destroyed, if that did not close it already. */
+function destroyLater (socket: Socket): void {
+  if (!socket.destroyed) socket.destroy()
+}
+
 /** Where a socket's listeners find their carrier: one set of listener functions serves every socket. */
 const kCarrier = Symbol('proto.carrier')
 type OwnedSocket = Socket & { [kCarrier]: SocketCarrier }
@@ -112,20 +117,26 @@ export class SocketCarrier implements Carrier {
   reset (): void {
     this.snapshotAddresses()
     const s = this.socket
-    // RST only exists for TCP handles; Unix sockets and half-connected sockets just close. A TLS socket a
-    // server accepted wraps the TCP socket it came on (`_parent`): that one is reset, so the peer learns
-    // of an abort rather than reading a clean end (a TLS close without close_notify reads as one in Node).
+    // RST only exists for TCP handles; Unix sockets and half-connected sockets just close. A TLS socket
+    // wraps the TCP socket it runs on (`_parent`: the one a server accepted, or the one `connect()` made):
+    // that one is reset, so the peer learns of an abort rather than reading a clean end (a TLS close
+    // without close_notify reads as one in Node), and the TLS socket closes with it. Destroying the TLS
+    // socket in the same step as that reset crashes Node 20 (a segmentation fault): it is destroyed on
+    // the next turn of the event loop, if it has not closed by then.
     if (s.destroyed) return
     if (!s.connecting && !s.writableEnded) {
       const raw = (s as { _parent?: unknown })._parent
       try {
-        if (raw instanceof Socket && raw !== s && !raw.destroyed) {
-          raw.on('error', ignore)
-          raw.resetAndDestroy()
-        } else {
-          s.resetAndDestroy()
+        if (raw instanceof Socket && raw !== s) {
+          if (!raw.destroyed) {
+            raw.on('error', ignore)
+            raw.resetAndDestroy()
+          }
+          setImmediate(destroyLater, s)
           return
         }
+        s.resetAndDestroy()
+        return
       } catch {}
     }
     s.destroy()
