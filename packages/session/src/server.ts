@@ -238,13 +238,15 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     // completed (or expired) here within ttl: its copy in a durable store is gone too, so the store is not asked
     const ended = session === undefined ? this.registry.endedAs(resume.token, this.clock.now()) : undefined
     if (ended === 'completed') { this.refuse(frames, 'completed', SessionGoAwayCode.SESSION_CLOSED, 'the session completed'); return }
-    if (ended === 'expired') { this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired'); return }
-    if (ended === 'closed') { this.refuse(frames, 'closed', SessionGoAwayCode.SESSION_CLOSED, 'the session was closed'); return }
+    // a copy that expired or was closed here may have been taken by another node meanwhile (this one was
+    // paused, or cut off from the store, and did not know): with a durable store, the store is asked first
     if (session === undefined && this.store.durable) {
       const r = await this.restore(frames, resume)
       if (r === null || cancelled.done) return
       session = r
     }
+    if (session === undefined && ended === 'expired') { this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired'); return }
+    if (session === undefined && ended === 'closed') { this.refuse(frames, 'closed', SessionGoAwayCode.SESSION_CLOSED, 'the session was closed'); return }
     if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
       session.expire()

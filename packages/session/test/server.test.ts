@@ -813,6 +813,33 @@ describe('a durable store', () => {
       expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
     })
 
+    it('a copy that expired here while another node held the session (this one was paused, or cut off from the store): the store is asked before the RESUME is refused as expired', async () => {
+      vi.useFakeTimers()
+      const g = gatedStore()
+      g.release()
+      const s = setup({ store: g.store, ttl: 5_000 })
+      const bad = s.connect(resumeFrame({ token, id: idBytes, next: 100 })) // restores it, and leaves it detached
+      await vi.waitFor(() => { expect(bad.written.some(isGoAway)).toBe(true) })
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
+      // the store holds the session (another node took it): it is taken from there, not refused
+      const back = s.connect(resumeFrame({ token, id: idBytes, next: 1 }))
+      expect((await back.next(isType(0x40))).body[0]).toBe(1)
+      expect(g.restores).toHaveBeenCalledTimes(2)
+      expect(s.server.stats().refused).toMatchObject({ expired: 0 })
+      // a store that does not know it: the client learns that it expired here, not that it is unknown
+      g.restores.mockImplementation(async () => undefined)
+      const other = new Uint8Array(16).fill(4)
+      const s2 = setup({ store: g.store, ttl: 5_000 })
+      const { f, token: own } = await opened(s2)
+      f.end()
+      await vi.advanceTimersByTimeAsync(5_000)
+      const late = s2.connect(resumeFrame({ token: own, next: 1 }))
+      expect(goAwayCode(await late.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_EXPIRED)
+      const unknown = s2.connect(resumeFrame({ token: other, next: 1 }))
+      expect(goAwayCode(await unknown.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_UNKNOWN)
+    })
+
     it('a full server whose sessions are all detached evicts one only once the store gave it a session: a store that cannot be asked evicts nothing', async () => {
       const s = setup({ store: { durable: true, bind: () => {}, opened: () => {}, changed: () => {}, restore: async () => { throw new Error('Redis away') }, ended: () => {}, close: async () => {} }, maxSessions: 1 })
       const { f } = await opened(s)
