@@ -78,6 +78,8 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   private soon = false
   /** Connected to Redis before: a `filled` mark found gone since means Redis was emptied. */
   private seenRedis = false
+  /** The `filled` mark this node last found or set. */
+  private fillMark: string | undefined
   private readonly counts = { early: 0, lagged: 0, persists: 0, framesPersisted: 0, commands: 0, failures: 0, fenced: 0, contended: 0, completed: 0, handedOver: 0, restored: { handover: 0, recovered: 0 }, outages: 0 }
 
   constructor (readonly opts: StoreOptions) {
@@ -477,21 +479,32 @@ export class RedisSessionStore extends TypedEventTarget<RedisStoreEvents> implem
   }
 
   /**
-   * Whether Redis was emptied (restarted without persistence, flushed) since this node last saw it: then
-   * every live node writes its sessions back as it reconnects, and a session missing meanwhile may only be
-   * missing for now. The first node to find the `filled` mark gone after having been connected before sets
-   * it again and opens the refill window (a reconnect's longest backoff and a node's ttl), in which a
-   * missing session is refused as retryable rather than unknown. A first connection only sets the mark.
+   * Whether Redis may have been emptied (restarted without persistence, flushed): then every live node
+   * writes its sessions back as it reconnects, and a session missing meanwhile may only be missing for
+   * now. The `filled` mark holds a value of the node that set it. A node that finds no mark sets one and
+   * opens the refill window (a reconnect's longest backoff and a node's ttl), in which a missing session
+   * is refused as retryable rather than unknown: it cannot tell a first start from an emptied Redis (a
+   * node that started while Redis was away may be the first back). A node that reconnects and finds a
+   * mark other than the one it knew opens the window too: Redis was emptied and another node was first.
    */
   private checkFilled (): void {
     const reconnected = this.seenRedis
     this.seenRedis = true
     const prefix = this.opts.prefix
+    const mark = `${this.nodeId}:${Date.now()}`
     this.counts.commands++
-    this.redis.set(filledKey(prefix), '1', 'NX').then(async (set) => {
-      if (set !== 'OK' || !reconnected) return
+    this.redis.set(filledKey(prefix), mark, 'NX').then(async (set) => {
+      let emptied = set === 'OK'
+      if (emptied) this.fillMark = mark
+      else {
+        this.counts.commands++
+        const found = await this.redis.get(filledKey(prefix))
+        emptied = reconnected && found !== this.fillMark
+        this.fillMark = found ?? undefined
+      }
+      if (!emptied) return
       this.counts.commands++
-      this.log.debug('Redis was emptied: a missing session is retryable for %d ms, while the nodes write theirs back', this.refillWindow)
+      this.log.debug('Redis %s: a missing session is retryable for %d ms, while the nodes write theirs back', reconnected ? 'was emptied' : 'holds nothing yet', this.refillWindow)
       await this.redis.set(refillKey(prefix), '1', 'PX', this.refillWindow)
     }).catch((err: unknown) => { this.failed(toError(err)) })
   }

@@ -1,4 +1,6 @@
 import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { connect as netConnect, createServer } from 'node:net'
 import type { RedisServer } from '@proto/stage-compliance'
 import { canRun, redisServerTool, startRedisServer } from '@proto/stage-compliance'
 import { Redis } from 'ioredis'
@@ -119,6 +121,54 @@ describe.runIf(runs)('Redis faults', () => {
     expect(got).toEqual(expected('s', 40))
     expect(lost).toEqual([])
     expect(client.stats().possibleDuplicates).toBe(0)
+  })
+
+  it('Redis restarted empty, and the first node back started while it was away: the refill window opens all the same, so a session an old node holds is refused as retryable, not unknown, until it is written back', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(async () => { await redis.close() })
+    // node A reaches Redis through a relay that the test holds shut after the restart: A comes back last
+    let open = true
+    const links = new Set<Socket>()
+    const relay = createServer((down) => {
+      if (!open) { down.destroy(); return }
+      const up = netConnect(redis.port, '127.0.0.1')
+      links.add(down).add(up)
+      down.pipe(up).pipe(down)
+      down.on('error', () => {})
+      up.on('error', () => { down.destroy() })
+      down.on('close', () => { up.destroy(); links.delete(down) })
+      up.on('close', () => { down.destroy(); links.delete(up) })
+    })
+    await new Promise<void>((resolve) => { relay.listen(0, '127.0.0.1', resolve) })
+    cleanups.push(async () => { relay.close(); for (const l of links) l.destroy() })
+    const a = await startNode('a', `redis://127.0.0.1:${(relay.address() as { port: number }).port}`, { commandTimeout: 300 })
+    const target = { port: a.port }
+    const client = movingClient(target)
+    cleanups.push(async () => { await client.close({ signal: AbortSignal.timeout(1_000) }).catch(() => {}); await a.close() })
+    const got: string[] = []
+    void (async () => { for await (const f of client.source) got.push(dec(f)) })().catch(() => {})
+    const { source, push } = pushable()
+    client.sink(source).catch(() => {})
+    const lost: unknown[] = []
+    client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    await exchange(got, 1, 20, push)
+
+    open = false
+    for (const l of links) l.destroy()
+    await redis.stop()
+    await redis.start() // empty
+    const c = await startNode('c', redis.url, { commandTimeout: 300 }) // its first connection: Redis holds nothing
+    cleanups.push(async () => { await c.close() })
+    target.port = c.port
+    client.reconnect()
+    await expect.poll(() => c.server.stats().refused.store, { timeout: 5_000 }).toBeGreaterThan(0)
+    expect(c.server.stats().refused.unknown).toBe(0)
+    expect(lost).toEqual([])
+    open = true // A reconnects, writes its session back, and hands it to C on request
+    await exchange(got, 21, 40, push)
+    expect([...a.took, ...c.took]).toEqual(expected('c', 40))
+    expect(got).toEqual(expected('s', 40))
+    expect(lost).toEqual([])
   })
 
   it('drain() while Redis stopped answering and nothing told the store yet: nothing is handed over, the session stays served', async () => {

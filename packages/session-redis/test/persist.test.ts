@@ -272,6 +272,9 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     a.bind({ find: () => undefined, sessions: () => held })
     b.bind({ find: () => undefined, sessions: () => [] })
     await Promise.all([a.ready(), b.ready()])
+    // the refill window a first start opens (Redis held nothing) is over
+    await expect.poll(async () => await admin.exists('p:refill')).toBe(1)
+    await admin.del('p:refill')
     const done = await persistedOne(a, held)
     const epoch = await admin.hget(done.hash, 'e')
     a.ended(done.session, 'completed')
