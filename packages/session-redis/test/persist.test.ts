@@ -220,6 +220,21 @@ describe.runIf(canRun(redisServerTool))('taking a session', () => {
     expect(await admin.hget(hash, 'e')).toBe(epoch)
   })
 
+  it('a node back after Redis was emptied and refilled, another node back first and its window over: the mark is not the one this node knew, so it opens the refill window again', async () => {
+    const { admin, stores: [a] } = await threeStores()
+    await expect.poll(async () => await admin.exists('p:refill')).toBe(1) // the first start's
+    await admin.flushall()
+    await admin.set('p:filled', 'node-x:1') // set by a node that was back first; its window has passed
+    const unavailable = once(a as unknown as EventTarget, 'unavailable')
+    const available = once(a as unknown as EventTarget, 'available')
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await unavailable
+    await available
+    await expect.poll(async () => await admin.exists('p:refill')).toBe(1)
+    expect(await admin.get('p:filled')).toBe('node-x:1')
+  })
+
   it('a session a node took and then did not serve (its server was closing) is given back as it was: the next node takes it as a handover', async () => {
     const { admin, stores: [a, b, c], held: [held] } = await threeStores()
     const { session, hash } = await persistedOne(a, held)
