@@ -12,6 +12,8 @@ describe('resume across lost connections', () => {
     h = await harness(echo)
     const harnessed = h
     const client = h.client()
+    let disconnects = 0
+    client.addEventListener('disconnected', () => { disconnects++ })
     const N = 5_000
     const got: number[] = []
     let cuts = 0
@@ -40,13 +42,25 @@ describe('resume across lost connections', () => {
     const stats = client.stats()
     expect(stats.link).toMatchObject({ accepted: N, confirmed: N, unconfirmed: 0, unsent: 0 })
     expect(aborted).toBeGreaterThanOrEqual(3)
-    // a cut can also land on a connection still in its handshake: that is a failed dial, not a reconnect
-    expect(stats.link.attempts - 1).toBe(aborted)
+    // each cut the client noticed made it dial again (one on a connection still in its handshake is a failed
+    // dial); a cut after the session had completed (the echo can run far ahead of this reader) changes nothing
+    expect(disconnects).toBeGreaterThanOrEqual(1)
+    expect(disconnects).toBeLessThanOrEqual(aborted)
+    expect(stats.link.attempts - 1).toBe(disconnects)
     expect(stats.sessionsLost).toBe(0)
     expect(h.sessions.length).toBe(1)
     const server = h.sessions[0].stats()
     expect(server.delivered).toBe(N)
-    expect(server.link).toMatchObject({ accepted: N, confirmed: N })
+    expect(server.link).toMatchObject({ accepted: N, handed: N })
+    if (disconnects === aborted) expect(server.link).toMatchObject({ confirmed: N, retained: 0 })
+    else {
+      // a cut the client never noticed landed after the whole exchange was on the wire: the client read the
+      // rest from its buffers and completed, and its last acknowledgement went down with the connection. The
+      // server still retains what that acknowledgement covered (counted unconfirmed if the session expires):
+      // every item was delivered once; the server just cannot know it (the README: a client that completed
+      // does not come back when its own last acknowledgement is lost)
+      expect(server.link.confirmed + server.link.retained).toBe(N)
+    }
   })
 })
 
@@ -59,7 +73,7 @@ describe('an application that takes items after the next connection\'s RESUME we
     let release = (): void => {}
     void client.sink((async function * () {
       yield item(1) // acknowledged soon, as the first delivery of a connection
-      await new Promise(resolve => setTimeout(resolve, 50))
+      while (client.stats().link.confirmed < 1) await new Promise(resolve => setTimeout(resolve, 5))
       for (let i = 2; i <= 5; i++) yield item(i)
       await new Promise<void>((resolve) => { release = resolve })
     })()).catch(() => {})
