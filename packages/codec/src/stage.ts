@@ -48,6 +48,7 @@ export interface CodecDuplex<F extends ListFrame = Frame> extends StageDuplex<F,
 export function codec (lower: ByteDuplex, init?: CopyCodecInit): CodecDuplex
 export function codec (lower: ByteDuplex, init: ListCodecInit | CodecInit): CodecDuplex<ListFrame>
 export function codec (lower: ByteDuplex, init?: CodecInit): CodecDuplex<ListFrame> {
+  validate.duplex('lower', lower)
   const { layout, bodyList } = toOptions(init)
   return new CodecStage(lower, layout, bodyList)
 }

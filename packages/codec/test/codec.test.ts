@@ -199,6 +199,15 @@ describe('limits and bad input', () => {
     expect(() => decode([], init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
     expect(() => codec(memoryBytePair().a, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
   })
+  it.each([
+    ['null', null],
+    ['a string', 'a socket'],
+    ['an object without a source', { sink: async () => {} }],
+    ['a source that is not async iterable', { source: [new Uint8Array(1)], sink: async () => {} }],
+    ['no sink function', { source: (async function * () {})(), sink: 'x' }]
+  ])('refuses a lower that is no byte duplex (%s) at once, with InvalidParametersError', (_name, lower) => {
+    expect(() => codec(lower as never)).toThrow(expect.objectContaining({ name: 'InvalidParametersError', message: expect.stringMatching(/^expected lower/) }))
+  })
   it('a byte source whose read throws instead of rejecting fails the frame source the same way: a rejection, not a throw', async () => {
     const throwing = { [Symbol.asyncIterator]: () => ({ next: (): Promise<IteratorResult<Uint8Array>> => { throw new Error('broken source') } }) }
     const frames = decode(throwing)[Symbol.asyncIterator]() as unknown as AsyncIterator<Frame> & { nextBatch(): Promise<Frame[] | undefined> }

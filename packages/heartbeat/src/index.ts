@@ -30,6 +30,7 @@
  */
 
 import type { FrameDuplex } from '@proto/codec'
+import { validate } from '@proto/interface'
 import { Stage } from './heartbeat.js'
 import type { HeartbeatInit } from './init.js'
 import { HeartbeatLink } from './link.js'
@@ -61,6 +62,7 @@ export type { HeartbeatDuplex, HeartbeatSource, HeartbeatStats } from './types.j
  * and pongs flow even before `sink` is called or `source` is read.
  */
 export function heartbeat (lower: FrameDuplex, init?: HeartbeatInit): HeartbeatDuplex {
+  validate.duplex('lower', lower)
   const cfg = resolveConfig(init)
   let stage: Stage | undefined
   const link = new HeartbeatLink(events => (stage = new Stage(lower, cfg, events)))

@@ -103,6 +103,12 @@ describe("mode 'keepalive' options", () => {
     })
   }
 
+  it('refuses a lower that is no frame duplex at once, with InvalidParametersError', () => {
+    for (const lower of [null, undefined, 42, {}, { source: {}, sink: async () => {} }, { source: (async function * () {})() }]) {
+      expect(() => heartbeat(lower as never, init)).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+    }
+  })
+
   it('rejects an unknown mode', () => {
     expect(() => heartbeat(rawPeer().lower, { mode: 'pong' as 'ping' })).toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
   })

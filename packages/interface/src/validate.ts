@@ -158,3 +158,15 @@ export function sourceRefusal (value: unknown, name = 'the source given to sink(
   }
   return invalidError(name, 'an iterable or async iterable of items', value, value instanceof Uint8Array ? 'pass a chunk as [bytes]' : undefined)
 }
+
+/**
+ * A duplex a stage runs over (a connection, or the stage beneath): an object whose `source` is an async
+ * iterable and whose `sink` is a function. Checked once, when the stage is made: a stage over something
+ * else would fail later with a `TypeError` from deep inside it.
+ */
+export function duplex (name: string, value: unknown): void {
+  if (value === null || typeof value !== 'object') invalid(name, 'a duplex: an object with a source and a sink', value)
+  const { source, sink } = value as { source?: unknown, sink?: unknown }
+  if (source == null || typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') invalid(`${name}.source`, 'an async iterable', source)
+  if (typeof sink !== 'function') invalid(`${name}.sink`, 'a function taking a source', sink)
+}

@@ -72,7 +72,8 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
       lower = common.stack(conn)
     } catch (thrown) {
       const err = toError(thrown)
-      conn.abort?.(err)
+      // `conn` may be no duplex at all (the dial returned something else): refused as a bad option
+      ;(conn as ByteDuplex | null | undefined)?.abort?.(err)
       if (err instanceof InvalidParametersError) stackRefused.add(err)
       throw err
     }

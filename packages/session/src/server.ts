@@ -135,7 +135,7 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     try {
       frames = this.common.stack(conn)
     } catch (err) {
-      conn.abort?.(toError(err))
+      ;(conn as ByteDuplex | null | undefined)?.abort?.(toError(err))
       throw err
     }
     await this.handleFrames(frames)

@@ -170,6 +170,19 @@ describe('the handshake, from the client', () => {
   })
 
   it.each([
+    ['null', null],
+    ['an object that is no duplex', {}],
+    ['a duplex whose sink is no function', { source: (async function * () {})(), sink: 'x' }]
+  ])('a dial that resolves with something that is no byte duplex (%s) fails the client for good with InvalidParametersError, after one dial', async (_name, conn) => {
+    const dial = vi.fn(async () => conn as unknown as ByteDuplex)
+    const c = sessionClient(dial, { initialDelay: 1, maxDelay: 2 })
+    open.push(c)
+    const reading = (async () => { for await (const _ of c.source) { /* none */ } })().then(() => undefined, (err: unknown) => err)
+    expect(await reading).toMatchObject({ name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'InvalidParametersError' } })
+    expect(dial).toHaveBeenCalledTimes(1)
+  })
+
+  it.each([
     ['retention', { retention: true }],
     ['peerEnd', { peerEnd: 'error' }],
     ['validate', { validate: () => {} }],
