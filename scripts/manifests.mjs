@@ -90,17 +90,15 @@ function closure (pkg, byName, seen = new Set()) {
   return seen
 }
 
-/** The tarballs the `## Install` section of a package's README tells users to install, as `proto-codec`. */
-function readmeInstalls (dir) {
-  const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8') : ''
+/** The tarballs the `## Install` section of a package's README (its text) tells users to install, as `proto-codec`. */
+function readmeInstalls (readme) {
   const section = /^## Install[^\n]*\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readme)?.[1]
   if (section == null) return undefined
   return new Set([...section.matchAll(/packs\/([\w.-]+?)-\*\.tgz/g)].map(match => match[1]))
 }
 
-/** The @proto packages the README's opening example imports (its code before `## Install`). */
-function exampleImports (dir) {
-  const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8') : ''
+/** The @proto packages a README's opening example imports (its code before `## Install`). */
+function exampleImports (readme) {
   const opening = readme.split(/^## Install/m)[0]
   const code = [...opening.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].map(match => match[1]).join('\n')
   return new Set([...code.matchAll(/from '(@proto\/[\w.-]+)'/g)].map(match => match[1]))
@@ -113,10 +111,11 @@ export function problems (pkg, byName = new Map()) {
   const found = []
   if (!Array.isArray(manifest.keywords) || manifest.keywords.length === 0) found.push('keywords: expected a non-empty list, for the registry\'s search; add them by hand')
   // the package and the @proto packages it depends on, and those its opening example imports (with theirs)
+  const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8') : ''
   const names = closure(pkg, byName)
-  for (const name of exampleImports(dir)) if (byName.has(name)) closure(byName.get(name), byName, names)
+  for (const name of exampleImports(readme)) if (byName.has(name)) closure(byName.get(name), byName, names)
   const expected = [...names].map(name => name.replace(/^@/, '').replace('/', '-')).sort()
-  const installs = readmeInstalls(dir)
+  const installs = readmeInstalls(readme)
   if (installs == null) found.push(`README.md: expected an "## Install" section that installs ${expected.map(t => `packs/${t}-*.tgz`).join(' ')}, but found none`)
   else if ([...installs].sort().join() !== expected.join()) {
     found.push(`README.md: expected "## Install" to install ${expected.map(t => `packs/${t}-*.tgz`).join(' ')} (the package, the @proto packages it depends on and those its opening example imports), but it names ${[...installs].map(t => `packs/${t}-*.tgz`).join(' ') || 'none'}`)

@@ -127,7 +127,7 @@ export class SocketCarrier implements Carrier {
     if (!s.connecting && !s.writableEnded) {
       const raw = (s as { _parent?: unknown })._parent
       try {
-        if (raw instanceof Socket && raw !== s) {
+        if (raw instanceof Socket) {
           if (!raw.destroyed) {
             raw.on('error', ignore)
             raw.resetAndDestroy()

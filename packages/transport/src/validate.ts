@@ -13,10 +13,10 @@ export function keepAliveDelay (value: false | number | undefined): false | numb
   return value * 1000
 }
 
-/** Checks where to connect or listen: `path`, or `host`/`port`, never both. */
 /** The longest Unix socket path the system keeps whole, in bytes (`sun_path` less its terminating zero). */
 const MAX_UNIX_PATH_BYTES: Partial<Record<NodeJS.Platform, number>> = { linux: 107, android: 107, darwin: 103, freebsd: 103, openbsd: 103, netbsd: 103, sunos: 107, aix: 1022 }
 
+/** Checks where to connect or listen: `path` (no longer than the system keeps), or `host`/`port`, never both. */
 export function checkEndpoint (init: { host?: string, port?: number, path?: string }, portMin: number): void {
   if (init.path != null) {
     if (typeof init.path !== 'string' || init.path === '') validate.invalid('path', 'a non-empty Unix socket path', init.path)
