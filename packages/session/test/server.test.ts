@@ -372,6 +372,59 @@ describe('a session the application ends before its client heard of it, or while
     expect(s.server.stats()).toMatchObject({ created: 1, sessions: 0 })
   })
 
+  /** Timers fired by hand only: a session's link never redials by itself (its backoff is a timer too). */
+  function handTimers (): { timers: Timers, armed: Array<{ fn: () => void, ms: number, cancelled: boolean }> } {
+    const armed: Array<{ fn: () => void, ms: number, cancelled: boolean }> = []
+    const timers: Timers = {
+      setTimeout (fn, ms) {
+        const t = { fn, ms, cancelled: false }
+        armed.push(t)
+        return { cancel: () => { t.cancelled = true } }
+      }
+    }
+    return { timers, armed }
+  }
+
+  it('expired while a connection that resumed it waits to be taken into use: that connection is told GOAWAY SESSION_EXPIRED, not cut', async () => {
+    // the session's expiry runs while its link's redial (1 ms) has not
+    const { timers, armed } = handTimers()
+    const s = setup({ ttl: 60_000, timers })
+    const lost: unknown[] = []
+    const { f, token, session } = await opened(s)
+    session.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const gone = new Promise((resolve) => { session.addEventListener('disconnected', resolve, { once: true }) })
+    f.end()
+    await gone
+    // the client comes back while the link waits out its backoff: the connection waits to be taken into use
+    const back = s.connect(resumeFrame({ token, next: 1 }))
+    await vi.waitFor(() => { expect(s.server.stats().resumed).toBe(1) })
+    const expiry = armed.find(t => t.ms === 60_000 && !t.cancelled)
+    expect(expiry).toBeDefined()
+    expiry?.fn()
+    expect(goAwayCode(await back.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_EXPIRED)
+    expect(back.written.filter(isResume)).toEqual([])
+    expect(lost).toMatchObject([{ reason: 'expired' }])
+    expect(s.server.stats()).toMatchObject({ sessions: 0, expired: 1 })
+  })
+
+  it('moved to another node while a connection that resumed it waits to be taken into use: that connection is told GOAWAY SHUTTING_DOWN, so its client resumes where the session is now', async () => {
+    let stored: StoredSession | undefined
+    const store: SessionStore = { durable: false, bind: () => {}, opened: (session) => { stored = session }, changed: () => {}, restore: async () => undefined, ended: () => {}, close: async () => {} }
+    const s = setup({ store, timers: handTimers().timers })
+    const { f, token, session } = await opened(s)
+    const moved = new Promise((resolve) => { session.addEventListener('moved', resolve, { once: true }) })
+    const gone = new Promise((resolve) => { session.addEventListener('disconnected', resolve, { once: true }) })
+    f.end()
+    await gone
+    // the client comes back while the link waits out its backoff: the connection waits to be taken into use
+    const back = s.connect(resumeFrame({ token, next: 1 }))
+    await vi.waitFor(() => { expect(s.server.stats().resumed).toBe(1) })
+    stored?.handOver()
+    await moved
+    expect(goAwayCode(await back.next(isGoAway))).toBe(GoAwayCode.SHUTTING_DOWN)
+    expect(back.written.filter(isResume)).toEqual([])
+  })
+
   it('closed while its client is away: the client coming back within ttl is told SESSION_CLOSED (not SESSION_UNKNOWN); later, it is forgotten', async () => {
     let now = 0
     const s = setup({ ttl: 60_000, clock: { now: () => now } })
