@@ -8,6 +8,8 @@ export interface LossyRelay {
   target: { port: number }
   /** While `true`, every byte the server sends is dropped (the connection stays up). */
   dropToClient: boolean
+  /** While `true`, every byte the client sends is dropped (the connection stays up). */
+  dropToServer: boolean
   /** Destroys every connection through the relay. */
   cut(): void
   /** Stops listening and cuts every connection. */
@@ -16,7 +18,8 @@ export interface LossyRelay {
 
 /**
  * Starts a relay on 127.0.0.1 to the server on `target.port` (read at each new connection) that can lose
- * everything the server sends (`dropToClient`) and cut every connection (`cut()`).
+ * everything the server sends (`dropToClient`) or the client sends (`dropToServer`) and cut every
+ * connection (`cut()`).
  */
 export async function lossyRelay (target: { port: number }): Promise<LossyRelay> {
   const sockets = new Set<net.Socket>()
@@ -27,13 +30,14 @@ export async function lossyRelay (target: { port: number }): Promise<LossyRelay>
       s.on('error', () => {})
       s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy() })
     }
-    down.on('data', (d: Buffer) => { up.write(d) })
+    down.on('data', (d: Buffer) => { if (!relay.dropToServer) up.write(d) })
     up.on('data', (d: Buffer) => { if (!relay.dropToClient) down.write(d) })
   })
   const relay: LossyRelay = {
     port: 0,
     target,
     dropToClient: false,
+    dropToServer: false,
     cut () { for (const s of sockets) s.destroy() },
     close () { server.close(); relay.cut() }
   }

@@ -280,15 +280,25 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     const c = this.conn
     if (c === undefined || !c.sinkDone || c.sinkFailed || !c.feed.ended || !this.outbox.drained) return
     if (this.intake.ended) this.intake.settle()
-    if (this.writeComplete || this.outbox.retainedCount > 0 || (c.duplex as Partial<EndConfirming>).endConfirmed === false) return
+    if (this.writeComplete) {
+      // a lingering stage that stopped lingering calls confirm(0): completion is looked at again
+      this.maybeComplete()
+      return
+    }
+    if (this.outbox.retainedCount > 0 || (c.duplex as Partial<EndConfirming>).endConfirmed === false) return
     this.writeComplete = true
     this.closer.connectionDone(c)
     this.maybeComplete()
   }
 
-  /** Both directions are done (the reader has taken the end, everything written is complete): close. */
+  /**
+   * Both directions are done (the reader has taken the end, everything written is complete): close, unless
+   * the connection's stage still lingers (`EndConfirming.lingering`).
+   */
   maybeComplete (): void {
-    if (this.inbound.endTaken && this.writeComplete && !this.stopped) void this.close().catch(() => {})
+    if (!this.inbound.endTaken || !this.writeComplete || this.stopped) return
+    if ((this.conn?.duplex as Partial<EndConfirming> | undefined)?.lingering === true) return
+    void this.close().catch(() => {})
   }
 
   private afterRelease (): void {

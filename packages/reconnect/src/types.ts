@@ -47,6 +47,14 @@ export interface BufferInit<T> {
 export interface EndConfirming {
   /** `false` while the end of our writing waits for the peer's confirmation. */
   readonly endConfirmed: boolean
+  /**
+   * `true` while the exchange is complete on our side (writing complete, the peer's end taken) but the peer
+   * may still lack our confirmation of its end (an acknowledgement sent and not known to have arrived): the
+   * durable duplex does not close by itself meanwhile, and a connection lost then is an outage, so the next
+   * connection can carry that confirmation again. The stage calls its `DialContext.confirm(0)` once it is no
+   * longer lingering. Absent: `false`.
+   */
+  readonly lingering?: boolean
 }
 
 /**

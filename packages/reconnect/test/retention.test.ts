@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { DurableDuplex } from '../src/index.js'
+import type { DialContext, DurableDuplex } from '../src/index.js'
 import { reconnect } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
@@ -210,6 +210,42 @@ describe('retention', () => {
     for await (const _ of d.source) { /* the peer sent nothing */ }
     await nextEvent(d, 'closed')
     expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 3, replayed: 3, unconfirmed: 0, flushed: 0 })
+    expectLedger(d)
+  })
+
+  it('a stage that lingers (EndConfirming.lingering): the exchange complete, the link closes only once it stops (confirm(0)); a connection lost meanwhile is an outage, and the next one lingers too', async () => {
+    let lingering = true
+    const conns: Array<ItemConnection<number>> = []
+    const contexts: DialContext[] = []
+    const d = reconnect<number>(async (ctx) => {
+      const c = itemConnection<number>(100)
+      conns.push(c)
+      contexts.push(ctx)
+      return Object.defineProperty(c.near, 'lingering', { get: () => lingering })
+    }, { ...RETAIN, peerEnd: 'end' })
+    open.push(d)
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = d.sink([1, 2])
+    await vi.advanceTimersByTimeAsync(0)
+    contexts[0].confirm(2)
+    await writing
+    conns[0].endFromFar()
+    for await (const _ of d.source) { /* the peer sent nothing */ }
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(d.status).toBe('connected') // complete, but the stage lingers
+    // the stage finds its connection gone (its source had ended already)
+    const disconnected = nextEvent(d, 'disconnected')
+    contexts[0].lost(new Error('cut'))
+    expect(await disconnected).toMatchObject({ reason: 'reported', retained: 0 })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(conns).toHaveLength(2)
+    expect(d.status).toBe('connected')
+    lingering = false
+    const closed = nextEvent(d, 'closed')
+    contexts[1].confirm(0)
+    await vi.advanceTimersByTimeAsync(0)
+    await closed
+    expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 2, replayed: 0, unconfirmed: 0 })
     expectLedger(d)
   })
 

@@ -5,7 +5,7 @@ import type { DialContext } from '@proto/reconnect'
 import { completedConnection } from './completed.js'
 import type { ConnectionSettings } from './connection.js'
 import { SessionConnection } from './connection.js'
-import { SESSION_FLAG } from './constants.js'
+import { DEFAULT_LINGER, SESSION_FLAG } from './constants.js'
 import { SessionEndpoint } from './endpoint.js'
 import { ConnectionLostError, SessionLostError, SessionProtocolError, SessionRefusedError } from './errors.js'
 import { stageFailure } from './handshake.js'
@@ -61,11 +61,17 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const onLost = validate.oneOf('onLost', init.onLost, POLICIES, 'replay')
   const userRetry = validate.fn('shouldRetry', init.shouldRetry, () => true)
   const log = createLogger('session')
-  const settings: ConnectionSettings = { acks: common.acks, inbound: common.inbound, timers: common.timers, log }
+  // a complete session lingers for the server's word that it has our last acknowledgement, as long as close() may wait
+  const settings: ConnectionSettings = { acks: common.acks, inbound: common.inbound, timers: common.timers, log, linger: common.link.closeTimeout ?? DEFAULT_LINGER }
   const state = new SessionState('client', common.params)
   const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {
-    if (state.complete) return completedConnection(ctx)
+    if (state.complete) {
+      if (state.lingerOver) return completedConnection(ctx)
+      // lingering, and the connection was lost: one RESUME carries our acknowledgement of the server's END
+      // again (or learns the server has it); whatever comes of it, the next dial completes the session
+      state.lingerOver = true
+    }
     const conn = await dial(ctx)
     let lower: SessionFrames
     try {

@@ -1,6 +1,6 @@
 import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
-import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, Timers } from '@proto/interface'
+import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, TimerHandle, Timers } from '@proto/interface'
 import { settleSinkRun, sinkWatched, tellSinkEnd, toError } from '@proto/interface'
 import type { AbortWatcher, DialContext, EndConfirming } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
@@ -57,6 +57,8 @@ export interface ConnectionSettings {
   readonly inbound: InboundLimits
   readonly timers: Timers
   readonly log: Logger
+  /** Client: how long a complete session lingers on its connection for the server to say it has our last acknowledgement (ms). */
+  readonly linger?: number
 }
 
 /** What a connection tells its session's endpoint (the endpoint itself: no closures per connection). */
@@ -118,6 +120,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private acksReleased: (() => void) | undefined
   /** Listening to the lower duplex's `goaway` events (its source does not push to the inbound). */
   private listening = false
+  /** Client: bounds how long a complete session lingers on this connection. */
+  private lingerTimer: TimerHandle | undefined
 
   private readonly ctx: DialContext
   private readonly lower: SessionFrames
@@ -190,6 +194,40 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
    * session by itself, and a connection lost meanwhile is an outage, after which END goes out again.
    */
   get endConfirmed (): boolean { return this.state.endAcked }
+
+  /**
+   * Client: the session is complete here (our END acknowledged, the server's END and everything before it
+   * received) but the server may not have our acknowledgement of its END yet; it completes, and says so
+   * with GOAWAY `SESSION_CLOSED`, once it has. Until then (at most the `linger` time) reconnect does not close
+   * the session by itself, and a connection lost meanwhile is resumed once, to carry that acknowledgement
+   * again: otherwise the server would keep the session for its ttl and then count what the acknowledgement
+   * covered as unconfirmed (docs/PROTOCOL.md §6.5).
+   */
+  get lingering (): boolean {
+    const s = this.state
+    return s.role === 'client' && !s.lingerOver && s.endAcked && s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.received === s.peerEndAt
+  }
+
+  /** Bounds the linger once it has begun (our END acknowledged and the server's taken, in either order). */
+  private lingerBegun (): void {
+    const ms = this.settings.linger
+    if (this.lingerTimer !== undefined || ms === undefined || this.fenced || !this.lingering) return
+    this.lingerTimer = this.settings.timers.setTimeout(() => {
+      this.lingerTimer = undefined
+      if (!this.fenced && this.lingering) {
+        this.settings.log.debug('the server did not say it had our last acknowledgement within %d ms: the session ends here', ms)
+        this.lingerEnds()
+      }
+    }, ms)
+  }
+
+  /** The linger is over: reconnect may close the session now. */
+  private lingerEnds (): void {
+    this.state.lingerOver = true
+    this.lingerTimer?.cancel()
+    this.lingerTimer = undefined
+    this.ctx.confirm(0)
+  }
 
   /**
    * Reconnect's feed for this connection: numbered and written after the handshake. One promise for the
@@ -294,6 +332,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.lastAck = position
     this.lastAckEnd = end
     s.counters.acksSent++
+    if (end) this.lingerBegun()
     return { type: SessionFrameType.ACK, body: encodeAck({ position, end }) }
   }
 
@@ -358,7 +397,15 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // the peer's direction is complete; the connection ending is the session's end only once ours is too
     // (our END acknowledged): before that it is an outage of our direction, resumed like any other
     const peerDone = this.peerEnded || (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.inEnded)
-    if (peerDone && s.endAcked) return undefined
+    if (peerDone && s.endAcked) {
+      // a lingering client hears in the server's GOAWAY SESSION_CLOSED, read before this end, that the
+      // server has its last acknowledgement; a connection that ended without it is an outage, resumed once
+      if (this.lingering) this.judgeReportedGoAway()
+      if (!this.lingering) return undefined
+      const err = new ConnectionLostError('The server ended the connection without saying it had our acknowledgement of its END: resumed once to send it again')
+      this.fail(err)
+      return err
+    }
     const judged = this.judgeReportedGoAway()
     if (judged !== undefined) return judged
     const err = this.goAwayCode !== undefined ? refused(this.goAwayCode) : new ConnectionLostError('The peer closed the connection without ending the session: an outage, resumed on the next connection')
@@ -442,6 +489,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     s.endAcked = true
     s.onChange?.()
     this.endAck?.resolve()
+    this.lingerBegun()
     this.ctx.confirm(0) // writing may be complete now
   }
 
@@ -482,6 +530,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private onGoAway (code: number, reason: string): Error | undefined {
     this.goAwayCode = code
     this.settings.log.debug('GOAWAY %d from the peer: %s', code, reason)
+    // the server completed the session (or closed it): it has our acknowledgement of its END, or needs it no more
+    if (code === SessionGoAwayCode.SESSION_CLOSED && this.lingering) this.lingerEnds()
     const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced, closing: this.closingSession })
     if (verdict.kind === 'note') return undefined
     const err = verdict.kind === 'lost' ? this.endpoint.lost(verdict.loss) : verdict.error
@@ -549,6 +599,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       this.lower.removeEventListener('goaway', this)
     }
     this.ackClock?.dispose()
+    this.lingerTimer?.cancel()
+    this.lingerTimer = undefined
     if (this.state.stage === this) this.state.stage = undefined
   }
 

@@ -167,15 +167,23 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   lost (loss: SessionLoss): Error {
     const s = this.state
     const unconfirmed = this.link.stats().retained
+    if (s.role === 'client' && s.complete) {
+      // the session is complete here and lingered to tell the server we have its END: whatever the server
+      // answers our RESUME (completed, forgotten, expired), nothing is left to do
+      s.lingerOver = true
+      return new ConnectionLostError(`The session is complete here; the server answered its last RESUME: ${loss.message}`)
+    }
     if (s.role === 'client' && loss.completed === true) {
       // the server completed the session: its application had everything we wrote, END included
       if (unconfirmed > 0) this.link.confirm(unconfirmed)
       s.endAcked = true
+      s.lingerOver = true
       return new ConnectionLostError('The server completed the session before our END\'s acknowledgement reached us')
     }
     if (s.role === 'client' && loss.reason === 'unknown' && s.inEnded && s.endAt !== undefined && s.endAt === s.outAcked && unconfirmed === 0) {
       // everything was acknowledged both ways but our END: a server forgets a session once it is complete
       s.endAcked = true
+      s.lingerOver = true
       return new ConnectionLostError('The server completed the session and forgot it before our END\'s acknowledgement arrived')
     }
     const sessionId = s.id

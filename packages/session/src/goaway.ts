@@ -23,11 +23,12 @@ export function judgeGoAway (code: number, reason: string, state: SessionState, 
     case SessionGoAwayCode.SESSION_TAKEN_OVER:
       return client && !at.fenced ? { kind: 'lost', loss: { reason: 'taken-over', message: 'another connection resumed this session' } } : { kind: 'note' }
     case SessionGoAwayCode.SESSION_CLOSED:
+      // in answer to our RESUME: the server completed the session before our END's acknowledgement reached us,
+      // or (the session complete here, lingering) before it could tell us it had our last acknowledgement
+      if (client && !at.handshaken && state.endAt !== undefined && state.inEnded) return { kind: 'lost', loss: { reason: 'closed', message: `the server completed the session (${reason})`, completed: true } }
       // benign when both directions are whole (ours acknowledged, theirs ended by END), or when we closed the
       // session ourselves and the peer answers in kind (its own direction was still open)
       if (at.closing || (state.endAcked && state.peerEndGen === state.gen && state.peerEndAt !== undefined)) return { kind: 'note' }
-      // in answer to our RESUME: the server completed the session before our END's acknowledgement reached us
-      if (client && !at.handshaken && state.endAt !== undefined && state.inEnded) return { kind: 'lost', loss: { reason: 'closed', message: `the server completed the session (${reason})`, completed: true } }
       return { kind: 'lost', loss: { reason: 'closed', message: `the peer closed the session (${reason})` } }
     case GoAwayCode.PROTOCOL_ERROR:
       return { kind: 'fail', error: new SessionProtocolError(`the peer says we broke the protocol: ${reason}`) }

@@ -105,6 +105,12 @@ export class SessionState {
   /** The application has been handed the peer's END. */
   inEnded = false
   /**
+   * Client: a complete session lingers no more. The server is known to have our acknowledgement of its END
+   * (its GOAWAY `SESSION_CLOSED`, or its answer to a RESUME), or the one RESUME a lingering session makes
+   * after losing its connection was made (it carries that acknowledgement again), or waiting timed out.
+   */
+  lingerOver = false
+  /**
    * Server: the session was restored from a store with the peer's direction complete (its END taken, every
    * item before it delivered, and possibly acknowledged): the peer sends no END again, so the connections of
    * this node end the application's source themselves.
@@ -173,6 +179,7 @@ export class SessionState {
     this.endAcked = false
     this.peerEndAt = undefined
     this.inEnded = false
+    this.lingerOver = false
   }
 }
 

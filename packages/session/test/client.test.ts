@@ -428,7 +428,15 @@ describe('replay', () => {
     const second = await next()
     await accept(second, TOKEN, 2)
     await second.next(f => f.type === 0x07) // END again
+    // our acknowledgement of the server's END goes again too: it was lost with the first connection
+    expect(readAck(await second.next(f => isAck(f) && readAck(f).end))).toEqual({ position: 0, end: true })
     second.send(ackFrame(1, true))
+    // complete here: it lingers until the server says it has our last acknowledgement (it completes then)
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(c.status).toBe('connected')
+    second.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
+    second.end()
     await vi.waitFor(() => { expect(c.status).toBe('closed') })
     expect(c.stats().link).toMatchObject({ accepted: 1, confirmed: 1, unconfirmed: 0, retained: 0 })
     expect(conns.length).toBe(2)
@@ -556,5 +564,106 @@ describe('a complete session\'s last connection', () => {
     await conn.sink([data(1), data(2), data(3)])
     expect(confirm.mock.calls).toEqual([[1], [1], [1]])
     expect(await conn.source[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined })
+  })
+})
+
+describe('a complete session lingers until the server has its last acknowledgement', () => {
+  /** A client whose session is complete on its first connection: its END acknowledged, the server's END (after one item) taken and acknowledged. */
+  async function completeHere (init: SessionClientInit = {}): Promise<ReturnType<typeof client> & { first: FakeFrames, lost: unknown[] }> {
+    const made = client(init)
+    const lost: unknown[] = []
+    made.c.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const first = await made.next()
+    await accept(first)
+    await made.c.sink([])
+    await first.next(f => f.type === 0x07)
+    first.send(ackFrame(0, true), data(9), endFrame(1))
+    const got: number[] = []
+    for await (const f of made.c.source) got.push(f.body[0])
+    expect(got).toEqual([9])
+    expect(readAck(await first.next(f => isAck(f) && readAck(f).end))).toEqual({ position: 1, end: true })
+    return { ...made, first, lost }
+  }
+
+  it('on a healthy connection it closes once the server says so (GOAWAY SESSION_CLOSED), not before, and dials nothing more', async () => {
+    const { c, conns, first, lost } = await completeHere()
+    await new Promise(resolve => setTimeout(resolve, 30))
+    expect(c.status).toBe('connected')
+    expect(first.written.filter(isGoAway)).toEqual([])
+    first.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
+    first.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(conns).toHaveLength(1)
+    expect(lost).toEqual([])
+    expect(c.stats()).toMatchObject({ sessionsLost: 0, delivered: 1 })
+  })
+
+  it('its connection lost: one RESUME carries the acknowledgement again; the server completes and says so', async () => {
+    const { c, conns, first, next, lost } = await completeHere()
+    first.end() // ended without SESSION_CLOSED: an outage
+    const second = await next()
+    expect(readResume(await second.next(isResume))).toMatchObject({ fresh: false, next: 2 })
+    second.send(resumeFrame({ token: TOKEN, id: ID, next: 1, ttl: 60_000 }), endFrame(1))
+    expect(readAck(await second.next(f => isAck(f) && readAck(f).end))).toEqual({ position: 1, end: true })
+    second.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
+    second.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(conns).toHaveLength(2)
+    expect(lost).toEqual([])
+    expect(c.stats()).toMatchObject({ sessionsLost: 0, delivered: 1, deduplicated: 0, resentAfterLoss: 0 })
+  })
+
+  it.each([
+    ['SESSION_CLOSED (it completed: it had the acknowledgement after all)', SessionGoAwayCode.SESSION_CLOSED],
+    ['SESSION_EXPIRED', SessionGoAwayCode.SESSION_EXPIRED],
+    ['SESSION_UNKNOWN', SessionGoAwayCode.SESSION_UNKNOWN]
+  ])('its RESUME answered with %s: the session ends cleanly, nothing reported lost, no new session', async (_name, code) => {
+    const { c, conns, first, next, lost } = await completeHere({ onLost: 'replay' })
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.send(goAway(code))
+    second.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(conns).toHaveLength(2)
+    expect(lost).toEqual([])
+    expect(c.stats()).toMatchObject({ sessionsLost: 0, resentAfterLoss: 0 })
+    expect(c.stats().link.lastError).toBeDefined() // the dial that carried the refusal
+  })
+
+  it('its connection lost again on the resume: it gives up after that one and ends cleanly, without dialling the server again', async () => {
+    const { c, conns, first, next, lost } = await completeHere()
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.frames.abort(new Error('cut again'))
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    await new Promise(resolve => setTimeout(resolve, 30))
+    expect(conns).toHaveLength(2)
+    expect(lost).toEqual([])
+  })
+
+  it('a server that never says so: it lingers at most closeTimeout, then closes as before', async () => {
+    const { c, conns, first, lost } = await completeHere({ closeTimeout: 150 })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(c.status).toBe('connected')
+    // then our GOAWAY goes out (the server's answer to it, and its FIN, end the connection)
+    expect(goAwayCode(await first.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
+    first.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(conns).toHaveLength(1)
+    expect(lost).toEqual([])
+  })
+
+  it('the linger is timed by the injected timers', async () => {
+    // timers fired by hand (the ACK delay and the linger; nothing here needs the others)
+    const armed: Array<{ fn: () => void, ms: number }> = []
+    const timers = { setTimeout: (fn: () => void, ms: number) => { armed.push({ fn, ms }); return { cancel: () => {} } } }
+    const { c, first } = await completeHere({ timers, closeTimeout: 7_000 })
+    const linger = armed.filter(t => t.ms === 7_000)
+    expect(linger.length).toBeGreaterThanOrEqual(1)
+    expect(c.status).toBe('connected')
+    for (const t of linger) t.fn()
+    expect(goAwayCode(await first.next(isGoAway))).toBe(SessionGoAwayCode.SESSION_CLOSED)
   })
 })

@@ -171,3 +171,52 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
     }
   })
 })
+
+describe('both directions ended, the client\'s acknowledgement of the server\'s END lost (real TCP)', () => {
+  it('the client lingers until the server says it has it; its connection lost, it resumes once: the server completes, with every item confirmed and nothing reported lost', async () => {
+    const N = 50
+    const serverLost: unknown[] = []
+    h = await harness((session) => {
+      session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
+      // the server writes once it has the client's END (which it acknowledges ahead of its items)
+      void (async () => {
+        for await (const _ of session.source) { /* the client writes nothing */ }
+        await session.sink(Array.from({ length: N }, (_, i) => item(i)))
+      })().catch(() => {})
+    })
+    const relay = await lossyRelay({ port: h.port })
+    try {
+      const client = h.client({ onLost: 'fail' }, relay.port)
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      await client.sink([])
+      const got: number[] = []
+      for await (const f of client.source) {
+        got.push(num(f))
+        // from the last item on nothing the client sends arrives: its ACKs, of the server's END too
+        if (got.length === N - 1) relay.dropToServer = true
+      }
+      expect(got).toEqual(Array.from({ length: N }, (_, i) => i))
+      const server = h.sessions[0]
+      await sleep(200)
+      // complete on the client's side, but the server does not know: the client stays, the server waits
+      expect(client.status).toBe('connected')
+      expect(server.status).toBe('connected')
+      expect(server.stats().link.confirmed).toBeLessThan(N)
+      relay.dropToServer = false
+      relay.cut()
+      await vi.waitFor(() => {
+        expect(client.status).toBe('closed')
+        expect(server.status).toBe('closed')
+      })
+      expect(server.stats().link).toMatchObject({ accepted: N, confirmed: N, unconfirmed: 0, retained: 0 })
+      expect(serverLost).toEqual([])
+      expect(lost).toEqual([])
+      expect(client.stats()).toMatchObject({ sessionsLost: 0, delivered: N, deduplicated: 0 })
+      expect(client.stats().link.attempts).toBe(2) // one resume
+      expect(h.server.stats()).toMatchObject({ created: 1, resumed: 1 })
+    } finally {
+      relay.close()
+    }
+  })
+})
