@@ -39,22 +39,87 @@ function stop (lower: AsyncIterator<ByteChunk>): void {
 
 /**
  * Pulls chunks from `lower`, decodes them, and serves the frames one by one or in batches. No async
- * function runs per chunk: a read is the lower `next()` (or `nextBatch()`, when the lower source offers it)
- * with a callback made once per source (on first use), and frames already decoded are served with
- * resolved promises. In push mode (`subscribe()`) the work goes to a {@link PushDecoding} instead.
+ * function runs per chunk (see {@link PullDecoding}). The pull state is made at the first `next()`,
+ * `nextBatch()` or `return()`; in push mode (`subscribe()`) the work goes to a {@link PushDecoding}
+ * instead, and a source in push mode, as a stage's is, holds no pull state at all.
  */
 export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<F> {
+  private pulled: PullDecoding<F> | undefined
+  private pushed: PushDecoding<F> | undefined
+
+  constructor (
+    private readonly lower: AsyncIterator<ByteChunk>,
+    private readonly decoder: FrameDecoder<F>,
+    private readonly owner?: DecodeFailureOwner
+  ) {}
+
+  /** How far the frame being received has come (see `FrameDecoder.frameProgress`). */
+  get frameProgress (): number {
+    return this.decoder.frameProgress
+  }
+
+  private get pull (): PullDecoding<F> {
+    return this.pulled ??= new PullDecoding(this.lower, this.decoder, this.owner)
+  }
+
+  subscribe (target: PushTarget<F>): void {
+    const pulled = this.pulled
+    if (this.pushed !== undefined || pulled?.busy === true) throw new Error('expected subscribe() once, before any next() or nextBatch()')
+    this.pushed = new PushDecoding(this.lower, this.decoder, target, this.owner)
+    if (pulled?.finished === true) {
+      // stopped before: nothing will come
+      target.end()
+      return
+    }
+    this.pushed.start()
+  }
+
+  resume (): void {
+    this.pushed?.resume()
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+
+  next (): Promise<IteratorResult<F>> {
+    // the pull side is closed for good once subscribed
+    return this.pushed !== undefined ? RESOLVED_DONE : this.pull.next()
+  }
+
+  nextBatch (): Promise<F[] | undefined> {
+    return this.pushed !== undefined ? RESOLVED_END : this.pull.nextBatch()
+  }
+
+  return (): Promise<IteratorResult<F>> {
+    if (this.pushed !== undefined) {
+      this.pushed.stop()
+      return RESOLVED_DONE
+    }
+    return this.pull.return()
+  }
+
+  throw (err?: unknown): Promise<IteratorResult<F>> {
+    return this.return().then(() => { throw err })
+  }
+}
+
+/**
+ * The pull side of a {@link DecodingSource}: a read is the lower `next()` (or `nextBatch()`, when the lower
+ * source offers it) with a callback made once per source (on first use), and frames already decoded are
+ * served with resolved promises.
+ */
+class PullDecoding<F extends ListFrame> {
   /** `NO_FRAMES` until a read decodes: a source in push mode never does. */
   private batch: F[] = NO_FRAMES
   private index = 0
   /** No chunk will be read again: the lower source ended or failed, or it was stopped. */
-  private finished = false
+  finished = false
   /** A decoding error, delivered once the frames decoded before it have been handed out. */
   private failure: Error | undefined
   /** The read in progress: a call made meanwhile waits for it, so frames go out in call order. */
   private reading: Promise<unknown> | undefined
   private readonly lowerBatch: boolean
-  private pushed: PushDecoding<F> | undefined
   // callbacks, made on first use (push mode needs none of them)
   private forNextFn: ((read: unknown) => IteratorResult<F> | Promise<IteratorResult<F>>) | undefined
   private forBatchFn: ((read: unknown) => F[] | undefined | Promise<F[] | undefined>) | undefined
@@ -72,29 +137,9 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     this.lowerBatch = isBatchIterator(lower)
   }
 
-  /** How far the frame being received has come (see `FrameDecoder.frameProgress`). */
-  get frameProgress (): number {
-    return this.decoder.frameProgress
-  }
-
-  subscribe (target: PushTarget<F>): void {
-    if (this.pushed !== undefined || this.reading !== undefined || this.batch.length > 0) throw new Error('expected subscribe() once, before any next() or nextBatch()')
-    this.pushed = new PushDecoding(this.lower, this.decoder, target, this.owner)
-    if (this.finished) {
-      // stopped before: nothing will come
-      target.end()
-      return
-    }
-    this.finished = true // the pull side is closed for good
-    this.pushed.start()
-  }
-
-  resume (): void {
-    this.pushed?.resume()
-  }
-
-  [Symbol.asyncIterator] (): this {
-    return this
+  /** A read in flight, or frames not handed out: too late to subscribe. */
+  get busy (): boolean {
+    return this.reading !== undefined || this.batch.length > 0
   }
 
   next (): Promise<IteratorResult<F>> {
@@ -116,10 +161,6 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
   }
 
   return (): Promise<IteratorResult<F>> {
-    if (this.pushed !== undefined) {
-      this.pushed.stop()
-      return RESOLVED_DONE
-    }
     this.batch = NO_FRAMES
     this.index = 0
     this.failure = undefined
@@ -135,10 +176,6 @@ export class DecodingSource<F extends ListFrame = Frame> implements FrameSource<
     } catch (err) {
       return Promise.reject(toError(err))
     }
-  }
-
-  throw (err?: unknown): Promise<IteratorResult<F>> {
-    return this.return().then(() => { throw err })
   }
 
   /** The first read for a caller: most chunks complete a frame, and then this is all it costs. */
