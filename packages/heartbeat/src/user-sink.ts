@@ -32,7 +32,8 @@ export class UserSink {
 
   /** `sink`, bound (made at the first use: `it-pipe` calls it detached from its duplex). */
   get fn (): (source: Source<Frame>) => Promise<void> {
-    return this.bound ??= source => this.start(source)
+    // a bound method, not an arrow: a bound function keeps no closure context for the stage's life (48 against 96 B)
+    return this.bound ??= this.start.bind(this)
   }
 
   /** Our writing ended: FIN is out. */

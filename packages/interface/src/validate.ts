@@ -162,11 +162,15 @@ export function sourceRefusal (value: unknown, name = 'the source given to sink(
 /**
  * A duplex a stage runs over (a connection, or the stage beneath): an object whose `source` is an async
  * iterable and whose `sink` is a function. Checked once, when the stage is made: a stage over something
- * else would fail later with a `TypeError` from deep inside it.
+ * else would fail later with a `TypeError` from deep inside it. A duplex with `sinkPush` (a
+ * `PushSinkable`, which a stage above writes through) is not asked for its `sink`: the stages make theirs
+ * on first read and keep it for the connection's life, which an idle connection need not pay for.
  */
 export function duplex (name: string, value: unknown): void {
   if (value === null || typeof value !== 'object') invalid(name, 'a duplex: an object with a source and a sink', value)
-  const { source, sink } = value as { source?: unknown, sink?: unknown }
+  const { source } = value as { source?: unknown }
   if (source == null || typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') invalid(`${name}.source`, 'an async iterable', source)
+  if (typeof (value as { sinkPush?: unknown }).sinkPush === 'function') return
+  const sink = (value as { sink?: unknown }).sink
   if (typeof sink !== 'function') invalid(`${name}.sink`, 'a function taking a source', sink)
 }

@@ -91,6 +91,41 @@ describe('validators', () => {
   })
 })
 
+describe('validate.duplex', () => {
+  const source = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }
+
+  it('takes an object with an async iterable source and a sink function; refuses anything else, typed, naming the part', () => {
+    expect(() => { validate.duplex('lower', { source, sink: async () => {} }) }).not.toThrow()
+    for (const [value, message] of [
+      [null, 'expected lower to be a duplex: an object with a source and a sink'],
+      ['conn', 'expected lower to be a duplex'],
+      [{ sink: async () => {} }, 'expected lower.source to be an async iterable'],
+      [{ source: [1], sink: async () => {} }, 'expected lower.source to be an async iterable'],
+      [{ source }, 'expected lower.sink to be a function taking a source'],
+      [{ source, sink: 'write' }, 'expected lower.sink to be a function taking a source']
+    ] as const) {
+      expect(() => { validate.duplex('lower', value) }).toThrow(InvalidParametersError)
+      expect(() => { validate.duplex('lower', value) }).toThrow(message)
+    }
+  })
+
+  it('does not read the sink of a duplex written through sinkPush: a stage makes its sink on first read and keeps it', () => {
+    let reads = 0
+    const stage = {
+      source,
+      sinkPush: () => {},
+      get sink () {
+        reads++
+        return async () => {}
+      }
+    }
+    validate.duplex('lower', stage)
+    expect(reads).toBe(0)
+    validate.duplex('lower', { source, get sink () { reads++; return async () => {} } })
+    expect(reads).toBe(1)
+  })
+})
+
 describe('TypedEventTarget', () => {
   interface Events { up: { attempt: number }, close: undefined }
 

@@ -41,7 +41,9 @@ interface Run<T> {
 export class Intake<T> implements Taker<T> {
   /** The user's source ended. */
   ended = false
-  private settleSink: { resolve(): void, reject(err: Error): void } | undefined
+  /** The resolving functions of the promise `sink()` returned, while it runs (two fields: no object of their own). */
+  private resolveSink: (() => void) | undefined
+  private rejectSink: ((err: Error) => void) | undefined
   private waitingRun: Run<T> | undefined
   private space: (() => void) | undefined
 
@@ -53,25 +55,33 @@ export class Intake<T> implements Taker<T> {
     return run === undefined ? 0 : run.items.length - run.next
   }
 
-  /** One promise for the run, without an async function's frame behind it (a sink often runs for good). */
-  readonly sink = (source: Source<T>): Promise<void> => {
+  /**
+   * One promise for the run, without an async function's frame behind it (a sink often runs for good). A
+   * bound method rather than an arrow field: a bound function keeps no closure context for the link's life.
+   */
+  readonly sink: (source: Source<T>) => Promise<void> = this.startSink.bind(this)
+
+  private startSink (source: Source<T>): Promise<void> {
     const refusal = validate.sourceRefusal(source) ?? this.owner.writeRefusal()
     if (refusal !== undefined) return Promise.reject(refusal)
     if (this.ended) return Promise.reject(new ClosedError('the write side has ended (the sink finished); no more writes are accepted'))
-    if (this.settleSink !== undefined) return Promise.reject(new InvalidParametersError('sink is already consuming a source; call it once at a time'))
+    if (this.resolveSink !== undefined) return Promise.reject(new InvalidParametersError('sink is already consuming a source; call it once at a time'))
     return new Promise<void>((resolve, reject) => {
-      this.settleSink = { resolve, reject }
+      this.resolveSink = resolve
+      this.rejectSink = reject
       new SourceReader(source, this).start()
     })
   }
 
   /** Settles the promise `sink()` returned (once). */
   settle (err?: Error): void {
-    const s = this.settleSink
-    if (s === undefined) return
-    this.settleSink = undefined
-    if (err === undefined) s.resolve()
-    else s.reject(err)
+    const resolve = this.resolveSink
+    const reject = this.rejectSink
+    if (resolve === undefined || reject === undefined) return
+    this.resolveSink = undefined
+    this.rejectSink = undefined
+    if (err === undefined) resolve()
+    else reject(err)
   }
 
   /** Wakes a producer waiting for room, so it checks again (room made, connection lost, closing). */
