@@ -204,9 +204,25 @@ export class SocketCarrier implements Carrier {
       return
     }
     const s = this.socket
-    this.local = tcpAddress(s.localFamily, s.localAddress, s.localPort)
+    this.local = sharedLocal(s.localFamily, s.localAddress, s.localPort)
     if (this.local === undefined) return
     ;(s as Socket & { _sockname: unknown })._sockname = null
     void s.remotePort // read while the handle is open: Node keeps it from now on
   }
+}
+
+/** The last local address made, frozen: shared by every connection with the same local end. */
+let lastLocal: { address: string, port: number } & ConnectionAddress | undefined
+
+/**
+ * `tcpAddress`, sharing one object between the connections whose local end is the same (all the connections
+ * of one listener): an idle server connection keeps no address object and string of its own (80 B).
+ */
+function sharedLocal (family: string | number | undefined, address: string | undefined, port: number | undefined): ConnectionAddress | undefined {
+  const last = lastLocal
+  // an address's text tells its family: the same text and port is the same local end
+  if (last !== undefined && last.port === port && last.address === address) return last
+  const made = tcpAddress(family, address, port) as typeof lastLocal
+  if (made !== undefined) lastLocal = Object.freeze(made)
+  return made
 }

@@ -127,6 +127,30 @@ describe('what an idle connection carries', () => {
     expect(client.remoteAddress).toBe(client.remoteAddress)
   })
 
+  it('the connections a listener accepts share one frozen local address; another listener\'s have their own', async () => {
+    const accepted: Connection[] = []
+    const servers = [await tcpServer((conn) => { accepted.push(conn) }), await tcpServer((conn) => { accepted.push(conn) })]
+    const sockets: net.Socket[] = []
+    try {
+      for (const server of [servers[0], servers[0], servers[1]]) {
+        const socket = net.connect({ host: '127.0.0.1', port: portOf(server) })
+        sockets.push(socket)
+        await new Promise(resolve => socket.once('connect', resolve))
+        const n = sockets.length
+        await vi.waitFor(() => { expect(accepted).toHaveLength(n) })
+      }
+      const [a, b, c] = accepted
+      expect(a.localAddress).toBe(b.localAddress)
+      expect(Object.isFrozen(a.localAddress)).toBe(true)
+      expect(a.localAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port: portOf(servers[0]) })
+      expect(c.localAddress).toEqual({ family: 'IPv4', address: '127.0.0.1', port: portOf(servers[1]) })
+      expect(a.remoteAddress).not.toBe(b.remoteAddress)
+    } finally {
+      for (const s of sockets) s.destroy()
+      for (const conn of accepted) conn.abort(new Error('test over'))
+    }
+  })
+
   it('a read queue holding no chunk keeps no array: one whose consumer keeps up never makes one', async () => {
     const flow = { pause () {}, resume () {} }
     const perQueue = heapPerObject(50_000, () => new ReadQueue(flow, 1024, 512))
