@@ -198,9 +198,15 @@ export class Outbox<T> {
     if (!Number.isSafeInteger(count) || count < 0 || count > r.length) {
       throw new InvalidParametersError(`expected the count passed to ${what}() to be a whole number from 0 to ${r.length} (the unconfirmed items), but got ${String(count)}`)
     }
-    this.cursorBytes -= r.bytesOf(Math.min(count, this.cursor))
-    for (let i = 0; i < count; i++) r.shift()
-    this.cursor = Math.max(0, this.cursor - count)
+    // the items confirmed were handed to the current connection (nearly always): their bytes come with the drop
+    if (count <= this.cursor) {
+      this.cursorBytes -= r.dropRun(count)
+      this.cursor -= count
+      return
+    }
+    this.cursorBytes -= r.bytesOf(this.cursor)
+    r.dropRun(count)
+    this.cursor = 0
   }
 
   /** Whether the next retained item may be handed again: the current connection's peer takes it unconfirmed. */

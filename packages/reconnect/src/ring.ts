@@ -119,6 +119,24 @@ export class Ring<T> {
     return item
   }
 
+  /** Removes the `count` oldest items (call only with `count <= length`); returns their bytes. One pass, no item returned. */
+  dropRun (count: number): number {
+    const items = this.items
+    const sizes = this.sizes
+    const mask = items.length - 1
+    let i = this.head
+    let bytes = 0
+    for (let k = 0; k < count; k++) {
+      items[i] = undefined
+      bytes += sizes[i]
+      i = (i + 1) & mask
+    }
+    this.head = i
+    this.count -= count
+    this.bytes -= bytes
+    return bytes
+  }
+
   /** The size of the oldest item; call only when `length > 0`. */
   headSize (): number {
     return this.sizes[this.head]

@@ -59,4 +59,26 @@ describe('Ring', () => {
     expect(to.clear()).toBe(2)
     expect(to.byteLength).toBe(0)
   })
+
+  it('drops runs of the oldest items across wrap-around: their bytes returned, the order and totals kept', () => {
+    const ring = new Ring<number>()
+    ring.dropRun(0)
+    let next = 0
+    let oldest = 0
+    for (let round = 0; round < 30; round++) {
+      for (let k = 0; k < 5; k++) { ring.push(next, next % 5 + 1); next++ }
+      const drop = round % 4 + 1
+      let bytes = 0
+      for (let v = oldest; v < oldest + drop; v++) bytes += v % 5 + 1
+      expect(ring.dropRun(drop)).toBe(bytes)
+      oldest += drop
+    }
+    expect(contents(ring)).toEqual(Array.from({ length: next - oldest }, (_, i) => oldest + i))
+    let left = 0
+    for (let v = oldest; v < next; v++) left += v % 5 + 1
+    expect(ring.byteLength).toBe(left)
+    expect(ring.dropRun(ring.length)).toBe(left)
+    expect(ring.length).toBe(0)
+    expect(ring.byteLength).toBe(0)
+  })
 })
