@@ -517,6 +517,9 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (this.dead) return
     this.goAwayCode = code
     this.reportedGoAway = { code, reason }
+    // a lingering client needs nothing after this (the server completed): it closes now, not once the server
+    // has ended the connection too (a peer may wait for our FIN first)
+    if (code === SessionGoAwayCode.SESSION_CLOSED && this.lingering) this.lingerEnds()
   }
 
   /** Applies a GOAWAY the heartbeat reported, now that everything before it was read; the error it failed with. */

@@ -598,6 +598,17 @@ describe('a complete session lingers until the server has its last acknowledgeme
     expect(c.stats()).toMatchObject({ sessionsLost: 0, delivered: 1 })
   })
 
+  it('the server\'s SESSION_CLOSED reported by the heartbeat beneath (an event): it closes at once, without waiting for the server to end the connection first', async () => {
+    const { c, first, lost } = await completeHere({ closeTimeout: 60_000 }) // the linger would outlast the test
+    first.goAwayEvent(SessionGoAwayCode.SESSION_CLOSED, 'session closed')
+    // our close: GOAWAY and FIN, while the server has not ended its side yet
+    await vi.waitFor(() => { expect(first.written.filter(isGoAway).map(goAwayCode)).toEqual([SessionGoAwayCode.SESSION_CLOSED]) }, { timeout: 3_000 })
+    await vi.waitFor(() => { expect(first.closed).toBe(true) })
+    first.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(lost).toEqual([])
+  })
+
   it('its connection lost: one RESUME carries the acknowledgement again; the server completes and says so', async () => {
     const { c, conns, first, next, lost } = await completeHere()
     first.end() // ended without SESSION_CLOSED: an outage

@@ -23,6 +23,8 @@ export interface FakeFrames {
   release(): void
   /** Frames sent to the side under test that it has not read yet. */
   unread(): number
+  /** A GOAWAY from the far side as a real heartbeat reports it: an event, dispatched when the frame is read. */
+  goAwayEvent(code: number, reason?: string): void
 }
 
 export interface FakeInit {
@@ -57,6 +59,7 @@ export function fakeFrames (init: FakeInit = {}): FakeFrames {
     hold () { gate ??= new Promise<void>((resolve) => { open = resolve }) },
     release () { const o = open; gate = undefined; open = undefined; o?.() },
     unread () { return queue.length },
+    goAwayEvent (code, reason = '') { events.dispatchEvent(new CustomEvent('goaway', { detail: { code, reason } })) },
     frames: undefined as unknown as SessionFrames
   }
   const source = {
@@ -78,7 +81,7 @@ export function fakeFrames (init: FakeInit = {}): FakeFrames {
   let settleHello!: (h: Hello | undefined) => void
   const peerHello = new Promise<Hello | undefined>((resolve) => { settleHello = resolve })
   if (flags !== undefined) settleHello({ version: 1, flags, interval: 0, timeout: 0 })
-  // the hand-played peer sends its GOAWAYs as frames; the events of a real heartbeat are not needed here
+  // the hand-played peer sends its GOAWAYs as frames, or as the event a real heartbeat dispatches (goAwayEvent)
   const events = new EventTarget()
   fake.frames = {
     source: source as unknown as SessionFrames['source'],
