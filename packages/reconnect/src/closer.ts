@@ -130,7 +130,7 @@ export class Closer<TIn, TOut> {
     o.conn = undefined
     if (c !== undefined) {
       c.lost = true
-      if (o.outbox.retained === undefined) o.ledger.unconfirmed += c.handed
+      if (!o.outbox.retaining) o.ledger.unconfirmed += c.handed
       safeAbort(c.duplex, err)
       c.feed.release()
     }
@@ -213,7 +213,7 @@ export class Closer<TIn, TOut> {
     o.conn = undefined
     if (c !== undefined) {
       c.lost = true
-      if (o.outbox.retained === undefined) {
+      if (!o.outbox.retaining) {
         if (c === clean) o.ledger.flushed += c.handed
         else o.ledger.unconfirmed += c.handed
       }

@@ -34,7 +34,11 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   readonly intake: Intake<TOut>
   readonly inbound: Inbound<TIn, TOut>
   readonly dialer: Dialer<TIn, TOut>
-  readonly closer: Closer<TIn, TOut>
+  /**
+   * Made when the duplex starts to end (close, abort, failure) or has a lifetime signal to watch (`closer`):
+   * until then nothing is closing, and a connection's end concerns no close.
+   */
+  private closerPart: Closer<TIn, TOut> | undefined
   /** Lost connections still finishing their side; made with the first one. */
   finishing: Finishing | undefined
   readonly log: Logger = createLogger('reconnect')
@@ -64,14 +68,13 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.intake = new Intake(this)
     this.inbound = new Inbound(this)
     this.dialer = new Dialer(dial, this)
-    this.closer = new Closer(this)
     this.source = this.inbound
     this.sink = this.intake.sink
   }
 
   /** Starts the first dial on the next microtask, so listeners added right after `reconnect()` see it. */
   start (): void {
-    if (!this.closer.watchLifetime()) return
+    if (this.lifetime !== undefined && !this.closer.watchLifetime()) return
     queueMicrotask(() => { this.dialer.start() })
   }
 
@@ -146,11 +149,17 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   // ---- parts' owner hooks --------------------------------------------------------------------------
 
-  get stopped (): boolean { return this.closer.closing || this.closer.finished }
-  get online (): boolean { return this.conn !== undefined }
-  get writeEnded (): boolean { return this.intake.ended || this.closer.closing }
+  private get closer (): Closer<TIn, TOut> { return this.closerPart ??= new Closer(this) }
+  /** `close()` runs. */
+  private get closing (): boolean { return this.closerPart?.closing === true }
+  /** Closed or failed: the duplex is over. */
+  private get finished (): boolean { return this.closerPart?.finished === true }
 
-  writeRefusal (): Error | undefined { return this.closer.writeRefusal() }
+  get stopped (): boolean { return this.closing || this.finished }
+  get online (): boolean { return this.conn !== undefined }
+  get writeEnded (): boolean { return this.intake.ended || this.closing }
+
+  writeRefusal (): Error | undefined { return this.closerPart?.writeRefusal() }
   pushed (): void { this.conn?.feed.pushed() }
   /** Items left the buffer: a producer waiting for room goes on once there is plenty (hysteresis at half). */
   handed (): void { if (this.outbox.roomy) this.intake.wake() }
@@ -180,20 +189,20 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   confirmFrom (epoch: number, count: number): void {
-    if (epoch !== this.dialer.epoch || this.dialer.current?.aborted !== false || this.closer.finished) return
+    if (epoch !== this.dialer.epoch || this.dialer.current?.aborted !== false || this.finished) return
     this.confirm(count)
   }
 
   limitFrom (epoch: number, maxMessages: number, maxBytes: number): void {
-    if (epoch !== this.dialer.epoch || this.dialer.current?.aborted !== false || this.closer.finished) return
+    if (epoch !== this.dialer.epoch || this.dialer.current?.aborted !== false || this.finished) return
     this.outbox.limit(maxMessages, maxBytes)
     this.conn?.feed.wake()
   }
 
   lostFrom (epoch: number, err: Error): void {
     const c = this.conn
-    if (c === undefined || c.epoch !== epoch || this.closer.finished) return
-    if (this.closer.closing) this.closer.connectionGone(c, err)
+    if (c === undefined || c.epoch !== epoch || this.finished) return
+    if (this.closing) this.closer.connectionGone(c, err)
     else this.lose(c, 'reported', err)
   }
 
@@ -222,7 +231,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
    * what came before the end.
    */
   peerEnded (c: Connection<TIn, TOut>, idle: boolean): void {
-    if (this.closer.closing || this.opts.peerEnd === 'end') {
+    if (this.closing || this.opts.peerEnd === 'end') {
       this.inbound.end()
       this.maybeComplete()
       return
@@ -233,7 +242,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
         this.maybeComplete()
         return
       }
-      if (!idle && this.outbox.retained !== undefined) {
+      if (!idle && this.outbox.retaining) {
         c.peerEnded = true
         return
       }
@@ -242,7 +251,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   readFailed (c: Connection<TIn, TOut>, err: Error): void {
-    if (this.closer.closing) this.inbound.end()
+    if (this.closing) this.inbound.end()
     else this.lose(c, 'read-error', err)
   }
 
@@ -252,7 +261,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     c.lost = true
     this.conn = undefined
     const uptime = this.opts.clock.now() - c.connectedAt
-    if (this.outbox.retained !== undefined) this.outbox.rewind() // (and the connection's limit goes with it)
+    if (this.outbox.retaining) this.outbox.rewind() // (and the connection's limit goes with it)
     else this.ledger.unconfirmed += c.handed
     if (err !== undefined) this.keepError(err)
     const teardown = err ?? new ConnectionLostError(`The connection was lost (${reason})`)
@@ -262,7 +271,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     if (reason === 'forced' || reason === 'write-error') safeAbort(c.duplex, teardown)
     else if (!c.sinkDone) (this.finishing ??= new Finishing(this.opts.timers, this.opts.closeTimeout)).add(c, teardown)
     c.feed.release()
-    this.closer.connectionGone(c, teardown)
+    this.closerPart?.connectionGone(c, teardown)
     if (this.opts.failFast) this.ledger.dropped += this.outbox.clearBuffer()
     this.state = 'reconnecting'
     this.log.debug('connection lost (%s) after %d ms, %d items handed', reason, uptime, c.handed)
@@ -287,7 +296,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     }
     if (this.outbox.retainedCount > 0 || (c.duplex as Partial<EndConfirming>).endConfirmed === false) return
     this.writeComplete = true
-    this.closer.connectionDone(c)
+    this.closerPart?.connectionDone(c)
     this.maybeComplete()
   }
 
@@ -327,7 +336,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.finishing?.done(c)
     if (c.lost) return
     if (c.feed.ended) this.checkWriteComplete()
-    else if (this.closer.closing) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
+    else if (this.closing) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
     else this.lose(c, 'write-ended', undefined)
   }
 
@@ -336,7 +345,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.finishing?.done(c)
     c.sinkFailed = true
     if (c.lost) return
-    if (this.closer.closing) this.closer.connectionGone(c, err)
+    if (this.closing) this.closer.connectionGone(c, err)
     else this.lose(c, 'write-error', err)
   }
 }

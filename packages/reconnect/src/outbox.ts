@@ -7,14 +7,22 @@ import { Ring } from './ring.js'
 export const NOTHING: unique symbol = Symbol('nothing')
 
 /**
+ * The ring of every outbox that has not buffered (or retained) an item yet: an idle session keeps no ring
+ * of its own. Never written: an outbox puts its own ring in place before its first store (`storeBuffer()`, `storeRetained()`).
+ */
+const EMPTY = new Ring<never>()
+
+/**
  * The single ordered source of truth for outbound items: the buffer (accepted, never handed) and, with
  * retention, the retained items (handed at least once, not yet confirmed). The current connection is
  * handed the retained items it has not had yet (after a reconnect: all of them, in order), then buffered
  * ones, as long as retention has room. Counts every move in the ledger.
  */
 export class Outbox<T> {
-  readonly buffer = new Ring<T>()
-  readonly retained: Ring<T> | undefined
+  /** Accepted items never handed; `EMPTY` until the first. */
+  private buf: Ring<T> = EMPTY
+  /** Handed items not yet confirmed (with retention); `EMPTY` until the first. */
+  private ret: Ring<T> = EMPTY
   /** Retained items already handed to the current connection; the rest are handed to it first. */
   private cursor = 0
   /** The bytes of those `cursor` items: what the current connection's peer holds unconfirmed. */
@@ -22,9 +30,16 @@ export class Outbox<T> {
   /** Retention's bounds lowered to what the current connection's peer takes unconfirmed (`limit()`); `undefined`: retention's own. */
   private cap: { maxMessages: number, maxBytes: number } | undefined
 
-  constructor (private readonly limits: Limits, private readonly ledger: Ledger) {
-    if (limits.retention !== undefined) this.retained = new Ring<T>()
-  }
+  constructor (private readonly limits: Limits, private readonly ledger: Ledger) {}
+
+  /** Handed items are kept until confirmed (`limits.retention`). */
+  get retaining (): boolean { return this.limits.retention !== undefined }
+
+  /** The buffer, to read (or shift from, while it holds items). */
+  get buffer (): Ring<T> { return this.buf }
+
+  /** The retained items, to read; `undefined` without retention. */
+  get retained (): Ring<T> | undefined { return this.retaining ? this.ret : undefined }
 
   /** Whether an item of `size` bytes fits in the buffer now. An empty buffer takes any one item. */
   fits (size: number): boolean {
@@ -39,7 +54,7 @@ export class Outbox<T> {
   }
 
   push (item: T, size: number): void {
-    this.buffer.push(item, size)
+    this.storeBuffer().push(item, size)
   }
 
   /**
@@ -48,7 +63,7 @@ export class Outbox<T> {
    * is the bytes of the whole run: if all of it fits, no per-item check is made.
    */
   pushRun (items: readonly T[], sizes: readonly number[], from: number, to: number, total = -1): number {
-    const b = this.buffer
+    const b = this.storeBuffer()
     const roomItems = this.limits.maxMessages - b.length
     const roomBytes = this.limits.maxBytes - b.byteLength
     if (total >= 0 && to - from <= roomItems && total <= roomBytes) {
@@ -69,21 +84,21 @@ export class Outbox<T> {
 
   /** Whether `takeOne()` would hand an item now. */
   get ready (): boolean {
-    const r = this.retained
-    if (r === undefined) return this.buffer.length > 0
+    if (!this.retaining) return this.buf.length > 0
+    const r = this.ret
     if (this.cursor < r.length) return this.replayFits(r)
-    return this.buffer.length > 0 && this.retentionFits(this.buffer.headSize())
+    return this.buf.length > 0 && this.retentionFits(this.buf.headSize())
   }
 
   /** Everything has been handed to the current connection: nothing is buffered or waiting to be re-handed. */
   get drained (): boolean {
-    return this.buffer.length === 0 && (this.retained === undefined || this.cursor === this.retained.length)
+    return this.buf.length === 0 && (!this.retaining || this.cursor === this.ret.length)
   }
 
   /** Retention holds half its window or more: confirmations are what lets more items go. */
   get retentionHalfFull (): boolean {
-    const r = this.retained
-    if (r === undefined) return false
+    if (!this.retaining) return false
+    const r = this.ret
     const bound = this.bound()
     return r.length * 2 >= bound.maxMessages || r.byteLength * 2 >= bound.maxBytes
   }
@@ -99,28 +114,28 @@ export class Outbox<T> {
 
   /** Unconfirmed items kept (0 without retention). */
   get retainedCount (): number {
-    return this.retained?.length ?? 0
+    return this.ret.length
   }
 
   /** Hands the next item to the current connection: a retained one it has not had, else a buffered one. */
   takeOne (): T | typeof NOTHING {
-    const r = this.retained
-    if (r === undefined) {
-      if (this.buffer.length === 0) return NOTHING
+    const b = this.buf
+    if (!this.retaining) {
+      if (b.length === 0) return NOTHING
       this.ledger.handed++
-      return this.buffer.shift()
+      return b.shift()
     }
+    const r = this.ret
     if (this.cursor < r.length) {
       if (!this.replayFits(r)) return NOTHING
       this.ledger.replayed++
       this.cursorBytes += r.sizeAt(this.cursor)
       return r.at(this.cursor++)
     }
-    const b = this.buffer
     if (b.length === 0 || !this.retentionFits(b.headSize())) return NOTHING
     const size = b.headSize()
     const item = b.shift()
-    r.push(item, size)
+    this.storeRetained().push(item, size)
     this.cursor++
     this.cursorBytes += size
     this.ledger.handed++
@@ -134,16 +149,16 @@ export class Outbox<T> {
    * `undefined` when none can be handed now.
    */
   takeBatch (max: number): T[] | undefined {
-    const b = this.buffer
-    const r = this.retained
+    const b = this.buf
     const out: T[] = []
-    if (r === undefined) {
+    if (!this.retaining) {
       const n = Math.min(max, b.length)
       if (n === 0) return undefined
       b.shiftRun(n, out)
       this.ledger.handed += n
       return out
     }
+    let r = this.ret
     if (this.cursor < r.length) {
       // as many as the current connection's peer takes unconfirmed (retention may hold more: a peer before
       // it took more)
@@ -159,6 +174,7 @@ export class Outbox<T> {
       const bound = this.bound()
       const n = b.fitting(max - out.length, bound.maxMessages - r.length, bound.maxBytes - r.byteLength, r.length === 0)
       if (n > 0) {
+        r = this.storeRetained()
         b.shiftRun(n, out, r)
         this.cursor += n
         this.cursorBytes = r.byteLength
@@ -189,15 +205,16 @@ export class Outbox<T> {
 
   /** Empties the buffer; returns how many items it held (the caller counts them). */
   clearBuffer (): number {
-    return this.buffer.clear()
+    return this.buf.clear()
   }
 
   private release (count: number, what: string): void {
-    const r = this.retained
-    if (r === undefined) throw new InvalidParametersError(`${what}() needs retention: pass retention: true to reconnect()`)
+    const r = this.ret
+    if (!this.retaining) throw new InvalidParametersError(`${what}() needs retention: pass retention: true to reconnect()`)
     if (!Number.isSafeInteger(count) || count < 0 || count > r.length) {
       throw new InvalidParametersError(`expected the count passed to ${what}() to be a whole number from 0 to ${r.length} (the unconfirmed items), but got ${String(count)}`)
     }
+    if (count === 0) return // (the ring may be EMPTY, which is never written)
     // the items confirmed were handed to the current connection (nearly always): their bytes come with the drop
     if (count <= this.cursor) {
       this.cursorBytes -= r.dropRun(count)
@@ -217,9 +234,21 @@ export class Outbox<T> {
   }
 
   private retentionFits (size: number): boolean {
-    const r = this.retained as Ring<T>
+    const r = this.ret
     const bound = this.bound()
     return r.length === 0 || (r.length < bound.maxMessages && r.byteLength + size <= bound.maxBytes)
+  }
+
+  /** The buffer, made with the first item stored. */
+  private storeBuffer (): Ring<T> {
+    if (this.buf === EMPTY) this.buf = new Ring<T>()
+    return this.buf
+  }
+
+  /** The retained items' ring, made with the first item retained. */
+  private storeRetained (): Ring<T> {
+    if (this.ret === EMPTY) this.ret = new Ring<T>()
+    return this.ret
   }
 
   /** Retention's bounds, lowered to the current connection's limit where it has one. */
