@@ -88,7 +88,11 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   readonly gen: number
   private readonly outbound: SessionOutbound
   private readonly state: SessionState
+  /** Made with the first delivery or ACK after the handshake (`acks()`): an idle connection has none. */
   private ackClock: AckClock | undefined
+  /** The ACK clock's bounds on this connection, with the peer's window applied (set by the handshake). */
+  private ackFrames = 0
+  private ackBytes = 0
   private handshaken = false
   /** The position of the last ACK this connection sent, and whether it carried the END flag. */
   private lastAck = -1
@@ -285,9 +289,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   // ---- acknowledgements (the endpoint's hooks, through the state) -------------------------------------
 
-  delivered (bytes: number): void { this.ackClock?.delivered(bytes) }
+  delivered (bytes: number): void { this.acks()?.delivered(bytes) }
+  /** (Without a clock nothing is unacknowledged: nothing to send.) */
   duplicate (): void { this.ackClock?.duplicate() }
-  endDelivered (): void { this.ackClock?.flush() }
+  endDelivered (): void { this.acks()?.flush() }
   endSession (err: Error): void { this.fail(err, { code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session aborted' }) }
 
   ackNow (): void {
@@ -296,8 +301,19 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       this.sendEnd()
     }
     const s = this.state
-    if (!this.fenced && this.handshaken && (s.ackable > this.lastAck || (this.endAckable() && !this.lastAckEnd))) this.ackClock?.flush()
+    if (!this.fenced && this.handshaken && (s.ackable > this.lastAck || (this.endAckable() && !this.lastAckEnd))) this.acks()?.flush()
     if (this.acksReleased !== undefined && this.acksPersisted()) this.releaseAcks()
+  }
+
+  /**
+   * The ACK clock, made when first needed: after the handshake, and not once the connection is fenced (it
+   * is disposed of then, so a clock made after would act for a dropped connection).
+   */
+  private acks (): AckClock | undefined {
+    if (this.ackClock === undefined && this.handshaken && !this.fenced) {
+      this.ackClock = new AckClock({ delay: this.settings.acks.delay, frames: this.ackFrames, bytes: this.ackBytes }, this.settings.timers, this.outbound)
+    }
+    return this.ackClock
   }
 
   /** Whether an ACK would acknowledge the peer's END now (delivered, and persisted with a durable store). */
@@ -433,11 +449,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // the acknowledgements we send it, which travel behind our data
     if (peer.inboundMessages !== undefined && peer.inboundBytes !== undefined) this.ctx.limitUnconfirmed?.(peer.inboundMessages, peer.inboundBytes)
     const policy = this.settings.acks
-    this.ackClock = new AckClock({
-      delay: policy.delay,
-      frames: Math.max(1, Math.min(policy.frames, Math.floor(peer.windowMessages / 4))),
-      bytes: Math.max(1, Math.min(policy.bytes ?? Math.floor(peer.windowBytes / ACK_WINDOW_SHARE), Math.floor(peer.windowBytes / 4)))
-    }, this.settings.timers, this.outbound)
+    this.ackFrames = Math.max(1, Math.min(policy.frames, Math.floor(peer.windowMessages / 4)))
+    this.ackBytes = Math.max(1, Math.min(policy.bytes ?? Math.floor(peer.windowBytes / ACK_WINDOW_SHARE), Math.floor(peer.windowBytes / 4)))
     this.handshaken = true
     s.stage = this
     // told without making the dial's signal where the context allows (a signal with a listener is ~1 KiB)
@@ -445,7 +458,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (ctx.onAbort !== undefined) ctx.onAbort(this)
     else ctx.signal.addEventListener('abort', () => { this.dispose() }, { once: true })
     // a client acknowledges the server's RESUME at once, which releases what the server replays
-    if (s.role === 'client') this.ackClock.flush()
+    if (s.role === 'client') this.acks()?.flush()
     this.settleReady?.resolve()
     this.settleReady = undefined
   }
@@ -504,7 +517,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     s.peerEndGen = s.gen
     s.onChange?.()
     // the source ends after the items before END; the endpoint acknowledges END once it handed it over
-    if (s.inEnded) this.ackClock?.flush()
+    if (s.inEnded) this.acks()?.flush()
   }
 
   /** The heartbeat beneath reports the peer's GOAWAY as an event (this object is the listener). */

@@ -58,6 +58,23 @@ async function take (session: SessionDuplex, n: number): Promise<number[]> {
   return out
 }
 
+describe('what an idle session keeps', () => {
+  it('no ACK clock until something is delivered: an idle connection has none; the first delivery makes it and is acknowledged', async () => {
+    const s = setup()
+    const { f, session } = await opened(s)
+    // the session's current connection, as its state knows it (internal)
+    const stage = (): { ackClock: unknown } | undefined => (session as unknown as { state: { stage?: { ackClock: unknown } } }).state.stage
+    const clockOf = (): unknown => stage()?.ackClock
+    expect(stage()).toBeDefined()
+    expect(clockOf()).toBeUndefined()
+    const got = take(session, 1)
+    f.send(data(7))
+    expect(await got).toEqual([7])
+    expect(readAck(await f.next(g => isAck(g) && readAck(g).position === 1))).toEqual({ position: 1, end: false })
+    expect(clockOf()).toBeDefined()
+  })
+})
+
 describe('what a server queues for its application', () => {
   const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
