@@ -172,7 +172,16 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   setState (status: ReconnectStatus): void { this.state = status }
   noteError (err: Error): void { this.keepError(err) }
   readerDone (): void { this.maybeComplete() }
-  fail (kind: FailureKind, cause: Error | undefined): void { this.closer.fail(kind, cause ?? this.lastError) }
+  fail (kind: FailureKind, cause: Error | undefined): void {
+    // the exchange is complete here (only a lingering stage kept it open: EndConfirming.lingering): giving up
+    // on dialling again ends it complete, closed, not failed
+    if (this.writeComplete && this.inbound.endTaken && !this.stopped) {
+      this.log.debug('gave up dialling (%s) after the exchange completed: closing', kind)
+      void this.close().catch(() => {})
+      return
+    }
+    this.closer.fail(kind, cause ?? this.lastError)
+  }
 
   emit (event: StatusEvent): void {
     if (event.type === 'closed') this.closedEmitted = true

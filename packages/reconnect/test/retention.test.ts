@@ -249,6 +249,31 @@ describe('retention', () => {
     expectLedger(d)
   })
 
+  it('a lingering link whose redial the retry policy refuses ends closed, not failed: the exchange was complete', async () => {
+    const contexts: DialContext[] = []
+    const conns: Array<ItemConnection<number>> = []
+    const d = reconnect<number>(async (ctx) => {
+      const c = itemConnection<number>(100)
+      conns.push(c)
+      contexts.push(ctx)
+      return Object.defineProperty(c.near, 'lingering', { get: () => true })
+    }, { ...RETAIN, peerEnd: 'end', shouldRetry: () => false })
+    open.push(d)
+    const events: string[] = []
+    for (const type of ['failed', 'closed'] as const) d.addEventListener(type, () => { events.push(type) })
+    await vi.advanceTimersByTimeAsync(0)
+    await d.sink([1])
+    contexts[0].confirm(1)
+    conns[0].endFromFar()
+    for await (const _ of d.source) { /* the peer sent nothing */ }
+    await vi.advanceTimersByTimeAsync(100)
+    expect(d.status).toBe('connected')
+    contexts[0].lost(new Error('cut'))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(events).toEqual(['closed'])
+    expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 1, unconfirmed: 0 })
+  })
+
   it('a peer end is judged after the reader took what came before it (its confirmations count)', async () => {
     const { d, up, conns } = gated<number>(open, RETAIN)
     up()

@@ -2,7 +2,7 @@ import type { Frame } from '@proto/codec'
 import { decodeGoAway, encodeGoAway, FrameType, GoAwayCode } from '@proto/codec'
 import type { BatchIterator, Logger, PushSource, SinkWatcher, StageDuplex, TimerHandle, Timers } from '@proto/interface'
 import { settleSinkRun, sinkWatched, tellSinkEnd, toError } from '@proto/interface'
-import type { AbortWatcher, DialContext, EndConfirming } from '@proto/reconnect'
+import type { AbortWatcher, DialContext, EndConfirming, ReconnectStatus } from '@proto/reconnect'
 import type { Source } from 'it-stream-types'
 import type { AckPolicy } from './acks.js'
 import { AckClock } from './acks.js'
@@ -67,6 +67,8 @@ export interface ConnectionEndpoint {
   lost(loss: SessionLoss): Error
   /** The session's durable duplex is ending for good (aborted or failed), not merely losing this connection. */
   ending(): boolean
+  /** The durable duplex's status (`'closing'` once the application's `close()` began). */
+  readonly status: ReconnectStatus
   /** Server: how the session came to this node (`'recovered'`: from a copy a node that died left; the client may be ahead of it). */
   readonly origin: SessionOrigin | undefined
 }
@@ -105,8 +107,6 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
   private endHeld = false
   /** The GOAWAY the peer is told when the session is lost here (abort follows the loss): its reason, not `SESSION_CLOSED`. */
   private lossGoAway: { code: number, reason: string } | undefined
-  /** We sent GOAWAY `SESSION_CLOSED`: the session is closed by our application. */
-  private closingSession = false
   /** Settles `ready`; dropped once it has (a connection lives long after its handshake). */
   private settleReady: { resolve(): void, reject(err: Error): void } | undefined
   private settleSink: { resolve(): void, reject(err: Error): void } | undefined
@@ -413,9 +413,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // the peer's direction is complete; the connection ending is the session's end only once ours is too
     // (our END acknowledged): before that it is an outage of our direction, resumed like any other
     const peerDone = this.peerEnded || (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.inEnded)
-    if (peerDone && s.endAcked) {
+    if (peerDone && s.endAcked && this.handshaken) {
       // a lingering client hears in the server's GOAWAY SESSION_CLOSED, read before this end, that the
       // server has its last acknowledgement; a connection that ended without it is an outage, resumed once
+      // (a connection that ended before its handshake, the answer to that resume, is judged below)
       if (this.lingering) this.judgeReportedGoAway()
       if (!this.lingering) return undefined
       const err = new ConnectionLostError('The server ended the connection without saying it had our acknowledgement of its END: resumed once to send it again')
@@ -548,7 +549,10 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     this.settings.log.debug('GOAWAY %d from the peer: %s', code, reason)
     // the server completed the session (or closed it): it has our acknowledgement of its END, or needs it no more
     if (code === SessionGoAwayCode.SESSION_CLOSED && this.lingering) this.lingerEnds()
-    const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced, closing: this.closingSession })
+    // once our close() began (the application's, still waiting for acknowledgements, or this connection's
+    // own), the peer's SESSION_CLOSED answers it: its direction was open, or it closed at the same time
+    const closing = this.closing !== undefined || this.endpoint.status === 'closing'
+    const verdict = judgeGoAway(code, reason, this.state, { handshaken: this.handshaken, fenced: this.fenced, closing })
     if (verdict.kind === 'note') return undefined
     const err = verdict.kind === 'lost' ? this.endpoint.lost(verdict.loss) : verdict.error
     this.fail(err)
@@ -620,16 +624,27 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (this.state.stage === this) this.state.stage = undefined
   }
 
-  private async closeOnce (): Promise<void> {
-    if (this.dead) return
+  /** Closing: acknowledges everything handed to the application, and the peer's END once all before it was. */
+  private ackAll (): void {
     const s = this.state
     if (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.received === s.peerEndAt) {
       // everything up to the peer's END was handed over and the session is ending: acknowledge END too
       s.inEnded = true
     }
     if (this.handshaken) this.outbound.ack()
+  }
+
+  private async closeOnce (): Promise<void> {
+    if (this.dead) return
+    const s = this.state
+    this.ackAll()
     // the peer learns the session is closed only once it has acknowledged our END (reconnect bounds the wait)
-    if (!s.endAcked && s.endAt !== undefined) await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
+    if (!s.endAcked && s.endAt !== undefined) {
+      await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
+      if (this.dead) return
+      // what the application took meanwhile (the peer's END, perhaps) is acknowledged before SESSION_CLOSED
+      this.ackAll()
+    }
     if (this.dead) return
     if (!this.acksPersisted()) {
       // a durable store holds ACKs until it has persisted what they cover: SESSION_CLOSED goes only after
@@ -640,8 +655,6 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
       if (this.dead) return
       this.outbound.ack()
     }
-    // the peer may answer with its own SESSION_CLOSED (its direction was open): that is our close, not a loss
-    this.closingSession = true
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway({ code: SessionGoAwayCode.SESSION_CLOSED, reason: 'session closed' }) })
     this.outbound.finish()
     try {

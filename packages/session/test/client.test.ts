@@ -524,7 +524,7 @@ describe('positions near 2^53 − 1', () => {
         timers: { setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => { clearTimeout(t) } } } },
         log: { enabled: false, debug: () => {}, error: () => {} }
       },
-      endpoint: { lost: () => new Error('lost'), ending: () => false, origin: undefined }
+      endpoint: { lost: () => new Error('lost'), ending: () => false, status: 'connected', origin: undefined }
     })
   }
 
@@ -642,6 +642,24 @@ describe('a complete session lingers until the server has its last acknowledgeme
     expect(c.stats().link.lastError).toBeDefined() // the dial that carried the refusal
   })
 
+  it.each([
+    ['SESSION_CLOSED', SessionGoAwayCode.SESSION_CLOSED],
+    ['SESSION_EXPIRED', SessionGoAwayCode.SESSION_EXPIRED],
+    ['SESSION_UNKNOWN', SessionGoAwayCode.SESSION_UNKNOWN]
+  ])('its RESUME answered with %s as a real heartbeat reports it (an event, then the connection\'s end): it ends at once, not at the dial\'s timeout', async (_name, code) => {
+    const { c, conns, first, next, lost } = await completeHere({ onLost: 'replay', connectTimeout: 60_000 })
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.goAwayEvent(code)
+    second.end()
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(conns).toHaveLength(2)
+    expect(lost).toEqual([])
+    expect(c.stats()).toMatchObject({ sessionsLost: 0, resentAfterLoss: 0 })
+    expect(c.stats().link.lastError).toBeDefined() // the dial that carried the refusal
+  })
+
   it('its connection lost again on the resume: it gives up after that one and ends cleanly, without dialling the server again', async () => {
     const { c, conns, first, next, lost } = await completeHere()
     first.frames.abort(new Error('cut'))
@@ -652,6 +670,20 @@ describe('a complete session lingers until the server has its last acknowledgeme
     await new Promise(resolve => setTimeout(resolve, 30))
     expect(conns).toHaveLength(2)
     expect(lost).toEqual([])
+  })
+
+  it.each([
+    ['maxAttempts: 1', { maxAttempts: 1 }],
+    ['a shouldRetry that gives up', { shouldRetry: () => false }]
+  ])('its connection lost under a retry policy that allows no resume (%s): it ends closed, not failed, with nothing reported lost', async (_name, init) => {
+    const { c, first, lost } = await completeHere(init)
+    const failed: unknown[] = []
+    c.addEventListener('failed', (e) => { failed.push(e.detail) })
+    first.frames.abort(new Error('cut'))
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    expect(failed).toEqual([])
+    expect(lost).toEqual([])
+    expect(c.stats().link).toMatchObject({ status: 'closed', unconfirmed: 0 })
   })
 
   it('a server that never says so: it lingers at most closeTimeout, then closes as before', async () => {

@@ -87,6 +87,48 @@ describe('the client closes while the server\'s application has not ended its di
   })
 })
 
+describe('both applications close() at once, each right after its own writing ended (real TCP)', () => {
+  it('neither side reports the session lost (each close() answers the other), and the ledgers are exact: what the server acknowledged before its SESSION_CLOSED is confirmed, the rest counted unconfirmed', async () => {
+    const K = 20
+    const N = 10
+    const serverGot = new Map<string, number[]>()
+    const serverLost: unknown[] = []
+    h = await harness((session) => {
+      const got: number[] = []
+      serverGot.set(session.id ?? '', got)
+      session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
+      void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {})
+      void (async () => {
+        await session.sink(Array.from({ length: K }, (_, i) => item(i)))
+        await session.close()
+      })().catch(() => {})
+    })
+    const runs = Array.from({ length: N }, async () => {
+      const client = (h as Harness).client({ onLost: 'replay' })
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const got: number[] = []
+      const reading = (async () => { for await (const f of client.source) got.push(num(f)) })().catch(() => {})
+      await client.sink(Array.from({ length: K }, (_, i) => item(i)))
+      await client.close()
+      await reading
+      return { client, lost, got }
+    })
+    for (const { client, lost, got } of await Promise.all(runs)) {
+      expect(lost).toEqual([])
+      expect(client.stats()).toMatchObject({ sessionsLost: 0, resentAfterLoss: 0 })
+      // the server's application may read items after its close() said SESSION_CLOSED: those are never
+      // acknowledged, and the client counts them unconfirmed (it cannot know they arrived)
+      const link = client.stats().link
+      expect(link).toMatchObject({ accepted: K, retained: 0, unsent: 0 })
+      expect(link.confirmed + link.unconfirmed).toBe(K)
+      expect(got).toEqual(Array.from({ length: K }, (_, i) => i))
+      expect(serverGot.get(client.stats().id ?? '')).toEqual(Array.from({ length: K }, (_, i) => i))
+    }
+    expect(serverLost).toEqual([])
+  })
+})
+
 describe('both directions ended, the server\'s END not yet acknowledged (real TCP)', () => {
   it('a connection lost then is an outage: the server keeps the session, the client resumes, END goes again, both sides end cleanly', async () => {
     const echoed: number[] = []
