@@ -624,27 +624,16 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     if (this.state.stage === this) this.state.stage = undefined
   }
 
-  /** Closing: acknowledges everything handed to the application, and the peer's END once all before it was. */
-  private ackAll (): void {
+  private async closeOnce (): Promise<void> {
+    if (this.dead) return
     const s = this.state
     if (s.peerEndGen === s.gen && s.peerEndAt !== undefined && s.received === s.peerEndAt) {
       // everything up to the peer's END was handed over and the session is ending: acknowledge END too
       s.inEnded = true
     }
     if (this.handshaken) this.outbound.ack()
-  }
-
-  private async closeOnce (): Promise<void> {
-    if (this.dead) return
-    const s = this.state
-    this.ackAll()
     // the peer learns the session is closed only once it has acknowledged our END (reconnect bounds the wait)
-    if (!s.endAcked && s.endAt !== undefined) {
-      await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
-      if (this.dead) return
-      // what the application took meanwhile (the peer's END, perhaps) is acknowledged before SESSION_CLOSED
-      this.ackAll()
-    }
+    if (!s.endAcked && s.endAt !== undefined) await new Promise<void>((resolve, reject) => { this.endAck = { resolve, reject } })
     if (this.dead) return
     if (!this.acksPersisted()) {
       // a durable store holds ACKs until it has persisted what they cover: SESSION_CLOSED goes only after
