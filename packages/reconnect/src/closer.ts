@@ -192,7 +192,8 @@ export class Closer<TIn, TOut> {
     try {
       await new Promise<void>((resolve, reject) => {
         this.interrupt = reject
-        this.timer = this.owner.opts.timers.setTimeout(() => { reject(new ClosedError('close deadline passed')) }, ms)
+        // asked for with ref: the close is awaited, and settles (and counts) even if nothing else keeps the process alive
+        this.timer = this.owner.opts.timers.setTimeout(() => { reject(new ClosedError('close deadline passed')) }, ms, { ref: true })
         promise.then(resolve, reject)
       })
     } finally {

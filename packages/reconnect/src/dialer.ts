@@ -135,7 +135,9 @@ export class Dialer<TIn, TOut> {
       if (duplex != null) safeAbort(duplex, new ClosedError('A newer attempt or close() superseded this connection'))
       return
     }
-    if (duplex == null || typeof duplex.sink !== 'function' || duplex.source == null) {
+    // a duplex written through `sinkPush` (a stage's) is not asked for its `sink`: a stage makes its bound sink
+    // on first read and keeps it for the connection's life
+    if (duplex == null || duplex.source == null || (typeof (duplex as { sinkPush?: unknown }).sinkPush !== 'function' && typeof duplex.sink !== 'function')) {
       this.onDialFailed(epoch, ctx, Promise.resolve(duplex), new InvalidParametersError('expected dial() to resolve to a duplex with source and sink, but it resolved to something else'))
       return
     }

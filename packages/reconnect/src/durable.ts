@@ -177,6 +177,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     // on dialling again ends it complete, closed, not failed
     if (this.writeComplete && this.inbound.endTaken && !this.stopped) {
       this.log.debug('gave up dialling (%s) after the exchange completed: closing', kind)
+      if (cause !== undefined) this.keepError(cause) // why, in stats().lastError
       void this.close().catch(() => {})
       return
     }

@@ -52,7 +52,7 @@ export interface EndConfirming {
    * may still lack our confirmation of its end (an acknowledgement sent and not known to have arrived): the
    * durable duplex does not close by itself meanwhile, and a connection lost then is an outage, so the next
    * connection can carry that confirmation again. The stage calls its `DialContext.confirm(0)` once it is no
-   * longer lingering. Absent: `false`.
+   * longer lingering (which, like every `confirm`, needs retention). Absent: `false`.
    */
   readonly lingering?: boolean
 }

@@ -4,6 +4,7 @@ import type { DurableDuplex } from '../src/index.js'
 import { reconnect } from '../src/index.js'
 import { createLedger } from '../src/ledger.js'
 import { Outbox } from '../src/outbox.js'
+import { itemConnection } from './helpers/item-pair.js'
 
 describe('what an idle link keeps', () => {
   it('an outbox that never held an item keeps no ring of its own, with retention or without', () => {
@@ -33,5 +34,26 @@ describe('what an idle link keeps', () => {
     // 1.41 KiB here before its first dial; its closing state and two rings, made at once, took it to 1.67 KiB
     expect(perLink).toBeLessThan(1_540)
     for (const link of links) link.abort(new Error('test over'))
+  })
+
+  it('the deadline of a running close() is a ref\'d timer: an awaited close settles and counts even when nothing else keeps the process alive', async () => {
+    const armed: Array<{ ms: number, ref: boolean | undefined }> = []
+    const timers = {
+      setTimeout: (fn: () => void, ms: number, options?: { ref?: boolean }) => {
+        armed.push({ ms, ref: options?.ref })
+        const t = setTimeout(fn, ms)
+        return { cancel: () => { clearTimeout(t) } }
+      }
+    }
+    const conn = itemConnection<number>(100)
+    const link = reconnect<number>(async () => conn.near, { retention: true, timers, closeTimeout: 50 })
+    await link.sink([1, 2]) // handed, never confirmed: close() waits for the confirmations until its deadline
+    const closing = link.close()
+    await closing
+    // the wait for confirmations, within what is left of the 50 ms deadline
+    const deadline = armed.filter(t => t.ms > 0 && t.ms <= 50)
+    expect(deadline.length).toBeGreaterThanOrEqual(1)
+    expect(deadline.every(t => t.ref === true)).toBe(true)
+    expect(link.stats()).toMatchObject({ status: 'closed', unconfirmed: 2 })
   })
 })

@@ -244,6 +244,22 @@ describe('a connection sink that takes pushes', () => {
     await link.close()
   })
 
+  it('its sink is never read: a stage makes its bound sink on first read and keeps it for the connection\'s life', async () => {
+    const conn = pushSinkConnection()
+    let reads = 0
+    const { sink: _sink, ...rest } = conn.lower
+    const lower = Object.defineProperty(rest, 'sink', { get: () => { reads++; return async () => {} } }) as typeof conn.lower
+    const link = reconnect<number>(async () => lower)
+    await connected(link)
+    const writing = link.sink([1, 2])
+    await new Promise(resolve => setImmediate(resolve))
+    expect(conn.got.flat()).toEqual([1, 2])
+    conn.watcher?.onSinkEnd()
+    await writing
+    expect(reads).toBe(0)
+    await link.close()
+  })
+
   it("a failure of the sink reaches reconnect through the watcher: an outage, and the next connection's feed is pushed to", async () => {
     const conns = [pushSinkConnection(), pushSinkConnection()]
     let dials = 0

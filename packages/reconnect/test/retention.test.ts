@@ -274,6 +274,27 @@ describe('retention', () => {
     expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 1, unconfirmed: 0 })
   })
 
+  it('a lingering link whose backoff throws ends closed too, the reason kept in lastError', async () => {
+    const contexts: DialContext[] = []
+    const conns: Array<ItemConnection<number>> = []
+    const d = reconnect<number>(async (ctx) => {
+      const c = itemConnection<number>(100)
+      conns.push(c)
+      contexts.push(ctx)
+      return Object.defineProperty(c.near, 'lingering', { get: () => true })
+    }, { ...RETAIN, peerEnd: 'end', delay: () => { throw new Error('no schedule') } })
+    open.push(d)
+    await vi.advanceTimersByTimeAsync(0)
+    await d.sink([1])
+    contexts[0].confirm(1)
+    conns[0].endFromFar()
+    for await (const _ of d.source) { /* the peer sent nothing */ }
+    contexts[0].lost(new Error('cut'))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(d.status).toBe('closed')
+    expect(d.stats().lastError?.message).toMatch(/the backoff \(delay or random\) to give a delay, but it threw: no schedule/)
+  })
+
   it('a peer end is judged after the reader took what came before it (its confirmations count)', async () => {
     const { d, up, conns } = gated<number>(open, RETAIN)
     up()
