@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { DialContext, DurableDuplex } from '../src/index.js'
+import type { DialContext, DurableDuplex, ReconnectInit } from '../src/index.js'
 import { reconnect } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import { gated } from './helpers/gated.js'
@@ -249,7 +249,8 @@ describe('retention', () => {
     expectLedger(d)
   })
 
-  it('a lingering link whose redial the retry policy refuses ends closed, not failed: the exchange was complete', async () => {
+  /** A link whose stage always lingers, its exchange complete (one item confirmed, the peer's end taken), then its connection lost. */
+  async function completeThenLost (init: ReconnectInit<number>): Promise<{ d: DurableDuplex<number>, events: string[] }> {
     const contexts: DialContext[] = []
     const conns: Array<ItemConnection<number>> = []
     const d = reconnect<number>(async (ctx) => {
@@ -257,7 +258,7 @@ describe('retention', () => {
       conns.push(c)
       contexts.push(ctx)
       return Object.defineProperty(c.near, 'lingering', { get: () => true })
-    }, { ...RETAIN, peerEnd: 'end', shouldRetry: () => false })
+    }, { ...RETAIN, peerEnd: 'end', ...init })
     open.push(d)
     const events: string[] = []
     for (const type of ['failed', 'closed'] as const) d.addEventListener(type, () => { events.push(type) })
@@ -270,28 +271,18 @@ describe('retention', () => {
     expect(d.status).toBe('connected')
     contexts[0].lost(new Error('cut'))
     await vi.advanceTimersByTimeAsync(1_000)
+    return { d, events }
+  }
+
+  it('a lingering link whose redial the retry policy refuses ends closed, not failed: the exchange was complete', async () => {
+    const { d, events } = await completeThenLost({ shouldRetry: () => false })
     expect(events).toEqual(['closed'])
     expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 1, unconfirmed: 0 })
   })
 
   it('a lingering link whose backoff throws ends closed too, the reason kept in lastError', async () => {
-    const contexts: DialContext[] = []
-    const conns: Array<ItemConnection<number>> = []
-    const d = reconnect<number>(async (ctx) => {
-      const c = itemConnection<number>(100)
-      conns.push(c)
-      contexts.push(ctx)
-      return Object.defineProperty(c.near, 'lingering', { get: () => true })
-    }, { ...RETAIN, peerEnd: 'end', delay: () => { throw new Error('no schedule') } })
-    open.push(d)
-    await vi.advanceTimersByTimeAsync(0)
-    await d.sink([1])
-    contexts[0].confirm(1)
-    conns[0].endFromFar()
-    for await (const _ of d.source) { /* the peer sent nothing */ }
-    contexts[0].lost(new Error('cut'))
-    await vi.advanceTimersByTimeAsync(1_000)
-    expect(d.status).toBe('closed')
+    const { d, events } = await completeThenLost({ delay: () => { throw new Error('no schedule') } })
+    expect(events).toEqual(['closed'])
     expect(d.stats().lastError?.message).toMatch(/the backoff \(delay or random\) to give a delay, but it threw: no schedule/)
   })
 
