@@ -647,6 +647,18 @@ describe('a complete session lingers until the server has its last acknowledgeme
     expect(c.stats().link.lastError).toBeDefined() // the dial that carried the refusal
   })
 
+  it('its connection lost again on the resume: it gives up after that one and ends cleanly, without dialling the server again', async () => {
+    const { c, conns, first, next, lost } = await completeHere()
+    first.frames.abort(new Error('cut'))
+    const second = await next()
+    await second.next(isResume)
+    second.frames.abort(new Error('cut again'))
+    await vi.waitFor(() => { expect(c.status).toBe('closed') })
+    await new Promise(resolve => setTimeout(resolve, 30))
+    expect(conns).toHaveLength(2)
+    expect(lost).toEqual([])
+  })
+
   it.each([
     ['maxAttempts: 1', { maxAttempts: 1 }],
     ['a shouldRetry that gives up', { shouldRetry: () => false }]
