@@ -1,4 +1,5 @@
 import { InvalidParametersError } from './errors.js'
+import { isPushSinkable } from './push.js'
 
 /**
  * The one validator kit of the SDK. Each check takes the option's name, the value the user passed
@@ -170,7 +171,7 @@ export function duplex (name: string, value: unknown): void {
   if (value === null || typeof value !== 'object') invalid(name, 'a duplex: an object with a source and a sink', value)
   const { source } = value as { source?: unknown }
   if (source == null || typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') invalid(`${name}.source`, 'an async iterable', source)
-  if (typeof (value as { sinkPush?: unknown }).sinkPush === 'function') return
+  if (isPushSinkable(value)) return
   const sink = (value as { sink?: unknown }).sink
   if (typeof sink !== 'function') invalid(`${name}.sink`, 'a function taking a source', sink)
 }

@@ -1,5 +1,5 @@
 import type { StageDuplex, TimerHandle } from '@proto/interface'
-import { toError } from '@proto/interface'
+import { isPushSinkable, toError } from '@proto/interface'
 import { DialAttempt } from './attempt.js'
 import { noop, safeAbort } from './connection.js'
 import type { FailureKind } from './errors.js'
@@ -137,7 +137,7 @@ export class Dialer<TIn, TOut> {
     }
     // a duplex written through `sinkPush` (a stage's) is not asked for its `sink`: a stage makes its bound sink
     // on first read and keeps it for the connection's life
-    if (duplex == null || duplex.source == null || (typeof (duplex as { sinkPush?: unknown }).sinkPush !== 'function' && typeof duplex.sink !== 'function')) {
+    if (duplex == null || duplex.source == null || (!isPushSinkable(duplex) && typeof duplex.sink !== 'function')) {
       this.onDialFailed(epoch, ctx, Promise.resolve(duplex), new InvalidParametersError('expected dial() to resolve to a duplex with source and sink, but it resolved to something else'))
       return
     }

@@ -2,10 +2,11 @@ import type { Frame } from '@proto/codec'
 import type { ByteDuplex } from '@proto/interface'
 import { createLogger, InvalidParametersError, ProtocolVersionError, raceSignal, toError, validate } from '@proto/interface'
 import type { DialContext } from '@proto/reconnect'
+import { defaults as linkDefaults } from '@proto/reconnect'
 import { completedConnection } from './completed.js'
 import type { ConnectionSettings } from './connection.js'
 import { SessionConnection } from './connection.js'
-import { DEFAULT_LINGER, SESSION_FLAG } from './constants.js'
+import { SESSION_FLAG } from './constants.js'
 import { SessionEndpoint } from './endpoint.js'
 import { ConnectionLostError, SessionLostError, SessionProtocolError, SessionRefusedError } from './errors.js'
 import { stageFailure } from './handshake.js'
@@ -62,7 +63,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
   const userRetry = validate.fn('shouldRetry', init.shouldRetry, () => true)
   const log = createLogger('session')
   // a complete session lingers for the server's word that it has our last acknowledgement, as long as close() may wait
-  const settings: ConnectionSettings = { acks: common.acks, inbound: common.inbound, timers: common.timers, log, linger: common.link.closeTimeout ?? DEFAULT_LINGER }
+  const settings: ConnectionSettings = { acks: common.acks, inbound: common.inbound, timers: common.timers, log, linger: common.link.closeTimeout ?? linkDefaults.DEFAULT_CLOSE_TIMEOUT }
   const state = new SessionState('client', common.params)
   const { onLost: _ignored, shouldRetry: _retry, ...linkInit } = init
   const open = async (ctx: DialContext): Promise<SessionConnection | ReturnType<typeof completedConnection>> => {

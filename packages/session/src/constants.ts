@@ -128,10 +128,5 @@ export const DEFAULT_ACK_BYTES = 64 * 1024
 export const ACK_WINDOW_SHARE = 16
 /** How long a connection may take to present its RESUME, or to answer ours (ms). */
 export const DEFAULT_RESUME_TIMEOUT = 10_000
-/**
- * How long a client's complete session waits, by default, for the server to say it has our acknowledgement
- * of its END (ms): the link's default `closeTimeout`, which bounds it when given.
- */
-export const DEFAULT_LINGER = 5_000
 /** After a GOAWAY is queued, how long it may take to be flushed before the connection is destroyed (ms). */
 export const GOAWAY_GRACE = 1_000
