@@ -72,9 +72,23 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.sink = this.intake.sink
   }
 
-  /** Starts the first dial on the next microtask, so listeners added right after `reconnect()` see it. */
+  /**
+   * Starts the first dial on the next microtask, so listeners added right after `reconnect()` see it. A
+   * lifetime signal that has aborted already tears the duplex down now (writes are refused at once), and
+   * its `closed` is told on the next microtask, for the same reason.
+   */
   start (): void {
-    if (this.lifetime !== undefined && !this.closer.watchLifetime()) return
+    if (this.lifetime?.aborted === true) {
+      const held: StatusEvent[] = this.emitting = []
+      try {
+        this.closer.watchLifetime()
+      } finally {
+        this.emitting = undefined
+      }
+      queueMicrotask(() => { for (const event of held) this.emit(event) })
+      return
+    }
+    if (this.lifetime !== undefined) this.closer.watchLifetime()
     queueMicrotask(() => { this.dialer.start() })
   }
 
@@ -184,7 +198,29 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.closer.fail(kind, cause ?? this.lastError)
   }
 
+  /**
+   * Tells every observer of `event`: status iterators, `onStatus`, then the listeners. An event that happens
+   * while one is being told (`onStatus` or a listener called `abort()`, `reconnect()`, `close()`) is told
+   * after it, to everyone: no observer sees `closed` before the `connected` that preceded it.
+   */
   emit (event: StatusEvent): void {
+    if (this.emitting !== undefined) {
+      this.emitting.push(event)
+      return
+    }
+    const later: StatusEvent[] = this.emitting = []
+    try {
+      this.tell(event)
+      for (let i = 0; i < later.length; i++) this.tell(later[i])
+    } finally {
+      this.emitting = undefined
+    }
+  }
+
+  /** Events that happened while one was being told, in order (`undefined` while none is). */
+  private emitting: StatusEvent[] | undefined
+
+  private tell (event: StatusEvent): void {
     if (event.type === 'closed') this.closedEmitted = true
     this.readers?.push(event)
     const onStatus = this.onStatus

@@ -220,6 +220,21 @@ describe('the lifetime signal', () => {
     expect(d.status).toBe('closed')
     expect((await settle(d.sink([1]))).ok).toBe(false)
   })
+
+  it('an already aborted signal: closed at once, and told to listeners added right after reconnect(), with the reason', async () => {
+    const why = new Error('never mind')
+    const d = reconnect<number>(async () => await new Promise(() => {}), { signal: AbortSignal.abort(why) })
+    open.push(d)
+    expect(d.status).toBe('closed')
+    const seen = record(d)
+    const status = d.statusIterator()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(seen).toEqual([{ type: 'closed', error: why }])
+    expect(await status.next()).toMatchObject({ done: false, value: { type: 'closed', error: why } })
+    expect((await status.next()).done).toBe(true)
+    const r = await settle(d.sink([1]))
+    expect(r).toMatchObject({ ok: false, error: why })
+  })
 })
 
 describe('statusIterator({ signal })', () => {
@@ -380,6 +395,50 @@ describe('events', () => {
     } finally {
       process.off('uncaughtException', onUncaught)
     }
+  })
+
+  it.each([
+    ['onStatus', 'abort()'],
+    ['onStatus', 'reconnect()'],
+    ['a listener', 'abort()'],
+    ['a listener', 'reconnect()']
+  ])('%s that calls %s while an event is dispatched: every observer still sees the events in the order they happened', async (who, call) => {
+    const order: string[] = []
+    const link: { d?: ReturnType<typeof gated<number>>['d'] } = {}
+    const act = (event: { type: string }): void => {
+      if (event.type !== 'connected' || order.filter(o => o === 'onStatus connected').length > 1) return
+      if (call === 'abort()') link.d?.abort(new Error('the application gave up'))
+      else link.d?.reconnect()
+    }
+    const g = gated<number>(open, {
+      jitter: 'none',
+      initialDelay: 60_000,
+      maxDelay: 60_000,
+      minStableTime: 0,
+      onStatus: (event) => {
+        order.push(`onStatus ${event.type}`)
+        if (who === 'onStatus') act(event)
+      }
+    })
+    const d = link.d = g.d
+    const status = d.statusIterator()
+    for (const type of ['connecting', 'connected', 'disconnected', 'closed'] as const) {
+      d.addEventListener(type, (evt) => {
+        order.push(`listener ${type}`)
+        if (who === 'a listener') act(evt.detail)
+      })
+      d.addEventListener(type, () => { order.push(`second listener ${type}`) })
+    }
+    g.up()
+    await vi.advanceTimersByTimeAsync(0)
+    if (call === 'reconnect()') await d.close()
+    const expected = call === 'abort()'
+      ? ['connecting', 'connected', 'closed']
+      : ['connecting', 'connected', 'disconnected', 'connecting', 'closed']
+    const types: string[] = []
+    for await (const e of status) types.push(e.type)
+    expect(types).toEqual(expected)
+    expect(order).toEqual(expected.flatMap(t => [`onStatus ${t}`, `listener ${t}`, `second listener ${t}`]))
   })
 
   it('rejects bad new options at once', () => {
