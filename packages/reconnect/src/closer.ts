@@ -20,17 +20,23 @@ export interface CloserOwner<TIn, TOut> {
   readonly outbox: Outbox<TOut>
   readonly intake: Intake<TOut>
   readonly inbound: Inbound<TIn, TOut>
-  readonly dialer: { readonly attempt: number, stop(reason: Error): void }
+  readonly dialer: { readonly attempt: number, stop(reason: Error): void, redialNow(): void }
   /** Lost connections still finishing their side: aborted when the durable duplex ends. */
   readonly finishing: { abortAll(): void } | undefined
   readonly log: Logger
   conn: Connection<TIn, TOut> | undefined
   state: ReconnectStatus
   readonly writeComplete: boolean
+  /**
+   * A close() now rides out a lost connection: with retention, while something is left to hand or to have
+   * confirmed, it waits for the next connection (within `closeTimeout`) and completes there.
+   */
+  readonly closeRides: boolean
   emit(event: StatusEvent): void
 }
 
-interface Completion<TIn, TOut> { c: Connection<TIn, TOut>, resolve(): void, reject(err: Error): void }
+/** A close() waiting for the write side to complete: on connection `c` only, or (`c` undefined) on whichever completes it. */
+interface Completion<TIn, TOut> { c: Connection<TIn, TOut> | undefined, resolve(): void, reject(err: Error): void }
 
 /**
  * The three ways a durable duplex ends: `close()` (flush, and with retention wait for confirmations,
@@ -84,20 +90,27 @@ export class Closer<TIn, TOut> {
     return signal == null ? this.closePromise : this.closeWithin(this.closePromise, signal)
   }
 
-  /** The write side of `c` is complete: a close() waiting for it goes on. */
+  /** The write side is complete, on `c`: a close() waiting for it goes on. */
   connectionDone (c: Connection<TIn, TOut>): void {
     const w = this.completion
-    if (w?.c !== c) return
+    if (w === undefined || (w.c !== undefined && w.c !== c)) return
     this.completion = undefined
     w.resolve()
   }
 
-  /** `c` failed or was lost: a close() waiting for it gives up on a clean end. */
+  /** `c` failed or was lost: a close() waiting on it alone gives up on a clean end (one that rides it out waits on). */
   connectionGone (c: Connection<TIn, TOut>, err: Error): void {
     const w = this.completion
-    if (w?.c !== c) return
+    if (w === undefined || w.c !== c) return
     this.completion = undefined
     w.reject(err)
+  }
+
+  /** A close() that rides out lost connections cannot go on (the retry policy gave up): it ends now and counts. */
+  giveUp (err: Error): void {
+    if (this.finished) return
+    if (this.interrupt !== undefined) this.interrupt(err)
+    else this.finish(undefined)
   }
 
   fail (kind: FailureKind, cause: Error | undefined): void {
@@ -160,28 +173,38 @@ export class Closer<TIn, TOut> {
     o.state = 'closing'
     o.intake.abandonWaiting()
     const c = o.conn
-    if (c === undefined) {
+    // with retention, a lost connection is ridden out: the close waits for the next one (dialled at once
+    // when there is none now) and completes there, all within closeTimeout
+    const rides = o.closeRides
+    if (c === undefined && !rides) {
       this.finish(undefined)
       return
     }
-    c.feed.wake()
     const deadline = o.opts.clock.now() + o.opts.closeTimeout
-    let clean: boolean
+    if (c !== undefined) c.feed.wake()
+    else o.dialer.redialNow()
+    let clean: Connection<TIn, TOut> | undefined
     try {
-      await this.within(this.writeDone(c), deadline)
-      const duplex = c.duplex
+      await this.within(this.writeDone(rides ? undefined : c), deadline)
+      // the connection the write side completed on
+      const done = o.conn
+      if (done === undefined) throw new ClosedError('the connection was lost while closing')
+      const duplex = done.duplex
       if (duplex.close != null) await this.within(Promise.resolve().then(async () => { await duplex.close?.() }), deadline)
-      clean = true
+      clean = done
     } catch {
-      clean = false
+      clean = undefined
     }
-    this.finish(clean ? c : undefined)
+    this.finish(clean)
   }
 
-  /** Resolves once the write side of `c` is complete; rejects if `c` fails or is lost first. */
-  private async writeDone (c: Connection<TIn, TOut>): Promise<void> {
+  /**
+   * Resolves once the write side is complete: on `c`, rejecting if `c` fails or is lost first, or (`c`
+   * undefined) on whichever connection completes it.
+   */
+  private async writeDone (c: Connection<TIn, TOut> | undefined): Promise<void> {
     if (this.owner.writeComplete) return
-    if (c.lost) throw new ClosedError('the connection was lost while closing')
+    if (c?.lost === true) throw new ClosedError('the connection was lost while closing')
     await new Promise<void>((resolve, reject) => { this.completion = { c, resolve, reject } })
   }
 

@@ -7,7 +7,7 @@ import type { Connection } from './connection.js'
 import { LiveConnection, safeAbort } from './connection.js'
 import { Dialer } from './dialer.js'
 import type { FailureKind } from './errors.js'
-import { ConnectionLostError, ForcedReconnectError } from './errors.js'
+import { ClosedError, ConnectionLostError, ForcedReconnectError } from './errors.js'
 import { Feed } from './feed.js'
 import { Finishing } from './finishing.js'
 import { Inbound } from './inbound.js'
@@ -169,7 +169,24 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   /** Closed or failed: the duplex is over. */
   private get finished (): boolean { return this.closerPart?.finished === true }
 
-  get stopped (): boolean { return this.closing || this.finished }
+  /** No dial may start or act: closed, failed, or closing with nothing a new connection could still bring. */
+  get stopped (): boolean { return this.finished || (this.closing && !this.closeRides) }
+
+  /**
+   * A close() rides out a lost connection: with retention, until the write side is complete, while there
+   * is a connection, or items to hand or have confirmed, or an end the last connection's stage had not
+   * had confirmed (`EndConfirming`). It then waits for the next connection, within `closeTimeout`.
+   */
+  get closeRides (): boolean {
+    if (!this.outbox.retaining || this.writeComplete) return false
+    return this.conn !== undefined || this.outbox.retainedCount > 0 || this.outbox.buffer.length > 0 || this.endOwed
+  }
+
+  /** The last connection lost had an end its stage had not had confirmed yet (`EndConfirming.endConfirmed === false`). */
+  private endOwed = false
+
+  /** A close() waits on the connection it has, not on another: it does not ride out its loss. */
+  private get closingHere (): boolean { return this.closing && !this.closeRides }
   get online (): boolean { return this.conn !== undefined }
   get writeEnded (): boolean { return this.intake.ended || this.closing }
 
@@ -183,10 +200,18 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   sourceFailed (err: Error): void { this.abort(err) }
-  setState (status: ReconnectStatus): void { this.state = status }
+  /** (A close() that rides out a lost connection stays `closing` while it dials.) */
+  setState (status: ReconnectStatus): void { if (!this.closing) this.state = status }
   noteError (err: Error): void { this.keepError(err) }
   readerDone (): void { this.maybeComplete() }
   fail (kind: FailureKind, cause: Error | undefined): void {
+    if (this.closing) {
+      // a close() riding out a lost connection, and the retry policy gave up: the close ends now, and counts
+      this.log.debug('gave up dialling (%s) while closing', kind)
+      if (cause !== undefined) this.keepError(cause)
+      this.closer.giveUp(cause ?? new ClosedError('close() could not reach the peer again'))
+      return
+    }
     // the exchange is complete here (only a lingering stage kept it open: EndConfirming.lingering): giving up
     // on dialling again ends it complete, closed, not failed
     if (this.writeComplete && this.inbound.endTaken && !this.stopped) {
@@ -248,7 +273,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   lostFrom (epoch: number, err: Error): void {
     const c = this.conn
     if (c === undefined || c.epoch !== epoch || this.finished) return
-    if (this.closing) this.closer.connectionGone(c, err)
+    if (this.closingHere) this.closer.connectionGone(c, err)
     else this.lose(c, 'reported', err)
   }
 
@@ -258,7 +283,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     const c = new LiveConnection<TIn, TOut>(epoch, dial, duplex, this.opts.clock.now(), this.inbound, this, live => new Feed<TOut>(this, live))
     this.conn = c
     if (this.ledger.connects++ > 0) this.ledger.reconnects++
-    this.state = 'connected'
+    this.setState('connected')
     // what goes to it first: read before its sink starts, which may take buffered items into retention at once
     const retained = this.outbox.retainedCount
     // through sinkPush where the connection has it: the feed pushes, and how the run ends comes back to the
@@ -277,12 +302,12 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
    * what came before the end.
    */
   peerEnded (c: Connection<TIn, TOut>, idle: boolean): void {
-    if (this.closing || this.opts.peerEnd === 'end') {
+    if (this.closingHere || this.opts.peerEnd === 'end') {
       this.inbound.end()
       this.maybeComplete()
       return
     }
-    if (this.intake.ended) {
+    if (this.intake.ended || this.closing) {
       if (this.outbox.drained && this.outbox.retainedCount === 0) {
         this.inbound.end()
         this.maybeComplete()
@@ -297,7 +322,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   }
 
   readFailed (c: Connection<TIn, TOut>, err: Error): void {
-    if (this.closing) this.inbound.end()
+    if (this.closingHere) this.inbound.end()
     else this.lose(c, 'read-error', err)
   }
 
@@ -309,6 +334,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     const uptime = this.opts.clock.now() - c.connectedAt
     if (this.outbox.retaining) this.outbox.rewind() // (and the connection's limit goes with it)
     else this.ledger.unconfirmed += c.handed
+    this.endOwed = (c.duplex as Partial<EndConfirming>).endConfirmed === false
     if (err !== undefined) this.keepError(err)
     const teardown = err ?? new ConnectionLostError(`The connection was lost (${reason})`)
     c.dial.abort(teardown)
@@ -319,7 +345,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     c.feed.release()
     this.closerPart?.connectionGone(c, teardown)
     if (this.opts.failFast) this.ledger.dropped += this.outbox.clearBuffer()
-    this.state = 'reconnecting'
+    this.setState('reconnecting')
     this.log.debug('connection lost (%s) after %d ms, %d items handed', reason, uptime, c.handed)
     this.emit({ type: 'disconnected', reason, error: err, uptime, handed: c.handed, retained: this.outbox.retainedCount })
     this.intake.wake()
@@ -382,7 +408,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.finishing?.done(c)
     if (c.lost) return
     if (c.feed.ended) this.checkWriteComplete()
-    else if (this.closing) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
+    else if (this.closingHere) this.closer.connectionGone(c, new ConnectionLostError('the connection\'s sink finished before everything was handed to it'))
     else this.lose(c, 'write-ended', undefined)
   }
 
@@ -391,7 +417,7 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     this.finishing?.done(c)
     c.sinkFailed = true
     if (c.lost) return
-    if (this.closing) this.closer.connectionGone(c, err)
+    if (this.closingHere) this.closer.connectionGone(c, err)
     else this.lose(c, 'write-error', err)
   }
 }

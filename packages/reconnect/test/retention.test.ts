@@ -338,6 +338,116 @@ describe('retention', () => {
     expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 2, unconfirmed: 0 })
   })
 
+  it('close() rides out a lost connection: it stays closing, dials again, hands what is unconfirmed to the next connection and completes there', async () => {
+    const { d, up, conns } = gated<number>(open, { ...RETAIN, closeTimeout: 10_000 })
+    const seen: string[] = []
+    for (const type of ['connecting', 'connected', 'disconnected', 'reconnecting', 'closed'] as const) d.addEventListener(type, () => { seen.push(`${type} ${d.status}`) })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    const writing = d.sink([1, 2, 3, 4])
+    await vi.advanceTimersByTimeAsync(0)
+    d.confirm(1)
+    let closed = false
+    const closing = d.close().then(() => { closed = true })
+    conns[0].reset(new Error('cut'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(d.status).toBe('closing')
+    up()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(conns[1].toFar).toEqual([2, 3, 4])
+    expect(closed).toBe(false)
+    d.confirm(3)
+    await closing
+    await writing
+    expect(d.stats()).toMatchObject({ status: 'closed', accepted: 4, confirmed: 4, unconfirmed: 0, replayed: 3, reconnects: 1 })
+    expectLedger(d)
+    // every status event told, the status itself closing until the end
+    expect(seen).toEqual(['connecting connecting', 'connected connected', 'disconnected closing', 'reconnecting closing', 'connecting closing', 'connected closing', 'closed closed'])
+  })
+
+  it('close() during an outage with unconfirmed items cuts the backoff short, and completes on the connection it dials', async () => {
+    const { d, up, conns } = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    void d.sink([1, 2]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'reconnecting')
+    up()
+    const closing = d.close()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(conns).toHaveLength(2) // dialled at once, not after the minute of backoff
+    expect(conns[1].toFar).toEqual([1, 2])
+    d.confirm(2)
+    await closing
+    expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 2, unconfirmed: 0 })
+  })
+
+  it('close() during an outage with nothing to hand or confirm ends at once, without dialling', async () => {
+    const { d, up, conns } = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    await d.sink([1])
+    d.confirm(1)
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'reconnecting')
+    await d.close()
+    expect(conns).toHaveLength(1)
+    expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 1, unconfirmed: 0 })
+  })
+
+  it('close() riding out a lost connection: no connection within closeTimeout, it ends then (closed) and counts; the retry policy giving up ends it closed, not failed, at once', async () => {
+    for (const policy of ['deadline', 'maxAttempts'] as const) {
+      let dials = 0
+      let first: ItemConnection<number> | undefined
+      const d = reconnect<number>(async () => {
+        if (++dials > 1) throw new Error('refused')
+        first = itemConnection<number>(1_000)
+        return first.near
+      }, { ...RETAIN, closeTimeout: 1_000, initialDelay: 100, maxDelay: 100, connectTimeout: Infinity, ...(policy === 'maxAttempts' ? { maxAttempts: 3 } : {}) })
+      open.push(d)
+      await vi.advanceTimersByTimeAsync(0)
+      void d.sink([1, 2, 3]).catch(() => {})
+      await vi.advanceTimersByTimeAsync(0)
+      d.confirm(1)
+      let closed = false
+      const closing = d.close().then(() => { closed = true })
+      first?.reset(new Error('cut'))
+      if (policy === 'deadline') {
+        await vi.advanceTimersByTimeAsync(999)
+        expect(closed).toBe(false)
+        expect(dials).toBeGreaterThan(2)
+        await vi.advanceTimersByTimeAsync(1)
+      } else {
+        // three attempts after the loss (the first dial's stable connection reset the count), then it gives up
+        await vi.advanceTimersByTimeAsync(350)
+        expect(dials).toBe(4)
+        expect(closed).toBe(true)
+      }
+      await closing
+      expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 1, unconfirmed: 2 })
+      expect(d.stats().lastError?.message).toBe('refused')
+      expectLedger(d)
+      const after = dials
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(dials).toBe(after)
+    }
+  })
+
+  it('without retention close() does not ride out a lost connection: it ends at once and counts, dialling nothing', async () => {
+    const { d, up, conns } = gated<number>(open, { jitter: 'none', initialDelay: 10, minStableTime: 0, closeTimeout: 10_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    void d.sink([1, 2]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    const closing = d.close()
+    conns[0].reset(new Error('cut'))
+    await closing
+    expect(conns).toHaveLength(1)
+    expect(d.status).toBe('closed')
+    expectLedger(d)
+  })
+
   it('abandon() gives up on unconfirmed items: counted, never handed again', async () => {
     const { d, up, conns } = gated<number>(open, RETAIN)
     up()

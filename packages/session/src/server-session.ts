@@ -40,6 +40,8 @@ export interface ServerSessionOwner {
   readonly clock: Clock
   readonly timers: Timers
   readonly log: Logger
+  /** The server is closing: no connection may resume a session any more. */
+  readonly shuttingDown: boolean
   /** The session ended (closed, expired, aborted): forget it. */
   ended(session: ServerSession): void
   /** The session expired (`ended` follows once it has ended). */
@@ -87,7 +89,8 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** The application was told of the session (`session` event): a restored one, with its first connection. */
   announced = false
   private pending: Attach | undefined
-  private waiter: ((attach: Attach) => void) | undefined
+  /** The link's dial, waiting for a connection: given one, or the error it ends with. */
+  private waiter: ((attach: Attach | Error) => void) | undefined
   private expiry: TimerHandle | undefined
   private live = false
 
@@ -273,16 +276,27 @@ export class ServerSession implements StoredSession, EndpointServer {
   /** The next connection that resumes this session, or the dial's end (told without making its signal where the context allows). */
   private nextAttach (ctx: DialContext): Promise<Attach> {
     const onAbort = ctx.onAbort
-    if (onAbort === undefined) return raceSignal(new Promise<Attach>((resolve) => { this.waiter = resolve }), ctx.signal)
-    return new Promise<Attach>((resolve, reject) => {
-      this.waiter = resolve
-      onAbort.call(ctx, reject)
+    const waiting = new Promise<Attach>((resolve, reject) => {
+      this.waiter = (attach) => { if (attach instanceof Error) reject(attach); else resolve(attach) }
+      onAbort?.call(ctx, reject)
     })
+    return onAbort === undefined ? raceSignal(waiting, ctx.signal) : waiting
+  }
+
+  /**
+   * The server is closing: a close() of this session no longer waits for its client to resume (none may now).
+   * Call after the session's close() began, so that the link's dial, refused, ends the close.
+   */
+  shutDown (): void {
+    const waiter = this.waiter
+    this.waiter = undefined
+    waiter?.(new ServerShutDownError())
   }
 
   private async dial (ctx: DialContext): Promise<SessionConnection> {
     let attach = this.pending
     this.pending = undefined
+    if (attach === undefined && this.owner.shuttingDown) throw new ServerShutDownError()
     attach ??= await this.nextAttach(ctx).finally(() => { this.waiter = undefined })
     return new SessionConnection({
       state: this.state,
@@ -351,8 +365,17 @@ export function sessionLinks (common: CommonOptions): Reconnector<Frame> {
     initialDelay: 1,
     maxDelay: 1,
     jitter: 'none',
-    shouldRetry: () => true
+    // a server's session waits for its client for as long as ttl allows (the registry's timer), unless the server closes
+    shouldRetry: err => !(err instanceof ServerShutDownError)
   })
+}
+
+/** What a server session's link waits for a connection with once the server closes: none may resume it any more. */
+class ServerShutDownError extends Error {
+  constructor () {
+    super('the server is closing: no connection may resume the session any more')
+    this.name = 'ServerShutDownError'
+  }
 }
 
 /** Puts a store's snapshot into a fresh server state. */

@@ -180,8 +180,15 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
 
   async close (): Promise<void> {
     this.closing = true
-    await Promise.all([...this.registry.values()].map(async (s) => { await s.endpoint.close().catch(() => {}) }))
+    const sessions = [...this.registry.values()]
+    const closing = sessions.map(async (s) => { await s.endpoint.close().catch(() => {}) })
+    // no client may resume now: a session waiting for one closes without waiting, and counts
+    for (const s of sessions) s.shutDown()
+    await Promise.all(closing)
   }
+
+  /** The server is closing: no connection may resume a session any more. */
+  get shuttingDown (): boolean { return this.closing }
 
   abort (err: Error): void {
     this.closing = true
@@ -247,7 +254,8 @@ class Server extends TypedEventTarget<SessionServerEvents> implements SessionSer
     }
     if (session === undefined && ended === 'expired') { this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired'); return }
     if (session === undefined && ended === 'closed') { this.refuse(frames, 'closed', SessionGoAwayCode.SESSION_CLOSED, 'the session was closed'); return }
-    if (session === undefined || session.endpoint.ending() || session.endpoint.status === 'closing') { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
+    // a session its application is closing takes a resume: its close() rides out the connection it lost
+    if (session === undefined || session.endpoint.ending()) { this.refuse(frames, 'unknown', SessionGoAwayCode.SESSION_UNKNOWN, 'no such session'); return }
     if (session.expiredAt(this.clock.now())) {
       session.expire()
       this.refuse(frames, 'expired', SessionGoAwayCode.SESSION_EXPIRED, 'the session expired')

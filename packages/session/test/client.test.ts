@@ -465,8 +465,10 @@ describe('replay', () => {
     expect(conns.length).toBe(2)
   })
 
-  it('close() whose connection is lost while it waits for acknowledgements ends then, without dialling again, and counts what was not acknowledged', async () => {
+  it('close() whose connection is lost while it waits for acknowledgements resumes and completes on the next one: what was unacknowledged and END go again, nothing is counted', async () => {
     const { c, conns, next } = client({ closeTimeout: 60_000 })
+    const events: string[] = []
+    c.addEventListener('session-lost', () => { events.push('session-lost') })
     const first = await next()
     await accept(first)
     await c.sink([data(1), data(2), data(3)])
@@ -475,10 +477,50 @@ describe('replay', () => {
     await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
     const closing = c.close()
     first.frames.abort(new Error('cut'))
+    const second = await next()
+    expect(readResume(await second.next(isResume))).toMatchObject({ fresh: false })
+    // the server had item 2, not 3: it asks from 3 on
+    second.send(resumeFrame({ token: TOKEN, id: ID, next: 3 }))
+    await second.next(f => f.type === 0x07)
+    expect(items(second)).toEqual([3])
+    expect(c.status).toBe('closing')
+    second.send(ackFrame(3, false), endFrame(0))
+    await second.next(isAck)
+    second.send(ackFrame(3, true))
+    await second.next(isGoAway)
+    second.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
+    second.end()
     await closing
     expect(c.status).toBe('closed')
-    expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
-    expect(conns.length).toBe(1)
+    expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0, replayed: 2 })
+    expect(events).toEqual([])
+    expect(conns.length).toBe(2)
+  })
+
+  it('close() whose connection is lost, and no other comes within closeTimeout: it ends then and counts what was not acknowledged', async () => {
+    vi.useFakeTimers()
+    let dials = 0
+    const c = sessionClient(async () => { dials++; throw new Error('refused') }, { closeTimeout: 1_000, initialDelay: 100, maxDelay: 100, jitter: 'none', stack: () => { throw new Error('no stack: every dial fails') } })
+    open.push(c)
+    // never connected: the items stay buffered; close() dials at once for them, then gives up at its deadline
+    void c.sink([data(1), data(2)]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(250)
+    const before = dials
+    const closing = c.close()
+    let settled = false
+    void closing.then(() => { settled = true })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(dials).toBe(before + 1)
+    expect(c.status).toBe('closing')
+    await vi.advanceTimersByTimeAsync(900)
+    expect(settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(100)
+    await closing
+    expect(c.status).toBe('closed')
+    expect(c.stats().link).toMatchObject({ accepted: 2, unsent: 2, confirmed: 0 })
+    const after = dials
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(dials).toBe(after)
   })
 
   it('a full window while disconnected holds the writer back: nothing is dropped, all of it goes after the resume', async () => {

@@ -262,3 +262,118 @@ describe('both directions ended, the client\'s acknowledgement of the server\'s 
     }
   })
 })
+
+describe('a close() whose connection is lost rides it out (real TCP)', () => {
+  it('the server\'s application closes, the client\'s acknowledgements lost and the connection cut: the client resumes, the server\'s close() completes there, every item confirmed once, nothing reported lost', async () => {
+    const N = 50
+    const serverLost: unknown[] = []
+    let closed: Promise<unknown> | undefined
+    h = await harness((session) => {
+      session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
+      void (async () => {
+        for await (const _ of session.source) { /* the client writes nothing */ }
+        await session.sink(Array.from({ length: N }, (_, i) => item(i)))
+        closed = session.close().then(() => 'closed', (err: unknown) => err)
+      })().catch(() => {})
+    }, { closeTimeout: 60_000 })
+    const relay = await lossyRelay({ port: h.port })
+    try {
+      const client = h.client({ onLost: 'fail' }, relay.port)
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      await client.sink([])
+      // from the client's tenth delivery on, nothing it sends arrives: its ACKs of the rest and of the server's END
+      let got = 0
+      const reading = (async () => {
+        const seen: number[] = []
+        for await (const f of client.source) {
+          seen.push(num(f))
+          if (++got === 10) relay.dropToServer = true
+        }
+        return seen
+      })()
+      await vi.waitFor(() => { expect(closed).toBeDefined() })
+      await vi.waitFor(() => { expect(got).toBe(N) })
+      await sleep(200)
+      const server = h.sessions[0]
+      expect(server.status).toBe('closing') // waiting for acknowledgements that do not come
+      relay.dropToServer = false
+      relay.cut()
+      expect(await closed).toBe('closed')
+      expect(await reading).toEqual(Array.from({ length: N }, (_, i) => i))
+      await vi.waitFor(() => { expect(client.status).toBe('closed') })
+      expect(server.stats().link).toMatchObject({ accepted: N, confirmed: N, unconfirmed: 0, retained: 0 })
+      expect(serverLost).toEqual([])
+      expect(lost).toEqual([])
+      expect(client.stats()).toMatchObject({ sessionsLost: 0, delivered: N, deduplicated: 0 })
+      expect(h.server.stats()).toMatchObject({ created: 1, resumed: 1 })
+    } finally {
+      relay.close()
+    }
+  })
+
+  it('the client\'s application closes, the server\'s acknowledgements lost and the connection cut: the client resumes and its close() completes there; the server\'s application gets every item once', async () => {
+    const N = 50
+    const delivered: number[] = []
+    const serverLost: unknown[] = []
+    h = await harness((session) => {
+      session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
+      // the server's direction ends once the client's has: it is not complete before the client acknowledges its END
+      void session.sink((async function * () {
+        for await (const f of session.source) delivered.push(num(f))
+        yield * [] // (writes nothing)
+      })()).catch(() => {})
+    })
+    const relay = await lossyRelay({ port: h.port })
+    try {
+      const client = h.client({ onLost: 'fail', closeTimeout: 60_000 }, relay.port)
+      const lost: unknown[] = []
+      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      await vi.waitFor(() => { expect(client.status).toBe('connected') })
+      relay.dropToClient = true // from now on nothing the server sends arrives: its ACKs, its END
+      await client.sink(Array.from({ length: N }, (_, i) => item(i)))
+      const closing = client.close().then(() => 'closed', (err: unknown) => err)
+      const reading = (async () => { for await (const _ of client.source) { /* the server writes nothing */ } })().then(() => 'ended', (err: unknown) => err)
+      await vi.waitFor(() => { expect(delivered).toHaveLength(N) })
+      await sleep(200)
+      expect(client.status).toBe('closing')
+      expect(client.stats().link.confirmed).toBe(0)
+      relay.dropToClient = false
+      relay.cut()
+      expect(await closing).toBe('closed')
+      expect(await reading).toBe('ended')
+      expect(client.stats().link).toMatchObject({ accepted: N, confirmed: N, unconfirmed: 0, retained: 0 })
+      expect(lost).toEqual([])
+      await vi.waitFor(() => { expect(h?.sessions[0].status).toBe('closed') })
+      expect(delivered).toEqual(Array.from({ length: N }, (_, i) => i))
+      expect(serverLost).toEqual([])
+      expect(h.server.stats()).toMatchObject({ created: 1, resumed: 1 })
+    } finally {
+      relay.close()
+    }
+  })
+
+  it('the server shuts down: a session whose client is away closes at once (no client may resume it now) and counts what was not acknowledged', async () => {
+    const serverLost: unknown[] = []
+    h = await harness((session) => {
+      session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
+      void session.sink(Array.from({ length: 5 }, (_, i) => item(i))).catch(() => {})
+    }, { closeTimeout: 60_000 })
+    const relay = await lossyRelay({ port: h.port })
+    try {
+      // the client reads nothing: it acknowledges nothing
+      const client = h.client({ onLost: 'fail', initialDelay: 60_000, maxDelay: 60_000, jitter: 'none' }, relay.port)
+      await vi.waitFor(() => { expect(h?.sessions[0]?.stats().link.accepted).toBe(5) })
+      expect(client.stats().delivered).toBe(0)
+      relay.cut() // the client waits a minute before it dials again
+      const server = h.sessions[0]
+      await vi.waitFor(() => { expect(server.status).not.toBe('connected') })
+      // at once, not after the minute of closeTimeout (the test's own timeout is shorter)
+      await h.server.close()
+      expect(server.status).toBe('closed')
+      expect(server.stats().link).toMatchObject({ accepted: 5, confirmed: 0, unconfirmed: 5 })
+    } finally {
+      relay.close()
+    }
+  })
+})
