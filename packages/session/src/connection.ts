@@ -563,7 +563,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   /**
    * Fails this connection with `err`: the session's state is not touched. With `goAway`, that frame is
-   * flushed first (at most `GOAWAY_GRACE`), then the connection is destroyed.
+   * flushed first with our FIN, and the connection closed once the peer ends its side (what it sends
+   * meanwhile is dropped), all within `GOAWAY_GRACE`; then, or at once without `goAway`, it is destroyed.
    */
   private fail (err: Error, goAway?: { code: number, reason: string }): void {
     if (this.dead) return
@@ -584,11 +585,17 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     }
     this.outbound.send({ type: FrameType.GOAWAY, body: encodeGoAway(goAway) })
     this.outbound.finish()
+    // what the peer still sends is read and dropped: closing with it unread would reset the connection,
+    // and the peer would lose the GOAWAY with everything else it had not read yet
+    this.source.discardLower()
     const timer = this.settings.timers.setTimeout(() => { this.abortLower(err) }, GOAWAY_GRACE)
-    this.graceful = () => { timer.cancel(); this.abortLower(err) }
+    this.graceful = () => {
+      // our FIN is out with the GOAWAY: the connection closes once the peer ends its side too
+      this.lower.close().then(() => { timer.cancel() }, () => { timer.cancel(); this.abortLower(err) })
+    }
   }
 
-  /** After a GOAWAY: the lower sink finished (flushed), so the connection can go now. */
+  /** After a GOAWAY: the lower sink finished (GOAWAY and FIN handed down); the connection closes once the peer ends its side, within `GOAWAY_GRACE`. */
   private graceful: (() => void) | undefined
 
   /** The dial's attempt ended (reconnect dropped this connection, or the session is over). */

@@ -199,6 +199,17 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
     this.finish(err)
   }
 
+  /**
+   * After a GOAWAY, until the connection closes: the connection's source reads on and drops what comes
+   * (nothing of it counts any more), so the peer's FIN is seen and unread bytes do not turn our close into
+   * a reset, which would lose the GOAWAY at the peer.
+   */
+  discardLower (): void {
+    try {
+      void this.lower.return?.().catch(() => {})
+    } catch {}
+  }
+
   private wait (batch: boolean): Promise<SessionItem[] | IteratorResult<SessionItem> | undefined> {
     const err = this.failure
     if (err !== undefined) return Promise.reject(err)

@@ -4,8 +4,8 @@ import { decode, decodeGoAway, encode, encodeHello, FrameType, GoAwayCode } from
 import type { Server } from '@proto/transport'
 import { connect, listen } from '@proto/transport'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { SessionServer, SessionServerEvents } from '../src/index.js'
-import { SESSION_FLAG, sessionClient, sessionServer } from '../src/index.js'
+import type { Resume, SessionServer, SessionServerEvents } from '../src/index.js'
+import { decodeResume, encodeResume, SESSION_FLAG, sessionClient, SessionFrameType, SessionGoAwayCode, sessionServer } from '../src/index.js'
 
 let server: SessionServer | undefined
 let tcp: Server | undefined
@@ -94,5 +94,63 @@ describe('connections refused between HELLO and RESUME (real TCP)', () => {
     await new Promise(resolve => setTimeout(resolve, 50))
     expect(refused.map(r => [r.reason, r.code])).toEqual(cases.map(() => ['protocol', GoAwayCode.PROTOCOL_ERROR]))
     expect(s.stats().refused.protocol).toBe(cases.length)
+  })
+})
+
+describe('a connection taken over (real TCP)', () => {
+  /** A raw peer on `port`: writes `frames`, collects the frames it reads and how its socket ended. */
+  function rawPeer (port: number): { socket: net.Socket, frames: () => Frame[], ended: Promise<'fin' | 'reset'>, send(frames: Frame[]): void } {
+    const socket = net.connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+    let how: 'fin' | 'reset' = 'fin'
+    socket.on('error', () => { how = 'reset' })
+    socket.on('end', () => { socket.end() })
+    const ended = new Promise<'fin' | 'reset'>((resolve) => { socket.on('close', () => { resolve(how) }) })
+    return {
+      socket,
+      frames: () => [...decode([Buffer.concat(chunks)])],
+      ended,
+      send (frames) { if (!socket.destroyed) for (const chunk of encode(frames)) socket.write(chunk.subarray()) }
+    }
+  }
+  const resume = (r: Partial<Resume>): Frame => ({
+    type: SessionFrameType.RESUME,
+    body: encodeResume({ fresh: true, token: new Uint8Array(16), id: new Uint8Array(8), next: 1, maxAckDelay: 25, windowMessages: 4_096, windowBytes: 1 << 20, ttl: 0, ...r })
+  })
+  const until = async (check: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(check()).toBe(true)
+  }
+
+  it('while its peer is still writing, it is sent GOAWAY SESSION_TAKEN_OVER and a FIN, not a reset that would lose them', async () => {
+    const { s, port } = await serving()
+    s.addEventListener('session', (e) => { void (async () => { for await (const _ of e.detail.source) { /* reads everything */ } })().catch(() => {}) })
+    for (let trial = 0; trial < 5; trial++) {
+      const old = rawPeer(port)
+      old.send([hello(), resume({})])
+      let answer: Resume | undefined
+      await until(() => {
+        const f = old.frames().find(f => f.type === SessionFrameType.RESUME)
+        if (f !== undefined) answer = decodeResume(f.body)
+        return answer !== undefined
+      })
+      // the old connection writes an item every millisecond, until it ends
+      let n = 0
+      const writing = setInterval(() => { old.send([{ type: 0x40, body: Uint8Array.of(n++ & 0xff) }]) }, 1)
+      try {
+        await new Promise(resolve => setTimeout(resolve, 30))
+        const newer = rawPeer(port)
+        newer.send([hello(), resume({ fresh: false, token: (answer as Resume).token, next: 1 })])
+        await until(() => newer.frames().some(f => f.type === SessionFrameType.RESUME))
+        await old.ended
+        const goAway = old.frames().find(f => f.type === FrameType.GOAWAY)
+        expect(goAway === undefined ? undefined : decodeGoAway(goAway.body).code, `trial ${trial}`).toBe(SessionGoAwayCode.SESSION_TAKEN_OVER)
+        newer.socket.destroy()
+      } finally {
+        clearInterval(writing)
+        old.socket.destroy()
+      }
+    }
   })
 })
