@@ -86,7 +86,7 @@ export class Dialer<TIn, TOut> {
       this.startAttempt()
       return
     }
-    if (err !== undefined && !this.retryable(err)) { this.owner.fail('fatal', err); return }
+    if (err !== undefined && !this.retryOrFail(err)) return
     this.retryAfter(err)
   }
 
@@ -154,16 +154,24 @@ export class Dialer<TIn, TOut> {
     this.disarm()
     ctx.abort(err)
     this.owner.noteError(err)
-    if (!this.retryable(err)) { this.owner.fail('fatal', err); return }
+    if (!this.retryOrFail(err)) return
     this.retryAfter(err)
   }
 
-  private retryable (err: Error): boolean {
+  /**
+   * Dials again after `err` unless `shouldRetry` says not to (the duplex fails with `err`); one that throws
+   * fails it with what it threw as the cause, as a throwing backoff does. Whether it dials again.
+   */
+  private retryOrFail (err: Error): boolean {
+    let retry: boolean
     try {
-      return this.owner.opts.shouldRetry(err)
-    } catch {
+      retry = this.owner.opts.shouldRetry(err)
+    } catch (thrown) {
+      this.owner.fail('fatal', new InvalidParametersError(`expected shouldRetry() to say whether to dial again, but it threw: ${toError(thrown).message}`, { cause: thrown }))
       return false
     }
+    if (!retry) this.owner.fail('fatal', err)
+    return retry
   }
 
   private retryAfter (err: Error | undefined): void {
@@ -183,15 +191,17 @@ export class Dialer<TIn, TOut> {
     this.owner.setState('reconnecting')
     const epoch = this.epoch
     this.backingOff = true
+    // ref'd: a link that waits to dial again holds no socket, and would otherwise let the process exit
     this.arm(delay, () => {
       if (this.epoch === epoch && !this.owner.stopped) this.startAttempt()
-    })
+    }, true)
     this.owner.emit({ type: 'reconnecting', attempt: this.attempt, delay, error: err })
   }
 
-  private arm (ms: number, fn: () => void): void {
+  /** `ref`: the timer keeps the process alive (a backoff wait: nothing else may, with no connection open). */
+  private arm (ms: number, fn: () => void, ref = false): void {
     this.timer?.cancel()
-    this.timer = this.owner.opts.timers.setTimeout(fn, ms)
+    this.timer = ref ? this.owner.opts.timers.setTimeout(fn, ms, { ref: true }) : this.owner.opts.timers.setTimeout(fn, ms)
   }
 
   private disarm (): void {

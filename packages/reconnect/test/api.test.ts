@@ -478,6 +478,18 @@ describe('events', () => {
   })
 })
 
+describe('shouldRetry', () => {
+  it('one that throws fails the duplex (fatal, typed), with what it threw as the cause, not taken for a no', async () => {
+    const bug = new Error('a bug inside shouldRetry')
+    const d = reconnect<number>(async () => { throw new Error('refused') }, { shouldRetry: () => { throw bug } })
+    open.push(d)
+    const r = settle((async () => { for await (const _ of d.source) { /* none */ } })())
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await r).toMatchObject({ ok: false, error: { name: 'ReconnectFailedError', kind: 'fatal', cause: { name: 'InvalidParametersError', cause: bug } } })
+    expect(d.status).toBe('failed')
+  })
+})
+
 describe('the durable source has one consumer', () => {
   it('a second read while one waits is refused with InvalidParametersError; the first still gets the next item', async () => {
     const { d, up, conns } = gated<number>(open)

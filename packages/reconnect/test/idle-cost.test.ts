@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { heapPerObject } from '@proto/stage-compliance'
 import { describe, expect, it } from 'vitest'
 import type { DurableDuplex } from '../src/index.js'
@@ -55,5 +57,32 @@ describe('what an idle link keeps', () => {
     expect(deadline.length).toBeGreaterThanOrEqual(1)
     expect(deadline.every(t => t.ref === true)).toBe(true)
     expect(link.stats()).toMatchObject({ status: 'closed', unconfirmed: 2 })
+  })
+
+  it('a backoff wait is a ref\'d timer (with no connection open, nothing else keeps the process alive); the connect timeout is not', async () => {
+    const armed: Array<{ ms: number, ref: boolean | undefined }> = []
+    const timers = {
+      setTimeout: (fn: () => void, ms: number, options?: { ref?: boolean }) => {
+        armed.push({ ms, ref: options?.ref })
+        const t = setTimeout(fn, ms)
+        return { cancel: () => { clearTimeout(t) } }
+      }
+    }
+    const link = reconnect<number>(async () => { throw new Error('refused') }, { timers, initialDelay: 5, maxDelay: 5, jitter: 'none', maxAttempts: 2, connectTimeout: 10_000 })
+    await expect((async () => { for await (const _ of link.source) { /* none */ } })()).rejects.toMatchObject({ name: 'ReconnectFailedError', kind: 'attempts' })
+    expect(armed.filter(t => t.ms === 10_000).map(t => t.ref)).toEqual([undefined, undefined])
+    expect(armed.filter(t => t.ms === 5).map(t => t.ref)).toEqual([true])
+  })
+
+  it('a script whose link waits to dial again does not exit in the middle (real time): it runs until the link gives up', () => {
+    const script = `
+      import { reconnect } from '@proto/reconnect'
+      const link = reconnect(async () => { throw new Error('refused') }, { initialDelay: 100, maxDelay: 100, jitter: 'none', maxAttempts: 3 })
+      try { for await (const _ of link.source) {} } catch (err) { console.log('gave up:', err.kind, err.attempts) }
+    `
+    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', timeout: 60_000 })
+    expect(run.stderr).toBe('')
+    expect(run.stdout.trim()).toBe('gave up: attempts 3')
+    expect(run.status).toBe(0)
   })
 })
