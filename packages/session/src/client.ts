@@ -113,7 +113,7 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
     }
   }
 
-  const endpoint = new SessionEndpoint({
+  const endpoint: SessionEndpoint = new SessionEndpoint({
     state,
     log,
     onLost,
@@ -121,7 +121,8 @@ export function sessionClient (dial: (context: DialContext) => Promise<ByteDuple
     link: {
       ...linkInit,
       ...common.link,
-      shouldRetry: (err: Error) => !fatal(err, onLost) && userRetry(err)
+      // a session lost while close() rides out an outage ends the close (nothing is replayed into a new session)
+      shouldRetry: (err: Error): boolean => !fatal(err, onLost) && !(err instanceof SessionLostError && endpoint.status === 'closing') && userRetry(err)
     }
   })
   return endpoint

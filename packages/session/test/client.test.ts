@@ -523,6 +523,32 @@ describe('replay', () => {
     expect(dials).toBe(after)
   })
 
+  it('close() riding out an outage, and the session lost meanwhile (expired): its items are given up, not replayed into a new session; the close ends', async () => {
+    const { c, conns, next } = client({ onLost: 'replay', closeTimeout: 60_000 })
+    const lost: unknown[] = []
+    c.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const first = await next()
+    await accept(first)
+    await c.sink([data(1), data(2), data(3)])
+    await first.next(f => f.type === 0x07)
+    first.send(ackFrame(1))
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    first.frames.abort(new Error('cut'))
+    await vi.waitFor(() => { expect(c.status).not.toBe('connected') })
+    const closing = c.close()
+    const second = await next()
+    await second.next(isResume)
+    second.send(goAway(SessionGoAwayCode.SESSION_EXPIRED))
+    second.end()
+    await closing
+    expect(c.status).toBe('closed')
+    expect(lost).toMatchObject([{ reason: 'expired', unconfirmed: 2, action: 'drop' }])
+    expect(c.stats()).toMatchObject({ sessionsLost: 1, resentAfterLoss: 0, droppedAfterLoss: 2 })
+    expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 1, unconfirmed: 2 })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(conns.length).toBe(2) // no new session was opened
+  })
+
   it('a full window while disconnected holds the writer back: nothing is dropped, all of it goes after the resume', async () => {
     const { c, next } = client({ window: { maxMessages: 4 }, buffer: { maxMessages: 3 } })
     const first = await next()
