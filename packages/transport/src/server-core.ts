@@ -249,6 +249,14 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
 
   private runHandler (core: ConnectionCore, handle: Connection, handler: ConnectionHandler): void {
     const failed = (cause: unknown): void => {
+      // the connection failed first (a dead peer, a reset, the server's close deadline) and the handler
+      // rejected with that failure, as an awaited pipe does: not the handler's fault, and the disconnect
+      // already says why
+      const own = core.sinkFailure()
+      if (own !== undefined && causedBy(cause, own)) {
+        this.config.log.debug('handler of %s ended with its connection\'s failure: %s', core.id, own.message)
+        return
+      }
       const message = cause instanceof Error ? cause.message : String(cause)
       const error = new HandlerError(`expected the connection handler to handle ${core.id}, but it threw: ${message}; closed that connection only`, { cause })
       this.emitError(error, handle)
@@ -266,6 +274,16 @@ export class ServerCore implements ConnectionOwner, HandshakeOwner {
     const event = connection == null ? { error } : { error, connection }
     if (!this.events.safeDispatchEvent('error', event)) this.config.log.error('%s', error.message)
   }
+}
+
+/** Whether `err` is `failure` or was caused by it (a few `cause` links deep). */
+function causedBy (err: unknown, failure: Error): boolean {
+  let e: unknown = err
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    if (e === failure) return true
+    e = e.cause
+  }
+  return false
 }
 
 function * handles (live: Map<string, Live>): IterableIterator<Connection> {

@@ -80,6 +80,41 @@ describe('listen(): registry and events', () => {
     expect(echoed.toString()).toBe('still here')
   })
 
+  it('a handler that rejects with its connection\'s own failure (a reset, the close deadline) is no HandlerError: the disconnect says why', async () => {
+    const errors: ServerErrorEvent[] = []
+    const handled: unknown[] = []
+    const s = await server({}, async (conn) => {
+      try {
+        await pipe(conn, conn)
+      } catch (err) {
+        handled.push(err)
+        throw err
+      }
+    })
+    s.addEventListener('error', ({ detail }) => { errors.push(detail) })
+    const infos: DisconnectInfo[] = []
+    s.addEventListener('disconnect', ({ detail }) => { infos.push(detail.info) })
+    // the peer resets while the handler's pipe writes to it and reads from it
+    const raw = net.connect(portOf(s), '127.0.0.1')
+    raw.on('error', () => {})
+    await new Promise<void>((resolve) => { raw.on('connect', () => { resolve() }) })
+    raw.write('ping')
+    await vi.waitFor(() => { expect(s.connections.size).toBe(1) })
+    raw.resetAndDestroy()
+    await vi.waitFor(() => { expect(infos).toHaveLength(1) })
+    // a client that stays until the server's close deadline
+    const idle = net.connect(portOf(s), '127.0.0.1')
+    idle.on('error', () => {})
+    await vi.waitFor(() => { expect(s.connections.size).toBe(1) })
+    idle.pause()
+    await s.close({ deadline: 50 })
+    await vi.waitFor(() => { expect(infos).toHaveLength(2) })
+    expect(handled.length).toBeGreaterThanOrEqual(1) // the handlers did reject
+    expect(errors).toEqual([])
+    expect(infos.map(i => i.reason)).not.toContain('handler-error')
+    idle.destroy()
+  })
+
   it('drops connections beyond maxConnections without disturbing the others', async () => {
     const s = await server({ maxConnections: 2 }, async (conn) => { await pipe(conn, conn) })
     const drops: DropEvent[] = []
