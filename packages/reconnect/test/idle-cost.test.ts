@@ -8,6 +8,19 @@ import { createLedger } from '../src/ledger.js'
 import { Outbox } from '../src/outbox.js'
 import { itemConnection } from './helpers/item-pair.js'
 
+/** System timers that record each timer asked for: its delay and whether it was asked to be ref'd. */
+function recordingTimers (): { armed: Array<{ ms: number, ref: boolean | undefined }>, timers: { setTimeout(fn: () => void, ms: number, options?: { ref?: boolean }): { cancel(): void } } } {
+  const armed: Array<{ ms: number, ref: boolean | undefined }> = []
+  const timers = {
+    setTimeout: (fn: () => void, ms: number, options?: { ref?: boolean }) => {
+      armed.push({ ms, ref: options?.ref })
+      const t = setTimeout(fn, ms)
+      return { cancel: () => { clearTimeout(t) } }
+    }
+  }
+  return { armed, timers }
+}
+
 describe('what an idle link keeps', () => {
   it('an outbox that never held an item keeps no ring of its own, with retention or without', () => {
     const ledger = createLedger()
@@ -39,14 +52,7 @@ describe('what an idle link keeps', () => {
   })
 
   it('the deadline of a running close() is a ref\'d timer: an awaited close settles and counts even when nothing else keeps the process alive', async () => {
-    const armed: Array<{ ms: number, ref: boolean | undefined }> = []
-    const timers = {
-      setTimeout: (fn: () => void, ms: number, options?: { ref?: boolean }) => {
-        armed.push({ ms, ref: options?.ref })
-        const t = setTimeout(fn, ms)
-        return { cancel: () => { clearTimeout(t) } }
-      }
-    }
+    const { armed, timers } = recordingTimers()
     const conn = itemConnection<number>(100)
     const link = reconnect<number>(async () => conn.near, { retention: true, timers, closeTimeout: 50 })
     await link.sink([1, 2]) // handed, never confirmed: close() waits for the confirmations until its deadline
@@ -60,14 +66,7 @@ describe('what an idle link keeps', () => {
   })
 
   it('a backoff wait is a ref\'d timer (with no connection open, nothing else keeps the process alive); the connect timeout is not', async () => {
-    const armed: Array<{ ms: number, ref: boolean | undefined }> = []
-    const timers = {
-      setTimeout: (fn: () => void, ms: number, options?: { ref?: boolean }) => {
-        armed.push({ ms, ref: options?.ref })
-        const t = setTimeout(fn, ms)
-        return { cancel: () => { clearTimeout(t) } }
-      }
-    }
+    const { armed, timers } = recordingTimers()
     const link = reconnect<number>(async () => { throw new Error('refused') }, { timers, initialDelay: 5, maxDelay: 5, jitter: 'none', maxAttempts: 2, connectTimeout: 10_000 })
     await expect((async () => { for await (const _ of link.source) { /* none */ } })()).rejects.toMatchObject({ name: 'ReconnectFailedError', kind: 'attempts' })
     expect(armed.filter(t => t.ms === 10_000).map(t => t.ref)).toEqual([undefined, undefined])

@@ -55,6 +55,20 @@ async function accept (f: FakeFrames, token = TOKEN, next = 1): Promise<ReturnTy
   return theirs
 }
 
+/** A client that sent items 1–3 and END on its first connection, of which the server acknowledged item 1; its session-lost events. */
+async function threeSentOneAcked (init: SessionClientInit): Promise<ReturnType<typeof client> & { first: FakeFrames, lost: unknown[] }> {
+  const made = client(init)
+  const lost: unknown[] = []
+  made.c.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+  const first = await made.next()
+  await accept(first)
+  await made.c.sink([data(1), data(2), data(3)])
+  await first.next(f => f.type === 0x07)
+  first.send(ackFrame(1))
+  await vi.waitFor(() => { expect(made.c.stats().link.confirmed).toBe(1) })
+  return { ...made, first, lost }
+}
+
 const items = (f: FakeFrames): number[] => f.written.filter(w => w.type === 0x40).map(w => w.body[0])
 
 describe('when the session cannot be resumed', () => {
@@ -466,15 +480,7 @@ describe('replay', () => {
   })
 
   it('close() whose connection is lost while it waits for acknowledgements resumes and completes on the next one: what was unacknowledged and END go again, nothing is counted', async () => {
-    const { c, conns, next } = client({ closeTimeout: 60_000 })
-    const events: string[] = []
-    c.addEventListener('session-lost', () => { events.push('session-lost') })
-    const first = await next()
-    await accept(first)
-    await c.sink([data(1), data(2), data(3)])
-    await first.next(f => f.type === 0x07)
-    first.send(ackFrame(1))
-    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    const { c, conns, next, first, lost } = await threeSentOneAcked({ closeTimeout: 60_000 })
     const closing = c.close()
     first.frames.abort(new Error('cut'))
     const second = await next()
@@ -493,7 +499,7 @@ describe('replay', () => {
     await closing
     expect(c.status).toBe('closed')
     expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0, replayed: 2 })
-    expect(events).toEqual([])
+    expect(lost).toEqual([])
     expect(conns.length).toBe(2)
   })
 
@@ -524,15 +530,7 @@ describe('replay', () => {
   })
 
   it('close() riding out an outage, and the session lost meanwhile (expired): its items are given up, not replayed into a new session; the close ends', async () => {
-    const { c, conns, next } = client({ onLost: 'replay', closeTimeout: 60_000 })
-    const lost: unknown[] = []
-    c.addEventListener('session-lost', (e) => { lost.push(e.detail) })
-    const first = await next()
-    await accept(first)
-    await c.sink([data(1), data(2), data(3)])
-    await first.next(f => f.type === 0x07)
-    first.send(ackFrame(1))
-    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    const { c, conns, next, first, lost } = await threeSentOneAcked({ onLost: 'replay', closeTimeout: 60_000 })
     first.frames.abort(new Error('cut'))
     await vi.waitFor(() => { expect(c.status).not.toBe('connected') })
     const closing = c.close()

@@ -22,6 +22,14 @@ function writer (session: SessionDuplex): { done: Promise<unknown>, stop(): void
   return { done, stop: () => { stopped = true }, written: () => n }
 }
 
+/** A client of `harness` (through `port`, when given) and the session-lost events it dispatches. */
+function watched (harness: Harness, init: Parameters<Harness['client']>[0], port?: number): { client: SessionDuplex, lost: unknown[] } {
+  const client = harness.client(init, port)
+  const lost: unknown[] = []
+  client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+  return { client, lost }
+}
+
 describe('the server closes while the client is still writing (real TCP)', () => {
   it('the client learns the session was closed (it had ended the server\'s direction first), and its ledger accounts for every item', async () => {
     const delivered: number[] = []
@@ -68,9 +76,7 @@ describe('the client closes while the server\'s application has not ended its di
       session.addEventListener('session-lost', (e) => { serverLost.push(e.detail) })
       void (async () => { for await (const f of session.source) got.push(num(f)) })().catch(() => {})
     })
-    const client = h.client({ onLost })
-    const lost: unknown[] = []
-    client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const { client, lost } = watched(h, { onLost })
     let closedError: unknown
     client.addEventListener('closed', (e) => { closedError = e.detail.error })
     const reading = (async () => { for await (const _ of client.source) { /* the server writes nothing */ } })().then(() => 'ended', (err: unknown) => err)
@@ -104,9 +110,7 @@ describe('both applications close() at once, each right after its own writing en
       })().catch(() => {})
     })
     const runs = Array.from({ length: N }, async () => {
-      const client = (h as Harness).client({ onLost: 'replay' })
-      const lost: unknown[] = []
-      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const { client, lost } = watched(h as Harness, { onLost: 'replay' })
       const got: number[] = []
       const reading = (async () => { for await (const f of client.source) got.push(num(f)) })().catch(() => {})
       await client.sink(Array.from({ length: K }, (_, i) => item(i)))
@@ -142,9 +146,7 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
     })
     const relay = await lossyRelay({ port: h.port })
     try {
-      const client = h.client({ onLost: 'fail' }, relay.port)
-      const lost: unknown[] = []
-      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const { client, lost } = watched(h, { onLost: 'fail' }, relay.port)
       let finish!: () => void
       const finished = new Promise<void>((resolve) => { finish = resolve })
       const writing = client.sink((async function * () {
@@ -190,9 +192,7 @@ describe('both directions ended, the server\'s END not yet acknowledged (real TC
     })
     const relay = await lossyRelay({ port: h.port })
     try {
-      const client = h.client({ onLost: 'replay' }, relay.port)
-      const lost: unknown[] = []
-      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const { client, lost } = watched(h, { onLost: 'replay' }, relay.port)
       for await (const _ of client.source) { /* the server's END */ }
       // from now on nothing the server sends arrives: its ACKs of our items and of our END, SESSION_CLOSED
       relay.dropToClient = true
@@ -228,9 +228,7 @@ describe('both directions ended, the client\'s acknowledgement of the server\'s 
     })
     const relay = await lossyRelay({ port: h.port })
     try {
-      const client = h.client({ onLost: 'fail' }, relay.port)
-      const lost: unknown[] = []
-      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const { client, lost } = watched(h, { onLost: 'fail' }, relay.port)
       await client.sink([])
       const got: number[] = []
       for await (const f of client.source) {
@@ -278,9 +276,7 @@ describe('a close() whose connection is lost rides it out (real TCP)', () => {
     }, { closeTimeout: 60_000 })
     const relay = await lossyRelay({ port: h.port })
     try {
-      const client = h.client({ onLost: 'fail' }, relay.port)
-      const lost: unknown[] = []
-      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const { client, lost } = watched(h, { onLost: 'fail' }, relay.port)
       await client.sink([])
       // from the client's tenth delivery on, nothing it sends arrives: its ACKs of the rest and of the server's END
       let got = 0
@@ -326,9 +322,7 @@ describe('a close() whose connection is lost rides it out (real TCP)', () => {
     })
     const relay = await lossyRelay({ port: h.port })
     try {
-      const client = h.client({ onLost: 'fail', closeTimeout: 60_000 }, relay.port)
-      const lost: unknown[] = []
-      client.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+      const { client, lost } = watched(h, { onLost: 'fail', closeTimeout: 60_000 }, relay.port)
       await vi.waitFor(() => { expect(client.status).toBe('connected') })
       relay.dropToClient = true // from now on nothing the server sends arrives: its ACKs, its END
       await client.sink(Array.from({ length: N }, (_, i) => item(i)))
