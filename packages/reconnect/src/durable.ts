@@ -51,6 +51,10 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
   private readers: StatusReaders | undefined
   /** `closed` was emitted: a status iterator made now has nothing more to see. */
   private closedEmitted = false
+  /** Events that happened while one was being told, in order (`undefined` while none is). */
+  private emitting: StatusEvent[] | undefined
+  /** The last connection lost had an end its stage had not had confirmed yet (`EndConfirming.endConfirmed === false`). */
+  private endOwed = false
 
   /**
    * `opts` may be shared by many durable duplexes (`reconnector()`): nothing here writes to it. `onStatus`
@@ -182,9 +186,6 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
     return this.conn !== undefined || this.outbox.retainedCount > 0 || this.outbox.buffer.length > 0 || this.endOwed
   }
 
-  /** The last connection lost had an end its stage had not had confirmed yet (`EndConfirming.endConfirmed === false`). */
-  private endOwed = false
-
   /** A close() waits on the connection it has, not on another: it does not ride out its loss. */
   private get closingHere (): boolean { return this.closing && !this.closeRides }
   get online (): boolean { return this.conn !== undefined }
@@ -241,9 +242,6 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
       this.emitting = undefined
     }
   }
-
-  /** Events that happened while one was being told, in order (`undefined` while none is). */
-  private emitting: StatusEvent[] | undefined
 
   private tell (event: StatusEvent): void {
     if (event.type === 'closed') this.closedEmitted = true

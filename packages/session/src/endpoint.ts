@@ -189,8 +189,10 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     const sessionId = s.id
     s.counters.sessionsLost++
     const err = new SessionLostError(`The session cannot be resumed: ${loss.message}. ${unconfirmed} items sent in it were never acknowledged`, { reason: loss.reason, unconfirmed, ...(sessionId !== undefined ? { sessionId } : {}) })
-    // a client whose close() rides out an outage does not open a new session to replay into: it gives them up
-    const action: LostPolicy = s.role === 'server' ? 'fail' : this.link.status === 'closing' ? 'drop' : this.onLost
+    // a client whose close() rides out an outage does not open a new session to replay into: it gives them up,
+    // and ends the close (the client's retry policy takes a SessionLostError while closing as final)
+    const closing = this.link.status === 'closing'
+    const action: LostPolicy = s.role === 'server' ? 'fail' : closing ? 'drop' : this.onLost
     this.log.debug('session %s lost (%s): %d unconfirmed, %s', sessionId ?? '-', loss.reason, unconfirmed, action)
     this.safeDispatchEvent('session-lost', { type: 'session-lost', id: sessionId ?? '', reason: loss.reason, unconfirmed, action })
     if (action === 'fail') {
@@ -201,7 +203,7 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
     if (action === 'drop') {
       this.link.abandon()
       s.counters.droppedAfterLoss += unconfirmed
-      if (this.link.status === 'closing') return err // (the client takes it as fatal: its close() ends now)
+      if (closing) return err
     } else {
       s.counters.resentAfterLoss += unconfirmed
     }

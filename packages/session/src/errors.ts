@@ -89,3 +89,16 @@ export class SessionMovedError extends Error {
     this.handedOver = options.handedOver ?? 0
   }
 }
+
+/**
+ * What a server session's link waits for its client with once the server closes: none may resume it any
+ * more, so a close() riding out the lost connection ends at once (kept in the link's `lastError`).
+ */
+export class ServerShutDownError extends Error {
+  static override name = 'ServerShutDownError'
+
+  constructor (message = 'The server is closing: no connection may resume the session any more', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ServerShutDownError'
+  }
+}

@@ -10,7 +10,7 @@ import { SessionConnection } from './connection.js'
 import { SessionGoAwayCode } from './constants.js'
 import type { EndpointServer } from './endpoint.js'
 import { SessionEndpoint } from './endpoint.js'
-import { SessionMovedError, SessionProtocolError, SessionTakenOverError } from './errors.js'
+import { ServerShutDownError, SessionMovedError, SessionProtocolError, SessionTakenOverError } from './errors.js'
 import { stageRefusal } from './goaway.js'
 import { Journal } from './journal.js'
 import type { CommonOptions } from './options.js'
@@ -368,14 +368,6 @@ export function sessionLinks (common: CommonOptions): Reconnector<Frame> {
     // a server's session waits for its client for as long as ttl allows (the registry's timer), unless the server closes
     shouldRetry: err => !(err instanceof ServerShutDownError)
   })
-}
-
-/** What a server session's link waits for a connection with once the server closes: none may resume it any more. */
-class ServerShutDownError extends Error {
-  constructor () {
-    super('the server is closing: no connection may resume the session any more')
-    this.name = 'ServerShutDownError'
-  }
 }
 
 /** Puts a store's snapshot into a fresh server state. */

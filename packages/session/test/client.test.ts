@@ -69,6 +69,15 @@ async function threeSentOneAcked (init: SessionClientInit): Promise<ReturnType<t
   return { ...made, first, lost }
 }
 
+/** Plays the server's end of a client's close on `f`: the client's GOAWAY answered with SESSION_CLOSED, then FIN; the close settles, closed. */
+async function closedByServer (c: SessionDuplex, f: FakeFrames, closing: Promise<void>): Promise<void> {
+  await f.next(isGoAway)
+  f.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
+  f.end()
+  await closing
+  expect(c.status).toBe('closed')
+}
+
 const items = (f: FakeFrames): number[] => f.written.filter(w => w.type === 0x40).map(w => w.body[0])
 
 describe('when the session cannot be resumed', () => {
@@ -493,11 +502,7 @@ describe('replay', () => {
     second.send(ackFrame(3, false), endFrame(0))
     await second.next(isAck)
     second.send(ackFrame(3, true))
-    await second.next(isGoAway)
-    second.send(goAway(SessionGoAwayCode.SESSION_CLOSED))
-    second.end()
-    await closing
-    expect(c.status).toBe('closed')
+    await closedByServer(c, second, closing)
     expect(c.stats().link).toMatchObject({ accepted: 3, confirmed: 3, unconfirmed: 0, replayed: 2 })
     expect(lost).toEqual([])
     expect(conns.length).toBe(2)
@@ -527,6 +532,29 @@ describe('replay', () => {
     const after = dials
     await vi.advanceTimersByTimeAsync(5_000)
     expect(dials).toBe(after)
+  })
+
+  it('close() during an outage with every item acknowledged but our END: it dials again for that acknowledgement alone, and completes', async () => {
+    const { c, conns, next } = client({ closeTimeout: 60_000 })
+    const first = await next()
+    await accept(first)
+    await c.sink([data(1)])
+    await first.next(f => f.type === 0x07)
+    first.send(ackFrame(1))
+    await vi.waitFor(() => { expect(c.stats().link).toMatchObject({ confirmed: 1, retained: 0 }) })
+    first.frames.abort(new Error('cut'))
+    await vi.waitFor(() => { expect(c.status).not.toBe('connected') })
+    const closing = c.close()
+    const second = await next()
+    await second.next(isResume)
+    second.send(resumeFrame({ token: TOKEN, id: ID, next: 2 }))
+    await second.next(f => f.type === 0x07) // END again, nothing before it
+    expect(items(second)).toEqual([])
+    second.send(ackFrame(1, true))
+    await closedByServer(c, second, closing)
+    expect(c.stats().link).toMatchObject({ accepted: 1, confirmed: 1, unconfirmed: 0 })
+    expect(c.stats().sessionsLost).toBe(0)
+    expect(conns.length).toBe(2)
   })
 
   it('close() riding out an outage, and the session lost meanwhile (expired): its items are given up, not replayed into a new session; the close ends', async () => {
