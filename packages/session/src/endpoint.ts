@@ -87,8 +87,20 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
   /** A server's session: told the link's status, counts what was written, keeps the attributes. */
   server: EndpointServer | undefined
 
+  /**
+   * The `open` or `resumed` event of the connection whose handshake just completed: told when the link takes
+   * that connection into use (its `connected`), so a listener reads the status `connected` and may call
+   * `reconnect()`; dropped if the link never does (it closed or failed meanwhile).
+   */
+  private announcing: SessionEventMap['open'] | SessionEventMap['resumed'] | undefined
+
   /** The link's status events are the session's: dispatched as they are, then told to a server's session. */
   private linkStatus (event: StatusEvent): void {
+    const announcing = this.announcing
+    if (announcing !== undefined && event.type !== 'connecting') {
+      this.announcing = undefined
+      if (event.type === 'connected') this.safeDispatchEvent(announcing.type, announcing as never)
+    }
     this.safeDispatchEvent(event.type, event as never)
     this.server?.linkStatus(event)
   }
@@ -147,14 +159,16 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
 
   /**
    * A handshake completed on a new connection, whose peer has every item up to `peerHas`: of the items
-   * retained, those are confirmed rather than sent again.
+   * retained, those are confirmed rather than sent again. `open` or `resumed` is told once the link takes
+   * the connection into use.
    */
   opened (resumed: boolean, peerHas: number): void {
     const id = this.state.id ?? ''
     const retained = this.link.stats().retained
     const again = retained - Math.min(retained, Math.max(0, peerHas - this.state.outAcked))
-    if (resumed) this.safeDispatchEvent('resumed', { type: 'resumed', id, retained: again, possibleDuplicates: this.state.counters.possibleDuplicates })
-    else this.safeDispatchEvent('open', { type: 'open', id })
+    this.announcing = resumed
+      ? { type: 'resumed', id, retained: again, possibleDuplicates: this.state.counters.possibleDuplicates }
+      : { type: 'open', id }
   }
 
   broken (err: Error): void { this.link.abort(err) }

@@ -11,7 +11,10 @@ export type LostPolicy = 'replay' | 'drop' | 'fail'
 
 /** Events of a session end: reconnect's status events (per connection) and the session's own. */
 export interface SessionEventMap extends ReconnectEventMap {
-  /** A new session was established (the first, or one that replaces a lost one). */
+  /**
+   * A new session was established (the first, or one that replaces a lost one). Told when the link takes
+   * the connection into use, just before its `connected` (as `resumed` is).
+   */
   open: {
     /** The event's name, so a status event can be told apart. */
     type: 'open'

@@ -242,6 +242,37 @@ describe('the handshake, from the client', () => {
     }
   })
 
+  it('open and resumed are told once the link has taken the connection: status reads connected, and reconnect() from them drops it and resumes', async () => {
+    const { c, next } = client()
+    const seen: string[] = []
+    c.addEventListener('connected', () => { seen.push('connected') })
+    c.addEventListener('resumed', () => { seen.push(`resumed while ${c.status}`) })
+    c.addEventListener('open', () => {
+      seen.push(`open while ${c.status}`)
+      c.reconnect() // e.g. an application that moves to another address once it has its session
+    }, { once: true })
+    const first = await next()
+    await accept(first)
+    const second = await next()
+    expect(first.aborted).toBeDefined()
+    const resume = await accept(second)
+    expect(resume.token).toEqual(TOKEN)
+    await vi.waitFor(() => { expect(seen).toEqual(['open while connected', 'connected', 'resumed while connected', 'connected']) })
+    expect(c.stats()).toMatchObject({ resumes: 1, sessionsLost: 0 })
+  })
+
+  it('a session opened on a connection the link never takes into use (closed during the handshake) tells no open', async () => {
+    const { c, next } = client()
+    const seen: string[] = []
+    for (const type of ['open', 'resumed', 'connected', 'closed'] as const) c.addEventListener(type, () => { seen.push(type) })
+    const first = await next()
+    await first.next(isResume)
+    const closing = c.close()
+    first.send(resumeFrame({ token: TOKEN, id: ID, next: 1, ttl: 60_000 }))
+    await closing
+    expect(seen).toEqual(['closed'])
+  })
+
   /** A client whose stack throws `thrown` on every connection; the connections it aborted, and its dials. */
   function throwingStack (thrown: Error): { c: SessionDuplex, aborted: Error[], dials: () => number } {
     const aborted: Error[] = []
