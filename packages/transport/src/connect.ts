@@ -56,7 +56,8 @@ function describeTarget (init: ConnectInit): string {
 
 /**
  * Opens a TCP, TLS or Unix-socket connection. Rejects with `ConnectionRefusedError`,
- * `ConnectTimeoutError`, `TLSError`, `ConnectionResetError`, `InvalidParametersError`, or `signal.reason`.
+ * `ConnectTimeoutError`, `HostNotFoundError`, `HostUnreachableError`, `TLSError`, `ConnectionResetError`,
+ * `InvalidParametersError`, or `signal.reason`.
  */
 export async function connect (init: ConnectInit, options: AbortOptions = {}): Promise<Connection> {
   validate.options('init', init)

@@ -8,6 +8,29 @@ export class ConnectionRefusedError extends Error {
   }
 }
 
+/**
+ * The host name did not resolve: the resolver found no such host (`ENOTFOUND`), or could not answer now
+ * (`EAI_AGAIN`, a temporary failure). `cause` holds Node's error, with its `code` and `hostname`.
+ */
+export class HostNotFoundError extends Error {
+  static override name = 'HostNotFoundError'
+
+  constructor (message = 'Host not found', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'HostNotFoundError'
+  }
+}
+
+/** No route to the host or to its network (`EHOSTUNREACH`, `ENETUNREACH`): the address resolved, nothing reached it. */
+export class HostUnreachableError extends Error {
+  static override name = 'HostUnreachableError'
+
+  constructor (message = 'Host unreachable', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'HostUnreachableError'
+  }
+}
+
 /** The TCP or TLS handshake did not finish within `connectTimeout`. */
 export class ConnectTimeoutError extends Error {
   static override name = 'ConnectTimeoutError'

@@ -50,6 +50,8 @@ export {
   ConnectTimeoutError,
   HandlerError,
   HandshakeTimeoutError,
+  HostNotFoundError,
+  HostUnreachableError,
   IdleTimeoutError,
   ListenError,
   ServerClosedError,

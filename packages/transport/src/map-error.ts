@@ -1,10 +1,13 @@
 import { X509Certificate } from 'node:crypto'
-import { ConnectionClosedError, ConnectionRefusedError, ConnectionResetError, ConnectTimeoutError, TLSError } from './errors.js'
+import { ConnectionClosedError, ConnectionRefusedError, ConnectionResetError, ConnectTimeoutError, HostNotFoundError, HostUnreachableError, TLSError } from './errors.js'
 import type { DisconnectReason } from './types.js'
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTSOCK', 'EACCES'])
-const NETWORK_CODES = new Set([...RESET_CODES, ...REFUSED_CODES, 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
+/** What the resolver answers for a name it cannot resolve (`getaddrinfo`, or Node's `dns` module behind a `lookup`). */
+const NOT_FOUND_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL', 'ENONAME'])
+const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN'])
+const NETWORK_CODES = new Set([...RESET_CODES, ...REFUSED_CODES, ...NOT_FOUND_CODES, ...UNREACHABLE_CODES, 'ETIMEDOUT', 'EADDRNOTAVAIL'])
 
 /** Our code for a peer that closed the connection in the middle of the TLS handshake without an alert. */
 export const HANDSHAKE_CLOSED = 'ERR_TLS_HANDSHAKE_CLOSED'
@@ -69,6 +72,15 @@ export function mapConnectError (err: unknown, target: string, tls: TLSAttempt |
   }
   if (code === 'ETIMEDOUT') {
     return new ConnectTimeoutError(`expected ${target} to answer, but the kernel gave up (ETIMEDOUT); check the address and any firewall`, { cause: err })
+  }
+  if (code != null && NOT_FOUND_CODES.has(code)) {
+    const temporary = code === 'EAI_AGAIN' || code === 'ESERVFAIL'
+    return new HostNotFoundError(temporary
+      ? `expected the host of ${target} to resolve, but the resolver could not answer now (${code}: a temporary DNS failure); it may resolve on a retry`
+      : `expected the host of ${target} to resolve, but the resolver knows no such name (${code}); check the host name`, { cause: err })
+  }
+  if (code != null && UNREACHABLE_CODES.has(code)) {
+    return new HostUnreachableError(`expected to reach ${target}, but there is no route to it (${code}); check the address and the network`, { cause: err })
   }
   if (tls != null && isTLSFailure(err)) {
     return new TLSError(`expected a verified TLS session with ${target}, but the handshake failed (${code ?? (err as Error)?.message}); ${tlsHint(code)}`, { cause: err, code, fatal: fatalTLS(code) })

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
+import tls from 'node:tls'
 import type { AbortOptions } from '@proto/interface'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ConnectInit, Connection, DropEvent, Server } from '../src/index.js'
@@ -122,6 +123,39 @@ describe('connect() over TCP, Unix sockets and fromSocket()', () => {
     const missing = await settle(connect({ path: join(tmp.dir, 'nobody.sock') }))
     tmp.remove()
     expect(missing.ok ? undefined : missing.error.name).toBe('ConnectionRefusedError')
+  })
+
+  it.each([
+    ['ENOTFOUND', /knows no such name \(ENOTFOUND\); check the host name/],
+    ['EAI_AGAIN', /could not answer now \(EAI_AGAIN: a temporary DNS failure\); it may resolve on a retry/]
+  ])('rejects with HostNotFoundError when the host name does not resolve (%s), over TCP and TLS', async (code, message) => {
+    // the resolver is the only part replaced: a lookup that answers as getaddrinfo does for such a name
+    const lookup = (hostname: string, _options: unknown, callback: (err: Error) => void): void => {
+      process.nextTick(callback, Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname, syscall: 'getaddrinfo' }))
+    }
+    const viaLookup = (opts: net.NetConnectOpts): net.Socket => net.connect({ ...opts, lookup } as net.NetConnectOpts)
+    const plain = await settle(connect({ host: 'nowhere.invalid', port: 7000, createSocket: viaLookup }))
+    expect(plain.ok ? undefined : plain.error).toMatchObject({ name: 'HostNotFoundError', cause: { code, hostname: 'nowhere.invalid' } })
+    expect(plain.ok ? undefined : plain.error.message).toMatch(message)
+    expect(plain.ok ? undefined : plain.error.message).toContain('nowhere.invalid:7000')
+    // TLS over a TCP socket whose lookup fails: the same error, not a TLS one
+    const secured = await settle(connect({ host: 'nowhere.invalid', port: 7000, tls: {}, createSocket: opts => tls.connect({ ...opts, socket: viaLookup(opts) } as tls.ConnectionOptions) }))
+    expect(secured.ok ? undefined : secured.error).toMatchObject({ name: 'HostNotFoundError', cause: { code } })
+  })
+
+  it('rejects with HostUnreachableError when there is no route (EHOSTUNREACH, ENETUNREACH)', async () => {
+    for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
+      // the kernel's answer stands in for a network this machine has no route to: the socket fails as it would
+      const unreachable = (opts: net.NetConnectOpts): net.Socket => {
+        const socket = new net.Socket()
+        process.nextTick(() => socket.destroy(Object.assign(new Error(`connect ${code} 192.0.2.1:7000`), { code, syscall: 'connect', address: '192.0.2.1', port: 7000 })))
+        void opts
+        return socket
+      }
+      const r = await settle(connect({ host: '192.0.2.1', port: 7000, createSocket: unreachable }))
+      expect(r.ok ? undefined : r.error).toMatchObject({ name: 'HostUnreachableError', cause: { code } })
+      expect(r.ok ? undefined : r.error.message).toContain(`no route to it (${code})`)
+    }
   })
 
   it('rejects with ConnectTimeoutError when the handshake hangs (frozen listener, real time)', async () => {
