@@ -124,8 +124,11 @@ export class Feed<T> implements AsyncIterableIterator<T>, PushSource<T> {
       }
     }
     const outbox = this.owner.outbox
+    const full = outbox.buffer.byteLength >= FEED_BATCH_BYTES
+    // the common case for a busy producer, item after item: a wake is queued and no batch is full yet
+    if (this.wakeQueued && !full) return
     const halfFull = outbox.retentionHalfFull
-    if (!halfFull && outbox.buffer.byteLength >= FEED_BATCH_BYTES) {
+    if (!halfFull && full) {
       this.wake()
       return
     }
