@@ -305,6 +305,9 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   onCarrierError (err: Error): void {
     const { error, reason } = mapSocketError(err, this.peerName(), this.config.tls)
     this.fail({ error, reason, initiator: 'remote' }, false)
+    // A TCP socket is destroyed before it reports an error; a half-open TLS socket that fails on an open
+    // connection (a TLS 1.3 alert, a corrupt record) is not, and would never close: it goes now
+    if (!this.carrier.destroyed) this.carrier.destroy()
   }
 
   onCarrierClose (): void {

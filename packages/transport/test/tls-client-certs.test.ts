@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
+import net from 'node:net'
+import tls from 'node:tls'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ClientTLSInit, Connection, DropEvent, Server } from '../src/index.js'
 import { connect, listen, TLSError } from '../src/index.js'
@@ -134,6 +136,66 @@ describe('client certificates refused by a server of this SDK', () => {
     const tcp = await connect({ host: '127.0.0.1', port: portOf(plain) })
     expect(tcp.tls).toBeUndefined()
     tcp.abort(new Error('done'))
+  })
+})
+
+/** Whether `promise` settles within `ms` (a connection that never closes would leave it pending for good). */
+async function settlesWithin<T> (promise: Promise<T>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => { timer = setTimeout(resolve, ms, false) })
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+describe('a TLS connection that fails after its handshake is gone: closed resolves, its socket is released', () => {
+  it('client: the TLS 1.3 alert of a refused certificate on a connection that only reads; closed, close() and the signal all follow', async () => {
+    const { server } = await mtlsServer()
+    const conn = await connect({ host: '127.0.0.1', port: portOf(server), closeTimeout: 500, tls: clientTLS('none', 'TLSv1.3') })
+    cleanups.push(() => { conn.abort(new Error('test over')) })
+    const read = await settle(readAll(conn))
+    expect(read.ok ? undefined : read.error).toMatchObject({ name: 'TLSError', code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', fatal: true })
+    expect(await settlesWithin(conn.closed, 5_000)).toBe(true)
+    const info = await conn.closed
+    expect(info).toMatchObject({ reason: 'error', initiator: 'remote' })
+    expect(info.error).toBe(read.ok ? undefined : read.error)
+    expect(conn.signal.aborted).toBe(true)
+    expect(await settlesWithin(conn.close(), 5_000)).toBe(true)
+  })
+
+  it('server: a corrupt record after the handshake fails that connection with a TLSError and frees its slot under maxConnections; the next client is served', async () => {
+    const handled: Array<{ conn: Connection, read: Awaited<ReturnType<typeof settle<Buffer>>> }> = []
+    const server = await listen({ host: '127.0.0.1', port: 0, maxConnections: 1, closeTimeout: 500, tls: { cert: pki.serverCert, key: pki.serverKey } }, async (conn) => {
+      const read = await settle(readAll(conn))
+      handled.push({ conn, read })
+      if (read.ok) await conn.sink([read.value])
+    })
+    cleanups.push(async () => { await server.close({ deadline: 200 }) })
+    // a peer that completes its handshake, then writes a record no key decrypts straight onto the TCP socket
+    const tcp = net.connect({ host: '127.0.0.1', port: portOf(server) })
+    tcp.on('error', () => {})
+    await new Promise(resolve => tcp.once('connect', resolve))
+    const peer = tls.connect({ socket: tcp, ca: pki.ca, servername: 'localhost' })
+    peer.on('error', () => {})
+    cleanups.push(() => { peer.destroy(); tcp.destroy() })
+    await new Promise(resolve => peer.once('secureConnect', resolve))
+    await vi.waitFor(() => { expect(server.connections.size).toBe(1) })
+    const peerClosed = new Promise(resolve => tcp.once('close', resolve))
+    tcp.write(Buffer.from('170303001000112233445566778899aabbccddeeff', 'hex'))
+    await vi.waitFor(() => { expect(handled).toHaveLength(1) })
+    const [{ conn, read }] = handled as [typeof handled[0]]
+    expect(read.ok ? undefined : read.error).toMatchObject({ name: 'TLSError', code: 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', fatal: false })
+    expect(await settlesWithin(conn.closed, 5_000)).toBe(true)
+    await vi.waitFor(() => { expect(server.connections.size).toBe(0) })
+    // the server closed its socket: the peer sees it go
+    expect(await settlesWithin(peerClosed, 5_000)).toBe(true)
+    // the one slot is free again
+    const next = await connect({ host: '127.0.0.1', port: portOf(server), tls: { ca: pki.ca, servername: 'localhost' } })
+    cleanups.push(() => { next.abort(new Error('test over')) })
+    const [, reply] = await Promise.all([next.sink([Buffer.from('after')]), readAll(next)])
+    expect(reply.toString()).toBe('after')
   })
 })
 
