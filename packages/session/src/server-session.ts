@@ -298,7 +298,7 @@ export class ServerSession implements StoredSession, EndpointServer {
     this.pending = undefined
     if (attach === undefined && this.owner.shuttingDown) throw new ServerShutDownError()
     attach ??= await this.nextAttach(ctx).finally(() => { this.waiter = undefined })
-    return new SessionConnection({
+    const stage = new SessionConnection({
       state: this.state,
       ctx,
       lower: attach.lower,
@@ -309,6 +309,9 @@ export class ServerSession implements StoredSession, EndpointServer {
       settings: this.owner.connections,
       endpoint: this.endpoint
     })
+    // told with the connection's `connected`: a new session's first is `open`, a resume's `resumed`
+    this.endpoint.opened(!attach.resume.fresh, attach.resume.next - 1)
+    return stage
   }
 
   /** The link's status: a connection taken into use or lost, or the session over. */

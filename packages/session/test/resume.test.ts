@@ -128,3 +128,36 @@ describe('an application that takes items after the next connection\'s RESUME we
     expect(session.stats().delivered).toBe(20)
   })
 })
+
+describe('a server session\'s own events (real TCP)', () => {
+  it('open for a new session, resumed each time its client resumes it, told with that connection\'s connected; resumed counts what goes again', async () => {
+    const seen: string[] = []
+    let served: SessionDuplex | undefined
+    h = await harness((session) => {
+      served = session
+      session.addEventListener('open', (e) => { seen.push(`open ${e.detail.id === session.id} while ${session.status}`) })
+      session.addEventListener('resumed', (e) => { seen.push(`resumed ${e.detail.retained} (possible duplicates ${e.detail.possibleDuplicates}) while ${session.status}`) })
+      session.addEventListener('connected', () => { seen.push('connected') })
+      session.addEventListener('disconnected', () => { seen.push('disconnected') })
+      // three items the client's application does not read yet: none is acknowledged
+      void session.sink([item(1), item(2), item(3)]).catch(() => {})
+    })
+    const client = h.client()
+    await vi.waitFor(() => { expect(served?.stats().link.retained).toBe(3) })
+    const resumed = new Promise((resolve) => { client.addEventListener('resumed', resolve, { once: true }) })
+    client.reconnect()
+    await resumed
+    const got: number[] = []
+    for await (const f of client.source) {
+      got.push(num(f))
+      if (got.length === 3) break
+    }
+    expect(got).toEqual([1, 2, 3])
+    await vi.waitFor(() => { expect(seen).toHaveLength(5) })
+    const server = served as SessionDuplex
+    // what the resumed event announced is what went again
+    const again = server.stats().resent
+    expect(seen).toEqual(['open true while connected', 'connected', 'disconnected', `resumed ${again} (possible duplicates 0) while connected`, 'connected'])
+    expect(server.stats().link.attempts).toBe(2)
+  })
+})
