@@ -118,6 +118,12 @@ export class Durable<TIn, TOut> extends TypedEventTarget<ReconnectEventMap> impl
 
   abandon (count: number = this.outbox.retainedCount): number {
     this.outbox.abandon(count)
+    if (this.outbox.retainedCount === 0) {
+      // nothing unconfirmed is left to wait for: nor is the end's confirmation the last connection owed, and
+      // a close() that rides out an outage for them ends now (it has nothing buffered either)
+      this.endOwed = false
+      if (this.closing && this.conn === undefined && !this.closeRides) this.closer.giveUp(new ClosedError('close() had nothing left to deliver: what was unconfirmed was given up'))
+    }
     this.afterRelease()
     return count
   }

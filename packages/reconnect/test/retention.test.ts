@@ -383,6 +383,28 @@ describe('retention', () => {
     expect(d.stats()).toMatchObject({ status: 'closed', confirmed: 2, unconfirmed: 0 })
   })
 
+  it('close() riding out an outage for unconfirmed items ends at once when they are abandoned: nothing is left to wait for', async () => {
+    const { d, up, conns } = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
+    up()
+    await vi.advanceTimersByTimeAsync(0)
+    void d.sink([1, 2]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    conns[0].reset(new Error('cut'))
+    await nextEvent(d, 'reconnecting')
+    let closed = false
+    const closing = d.close().then(() => { closed = true })
+    await vi.advanceTimersByTimeAsync(100)
+    expect(d.status).toBe('closing') // its dial waits for a server that is not there
+    expect(closed).toBe(false)
+    expect(d.abandon()).toBe(2)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(closed).toBe(true)
+    await closing
+    expect(d.stats()).toMatchObject({ status: 'closed', accepted: 2, confirmed: 0, unconfirmed: 2 })
+    expect(conns).toHaveLength(1)
+    expectLedger(d)
+  })
+
   it('close() during an outage with nothing to hand or confirm ends at once, without dialling', async () => {
     const { d, up, conns } = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
     up()

@@ -220,6 +220,8 @@ export class SessionEndpoint extends TypedEventTarget<SessionEventMap> implement
       if (closing) return err
     } else {
       s.counters.resentAfterLoss += unconfirmed
+      // nothing to replay: the lost session's END is owed to no one (a close() has nothing to wait for)
+      if (unconfirmed === 0) this.link.abandon(0)
     }
     s.renew()
     return err

@@ -606,6 +606,36 @@ describe('replay', () => {
     expect(conns.length).toBe(2) // no new session was opened
   })
 
+  it('close() after the session was lost and replayed with nothing unacknowledged, while no server answers: it ends at once; no END is owed to a session no server opened', async () => {
+    const { c, conns, next } = client({ onLost: 'replay', closeTimeout: 60_000 })
+    const lost: unknown[] = []
+    c.addEventListener('session-lost', (e) => { lost.push(e.detail) })
+    const first = await next()
+    await accept(first)
+    // the application writes one item and goes on writing later (its sink stays open)
+    void c.sink((async function * () { yield data(1); await new Promise(() => {}) })()).catch(() => {})
+    await first.next(f => f.type === 0x40)
+    first.send(ackFrame(1))
+    await vi.waitFor(() => { expect(c.stats().link.confirmed).toBe(1) })
+    first.frames.abort(new Error('cut'))
+    // the server lost the session (restarted): a new one is opened for whatever comes next
+    const second = await next()
+    await second.next(isResume)
+    second.send(goAway(SessionGoAwayCode.SESSION_UNKNOWN))
+    second.end()
+    await vi.waitFor(() => { expect(lost).toMatchObject([{ reason: 'unknown', unconfirmed: 0, action: 'replay' }]) })
+    const third = await next()
+    await third.next(isResume) // that server does not answer
+    let settled = false
+    const closing = c.close().finally(() => { settled = true })
+    await vi.waitFor(() => { expect(settled).toBe(true) }, { timeout: 2_000 })
+    await closing
+    expect(c.status).toBe('closed')
+    expect(c.stats().link).toMatchObject({ accepted: 1, confirmed: 1, unconfirmed: 0, unsent: 0 })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(conns.length).toBe(3)
+  })
+
   it('a full window while disconnected holds the writer back: nothing is dropped, all of it goes after the resume', async () => {
     const { c, next } = client({ window: { maxMessages: 4 }, buffer: { maxMessages: 3 } })
     const first = await next()
