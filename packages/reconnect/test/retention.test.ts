@@ -365,14 +365,20 @@ describe('retention', () => {
     expect(seen).toEqual(['connecting connecting', 'connected connected', 'disconnected closing', 'reconnecting closing', 'connecting closing', 'connected closing', 'closed closed'])
   })
 
+  /** A link with retention that handed items 1 and 2, neither confirmed, then lost its connection; its next dial waits a minute of backoff and for `up()`. */
+  async function twoHandedThenCut (): Promise<ReturnType<typeof gated<number>>> {
+    const made = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
+    made.up()
+    await vi.advanceTimersByTimeAsync(0)
+    void made.d.sink([1, 2]).catch(() => {})
+    await vi.advanceTimersByTimeAsync(0)
+    made.conns[0].reset(new Error('cut'))
+    await nextEvent(made.d, 'reconnecting')
+    return made
+  }
+
   it('close() during an outage with unconfirmed items cuts the backoff short, and completes on the connection it dials', async () => {
-    const { d, up, conns } = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
-    up()
-    await vi.advanceTimersByTimeAsync(0)
-    void d.sink([1, 2]).catch(() => {})
-    await vi.advanceTimersByTimeAsync(0)
-    conns[0].reset(new Error('cut'))
-    await nextEvent(d, 'reconnecting')
+    const { d, up, conns } = await twoHandedThenCut()
     up()
     const closing = d.close()
     await vi.advanceTimersByTimeAsync(0)
@@ -384,13 +390,7 @@ describe('retention', () => {
   })
 
   it('close() riding out an outage for unconfirmed items ends at once when they are abandoned: nothing is left to wait for', async () => {
-    const { d, up, conns } = gated<number>(open, { ...RETAIN, initialDelay: 60_000, maxDelay: 60_000, closeTimeout: 10_000 })
-    up()
-    await vi.advanceTimersByTimeAsync(0)
-    void d.sink([1, 2]).catch(() => {})
-    await vi.advanceTimersByTimeAsync(0)
-    conns[0].reset(new Error('cut'))
-    await nextEvent(d, 'reconnecting')
+    const { d, conns } = await twoHandedThenCut()
     let closed = false
     const closing = d.close().then(() => { closed = true })
     await vi.advanceTimersByTimeAsync(100)
