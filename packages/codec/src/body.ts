@@ -29,11 +29,11 @@ export class CopiedBody implements PendingBody {
   }
 
   add (piece: Uint8Array): void {
-    const need = this.filled + piece.byteLength
-    if (need > this.buf.byteLength) this.grow(need)
+    const need = this.filled + piece.length
+    if (need > this.buf.length) this.grow(need)
     this.buf.set(piece, this.filled)
     this.filled = need
-    this.missing -= piece.byteLength
+    this.missing -= piece.length
   }
 
   finish (): Uint8Array {
@@ -42,7 +42,7 @@ export class CopiedBody implements PendingBody {
 
   private grow (need: number): void {
     const length = this.length
-    const size = need * BODY_GROWTH_LIMIT >= length ? length : Math.max(need, 2 * this.buf.byteLength)
+    const size = need * BODY_GROWTH_LIMIT >= length ? length : Math.max(need, 2 * this.buf.length)
     const next = allocFilledLater(size)
     next.set(this.buf.subarray(0, this.filled))
     this.buf = next
@@ -68,7 +68,7 @@ export class ListBody implements PendingBody {
   }
 
   add (piece: Uint8Array): void {
-    const n = piece.byteLength
+    const n = piece.length
     if (n >= LIST_VIEW_MIN) {
       this.endRun()
       this.parts.push(piece)
@@ -78,12 +78,12 @@ export class ListBody implements PendingBody {
     let off = 0
     while (off < n) {
       let block = this.block
-      if (block === undefined || this.blockFill === block.byteLength) {
+      if (block === undefined || this.blockFill === block.length) {
         this.endRun()
         block = this.block = allocFilledLater(Math.min(this.missing, LIST_BLOCK_BYTES))
         this.blockFill = this.runStart = 0
       }
-      const take = Math.min(n - off, block.byteLength - this.blockFill)
+      const take = Math.min(n - off, block.length - this.blockFill)
       block.set(off === 0 && take === n ? piece : piece.subarray(off, off + take), this.blockFill)
       this.blockFill += take
       this.missing -= take

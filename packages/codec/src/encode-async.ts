@@ -126,7 +126,7 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
       const r = read as IteratorResult<ListFrame>
       if (r.done === true) this.ended = true
       // (a value that is no frame, or has no body, goes to add(), whose check refuses it)
-      else if (this.frames.length === 0 && (r.value?.body?.byteLength ?? 0) >= BATCH_BYTES) this.sealAlone(r.value)
+      else if (this.frames.length === 0 && (r.value?.body?.length ?? 0) >= BATCH_BYTES) this.sealAlone(r.value)
       else this.add(r.value)
     }
     if (this.bytes >= BATCH_BYTES) this.seal()
@@ -161,7 +161,7 @@ export class EncodingSource implements AsyncIterableIterator<ByteChunk> {
     if (size < 0) return
     this.frames.push(frame)
     this.bytes += size
-    if (frame.body.byteLength >= ZERO_COPY_THRESHOLD) this.large = true
+    if (frame.body.length >= ZERO_COPY_THRESHOLD) this.large = true
   }
 
   /** A frame that fills a chunk by itself, with nothing gathered before it: its chunk directly. */

@@ -12,7 +12,7 @@ import { writeHeader } from './header.js'
 function writeList (out: Uint8Array, off: number, body: Uint8ArrayList): number {
   for (const buf of body) {
     out.set(buf, off)
-    off += buf.byteLength
+    off += buf.length
   }
   return off
 }
@@ -42,7 +42,7 @@ export class FrameEncoder {
     const body = frame.body
     // any other typed array would be copied element by element, not byte by byte, short of its byteLength
     if (!(body instanceof Uint8Array) && !isUint8ArrayList(body)) this.invalidBody(body)
-    const n = body.byteLength
+    const n = body.length // bytes, for a Uint8Array and a Uint8ArrayList alike
     if (n > this.layout.maxBody) this.tooLong(n)
     return (this.fixedHeader > 0 ? this.fixedHeader : headerLength(this.layout, n)) + n
   }
@@ -58,7 +58,7 @@ export class FrameEncoder {
     let runSize = 0
     for (let i = 0; i < frames.length; i++) {
       const body = frames[i].body
-      const n = body.byteLength
+      const n = body.length
       if (n < ZERO_COPY_THRESHOLD) {
         runSize += headerLength(this.layout, n) + n
         continue
@@ -74,7 +74,7 @@ export class FrameEncoder {
 
   /** Encodes one frame checked as `size` bytes whose body goes by reference: header and body as one list. */
   packLarge (frame: ListFrame, size: number): Uint8ArrayList {
-    const n = frame.body.byteLength
+    const n = frame.body.length
     return new Uint8ArrayList(this.header(frame.type, n, size - n), frame.body)
   }
 
@@ -92,7 +92,7 @@ export class FrameEncoder {
     for (let i = from; i < to; i++) {
       const f = frames[i]
       const body = f.body
-      const n = body.byteLength
+      const n = body.length
       if (fast > 0) {
         // the default layouts without the generic header writer: [u32be length][u8 type]
         off = writeUint32(out, off, n)

@@ -59,7 +59,7 @@ export class PushEncoding implements PushSource<ByteChunk>, PushTarget<ListFrame
         valid = i
         break
       }
-      if (frame.body.byteLength >= ZERO_COPY_THRESHOLD) large = true
+      if (frame.body.length >= ZERO_COPY_THRESHOLD) large = true
     }
     const target = this.target
     if (target !== undefined) {

@@ -33,7 +33,7 @@ function * encodeSync (frames: Iterable<ListFrame>, encoder: FrameEncoder): Gene
     }
     batch.push(f)
     size += n
-    if (f.body.byteLength >= ZERO_COPY_THRESHOLD) large = true
+    if (f.body.length >= ZERO_COPY_THRESHOLD) large = true
     if (size >= BATCH_BYTES) {
       yield encoder.pack(batch, size, large)
       batch = []

@@ -53,7 +53,7 @@ export abstract class AheadFeed implements Feed {
     while (i < ahead.length && into.length < maxFrames && bytes < maxBytes) {
       const frame = ahead[i++] as Frame
       into.push(frame)
-      bytes += frame.body.byteLength
+      bytes += frame.body.length
     }
     if (i >= ahead.length) this.clearAhead()
     else this.index = i

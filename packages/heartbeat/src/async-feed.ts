@@ -90,7 +90,7 @@ export class AsyncFeed extends PulledFeed {
     } else {
       const ahead = this.ahead ??= []
       ahead.push(r.value)
-      this.aheadBytes += r.value.body.byteLength
+      this.aheadBytes += r.value.body.length
       if (ahead.length - this.index < OUTBOUND_BATCH_FRAMES && this.aheadBytes < OUTBOUND_BATCH_BYTES) {
         this.pull()
         // a waiting lower sink is handed what else the producer has ready along with this frame

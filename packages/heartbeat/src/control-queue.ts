@@ -32,9 +32,9 @@ export class ControlQueue {
    * is always accepted when none waits, whatever its size (the peer's `maxPingBody` allows it).
    */
   offerPong (frame: Frame): boolean {
-    if (this.pongs >= MAX_QUEUED_PONGS || (this.pongs > 0 && this.pongBytes + frame.body.byteLength > MAX_QUEUED_PONG_BYTES)) return false
+    if (this.pongs >= MAX_QUEUED_PONGS || (this.pongs > 0 && this.pongBytes + frame.body.length > MAX_QUEUED_PONG_BYTES)) return false
     this.pongs++
-    this.pongBytes += frame.body.byteLength
+    this.pongBytes += frame.body.length
     this.push(frame)
     return true
   }
@@ -51,7 +51,7 @@ export class ControlQueue {
     }
     if (frame.type === this.pongType && this.pongs > 0) {
       this.pongs--
-      this.pongBytes -= frame.body.byteLength
+      this.pongBytes -= frame.body.length
     }
     return frame
   }

@@ -83,7 +83,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     if (this.count === this.buf.length) this.grow()
     this.buf[(this.head + this.count) & this.mask] = frame
     this.count++
-    this.bytes += frame.body.byteLength
+    this.bytes += frame.body.length
   }
 
   /**
@@ -104,7 +104,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
       if (this.readerWantsBatch) {
         let bytes = 0
         let j = i
-        while (j < frames.length && j - i < this.maxFrames && bytes < this.maxBytes) bytes += frames[j++].body.byteLength
+        while (j < frames.length && j - i < this.maxFrames && bytes < this.maxBytes) bytes += frames[j++].body.length
         ;(reader as Waiter<Frame[] | undefined>).resolve(i === 0 && j === frames.length ? frames : frames.slice(i, j))
         i = j
       } else {
@@ -120,7 +120,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
       const frame = frames[i++]
       this.buf[(this.head + this.count) & this.mask] = frame
       this.count++
-      this.bytes += frame.body.byteLength
+      this.bytes += frame.body.length
     }
     return i
   }
@@ -234,7 +234,7 @@ export class InboundQueue implements AsyncIterableIterator<Frame> {
     this.buf[this.head] = undefined
     this.head = (this.head + 1) & this.mask
     this.count--
-    this.bytes -= frame.body.byteLength
+    this.bytes -= frame.body.length
     if (this.space != null && this.roomy) this.wakePump()
     return frame
   }

@@ -245,7 +245,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner, PushSo
   /** A batch starting with `first`, plus whatever else is ready without waiting. */
   private fill (first: Frame): Frame[] {
     const batch = [first]
-    let bytes = first.body.byteLength
+    let bytes = first.body.length
     while (batch.length < OUTBOUND_BATCH_FRAMES && bytes < OUTBOUND_BATCH_BYTES) {
       if (this.runReady()) {
         const before = batch.length
@@ -265,7 +265,7 @@ export class Outbound implements AsyncIterableIterator<Frame>, FeedOwner, PushSo
       }
       if (frame === undefined) break
       batch.push(frame)
-      bytes += frame.body.byteLength
+      bytes += frame.body.length
     }
     return batch
   }

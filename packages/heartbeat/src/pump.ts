@@ -177,7 +177,7 @@ export class Pump implements PushTarget<Frame> {
       const frame = batch[i]
       const kind = kinds[frame.type]
       // data frames skip the handler (the common case on a busy link)
-      if (kind === Kind.DATA && !hello && !(keepalive && frame.body.byteLength === 0)) {
+      if (kind === Kind.DATA && !hello && !(keepalive && frame.body.length === 0)) {
         if (w !== i) batch[w] = frame
         w++
       } else {

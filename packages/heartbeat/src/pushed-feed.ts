@@ -38,7 +38,7 @@ export class PushedFeed extends AheadFeed implements PushTarget<Frame> {
       return false
     }
     let bytes = 0
-    for (let i = 0; i < frames.length; i++) bytes += (frames[i] as Frame).body.byteLength
+    for (let i = 0; i < frames.length; i++) bytes += (frames[i] as Frame).body.length
     const ahead = this.ahead
     if (ahead === undefined) this.ahead = frames
     else for (let i = 0; i < frames.length; i++) ahead.push(frames[i] as Frame)

@@ -43,6 +43,8 @@ const PEER_ENDS: ReadonlyArray<'reconnect' | 'end'> = ['reconnect', 'end']
 
 /** `item.byteLength`, else `item.body.byteLength`, else 0. */
 export function defaultSize (item: unknown): number {
+  // a Uint8Array's length is its byteLength, and far cheaper to read on Node 20 (bench/FINDINGS.md)
+  if (item instanceof Uint8Array) return item.length
   if (item == null || typeof item !== 'object') return 0
   const n = (item as { byteLength?: unknown }).byteLength
   if (typeof n === 'number') return n

@@ -165,7 +165,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   next (): Promise<IteratorResult<SessionItem>> {
     if (this.headAt < this.head.length) {
       const value = this.head[this.headAt++]
-      this.taken(1, value.frame.body.byteLength)
+      this.taken(1, value.frame.body.length)
       return Promise.resolve({ done: false, value })
     }
     return this.wait(false) as Promise<IteratorResult<SessionItem>>
@@ -176,7 +176,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
       const out = this.headAt === 0 ? this.head : this.head.slice(this.headAt)
       this.headAt = this.head.length
       let bytes = 0
-      for (let i = 0; i < out.length; i++) bytes += out[i].frame.body.byteLength
+      for (let i = 0; i < out.length; i++) bytes += out[i].frame.body.length
       this.taken(out.length, bytes)
       return Promise.resolve(out)
     }
@@ -278,7 +278,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
           if (this.nextSeq > last) throw new SessionProtocolError(`expected no item after the peer's END at ${last}, but got item ${this.nextSeq} on a resumed connection`)
           if (this.nextSeq > MAX_POSITION) throw new SessionProtocolError('the peer sent more than 2^53 − 1 items in one session')
           ;(items ??= []).push({ seq: this.nextSeq++, gen, frame })
-          bytes += frame.body.byteLength
+          bytes += frame.body.length
         } else {
           owner.control(frame)
           if (this.done || owner.fenced) return
@@ -324,7 +324,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
       this.head = items
       this.headAt = 1
       this.queuedItems += items.length - 1
-      this.queuedBytes += bytes - items[0].frame.body.byteLength
+      this.queuedBytes += bytes - items[0].frame.body.length
     }
   }
 
@@ -363,7 +363,7 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
       while (!this.told && !this.targetFull && this.headAt < this.head.length) {
         const out = this.headAt === 0 ? this.head : this.head.slice(this.headAt)
         let bytes = 0
-        for (let i = 0; i < out.length; i++) bytes += out[i].frame.body.byteLength
+        for (let i = 0; i < out.length; i++) bytes += out[i].frame.body.length
         this.headAt = this.head.length
         this.queuedItems -= out.length
         this.queuedBytes -= bytes

@@ -5,7 +5,6 @@ import type { ByteDuplex, Clock, Timers } from '@proto/interface'
 import { InvalidParametersError, systemClock, systemTimers, validate } from '@proto/interface'
 import type { ReconnectInit } from '@proto/reconnect'
 import type { AckPolicy } from './acks.js'
-import { isSequenced } from './classify.js'
 import {
   DEFAULT_ACK_BYTES, DEFAULT_ACK_DELAY, DEFAULT_ACK_FRAMES, DEFAULT_CLIENT_WINDOW_BYTES, DEFAULT_CLIENT_WINDOW_MESSAGES, DEFAULT_INBOUND_BYTES,
   DEFAULT_INBOUND_MESSAGES, DEFAULT_MAX_SESSIONS, DEFAULT_RESUME_TIMEOUT,
@@ -49,13 +48,14 @@ export function sequencedCheck (maxBody: number): (frame: Frame) => void {
       throw new InvalidParametersError('expected a frame ({ type, body: Uint8Array }) to write into the session, but got something else')
     }
     const type = frame.type
-    const byte = Number.isInteger(type) && type >= 0 && type <= 0xFF
-    if (!byte || !isSequenced(type)) {
+    // DATA or an application type (0x40–0xFF): what a session writes, decided first
+    if (type !== 0 && !(type >= 0x40 && type <= 0xFF && Number.isInteger(type))) {
+      const byte = Number.isInteger(type) && type >= 0 && type <= 0xFF
       const why = byte ? `0x${type.toString(16).padStart(2, '0')}: control types cannot be numbered` : `${type}: a frame type is one byte`
       throw new InvalidParametersError(`expected a frame of type 0x00 (DATA) or 0x40–0xFF (application) to write into the session, but got type ${why}`)
     }
-    if (frame.body.byteLength > maxBody) {
-      throw new InvalidParametersError(`expected a frame body of at most ${maxBody} bytes (the codec's maxFrameLength, or what its length field carries), but got ${frame.body.byteLength}; split the item, or raise codec.maxFrameLength on both ends`)
+    if (frame.body.length > maxBody) {
+      throw new InvalidParametersError(`expected a frame body of at most ${maxBody} bytes (the codec's maxFrameLength, or what its length field carries), but got ${frame.body.length}; split the item, or raise codec.maxFrameLength on both ends`)
     }
   }
 }
@@ -103,7 +103,7 @@ export function resolveCommon (init: SessionInit, role: 'client' | 'server', ttl
       retention: { maxMessages, maxBytes },
       peerEnd: 'end',
       validate: sequencedCheck(maxBody),
-      buffer: { ...validate.options('buffer', init.buffer), size: (frame: Frame) => frame.body.byteLength },
+      buffer: { ...validate.options('buffer', init.buffer), size: (frame: Frame) => frame.body.length },
       ...(init.closeTimeout !== undefined ? { closeTimeout: init.closeTimeout } : {}),
       clock,
       timers

@@ -337,7 +337,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     s.inSeq = item.seq
     s.counters.delivered++
     s.onChange?.()
-    if (item.gen === s.gen) s.stage?.delivered(item.frame.body.byteLength)
+    if (item.gen === s.gen) s.stage?.delivered(item.frame.body.length)
     return true
   }
 

@@ -274,7 +274,7 @@ export class ConnectionCore implements CarrierEvents, SinkOwner, WriterOwner {
   // --- the carrier's view (CarrierEvents) ---
 
   onCarrierData (chunk: Uint8Array): void {
-    this.bytesIn += chunk.byteLength
+    this.bytesIn += chunk.length
     this.chunksIn++
     this.lastReadAt = this.config.clock.now()
     this.source.push(chunk)

@@ -88,7 +88,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
     }
     if (this.chunks === NONE) this.chunks = [chunk]
     else this.chunks.push(chunk)
-    this.bytes += chunk.byteLength
+    this.bytes += chunk.length
     if (!this.paused && this.bytes >= this.highWaterMark) {
       this.paused = true
       this.flow.pause()
@@ -161,7 +161,7 @@ export class ReadQueue implements AsyncIterableIterator<Uint8Array>, BatchIterat
         this.chunks = NONE
         this.head = 0
       }
-      this.took(chunk.byteLength)
+      this.took(chunk.length)
       return Promise.resolve({ done: false, value: chunk })
     }
     return this.wait(false) as Promise<IteratorResult<Uint8Array>>

@@ -13,8 +13,8 @@ function coalesce (parts: Uint8Array[], total: number, allSmall: boolean): Uint8
   let runBytes = 0
   for (let i = 0; i <= parts.length; i++) {
     const p = parts[i]
-    if (p != null && p.byteLength < COALESCE_BELOW) {
-      runBytes += p.byteLength
+    if (p != null && p.length < COALESCE_BELOW) {
+      runBytes += p.length
       continue
     }
     if (i - runStart === 1) out.push(parts[runStart] as Uint8Array)
@@ -32,7 +32,7 @@ function concat (parts: Uint8Array[], from: number, to: number, total: number): 
   for (let i = from; i < to; i++) {
     const p = parts[i] as Uint8Array
     buf.set(p, off)
-    off += p.byteLength
+    off += p.length
   }
   return buf
 }
@@ -132,15 +132,15 @@ export class Writer {
     if (this.failure != null) throw this.failure
     if (chunk instanceof Uint8Array) {
       this.chunks++
-      if (chunk.byteLength === 0) return
+      if (chunk.length === 0) return
       this.add(chunk)
     } else {
       if ((chunk as { [LIST_MARK]?: unknown } | null)?.[LIST_MARK] !== true) throw notBytes(chunk)
       this.chunks++
-      if (chunk.byteLength === 0) return
+      if (chunk.length === 0) return
       for (const buf of chunk) this.add(buf)
     }
-    this.pendingBytes += chunk.byteLength
+    this.pendingBytes += chunk.length
     if (this.pendingBytes >= WRITE_FLUSH_THRESHOLD) {
       if (!this.blocked) this.flush()
     } else if (!this.tickScheduled) {
@@ -156,7 +156,7 @@ export class Writer {
       this.pending = [this.single, buf]
       this.single = undefined
     }
-    if (buf.byteLength >= COALESCE_BELOW) this.pendingLarge = true
+    if (buf.length >= COALESCE_BELOW) this.pendingLarge = true
   }
 
   /** Resolves at the next `'drain'`; rejects if the connection fails first. */
