@@ -46,10 +46,10 @@ export class AckClock {
     this.maxBytes = policy.bytes
   }
 
-  /** An item of `bytes` body bytes was handed to the application. */
-  delivered (bytes: number): void {
+  /** `items` items of `bytes` body bytes in all were handed to the application. */
+  delivered (items: number, bytes: number): void {
     if (this.disposed) return
-    this.frames++
+    this.frames += items
     this.bytes += bytes
     if (this.first || this.frames >= this.maxFrames || this.bytes >= this.maxBytes) {
       this.first = false

@@ -289,7 +289,7 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
 
   // ---- acknowledgements (the endpoint's hooks, through the state) -------------------------------------
 
-  delivered (bytes: number): void { this.acks()?.delivered(bytes) }
+  delivered (items: number, bytes: number): void { this.acks()?.delivered(items, bytes) }
   /** (Without a clock nothing is unacknowledged: nothing to send.) */
   duplicate (): void { this.ackClock?.duplicate() }
   endDelivered (): void { this.acks()?.flush() }

@@ -306,11 +306,44 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     this.at = 0
   }
 
-  /** Every new frame held, or `undefined` when none is. */
+  /**
+   * Every new frame held, or `undefined` when none is. The items that follow the last one delivered in its
+   * incarnation, as a connection's batch does, are admitted as one run: counted, and told to the stage and
+   * the store, once; any other item goes through `admit()`, after the run before it was counted.
+   */
   private takeAll (): Frame[] | undefined {
+    const held = this.held
+    const s = this.owner.state
     let out: Frame[] | undefined
-    for (let frame = this.takeOne(); frame !== undefined; frame = this.takeOne()) (out ??= []).push(frame)
+    let run = 0
+    let bytes = 0
+    while (this.at < held.length) {
+      const item = held[this.at]
+      if (item.gen === s.inGen && item.seq === s.inSeq + 1) {
+        this.at++
+        s.inSeq = item.seq
+        run++
+        bytes += item.frame.body.length
+        ;(out ??= []).push(item.frame)
+        continue
+      }
+      if (run > 0) {
+        this.admitted(run, bytes)
+        run = bytes = 0
+      }
+      this.at++
+      if (this.admit(item)) (out ??= []).push(item.frame)
+    }
+    if (run > 0) this.admitted(run, bytes)
     return out
+  }
+
+  /** A run of `items` items (`bytes` body bytes) of the incarnation delivered last was admitted in order. */
+  private admitted (items: number, bytes: number): void {
+    const s = this.owner.state
+    s.counters.delivered += items
+    s.onChange?.()
+    if (s.inGen === s.gen) s.stage?.delivered(items, bytes)
   }
 
   private takeOne (): Frame | undefined {
@@ -337,7 +370,7 @@ export class SessionSource implements BatchIterator<Frame>, AsyncIterable<Frame>
     s.inSeq = item.seq
     s.counters.delivered++
     s.onChange?.()
-    if (item.gen === s.gen) s.stage?.delivered(item.frame.body.length)
+    if (item.gen === s.gen) s.stage?.delivered(1, item.frame.body.length)
     return true
   }
 

@@ -14,8 +14,8 @@ export interface SessionParams {
 
 /** The hooks a session's current connection offers its state (for acknowledgements). */
 export interface AckSink {
-  /** An item of `bytes` body bytes was handed to the application. */
-  delivered(bytes: number): void
+  /** `items` items of `bytes` body bytes in all were handed to the application. */
+  delivered(items: number, bytes: number): void
   /** A duplicate was dropped: the peer is replaying what we have. */
   duplicate(): void
   /** The peer's END was handed to the application. */

@@ -97,6 +97,46 @@ describe("a session's source over a durable source that pushes", () => {
     await expect(gap.src.next()).rejects.toThrow(/expected item 2 next, but got 3/)
     expect(gap.broken).toHaveLength(1)
   })
+
+  it('admits a batch in runs: each run of items that follow the last one is counted and told to the stage once, in order with the duplicates between them', async () => {
+    const { src, items, state } = source()
+    const told: string[] = []
+    let changes = 0
+    state.stage = {
+      delivered: (n, bytes) => { told.push(`delivered ${n} ${bytes}`) },
+      duplicate: () => { told.push('duplicate') },
+      endDelivered: () => {},
+      endSession: () => {},
+      ackNow: () => {},
+      moveAway: () => {}
+    }
+    state.onChange = () => { changes++ }
+    const at = (gen: number, seq: number, size = 4): SessionItem => ({ gen, seq, frame: item(seq, size) })
+    const first = src.nextBatch()
+    // the incarnation's first item (through admit()), a run of two, two replayed, a run of two
+    items.target?.push([at(1, 1, 10), at(1, 2, 20), at(1, 3, 30), at(1, 2), at(1, 3), at(1, 4, 8), at(1, 5, 8)])
+    expect(values(await first)).toEqual([1, 2, 3, 4, 5])
+    expect(told).toEqual(['delivered 1 10', 'delivered 2 50', 'duplicate', 'duplicate', 'delivered 2 16'])
+    expect(state.counters).toMatchObject({ delivered: 5, deduplicated: 2 })
+    expect(state.inSeq).toBe(5)
+
+    // the next incarnation: its first item through admit(), the rest as a run; the stage hears only of the current one
+    state.gen = 2
+    told.length = 0
+    const second = src.nextBatch()
+    items.target?.push([at(2, 1), at(2, 2), at(2, 3)])
+    expect(values(await second)).toEqual([1, 2, 3])
+    expect(told).toEqual(['delivered 1 4', 'delivered 2 8'])
+    expect(state).toMatchObject({ inGen: 2, inSeq: 3 })
+    expect(state.counters.delivered).toBe(8)
+    expect(changes).toBe(5) // once per run or single admission, not once per item
+
+    // a gap after a run: the run is counted before the session breaks
+    const third = src.nextBatch()
+    items.target?.push([at(2, 4), at(2, 6)])
+    await expect(third).rejects.toThrow(/expected item 5 next, but got 6/)
+    expect(state.counters.delivered).toBe(9)
+  })
 })
 
 /** A subscriber of a session's source, recording frames; it asks to wait while `accepting` is false. */
