@@ -48,8 +48,10 @@ export function defaultSize (item: unknown): number {
   if (item == null || typeof item !== 'object') return 0
   const n = (item as { byteLength?: unknown }).byteLength
   if (typeof n === 'number') return n
-  const body = (item as { body?: { byteLength?: unknown } }).body
-  return typeof body?.byteLength === 'number' ? body.byteLength : 0
+  const body = (item as { body?: unknown }).body
+  if (body instanceof Uint8Array) return body.length // a frame's
+  const m = (body as { byteLength?: unknown } | null | undefined)?.byteLength
+  return typeof m === 'number' ? m : 0
 }
 
 function retentionLimits (init: ReconnectInit<unknown>['retention']): Limits['retention'] {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { OverflowPolicy, ReconnectInit } from '../src/index.js'
+import { defaultSize } from '../src/index.js'
 import { nextEvent, settle } from './helpers/events.js'
 import type { Gated } from './helpers/gated.js'
 import { gated as gatedLink } from './helpers/gated.js'
@@ -259,5 +260,19 @@ describe('status', () => {
     const s = d.stats()
     expect(s).toMatchObject({ accepted: 7, unconfirmed: before.inFlight, buffered: 0 })
     expect(ledgerSum(s)).toBe(7)
+  })
+})
+
+describe('defaultSize (the default buffer.size)', () => {
+  it('measures bytes, frames, byte lists and anything with a byteLength; anything else is 0', () => {
+    expect(defaultSize(new Uint8Array(7))).toBe(7)
+    expect(defaultSize(Buffer.alloc(9).subarray(2, 5))).toBe(3)
+    expect(defaultSize(new Uint16Array(4))).toBe(8) // a byteLength, not an element count
+    expect(defaultSize({ type: 0, body: new Uint8Array(64) })).toBe(64)
+    expect(defaultSize({ type: 0, body: { byteLength: 7, length: 7 } })).toBe(7) // a byte list (Uint8ArrayList)
+    expect(defaultSize({ body: new DataView(new ArrayBuffer(5)) })).toBe(5)
+    expect(defaultSize({ byteLength: 11, body: new Uint8Array(2) })).toBe(11) // the item's own byteLength first
+    expect(defaultSize(new ArrayBuffer(6))).toBe(6)
+    for (const none of [undefined, null, 'text', 12, {}, { body: 'text' }, { body: null }]) expect(defaultSize(none)).toBe(0)
   })
 })
