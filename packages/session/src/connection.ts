@@ -187,6 +187,8 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     return s.peerEndGen === s.gen && s.peerEndAt !== undefined ? s.peerEndAt : Infinity
   }
 
+  get received (): number { return this.state.received }
+
   /** What the peer's RESUME said it has (0 before the handshake): items up to it are not sent again. */
   get resumeHas (): number { return this.positions.resumeHas }
 
@@ -446,6 +448,12 @@ export class SessionConnection implements StageDuplex<SessionItem, Frame>, AckSi
     // peer that knows the inbound extension sends no more than that: we announced it)
     this.source.maxItems = Math.max(1, Math.min(peer.windowMessages, this.settings.inbound.maxMessages))
     this.source.maxBytes = Math.max(1, Math.min(peer.windowBytes, this.settings.inbound.maxBytes))
+    // beyond what it may leave unacknowledged, the peer breaks the protocol: its window, and the inbound
+    // limit we announced if its own RESUME shows it knows that extension (one that predates it may send its
+    // whole window: the pump then stops reading, and TCP holds it back)
+    const knowsInbound = peer.inboundMessages !== undefined
+    this.source.peerMaxItems = Math.max(1, knowsInbound ? this.source.maxItems : peer.windowMessages)
+    this.source.peerMaxBytes = Math.max(1, knowsInbound ? this.source.maxBytes : peer.windowBytes)
     // and we send no more unacknowledged than the peer queues: were it to stop reading, it would not see
     // the acknowledgements we send it, which travel behind our data
     if (peer.inboundMessages !== undefined && peer.inboundBytes !== undefined) this.ctx.limitUnconfirmed?.(peer.inboundMessages, peer.inboundBytes)

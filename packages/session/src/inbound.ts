@@ -28,6 +28,8 @@ export interface PumpOwner {
   readonly peerEnded: boolean
   /** The last position the peer may send: that of its END once the session knew it (on any connection), else `Infinity`. */
   readonly peerLast: number
+  /** The last position of this incarnation the application took (nothing after it was acknowledged). */
+  readonly received: number
   /** Handles a control frame (ACK, END, RESUME, GOAWAY, unknown types); may throw `SessionProtocolError`. */
   control(frame: Frame): void
   /** The connection's source ended cleanly: `undefined` when the session's END came first, else the outage. */
@@ -68,6 +70,15 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
   /** Items and body bytes the queue holds before the pump stops: the peer's window. */
   maxItems: number
   maxBytes: number
+  /**
+   * What the peer may leave unacknowledged, items and body bytes (`Infinity` until its RESUME says): its own
+   * window, capped by the inbound limit we announced if it knows that extension. Only what the application
+   * took is ever acknowledged, so more items numbered past that, or more bytes queued here, than the peer
+   * may leave unacknowledged is a peer that broke the protocol, not one that is merely ahead of our
+   * application (one larger item alone excepted, as a window allows).
+   */
+  peerMaxItems = Infinity
+  peerMaxBytes = Infinity
   private head: SessionItem[] = NONE
   private headAt = 0
   /** Batches queued after `head`, oldest first (made when a second batch queues). */
@@ -288,7 +299,15 @@ export class SessionInbound implements BatchIterator<SessionItem>, AsyncIterable
       this.owner.stopped(toError(err))
       return
     }
-    if (items !== undefined) this.hand(items, bytes)
+    if (items !== undefined) {
+      this.hand(items, bytes)
+      const untaken = this.nextSeq - 1 - owner.received
+      if (untaken > this.peerMaxItems || (this.queuedItems > 1 && this.queuedBytes > this.peerMaxBytes)) {
+        const what = untaken > this.peerMaxItems ? `${untaken} items it sent are not taken by the application yet` : `${this.queuedBytes} bytes in ${this.queuedItems} items it sent wait for the application`
+        owner.stopped(new SessionProtocolError(`expected the peer to leave at most ${this.peerMaxItems} items and ${this.peerMaxBytes} bytes unacknowledged, but ${what}, none of them acknowledged`))
+        return
+      }
+    }
     if (owner.peerEnded) this.endItems()
     this.step()
   }

@@ -228,6 +228,7 @@ function pumpOwner (): PumpOwner & { controls: Frame[], stops: Error[], goAways:
     accepting: true,
     peerEnded: false,
     peerLast: Infinity,
+    received: 0,
     controls: [] as Frame[],
     stops: [] as Error[],
     goAways: [] as number[],
