@@ -63,10 +63,28 @@ export class FrameDecoder<F extends ListFrame = Frame> {
     }
   }
 
-  /** Declares the end of the stream; throws `TruncatedFrameError` if it ended inside a frame. */
+  /**
+   * Declares the end of the stream; throws `TruncatedFrameError` if it ended inside a frame. What a frame
+   * in progress had received is let go either way.
+   */
   end (): void {
-    if (this.inBody) throw new TruncatedFrameError(this.bodyLength - (this.pending?.missing ?? this.bodyLength), this.bodyLength)
-    if (this.headerFill > 0) throw new TruncatedFrameError(this.headerFill, undefined)
+    const truncated = this.inBody
+      ? new TruncatedFrameError(this.bodyLength - (this.pending?.missing ?? this.bodyLength), this.bodyLength)
+      : this.headerFill > 0 ? new TruncatedFrameError(this.headerFill, undefined) : undefined
+    this.release()
+    if (truncated !== undefined) throw truncated
+  }
+
+  /**
+   * Lets go of a frame in progress (a body that spans reads may hold up to its full length): the stream
+   * ended or failed, and nothing more will be decoded. Whoever still holds the decoder (a closed
+   * connection kept by the application, through its stages) holds no body.
+   */
+  release (): void {
+    this.pending = undefined
+    this.headerBuf = undefined
+    this.inBody = false
+    this.headerFill = 0
   }
 
   private pushBytes (chunk: Uint8Array, out: F[]): void {

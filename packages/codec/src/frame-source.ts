@@ -166,6 +166,7 @@ class PullDecoding<F extends ListFrame> {
     this.failure = undefined
     if (this.finished) return RESOLVED_DONE
     this.finished = true
+    this.decoder.release()
     if (this.reading !== undefined) {
       // a read is in flight: the lower source's return waits for it, so it is only requested
       stop(this.lower)
@@ -207,6 +208,7 @@ class PullDecoding<F extends ListFrame> {
   private onLowerError (err: unknown): never {
     this.reading = undefined
     this.finished = true
+    this.decoder.release()
     throw err
   }
 
@@ -262,6 +264,7 @@ class PullDecoding<F extends ListFrame> {
 
   private onMoreError (err: unknown): void {
     this.finished = true
+    this.decoder.release()
     const reject = this.rejectWait
     this.reading = this.resolveWait = this.rejectWait = undefined
     reject?.(err)
@@ -302,6 +305,7 @@ class PullDecoding<F extends ListFrame> {
       this.failure = toError(err)
       if (!this.finished) {
         this.finished = true
+        this.decoder.release()
         stop(this.lower)
       }
     }

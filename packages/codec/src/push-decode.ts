@@ -86,6 +86,7 @@ export class PushDecoding<F extends ListFrame> implements PushTarget<ByteChunk> 
     if (this.stopped) return
     if (err !== undefined) {
       this.stopped = true
+      this.decoder.release()
       this.target.end(err)
       return
     }
@@ -101,6 +102,7 @@ export class PushDecoding<F extends ListFrame> implements PushTarget<ByteChunk> 
 
   private fail (err: Error): void {
     this.stopped = true
+    this.decoder.release()
     release(this.lower)
     this.target.end(err)
     this.owner?.abort(err)

@@ -1,6 +1,8 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { ByteChunk, PushSource, PushTarget } from '@proto/interface'
 import { heapPerObject } from '@proto/stage-compliance'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { FrameEncoder } from '../src/encoder.js'
 import { toLayout } from '../src/format.js'
 import type { Frame } from '../src/index.js'
@@ -164,5 +166,71 @@ describe('what a push encoding holds', () => {
     const chunks: ByteChunk[] = []
     for await (const chunk of pulled) chunks.push(chunk)
     expect(concat(chunks)).toEqual(referenceEncode([frame(1), frame(2), frame(3)]))
+  })
+})
+
+describe('a body in progress when the connection ends', () => {
+  /** Weak references to every buffer of 1 MiB or more the codec allocates while `run` runs (a body that spans reads). */
+  async function bodiesAllocated (run: () => Promise<void>): Promise<Array<WeakRef<ArrayBufferLike>>> {
+    const refs: Array<WeakRef<ArrayBufferLike>> = []
+    const allocUnsafe = Buffer.allocUnsafe.bind(Buffer)
+    const spy = vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((size: number) => {
+      const b = allocUnsafe(size)
+      if (size >= 1 << 20) refs.push(new WeakRef(b.buffer))
+      return b
+    })
+    try {
+      await run()
+    } finally {
+      spy.mockRestore()
+    }
+    return refs
+  }
+  async function collected (refs: Array<WeakRef<ArrayBufferLike>>): Promise<boolean> {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    for (let i = 0; i < 3 && refs.some(r => r.deref() !== undefined); i++) {
+      await new Promise(resolve => setImmediate(resolve))
+      gc()
+    }
+    return refs.every(r => r.deref() === undefined)
+  }
+  // a header announcing 8 MiB, then 1 MiB of it: the body is given its full 8 MiB (16 × what arrived covers it)
+  const header = Uint8Array.of(0x00, 0x80, 0x00, 0x00, 0x40)
+  const part = new Uint8Array(1 << 20)
+
+  it('is let go when a lower source that pushes ends or fails, though the stage, its subscriber and the lower duplex are still held', async () => {
+    for (const ending of [undefined, new Error('connection reset')]) {
+      let target: PushTarget<ByteChunk> | undefined
+      const lower = {
+        source: { subscribe (t: PushTarget<ByteChunk>) { target = t }, resume () {}, [Symbol.asyncIterator] () { return this }, next: async () => await new Promise<never>(() => {}) },
+        sink: async () => {},
+        abort: () => {}
+      }
+      const r = recorder()
+      const stage = codec(lower, { maxFrameLength: 16 << 20 })
+      const refs = await bodiesAllocated(async () => {
+        stage.source.subscribe(r)
+        target?.push([header, part])
+      })
+      expect(refs).toHaveLength(1)
+      target?.end(ending)
+      expect(r.ended.map(e => e?.name)).toEqual([ending === undefined ? 'TruncatedFrameError' : 'Error'])
+      expect(await collected(refs)).toBe(true)
+      expect([stage, lower, r]).toHaveLength(3) // all still held here
+    }
+  })
+
+  it('is let go when a lower source that is read ends inside it', async () => {
+    const stage = codec({ source: asAsync([header, part]), sink: async () => {} }, { maxFrameLength: 16 << 20 })
+    const it = stage.source[Symbol.asyncIterator]()
+    let failure: unknown
+    const refs = await bodiesAllocated(async () => {
+      await it.next().catch((err: unknown) => { failure = err })
+    })
+    expect(refs).toHaveLength(1)
+    expect((failure as Error).name).toBe('TruncatedFrameError')
+    expect(await collected(refs)).toBe(true)
+    expect([stage, it]).toHaveLength(2)
   })
 })
