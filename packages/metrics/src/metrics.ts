@@ -2,7 +2,7 @@ import type { Attributes, BatchObservableResult, Meter, MeterProvider, Observabl
 import { metrics, ValueType } from '@opentelemetry/api'
 import { validate } from '@proto/interface'
 import { Attribute, DEFAULT_METER_NAME, Instrument, RTT_BUCKETS } from './names.js'
-import { type Reading, seriesKey, Tally } from './tally.js'
+import { Lingering, type Reading, seriesKey, Tally } from './tally.js'
 import type { ByteCounters, LinkCounters, MeteredConnection, MeteredHeartbeat, MeteredLink, MeteredServer, MeteredSession, MeteredSessionServer } from './targets.js'
 
 /** Options of {@link protoMetrics}. */
@@ -85,6 +85,36 @@ function linkReading (stats: LinkCounters, into: Reading = []): Reading {
   return into
 }
 
+// Readers of a closed object held weakly (`Lingering`): made here, not in the method that tracks, so that
+// they close over nothing of it (a closure shares its function's context, which holds the object).
+const SESSION_KEYS = {
+  in: seriesKey(Instrument.sessionFrames, Attribute.direction, 'in'),
+  out: seriesKey(Instrument.sessionFrames, Attribute.direction, 'out'),
+  resent: seriesKey(Instrument.sessionReplays, Attribute.outcome, 'resent'),
+  deduplicated: seriesKey(Instrument.sessionReplays, Attribute.outcome, 'deduplicated'),
+  resumes: seriesKey(Instrument.sessionResumes)
+}
+
+/** `fn`, called at most once. */
+function once (fn: () => void): () => void {
+  let called = false
+  return () => {
+    if (called) return
+    called = true
+    fn()
+  }
+}
+
+function readLink (link: MeteredLink): Reading {
+  return linkReading(link.stats())
+}
+
+function readSession (session: MeteredSession): Reading {
+  const s = session.stats()
+  const k = SESSION_KEYS
+  return linkReading(s.link, [[k.in, s.delivered], [k.out, s.sent], [k.resent, s.resent], [k.deduplicated, s.deduplicated], [k.resumes, s.resumes]])
+}
+
 /**
  * Refuses, with `InvalidParametersError`, a target that lacks what tracking it reads (`stats()`, event
  * listeners, `closed`, `connections`): tracked, it would fail every later collection, and with it the
@@ -114,6 +144,8 @@ function on (target: EventTarget, type: string, signal: AbortSignal, fn: (detail
 class Metrics implements ProtoMetrics {
   readonly #tally = new Tally(instrument => GAUGES.has(instrument))
   readonly #untracks = new Set<Untrack>()
+  /** Retires a closed link or session once it was collected (see `Lingering`). */
+  readonly #gone = new FinalizationRegistry<() => void>((retire) => { retire() })
   readonly #attributes: Attributes
   readonly #meter: Meter
   readonly #observables: Map<string, Observable>
@@ -229,34 +261,24 @@ class Metrics implements ProtoMetrics {
   link (link: MeteredLink, options?: TrackOptions): Untrack {
     checkTarget('link', link, { stats: true, events: true })
     const attrs = this.attributes(options)
-    return this.track(() => this.#tally.add(attrs, { read: () => linkReading(link.stats()) }), (untrack, signal) => {
-      on(link, 'closed', signal, untrack)
+    const live = new Lingering(link, readLink)
+    return this.track(() => this.#tally.add(attrs, live), (_untrack, signal, release) => {
+      on(link, 'closed', signal, () => { live.weaken(this.#gone, release()) })
     })
   }
 
   session (session: MeteredSession, options?: TrackOptions): Untrack {
     checkTarget('session', session, { stats: true, events: true })
     const attrs = { ...this.attributes(options), [Attribute.role]: session.stats().role }
-    const keys = {
-      in: seriesKey(Instrument.sessionFrames, Attribute.direction, 'in'),
-      out: seriesKey(Instrument.sessionFrames, Attribute.direction, 'out'),
-      resent: seriesKey(Instrument.sessionReplays, Attribute.outcome, 'resent'),
-      deduplicated: seriesKey(Instrument.sessionReplays, Attribute.outcome, 'deduplicated'),
-      resumes: seriesKey(Instrument.sessionResumes)
-    }
+    const live = new Lingering(session, readSession)
     return this.track((signal) => {
       on(session, 'session-lost', signal, (detail) => {
         const { reason, unconfirmed } = detail as { reason: string, unconfirmed: number }
         this.#lost.add(1, { ...attrs, [Attribute.reason]: reason })
         this.#lostItems.add(unconfirmed, attrs)
       })
-      return this.#tally.add(attrs, {
-        read: () => {
-          const s = session.stats()
-          return linkReading(s.link, [[keys.in, s.delivered], [keys.out, s.sent], [keys.resent, s.resent], [keys.deduplicated, s.deduplicated], [keys.resumes, s.resumes]])
-        }
-      })
-    }, (untrack, signal) => { on(session, 'closed', signal, untrack) })
+      return this.#tally.add(attrs, live)
+    }, (_untrack, signal, release) => { on(session, 'closed', signal, () => { live.weaken(this.#gone, release()) }) })
   }
 
   sessionServer (server: MeteredSessionServer, options?: TrackOptions): Untrack {
@@ -287,9 +309,11 @@ class Metrics implements ProtoMetrics {
 
   /**
    * The tracking skeleton: `start` begins reading (listeners bound to `signal`) and returns how to stop;
-   * `endWhen` arranges the object's own end to untrack it. Untracking is idempotent.
+   * `endWhen` arranges the object's own end to untrack it, or to `release()` it: its listeners go and it
+   * is no longer counted as tracked, and `release()` returns the stop for its caller to call later (a
+   * closed object read while it lives, see `Lingering`). Untracking is idempotent.
    */
-  private track (start: (signal: AbortSignal) => () => void, endWhen: (untrack: Untrack, signal: AbortSignal) => void): Untrack {
+  private track (start: (signal: AbortSignal) => () => void, endWhen: (untrack: Untrack, signal: AbortSignal, release: () => () => void) => void): Untrack {
     if (!this.#open) throw new MetricsClosedError()
     const controller = new AbortController()
     let stop: () => void
@@ -299,15 +323,21 @@ class Metrics implements ProtoMetrics {
       controller.abort() // listeners added before the throw go with it: nothing stays tracked
       throw err
     }
-    const untrack = (): void => {
-      if (controller.signal.aborted) return
+    // made apart: a closed object's registry keeps it, and nothing of this context (the controller's
+    // signal holds the object's listeners, which hold the object)
+    const stopOnce = once(stop)
+    const release = (): (() => void) => {
       controller.abort()
       this.#untracks.delete(untrack)
-      stop()
+      return stopOnce
+    }
+    const untrack = (): void => {
+      release()
+      stopOnce()
     }
     this.#untracks.add(untrack)
     try {
-      endWhen(untrack, controller.signal)
+      endWhen(untrack, controller.signal, release)
     } catch (err) {
       untrack()
       throw err

@@ -25,6 +25,38 @@ function readOf (live: Live): Reading {
   }
 }
 
+/**
+ * A tracked object that may still count after it closed (a session's or a link's source still hands the
+ * application what had arrived, and counts it): read as long as it is alive, strongly held until
+ * `weaken()`, weakly after, so that tracking does not keep a closed object alive. Its last reading is kept
+ * for when it is gone (the `FinalizationRegistry` given to `weaken()` then retires it).
+ */
+export class Lingering<T extends object> implements Live {
+  #strong: T | undefined
+  #weak: WeakRef<T> | undefined
+  #last: Reading = []
+
+  constructor (target: T, private readonly reader: (target: T) => Reading) {
+    this.#strong = target
+  }
+
+  read (): Reading {
+    const target = this.#strong ?? this.#weak?.deref()
+    if (target !== undefined) this.#last = this.reader(target)
+    return this.#last
+  }
+
+  /** Holds the object weakly from now on; `gone` calls `retire` once it was collected. */
+  weaken (gone: FinalizationRegistry<() => void>, retire: () => void): void {
+    const target = this.#strong
+    if (target === undefined) return
+    this.#last = readOf(this)
+    this.#strong = undefined
+    this.#weak = new WeakRef(target)
+    gone.register(target, retire)
+  }
+}
+
 const SEP = '\u0000'
 
 /** The key of a series: an instrument, plus at most one attribute of its own (e.g. the direction). */

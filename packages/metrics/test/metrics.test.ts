@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { metrics as otel } from '@opentelemetry/api'
 import type { Frame } from '@proto/codec'
 import { codec, FrameType } from '@proto/codec'
@@ -227,6 +229,65 @@ describe('protoMetrics over real TCP and a real OpenTelemetry SDK', () => {
     expect(value(points, Instrument.sessionsActive, { 'proto.state': 'connected' })).toBe(1)
     expect(value(points, Instrument.reconnects, { 'proto.role': 'client' })).toBe(1)
     expect(value(points, Instrument.sessionsLost)).toBe(0)
+  })
+
+  it('a session is read after its closed event while the application still holds it: what its source delivers after close() is counted', async () => {
+    const otelSdk = withSdk()
+    const m = protoMetrics({ meterProvider: otelSdk.provider })
+    cleanups.push(() => { m.close() })
+    const sessions = sessionServer()
+    let serverSide: SessionDuplex | undefined
+    sessions.addEventListener('session', ({ detail: session }) => {
+      serverSide = session
+      void session.sink((function * () { for (let i = 0; i < 200; i++) yield data(i) })()).catch(() => {})
+      void (async () => { for await (const _ of session.source) { /* reads everything */ } })().catch(() => {})
+    })
+    const tcp = await listen({ host: '127.0.0.1', port: 0 }, async (conn) => { await sessions.handle(conn) })
+    cleanups.push(async () => { sessions.abort(new Error('test over')); await tcp.close({ deadline: 100 }) })
+    const port = (tcp.address as { port: number }).port
+    const client: SessionDuplex = sessionClient(async ({ signal }) => await connect({ host: '127.0.0.1', port }, { signal }))
+    cleanups.push(() => { client.abort(new Error('test over')) })
+    m.session(client)
+    const it = client.source[Symbol.asyncIterator]()
+    for (let i = 0; i < 10; i++) await it.next()
+    await until(() => serverSide?.stats().sent === 200) // the rest is on its way, not read yet
+    await client.close()
+    expect(m.tracked).toBe(0) // closed: no longer tracked as a live object
+    let read = 10
+    while ((await it.next()).done !== true) read++
+    expect(read).toBe(200)
+    expect(client.stats().delivered).toBe(200)
+    const points = await otelSdk.scrape()
+    expect(value(points, Instrument.sessionFrames, { 'proto.role': 'client', 'proto.direction': 'in' })).toBe(200)
+  })
+})
+
+describe('a closed session or link, once the application let go of it', () => {
+  it('is not kept alive by its tracking, and what it counted stays in the totals', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const otelSdk = withSdk()
+    const m = protoMetrics({ meterProvider: otelSdk.provider })
+    cleanups.push(() => { m.close() })
+    const counters = { reconnects: 0, handed: 5, replayed: 0, confirmed: 5, flushed: 0, unconfirmed: 0, dropped: 0, cleared: 0, rejected: 0, unsent: 0, waiting: 0, buffered: 0, inFlight: 0, retained: 0 }
+    const track = (): WeakRef<EventTarget> => {
+      const link = Object.assign(new EventTarget(), { stats: (): LinkCounters => ({ ...counters }) })
+      m.link(link)
+      link.dispatchEvent(new Event('closed'))
+      counters.handed = 7 // counted after closed, read while it lives
+      return new WeakRef(link)
+    }
+    const gone = track()
+    expect(m.tracked).toBe(0)
+    expect(value(await otelSdk.scrape(), Instrument.linkItems, { 'proto.outcome': 'handed' })).toBe(7)
+    for (let i = 0; i < 5 && gone.deref() !== undefined; i++) {
+      await new Promise(resolve => setImmediate(resolve))
+      gc()
+    }
+    expect(gone.deref()).toBeUndefined()
+    counters.handed = 1_000 // nothing reads this any more
+    await new Promise(resolve => setImmediate(resolve)) // the registry's callback retires its last reading
+    expect(value(await otelSdk.scrape(), Instrument.linkItems, { 'proto.outcome': 'handed' })).toBe(7)
   })
 })
 
