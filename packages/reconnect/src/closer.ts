@@ -120,8 +120,8 @@ export class Closer<TIn, TOut> {
   /** The `ReconnectFailedError` of `kind`, with the attempts of the outage and the last error as `cause`. */
   private failure (kind: FailureKind, cause: Error | undefined): ReconnectFailedError {
     const opts = this.owner.opts
-    const attempt = this.owner.dialer.attempt
-    const attempts = kind === 'fatal' ? attempt : Math.max(0, attempt - 1)
+    // the dials of this outage (giving up counts none that was not made)
+    const attempts = this.owner.dialer.attempt
     const message = kind === 'attempts'
       ? `Gave up after ${attempts} dial attempts (maxAttempts ${opts.maxAttempts}); the last error is the cause`
       : kind === 'deadline'

@@ -175,12 +175,14 @@ export class Dialer<TIn, TOut> {
   }
 
   private retryAfter (err: Error | undefined): void {
-    this.attempt++
+    // the next attempt's number, counted only once it is going to happen: stats().attempt after giving up
+    // is the dials that were made
+    const next = this.attempt + 1
     const { maxAttempts, maxRetryTime, clock, delay: schedule } = this.owner.opts
-    if (this.attempt > maxAttempts) { this.owner.fail('attempts', err); return }
+    if (next > maxAttempts) { this.owner.fail('attempts', err); return }
     let delay: number
     try {
-      delay = schedule(this.attempt, this.previousDelay, err)
+      delay = schedule(next, this.previousDelay, err)
     } catch (thrown) {
       // a custom delay or random that throws: no schedule to retry on (this runs in a dial's callback)
       this.owner.fail('fatal', new InvalidParametersError(`expected the backoff (delay or random) to give a delay, but it threw: ${toError(thrown).message}`, { cause: thrown }))
@@ -188,6 +190,7 @@ export class Dialer<TIn, TOut> {
     }
     this.previousDelay = delay
     if (clock.now() - this.outageStart + delay > maxRetryTime) { this.owner.fail('deadline', err); return }
+    this.attempt = next
     this.owner.setState('reconnecting')
     const epoch = this.epoch
     this.backingOff = true

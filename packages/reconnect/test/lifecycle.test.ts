@@ -139,6 +139,7 @@ describe('reconnect schedule under fake time', () => {
     }
     expect(d.status).toBe('failed')
     expect(seen.slice(-2).map(e => e.type)).toEqual(['failed', 'closed'])
+    expect(d.stats()).toMatchObject({ attempt: 3, attempts: 3 }) // the dials made, none counted that never happened
     expect(d.stats().unsent).toBe(3)
     expect((await settle(d.sink([4]))).ok).toBe(false)
   })
@@ -152,6 +153,7 @@ describe('reconnect schedule under fake time', () => {
     expect((error as any).kind).toBe('deadline')
     // 0 + 1000 + 2000 = 3000 ms in; the next delay (4000) would end past 5000 ms.
     expect((error as any).attempts).toBe(3)
+    expect(d.stats()).toMatchObject({ attempt: 3, attempts: 3 })
   })
 
   it('stops at once on an error that shouldRetry calls fatal (from a dial or a live connection)', async () => {
